@@ -1,0 +1,34 @@
+using System.CommandLine;
+using Tessera.Cli.Common;
+using Tessera.Engine;
+using Tessera.Onnx.Io;
+
+namespace Tessera.Cli.Commands;
+
+/// <summary>Runs the parsed command and turns every expected failure into one line on stderr and an exit code.</summary>
+internal static class CommandHost
+{
+    public static int Invoke(RootCommand root, string[] args)
+    {
+        var parse = root.Parse(args);
+        try
+        {
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (Describe(e) is { } message)
+        {
+            Console.Error.WriteLine($"tessera: {message}");
+            return e is CliException cli ? cli.ExitCode : 1;
+        }
+    }
+
+    /// <summary>The one-line message for a failure users can cause, or null for a bug (which keeps its stack trace).</summary>
+    private static string? Describe(Exception e) => e switch
+    {
+        CliException or InferenceException or OnnxFormatException => e.Message,
+        FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException => e.Message,
+        InvalidDataException or NotSupportedException => e.Message,
+        OperationCanceledException => "cancelled",
+        _ => null,
+    };
+}

@@ -1,0 +1,55 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Tessera.Cli.Common;
+using Tessera.Engine;
+using Tessera.Tensors;
+using Tessera.Tensors.Formats;
+
+namespace Tessera.Cli.Commands;
+
+/// <summary>`tessera run`: one inference, outputs written as .npy files.</summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "the .onnx model", Required = true };
+        var inputs = new Option<string[]>("--input") { Description = "NAME=FILE (.npy or .pb); repeat per input", AllowMultipleArgumentsPerToken = false };
+        var outputDir = new Option<string>("--output-dir") { Description = "folder for one .npy per output", Required = true };
+        var threads = new Option<int>("--threads") { Description = "intra-op threads (0 = one per core)", DefaultValueFactory = _ => 1 };
+
+        var command = new Command("run", "Run a model once on the given inputs and write its outputs") { model, inputs, outputDir, threads };
+        command.SetAction(parse =>
+        {
+            int threadCount = parse.GetValue(threads);
+            if (threadCount < 0)
+            {
+                throw new CliException("--threads must be 0 or more");
+            }
+
+            var session = InferenceSession.Load(parse.GetValue(model)!, new SessionOptions { Threads = threadCount });
+            var feeds = TensorFiles.ReadInputs(parse.GetValue(inputs) ?? []);
+            var clock = Stopwatch.StartNew();
+            var results = session.Run(feeds);
+            double ms = clock.Elapsed.TotalMilliseconds;
+
+            string dir = parse.GetValue(outputDir)!;
+            Directory.CreateDirectory(dir);
+            foreach (var (name, tensor) in results)
+            {
+                string file = Path.Combine(dir, TensorFiles.SafeFileName(name) + ".npy");
+                if (tensor.DataType == DataType.String)
+                {
+                    throw new CliException($"output '{name}' holds strings, which .npy output does not support");
+                }
+
+                NpyFormat.WriteFile(file, tensor);
+                Console.WriteLine($"{name}: {DataTypes.Name(tensor.DataType)} {ShapeMath.Format(tensor.Shape)} -> {file}");
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"latency: {ms:F3} ms"));
+            return 0;
+        });
+        return command;
+    }
+}

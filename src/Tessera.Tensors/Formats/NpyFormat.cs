@@ -1,0 +1,168 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Tessera.Tensors.Formats;
+
+/// <summary>NumPy .npy files, format versions 1.0 to 3.0, little-endian, C order (what NumPy writes by default).</summary>
+public static partial class NpyFormat
+{
+    private static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
+
+    public static Tensor ReadFile(string path)
+    {
+        using var stream = File.OpenRead(path);
+        try
+        {
+            return Read(stream);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}");
+        }
+    }
+
+    public static Tensor Read(Stream stream)
+    {
+        Span<byte> prefix = stackalloc byte[8];
+        if (stream.ReadAtLeast(prefix, 8, throwOnEndOfStream: false) < 8 || !prefix[..6].SequenceEqual(Magic))
+        {
+            throw new InvalidDataException("not a .npy file (bad magic)");
+        }
+
+        int major = prefix[6];
+        int headerLength;
+        if (major == 1)
+        {
+            Span<byte> len = stackalloc byte[2];
+            stream.ReadExactly(len);
+            headerLength = len[0] | (len[1] << 8);
+        }
+        else if (major is 2 or 3)
+        {
+            Span<byte> len = stackalloc byte[4];
+            stream.ReadExactly(len);
+            headerLength = BitConverter.ToInt32(len);
+        }
+        else
+        {
+            throw new InvalidDataException($".npy format version {major} is not supported");
+        }
+
+        if (headerLength is < 0 or > 1 << 20)
+        {
+            throw new InvalidDataException("corrupt .npy header length");
+        }
+
+        var headerBytes = new byte[headerLength];
+        stream.ReadExactly(headerBytes);
+        string header = Encoding.Latin1.GetString(headerBytes);
+
+        string descr = Match(DescrRegex(), header, "descr");
+        string fortran = Match(FortranRegex(), header, "fortran_order");
+        string shapeText = Match(ShapeRegex(), header, "shape");
+        if (fortran == "True")
+        {
+            throw new InvalidDataException("Fortran-ordered .npy arrays are not supported; save with np.ascontiguousarray");
+        }
+
+        DataType type = ParseDescr(descr);
+        int[] shape = shapeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => int.Parse(s.TrimEnd('L'), CultureInfo.InvariantCulture)).ToArray();
+        var tensor = Tensor.Allocate(type, shape);
+        int read = stream.ReadAtLeast(tensor.Bytes, tensor.ByteLength, throwOnEndOfStream: false);
+        if (read < tensor.ByteLength)
+        {
+            throw new InvalidDataException($"truncated .npy data: {read} of {tensor.ByteLength} bytes");
+        }
+
+        return tensor;
+    }
+
+    public static void WriteFile(string path, Tensor tensor)
+    {
+        using var stream = File.Create(path);
+        Write(stream, tensor);
+    }
+
+    public static void Write(Stream stream, Tensor tensor)
+    {
+        string shape = tensor.Rank switch
+        {
+            0 => "()",
+            1 => $"({tensor.Shape[0]},)",
+            _ => "(" + string.Join(", ", tensor.Shape) + ")",
+        };
+        string header = $"{{'descr': '{Descr(tensor.DataType)}', 'fortran_order': False, 'shape': {shape}, }}";
+        // The whole preamble (magic, version, length, header, newline) is padded to a multiple of 64 bytes.
+        int total = 10 + header.Length + 1;
+        int padded = (total + 63) / 64 * 64;
+        header = header.PadRight(header.Length + (padded - total)) + "\n";
+        stream.Write(Magic);
+        stream.Write([1, 0, (byte)(header.Length & 0xFF), (byte)(header.Length >> 8)]);
+        stream.Write(Encoding.Latin1.GetBytes(header));
+        stream.Write(tensor.Bytes);
+    }
+
+    private static string Match(Regex regex, string header, string key)
+    {
+        var m = regex.Match(header);
+        if (!m.Success)
+        {
+            throw new InvalidDataException($"corrupt .npy header: no '{key}'");
+        }
+
+        return m.Groups[1].Value;
+    }
+
+    private static DataType ParseDescr(string descr)
+    {
+        if (descr.Length > 1 && descr[0] == '>' && descr[1..] is not ("i1" or "u1" or "b1"))
+        {
+            throw new InvalidDataException($"big-endian .npy data ('{descr}') is not supported");
+        }
+
+        return descr.TrimStart('<', '|', '=') switch
+        {
+            "f4" => DataType.Float32,
+            "f8" => DataType.Float64,
+            "f2" => DataType.Float16,
+            "i8" => DataType.Int64,
+            "i4" => DataType.Int32,
+            "i2" => DataType.Int16,
+            "i1" => DataType.Int8,
+            "u8" => DataType.UInt64,
+            "u4" => DataType.UInt32,
+            "u2" => DataType.UInt16,
+            "u1" => DataType.UInt8,
+            "b1" => DataType.Bool,
+            _ => throw new InvalidDataException($".npy dtype '{descr}' is not supported"),
+        };
+    }
+
+    private static string Descr(DataType type) => type switch
+    {
+        DataType.Float32 => "<f4",
+        DataType.Float64 => "<f8",
+        DataType.Float16 => "<f2",
+        DataType.Int64 => "<i8",
+        DataType.Int32 => "<i4",
+        DataType.Int16 => "<i2",
+        DataType.Int8 => "|i1",
+        DataType.UInt64 => "<u8",
+        DataType.UInt32 => "<u4",
+        DataType.UInt16 => "<u2",
+        DataType.UInt8 => "|u1",
+        DataType.Bool => "|b1",
+        _ => throw new NotSupportedException($"{DataTypes.Name(type)} tensors cannot be written to .npy"),
+    };
+
+    [GeneratedRegex(@"'descr'\s*:\s*'([^']*)'")]
+    private static partial Regex DescrRegex();
+
+    [GeneratedRegex(@"'fortran_order'\s*:\s*(True|False)")]
+    private static partial Regex FortranRegex();
+
+    [GeneratedRegex(@"'shape'\s*:\s*\(([^)]*)\)")]
+    private static partial Regex ShapeRegex();
+}
