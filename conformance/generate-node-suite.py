@@ -4,9 +4,12 @@ onnx 1.12's generators still use the np.float / np.int / np.bool / np.object ali
 removed, so they are restored before the generators are imported.
 """
 import sys
+import warnings
 
 import numpy as np
 
+# Probing the aliases warns on numpy versions that still have them; the generators' own warnings are noise too.
+warnings.simplefilter("ignore")
 for alias, value in (("float", float), ("int", int), ("bool", bool), ("object", object)):
     if not hasattr(np, alias):
         setattr(np, alias, value)

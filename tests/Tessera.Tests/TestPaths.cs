@@ -10,12 +10,19 @@ internal static class TestPaths
     /// <summary>The generated ONNX backend node suite (one folder per case).</summary>
     public static string NodeSuite => Path.Combine(Cache, "onnx-node-suite", "node");
 
+    /// <summary>ONNX Runtime reference cases for the PyTorch-exported and PP-OCR models (one folder per case).</summary>
+    public static string OrtCases => Path.Combine(Cache, "ort-cases");
+
+    /// <summary>The command that generates everything under <see cref="Cache"/>.</summary>
+    public static string PrepareCommand =>
+        Environment.GetEnvironmentVariable("TESSERA_CACHE") is { } cache ? $"TESSERA_CACHE={cache} conformance/prepare.sh" : "conformance/prepare.sh";
+
     /// <summary>A folder under the cache that must exist; fails the test with the command that creates it otherwise.</summary>
     public static string Require(string path)
     {
         if (!Directory.Exists(path))
         {
-            Assert.Fail($"{path} is missing: run ./test.sh (or conformance/prepare.sh) to generate the reference data");
+            Assert.Fail($"{path} is missing: run {PrepareCommand} (from {RepositoryRoot}) to generate the reference data");
         }
 
         return path;

