@@ -49,11 +49,14 @@ public sealed class MultiInputKernelTests
         int[] shape = [200, 300, 7];
         Assert.Equal(shape, output.Shape);
         var d = output.Span<long>();
+        var cv = condition.Span<bool>();
+        var xv = x.Span<long>();
+        var yv = y.Span<long>();
         for (int i = 0; i < d.Length; i++)
         {
-            bool c = condition.Span<bool>()[KernelHarness.SourceIndex(shape, cs, i)];
-            long expected = c ? x.Span<long>()[KernelHarness.SourceIndex(shape, xs, i)] : y.Span<long>()[KernelHarness.SourceIndex(shape, ys, i)];
-            Assert.Equal(expected, d[i]);
+            bool c = cv[KernelHarness.SourceIndex(shape, cs, i)];
+            long expected = c ? xv[KernelHarness.SourceIndex(shape, xs, i)] : yv[KernelHarness.SourceIndex(shape, ys, i)];
+            if (expected != d[i]) Assert.Fail($"Where at {i}: {d[i]}, expected {expected}");
         }
     }
 
