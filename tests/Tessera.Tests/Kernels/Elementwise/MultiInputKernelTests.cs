@@ -60,6 +60,32 @@ public sealed class MultiInputKernelTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void WhereVectorizesFourByteMasks(int degree)
+    {
+        int[] cs = [1, 1, 37, 37], xs = [2, 30, 37, 37], ys = [];
+        var random = new Random(5);
+        var condition = Tensor.FromArray(Enumerable.Range(0, 37 * 37).Select(_ => random.Next(3) > 0).ToArray(), cs);
+        var x = BinaryBroadcastTests.Make<float>(xs, 1, false, false);
+        var y = Tensor.Scalar(-1e9f);
+        foreach (var (first, second, fs, ss) in new[] { (x, y, xs, ys), (y, x, ys, xs) })
+        {
+            var output = KernelHarness.Run("Where", 16, [condition, first, second], degree);
+            int[] shape = output.Shape;
+            var d = output.Span<float>();
+            var cv = condition.Span<bool>();
+            for (int i = 0; i < d.Length; i++)
+            {
+                float expected = cv[KernelHarness.SourceIndex(shape, cs, i)]
+                    ? first.Span<float>()[KernelHarness.SourceIndex(shape, fs, i)]
+                    : second.Span<float>()[KernelHarness.SourceIndex(shape, ss, i)];
+                if (expected != d[i]) Assert.Fail($"Where at {i}: {d[i]}, expected {expected}");
+            }
+        }
+    }
+
     [Fact]
     public void WhereSelectsStrings()
     {
