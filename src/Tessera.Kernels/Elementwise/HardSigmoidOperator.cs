@@ -4,10 +4,10 @@ using System.Numerics.Tensors;
 namespace Tessera.Kernels.Elementwise;
 
 /// <summary>max(0, min(1, alpha * x + beta)).</summary>
-internal readonly struct HardSigmoidOperator(float alpha, float beta) : IFloatUnaryOperator
+internal readonly struct HardSigmoidOperator(double alpha, double beta) : IFloatUnaryOperator
 {
-    private readonly float _alpha = alpha;
-    private readonly float _beta = beta;
+    private readonly double _alpha = alpha;
+    private readonly double _beta = beta;
 
     public T Invoke<T>(T x) where T : unmanaged, IFloatingPointIeee754<T> =>
         T.Max(T.Zero, T.Min(T.One, T.CreateTruncating(_alpha) * x + T.CreateTruncating(_beta)));

@@ -6,7 +6,7 @@ namespace Tessera.Kernels.Elementwise;
 /// <summary>x * max(0, min(1, x / 6 + 0.5)).</summary>
 internal readonly struct HardSwishOperator : IFloatUnaryOperator
 {
-    private static HardSigmoidOperator Gate => new(1f / 6f, 0.5f);
+    private static HardSigmoidOperator Gate => new(1.0 / 6.0, 0.5);
 
     public T Invoke<T>(T x) where T : unmanaged, IFloatingPointIeee754<T> => x * Gate.Invoke(x);
 

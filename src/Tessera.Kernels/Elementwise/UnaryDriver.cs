@@ -18,6 +18,11 @@ internal static class UnaryDriver
         where TOp : struct, IUnarySpanOperator<TIn, TOut>
     {
         int n = output.Length;
+        if (n == 0)
+        {
+            return;
+        }
+
         if (parallel.Degree == 1 || n < 2 * minChunk)
         {
             op.Invoke(input.Span<TIn>(), output.Span<TOut>());

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Tessera.Kernels.Core;
 using Tessera.Tensors;
@@ -70,16 +71,35 @@ internal sealed class WhereKernel : IKernel
             var xr = x[offsets[1]..];
             var yr = y[offsets[2]..];
             var dr = d.Slice(row * inner, inner);
-            if (sc == 1 && sx == 1 && sy == 1)
+            if (sc == 0)
+            {
+                // One condition value for the whole run: copy or fill from the chosen side.
+                bool takeX = cr[0] != 0;
+                var source = takeX ? xr : yr;
+                if ((takeX ? sx : sy) == 1) source[..inner].CopyTo(dr);
+                else dr.Fill(source[0]);
+            }
+            else if (typeof(T) == typeof(uint))
+            {
+                WhereSelect.Run(cr[..inner], AsUInt(xr), sx, AsUInt(yr), sy, AsUInt(dr));
+            }
+            else if (sx == 1 && sy == 1)
             {
                 for (int j = 0; j < dr.Length; j++) dr[j] = cr[j] != 0 ? xr[j] : yr[j];
             }
             else
             {
-                for (int j = 0; j < dr.Length; j++) dr[j] = cr[j * sc] != 0 ? xr[j * sx] : yr[j * sy];
+                for (int j = 0; j < dr.Length; j++) dr[j] = cr[j] != 0 ? xr[j * sx] : yr[j * sy];
             }
 
             plan.Advance(index, offsets);
         }
     }
+
+    // Only called when T is uint (checked by the caller), so the reinterpretation is exact.
+    private static Span<uint> AsUInt<T>(ReadOnlySpan<T> span) =>
+        MemoryMarshal.CreateSpan(ref Unsafe.As<T, uint>(ref MemoryMarshal.GetReference(span)), span.Length);
+
+    private static Span<uint> AsUInt<T>(Span<T> span) =>
+        MemoryMarshal.CreateSpan(ref Unsafe.As<T, uint>(ref MemoryMarshal.GetReference(span)), span.Length);
 }
