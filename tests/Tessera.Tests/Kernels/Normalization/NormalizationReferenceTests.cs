@@ -171,6 +171,28 @@ public sealed class NormalizationReferenceTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void BatchNormalizationPerElementMatchesReference(int degree)
+    {
+        // Opset 7 spatial=0: statistics per (channel, position) rather than per channel.
+        var random = new Random(degree + 40);
+        int[] shape = [3, 4, 5, 3];
+        int inner = 4 * 5 * 3;
+        Tensor x = RandomTensor(random, DataType.Float32, shape);
+        Tensor[] p = [.. Enumerable.Range(0, 4).Select(_ => RandomTensor(random, DataType.Float32, [4, 5, 3]))];
+        p[3] = Tensor.FromArray(p[3].ToArray<float>().Select(Math.Abs).ToArray(), 4, 5, 3);
+        double[] xs = ToDoubles(x), s = ToDoubles(p[0]), b = ToDoubles(p[1]), m = ToDoubles(p[2]), v = ToDoubles(p[3]);
+        double[] expected = xs.Select((value, i) =>
+        {
+            int j = i % inner;
+            return (value - m[j]) / Math.Sqrt(v[j] + (double)1e-5f) * s[j] + b[j];
+        }).ToArray();
+        var y = Run("BatchNormalization", 7, [Int("spatial", 0)], [x, .. p], 1, degree)[0]!;
+        AssertClose(expected, ToDoubles(y), 1e-4, 1e-4, "BatchNormalization spatial=0");
+    }
+
     [Fact]
     public void BadInputsThrowKernelException()
     {
