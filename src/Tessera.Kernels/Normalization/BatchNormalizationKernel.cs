@@ -168,6 +168,9 @@ internal sealed unsafe class BatchNormalizationKernel : IKernel
                     TensorPrimitives.MultiplyAdd(new ReadOnlySpan<T>((T*)x.Pointer + (long)n * row, row), scale, shift,
                         new Span<T>((T*)y.Pointer + (long)n * row, row));
                 }
+
+                GC.KeepAlive(x);
+                GC.KeepAlive(y);
             });
             return;
         }
@@ -180,6 +183,10 @@ internal sealed unsafe class BatchNormalizationKernel : IKernel
                 NormalizationMath.Affine(new ReadOnlySpan<T>((T*)x.Pointer + (long)p * size, size), scale[c], shift[c],
                     new Span<T>((T*)y.Pointer + (long)p * size, size));
             }
+
+            // Spans over raw pointers do not keep the tensors' storage alive on their own.
+            GC.KeepAlive(x);
+            GC.KeepAlive(y);
         });
     }
 

@@ -47,6 +47,9 @@ internal static unsafe class BatchStatistics
                 mean[c] = m;
                 variance[c] = count > 0 ? squares / count : 0;
             }
+
+            // Spans over raw pointers do not keep the tensor's storage alive on their own.
+            GC.KeepAlive(x);
         });
     }
 

@@ -73,6 +73,10 @@ internal sealed unsafe class InstanceNormalizationKernel(KernelInfo info) : IKer
                 T a = scale[c] / T.Sqrt(variance + epsilon);
                 NormalizationMath.Affine(plane, a, bias[c] - mean * a, new Span<T>((T*)y.Pointer + (long)p * size, size));
             }
+
+            // Spans over raw pointers do not keep the tensors' storage alive on their own.
+            GC.KeepAlive(x);
+            GC.KeepAlive(y);
         });
     }
 }

@@ -108,7 +108,6 @@ internal sealed unsafe class LayerNormalizationKernel : IKernel
                 T invStdDev = T.One / T.Sqrt(variance + epsilon);
                 var dest = new Span<T>(output + (long)r * size, size);
                 NormalizationMath.Normalize(row, m, invStdDev, s, b, dest);
-
                 if (mean is not null)
                 {
                     ((T*)mean.Pointer)[r] = m;
@@ -119,6 +118,14 @@ internal sealed unsafe class LayerNormalizationKernel : IKernel
                     ((T*)inv.Pointer)[r] = invStdDev;
                 }
             }
+
+            // The raw pointers do not keep the tensors' storage alive on their own.
+            GC.KeepAlive(x);
+            GC.KeepAlive(y);
+            GC.KeepAlive(mean);
+            GC.KeepAlive(inv);
+            GC.KeepAlive(scale);
+            GC.KeepAlive(bias);
         });
     }
 }

@@ -13,6 +13,7 @@ internal static class NormalizationMath
         TensorPrimitives.Sum(x) / T.CreateChecked(x.Length);
 
     /// <summary>Sum of (x - mean)^2, without materialising the centred values (two-pass variance, numerically stable).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T CenteredSquares<T>(ReadOnlySpan<T> x, T mean)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -51,6 +52,7 @@ internal static class NormalizationMath
     }
 
     /// <summary>y = (x - mean) * inverseStdDev * scale + bias in one pass; empty scale means 1 and empty bias means 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Normalize<T>(ReadOnlySpan<T> x, T mean, T inverseStdDev, ReadOnlySpan<T> scale, ReadOnlySpan<T> bias, Span<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -108,6 +110,7 @@ internal static class NormalizationMath
         }
     }
     /// <summary>y = x * a + b with scalar a and b (y may alias x).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Affine<T>(ReadOnlySpan<T> x, T a, T b, Span<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -65,6 +65,10 @@ internal sealed unsafe class GlobalPoolKernel(bool max) : IKernel
                 var plane = new ReadOnlySpan<T>(input + (long)p * size, size);
                 output[p] = isMax ? TensorPrimitives.Max(plane) : TensorPrimitives.Sum(plane) * inverse;
             }
+
+            // The raw pointers do not keep the tensors' storage alive on their own.
+            GC.KeepAlive(x);
+            GC.KeepAlive(y);
         });
     }
 }

@@ -11,11 +11,18 @@ internal static class HalfBridge
     {
         var single = Tensor.Allocate(DataType.Float32, half.Shape);
         TensorPrimitives.ConvertToSingle(half.Span<Half>(), single.Span<float>());
+
+        // Spans over tensor storage do not keep it alive on their own.
+        GC.KeepAlive(half);
         return single;
     }
 
-    public static void CopyToHalf(Tensor single, Tensor half) =>
+    public static void CopyToHalf(Tensor single, Tensor half)
+    {
         TensorPrimitives.ConvertToHalf(single.Span<float>(), half.Span<Half>());
+        GC.KeepAlive(single);
+        GC.KeepAlive(half);
+    }
 
     /// <summary>Any floating-point tensor's values as float32 (parameters such as scale, bias, mean, variance).</summary>
     public static float[] ReadAsSingle(Tensor t)
@@ -36,6 +43,8 @@ internal static class HalfBridge
                 throw new Core.KernelException($"expected a floating-point tensor, got {DataTypes.Name(t.DataType)}");
         }
 
+        GC.KeepAlive(t);
+
         return values;
     }
 
@@ -47,6 +56,7 @@ internal static class HalfBridge
         {
             case DataType.Float64:
                 t.Span<double>().CopyTo(values);
+                GC.KeepAlive(t);
                 break;
             default:
                 float[] single = ReadAsSingle(t);

@@ -34,6 +34,19 @@ internal readonly struct HorizontalPool<T, TOp>
         g.InteriorRange(2, out _interiorLo, out _interiorHi);
     }
 
+    /// <summary>The outputs whose windows lie wholly inside the row (see <see cref="PoolGeometry.InteriorRange"/>).</summary>
+    public int InteriorLo => _interiorLo;
+
+    public int InteriorHi => _interiorHi;
+
+    /// <summary>Only the outputs outside [InteriorLo, InteriorHi), for callers that produce the interior themselves.</summary>
+    public void ReduceEdges(ReadOnlySpan<T> source, Span<T> dest)
+    {
+        Edges(source, dest, 0, _interiorLo);
+        Edges(source, dest, _interiorHi, dest.Length);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Reduce(ReadOnlySpan<T> source, Span<T> dest)
     {
         int lo = _interiorLo, hi = _interiorHi;
@@ -76,6 +89,7 @@ internal readonly struct HorizontalPool<T, TOp>
         Edges(source, dest, hi, dest.Length);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Interior(ReadOnlySpan<T> source, Span<T> dest, int from, int to)
     {
         int k = _kernel, d = _dilation;
@@ -93,6 +107,7 @@ internal readonly struct HorizontalPool<T, TOp>
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Edges(ReadOnlySpan<T> source, Span<T> dest, int from, int to)
     {
         int d = _dilation;
@@ -117,6 +132,7 @@ internal readonly struct HorizontalPool<T, TOp>
     }
 
     /// <summary>Four outputs per step from eight (or ten) inputs split into even and odd lanes; returns the first output left undone.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int StrideTwoFloat(ReadOnlySpan<T> source, Span<T> dest, int lo, int hi)
     {
         bool sse = Sse.IsSupported, neon = AdvSimd.Arm64.IsSupported;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Tessera.Kernels.Core;
 using Tessera.Tensors;
 
@@ -22,9 +23,17 @@ internal static unsafe class MaxPoolWithIndices
 
         int minChunk = Math.Max(1, 8192 / Math.Max(1, g.Out(2) * g.Kernel(0) * g.Kernel(1) * g.Kernel(2)));
         parallel.ForRange(rows, minChunk, (start, end) =>
-            RunRows((T*)input.Pointer, (T*)output.Pointer, (long*)indices.Pointer, g, columnMajor, start, end));
+        {
+            RunRows((T*)input.Pointer, (T*)output.Pointer, (long*)indices.Pointer, g, columnMajor, start, end);
+
+            // The raw pointers do not keep the tensors' storage alive on their own.
+            GC.KeepAlive(input);
+            GC.KeepAlive(output);
+            GC.KeepAlive(indices);
+        });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunRows<T>(T* input, T* output, long* indices, PoolGeometry g, bool columnMajor, int start, int end)
         where T : unmanaged, INumber<T>, IMinMaxValue<T>
     {

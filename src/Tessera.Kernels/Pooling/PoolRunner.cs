@@ -5,7 +5,7 @@ using Tessera.Tensors;
 
 namespace Tessera.Kernels.Pooling;
 
-/// <summary>Splits a pool over threads by output rows and hands each range to <see cref="SeparablePool"/>.</summary>
+/// <summary>Splits a pool over threads, by whole planes for <see cref="PlanePool"/> or by output rows for <see cref="SeparablePool"/>.</summary>
 internal static unsafe class PoolRunner
 {
     // Roughly how many input elements a thread should touch before another thread is worth waking.
@@ -21,6 +21,30 @@ internal static unsafe class PoolRunner
             return;
         }
 
+        if (PlanePool.Applies(g) && g.Planes * g.Out(0) >= parallel.Degree)
+        {
+            int slices = g.Planes * g.Out(0);
+            int bufferLength = g.Out(1) * g.In(2);
+            long workPerSlice = (long)(g.Kernel(1) + g.Kernel(2)) * bufferLength;
+            parallel.ForRange(slices, (int)Math.Clamp(MinWorkPerChunk / Math.Max(1, workPerSlice), 1, slices), (start, end) =>
+            {
+                T[] vertical = ArrayPool<T>.Shared.Rent(bufferLength);
+                T[] horizontal = ArrayPool<T>.Shared.Rent(bufferLength);
+                try
+                {
+                    PlanePool.Run<T, TOp>(g, (T*)input.Pointer, (T*)output.Pointer, start, end, vertical, horizontal, divisors);
+                }
+                finally
+                {
+                    ArrayPool<T>.Shared.Return(vertical);
+                    ArrayPool<T>.Shared.Return(horizontal);
+                    GC.KeepAlive(input);
+                    GC.KeepAlive(output);
+                }
+            });
+            return;
+        }
+
         long workPerRow = (long)(g.Kernel(0) * g.Kernel(1) + g.Kernel(2)) * g.In(2);
         int minChunk = (int)Math.Clamp(MinWorkPerChunk / Math.Max(1, workPerRow), 1, rows);
         parallel.ForRange(rows, minChunk, (start, end) =>
@@ -33,6 +57,10 @@ internal static unsafe class PoolRunner
             finally
             {
                 ArrayPool<T>.Shared.Return(scratch);
+
+                // The raw pointers do not keep the tensors' storage alive on their own.
+                GC.KeepAlive(input);
+                GC.KeepAlive(output);
             }
         });
     }

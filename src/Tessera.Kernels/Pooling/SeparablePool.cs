@@ -1,5 +1,5 @@
 using System.Numerics;
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Tessera.Kernels.Pooling;
 
@@ -14,6 +14,7 @@ internal static unsafe class SeparablePool
     /// <summary>Pools output rows [rowStart, rowEnd) of a whole tensor. <paramref name="scratch"/> needs In(W) elements.</summary>
     /// <param name="averageDivisors">For averages: the inverse horizontal divisors per output column and the vertical
     /// divisor source (counts including pads or not); null for max pooling.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T, TOp>(PoolGeometry g, T* input, T* output, int rowStart, int rowEnd, Span<T> scratch,
         AverageDivisors<T>? averageDivisors)
         where T : unmanaged, INumber<T>

@@ -49,6 +49,40 @@ public sealed class PoolingReferenceTests
     }
 
     [Theory]
+    [InlineData(5)]
+    [InlineData(6)]
+    public void StrideOneWindowsOfSmallPlanesMatchReference(int seed)
+    {
+        // The whole-plane path: stride 1 along H and W, no depth window, rows of at most 64.
+        var random = new Random(seed);
+        int done = 0;
+        while (done < 50)
+        {
+            PoolCase c = RandomCase(random);
+            int rank = c.SpatialRank;
+            if (rank == 1)
+            {
+                continue;
+            }
+
+            int[] strides = [.. c.Strides];
+            int[] kernel = [.. c.Kernel];
+            int[] dilations = [.. c.Dilations];
+            strides[^1] = strides[^2] = 1;
+            dilations[^2] = 1;
+            if (rank == 3)
+            {
+                kernel[0] = strides[0] = 1;
+            }
+
+            if (Check(c with { Strides = strides, Kernel = kernel, Dilations = dilations }, DataType.Float32, random))
+            {
+                done++;
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(DataType.Float64)]
     [InlineData(DataType.Float16)]
     [InlineData(DataType.UInt8)]
