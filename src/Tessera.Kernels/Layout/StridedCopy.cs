@@ -100,7 +100,7 @@ internal static class StridedCopy
 
         int rows = ShapeMath.Product(dims, 0, n - 1);
         int wordBytes = typeof(T) == typeof(string) ? 8 : Unsafe.SizeOf<T>();
-        int minRows = Math.Max(1, ParallelBytes / Math.Max(1, inner * wordBytes));
+        int minRows = (int)Math.Max(1, ParallelBytes / Math.Max(1, (long)inner * wordBytes));
         if (rows < 2 * minRows || parallel.Degree == 1)
         {
             CopyRows<T>(source, offset, dims, steps, destination, 0, rows);
