@@ -90,7 +90,7 @@ internal sealed class ConcatKernel(long axis) : IKernel
         }
 
         int wordBytes = typeof(T) == typeof(string) ? 8 : Unsafe.SizeOf<T>();
-        int minRows = Math.Max(1, StridedCopy.ParallelBytes / (row * wordBytes));
+        int minRows = (int)Math.Max(1, StridedCopy.ParallelBytes / ((long)row * wordBytes));
         if (outer < 2 * minRows || parallel.Degree == 1)
         {
             CopyRows<T>(sources, chunks, output, 0, outer);

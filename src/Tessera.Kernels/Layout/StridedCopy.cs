@@ -67,7 +67,9 @@ internal static class StridedCopy
 
     public static void RunSimplified(Tensor source, int offset, int[] dims, int[] steps, Tensor destination, ParallelRunner parallel)
     {
-        switch (ElementRef.WordSize(source.DataType))
+        int word = ElementRef.WordSize(source.DataType);
+        Widen(ref word, ref offset, ref dims, ref steps);
+        switch (word)
         {
             case 1: Run<byte>(source, offset, dims, steps, destination, parallel); break;
             case 2: Run<ushort>(source, offset, dims, steps, destination, parallel); break;
@@ -75,6 +77,45 @@ internal static class StridedCopy
             case 8: Run<ulong>(source, offset, dims, steps, destination, parallel); break;
             default: Run<string>(source, offset, dims, steps, destination, parallel); break;
         }
+    }
+
+    /// <summary>
+    /// Short contiguous runs (say two floats) move as one wider word, so a transpose that keeps a tiny last axis
+    /// becomes a tiled transpose of 8-byte words instead of millions of tiny row copies.
+    /// </summary>
+    private static void Widen(ref int word, ref int offset, ref int[] dims, ref int[] steps)
+    {
+        int n = dims.Length;
+        if (word == 0 || n < 2 || steps[n - 1] != 1)
+        {
+            return;
+        }
+
+        int run = dims[n - 1];
+        int wide = word * run;
+        if (wide is not (2 or 4 or 8) || offset % run != 0)
+        {
+            return;
+        }
+
+        for (int k = 0; k < n - 1; k++)
+        {
+            if (steps[k] % run != 0)
+            {
+                return;
+            }
+        }
+
+        var wideSteps = new int[n - 1];
+        for (int k = 0; k < n - 1; k++)
+        {
+            wideSteps[k] = steps[k] / run;
+        }
+
+        word = wide;
+        offset /= run;
+        dims = dims[..^1];
+        steps = wideSteps;
     }
 
     private static void Run<T>(Tensor source, int offset, int[] dims, int[] steps, Tensor destination, ParallelRunner parallel)
@@ -100,7 +141,7 @@ internal static class StridedCopy
 
         int rows = ShapeMath.Product(dims, 0, n - 1);
         int wordBytes = typeof(T) == typeof(string) ? 8 : Unsafe.SizeOf<T>();
-        int minRows = Math.Max(1, ParallelBytes / Math.Max(1, inner * wordBytes));
+        int minRows = (int)Math.Max(1, ParallelBytes / Math.Max(1, (long)inner * wordBytes));
         if (rows < 2 * minRows || parallel.Degree == 1)
         {
             CopyRows<T>(source, offset, dims, steps, destination, 0, rows);

@@ -41,7 +41,7 @@ internal static class TiledTranspose
         int batches = ShapeMath.Product(batch.Dims, 0, batchRank);
         int units = batches * spans;
         int wordBytes = typeof(T) == typeof(string) ? 8 : Unsafe.SizeOf<T>();
-        int minUnits = Math.Max(1, StridedCopy.ParallelBytes / Math.Max(1, span * rows * wordBytes));
+        int minUnits = (int)Math.Max(1, StridedCopy.ParallelBytes / Math.Max(1, (long)span * rows * wordBytes));
         if (units < 2 * minUnits || parallel.Degree == 1)
         {
             RunUnits<T>(source, offset, destination, plane, batch, span, spans, 0, units);
