@@ -21,6 +21,6 @@ internal sealed class DepthToSpaceKernel(int block, bool columnFirst) : IKernel
         }
 
         var output = context.AllocateOutput(0, input.DataType, [s[0], s[1] / (block * block), s[2] * block, s[3] * block]);
-        BlockShuffle.Run(input, output, s, block, columnFirst, toSpace: true);
+        BlockShuffle.Run(input, output, s, block, columnFirst, toSpace: true, context.Parallel);
     }
 }

@@ -22,6 +22,6 @@ internal sealed class SpaceToDepthKernel(int block) : IKernel
 
         int[] depthShape = [s[0], s[1] * block * block, s[2] / block, s[3] / block];
         var output = context.AllocateOutput(0, input.DataType, depthShape);
-        BlockShuffle.Run(input, output, depthShape, block, columnFirst: false, toSpace: false);
+        BlockShuffle.Run(input, output, depthShape, block, columnFirst: false, toSpace: false, context.Parallel);
     }
 }

@@ -4,16 +4,6 @@ using Tessera.Tensors;
 
 namespace Tessera.Kernels.Indexing;
 
-/// <summary>How a data-movement kernel should view a tensor's elements: as raw words of its size, or as strings.</summary>
-internal enum ElementKind
-{
-    Size1,
-    Size2,
-    Size4,
-    Size8,
-    String,
-}
-
 /// <summary>
 /// Views tensor storage as same-sized words (or strings) so data-movement kernels are written once per element
 /// size instead of once per element type.

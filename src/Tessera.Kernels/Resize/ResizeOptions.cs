@@ -2,34 +2,6 @@ using Tessera.Kernels.Core;
 
 namespace Tessera.Kernels.Resize;
 
-internal enum InterpolationMode
-{
-    Nearest,
-    Linear,
-    Cubic,
-}
-
-internal enum CoordinateMode
-{
-    HalfPixel,
-    PytorchHalfPixel,
-    AlignCorners,
-    Asymmetric,
-    TfHalfPixelForNn,
-    TfCropAndResize,
-}
-
-internal enum NearestMode
-{
-    RoundPreferFloor,
-    RoundPreferCeil,
-    Floor,
-    Ceil,
-
-    /// <summary>Resize-10 and Upsample: floor when upsampling, ceil when downsampling (as ONNX Runtime does).</summary>
-    Simple,
-}
-
 /// <summary>The attributes of a Resize (or Upsample) node, parsed once when the kernel is built.</summary>
 internal sealed record ResizeOptions(
     InterpolationMode Mode,

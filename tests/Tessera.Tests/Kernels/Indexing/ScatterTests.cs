@@ -37,4 +37,15 @@ public class ScatterTests
         Assert.Equal([3, 3], output.Shape);
         Assert.Equal([8, 2, 2, 2, 2, 8, 2, 2, 2], output.ToArray<int>());
     }
+
+    [Fact]
+    public void ShapeErrorsAreKernelErrors()
+    {
+        var data = Tensor.FromArray(new float[6], 2, 3);
+        Assert.Throws<Tessera.Kernels.Core.KernelException>(() => Run("Pad", 13, [data, Tensor.FromArray(new long[] { 1, 1 }, 2)]));
+        Assert.Throws<Tessera.Kernels.Core.KernelException>(() => Run("GatherND", 13, [data, Tensor.FromArray(new long[] { 0, 0, 0 }, 1, 3)]));
+        Assert.Throws<Tessera.Kernels.Core.KernelException>(() => Run("GatherND", 13, [data, Tensor.FromArray(new long[] { 0, 0, 0 }, 3, 1)], 1, Int("batch_dims", 1)));
+        Assert.Throws<Tessera.Kernels.Core.KernelException>(() => Run("ScatterElements", 13, [data, Tensor.FromArray(new long[] { 0 }, 1, 1), Tensor.FromArray(new float[2], 1, 2)]));
+        Assert.Throws<Tessera.Kernels.Core.KernelException>(() => Run("DepthToSpace", 13, [Tensor.FromArray(new float[12], 1, 3, 2, 2)], 1, Int("blocksize", 2)));
+    }
 }
