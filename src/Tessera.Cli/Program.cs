@@ -12,6 +12,7 @@ internal static class Program
             RunCommand.Create(),
             InspectCommand.Create(),
             OnnxTestCommand.Create(),
+            DemoCommand.Create(),
         };
         return CommandHost.Invoke(root, args);
     }

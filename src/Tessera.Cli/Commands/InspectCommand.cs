@@ -33,7 +33,7 @@ internal static class InspectCommand
                 Console.WriteLine($"  {output.Name}: {DataTypes.Name(output.ElementType)} {output.FormatShape()}");
             }
 
-            Console.WriteLine(string.Create(inv, $"parameters: {graph.ParameterCount:N0} in {graph.Initializers.Count} initializers, {graph.ParameterBytes:N0} bytes"));
+            Console.WriteLine(string.Create(inv, $"parameters: {graph.ParameterCount:N0} ({graph.ParameterBytes:N0} bytes) in {graph.Initializers.Count} initializers and {graph.Nodes.Count(n => n.OpType == "Constant")} Constant nodes"));
             Console.WriteLine($"nodes: {graph.Nodes.Count}");
             Console.WriteLine("operators:");
             foreach (var group in graph.Nodes.GroupBy(n => (n.Domain, n.OpType)).OrderByDescending(g => g.Count()).ThenBy(g => g.Key.OpType, StringComparer.Ordinal))

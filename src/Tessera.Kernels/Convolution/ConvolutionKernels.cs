@@ -7,6 +7,8 @@ public static class ConvolutionKernels
 {
     public static void Register(KernelRegistry registry)
     {
-        _ = registry;
+        // Conv 1 and 11 compute the same thing (11 only clarified defaults); one kernel serves both.
+        registry.Register("Conv", 1, info => new ConvKernel(info));
+        registry.Register("ConvTranspose", 1, info => new ConvTransposeKernel(info));
     }
 }

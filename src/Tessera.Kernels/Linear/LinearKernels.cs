@@ -7,6 +7,10 @@ public static class LinearKernels
 {
     public static void Register(KernelRegistry registry)
     {
-        _ = registry;
+        // MatMul's semantics are unchanged across versions 1, 9 and 13 (only the type list grew).
+        registry.Register("MatMul", 1, info => new MatMulKernel(info));
+
+        // Gemm 7 introduced unidirectional broadcasting of C; 11 made C optional (checked from the opset).
+        registry.Register("Gemm", 7, info => new GemmKernel(info));
     }
 }

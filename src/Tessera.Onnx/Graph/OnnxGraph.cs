@@ -27,9 +27,15 @@ public sealed class OnnxGraph
 
     public string DocString { get; set; } = string.Empty;
 
-    public long ParameterCount => Initializers.Values.Sum(t => (long)t.Length);
+    /// <summary>Elements in all constant tensors: initializers and the values of Constant nodes (some exporters store weights there).</summary>
+    public long ParameterCount => ConstantTensors().Sum(t => (long)t.Length);
 
-    public long ParameterBytes => Initializers.Values.Sum(t => (long)t.ByteLength);
+    public long ParameterBytes => ConstantTensors().Sum(t => (long)t.ByteLength);
+
+    public IEnumerable<Tensor> ConstantTensors() => Initializers.Values.Concat(
+        Nodes.Where(n => n.OpType == "Constant" && n.Domain.Length == 0)
+            .Select(n => n.Attributes.GetValueOrDefault("value")?.Tensor)
+            .OfType<Tensor>());
 
     /// <summary>The declared or inferred type of a value, if any.</summary>
     public ValueInfo? FindValueInfo(string name)

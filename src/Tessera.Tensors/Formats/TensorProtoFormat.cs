@@ -50,6 +50,15 @@ public static class TensorProtoFormat
             shape[i] = (int)d;
         }
 
+        try
+        {
+            ShapeMath.ElementCount(shape);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
+        {
+            throw new InvalidDataException($"tensor '{proto.Name}': {e.Message}");
+        }
+
         if (type == DataType.String)
         {
             var tensor = Tensor.AllocateZeroed(type, shape);

@@ -1,0 +1,215 @@
+using Tessera.Kernels.Core;
+using Tessera.Kernels.Linear;
+using Tessera.Tensors;
+
+namespace Tessera.Kernels.Convolution;
+
+/// <summary>
+/// Conv (1-D, 2-D, 3-D, grouped): per image and group, Y = W * im2col(X) on the packed SGEMM, where 1x1 unit-stride
+/// convolutions multiply X directly and depthwise 2-D convolutions run a direct SIMD loop. Constant weights are packed
+/// per group when the kernel is created. float16, bfloat16 and float64 are staged through float32.
+/// </summary>
+internal sealed unsafe class ConvKernel : IKernel
+{
+    // Largest im2col block in floats; bigger outputs are lowered a band of rows at a time.
+    private const long ColumnBudget = 1L << 21;
+
+    // Images/groups whose GEMM is below this many multiply-adds run one per thread instead of splitting each GEMM.
+    private const long SmallGemm = 1L << 21;
+
+    private readonly ConvAttributes _attributes;
+    private readonly Tensor? _constantW;
+    private readonly SgemmPackedA[]? _packedW;
+
+    public ConvKernel(KernelInfo info)
+    {
+        _attributes = new ConvAttributes(info);
+        _constantW = info.ConstantInput(1);
+        if (_constantW is { DataType: DataType.Float32 } w && w.Rank >= 3 && w.Length > 0 && _attributes.Group <= w.Shape[0]
+            && w.Shape[0] % _attributes.Group == 0 && !(w.Rank == 4 && w.Shape[1] == 1 && w.Shape[0] == _attributes.Group))
+        {
+            int group = (int)_attributes.Group;
+            int mg = w.Shape[0] / group;
+            int rowsK = w.Length / w.Shape[0];
+            _packedW = new SgemmPackedA[group];
+            for (int g = 0; g < group; g++)
+            {
+                _packedW[g] = SgemmPackedA.Pack((float*)w.Pointer + (long)g * mg * rowsK, rowsK, false, mg, rowsK, 1f);
+            }
+        }
+    }
+
+    public void Compute(KernelContext context)
+    {
+        var x = context.RequiredInput(0, "X");
+        var w = context.RequiredInput(1, "W");
+        var bias = context.Input(2);
+        if (x.Rank < 3 || w.Rank != x.Rank)
+        {
+            throw new KernelException($"Conv needs X of rank >= 3 and W of the same rank, got {ShapeMath.Format(x.Shape)} and {ShapeMath.Format(w.Shape)}");
+        }
+
+        if (w.DataType != x.DataType || (bias is not null && bias.DataType != x.DataType))
+        {
+            throw new KernelException("Conv inputs must share one element type");
+        }
+
+        int group = (int)_attributes.Group;
+        int n = x.Shape[0], c = x.Shape[1], m = w.Shape[0];
+        if (w.Shape[1] * group != c || m % group != 0)
+        {
+            throw new KernelException($"Conv with group {group}: X {ShapeMath.Format(x.Shape)} and W {ShapeMath.Format(w.Shape)} do not fit");
+        }
+
+        if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != m))
+        {
+            throw new KernelException($"Conv bias of shape {ShapeMath.Format(bias.Shape)} does not match {m} output channels");
+        }
+
+        var geometry = Resolve(x.Shape, w.Shape);
+        var outputShape = new int[x.Rank];
+        outputShape[0] = n;
+        outputShape[1] = m;
+        geometry.Output.CopyTo(outputShape, 2);
+        var y = context.AllocateOutput(0, x.DataType, outputShape);
+        if (y.Length == 0)
+        {
+            return;
+        }
+
+        if (x.DataType == DataType.Float32)
+        {
+            Run(x, w, bias, y, geometry, context.Parallel);
+        }
+        else if (FloatStaging.IsStaged(x.DataType))
+        {
+            var wide = Tensor.Allocate(DataType.Float32, y.Shape);
+            Run(FloatStaging.Widen(x)!, FloatStaging.Widen(w)!, FloatStaging.Widen(bias), wide, geometry, context.Parallel);
+            FloatStaging.Narrow(wide, y);
+        }
+        else
+        {
+            throw new KernelException($"Conv does not support {DataTypes.Name(x.DataType)}");
+        }
+    }
+
+    private ConvGeometry Resolve(int[] xShape, int[] wShape)
+    {
+        int rank = xShape.Length - 2;
+        var kernel = _attributes.ResolveKernel(wShape, rank);
+        var strides = _attributes.PerAxis(_attributes.Strides, "strides", rank, 1, 1);
+        var dilations = _attributes.PerAxis(_attributes.Dilations, "dilations", rank, 1, 1);
+        var (begin, end) = _attributes.AutoPad == "NOTSET" ? _attributes.ExplicitPads(rank) : (new int[rank], new int[rank]);
+        var output = new int[rank];
+        for (int d = 0; d < rank; d++)
+        {
+            int input = xShape[d + 2];
+            int extent = dilations[d] * (kernel[d] - 1) + 1;
+            if (_attributes.AutoPad is "SAME_UPPER" or "SAME_LOWER")
+            {
+                output[d] = (input + strides[d] - 1) / strides[d];
+                int total = Math.Max(0, (output[d] - 1) * strides[d] + extent - input);
+                begin[d] = _attributes.AutoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+                end[d] = total - begin[d];
+            }
+            else
+            {
+                long span = (long)input + begin[d] + end[d] - extent;
+                if (span < 0)
+                {
+                    throw new KernelException($"Conv kernel extent {extent} exceeds padded input {input + begin[d] + end[d]} on axis {d}");
+                }
+
+                output[d] = (int)(span / strides[d]) + 1;
+            }
+        }
+
+        return new ConvGeometry(xShape[2..], kernel, strides, dilations, begin, end, output);
+    }
+
+    private void Run(Tensor x, Tensor w, Tensor? bias, Tensor y, ConvGeometry g, ParallelRunner parallel)
+    {
+        int group = (int)_attributes.Group;
+        int n = x.Shape[0], c = x.Shape[1], m = w.Shape[0];
+        int cg = c / group, mg = m / group;
+        float* px = (float*)x.Pointer, pw = (float*)w.Pointer, py = (float*)y.Pointer;
+        float* pb = bias is null ? null : (float*)bias.Pointer;
+        if (g.Rank == 2 && cg == 1 && mg == 1)
+        {
+            DepthwiseConv2D.Run(px, pw, pb, py, n * c, c, g, parallel);
+            return;
+        }
+
+        var packed = _packedW is not null && ReferenceEquals(w, _constantW) ? _packedW : null;
+        int rowsK = cg * g.KernelSize;
+        int items = n * group;
+        if (items >= parallel.Degree && parallel.Degree > 1 && (long)mg * rowsK * g.OutputSize < SmallGemm)
+        {
+            parallel.ForRange(items, 1, (i0, i1) =>
+            {
+                for (int i = i0; i < i1; i++)
+                {
+                    Item(i, px, pw, pb, py, packed, c, m, cg, mg, rowsK, group, g, ParallelRunner.Sequential);
+                }
+            });
+            return;
+        }
+
+        for (int i = 0; i < items; i++)
+        {
+            Item(i, px, pw, pb, py, packed, c, m, cg, mg, rowsK, group, g, parallel);
+        }
+    }
+
+    /// <summary>One image's one group: bias, then the GEMM over im2col bands (or X itself for pointwise kernels).</summary>
+    private static void Item(int item, float* px, float* pw, float* pb, float* py, SgemmPackedA[]? packed, int c, int m,
+        int cg, int mg, int rowsK, int group, ConvGeometry g, ParallelRunner parallel)
+    {
+        int image = item / group, gi = item % group;
+        float* xg = px + ((long)image * c + (long)gi * cg) * g.InputSize;
+        float* yg = py + ((long)image * m + (long)gi * mg) * g.OutputSize;
+        float* wg = pw + (long)gi * mg * rowsK;
+        int outSize = g.OutputSize;
+        float beta = 0f;
+        if (pb is not null)
+        {
+            for (int j = 0; j < mg; j++)
+            {
+                new Span<float>(yg + (long)j * outSize, outSize).Fill(pb[gi * mg + j]);
+            }
+
+            beta = 1f;
+        }
+
+        if (g.IsPointwise)
+        {
+            Gemm(packed?[gi], wg, mg, rowsK, xg, outSize, beta, yg, outSize, parallel);
+            return;
+        }
+
+        int outLast = g.Output[^1];
+        int outer = outSize / outLast;
+        int band = (int)Math.Clamp(ColumnBudget / Math.Max(1L, (long)rowsK * outLast), 1, outer);
+        float* col = ConvScratch.Get((long)rowsK * band * outLast);
+        for (int o0 = 0; o0 < outer; o0 += band)
+        {
+            int o1 = Math.Min(outer, o0 + band);
+            int width = (o1 - o0) * outLast;
+            Im2Col.Fill(xg, cg, g, o0, o1, col, parallel);
+            Gemm(packed?[gi], wg, mg, rowsK, col, width, beta, yg + (long)o0 * outLast, outSize, parallel);
+        }
+    }
+
+    private static void Gemm(SgemmPackedA? packed, float* w, int mg, int rowsK, float* b, int n, float beta, float* y, int ldy,
+        ParallelRunner parallel)
+    {
+        if (packed is not null)
+        {
+            Sgemm.Multiply(packed, false, n, b, n, beta, y, ldy, parallel);
+        }
+        else
+        {
+            Sgemm.Multiply(false, false, mg, n, rowsK, 1f, w, rowsK, b, n, beta, y, ldy, parallel);
+        }
+    }
+}

@@ -1,0 +1,15 @@
+using System.Numerics.Tensors;
+
+namespace Tessera.Kernels.Elementwise;
+
+/// <summary>Logical exclusive or of bool tensors, as bytes holding 0 or 1.</summary>
+internal readonly struct XorOperator : IBinarySpanOperator<byte, byte, byte>
+{
+    public static byte Invoke(byte x, byte y) => (byte)(x ^ y);
+
+    public void Invoke(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y, Span<byte> destination) => TensorPrimitives.Xor(x, y, destination);
+
+    public void Invoke(ReadOnlySpan<byte> x, byte y, Span<byte> destination) => TensorPrimitives.Xor(x, y, destination);
+
+    public void Invoke(byte x, ReadOnlySpan<byte> y, Span<byte> destination) => TensorPrimitives.Xor(y, x, destination);
+}

@@ -1,0 +1,124 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Tessera.Kernels.Core;
+using Tessera.Tensors;
+
+namespace Tessera.Kernels.Layout;
+
+/// <summary>Concat-1/4/11/13: joins inputs along an axis (default 1 before opset 4, negative from 11), copying contiguous runs.</summary>
+internal sealed class ConcatKernel(long axis) : IKernel
+{
+    public static IKernel Create(KernelInfo info)
+    {
+        long axis = info.OpsetVersion < 4 ? info.GetInt("axis", 1) : info.GetRequiredInt("axis");
+        return new ConcatKernel(axis);
+    }
+
+    public void Compute(KernelContext context)
+    {
+        var inputs = new List<Tensor>(context.InputCount);
+        for (int i = 0; i < context.InputCount; i++)
+        {
+            inputs.Add(context.Input(i) ?? throw new KernelException($"Concat: input {i} is missing"));
+        }
+
+        if (inputs.Count == 0)
+        {
+            throw new KernelException("Concat needs at least one input");
+        }
+
+        var firstInput = inputs[0];
+        int rank = firstInput.Rank;
+        if (rank == 0)
+        {
+            throw new KernelException("Concat: inputs must have rank 1 or more");
+        }
+
+        int ax = IntList.Axis(axis, rank, "Concat");
+        var shape = (int[])firstInput.Shape.Clone();
+        shape[ax] = 0;
+        foreach (var t in inputs)
+        {
+            if (t.DataType != firstInput.DataType || t.Rank != rank)
+            {
+                throw new KernelException($"Concat: input {t} does not match {firstInput}");
+            }
+
+            for (int k = 0; k < rank; k++)
+            {
+                if (k != ax && t.Shape[k] != firstInput.Shape[k])
+                {
+                    throw new KernelException($"Concat: shapes {ShapeMath.Format(firstInput.Shape)} and {ShapeMath.Format(t.Shape)} differ outside axis {ax}");
+                }
+            }
+
+            shape[ax] = checked(shape[ax] + t.Shape[ax]);
+        }
+
+        if (inputs.Count == 1)
+        {
+            context.SetOutput(0, firstInput);
+            return;
+        }
+
+        var output = context.AllocateOutput(0, firstInput.DataType, shape);
+        int outer = ShapeMath.Product(shape, 0, ax);
+        int inner = ShapeMath.Product(shape, ax + 1, rank);
+        var chunks = new int[inputs.Count];
+        for (int i = 0; i < chunks.Length; i++)
+        {
+            chunks[i] = inputs[i].Shape[ax] * inner;
+        }
+
+        var sources = inputs.ToArray();
+        switch (ElementRef.WordSize(output.DataType))
+        {
+            case 1: Run<byte>(sources, chunks, output, outer, context.Parallel); break;
+            case 2: Run<ushort>(sources, chunks, output, outer, context.Parallel); break;
+            case 4: Run<uint>(sources, chunks, output, outer, context.Parallel); break;
+            case 8: Run<ulong>(sources, chunks, output, outer, context.Parallel); break;
+            default: Run<string>(sources, chunks, output, outer, context.Parallel); break;
+        }
+    }
+
+    private static void Run<T>(Tensor[] sources, int[] chunks, Tensor output, int outer, ParallelRunner parallel)
+    {
+        int row = output.Length / Math.Max(1, outer);
+        if (row == 0)
+        {
+            return;
+        }
+
+        int wordBytes = typeof(T) == typeof(string) ? 8 : Unsafe.SizeOf<T>();
+        int minRows = Math.Max(1, StridedCopy.ParallelBytes / (row * wordBytes));
+        if (outer < 2 * minRows || parallel.Degree == 1)
+        {
+            CopyRows<T>(sources, chunks, output, 0, outer);
+            return;
+        }
+
+        parallel.ForRange(outer, minRows, (r0, r1) => CopyRows<T>(sources, chunks, output, r0, r1));
+    }
+
+    private static void CopyRows<T>(Tensor[] sources, int[] chunks, Tensor output, int r0, int r1)
+    {
+        ref T dst = ref ElementRef.Of<T>(output);
+        int row = 0;
+        foreach (int n in chunks)
+        {
+            row += n;
+        }
+
+        nint at = (nint)r0 * row;
+        for (int r = r0; r < r1; r++)
+        {
+            for (int i = 0; i < sources.Length; i++)
+            {
+                int n = chunks[i];
+                ref T src = ref Unsafe.Add(ref ElementRef.Of<T>(sources[i]), (nint)r * n);
+                MemoryMarshal.CreateReadOnlySpan(ref src, n).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, at), n));
+                at += n;
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+using System.Numerics;
+using Tessera.Kernels.Core;
+using Tessera.Tensors;
+
+namespace Tessera.Kernels.Linear;
+
+/// <summary>
+/// MatMul (numpy semantics). float32 runs on the packed SGEMM, with a constant 2-D B packed once at creation;
+/// float16/bfloat16 are staged through float32; float64 and integers use the generic row kernel.
+/// </summary>
+internal sealed unsafe class MatMulKernel : IKernel
+{
+    // Batches smaller than this many multiply-adds run one per thread instead of splitting each GEMM.
+    private const long SmallGemm = 1L << 20;
+
+    private readonly Tensor? _constantB;
+    private readonly SgemmPackedB? _packedB;
+
+    public MatMulKernel(KernelInfo info)
+    {
+        _constantB = info.ConstantInput(1);
+        if (_constantB is { DataType: DataType.Float32, Rank: 2 } b && b.Shape[0] > 0 && b.Shape[1] > 0)
+        {
+            _packedB = SgemmPackedB.Pack((float*)b.Pointer, b.Shape[1], false, b.Shape[0], b.Shape[1]);
+        }
+    }
+
+    public void Compute(KernelContext context)
+    {
+        var a = context.RequiredInput(0, "A");
+        var b = context.RequiredInput(1, "B");
+        if (a.DataType != b.DataType)
+        {
+            throw new KernelException($"MatMul inputs differ in type: {DataTypes.Name(a.DataType)} and {DataTypes.Name(b.DataType)}");
+        }
+
+        var shape = MatMulShape.Create(a.Shape, b.Shape);
+        var y = context.AllocateOutput(0, a.DataType, shape.OutputShape);
+        if (y.Length == 0)
+        {
+            return;
+        }
+
+        if (shape.K == 0)
+        {
+            y.Bytes.Clear();
+            return;
+        }
+
+        switch (a.DataType)
+        {
+            case DataType.Float32:
+                MultiplyFloat(a, b, y, shape, context.Parallel);
+                break;
+            case DataType.Float16 or DataType.BFloat16:
+                var wide = Tensor.Allocate(DataType.Float32, y.Shape);
+                MultiplyFloat(FloatStaging.Widen(a)!, FloatStaging.Widen(b)!, wide, shape, context.Parallel);
+                FloatStaging.Narrow(wide, y);
+                break;
+            case DataType.Float64:
+                MultiplyGeneric<double>(a, b, y, shape, context.Parallel);
+                break;
+            case DataType.Int32:
+                MultiplyGeneric<int>(a, b, y, shape, context.Parallel);
+                break;
+            case DataType.Int64:
+                MultiplyGeneric<long>(a, b, y, shape, context.Parallel);
+                break;
+            case DataType.UInt32:
+                MultiplyGeneric<uint>(a, b, y, shape, context.Parallel);
+                break;
+            case DataType.UInt64:
+                MultiplyGeneric<ulong>(a, b, y, shape, context.Parallel);
+                break;
+            default:
+                throw new KernelException($"MatMul does not support {DataTypes.Name(a.DataType)}");
+        }
+    }
+
+    private void MultiplyFloat(Tensor a, Tensor b, Tensor y, MatMulShape s, ParallelRunner parallel)
+    {
+        float* pa = (float*)a.Pointer, pb = (float*)b.Pointer, py = (float*)y.Pointer;
+        int m = s.M, n = s.N, k = s.K;
+        var packed = _packedB is not null && ReferenceEquals(b, _constantB) ? _packedB : null;
+        if (s.FoldsIntoRows)
+        {
+            int rows = s.BatchCount * m;
+            if (packed is not null)
+            {
+                Sgemm.Multiply(false, rows, 1f, pa, k, packed, 0f, py, n, parallel);
+            }
+            else
+            {
+                Sgemm.Multiply(false, false, rows, n, k, 1f, pa, k, pb, n, 0f, py, n, parallel);
+            }
+
+            return;
+        }
+
+        var aOffsets = s.AOffsets;
+        var bOffsets = s.BOffsets;
+        if (s.BatchCount >= parallel.Degree && parallel.Degree > 1 && (long)m * n * k < SmallGemm)
+        {
+            parallel.ForRange(s.BatchCount, 1, (b0, b1) =>
+            {
+                for (int i = b0; i < b1; i++)
+                {
+                    Sgemm.Multiply(false, false, m, n, k, 1f, pa + aOffsets[i], k, pb + bOffsets[i], n, 0f,
+                        py + (long)i * m * n, n, ParallelRunner.Sequential);
+                }
+            });
+            return;
+        }
+
+        for (int i = 0; i < s.BatchCount; i++)
+        {
+            Sgemm.Multiply(false, false, m, n, k, 1f, pa + aOffsets[i], k, pb + bOffsets[i], n, 0f, py + (long)i * m * n, n, parallel);
+        }
+    }
+
+    private static void MultiplyGeneric<T>(Tensor a, Tensor b, Tensor y, MatMulShape s, ParallelRunner parallel)
+        where T : unmanaged, INumber<T>
+    {
+        T* pa = (T*)a.Pointer, pb = (T*)b.Pointer, py = (T*)y.Pointer;
+        int m = s.M, n = s.N, k = s.K;
+        for (int i = 0; i < s.BatchCount; i++)
+        {
+            GenericGemm<T>.Multiply(false, false, m, n, k, T.One, pa + s.AOffsets[i], k, pb + s.BOffsets[i], n, T.Zero,
+                py + (long)i * m * n, n, parallel);
+        }
+    }
+}

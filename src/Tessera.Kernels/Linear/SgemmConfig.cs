@@ -1,0 +1,88 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Tessera.Kernels.Linear;
+
+internal enum SgemmIsa
+{
+    Portable,
+    Avx2,
+    Avx512,
+}
+
+/// <summary>
+/// The micro-kernel chosen for this machine and its blocking: Mr x Nr register tiles, Kc deep so a B panel
+/// (Kc x Nr) stays in L1 while the packed A block (Mc x Kc) stays in L2, Nc wide so the packed B block fits L3.
+/// </summary>
+internal sealed class SgemmConfig
+{
+    private SgemmConfig(SgemmIsa isa, int mr, int nr, int kc, int mc, int nc)
+    {
+        Isa = isa;
+        Mr = mr;
+        Nr = nr;
+        Kc = kc;
+        Mc = mc;
+        Nc = nc;
+    }
+
+    public static SgemmConfig Current { get; } = Detect();
+
+    public SgemmIsa Isa { get; }
+
+    public int Mr { get; }
+
+    public int Nr { get; }
+
+    public int Kc { get; }
+
+    /// <summary>Largest M block; a multiple of <see cref="Mr"/>.</summary>
+    public int Mc { get; }
+
+    /// <summary>Largest N block; a multiple of <see cref="Nr"/>.</summary>
+    public int Nc { get; }
+
+    public static SgemmConfig For(SgemmIsa isa) => isa switch
+    {
+        SgemmIsa.Avx512 => new SgemmConfig(isa, SgemmMicroKernelAvx512.Mr, SgemmMicroKernelAvx512.Nr, 256,
+            SgemmMicroKernelAvx512.Mr * 24, SgemmMicroKernelAvx512.Nr * 128),
+        SgemmIsa.Avx2 => new SgemmConfig(isa, SgemmMicroKernelAvx2.Mr, SgemmMicroKernelAvx2.Nr, 256,
+            SgemmMicroKernelAvx2.Mr * 32, SgemmMicroKernelAvx2.Nr * 256),
+        _ => new SgemmConfig(isa, SgemmMicroKernelPortable.Mr, SgemmMicroKernelPortable.Nr, 256,
+            SgemmMicroKernelPortable.Mr * 32, SgemmMicroKernelPortable.Nr * 256),
+    };
+
+    public static bool IsSupported(SgemmIsa isa) => isa switch
+    {
+        SgemmIsa.Avx512 => Avx512F.IsSupported && Vector512.IsHardwareAccelerated,
+        SgemmIsa.Avx2 => Avx2.IsSupported && Fma.IsSupported,
+        _ => true,
+    };
+
+    private static SgemmConfig Detect()
+    {
+        if (IsSupported(SgemmIsa.Avx512))
+        {
+            return For(SgemmIsa.Avx512);
+        }
+
+        return IsSupported(SgemmIsa.Avx2) ? For(SgemmIsa.Avx2) : For(SgemmIsa.Portable);
+    }
+
+    /// <summary>Runs the micro-kernel: c[Mr x Nr] = (c +) packed-a-sliver * packed-b-panel.</summary>
+    public unsafe void Kernel(float* a, float* b, float* c, nint ldc, int kc, bool accumulate)
+    {
+        switch (Isa)
+        {
+            case SgemmIsa.Avx512:
+                SgemmMicroKernelAvx512.Run(a, b, c, ldc, kc, accumulate);
+                break;
+            case SgemmIsa.Avx2:
+                SgemmMicroKernelAvx2.Run(a, b, c, ldc, kc, accumulate);
+                break;
+            default:
+                SgemmMicroKernelPortable.Run(a, b, c, ldc, kc, accumulate);
+                break;
+        }
+    }
+}
