@@ -178,9 +178,10 @@ def main():
         "",
         "## ONNX Runtime comparison",
         "",
-        "One row per data set. Relative difference is |got - expected| / |expected| over the elements with "
-        f"|expected| > atol ({ort['atol']:g}); a data set passes when every element has "
-        "|got - expected| <= atol + rtol * |expected|.",
+        "One row per data set. A data set passes when every element has |got - expected| <= atol + rtol * "
+        "|expected|. Max abs diff is over all elements; max rel diff is |got - expected| / |expected| over the "
+        f"elements with |expected| >= atol / rtol ({ort['atol'] / ort['rtol']:g}), where the relative term "
+        "is the larger one.",
         "",
     ]
     ort_table(out, ort["cases"])

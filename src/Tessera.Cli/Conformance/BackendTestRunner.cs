@@ -160,7 +160,7 @@ public static partial class BackendTestRunner
 
             expected = Bfloat16Bits(expected, outputs[outputName].DataType);
 
-            stats = stats.Merge(TensorComparer.Measure(outputs[outputName], expected, atol));
+            stats = stats.Merge(TensorComparer.Measure(outputs[outputName], expected, atol, rtol));
             string? mismatch = TensorComparer.Compare(outputs[outputName], expected, atol, rtol);
             if (mismatch is not null)
             {
