@@ -134,10 +134,12 @@ def main():
     with open(ort_json, encoding="utf-8") as f:
         ort = json.load(f)
     required_ops, excluded = load_required()
-    required, random_cases, other = [], [], []
+    required, random_cases, other, non_tensor = [], [], [], []
     for case in node["cases"]:
         if case["name"] in excluded:
             random_cases.append(case)
+        elif case["detail"].startswith("unsupported value type"):
+            non_tensor.append(case)
         elif not case["operators"] or set(case["operators"]) <= required_ops:
             required.append(case)
         else:
@@ -165,6 +167,7 @@ def main():
             ("node suite, required (all operators in the issue's list)", required, node_tol),
             ("node suite, other operators", other, node_tol),
             ("node suite, excluded (random outputs)", random_cases, node_tol),
+            ("node suite, non-tensor values (sequence, optional)", non_tensor, node_tol),
             ("ONNX Runtime cases", ort["cases"], f"atol {ort['atol']:g}, rtol {ort['rtol']:g}")):
         total, passed, failed, skipped = counts(cases)
         out.append(f"| {title} | {tol} | {total} | {passed} | {failed} | {skipped} |")
@@ -188,6 +191,13 @@ def main():
     out += ["", "## ONNX backend node suite", ""]
     section(out, "Required cases", required)
     section(out, "Cases with operators outside the list", other)
+    out.append("### Not run: sequence, optional or map values")
+    out.append("")
+    out.append("Tessera runs tensors only, so these are outside the required set whatever their operators.")
+    out.append("")
+    for case in non_tensor:
+        out.append(f"- `{case['name']}` ({', '.join(case['operators'])}): {one_line(case['detail'])}")
+    out.append("")
     out.append("### Excluded: outputs drawn from a random generator")
     out.append("")
     out.append("Listed with `!` in `conformance/required-operators.txt`; run for information only.")

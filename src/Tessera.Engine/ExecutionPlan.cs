@@ -39,6 +39,14 @@ internal sealed class ExecutionPlan
             constants[slot] = value;
         }
 
+        foreach (var value in graph.Inputs.Concat(graph.Outputs))
+        {
+            if (value.NonTensorKind is { } kind)
+            {
+                throw new InferenceException($"unsupported value type: '{value.Name}' is a {kind}; Tessera runs tensors only");
+            }
+        }
+
         foreach (var input in graph.Inputs) SlotOf(input.Name);
         foreach (var (name, tensor) in graph.Initializers)
         {

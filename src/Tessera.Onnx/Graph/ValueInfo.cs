@@ -13,6 +13,9 @@ public sealed class ValueInfo
 
     public string DocString { get; set; } = string.Empty;
 
+    /// <summary>Null for a tensor; otherwise the kind of non-tensor value ("sequence", "map", "optional", "sparse tensor").</summary>
+    public string? NonTensorKind { get; set; }
+
     public bool HasFullyKnownShape => Shape is not null && Shape.All(d => d.IsKnown);
 
     public string FormatShape() => Shape is null ? "?" : "[" + string.Join(",", Shape.Select(d => d.ToString())) + "]";

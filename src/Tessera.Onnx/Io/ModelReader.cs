@@ -192,6 +192,14 @@ public static class ModelReader
     internal static ValueInfo ReadValueInfo(ValueInfoProto proto)
     {
         var info = new ValueInfo { Name = proto.Name, DocString = proto.DocString };
+        info.NonTensorKind = proto.Type?.ValueCase switch
+        {
+            TypeProto.ValueOneofCase.SequenceType => "sequence",
+            TypeProto.ValueOneofCase.MapType => "map",
+            TypeProto.ValueOneofCase.OptionalType => "optional",
+            TypeProto.ValueOneofCase.SparseTensorType => "sparse tensor",
+            _ => null,
+        };
         var tensorType = proto.Type?.TensorType;
         if (tensorType is not null)
         {
