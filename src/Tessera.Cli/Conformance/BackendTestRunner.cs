@@ -4,7 +4,6 @@ using Tessera.Engine;
 using Tessera.Onnx.Graph;
 using Tessera.Onnx.Io;
 using Tessera.Tensors;
-using Tessera.Tensors.Formats;
 
 namespace Tessera.Cli.Conformance;
 
@@ -48,6 +47,19 @@ public static partial class BackendTestRunner
     {
         string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(caseDir));
         var clock = Stopwatch.StartNew();
+        try
+        {
+            return RunCase(caseDir, name, clock, atol, rtol, threads);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // One broken case (an unreadable data file, a kernel bug) must not end a run over hundreds.
+            return new CaseResult(name, CaseOutcome.Failed, $"{e.GetType().Name}: {e.Message}", clock.Elapsed.TotalSeconds);
+        }
+    }
+
+    private static CaseResult RunCase(string caseDir, string name, Stopwatch clock, double atol, double rtol, int threads)
+    {
         OnnxModel model;
         try
         {
@@ -103,9 +115,9 @@ public static partial class BackendTestRunner
             {
                 tensor = ReferenceData.Read(path, session.Inputs[index].ElementType);
             }
-            catch (Exception e) when (e is InvalidDataException or NotSupportedException)
+            catch (Exception e) when (e is InvalidDataException or NotSupportedException or IOException)
             {
-                return new DataSetResult(name, summaries, double.NaN, double.NaN, e.Message);
+                return new DataSetResult(name, summaries, double.NaN, double.NaN, $"cannot read {Path.GetFileName(path)}: {e.Message}");
             }
 
             inputs[session.Inputs[index].Name] = tensor;
@@ -138,13 +150,13 @@ public static partial class BackendTestRunner
             {
                 expected = ReferenceData.Read(path, outputs[outputName].DataType);
             }
-            catch (Exception e) when (e is InvalidDataException or NotSupportedException)
+            catch (Exception e) when (e is InvalidDataException or NotSupportedException or IOException)
             {
-                failure ??= e.Message;
+                failure ??= $"cannot read {Path.GetFileName(path)}: {e.Message}";
                 continue;
             }
 
-            stats = stats.Merge(TensorComparer.Measure(outputs[outputName], expected, atol));
+            stats = stats.Merge(TensorComparer.Measure(outputs[outputName], expected, atol, rtol));
             string? mismatch = TensorComparer.Compare(outputs[outputName], expected, atol, rtol);
             if (mismatch is not null)
             {

@@ -2,8 +2,9 @@ namespace Tessera.Cli.Conformance;
 
 /// <summary>
 /// How far a computed tensor is from the expected one. The relative difference is |got - expected| / |expected|
-/// taken only over elements with |expected| &gt; atol: below that the absolute tolerance is what decides, and tiny
-/// expected values would make the ratio meaningless. Infinity when NaN or infinity meets a finite value.
+/// taken only over elements with |expected| &gt;= atol / rtol, where the relative tolerance is the larger term:
+/// below that the absolute tolerance decides, and ratios to tiny values say nothing. So a tensor within
+/// tolerance has MaxRel &lt;= ~rtol. Infinity when NaN or infinity meets a finite value.
 /// </summary>
 public readonly record struct DiffStats(double MaxAbs, double MaxRel)
 {

@@ -71,8 +71,10 @@ public static class TensorComparer
     }
 
     /// <summary>Largest absolute and relative differences; <see cref="DiffStats.None"/> when types or shapes differ.</summary>
-    public static DiffStats Measure(Tensor got, Tensor expected, double atol)
+    public static DiffStats Measure(Tensor got, Tensor expected, double atol, double rtol)
     {
+        // Where rtol * |expected| < atol the absolute tolerance decides, and ratios to tiny values say nothing.
+        double relativeFrom = rtol > 0 ? atol / rtol : atol;
         if (got.DataType != expected.DataType || !ShapeMath.SameShape(got.Shape, expected.Shape))
         {
             return DiffStats.None;
@@ -100,7 +102,7 @@ public static class TensorComparer
             }
 
             maxAbs = Math.Max(maxAbs, diff);
-            if (Math.Abs(e) > atol)
+            if (Math.Abs(e) >= relativeFrom)
             {
                 maxRel = Math.Max(maxRel, double.IsInfinity(diff) ? diff : diff / Math.Abs(e));
             }
