@@ -47,6 +47,20 @@ public sealed class ArgReduceRandomTests
         }
     }
 
+    [Theory]
+    [InlineData("ArgMax")]
+    [InlineData("ArgMin")]
+    public void SignedZerosCountAsEqual(string op)
+    {
+        // NumPy sees +0 and -0 as equal, so the first zero wins whatever its sign (the vector search would not).
+        var data = Tensor.FromArray(new float[] { -1, 0f, -0f, -2, -0f, 0f, 1, 2 }, 2, 4);
+        long[] expected = op == "ArgMax" ? [1, 3] : [3, 0];
+        var negated = Tensor.FromArray(new float[] { -0f, -3, 0f, 5, 0f, 0f, -0f, -0f }, 2, 4);
+        Assert.Equal(expected, Run(op, 13, [Int("axis", 1), Int("keepdims", 0)], [data], 1, 1)[0].ToArray<long>());
+        long[] expectedNegated = op == "ArgMax" ? [3, 0] : [1, 0];
+        Assert.Equal(expectedNegated, Run(op, 13, [Int("axis", 1), Int("keepdims", 0)], [negated], 1, 1)[0].ToArray<long>());
+    }
+
     [Fact]
     public void EmptyAxisIsRejected()
     {
