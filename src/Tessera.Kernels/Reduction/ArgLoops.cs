@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 
 namespace Tessera.Kernels.Reduction;
 
@@ -19,7 +20,7 @@ internal static class ArgLoops
             var indices = destination.Slice(o * inner, inner);
             if (inner == 1)
             {
-                indices[0] = isMax ? ScanMax(rows, selectLast) : ScanMin(rows, selectLast);
+                indices[0] = selectLast ? (isMax ? ScanMax(rows, true) : ScanMin(rows, true)) : FirstExtreme(rows, isMax);
                 continue;
             }
 
@@ -38,6 +39,27 @@ internal static class ArgLoops
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The vectorised search, which returns the first extreme (or first NaN) as NumPy does, except that it ranks
+    /// +0 above -0; NumPy treats them as equal, so a zero result is moved to the first zero of either sign.
+    /// </summary>
+    private static int FirstExtreme<T>(ReadOnlySpan<T> row, bool isMax) where T : unmanaged, INumber<T>
+    {
+        int index = isMax ? TensorPrimitives.IndexOfMax(row) : TensorPrimitives.IndexOfMin(row);
+        if (T.IsZero(row[index]) && (typeof(T) == typeof(float) || typeof(T) == typeof(double)))
+        {
+            for (int j = 0; j < index; j++)
+            {
+                if (T.IsZero(row[j]))
+                {
+                    return j;
+                }
+            }
+        }
+
+        return index;
     }
 
     private static int ScanMax<T>(ReadOnlySpan<T> row, bool selectLast) where T : unmanaged, INumber<T>

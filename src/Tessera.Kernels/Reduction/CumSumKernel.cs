@@ -81,14 +81,17 @@ internal sealed class CumSumKernel : IKernel
             if (inner == 1)
             {
                 T acc = T.Zero;
-                for (int n = 0, j = first; n < length; n++, j += step)
+                if (_exclusive)
                 {
-                    if (_exclusive)
+                    for (int n = 0, j = first; n < length; n++, j += step)
                     {
                         y[j] = acc;
                         acc += x[j];
                     }
-                    else
+                }
+                else
+                {
+                    for (int n = 0, j = first; n < length; n++, j += step)
                     {
                         acc += x[j];
                         y[j] = acc;

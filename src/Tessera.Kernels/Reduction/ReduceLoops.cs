@@ -57,6 +57,23 @@ internal static class ReduceLoops
             return;
         }
 
+        if (inner == 1 && reduced < VectorRowMinimum)
+        {
+            for (int o = o0; o < o1; o++)
+            {
+                var row = source.Slice(o * reduced, reduced);
+                T acc = TOp.First(row[0]);
+                for (int j = 1; j < row.Length; j++)
+                {
+                    acc = TOp.Combine(acc, row[j]);
+                }
+
+                destination[o] = acc;
+            }
+
+            return;
+        }
+
         if (inner == 1)
         {
             for (int o = o0; o < o1; o++)

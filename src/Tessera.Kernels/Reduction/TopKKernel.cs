@@ -107,14 +107,7 @@ internal sealed class TopKKernel : IKernel
         for (int r = r0; r < r1; r++)
         {
             int o = r / inner, c = r - o * inner;
-            int sourceBase = o * n * inner + c;
-            for (int j = 0; j < n; j++)
-            {
-                entries[j].Value = source[sourceBase + j * inner];
-                entries[j].Index = j;
-            }
-
-            TopKSelector.Select(entries, k, _largest);
+            TopKSelector.Select(source, o * n * inner + c, n, inner, k, _largest, entries);
             int outBase = o * k * inner + c;
             for (int j = 0; j < k; j++)
             {
