@@ -31,6 +31,12 @@ internal static unsafe class Sgemm
     public static void Multiply(bool transA, int m, float alpha, float* a, int lda, SgemmPackedB b, float beta, float* c, int ldc,
         ParallelRunner parallel)
     {
+        if (m > 0 && m <= SgemmPackedRows.MaxRows && b.K > 0 && (beta == 0f || beta == 1f))
+        {
+            SgemmPackedRows.Run(transA, m, alpha, a, lda, b, beta, c, ldc, parallel);
+            return;
+        }
+
         Run(new Operands(a, lda, transA, null, null, 0, false, b, alpha), m, b.N, b.K, beta, c, ldc, parallel, b.Config);
     }
 
