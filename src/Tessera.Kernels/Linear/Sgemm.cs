@@ -1,12 +1,14 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Tessera.Kernels.Core;
 
 namespace Tessera.Kernels.Linear;
 
 /// <summary>
 /// Single-precision GEMM on row-major matrices: C = alpha * op(A) * op(B) + beta * C, where op transposes when asked.
-/// BLIS-style: for each (Nc, Kc) block of op(B) the block is packed once (or taken pre-packed), then the threads
-/// split the C block statically, each packing its Mc x Kc blocks of op(A) and sweeping Mr x Nr register tiles.
+/// BLIS-style blocking (with the roles of A and B swapped because C is row-major): for each Mc x Kc block of op(A),
+/// packed once (or taken pre-packed), each Kc x Nc block of op(B) is packed to stay in L2 while every Mr-row A sliver
+/// (in L1) sweeps it panel by panel. Threads split the slivers (or, for short A, the panels) statically.
 /// </summary>
 internal static unsafe class Sgemm
 {
@@ -22,25 +24,30 @@ internal static unsafe class Sgemm
             return;
         }
 
-        Run(new Operand(a, lda, transA, null), new Operand(b, ldb, transB, null), null, m, n, k, alpha, beta, c, ldc, parallel, cfg);
+        Run(new Operands(a, lda, transA, null, b, ldb, transB, null, alpha), m, n, k, beta, c, ldc, parallel, cfg);
     }
 
-    /// <summary>C = op(A) * packedB (+ beta * C), with op(B) packed at kernel creation.</summary>
+    /// <summary>C = alpha * op(A) * packedB (+ beta * C), with op(B) packed at kernel creation.</summary>
     public static void Multiply(bool transA, int m, float alpha, float* a, int lda, SgemmPackedB b, float beta, float* c, int ldc,
         ParallelRunner parallel)
     {
-        Run(new Operand(a, lda, transA, null), default, b, m, b.N, b.K, alpha, beta, c, ldc, parallel, b.Config);
+        if (m > 0 && m <= SgemmPackedRows.MaxRows && b.K > 0 && (beta == 0f || beta == 1f))
+        {
+            SgemmPackedRows.Run(transA, m, alpha, a, lda, b, beta, c, ldc, parallel);
+            return;
+        }
+
+        Run(new Operands(a, lda, transA, null, null, 0, false, b, alpha), m, b.N, b.K, beta, c, ldc, parallel, b.Config);
     }
 
     /// <summary>C = packedA * op(B) (+ beta * C), with op(A) (and alpha) packed at kernel creation.</summary>
     public static void Multiply(SgemmPackedA a, bool transB, int n, float* b, int ldb, float beta, float* c, int ldc,
         ParallelRunner parallel)
     {
-        Run(new Operand(null, 0, false, a), new Operand(b, ldb, transB, null), null, a.M, n, a.K, 1f, beta, c, ldc, parallel, a.Config);
+        Run(new Operands(null, 0, false, a, b, ldb, transB, null, 1f), a.M, n, a.K, beta, c, ldc, parallel, a.Config);
     }
 
-    private static void Run(Operand a, Operand b, SgemmPackedB? packedB, int m, int n, int k, float alpha, float beta,
-        float* c, int ldc, ParallelRunner parallel, SgemmConfig cfg)
+    private static void Run(Operands ops, int m, int n, int k, float beta, float* c, int ldc, ParallelRunner parallel, SgemmConfig cfg)
     {
         if (m <= 0 || n <= 0)
         {
@@ -49,7 +56,7 @@ internal static unsafe class Sgemm
 
         if (k <= 0 || (beta != 0f && beta != 1f))
         {
-            ScaleRows(c, ldc, m, n, k <= 0 ? beta : beta);
+            ScaleRows(c, ldc, m, n, beta);
             if (k <= 0)
             {
                 return;
@@ -59,131 +66,92 @@ internal static unsafe class Sgemm
         }
 
         int degree = (long)m * n * k < ParallelThreshold ? 1 : parallel.Degree;
-        int mr = cfg.Mr, nr = cfg.Nr;
-        int slivers = (m + mr - 1) / mr;
-
-        // Split rows across threads when each gets a few slivers; otherwise split the columns.
-        int threadsM = slivers >= 4 * degree ? degree : 1;
-        int threadsN = degree / threadsM;
         var runner = degree == parallel.Degree ? parallel : ParallelRunner.Sequential;
-
-        for (int jc = 0; jc < n; jc += cfg.Nc)
+        int mr = cfg.Mr, nr = cfg.Nr;
+        for (int ic = 0; ic < m; ic += cfg.Mc)
         {
-            int nc = Math.Min(cfg.Nc, n - jc);
-            int panels = (nc + nr - 1) / nr;
-            int tn = Math.Min(threadsN, panels);
-            int tasks = threadsM * tn;
+            int mc = Math.Min(cfg.Mc, m - ic);
+            int slivers = (mc + mr - 1) / mr;
+
+            // Split A slivers across threads when each gets a few; otherwise split the B panels.
+            int threadsM = slivers >= 2 * degree ? degree : 1;
             for (int pc = 0; pc < k; pc += cfg.Kc)
             {
                 int kc = Math.Min(cfg.Kc, k - pc);
-                bool accumulate = pc > 0 || beta == 1f;
-                float* bBlock;
-                if (packedB is not null)
+                var step = new Step(ops, cfg, c, ldc, ic, mc, pc, kc, alpha: ops.Alpha, accumulate: pc > 0 || beta == 1f);
+                float* aBlock;
+                if (ops.PackedA is not null)
                 {
-                    bBlock = packedB.Block(pc, jc);
+                    aBlock = ops.PackedA.Block(ic, pc);
                 }
                 else
                 {
-                    bBlock = SgemmScratch.Get(1, (long)panels * nr * kc);
-                    float* bb = bBlock;
-                    var bo = b;
-                    int pcc = pc, jcc = jc, ncc = nc;
-                    if (tasks > 1 && panels > 1)
+                    aBlock = SgemmScratch.Get(0, (long)slivers * mr * kc);
+                    if (threadsM == 1)
                     {
-                        runner.ForRange(panels, 1, (p0, p1) => SgemmPacking.PackB(bo.Data, bo.Ld, bo.Trans, jcc, ncc, pcc, kc, nr, p0, p1, bb));
-                    }
-                    else
-                    {
-                        SgemmPacking.PackB(b.Data, b.Ld, b.Trans, jc, nc, pc, kc, nr, 0, panels, bBlock);
+                        step.PackA(aBlock, 0, slivers);
                     }
                 }
 
-                if (tasks == 1)
+                for (int jc = 0; jc < n; jc += cfg.Nc)
                 {
-                    Macro(a, bBlock, 0, slivers, 0, panels, jc, nc, pc, kc, m, alpha, accumulate, c, ldc, cfg);
-                }
-                else
-                {
-                    float* bb = bBlock;
-                    var ao = a;
-                    int jcc = jc, ncc = nc, pcc = pc, tnn = tn;
+                    int nc = Math.Min(cfg.Nc, n - jc);
+                    int panels = (nc + nr - 1) / nr;
+                    float* bBlock;
+                    if (ops.PackedB is not null)
+                    {
+                        bBlock = ops.PackedB.Block(pc, jc);
+                    }
+                    else
+                    {
+                        bBlock = SgemmScratch.Get(1, (long)panels * nr * kc);
+                        float* bb = bBlock;
+                        int jcc = jc, ncc = nc;
+                        if (degree > 1 && panels > 1)
+                        {
+                            runner.ForRange(panels, 1, (p0, p1) => step.PackB(bb, jcc, ncc, p0, p1));
+                        }
+                        else
+                        {
+                            step.PackB(bBlock, jc, nc, 0, panels);
+                        }
+                    }
+
+                    // The first B block of each depth step also packs each thread's own A slivers.
+                    bool packA = threadsM > 1 && jc == 0 && ops.PackedA is null;
+                    int tasks = threadsM > 1 ? threadsM : Math.Min(degree, panels);
+                    if (tasks == 1)
+                    {
+                        step.Compute(aBlock, bBlock, jc, nc, 0, slivers, 0, panels);
+                        continue;
+                    }
+
+                    float* ab = aBlock, bb2 = bBlock;
+                    int jc2 = jc, nc2 = nc, tm = threadsM;
                     runner.For(tasks, t =>
                     {
-                        int tm = t / tnn, tp = t % tnn;
-                        int s0 = (int)((long)slivers * tm / threadsM), s1 = (int)((long)slivers * (tm + 1) / threadsM);
-                        int p0 = (int)((long)panels * tp / tnn), p1 = (int)((long)panels * (tp + 1) / tnn);
-                        Macro(ao, bb, s0, s1, p0, p1, jcc, ncc, pcc, kc, m, alpha, accumulate, c, ldc, cfg);
+                        if (tm > 1)
+                        {
+                            int s0 = (int)((long)slivers * t / tasks), s1 = (int)((long)slivers * (t + 1) / tasks);
+                            if (packA)
+                            {
+                                step.PackA(ab, s0, s1);
+                            }
+
+                            step.Compute(ab, bb2, jc2, nc2, s0, s1, 0, panels);
+                        }
+                        else
+                        {
+                            int p0 = (int)((long)panels * t / tasks), p1 = (int)((long)panels * (t + 1) / tasks);
+                            step.Compute(ab, bb2, jc2, nc2, 0, slivers, p0, p1);
+                        }
                     });
                 }
             }
         }
 
-        GC.KeepAlive(packedB);
-        GC.KeepAlive(a.Packed);
-    }
-
-    /// <summary>Slivers [s0, s1) of rows times panels [p0, p1) of the packed B block, in Mc-row chunks.</summary>
-    private static void Macro(Operand a, float* bBlock, int s0, int s1, int p0, int p1, int jc, int nc, int pc, int kc, int m,
-        float alpha, bool accumulate, float* c, int ldc, SgemmConfig cfg)
-    {
-        int mr = cfg.Mr, nr = cfg.Nr;
-        int mcSlivers = cfg.Mc / mr;
-        float* edge = stackalloc float[mr * nr];
-        for (int s = s0; s < s1; s += mcSlivers)
-        {
-            int ic = s * mr;
-            int mc = Math.Min(Math.Min(s1 - s, mcSlivers) * mr, m - ic);
-            float* aBlock;
-            if (a.Packed is not null)
-            {
-                aBlock = a.Packed.Block(ic, pc);
-            }
-            else
-            {
-                aBlock = SgemmScratch.Get(0, (long)((mc + mr - 1) / mr) * mr * kc);
-                SgemmPacking.PackA(a.Data, a.Ld, a.Trans, ic, mc, pc, kc, alpha, mr, aBlock);
-            }
-
-            for (int p = p0; p < p1; p++)
-            {
-                int j = p * nr;
-                int cols = Math.Min(nr, nc - j);
-                float* bp = bBlock + (long)p * nr * kc;
-                float* cRow = c + (long)ic * ldc + jc + j;
-                for (int i = 0; i < mc; i += mr)
-                {
-                    int rows = Math.Min(mr, mc - i);
-                    float* ap = aBlock + (long)i * kc;
-                    float* cp = cRow + (long)i * ldc;
-                    if (rows == mr && cols == nr)
-                    {
-                        cfg.Kernel(ap, bp, cp, ldc, kc, accumulate);
-                    }
-                    else
-                    {
-                        cfg.Kernel(ap, bp, edge, nr, kc, accumulate: false);
-                        StoreEdge(edge, nr, cp, ldc, rows, cols, accumulate);
-                    }
-                }
-            }
-        }
-    }
-
-    private static void StoreEdge(float* tile, int nr, float* c, int ldc, int rows, int cols, bool accumulate)
-    {
-        for (int r = 0; r < rows; r++)
-        {
-            var src = new ReadOnlySpan<float>(tile + r * nr, cols);
-            var dst = new Span<float>(c + (long)r * ldc, cols);
-            if (accumulate)
-            {
-                TensorPrimitives.Add(src, dst, dst);
-            }
-            else
-            {
-                src.CopyTo(dst);
-            }
-        }
+        GC.KeepAlive(ops.PackedA);
+        GC.KeepAlive(ops.PackedB);
     }
 
     internal static void ScaleRows(float* c, int ldc, int m, int n, float beta)
@@ -202,14 +170,89 @@ internal static unsafe class Sgemm
         }
     }
 
-    private readonly struct Operand(float* data, int ld, bool trans, SgemmPackedA? packed)
+    private readonly struct Operands(float* a, int lda, bool transA, SgemmPackedA? packedA, float* b, int ldb, bool transB,
+        SgemmPackedB? packedB, float alpha)
     {
-        public float* Data { get; } = data;
+        public float* A { get; } = a;
 
-        public int Ld { get; } = ld;
+        public int Lda { get; } = lda;
 
-        public bool Trans { get; } = trans;
+        public bool TransA { get; } = transA;
 
-        public SgemmPackedA? Packed { get; } = packed;
+        public SgemmPackedA? PackedA { get; } = packedA;
+
+        public float* B { get; } = b;
+
+        public int Ldb { get; } = ldb;
+
+        public bool TransB { get; } = transB;
+
+        public SgemmPackedB? PackedB { get; } = packedB;
+
+        public float Alpha { get; } = alpha;
+    }
+
+    /// <summary>One (Mc rows, Kc depth) step of the blocked product: packing and the register-tile sweep.</summary>
+    private readonly struct Step(Operands ops, SgemmConfig cfg, float* c, int ldc, int ic, int mc, int pc, int kc, float alpha, bool accumulate)
+    {
+        /// <summary>Packs slivers [s0, s1) of this step's A block.</summary>
+        public void PackA(float* aBlock, int s0, int s1)
+        {
+            int rows = Math.Min(s1 * cfg.Mr, mc) - s0 * cfg.Mr;
+            if (rows > 0)
+            {
+                SgemmPacking.PackA(ops.A, ops.Lda, ops.TransA, ic + s0 * cfg.Mr, rows, pc, kc, alpha, cfg.Mr, aBlock + (long)s0 * cfg.Mr * kc);
+            }
+        }
+
+        public void PackB(float* bBlock, int jc, int nc, int p0, int p1) =>
+            SgemmPacking.PackB(ops.B, ops.Ldb, ops.TransB, jc, nc, pc, kc, cfg.Nr, p0, p1, bBlock);
+
+        /// <summary>Slivers [s0, s1) against panels [p0, p1): each A sliver stays in L1 while it sweeps the B block.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Compute(float* aBlock, float* bBlock, int jc, int nc, int s0, int s1, int p0, int p1)
+        {
+            int mr = cfg.Mr, nr = cfg.Nr;
+            float* edge = stackalloc float[mr * nr];
+            for (int s = s0; s < s1; s++)
+            {
+                int i = s * mr;
+                int rows = Math.Min(mr, mc - i);
+                float* ap = aBlock + (long)i * kc;
+                float* cRow = c + (long)(ic + i) * ldc + jc;
+                for (int p = p0; p < p1; p++)
+                {
+                    int j = p * nr;
+                    int cols = Math.Min(nr, nc - j);
+                    float* bp = bBlock + (long)j * kc;
+                    if (rows == mr && cols == nr)
+                    {
+                        cfg.Kernel(ap, bp, cRow + j, ldc, kc, accumulate);
+                    }
+                    else
+                    {
+                        cfg.Kernel(ap, bp, edge, nr, kc, accumulate: false);
+                        StoreEdge(edge, nr, cRow + j, ldc, rows, cols, accumulate);
+                    }
+                }
+            }
+        }
+
+        private static void StoreEdge(float* tile, int nr, float* c, int ldc, int rows, int cols, bool accumulate)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                var src = new ReadOnlySpan<float>(tile + r * nr, cols);
+                var dst = new Span<float>(c + (long)r * ldc, cols);
+                if (accumulate)
+                {
+                    TensorPrimitives.Add(src, dst, dst);
+                }
+                else
+                {
+                    src.CopyTo(dst);
+                }
+            }
+        }
     }
 }

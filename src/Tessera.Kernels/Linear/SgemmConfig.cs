@@ -11,8 +11,9 @@ internal enum SgemmIsa
 }
 
 /// <summary>
-/// The micro-kernel chosen for this machine and its blocking: Mr x Nr register tiles, Kc deep so a B panel
-/// (Kc x Nr) stays in L1 while the packed A block (Mc x Kc) stays in L2, Nc wide so the packed B block fits L3.
+/// The micro-kernel chosen for this machine and its blocking: Mr x Nr register tiles; Kc deep so an A sliver
+/// (Mr x Kc) stays in L1 while the packed B block (Kc x Nc) stays in L2 and the kernel sweeps C along rows;
+/// Mc rows of A packed per block (an L3-sized buffer).
 /// </summary>
 internal sealed class SgemmConfig
 {
@@ -44,13 +45,17 @@ internal sealed class SgemmConfig
 
     public static SgemmConfig For(SgemmIsa isa) => isa switch
     {
-        SgemmIsa.Avx512 => new SgemmConfig(isa, SgemmMicroKernelAvx512.Mr, SgemmMicroKernelAvx512.Nr, 256,
-            SgemmMicroKernelAvx512.Mr * 24, SgemmMicroKernelAvx512.Nr * 128),
+        SgemmIsa.Avx512 => new SgemmConfig(isa, SgemmMicroKernelAvx512.Mr, SgemmMicroKernelAvx512.Nr, 384,
+            SgemmMicroKernelAvx512.Mr * 292, SgemmMicroKernelAvx512.Nr * 16),
         SgemmIsa.Avx2 => new SgemmConfig(isa, SgemmMicroKernelAvx2.Mr, SgemmMicroKernelAvx2.Nr, 256,
-            SgemmMicroKernelAvx2.Mr * 32, SgemmMicroKernelAvx2.Nr * 256),
+            SgemmMicroKernelAvx2.Mr * 682, SgemmMicroKernelAvx2.Nr * 48),
         _ => new SgemmConfig(isa, SgemmMicroKernelPortable.Mr, SgemmMicroKernelPortable.Nr, 256,
-            SgemmMicroKernelPortable.Mr * 32, SgemmMicroKernelPortable.Nr * 256),
+            SgemmMicroKernelPortable.Mr * 1024, SgemmMicroKernelPortable.Nr * 96),
     };
+
+    /// <summary>This configuration with other cache blocking (tuning experiments and tests of block edges).</summary>
+    public SgemmConfig WithBlocking(int kc, int mc, int nc) =>
+        new(Isa, Mr, Nr, Math.Max(1, kc), Math.Max(1, mc / Mr) * Mr, Math.Max(1, nc / Nr) * Nr);
 
     public static bool IsSupported(SgemmIsa isa) => isa switch
     {

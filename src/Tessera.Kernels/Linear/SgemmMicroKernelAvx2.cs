@@ -23,6 +23,13 @@ internal static unsafe class SgemmMicroKernelAvx2
         var c3_0 = Vector256<float>.Zero; var c3_1 = Vector256<float>.Zero;
         var c4_0 = Vector256<float>.Zero; var c4_1 = Vector256<float>.Zero;
         var c5_0 = Vector256<float>.Zero; var c5_1 = Vector256<float>.Zero;
+        // Fetch the C tile now so its (strided, likely uncached) rows arrive while the k loop runs.
+        for (int r = 0; r < Mr; r++)
+        {
+            float* row = c + r * ldc;
+            Sse.Prefetch0(row + 0);
+        }
+
         for (int k = 0; k < kc; k++)
         {
             var b0 = Vector256.Load(b + 0);

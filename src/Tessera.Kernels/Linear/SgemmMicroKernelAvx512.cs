@@ -31,6 +31,14 @@ internal static unsafe class SgemmMicroKernelAvx512
         var c11_0 = Vector512<float>.Zero; var c11_1 = Vector512<float>.Zero;
         var c12_0 = Vector512<float>.Zero; var c12_1 = Vector512<float>.Zero;
         var c13_0 = Vector512<float>.Zero; var c13_1 = Vector512<float>.Zero;
+        // Fetch the C tile now so its (strided, likely uncached) rows arrive while the k loop runs.
+        for (int r = 0; r < Mr; r++)
+        {
+            float* row = c + r * ldc;
+            Sse.Prefetch0(row + 0);
+            Sse.Prefetch0(row + 16);
+        }
+
         for (int k = 0; k < kc; k++)
         {
             var b0 = Vector512.Load(b + 0);

@@ -10,6 +10,7 @@ namespace Tessera.Kernels.Linear;
 internal static unsafe class SgemmPacking
 {
     /// <summary>Packs op(A)[i0..i0+mc, p0..p0+kc] scaled by alpha; sliver s lands at dst + s*mr*kc.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(float* a, int lda, bool trans, int i0, int mc, int p0, int kc, float alpha, int mr, float* dst)
     {
         for (int s = 0; s < mc; s += mr)
@@ -69,6 +70,7 @@ internal static unsafe class SgemmPacking
     }
 
     /// <summary>Packs the Nr-wide panels [panel0, panel1) of op(B)[p0..p0+kc, j0..j0+nc]; panel p lands at dst + p*nr*kc.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(float* b, int ldb, bool trans, int j0, int nc, int p0, int kc, int nr, int panel0, int panel1, float* dst)
     {
         for (int p = panel0; p < panel1; p++)

@@ -63,6 +63,26 @@ public sealed class ConvTests
         Assert.True(Check(new ParallelRunner(threads), random, 1, 32, 1, 1, [40, 40], [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], "NOTSET", true, true));
     }
 
+    [Fact]
+    public void HalfAndDoubleAreStagedThroughFloat()
+    {
+        var random = new Random(8);
+        var x = KernelHarness.Random(random, 2 * 3 * 7 * 6);
+        var w = KernelHarness.Random(random, 4 * 3 * 3 * 3);
+        var attributes = KernelHarness.Attributes(KernelHarness.Ints("pads", 1, 1, 1, 1));
+        var reference = KernelHarness.Run("Conv", 11, attributes, [Tensor.FromArray(x, 2, 3, 7, 6), Tensor.FromArray(w, 4, 3, 3, 3)],
+            [false, false], ParallelRunner.Sequential).ToArray<float>();
+        var asDouble = KernelHarness.Run("Conv", 11, attributes,
+            [Tensor.FromArray(x.Select(v => (double)v).ToArray(), 2, 3, 7, 6), Tensor.FromArray(w.Select(v => (double)v).ToArray(), 4, 3, 3, 3)],
+            [false, true], ParallelRunner.Sequential).ToArray<double>();
+        var asHalf = KernelHarness.Run("ConvTranspose", 11, [],
+            [Tensor.FromArray(x.Select(v => (Half)v).ToArray(), 2, 3, 7, 6), Tensor.FromArray(w.Select(v => (Half)v).ToArray(), 3, 4, 3, 3)],
+            [false, false], ParallelRunner.Sequential);
+        Assert.Equal(reference.Select(v => (double)v), asDouble);
+        Assert.Equal([2, 4, 9, 8], asHalf.Shape);
+        Assert.Equal(DataType.Float16, asHalf.DataType);
+    }
+
     private static bool Check(ParallelRunner parallel, Random random, int batch, int group, int cg, int mg, int[] input, int[] kernel,
         int[] strides, int[] dilations, int[] pads, string autoPad, bool hasBias, bool constantWeights)
     {

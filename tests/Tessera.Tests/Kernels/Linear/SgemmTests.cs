@@ -55,6 +55,24 @@ public sealed unsafe class SgemmTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Configurations))]
+    public void SmallBlocksMatchReference(string isaName, int threads)
+    {
+        // Tiny cache blocks make every shape cross Mc, Kc and Nc boundaries, packed operands included.
+        var baseConfig = SgemmConfig.For(Enum.Parse<SgemmIsa>(isaName));
+        var config = baseConfig.WithBlocking(7, 2 * baseConfig.Mr, 2 * baseConfig.Nr);
+        var parallel = new ParallelRunner(threads);
+        var random = new Random(99 + threads);
+        foreach (var (m, n, k) in new[] { (13, 31, 17), (97, 61, 53), (5, 200, 30), (60, 70, 7), (29, 65, 30) })
+        {
+            Check(config, parallel, random, m, n, k, false, false, 1f, 0f, 0, Mode.Plain);
+            Check(config, parallel, random, m, n, k, true, true, 0.5f, 1f, 1, Mode.Plain);
+            Check(config, parallel, random, m, n, k, false, true, 1f, -1f, 2, Mode.PackedB);
+            Check(config, parallel, random, m, n, k, true, false, 2f, 0f, 0, Mode.PackedA);
+        }
+    }
+
     private enum Mode
     {
         Plain,
