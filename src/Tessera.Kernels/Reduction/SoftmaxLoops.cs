@@ -33,6 +33,11 @@ internal static class SoftmaxLoops
                 {
                     TensorPrimitives.Subtract(x, max + T.Log(sum), y);
                 }
+                else if (typeof(T) == typeof(float))
+                {
+                    // One reciprocal and a multiply: within an ulp of dividing, and much cheaper per element.
+                    TensorPrimitives.Multiply(y, T.One / sum, y);
+                }
                 else
                 {
                     TensorPrimitives.Divide(y, sum, y);
@@ -73,6 +78,15 @@ internal static class SoftmaxLoops
                 for (int j = 0; j < reduced; j++)
                 {
                     TensorPrimitives.Subtract(x.Slice(j * inner, width), sumRow, y.Slice(j * inner, width));
+                }
+            }
+            else if (typeof(T) == typeof(float))
+            {
+                TensorPrimitives.Reciprocal(sumRow, sumRow);
+                for (int j = 0; j < reduced; j++)
+                {
+                    var yj = y.Slice(j * inner, width);
+                    TensorPrimitives.Multiply(yj, sumRow, yj);
                 }
             }
             else
