@@ -16,13 +16,24 @@ UNSUPPORTED = re.compile(r"unsupported operator (\S+) at opset (\d+)")
 
 
 def load_required():
-    operators, excluded = set(), set()
+    """The operator list, and the excluded cases with the reason written in the comment lines just above them."""
+    operators, excluded = set(), {}
+    reason, after_exclusion = [], False
     with open(os.path.join(ROOT, "conformance", "required-operators.txt"), encoding="utf-8") as f:
         for line in f:
             if line.startswith("#"):
+                text = line[1:].strip()
+                # A comment after an excluded case starts the next reason; a blank comment line ends a paragraph.
+                reason = [] if after_exclusion or not text else reason
+                reason += [text] if text else []
+                after_exclusion = False
                 continue
+            after_exclusion = line.strip().startswith("!")
             for word in line.split():
-                (excluded.add(word[1:]) if word.startswith("!") else operators.add(word))
+                if word.startswith("!"):
+                    excluded[word[1:]] = " ".join(reason)
+                else:
+                    operators.add(word)
     return operators, excluded
 
 
@@ -166,7 +177,7 @@ def main():
     for title, cases, tol in (
             ("node suite, required (all operators in the issue's list)", required, node_tol),
             ("node suite, other operators", other, node_tol),
-            ("node suite, excluded (random outputs)", random_cases, node_tol),
+            ("node suite, excluded (each with its reason below)", random_cases, node_tol),
             ("node suite, non-tensor values (sequence, optional)", non_tensor, node_tol),
             ("ONNX Runtime cases", ort["cases"], f"atol {ort['atol']:g}, rtol {ort['rtol']:g}")):
         total, passed, failed, skipped = counts(cases)
@@ -198,13 +209,14 @@ def main():
     for case in non_tensor:
         out.append(f"- `{case['name']}` ({', '.join(case['operators'])}): {one_line(case['detail'])}")
     out.append("")
-    out.append("### Excluded: outputs drawn from a random generator")
+    out.append("### Excluded cases")
     out.append("")
-    out.append("Listed with `!` in `conformance/required-operators.txt`; run for information only.")
+    out.append("Listed with `!` in `conformance/required-operators.txt`, each with its reason; run for information only.")
     out.append("")
     for case in random_cases:
         detail = f": {one_line(case['detail'])}" if case["detail"] else ""
         out.append(f"- `{case['name']}` {outcome_word(case['outcome'])}{detail}")
+        out.append(f"  - why excluded: {excluded[case['name']]}")
     out.append("")
     sys.stdout.write("\n".join(out))
 
