@@ -23,6 +23,7 @@ public sealed class KernelRegistry
         Layout.LayoutKernels.Register(registry);
         Indexing.IndexingKernels.Register(registry);
         Resize.ResizeKernels.Register(registry);
+        Fused.FusedKernels.Register(registry);
         return registry;
     }
 
