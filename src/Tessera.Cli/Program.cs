@@ -13,6 +13,7 @@ internal static class Program
             InspectCommand.Create(),
             OnnxTestCommand.Create(),
             DemoCommand.Create(),
+            BenchCommand.Create(),
         };
         return CommandHost.Invoke(root, args);
     }
