@@ -20,6 +20,7 @@ set +e
 ./tessera onnx-test .cache/ort-cases --atol 1e-4 --rtol 1e-3 | tee "$results/ort-cases.txt"
 cli_status=${PIPESTATUS[0]}
 set -e
+bench/run.sh --smoke # both runtimes on one small model per kind, tiny counts, report to a temp folder: keeps bench/ working
 
 counter() { grep -o "$1=\"[0-9]*\"" "$results/tests.trx" | head -n 1 | grep -o '[0-9]*' || echo 0; }
 passed=$(( $(counter passed) ))
