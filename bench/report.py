@@ -92,7 +92,11 @@ def write_markdown(path, svg_name, meta, results):
         "- ONNX Runtime: `bench/ort-bench.mjs` with `intraOpNumThreads` = threads, `interOpNumThreads` = 1, sequential"
         " execution, `graphOptimizationLevel` 'all'; each awaited `session.run` is timed, so the Node binding's small"
         " per-call cost is included (it matters only for the sub-millisecond rows).",
-        "- Tessera: `tessera bench --json` times `InferenceSession.Run` the same way (warm-up runs, then timed runs).",
+        "- Tessera: `tessera bench --json` times `InferenceSession.Run` the same way (warm-up runs, then timed runs)."
+        " Run alone, `tessera bench --model M [--input NAME=FILE | --shape NAME=D1xD2[:LO..HI]] [--threads T]"
+        " [--warmup W] [--iterations N] [--max-seconds S] [--json]` also reports p90/min, throughput, GFLOP/s, peak"
+        " working set, managed bytes and GCs per inference; inputs it makes up are floats in [-1, 1) and integers"
+        " in 0..99 (safe for token ids) unless a `--shape` range says otherwise (e.g. `attention_mask=1x128:1..1`).",
         "- Each round starts a fresh process per side; the sides alternate within a row and swap who goes first each"
         " round. Per side the round with the lowest median is kept (the one least disturbed by other load).",
         "- The MatMul rows are single-MatMul models made by the script with python3-onnx (B is an initializer, like a"
