@@ -56,7 +56,11 @@ internal sealed partial class GraphEditor
     public bool IsPinned(string value) => _pinned.Contains(value);
 
     /// <summary>Whether <paramref name="node"/> is still in the graph (passes sweep over a snapshot of the node list).</summary>
-    public bool IsLive(OnnxNode node) => (_live ??= [.. Nodes]).Contains(node);
+    public bool IsLive(OnnxNode node)
+    {
+        EnsureIndexes();
+        return _live!.Contains(node);
+    }
 
     public OnnxNode? Producer(string value) => Producers().GetValueOrDefault(value);
 
@@ -79,18 +83,16 @@ internal sealed partial class GraphEditor
         return consumers.Count == 1 && consumers[0].Inputs.Count(i => i == value) == 1 ? consumers[0] : null;
     }
 
-    /// <summary>Removes <paramref name="removed"/> and puts <paramref name="added"/> where the last of them was, which keeps the node list in a valid order.</summary>
+    /// <summary>Removes <paramref name="removed"/> and puts <paramref name="added"/> (a new node) where the last of them was, which keeps the node list in a valid order.</summary>
     public void Replace(IReadOnlyCollection<OnnxNode> removed, OnnxNode? added)
     {
-        int last = -1;
-        for (int i = 0; i < Nodes.Count; i++)
-        {
-            if (removed.Contains(Nodes[i])) last = i;
-        }
-
+        var gone = new HashSet<OnnxNode>(removed);
+        int last = Nodes.FindLastIndex(gone.Contains);
         if (added is not null) Nodes[last] = added;
-        Nodes.RemoveAll(n => removed.Contains(n) && !ReferenceEquals(n, added));
-        Invalidate();
+        Nodes.RemoveAll(gone.Contains);
+        if (_live is null) return;
+        foreach (var node in gone) Unindex(node);
+        if (added is not null) Index(added);
     }
 
     public void Remove(OnnxNode node) => Replace([node], null);
@@ -98,24 +100,20 @@ internal sealed partial class GraphEditor
     /// <summary>Makes every reader of <paramref name="from"/> read <paramref name="to"/> instead.</summary>
     public void RenameUses(string from, string to)
     {
-        foreach (var node in Nodes)
+        foreach (var node in Consumers(from).ToList())
         {
+            Unindex(node);
             for (int i = 0; i < node.Inputs.Count; i++)
             {
                 if (node.Inputs[i] == from) node.Inputs[i] = to;
             }
+
+            Index(node);
         }
-
-        Invalidate();
     }
 
-    /// <summary>Call after editing a node's inputs or outputs in place.</summary>
-    public void Invalidate()
-    {
-        _producers = null;
-        _consumers = null;
-        _live = null;
-    }
+    /// <summary>Call after editing a node's outputs in place.</summary>
+    public void Invalidate() => _live = null;
 
     public string AddInitializer(string hint, Tensor value)
     {
@@ -126,6 +124,8 @@ internal sealed partial class GraphEditor
 
     public string UniqueName(string hint)
     {
+        int mark = hint.LastIndexOf("/opt", StringComparison.Ordinal);
+        if (mark > 0 && hint[(mark + 4)..].All(char.IsAsciiDigit)) hint = hint[..mark];
         string name;
         do
         {
@@ -167,38 +167,54 @@ internal sealed partial class GraphEditor
 
     private Dictionary<string, OnnxNode> Producers()
     {
-        if (_producers is null)
-        {
-            _producers = new Dictionary<string, OnnxNode>(StringComparer.Ordinal);
-            foreach (var node in Nodes)
-            {
-                foreach (string output in node.Outputs)
-                {
-                    if (output.Length > 0) _producers.TryAdd(output, node);
-                }
-            }
-        }
-
-        return _producers;
+        EnsureIndexes();
+        return _producers!;
     }
 
     private Dictionary<string, List<OnnxNode>> Consumers()
     {
-        if (_consumers is null)
+        EnsureIndexes();
+        return _consumers!;
+    }
+
+    // The three indexes are built together on first use after Invalidate and then kept up to date by each edit.
+    private void EnsureIndexes()
+    {
+        if (_live is not null) return;
+        _live = [];
+        _producers = new Dictionary<string, OnnxNode>(StringComparer.Ordinal);
+        _consumers = new Dictionary<string, List<OnnxNode>>(StringComparer.Ordinal);
+        foreach (var node in Nodes) Index(node);
+    }
+
+    private void Index(OnnxNode node)
+    {
+        _live!.Add(node);
+        foreach (string output in node.Outputs)
         {
-            _consumers = new Dictionary<string, List<OnnxNode>>(StringComparer.Ordinal);
-            foreach (var node in Nodes)
-            {
-                foreach (string input in node.Inputs.Distinct())
-                {
-                    if (input.Length == 0) continue;
-                    if (!_consumers.TryGetValue(input, out var list)) _consumers[input] = list = [];
-                    list.Add(node);
-                }
-            }
+            if (output.Length > 0) _producers!.TryAdd(output, node);
         }
 
-        return _consumers;
+        foreach (string input in node.Inputs)
+        {
+            if (input.Length == 0) continue;
+            if (!_consumers!.TryGetValue(input, out var list)) _consumers[input] = list = [];
+            if (!list.Contains(node)) list.Add(node);
+        }
+    }
+
+    private void Unindex(OnnxNode node)
+    {
+        _live!.Remove(node);
+        foreach (string output in node.Outputs)
+        {
+            if (_producers!.TryGetValue(output, out var p) && p == node) _producers.Remove(output);
+        }
+
+        foreach (string input in node.Inputs)
+        {
+            if (_consumers!.TryGetValue(input, out var list)) list.Remove(node);
+        }
     }
 
     private static void AddSubgraphReads(OnnxNode node, HashSet<string> names)

@@ -38,22 +38,28 @@ public static class GraphOptimizer
         bool log = options.LogPasses || Environment.GetEnvironmentVariable("TESSERA_LOG_PASSES") == "1";
         var editor = new GraphEditor(model, options.Registry, log ? Console.Error : null);
         int before = editor.Nodes.Count;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var elapsed = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
         for (int round = 0; round < MaxRounds; round++)
         {
             int changes = editor.ChangeCount;
             foreach (var pass in s_passes.Where(p => p.Level <= level))
             {
                 editor.PassName = pass.Name;
+                var start = clock.Elapsed;
                 for (int sweep = 0; sweep < MaxSweepsPerPass && pass.Apply(editor); sweep++)
                 {
                 }
+
+                elapsed[pass.Name] = elapsed.GetValueOrDefault(pass.Name) + (clock.Elapsed - start);
             }
 
             if (editor.ChangeCount == changes) break;
         }
 
         editor.PruneInitializers();
-        editor.WriteSummary($"graph optimization ({level}): {before} → {editor.Nodes.Count} nodes, {editor.ChangeCount} rewrites");
+        string times = string.Join(", ", elapsed.Select(e => $"{e.Key} {e.Value.TotalMilliseconds:F1}"));
+        editor.WriteSummary($"graph optimization ({level}): {before} → {editor.Nodes.Count} nodes, {editor.ChangeCount} rewrites in {clock.Elapsed.TotalMilliseconds:F0} ms ({times})");
         return editor.Model;
     }
 }

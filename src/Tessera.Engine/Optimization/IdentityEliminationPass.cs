@@ -28,6 +28,7 @@ internal sealed class IdentityEliminationPass : IGraphPass
             {
                 graph.Remove(node);
                 producer.Outputs[producer.Outputs.IndexOf(x)] = y;
+                graph.Invalidate();
                 graph.RenameUses(x, y);
             }
             else
