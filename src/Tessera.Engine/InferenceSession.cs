@@ -1,3 +1,4 @@
+using Tessera.Engine.Optimization;
 using Tessera.Kernels.Core;
 using Tessera.Onnx.Graph;
 using Tessera.Onnx.Io;
@@ -20,7 +21,7 @@ public sealed class InferenceSession
         Model = model;
         Options = options ?? new SessionOptions();
         _parallel = new ParallelRunner(Options.EffectiveThreads);
-        _plan = ExecutionPlan.Build(model, Options, _parallel);
+        _plan = ExecutionPlan.Build(GraphOptimizer.Optimize(model, Options), Options, _parallel);
     }
 
     public static InferenceSession Load(string path, SessionOptions? options = null)

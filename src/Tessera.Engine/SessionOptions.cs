@@ -1,3 +1,4 @@
+using Tessera.Engine.Optimization;
 using Tessera.Kernels.Core;
 
 namespace Tessera.Engine;
@@ -12,6 +13,12 @@ public sealed class SessionOptions
 
     /// <summary>Fold nodes whose inputs are all constant when the session is created.</summary>
     public bool FoldConstants { get; init; } = true;
+
+    /// <summary>Graph rewrites (fusions, foldings) applied to a private copy of the model when the session is created.</summary>
+    public GraphOptimizationLevel GraphOptimization { get; init; } = GraphOptimizationLevel.All;
+
+    /// <summary>Print every graph rewrite to standard error (as does the environment variable TESSERA_LOG_PASSES=1).</summary>
+    public bool LogPasses { get; init; }
 
     internal int EffectiveThreads => Threads <= 0 ? Environment.ProcessorCount : Threads;
 }

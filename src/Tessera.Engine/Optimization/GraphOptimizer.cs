@@ -1,0 +1,65 @@
+using Tessera.Onnx.Graph;
+
+namespace Tessera.Engine.Optimization;
+
+/// <summary>
+/// Rewrites a model for faster execution with a flat list of named passes, run in order; each pass repeats
+/// until it finds nothing more, and the list repeats while any pass changed the graph. The caller's model is
+/// never changed. Set <see cref="SessionOptions.LogPasses"/> or TESSERA_LOG_PASSES=1 to print every rewrite.
+/// </summary>
+public static class GraphOptimizer
+{
+    private const int MaxRounds = 4;
+    private const int MaxSweepsPerPass = 64;
+
+    // Order matters: removing no-ops and folding affine layers first exposes the patterns later passes fuse,
+    // and activation fusion comes last so it sees the fused matrix products and GELUs.
+    private static readonly IGraphPass[] s_passes =
+    [
+        new IdentityEliminationPass(),
+        new ConvAffineFoldingPass(),
+        new MatMulAddToGemmPass(),
+        new HardSwishFusionPass(),
+        new GeluFusionPass(),
+        new LayerNormFusionPass(),
+        new MatMulBiasFusionPass(),
+        new ActivationFusionPass(),
+        new DeadNodeEliminationPass(),
+    ];
+
+    /// <summary>The passes in the order they run, for documentation and `tessera inspect`.</summary>
+    public static IEnumerable<(string Name, GraphOptimizationLevel Level)> Passes => s_passes.Select(p => (p.Name, p.Level));
+
+    public static OnnxModel Optimize(OnnxModel model, SessionOptions options)
+    {
+        var level = options.GraphOptimization;
+        if (level == GraphOptimizationLevel.None) return model;
+
+        bool log = options.LogPasses || Environment.GetEnvironmentVariable("TESSERA_LOG_PASSES") == "1";
+        var editor = new GraphEditor(model, options.Registry, log ? Console.Error : null);
+        int before = editor.Nodes.Count;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var elapsed = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
+        for (int round = 0; round < MaxRounds; round++)
+        {
+            int changes = editor.ChangeCount;
+            foreach (var pass in s_passes.Where(p => p.Level <= level))
+            {
+                editor.PassName = pass.Name;
+                var start = clock.Elapsed;
+                for (int sweep = 0; sweep < MaxSweepsPerPass && pass.Apply(editor); sweep++)
+                {
+                }
+
+                elapsed[pass.Name] = elapsed.GetValueOrDefault(pass.Name) + (clock.Elapsed - start);
+            }
+
+            if (editor.ChangeCount == changes) break;
+        }
+
+        editor.PruneInitializers();
+        string times = string.Join(", ", elapsed.Select(e => $"{e.Key} {e.Value.TotalMilliseconds:F1}"));
+        editor.WriteSummary($"graph optimization ({level}): {before} → {editor.Nodes.Count} nodes, {editor.ChangeCount} rewrites in {clock.Elapsed.TotalMilliseconds:F0} ms ({times})");
+        return editor.Model;
+    }
+}
