@@ -84,7 +84,7 @@ internal sealed class ExecutionPlan
             }
 
             var step = new ExecutionStep(node, kernel, inputSlots, outputSlots, requested);
-            bool foldable = options.FoldConstants && node.Inputs.Count > 0 && !IsNondeterministic(node.OpType)
+            bool foldable = options.FoldConstants && !IsNondeterministic(node.OpType)
                 && Enumerable.Range(0, inputSlots.Length).All(i => inputSlots[i] < 0 || ConstantAt(i) is not null);
             if (foldable)
             {

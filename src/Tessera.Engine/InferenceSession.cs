@@ -8,12 +8,23 @@ namespace Tessera.Engine;
 
 /// <summary>
 /// Runs one ONNX model on this machine. Creating a session resolves a kernel for every node, folds constant
-/// subgraphs and plans the order of execution; <see cref="Run"/> may then be called many times, one call at a time.
+/// subgraphs and plans the order of execution; <see cref="Run(IReadOnlyDictionary{string, Tensor})"/> may then be
+/// called many times, one call at a time (calls from several threads are serialised).
 /// </summary>
+/// <remarks>
+/// Memory: intermediate values live in a session-owned arena that is reused by every run, so a session holds on
+/// to its peak working set until it is collected. Outputs never alias that arena: they are copied out into
+/// tensors the caller owns and may keep. With fixed input shapes,
+/// <see cref="Run(IReadOnlyDictionary{string, Tensor}, IReadOnlyDictionary{string, Tensor})"/> (outputs written
+/// into the caller's tensors) allocates no managed memory after the first run. Threads: the session uses the
+/// process-wide worker pool of its degree (see <see cref="ParallelRunner"/>), so there is nothing to dispose.
+/// </remarks>
 public sealed class InferenceSession
 {
     private readonly ExecutionPlan _plan;
     private readonly ParallelRunner _parallel;
+    private readonly PlanRunner _runner;
+    private readonly string[] _outputNames;
     private readonly object _runLock = new();
 
     public InferenceSession(OnnxModel model, SessionOptions? options = null)
@@ -21,8 +32,18 @@ public sealed class InferenceSession
         Model = model;
         Options = options ?? new SessionOptions();
         _parallel = new ParallelRunner(Options.EffectiveThreads);
-        _plan = ExecutionPlan.Build(GraphOptimizer.Optimize(model, Options), Options, _parallel);
+        // The plan runs the optimised copy; the caller's model (and its declared inputs and outputs) is untouched.
+        var optimized = GraphOptimizer.Optimize(model, Options);
+        _plan = ExecutionPlan.Build(optimized, Options, _parallel);
+        var graph = optimized.Graph;
+        _outputNames = graph.Outputs.Select(o => o.Name).ToArray();
+        var overridable = graph.OverridableInitializers.ToDictionary(n => n, n => graph.Initializers[n], StringComparer.Ordinal);
+        _runner = new PlanRunner(_plan, graph.Inputs.Select(i => i.Name).ToArray(), overridable, _outputNames, _parallel);
     }
+
+    internal ExecutionPlan Plan => _plan;
+
+    internal PlanRunner Runner => _runner;
 
     public static InferenceSession Load(string path, SessionOptions? options = null)
     {
@@ -51,60 +72,100 @@ public sealed class InferenceSession
     /// <summary>Number of nodes left to run per call after constant folding.</summary>
     public int StepCount => _plan.Steps.Length;
 
-    /// <summary>Runs the model and returns every graph output by name, in the graph's output order.</summary>
+    /// <summary>Bytes of intermediate-value storage the session holds (its arena), for diagnostics.</summary>
+    public long ArenaBytes
+    {
+        get
+        {
+            lock (_runLock)
+            {
+                return _runner.Arena.TotalBytes;
+            }
+        }
+    }
+
+    /// <summary>Runs the model and returns every graph output by name, in the graph's output order, as tensors the caller owns.</summary>
     public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs)
     {
         InputValidator.Validate(Model.Graph, inputs);
         lock (_runLock)
         {
-            return RunUnsynchronized(inputs);
+            try
+            {
+                _runner.Run(inputs);
+                var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+                for (int i = 0; i < _outputNames.Length; i++)
+                {
+                    var value = ComputedOutput(i);
+                    result[_outputNames[i]] = _runner.IsArenaStorage(value) ? value.Clone() : value;
+                }
+
+                return result;
+            }
+            finally
+            {
+                _runner.Reset();
+            }
         }
     }
 
-    private Dictionary<string, Tensor> RunUnsynchronized(IReadOnlyDictionary<string, Tensor> inputs)
+    /// <summary>
+    /// Runs the model and copies each graph output named in <paramref name="outputs"/> into the caller's tensor of
+    /// that name, which must already have the output's element type and shape (a first call of
+    /// <see cref="Run(IReadOnlyDictionary{string, Tensor})"/> tells them). Allocates nothing in steady state.
+    /// </summary>
+    public void Run(IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyDictionary<string, Tensor> outputs)
     {
-        var values = (Tensor?[])_plan.Constants.Clone();
-        foreach (var name in Model.Graph.OverridableInitializers)
+        InputValidator.Validate(Model.Graph, inputs);
+        int named = 0;
+        foreach (var name in _outputNames)
         {
-            values[_plan.Slots[name]] = Model.Graph.Initializers[name];
+            named += outputs.ContainsKey(name) ? 1 : 0;
         }
 
-        foreach (var (name, tensor) in inputs)
+        if (named < outputs.Count)
         {
-            values[_plan.Slots[name]] = tensor;
+            string unknown = outputs.Keys.First(k => Array.IndexOf(_outputNames, k) < 0);
+            throw new InferenceException($"the model has no output named '{unknown}'; its outputs are: {string.Join(", ", _outputNames)}");
         }
 
-        foreach (var step in _plan.Steps)
+        lock (_runLock)
         {
-            var stepInputs = new Tensor?[step.InputSlots.Length];
-            for (int i = 0; i < stepInputs.Length; i++)
+            try
             {
-                int slot = step.InputSlots[i];
-                stepInputs[i] = slot >= 0 ? values[slot] : null;
-            }
-
-            var outputs = StepRunner.Run(step, stepInputs, _parallel);
-            for (int i = 0; i < outputs.Length; i++)
-            {
-                if (step.OutputSlots[i] >= 0)
+                _runner.Run(inputs);
+                for (int i = 0; i < _outputNames.Length; i++)
                 {
-                    values[step.OutputSlots[i]] = outputs[i];
+                    if (outputs.TryGetValue(_outputNames[i], out var target))
+                    {
+                        CopyOutput(_outputNames[i], ComputedOutput(i), target);
+                    }
                 }
             }
-
-            foreach (int slot in step.ReleaseAfter)
+            finally
             {
-                values[slot] = null;
+                _runner.Reset();
             }
         }
+    }
 
-        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var output in Model.Graph.Outputs)
+    private Tensor ComputedOutput(int index) =>
+        _runner.Output(index) ?? throw new InferenceException($"output '{_outputNames[index]}' was not computed");
+
+    private static void CopyOutput(string name, Tensor value, Tensor target)
+    {
+        if (value.DataType != target.DataType || !ShapeMath.SameShape(value.Shape, target.Shape))
         {
-            result[output.Name] = values[_plan.Slots[output.Name]]
-                ?? throw new InferenceException($"output '{output.Name}' was not computed");
+            throw new InferenceException($"output '{name}' is {value}, but the tensor given for it is {target}");
         }
 
-        return result;
+        if (value.DataType == DataType.String)
+        {
+            value.Strings.CopyTo(target.Strings, 0);
+        }
+        else
+        {
+            value.Bytes.CopyTo(target.Bytes);
+        }
     }
 }

@@ -6,21 +6,29 @@ namespace Tessera.Engine;
 /// <summary>Checks a call's inputs against the graph's declared inputs: names, element types and known dimensions.</summary>
 internal static class InputValidator
 {
+    /// <remarks>Allocates nothing when the inputs are valid, so that a steady-state run stays allocation-free.</remarks>
     public static void Validate(OnnxGraph graph, IReadOnlyDictionary<string, Tensor> inputs)
     {
-        foreach (var name in inputs.Keys)
+        // Every declared input must be present (checked below), so any extra key is a name the model lacks.
+        int known = graph.Inputs.Count;
+        foreach (var name in graph.OverridableInitializers)
         {
-            if (!graph.Inputs.Any(i => i.Name == name) && !graph.OverridableInitializers.Contains(name))
+            if (inputs.ContainsKey(name))
             {
-                string expected = string.Join(", ", graph.Inputs.Select(i => i.Name));
-                throw new InferenceException($"the model has no input named '{name}'; its inputs are: {expected}");
+                known++;
             }
+        }
+
+        if (inputs.Count > known)
+        {
+            ReportUnknownName(graph, inputs);
         }
 
         foreach (var declared in graph.Inputs)
         {
             if (!inputs.TryGetValue(declared.Name, out var tensor))
             {
+                ReportUnknownName(graph, inputs); // a misspelt name explains a missing one best
                 throw new InferenceException($"missing input '{declared.Name}' ({DataTypes.Name(declared.ElementType)}{declared.FormatShape()})");
             }
 
@@ -44,6 +52,18 @@ internal static class InputValidator
                 {
                     throw new InferenceException($"input '{name}' overrides an initializer of {initializer} but is {tensor}");
                 }
+            }
+        }
+    }
+
+    private static void ReportUnknownName(OnnxGraph graph, IReadOnlyDictionary<string, Tensor> inputs)
+    {
+        foreach (var name in inputs.Keys)
+        {
+            if (!graph.Inputs.Any(i => i.Name == name) && !graph.OverridableInitializers.Contains(name))
+            {
+                string expected = string.Join(", ", graph.Inputs.Select(i => i.Name));
+                throw new InferenceException($"the model has no input named '{name}'; its inputs are: {expected}");
             }
         }
     }

@@ -48,6 +48,13 @@ public sealed unsafe partial class Tensor
     /// <summary>Address of the first element (64-byte aligned for tensors this type allocated).</summary>
     public byte* Pointer => _data;
 
+    /// <summary>
+    /// The object that keeps this tensor's numeric storage alive, following views back to the root owner: the pinned
+    /// array of an allocated tensor, or the owner given to <see cref="FromPointer"/>. Two tensors with the same
+    /// storage owner may share memory. Null for string tensors.
+    /// </summary>
+    public object? StorageOwner => _keepAlive is Tensor view ? view.StorageOwner : _keepAlive;
+
     /// <summary>The backing strings of a <see cref="DataType.String"/> tensor.</summary>
     public string[] Strings => _strings ?? throw new InvalidOperationException($"tensor of {DataTypes.Name(DataType)} holds no strings");
 

@@ -10,7 +10,7 @@ namespace Tessera.Kernels.Elementwise;
 internal static class BinaryDriver
 {
     public static void Run<TX, TY, TOut, TOp>(TOp op, Tensor a, Tensor b, Tensor output, ParallelRunner parallel,
-        int minChunk = UnaryDriver.CheapChunk)
+        int minChunk = UnaryDriver.CheapChunk, BroadcastCache? cache = null)
         where TX : unmanaged
         where TY : unmanaged
         where TOut : unmanaged
@@ -32,13 +32,14 @@ internal static class BinaryDriver
             }
             else
             {
-                parallel.ForRange(n, minChunk, (start, end) => RunFlat<TX, TY, TOut, TOp>(op, form, a, b, output, start, end));
+                var body = new FlatBody<TX, TY, TOut, TOp>(op, form, a, b, output);
+                parallel.ForRange(n, minChunk, ref body);
             }
 
             return;
         }
 
-        var plan = new BroadcastPlan(output.Shape, a.Shape, b.Shape);
+        var plan = cache?.Plan(output.Shape, a.Shape, b.Shape) ?? new BroadcastPlan(output.Shape, a.Shape, b.Shape);
         int rows = plan.OuterCount;
         int rowChunk = Math.Max(1, minChunk / Math.Max(1, plan.InnerLength));
         if (parallel.Degree == 1 || rows < 2 * rowChunk)
@@ -47,7 +48,8 @@ internal static class BinaryDriver
         }
         else
         {
-            parallel.ForRange(rows, rowChunk, (start, end) => RunRows<TX, TY, TOut, TOp>(op, plan, a, b, output, start, end));
+            var body = new RowsBody<TX, TY, TOut, TOp>(op, plan, a, b, output);
+            parallel.ForRange(rows, rowChunk, ref body);
         }
     }
 
@@ -113,5 +115,23 @@ internal static class BinaryDriver
 
             plan.Advance(index, offsets);
         }
+    }
+
+    private readonly struct FlatBody<TX, TY, TOut, TOp>(TOp op, int form, Tensor a, Tensor b, Tensor output) : IRangeBody
+        where TX : unmanaged
+        where TY : unmanaged
+        where TOut : unmanaged
+        where TOp : struct, IBinarySpanOperator<TX, TY, TOut>
+    {
+        public void Invoke(int start, int end) => RunFlat<TX, TY, TOut, TOp>(op, form, a, b, output, start, end);
+    }
+
+    private readonly struct RowsBody<TX, TY, TOut, TOp>(TOp op, BroadcastPlan plan, Tensor a, Tensor b, Tensor output) : IRangeBody
+        where TX : unmanaged
+        where TY : unmanaged
+        where TOut : unmanaged
+        where TOp : struct, IBinarySpanOperator<TX, TY, TOut>
+    {
+        public void Invoke(int start, int end) => RunRows<TX, TY, TOut, TOp>(op, plan, a, b, output, start, end);
     }
 }

@@ -10,6 +10,7 @@ internal sealed class ComparisonKernel<TOp>(KernelInfo info, TOp op, bool allowB
 {
     private readonly string _opType = info.OpType;
     private readonly LegacyBroadcast? _legacy = LegacyBroadcast.For(info);
+    private readonly BroadcastCache _broadcast = new();
 
     public void Compute(KernelContext context)
     {
@@ -21,7 +22,7 @@ internal sealed class ComparisonKernel<TOp>(KernelInfo info, TOp op, bool allowB
             b = _legacy.Align(_opType, a, b);
         }
 
-        int[] shape = BroadcastPlan.OutputShape(_opType, a.Shape, b.Shape);
+        int[] shape = _broadcast.OutputShape(_opType, a.Shape, b.Shape);
         var output = context.AllocateOutput(0, DataType.Bool, shape);
         if (a.DataType == DataType.BFloat16)
         {
@@ -29,15 +30,15 @@ internal sealed class ComparisonKernel<TOp>(KernelInfo info, TOp op, bool allowB
             b = BFloat16Widening.ToFloat(b);
         }
 
-        if (!TypeDispatch.Numeric(a.DataType, new Action(op, a, b, output, context.Parallel), boolAsByte: allowBool))
+        if (!TypeDispatch.Numeric(a.DataType, new Action(op, a, b, output, context.Parallel, _broadcast), boolAsByte: allowBool))
         {
             throw ElementTypes.Unsupported(_opType, a.DataType);
         }
     }
 
-    private readonly struct Action(TOp op, Tensor a, Tensor b, Tensor output, ParallelRunner parallel) : INumericTypeAction
+    private readonly struct Action(TOp op, Tensor a, Tensor b, Tensor output, ParallelRunner parallel, BroadcastCache cache) : INumericTypeAction
     {
         public void Invoke<T>() where T : unmanaged, INumber<T> =>
-            BinaryDriver.Run<T, T, byte, Comparison<T, TOp>>(new Comparison<T, TOp>(op), a, b, output, parallel);
+            BinaryDriver.Run<T, T, byte, Comparison<T, TOp>>(new Comparison<T, TOp>(op), a, b, output, parallel, cache: cache);
     }
 }

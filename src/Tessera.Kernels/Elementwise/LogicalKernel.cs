@@ -9,6 +9,7 @@ internal sealed class LogicalKernel<TOp>(KernelInfo info, TOp op) : IKernel
 {
     private readonly string _opType = info.OpType;
     private readonly LegacyBroadcast? _legacy = LegacyBroadcast.For(info);
+    private readonly BroadcastCache _broadcast = new();
 
     public void Compute(KernelContext context)
     {
@@ -24,7 +25,7 @@ internal sealed class LogicalKernel<TOp>(KernelInfo info, TOp op) : IKernel
             b = _legacy.Align(_opType, a, b);
         }
 
-        var output = context.AllocateOutput(0, DataType.Bool, BroadcastPlan.OutputShape(_opType, a.Shape, b.Shape));
-        BinaryDriver.Run<byte, byte, byte, TOp>(op, a, b, output, context.Parallel);
+        var output = context.AllocateOutput(0, DataType.Bool, _broadcast.OutputShape(_opType, a.Shape, b.Shape));
+        BinaryDriver.Run<byte, byte, byte, TOp>(op, a, b, output, context.Parallel, cache: _broadcast);
     }
 }

@@ -13,6 +13,7 @@ internal sealed class NumericBinaryKernel<TOp>(KernelInfo info, TOp op, bool uni
 {
     private readonly string _opType = info.OpType;
     private readonly LegacyBroadcast? _legacy = unidirectional ? null : LegacyBroadcast.For(info);
+    private readonly BroadcastCache _broadcast = new();
     private readonly bool _channelSlope = unidirectional && info.OpsetVersion < 7;
 
     public void Compute(KernelContext context)
@@ -25,17 +26,17 @@ internal sealed class NumericBinaryKernel<TOp>(KernelInfo info, TOp op, bool uni
             b = _legacy.Align(_opType, a, b);
         }
 
-        int[] shape = unidirectional ? UnidirectionalShape(a, ref b) : BroadcastPlan.OutputShape(_opType, a.Shape, b.Shape);
+        int[] shape = unidirectional ? UnidirectionalShape(a, ref b) : _broadcast.OutputShape(_opType, a.Shape, b.Shape);
         var output = context.AllocateOutput(0, a.DataType, shape);
         if (a.DataType == DataType.BFloat16)
         {
             var wide = Tensor.Allocate(DataType.Float32, shape);
-            TypeDispatch.Numeric(DataType.Float32, new Action(op, BFloat16Widening.ToFloat(a), BFloat16Widening.ToFloat(b), wide, context.Parallel));
+            TypeDispatch.Numeric(DataType.Float32, new Action(op, BFloat16Widening.ToFloat(a), BFloat16Widening.ToFloat(b), wide, context.Parallel, null));
             BFloat16Widening.Narrow(wide, output);
             return;
         }
 
-        if (!TypeDispatch.Numeric(a.DataType, new Action(op, a, b, output, context.Parallel)))
+        if (!TypeDispatch.Numeric(a.DataType, new Action(op, a, b, output, context.Parallel, _broadcast)))
         {
             throw ElementTypes.Unsupported(_opType, a.DataType);
         }
@@ -61,9 +62,9 @@ internal sealed class NumericBinaryKernel<TOp>(KernelInfo info, TOp op, bool uni
         return result;
     }
 
-    private readonly struct Action(TOp op, Tensor a, Tensor b, Tensor output, ParallelRunner parallel) : INumericTypeAction
+    private readonly struct Action(TOp op, Tensor a, Tensor b, Tensor output, ParallelRunner parallel, BroadcastCache? cache) : INumericTypeAction
     {
         public void Invoke<T>() where T : unmanaged, INumber<T> =>
-            BinaryDriver.Run<T, T, T, NumericBinary<T, TOp>>(new NumericBinary<T, TOp>(op), a, b, output, parallel);
+            BinaryDriver.Run<T, T, T, NumericBinary<T, TOp>>(new NumericBinary<T, TOp>(op), a, b, output, parallel, cache: cache);
     }
 }

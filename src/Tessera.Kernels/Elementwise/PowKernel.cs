@@ -8,6 +8,7 @@ namespace Tessera.Kernels.Elementwise;
 internal sealed class PowKernel(KernelInfo info) : IKernel
 {
     private readonly LegacyBroadcast? _legacy = LegacyBroadcast.For(info);
+    private readonly BroadcastCache _broadcast = new();
 
     public void Compute(KernelContext context)
     {
@@ -18,7 +19,7 @@ internal sealed class PowKernel(KernelInfo info) : IKernel
             b = _legacy.Align("Pow", a, b);
         }
 
-        int[] shape = BroadcastPlan.OutputShape("Pow", a.Shape, b.Shape);
+        int[] shape = _broadcast.OutputShape("Pow", a.Shape, b.Shape);
         var output = context.AllocateOutput(0, a.DataType, shape);
         b = BFloat16Widening.ToFloatIfBFloat16(b)!;
         if (a.DataType == DataType.BFloat16)

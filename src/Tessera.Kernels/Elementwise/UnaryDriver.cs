@@ -29,7 +29,15 @@ internal static class UnaryDriver
             return;
         }
 
-        parallel.ForRange(n, minChunk, (start, end) =>
-            op.Invoke(input.Span<TIn>()[start..end], output.Span<TOut>()[start..end]));
+        var body = new Body<TIn, TOut, TOp>(op, input, output);
+        parallel.ForRange(n, minChunk, ref body);
+    }
+
+    private readonly struct Body<TIn, TOut, TOp>(TOp op, Tensor input, Tensor output) : IRangeBody
+        where TIn : unmanaged
+        where TOut : unmanaged
+        where TOp : struct, IUnarySpanOperator<TIn, TOut>
+    {
+        public void Invoke(int start, int end) => op.Invoke(input.Span<TIn>()[start..end], output.Span<TOut>()[start..end]);
     }
 }

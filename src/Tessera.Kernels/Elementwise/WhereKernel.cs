@@ -8,6 +8,8 @@ namespace Tessera.Kernels.Elementwise;
 /// <summary>Where(condition, X, Y) with three-way broadcasting, for every element type including strings.</summary>
 internal sealed class WhereKernel : IKernel
 {
+    private readonly BroadcastCache _broadcast = new();
+
     public void Compute(KernelContext context)
     {
         var condition = context.RequiredInput(0);
@@ -19,14 +21,14 @@ internal sealed class WhereKernel : IKernel
         }
 
         ElementTypes.RequireSameType("Where", x, y);
-        int[] shape = BroadcastPlan.OutputShape("Where", condition.Shape, x.Shape, y.Shape);
+        int[] shape = _broadcast.OutputShape("Where", condition.Shape, x.Shape, y.Shape);
         var output = context.AllocateOutput(0, x.DataType, shape);
         if (output.Length == 0)
         {
             return;
         }
 
-        var plan = new BroadcastPlan(shape, condition.Shape, x.Shape, y.Shape);
+        var plan = _broadcast.Plan(shape, condition.Shape, x.Shape, y.Shape);
         if (x.DataType == DataType.String)
         {
             Select<string>(plan, condition.Span<byte>(), x.Strings, y.Strings, output.Strings, 0, plan.OuterCount);
@@ -40,7 +42,8 @@ internal sealed class WhereKernel : IKernel
         }
         else
         {
-            context.Parallel.ForRange(plan.OuterCount, rowChunk, (start, end) => SelectBySize(plan, condition, x, y, output, start, end));
+            var body = new Body(plan, condition, x, y, output);
+            context.Parallel.ForRange(plan.OuterCount, rowChunk, ref body);
         }
     }
 
@@ -102,4 +105,9 @@ internal sealed class WhereKernel : IKernel
 
     private static Span<uint> AsUInt<T>(Span<T> span) =>
         MemoryMarshal.CreateSpan(ref Unsafe.As<T, uint>(ref MemoryMarshal.GetReference(span)), span.Length);
+
+    private readonly struct Body(BroadcastPlan plan, Tensor condition, Tensor x, Tensor y, Tensor output) : IRangeBody
+    {
+        public void Invoke(int start, int end) => SelectBySize(plan, condition, x, y, output, start, end);
+    }
 }

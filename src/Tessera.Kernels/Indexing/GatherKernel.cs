@@ -12,6 +12,8 @@ internal sealed class GatherKernel(long axis) : IKernel
     // Below this many output bytes threads cost more than they save.
     private const int ParallelBytes = 1 << 16;
 
+    private int[] _indices = [];
+
     public void Compute(KernelContext context)
     {
         var data = context.RequiredInput(0, "data");
@@ -23,12 +25,20 @@ internal sealed class GatherKernel(long axis) : IKernel
         }
 
         int a = IndexValues.Axis(axis, rank, "Gather");
-        int[] idx = IndexValues.Normalize(indices, data.Shape[a], "Gather");
+        // A buffer kept by the kernel (never computed concurrently with itself): a run allocates nothing.
+        if (_indices.Length != indices.Length)
+        {
+            _indices = new int[indices.Length];
+        }
 
-        var shape = new int[rank - 1 + indices.Rank];
+        int[] idx = _indices;
+        IndexValues.NormalizeInto(indices, data.Shape[a], "Gather", idx);
+
+        int outRank = rank - 1 + indices.Rank;
+        Span<int> shape = outRank <= 16 ? stackalloc int[outRank] : new int[outRank];
         data.Shape.AsSpan(0, a).CopyTo(shape);
-        indices.Shape.CopyTo(shape, a);
-        data.Shape.AsSpan(a + 1).CopyTo(shape.AsSpan(a + indices.Rank));
+        indices.Shape.CopyTo(shape[a..]);
+        data.Shape.AsSpan(a + 1).CopyTo(shape[(a + indices.Rank)..]);
         var output = context.AllocateOutput(0, data.DataType, shape);
         if (output.Length == 0)
         {
@@ -46,7 +56,20 @@ internal sealed class GatherKernel(long axis) : IKernel
         int count = idx.Length;
         int rows = outer * count;
         long bytes = (long)output.Length * Math.Max(1, output.ElementSize);
-        void Body(int start, int end)
+        var body = new Body(data, idx, output, axisDim, inner);
+        if (bytes < ParallelBytes || parallel.Degree == 1 || data.DataType == DataType.String)
+        {
+            body.Invoke(0, rows);
+        }
+        else
+        {
+            parallel.ForRange(rows, Math.Max(1, (int)(ParallelBytes / Math.Max(1, bytes / rows))), ref body);
+        }
+    }
+
+    private readonly struct Body(Tensor data, int[] idx, Tensor output, int axisDim, int inner) : IRangeBody
+    {
+        public void Invoke(int start, int end)
         {
             switch (inner == 1 ? TensorElements.KindOf(data.DataType) : ElementKind.String)
             {
@@ -56,15 +79,6 @@ internal sealed class GatherKernel(long axis) : IKernel
                 case ElementKind.Size8: Elements<ulong>(data, idx, output, axisDim, start, end); break;
                 default: Slices(data, idx, output, axisDim, inner, start, end); break;
             }
-        }
-
-        if (bytes < ParallelBytes || parallel.Degree == 1 || data.DataType == DataType.String)
-        {
-            Body(0, rows);
-        }
-        else
-        {
-            parallel.ForRange(rows, Math.Max(1, (int)(ParallelBytes / Math.Max(1, bytes / rows))), Body);
         }
     }
 

@@ -21,8 +21,15 @@ internal static class IndexValues
     /// <summary>All indices, each checked against one dimension of size <paramref name="dim"/> and made non-negative.</summary>
     public static int[] Normalize(Tensor indices, int dim, string op)
     {
-        RequireIndexType(indices, op);
         var result = new int[indices.Length];
+        NormalizeInto(indices, dim, op, result);
+        return result;
+    }
+
+    /// <summary>Same as <see cref="Normalize(Tensor, int, string)"/>, into <paramref name="result"/> (of the indices' length).</summary>
+    public static void NormalizeInto(Tensor indices, int dim, string op, Span<int> result)
+    {
+        RequireIndexType(indices, op);
         if (indices.DataType == DataType.Int64)
         {
             ReadOnlySpan<long> values = indices.Span<long>();
@@ -40,7 +47,6 @@ internal static class IndexValues
             }
         }
 
-        return result;
     }
 
     public static int Normalize(long index, int dim, string op)

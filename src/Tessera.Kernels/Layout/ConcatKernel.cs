@@ -14,15 +14,26 @@ internal sealed class ConcatKernel(long axis) : IKernel
         return new ConcatKernel(axis);
     }
 
+    private Tensor[] _sources = [];
+    private int[] _chunks = [];
+    private int[] _shape = [];
+
     public void Compute(KernelContext context)
     {
-        var inputs = new List<Tensor>(context.InputCount);
-        for (int i = 0; i < context.InputCount; i++)
+        // Buffers kept by the kernel (never computed concurrently with itself) so that a run allocates nothing.
+        if (_sources.Length != context.InputCount)
         {
-            inputs.Add(context.Input(i) ?? throw new KernelException($"Concat: input {i} is missing"));
+            _sources = new Tensor[context.InputCount];
+            _chunks = new int[context.InputCount];
         }
 
-        if (inputs.Count == 0)
+        var inputs = _sources;
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            inputs[i] = context.Input(i) ?? throw new KernelException($"Concat: input {i} is missing");
+        }
+
+        if (inputs.Length == 0)
         {
             throw new KernelException("Concat needs at least one input");
         }
@@ -35,7 +46,13 @@ internal sealed class ConcatKernel(long axis) : IKernel
         }
 
         int ax = IntList.Axis(axis, rank, "Concat");
-        var shape = (int[])firstInput.Shape.Clone();
+        if (_shape.Length != rank)
+        {
+            _shape = new int[rank];
+        }
+
+        var shape = _shape;
+        firstInput.Shape.CopyTo(shape, 0);
         shape[ax] = 0;
         foreach (var t in inputs)
         {
@@ -55,22 +72,23 @@ internal sealed class ConcatKernel(long axis) : IKernel
             shape[ax] = checked(shape[ax] + t.Shape[ax]);
         }
 
-        if (inputs.Count == 1)
+        if (inputs.Length == 1)
         {
             context.SetOutput(0, firstInput);
+            Array.Clear(inputs);
             return;
         }
 
         var output = context.AllocateOutput(0, firstInput.DataType, shape);
         int outer = ShapeMath.Product(shape, 0, ax);
         int inner = ShapeMath.Product(shape, ax + 1, rank);
-        var chunks = new int[inputs.Count];
+        var chunks = _chunks;
         for (int i = 0; i < chunks.Length; i++)
         {
             chunks[i] = inputs[i].Shape[ax] * inner;
         }
 
-        var sources = inputs.ToArray();
+        var sources = inputs;
         switch (ElementRef.WordSize(output.DataType))
         {
             case 1: Run<byte>(sources, chunks, output, outer, context.Parallel); break;
@@ -79,6 +97,8 @@ internal sealed class ConcatKernel(long axis) : IKernel
             case 8: Run<ulong>(sources, chunks, output, outer, context.Parallel); break;
             default: Run<string>(sources, chunks, output, outer, context.Parallel); break;
         }
+
+        Array.Clear(sources); // do not keep this run's inputs alive
     }
 
     private static void Run<T>(Tensor[] sources, int[] chunks, Tensor output, int outer, ParallelRunner parallel)
@@ -97,7 +117,8 @@ internal sealed class ConcatKernel(long axis) : IKernel
             return;
         }
 
-        parallel.ForRange(outer, minRows, (r0, r1) => CopyRows<T>(sources, chunks, output, r0, r1));
+        var body = new Body<T>(sources, chunks, output);
+        parallel.ForRange(outer, minRows, ref body);
     }
 
     private static void CopyRows<T>(Tensor[] sources, int[] chunks, Tensor output, int r0, int r1)
@@ -120,5 +141,10 @@ internal sealed class ConcatKernel(long axis) : IKernel
                 at += n;
             }
         }
+    }
+
+    private readonly struct Body<T>(Tensor[] sources, int[] chunks, Tensor output) : IRangeBody
+    {
+        public void Invoke(int start, int end) => CopyRows<T>(sources, chunks, output, start, end);
     }
 }

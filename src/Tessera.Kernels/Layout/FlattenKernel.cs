@@ -20,6 +20,6 @@ internal sealed class FlattenKernel(long axis, bool allowNegative) : IKernel
 
         int outer = ShapeMath.Product(input.Shape, 0, (int)a);
         int inner = ShapeMath.Product(input.Shape, (int)a, rank);
-        context.SetOutput(0, input.Reshape([outer, inner]));
+        context.SetOutputView(0, input, 0, [outer, inner]);
     }
 }

@@ -22,6 +22,35 @@ internal static class IntList
         };
     }
 
+    /// <summary>
+    /// The values of an int32 or int64 tensor of rank 0 or 1 without copying int64 storage; int32 values are
+    /// widened into <paramref name="scratch"/> (or a new array when it is too small).
+    /// </summary>
+    public static ReadOnlySpan<long> Values(Tensor tensor, string what, Span<long> scratch)
+    {
+        if (tensor.Rank > 1)
+        {
+            throw new KernelException($"{what} must be a 1-D tensor, got shape {ShapeMath.Format(tensor.Shape)}");
+        }
+
+        switch (tensor.DataType)
+        {
+            case DataType.Int64:
+                return tensor.Span<long>();
+            case DataType.Int32:
+                var values = tensor.Span<int>();
+                var result = values.Length <= scratch.Length ? scratch[..values.Length] : new long[values.Length];
+                for (int i = 0; i < values.Length; i++)
+                {
+                    result[i] = values[i];
+                }
+
+                return result;
+            default:
+                throw new KernelException($"{what} must be int32 or int64, got {DataTypes.Name(tensor.DataType)}");
+        }
+    }
+
     /// <summary>The one value of an int32 or int64 tensor holding a single element.</summary>
     public static long ReadScalar(Tensor tensor, string what)
     {
@@ -48,6 +77,13 @@ internal static class IntList
     public static int[] Axes(ReadOnlySpan<long> axes, int rank, string op)
     {
         var result = new int[axes.Length];
+        AxesInto(axes, rank, op, result);
+        return result;
+    }
+
+    /// <summary>Same as <see cref="Axes"/>, into <paramref name="result"/> (as long as <paramref name="axes"/>).</summary>
+    public static void AxesInto(ReadOnlySpan<long> axes, int rank, string op, Span<int> result)
+    {
         for (int i = 0; i < axes.Length; i++)
         {
             long a = axes[i] < 0 ? axes[i] + rank : axes[i];
@@ -66,7 +102,6 @@ internal static class IntList
             }
         }
 
-        return result;
     }
 
     /// <summary>Normalises one possibly negative axis into [0, rank).</summary>

@@ -20,13 +20,22 @@ internal sealed class ReshapeKernel(long[]? shapeAttribute, bool allowZero) : IK
     public void Compute(KernelContext context)
     {
         var data = context.RequiredInput(0, "data");
-        long[] requested = shapeAttribute ?? IntList.Read(context.RequiredInput(1, "shape"), "Reshape shape");
-        context.SetOutput(0, data.Reshape(Resolve(data.Shape, data.Length, requested, allowZero)));
+        Span<long> scratch = stackalloc long[8];
+        ReadOnlySpan<long> requested = shapeAttribute ?? IntList.Values(context.RequiredInput(1, "shape"), "Reshape shape", scratch);
+        Span<int> shape = requested.Length <= 16 ? stackalloc int[requested.Length] : new int[requested.Length];
+        Resolve(data.Shape, data.Length, requested, allowZero, shape);
+        context.SetOutputView(0, data, 0, shape);
     }
 
     internal static int[] Resolve(int[] input, int length, long[] requested, bool allowZero)
     {
         var shape = new int[requested.Length];
+        Resolve(input, length, requested, allowZero, shape);
+        return shape;
+    }
+
+    internal static void Resolve(int[] input, int length, ReadOnlySpan<long> requested, bool allowZero, Span<int> shape)
+    {
         int inferred = -1;
         long known = 1;
         for (int i = 0; i < requested.Length; i++)
@@ -36,7 +45,7 @@ internal sealed class ReshapeKernel(long[]? shapeAttribute, bool allowZero) : IK
             {
                 if (inferred >= 0)
                 {
-                    throw new KernelException($"Reshape: shape [{string.Join(",", requested)}] has more than one -1");
+                    throw new KernelException($"Reshape: shape [{string.Join(",", requested.ToArray())}] has more than one -1");
                 }
 
                 inferred = i;
@@ -47,7 +56,7 @@ internal sealed class ReshapeKernel(long[]? shapeAttribute, bool allowZero) : IK
             {
                 if (i >= input.Length)
                 {
-                    throw new KernelException($"Reshape: shape [{string.Join(",", requested)}] copies dimension {i} of an input of rank {input.Length}");
+                    throw new KernelException($"Reshape: shape [{string.Join(",", requested.ToArray())}] copies dimension {i} of an input of rank {input.Length}");
                 }
 
                 d = input[i];
@@ -55,14 +64,14 @@ internal sealed class ReshapeKernel(long[]? shapeAttribute, bool allowZero) : IK
 
             if (d < 0 || d > int.MaxValue)
             {
-                throw new KernelException($"Reshape: invalid dimension {requested[i]} in shape [{string.Join(",", requested)}]");
+                throw new KernelException($"Reshape: invalid dimension {requested[i]} in shape [{string.Join(",", requested.ToArray())}]");
             }
 
             shape[i] = (int)d;
             known *= d;
             if (known > int.MaxValue)
             {
-                throw new KernelException($"Reshape: shape [{string.Join(",", requested)}] is too large");
+                throw new KernelException($"Reshape: shape [{string.Join(",", requested.ToArray())}] is too large");
             }
         }
 
@@ -70,7 +79,7 @@ internal sealed class ReshapeKernel(long[]? shapeAttribute, bool allowZero) : IK
         {
             if (known == 0 || length % known != 0)
             {
-                throw new KernelException($"Reshape: cannot infer -1 in [{string.Join(",", requested)}] for {length} elements of shape {ShapeMath.Format(input)}");
+                throw new KernelException($"Reshape: cannot infer -1 in [{string.Join(",", requested.ToArray())}] for {length} elements of shape {ShapeMath.Format(input)}");
             }
 
             shape[inferred] = (int)(length / known);
@@ -80,6 +89,5 @@ internal sealed class ReshapeKernel(long[]? shapeAttribute, bool allowZero) : IK
             throw new KernelException($"Reshape: cannot view {length} elements of shape {ShapeMath.Format(input)} as {ShapeMath.Format(shape)}");
         }
 
-        return shape;
     }
 }

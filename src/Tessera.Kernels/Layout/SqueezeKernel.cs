@@ -12,15 +12,19 @@ internal sealed class SqueezeKernel(long[]? axesAttribute, bool axesFromInput) :
     public void Compute(KernelContext context)
     {
         var data = context.RequiredInput(0, "data");
-        long[]? axes = axesAttribute;
+        Span<long> scratch = stackalloc long[8];
+        scoped ReadOnlySpan<long> axes = axesAttribute;
+        bool all = axesAttribute is null;
         if (axesFromInput && context.Input(1) is { } axesInput)
         {
-            axes = IntList.Read(axesInput, "Squeeze axes");
+            axes = IntList.Values(axesInput, "Squeeze axes", scratch);
+            all = false;
         }
 
         int rank = data.Rank;
-        var drop = new bool[rank];
-        if (axes is null)
+        Span<bool> drop = rank <= 16 ? stackalloc bool[rank] : new bool[rank];
+        drop.Clear();
+        if (all)
         {
             for (int k = 0; k < rank; k++)
             {
@@ -29,7 +33,9 @@ internal sealed class SqueezeKernel(long[]? axesAttribute, bool axesFromInput) :
         }
         else
         {
-            foreach (int k in IntList.Axes(axes, rank, "Squeeze"))
+            Span<int> positions = axes.Length <= 16 ? stackalloc int[axes.Length] : new int[axes.Length];
+            IntList.AxesInto(axes, rank, "Squeeze", positions);
+            foreach (int k in positions)
             {
                 if (data.Shape[k] != 1)
                 {
@@ -40,15 +46,16 @@ internal sealed class SqueezeKernel(long[]? axesAttribute, bool axesFromInput) :
             }
         }
 
-        var shape = new List<int>(rank);
+        Span<int> shape = rank <= 16 ? stackalloc int[rank] : new int[rank];
+        int kept = 0;
         for (int k = 0; k < rank; k++)
         {
             if (!drop[k])
             {
-                shape.Add(data.Shape[k]);
+                shape[kept++] = data.Shape[k];
             }
         }
 
-        context.SetOutput(0, data.Reshape([.. shape]));
+        context.SetOutputView(0, data, 0, shape[..kept]);
     }
 }

@@ -19,20 +19,23 @@ internal sealed class UnsqueezeKernel(long[]? axesAttribute) : IKernel
     public void Compute(KernelContext context)
     {
         var data = context.RequiredInput(0, "data");
-        long[] axes = axesAttribute ?? IntList.Read(context.RequiredInput(1, "axes"), "Unsqueeze axes");
+        Span<long> scratch = stackalloc long[8];
+        ReadOnlySpan<long> axes = axesAttribute ?? IntList.Values(context.RequiredInput(1, "axes"), "Unsqueeze axes", scratch);
         int rank = data.Rank + axes.Length;
-        var insert = new bool[rank];
-        foreach (int k in IntList.Axes(axes, rank, "Unsqueeze"))
+        Span<int> positions = axes.Length <= 16 ? stackalloc int[axes.Length] : new int[axes.Length];
+        IntList.AxesInto(axes, rank, "Unsqueeze", positions);
+        Span<int> shape = rank <= 16 ? stackalloc int[rank] : new int[rank];
+        shape.Clear();
+        foreach (int k in positions)
         {
-            insert[k] = true;
+            shape[k] = -1; // a unit axis goes here
         }
 
-        var shape = new int[rank];
         for (int k = 0, next = 0; k < rank; k++)
         {
-            shape[k] = insert[k] ? 1 : data.Shape[next++];
+            shape[k] = shape[k] == -1 ? 1 : data.Shape[next++];
         }
 
-        context.SetOutput(0, data.Reshape(shape));
+        context.SetOutputView(0, data, 0, shape);
     }
 }

@@ -25,6 +25,14 @@ internal sealed unsafe class BatchNormalizationKernel : IKernel
     private readonly float[]? _constantScaleSingle;
     private readonly float[]? _constantShiftSingle;
 
+    private static readonly string[] s_names = ["scale", "B", "input_mean", "input_var"];
+
+    // Folded parameters of the last run when they are not constants; the kernel never runs concurrently with itself.
+    private double[] _scratchScale = [];
+    private double[] _scratchShift = [];
+    private float[] _scratchScaleSingle = [];
+    private float[] _scratchShiftSingle = [];
+
     public BatchNormalizationKernel(KernelInfo info)
     {
         _opset = info.OpsetVersion;
@@ -54,16 +62,8 @@ internal sealed unsafe class BatchNormalizationKernel : IKernel
         int batch = x.Shape[0], channels = x.Shape[1];
         int size = ShapeMath.Product(x.Shape, 2, x.Rank);
         int expected = _spatial ? channels : channels * size;
-        var parameters = new Tensor[4];
-        string[] names = ["scale", "B", "input_mean", "input_var"];
-        for (int i = 0; i < 4; i++)
-        {
-            parameters[i] = context.RequiredInput(i + 1, names[i]);
-            if (parameters[i].Length != expected)
-            {
-                throw new KernelException($"BatchNormalization {names[i]} {ShapeMath.Format(parameters[i].Shape)} must have {expected} elements for input {ShapeMath.Format(x.Shape)}");
-            }
-        }
+        var parameters = new ParameterSet(
+            Parameter(context, 0, expected, x), Parameter(context, 1, expected, x), Parameter(context, 2, expected, x), Parameter(context, 3, expected, x));
 
         Tensor y = context.AllocateOutput(0, x.DataType, x.Shape);
         Tensor input = x.DataType == DataType.Float16 ? HalfBridge.ToSingle(x) : x;
@@ -78,8 +78,8 @@ internal sealed unsafe class BatchNormalizationKernel : IKernel
             }
 
             (double[] mean, double[] variance) = BatchStatistics.Compute(context.Parallel, input, batch, channels, size);
-            (scale, shift) = Fold(HalfBridge.ReadAsDouble(parameters[0]), HalfBridge.ReadAsDouble(parameters[1]), mean, variance);
-            WriteTrainingOutputs(context, parameters[2], parameters[3], mean, variance);
+            (scale, shift) = Fold(HalfBridge.ReadAsDouble(parameters.Scale), HalfBridge.ReadAsDouble(parameters.Bias), mean, variance);
+            WriteTrainingOutputs(context, parameters.Mean, parameters.Variance, mean, variance);
         }
         else if (_constantScale is not null && _constantShift is not null)
         {
@@ -88,8 +88,10 @@ internal sealed unsafe class BatchNormalizationKernel : IKernel
         }
         else
         {
-            (scale, shift) = Fold(HalfBridge.ReadAsDouble(parameters[0]), HalfBridge.ReadAsDouble(parameters[1]),
-                HalfBridge.ReadAsDouble(parameters[2]), HalfBridge.ReadAsDouble(parameters[3]));
+            // Parameters computed per run (or fed as inputs) are folded into buffers the kernel keeps.
+            FoldInto(parameters, expected);
+            scale = _scratchScale;
+            shift = _scratchShift;
         }
 
         bool perElement = !_spatial || size == 1;
@@ -100,8 +102,10 @@ internal sealed unsafe class BatchNormalizationKernel : IKernel
         else
         {
             bool constant = ReferenceEquals(scale, _constantScale);
+            bool scratch = ReferenceEquals(scale, _scratchScale);
             Apply(context.Parallel, input, output, batch, channels, size,
-                constant ? _constantScaleSingle! : ToSingle(scale), constant ? _constantShiftSingle! : ToSingle(shift), perElement);
+                constant ? _constantScaleSingle! : scratch ? _scratchScaleSingle : ToSingle(scale),
+                constant ? _constantShiftSingle! : scratch ? _scratchShiftSingle : ToSingle(shift), perElement);
         }
 
         if (x.DataType == DataType.Float16)
@@ -109,6 +113,46 @@ internal sealed unsafe class BatchNormalizationKernel : IKernel
             HalfBridge.CopyToHalf(output, y);
         }
     }
+
+    private static Tensor Parameter(KernelContext context, int index, int expected, Tensor x)
+    {
+        var parameter = context.RequiredInput(index + 1, s_names[index]);
+        if (parameter.Length != expected)
+        {
+            throw new KernelException($"BatchNormalization {s_names[index]} {ShapeMath.Format(parameter.Shape)} must have {expected} elements for input {ShapeMath.Format(x.Shape)}");
+        }
+
+        return parameter;
+    }
+
+    private void FoldInto(ParameterSet p, int count)
+    {
+        if (_scratchScale.Length != count)
+        {
+            _scratchScale = new double[count];
+            _scratchShift = new double[count];
+            _scratchScaleSingle = new float[count];
+            _scratchShiftSingle = new float[count];
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            double a = ValueAt(p.Scale, i) / Math.Sqrt(ValueAt(p.Variance, i) + _epsilon);
+            _scratchScale[i] = a;
+            _scratchShift[i] = ValueAt(p.Bias, i) - ValueAt(p.Mean, i) * a;
+        }
+
+        TensorPrimitives.ConvertTruncating<double, float>(_scratchScale, _scratchScaleSingle);
+        TensorPrimitives.ConvertTruncating<double, float>(_scratchShift, _scratchShiftSingle);
+    }
+
+    private static double ValueAt(Tensor t, int i) => t.DataType switch
+    {
+        DataType.Float32 => t.Span<float>()[i],
+        DataType.Float64 => t.Span<double>()[i],
+        DataType.Float16 => (double)t.Span<Half>()[i],
+        _ => throw new KernelException($"expected a floating-point tensor, got {DataTypes.Name(t.DataType)}"),
+    };
 
     private (double[] Scale, double[] Shift) Fold(double[] scale, double[] bias, double[] mean, double[] variance)
     {
@@ -160,22 +204,37 @@ internal sealed unsafe class BatchNormalizationKernel : IKernel
         if (perElement)
         {
             // Parameters vary along the whole (C x spatial) row of each batch item.
-            int row = scale.Length;
-            parallel.ForRange(batch, Math.Max(1, 32768 / Math.Max(1, row)), (start, end) =>
-            {
-                for (int n = start; n < end; n++)
-                {
-                    TensorPrimitives.MultiplyAdd(new ReadOnlySpan<T>((T*)x.Pointer + (long)n * row, row), scale, shift,
-                        new Span<T>((T*)y.Pointer + (long)n * row, row));
-                }
-
-                GC.KeepAlive(x);
-                GC.KeepAlive(y);
-            });
+            var rows = new RowBody<T>(x, y, scale, shift);
+            parallel.ForRange(batch, Math.Max(1, 32768 / Math.Max(1, scale.Length)), ref rows);
             return;
         }
 
-        parallel.ForRange(batch * channels, Math.Max(1, 32768 / Math.Max(1, size)), (start, end) =>
+        var planes = new PlaneBody<T>(x, y, scale, shift, channels, size);
+        parallel.ForRange(batch * channels, Math.Max(1, 32768 / Math.Max(1, size)), ref planes);
+    }
+
+    private readonly struct RowBody<T>(Tensor x, Tensor y, T[] scale, T[] shift) : IRangeBody
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Invoke(int start, int end)
+        {
+            int row = scale.Length;
+            for (int n = start; n < end; n++)
+            {
+                TensorPrimitives.MultiplyAdd(new ReadOnlySpan<T>((T*)x.Pointer + (long)n * row, row), scale, shift,
+                    new Span<T>((T*)y.Pointer + (long)n * row, row));
+            }
+
+            // Spans over raw pointers do not keep the tensors' storage alive on their own.
+            GC.KeepAlive(x);
+            GC.KeepAlive(y);
+        }
+    }
+
+    private readonly struct PlaneBody<T>(Tensor x, Tensor y, T[] scale, T[] shift, int channels, int size) : IRangeBody
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Invoke(int start, int end)
         {
             for (int p = start; p < end; p++)
             {
@@ -184,11 +243,12 @@ internal sealed unsafe class BatchNormalizationKernel : IKernel
                     new Span<T>((T*)y.Pointer + (long)p * size, size));
             }
 
-            // Spans over raw pointers do not keep the tensors' storage alive on their own.
             GC.KeepAlive(x);
             GC.KeepAlive(y);
-        });
+        }
     }
+
+    private readonly record struct ParameterSet(Tensor Scale, Tensor Bias, Tensor Mean, Tensor Variance);
 
     private static float[] ToSingle(double[] values)
     {

@@ -61,14 +61,19 @@ internal sealed unsafe class LayerNormalizationKernel : IKernel
         Tensor? biasT = bias is null ? null : _bias.Get(bias, computeType, normalized);
 
         Tensor y = context.AllocateOutput(0, x.DataType, x.Shape);
-        var statShape = (int[])x.Shape.Clone();
-        for (int i = axis; i < statShape.Length; i++)
+        Tensor? mean = null, inv = null;
+        if (context.IsOutputRequested(1) || context.IsOutputRequested(2))
         {
-            statShape[i] = 1;
+            var statShape = (int[])x.Shape.Clone();
+            for (int i = axis; i < statShape.Length; i++)
+            {
+                statShape[i] = 1;
+            }
+
+            mean = context.IsOutputRequested(1) ? context.AllocateOutput(1, computeType, statShape) : null;
+            inv = context.IsOutputRequested(2) ? context.AllocateOutput(2, computeType, statShape) : null;
         }
 
-        Tensor? mean = context.IsOutputRequested(1) ? context.AllocateOutput(1, computeType, statShape) : null;
-        Tensor? inv = context.IsOutputRequested(2) ? context.AllocateOutput(2, computeType, statShape) : null;
         if (rows == 0 || size == 0)
         {
             return;
@@ -95,7 +100,14 @@ internal sealed unsafe class LayerNormalizationKernel : IKernel
     {
         T epsilon = T.CreateChecked(_epsilon);
         T count = T.CreateChecked(size);
-        parallel.ForRange(rows, Math.Max(1, 16384 / size), (start, end) =>
+        var body = new RowBody<T>(x, y, size, scale, bias, mean, inv, epsilon, count);
+        parallel.ForRange(rows, Math.Max(1, 16384 / size), ref body);
+    }
+
+    private readonly struct RowBody<T>(Tensor x, Tensor y, int size, Tensor scale, Tensor? bias, Tensor? mean, Tensor? inv, T epsilon, T count) : IRangeBody
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Invoke(int start, int end)
         {
             ReadOnlySpan<T> s = scale.Span<T>();
             ReadOnlySpan<T> b = bias is null ? default : bias.Span<T>();
@@ -126,6 +138,6 @@ internal sealed unsafe class LayerNormalizationKernel : IKernel
             GC.KeepAlive(inv);
             GC.KeepAlive(scale);
             GC.KeepAlive(bias);
-        });
+        }
     }
 }

@@ -19,8 +19,8 @@ internal sealed unsafe class GlobalPoolKernel(bool max) : IKernel
             throw new KernelException($"{_opType} needs an input of rank 2 or more (N x C x ...), got {ShapeMath.Format(x.Shape)}");
         }
 
-        var outShape = new int[x.Rank];
-        Array.Fill(outShape, 1);
+        Span<int> outShape = x.Rank <= 16 ? stackalloc int[x.Rank] : new int[x.Rank];
+        outShape.Fill(1);
         outShape[0] = x.Shape[0];
         outShape[1] = x.Shape[1];
         Tensor y = context.AllocateOutput(0, x.DataType, outShape);
@@ -53,9 +53,15 @@ internal sealed unsafe class GlobalPoolKernel(bool max) : IKernel
     private void Run<T>(ParallelRunner parallel, Tensor x, Tensor y, int planes, int size)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        bool isMax = max;
         int minChunk = Math.Max(1, 65536 / size);
-        parallel.ForRange(planes, minChunk, (start, end) =>
+        var body = new Body<T>(x, y, size, max);
+        parallel.ForRange(planes, minChunk, ref body);
+    }
+
+    private readonly struct Body<T>(Tensor x, Tensor y, int size, bool isMax) : IRangeBody
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Invoke(int start, int end)
         {
             T* input = (T*)x.Pointer;
             T* output = (T*)y.Pointer;
@@ -69,6 +75,6 @@ internal sealed unsafe class GlobalPoolKernel(bool max) : IKernel
             // The raw pointers do not keep the tensors' storage alive on their own.
             GC.KeepAlive(x);
             GC.KeepAlive(y);
-        });
+        }
     }
 }

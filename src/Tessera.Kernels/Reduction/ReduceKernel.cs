@@ -26,11 +26,16 @@ internal sealed class ReduceKernel : IKernel
         _attributeAxes = _axesFromInput ? null : info.GetInts("axes");
     }
 
+    private ReducePlan? _plan;
+    private long[] _planAxes = [];
+    private int[] _planShape = [];
+    private int[] _outputShape = [];
+
     public void Compute(KernelContext context)
     {
         var input = context.RequiredInput(0, "data");
-        long[] axes = _axesFromInput
-            ? (context.Input(1) is { } axesTensor ? IntegerInput.ReadAll(axesTensor, $"{_opType} axes") : [])
+        ReadOnlySpan<long> axes = _axesFromInput
+            ? (context.Input(1) is { } axesTensor ? ReadAxes(axesTensor) : [])
             : _attributeAxes ?? [];
 
         if (axes.Length == 0 && _noopWithEmptyAxes)
@@ -39,20 +44,29 @@ internal sealed class ReduceKernel : IKernel
             return;
         }
 
-        int rank = input.Rank;
-        var reduced = new bool[rank];
-        if (axes.Length == 0)
+        // The plan and output shape depend only on the input shape and the axes: reuse them while those repeat.
+        if (_plan is null || !axes.SequenceEqual(_planAxes) || !input.Shape.AsSpan().SequenceEqual(_planShape))
         {
-            Array.Fill(reduced, true);
+            int rank = input.Rank;
+            var reduced = new bool[rank];
+            if (axes.Length == 0)
+            {
+                Array.Fill(reduced, true);
+            }
+
+            foreach (long axis in axes)
+            {
+                reduced[IntegerInput.NormalizeAxis(axis, rank, _opType)] = true;
+            }
+
+            _outputShape = OutputShape(input.Shape, reduced);
+            _plan = ReducePlan.Create(input.Shape, reduced);
+            _planAxes = axes.ToArray();
+            _planShape = (int[])input.Shape.Clone();
         }
 
-        foreach (long axis in axes)
-        {
-            reduced[IntegerInput.NormalizeAxis(axis, rank, _opType)] = true;
-        }
-
-        var output = context.AllocateOutput(0, input.DataType, OutputShape(input.Shape, reduced));
-        var plan = ReducePlan.Create(input.Shape, reduced);
+        var plan = _plan;
+        var output = context.AllocateOutput(0, input.DataType, _outputShape);
         if (HalfBridge.Applies(input.DataType))
         {
             var wide = Tensor.Allocate(DataType.Float32, output.Shape);
@@ -81,6 +95,17 @@ internal sealed class ReduceKernel : IKernel
             default:
                 throw new KernelException($"{_opType} does not support {DataTypes.Name(input.DataType)} tensors");
         }
+    }
+
+    // int64 axes are read in place; int32 ones are widened into a new array.
+    private ReadOnlySpan<long> ReadAxes(Tensor axes)
+    {
+        if (axes.DataType == DataType.Int64 && axes.Rank <= 1)
+        {
+            return axes.Span<long>();
+        }
+
+        return IntegerInput.ReadAll(axes, $"{_opType} axes");
     }
 
     private int[] OutputShape(int[] shape, bool[] reduced)

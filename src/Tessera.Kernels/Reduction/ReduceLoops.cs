@@ -28,16 +28,16 @@ internal static class ReduceLoops
         if (outer >= 2 * parallel.Degree || inner < 4 * VectorRowMinimum)
         {
             int minChunk = (int)Math.Clamp(ParallelThreshold / perOuter, 1, outer);
-            parallel.ForRange(outer, minChunk, (start, end) =>
-                Rows<T, TOp>(source.Span<T>(), destination.Span<T>(), start, end, reduced, inner, 0, inner));
+            var body = new Body<T, TOp>(source, destination, outer, reduced, inner, true);
+            parallel.ForRange(outer, minChunk, ref body);
         }
         else
         {
             // Few outer rows but wide ones: split the columns, each thread owning a slice of every output row.
             long perColumn = (long)outer * Math.Max(reduced, 1);
             int minChunk = (int)Math.Clamp(ParallelThreshold / perColumn, VectorRowMinimum, inner);
-            parallel.ForRange(inner, minChunk, (start, end) =>
-                Rows<T, TOp>(source.Span<T>(), destination.Span<T>(), 0, outer, reduced, inner, start, end));
+            var body = new Body<T, TOp>(source, destination, outer, reduced, inner, false);
+            parallel.ForRange(inner, minChunk, ref body);
         }
     }
 
@@ -112,6 +112,23 @@ internal static class ReduceLoops
                         acc[c] = TOp.Combine(acc[c], row[c]);
                     }
                 }
+            }
+        }
+    }
+
+    private readonly struct Body<T, TOp>(Tensor source, Tensor destination, int outer, int reduced, int inner, bool byOuter) : IRangeBody
+        where T : unmanaged, INumber<T>
+        where TOp : IReduceOp<T>
+    {
+        public void Invoke(int start, int end)
+        {
+            if (byOuter)
+            {
+                Rows<T, TOp>(source.Span<T>(), destination.Span<T>(), start, end, reduced, inner, 0, inner);
+            }
+            else
+            {
+                Rows<T, TOp>(source.Span<T>(), destination.Span<T>(), 0, outer, reduced, inner, start, end);
             }
         }
     }

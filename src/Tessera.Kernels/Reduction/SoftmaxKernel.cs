@@ -81,12 +81,14 @@ internal sealed class SoftmaxKernel : IKernel
         else if (outer >= 2 * parallel.Degree || inner < 64)
         {
             int minChunk = (int)Math.Clamp(ReduceLoops.ParallelThreshold / ((long)reduced * inner), 1, outer);
-            parallel.ForRange(outer, minChunk, (start, end) => Slice<T>(input, output, start, end, reduced, inner, 0, inner));
+            var body = new Body<T>(this, input, output, outer, reduced, inner, true);
+            parallel.ForRange(outer, minChunk, ref body);
         }
         else
         {
             int minChunk = (int)Math.Clamp(ReduceLoops.ParallelThreshold / ((long)reduced * outer), 16, inner);
-            parallel.ForRange(inner, minChunk, (start, end) => Slice<T>(input, output, 0, outer, reduced, inner, start, end));
+            var body = new Body<T>(this, input, output, outer, reduced, inner, false);
+            parallel.ForRange(inner, minChunk, ref body);
         }
     }
 
@@ -104,6 +106,22 @@ internal sealed class SoftmaxKernel : IKernel
             if (scratch is not null)
             {
                 ArrayPool<T>.Shared.Return(scratch);
+            }
+        }
+    }
+
+    private readonly struct Body<T>(SoftmaxKernel kernel, Tensor input, Tensor output, int outer, int reduced, int inner, bool byOuter) : IRangeBody
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Invoke(int start, int end)
+        {
+            if (byOuter)
+            {
+                kernel.Slice<T>(input, output, start, end, reduced, inner, 0, inner);
+            }
+            else
+            {
+                kernel.Slice<T>(input, output, 0, outer, reduced, inner, start, end);
             }
         }
     }

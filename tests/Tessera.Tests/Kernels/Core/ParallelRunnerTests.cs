@@ -1,0 +1,111 @@
+using Tessera.Kernels.Core;
+
+namespace Tessera.Tests.Kernels.Core;
+
+public class ParallelRunnerTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void EveryIndexRunsExactlyOnce(int degree)
+    {
+        var parallel = new ParallelRunner(degree);
+        foreach (int total in new[] { 0, 1, 2, 3, 7, 64, 1000, 100_003 })
+        {
+            var hits = new int[total];
+            parallel.For(total, i => Interlocked.Increment(ref hits[i]));
+            Assert.All(hits, h => Assert.Equal(1, h));
+
+            Array.Clear(hits);
+            int calls = 0;
+            parallel.ForRange(total, 10, (start, end) =>
+            {
+                Interlocked.Increment(ref calls);
+                for (int i = start; i < end; i++) Interlocked.Increment(ref hits[i]);
+            });
+            Assert.All(hits, h => Assert.Equal(1, h));
+            Assert.Equal(parallel.ChunkCount(total, 10), calls);
+        }
+    }
+
+    [Fact]
+    public void NestedLoopsRunInlineInsteadOfDeadlocking()
+    {
+        var parallel = new ParallelRunner(3);
+        var hits = new int[40 * 50];
+        parallel.ForRange(40, 1, (start, end) =>
+        {
+            for (int i = start; i < end; i++)
+            {
+                int row = i;
+                parallel.ForRange(50, 1, (s, e) =>
+                {
+                    for (int j = s; j < e; j++) Interlocked.Increment(ref hits[(row * 50) + j]);
+                });
+            }
+        });
+        Assert.All(hits, h => Assert.Equal(1, h));
+    }
+
+    [Fact]
+    public void AnExceptionInAnyChunkReachesTheCallerAndThePoolStaysUsable()
+    {
+        var parallel = new ParallelRunner(2);
+        for (int round = 0; round < 20; round++)
+        {
+            var e = Assert.Throws<InvalidOperationException>(() =>
+                parallel.ForRange(1000, 1, (start, end) => { if (end == 1000) throw new InvalidOperationException("boom"); }));
+            Assert.Equal("boom", e.Message);
+        }
+
+        long sum = 0;
+        parallel.ForRange(1000, 1, (start, end) => Interlocked.Add(ref sum, end - start));
+        Assert.Equal(1000, sum);
+    }
+
+    [Fact]
+    public void ConcurrentCallersOfOneDegreeAllFinish()
+    {
+        var threads = Enumerable.Range(0, 4).Select(_ => new Thread(() =>
+        {
+            var parallel = new ParallelRunner(2);
+            for (int round = 0; round < 500; round++)
+            {
+                long sum = 0;
+                parallel.ForRange(10_000, 100, (start, end) => Interlocked.Add(ref sum, end - start));
+                Assert.Equal(10_000, sum);
+            }
+        })).ToArray();
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) Assert.True(t.Join(TimeSpan.FromMinutes(1)));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void StructBodiesAllocateNothing(int degree)
+    {
+        var parallel = new ParallelRunner(degree);
+        var data = new long[4096];
+        var body = new FillBody(data);
+        parallel.ForRange(data.Length, 64, ref body); // warm up the JIT and the workers
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            parallel.ForRange(data.Length, 64, ref body);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.All(data, v => Assert.Equal(101, v));
+    }
+
+    private readonly struct FillBody(long[] data) : IRangeBody
+    {
+        public void Invoke(int start, int end)
+        {
+            for (int i = start; i < end; i++) data[i]++;
+        }
+    }
+}
