@@ -35,35 +35,68 @@ internal sealed class SliceKernel : IKernel
     public void Compute(KernelContext context)
     {
         var data = context.RequiredInput(0, "data");
-        long[] starts, ends;
-        long[]? axes, steps = null;
+        scoped ReadOnlySpan<long> starts, ends, axes = default, steps = default;
+        bool hasAxes, hasSteps = false;
+        Span<long> startScratch = stackalloc long[8], endScratch = stackalloc long[8];
+        Span<long> axisScratch = stackalloc long[8], stepScratch = stackalloc long[8];
         if (_starts is not null)
         {
-            (starts, ends, axes) = (_starts, _ends!, _axes);
+            starts = _starts;
+            ends = _ends!;
+            axes = _axes;
+            hasAxes = _axes is not null;
         }
         else
         {
-            starts = IntList.Read(context.RequiredInput(1, "starts"), "Slice starts");
-            ends = IntList.Read(context.RequiredInput(2, "ends"), "Slice ends");
-            axes = context.Input(3) is { } a ? IntList.Read(a, "Slice axes") : null;
-            steps = context.Input(4) is { } s ? IntList.Read(s, "Slice steps") : null;
+            starts = IntList.Values(context.RequiredInput(1, "starts"), "Slice starts", startScratch);
+            ends = IntList.Values(context.RequiredInput(2, "ends"), "Slice ends", endScratch);
+            hasAxes = context.Input(3) is not null;
+            if (context.Input(3) is { } a)
+            {
+                axes = IntList.Values(a, "Slice axes", axisScratch);
+            }
+
+            hasSteps = context.Input(4) is not null;
+            if (context.Input(4) is { } s)
+            {
+                steps = IntList.Values(s, "Slice steps", stepScratch);
+            }
         }
 
         int rank = data.Rank;
-        if (ends.Length != starts.Length || (axes is not null && axes.Length != starts.Length) || (steps is not null && steps.Length != starts.Length))
+        if (ends.Length != starts.Length || (hasAxes && axes.Length != starts.Length) || (hasSteps && steps.Length != starts.Length))
         {
-            throw new KernelException($"Slice: starts, ends, axes and steps must have the same length, got {starts.Length}, {ends.Length}, {axes?.Length}, {steps?.Length}");
+            throw new KernelException($"Slice: starts, ends, axes and steps must have the same length, got {starts.Length}, {ends.Length}, {(hasAxes ? axes.Length : null)}, {(hasSteps ? steps.Length : null)}");
         }
 
-        int[] axisOf = axes is null ? DefaultAxes(starts.Length, rank) : IntList.Axes(axes, rank, "Slice");
-        var first = new int[rank];
-        var count = (int[])data.Shape.Clone();
-        var step = new int[rank];
-        Array.Fill(step, 1);
+        if (!hasAxes && starts.Length > rank)
+        {
+            throw new KernelException($"Slice: {starts.Length} starts for an input of rank {rank}");
+        }
+
+        Span<int> axisOf = stackalloc int[starts.Length];
+        if (hasAxes)
+        {
+            IntList.AxesInto(axes, rank, "Slice", axisOf);
+        }
+        else
+        {
+            for (int i = 0; i < axisOf.Length; i++)
+            {
+                axisOf[i] = i;
+            }
+        }
+
+        Span<int> first = stackalloc int[rank];
+        Span<int> count = stackalloc int[rank];
+        Span<int> step = stackalloc int[rank];
+        first.Clear();
+        data.Shape.CopyTo(count);
+        step.Fill(1);
         for (int i = 0; i < axisOf.Length; i++)
         {
             int axis = axisOf[i];
-            long st = steps is null ? 1 : steps[i];
+            long st = hasSteps ? steps[i] : 1;
             if (st == 0)
             {
                 throw new KernelException("Slice: steps must not be 0");
@@ -73,22 +106,6 @@ internal sealed class SliceKernel : IKernel
         }
 
         Extract(context, 0, data, first, count, step);
-    }
-
-    private static int[] DefaultAxes(int length, int rank)
-    {
-        if (length > rank)
-        {
-            throw new KernelException($"Slice: {length} starts for an input of rank {rank}");
-        }
-
-        var axes = new int[length];
-        for (int i = 0; i < length; i++)
-        {
-            axes[i] = i;
-        }
-
-        return axes;
     }
 
     /// <summary>Clamps one axis's start/end as the spec prescribes (INT64 min/max work as "from the edge") and counts the elements.</summary>
@@ -121,11 +138,12 @@ internal sealed class SliceKernel : IKernel
     }
 
     /// <summary>Produces output <paramref name="index"/> = data[first + i·step] per axis, as a view when contiguous.</summary>
-    internal static void Extract(KernelContext context, int index, Tensor data, int[] first, int[] count, int[] step)
+    internal static void Extract(KernelContext context, int index, Tensor data, ReadOnlySpan<int> first, ReadOnlySpan<int> count, ReadOnlySpan<int> step)
     {
-        int[] strides = ShapeMath.Strides(data.Shape);
+        Span<int> strides = stackalloc int[data.Rank];
+        StridedCopy.StridesInto(data.Shape, strides);
         long offset = 0;
-        var steps = new int[data.Rank];
+        Span<int> steps = stackalloc int[data.Rank];
         for (int k = 0; k < data.Rank; k++)
         {
             offset += (long)first[k] * strides[k];

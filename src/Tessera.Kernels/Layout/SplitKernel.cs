@@ -26,17 +26,31 @@ internal sealed class SplitKernel(long axis, long[]? splitAttribute, long numOut
         var data = context.RequiredInput(0, "input");
         int ax = IntList.Axis(axis, data.Rank, "Split");
         int dim = data.Shape[ax];
-        long[]? split = splitAttribute;
-        if (split is null && (opset < 2 || opset >= 13) && context.Input(1) is { } splitInput)
+        scoped ReadOnlySpan<long> split = splitAttribute;
+        bool explicitSizes = splitAttribute is not null;
+        Span<long> splitScratch = stackalloc long[8];
+        if (!explicitSizes && (opset < 2 || opset >= 13) && context.Input(1) is { } splitInput)
         {
-            split = IntList.Read(splitInput, "Split split");
+            split = IntList.Values(splitInput, "Split split", splitScratch);
+            explicitSizes = true;
         }
 
-        int[] sizes = split is not null ? Explicit(split, dim) : Equal(dim);
-        var first = new int[data.Rank];
-        var count = (int[])data.Shape.Clone();
-        var step = new int[data.Rank];
-        Array.Fill(step, 1);
+        Span<int> sizes = outputCount <= 16 ? stackalloc int[outputCount] : new int[outputCount];
+        if (explicitSizes)
+        {
+            Explicit(split, dim, sizes);
+        }
+        else
+        {
+            Equal(dim, sizes);
+        }
+
+        Span<int> first = stackalloc int[data.Rank];
+        Span<int> count = stackalloc int[data.Rank];
+        Span<int> step = stackalloc int[data.Rank];
+        first.Clear();
+        data.Shape.CopyTo(count);
+        step.Fill(1);
         int start = 0;
         for (int k = 0; k < outputCount; k++)
         {
@@ -44,21 +58,20 @@ internal sealed class SplitKernel(long axis, long[]? splitAttribute, long numOut
             {
                 first[ax] = start;
                 count[ax] = sizes[k];
-                SliceKernel.Extract(context, k, data, first, (int[])count.Clone(), step);
+                SliceKernel.Extract(context, k, data, first, count, step);
             }
 
             start += sizes[k];
         }
     }
 
-    private int[] Explicit(long[] split, int dim)
+    private void Explicit(ReadOnlySpan<long> split, int dim, Span<int> sizes)
     {
         if (split.Length != outputCount)
         {
             throw new KernelException($"Split: split has {split.Length} entries for {outputCount} outputs");
         }
 
-        var sizes = new int[split.Length];
         long sum = 0;
         for (int k = 0; k < split.Length; k++)
         {
@@ -71,12 +84,14 @@ internal sealed class SplitKernel(long axis, long[]? splitAttribute, long numOut
             sizes[k] = (int)Math.Min(split[k], int.MaxValue);
         }
 
-        return sum == dim ? sizes : throw new KernelException($"Split: split sizes sum to {sum} but the axis has {dim} elements");
+        if (sum != dim)
+        {
+            throw new KernelException($"Split: split sizes sum to {sum} but the axis has {dim} elements");
+        }
     }
 
-    private int[] Equal(int dim)
+    private void Equal(int dim, Span<int> sizes)
     {
-        var sizes = new int[outputCount];
         if (dim % outputCount != 0 && numOutputs == 0 && opset < 18)
         {
             throw new KernelException($"Split: an axis of {dim} elements cannot be split into {outputCount} equal parts");
@@ -89,7 +104,5 @@ internal sealed class SplitKernel(long axis, long[]? splitAttribute, long numOut
             sizes[k] = Math.Min(chunk, left);
             left -= sizes[k];
         }
-
-        return sizes;
     }
 }

@@ -16,19 +16,18 @@ internal static class StridedCopy
 
     /// <summary>
     /// Drops unit axes and merges neighbours that are contiguous with each other in the source (the destination is
-    /// always contiguous), so [B,S,H,D] perm [0,2,1,3] becomes a 3-axis copy of D-long runs. Returns false when the
-    /// view is empty.
+    /// always contiguous), so [B,S,H,D] perm [0,2,1,3] becomes a 3-axis copy of D-long runs. Writes the merged axes
+    /// into <paramref name="dims"/> and <paramref name="steps"/> (at least as long as <paramref name="shape"/>) and
+    /// returns how many there are, or -1 when the view is empty.
     /// </summary>
-    public static bool Simplify(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides, out int[] dims, out int[] steps)
+    public static int Simplify(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides, Span<int> dims, Span<int> steps)
     {
-        var d = new List<int>(shape.Length);
-        var s = new List<int>(shape.Length);
+        int n = 0;
         for (int k = 0; k < shape.Length; k++)
         {
             if (shape[k] == 0)
             {
-                dims = steps = [];
-                return false;
+                return -1;
             }
 
             if (shape[k] == 1)
@@ -36,36 +35,50 @@ internal static class StridedCopy
                 continue;
             }
 
-            if (d.Count > 0 && s[^1] == (long)strides[k] * shape[k])
+            if (n > 0 && steps[n - 1] == (long)strides[k] * shape[k])
             {
-                d[^1] *= shape[k];
-                s[^1] = strides[k];
+                dims[n - 1] *= shape[k];
+                steps[n - 1] = strides[k];
             }
             else
             {
-                d.Add(shape[k]);
-                s.Add(strides[k]);
+                dims[n] = shape[k];
+                steps[n] = strides[k];
+                n++;
             }
         }
 
-        dims = [.. d];
-        steps = [.. s];
-        return true;
+        return n;
     }
 
     /// <summary>True when the simplified view is the source's storage itself from its offset on.</summary>
-    public static bool IsContiguous(int[] dims, int[] steps) => dims.Length == 0 || (dims.Length == 1 && steps[0] == 1);
+    public static bool IsContiguous(ReadOnlySpan<int> dims, ReadOnlySpan<int> steps) => dims.Length == 0 || (dims.Length == 1 && steps[0] == 1);
+
+    /// <summary>Row-major element strides of <paramref name="shape"/> into <paramref name="strides"/>, without allocating.</summary>
+    public static void StridesInto(ReadOnlySpan<int> shape, Span<int> strides)
+    {
+        int stride = 1;
+        for (int k = shape.Length - 1; k >= 0; k--)
+        {
+            strides[k] = stride;
+            stride *= shape[k];
+        }
+    }
 
     /// <summary>destination[i] = source[offset + Σ index_k·strides_k] for every index of <paramref name="shape"/>.</summary>
     public static void Run(Tensor source, int offset, ReadOnlySpan<int> shape, ReadOnlySpan<int> strides, Tensor destination, ParallelRunner parallel)
     {
-        if (Simplify(shape, strides, out int[] dims, out int[] steps))
+        Span<int> dims = stackalloc int[shape.Length];
+        Span<int> steps = stackalloc int[shape.Length];
+        int n = Simplify(shape, strides, dims, steps);
+        if (n >= 0)
         {
-            RunSimplified(source, offset, dims, steps, destination, parallel);
+            RunSimplified(source, offset, dims[..n], steps[..n], destination, parallel);
         }
     }
 
-    public static void RunSimplified(Tensor source, int offset, int[] dims, int[] steps, Tensor destination, ParallelRunner parallel)
+    /// <remarks>May rewrite <paramref name="steps"/> (it widens short runs in place).</remarks>
+    public static void RunSimplified(Tensor source, int offset, Span<int> dims, Span<int> steps, Tensor destination, ParallelRunner parallel)
     {
         int word = ElementRef.WordSize(source.DataType);
         Widen(ref word, ref offset, ref dims, ref steps);
@@ -83,7 +96,7 @@ internal static class StridedCopy
     /// Short contiguous runs (say two floats) move as one wider word, so a transpose that keeps a tiny last axis
     /// becomes a tiled transpose of 8-byte words instead of millions of tiny row copies.
     /// </summary>
-    private static void Widen(ref int word, ref int offset, ref int[] dims, ref int[] steps)
+    private static void Widen(ref int word, ref int offset, ref Span<int> dims, ref Span<int> steps)
     {
         int n = dims.Length;
         if (word == 0 || n < 2 || steps[n - 1] != 1)
@@ -106,19 +119,18 @@ internal static class StridedCopy
             }
         }
 
-        var wideSteps = new int[n - 1];
         for (int k = 0; k < n - 1; k++)
         {
-            wideSteps[k] = steps[k] / run;
+            steps[k] /= run;
         }
 
         word = wide;
         offset /= run;
         dims = dims[..^1];
-        steps = wideSteps;
+        steps = steps[..^1];
     }
 
-    private static void Run<T>(Tensor source, int offset, int[] dims, int[] steps, Tensor destination, ParallelRunner parallel)
+    private static void Run<T>(Tensor source, int offset, ReadOnlySpan<int> dims, ReadOnlySpan<int> steps, Tensor destination, ParallelRunner parallel)
     {
         int n = dims.Length;
         if (n == 0)
@@ -131,7 +143,7 @@ internal static class StridedCopy
         int innerStep = steps[n - 1];
         if (innerStep is not 1 and not 0)
         {
-            int unitAxis = Array.IndexOf(steps, 1);
+            int unitAxis = steps.IndexOf(1);
             if (unitAxis >= 0)
             {
                 TiledTranspose.Run<T>(source, offset, dims, steps, unitAxis, destination, parallel);
@@ -142,16 +154,26 @@ internal static class StridedCopy
         int rows = ShapeMath.Product(dims, 0, n - 1);
         int wordBytes = typeof(T) == typeof(string) ? 8 : Unsafe.SizeOf<T>();
         int minRows = (int)Math.Max(1, ParallelBytes / Math.Max(1, (long)inner * wordBytes));
-        if (rows < 2 * minRows || parallel.Degree == 1)
+        if (rows < 2 * minRows || parallel.Degree == 1 || n > AxisArray.Capacity)
         {
             CopyRows<T>(source, offset, dims, steps, destination, 0, rows);
             return;
         }
 
-        parallel.ForRange(rows, minRows, (r0, r1) => CopyRows<T>(source, offset, dims, steps, destination, r0, r1));
+        var body = new RowsBody<T>(source, offset, AxisArray.From(dims), AxisArray.From(steps), n, destination);
+        parallel.ForRange(rows, minRows, ref body);
     }
 
-    private static void CopyRows<T>(Tensor source, int offset, int[] dims, int[] steps, Tensor destination, int r0, int r1)
+    private struct RowsBody<T>(Tensor source, int offset, AxisArray dims, AxisArray steps, int rank, Tensor destination) : IRangeBody
+    {
+        private AxisArray _dims = dims;
+        private AxisArray _steps = steps;
+
+        public void Invoke(int start, int end) =>
+            CopyRows<T>(source, offset, ((ReadOnlySpan<int>)_dims)[..rank], ((ReadOnlySpan<int>)_steps)[..rank], destination, start, end);
+    }
+
+    private static void CopyRows<T>(Tensor source, int offset, ReadOnlySpan<int> dims, ReadOnlySpan<int> steps, Tensor destination, int r0, int r1)
     {
         ref T src = ref ElementRef.Of<T>(source);
         ref T dst = ref ElementRef.Of<T>(destination);

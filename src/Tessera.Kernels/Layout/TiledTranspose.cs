@@ -14,22 +14,25 @@ internal static class TiledTranspose
 {
     private const int Block = 32;
 
-    public static void Run<T>(Tensor source, int offset, int[] dims, int[] steps, int unitAxis, Tensor destination, ParallelRunner parallel)
+    public static void Run<T>(Tensor source, int offset, ReadOnlySpan<int> dims, ReadOnlySpan<int> steps, int unitAxis, Tensor destination, ParallelRunner parallel)
     {
         int n = dims.Length;
         int rows = dims[n - 1];
-        int[] dstStrides = ShapeMath.Strides(dims);
+        Span<int> dstStrides = stackalloc int[n];
+        StridedCopy.StridesInto(dims, dstStrides);
         var plane = new Plane(rows, steps[n - 1], dims[unitAxis], dstStrides[unitAxis]);
 
         int batchRank = n - 2;
-        var batch = new BatchAxes(new int[batchRank], new int[batchRank], new int[batchRank]);
+        Span<int> batchDims = stackalloc int[batchRank];
+        Span<int> batchSource = stackalloc int[batchRank];
+        Span<int> batchDestination = stackalloc int[batchRank];
         for (int k = 0, b = 0; k < n - 1; k++)
         {
             if (k != unitAxis)
             {
-                batch.Dims[b] = dims[k];
-                batch.SourceSteps[b] = steps[k];
-                batch.DestinationSteps[b] = dstStrides[k];
+                batchDims[b] = dims[k];
+                batchSource[b] = steps[k];
+                batchDestination[b] = dstStrides[k];
                 b++;
             }
         }
@@ -38,17 +41,20 @@ internal static class TiledTranspose
         // per-unit index arithmetic.
         int span = Math.Min(RoundUp(Math.Max(Block, 4096 / Math.Max(1, rows)), Block), RoundUp(plane.Columns, Block));
         int spans = (plane.Columns + span - 1) / span;
-        int batches = ShapeMath.Product(batch.Dims, 0, batchRank);
+        int batches = ShapeMath.Product(batchDims, 0, batchRank);
         int units = batches * spans;
         int wordBytes = typeof(T) == typeof(string) ? 8 : Unsafe.SizeOf<T>();
         int minUnits = (int)Math.Max(1, StridedCopy.ParallelBytes / Math.Max(1, (long)span * rows * wordBytes));
-        if (units < 2 * minUnits || parallel.Degree == 1)
+        var batch = new BatchAxes(batchDims, batchSource, batchDestination);
+        if (units < 2 * minUnits || parallel.Degree == 1 || batchRank > AxisArray.Capacity)
         {
             RunUnits<T>(source, offset, destination, plane, batch, span, spans, 0, units);
             return;
         }
 
-        parallel.ForRange(units, minUnits, (u0, u1) => RunUnits<T>(source, offset, destination, plane, batch, span, spans, u0, u1));
+        var body = new UnitsBody<T>(source, offset, destination, plane, AxisArray.From(batchDims), AxisArray.From(batchSource),
+            AxisArray.From(batchDestination), batchRank, span, spans);
+        parallel.ForRange(units, minUnits, ref body);
     }
 
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
@@ -123,5 +129,26 @@ internal static class TiledTranspose
 
     internal readonly record struct Plane(int Rows, int SourceRow, int Columns, int DestinationRow);
 
-    private sealed record BatchAxes(int[] Dims, int[] SourceSteps, int[] DestinationSteps);
+    private readonly ref struct BatchAxes(ReadOnlySpan<int> dims, ReadOnlySpan<int> sourceSteps, ReadOnlySpan<int> destinationSteps)
+    {
+        public ReadOnlySpan<int> Dims { get; } = dims;
+
+        public ReadOnlySpan<int> SourceSteps { get; } = sourceSteps;
+
+        public ReadOnlySpan<int> DestinationSteps { get; } = destinationSteps;
+    }
+
+    private struct UnitsBody<T>(Tensor source, int offset, Tensor destination, Plane plane, AxisArray dims, AxisArray sourceSteps,
+        AxisArray destinationSteps, int rank, int span, int spans) : IRangeBody
+    {
+        private AxisArray _dims = dims;
+        private AxisArray _sourceSteps = sourceSteps;
+        private AxisArray _destinationSteps = destinationSteps;
+
+        public void Invoke(int start, int end)
+        {
+            var batch = new BatchAxes(((ReadOnlySpan<int>)_dims)[..rank], ((ReadOnlySpan<int>)_sourceSteps)[..rank], ((ReadOnlySpan<int>)_destinationSteps)[..rank]);
+            RunUnits<T>(source, offset, destination, plane, batch, span, spans, start, end);
+        }
+    }
 }

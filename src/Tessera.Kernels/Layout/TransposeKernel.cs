@@ -12,10 +12,12 @@ internal sealed class TransposeKernel(long[]? perm) : IKernel
     {
         var input = context.RequiredInput(0, "data");
         int rank = input.Rank;
-        int[] order = Permutation(rank);
-        int[] strides = ShapeMath.Strides(input.Shape);
-        var shape = new int[rank];
-        var steps = new int[rank];
+        Span<int> order = stackalloc int[rank];
+        Permutation(order);
+        Span<int> strides = stackalloc int[rank];
+        StridedCopy.StridesInto(input.Shape, strides);
+        Span<int> shape = stackalloc int[rank];
+        Span<int> steps = stackalloc int[rank];
         for (int k = 0; k < rank; k++)
         {
             shape[k] = input.Shape[order[k]];
@@ -25,9 +27,9 @@ internal sealed class TransposeKernel(long[]? perm) : IKernel
         ViewOrCopy.Produce(context, 0, input, 0, shape, steps);
     }
 
-    private int[] Permutation(int rank)
+    private void Permutation(Span<int> order)
     {
-        var order = new int[rank];
+        int rank = order.Length;
         if (perm is null)
         {
             for (int k = 0; k < rank; k++)
@@ -35,7 +37,7 @@ internal sealed class TransposeKernel(long[]? perm) : IKernel
                 order[k] = rank - 1 - k;
             }
 
-            return order;
+            return;
         }
 
         if (perm.Length != rank)
@@ -43,18 +45,16 @@ internal sealed class TransposeKernel(long[]? perm) : IKernel
             throw new KernelException($"Transpose: perm has {perm.Length} entries for an input of rank {rank}");
         }
 
-        var seen = new bool[rank];
+        Span<bool> seen = stackalloc bool[rank];
         for (int k = 0; k < rank; k++)
         {
-            if (perm[k] < 0 || perm[k] >= rank || seen[perm[k]])
+            if (perm[k] < 0 || perm[k] >= rank || seen[(int)perm[k]])
             {
                 throw new KernelException($"Transpose: perm [{string.Join(",", perm)}] is not a permutation of 0..{rank - 1}");
             }
 
-            seen[perm[k]] = true;
+            seen[(int)perm[k]] = true;
             order[k] = (int)perm[k];
         }
-
-        return order;
     }
 }
