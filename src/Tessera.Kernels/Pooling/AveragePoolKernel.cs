@@ -8,31 +8,34 @@ internal sealed class AveragePoolKernel : IKernel
 {
     private readonly PoolAttributes _attributes;
     private readonly bool _countIncludePad;
+    private readonly PoolShapeCache _cache;
 
     public AveragePoolKernel(KernelInfo info)
     {
         _attributes = PoolAttributes.Parse(info, allowDilations: info.OpsetVersion >= 19);
         _countIncludePad = info.GetInt("count_include_pad", 0) != 0;
+        _cache = new PoolShapeCache(_attributes);
     }
 
     public void Compute(KernelContext context)
     {
         Tensor x = context.RequiredInput(0, "X");
-        PoolGeometry g = _attributes.Resolve(x.Shape);
-        int[] outShape = g.OutputShape(_attributes.SpatialRank);
+        _cache.Update(x.Shape);
+        PoolGeometry g = _cache.Geometry;
+        int[] outShape = _cache.OutputShape;
         Tensor y = context.AllocateOutput(0, x.DataType, outShape);
         switch (x.DataType)
         {
             case DataType.Float32:
-                PoolRunner.Run<float, SumReduction<float>>(context.Parallel, g, x, y, new AverageDivisors<float>(g, _countIncludePad));
+                PoolRunner.Run<float, SumReduction<float>>(context.Parallel, g, x, y, _cache.Divisors<float>(_countIncludePad));
                 break;
             case DataType.Float64:
-                PoolRunner.Run<double, SumReduction<double>>(context.Parallel, g, x, y, new AverageDivisors<double>(g, _countIncludePad));
+                PoolRunner.Run<double, SumReduction<double>>(context.Parallel, g, x, y, _cache.Divisors<double>(_countIncludePad));
                 break;
             case DataType.Float16:
                 var single = Tensor.Allocate(DataType.Float32, outShape);
                 PoolRunner.Run<float, SumReduction<float>>(context.Parallel, g, HalfBridge.ToSingle(x), single,
-                    new AverageDivisors<float>(g, _countIncludePad));
+                    _cache.Divisors<float>(_countIncludePad));
                 HalfBridge.CopyToHalf(single, y);
                 break;
             default:

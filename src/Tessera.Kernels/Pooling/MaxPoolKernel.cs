@@ -9,6 +9,7 @@ internal sealed class MaxPoolKernel : IKernel
 {
     private readonly PoolAttributes _attributes;
     private readonly bool _columnMajor;
+    private readonly PoolShapeCache _cache;
 
     public MaxPoolKernel(KernelInfo info)
     {
@@ -20,13 +21,15 @@ internal sealed class MaxPoolKernel : IKernel
         }
 
         _columnMajor = storageOrder == 1;
+        _cache = new PoolShapeCache(_attributes);
     }
 
     public void Compute(KernelContext context)
     {
         Tensor x = context.RequiredInput(0, "X");
-        PoolGeometry g = _attributes.Resolve(x.Shape);
-        int[] outShape = g.OutputShape(_attributes.SpatialRank);
+        _cache.Update(x.Shape);
+        PoolGeometry g = _cache.Geometry;
+        int[] outShape = _cache.OutputShape;
         Tensor y = context.AllocateOutput(0, x.DataType, outShape);
         Tensor? indices = context.IsOutputRequested(1) ? context.AllocateOutput(1, DataType.Int64, outShape) : null;
         switch (x.DataType)

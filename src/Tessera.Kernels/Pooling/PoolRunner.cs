@@ -26,28 +26,44 @@ internal static unsafe class PoolRunner
             int slices = g.Planes * g.Out(0);
             int bufferLength = g.Out(1) * g.In(2);
             long workPerSlice = (long)(g.Kernel(1) + g.Kernel(2)) * bufferLength;
-            parallel.ForRange(slices, (int)Math.Clamp(MinWorkPerChunk / Math.Max(1, workPerSlice), 1, slices), (start, end) =>
-            {
-                T[] vertical = ArrayPool<T>.Shared.Rent(bufferLength);
-                T[] horizontal = ArrayPool<T>.Shared.Rent(bufferLength);
-                try
-                {
-                    PlanePool.Run<T, TOp>(g, (T*)input.Pointer, (T*)output.Pointer, start, end, vertical, horizontal, divisors);
-                }
-                finally
-                {
-                    ArrayPool<T>.Shared.Return(vertical);
-                    ArrayPool<T>.Shared.Return(horizontal);
-                    GC.KeepAlive(input);
-                    GC.KeepAlive(output);
-                }
-            });
+            var planeBody = new PlaneBody<T, TOp>(g, input, output, divisors, bufferLength);
+            parallel.ForRange(slices, (int)Math.Clamp(MinWorkPerChunk / Math.Max(1, workPerSlice), 1, slices), ref planeBody);
             return;
         }
 
         long workPerRow = (long)(g.Kernel(0) * g.Kernel(1) + g.Kernel(2)) * g.In(2);
         int minChunk = (int)Math.Clamp(MinWorkPerChunk / Math.Max(1, workPerRow), 1, rows);
-        parallel.ForRange(rows, minChunk, (start, end) =>
+        var rowBody = new RowBody<T, TOp>(g, input, output, divisors);
+        parallel.ForRange(rows, minChunk, ref rowBody);
+    }
+
+    private readonly struct PlaneBody<T, TOp>(PoolGeometry g, Tensor input, Tensor output, AverageDivisors<T>? divisors, int bufferLength) : IRangeBody
+        where T : unmanaged, INumber<T>
+        where TOp : struct, IPoolReduction<T>
+    {
+        public void Invoke(int start, int end)
+        {
+            T[] vertical = ArrayPool<T>.Shared.Rent(bufferLength);
+            T[] horizontal = ArrayPool<T>.Shared.Rent(bufferLength);
+            try
+            {
+                PlanePool.Run<T, TOp>(g, (T*)input.Pointer, (T*)output.Pointer, start, end, vertical, horizontal, divisors);
+            }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(vertical);
+                ArrayPool<T>.Shared.Return(horizontal);
+                GC.KeepAlive(input);
+                GC.KeepAlive(output);
+            }
+        }
+    }
+
+    private readonly struct RowBody<T, TOp>(PoolGeometry g, Tensor input, Tensor output, AverageDivisors<T>? divisors) : IRangeBody
+        where T : unmanaged, INumber<T>
+        where TOp : struct, IPoolReduction<T>
+    {
+        public void Invoke(int start, int end)
         {
             T[] scratch = ArrayPool<T>.Shared.Rent(g.In(2));
             try
@@ -62,6 +78,6 @@ internal static unsafe class PoolRunner
                 GC.KeepAlive(input);
                 GC.KeepAlive(output);
             }
-        });
+        }
     }
 }
