@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -15,89 +16,98 @@ internal static unsafe class BilinearPlanes
 {
     private const int ParallelElements = 1 << 14;
 
-    public static void Run(Tensor input, Tensor output, AxisTaps rowTaps, AxisTaps columnTaps, ParallelRunner parallel)
+    public static void Run(Tensor input, Tensor output, AxisTaps rowTaps, BilinearColumns columns, ParallelRunner parallel)
     {
-        int inH = rowTaps.InSize, inW = columnTaps.InSize, outH = rowTaps.OutSize, outW = columnTaps.OutSize;
-        int planes = output.Length / (outH * outW);
-        var x0 = new int[outW];
-        var x1 = new int[outW];
-        var wx0 = new float[outW];
-        var wx1 = new float[outW];
-        for (int i = 0; i < outW; i++)
-        {
-            x0[i] = columnTaps.Index[2 * i];
-            x1[i] = columnTaps.Index[2 * i + 1];
-            wx0[i] = (float)columnTaps.Weight[2 * i];
-            wx1[i] = (float)columnTaps.Weight[2 * i + 1];
-        }
-
-        float* src = (float*)input.Pointer;
-        float* dst = (float*)output.Pointer;
-        int total = planes * outH;
-
-        void Body(int start, int end)
-        {
-            var buffers = new float[2 * outW];
-            long tag0 = -1, tag1 = -1;
-            fixed (float* buffer = buffers)
-            {
-                float* slot0 = buffer, slot1 = buffer + outW;
-                for (int r = start; r < end; r++)
-                {
-                    int plane = r / outH;
-                    int oh = r - plane * outH;
-                    long a = (long)plane * inH + rowTaps.Index[2 * oh];
-                    long b = (long)plane * inH + rowTaps.Index[2 * oh + 1];
-                    float wb = (float)rowTaps.Weight[2 * oh + 1];
-                    float* rowA = Row(a, b, ref tag0, ref tag1, slot0, slot1);
-                    float* target = dst + (long)r * outW;
-                    if (a == b || wb == 0)
-                    {
-                        Buffer.MemoryCopy(rowA, target, outW * sizeof(float), outW * sizeof(float));
-                        continue;
-                    }
-
-                    float* rowB = Row(b, a, ref tag0, ref tag1, slot0, slot1);
-                    Blend(rowA, rowB, wb, target, outW);
-                }
-            }
-
-            float* Row(long wanted, long keep, ref long t0, ref long t1, float* s0, float* s1)
-            {
-                if (t0 == wanted)
-                {
-                    return s0;
-                }
-
-                if (t1 == wanted)
-                {
-                    return s1;
-                }
-
-                // Overwrite the slot that does not hold the other row this output row needs.
-                bool useFirst = t0 != keep;
-                float* slot = useFirst ? s0 : s1;
-                if (useFirst)
-                {
-                    t0 = wanted;
-                }
-                else
-                {
-                    t1 = wanted;
-                }
-
-                Horizontal(src + wanted * inW, x0, x1, wx0, wx1, slot);
-                return slot;
-            }
-        }
-
+        int outW = columns.X0.Length;
+        int total = output.Length / outW;
+        var body = new Body(input, output, rowTaps, columns);
         if ((long)output.Length < ParallelElements || parallel.Degree == 1)
         {
-            Body(0, total);
+            body.Invoke(0, total);
         }
         else
         {
-            parallel.ForRange(total, Math.Max(1, ParallelElements / outW), Body);
+            parallel.ForRange(total, Math.Max(1, ParallelElements / outW), ref body);
+        }
+    }
+
+    private readonly struct Body(Tensor input, Tensor output, AxisTaps rowTaps, BilinearColumns columns) : IRangeBody
+    {
+        // Row buffers up to this many floats live on the stack; wider ones come from the shared pool.
+        private const int StackFloats = 4096;
+
+        public void Invoke(int start, int end)
+        {
+            int outW = columns.X0.Length;
+            float[]? rented = 2 * outW > StackFloats ? ArrayPool<float>.Shared.Rent(2 * outW) : null;
+            Span<float> buffers = rented ?? stackalloc float[2 * outW];
+            fixed (float* buffer = buffers)
+            {
+                Rows(buffer, start, end);
+            }
+
+            if (rented is not null)
+            {
+                ArrayPool<float>.Shared.Return(rented);
+            }
+
+            // The raw pointers do not keep the tensors' storage alive on their own.
+            GC.KeepAlive(input);
+            GC.KeepAlive(output);
+        }
+
+        private void Rows(float* buffer, int start, int end)
+        {
+            int inH = rowTaps.InSize, outH = rowTaps.OutSize, outW = columns.X0.Length;
+            float* dst = (float*)output.Pointer;
+            long tag0 = -1, tag1 = -1;
+            float* slot0 = buffer, slot1 = buffer + outW;
+            for (int r = start; r < end; r++)
+            {
+                int plane = r / outH;
+                int oh = r - plane * outH;
+                long a = (long)plane * inH + rowTaps.Index[2 * oh];
+                long b = (long)plane * inH + rowTaps.Index[2 * oh + 1];
+                float wb = (float)rowTaps.Weight[2 * oh + 1];
+                float* rowA = Row(a, b, ref tag0, ref tag1, slot0, slot1);
+                float* target = dst + (long)r * outW;
+                if (a == b || wb == 0)
+                {
+                    Buffer.MemoryCopy(rowA, target, outW * sizeof(float), outW * sizeof(float));
+                    continue;
+                }
+
+                float* rowB = Row(b, a, ref tag0, ref tag1, slot0, slot1);
+                Blend(rowA, rowB, wb, target, outW);
+            }
+        }
+
+        private float* Row(long wanted, long keep, ref long t0, ref long t1, float* s0, float* s1)
+        {
+            if (t0 == wanted)
+            {
+                return s0;
+            }
+
+            if (t1 == wanted)
+            {
+                return s1;
+            }
+
+            // Overwrite the slot that does not hold the other row this output row needs.
+            bool useFirst = t0 != keep;
+            float* slot = useFirst ? s0 : s1;
+            if (useFirst)
+            {
+                t0 = wanted;
+            }
+            else
+            {
+                t1 = wanted;
+            }
+
+            Horizontal((float*)input.Pointer + wanted * columns.InSize, columns.X0, columns.X1, columns.W0, columns.W1, slot);
+            return slot;
         }
     }
 

@@ -14,35 +14,50 @@ internal static unsafe class NearestResize
 {
     private const int ParallelBytes = 1 << 16;
 
-    public static void Run(Tensor input, Tensor output, AxisTaps[] taps, double extrapolation, ParallelRunner parallel)
+    /// <param name="fill">A one-element tensor of the input's type holding the extrapolation value.</param>
+    public static void Run(Tensor input, Tensor output, ResizePlan plan, Tensor fill, ParallelRunner parallel)
     {
-        var fill = ScalarValues.Make(input.DataType, extrapolation);
         switch (TensorElements.KindOf(input.DataType))
         {
-            case ElementKind.Size1: Run<byte>(input, output, taps, fill, parallel); break;
-            case ElementKind.Size2: Run<ushort>(input, output, taps, fill, parallel); break;
-            case ElementKind.Size4: Run<uint>(input, output, taps, fill, parallel); break;
-            case ElementKind.Size8: Run<ulong>(input, output, taps, fill, parallel); break;
+            case ElementKind.Size1: Run<byte>(input, output, plan, fill, parallel); break;
+            case ElementKind.Size2: Run<ushort>(input, output, plan, fill, parallel); break;
+            case ElementKind.Size4: Run<uint>(input, output, plan, fill, parallel); break;
+            case ElementKind.Size8: Run<ulong>(input, output, plan, fill, parallel); break;
             default: throw new KernelException($"Resize does not support {DataTypes.Name(input.DataType)}");
         }
     }
 
-    private static void Run<T>(Tensor input, Tensor output, AxisTaps[] taps, Tensor fillTensor, ParallelRunner parallel)
+    private static void Run<T>(Tensor input, Tensor output, ResizePlan plan, Tensor fillTensor, ParallelRunner parallel)
         where T : unmanaged
     {
-        int rank = output.Rank;
-        int[] outShape = output.Shape;
-        int[] inStrides = ShapeMath.Strides(input.Shape);
-        int outWidth = outShape[^1];
+        int outWidth = output.Shape[^1];
         int rows = output.Length / outWidth;
-        T* src = (T*)input.Pointer;
-        T* dst = (T*)output.Pointer;
-        T fill = ((T*)fillTensor.Pointer)[0];
-        int[] columns = taps[^1].Index;
-        bool[]? columnOutside = taps[^1].Outside;
-
-        void Body(int start, int end)
+        var body = new Body<T>(input, output, plan, ((T*)fillTensor.Pointer)[0]);
+        long bytes = (long)output.Length * sizeof(T);
+        if (bytes < ParallelBytes || parallel.Degree == 1)
         {
+            body.Invoke(0, rows);
+        }
+        else
+        {
+            parallel.ForRange(rows, Math.Max(1, (int)(ParallelBytes * (long)rows / bytes)), ref body);
+        }
+    }
+
+    private readonly struct Body<T>(Tensor input, Tensor output, ResizePlan plan, T fill) : IRangeBody
+        where T : unmanaged
+    {
+        public void Invoke(int start, int end)
+        {
+            AxisTaps[] taps = plan.Taps;
+            int[] outShape = output.Shape;
+            int[] inStrides = plan.InputStrides;
+            int rank = outShape.Length;
+            int outWidth = outShape[^1];
+            T* src = (T*)input.Pointer;
+            T* dst = (T*)output.Pointer;
+            int[] columns = taps[^1].Index;
+            bool[]? columnOutside = taps[^1].Outside;
             long previous = -2;
             for (int row = start; row < end; row++)
             {
@@ -71,16 +86,10 @@ internal static unsafe class NearestResize
 
                 previous = source;
             }
-        }
 
-        long bytes = (long)output.Length * sizeof(T);
-        if (bytes < ParallelBytes || parallel.Degree == 1)
-        {
-            Body(0, rows);
-        }
-        else
-        {
-            parallel.ForRange(rows, Math.Max(1, (int)(ParallelBytes * (long)rows / bytes)), Body);
+            // The raw pointers do not keep the tensors' storage alive on their own.
+            GC.KeepAlive(input);
+            GC.KeepAlive(output);
         }
     }
 

@@ -10,12 +10,51 @@ namespace Tessera.Kernels.Resize;
 /// </summary>
 internal sealed class ResizeKernel(ResizeOptions options, ResizeInputs inputs, float[]? attributeScales) : IKernel
 {
+    // The plan of the last call and the extrapolation value as a one-element tensor of the last input type:
+    // a kernel never runs concurrently with itself, and fixed shapes then reuse both.
+    private ResizePlan? _plan;
+    private Tensor? _fill;
+
     public void Compute(KernelContext context)
     {
         var x = context.RequiredInput(0, "X");
         int rank = x.Rank;
-        var (outShape, scales) = TargetShape(context, x);
-        var (roiStart, roiEnd) = Roi(context, rank);
+        Span<int> outShape = stackalloc int[rank];
+        Span<double> scales = stackalloc double[rank];
+        Span<double> roi = stackalloc double[2 * rank];
+        TargetShape(context, x, outShape, scales);
+        Roi(context, rank, roi);
+        var plan = _plan is not null && _plan.Matches(x.Shape, outShape, scales, roi) ? _plan : (_plan = Plan(x, outShape, scales, roi));
+        AxisTaps[] taps = plan.Taps;
+
+        var output = context.AllocateOutput(0, x.DataType, plan.OutputShape);
+        if (output.Length == 0)
+        {
+            return;
+        }
+
+        if (options.Mode == InterpolationMode.Nearest)
+        {
+            if (_fill is null || _fill.DataType != x.DataType)
+            {
+                _fill = ScalarValues.Make(x.DataType, options.ExtrapolationValue);
+            }
+
+            NearestResize.Run(x, output, plan, _fill, context.Parallel);
+        }
+        else if (IsPlanar(x, taps))
+        {
+            BilinearPlanes.Run(x, output, taps[^2], plan.Columns, context.Parallel);
+        }
+        else
+        {
+            SeparableResize.Run(x, output, taps, options.ExtrapolationValue, context.Parallel);
+        }
+    }
+
+    private ResizePlan Plan(Tensor x, ReadOnlySpan<int> outShape, ReadOnlySpan<double> scales, ReadOnlySpan<double> roi)
+    {
+        int rank = x.Rank;
         var taps = new AxisTaps[rank];
         for (int d = 0; d < rank; d++)
         {
@@ -24,27 +63,10 @@ internal sealed class ResizeKernel(ResizeOptions options, ResizeInputs inputs, f
                 throw new KernelException($"Resize cannot grow empty dimension {d} to {outShape[d]}");
             }
 
-            taps[d] = AxisTaps.Build(options, x.Shape[d], outShape[d], scales[d], roiStart[d], roiEnd[d]);
+            taps[d] = AxisTaps.Build(options, x.Shape[d], outShape[d], scales[d], roi[d], roi[d + rank]);
         }
 
-        var output = context.AllocateOutput(0, x.DataType, outShape);
-        if (output.Length == 0)
-        {
-            return;
-        }
-
-        if (options.Mode == InterpolationMode.Nearest)
-        {
-            NearestResize.Run(x, output, taps, options.ExtrapolationValue, context.Parallel);
-        }
-        else if (IsPlanar(x, taps))
-        {
-            BilinearPlanes.Run(x, output, taps[^2], taps[^1], context.Parallel);
-        }
-        else
-        {
-            SeparableResize.Run(x, output, taps, options.ExtrapolationValue, context.Parallel);
-        }
+        return new ResizePlan(taps, x.Shape, outShape, scales, roi);
     }
 
     /// <summary>Float32 linear where only the last two axes resample and nothing extrapolates.</summary>
@@ -66,7 +88,7 @@ internal sealed class ResizeKernel(ResizeOptions options, ResizeInputs inputs, f
         return taps[^1].Outside is null && taps[^2].Outside is null;
     }
 
-    private (int[] Shape, double[] Scales) TargetShape(KernelContext context, Tensor x)
+    private void TargetShape(KernelContext context, Tensor x, Span<int> shape, Span<double> scales)
     {
         int rank = x.Rank;
         Tensor? scalesTensor = inputs switch
@@ -83,8 +105,6 @@ internal sealed class ResizeKernel(ResizeOptions options, ResizeInputs inputs, f
             throw new KernelException("Resize needs exactly one of scales and sizes");
         }
 
-        var shape = new int[rank];
-        var scales = new double[rank];
         int given = hasSizes ? sizesTensor!.Length : attributeScales?.Length ?? scalesTensor!.Length;
         if (given != rank)
         {
@@ -124,31 +144,27 @@ internal sealed class ResizeKernel(ResizeOptions options, ResizeInputs inputs, f
             }
         }
 
-        return (shape, scales);
     }
 
-    private (double[] Start, double[] End) Roi(KernelContext context, int rank)
+    /// <summary>The roi starts then ends (0 and 1 when there is none) into <paramref name="roi"/> (2·rank long).</summary>
+    private void Roi(KernelContext context, int rank, Span<double> roi)
     {
-        var start = new double[rank];
-        var end = new double[rank];
-        end.AsSpan().Fill(1);
-        var roi = inputs == ResizeInputs.RoiScalesSizes && options.Coordinates == CoordinateMode.TfCropAndResize ? context.Input(1) : null;
-        if (roi is null || roi.Length == 0)
+        roi[..rank].Clear();
+        roi[rank..].Fill(1);
+        var given = inputs == ResizeInputs.RoiScalesSizes && options.Coordinates == CoordinateMode.TfCropAndResize ? context.Input(1) : null;
+        if (given is null || given.Length == 0)
         {
-            return (start, end);
+            return;
         }
 
-        if (roi.Length != 2 * rank)
+        if (given.Length != 2 * rank)
         {
-            throw new KernelException($"Resize roi has {roi.Length} values; rank {rank} needs {2 * rank}");
+            throw new KernelException($"Resize roi has {given.Length} values; rank {rank} needs {2 * rank}");
         }
 
-        for (int d = 0; d < rank; d++)
+        for (int i = 0; i < 2 * rank; i++)
         {
-            start[d] = ScalarValues.ReadDouble(roi, d);
-            end[d] = ScalarValues.ReadDouble(roi, d + rank);
+            roi[i] = ScalarValues.ReadDouble(given, i);
         }
-
-        return (start, end);
     }
 }
