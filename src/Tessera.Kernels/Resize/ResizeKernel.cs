@@ -14,6 +14,7 @@ internal sealed class ResizeKernel(ResizeOptions options, ResizeInputs inputs, f
     // a kernel never runs concurrently with itself, and fixed shapes then reuse both.
     private ResizePlan? _plan;
     private Tensor? _fill;
+    private readonly double[]?[] _separableScratch = new double[]?[2];
 
     public void Compute(KernelContext context)
     {
@@ -48,7 +49,7 @@ internal sealed class ResizeKernel(ResizeOptions options, ResizeInputs inputs, f
         }
         else
         {
-            SeparableResize.Run(x, output, taps, options.ExtrapolationValue, context.Parallel);
+            SeparableResize.Run(x, output, taps, options.ExtrapolationValue, context.Parallel, _separableScratch);
         }
     }
 

@@ -6,9 +6,9 @@ namespace Tessera.Kernels.Resize;
 /// <summary>Converts numeric tensors to and from double for the interpolating paths; integers round and saturate.</summary>
 internal static class ResizeValues
 {
-    public static double[] ToDoubles(Tensor tensor)
+    /// <summary>Widens <paramref name="tensor"/> into <paramref name="values"/> (as long as the tensor).</summary>
+    public static void ToDoubles(Tensor tensor, Span<double> values)
     {
-        var values = new double[tensor.Length];
         switch (tensor.DataType)
         {
             case DataType.Float32: Widen(tensor.Span<float>(), values); break;
@@ -32,11 +32,9 @@ internal static class ResizeValues
                 break;
             default: throw new KernelException($"Resize does not interpolate {DataTypes.Name(tensor.DataType)}");
         }
-
-        return values;
     }
 
-    public static void FromDoubles(double[] values, Tensor tensor)
+    public static void FromDoubles(ReadOnlySpan<double> values, Tensor tensor)
     {
         switch (tensor.DataType)
         {
@@ -63,7 +61,7 @@ internal static class ResizeValues
         }
     }
 
-    private static void Widen<T>(ReadOnlySpan<T> source, double[] values) where T : System.Numerics.INumberBase<T>
+    private static void Widen<T>(ReadOnlySpan<T> source, Span<double> values) where T : System.Numerics.INumberBase<T>
     {
         for (int i = 0; i < values.Length; i++)
         {
@@ -71,7 +69,7 @@ internal static class ResizeValues
         }
     }
 
-    private static void Narrow<T>(double[] values, Span<T> target, bool integer) where T : System.Numerics.INumberBase<T>
+    private static void Narrow<T>(ReadOnlySpan<double> values, Span<T> target, bool integer) where T : System.Numerics.INumberBase<T>
     {
         for (int i = 0; i < values.Length; i++)
         {
