@@ -22,7 +22,14 @@ internal static unsafe class MaxPoolWithIndices
         }
 
         int minChunk = Math.Max(1, 8192 / Math.Max(1, g.Out(2) * g.Kernel(0) * g.Kernel(1) * g.Kernel(2)));
-        parallel.ForRange(rows, minChunk, (start, end) =>
+        var body = new Body<T>(g, input, output, indices, columnMajor);
+        parallel.ForRange(rows, minChunk, ref body);
+    }
+
+    private readonly struct Body<T>(PoolGeometry g, Tensor input, Tensor output, Tensor indices, bool columnMajor) : IRangeBody
+        where T : unmanaged, INumber<T>, IMinMaxValue<T>
+    {
+        public void Invoke(int start, int end)
         {
             RunRows((T*)input.Pointer, (T*)output.Pointer, (long*)indices.Pointer, g, columnMajor, start, end);
 
@@ -30,7 +37,7 @@ internal static unsafe class MaxPoolWithIndices
             GC.KeepAlive(input);
             GC.KeepAlive(output);
             GC.KeepAlive(indices);
-        });
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
