@@ -1,15 +1,18 @@
 using System.Numerics.Tensors;
 using Tessera.Kernels.Core;
+using Tessera.Kernels.Fused;
 
 namespace Tessera.Kernels.Convolution;
 
 /// <summary>
 /// Depthwise 2-D convolution (one filter per channel): each kernel tap adds a scaled, shifted input row into the
-/// output row, a contiguous SIMD multiply-add when the stride is one. Channels are split across threads.
+/// output row, a contiguous SIMD multiply-add when the stride is one. Channels are split across threads; a fused
+/// activation runs on each finished plane.
 /// </summary>
 internal static unsafe class DepthwiseConv2D
 {
-    public static void Run(float* x, float* w, float* bias, float* y, int planes, int channels, ConvGeometry g, ParallelRunner parallel)
+    public static void Run(float* x, float* w, float* bias, float* y, int planes, int channels, ConvGeometry g, FusedActivation activation,
+        ParallelRunner parallel)
     {
         long work = (long)planes * g.OutputSize * g.KernelSize;
         var runner = work < 1 << 15 ? ParallelRunner.Sequential : parallel;
@@ -19,6 +22,7 @@ internal static unsafe class DepthwiseConv2D
             {
                 int c = p % channels;
                 Plane(x + (long)p * g.InputSize, w + (long)c * g.KernelSize, bias is null ? 0f : bias[c], y + (long)p * g.OutputSize, g);
+                activation.Apply(new Span<float>(y + (long)p * g.OutputSize, g.OutputSize));
             }
         });
     }
