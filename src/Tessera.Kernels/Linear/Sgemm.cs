@@ -86,8 +86,11 @@ internal static unsafe class Sgemm
             int mc = Math.Min(cfg.Mc, m - ic);
             int slivers = (mc + mr - 1) / mr;
 
-            // Split A slivers across threads when each gets a few; otherwise split the B panels.
-            int threadsM = slivers >= 2 * degree ? degree : 1;
+            // Split A slivers across threads when they divide evenly (or are many); otherwise split the B panels, so a
+            // 64-row convolution GEMM (5 slivers) does not leave one thread with 60% of the work.
+            int blockPanels = (Math.Min(cfg.Nc, n) + nr - 1) / nr;
+            bool evenM = slivers % degree == 0 || slivers >= 8 * degree;
+            int threadsM = (slivers >= degree && evenM) || (slivers >= 2 * degree && blockPanels < 2 * degree) ? degree : 1;
             for (int pc = 0; pc < k; pc += cfg.Kc)
             {
                 int kc = Math.Min(cfg.Kc, k - pc);
