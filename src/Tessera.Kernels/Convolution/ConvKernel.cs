@@ -135,16 +135,29 @@ internal sealed unsafe class ConvKernel : IKernel
     {
         int group = (int)_attributes.Group;
         int n = x.Shape[0], c = x.Shape[1], m = w.Shape[0];
-        int cg = c / group, mg = m / group;
+        bool depthwise = c == group && m == group;
         float* px = (float*)x.Pointer, pw = (float*)w.Pointer, py = (float*)y.Pointer;
         float* pb = bias is null ? null : (float*)bias.Pointer;
-        if (g.Rank == 2 && cg == 1 && mg == 1)
+        if (g.Rank == 2 && depthwise)
         {
             DepthwiseConv2D.Run(px, pw, pb, py, n * c, c, g, _activation, parallel);
-            return;
+        }
+        else
+        {
+            RunGemms(px, pw, pb, py, ReferenceEquals(w, _constantW) ? _packedW : null, n, c, m, group, g, parallel);
         }
 
-        var packed = _packedW is not null && ReferenceEquals(w, _constantW) ? _packedW : null;
+        // Only raw pointers are used above: the tensors must outlive the work even when the caller drops them.
+        GC.KeepAlive(x);
+        GC.KeepAlive(w);
+        GC.KeepAlive(bias);
+        GC.KeepAlive(y);
+    }
+
+    private void RunGemms(float* px, float* pw, float* pb, float* py, SgemmPackedA[]? packed, int n, int c, int m, int group,
+        ConvGeometry g, ParallelRunner parallel)
+    {
+        int cg = c / group, mg = m / group;
         int rowsK = cg * g.KernelSize;
         int items = n * group;
         if (items >= parallel.Degree && parallel.Degree > 1 && (long)mg * rowsK * g.OutputSize < SmallGemm)
@@ -179,6 +192,21 @@ internal sealed unsafe class ConvKernel : IKernel
         if (g.IsPointwise)
         {
             Gemm(packed?[gi], wg, mg, rowsK, xg, outSize, beta, yg, outSize, epilogue, parallel);
+            return;
+        }
+
+        if (g.Rank == 2)
+        {
+            var panels = new Im2ColPanelPacker(g).For(xg);
+            if (packed is not null)
+            {
+                Sgemm.Multiply(packed[gi], panels, outSize, beta, yg, outSize, parallel, epilogue);
+            }
+            else
+            {
+                Sgemm.Multiply(mg, rowsK, wg, rowsK, panels, outSize, beta, yg, outSize, parallel, epilogue);
+            }
+
             return;
         }
 

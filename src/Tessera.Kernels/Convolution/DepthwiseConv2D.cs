@@ -39,16 +39,8 @@ internal static unsafe class DepthwiseConv2D
         int outH = g.Output[0], outW = g.Output[1];
         int kH = g.Kernel[0], kW = g.Kernel[1];
         int sH = g.Strides[0], sW = g.Strides[1];
-        int dH = g.Dilations[0], dW = g.Dilations[1];
-        int taps = kH * kW;
-        var weights = stackalloc Vector256<float>[taps];
-        var offsets = stackalloc int[taps];
-        for (int t = 0; t < taps; t++)
-        {
-            weights[t] = Vector256.Create(w[t]);
-            offsets[t] = t / kW * dH * width + t % kW * dW;
-        }
-
+        long tapRow = (long)g.Dilations[0] * width;
+        int tapColumn = g.Dilations[1];
         for (int oh = 0; oh < outH; oh++)
         {
             float* row = src + (long)oh * sH * width;
@@ -60,9 +52,13 @@ internal static unsafe class DepthwiseConv2D
                 {
                     var acc = Vector256.Create(bias);
                     float* s = row + ow;
-                    for (int t = 0; t < taps; t++)
+                    float* wk = w;
+                    for (int kh = 0; kh < kH; kh++, s += tapRow)
                     {
-                        acc = Vector256.FusedMultiplyAdd(Vector256.Load(s + offsets[t]), weights[t], acc);
+                        for (int kw = 0; kw < kW; kw++)
+                        {
+                            acc = Vector256.FusedMultiplyAdd(Vector256.Load(s + kw * tapColumn), Vector256.Create(*wk++), acc);
+                        }
                     }
 
                     acc.Store(dst + ow);
@@ -73,9 +69,13 @@ internal static unsafe class DepthwiseConv2D
             {
                 float acc = bias;
                 float* s = row + (long)ow * sW;
-                for (int t = 0; t < taps; t++)
+                float* wk = w;
+                for (int kh = 0; kh < kH; kh++, s += tapRow)
                 {
-                    acc = MathF.FusedMultiplyAdd(s[offsets[t]], w[t], acc);
+                    for (int kw = 0; kw < kW; kw++)
+                    {
+                        acc = MathF.FusedMultiplyAdd(s[kw * tapColumn], *wk++, acc);
+                    }
                 }
 
                 dst[ow] = acc;

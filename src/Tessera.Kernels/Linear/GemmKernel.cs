@@ -112,6 +112,12 @@ internal sealed unsafe class GemmKernel : IKernel
             default:
                 throw new KernelException($"Gemm does not support {DataTypes.Name(a.DataType)}");
         }
+
+        // The products work on raw pointers: keep the tensors alive until they are done.
+        GC.KeepAlive(a);
+        GC.KeepAlive(b);
+        GC.KeepAlive(c);
+        GC.KeepAlive(y);
     }
 
     private void ComputeFloat(Tensor a, Tensor b, Tensor? c, Tensor y, int m, int n, int k, ParallelRunner parallel)

@@ -96,6 +96,12 @@ internal sealed unsafe class MatMulKernel : IKernel
             default:
                 throw new KernelException($"MatMul does not support {DataTypes.Name(a.DataType)}");
         }
+
+        // The products work on raw pointers: keep the tensors alive until they are done.
+        GC.KeepAlive(a);
+        GC.KeepAlive(b);
+        GC.KeepAlive(bias);
+        GC.KeepAlive(y);
     }
 
     private void MultiplyFloat(Tensor a, Tensor b, Tensor? bias, Tensor y, MatMulShape s, ParallelRunner parallel)

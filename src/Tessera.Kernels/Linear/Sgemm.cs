@@ -50,6 +50,20 @@ internal static unsafe class Sgemm
         Run(new Operands(null, 0, false, a, b, ldb, transB, null, 1f), a.M, n, a.K, beta, c, ldc, parallel, a.Config, epilogue);
     }
 
+    /// <summary>C = packedA * B (+ beta * C), with B (K x n) produced panel by panel by <paramref name="b"/>.</summary>
+    public static void Multiply(SgemmPackedA a, ISgemmBPacker b, int n, float beta, float* c, int ldc, ParallelRunner parallel,
+        SgemmEpilogue epilogue = default)
+    {
+        Run(new Operands(null, 0, false, a, null, 0, false, null, 1f, b), a.M, n, a.K, beta, c, ldc, parallel, a.Config, epilogue);
+    }
+
+    /// <summary>C = A * B (+ beta * C) for a row-major m x k A, with B (k x n) produced panel by panel by <paramref name="b"/>.</summary>
+    public static void Multiply(int m, int k, float* a, int lda, ISgemmBPacker b, int n, float beta, float* c, int ldc,
+        ParallelRunner parallel, SgemmEpilogue epilogue = default)
+    {
+        Run(new Operands(a, lda, false, null, null, 0, false, null, 1f, b), m, n, k, beta, c, ldc, parallel, SgemmConfig.Current, epilogue);
+    }
+
     private static void ApplyWhole(SgemmEpilogue epilogue, float* c, int ldc, int m, int n)
     {
         if (!epilogue.IsNone && m > 0 && n > 0)
@@ -188,8 +202,10 @@ internal static unsafe class Sgemm
     }
 
     private readonly struct Operands(float* a, int lda, bool transA, SgemmPackedA? packedA, float* b, int ldb, bool transB,
-        SgemmPackedB? packedB, float alpha)
+        SgemmPackedB? packedB, float alpha, ISgemmBPacker? bPacker = null)
     {
+        public ISgemmBPacker? BPacker { get; } = bPacker;
+
         public float* A { get; } = a;
 
         public int Lda { get; } = lda;
@@ -223,8 +239,17 @@ internal static unsafe class Sgemm
             }
         }
 
-        public void PackB(float* bBlock, int jc, int nc, int p0, int p1) =>
-            SgemmPacking.PackB(ops.B, ops.Ldb, ops.TransB, jc, nc, pc, kc, cfg.Nr, p0, p1, bBlock);
+        public void PackB(float* bBlock, int jc, int nc, int p0, int p1)
+        {
+            if (ops.BPacker is not null)
+            {
+                ops.BPacker.Pack(pc, kc, jc, nc, p0, p1, cfg.Nr, bBlock);
+            }
+            else
+            {
+                SgemmPacking.PackB(ops.B, ops.Ldb, ops.TransB, jc, nc, pc, kc, cfg.Nr, p0, p1, bBlock);
+            }
+        }
 
         /// <summary>Slivers [s0, s1) against panels [p0, p1): each A sliver stays in L1 while it sweeps the B block.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
