@@ -1,4 +1,5 @@
 using Tessera.Kernels.Core;
+using Tessera.Kernels.Fused;
 using Tessera.Kernels.Linear;
 using Tessera.Tensors;
 
@@ -7,7 +8,8 @@ namespace Tessera.Kernels.Convolution;
 /// <summary>
 /// Conv (1-D, 2-D, 3-D, grouped): per image and group, Y = W * im2col(X) on the packed SGEMM, where 1x1 unit-stride
 /// convolutions multiply X directly and depthwise 2-D convolutions run a direct SIMD loop. Constant weights are packed
-/// per group when the kernel is created. float16, bfloat16 and float64 are staged through float32.
+/// per group when the kernel is created. float16, bfloat16 and float64 are staged through float32. FusedConv (domain
+/// com.tessera) adds an activation; bias and activation are applied to each output tile as the SGEMM finishes it.
 /// </summary>
 internal sealed unsafe class ConvKernel : IKernel
 {
@@ -20,9 +22,11 @@ internal sealed unsafe class ConvKernel : IKernel
     private readonly ConvAttributes _attributes;
     private readonly Tensor? _constantW;
     private readonly SgemmPackedA[]? _packedW;
+    private readonly FusedActivation _activation;
 
     public ConvKernel(KernelInfo info)
     {
+        _activation = info.Domain == TesseraDomain.Name ? FusedActivation.FromAttributes(info) : FusedActivation.None;
         _attributes = new ConvAttributes(info);
         _constantW = info.ConstantInput(1);
         if (_constantW is { DataType: DataType.Float32 } w && w.Rank >= 3 && w.Length > 0 && _attributes.Group <= w.Shape[0]
@@ -131,16 +135,29 @@ internal sealed unsafe class ConvKernel : IKernel
     {
         int group = (int)_attributes.Group;
         int n = x.Shape[0], c = x.Shape[1], m = w.Shape[0];
-        int cg = c / group, mg = m / group;
+        bool depthwise = c == group && m == group;
         float* px = (float*)x.Pointer, pw = (float*)w.Pointer, py = (float*)y.Pointer;
         float* pb = bias is null ? null : (float*)bias.Pointer;
-        if (g.Rank == 2 && cg == 1 && mg == 1)
+        if (g.Rank == 2 && depthwise)
         {
-            DepthwiseConv2D.Run(px, pw, pb, py, n * c, c, g, parallel);
-            return;
+            DepthwiseConv2D.Run(px, pw, pb, py, n * c, c, g, _activation, parallel);
+        }
+        else
+        {
+            RunGemms(px, pw, pb, py, ReferenceEquals(w, _constantW) ? _packedW : null, n, c, m, group, g, parallel);
         }
 
-        var packed = _packedW is not null && ReferenceEquals(w, _constantW) ? _packedW : null;
+        // Only raw pointers are used above: the tensors must outlive the work even when the caller drops them.
+        GC.KeepAlive(x);
+        GC.KeepAlive(w);
+        GC.KeepAlive(bias);
+        GC.KeepAlive(y);
+    }
+
+    private void RunGemms(float* px, float* pw, float* pb, float* py, SgemmPackedA[]? packed, int n, int c, int m, int group,
+        ConvGeometry g, ParallelRunner parallel)
+    {
+        int cg = c / group, mg = m / group;
         int rowsK = cg * g.KernelSize;
         int items = n * group;
         if (items >= parallel.Degree && parallel.Degree > 1 && (long)mg * rowsK * g.OutputSize < SmallGemm)
@@ -149,7 +166,7 @@ internal sealed unsafe class ConvKernel : IKernel
             {
                 for (int i = i0; i < i1; i++)
                 {
-                    Item(i, px, pw, pb, py, packed, c, m, cg, mg, rowsK, group, g, ParallelRunner.Sequential);
+                    Item(i, px, pw, pb, py, packed, c, m, cg, mg, rowsK, group, g, _activation, ParallelRunner.Sequential);
                 }
             });
             return;
@@ -157,33 +174,39 @@ internal sealed unsafe class ConvKernel : IKernel
 
         for (int i = 0; i < items; i++)
         {
-            Item(i, px, pw, pb, py, packed, c, m, cg, mg, rowsK, group, g, parallel);
+            Item(i, px, pw, pb, py, packed, c, m, cg, mg, rowsK, group, g, _activation, parallel);
         }
     }
 
-    /// <summary>One image's one group: bias, then the GEMM over im2col bands (or X itself for pointwise kernels).</summary>
+    /// <summary>One image's one group: the GEMM over im2col bands (or X itself for pointwise kernels), finishing each tile with bias and activation.</summary>
     private static void Item(int item, float* px, float* pw, float* pb, float* py, SgemmPackedA[]? packed, int c, int m,
-        int cg, int mg, int rowsK, int group, ConvGeometry g, ParallelRunner parallel)
+        int cg, int mg, int rowsK, int group, ConvGeometry g, FusedActivation activation, ParallelRunner parallel)
     {
         int image = item / group, gi = item % group;
         float* xg = px + ((long)image * c + (long)gi * cg) * g.InputSize;
         float* yg = py + ((long)image * m + (long)gi * mg) * g.OutputSize;
         float* wg = pw + (long)gi * mg * rowsK;
         int outSize = g.OutputSize;
-        float beta = 0f;
-        if (pb is not null)
-        {
-            for (int j = 0; j < mg; j++)
-            {
-                new Span<float>(yg + (long)j * outSize, outSize).Fill(pb[gi * mg + j]);
-            }
-
-            beta = 1f;
-        }
-
+        const float beta = 0f;
+        var epilogue = new SgemmEpilogue(pb is null ? null : pb + (long)gi * mg, null, activation);
         if (g.IsPointwise)
         {
-            Gemm(packed?[gi], wg, mg, rowsK, xg, outSize, beta, yg, outSize, parallel);
+            Gemm(packed?[gi], wg, mg, rowsK, xg, outSize, beta, yg, outSize, epilogue, parallel);
+            return;
+        }
+
+        if (g.Rank == 2)
+        {
+            var panels = new Im2ColPanelPacker(g).For(xg);
+            if (packed is not null)
+            {
+                Sgemm.Multiply(packed[gi], panels, outSize, beta, yg, outSize, parallel, epilogue);
+            }
+            else
+            {
+                Sgemm.Multiply(mg, rowsK, wg, rowsK, panels, outSize, beta, yg, outSize, parallel, epilogue);
+            }
+
             return;
         }
 
@@ -196,20 +219,20 @@ internal sealed unsafe class ConvKernel : IKernel
             int o1 = Math.Min(outer, o0 + band);
             int width = (o1 - o0) * outLast;
             Im2Col.Fill(xg, cg, g, o0, o1, col, parallel);
-            Gemm(packed?[gi], wg, mg, rowsK, col, width, beta, yg + (long)o0 * outLast, outSize, parallel);
+            Gemm(packed?[gi], wg, mg, rowsK, col, width, beta, yg + (long)o0 * outLast, outSize, epilogue, parallel);
         }
     }
 
     private static void Gemm(SgemmPackedA? packed, float* w, int mg, int rowsK, float* b, int n, float beta, float* y, int ldy,
-        ParallelRunner parallel)
+        SgemmEpilogue epilogue, ParallelRunner parallel)
     {
         if (packed is not null)
         {
-            Sgemm.Multiply(packed, false, n, b, n, beta, y, ldy, parallel);
+            Sgemm.Multiply(packed, false, n, b, n, beta, y, ldy, parallel, epilogue);
         }
         else
         {
-            Sgemm.Multiply(false, false, mg, n, rowsK, 1f, w, rowsK, b, n, beta, y, ldy, parallel);
+            Sgemm.Multiply(false, false, mg, n, rowsK, 1f, w, rowsK, b, n, beta, y, ldy, parallel, epilogue: epilogue);
         }
     }
 }

@@ -1,12 +1,14 @@
 using System.Numerics;
 using Tessera.Kernels.Core;
+using Tessera.Kernels.Fused;
 using Tessera.Tensors;
 
 namespace Tessera.Kernels.Linear;
 
 /// <summary>
 /// Gemm (opset 7+): Y = alpha * op(A) * op(B) + beta * C with C broadcast unidirectionally to (M, N); C is
-/// optional from opset 11. A constant float32 B (the usual fully-connected weight) is packed at creation.
+/// optional from opset 11. A constant float32 B (the usual fully-connected weight) is packed at creation. FusedGemm
+/// (domain com.tessera) adds an activation, applied to each output tile as the SGEMM finishes it.
 /// </summary>
 internal sealed unsafe class GemmKernel : IKernel
 {
@@ -17,14 +19,16 @@ internal sealed unsafe class GemmKernel : IKernel
     private readonly bool _optionalC;
     private readonly Tensor? _constantB;
     private readonly SgemmPackedB? _packedB;
+    private readonly FusedActivation _activation;
 
     public GemmKernel(KernelInfo info)
     {
+        _activation = info.Domain == TesseraDomain.Name ? FusedActivation.FromAttributes(info) : FusedActivation.None;
         _alpha = info.GetFloat("alpha", 1f);
         _beta = info.GetFloat("beta", 1f);
         _transA = info.GetInt("transA", 0) != 0;
         _transB = info.GetInt("transB", 0) != 0;
-        _optionalC = info.OpsetVersion >= 11;
+        _optionalC = info.OpsetVersion >= 11 || info.Domain == TesseraDomain.Name;
         _constantB = info.ConstantInput(1);
         if (_constantB is { DataType: DataType.Float32, Rank: 2 } b && b.Length > 0)
         {
@@ -75,6 +79,11 @@ internal sealed unsafe class GemmKernel : IKernel
         }
 
         bool useC = c is not null && _beta != 0f;
+        if (!_activation.IsNone && a.DataType is not (DataType.Float32 or DataType.Float16 or DataType.BFloat16))
+        {
+            throw new KernelException($"FusedGemm does not support {DataTypes.Name(a.DataType)}");
+        }
+
         switch (a.DataType)
         {
             case DataType.Float32:
@@ -103,35 +112,36 @@ internal sealed unsafe class GemmKernel : IKernel
             default:
                 throw new KernelException($"Gemm does not support {DataTypes.Name(a.DataType)}");
         }
+
+        // The products work on raw pointers: keep the tensors alive until they are done.
+        GC.KeepAlive(a);
+        GC.KeepAlive(b);
+        GC.KeepAlive(c);
+        GC.KeepAlive(y);
     }
 
     private void ComputeFloat(Tensor a, Tensor b, Tensor? c, Tensor y, int m, int n, int k, ParallelRunner parallel)
     {
         float* py = (float*)y.Pointer;
-        if (c is not null)
+
+        // A bias row (the fully-connected case) is added to each finished tile; other shapes pre-fill Y.
+        bool rowVector = c is not null && _beta == 1f && c.Rank >= 1 && c.Shape[^1] == n && c.Length == n;
+        float* columnBias = rowVector ? (float*)c!.Pointer : null;
+        if (c is not null && !rowVector)
         {
             FillBias((float*)c.Pointer, c.Shape, _beta, py, m, n);
         }
 
-        float beta = c is not null ? 1f : 0f;
-        if (k == 0)
+        float beta = c is not null && !rowVector ? 1f : 0f;
+        var epilogue = new SgemmEpilogue(null, columnBias, _activation);
+        if (_packedB is not null && ReferenceEquals(b, _constantB) && k > 0)
         {
-            if (c is null)
-            {
-                y.Bytes.Clear();
-            }
-
-            return;
-        }
-
-        if (_packedB is not null && ReferenceEquals(b, _constantB))
-        {
-            Sgemm.Multiply(_transA, m, _alpha, (float*)a.Pointer, a.Shape[1], _packedB, beta, py, n, parallel);
+            Sgemm.Multiply(_transA, m, _alpha, (float*)a.Pointer, a.Shape[1], _packedB, beta, py, n, parallel, epilogue);
         }
         else
         {
             Sgemm.Multiply(_transA, _transB, m, n, k, _alpha, (float*)a.Pointer, a.Shape[1], (float*)b.Pointer, b.Shape[1],
-                beta, py, n, parallel);
+                beta, py, n, parallel, epilogue: epilogue);
         }
     }
 

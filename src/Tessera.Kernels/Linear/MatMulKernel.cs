@@ -1,23 +1,32 @@
 using System.Numerics;
 using Tessera.Kernels.Core;
+using Tessera.Kernels.Fused;
 using Tessera.Tensors;
 
 namespace Tessera.Kernels.Linear;
 
 /// <summary>
-/// MatMul (numpy semantics). float32 runs on the packed SGEMM, with a constant 2-D B packed once at creation;
-/// float16/bfloat16 are staged through float32; float64 and integers use the generic row kernel.
+/// MatMul (numpy semantics), and FusedMatMul (domain com.tessera): MatMul plus an optional 1-D bias over the last
+/// dimension (input 2) and an activation, both applied to each output tile as the SGEMM finishes it. float32 runs
+/// on the packed SGEMM, with a constant 2-D B packed once at creation; float16/bfloat16 are staged through float32;
+/// float64 and integers use the generic row kernel (plain MatMul only).
 /// </summary>
 internal sealed unsafe class MatMulKernel : IKernel
 {
-    // Batches smaller than this many multiply-adds run one per thread instead of splitting each GEMM.
-    private const long SmallGemm = 1L << 20;
+    // Batches of GEMMs below this many multiply-adds each run one GEMM per thread instead of splitting each GEMM
+    // (attention's per-head products); larger ones also do when there are enough of them to balance.
+    private const long SmallGemm = 1L << 22;
 
     private readonly Tensor? _constantB;
     private readonly SgemmPackedB? _packedB;
+    private readonly bool _fused;
+    private readonly FusedActivation _activation;
+    private MatMulShape? _shape;
 
     public MatMulKernel(KernelInfo info)
     {
+        _fused = info.Domain == TesseraDomain.Name;
+        _activation = _fused ? FusedActivation.FromAttributes(info) : FusedActivation.None;
         _constantB = info.ConstantInput(1);
         if (_constantB is { DataType: DataType.Float32, Rank: 2 } b && b.Shape[0] > 0 && b.Shape[1] > 0)
         {
@@ -34,14 +43,26 @@ internal sealed unsafe class MatMulKernel : IKernel
             throw new KernelException($"MatMul inputs differ in type: {DataTypes.Name(a.DataType)} and {DataTypes.Name(b.DataType)}");
         }
 
-        var shape = MatMulShape.Create(a.Shape, b.Shape);
+        var shape = _shape is not null && _shape.Matches(a.Shape, b.Shape) ? _shape : _shape = MatMulShape.Create(a.Shape, b.Shape);
+        var bias = _fused ? context.Input(2) : null;
+        if (bias is not null && (bias.DataType != a.DataType || bias.Rank != 1 || bias.Shape[0] != shape.N))
+        {
+            throw new KernelException($"FusedMatMul bias {ShapeMath.Format(bias.Shape)} is not a vector of the {shape.N} output columns");
+        }
+
         var y = context.AllocateOutput(0, a.DataType, shape.OutputShape);
         if (y.Length == 0)
         {
             return;
         }
 
-        if (shape.K == 0)
+        bool epilogue = bias is not null || !_activation.IsNone;
+        if (epilogue && a.DataType is not (DataType.Float32 or DataType.Float16 or DataType.BFloat16))
+        {
+            throw new KernelException($"FusedMatMul does not support {DataTypes.Name(a.DataType)}");
+        }
+
+        if (shape.K == 0 && !epilogue)
         {
             y.Bytes.Clear();
             return;
@@ -50,11 +71,11 @@ internal sealed unsafe class MatMulKernel : IKernel
         switch (a.DataType)
         {
             case DataType.Float32:
-                MultiplyFloat(a, b, y, shape, context.Parallel);
+                MultiplyFloat(a, b, bias, y, shape, context.Parallel);
                 break;
             case DataType.Float16 or DataType.BFloat16:
                 var wide = Tensor.Allocate(DataType.Float32, y.Shape);
-                MultiplyFloat(FloatStaging.Widen(a)!, FloatStaging.Widen(b)!, wide, shape, context.Parallel);
+                MultiplyFloat(FloatStaging.Widen(a)!, FloatStaging.Widen(b)!, FloatStaging.Widen(bias), wide, shape, context.Parallel);
                 FloatStaging.Narrow(wide, y);
                 break;
             case DataType.Float64:
@@ -75,23 +96,30 @@ internal sealed unsafe class MatMulKernel : IKernel
             default:
                 throw new KernelException($"MatMul does not support {DataTypes.Name(a.DataType)}");
         }
+
+        // The products work on raw pointers: keep the tensors alive until they are done.
+        GC.KeepAlive(a);
+        GC.KeepAlive(b);
+        GC.KeepAlive(bias);
+        GC.KeepAlive(y);
     }
 
-    private void MultiplyFloat(Tensor a, Tensor b, Tensor y, MatMulShape s, ParallelRunner parallel)
+    private void MultiplyFloat(Tensor a, Tensor b, Tensor? bias, Tensor y, MatMulShape s, ParallelRunner parallel)
     {
         float* pa = (float*)a.Pointer, pb = (float*)b.Pointer, py = (float*)y.Pointer;
         int m = s.M, n = s.N, k = s.K;
+        var epilogue = new SgemmEpilogue(null, bias is null ? null : (float*)bias.Pointer, _activation);
         var packed = _packedB is not null && ReferenceEquals(b, _constantB) ? _packedB : null;
         if (s.FoldsIntoRows)
         {
             int rows = s.BatchCount * m;
             if (packed is not null)
             {
-                Sgemm.Multiply(false, rows, 1f, pa, k, packed, 0f, py, n, parallel);
+                Sgemm.Multiply(false, rows, 1f, pa, k, packed, 0f, py, n, parallel, epilogue);
             }
             else
             {
-                Sgemm.Multiply(false, false, rows, n, k, 1f, pa, k, pb, n, 0f, py, n, parallel);
+                Sgemm.Multiply(false, false, rows, n, k, 1f, pa, k, pb, n, 0f, py, n, parallel, epilogue: epilogue);
             }
 
             return;
@@ -99,14 +127,16 @@ internal sealed unsafe class MatMulKernel : IKernel
 
         var aOffsets = s.AOffsets;
         var bOffsets = s.BOffsets;
-        if (s.BatchCount >= parallel.Degree && parallel.Degree > 1 && (long)m * n * k < SmallGemm)
+        int degree = parallel.Degree;
+        long work = (long)m * n * k;
+        if (degree > 1 && s.BatchCount >= degree && (work < SmallGemm || s.BatchCount >= 4 * degree))
         {
             parallel.ForRange(s.BatchCount, 1, (b0, b1) =>
             {
                 for (int i = b0; i < b1; i++)
                 {
                     Sgemm.Multiply(false, false, m, n, k, 1f, pa + aOffsets[i], k, pb + bOffsets[i], n, 0f,
-                        py + (long)i * m * n, n, ParallelRunner.Sequential);
+                        py + (long)i * m * n, n, ParallelRunner.Sequential, epilogue: epilogue);
                 }
             });
             return;
@@ -114,7 +144,8 @@ internal sealed unsafe class MatMulKernel : IKernel
 
         for (int i = 0; i < s.BatchCount; i++)
         {
-            Sgemm.Multiply(false, false, m, n, k, 1f, pa + aOffsets[i], k, pb + bOffsets[i], n, 0f, py + (long)i * m * n, n, parallel);
+            Sgemm.Multiply(false, false, m, n, k, 1f, pa + aOffsets[i], k, pb + bOffsets[i], n, 0f, py + (long)i * m * n, n, parallel,
+                epilogue: epilogue);
         }
     }
 

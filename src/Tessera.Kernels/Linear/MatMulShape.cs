@@ -19,6 +19,9 @@ internal sealed class MatMulShape
         BOffsets = bOffsets;
     }
 
+    private int[] _a = [];
+    private int[] _b = [];
+
     public int M { get; }
 
     public int N { get; }
@@ -36,6 +39,9 @@ internal sealed class MatMulShape
 
     /// <summary>True when B is one matrix for every batch and A's batches are contiguous, so the batches fold into M.</summary>
     public bool FoldsIntoRows { get; private init; }
+
+    /// <summary>Whether this shape was created for inputs of these shapes (kernels reuse it while shapes stay fixed).</summary>
+    public bool Matches(int[] a, int[] b) => a.AsSpan().SequenceEqual(_a) && b.AsSpan().SequenceEqual(_b);
 
     public static MatMulShape Create(int[] a, int[] b)
     {
@@ -80,7 +86,7 @@ internal sealed class MatMulShape
         var aOffsets = Offsets(batchA, batch, m * k, count);
         var bOffsets = Offsets(batchB, batch, k * n, count);
         bool folds = ShapeMath.ElementCount(batchB) == 1 && ShapeMath.ElementCount(batchA) == count;
-        return new MatMulShape(m, n, k, [.. output], count, aOffsets, bOffsets) { FoldsIntoRows = folds };
+        return new MatMulShape(m, n, k, [.. output], count, aOffsets, bOffsets) { FoldsIntoRows = folds, _a = [.. a], _b = [.. b] };
     }
 
     private static int[] Offsets(int[] own, int[] batch, int matrixSize, int count)

@@ -16,38 +16,64 @@ internal static unsafe class Sgemm
     private const long ParallelThreshold = 1L << 17;
 
     public static void Multiply(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda,
-        float* b, int ldb, float beta, float* c, int ldc, ParallelRunner parallel, SgemmConfig? config = null)
+        float* b, int ldb, float beta, float* c, int ldc, ParallelRunner parallel, SgemmConfig? config = null,
+        SgemmEpilogue epilogue = default)
     {
         var cfg = config ?? SgemmConfig.Current;
         if (SgemmSmall.TryRun(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parallel))
         {
+            ApplyWhole(epilogue, c, ldc, m, n);
             return;
         }
 
-        Run(new Operands(a, lda, transA, null, b, ldb, transB, null, alpha), m, n, k, beta, c, ldc, parallel, cfg);
+        Run(new Operands(a, lda, transA, null, b, ldb, transB, null, alpha), m, n, k, beta, c, ldc, parallel, cfg, epilogue);
     }
 
     /// <summary>C = alpha * op(A) * packedB (+ beta * C), with op(B) packed at kernel creation.</summary>
     public static void Multiply(bool transA, int m, float alpha, float* a, int lda, SgemmPackedB b, float beta, float* c, int ldc,
-        ParallelRunner parallel)
+        ParallelRunner parallel, SgemmEpilogue epilogue = default)
     {
         if (m > 0 && m <= SgemmPackedRows.MaxRows && b.K > 0 && (beta == 0f || beta == 1f))
         {
             SgemmPackedRows.Run(transA, m, alpha, a, lda, b, beta, c, ldc, parallel);
+            ApplyWhole(epilogue, c, ldc, m, b.N);
             return;
         }
 
-        Run(new Operands(a, lda, transA, null, null, 0, false, b, alpha), m, b.N, b.K, beta, c, ldc, parallel, b.Config);
+        Run(new Operands(a, lda, transA, null, null, 0, false, b, alpha), m, b.N, b.K, beta, c, ldc, parallel, b.Config, epilogue);
     }
 
     /// <summary>C = packedA * op(B) (+ beta * C), with op(A) (and alpha) packed at kernel creation.</summary>
     public static void Multiply(SgemmPackedA a, bool transB, int n, float* b, int ldb, float beta, float* c, int ldc,
-        ParallelRunner parallel)
+        ParallelRunner parallel, SgemmEpilogue epilogue = default)
     {
-        Run(new Operands(null, 0, false, a, b, ldb, transB, null, 1f), a.M, n, a.K, beta, c, ldc, parallel, a.Config);
+        Run(new Operands(null, 0, false, a, b, ldb, transB, null, 1f), a.M, n, a.K, beta, c, ldc, parallel, a.Config, epilogue);
     }
 
-    private static void Run(Operands ops, int m, int n, int k, float beta, float* c, int ldc, ParallelRunner parallel, SgemmConfig cfg)
+    /// <summary>C = packedA * B (+ beta * C), with B (K x n) produced panel by panel by <paramref name="b"/>.</summary>
+    public static void Multiply(SgemmPackedA a, ISgemmBPacker b, int n, float beta, float* c, int ldc, ParallelRunner parallel,
+        SgemmEpilogue epilogue = default)
+    {
+        Run(new Operands(null, 0, false, a, null, 0, false, null, 1f, b), a.M, n, a.K, beta, c, ldc, parallel, a.Config, epilogue);
+    }
+
+    /// <summary>C = A * B (+ beta * C) for a row-major m x k A, with B (k x n) produced panel by panel by <paramref name="b"/>.</summary>
+    public static void Multiply(int m, int k, float* a, int lda, ISgemmBPacker b, int n, float beta, float* c, int ldc,
+        ParallelRunner parallel, SgemmEpilogue epilogue = default)
+    {
+        Run(new Operands(a, lda, false, null, null, 0, false, null, 1f, b), m, n, k, beta, c, ldc, parallel, SgemmConfig.Current, epilogue);
+    }
+
+    private static void ApplyWhole(SgemmEpilogue epilogue, float* c, int ldc, int m, int n)
+    {
+        if (!epilogue.IsNone && m > 0 && n > 0)
+        {
+            epilogue.Apply(c, ldc, 0, 0, m, n);
+        }
+    }
+
+    private static void Run(Operands ops, int m, int n, int k, float beta, float* c, int ldc, ParallelRunner parallel, SgemmConfig cfg,
+        SgemmEpilogue epilogue)
     {
         if (m <= 0 || n <= 0)
         {
@@ -59,6 +85,7 @@ internal static unsafe class Sgemm
             ScaleRows(c, ldc, m, n, beta);
             if (k <= 0)
             {
+                ApplyWhole(epilogue, c, ldc, m, n);
                 return;
             }
 
@@ -73,12 +100,16 @@ internal static unsafe class Sgemm
             int mc = Math.Min(cfg.Mc, m - ic);
             int slivers = (mc + mr - 1) / mr;
 
-            // Split A slivers across threads when each gets a few; otherwise split the B panels.
-            int threadsM = slivers >= 2 * degree ? degree : 1;
+            // Split A slivers across threads when they divide evenly (or are many); otherwise split the B panels, so a
+            // 64-row convolution GEMM (5 slivers) does not leave one thread with 60% of the work.
+            int blockPanels = (Math.Min(cfg.Nc, n) + nr - 1) / nr;
+            bool evenM = slivers % degree == 0 || slivers >= 8 * degree;
+            int threadsM = (slivers >= degree && evenM) || (slivers >= 2 * degree && blockPanels < 2 * degree) ? degree : 1;
             for (int pc = 0; pc < k; pc += cfg.Kc)
             {
                 int kc = Math.Min(cfg.Kc, k - pc);
-                var step = new Step(ops, cfg, c, ldc, ic, mc, pc, kc, alpha: ops.Alpha, accumulate: pc > 0 || beta == 1f);
+                var step = new Step(ops, cfg, c, ldc, ic, mc, pc, kc, alpha: ops.Alpha, accumulate: pc > 0 || beta == 1f,
+                    pc + kc >= k ? epilogue : default);
                 float* aBlock;
                 if (ops.PackedA is not null)
                 {
@@ -171,8 +202,10 @@ internal static unsafe class Sgemm
     }
 
     private readonly struct Operands(float* a, int lda, bool transA, SgemmPackedA? packedA, float* b, int ldb, bool transB,
-        SgemmPackedB? packedB, float alpha)
+        SgemmPackedB? packedB, float alpha, ISgemmBPacker? bPacker = null)
     {
+        public ISgemmBPacker? BPacker { get; } = bPacker;
+
         public float* A { get; } = a;
 
         public int Lda { get; } = lda;
@@ -193,7 +226,8 @@ internal static unsafe class Sgemm
     }
 
     /// <summary>One (Mc rows, Kc depth) step of the blocked product: packing and the register-tile sweep.</summary>
-    private readonly struct Step(Operands ops, SgemmConfig cfg, float* c, int ldc, int ic, int mc, int pc, int kc, float alpha, bool accumulate)
+    private readonly struct Step(Operands ops, SgemmConfig cfg, float* c, int ldc, int ic, int mc, int pc, int kc, float alpha, bool accumulate,
+        SgemmEpilogue epilogue)
     {
         /// <summary>Packs slivers [s0, s1) of this step's A block.</summary>
         public void PackA(float* aBlock, int s0, int s1)
@@ -205,8 +239,17 @@ internal static unsafe class Sgemm
             }
         }
 
-        public void PackB(float* bBlock, int jc, int nc, int p0, int p1) =>
-            SgemmPacking.PackB(ops.B, ops.Ldb, ops.TransB, jc, nc, pc, kc, cfg.Nr, p0, p1, bBlock);
+        public void PackB(float* bBlock, int jc, int nc, int p0, int p1)
+        {
+            if (ops.BPacker is not null)
+            {
+                ops.BPacker.Pack(pc, kc, jc, nc, p0, p1, cfg.Nr, bBlock);
+            }
+            else
+            {
+                SgemmPacking.PackB(ops.B, ops.Ldb, ops.TransB, jc, nc, pc, kc, cfg.Nr, p0, p1, bBlock);
+            }
+        }
 
         /// <summary>Slivers [s0, s1) against panels [p0, p1): each A sliver stays in L1 while it sweeps the B block.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -214,6 +257,7 @@ internal static unsafe class Sgemm
         {
             int mr = cfg.Mr, nr = cfg.Nr;
             float* edge = stackalloc float[mr * nr];
+            bool finish = !epilogue.IsNone;
             for (int s = s0; s < s1; s++)
             {
                 int i = s * mr;
@@ -233,6 +277,11 @@ internal static unsafe class Sgemm
                     {
                         cfg.Kernel(ap, bp, edge, nr, kc, accumulate: false);
                         StoreEdge(edge, nr, cRow + j, ldc, rows, cols, accumulate);
+                    }
+
+                    if (finish)
+                    {
+                        epilogue.Apply(cRow + j, ldc, ic + i, jc + j, rows, cols);
                     }
                 }
             }

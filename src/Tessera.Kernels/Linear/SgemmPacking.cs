@@ -36,6 +36,10 @@ internal static unsafe class SgemmPacking
                     }
                 }
             }
+            else if (SgemmPackingTranspose.IsSupported)
+            {
+                SgemmPackingTranspose.PackRows(a + (long)(i0 + s) * lda + p0, lda, rows, kc, alpha, mr, d);
+            }
             else
             {
                 for (int r = 0; r < rows; r++)

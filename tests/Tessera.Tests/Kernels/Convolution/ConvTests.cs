@@ -61,6 +61,10 @@ public sealed class ConvTests
         Assert.True(Check(new ParallelRunner(threads), random, 1, 1, 64, 8, [64, 64], [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], "NOTSET", true, true));
         Assert.True(Check(new ParallelRunner(threads), random, 2, 2, 16, 24, [20, 20], [3, 3], [2, 2], [1, 1], [1, 0, 1, 0], "NOTSET", false, true));
         Assert.True(Check(new ParallelRunner(threads), random, 1, 32, 1, 1, [40, 40], [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], "NOTSET", true, true));
+
+        // Strided, dilated and unevenly padded, with several depth and column blocks of the packed GEMM.
+        Assert.True(Check(new ParallelRunner(threads), random, 1, 1, 30, 20, [50, 47], [3, 5], [2, 1], [2, 1], [2, 1, 0, 3], "NOTSET", true, false));
+        Assert.True(Check(new ParallelRunner(threads), random, 2, 1, 3, 17, [61, 58], [7, 7], [2, 2], [1, 1], [3, 3, 3, 3], "NOTSET", false, true));
     }
 
     [Fact]

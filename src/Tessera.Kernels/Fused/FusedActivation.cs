@@ -1,0 +1,147 @@
+using System.Numerics.Tensors;
+using Tessera.Kernels.Core;
+using Tessera.Kernels.Elementwise;
+
+namespace Tessera.Kernels.Fused;
+
+/// <summary>
+/// The activation a fused node applies to its output, from the attributes `activation` (Relu, LeakyRelu, Clip,
+/// HardSigmoid, HardSwish, Sigmoid, Tanh, Gelu, GeluTanh) and `activation_params` (LeakyRelu [alpha], Clip
+/// [min, max], HardSigmoid [alpha, beta]; omitted parameters take the ONNX defaults). <see cref="Apply"/> works in
+/// place on small runs (an output tile's row) as well as whole tensors, so kernels call it while the values are hot.
+/// </summary>
+internal sealed class FusedActivation
+{
+    // Activations that need a second operand work through a stack buffer of this many floats at a time.
+    private const int Chunk = 256;
+    private const float InverseSqrt2 = 0.70710678118654752f;
+    private const float SqrtTwoOverPi = 0.7978845608028654f;
+    private const float GeluCubic = 0.044715f;
+
+    private FusedActivation(ActivationKind kind, float alpha, float beta)
+    {
+        Kind = kind;
+        Alpha = alpha;
+        Beta = beta;
+    }
+
+    public static FusedActivation None { get; } = new(ActivationKind.None, 0f, 0f);
+
+    public ActivationKind Kind { get; }
+
+    /// <summary>LeakyRelu's alpha, Clip's minimum or HardSigmoid's alpha.</summary>
+    public float Alpha { get; }
+
+    /// <summary>Clip's maximum or HardSigmoid's beta.</summary>
+    public float Beta { get; }
+
+    public bool IsNone => Kind == ActivationKind.None;
+
+    /// <summary>The activation of a node's `activation` and `activation_params` attributes; <see cref="None"/> when absent.</summary>
+    public static FusedActivation FromAttributes(KernelInfo info)
+    {
+        string name = info.GetString("activation", string.Empty);
+        return name.Length == 0 ? None : Parse(name, info.GetFloats("activation_params"));
+    }
+
+    public static FusedActivation Parse(string name, float[]? parameters)
+    {
+        parameters ??= [];
+        float At(int i, float fallback) => i < parameters.Length ? parameters[i] : fallback;
+        return name switch
+        {
+            "" or "None" => None,
+            "Relu" => new(ActivationKind.Relu, 0f, 0f),
+            "LeakyRelu" => new(ActivationKind.LeakyRelu, At(0, 0.01f), 0f),
+            "Clip" => new(ActivationKind.Clip, At(0, float.MinValue), At(1, float.MaxValue)),
+            "HardSigmoid" => new(ActivationKind.HardSigmoid, At(0, 0.2f), At(1, 0.5f)),
+            "HardSwish" => new(ActivationKind.HardSwish, 1f / 6f, 0.5f),
+            "Sigmoid" => new(ActivationKind.Sigmoid, 0f, 0f),
+            "Tanh" => new(ActivationKind.Tanh, 0f, 0f),
+            "Gelu" => new(ActivationKind.Gelu, 0f, 0f),
+            "GeluTanh" => new(ActivationKind.GeluTanh, 0f, 0f),
+            _ => throw new KernelException($"unknown fused activation '{name}'"),
+        };
+    }
+
+    /// <summary>Applies the activation to every value of <paramref name="values"/>, in place.</summary>
+    public void Apply(Span<float> values)
+    {
+        if (values.IsEmpty)
+        {
+            return;
+        }
+
+        switch (Kind)
+        {
+            case ActivationKind.None:
+                break;
+            case ActivationKind.Relu:
+                TensorPrimitives.Max(values, 0f, values);
+                break;
+            case ActivationKind.Clip:
+                TensorPrimitives.Clamp(values, Alpha, Beta, values);
+                break;
+            case ActivationKind.Sigmoid:
+                TensorPrimitives.Sigmoid(values, values);
+                break;
+            case ActivationKind.Tanh:
+                TensorPrimitives.Tanh(values, values);
+                break;
+            case ActivationKind.HardSigmoid:
+                HardSigmoid(values, values);
+                break;
+            default:
+                ApplyChunked(values);
+                break;
+        }
+    }
+
+    private void ApplyChunked(Span<float> values)
+    {
+        Span<float> buffer = stackalloc float[Chunk];
+        for (int start = 0; start < values.Length; start += Chunk)
+        {
+            var x = values.Slice(start, Math.Min(Chunk, values.Length - start));
+            var t = buffer[..x.Length];
+            switch (Kind)
+            {
+                case ActivationKind.LeakyRelu:
+                    TensorPrimitives.Multiply(x, Alpha, t);
+                    VectorOps.SelectNegative<float>(x, t, x);
+                    break;
+                case ActivationKind.HardSwish:
+                    HardSigmoid(x, t);
+                    TensorPrimitives.Multiply(x, t, x);
+                    break;
+                case ActivationKind.Gelu:
+                    // 0.5 * x * (1 + erf(x / sqrt 2))
+                    TensorPrimitives.Multiply(x, InverseSqrt2, t);
+                    ErfMath.Erf(t, t);
+                    TensorPrimitives.MultiplyAdd(x, t, x, t);
+                    TensorPrimitives.Multiply(t, 0.5f, x);
+                    break;
+                case ActivationKind.GeluTanh:
+                    // 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3)))
+                    TensorPrimitives.Multiply(x, x, t);
+                    TensorPrimitives.Multiply(t, GeluCubic, t);
+                    TensorPrimitives.Add(t, 1f, t);
+                    TensorPrimitives.Multiply(t, x, t);
+                    TensorPrimitives.Multiply(t, SqrtTwoOverPi, t);
+                    TensorPrimitives.Tanh(t, t);
+                    TensorPrimitives.MultiplyAdd(x, t, x, t);
+                    TensorPrimitives.Multiply(t, 0.5f, x);
+                    break;
+                default:
+                    throw new InvalidOperationException($"activation {Kind} is not chunked");
+            }
+        }
+    }
+
+    private void HardSigmoid(ReadOnlySpan<float> x, Span<float> destination)
+    {
+        TensorPrimitives.Multiply(x, Alpha, destination);
+        TensorPrimitives.Add(destination, Beta, destination);
+        TensorPrimitives.Clamp(destination, 0f, 1f, destination);
+    }
+}
