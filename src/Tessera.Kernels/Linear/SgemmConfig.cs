@@ -46,7 +46,7 @@ internal sealed class SgemmConfig
     public static SgemmConfig For(SgemmIsa isa) => isa switch
     {
         SgemmIsa.Avx512 => new SgemmConfig(isa, SgemmMicroKernelAvx512.Mr, SgemmMicroKernelAvx512.Nr, 384,
-            SgemmMicroKernelAvx512.Mr * 292, SgemmMicroKernelAvx512.Nr * 16),
+            SgemmMicroKernelAvx512.Mr * 512, SgemmMicroKernelAvx512.Nr * 11),
         SgemmIsa.Avx2 => new SgemmConfig(isa, SgemmMicroKernelAvx2.Mr, SgemmMicroKernelAvx2.Nr, 256,
             SgemmMicroKernelAvx2.Mr * 682, SgemmMicroKernelAvx2.Nr * 48),
         _ => new SgemmConfig(isa, SgemmMicroKernelPortable.Mr, SgemmMicroKernelPortable.Nr, 256,
