@@ -24,6 +24,10 @@ public sealed class InferenceSession
     private readonly ExecutionPlan _plan;
     private readonly ParallelRunner _parallel;
     private readonly PlanRunner _runner;
+
+    // Storage of the session's constants (initializers, folded values): an output sharing it is copied out,
+    // so that a caller writing into a returned tensor cannot change the model.
+    private readonly HashSet<object> _constantStorage = new(ReferenceEqualityComparer.Instance);
     private readonly string[] _outputNames;
     private readonly object _runLock = new();
 
@@ -39,6 +43,10 @@ public sealed class InferenceSession
         _outputNames = graph.Outputs.Select(o => o.Name).ToArray();
         var overridable = graph.OverridableInitializers.ToDictionary(n => n, n => graph.Initializers[n], StringComparer.Ordinal);
         _runner = new PlanRunner(_plan, graph.Inputs.Select(i => i.Name).ToArray(), overridable, _outputNames, _parallel);
+        foreach (var constant in _plan.Constants.Concat(overridable.Values))
+        {
+            if (constant?.StorageOwner is { } owner) _constantStorage.Add(owner);
+        }
     }
 
     internal ExecutionPlan Plan => _plan;
@@ -97,7 +105,8 @@ public sealed class InferenceSession
                 for (int i = 0; i < _outputNames.Length; i++)
                 {
                     var value = ComputedOutput(i);
-                    result[_outputNames[i]] = _runner.IsArenaStorage(value) ? value.Clone() : value;
+                    bool shared = _runner.IsArenaStorage(value) || (value.StorageOwner is { } owner && _constantStorage.Contains(owner));
+                    result[_outputNames[i]] = shared ? value.Clone() : value;
                 }
 
                 return result;

@@ -28,6 +28,24 @@ public class InferenceSessionTests
         Assert.Equal(new[] { -2f, -4f, -6f }, y.ToArray<float>());
     }
 
+    [Fact]
+    public void OutputsThatAreConstantsAreTheCallersToChange()
+    {
+        var session = new InferenceSession(AddModel2(), Options);
+        var feeds = new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray(new[] { 1f, 2f, 3f }, 1, 3) };
+        var first = session.Run(feeds)["bias"];
+        Assert.Equal(new[] { 11f, 22f, 33f }, first.ToArray<float>());
+        first.Span<float>()[0] = -1f;
+        Assert.Equal(new[] { 11f, 22f, 33f }, session.Run(feeds)["bias"].ToArray<float>());
+    }
+
+    private static OnnxModel AddModel2()
+    {
+        var model = AddModel();
+        model.Graph.Outputs.Add(new ValueInfo { Name = "bias" });
+        return model;
+    }
+
     [Theory]
     [InlineData("missing", "missing input 'x' (float32[N,3])")]
     [InlineData("extra", "the model has no input named 'z'; its inputs are: x")]
