@@ -65,7 +65,8 @@ internal sealed class GraphDifferences(string nameA, string nameB)
         }
     }
 
-    private static string Describe(ValueInfo v) => $"'{v.Name}' {DataTypes.Name(v.ElementType)}{v.FormatShape()}";
+    private static string Describe(ValueInfo v) =>
+        $"'{v.Name}'{(v.ElementType == DataType.Undefined && v.Shape is null ? "" : $" {DataTypes.Name(v.ElementType)}{v.FormatShape()}")}";
 
     /// <summary>Ranks agree and every dimension known in both agrees; symbols may be spelled differently by exporters.</summary>
     private static bool SameKnownDims(Dimension[]? a, Dimension[]? b)
@@ -106,7 +107,7 @@ internal sealed class GraphDifferences(string nameA, string nameB)
             }
 
             int before = Lines.Count;
-            if (AttributeDifference(x!, y!, $"{label} attribute {name}") is { } line)
+            if (AttributeDifference(x!, y!, $"{label}: attribute {name}") is { } line)
             {
                 Add(line);
             }
