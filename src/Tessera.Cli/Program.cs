@@ -15,6 +15,7 @@ internal static class Program
             DemoCommand.Create(),
             BenchCommand.Create(),
             AverageCommand.Create(),
+            LoadGenCommand.Create(),
         };
         return CommandHost.Invoke(root, args);
     }
