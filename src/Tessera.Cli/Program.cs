@@ -14,6 +14,8 @@ internal static class Program
             OnnxTestCommand.Create(),
             DemoCommand.Create(),
             BenchCommand.Create(),
+            AverageCommand.Create(),
+            LoadGenCommand.Create(),
         };
         return CommandHost.Invoke(root, args);
     }
