@@ -56,11 +56,14 @@ internal readonly unsafe struct SgemmStep(SgemmOperands ops, SgemmConfig cfg, fl
                     cfg.Kernel(ap, bp, edge, nr, kc, accumulate: false);
                     StoreEdge(edge, nr, cRow + j, ldc, rows, cols, accumulate);
                 }
+            }
 
-                if (finish)
-                {
-                    epilogue.Apply(cRow + j, ldc, ic + i, jc + j, rows, cols);
-                }
+            if (finish && p1 > p0)
+            {
+                // Once per sliver over all its panels: long rows amortise the epilogue's per-call cost, and the
+                // sliver's tiles are still in L1.
+                int j0 = p0 * nr;
+                epilogue.Apply(cRow + j0, ldc, ic + i, jc + j0, rows, Math.Min(p1 * nr, nc) - j0);
             }
         }
     }

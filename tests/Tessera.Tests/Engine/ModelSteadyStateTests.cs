@@ -19,6 +19,7 @@ public sealed class ModelSteadyStateTests
     {
         ["dense b64"] = () => (Cached("dense.onnx"), Feeds(("input", Floats(64, 100)))),
         ["bert b8 s128"] = () => (Cached("bert.onnx"), Feeds(("input_ids", Ids(8, 128)), ("attention_mask", Ones(8, 128)))),
+        ["bert b1 s16"] = () => (Cached("bert.onnx"), Feeds(("input_ids", Ids(1, 16)), ("attention_mask", Ones(1, 16)))),
         ["bert b1 s40"] = () => (Cached("bert.onnx"), Feeds(("input_ids", Ids(1, 40)), ("attention_mask", Ones(1, 40)))),
         ["gpt b8 s128"] = () => (Cached("gpt.onnx"), Feeds(("input_ids", Ids(8, 128)))),
         ["gpt b1 s24"] = () => (Cached("gpt.onnx"), Feeds(("input_ids", Ids(1, 24)))),
@@ -49,14 +50,21 @@ public sealed class ModelSteadyStateTests
         var outputs = expected.ToDictionary(p => p.Key, p => Tensor.AllocateZeroed(p.Value.DataType, p.Value.Shape));
         session.Run(inputs, outputs); // settles the arena, tensor headers and per-kernel scratch
 
-        const int runs = 3;
-        long before = Allocated();
-        for (int i = 0; i < runs; i++)
+        // The least of a few windows: a steady-state allocation shows in each, a one-off (the runtime re-jitting a hot
+        // method under tiered compilation) in one at most.
+        const int windows = 3, runs = 3;
+        long perRun = long.MaxValue;
+        for (int w = 0; w < windows; w++)
         {
-            session.Run(inputs, outputs);
+            long before = Allocated();
+            for (int i = 0; i < runs; i++)
+            {
+                session.Run(inputs, outputs);
+            }
+
+            perRun = Math.Min(perRun, (Allocated() - before) / runs);
         }
 
-        long perRun = (Allocated() - before) / runs;
         if (perRun != 0)
         {
             Assert.Fail($"{name} on {threads} thread(s) allocates {perRun:N0} bytes per inference: {ByOperator(session, inputs, outputs)}");
