@@ -17,8 +17,6 @@ internal static unsafe class Sgemm
     // Below this many multiply-adds a second thread costs more than it saves.
     private const long ParallelThreshold = 1L << 17;
 
-    internal static bool ForceShared; // EXPERIMENT
-
     public static void Multiply(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda,
         float* b, int ldb, float beta, float* c, int ldc, ParallelRunner parallel, SgemmConfig? config = null,
         SgemmEpilogue epilogue = default)
@@ -103,7 +101,7 @@ internal static unsafe class Sgemm
         {
             job.RunRows(0, m);
         }
-        else if (!ForceShared && ops.PackedB is not null && slivers >= degree && (slivers % degree == 0 || slivers >= 8 * degree))
+        else if (ops.PackedB is not null && slivers >= degree && (slivers % degree == 0 || slivers >= 8 * degree))
         {
             // Weights packed at creation: each thread packs its own rows of A, so the threads share nothing and meet once.
             var rows = new SgemmRowSplit(job);
