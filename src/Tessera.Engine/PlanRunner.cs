@@ -43,7 +43,7 @@ internal sealed class PlanRunner
 
     public BufferArena Arena => _arena;
 
-    /// <summary>When set (diagnostics and tests), each run adds the bytes every step allocated on this thread.</summary>
+    /// <summary>When set (diagnostics and tests), each run adds the bytes every step allocated (on this thread and, for it, on pool workers).</summary>
     public long[]? StepAllocations { get; set; }
 
     /// <summary>Graph output <paramref name="index"/> of the last run; when <see cref="IsArenaStorage"/>, valid only until <see cref="Reset"/>.</summary>
@@ -77,7 +77,7 @@ internal sealed class PlanRunner
                 stepInputs[i] = slot >= 0 ? _values[slot] : null;
             }
 
-            long allocatedBefore = StepAllocations is null ? 0 : GC.GetAllocatedBytesForCurrentThread();
+            long allocatedBefore = StepAllocations is null ? 0 : AllocatedOnThisThread();
             StepRunner.Compute(step, context);
             for (int i = 0; i < step.OutputSlots.Length; i++)
             {
@@ -99,13 +99,16 @@ internal sealed class PlanRunner
 
             if (StepAllocations is { } allocations)
             {
-                allocations[s] += GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+                allocations[s] += AllocatedOnThisThread() - allocatedBefore;
             }
 
             // The context's inputs must not keep dead values (or the caller's tensors) reachable between runs.
             Array.Clear(stepInputs);
         }
     }
+
+    // Including what pool workers allocated for loops this thread posted.
+    private static long AllocatedOnThisThread() => GC.GetAllocatedBytesForCurrentThread() + ParallelRunner.HelperAllocatedBytesForCurrentThread;
 
     /// <summary>Forgets the last run's values and makes all arena storage free for the next run.</summary>
     public void Reset()
