@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Tessera.Kernels.Core;
 using Tessera.Tensors;
 
@@ -46,6 +47,9 @@ internal sealed class PlanRunner
     /// <summary>When set (diagnostics and tests), each run adds the bytes every step allocated (on this thread and, for it, on pool workers).</summary>
     public long[]? StepAllocations { get; set; }
 
+    /// <summary>When set (profiling), each run adds the Stopwatch ticks every step took; costs one test per step when null.</summary>
+    public long[]? StepTicks { get; set; }
+
     /// <summary>Graph output <paramref name="index"/> of the last run; when <see cref="IsArenaStorage"/>, valid only until <see cref="Reset"/>.</summary>
     public Tensor? Output(int index) => _values[_outputSlots[index]];
 
@@ -78,7 +82,13 @@ internal sealed class PlanRunner
             }
 
             long allocatedBefore = StepAllocations is null ? 0 : AllocatedOnThisThread();
+            long started = StepTicks is null ? 0 : Stopwatch.GetTimestamp();
             StepRunner.Compute(step, context);
+            if (StepTicks is { } ticks)
+            {
+                ticks[s] += Stopwatch.GetTimestamp() - started;
+            }
+
             for (int i = 0; i < step.OutputSlots.Length; i++)
             {
                 int slot = step.OutputSlots[i];

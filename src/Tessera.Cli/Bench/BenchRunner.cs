@@ -38,6 +38,11 @@ internal static class BenchRunner
 
         // Precise, and over every thread: the intra-op workers allocate too.
         long allocatedStart = GC.GetTotalAllocatedBytes(precise: true);
+        if (settings.Profile)
+        {
+            session.StartProfiling();
+        }
+
         long loopStart = Stopwatch.GetTimestamp();
         int runs = 0;
         while (runs < times.Length)
@@ -62,6 +67,7 @@ internal static class BenchRunner
         }
 
         double loopSeconds = Stopwatch.GetElapsedTime(loopStart).TotalSeconds;
+        var profile = settings.Profile ? session.StopProfiling() : null;
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedStart;
         gen0 = GC.CollectionCount(0) - gen0;
         gen1 = GC.CollectionCount(1) - gen1;
@@ -90,6 +96,7 @@ internal static class BenchRunner
             Gen1PerInference = (double)gen1 / runs,
             Gen2PerInference = (double)gen2 / runs,
             Flops = flops,
+            Profile = profile,
         };
     }
 
