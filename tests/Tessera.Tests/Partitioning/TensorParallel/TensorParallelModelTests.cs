@@ -73,6 +73,12 @@ public sealed class TensorParallelModelTests
         Assert.Equal(["/pooler/Gemm"], blocks[4].ColumnNodes);
         Assert.Equal((4, 1), (split.AllReducesPerRun, split.AllGathersPerRun));
         Assert.Equal(13, split.Splits.Count);
+        Assert.Equal(
+            ["/layers.0/attn_out/MatMul_output_0", "/layers.0/output/MatMul_output_0", "/layers.1/attn_out/MatMul_output_0", "/layers.1/output/MatMul_output_0"],
+            split.Collectives.Where(c => c.OpType == "AllReduce").Select(c => c.Value));
+        Assert.Equal("/pooler/Gemm_output_0", split.Collectives.Single(c => c.OpType == "AllGather").Value);
+        var keys = split.Shards[0].Graph.Nodes.Where(n => n.Domain == "com.tessera").Select(n => n.Attributes["key"].String);
+        Assert.Equal(split.Collectives.Select(c => c.Key).Order(), keys.Order());
 
         string text = split.Describe();
         Assert.Equal(2, CountOf(text, $"attention (4 heads, {4 / degree} per rank): 1 AllReduce"));
