@@ -10,7 +10,7 @@ internal sealed partial class ShardBuilder
     private void EmitLayer(OnnxNode node, LayerAssignment assignment, int position)
     {
         var layer = assignment.Layer;
-        string key = $"tp{position}:{layer.Name}";
+        string key = assignment.Key;
         if (assignment.IsColumn)
         {
             // W [K, N] keeps the rank's columns; stored [N, K] (Gemm transB) keeps the same as rows.
@@ -78,7 +78,7 @@ internal sealed partial class ShardBuilder
         _nodes.Add(node);
         if (assignment.IsColumn && assignment.Gather)
         {
-            GatherOutput(node, $"tp{_index.PositionOf(layer.Node)}:{layer.Name}");
+            GatherOutput(node, assignment.Key);
         }
     }
 

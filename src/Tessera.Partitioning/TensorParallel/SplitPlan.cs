@@ -14,4 +14,6 @@ internal sealed class SplitPlan
     public List<TensorParallelSplit> Splits { get; } = [];
 
     public List<ReplicatedLayer> Replicated { get; } = [];
+
+    public List<TensorParallelCollective> Collectives { get; } = [];
 }

@@ -25,16 +25,16 @@ internal static class SplitPlanner
             int block = plan.Blocks.Count + 1;
             if (RegionGrower.TryGrow(index, layers, layer, degree, IsFree, out string reason) is { } region)
             {
-                AddRegion(plan, region, block, degree);
+                AddRegion(index, plan, region, block, degree);
             }
             else if (layer.N % degree == 0 && layer.N >= degree)
             {
-                Assign(plan, new LayerAssignment(layer, TensorParallelSplitKind.Column, [layer.N], Gather: true, SliceInput: false, block), degree);
+                Assign(plan, new LayerAssignment(layer, TensorParallelSplitKind.Column, [layer.N], Gather: true, SliceInput: false, block, KeyOf(index, layer)), degree);
                 plan.Blocks.Add(new TensorParallelBlock(block, TensorParallelBlockKind.Column, [layer.Name], [], 0, 0, 1, $"not paired: {reason}"));
             }
             else if (layer.K % degree == 0 && layer.K >= degree)
             {
-                Assign(plan, new LayerAssignment(layer, TensorParallelSplitKind.Row, [], Gather: false, SliceInput: true, block), degree);
+                Assign(plan, new LayerAssignment(layer, TensorParallelSplitKind.Row, [], Gather: false, SliceInput: true, block, KeyOf(index, layer)), degree);
                 plan.Blocks.Add(new TensorParallelBlock(block, TensorParallelBlockKind.Row, [], [layer.Name], 0, 1, 0, $"not paired: {reason}"));
             }
             else
@@ -47,18 +47,18 @@ internal static class SplitPlanner
         return plan;
     }
 
-    private static void AddRegion(SplitPlan plan, Region region, int block, int degree)
+    private static void AddRegion(GraphIndex index, SplitPlan plan, Region region, int block, int degree)
     {
         var kind = region.IsAttention ? TensorParallelSplitKind.Heads : TensorParallelSplitKind.Column;
         foreach (var column in region.Columns)
         {
             int[] segments = region.Segments.TryGetValue(column, out var s) ? s : [column.N];
-            Assign(plan, new LayerAssignment(column, kind, segments, Gather: false, SliceInput: false, block), degree);
+            Assign(plan, new LayerAssignment(column, kind, segments, Gather: false, SliceInput: false, block, KeyOf(index, column)), degree);
         }
 
         foreach (var row in region.Rows)
         {
-            Assign(plan, new LayerAssignment(row, TensorParallelSplitKind.Row, [], Gather: false, SliceInput: false, block), degree);
+            Assign(plan, new LayerAssignment(row, TensorParallelSplitKind.Row, [], Gather: false, SliceInput: false, block, KeyOf(index, row)), degree);
         }
 
         plan.Regions.Add(region);
@@ -73,5 +73,16 @@ internal static class SplitPlanner
         bool column = assignment.IsColumn;
         plan.Splits.Add(new TensorParallelSplit(layer.Name, assignment.Kind, assignment.Block, layer.K, layer.N,
             column ? layer.K : layer.K / degree, column ? layer.N / degree : layer.N));
+        if (!column)
+        {
+            plan.Collectives.Add(new TensorParallelCollective("AllReduce", assignment.Key, layer.Name, layer.Node.Outputs[0], assignment.Block));
+        }
+        else if (assignment.Gather)
+        {
+            plan.Collectives.Add(new TensorParallelCollective("AllGather", assignment.Key, layer.Name, layer.Output, assignment.Block));
+        }
     }
+
+    // Unique because graph positions are; readable because of the node name.
+    private static string KeyOf(GraphIndex index, LinearLayer layer) => $"tp{index.PositionOf(layer.Node)}:{layer.Name}";
 }

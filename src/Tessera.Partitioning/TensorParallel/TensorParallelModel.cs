@@ -9,8 +9,10 @@ namespace Tessera.Partitioning.TensorParallel;
 public sealed class TensorParallelModel
 {
     internal TensorParallelModel(int degree, IReadOnlyList<OnnxModel> shards, IReadOnlyList<TensorParallelSplit> splits,
-        IReadOnlyList<TensorParallelBlock> blocks, IReadOnlyList<ReplicatedLayer> replicated, long originalParameterBytes)
+        IReadOnlyList<TensorParallelBlock> blocks, IReadOnlyList<ReplicatedLayer> replicated, IReadOnlyList<TensorParallelCollective> collectives,
+        long originalParameterBytes)
     {
+        Collectives = collectives;
         Degree = degree;
         Shards = shards;
         Splits = splits;
@@ -36,6 +38,9 @@ public sealed class TensorParallelModel
 
     /// <summary>Layers with a constant weight that stay whole on every rank, with the reason.</summary>
     public IReadOnlyList<ReplicatedLayer> Replicated { get; }
+
+    /// <summary>The collectives each rank runs per inference, in graph order.</summary>
+    public IReadOnlyList<TensorParallelCollective> Collectives { get; }
 
     /// <summary>AllReduce operators each rank runs per inference.</summary>
     public int AllReducesPerRun { get; }

@@ -38,6 +38,6 @@ public static class TensorParallelRewriter
         }
 
         var shards = Enumerable.Range(0, degree).Select(rank => ShardBuilder.Build(index, plan, rank, degree)).ToArray();
-        return new TensorParallelModel(degree, shards, plan.Splits, plan.Blocks, plan.Replicated, model.Graph.ParameterBytes);
+        return new TensorParallelModel(degree, shards, plan.Splits, plan.Blocks, plan.Replicated, plan.Collectives, model.Graph.ParameterBytes);
     }
 }
