@@ -61,15 +61,19 @@ public sealed class ClusterConnection : IAsyncDisposable
             await connection.Writer.SendAsync(FrameType.Hello, 0, new HelloMessage(Protocol.Version, role, clientId, clientNonce).Write(), timeout.Token).ConfigureAwait(false);
             var challenge = ChallengeMessage.Read(await connection.ExpectAsync(FrameType.Challenge, address, timeout.Token).ConfigureAwait(false));
             byte[] idBytes = clientId.ToByteArray();
+
+            // Our proof goes first so that a worker refusing a wrong token says so (and logs it); it is bound to our
+            // fresh nonce, so an impostor server cannot replay it. The server's proof is checked before READY is trusted.
+            byte[] proof = token.Proof("tessera-client", challenge.Nonce, clientNonce, idBytes);
+            await connection.Writer.SendAsync(FrameType.Auth, 0, new WireWriter().Bytes(proof), timeout.Token).ConfigureAwait(false);
+            byte[] ready = await connection.ExpectAsync(FrameType.Ready, address, timeout.Token).ConfigureAwait(false);
             byte[] expected = token.Proof("tessera-server", clientNonce, challenge.Nonce, idBytes);
             if (!ClusterToken.Matches(expected, challenge.Proof))
             {
                 throw new ClusterException(ClusterErrorCode.Unauthorized, $"{address} does not hold our cluster token (its proof does not match)");
             }
 
-            byte[] proof = token.Proof("tessera-client", challenge.Nonce, clientNonce, idBytes);
-            await connection.Writer.SendAsync(FrameType.Auth, 0, new WireWriter().Bytes(proof), timeout.Token).ConfigureAwait(false);
-            connection.Worker = WorkerInfo.Read(await connection.ExpectAsync(FrameType.Ready, address, timeout.Token).ConfigureAwait(false));
+            connection.Worker = WorkerInfo.Read(ready);
             return connection;
         }
         catch (Exception e)
