@@ -23,10 +23,11 @@ internal static class WorkerCommand
         var threads = new Option<int>("--threads") { Description = "intra-op threads per loaded model (0 = one per core)", DefaultValueFactory = _ => 1 };
         var budget = new Option<string?>("--memory-budget") { Description = "bytes of model weights to hold loaded at most (suffixes K, M, G = powers of 1024); default: no limit" };
         var name = new Option<string?>("--name") { Description = "name shown to coordinators and in logs (default: the listen address)" };
+        var join = new Option<string?>("--join") { Description = "HOST:PORT of a running coordinator's join listener to announce this worker to" };
 
         var command = new Command("worker", "Serve as a cluster worker: receive sub-models, run them, pass tensors to the next stage")
         {
-            listen, tokenFile, cacheDir, threads, budget, name,
+            listen, tokenFile, cacheDir, threads, budget, name, join,
         };
         command.SetAction(parse =>
         {
@@ -45,12 +46,12 @@ internal static class WorkerCommand
                 MemoryBudget = parse.GetValue(budget) is { } b ? ParseBytes("--memory-budget", b) : 0,
                 Name = parse.GetValue(name),
             };
-            return Serve(options);
+            return Serve(options, parse.GetValue(join));
         });
         return command;
     }
 
-    private static int Serve(WorkerOptions options)
+    private static int Serve(WorkerOptions options, string? join)
     {
         using var loggers = CreateLoggers();
         var server = new WorkerServer(options, loggers);
@@ -61,6 +62,11 @@ internal static class WorkerCommand
         // Scripts and tests read the bound address (port 0 = any free port) from this line.
         Console.Out.WriteLine($"tessera worker listening on {server.Address}");
         Console.Out.Flush();
+        if (join is not null)
+        {
+            server.JoinCoordinator(join);
+        }
+
         try
         {
             server.Completion.Wait(stop.Token);

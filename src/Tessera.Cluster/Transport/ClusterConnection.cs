@@ -31,6 +31,8 @@ public sealed class ClusterConnection : IAsyncDisposable
 
     public string RemoteEndPoint => _socket.RemoteEndPoint;
 
+    public System.Net.IPAddress? LocalAddress => _socket.LocalAddress;
+
     /// <summary>The client id the connecting side sent in HELLO.</summary>
     public Guid ClientId { get; private set; }
 

@@ -23,6 +23,11 @@ public readonly record struct FrameHeader(uint Length, FrameType Type, ulong Req
     /// <summary>Parses a header; flags and reserved bytes must be zero so that garbage is caught early.</summary>
     public static FrameHeader Read(ReadOnlySpan<byte> source)
     {
+        if (source.Length < Size)
+        {
+            throw new ClusterException(ClusterErrorCode.Malformed, $"a frame header needs {Size} bytes, not {source.Length}");
+        }
+
         uint length = BinaryPrimitives.ReadUInt32LittleEndian(source);
         byte type = source[4];
         if (source[5] != 0 || BinaryPrimitives.ReadUInt16LittleEndian(source[6..]) != 0)

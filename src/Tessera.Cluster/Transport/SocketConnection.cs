@@ -26,6 +26,7 @@ public sealed class SocketConnection : IAsyncDisposable
         _socket = socket;
         _socket.NoDelay = true;
         RemoteEndPoint = socket.RemoteEndPoint?.ToString() ?? "?";
+        LocalAddress = (socket.LocalEndPoint as IPEndPoint)?.Address;
         var options = new PipeOptions(
             pauseWriterThreshold: limits.PauseThresholdBytes,
             resumeWriterThreshold: limits.PauseThresholdBytes / 2,
@@ -38,6 +39,9 @@ public sealed class SocketConnection : IAsyncDisposable
     }
 
     public string RemoteEndPoint { get; }
+
+    /// <summary>Our side's IP address on this connection (what a peer on that network can reach us at).</summary>
+    public IPAddress? LocalAddress { get; }
 
     /// <summary>Bytes received from the peer.</summary>
     public PipeReader Input => _input.Reader;

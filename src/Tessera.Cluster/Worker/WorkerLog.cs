@@ -41,4 +41,10 @@ internal static partial class WorkerLog
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Error, Message = "unexpected error on connection from {Remote}")]
     public static partial void Unexpected(ILogger logger, string remote, Exception exception);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Information, Message = "joined coordinator {Coordinator} as {Address}")]
+    public static partial void Joined(ILogger logger, string coordinator, string address);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "cannot join coordinator {Coordinator}: {Reason}")]
+    public static partial void JoinFailed(ILogger logger, string coordinator, string reason);
 }

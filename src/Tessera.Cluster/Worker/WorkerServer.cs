@@ -70,6 +70,9 @@ public sealed class WorkerServer : IAsyncDisposable
         _acceptLoop = AcceptLoopAsync();
     }
 
+    /// <summary>Joins the coordinator whose join listener is at <paramref name="coordinator"/>, again after each disconnect.</summary>
+    public void JoinCoordinator(string coordinator) => _ = JoinClient.RunAsync(this, coordinator, _stopping.Token);
+
     /// <summary>Completes when the server stops.</summary>
     public Task Completion => _acceptLoop;
 
