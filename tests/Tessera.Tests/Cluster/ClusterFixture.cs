@@ -31,8 +31,8 @@ internal sealed class ClusterFixture : IDisposable
     /// <summary>Fast failure detection so that failover tests stay short.</summary>
     public static CoordinatorOptions FastOptions => new()
     {
-        HeartbeatInterval = TimeSpan.FromMilliseconds(100),
-        DownAfter = TimeSpan.FromMilliseconds(800),
+        HeartbeatInterval = TimeSpan.FromMilliseconds(200),
+        DownAfter = TimeSpan.FromSeconds(2),
         RequestTimeout = TimeSpan.FromSeconds(60),
     };
 
