@@ -15,6 +15,7 @@ internal static class Program
             DemoCommand.Create(),
             BenchCommand.Create(),
             WorkerCommand.Create(),
+            BenchTransportCommand.Create(),
         };
         return CommandHost.Invoke(root, args);
     }

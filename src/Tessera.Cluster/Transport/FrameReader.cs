@@ -52,6 +52,12 @@ public sealed class FrameReader
             throw new ClusterException(ClusterErrorCode.FrameTooLarge, $"a {header.Type} frame of {header.Length} bytes exceeds the limit of {_limits.MaxControlFrameBytes}");
         }
 
+        if (header.Length == 0)
+        {
+            // ReadAtLeastAsync(0) would wait for the next bytes: an empty frame is complete now.
+            return new Frame(header, []);
+        }
+
         var body = await ReadAtLeastAsync((int)header.Length, timeout.Token, cancellation, allowCleanEnd: false).ConfigureAwait(false);
         byte[] payload = body.Slice(0, header.Length).ToArray();
         _reader.AdvanceTo(body.GetPosition(header.Length));
