@@ -56,8 +56,10 @@ internal sealed class StageExecutor
                 await ForwardAsync(id, run, tensors).ConfigureAwait(false);
             }
         }
-        catch (ClusterException e)
+        catch (Exception caught)
         {
+            // Whatever went wrong, the coordinator hears of it; the worker carries on.
+            var e = caught as ClusterException ?? new ClusterException(ClusterErrorCode.Internal, "internal error: " + caught.Message, caught);
             WorkerLog.RequestFailed(_server.Logger, id, e.Code, e.Message);
             if (_server.TryGetCoordinator(run.ReplyTo, out var coordinator))
             {

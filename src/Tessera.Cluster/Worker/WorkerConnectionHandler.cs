@@ -193,8 +193,9 @@ internal sealed class WorkerConnectionHandler
             var message = new ModelLoadedMessage(Convert.FromHexString(hex), model.Bytes, model.InputNames, model.OutputNames);
             await _connection.Writer.SendAsync(FrameType.ModelLoaded, id, message.Write(), CancellationToken.None).ConfigureAwait(false);
         }
-        catch (ClusterException e)
+        catch (Exception caught)
         {
+            var e = caught as ClusterException ?? new ClusterException(ClusterErrorCode.Internal, $"cannot load model {hex}: {caught.Message}", caught);
             await RefuseModelAsync(id, Convert.FromHexString(hex), e).ConfigureAwait(false);
         }
     }
