@@ -16,6 +16,8 @@ internal static class Program
             BenchCommand.Create(),
             AverageCommand.Create(),
             LoadGenCommand.Create(),
+            WorkerCommand.Create(),
+            BenchTransportCommand.Create(),
         };
         return CommandHost.Invoke(root, args);
     }

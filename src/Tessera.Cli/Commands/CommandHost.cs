@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Tessera.Cli.Common;
+using Tessera.Cluster.Transport;
 using Tessera.Engine;
 using Tessera.Onnx.Io;
 
@@ -26,6 +27,7 @@ internal static class CommandHost
     private static string? Describe(Exception e) => e switch
     {
         CliException or InferenceException or OnnxFormatException => e.Message,
+        ClusterException => e.Message,
         FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException => e.Message,
         InvalidDataException or NotSupportedException => e.Message,
         OperationCanceledException => "cancelled",

@@ -17,8 +17,11 @@ internal static class RunCommand
         var inputs = new Option<string[]>("--input") { Description = "NAME=FILE (.npy or .pb); repeat per input", AllowMultipleArgumentsPerToken = false };
         var outputDir = new Option<string>("--output-dir") { Description = "folder for one .npy per output", Required = true };
         var threads = new Option<int>("--threads") { Description = "intra-op threads (0 = one per core)", DefaultValueFactory = _ => 1 };
+        var workers = new Option<int>("--workers") { Description = "run on N local worker processes started for this run (0 = in this process)", DefaultValueFactory = _ => 0 };
+        var strategy = new Option<string>("--strategy") { Description = "how to use the workers: auto|data|pipeline|tensor", DefaultValueFactory = _ => "auto" };
+        strategy.AcceptOnlyFromAmong("auto", "data", "pipeline", "tensor");
 
-        var command = new Command("run", "Run a model once on the given inputs and write its outputs") { model, inputs, outputDir, threads };
+        var command = new Command("run", "Run a model once on the given inputs and write its outputs") { model, inputs, outputDir, threads, workers, strategy };
         command.SetAction(parse =>
         {
             int threadCount = parse.GetValue(threads);
@@ -27,10 +30,17 @@ internal static class RunCommand
                 throw new CliException("--threads must be 0 or more");
             }
 
-            var session = InferenceSession.Load(parse.GetValue(model)!, new SessionOptions { Threads = threadCount });
+            int workerCount = parse.GetValue(workers);
+            if (workerCount < 0)
+            {
+                throw new CliException("--workers must be 0 or more");
+            }
+
             var feeds = TensorFiles.ReadInputs(parse.GetValue(inputs) ?? []);
             var clock = Stopwatch.StartNew();
-            var results = session.Run(feeds);
+            var results = workerCount > 0
+                ? RunOnWorkers.Run(parse.GetValue(model)!, feeds, workerCount, Math.Max(threadCount, 1), parse.GetValue(strategy)!)
+                : InferenceSession.Load(parse.GetValue(model)!, new SessionOptions { Threads = threadCount }).Run(feeds);
             double ms = clock.Elapsed.TotalMilliseconds;
 
             string dir = parse.GetValue(outputDir)!;

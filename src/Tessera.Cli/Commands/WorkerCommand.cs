@@ -1,0 +1,131 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Tessera.Cli.Common;
+using Tessera.Cluster.Transport;
+using Tessera.Cluster.Worker;
+
+namespace Tessera.Cli.Commands;
+
+/// <summary>`tessera worker`: a long-running process that receives sub-models and runs pipeline stages for coordinators.</summary>
+internal static class WorkerCommand
+{
+    public const string TokenVariable = "TESSERA_CLUSTER_TOKEN";
+
+    public static Command Create()
+    {
+        var listen = new Option<string>("--listen") { Description = "HOST:PORT to listen on (port 0 picks a free port, printed on stdout)", Required = true };
+        var tokenFile = new Option<string?>("--token-file") { Description = $"file holding the shared cluster token (else ${TokenVariable})" };
+        var cacheDir = new Option<string?>("--cache-dir") { Description = "folder where shipped models are cached by SHA-256 (default: a tessera-worker folder in the temp folder)" };
+        var threads = new Option<int>("--threads") { Description = "intra-op threads per loaded model (0 = one per core)", DefaultValueFactory = _ => 1 };
+        var budget = new Option<string?>("--memory-budget") { Description = "bytes of model weights to hold loaded at most (suffixes K, M, G = powers of 1024); default: no limit" };
+        var name = new Option<string?>("--name") { Description = "name shown to coordinators and in logs (default: the listen address)" };
+        var join = new Option<string?>("--join") { Description = "HOST:PORT of a running coordinator's join listener to announce this worker to" };
+
+        var command = new Command("worker", "Serve as a cluster worker: receive sub-models, run them, pass tensors to the next stage")
+        {
+            listen, tokenFile, cacheDir, threads, budget, name, join,
+        };
+        command.SetAction(parse =>
+        {
+            int threadCount = parse.GetValue(threads);
+            if (threadCount < 0)
+            {
+                throw new CliException("--threads must be 0 or more");
+            }
+
+            var options = new WorkerOptions
+            {
+                Listen = parse.GetValue(listen)!,
+                Token = ReadToken(parse.GetValue(tokenFile)),
+                CacheDirectory = parse.GetValue(cacheDir) ?? Path.Combine(Path.GetTempPath(), "tessera-worker-cache"),
+                Threads = threadCount == 0 ? Environment.ProcessorCount : threadCount,
+                MemoryBudget = parse.GetValue(budget) is { } b ? ParseBytes("--memory-budget", b) : 0,
+                Name = parse.GetValue(name),
+            };
+            return Serve(options, parse.GetValue(join));
+        });
+        return command;
+    }
+
+    private static int Serve(WorkerOptions options, string? join)
+    {
+        using var loggers = CreateLoggers();
+        var server = new WorkerServer(options, loggers);
+        using var stop = new CancellationTokenSource();
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
+        server.Start();
+        // Scripts and tests read the bound address (port 0 = any free port) from this line.
+        Console.Out.WriteLine($"tessera worker listening on {server.Address}");
+        Console.Out.Flush();
+        if (join is not null)
+        {
+            server.JoinCoordinator(join);
+        }
+
+        try
+        {
+            server.Completion.Wait(stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        server.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
+        return 0;
+    }
+
+    /// <summary>Logs go to stderr, one line per event, so stdout stays machine-readable.</summary>
+    public static ILoggerFactory CreateLoggers() => LoggerFactory.Create(builder =>
+    {
+        builder.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.SetMinimumLevel(Environment.GetEnvironmentVariable("TESSERA_LOG_LEVEL") is { } level && Enum.TryParse<LogLevel>(level, true, out var l) ? l : LogLevel.Information);
+    });
+
+    public static ClusterToken ReadToken(string? tokenFile)
+    {
+        try
+        {
+            if (tokenFile is not null)
+            {
+                return ClusterToken.FromFile(tokenFile);
+            }
+
+            return Environment.GetEnvironmentVariable(TokenVariable) is { Length: > 0 } secret
+                ? new ClusterToken(secret)
+                : throw new CliException($"a cluster token is required: --token-file FILE or ${TokenVariable}");
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException(e.Message);
+        }
+    }
+
+    public static long ParseBytes(string option, string text)
+    {
+        text = text.Trim();
+        long unit = 1;
+        char last = text.Length > 0 ? char.ToUpperInvariant(text[^1]) : ' ';
+        if (last is 'K' or 'M' or 'G')
+        {
+            unit = last switch { 'K' => 1L << 10, 'M' => 1L << 20, _ => 1L << 30 };
+            text = text[..^1];
+        }
+
+        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long value) || value <= 0 || value > long.MaxValue / unit)
+        {
+            throw new CliException($"{option} must be a positive number of bytes (optionally with K, M or G), not '{text}'");
+        }
+
+        return value * unit;
+    }
+}

@@ -1,0 +1,198 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Tessera.Cluster.Transport;
+using Tessera.Cluster.Transport.Messages;
+using Tessera.Tensors;
+
+namespace Tessera.Cluster.Coordinator;
+
+/// <summary>
+/// Drives workers: connects and authenticates, ships models once (asking first whether the worker has the hash),
+/// and runs requests along routes of stages, failing over to another route (a replica) when a worker on the
+/// chosen one goes down. Safe for concurrent requests: micro-batches are simply concurrent calls.
+/// </summary>
+public sealed class ClusterCoordinator : IAsyncDisposable
+{
+    private readonly ClusterToken _token;
+    private readonly PendingRequests _pending = new();
+    private readonly List<WorkerClient> _workers = [];
+    private readonly Lock _lock = new();
+
+    public ClusterCoordinator(ClusterToken token, CoordinatorOptions? options = null, ILoggerFactory? loggers = null)
+    {
+        _token = token;
+        Options = options ?? new CoordinatorOptions();
+        Logger = (loggers ?? NullLoggerFactory.Instance).CreateLogger("Tessera.Coordinator");
+    }
+
+    /// <summary>The client id workers send results to.</summary>
+    public Guid Id { get; } = Guid.NewGuid();
+
+    public CoordinatorOptions Options { get; }
+
+    internal ILogger Logger { get; }
+
+    public IReadOnlyList<WorkerClient> Workers
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _workers];
+            }
+        }
+    }
+
+    /// <summary>Raised when a worker is added (from a description, DNS, or a join).</summary>
+    public event Action<WorkerClient>? WorkerAdded;
+
+    public async Task<WorkerClient> ConnectAsync(string address, CancellationToken cancellation = default)
+    {
+        var connection = await ClusterConnection.ConnectAsync(address, _token, ConnectionRole.Coordinator, Id, Options.Limits, cancellation).ConfigureAwait(false);
+        var worker = new WorkerClient(address, connection, _pending, Options, Logger);
+        lock (_lock)
+        {
+            _workers.Add(worker);
+        }
+
+        CoordinatorLog.Connected(Logger, worker.Name, address);
+        WorkerAdded?.Invoke(worker);
+        return worker;
+    }
+
+    /// <summary>Makes sure <paramref name="worker"/> has the model loaded, shipping it only if its cache lacks the hash.</summary>
+    public async Task<ModelLoadedMessage> EnsureModelAsync(WorkerClient worker, ModelFile model, CancellationToken cancellation = default)
+    {
+        var hash = new WireWriter().Bytes(model.Hash);
+        var state = (ModelState)(await AskAsync(worker, FrameType.ModelQuery, hash, cancellation).ConfigureAwait(false)).Frame.Payload[0];
+        if (state == ModelState.Absent)
+        {
+            await ShipAsync(worker, model, cancellation).ConfigureAwait(false);
+        }
+
+        var loaded = await AskAsync(worker, FrameType.ModelLoad, hash, cancellation).ConfigureAwait(false);
+        return ModelLoadedMessage.Read(loaded.Frame.Payload);
+    }
+
+    private async Task ShipAsync(WorkerClient worker, ModelFile model, CancellationToken cancellation)
+    {
+        var (id, answer) = _pending.Register([worker]);
+        try
+        {
+            await worker.Writer.SendAsync(FrameType.ModelBegin, id, new WireWriter().Bytes(model.Hash).U64((ulong)model.Length), cancellation).ConfigureAwait(false);
+            await AwaitAsync(answer, cancellation).ConfigureAwait(false);
+
+            // The upload keeps its id for chunks and end; the end's answer is a new pending entry under the same id.
+            var end = _pending.RegisterWithId(id, [worker]);
+            byte[] buffer = new byte[Protocol.ModelChunkBytes];
+            await using (var stream = File.OpenRead(model.Path))
+            {
+                int read;
+                while ((read = await stream.ReadAsync(buffer, cancellation).ConfigureAwait(false)) > 0)
+                {
+                    await worker.Writer.SendAsync(FrameType.ModelChunk, id, buffer.AsMemory(0, read), [], cancellation).ConfigureAwait(false);
+                }
+            }
+
+            await worker.Writer.SendAsync(FrameType.ModelEnd, id, null, cancellation).ConfigureAwait(false);
+            await AwaitAsync(end, cancellation).ConfigureAwait(false);
+            CoordinatorLog.Shipped(Logger, model.HashHex, model.Length, worker.Address);
+        }
+        finally
+        {
+            _pending.Forget(id);
+        }
+    }
+
+    private async Task<Reply> AskAsync(WorkerClient worker, FrameType type, WireWriter payload, CancellationToken cancellation)
+    {
+        var (id, answer) = _pending.Register([worker]);
+        try
+        {
+            await worker.Writer.SendAsync(type, id, payload, cancellation).ConfigureAwait(false);
+            return await AwaitAsync(answer, cancellation).ConfigureAwait(false);
+        }
+        finally
+        {
+            _pending.Forget(id);
+        }
+    }
+
+    private async Task<Reply> AwaitAsync(Task<Reply> answer, CancellationToken cancellation)
+    {
+        try
+        {
+            return await answer.WaitAsync(Options.RequestTimeout, cancellation).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new ClusterException(ClusterErrorCode.Timeout, $"no answer within {Options.RequestTimeout.TotalSeconds:0.#} s");
+        }
+    }
+
+    /// <summary>
+    /// Runs one request: sends <paramref name="inputs"/> to the first stage of the least busy route whose workers are
+    /// all up, and returns the named outputs from its last stage. When a worker of the route goes down (or cannot
+    /// reach the next stage) the request is sent again along another route; with none left it fails with the reasons.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, Tensor>> RunAsync(IReadOnlyList<Route> routes, IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string> outputs, CancellationToken cancellation = default)
+    {
+        var failed = new HashSet<Route>();
+        var reasons = new List<string>();
+        while (true)
+        {
+            var route = routes.Where(r => !failed.Contains(r) && r.IsUp).MinBy(r => r.Workers.Sum(w => w.Outstanding));
+            if (route is null)
+            {
+                string why = reasons.Count > 0 ? string.Join("; ", reasons) : string.Join("; ", routes.SelectMany(r => r.Workers).Where(w => !w.IsUp).Distinct().Select(w => $"worker {w.Name} at {w.Address} {w.DownReason}"));
+                throw new ClusterException(ClusterErrorCode.WorkerDown, routes.Count > 1 ? $"every replica failed: {why}" : why);
+            }
+
+            try
+            {
+                return await RunOnceAsync(route, inputs, outputs, cancellation).ConfigureAwait(false);
+            }
+            catch (ClusterException e) when (e.Code is ClusterErrorCode.WorkerDown or ClusterErrorCode.RouteFailed)
+            {
+                failed.Add(route);
+                reasons.Add(e.Message);
+                CoordinatorLog.FailingOver(Logger, route.ToString(), e.Message);
+            }
+        }
+    }
+
+    private async Task<IReadOnlyDictionary<string, Tensor>> RunOnceAsync(Route route, IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string> outputs, CancellationToken cancellation)
+    {
+        var workers = route.Workers;
+        var stages = route.Stages.Select(s => new RouteStage(s.ModelHash, s.Worker.Address, [.. s.Inputs])).ToArray();
+        var (id, answer) = _pending.Register(workers);
+        foreach (var w in workers)
+        {
+            w.Began();
+        }
+
+        try
+        {
+            var run = new RunMessage((ushort)inputs.Count, Id, 0, stages, [.. outputs]);
+            await route.Stages[0].Worker.Writer.SendAsync(FrameType.Run, id, run.Write().Written, [.. inputs], cancellation).ConfigureAwait(false);
+            var reply = await AwaitAsync(answer, cancellation).ConfigureAwait(false);
+            return reply.Tensors;
+        }
+        finally
+        {
+            _pending.Forget(id);
+            foreach (var w in workers)
+            {
+                w.Ended();
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var worker in Workers)
+        {
+            await worker.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,18 @@
+using Tessera.Cluster.Transport;
+
+namespace Tessera.Cluster.Coordinator;
+
+/// <summary>How often a coordinator checks its workers and how long it waits for them.</summary>
+public sealed record CoordinatorOptions
+{
+    /// <summary>Time between heartbeats to each worker.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>A worker from which nothing arrived for this long is marked down (its requests fail over).</summary>
+    public TimeSpan DownAfter { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Longest a request may take end to end before it fails.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    public TransportLimits Limits { get; init; } = TransportLimits.Default;
+}

@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Tessera.Cluster.Transport;
+using Tessera.Cluster.Transport.Messages;
+using Tessera.Tensors;
+
+namespace Tessera.Cluster.Coordinator;
+
+/// <summary>
+/// The coordinator's connection to one worker: a receive loop that routes answers to pending requests, and a
+/// heartbeat loop that marks the worker down when nothing has arrived for <see cref="CoordinatorOptions.DownAfter"/>
+/// or the connection closes. A down worker stays down; membership may add it again as a new client.
+/// </summary>
+public sealed class WorkerClient : IAsyncDisposable
+{
+    private readonly ClusterConnection _connection;
+    private readonly PendingRequests _pending;
+    private readonly CoordinatorOptions _options;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _receiveLoop;
+    private readonly Task _heartbeatLoop;
+    private long _lastSeen = Stopwatch.GetTimestamp();
+    private int _down;
+    private int _outstanding;
+
+    internal WorkerClient(string address, ClusterConnection connection, PendingRequests pending, CoordinatorOptions options, ILogger logger)
+    {
+        Address = address;
+        _connection = connection;
+        _pending = pending;
+        _options = options;
+        _logger = logger;
+        Info = connection.Worker!;
+        _receiveLoop = ReceiveLoopAsync();
+        _heartbeatLoop = HeartbeatLoopAsync();
+    }
+
+    public string Address { get; }
+
+    public string Name => Info.Name;
+
+    /// <summary>The worker's last reported state (memory, requests in flight), refreshed by every heartbeat.</summary>
+    public WorkerInfo Info { get; private set; }
+
+    public bool IsUp => Volatile.Read(ref _down) == 0;
+
+    /// <summary>Why the worker was marked down, once it was.</summary>
+    public string? DownReason { get; private set; }
+
+    /// <summary>Requests this coordinator has sent that involve the worker and are not answered yet.</summary>
+    public int Outstanding => Volatile.Read(ref _outstanding);
+
+    internal FrameWriter Writer => _connection.Writer;
+
+    internal void Began() => Interlocked.Increment(ref _outstanding);
+
+    internal void Ended() => Interlocked.Decrement(ref _outstanding);
+
+    private async Task ReceiveLoopAsync()
+    {
+        string reason = "closed the connection";
+        try
+        {
+            while (await _connection.Reader.ReadAsync(Timeout.InfiniteTimeSpan, _stop.Token).ConfigureAwait(false) is { } frame)
+            {
+                Volatile.Write(ref _lastSeen, Stopwatch.GetTimestamp());
+                await DispatchAsync(frame).ConfigureAwait(false);
+            }
+        }
+        catch (ClusterException e)
+        {
+            reason = e.Message;
+        }
+        catch (OperationCanceledException)
+        {
+            reason = "disconnected by the coordinator";
+        }
+
+        MarkDown(reason);
+    }
+
+    private async Task DispatchAsync(Frame frame)
+    {
+        switch (frame.Type)
+        {
+            case FrameType.Pong:
+                Info = WorkerInfo.Read(frame.Payload);
+                break;
+            case FrameType.Result:
+                var r = new WireReader(frame.Payload);
+                int count = r.U16();
+                r.End();
+                var tensors = new Dictionary<string, Tensor>(count, StringComparer.Ordinal);
+                for (int i = 0; i < count; i++)
+                {
+                    var t = await _connection.Reader.ReadAsync(_options.Limits.ReadTimeout, _stop.Token).ConfigureAwait(false);
+                    if (t is not { Type: FrameType.Tensor, Tensor: not null } || t.RequestId != frame.RequestId)
+                    {
+                        throw new ClusterException(ClusterErrorCode.Malformed, $"result {frame.RequestId} announced {count} tensors but they did not follow");
+                    }
+
+                    tensors[t.TensorName!] = t.Tensor;
+                }
+
+                _pending.Complete(frame.RequestId, new Reply(frame, tensors));
+                break;
+            case FrameType.Error:
+                var error = ErrorMessage.Read(frame.Payload);
+                if (frame.RequestId == 0)
+                {
+                    // The worker is closing this connection; the loop ends with the close.
+                    throw new ClusterException(error.Code, $"worker {Name} closed the connection: {error.Message}");
+                }
+
+                _pending.Fail(frame.RequestId, new ClusterException(error.Code, error.Message));
+                break;
+            case FrameType.ModelStatus or FrameType.ModelLoaded:
+                _pending.Complete(frame.RequestId, new Reply(frame, new Dictionary<string, Tensor>()));
+                break;
+            default:
+                throw new ClusterException(ClusterErrorCode.Malformed, $"a worker sent an unexpected {frame.Type} frame");
+        }
+    }
+
+    private async Task HeartbeatLoopAsync()
+    {
+        using var timer = new PeriodicTimer(_options.HeartbeatInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false) && IsUp)
+            {
+                var silent = Stopwatch.GetElapsedTime(Volatile.Read(ref _lastSeen));
+                if (silent > _options.DownAfter)
+                {
+                    MarkDown($"stopped answering (nothing for {silent.TotalSeconds:0.0} s)");
+                    break;
+                }
+
+                // A send blocked by a full pipe must not stall the checks above: do not await it for long.
+                _ = SendPingAsync();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task SendPingAsync()
+    {
+        try
+        {
+            await _connection.Writer.SendAsync(FrameType.Ping, 0, null, _stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ClusterException or OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Marks the worker down once, fails every request that needed it and closes the connection.</summary>
+    internal void MarkDown(string reason)
+    {
+        if (Interlocked.Exchange(ref _down, 1) != 0)
+        {
+            return;
+        }
+
+        DownReason = reason;
+        CoordinatorLog.WorkerDown(_logger, Name, Address, reason);
+        _pending.FailInvolving(this, $"worker {Name} at {Address} {reason}");
+        _stop.Cancel();
+        _ = _connection.DisposeAsync().AsTask();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        MarkDown("disconnected by the coordinator");
+        await Task.WhenAll(_receiveLoop, _heartbeatLoop).ConfigureAwait(false);
+        await _connection.DisposeAsync().ConfigureAwait(false);
+    }
+}

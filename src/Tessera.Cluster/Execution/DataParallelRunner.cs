@@ -1,0 +1,82 @@
+using Tessera.Cluster.Coordinator;
+using Tessera.Cluster.Transport;
+using Tessera.Tensors;
+
+namespace Tessera.Cluster.Execution;
+
+/// <summary>
+/// Data parallelism across workers: the batch (axis 0 of every input) is split into contiguous shards, one per
+/// replica, each run on its own replica (failing over to the others), and the outputs are concatenated along axis 0.
+/// Every row is computed by the same model, so the result is bit-identical to a single-process run.
+/// </summary>
+public static class DataParallelRunner
+{
+    public static async Task<IReadOnlyDictionary<string, Tensor>> RunAsync(
+        ClusterCoordinator coordinator, IReadOnlyList<Route> replicas, IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string> outputs, CancellationToken cancellation = default)
+    {
+        int batch = inputs.Values.First().Shape is [var b, ..] ? b : 0;
+        if (inputs.Values.Any(t => t.Rank == 0 || t.Shape[0] != batch))
+        {
+            throw new ClusterException(ClusterErrorCode.BadRequest, "data parallel runs need every input to have the same batch size on axis 0");
+        }
+
+        int shards = Math.Max(1, Math.Min(replicas.Count, batch));
+        var tasks = new Task<IReadOnlyDictionary<string, Tensor>>[shards];
+        for (int s = 0, start = 0; s < shards; s++)
+        {
+            int rows = (batch / shards) + (s < batch % shards ? 1 : 0);
+            var slice = inputs.ToDictionary(kv => kv.Key, kv => Rows(kv.Value, start, rows), StringComparer.Ordinal);
+            // Shard s prefers replica s; the others stay available for failover.
+            var order = replicas.Skip(s % replicas.Count).Concat(replicas.Take(s % replicas.Count)).ToArray();
+            tasks[s] = RunPreferringAsync(coordinator, order, slice, outputs, cancellation);
+            start += rows;
+        }
+
+        var parts = await Task.WhenAll(tasks).ConfigureAwait(false);
+        return outputs.ToDictionary(name => name, name => Concat(parts.Select(p => p[name]).ToArray()), StringComparer.Ordinal);
+    }
+
+    private static async Task<IReadOnlyDictionary<string, Tensor>> RunPreferringAsync(ClusterCoordinator coordinator, Route[] order, Dictionary<string, Tensor> inputs, IReadOnlyList<string> outputs, CancellationToken cancellation)
+    {
+        // Try the preferred replica alone first so that shards spread out; on its failure, any replica will do.
+        try
+        {
+            return await coordinator.RunAsync([order[0]], inputs, outputs, cancellation).ConfigureAwait(false);
+        }
+        catch (ClusterException e) when (order.Length > 1 && e.Code is ClusterErrorCode.WorkerDown or ClusterErrorCode.RouteFailed)
+        {
+            return await coordinator.RunAsync(order[1..], inputs, outputs, cancellation).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Rows [start, start + count) of axis 0, copied.</summary>
+    public static Tensor Rows(Tensor tensor, int start, int count)
+    {
+        int[] shape = (int[])tensor.Shape.Clone();
+        shape[0] = count;
+        var part = Tensor.Allocate(tensor.DataType, shape);
+        int rowBytes = tensor.Shape[0] == 0 ? 0 : tensor.ByteLength / tensor.Shape[0];
+        tensor.Bytes.Slice(start * rowBytes, count * rowBytes).CopyTo(part.Bytes);
+        return part;
+    }
+
+    public static Tensor Concat(Tensor[] parts)
+    {
+        if (parts.Any(p => p.Rank == 0 || p.DataType == DataType.String))
+        {
+            throw new ClusterException(ClusterErrorCode.BadRequest, "data parallel runs need numeric outputs with a batch axis to concatenate");
+        }
+
+        int[] shape = (int[])parts[0].Shape.Clone();
+        shape[0] = parts.Sum(p => p.Shape[0]);
+        var whole = Tensor.Allocate(parts[0].DataType, shape);
+        int offset = 0;
+        foreach (var p in parts)
+        {
+            p.Bytes.CopyTo(whole.Bytes[offset..]);
+            offset += p.ByteLength;
+        }
+
+        return whole;
+    }
+}

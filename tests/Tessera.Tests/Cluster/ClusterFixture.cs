@@ -1,0 +1,120 @@
+using Tessera.Cluster.Coordinator;
+using Tessera.Cluster.Transport;
+using Tessera.Engine;
+using Tessera.Onnx.Graph;
+using Tessera.Onnx.Io;
+using Tessera.Tensors;
+using Tessera.Tests.Support;
+
+namespace Tessera.Tests.Cluster;
+
+/// <summary>A temp folder with a token file, small models, and helpers shared by the cluster tests.</summary>
+internal sealed class ClusterFixture : IDisposable
+{
+    public ClusterFixture()
+    {
+        Directory = System.IO.Directory.CreateTempSubdirectory("tessera-cluster-").FullName;
+        TokenFile = Path.Combine(Directory, "token");
+        Secret = ClusterToken.NewSecret();
+        File.WriteAllText(TokenFile, Secret);
+        Token = new ClusterToken(Secret);
+    }
+
+    public string Directory { get; }
+
+    public string TokenFile { get; }
+
+    public string Secret { get; }
+
+    public ClusterToken Token { get; }
+
+    /// <summary>Fast failure detection so that failover tests stay short.</summary>
+    public static CoordinatorOptions FastOptions => new()
+    {
+        HeartbeatInterval = TimeSpan.FromMilliseconds(200),
+        DownAfter = TimeSpan.FromSeconds(2),
+        RequestTimeout = TimeSpan.FromSeconds(60),
+    };
+
+    public string NewCacheDir() => System.IO.Directory.CreateDirectory(Path.Combine(Directory, "cache-" + Guid.NewGuid().ToString("N")[..8])).FullName;
+
+    public WorkerProcess StartWorker(string? cacheDir = null, params string[] extra) => new(TokenFile, cacheDir ?? NewCacheDir(), extra);
+
+    public string Save(OnnxModel model, string name)
+    {
+        string path = Path.Combine(Directory, name);
+        ModelWriter.Save(model, path);
+        return path;
+    }
+
+    /// <summary>Stage 1 of a two-stage chain: h = relu(x @ w1 + b1).</summary>
+    public static OnnxModel Stage1(int k, int n, int seed) => new GraphBuilder()
+        .Input("x", DataType.Float32, "N", k)
+        .Initializer("w1", Random([k, n], seed))
+        .Initializer("b1", Random([n], seed + 1))
+        .Node("MatMul", ["x", "w1"], ["xw"])
+        .Node("Add", ["xw", "b1"], ["xb"])
+        .Node("Relu", ["xb"], ["h"])
+        .Output("h")
+        .Build();
+
+    /// <summary>Stage 2: y = tanh(h @ w2) + x, reading the stage-1 output and the original input (a skip connection).</summary>
+    public static OnnxModel Stage2(int k, int n, int seed) => new GraphBuilder()
+        .Input("h", DataType.Float32, "N", n)
+        .Input("x", DataType.Float32, "N", k)
+        .Initializer("w2", Random([n, k], seed + 2))
+        .Node("MatMul", ["h", "w2"], ["hw"])
+        .Node("Tanh", ["hw"], ["t"])
+        .Node("Add", ["t", "x"], ["y"])
+        .Output("y")
+        .Build();
+
+    /// <summary>Both stages in one graph: the single-process reference.</summary>
+    public static OnnxModel Whole(int k, int n, int seed) => new GraphBuilder()
+        .Input("x", DataType.Float32, "N", k)
+        .Initializer("w1", Random([k, n], seed))
+        .Initializer("b1", Random([n], seed + 1))
+        .Initializer("w2", Random([n, k], seed + 2))
+        .Node("MatMul", ["x", "w1"], ["xw"])
+        .Node("Add", ["xw", "b1"], ["xb"])
+        .Node("Relu", ["xb"], ["h"])
+        .Node("MatMul", ["h", "w2"], ["hw"])
+        .Node("Tanh", ["hw"], ["t"])
+        .Node("Add", ["t", "x"], ["y"])
+        .Output("y")
+        .Build();
+
+    public static Tensor Random(int[] shape, int seed)
+    {
+        var rng = new Random(seed);
+        var t = Tensor.Allocate(DataType.Float32, shape);
+        var span = t.Span<float>();
+        for (int i = 0; i < span.Length; i++) span[i] = (float)(rng.NextDouble() * 2 - 1);
+        return t;
+    }
+
+    public static Tensor Reference(OnnxModel model, string input, Tensor x, string output) =>
+        new InferenceSession(model).Run(new Dictionary<string, Tensor> { [input] = x })[output];
+
+    public async Task<ClusterCoordinator> CoordinatorAsync(params WorkerProcess[] workers)
+    {
+        var coordinator = new ClusterCoordinator(Token, FastOptions);
+        foreach (var w in workers)
+        {
+            await coordinator.ConnectAsync(w.Address);
+        }
+
+        return coordinator;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using Tessera.Cluster.Coordinator;
+using Tessera.Cluster.Membership;
+using Tessera.Cluster.Transport;
+using Tessera.Tensors;
+
+namespace Tessera.Tests.Cluster;
+
+/// <summary>Members from a description file, from DNS names, and workers joining a running coordinator.</summary>
+public sealed class MembershipTests : IDisposable
+{
+    private readonly ClusterFixture _fx = new();
+
+    public void Dispose() => _fx.Dispose();
+
+    [Fact]
+    public async Task DnsNamesExpandToEveryAddressAndFilesListTheirNodes()
+    {
+        var resolved = await MemberResolver.ResolveAsync(["dns:localhost:7001", "10.1.2.3:9000"]);
+        Assert.Contains("127.0.0.1:7001", resolved);
+        Assert.Contains("10.1.2.3:9000", resolved);
+        Assert.All(resolved, a => Assert.True(ClusterAddress.TryParse(a, out _, out _), a));
+
+        string file = Path.Combine(_fx.Directory, "cluster.json");
+        File.WriteAllText(file, """{"nodes":[{"name":"a","address":"127.0.0.1:7001"},{"name":"b","address":"dns:localhost:7002"}],"link":{}}""");
+        var members = await MemberResolver.FromClusterFileAsync(file);
+        Assert.Equal("127.0.0.1:7001", members[0]);
+        Assert.Contains("127.0.0.1:7002", members);
+
+        File.WriteAllText(file, """{"nodes":[{"name":"a"}]}""");
+        Assert.Equal(ClusterErrorCode.BadRequest, (await Assert.ThrowsAsync<ClusterException>(() => MemberResolver.FromClusterFileAsync(file))).Code);
+        Assert.Equal(ClusterErrorCode.BadRequest, (await Assert.ThrowsAsync<ClusterException>(() => MemberResolver.ResolveAsync(["dns:no-such-host.invalid:1"]))).Code);
+    }
+
+    [Fact]
+    public async Task WorkerJoinsARunningCoordinatorAndServesIt()
+    {
+        await using var coordinator = new ClusterCoordinator(_fx.Token, ClusterFixture.FastOptions);
+        await using var listener = new JoinListener(coordinator, _fx.Token, "127.0.0.1:0");
+        var joined = new TaskCompletionSource<WorkerClient>();
+        coordinator.WorkerAdded += w => joined.TrySetResult(w);
+
+        using var worker = _fx.StartWorker(null, "--join", listener.Address);
+        var client = await joined.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(worker.Address, client.Address);
+
+        var model = ModelFile.FromPath(_fx.Save(ClusterFixture.Whole(8, 8, 1), "m.onnx"));
+        await coordinator.EnsureModelAsync(client, model);
+        var x = ClusterFixture.Random([2, 8], 3);
+        var y = await coordinator.RunAsync([new Route([new RouteStep(client, model.Hash, ["x"])])], new Dictionary<string, Tensor> { ["x"] = x }, ["y"]);
+        Assert.Equal(ClusterFixture.Reference(ClusterFixture.Whole(8, 8, 1), "x", x, "y").ToArray<float>(), y["y"].ToArray<float>());
+    }
+}
