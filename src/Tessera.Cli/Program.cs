@@ -14,6 +14,8 @@ internal static class Program
             OnnxTestCommand.Create(),
             DemoCommand.Create(),
             BenchCommand.Create(),
+            PlanCommand.Create(),
+            CalibrateCommand.Create(),
         };
         return CommandHost.Invoke(root, args);
     }

@@ -13,12 +13,13 @@ internal static class RunCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "the .onnx model", Required = true };
+        var model = new Option<string>("--model") { Description = "the .onnx model" };
+        var plan = new Option<string>("--plan") { Description = "a plan.json from `tessera plan`: run its parts in this process instead of --model" };
         var inputs = new Option<string[]>("--input") { Description = "NAME=FILE (.npy or .pb); repeat per input", AllowMultipleArgumentsPerToken = false };
         var outputDir = new Option<string>("--output-dir") { Description = "folder for one .npy per output", Required = true };
         var threads = new Option<int>("--threads") { Description = "intra-op threads (0 = one per core)", DefaultValueFactory = _ => 1 };
 
-        var command = new Command("run", "Run a model once on the given inputs and write its outputs") { model, inputs, outputDir, threads };
+        var command = new Command("run", "Run a model once on the given inputs and write its outputs") { model, plan, inputs, outputDir, threads };
         command.SetAction(parse =>
         {
             int threadCount = parse.GetValue(threads);
@@ -27,10 +28,18 @@ internal static class RunCommand
                 throw new CliException("--threads must be 0 or more");
             }
 
-            var session = InferenceSession.Load(parse.GetValue(model)!, new SessionOptions { Threads = threadCount });
+            if ((parse.GetValue(model) is null) == (parse.GetValue(plan) is null))
+            {
+                throw new CliException("give either --model or --plan");
+            }
+
+            var options = new SessionOptions { Threads = threadCount };
+            Func<IReadOnlyDictionary<string, Tensor>, IReadOnlyDictionary<string, Tensor>> run = parse.GetValue(plan) is { } planPath
+                ? PlanRun.Load(planPath, options)
+                : InferenceSession.Load(parse.GetValue(model)!, options).Run;
             var feeds = TensorFiles.ReadInputs(parse.GetValue(inputs) ?? []);
             var clock = Stopwatch.StartNew();
-            var results = session.Run(feeds);
+            var results = run(feeds);
             double ms = clock.Elapsed.TotalMilliseconds;
 
             string dir = parse.GetValue(outputDir)!;

@@ -2,20 +2,30 @@ using System.Collections.Concurrent;
 using Tessera.Engine;
 using Tessera.Onnx.Graph;
 using Tessera.Onnx.Io;
+using Tessera.Partitioning.Cost;
+using Tessera.Partitioning.Data;
 using Tessera.Tensors;
 using Tessera.Tensors.Formats;
 
 namespace Tessera.Tests.Partitioning;
 
 /// <summary>
-/// The conformance models with one batch>1 input set each (from the ONNX Runtime cases), and their single-node
+/// The conformance models with one input set each of at least 3 rows (from the ONNX Runtime cases: a case with
+/// fewer rows is joined with its second data set, or with itself), so that 3 replicas each get rows, and their single-node
 /// outputs, computed once per test run and shared by every test that compares a distributed run with them.
 /// </summary>
 internal static class ConformanceSet
 {
     public sealed record Case(string Name, string ModelPath, OnnxModel Model, Dictionary<string, Tensor> Inputs, IReadOnlyDictionary<string, Tensor> Expected)
     {
+        private readonly Lazy<ModelCost> _cost = new(() => ModelCost.Analyze(Model, Inputs.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal)));
+
         public Dictionary<string, int[]> InputShapes => Inputs.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal);
+
+        /// <summary>The cost model at these inputs' shapes, analysed once per test run.</summary>
+        public ModelCost Cost => _cost.Value;
+
+        public int Batch => Inputs.Values.First().Shape[0];
     }
 
     private static readonly ConcurrentDictionary<string, Lazy<Case>> s_cases = new(StringComparer.Ordinal);
@@ -61,10 +71,15 @@ internal static class ConformanceSet
         if (!File.Exists(modelPath)) Assert.Fail($"{modelPath} is missing: run {TestPaths.PrepareCommand}");
         string data = Path.Combine(TestPaths.Require(Path.Combine(TestPaths.OrtCases, ortCase)), "test_data_set_0");
         var model = ModelReader.Load(modelPath);
+        string more = Path.Combine(Path.GetDirectoryName(data)!, "test_data_set_1");
+        if (!Directory.Exists(more)) more = data;
         var inputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         for (int i = 0; i < model.Graph.Inputs.Count; i++)
         {
-            inputs[model.Graph.Inputs[i].Name] = TensorProtoFormat.ReadFile(Path.Combine(data, $"input_{i}.pb"));
+            var first = TensorProtoFormat.ReadFile(Path.Combine(data, $"input_{i}.pb"));
+            inputs[model.Graph.Inputs[i].Name] = first.Shape[0] >= 3
+                ? first
+                : BatchSplit.Concat([first, TensorProtoFormat.ReadFile(Path.Combine(more, $"input_{i}.pb"))], 0);
         }
 
         var expected = new InferenceSession(model).Run(inputs);
