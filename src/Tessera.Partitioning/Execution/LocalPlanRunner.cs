@@ -2,6 +2,7 @@ using Tessera.Engine;
 using Tessera.Onnx.Io;
 using Tessera.Partitioning.Data;
 using Tessera.Partitioning.Plans;
+using Tessera.Partitioning.TensorParallel;
 using Tessera.Tensors;
 
 namespace Tessera.Partitioning.Execution;
@@ -10,12 +11,14 @@ namespace Tessera.Partitioning.Execution;
 /// Runs a plan in this process, the way the cluster runs it across processes: each stage in its own
 /// <see cref="InferenceSession"/>, tensors passed from stage to stage by name, a batch split between replicas by
 /// their weights along the plan's batch axes and the results joined in replica order. Replicas run one after the
-/// other on the stage's one session. The reference for distributed runs: its outputs are the single-node outputs,
-/// bit for bit. Calls are serialised.
+/// other on the stage's one session. A tensor-parallel stage runs its shards in a <see cref="TensorParallelGroup"/>
+/// (one session per rank, collectives in memory). The reference for distributed runs: pipeline and data-parallel
+/// outputs are the single-node outputs bit for bit. Calls are serialised; dispose to release the rank groups.
 /// </summary>
-public sealed class LocalPlanRunner
+public sealed class LocalPlanRunner : IDisposable
 {
-    private readonly InferenceSession[] _stages;
+    private readonly Func<IReadOnlyDictionary<string, Tensor>, IReadOnlyDictionary<string, Tensor>>[] _stages;
+    private readonly List<IDisposable> _owned = [];
     private readonly object _lock = new();
 
     /// <summary>Loads the sub-models of <paramref name="plan"/> from <paramref name="directory"/> after checking their SHA-256.</summary>
@@ -23,12 +26,27 @@ public sealed class LocalPlanRunner
     {
         Plan = plan;
         PlanReader.VerifyFiles(plan, directory);
-        if (plan.Stages.Any(s => s.TensorParallel.Degree > 1))
+        options ??= new SessionOptions();
+        _stages = new Func<IReadOnlyDictionary<string, Tensor>, IReadOnlyDictionary<string, Tensor>>[plan.Stages.Count];
+        for (int s = 0; s < _stages.Length; s++)
         {
-            throw new PartitionException("the plan has tensor-parallel stages, which this build cannot run yet");
+            var stage = plan.Stages[s];
+            if (stage.TensorParallel.Degree > 1)
+            {
+                var group = new TensorParallelGroup(stage.TensorParallel.Shards.Select(x => ModelReader.Load(Path.Combine(directory, x.Model))).ToList(), options);
+                _owned.Add(group);
+                _stages[s] = group.Run;
+            }
+            else
+            {
+                _stages[s] = new InferenceSession(ModelReader.Load(Path.Combine(directory, stage.Model)), options).Run;
+            }
         }
+    }
 
-        _stages = plan.Stages.Select(s => new InferenceSession(ModelReader.Load(Path.Combine(directory, s.Model)), options)).ToArray();
+    public void Dispose()
+    {
+        foreach (var owned in _owned) owned.Dispose();
     }
 
     public PlanDocument Plan { get; }
@@ -74,7 +92,7 @@ public sealed class LocalPlanRunner
             var stage = Plan.Stages[s];
             var feeds = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             foreach (string name in stage.Inputs) feeds[name] = values[name];
-            values = _stages[s].Run(feeds);
+            values = _stages[s](feeds);
         }
 
         return values;

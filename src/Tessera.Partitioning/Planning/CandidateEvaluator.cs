@@ -54,11 +54,11 @@ internal sealed class CandidateEvaluator
         }
 
         if (best is null) return Infeasible(nearest?.Reason ?? "no placement of the nodes was found");
-        if (degree > 1 && !TensorParallelSupport.Available)
+        if (TensorParallelSupport.Refusal(stages, degree) is { } refusal)
         {
             return new Candidate
             {
-                Replicas = replicas, Stages = stages, Degree = degree, Feasible = false, Reason = TensorParallelSupport.Missing,
+                Replicas = replicas, Stages = stages, Degree = degree, Feasible = false, Reason = refusal,
                 LatencySeconds = best.LatencySeconds, ThroughputPerSecond = best.ThroughputPerSecond, MaxNodeMemoryBytes = best.MaxNodeMemoryBytes,
                 StageEstimates = best.StageEstimates, Assignment = best.Assignment, ReplicaWeights = best.ReplicaWeights,
             };

@@ -14,7 +14,7 @@ public static class PlanMaterializer
     public static PlanDocument Write(PlanResult result, string modelPath, string directory)
     {
         var chosen = result.Chosen;
-        if (chosen.Degree > 1 && !TensorParallelSupport.Available) throw new PartitionException(TensorParallelSupport.Missing);
+        if (TensorParallelSupport.Refusal(chosen.Stages, chosen.Degree) is { } refusal) throw new PartitionException(refusal);
         Directory.CreateDirectory(directory);
         foreach (string old in Directory.EnumerateFiles(directory, "stage*.onnx")) File.Delete(old);
 
@@ -28,6 +28,9 @@ public static class PlanMaterializer
             string file = $"stage{s}.onnx";
             File.WriteAllBytes(Path.Combine(directory, file), bytes);
             var assignment = chosen.Assignment[s];
+            var (tensorParallel, parameterBytes, peakMemory) = chosen.Degree > 1
+                ? WriteShards(result, s, directory)
+                : (new PlanTensorParallel { Degree = 1 }, estimate.ParameterBytes, estimate.PeakMemoryBytes);
             stages.Add(new PlanStage
             {
                 Index = s,
@@ -39,10 +42,10 @@ public static class PlanMaterializer
                 LastNode = cost.Nodes[estimate.Last].Name,
                 Inputs = model.Graph.Inputs.Select(i => i.Name).ToList(),
                 Outputs = model.Graph.Outputs.Select(o => o.Name).ToList(),
-                ParameterBytes = estimate.ParameterBytes,
-                PeakMemoryBytes = estimate.PeakMemoryBytes,
+                ParameterBytes = parameterBytes,
+                PeakMemoryBytes = peakMemory,
                 EstimatedSeconds = Round(estimate.Seconds),
-                TensorParallel = new PlanTensorParallel { Degree = chosen.Degree },
+                TensorParallel = tensorParallel,
                 Replicas = assignment.Select((nodes, r) => new PlanReplica { Index = r, Nodes = [.. nodes], BatchWeight = chosen.ReplicaWeights[r] }).ToList(),
             });
         }
@@ -77,6 +80,38 @@ public static class PlanMaterializer
         };
         PlanWriter.Write(plan, Path.Combine(directory, PlanWriter.FileName));
         return plan;
+    }
+
+    /// <summary>
+    /// Shards of a whole-model tensor-parallel stage: the rewrite runs on the source model (its MatMul/Gemm layers,
+    /// before fusion); each rank's session then optimises its shard. Stage files are stageK.rankR.onnx.
+    /// </summary>
+    private static (PlanTensorParallel Parallel, long ParameterBytes, long PeakMemoryBytes) WriteShards(PlanResult result, int stage, string directory)
+    {
+        var cost = result.Cost;
+        var model = cost.SourceModel;
+        Tessera.Partitioning.TensorParallel.TensorParallelModel sharded;
+        try
+        {
+            sharded = Tessera.Partitioning.TensorParallel.TensorParallelRewriter.Rewrite(model, result.Chosen.Degree);
+        }
+        catch (ArgumentException e)
+        {
+            throw new PartitionException($"the tensor-parallel rewrite failed: {e.Message}", e);
+        }
+
+        var shards = new List<PlanShard>();
+        for (int rank = 0; rank < sharded.Shards.Count; rank++)
+        {
+            byte[] bytes = ModelWriter.Serialize(sharded.Shards[rank]);
+            string file = $"stage{stage}.rank{rank}.onnx";
+            File.WriteAllBytes(Path.Combine(directory, file), bytes);
+            shards.Add(new PlanShard { Rank = rank, Model = file, Sha256 = PlanWriter.Sha256(bytes) });
+        }
+
+        long parameters = sharded.ParameterBytesPerShard.Max();
+        var estimate = result.Chosen.StageEstimates[stage];
+        return (new PlanTensorParallel { Degree = sharded.Degree, Shards = shards }, parameters, parameters + estimate.PeakMemoryBytes - estimate.ParameterBytes);
     }
 
     // Six significant digits: estimates are not more precise, and the file stays readable.

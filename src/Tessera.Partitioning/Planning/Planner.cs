@@ -114,7 +114,7 @@ public static class Planner
 
         var biggest = request.Cluster.Nodes.OrderByDescending(n => n.MemoryBytes).First();
         // The candidate spreading over the most nodes came closest; its reason says what still does not fit.
-        var first = candidates.Where(c => c.Reason is not null && c.Reason != TensorParallelSupport.Missing)
+        var first = candidates.Where(c => c.Reason is not null && c.Reason != TensorParallelSupport.InsideStages)
             .OrderByDescending(c => c.NodeCount).FirstOrDefault() ?? candidates[0];
         var step = cost.Nodes[worst];
         return $"no plan fits: {first.Shape} ({first.Strategy}): {first.Reason}; the whole model needs {ByteSize.Format(cost.PeakMemoryBytes(0, cost.Nodes.Count - 1))}, "

@@ -1,12 +1,13 @@
 namespace Tessera.Partitioning.Planning;
 
 /// <summary>
-/// Whether this build can materialise tensor-parallel stages. The rewrite that shards a stage lands separately
-/// (Partitioning/TensorParallel); until it does, tensor-parallel candidates are estimated but not chosen.
+/// Which tensor-parallel candidates can be written as plans. The rewrite (Partitioning/TensorParallel) splits
+/// standard MatMul/Gemm layers; pipeline stages are cut from the optimised graph, whose products are already fused
+/// (com.tessera FusedMatMul/FusedGemm), so tensor parallelism is planned for whole models only (P = 1).
 /// </summary>
 internal static class TensorParallelSupport
 {
-    public const bool Available = false;
+    public const string InsideStages = "tensor parallel inside pipeline stages is not supported (stages hold fused products the rewrite does not split)";
 
-    public const string Missing = "estimate only: the tensor-parallel rewrite is not in this build yet";
+    public static string? Refusal(int stages, int degree) => degree > 1 && stages > 1 ? InsideStages : null;
 }

@@ -33,9 +33,7 @@ public static class PlanReader
     }
 
     private static IEnumerable<(string File, string Sha)> Files(PlanStage stage) =>
-        stage.TensorParallel.Degree > 1
-            ? stage.TensorParallel.Shards.Select(s => (s.Model, s.Sha256))
-            : [(stage.Model, stage.Sha256)];
+        stage.TensorParallel.Shards.Select(s => (s.Model, s.Sha256)).Prepend((stage.Model, stage.Sha256));
 
     private static void Validate(PlanDocument plan, string where)
     {
