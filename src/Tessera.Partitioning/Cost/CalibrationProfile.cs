@@ -33,7 +33,7 @@ public sealed class CalibrationProfile
 
     public double ElementwiseBytesPerSecond { get; init; } = 4e9;
 
-    public double DataMovementBytesPerSecond { get; init; } = 3e9;
+    public double DataMovementBytesPerSecond { get; init; } = 1e9;
 
     /// <summary>Fixed cost of running one node (dispatch, small tensors).</summary>
     public double NodeOverheadSeconds { get; init; } = 2e-6;

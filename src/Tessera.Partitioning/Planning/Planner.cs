@@ -113,9 +113,9 @@ public static class Planner
         }
 
         var biggest = request.Cluster.Nodes.OrderByDescending(n => n.MemoryBytes).First();
-        // The candidate spreading over the most nodes came closest; its reason says what still does not fit.
+        // The candidate spreading over the most nodes (pipelines first) came closest; its reason says what still does not fit.
         var first = candidates.Where(c => c.Reason is not null && c.Reason != TensorParallelSupport.InsideStages)
-            .OrderByDescending(c => c.NodeCount).FirstOrDefault() ?? candidates[0];
+            .OrderByDescending(c => c.NodeCount).ThenByDescending(c => c.Stages).FirstOrDefault() ?? candidates[0];
         var step = cost.Nodes[worst];
         return $"no plan fits: {first.Shape} ({first.Strategy}): {first.Reason}; the whole model needs {ByteSize.Format(cost.PeakMemoryBytes(0, cost.Nodes.Count - 1))}, "
             + $"the largest single step ({step.OpType} '{step.Name}') needs {ByteSize.Format(worstNeed)}, the largest node ({biggest.Name}) has {ByteSize.Format(biggest.MemoryBytes)}";

@@ -49,17 +49,41 @@ public sealed class ParityTests
     public void DataParallelMatchesSingleNode(string model)
     {
         var c = ConformanceSet.Get(model);
-        var cluster = Clusters.WithSpeeds(1.0, 2.0, 3.5);
+        var cluster = Clusters.WithSpeeds(1.0, 1.5, 2.0);
         var request = new PlanRequest { Model = c.Model, InputShapes = c.InputShapes, Cluster = cluster, Strategy = PlanStrategy.Data, Replicas = 3 };
         var result = Planner.Plan(request, c.Cost);
         Assert.Equal(("data", 3), (result.Chosen.Strategy, result.Chosen.Replicas));
         var weights = result.Chosen.ReplicaWeights;
-        Assert.True(weights.Distinct().Count() == 3, $"replica weights should follow the unequal speeds: {string.Join(", ", weights)}");
+        var counts = BatchSplit.Counts(c.Batch, weights);
+        Assert.True(weights.Distinct().Count() == 3 && counts.All(n => n > 0),
+            $"every replica gets rows, in proportion to the unequal speeds: weights {string.Join(", ", weights)}, rows {string.Join(", ", counts)}");
 
         using var folder = new TempFolder();
         PlanMaterializer.Write(result, c.ModelPath, folder.Path);
         using var runner = LocalPlanRunner.Load(folder.File("plan.json"));
         ConformanceSet.AssertBitIdentical(c.Expected, runner.Run(c.Inputs), $"{model}, 3 replicas");
+    }
+
+    [Fact]
+    public void NodesTooSmallForResNetGetAPipelineThatFitsAndMatches()
+    {
+        var c = ConformanceSet.Get("resnet18");
+        var cluster = Clusters.Of((1, 20_000_000), (1.5, 20_000_000), (1, 20_000_000), (1, 20_000_000));
+        var result = Planner.Plan(new PlanRequest { Model = c.Model, InputShapes = c.InputShapes, Cluster = cluster }, c.Cost);
+        Assert.True(result.Chosen.Stages >= 3 && result.Chosen.Feasible, $"chose {result.Chosen.Shape}");
+        Assert.All(result.Chosen.StageEstimates, s => Assert.True(s.PeakMemoryBytes <= 20_000_000, $"stage needs {s.PeakMemoryBytes}"));
+        Assert.StartsWith("the model needs 5", result.Candidates.Single(x => x.NodeCount == 1).Reason);
+
+        using var folder = new TempFolder();
+        PlanMaterializer.Write(result, c.ModelPath, folder.Path);
+        using var runner = LocalPlanRunner.Load(folder.File("plan.json"));
+        ConformanceSet.AssertBitIdentical(c.Expected, runner.Run(c.Inputs), $"resnet18, {result.Chosen.Shape}");
+
+        var tiny = Clusters.Of((1, 5_000_000), (1, 5_000_000), (1, 5_000_000));
+        var e = Assert.Throws<Tessera.Partitioning.PartitionException>(() => Planner.Plan(new PlanRequest { Model = c.Model, InputShapes = c.InputShapes, Cluster = tiny }, c.Cost));
+        Assert.Matches(@"^no plan fits: 1x3x1 \(pipeline\): stage \d needs [\d.]+ MB, node [abc] has 5\.0 MB; ", e.Message);
+        Assert.Matches(@"the whole model needs 5\d\.\d MB, the largest single step \(\w+ '[^']+'\) needs [\d.]+ MB", e.Message);
+        Assert.Contains("the largest node (a) has 5.0 MB", e.Message);
     }
 
     /// <summary>
