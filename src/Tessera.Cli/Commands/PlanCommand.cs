@@ -21,7 +21,7 @@ internal static class PlanCommand
         var degree = new Option<int?>("--degree") { Description = "tensor-parallel degree (T)" };
         var replicas = new Option<int?>("--replicas") { Description = "data-parallel replicas (D)" };
         var objective = new Option<string>("--objective") { Description = "latency|throughput", DefaultValueFactory = _ => "latency" };
-        var calibration = new Option<string?>("--calibration") { Description = $"calibration file from `tessera calibrate` (default {CalibrationProfile.DefaultPath} when it exists, else built-in rates)" };
+        var calibration = new Option<string?>("--calibration") { Description = $"calibration file from `tessera calibrate`, or 'defaults' for the built-in rates (default: {CalibrationProfile.DefaultPath} when it exists, else the built-in rates)" };
         var output = new Option<string>("--out") { Description = "folder to write plan.json and the sub-models to", Required = true };
 
         var command = new Command("plan", "Plan how to run a model on a cluster (pipeline, tensor and data parallel) and write the plan folder")
@@ -66,6 +66,7 @@ internal static class PlanCommand
 
     private static CalibrationProfile LoadCalibration(string? path)
     {
+        if (path == "defaults") return CalibrationProfile.Default;
         if (path is not null) return CalibrationProfile.Load(path);
         return File.Exists(CalibrationProfile.DefaultPath) ? CalibrationProfile.Load(CalibrationProfile.DefaultPath) : CalibrationProfile.Default;
     }

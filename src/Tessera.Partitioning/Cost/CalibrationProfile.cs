@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace Tessera.Partitioning.Cost;
 
@@ -11,13 +10,6 @@ namespace Tessera.Partitioning.Cost;
 public sealed class CalibrationProfile
 {
     public const int CurrentVersion = 1;
-
-    private static readonly JsonSerializerOptions s_json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        WriteIndented = true,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-    };
 
     public int Version { get; init; } = CurrentVersion;
 
@@ -63,27 +55,7 @@ public sealed class CalibrationProfile
 
     public static CalibrationProfile Load(string path)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new PartitionException($"cannot read calibration file '{path}': {e.Message}", e);
-        }
-
-        CalibrationProfile? profile;
-        try
-        {
-            profile = JsonSerializer.Deserialize<CalibrationProfile>(text, s_json);
-        }
-        catch (JsonException e)
-        {
-            throw new PartitionException($"calibration file '{path}' is not valid: {e.Message}", e);
-        }
-
-        if (profile is null) throw new PartitionException($"calibration file '{path}' is empty (null)");
+        var profile = Plans.PlanJson.Parse<CalibrationProfile>(Plans.PlanJson.ReadFile(path, "calibration file"), "calibration file", path);
         if (profile.Version != CurrentVersion) throw new PartitionException($"calibration file '{path}' has version {profile.Version}; this build reads version {CurrentVersion}");
         double[] rates = [profile.MatrixProductFlopsPerSecond, profile.ConvolutionFlopsPerSecond, profile.ElementwiseBytesPerSecond, profile.DataMovementBytesPerSecond];
         if (rates.Any(r => !(r > 0) || double.IsInfinity(r)) || !(profile.NodeOverheadSeconds >= 0))
@@ -98,6 +70,6 @@ public sealed class CalibrationProfile
     {
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
-        File.WriteAllText(path, JsonSerializer.Serialize(this, s_json) + "\n");
+        File.WriteAllText(path, JsonSerializer.Serialize(this, Plans.PlanJson.Options) + "\n");
     }
 }
