@@ -18,6 +18,8 @@ internal static class Program
             LoadGenCommand.Create(),
             WorkerCommand.Create(),
             BenchTransportCommand.Create(),
+            PlanCommand.Create(),
+            CalibrateCommand.Create(),
         };
         return CommandHost.Invoke(root, args);
     }

@@ -13,7 +13,8 @@ internal static class RunCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "the .onnx model", Required = true };
+        var model = new Option<string>("--model") { Description = "the .onnx model" };
+        var plan = new Option<string>("--plan") { Description = "a plan.json from `tessera plan`: run its parts in this process instead of --model" };
         var inputs = new Option<string[]>("--input") { Description = "NAME=FILE (.npy or .pb); repeat per input", AllowMultipleArgumentsPerToken = false };
         var outputDir = new Option<string>("--output-dir") { Description = "folder for one .npy per output", Required = true };
         var threads = new Option<int>("--threads") { Description = "intra-op threads (0 = one per core)", DefaultValueFactory = _ => 1 };
@@ -21,7 +22,7 @@ internal static class RunCommand
         var strategy = new Option<string>("--strategy") { Description = "how to use the workers: auto|data|pipeline|tensor", DefaultValueFactory = _ => "auto" };
         strategy.AcceptOnlyFromAmong("auto", "data", "pipeline", "tensor");
 
-        var command = new Command("run", "Run a model once on the given inputs and write its outputs") { model, inputs, outputDir, threads, workers, strategy };
+        var command = new Command("run", "Run a model once on the given inputs and write its outputs") { model, plan, inputs, outputDir, threads, workers, strategy };
         command.SetAction(parse =>
         {
             int threadCount = parse.GetValue(threads);
@@ -36,11 +37,25 @@ internal static class RunCommand
                 throw new CliException("--workers must be 0 or more");
             }
 
+            if ((parse.GetValue(model) is null) == (parse.GetValue(plan) is null))
+            {
+                throw new CliException("give either --model or --plan");
+            }
+
+            if (workerCount > 0 && parse.GetValue(plan) is not null)
+            {
+                throw new CliException("--workers runs a --model; a --plan runs in this process");
+            }
+
+            var options = new SessionOptions { Threads = threadCount };
+            Func<IReadOnlyDictionary<string, Tensor>, IReadOnlyDictionary<string, Tensor>> run = parse.GetValue(plan) is { } planPath
+                ? PlanRun.Load(planPath, options)
+                : workerCount > 0
+                    ? feeds => RunOnWorkers.Run(parse.GetValue(model)!, feeds, workerCount, Math.Max(threadCount, 1), parse.GetValue(strategy)!)
+                    : InferenceSession.Load(parse.GetValue(model)!, options).Run;
             var feeds = TensorFiles.ReadInputs(parse.GetValue(inputs) ?? []);
             var clock = Stopwatch.StartNew();
-            var results = workerCount > 0
-                ? RunOnWorkers.Run(parse.GetValue(model)!, feeds, workerCount, Math.Max(threadCount, 1), parse.GetValue(strategy)!)
-                : InferenceSession.Load(parse.GetValue(model)!, new SessionOptions { Threads = threadCount }).Run(feeds);
+            var results = run(feeds);
             double ms = clock.Elapsed.TotalMilliseconds;
 
             string dir = parse.GetValue(outputDir)!;

@@ -1,0 +1,124 @@
+using Tessera.Onnx.Graph;
+using Tessera.Onnx.Inference;
+using Tessera.Tensors;
+
+namespace Tessera.Partitioning.Cost;
+
+/// <summary>
+/// Element types and concrete shapes of every value of an optimised model for given input shapes. Shape inference
+/// has no rules for com.tessera operators, so it runs on a shadow copy where each fused operator is replaced by
+/// the standard operator with the same output shape (FusedConv → Conv, ...); values it still cannot tell are
+/// taken from the original model's inference under the same names (fusions keep their last output's name).
+/// </summary>
+internal sealed class ConcreteShapes
+{
+    private readonly Dictionary<string, (DataType Type, int[]? Shape)> _values = new(StringComparer.Ordinal);
+
+    public ConcreteShapes(OnnxModel optimized, OnnxModel original, IReadOnlyDictionary<string, int[]> inputShapes)
+    {
+        var shadow = Shadow(optimized, rename: true);
+        var reference = Shadow(original, rename: false);
+        Infer(reference, inputShapes);
+        Infer(shadow, inputShapes);
+        Collect(reference.Graph, inputShapes);
+        Collect(shadow.Graph, inputShapes);
+    }
+
+    public DataType TypeOf(string name) => _values.TryGetValue(name, out var v) ? v.Type : DataType.Undefined;
+
+    public int[]? ShapeOf(string name) => _values.TryGetValue(name, out var v) ? v.Shape : null;
+
+    /// <summary>Bytes of the value, or null when its shape or type is unknown.</summary>
+    public long? BytesOf(string name)
+    {
+        if (!_values.TryGetValue(name, out var v) || v.Shape is null) return null;
+        long elements = 1;
+        foreach (int d in v.Shape) elements *= d;
+        return elements * DataTypes.SizeOf(v.Type);
+    }
+
+    private static void Infer(OnnxModel model, IReadOnlyDictionary<string, int[]> inputShapes)
+    {
+        try
+        {
+            ShapeInference.Infer(model, inputShapes);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException or OverflowException)
+        {
+            // Inference is best effort: values it cannot tell count as unknown in the analysis.
+        }
+    }
+
+    // Later sources override earlier ones only where they know more (a concrete shape).
+    private void Collect(OnnxGraph graph, IReadOnlyDictionary<string, int[]> inputShapes)
+    {
+        foreach (var (name, tensor) in graph.Initializers) Set(name, tensor.DataType, tensor.Shape);
+        foreach (var input in graph.Inputs)
+        {
+            Set(input.Name, input.ElementType, inputShapes.TryGetValue(input.Name, out var s) ? s : Known(input));
+        }
+
+        foreach (var info in graph.ValueInfos.Values.Concat(graph.Outputs)) Set(info.Name, info.ElementType, Known(info));
+        foreach (var node in graph.Nodes.Where(n => n.OpType == "Constant" && n.Attributes.TryGetValue("value", out _)))
+        {
+            if (node.Attributes["value"].Tensor is { } t) Set(node.Outputs[0], t.DataType, t.Shape);
+        }
+    }
+
+    private void Set(string name, DataType type, int[]? shape)
+    {
+        if (_values.TryGetValue(name, out var old))
+        {
+            type = type == DataType.Undefined ? old.Type : type;
+            shape ??= old.Shape;
+        }
+
+        _values[name] = (type, shape);
+    }
+
+    private static int[]? Known(ValueInfo info) =>
+        info.HasFullyKnownShape ? info.Shape!.Select(d => checked((int)d.Value!.Value)).ToArray() : null;
+
+    private static OnnxModel Shadow(OnnxModel model, bool rename)
+    {
+        var g = model.Graph;
+        var graph = new OnnxGraph
+        {
+            Name = g.Name,
+            Nodes = g.Nodes.Select(n => ShadowNode(n, rename)).ToList(),
+            Initializers = new Dictionary<string, Tensor>(g.Initializers, StringComparer.Ordinal),
+            OverridableInitializers = new HashSet<string>(g.OverridableInitializers, StringComparer.Ordinal),
+            Inputs = g.Inputs.Select(Copy).ToList(),
+            Outputs = g.Outputs.Select(Copy).ToList(),
+        };
+        return new OnnxModel { OpsetImports = new Dictionary<string, long>(model.OpsetImports, StringComparer.Ordinal), Graph = graph };
+    }
+
+    private static OnnxNode ShadowNode(OnnxNode node, bool rename)
+    {
+        string op = node.OpType;
+        string domain = node.Domain;
+        if (rename && OnnxNode.NormalizeDomain(domain) == "com.tessera")
+        {
+            // Each fused operator has the output shape of the standard operator it starts from; the activation
+            // it absorbed keeps the shape. Unknown ones become Identity, which passes the first input's shape.
+            op = op switch
+            {
+                "FusedConv" => "Conv",
+                "FusedGemm" => "Gemm",
+                "FusedMatMul" => "MatMul",
+                "LayerNormalization" or "HardSwish" or "Gelu" => op == "Gelu" ? "Relu" : op,
+                _ => "Identity",
+            };
+            domain = string.Empty;
+        }
+
+        var copy = new OnnxNode { Name = node.Name, OpType = op, Domain = domain };
+        copy.Inputs.AddRange(op == "Relu" || op == "Identity" ? node.Inputs.Take(1) : node.Inputs);
+        copy.Outputs.AddRange(node.Outputs);
+        foreach (var (name, attribute) in node.Attributes) copy.Attributes[name] = attribute;
+        return copy;
+    }
+
+    private static ValueInfo Copy(ValueInfo v) => new() { Name = v.Name, ElementType = v.ElementType, Shape = v.Shape, NonTensorKind = v.NonTensorKind };
+}

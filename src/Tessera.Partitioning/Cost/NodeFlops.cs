@@ -1,0 +1,59 @@
+using Tessera.Onnx.Graph;
+
+namespace Tessera.Partitioning.Cost;
+
+/// <summary>
+/// Floating-point operations of one node from its concrete input and output shapes: 2*M*N*K for matrix products,
+/// 2 per multiply-accumulate of a convolution window, one per output element for everything else. Unknown shapes
+/// give 0 (the analysis counts them separately).
+/// </summary>
+internal static class NodeFlops
+{
+    public static double Of(OnnxNode node, Func<string, int[]?> shapeOf)
+    {
+        int[]? In(int i) => i < node.Inputs.Count && node.Inputs[i].Length > 0 ? shapeOf(node.Inputs[i]) : null;
+        int[]? output = node.Outputs.Count > 0 && node.Outputs[0].Length > 0 ? shapeOf(node.Outputs[0]) : null;
+        switch (node.OpType)
+        {
+            case "MatMul" or "FusedMatMul":
+            {
+                var a = In(0);
+                return a is { Length: > 0 } && output is not null ? 2.0 * Elements(output) * a[^1] : 0;
+            }
+
+            case "Gemm" or "FusedGemm":
+            {
+                var a = In(0);
+                bool transA = node.Attributes.TryGetValue("transA", out var t) && t.Int != 0;
+                return a is { Length: 2 } && output is not null ? 2.0 * Elements(output) * (transA ? a[0] : a[1]) : 0;
+            }
+
+            case "Conv" or "FusedConv":
+            {
+                var w = In(1);
+                return w is { Length: >= 2 } && output is not null ? 2.0 * Elements(output) * Elements(w.AsSpan(1)) : 0;
+            }
+
+            case "ConvTranspose":
+            {
+                var x = In(0);
+                var w = In(1);
+                return x is not null && w is { Length: >= 2 } ? 2.0 * Elements(x) * Elements(w.AsSpan(1)) : 0;
+            }
+
+            default:
+                return output is not null ? Elements(output) : 0;
+        }
+    }
+
+    private static double Elements(ReadOnlySpan<int> shape)
+    {
+        double n = 1;
+        foreach (int d in shape)
+        {
+            n *= d;
+        }
+
+        return n;
+    }
+}

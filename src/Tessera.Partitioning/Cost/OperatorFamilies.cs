@@ -1,0 +1,29 @@
+namespace Tessera.Partitioning.Cost;
+
+/// <summary>Which family an operator belongs to (domain com.tessera included).</summary>
+internal static class OperatorFamilies
+{
+    private static readonly HashSet<string> s_movement = new(StringComparer.Ordinal)
+    {
+        "Transpose", "Reshape", "Concat", "Slice", "Gather", "GatherElements", "GatherND", "Split", "Pad", "Expand",
+        "Tile", "Squeeze", "Unsqueeze", "Flatten", "Identity", "Shape", "Size", "Cast", "DepthToSpace", "SpaceToDepth",
+        "ScatterND", "ScatterElements", "Resize", "Upsample", "ConstantOfShape", "Range", "Where", "Trilu",
+    };
+
+    public static OperatorFamily Of(string opType) => opType switch
+    {
+        "MatMul" or "Gemm" or "FusedGemm" or "FusedMatMul" or "MatMulInteger" or "Einsum" => OperatorFamily.MatrixProduct,
+        "Conv" or "ConvTranspose" or "FusedConv" => OperatorFamily.Convolution,
+        _ when s_movement.Contains(opType) => OperatorFamily.DataMovement,
+        _ => OperatorFamily.Elementwise,
+    };
+
+    public static string Name(OperatorFamily family) => family switch
+    {
+        OperatorFamily.MatrixProduct => "matrixProduct",
+        OperatorFamily.Convolution => "convolution",
+        OperatorFamily.Elementwise => "elementwise",
+        OperatorFamily.DataMovement => "dataMovement",
+        _ => family.ToString(),
+    };
+}

@@ -1,0 +1,110 @@
+using Tessera.Tensors;
+
+namespace Tessera.Partitioning.Data;
+
+/// <summary>
+/// Splitting a batch between replicas in proportion to their weights, and joining their results back in order.
+/// Rows are whole samples along the batch axis; slices and joins copy bytes only, so every sample's values are
+/// the ones the replica computed.
+/// </summary>
+public static class BatchSplit
+{
+    /// <summary>
+    /// Rows per replica: <paramref name="batch"/> times each weight's share, rounded down, with the rows left over
+    /// going to the largest fractional parts (ties to the earlier replica). The counts sum to the batch.
+    /// </summary>
+    public static int[] Counts(int batch, IReadOnlyList<double> weights)
+    {
+        if (batch < 0) throw new ArgumentOutOfRangeException(nameof(batch), "the batch size is negative");
+        if (weights.Count == 0 || weights.Any(w => !(w > 0) || double.IsInfinity(w)))
+        {
+            throw new ArgumentException("replica weights must be positive, finite numbers", nameof(weights));
+        }
+
+        double total = weights.Sum();
+        var counts = new int[weights.Count];
+        var remainders = new double[weights.Count];
+        int given = 0;
+        for (int r = 0; r < counts.Length; r++)
+        {
+            double exact = batch * weights[r] / total;
+            counts[r] = (int)Math.Floor(exact);
+            remainders[r] = exact - counts[r];
+            given += counts[r];
+        }
+
+        foreach (int r in Enumerable.Range(0, counts.Length).OrderByDescending(r => remainders[r]).ThenBy(r => r).Take(batch - given))
+        {
+            counts[r]++;
+        }
+
+        return counts;
+    }
+
+    /// <summary>Copies rows [<paramref name="start"/>, start + count) of <paramref name="tensor"/> along <paramref name="axis"/>.</summary>
+    public static Tensor Slice(Tensor tensor, int axis, int start, int count)
+    {
+        if (axis < 0 || axis >= tensor.Rank) throw new ArgumentOutOfRangeException(nameof(axis), $"axis {axis} is outside a tensor of rank {tensor.Rank}");
+        if (start < 0 || count < 0 || start + count > tensor.Shape[axis])
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), $"rows {start}..{start + count} are outside axis {axis} of {tensor}");
+        }
+
+        int[] shape = (int[])tensor.Shape.Clone();
+        shape[axis] = count;
+        var result = Tensor.Allocate(tensor.DataType, shape);
+        int outer = ShapeMath.Product(tensor.Shape, 0, axis);
+        int inner = ShapeMath.Product(tensor.Shape, axis + 1, tensor.Rank);
+        int rows = tensor.Shape[axis];
+        for (int o = 0; o < outer; o++)
+        {
+            CopyRows(tensor, ((long)o * rows + start) * inner, result, (long)o * count * inner, (long)count * inner);
+        }
+
+        return result;
+    }
+
+    /// <summary>Joins tensors that agree on every axis but <paramref name="axis"/>, in the order given.</summary>
+    public static Tensor Concat(IReadOnlyList<Tensor> parts, int axis)
+    {
+        if (parts.Count == 0) throw new ArgumentException("nothing to concatenate", nameof(parts));
+        var first = parts[0];
+        foreach (var p in parts)
+        {
+            bool same = p.DataType == first.DataType && p.Rank == first.Rank
+                && Enumerable.Range(0, p.Rank).All(d => d == axis || p.Shape[d] == first.Shape[d]);
+            if (!same) throw new ArgumentException($"cannot concatenate {p} with {first} along axis {axis}", nameof(parts));
+        }
+
+        int[] shape = (int[])first.Shape.Clone();
+        shape[axis] = parts.Sum(p => p.Shape[axis]);
+        var result = Tensor.Allocate(first.DataType, shape);
+        int outer = ShapeMath.Product(first.Shape, 0, axis);
+        int inner = ShapeMath.Product(first.Shape, axis + 1, first.Rank);
+        long offset = 0;
+        for (int o = 0; o < outer; o++)
+        {
+            foreach (var p in parts)
+            {
+                long n = (long)p.Shape[axis] * inner;
+                CopyRows(p, o * n, result, offset, n);
+                offset += n;
+            }
+        }
+
+        return result;
+    }
+
+    private static void CopyRows(Tensor from, long fromElement, Tensor to, long toElement, long elements)
+    {
+        if (from.DataType == DataType.String)
+        {
+            Array.Copy(from.Strings, fromElement, to.Strings, toElement, elements);
+            return;
+        }
+
+        int size = from.ElementSize;
+        from.Bytes.Slice(checked((int)(fromElement * size)), checked((int)(elements * size)))
+            .CopyTo(to.Bytes.Slice(checked((int)(toElement * size))));
+    }
+}

@@ -1,0 +1,19 @@
+namespace Tessera.Partitioning.Planning;
+
+/// <summary>One machine (or worker process) of a cluster description.</summary>
+public sealed class ClusterNode
+{
+    public required string Name { get; init; }
+
+    /// <summary>host:port where its worker listens (used by the cluster, not by the planner).</summary>
+    public string Address { get; init; } = string.Empty;
+
+    /// <summary>Memory the node may use for its parts (parameters and live activations).</summary>
+    public required long MemoryBytes { get; init; }
+
+    /// <summary>Speed relative to the calibrated machine (2.0 = twice as fast).</summary>
+    public double Speed { get; init; } = 1.0;
+
+    /// <summary>Intra-op threads its sessions use.</summary>
+    public int Threads { get; init; } = 1;
+}
