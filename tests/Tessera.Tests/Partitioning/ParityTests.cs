@@ -68,10 +68,10 @@ public sealed class ParityTests
     public void NodesTooSmallForResNetGetAPipelineThatFitsAndMatches()
     {
         var c = ConformanceSet.Get("resnet18");
-        var cluster = Clusters.Of((1, 20_000_000), (1.5, 20_000_000), (1, 20_000_000), (1, 20_000_000));
+        var cluster = Clusters.Of((1, 24_000_000), (1.5, 24_000_000), (1, 24_000_000), (1, 24_000_000));
         var result = Planner.Plan(new PlanRequest { Model = c.Model, InputShapes = c.InputShapes, Cluster = cluster }, c.Cost);
         Assert.True(result.Chosen.Stages >= 3 && result.Chosen.Feasible, $"chose {result.Chosen.Shape}");
-        Assert.All(result.Chosen.StageEstimates, s => Assert.True(s.PeakMemoryBytes <= 20_000_000, $"stage needs {s.PeakMemoryBytes}"));
+        Assert.All(result.Chosen.StageEstimates, s => Assert.True(s.PeakMemoryBytes <= 24_000_000, $"stage needs {s.PeakMemoryBytes}"));
         Assert.StartsWith("the model needs 5", result.Candidates.Single(x => x.NodeCount == 1).Reason);
 
         using var folder = new TempFolder();
