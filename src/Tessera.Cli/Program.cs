@@ -14,6 +14,7 @@ internal static class Program
             OnnxTestCommand.Create(),
             DemoCommand.Create(),
             BenchCommand.Create(),
+            ServeCommand.Create(),
         };
         return CommandHost.Invoke(root, args);
     }
