@@ -66,7 +66,7 @@ internal static class ServeCommand
             }
             catch (ArgumentException e)
             {
-                throw new CliException(e.Message.Replace("max_batch_size", "--max-batch-size", StringComparison.Ordinal));
+                throw new CliException(OptionNames(e.Message));
             }
 
             var options = new ServerOptions
@@ -108,6 +108,23 @@ internal static class ServeCommand
         server.WaitForShutdownAsync().GetAwaiter().GetResult();
         server.DisposeAsync().AsTask().GetAwaiter().GetResult();
         return 0;
+    }
+
+    /// <summary>Speaks of the command's options where the shared validation names config keys.</summary>
+    private static string OptionNames(string message)
+    {
+        (string Key, string Option)[] names =
+        [
+            ("preferred_batch_sizes", "--preferred-batch-sizes"), ("max_batch_size", "--max-batch-size"),
+            ("max_queue_delay_us", "--max-queue-delay-us"), ("max_queue_size", "--max-queue"), ("replicas", "--replicas"),
+            ("threads", "--threads"), ("default_timeout_us", "--timeout-ms"),
+        ];
+        foreach (var (key, option) in names)
+        {
+            message = message.Replace(key, option, StringComparison.Ordinal);
+        }
+
+        return message;
     }
 
     private static string ToUrl(string hostPort)
