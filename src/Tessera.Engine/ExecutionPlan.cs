@@ -76,7 +76,7 @@ internal sealed class ExecutionPlan
             try
             {
                 kernel = factory(new KernelInfo(node.OpType, node.Domain, opset, node.DisplayName, node.Inputs.Count,
-                    node.Outputs.Count, node.Attributes, ConstantAt, parallel));
+                    node.Outputs.Count, node.Attributes, ConstantAt, parallel) { Communicator = options.Communicator });
             }
             catch (Exception e) when (e is KernelException or ArgumentException or NotSupportedException or InvalidOperationException)
             {
@@ -140,5 +140,7 @@ internal sealed class ExecutionPlan
     }
 
     private static bool IsNondeterministic(string opType) =>
-        opType is "RandomNormal" or "RandomUniform" or "RandomNormalLike" or "RandomUniformLike" or "Multinomial" or "Bernoulli";
+        opType is "RandomNormal" or "RandomUniform" or "RandomNormalLike" or "RandomUniformLike" or "Multinomial" or "Bernoulli"
+            // Collectives must run on every rank together at run time, never alone while one session is built.
+            or "AllReduce" or "AllGather";
 }

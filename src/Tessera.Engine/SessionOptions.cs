@@ -1,4 +1,5 @@
 using Tessera.Engine.Optimization;
+using Tessera.Kernels.Collective;
 using Tessera.Kernels.Core;
 
 namespace Tessera.Engine;
@@ -6,6 +7,8 @@ namespace Tessera.Engine;
 /// <summary>Choices fixed when a session is created (per-call choices would go on the Run call).</summary>
 public sealed class SessionOptions
 {
+    private ICollectiveCommunicator? _communicator;
+
     /// <summary>Intra-operator threads; 0 means one per processor.</summary>
     public int Threads { get; init; } = 1;
 
@@ -19,6 +22,20 @@ public sealed class SessionOptions
 
     /// <summary>Print every graph rewrite to standard error (as does the environment variable TESSERA_LOG_PASSES=1).</summary>
     public bool LogPasses { get; init; }
+
+    /// <summary>
+    /// This session's link to the other ranks of a tensor-parallel group, handed to the kernels of the collective
+    /// operators (com.tessera AllReduce, AllGather); null for a session that runs alone.
+    /// </summary>
+    public ICollectiveCommunicator? Communicator { get => _communicator; init => _communicator = value; }
+
+    /// <summary>A copy of these options with <see cref="Communicator"/> replaced (one per rank of a group).</summary>
+    public SessionOptions WithCommunicator(ICollectiveCommunicator? communicator)
+    {
+        var copy = (SessionOptions)MemberwiseClone();
+        copy._communicator = communicator;
+        return copy;
+    }
 
     internal int EffectiveThreads => Threads <= 0 ? Environment.ProcessorCount : Threads;
 }

@@ -23,6 +23,21 @@ public readonly struct BFloat16 : IEquatable<BFloat16>
         return new BFloat16((ushort)((bits + rounding) >> 16));
     }
 
+    /// <summary>Rounds to nearest even straight from float64 (going through float32 alone could round twice).</summary>
+    public static BFloat16 FromDouble(double value)
+    {
+        float f = (float)value;
+        uint bits = BitConverter.SingleToUInt32Bits(f);
+        if ((bits & 0xFFFF) == 0x8000 && float.IsFinite(f) && (double)f != value)
+        {
+            // The float32 rounding made an exact bfloat16 tie that the float64 value is not: round by the true value.
+            ushort upper = (ushort)(bits >> 16);
+            return new BFloat16(Math.Abs(value) > Math.Abs((double)f) ? (ushort)(upper + 1) : upper);
+        }
+
+        return FromSingle(f);
+    }
+
     public float ToSingle() => BitConverter.UInt32BitsToSingle((uint)Bits << 16);
 
     public static explicit operator float(BFloat16 value) => value.ToSingle();

@@ -1,3 +1,4 @@
+using Tessera.Kernels.Collective;
 using Tessera.Onnx.Graph;
 using Tessera.Tensors;
 
@@ -38,6 +39,9 @@ public sealed class KernelInfo
     public int OutputCount { get; }
 
     public ParallelRunner Parallel { get; }
+
+    /// <summary>The session's link to the other ranks of a tensor-parallel group, for collective operators; null otherwise.</summary>
+    public ICollectiveCommunicator? Communicator { get; init; }
 
     /// <summary>The value of input <paramref name="index"/> when it is an initializer or folded constant; otherwise null.</summary>
     public Tensor? ConstantInput(int index) => index < InputCount ? _constantInput(index) : null;

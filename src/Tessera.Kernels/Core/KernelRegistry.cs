@@ -24,6 +24,7 @@ public sealed class KernelRegistry
         Indexing.IndexingKernels.Register(registry);
         Resize.ResizeKernels.Register(registry);
         Fused.FusedKernels.Register(registry);
+        Collective.CollectiveKernels.Register(registry);
         return registry;
     }
 
