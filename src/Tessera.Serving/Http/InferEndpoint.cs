@@ -98,7 +98,7 @@ internal sealed partial class InferEndpoint
             throw ServingException.BadRequest($"priority {request.Priority} is out of range: model '{model.Name}' has levels 1 (highest) to {options.PriorityLevels}");
         }
 
-        var pending = new PendingRequest(request.Inputs, BatchRows(request, model), priority - 1);
+        var pending = new PendingRequest(request.Inputs, scheduler.RowsOf(request.Inputs), priority - 1);
         long timeoutUs = TimeoutMicroseconds(context, request, options);
         if (!scheduler.TryEnqueue(pending))
         {
@@ -145,34 +145,6 @@ internal sealed partial class InferEndpoint
         {
             ArrayPool<byte>.Shared.Return(body);
         }
-    }
-
-    /// <summary>Rows the request adds to a batch: the shared size of every input's first dimension.</summary>
-    private static int BatchRows(InferenceRequest request, ServedModel model)
-    {
-        if (!model.Scheduler.Batching)
-        {
-            return 1;
-        }
-
-        int rows = -1;
-        foreach (var (name, tensor) in request.Inputs)
-        {
-            if (rows >= 0 && tensor.Shape[0] != rows)
-            {
-                throw ServingException.BadRequest($"input '{name}' has {tensor.Shape[0]} rows on its first (batch) axis, but other inputs have {rows}");
-            }
-
-            rows = tensor.Shape[0];
-        }
-
-        int max = model.Scheduler.Options.MaxBatchSize;
-        if (rows > max)
-        {
-            throw ServingException.BadRequest($"the request's batch of {rows} rows exceeds model '{model.Name}''s max_batch_size of {max}");
-        }
-
-        return rows;
     }
 
     private static long TimeoutMicroseconds(HttpContext context, InferenceRequest request, SchedulerOptions options)

@@ -17,6 +17,9 @@ internal sealed record ModelConfig
 
     public SchedulerOptions Scheduler { get; init; } = new();
 
+    /// <summary>Set when the model is an ensemble of other models rather than an ONNX file.</summary>
+    public EnsembleConfig? Ensemble { get; init; }
+
     public static ModelConfig Read(string path, ModelConfig defaults)
     {
         try
@@ -35,6 +38,7 @@ internal sealed record ModelConfig
         if (root.ValueKind != JsonValueKind.Object) throw new ArgumentException("the config must be a JSON object");
         int replicas = defaults.Replicas, threads = defaults.Threads;
         var s = defaults.Scheduler;
+        EnsembleConfig? ensemble = null;
         foreach (var p in root.EnumerateObject())
         {
             switch (p.Name)
@@ -60,12 +64,13 @@ internal sealed record ModelConfig
                 case "default_priority": s = s with { DefaultPriority = p.Value.GetInt32() }; break;
                 case "default_timeout_us": s = s with { DefaultTimeoutMicroseconds = p.Value.GetInt64() }; break;
                 case "max_inflight_per_replica": s = s with { MaxInflightPerReplica = p.Value.GetInt32() }; break;
+                case "ensemble": ensemble = EnsembleConfig.Parse(p.Value); break;
                 default:
-                    throw new ArgumentException($"unknown key '{p.Name}' (known: replicas, threads, max_batch_size, dynamic_batching, scheduling, max_queue_size, priority_levels, default_priority, default_timeout_us, max_inflight_per_replica)");
+                    throw new ArgumentException($"unknown key '{p.Name}' (known: replicas, threads, max_batch_size, dynamic_batching, scheduling, max_queue_size, priority_levels, default_priority, default_timeout_us, max_inflight_per_replica, ensemble)");
             }
         }
 
-        var config = new ModelConfig { Replicas = replicas, Threads = threads, Scheduler = s };
+        var config = new ModelConfig { Replicas = replicas, Threads = threads, Scheduler = s, Ensemble = ensemble };
         config.Validate();
         return config;
     }

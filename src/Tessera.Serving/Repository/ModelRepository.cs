@@ -37,6 +37,7 @@ internal sealed class ModelRepository : IDisposable
     {
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"model repository '{directory}' does not exist");
         var repository = new ModelRepository(logger);
+        var ensembles = new List<(string Name, ModelConfig Config)>();
         try
         {
             foreach (string modelDir in Directory.GetDirectories(directory).Order(StringComparer.Ordinal))
@@ -44,6 +45,12 @@ internal sealed class ModelRepository : IDisposable
                 string name = Path.GetFileName(modelDir);
                 string configPath = Path.Combine(modelDir, ConfigFileName);
                 var config = File.Exists(configPath) ? ModelConfig.Read(configPath, defaults) : defaults;
+                if (config.Ensemble is not null)
+                {
+                    ensembles.Add((name, config)); // after every plain model, so members can be found
+                    continue;
+                }
+
                 var versions = Directory.GetDirectories(modelDir)
                     .Select(d => (Dir: d, Ok: long.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out long v), Version: v))
                     .Where(x => x.Ok && x.Version > 0)
@@ -59,6 +66,11 @@ internal sealed class ModelRepository : IDisposable
                     if (!File.Exists(file)) throw new InvalidDataException($"'{dir}' has no {ModelFileName}");
                     repository.AddFile(name, version, file, config);
                 }
+            }
+
+            foreach (var (name, config) in ensembles)
+            {
+                repository.AddEnsemble(name, config);
             }
         }
         catch
@@ -77,6 +89,26 @@ internal sealed class ModelRepository : IDisposable
         var model = ModelReader.Load(path);
         var backend = new LocalBackend(model, name, config.Replicas, config.Threads);
         Add(name, version, backend, config);
+    }
+
+    /// <summary>Serves an ensemble of models already in the repository (their highest versions) as version 1 of <paramref name="name"/>.</summary>
+    public void AddEnsemble(string name, ModelConfig config)
+    {
+        var ensemble = config.Ensemble ?? throw new ArgumentException("the config has no ensemble", nameof(config));
+        var members = new List<ServedModel>();
+        foreach (string member in ensemble.Members)
+        {
+            if (!_models.TryGetValue(member, out var versions) || member == name)
+            {
+                throw new InvalidDataException($"ensemble '{name}': member '{member}' is not a model of this repository");
+            }
+
+            members.Add(versions.Values.Last());
+        }
+
+        // The ensemble itself never batches (its members do) and lets every queued call proceed to the members at once.
+        var scheduler = config.Scheduler with { MaxBatchSize = 0, PreferredBatchSizes = [], MaxInflightPerReplica = config.Scheduler.MaxQueueSize };
+        Add(name, 1, new EnsembleBackend(members, ensemble), config with { Replicas = 1, Scheduler = scheduler });
     }
 
     /// <summary>Serves <paramref name="backend"/> (owned by the repository from now on) as a model version.</summary>

@@ -52,6 +52,33 @@ internal sealed partial class ModelScheduler : IDisposable
 
     public bool Batching => Options.MaxBatchSize > 0;
 
+    /// <summary>Rows a request adds to a batch: the shared size of every input's first dimension (1 without batching); 400 when they disagree or exceed the maximum.</summary>
+    public int RowsOf(IReadOnlyDictionary<string, Tensor> inputs)
+    {
+        if (!Batching)
+        {
+            return 1;
+        }
+
+        int rows = -1;
+        foreach (var (name, tensor) in inputs)
+        {
+            if (tensor.Rank == 0 || (rows >= 0 && tensor.Shape[0] != rows))
+            {
+                throw Protocol.ServingException.BadRequest($"input '{name}' has shape {ShapeMath.Format(tensor.Shape)}, but other inputs have {rows} rows on the first (batch) axis");
+            }
+
+            rows = tensor.Shape[0];
+        }
+
+        if (rows > Options.MaxBatchSize)
+        {
+            throw Protocol.ServingException.BadRequest($"the request's batch of {rows} rows exceeds the model's max_batch_size of {Options.MaxBatchSize}");
+        }
+
+        return rows;
+    }
+
     /// <summary>Queues a request; false when the queue is full (the caller answers 503).</summary>
     public bool TryEnqueue(PendingRequest request)
     {

@@ -17,9 +17,9 @@ internal static class TestModels
     ];
 
     /// <summary>y = softmax(x·W + b), x: FP32 [batch, 4] → y: FP32 [batch, 3]; batchable.</summary>
-    public static OnnxModel Affine()
+    public static OnnxModel Affine(float scale = 1)
     {
-        var w = Tensor.FromArray(Enumerable.Range(0, 12).Select(i => (i % 5 - 2) * 0.37f + i * 0.011f).ToArray(), 4, 3);
+        var w = Tensor.FromArray(Enumerable.Range(0, 12).Select(i => ((i % 5 - 2) * 0.37f + i * 0.011f) * scale).ToArray(), 4, 3);
         var b = Tensor.FromArray(new[] { 0.1f, -0.2f, 0.3f }, 3);
         var model = new GraphBuilder()
             .Input("x", DataType.Float32, "batch", 4)
