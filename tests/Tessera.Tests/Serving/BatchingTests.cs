@@ -104,8 +104,8 @@ public sealed class BatchingTests
     [Fact]
     public async Task RequestsThatCannotShareABatchRunSeparatelyAndCorrectly()
     {
-        // The echo model's inputs are [n]: requests with different BYTES and numbers still batch; a request of another
-        // datatype layout (only some inputs differ in rank) is not possible, so use bert's sequence length instead.
+        // Sequence lengths 16, 8, 16: the 8-token request cannot join the first batch, which leaves at once; every
+        // request still gets exactly its own unbatched result.
         string dir = TestPaths.Require(Path.Combine(TestPaths.OrtCases, "bert_b1_s16"));
         string path = Path.Combine(dir, "model.onnx");
         var session = InferenceSession.Load(path);
