@@ -151,6 +151,17 @@ internal sealed partial class ModelScheduler : IDisposable
     private void DispatchLoop()
     {
         var batch = new List<PendingRequest>();
+        while (NextBatch(batch) is { } work)
+        {
+            // Started here, outside the lock: merging and handing the batch to the replica take microseconds, and
+            // the rest runs as the replica's continuation, so no thread-pool hop sits on the request path.
+            _ = RunBatchAsync(work);
+        }
+    }
+
+    /// <summary>Waits until a batch can leave and a replica can take it; null when the scheduler stops.</summary>
+    private BatchWork? NextBatch(List<PendingRequest> batch)
+    {
         lock (_gate)
         {
             while (!_stopping)
@@ -180,10 +191,12 @@ internal sealed partial class ModelScheduler : IDisposable
                 TakeUnsynchronized(count, batch);
                 _replicas[replica].InflightBatches++;
                 _replicas[replica].InflightRows += rows;
-                var work = new BatchWork(this, replica, batch.ToArray(), rows);
+                var work = new BatchWork(replica, batch.ToArray(), rows);
                 batch.Clear();
-                ThreadPool.UnsafeQueueUserWorkItem(static w => _ = w.Owner.RunBatchAsync(w), work, preferLocal: false);
+                return work;
             }
+
+            return null;
         }
     }
 
@@ -203,5 +216,5 @@ internal sealed partial class ModelScheduler : IDisposable
         }
     }
 
-    private sealed record BatchWork(ModelScheduler Owner, int Replica, PendingRequest[] Requests, int Rows);
+    private sealed record BatchWork(int Replica, PendingRequest[] Requests, int Rows);
 }
