@@ -62,7 +62,7 @@ internal sealed partial class InferEndpoint
             _logger.RequestRejected(model.Name, 400, e.Message);
             await ErrorResponse.WriteAsync(context, 400, e.Message).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
         {
             outcome = RequestOutcome.Cancelled;
             _logger.ClientGone(model.Name);
@@ -156,7 +156,7 @@ internal sealed partial class InferEndpoint
 
         if (context.Request.Headers.TryGetValue(TimeoutHeader, out var value))
         {
-            if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double ms) || ms <= 0 || ms > 1e9)
+            if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double ms) || ms <= 0 || ms * 1000 > InferRequestReader.MaxTimeoutMicroseconds)
             {
                 throw ServingException.BadRequest($"{TimeoutHeader} '{value}' must be a positive number of milliseconds");
             }

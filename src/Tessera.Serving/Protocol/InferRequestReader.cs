@@ -14,6 +14,9 @@ internal static class InferRequestReader
     /// <summary>Largest number of elements one input may declare; larger shapes are refused before allocating.</summary>
     private const long MaxElements = int.MaxValue / 8;
 
+    /// <summary>Largest "timeout" (about 11.6 days), within what a cancellation timer can wait.</summary>
+    public const long MaxTimeoutMicroseconds = 1_000_000_000_000;
+
     public static InferenceRequest Read(ReadOnlySpan<byte> json, ReadOnlySpan<byte> binary)
     {
         var request = new InferenceRequest();
@@ -93,7 +96,7 @@ internal static class InferRequestReader
             }
             else if (reader.ValueTextEquals("timeout"u8))
             {
-                request.TimeoutMicroseconds = ReadInteger(ref reader, "timeout", 0, long.MaxValue);
+                request.TimeoutMicroseconds = ReadInteger(ref reader, "timeout", 0, MaxTimeoutMicroseconds);
             }
             else if (reader.ValueTextEquals("binary_data_output"u8))
             {

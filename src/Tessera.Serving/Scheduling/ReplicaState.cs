@@ -7,6 +7,11 @@ internal sealed class ReplicaState
     // slows down (another model busy on the same cores), smooth enough to ignore one slow run.
     private const double Smoothing = 0.2;
 
+    // A measurement taken after this long without one replaces the average: the old one no longer says much.
+    private static readonly long s_staleTicks = 2 * System.Diagnostics.Stopwatch.Frequency;
+
+    private long _lastRecord;
+
     public ReplicaState(int index, double declaredSpeed)
     {
         Index = index;
@@ -36,7 +41,10 @@ internal sealed class ReplicaState
     public void Record(int rows, double seconds)
     {
         double perRow = seconds / Math.Max(rows, 1);
-        SecondsPerRow = SecondsPerRow == 0 ? perRow : SecondsPerRow + Smoothing * (perRow - SecondsPerRow);
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        bool stale = now - _lastRecord > s_staleTicks;
+        SecondsPerRow = SecondsPerRow == 0 || stale ? perRow : SecondsPerRow + Smoothing * (perRow - SecondsPerRow);
+        _lastRecord = now;
         Batches++;
         Rows += rows;
     }

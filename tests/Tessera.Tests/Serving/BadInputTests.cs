@@ -33,6 +33,7 @@ public sealed class BadInputTests
         { "/v2/models/affine/infer", Good.Replace("]}", "],\"outputs\":[{\"name\":\"z\"}]}"), 400, "no output named 'z'" },
         { "/v2/models/affine/infer", Good.Replace("]}", "],\"parameters\":{\"priority\":3}}"), 400, "priority 3 is out of range" },
         { "/v2/models/affine/infer", Good.Replace("]}", "],\"parameters\":{\"priority\":\"high\"}}"), 400, "\"priority\" must be an integer" },
+        { "/v2/models/affine/infer", Good.Replace("]}", "],\"parameters\":{\"timeout\":9223372036854775807}}"), 400, "\"timeout\" must be an integer in [0, 1000000000000]" },
         { "/v2/models/affine/infer", Good.Replace("[1,4]", "[9,4]").Replace("[1,2,3,4]", "[" + string.Join(",", Enumerable.Repeat("[1,2,3,4]", 9)) + "]"), 400, "exceeds the model's max_batch_size of 8" },
         { "/v2/models/other/infer", Good, 404, "unknown model 'other'" },
         { "/v2/models/affine/versions/2/infer", Good, 404, "has no version '2'" },

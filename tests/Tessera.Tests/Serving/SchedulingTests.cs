@@ -102,7 +102,7 @@ public sealed class SchedulingTests
     [Fact]
     public async Task DynamicSchedulingSendsWorkToTheReplicaMeasuredFastest()
     {
-        var backend = new GatedBackend(2, true, 0, 60);
+        var backend = new GatedBackend(2, true, 0, 200);
         await using var server = await StartAsync(backend, new SchedulerOptions { Policy = SchedulingPolicyKind.Dynamic }, replicas: 2);
         for (int i = 1; i <= 8; i++)
         {
