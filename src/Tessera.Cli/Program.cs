@@ -15,6 +15,8 @@ internal static class Program
             DemoCommand.Create(),
             BenchCommand.Create(),
             ServeCommand.Create(),
+            AverageCommand.Create(),
+            LoadGenCommand.Create(),
         };
         return CommandHost.Invoke(root, args);
     }

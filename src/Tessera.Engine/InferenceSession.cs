@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Tessera.Engine.Optimization;
+using Tessera.Engine.Profiling;
 using Tessera.Kernels.Core;
 using Tessera.Onnx.Graph;
 using Tessera.Onnx.Io;
@@ -30,6 +32,7 @@ public sealed class InferenceSession
     private readonly HashSet<object> _constantStorage = new(ReferenceEqualityComparer.Instance);
     private readonly string[] _outputNames;
     private readonly object _runLock = new();
+    private int _profiledRuns;
 
     public InferenceSession(OnnxModel model, SessionOptions? options = null)
     {
@@ -101,6 +104,7 @@ public sealed class InferenceSession
             try
             {
                 _runner.Run(inputs);
+                _profiledRuns += _runner.StepTicks is null ? 0 : 1;
                 var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
                 for (int i = 0; i < _outputNames.Length; i++)
                 {
@@ -143,6 +147,7 @@ public sealed class InferenceSession
             try
             {
                 _runner.Run(inputs);
+                _profiledRuns += _runner.StepTicks is null ? 0 : 1;
                 for (int i = 0; i < _outputNames.Length; i++)
                 {
                     if (outputs.TryGetValue(_outputNames[i], out var target))
@@ -155,6 +160,34 @@ public sealed class InferenceSession
             {
                 _runner.Reset();
             }
+        }
+    }
+
+    /// <summary>Starts timing every node of every following run (a new profile each time it is called).</summary>
+    public void StartProfiling()
+    {
+        lock (_runLock)
+        {
+            _runner.StepTicks = new long[_plan.Steps.Length];
+            _profiledRuns = 0;
+        }
+    }
+
+    /// <summary>Stops timing and returns the time per node since <see cref="StartProfiling"/>.</summary>
+    public SessionProfile StopProfiling()
+    {
+        lock (_runLock)
+        {
+            var ticks = _runner.StepTicks ?? throw new InvalidOperationException("profiling was not started");
+            _runner.StepTicks = null;
+            var nodes = new NodeTiming[ticks.Length];
+            for (int s = 0; s < ticks.Length; s++)
+            {
+                var node = _plan.Steps[s].Node;
+                nodes[s] = new NodeTiming(s, node.DisplayName, node.OpType, ticks[s] * 1000.0 / Stopwatch.Frequency);
+            }
+
+            return new SessionProfile(_profiledRuns, nodes);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Tessera.Kernels.Core;
 using Tessera.Tensors;
 
@@ -43,8 +44,11 @@ internal sealed class PlanRunner
 
     public BufferArena Arena => _arena;
 
-    /// <summary>When set (diagnostics and tests), each run adds the bytes every step allocated on this thread.</summary>
+    /// <summary>When set (diagnostics and tests), each run adds the bytes every step allocated (on this thread and, for it, on pool workers).</summary>
     public long[]? StepAllocations { get; set; }
+
+    /// <summary>When set (profiling), each run adds the Stopwatch ticks every step took; costs one test per step when null.</summary>
+    public long[]? StepTicks { get; set; }
 
     /// <summary>Graph output <paramref name="index"/> of the last run; when <see cref="IsArenaStorage"/>, valid only until <see cref="Reset"/>.</summary>
     public Tensor? Output(int index) => _values[_outputSlots[index]];
@@ -77,8 +81,14 @@ internal sealed class PlanRunner
                 stepInputs[i] = slot >= 0 ? _values[slot] : null;
             }
 
-            long allocatedBefore = StepAllocations is null ? 0 : GC.GetAllocatedBytesForCurrentThread();
+            long allocatedBefore = StepAllocations is null ? 0 : AllocatedOnThisThread();
+            long started = StepTicks is null ? 0 : Stopwatch.GetTimestamp();
             StepRunner.Compute(step, context);
+            if (StepTicks is { } ticks)
+            {
+                ticks[s] += Stopwatch.GetTimestamp() - started;
+            }
+
             for (int i = 0; i < step.OutputSlots.Length; i++)
             {
                 int slot = step.OutputSlots[i];
@@ -99,13 +109,16 @@ internal sealed class PlanRunner
 
             if (StepAllocations is { } allocations)
             {
-                allocations[s] += GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+                allocations[s] += AllocatedOnThisThread() - allocatedBefore;
             }
 
             // The context's inputs must not keep dead values (or the caller's tensors) reachable between runs.
             Array.Clear(stepInputs);
         }
     }
+
+    // Including what pool workers allocated for loops this thread posted.
+    private static long AllocatedOnThisThread() => GC.GetAllocatedBytesForCurrentThread() + ParallelRunner.HelperAllocatedBytesForCurrentThread;
 
     /// <summary>Forgets the last run's values and makes all arena storage free for the next run.</summary>
     public void Reset()

@@ -23,7 +23,12 @@ internal static class BenchReport
         sb.AppendLine(ci, $"cpu: {r.CpuMsPerInference:F3} ms per inference (all threads)");
         sb.AppendLine(ci, $"memory: peak working set {r.PeakWorkingSetBytes / (1024.0 * 1024.0):F1} MiB, {r.AllocatedBytesPerInference:F0} managed bytes allocated per inference");
         sb.Append(ci, $"gc per inference: gen0 {r.Gen0PerInference:F3}, gen1 {r.Gen1PerInference:F3}, gen2 {r.Gen2PerInference:F3}");
-        return sb.ToString();
+        if (r.Profile is { } profile)
+        {
+            ProfileReport.AppendText(sb, profile, s.ProfileTop);
+        }
+
+        return sb.ToString().TrimEnd();
     }
 
     public static string Json(BenchResult r)
@@ -64,6 +69,11 @@ internal static class BenchReport
             w.WriteNumber("gen0_per_inference", r.Gen0PerInference);
             w.WriteNumber("gen1_per_inference", r.Gen1PerInference);
             w.WriteNumber("gen2_per_inference", r.Gen2PerInference);
+            if (r.Profile is { } profile)
+            {
+                ProfileReport.WriteJson(w, profile, s.ProfileTop);
+            }
+
             w.WriteEndObject();
         }
 

@@ -1,3 +1,5 @@
+using Tessera.Engine.Profiling;
+
 namespace Tessera.Cli.Bench;
 
 /// <summary>Everything one benchmark run measured.</summary>
@@ -38,6 +40,9 @@ internal sealed record BenchResult
     public required double Gen2PerInference { get; init; }
 
     public required FlopCounter.Result Flops { get; init; }
+
+    /// <summary>Time per node over the timed runs, with --profile.</summary>
+    public SessionProfile? Profile { get; init; }
 
     /// <summary>GFLOP/s at the median latency, when the FLOP count covers every counted kind of node.</summary>
     public double? GflopsPerSecond => Flops.UnknownNodes == 0 && Flops.CountedNodes > 0 ? Flops.Flops / (Latency.MedianMs * 1e6) : null;

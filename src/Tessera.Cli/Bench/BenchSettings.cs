@@ -8,4 +8,9 @@ internal sealed record BenchSettings(
     int Threads,
     int Warmup,
     int Iterations,
-    double? MaxSeconds);
+    double? MaxSeconds,
+    int ProfileTop = 0)
+{
+    /// <summary>Time every node over the timed runs (and list the <see cref="ProfileTop"/> slowest).</summary>
+    public bool Profile => ProfileTop > 0;
+}

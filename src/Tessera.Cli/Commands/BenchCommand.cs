@@ -22,10 +22,12 @@ internal static class BenchCommand
         var iterations = new Option<int>("--iterations") { Description = "timed runs", DefaultValueFactory = _ => 50 };
         var maxSeconds = new Option<double?>("--max-seconds") { Description = "end the timed runs early once this many seconds have passed (at least one run)" };
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of text" };
+        var profile = new Option<bool>("--profile") { Description = "time every node over the timed runs: time per operator type and the slowest nodes" };
+        var top = new Option<int>("--top") { Description = "with --profile, how many of the slowest nodes to list", DefaultValueFactory = _ => 15 };
 
         var command = new Command("bench", "Time repeated inferences of a model: latency, throughput, GFLOP/s, memory and allocations")
         {
-            model, inputs, shapes, threads, warmup, iterations, maxSeconds, json,
+            model, inputs, shapes, threads, warmup, iterations, maxSeconds, json, profile, top,
         };
         command.SetAction(parse =>
         {
@@ -36,7 +38,8 @@ internal static class BenchCommand
                 AtLeast("--threads", parse.GetValue(threads), 0),
                 AtLeast("--warmup", parse.GetValue(warmup), 0),
                 AtLeast("--iterations", parse.GetValue(iterations), 1),
-                parse.GetValue(maxSeconds) is { } s && !(s > 0) ? throw new CliException("--max-seconds must be more than 0") : parse.GetValue(maxSeconds));
+                parse.GetValue(maxSeconds) is { } s && !(s > 0) ? throw new CliException("--max-seconds must be more than 0") : parse.GetValue(maxSeconds),
+                parse.GetValue(profile) ? AtLeast("--top", parse.GetValue(top), 1) : 0);
 
             var result = BenchRunner.Run(settings);
             Console.WriteLine(parse.GetValue(json) ? BenchReport.Json(result) : BenchReport.Text(result));

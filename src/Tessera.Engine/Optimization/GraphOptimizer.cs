@@ -23,6 +23,7 @@ public static class GraphOptimizer
         new GeluFusionPass(),
         new LayerNormFusionPass(),
         new MatMulBiasFusionPass(),
+        new ConvAddFusionPass(),
         new ActivationFusionPass(),
         new DeadNodeEliminationPass(),
     ];

@@ -7,9 +7,11 @@ namespace Tessera.Kernels.Convolution;
 
 /// <summary>
 /// Conv (1-D, 2-D, 3-D, grouped): per image and group, Y = W * im2col(X) on the packed SGEMM, where 1x1 unit-stride
-/// convolutions multiply X directly and depthwise 2-D convolutions run a direct SIMD loop. Constant weights are packed
+/// convolutions multiply X directly, depthwise 2-D convolutions run a direct SIMD loop and other 2-D convolutions with
+/// constant weights run <see cref="DirectConv2D"/> (no im2col) where AVX-512 is available. Constant weights are packed
 /// per group when the kernel is created. float16, bfloat16 and float64 are staged through float32. FusedConv (domain
-/// com.tessera) adds an activation; bias and activation are applied to each output tile as the SGEMM finishes it.
+/// com.tessera) adds an activation and an optional fourth input "sum" (shaped like Y, e.g. a residual branch):
+/// Y = act(conv + bias + sum); bias and activation are applied to each output tile as the SGEMM finishes it.
 /// </summary>
 internal sealed unsafe class ConvKernel : IKernel
 {
@@ -23,6 +25,13 @@ internal sealed unsafe class ConvKernel : IKernel
     private readonly Tensor? _constantW;
     private readonly SgemmPackedA[]? _packedW;
     private readonly FusedActivation _activation;
+    private readonly DirectConv2D _direct = new();
+
+    // The geometry of the last call's shapes: recomputed only when they change.
+    private int[] _lastX = [];
+    private int[] _lastW = [];
+    private ConvGeometry? _geometry;
+    private int[] _outputShape = [];
 
     public ConvKernel(KernelInfo info)
     {
@@ -70,31 +79,49 @@ internal sealed unsafe class ConvKernel : IKernel
             throw new KernelException($"Conv bias of shape {ShapeMath.Format(bias.Shape)} does not match {m} output channels");
         }
 
-        var geometry = Resolve(x.Shape, w.Shape);
-        var outputShape = new int[x.Rank];
-        outputShape[0] = n;
-        outputShape[1] = m;
-        geometry.Output.CopyTo(outputShape, 2);
-        var y = context.AllocateOutput(0, x.DataType, outputShape);
+        var geometry = Geometry(x.Shape, w.Shape);
+        var y = context.AllocateOutput(0, x.DataType, _outputShape);
         if (y.Length == 0)
         {
             return;
         }
 
+        var sum = context.Input(3);
+        if (sum is not null && (sum.DataType != x.DataType || !ShapeMath.SameShape(sum.Shape, y.Shape)))
+        {
+            throw new KernelException($"FusedConv sum {sum} does not match the output {DataTypes.Name(x.DataType)}{ShapeMath.Format(y.Shape)}");
+        }
+
         if (x.DataType == DataType.Float32)
         {
-            Run(x, w, bias, y, geometry, context.Parallel);
+            Run(x, w, bias, sum, y, geometry, context.Parallel);
         }
         else if (FloatStaging.IsStaged(x.DataType))
         {
             var wide = Tensor.Allocate(DataType.Float32, y.Shape);
-            Run(FloatStaging.Widen(x)!, FloatStaging.Widen(w)!, FloatStaging.Widen(bias), wide, geometry, context.Parallel);
+            Run(FloatStaging.Widen(x)!, FloatStaging.Widen(w)!, FloatStaging.Widen(bias), FloatStaging.Widen(sum), wide, geometry, context.Parallel);
             FloatStaging.Narrow(wide, y);
         }
         else
         {
             throw new KernelException($"Conv does not support {DataTypes.Name(x.DataType)}");
         }
+    }
+
+    private ConvGeometry Geometry(int[] xShape, int[] wShape)
+    {
+        if (_geometry is not null && ShapeMath.SameShape(xShape, _lastX) && ShapeMath.SameShape(wShape, _lastW))
+        {
+            return _geometry;
+        }
+
+        var geometry = Resolve(xShape, wShape);
+        var outputShape = new int[xShape.Length];
+        outputShape[0] = xShape[0];
+        outputShape[1] = wShape[0];
+        geometry.Output.CopyTo(outputShape, 2);
+        (_lastX, _lastW, _geometry, _outputShape) = (xShape.ToArray(), wShape.ToArray(), geometry, outputShape);
+        return geometry;
     }
 
     private ConvGeometry Resolve(int[] xShape, int[] wShape)
@@ -131,55 +158,58 @@ internal sealed unsafe class ConvKernel : IKernel
         return new ConvGeometry(xShape[2..], kernel, strides, dilations, begin, end, output);
     }
 
-    private void Run(Tensor x, Tensor w, Tensor? bias, Tensor y, ConvGeometry g, ParallelRunner parallel)
+    private void Run(Tensor x, Tensor w, Tensor? bias, Tensor? sum, Tensor y, ConvGeometry g, ParallelRunner parallel)
     {
         int group = (int)_attributes.Group;
         int n = x.Shape[0], c = x.Shape[1], m = w.Shape[0];
         bool depthwise = c == group && m == group;
         float* px = (float*)x.Pointer, pw = (float*)w.Pointer, py = (float*)y.Pointer;
         float* pb = bias is null ? null : (float*)bias.Pointer;
+        float* ps = sum is null ? null : (float*)sum.Pointer;
+        var packed = ReferenceEquals(w, _constantW) ? _packedW : null;
         if (g.Rank == 2 && depthwise)
         {
-            DepthwiseConv2D.Run(px, pw, pb, py, n * c, c, g, _activation, parallel);
+            DepthwiseConv2D.Run(px, pw, pb, ps, py, n * c, c, g, _activation, parallel);
+        }
+        else if (DirectConv2D.Applies(g, packed))
+        {
+            _direct.Run(px, pb, ps, py, packed!, n, c, m, group, g, _activation, parallel);
         }
         else
         {
-            RunGemms(px, pw, pb, py, ReferenceEquals(w, _constantW) ? _packedW : null, n, c, m, group, g, parallel);
+            RunGemms(px, pw, pb, ps, py, packed, n, c, m, group, g, parallel);
         }
 
         // Only raw pointers are used above: the tensors must outlive the work even when the caller drops them.
         GC.KeepAlive(x);
         GC.KeepAlive(w);
         GC.KeepAlive(bias);
+        GC.KeepAlive(sum);
         GC.KeepAlive(y);
     }
 
-    private void RunGemms(float* px, float* pw, float* pb, float* py, SgemmPackedA[]? packed, int n, int c, int m, int group,
+    private void RunGemms(float* px, float* pw, float* pb, float* ps, float* py, SgemmPackedA[]? packed, int n, int c, int m, int group,
         ConvGeometry g, ParallelRunner parallel)
     {
         int cg = c / group, mg = m / group;
         int rowsK = cg * g.KernelSize;
         int items = n * group;
+        var job = new GemmJob(px, pw, pb, ps, py, packed, c, m, cg, mg, rowsK, group, g, _activation);
         if (items >= parallel.Degree && parallel.Degree > 1 && (long)mg * rowsK * g.OutputSize < SmallGemm)
         {
-            parallel.ForRange(items, 1, (i0, i1) =>
-            {
-                for (int i = i0; i < i1; i++)
-                {
-                    Item(i, px, pw, pb, py, packed, c, m, cg, mg, rowsK, group, g, _activation, ParallelRunner.Sequential);
-                }
-            });
+            var body = new GemmItemsBody(job);
+            parallel.ForRange(items, 1, ref body);
             return;
         }
 
         for (int i = 0; i < items; i++)
         {
-            Item(i, px, pw, pb, py, packed, c, m, cg, mg, rowsK, group, g, _activation, parallel);
+            job.Item(i, parallel);
         }
     }
 
     /// <summary>One image's one group: the GEMM over im2col bands (or X itself for pointwise kernels), finishing each tile with bias and activation.</summary>
-    private static void Item(int item, float* px, float* pw, float* pb, float* py, SgemmPackedA[]? packed, int c, int m,
+    private static void Item(int item, float* px, float* pw, float* pb, float* ps, float* py, SgemmPackedA[]? packed, int c, int m,
         int cg, int mg, int rowsK, int group, ConvGeometry g, FusedActivation activation, ParallelRunner parallel)
     {
         int image = item / group, gi = item % group;
@@ -187,7 +217,16 @@ internal sealed unsafe class ConvKernel : IKernel
         float* yg = py + ((long)image * m + (long)gi * mg) * g.OutputSize;
         float* wg = pw + (long)gi * mg * rowsK;
         int outSize = g.OutputSize;
-        const float beta = 0f;
+        float beta = 0f;
+        if (ps != null)
+        {
+            // The sum goes in first and the GEMM accumulates onto it, so the epilogue's activation sees conv + bias + sum.
+            long count = (long)mg * outSize;
+            float* sg = ps + ((long)image * m + (long)gi * mg) * outSize;
+            new ReadOnlySpan<float>(sg, checked((int)count)).CopyTo(new Span<float>(yg, checked((int)count)));
+            beta = 1f;
+        }
+
         var epilogue = new SgemmEpilogue(pb is null ? null : pb + (long)gi * mg, null, activation);
         if (g.IsPointwise)
         {
@@ -233,6 +272,25 @@ internal sealed unsafe class ConvKernel : IKernel
         else
         {
             Sgemm.Multiply(false, false, mg, n, rowsK, 1f, w, rowsK, b, n, beta, y, ldy, parallel, epilogue: epilogue);
+        }
+    }
+
+    /// <summary>The arguments of <see cref="Item"/> shared by all items of one call.</summary>
+    private readonly struct GemmJob(float* px, float* pw, float* pb, float* ps, float* py, SgemmPackedA[]? packed, int c, int m, int cg,
+        int mg, int rowsK, int group, ConvGeometry g, FusedActivation activation)
+    {
+        public void Item(int item, ParallelRunner parallel) =>
+            ConvKernel.Item(item, px, pw, pb, ps, py, packed, c, m, cg, mg, rowsK, group, g, activation, parallel);
+    }
+
+    private readonly struct GemmItemsBody(GemmJob job) : IRangeBody
+    {
+        public void Invoke(int start, int end)
+        {
+            for (int i = start; i < end; i++)
+            {
+                job.Item(i, ParallelRunner.Sequential);
+            }
         }
     }
 }

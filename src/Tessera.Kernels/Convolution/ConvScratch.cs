@@ -3,13 +3,20 @@ using System.Runtime.InteropServices;
 
 namespace Tessera.Kernels.Convolution;
 
-/// <summary>A per-thread im2col/col2im buffer kept between runs so steady-state convolutions allocate nothing.</summary>
+/// <summary>
+/// Per-thread convolution buffers kept between runs so steady-state convolutions allocate nothing. Slot 0 holds
+/// im2col/col2im/padded planes, slots 1 and 2 the direct convolution's input layout and output tile matrix.
+/// </summary>
 internal static unsafe class ConvScratch
 {
-    [ThreadStatic]
-    private static byte[]? t_buffer;
+    public const int Slots = 3;
 
-    public static float* Get(long floats)
+    [ThreadStatic]
+    private static byte[]?[]? t_buffers;
+
+    public static float* Get(long floats) => Get(0, floats);
+
+    public static float* Get(int slot, long floats)
     {
         long bytes = floats * sizeof(float) + 64;
         if (bytes > int.MaxValue)
@@ -17,12 +24,14 @@ internal static unsafe class ConvScratch
             throw new NotSupportedException("convolution scratch buffer larger than 2 GiB");
         }
 
-        if (t_buffer is null || t_buffer.Length < bytes)
+        var buffers = t_buffers ??= new byte[]?[Slots];
+        var buffer = buffers[slot];
+        if (buffer is null || buffer.Length < bytes)
         {
-            t_buffer = GC.AllocateUninitializedArray<byte>((int)bytes, pinned: true);
+            buffers[slot] = buffer = GC.AllocateUninitializedArray<byte>((int)bytes, pinned: true);
         }
 
-        byte* start = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(t_buffer));
+        byte* start = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
         return (float*)(((nuint)start + 63) & ~(nuint)63);
     }
 }

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using Tessera.Kernels.Core;
 using Tessera.Kernels.Fused;
@@ -5,80 +6,116 @@ using Tessera.Kernels.Fused;
 namespace Tessera.Kernels.Convolution;
 
 /// <summary>
-/// Depthwise 2-D convolution (one filter per channel). Each plane is copied into a zero-bordered scratch plane so
-/// every tap reads in bounds; unit-stride outputs are then computed a vector of columns at a time with all taps
-/// accumulated in a register (one pass over the output instead of one per tap). Planes are split across threads;
-/// a fused activation runs on each finished plane.
+/// Depthwise 2-D convolution (one filter per channel). Each plane is rearranged into a zero-bordered
+/// <see cref="PhaseLayout"/>, where every tap of every output row is a unit-stride run for any stride, so outputs are
+/// computed four vectors of columns at a time with all taps accumulated in registers (one pass over the output).
+/// Planes are split across threads; bias, the residual sum and a fused activation are applied to each finished plane.
 /// </summary>
 internal static unsafe class DepthwiseConv2D
 {
-    public static void Run(float* x, float* w, float* bias, float* y, int planes, int channels, ConvGeometry g, FusedActivation activation,
-        ParallelRunner parallel)
+    // Tap offsets live on the stack up to this many taps (real depthwise kernels have 9 to 49).
+    private const int StackTaps = 1024;
+
+    public static void Run(float* x, float* w, float* bias, float* sum, float* y, int planes, int channels, ConvGeometry g,
+        FusedActivation activation, ParallelRunner parallel)
     {
         long work = (long)planes * g.OutputSize * g.KernelSize;
         var runner = work < 1 << 15 ? ParallelRunner.Sequential : parallel;
-        var layout = new PaddedLayout(g);
-        runner.ForRange(planes, 1, (p0, p1) =>
+        var body = new Body(x, w, bias, sum, y, channels, g, new PhaseLayout(g), activation);
+        runner.ForRange(planes, 1, ref body);
+    }
+
+    private readonly struct Body(float* x, float* w, float* bias, float* sum, float* y, int channels, ConvGeometry g, PhaseLayout layout,
+        FusedActivation activation) : IRangeBody
+    {
+        public void Invoke(int start, int end)
         {
-            // The border stays zero across planes: only the interior is rewritten.
-            float* padded = ConvScratch.Get(layout.Floats);
-            new Span<float>(padded, (int)layout.Floats).Clear();
-            for (int p = p0; p < p1; p++)
+            Span<int> offsets = g.KernelSize <= StackTaps ? stackalloc int[g.KernelSize] : new int[g.KernelSize];
+            layout.Offsets(1, g, offsets);
+            float* padded = ConvScratch.Get(0, layout.Floats(1));
+            for (int p = start; p < end; p++)
             {
                 int c = p % channels;
                 float* plane = y + (long)p * g.OutputSize;
-                layout.Fill(x + (long)p * g.InputSize, padded, g);
-                Plane(padded, layout.Width, w + (long)c * g.KernelSize, bias is null ? 0f : bias[c], plane, g);
-                activation.Apply(new Span<float>(plane, g.OutputSize));
-            }
-        });
-    }
+                layout.Fill(x + (long)p * g.InputSize, 0, 1, 1, padded, g);
+                fixed (int* offs = offsets)
+                {
+                    Plane(padded, offs, w + (long)c * g.KernelSize, bias is null ? 0f : bias[c], plane);
+                }
 
-    private static void Plane(float* src, int width, float* w, float bias, float* y, ConvGeometry g)
-    {
-        int outH = g.Output[0], outW = g.Output[1];
-        int kH = g.Kernel[0], kW = g.Kernel[1];
-        int sH = g.Strides[0], sW = g.Strides[1];
-        long tapRow = (long)g.Dilations[0] * width;
-        int tapColumn = g.Dilations[1];
-        for (int oh = 0; oh < outH; oh++)
+                var output = new Span<float>(plane, g.OutputSize);
+                if (sum != null)
+                {
+                    TensorPrimitives.Add(output, new ReadOnlySpan<float>(sum + (long)p * g.OutputSize, g.OutputSize), output);
+                }
+
+                activation.Apply(output);
+            }
+        }
+
+        private void Plane(float* src, int* offsets, float* w, float b, float* dst)
         {
-            float* row = src + (long)oh * sH * width;
-            float* dst = y + (long)oh * outW;
-            int ow = 0;
-            if (sW == 1)
+            int outH = g.Output[0], outW = g.Output[1], taps = g.KernelSize, pitch = layout.RowPitch;
+            var bias512 = Vector512.Create(b);
+            for (int oh = 0; oh < outH; oh++, dst += outW)
             {
+                float* row = src + (long)oh * pitch;
+                int ow = 0;
+                for (; ow + 64 <= outW; ow += 64)
+                {
+                    var a0 = bias512; var a1 = bias512; var a2 = bias512; var a3 = bias512;
+                    float* s = row + ow;
+                    for (int t = 0; t < taps; t++)
+                    {
+                        float* q = s + offsets[t];
+                        var wt = Vector512.Create(w[t]);
+                        a0 = Vector512.FusedMultiplyAdd(Vector512.Load(q), wt, a0);
+                        a1 = Vector512.FusedMultiplyAdd(Vector512.Load(q + 16), wt, a1);
+                        a2 = Vector512.FusedMultiplyAdd(Vector512.Load(q + 32), wt, a2);
+                        a3 = Vector512.FusedMultiplyAdd(Vector512.Load(q + 48), wt, a3);
+                    }
+
+                    a0.Store(dst + ow);
+                    a1.Store(dst + ow + 16);
+                    a2.Store(dst + ow + 32);
+                    a3.Store(dst + ow + 48);
+                }
+
+                for (; ow + 16 <= outW; ow += 16)
+                {
+                    var a0 = bias512;
+                    float* s = row + ow;
+                    for (int t = 0; t < taps; t++)
+                    {
+                        a0 = Vector512.FusedMultiplyAdd(Vector512.Load(s + offsets[t]), Vector512.Create(w[t]), a0);
+                    }
+
+                    a0.Store(dst + ow);
+                }
+
                 for (; ow + 8 <= outW; ow += 8)
                 {
-                    var acc = Vector256.Create(bias);
+                    var a0 = Vector256.Create(b);
                     float* s = row + ow;
-                    float* wk = w;
-                    for (int kh = 0; kh < kH; kh++, s += tapRow)
+                    for (int t = 0; t < taps; t++)
                     {
-                        for (int kw = 0; kw < kW; kw++)
-                        {
-                            acc = Vector256.FusedMultiplyAdd(Vector256.Load(s + kw * tapColumn), Vector256.Create(*wk++), acc);
-                        }
+                        a0 = Vector256.FusedMultiplyAdd(Vector256.Load(s + offsets[t]), Vector256.Create(w[t]), a0);
                     }
 
-                    acc.Store(dst + ow);
+                    a0.Store(dst + ow);
                 }
-            }
 
-            for (; ow < outW; ow++)
-            {
-                float acc = bias;
-                float* s = row + (long)ow * sW;
-                float* wk = w;
-                for (int kh = 0; kh < kH; kh++, s += tapRow)
+                for (; ow < outW; ow++)
                 {
-                    for (int kw = 0; kw < kW; kw++)
+                    float acc = b;
+                    float* s = row + ow;
+                    for (int t = 0; t < taps; t++)
                     {
-                        acc = MathF.FusedMultiplyAdd(s[kw * tapColumn], *wk++, acc);
+                        acc = MathF.FusedMultiplyAdd(s[offsets[t]], w[t], acc);
                     }
-                }
 
-                dst[ow] = acc;
+                    dst[ow] = acc;
+                }
             }
         }
     }

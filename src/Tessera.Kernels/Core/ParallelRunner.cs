@@ -28,6 +28,12 @@ public sealed unsafe class ParallelRunner
 
     public int Degree { get; }
 
+    /// <summary>
+    /// Managed bytes that pool workers allocated while running loops this thread started: added to
+    /// <see cref="GC.GetAllocatedBytesForCurrentThread"/>, it counts everything a call on this thread allocated.
+    /// </summary>
+    public static long HelperAllocatedBytesForCurrentThread => WorkerPool.HelperAllocatedBytesForCurrentThread;
+
     /// <summary>Runs <paramref name="body"/>(i) for i in [0, count), spread over at most <see cref="Degree"/> threads.</summary>
     public void For(int count, Action<int> body)
     {

@@ -37,6 +37,12 @@ internal sealed unsafe class WorkerPool
     // 1 while a caller owns the pool; a caller that cannot take it runs inline.
     private int _busy;
 
+    // Managed bytes the workers allocated while running the current job, charged to its caller when it ends.
+    private long _jobAllocated;
+
+    [ThreadStatic]
+    private static long t_helperAllocated;
+
     private WorkerPool(int workerCount)
     {
         _workers = new Worker[workerCount];
@@ -50,6 +56,9 @@ internal sealed unsafe class WorkerPool
     }
 
     public int WorkerCount => _workers.Length;
+
+    /// <summary>Managed bytes that workers allocated running loops this thread posted (diagnostics: allocation tests).</summary>
+    public static long HelperAllocatedBytesForCurrentThread => t_helperAllocated;
 
     /// <summary>The process-wide pool with <paramref name="degree"/> - 1 workers (the caller is the last thread).</summary>
     public static WorkerPool Shared(int degree)
@@ -109,6 +118,7 @@ internal sealed unsafe class WorkerPool
             }
 
             _body = null;
+            t_helperAllocated += Interlocked.Exchange(ref _jobAllocated, 0);
             if (_failure is { } failure)
             {
                 _failure = null;
@@ -185,7 +195,9 @@ internal sealed unsafe class WorkerPool
 
             if (Interlocked.CompareExchange(ref worker.State, Running, Posted) == Posted)
             {
+                long allocated = GC.GetAllocatedBytesForCurrentThread();
                 RunChunks();
+                Interlocked.Add(ref _jobAllocated, GC.GetAllocatedBytesForCurrentThread() - allocated);
                 Volatile.Write(ref worker.State, Idle);
             }
         }

@@ -14,7 +14,6 @@ internal sealed class FusedActivation
 {
     // Activations that need a second operand work through a stack buffer of this many floats at a time.
     private const int Chunk = 256;
-    private const float InverseSqrt2 = 0.70710678118654752f;
     private const float SqrtTwoOverPi = 0.7978845608028654f;
     private const float GeluCubic = 0.044715f;
 
@@ -91,6 +90,9 @@ internal sealed class FusedActivation
             case ActivationKind.HardSigmoid:
                 HardSigmoid(values, values);
                 break;
+            case ActivationKind.Gelu:
+                GeluMath.Apply(values, values);
+                break;
             default:
                 ApplyChunked(values);
                 break;
@@ -113,13 +115,6 @@ internal sealed class FusedActivation
                 case ActivationKind.HardSwish:
                     HardSigmoid(x, t);
                     TensorPrimitives.Multiply(x, t, x);
-                    break;
-                case ActivationKind.Gelu:
-                    // 0.5 * x * (1 + erf(x / sqrt 2))
-                    TensorPrimitives.Multiply(x, InverseSqrt2, t);
-                    ErfMath.Erf(t, t);
-                    TensorPrimitives.MultiplyAdd(x, t, x, t);
-                    TensorPrimitives.Multiply(t, 0.5f, x);
                     break;
                 case ActivationKind.GeluTanh:
                     // 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3)))

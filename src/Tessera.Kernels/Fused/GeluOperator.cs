@@ -1,11 +1,10 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using Tessera.Kernels.Elementwise;
 
 namespace Tessera.Kernels.Fused;
 
-/// <summary>GELU, exact form: 0.5·x·(1 + erf(x/√2)). Float runs in SIMD passes over the chunk (erf from <see cref="ErfMath"/>).</summary>
+/// <summary>GELU, exact form: 0.5·x·(1 + erf(x/√2)). Float chunks run in one single-precision vector pass (<see cref="GeluMath"/>).</summary>
 internal readonly struct GeluOperator : IFloatUnaryOperator
 {
     private const double InvSqrt2 = 0.70710678118654752440;
@@ -29,12 +28,7 @@ internal readonly struct GeluOperator : IFloatUnaryOperator
             return false;
         }
 
-        var xs = MemoryMarshal.Cast<T, float>(x);
-        var d = MemoryMarshal.Cast<T, float>(destination);
-        TensorPrimitives.Multiply(xs, (float)InvSqrt2, d);
-        ErfMath.Erf(d, d);
-        TensorPrimitives.AddMultiply(d, 1f, xs, d);
-        TensorPrimitives.Multiply(d, 0.5f, d);
+        GeluMath.Apply(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(destination));
         return true;
     }
 }

@@ -131,14 +131,8 @@ internal sealed unsafe class MatMulKernel : IKernel
         long work = (long)m * n * k;
         if (degree > 1 && s.BatchCount >= degree && (work < SmallGemm || s.BatchCount >= 4 * degree))
         {
-            parallel.ForRange(s.BatchCount, 1, (b0, b1) =>
-            {
-                for (int i = b0; i < b1; i++)
-                {
-                    Sgemm.Multiply(false, false, m, n, k, 1f, pa + aOffsets[i], k, pb + bOffsets[i], n, 0f,
-                        py + (long)i * m * n, n, ParallelRunner.Sequential, epilogue: epilogue);
-                }
-            });
+            var batch = new MatMulBatchBody(pa, pb, py, aOffsets, bOffsets, m, n, k, epilogue);
+            parallel.ForRange(s.BatchCount, 1, ref batch);
             return;
         }
 

@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 using Tessera.Kernels.Core;
 
 namespace Tessera.Kernels.Linear;
@@ -8,7 +7,10 @@ namespace Tessera.Kernels.Linear;
 /// Single-precision GEMM on row-major matrices: C = alpha * op(A) * op(B) + beta * C, where op transposes when asked.
 /// BLIS-style blocking (with the roles of A and B swapped because C is row-major): for each Mc x Kc block of op(A),
 /// packed once (or taken pre-packed), each Kc x Nc block of op(B) is packed to stay in L2 while every Mr-row A sliver
-/// (in L1) sweeps it panel by panel. Threads split the slivers (or, for short A, the panels) statically.
+/// (in L1) sweeps it panel by panel. With B pre-packed, threads take equal shares of the rows and run independently
+/// (<see cref="SgemmRowSplit"/>); otherwise they share each packed B block and split its slivers or panels
+/// (<see cref="SgemmJob.RunShared"/>). Packing buffers are per-thread scratch (<see cref="SgemmScratch"/>) and the
+/// parallel loops run struct bodies, so a call allocates nothing once each thread's scratch has grown.
 /// </summary>
 internal static unsafe class Sgemm
 {
@@ -26,7 +28,7 @@ internal static unsafe class Sgemm
             return;
         }
 
-        Run(new Operands(a, lda, transA, null, b, ldb, transB, null, alpha), m, n, k, beta, c, ldc, parallel, cfg, epilogue);
+        Run(new SgemmOperands(a, lda, transA, null, b, ldb, transB, null, alpha), m, n, k, beta, c, ldc, parallel, cfg, epilogue);
     }
 
     /// <summary>C = alpha * op(A) * packedB (+ beta * C), with op(B) packed at kernel creation.</summary>
@@ -40,28 +42,28 @@ internal static unsafe class Sgemm
             return;
         }
 
-        Run(new Operands(a, lda, transA, null, null, 0, false, b, alpha), m, b.N, b.K, beta, c, ldc, parallel, b.Config, epilogue);
+        Run(new SgemmOperands(a, lda, transA, null, null, 0, false, b, alpha), m, b.N, b.K, beta, c, ldc, parallel, b.Config, epilogue);
     }
 
     /// <summary>C = packedA * op(B) (+ beta * C), with op(A) (and alpha) packed at kernel creation.</summary>
     public static void Multiply(SgemmPackedA a, bool transB, int n, float* b, int ldb, float beta, float* c, int ldc,
         ParallelRunner parallel, SgemmEpilogue epilogue = default)
     {
-        Run(new Operands(null, 0, false, a, b, ldb, transB, null, 1f), a.M, n, a.K, beta, c, ldc, parallel, a.Config, epilogue);
+        Run(new SgemmOperands(null, 0, false, a, b, ldb, transB, null, 1f), a.M, n, a.K, beta, c, ldc, parallel, a.Config, epilogue);
     }
 
     /// <summary>C = packedA * B (+ beta * C), with B (K x n) produced panel by panel by <paramref name="b"/>.</summary>
     public static void Multiply(SgemmPackedA a, ISgemmBPacker b, int n, float beta, float* c, int ldc, ParallelRunner parallel,
         SgemmEpilogue epilogue = default)
     {
-        Run(new Operands(null, 0, false, a, null, 0, false, null, 1f, b), a.M, n, a.K, beta, c, ldc, parallel, a.Config, epilogue);
+        Run(new SgemmOperands(null, 0, false, a, null, 0, false, null, 1f, b), a.M, n, a.K, beta, c, ldc, parallel, a.Config, epilogue);
     }
 
     /// <summary>C = A * B (+ beta * C) for a row-major m x k A, with B (k x n) produced panel by panel by <paramref name="b"/>.</summary>
     public static void Multiply(int m, int k, float* a, int lda, ISgemmBPacker b, int n, float beta, float* c, int ldc,
         ParallelRunner parallel, SgemmEpilogue epilogue = default)
     {
-        Run(new Operands(a, lda, false, null, null, 0, false, null, 1f, b), m, n, k, beta, c, ldc, parallel, SgemmConfig.Current, epilogue);
+        Run(new SgemmOperands(a, lda, false, null, null, 0, false, null, 1f, b), m, n, k, beta, c, ldc, parallel, SgemmConfig.Current, epilogue);
     }
 
     private static void ApplyWhole(SgemmEpilogue epilogue, float* c, int ldc, int m, int n)
@@ -72,7 +74,7 @@ internal static unsafe class Sgemm
         }
     }
 
-    private static void Run(Operands ops, int m, int n, int k, float beta, float* c, int ldc, ParallelRunner parallel, SgemmConfig cfg,
+    private static void Run(SgemmOperands ops, int m, int n, int k, float beta, float* c, int ldc, ParallelRunner parallel, SgemmConfig cfg,
         SgemmEpilogue epilogue)
     {
         if (m <= 0 || n <= 0)
@@ -92,97 +94,27 @@ internal static unsafe class Sgemm
             beta = 1f;
         }
 
+        var job = new SgemmJob(ops, cfg, m, n, k, accumulate: beta == 1f, c, ldc, epilogue);
         int degree = (long)m * n * k < ParallelThreshold ? 1 : parallel.Degree;
-        var runner = degree == parallel.Degree ? parallel : ParallelRunner.Sequential;
-        int mr = cfg.Mr, nr = cfg.Nr;
-        for (int ic = 0; ic < m; ic += cfg.Mc)
+        int slivers = job.Slivers;
+        if (degree == 1)
         {
-            int mc = Math.Min(cfg.Mc, m - ic);
-            int slivers = (mc + mr - 1) / mr;
-
-            // Split A slivers across threads when they divide evenly (or are many); otherwise split the B panels, so a
-            // 64-row convolution GEMM (5 slivers) does not leave one thread with 60% of the work.
-            int blockPanels = (Math.Min(cfg.Nc, n) + nr - 1) / nr;
-            bool evenM = slivers % degree == 0 || slivers >= 8 * degree;
-            int threadsM = (slivers >= degree && evenM) || (slivers >= 2 * degree && blockPanels < 2 * degree) ? degree : 1;
-            for (int pc = 0; pc < k; pc += cfg.Kc)
-            {
-                int kc = Math.Min(cfg.Kc, k - pc);
-                var step = new Step(ops, cfg, c, ldc, ic, mc, pc, kc, alpha: ops.Alpha, accumulate: pc > 0 || beta == 1f,
-                    pc + kc >= k ? epilogue : default);
-                float* aBlock;
-                if (ops.PackedA is not null)
-                {
-                    aBlock = ops.PackedA.Block(ic, pc);
-                }
-                else
-                {
-                    aBlock = SgemmScratch.Get(0, (long)slivers * mr * kc);
-                    if (threadsM == 1)
-                    {
-                        step.PackA(aBlock, 0, slivers);
-                    }
-                }
-
-                for (int jc = 0; jc < n; jc += cfg.Nc)
-                {
-                    int nc = Math.Min(cfg.Nc, n - jc);
-                    int panels = (nc + nr - 1) / nr;
-                    float* bBlock;
-                    if (ops.PackedB is not null)
-                    {
-                        bBlock = ops.PackedB.Block(pc, jc);
-                    }
-                    else
-                    {
-                        bBlock = SgemmScratch.Get(1, (long)panels * nr * kc);
-                        float* bb = bBlock;
-                        int jcc = jc, ncc = nc;
-                        if (degree > 1 && panels > 1)
-                        {
-                            runner.ForRange(panels, 1, (p0, p1) => step.PackB(bb, jcc, ncc, p0, p1));
-                        }
-                        else
-                        {
-                            step.PackB(bBlock, jc, nc, 0, panels);
-                        }
-                    }
-
-                    // The first B block of each depth step also packs each thread's own A slivers.
-                    bool packA = threadsM > 1 && jc == 0 && ops.PackedA is null;
-                    int tasks = threadsM > 1 ? threadsM : Math.Min(degree, panels);
-                    if (tasks == 1)
-                    {
-                        step.Compute(aBlock, bBlock, jc, nc, 0, slivers, 0, panels);
-                        continue;
-                    }
-
-                    float* ab = aBlock, bb2 = bBlock;
-                    int jc2 = jc, nc2 = nc, tm = threadsM;
-                    runner.For(tasks, t =>
-                    {
-                        if (tm > 1)
-                        {
-                            int s0 = (int)((long)slivers * t / tasks), s1 = (int)((long)slivers * (t + 1) / tasks);
-                            if (packA)
-                            {
-                                step.PackA(ab, s0, s1);
-                            }
-
-                            step.Compute(ab, bb2, jc2, nc2, s0, s1, 0, panels);
-                        }
-                        else
-                        {
-                            int p0 = (int)((long)panels * t / tasks), p1 = (int)((long)panels * (t + 1) / tasks);
-                            step.Compute(ab, bb2, jc2, nc2, 0, slivers, p0, p1);
-                        }
-                    });
-                }
-            }
+            job.RunRows(0, m);
+        }
+        else if (ops.PackedB is not null && slivers >= degree && (slivers % degree == 0 || slivers >= 8 * degree))
+        {
+            // Weights packed at creation: each thread packs its own rows of A, so the threads share nothing and meet once.
+            var rows = new SgemmRowSplit(job);
+            parallel.ForRange(slivers, 1, ref rows);
+        }
+        else
+        {
+            job.RunShared(parallel);
         }
 
         GC.KeepAlive(ops.PackedA);
         GC.KeepAlive(ops.PackedB);
+        GC.KeepAlive(ops.BPacker);
     }
 
     internal static void ScaleRows(float* c, int ldc, int m, int n, float beta)
@@ -197,110 +129,6 @@ internal static unsafe class Sgemm
             else if (beta != 1f)
             {
                 TensorPrimitives.Multiply(row, beta, row);
-            }
-        }
-    }
-
-    private readonly struct Operands(float* a, int lda, bool transA, SgemmPackedA? packedA, float* b, int ldb, bool transB,
-        SgemmPackedB? packedB, float alpha, ISgemmBPacker? bPacker = null)
-    {
-        public ISgemmBPacker? BPacker { get; } = bPacker;
-
-        public float* A { get; } = a;
-
-        public int Lda { get; } = lda;
-
-        public bool TransA { get; } = transA;
-
-        public SgemmPackedA? PackedA { get; } = packedA;
-
-        public float* B { get; } = b;
-
-        public int Ldb { get; } = ldb;
-
-        public bool TransB { get; } = transB;
-
-        public SgemmPackedB? PackedB { get; } = packedB;
-
-        public float Alpha { get; } = alpha;
-    }
-
-    /// <summary>One (Mc rows, Kc depth) step of the blocked product: packing and the register-tile sweep.</summary>
-    private readonly struct Step(Operands ops, SgemmConfig cfg, float* c, int ldc, int ic, int mc, int pc, int kc, float alpha, bool accumulate,
-        SgemmEpilogue epilogue)
-    {
-        /// <summary>Packs slivers [s0, s1) of this step's A block.</summary>
-        public void PackA(float* aBlock, int s0, int s1)
-        {
-            int rows = Math.Min(s1 * cfg.Mr, mc) - s0 * cfg.Mr;
-            if (rows > 0)
-            {
-                SgemmPacking.PackA(ops.A, ops.Lda, ops.TransA, ic + s0 * cfg.Mr, rows, pc, kc, alpha, cfg.Mr, aBlock + (long)s0 * cfg.Mr * kc);
-            }
-        }
-
-        public void PackB(float* bBlock, int jc, int nc, int p0, int p1)
-        {
-            if (ops.BPacker is not null)
-            {
-                ops.BPacker.Pack(pc, kc, jc, nc, p0, p1, cfg.Nr, bBlock);
-            }
-            else
-            {
-                SgemmPacking.PackB(ops.B, ops.Ldb, ops.TransB, jc, nc, pc, kc, cfg.Nr, p0, p1, bBlock);
-            }
-        }
-
-        /// <summary>Slivers [s0, s1) against panels [p0, p1): each A sliver stays in L1 while it sweeps the B block.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Compute(float* aBlock, float* bBlock, int jc, int nc, int s0, int s1, int p0, int p1)
-        {
-            int mr = cfg.Mr, nr = cfg.Nr;
-            float* edge = stackalloc float[mr * nr];
-            bool finish = !epilogue.IsNone;
-            for (int s = s0; s < s1; s++)
-            {
-                int i = s * mr;
-                int rows = Math.Min(mr, mc - i);
-                float* ap = aBlock + (long)i * kc;
-                float* cRow = c + (long)(ic + i) * ldc + jc;
-                for (int p = p0; p < p1; p++)
-                {
-                    int j = p * nr;
-                    int cols = Math.Min(nr, nc - j);
-                    float* bp = bBlock + (long)j * kc;
-                    if (rows == mr && cols == nr)
-                    {
-                        cfg.Kernel(ap, bp, cRow + j, ldc, kc, accumulate);
-                    }
-                    else
-                    {
-                        cfg.Kernel(ap, bp, edge, nr, kc, accumulate: false);
-                        StoreEdge(edge, nr, cRow + j, ldc, rows, cols, accumulate);
-                    }
-
-                    if (finish)
-                    {
-                        epilogue.Apply(cRow + j, ldc, ic + i, jc + j, rows, cols);
-                    }
-                }
-            }
-        }
-
-        private static void StoreEdge(float* tile, int nr, float* c, int ldc, int rows, int cols, bool accumulate)
-        {
-            for (int r = 0; r < rows; r++)
-            {
-                var src = new ReadOnlySpan<float>(tile + r * nr, cols);
-                var dst = new Span<float>(c + (long)r * ldc, cols);
-                if (accumulate)
-                {
-                    TensorPrimitives.Add(src, dst, dst);
-                }
-                else
-                {
-                    src.CopyTo(dst);
-                }
             }
         }
     }

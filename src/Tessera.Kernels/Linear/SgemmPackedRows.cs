@@ -17,25 +17,30 @@ internal static unsafe class SgemmPackedRows
         int nr = b.Config.Nr;
         int panels = (b.N + nr - 1) / nr;
         var runner = (long)m * b.N * b.K < (1L << 16) ? ParallelRunner.Sequential : parallel;
-        runner.ForRange(panels, 4, (p0, p1) =>
+        var body = new Body(transA, m, alpha, a, lda, b, beta, c, ldc);
+        runner.ForRange(panels, 4, ref body);
+        GC.KeepAlive(b);
+    }
+
+    private static void Panels(bool transA, int m, float alpha, float* a, int lda, SgemmPackedB b, float beta, float* c, int ldc,
+        int p0, int p1)
+    {
+        int nr = b.Config.Nr;
+        float* tile = stackalloc float[nr];
+        for (int i = 0; i < m; i++)
         {
-            float* tile = stackalloc float[nr];
-            for (int i = 0; i < m; i++)
+            for (int p = p0; p < p1; p++)
             {
-                for (int p = p0; p < p1; p++)
+                Panel(transA, i, a, lda, b, p, tile);
+                int j0 = p * nr;
+                int cols = Math.Min(nr, b.N - j0);
+                float* cp = c + (long)i * ldc + j0;
+                for (int j = 0; j < cols; j++)
                 {
-                    Panel(transA, i, a, lda, b, p, tile);
-                    int j0 = p * nr;
-                    int cols = Math.Min(nr, b.N - j0);
-                    float* cp = c + (long)i * ldc + j0;
-                    for (int j = 0; j < cols; j++)
-                    {
-                        cp[j] = beta == 0f ? alpha * tile[j] : alpha * tile[j] + beta * cp[j];
-                    }
+                    cp[j] = beta == 0f ? alpha * tile[j] : alpha * tile[j] + beta * cp[j];
                 }
             }
-        });
-        GC.KeepAlive(b);
+        }
     }
 
     private static void Panel(bool transA, int row, float* a, int lda, SgemmPackedB b, int panel, float* tile)
@@ -92,5 +97,11 @@ internal static unsafe class SgemmPackedRows
                 bp += nr;
             }
         }
+    }
+
+    private readonly struct Body(bool transA, int m, float alpha, float* a, int lda, SgemmPackedB b, float beta, float* c, int ldc)
+        : IRangeBody
+    {
+        public void Invoke(int start, int end) => Panels(transA, m, alpha, a, lda, b, beta, c, ldc, start, end);
     }
 }

@@ -41,7 +41,8 @@ internal static unsafe class SgemmSmall
 
             float* ra = rowsA;
             int lr = ldRows;
-            runner.ForRange(n, 256, (j0, j1) => ThinRows(ra, lr, transB, m, j0, j1, k, alpha, b, ldb, beta, c, ldc));
+            var rows = new SgemmThinBody(rowsA: true, m, n, k, alpha, beta, ra, lr, transA, b, ldb, transB, c, ldc);
+            runner.ForRange(n, 256, ref rows);
             return true;
         }
 
@@ -64,14 +65,15 @@ internal static unsafe class SgemmSmall
 
             float* cb = colsB;
             int lc = ldCols;
-            runner.ForRange(m, 64, (i0, i1) => ThinColumns(transA, a, lda, i0, i1, n, k, alpha, cb, lc, beta, c, ldc));
+            var columns = new SgemmThinBody(rowsA: false, m, n, k, alpha, beta, a, lda, transA, cb, lc, transB, c, ldc);
+            runner.ForRange(m, 64, ref columns);
             return true;
         }
 
         return false;
     }
 
-    private static void ThinRows(float* rowsA, int ldRows, bool transB, int m, int j0, int j1, int k, float alpha,
+    internal static void ThinRows(float* rowsA, int ldRows, bool transB, int m, int j0, int j1, int k, float alpha,
         float* b, int ldb, float beta, float* c, int ldc)
     {
         int width = j1 - j0;
@@ -100,7 +102,7 @@ internal static unsafe class SgemmSmall
         }
     }
 
-    private static void ThinColumns(bool transA, float* a, int lda, int i0, int i1, int n, int k, float alpha,
+    internal static void ThinColumns(bool transA, float* a, int lda, int i0, int i1, int n, int k, float alpha,
         float* colsB, int ldCols, float beta, float* c, int ldc)
     {
         int height = i1 - i0;

@@ -107,4 +107,26 @@ public sealed class BenchCommandTests : IDisposable
             Assert.Contains(fragment, r.Stdout);
         }
     }
+
+    [Fact]
+    public void ProfileGivesTimePerOperatorAndSlowestNodes()
+    {
+        string model = MatMulModel(8, 8);
+        var r = Bench(model, "--shape", "x=4x8", "--shape", "ids=4x2", "--warmup", "1", "--iterations", "5", "--profile", "--top", "1", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var json = JsonDocument.Parse(r.Stdout);
+        var profile = json.RootElement.GetProperty("profile");
+        Assert.Equal(5, profile.GetProperty("runs").GetInt32());
+        var ops = profile.GetProperty("operators").EnumerateArray().ToDictionary(o => o.GetProperty("op_type").GetString()!, o => o);
+        Assert.Equal(["Identity", "MatMul"], ops.Keys.Order());
+        Assert.All(ops.Values, o => Assert.True(o.GetProperty("ms_per_inference").GetDouble() >= 0));
+        Assert.Single(profile.GetProperty("slowest_nodes").EnumerateArray());
+        Assert.True(profile.GetProperty("total_ms_per_inference").GetDouble() <= json.RootElement.GetProperty("max_ms").GetDouble());
+
+        var text = Bench(model, "--shape", "x=4x8", "--shape", "ids=4x2", "--iterations", "2", "--profile");
+        Assert.True(text.ExitCode == 0, text.Stderr);
+        Assert.Contains("profile: 2 runs", text.Stdout);
+        Assert.Contains("slowest 2 nodes:", text.Stdout);
+        AssertOneLineError(Bench(model, "--shape", "x=4x8", "--shape", "ids=4x2", "--profile", "--top", "0"), "--top must be 1 or more");
+    }
 }

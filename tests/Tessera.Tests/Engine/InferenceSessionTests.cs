@@ -39,6 +39,26 @@ public class InferenceSessionTests
         Assert.Equal(new[] { 11f, 22f, 33f }, session.Run(feeds)["bias"].ToArray<float>());
     }
 
+    [Fact]
+    public void ProfilingTimesEveryStepOfTheRunsInBetween()
+    {
+        var session = new InferenceSession(AddModel(), Options);
+        var feeds = new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray(new[] { 1f, 2f, 3f }, 1, 3) };
+        session.Run(feeds);
+        Assert.Throws<InvalidOperationException>(() => session.StopProfiling());
+        session.StartProfiling();
+        session.Run(feeds);
+        session.Run(feeds, new Dictionary<string, Tensor> { ["y"] = Tensor.Allocate(DataType.Float32, [1, 3]) });
+        var profile = session.StopProfiling();
+        session.Run(feeds);
+        Assert.Equal(2, profile.Runs);
+        Assert.Equal(["neg", "add"], profile.Nodes.Select(n => n.Name));
+        Assert.Equal(["Neg", "Add"], profile.Nodes.Select(n => n.OpType));
+        Assert.All(profile.Nodes, n => Assert.True(n.TotalMs > 0));
+        Assert.Equal(2, profile.ByOperator().Count);
+        Assert.Equal(profile.TotalMs, profile.ByOperator().Sum(o => o.TotalMs), 9);
+    }
+
     private static OnnxModel AddModel2()
     {
         var model = AddModel();

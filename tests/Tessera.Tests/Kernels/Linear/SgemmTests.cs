@@ -64,7 +64,7 @@ public sealed unsafe class SgemmTests
         var config = baseConfig.WithBlocking(7, 2 * baseConfig.Mr, 2 * baseConfig.Nr);
         var parallel = new ParallelRunner(threads);
         var random = new Random(99 + threads);
-        foreach (var (m, n, k) in new[] { (13, 31, 17), (97, 61, 53), (5, 200, 30), (60, 70, 7), (29, 65, 30) })
+        foreach (var (m, n, k) in new[] { (13, 31, 17), (97, 61, 53), (96, 61, 53), (200, 50, 41), (5, 200, 30), (60, 70, 7), (29, 65, 30) })
         {
             Check(config, parallel, random, m, n, k, false, false, 1f, 0f, 0, Mode.Plain);
             Check(config, parallel, random, m, n, k, true, true, 0.5f, 1f, 1, Mode.Plain);

@@ -1,0 +1,111 @@
+using Tessera.Kernels.Core;
+using Tessera.Onnx.Graph;
+using Tessera.Tensors;
+using Tessera.Tests.Kernels.Linear;
+
+namespace Tessera.Tests.Kernels.Convolution;
+
+/// <summary>
+/// The im2col-free paths (direct 2-D convolution on constant weights, phase-split depthwise) and FusedConv's residual
+/// "sum" input, against the double-precision reference: odd channel counts (partial 8-row slivers), several depth
+/// blocks, output widths that end in partial tiles, strides 1-3, dilations, groups, batches, 1 and 2 threads.
+/// </summary>
+public sealed class DirectConvTests
+{
+    // (batch, channels, out channels, group, height, width, kernel h, kernel w, stride h, stride w, dilation, pad)
+    public static IEnumerable<object[]> Cases =>
+    [
+        [1, 5, 13, 1, 9, 23, 3, 3, 1, 1, 1, 1],
+        [1, 50, 20, 1, 14, 14, 3, 3, 1, 1, 1, 1],
+        [3, 45, 9, 1, 7, 7, 5, 5, 1, 1, 1, 2],
+        [1, 3, 16, 1, 37, 41, 7, 7, 2, 2, 1, 3],
+        [2, 8, 24, 2, 17, 19, 3, 3, 2, 2, 1, 1],
+        [1, 6, 8, 1, 20, 29, 3, 2, 3, 2, 2, 0],
+        [4, 7, 33, 1, 12, 11, 3, 3, 1, 3, 2, 2],
+        [1, 16, 8, 1, 15, 15, 1, 1, 2, 2, 1, 0],
+        [1, 512, 17, 1, 3, 3, 3, 3, 1, 1, 1, 1],
+    ];
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void DirectConvolutionMatchesReference(int batch, int c, int m, int group, int h, int w, int kh, int kw, int sh, int sw, int d, int pad)
+    {
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var random = new Random(h * 31 + w + threads);
+            var conv = ConvCase.Create(random, batch, c, m, group, [h, w], [kh, kw], [sh, sw], [d, d], pad, constantW: true);
+            conv.AssertMatches(conv.Run(new ParallelRunner(threads)), $"threads {threads}");
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void DepthwiseMatchesReferenceForAnyStride(int threads)
+    {
+        var random = new Random(40 + threads);
+        foreach (var (size, kernel, stride, dilation) in new[] { (70, 3, 2, 1), (33, 5, 1, 2), (80, 3, 3, 1), (9, 7, 2, 1), (130, 3, 1, 1) })
+        {
+            var conv = ConvCase.Create(random, 2, 6, 6, 6, [size - 3, size], [kernel, kernel], [stride, stride], [dilation, dilation], kernel / 2, constantW: true);
+            conv.AssertMatches(conv.Run(new ParallelRunner(threads)), $"depthwise size {size} stride {stride}");
+        }
+    }
+
+    [Fact]
+    public void ShapesMayChangeBetweenCallsOfOneKernel()
+    {
+        var random = new Random(3);
+        var first = ConvCase.Create(random, 1, 6, 10, 1, [12, 13], [3, 3], [1, 1], [1, 1], 1, constantW: true);
+        var kernel = first.CreateKernel(ParallelRunner.Sequential);
+        first.AssertMatches(first.Run(kernel, ParallelRunner.Sequential), "first shape");
+        var second = first.WithInput(random, 2, [7, 30]);
+        second.AssertMatches(second.Run(kernel, ParallelRunner.Sequential), "second shape");
+        first.AssertMatches(first.Run(kernel, ParallelRunner.Sequential), "first shape again");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void FusedConvAddsTheSumBeforeTheActivation(int threads)
+    {
+        var parallel = new ParallelRunner(threads);
+        var random = new Random(60 + threads);
+        // direct, GEMM (weights not constant), pointwise and depthwise paths
+        foreach (var (c, m, group, kernel, constantW) in new[] { (8, 12, 1, 3, true), (8, 12, 1, 3, false), (8, 12, 1, 1, true), (8, 8, 8, 3, true) })
+        {
+            foreach (string? activation in new[] { null, "Relu" })
+            {
+                var conv = ConvCase.Create(random, 2, c, m, group, [11, 14], [kernel, kernel], [1, 1], [1, 1], kernel / 2, constantW);
+                var sum = Tensor.FromArray(KernelHarness.Random(random, conv.OutputLength), conv.OutputShape);
+                var attributes = new Dictionary<string, NodeAttribute>(conv.Attributes);
+                if (activation is not null)
+                {
+                    attributes["activation"] = KernelHarness.String("activation", activation);
+                }
+
+                var y = Fused.FusedActivationHarness.Run(TesseraDomain.Name, "FusedConv", 1, attributes, [conv.X, conv.W, conv.Bias, sum],
+                    [false, constantW, true, false], parallel);
+                var (values, scale) = conv.Reference();
+                var s = sum.Span<float>();
+                for (int i = 0; i < values.Length; i++)
+                {
+                    values[i] += s[i];
+                    values[i] = activation is null ? values[i] : Math.Max(0, values[i]);
+                    scale[i] += Math.Abs(s[i]);
+                }
+
+                KernelHarness.AssertClose(y.Span<float>(), values, scale, 1e-5, $"FusedConv+sum c{c} m{m} g{group} k{kernel} const {constantW} {activation}");
+            }
+        }
+    }
+
+    [Fact]
+    public void FusedConvRejectsASumOfTheWrongShape()
+    {
+        var conv = ConvCase.Create(new Random(1), 1, 4, 4, 1, [6, 6], [3, 3], [1, 1], [1, 1], 1, constantW: true);
+        var sum = Tensor.FromArray(new float[4 * 5 * 6], 1, 4, 5, 6);
+        var e = Assert.ThrowsAny<KernelException>(() => Fused.FusedActivationHarness.Run(TesseraDomain.Name, "FusedConv", 1, conv.Attributes,
+            [conv.X, conv.W, conv.Bias, sum], [false, true, true, false], ParallelRunner.Sequential));
+        Assert.Contains("sum", e.Message);
+    }
+}
