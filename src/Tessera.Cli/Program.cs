@@ -14,6 +14,7 @@ internal static class Program
             OnnxTestCommand.Create(),
             DemoCommand.Create(),
             BenchCommand.Create(),
+            ServeCommand.Create(),
             AverageCommand.Create(),
             LoadGenCommand.Create(),
             WorkerCommand.Create(),

@@ -1,0 +1,156 @@
+using System.CommandLine;
+using System.Globalization;
+using Tessera.Cli.Common;
+using Tessera.Serving.Http;
+using Tessera.Serving.Repository;
+using Tessera.Serving.Scheduling;
+
+namespace Tessera.Cli.Commands;
+
+/// <summary>`tessera serve`: the KServe v2 inference API over HTTP for one model or a model repository.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "serve this .onnx model (as version 1)" };
+        var repository = new Option<string>("--repository") { Description = "serve every model in this folder: <model>/<version>/model.onnx and <model>/config.json" };
+        var name = new Option<string>("--name") { Description = "the model's name with --model (default: the file name without extension)" };
+        var http = new Option<string>("--http") { Description = "HOST:PORT to listen on (port 0: any free port)", DefaultValueFactory = _ => "127.0.0.1:8000" };
+        var threads = new Option<int>("--threads") { Description = "intra-op threads per replica (0 = one per core)", DefaultValueFactory = _ => 1 };
+        var replicas = new Option<int>("--replicas") { Description = "in-process replicas (sessions) per model", DefaultValueFactory = _ => 1 };
+        var maxBatch = new Option<int>("--max-batch-size") { Description = "dynamic batching: most rows per batch (0 = off)", DefaultValueFactory = _ => 0 };
+        var delay = new Option<long>("--max-queue-delay-us") { Description = "dynamic batching: longest wait for a batch to fill, in µs", DefaultValueFactory = _ => 0 };
+        var preferred = new Option<string>("--preferred-batch-sizes") { Description = "dynamic batching: sizes to dispatch at once, e.g. 4,8" };
+        var scheduling = new Option<string>("--scheduling") { Description = "dynamic (least work by measured speed) or round_robin", DefaultValueFactory = _ => "dynamic" };
+        var maxQueue = new Option<int>("--max-queue") { Description = "queued requests per model before answering 503", DefaultValueFactory = _ => 1024 };
+        var timeout = new Option<double>("--timeout-ms") { Description = "default request timeout in ms (0 = none)", DefaultValueFactory = _ => 0 };
+        var maxBody = new Option<int>("--max-body-mb") { Description = "largest request body in MiB", DefaultValueFactory = _ => 64 };
+
+        var command = new Command("serve", "Serve models over HTTP with the KServe v2 inference protocol")
+        {
+            model, repository, name, http, threads, replicas, maxBatch, delay, preferred, scheduling, maxQueue, timeout, maxBody,
+        };
+        command.SetAction(parse =>
+        {
+            string? modelPath = parse.GetValue(model);
+            string? repositoryDir = parse.GetValue(repository);
+            if ((modelPath is null) == (repositoryDir is null))
+            {
+                throw new CliException("give either --model or --repository");
+            }
+
+            if (repositoryDir is not null && parse.GetValue(name) is not null)
+            {
+                throw new CliException("--name goes with --model; a repository's models are named by their folders");
+            }
+
+            if (parse.GetValue(maxBody) < 1) throw new CliException("--max-body-mb must be 1 or more");
+            ModelConfig defaults;
+            try
+            {
+                defaults = new ModelConfig
+                {
+                    Replicas = parse.GetValue(replicas),
+                    Threads = parse.GetValue(threads),
+                    Scheduler = new SchedulerOptions
+                    {
+                        MaxBatchSize = parse.GetValue(maxBatch),
+                        MaxQueueDelayMicroseconds = parse.GetValue(delay),
+                        PreferredBatchSizes = ParseSizes(parse.GetValue(preferred)),
+                        Policy = ModelConfig.ParsePolicy(parse.GetValue(scheduling)),
+                        MaxQueueSize = parse.GetValue(maxQueue),
+                        DefaultTimeoutMicroseconds = (long)Math.Ceiling(parse.GetValue(timeout) * 1000),
+                    },
+                };
+                defaults.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliException(OptionNames(e.Message));
+            }
+
+            var options = new ServerOptions
+            {
+                Url = ToUrl(parse.GetValue(http)!),
+                MaxBodyBytes = (long)parse.GetValue(maxBody) << 20,
+                ConsoleLog = true,
+            };
+            return Serve(options, modelPath, parse.GetValue(name), repositoryDir, defaults);
+        });
+        return command;
+    }
+
+    private static int Serve(ServerOptions options, string? modelPath, string? name, string? repositoryDir, ModelConfig defaults)
+    {
+        var server = ServingServer.StartAsync(options, logger =>
+        {
+            if (repositoryDir is not null)
+            {
+                return ModelRepository.LoadDirectory(repositoryDir, defaults, logger);
+            }
+
+            var models = new ModelRepository(logger);
+            try
+            {
+                models.AddFile(name ?? Path.GetFileNameWithoutExtension(modelPath!), 1, modelPath!, defaults);
+            }
+            catch
+            {
+                models.Dispose();
+                throw;
+            }
+
+            return models;
+        }).GetAwaiter().GetResult();
+
+        // Scripts and tests wait for this line (it carries the real port when --http asked for port 0).
+        Console.WriteLine($"tessera serve: listening on {string.Join(", ", server.Addresses)}");
+        server.WaitForShutdownAsync().GetAwaiter().GetResult();
+        server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        return 0;
+    }
+
+    /// <summary>Speaks of the command's options where the shared validation names config keys.</summary>
+    private static string OptionNames(string message)
+    {
+        (string Key, string Option)[] names =
+        [
+            ("preferred_batch_sizes", "--preferred-batch-sizes"), ("max_batch_size", "--max-batch-size"),
+            ("max_queue_delay_us", "--max-queue-delay-us"), ("max_queue_size", "--max-queue"), ("replicas", "--replicas"),
+            ("threads", "--threads"), ("default_timeout_us", "--timeout-ms"),
+        ];
+        foreach (var (key, option) in names)
+        {
+            message = message.Replace(key, option, StringComparison.Ordinal);
+        }
+
+        return message;
+    }
+
+    private static string ToUrl(string hostPort)
+    {
+        if (hostPort.StartsWith("http://", StringComparison.Ordinal))
+        {
+            return hostPort;
+        }
+
+        int colon = hostPort.LastIndexOf(':');
+        if (colon <= 0 || !ushort.TryParse(hostPort.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out _))
+        {
+            throw new CliException($"--http '{hostPort}' must be HOST:PORT, e.g. 127.0.0.1:8000");
+        }
+
+        return "http://" + hostPort;
+    }
+
+    private static int[] ParseSizes(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return [];
+        }
+
+        return text.Split(',', StringSplitOptions.TrimEntries).Select(s =>
+            int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v) ? v : throw new CliException($"--preferred-batch-sizes: '{s}' is not a batch size")).ToArray();
+    }
+}

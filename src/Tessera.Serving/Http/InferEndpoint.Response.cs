@@ -1,0 +1,55 @@
+using Microsoft.AspNetCore.Http;
+using Tessera.Serving.Protocol;
+using Tessera.Serving.Repository;
+using Tessera.Tensors;
+
+namespace Tessera.Serving.Http;
+
+internal sealed partial class InferEndpoint
+{
+    private static async Task WriteResponseAsync(HttpContext context, ServedModel model, InferenceRequest request, IReadOnlyDictionary<string, Tensor> outputs)
+    {
+        var selected = new List<ResponseOutput>(Math.Max(request.Outputs.Count, model.Signature.Outputs.Count));
+        if (request.Outputs.Count == 0)
+        {
+            foreach (var o in model.Signature.Outputs)
+            {
+                selected.Add(new ResponseOutput(o.Name, outputs[o.Name], request.BinaryDataOutput));
+            }
+        }
+        else
+        {
+            foreach (var o in request.Outputs)
+            {
+                selected.Add(new ResponseOutput(o.Name, outputs[o.Name], o.Binary ?? request.BinaryDataOutput));
+            }
+        }
+
+        using var header = new PooledBufferWriter(4096);
+        long binary = InferResponseWriter.WriteHeader(header, model.Name, model.Version, request.Id, selected);
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        bool anyBinary = selected.Exists(o => o.Binary);
+        if (anyBinary)
+        {
+            response.ContentType = "application/octet-stream";
+            response.Headers[HeaderLengthHeader] = header.Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            response.ContentType = "application/json";
+        }
+
+        response.ContentLength = header.Length + binary;
+        var body = response.BodyWriter;
+        await body.WriteAsync(header.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+        foreach (var o in selected)
+        {
+            if (o.Binary)
+            {
+                BinaryTensorWriter.Write(body, o.Tensor);
+                await body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+            }
+        }
+    }
+}

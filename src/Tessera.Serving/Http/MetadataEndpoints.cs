@@ -1,0 +1,102 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Tessera.Serving.Backends;
+using Tessera.Serving.Protocol;
+using Tessera.Serving.Repository;
+
+namespace Tessera.Serving.Http;
+
+/// <summary>Health, server metadata and model metadata endpoints of the KServe v2 protocol.</summary>
+internal sealed class MetadataEndpoints
+{
+    public const string ServerName = "tessera";
+    public const string ServerVersion = "0.1.0";
+
+    /// <summary>The platform name the protocol gives ONNX models.</summary>
+    public const string Platform = "onnx_onnxv1";
+
+    private readonly ModelRepository _models;
+
+    public MetadataEndpoints(ModelRepository models)
+    {
+        _models = models;
+    }
+
+    public static Task OkAsync(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentLength = 0;
+        return Task.CompletedTask;
+    }
+
+    public Task ServerMetadataAsync(HttpContext context) => WriteJsonAsync(context, writer =>
+    {
+        writer.WriteStartObject();
+        writer.WriteString("name"u8, ServerName);
+        writer.WriteString("version"u8, ServerVersion);
+        writer.WriteStartArray("extensions"u8);
+        writer.WriteStringValue("binary_tensor_data"u8);
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    });
+
+    public Task ModelReadyAsync(HttpContext context)
+    {
+        _ = Find(context); // unknown model or version: 404, which the protocol reads as "not ready"
+        return OkAsync(context);
+    }
+
+    public Task ModelMetadataAsync(HttpContext context)
+    {
+        var model = Find(context);
+        return WriteJsonAsync(context, writer =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name"u8, model.Name);
+            writer.WriteStartArray("versions"u8);
+            foreach (string v in _models.Versions(model.Name)) writer.WriteStringValue(v);
+            writer.WriteEndArray();
+            writer.WriteString("platform"u8, Platform);
+            WriteTensors(writer, "inputs", model.Signature.Inputs);
+            WriteTensors(writer, "outputs", model.Signature.Outputs);
+            writer.WriteEndObject();
+        });
+    }
+
+    internal ServedModel Find(HttpContext context)
+    {
+        var values = context.Request.RouteValues;
+        return _models.Find((string)values["name"]!, values.TryGetValue("version", out var v) ? (string?)v : null);
+    }
+
+    private static void WriteTensors(Utf8JsonWriter writer, string property, IReadOnlyList<TensorSignature> tensors)
+    {
+        writer.WriteStartArray(property);
+        foreach (var t in tensors)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name"u8, t.Name);
+            writer.WriteString("datatype"u8, WireDataTypes.Name(t.DataType));
+            writer.WriteStartArray("shape"u8);
+            foreach (long d in t.WireShape) writer.WriteNumberValue(d);
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private static async Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> write)
+    {
+        using var buffer = new PooledBufferWriter(1024);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            write(writer);
+        }
+
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = buffer.Length;
+        await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+    }
+}

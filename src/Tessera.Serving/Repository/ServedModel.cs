@@ -1,0 +1,39 @@
+using Tessera.Serving.Backends;
+using Tessera.Serving.Metrics;
+using Tessera.Serving.Scheduling;
+
+namespace Tessera.Serving.Repository;
+
+/// <summary>One loaded model version: its backend, its scheduler (queue and batching) and its metrics.</summary>
+internal sealed class ServedModel : IDisposable
+{
+    public ServedModel(string name, string version, IInferenceBackend backend, ModelConfig config, ModelScheduler scheduler, ModelMetrics metrics)
+    {
+        Name = name;
+        Version = version;
+        Backend = backend;
+        Config = config;
+        Scheduler = scheduler;
+        Metrics = metrics;
+    }
+
+    public string Name { get; }
+
+    public string Version { get; }
+
+    public IInferenceBackend Backend { get; }
+
+    public ModelSignature Signature => Backend.Signature;
+
+    public ModelConfig Config { get; }
+
+    public ModelScheduler Scheduler { get; }
+
+    public ModelMetrics Metrics { get; }
+
+    public void Dispose()
+    {
+        Scheduler.Dispose();
+        Backend.Dispose();
+    }
+}

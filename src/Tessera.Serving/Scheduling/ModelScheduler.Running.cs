@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Tessera.Serving.Http;
+using Tessera.Tensors;
+
+namespace Tessera.Serving.Scheduling;
+
+internal sealed partial class ModelScheduler
+{
+    private async Task RunBatchAsync(BatchWork work)
+    {
+        var requests = work.Requests;
+        long start = Stopwatch.GetTimestamp();
+        foreach (var r in requests)
+        {
+            _metrics.QueueSeconds.Observe(Stopwatch.GetElapsedTime(r.EnqueuedTimestamp, start).TotalSeconds);
+        }
+
+        _metrics.BatchSize.Observe(work.Rows);
+        double seconds = 0;
+        bool measured = false;
+        try
+        {
+            IReadOnlyDictionary<string, Tensor> inputs = requests.Length == 1 ? requests[0].Inputs : TensorBatcher.Merge(requests, work.Rows);
+            var outputs = await _backend.RunAsync(work.Replica, inputs, CancellationToken.None).ConfigureAwait(false);
+            seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            measured = true;
+            _metrics.ComputeSeconds.Observe(seconds);
+            if (requests.Length == 1)
+            {
+                requests[0].Completion.TrySetResult(outputs);
+            }
+            else if (TensorBatcher.TrySplit(outputs, requests, work.Rows, out var parts))
+            {
+                for (int i = 0; i < requests.Length; i++)
+                {
+                    requests[i].Completion.TrySetResult(parts[i]);
+                }
+            }
+            else
+            {
+                _logger.BatchSplitFailed(_name, requests.Length);
+                await RunAloneAsync(work).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (requests.Length > 1)
+        {
+            // One bad request must not fail the others it was batched with: run each alone to find it.
+            _logger.BatchFailed(_name, requests.Length, e.Message);
+            await RunAloneAsync(work).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            requests[0].Completion.TrySetException(e);
+        }
+        finally
+        {
+            Finish(work.Replica, work.Rows, seconds, measured);
+        }
+    }
+
+    private async Task RunAloneAsync(BatchWork work)
+    {
+        foreach (var r in work.Requests)
+        {
+            try
+            {
+                long start = Stopwatch.GetTimestamp();
+                var outputs = await _backend.RunAsync(work.Replica, r.Inputs, CancellationToken.None).ConfigureAwait(false);
+                _metrics.ComputeSeconds.Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
+                r.Completion.TrySetResult(outputs);
+            }
+            catch (Exception e)
+            {
+                r.Completion.TrySetException(e);
+            }
+        }
+    }
+}

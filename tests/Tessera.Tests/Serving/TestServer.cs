@@ -1,0 +1,73 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Tessera.Onnx.Graph;
+using Tessera.Serving.Backends;
+using Tessera.Serving.Http;
+using Tessera.Serving.Repository;
+
+namespace Tessera.Tests.Serving;
+
+/// <summary>A real Kestrel server on a free loopback port, in this process, and an HttpClient pointed at it.</summary>
+internal sealed class TestServer : IAsyncDisposable
+{
+    private TestServer(ServingServer server)
+    {
+        Server = server;
+        string address = server.Addresses.First();
+        Client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public ServingServer Server { get; }
+
+    public HttpClient Client { get; }
+
+    public static async Task<TestServer> StartAsync(Action<ModelRepository> addModels, long maxBodyBytes = 64L << 20)
+    {
+        var options = new ServerOptions { Url = "http://127.0.0.1:0", MaxBodyBytes = maxBodyBytes };
+        var server = await ServingServer.StartAsync(options, logger =>
+        {
+            var models = new ModelRepository(logger);
+            addModels(models);
+            return models;
+        });
+        return new TestServer(server);
+    }
+
+    public static Task<TestServer> StartAsync(string name, OnnxModel model, ModelConfig? config = null) =>
+        StartAsync(r => r.Add(name, 1, new LocalBackend(model, name, (config ?? new ModelConfig()).Replicas, 1), config ?? new ModelConfig()));
+
+    public async Task<(int Status, JsonElement Body)> GetJsonAsync(string path)
+    {
+        using var response = await Client.GetAsync(path);
+        string text = await response.Content.ReadAsStringAsync();
+        return ((int)response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    public async Task<(int Status, JsonElement Body)> PostJsonAsync(string path, string json)
+    {
+        using var content = new StringContent(json, Encoding.UTF8, "application/json");
+        using var response = await Client.PostAsync(path, content);
+        string text = await response.Content.ReadAsStringAsync();
+        return ((int)response.StatusCode, JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    /// <summary>Posts a JSON header followed by binary tensor data, as the binary-data extension lays it out.</summary>
+    public async Task<HttpResponseMessage> PostBinaryAsync(string path, string json, byte[] binary)
+    {
+        byte[] header = Encoding.UTF8.GetBytes(json);
+        var content = new ByteArrayContent([.. header, .. binary]);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        content.Headers.Add("Inference-Header-Content-Length", header.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return await Client.PostAsync(path, content);
+    }
+
+    public async Task<string> MetricsAsync() => await Client.GetStringAsync("/metrics");
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await Server.DisposeAsync();
+    }
+}
