@@ -117,7 +117,17 @@ def write_markdown(path, svg_name, meta, results):
             f"| {m.row.name} | {m.threads} | {m.row.warmup} / {tes['iterations']} | {rounds('ort')} | {rounds('tessera')} |"
             f" {_ms(ort['cpu_ms_per_inference'])} | {_ms(tes['cpu_ms_per_inference'])} | {gcs} |")
     lines.append("")
+    lines += _sections(Path(path).parent / "benchmarks.d")
     Path(path).write_text("\n".join(lines))
+
+
+def _sections(folder):
+    """Sections measured by other commands (cluster transport, serving), kept in docs/benchmarks.d/*.md with the
+    command next to every number, and included here in file-name order so docs/benchmarks.md holds them all."""
+    lines = []
+    for section in sorted(folder.glob("*.md")) if folder.is_dir() else []:
+        lines += [section.read_text().rstrip("\n"), ""]
+    return lines
 
 
 def write_svg(path, results):
