@@ -19,7 +19,8 @@ internal static unsafe class Col2Im
     {
         long work = (long)channels * g.KernelSize * (outer1 - outer0) * g.Input[^1];
         var runner = work < 1 << 15 ? ParallelRunner.Sequential : parallel;
-        runner.ForRange(channels, 1, (c0, c1) => AccumulateChannels(col, g, outer0, outer1, y, c0, c1));
+        var body = new ChannelBody(col, g, outer0, outer1, y);
+        runner.ForRange(channels, 1, ref body);
     }
 
     private static void AccumulateChannels(float* col, ConvGeometry g, int outer0, int outer1, float* y, int c0, int c1)
@@ -93,5 +94,10 @@ internal static unsafe class Col2Im
                 }
             }
         }
+    }
+
+    private readonly struct ChannelBody(float* col, ConvGeometry g, int outer0, int outer1, float* y) : IRangeBody
+    {
+        public void Invoke(int start, int end) => AccumulateChannels(col, g, outer0, outer1, y, start, end);
     }
 }

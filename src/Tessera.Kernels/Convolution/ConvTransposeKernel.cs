@@ -18,6 +18,12 @@ internal sealed unsafe class ConvTransposeKernel : IKernel
     private readonly Tensor? _constantW;
     private readonly SgemmPackedA[]? _packedW;
 
+    // The geometry of the last call's shapes: recomputed only when they change.
+    private int[] _lastX = [];
+    private int[] _lastW = [];
+    private ConvGeometry? _geometry;
+    private int[] _outputShape = [];
+
     public ConvTransposeKernel(KernelInfo info)
     {
         _attributes = new ConvAttributes(info);
@@ -62,12 +68,8 @@ internal sealed unsafe class ConvTransposeKernel : IKernel
             throw new KernelException($"ConvTranspose bias of shape {ShapeMath.Format(bias.Shape)} does not match {m} output channels");
         }
 
-        var geometry = Resolve(x.Shape, w.Shape);
-        var outputShape = new int[x.Rank];
-        outputShape[0] = n;
-        outputShape[1] = m;
-        geometry.Output.CopyTo(outputShape, 2);
-        var y = context.AllocateOutput(0, x.DataType, outputShape);
+        var geometry = Geometry(x.Shape, w.Shape, m);
+        var y = context.AllocateOutput(0, x.DataType, _outputShape);
         if (y.Length == 0)
         {
             return;
@@ -87,6 +89,22 @@ internal sealed unsafe class ConvTransposeKernel : IKernel
         {
             throw new KernelException($"ConvTranspose does not support {DataTypes.Name(x.DataType)}");
         }
+    }
+
+    private ConvGeometry Geometry(int[] xShape, int[] wShape, int m)
+    {
+        if (_geometry is not null && ShapeMath.SameShape(xShape, _lastX) && ShapeMath.SameShape(wShape, _lastW))
+        {
+            return _geometry;
+        }
+
+        var geometry = Resolve(xShape, wShape);
+        var outputShape = new int[xShape.Length];
+        outputShape[0] = xShape[0];
+        outputShape[1] = m;
+        geometry.Output.CopyTo(outputShape, 2);
+        (_lastX, _lastW, _geometry, _outputShape) = (xShape.ToArray(), wShape.ToArray(), geometry, outputShape);
+        return geometry;
     }
 
     private ConvGeometry Resolve(int[] xShape, int[] wShape)
@@ -148,13 +166,8 @@ internal sealed unsafe class ConvTransposeKernel : IKernel
         int items = n * group;
         if (items >= parallel.Degree && parallel.Degree > 1 && (long)rowsK * cg * g.InputSize < SmallGemm)
         {
-            parallel.ForRange(items, 1, (i0, i1) =>
-            {
-                for (int i = i0; i < i1; i++)
-                {
-                    Item(i, px, pw, pb, py, packed, c, cg, mg, rowsK, group, g, ParallelRunner.Sequential);
-                }
-            });
+            var body = new ItemBody(px, pw, pb, py, packed, c, cg, mg, rowsK, group, g);
+            parallel.ForRange(items, 1, ref body);
             return;
         }
 
@@ -207,6 +220,19 @@ internal sealed unsafe class ConvTransposeKernel : IKernel
         else
         {
             Sgemm.Multiply(true, false, rowsK, n, cg, 1f, wg, rowsK, x, ldx, beta, c, n, parallel);
+        }
+    }
+
+    /// <summary>Whole (image, group) items per thread, each on a sequential SGEMM.</summary>
+    private readonly struct ItemBody(float* px, float* pw, float* pb, float* py, SgemmPackedA[]? packed, int c, int cg, int mg,
+        int rowsK, int group, ConvGeometry g) : IRangeBody
+    {
+        public void Invoke(int start, int end)
+        {
+            for (int i = start; i < end; i++)
+            {
+                Item(i, px, pw, pb, py, packed, c, cg, mg, rowsK, group, g, ParallelRunner.Sequential);
+            }
         }
     }
 }

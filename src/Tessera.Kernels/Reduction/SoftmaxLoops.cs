@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace Tessera.Kernels.Reduction;
 
@@ -16,6 +17,12 @@ internal static class SoftmaxLoops
     {
         if (reduced == 0)
         {
+            return;
+        }
+
+        if (inner == 1 && !log && typeof(T) == typeof(float))
+        {
+            FloatRows(MemoryMarshal.Cast<T, float>(source), MemoryMarshal.Cast<T, float>(destination), o0, o1, reduced);
             return;
         }
 
@@ -96,6 +103,18 @@ internal static class SoftmaxLoops
                     var yj = y.Slice(j * inner, width);
                     TensorPrimitives.Divide(yj, sumRow, yj);
                 }
+            }
+        }
+    }
+
+    private static unsafe void FloatRows(ReadOnlySpan<float> source, Span<float> destination, int o0, int o1, int reduced)
+    {
+        fixed (float* x = source)
+        fixed (float* y = destination)
+        {
+            for (int o = o0; o < o1; o++)
+            {
+                SoftmaxRow.Run(x + (long)o * reduced, y + (long)o * reduced, reduced);
             }
         }
     }

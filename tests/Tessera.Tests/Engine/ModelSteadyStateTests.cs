@@ -23,6 +23,9 @@ public sealed class ModelSteadyStateTests
         ["bert b1 s40"] = () => (Cached("bert.onnx"), Feeds(("input_ids", Ids(1, 40)), ("attention_mask", Ones(1, 40)))),
         ["gpt b8 s128"] = () => (Cached("gpt.onnx"), Feeds(("input_ids", Ids(8, 128)))),
         ["gpt b1 s24"] = () => (Cached("gpt.onnx"), Feeds(("input_ids", Ids(1, 24)))),
+        ["resnet18 b1"] = () => (Cached("resnet18.onnx"), Feeds(("image", Floats(1, 3, 224, 224)))),
+        ["ppocr det 1x3x64x96"] = () => (Ocr("ch_PP-OCRv4_det_infer.onnx"), Feeds(("x", Floats(1, 3, 64, 96)))),
+        ["ppocr rec 1x3x48x80"] = () => (Ocr("ch_PP-OCRv4_rec_infer.onnx"), Feeds(("x", Floats(1, 3, 48, 80)))),
         ["matmul 600x700x900 weight"] = () => (WeightMatMul(700, 900), Feeds(("a", Floats(600, 700)))),
         ["matmul 2x4x100x64 @ 2x4x64x120"] = () => (InputMatMul([2, 4, 100, 64], [2, 4, 64, 120]), Feeds(("a", Floats(2, 4, 100, 64)), ("b", Floats(2, 4, 64, 120)))),
         ["matmul 3x300x500 @ 500x260 input"] = () => (InputMatMul([3, 300, 500], [500, 260]), Feeds(("a", Floats(3, 300, 500)), ("b", Floats(500, 260)))),
@@ -96,6 +99,9 @@ public sealed class ModelSteadyStateTests
     }
 
     private static OnnxModel Cached(string file) => ModelReader.Load(Path.Combine(TestPaths.Require(Path.Combine(TestPaths.Cache, "models")), file));
+
+    private static OnnxModel Ocr(string file) => ModelReader.Load(Path.Combine(
+        TestPaths.Require(Path.Combine(TestPaths.Cache, "npm", "node_modules", "@gutenye", "ocr-models", "assets")), file));
 
     private static OnnxModel WeightMatMul(int k, int n) => new GraphBuilder()
         .Input("a", DataType.Float32, "m", k)
