@@ -2,28 +2,80 @@ using Tessera.Cli.Common;
 using Tessera.Cluster.Coordinator;
 using Tessera.Cluster.Execution;
 using Tessera.Onnx.Io;
+using Tessera.Partitioning;
+using Tessera.Partitioning.Cost;
+using Tessera.Partitioning.Planning;
 using Tessera.Tensors;
 
 namespace Tessera.Cli.Commands;
 
-/// <summary>`tessera run --workers N`: starts N local worker processes, runs the model on them, and stops them.</summary>
+/// <summary>
+/// `tessera run --workers N`: starts N local worker processes, runs the model on them, and stops them. `data` splits
+/// the batch over whole-model replicas; `pipeline` (N stages) and `auto` (the planner's choice, without tensor
+/// parallelism) plan the model for N loopback nodes, write the plan to a temporary folder and run it on the workers.
+/// </summary>
 internal static class RunOnWorkers
 {
     public static IReadOnlyDictionary<string, Tensor> Run(string modelPath, IReadOnlyDictionary<string, Tensor> feeds, int workers, int threads, string strategy)
     {
-        if (strategy is not ("auto" or "data"))
+        if (strategy == "tensor")
         {
-            // Pipeline and tensor-parallel runs across processes need the planner's sub-models (issue 4).
-            throw new CliException($"--strategy {strategy} across worker processes is not available yet; use --strategy data (or auto)");
+            throw new CliException("--strategy tensor runs in-process only (no network collective yet): plan with `tessera plan --strategy tensor` and use `run --plan` without --workers");
         }
 
         var model = ModelFile.FromPath(modelPath);
-        var outputs = ModelReader.Load(modelPath).Graph.Outputs.Select(o => o.Name).ToArray();
+        var graph = ModelReader.Load(modelPath);
+        var outputs = graph.Graph.Outputs.Select(o => o.Name).ToArray();
         using var local = LocalWorkers.Start(workers, threads, SelfCommand(), TimeSpan.FromSeconds(60));
-        return RunAsync(local, model, feeds, outputs).GetAwaiter().GetResult();
+        if (strategy == "data")
+        {
+            return RunDataAsync(local, model, feeds, outputs).GetAwaiter().GetResult();
+        }
+
+        var nodes = local.Addresses.Select((a, i) => new ClusterNode
+        {
+            Name = $"local-{i}",
+            Address = a,
+            // The workers share this machine's memory.
+            MemoryBytes = Math.Max(1L << 20, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / workers),
+            Threads = threads,
+        }).ToList();
+        string directory = Directory.CreateTempSubdirectory("tessera-run-plan-").FullName;
+        try
+        {
+            var result = Plan(graph, feeds, nodes, strategy, workers);
+            var plan = PlanMaterializer.Write(result, modelPath, directory);
+            return PlanOnCluster.Run(plan, directory, nodes.ToDictionary(n => n.Name, n => n.Address, StringComparer.Ordinal), local.Token, feeds);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
-    private static async Task<IReadOnlyDictionary<string, Tensor>> RunAsync(LocalWorkers local, ModelFile model, IReadOnlyDictionary<string, Tensor> feeds, string[] outputs)
+    private static PlanResult Plan(Onnx.Graph.OnnxModel model, IReadOnlyDictionary<string, Tensor> feeds, List<ClusterNode> nodes, string strategy, int workers)
+    {
+        try
+        {
+            return Planner.Plan(new PlanRequest
+            {
+                Model = model,
+                InputShapes = feeds.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal),
+                Cluster = new ClusterDescription { Nodes = nodes },
+                Strategy = strategy == "pipeline" ? PlanStrategy.Pipeline : PlanStrategy.Auto,
+                Stages = strategy == "pipeline" ? workers : null,
+                // Tensor-parallel stages would need a network collective between the workers.
+                Degree = 1,
+                Calibration = File.Exists(CalibrationProfile.DefaultPath) ? CalibrationProfile.Load(CalibrationProfile.DefaultPath) : CalibrationProfile.Default,
+            });
+        }
+        catch (PartitionException e)
+        {
+            throw new CliException(e.Message);
+        }
+    }
+
+    private static async Task<IReadOnlyDictionary<string, Tensor>> RunDataAsync(LocalWorkers local, ModelFile model, IReadOnlyDictionary<string, Tensor> feeds, string[] outputs)
     {
         await using var coordinator = new ClusterCoordinator(local.Token);
         var clients = await Task.WhenAll(local.Addresses.Select(a => coordinator.ConnectAsync(a))).ConfigureAwait(false);

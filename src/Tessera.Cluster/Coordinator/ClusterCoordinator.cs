@@ -76,6 +76,19 @@ public sealed class ClusterCoordinator : IAsyncDisposable
 
     private async Task ShipAsync(WorkerClient worker, ModelFile model, CancellationToken cancellation)
     {
+        await worker.UploadGate.WaitAsync(cancellation).ConfigureAwait(false);
+        try
+        {
+            await ShipAloneAsync(worker, model, cancellation).ConfigureAwait(false);
+        }
+        finally
+        {
+            worker.UploadGate.Release();
+        }
+    }
+
+    private async Task ShipAloneAsync(WorkerClient worker, ModelFile model, CancellationToken cancellation)
+    {
         var (id, answer) = _pending.Register([worker]);
         try
         {

@@ -53,6 +53,9 @@ public sealed class WorkerClient : IAsyncDisposable
 
     internal FrameWriter Writer => _connection.Writer;
 
+    /// <summary>A worker connection carries one model upload at a time (the protocol's upload has no stream id).</summary>
+    internal SemaphoreSlim UploadGate { get; } = new(1, 1);
+
     internal void Began() => Interlocked.Increment(ref _outstanding);
 
     internal void Ended() => Interlocked.Decrement(ref _outstanding);

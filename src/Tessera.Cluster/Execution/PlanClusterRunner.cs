@@ -1,0 +1,194 @@
+using Tessera.Cluster.Coordinator;
+using Tessera.Cluster.Transport;
+using Tessera.Onnx.Io;
+using Tessera.Partitioning;
+using Tessera.Partitioning.Data;
+using Tessera.Partitioning.Plans;
+using Tessera.Tensors;
+
+namespace Tessera.Cluster.Execution;
+
+/// <summary>
+/// Runs a plan from `tessera plan` across worker processes: replica r of the plan becomes one route (stage k on the
+/// node the plan puts replica r of stage k on), each worker gets its stages' sub-models by hash (shipped once), a
+/// batch is split between replicas by their weights along the plan's batch axes, and a replica's share of a
+/// pipeline is sent as concurrent micro-batches so every stage works at once. Every sample passes through the same
+/// sub-models as in <see cref="Partitioning.Execution.LocalPlanRunner"/>, so the outputs are bit-identical to it.
+/// Tensor-parallel stages need a network collective, which does not exist yet: such plans are refused.
+/// </summary>
+public sealed class PlanClusterRunner
+{
+    private readonly ClusterCoordinator _coordinator;
+    private readonly Route[] _replicas;
+    private readonly IReadOnlyDictionary<string, int>? _inputAxes;
+    private readonly IReadOnlyDictionary<string, int>? _outputAxes;
+
+    private PlanClusterRunner(ClusterCoordinator coordinator, PlanDocument plan, Route[] replicas, IReadOnlyDictionary<string, int>? inputAxes, IReadOnlyDictionary<string, int>? outputAxes)
+    {
+        _coordinator = coordinator;
+        Plan = plan;
+        _replicas = replicas;
+        _inputAxes = inputAxes;
+        _outputAxes = outputAxes;
+    }
+
+    public PlanDocument Plan { get; }
+
+    /// <summary>One route per data-parallel replica.</summary>
+    public IReadOnlyList<Route> Routes => _replicas;
+
+    /// <summary>
+    /// Most micro-batches a replica's share of a pipeline is cut into (at most one per row). Two per stage keep every
+    /// stage busy while the next micro-batch travels; 1 turns micro-batching off.
+    /// </summary>
+    public int MicroBatchesPerStage { get; set; } = 2;
+
+    /// <summary>
+    /// Checks the plan folder, connects to the workers of every node the plan uses (<paramref name="addresses"/> maps
+    /// node names to host:port), and makes sure each has its stages' sub-models loaded.
+    /// </summary>
+    public static async Task<PlanClusterRunner> StartAsync(ClusterCoordinator coordinator, PlanDocument plan, string directory, IReadOnlyDictionary<string, string> addresses, CancellationToken cancellation = default)
+    {
+        var tensorParallel = plan.Stages.FirstOrDefault(s => s.TensorParallel.Degree > 1);
+        if (tensorParallel is not null)
+        {
+            throw new PartitionException($"stage {tensorParallel.Index} of the plan is tensor-parallel (degree {tensorParallel.TensorParallel.Degree}), which runs in-process only: use `run --plan` without --cluster");
+        }
+
+        PlanReader.VerifyFiles(plan, directory);
+        var nodes = plan.Stages.SelectMany(s => s.Replicas).SelectMany(r => r.Nodes).Distinct(StringComparer.Ordinal).ToList();
+        foreach (string node in nodes)
+        {
+            if (!addresses.TryGetValue(node, out string? address) || string.IsNullOrWhiteSpace(address))
+            {
+                throw new PartitionException($"the plan runs on node '{node}', but the cluster file gives no address for it");
+            }
+        }
+
+        var clients = new Dictionary<string, WorkerClient>(StringComparer.Ordinal);
+        foreach (string address in nodes.Select(n => addresses[n]).Distinct(StringComparer.Ordinal))
+        {
+            clients[address] = await coordinator.ConnectAsync(address, cancellation).ConfigureAwait(false);
+        }
+
+        // Each (worker, sub-model) once; workers load in parallel.
+        var loads = new List<Task>();
+        var seen = new HashSet<(string, string)>();
+        foreach (var stage in plan.Stages)
+        {
+            string path = Path.Combine(directory, stage.Model);
+            var model = new ModelFile(path, Convert.FromHexString(stage.Sha256), new FileInfo(path).Length);
+            foreach (string node in stage.Replicas.Select(r => r.Nodes[0]))
+            {
+                if (seen.Add((addresses[node], stage.Sha256)))
+                {
+                    loads.Add(coordinator.EnsureModelAsync(clients[addresses[node]], model, cancellation));
+                }
+            }
+        }
+
+        await Task.WhenAll(loads).ConfigureAwait(false);
+        var routes = Enumerable.Range(0, plan.Stages[0].Replicas.Count)
+            .Select(r => new Route([.. plan.Stages.Select(s => new RouteStep(clients[addresses[s.Replicas[r].Nodes[0]]], Convert.FromHexString(s.Sha256), s.Inputs))]))
+            .ToArray();
+        var (inputAxes, outputAxes) = plan.DataParallel is { } data ? (data.InputAxes, data.OutputAxes) : LeadingBatchAxes(plan, directory);
+        return new PlanClusterRunner(coordinator, plan, routes, inputAxes, outputAxes);
+    }
+
+    /// <summary>
+    /// Batch axes of a plan without replicas, for micro-batching: axis 0 when every model input (in stage 0) and output
+    /// (in the last stage) declares it symbolic; otherwise none, and the pipeline gets each request whole.
+    /// </summary>
+    private static (IReadOnlyDictionary<string, int>?, IReadOnlyDictionary<string, int>?) LeadingBatchAxes(PlanDocument plan, string directory)
+    {
+        if (plan.Stages.Count < 2) return (null, null);
+        var first = ModelReader.Load(Path.Combine(directory, plan.Stages[0].Model)).Graph;
+        var last = ModelReader.Load(Path.Combine(directory, plan.Stages[^1].Model)).Graph;
+        bool inputs = plan.Inputs.All(n => first.Inputs.FirstOrDefault(i => i.Name == n) is { Shape: [{ IsKnown: false }, ..] });
+        bool outputs = plan.Outputs.All(n => last.Outputs.FirstOrDefault(o => o.Name == n) is { Shape: [{ IsKnown: false }, ..] });
+        return inputs && outputs
+            ? (plan.Inputs.ToDictionary(n => n, _ => 0, StringComparer.Ordinal), plan.Outputs.ToDictionary(n => n, _ => 0, StringComparer.Ordinal))
+            : (null, null);
+    }
+
+    /// <summary>Runs the plan once and returns the model outputs by name, in the model's order.</summary>
+    public async Task<IReadOnlyDictionary<string, Tensor>> RunAsync(IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation = default)
+    {
+        string? unknown = inputs.Keys.FirstOrDefault(k => !Plan.Inputs.Contains(k));
+        if (unknown is not null) throw new PartitionException($"the model has no input named '{unknown}'; its inputs are: {string.Join(", ", Plan.Inputs)}");
+        string? missing = Plan.Inputs.FirstOrDefault(k => !inputs.ContainsKey(k));
+        if (missing is not null) throw new PartitionException($"input '{missing}' is missing");
+
+        if (Plan.DataParallel is null)
+        {
+            return await RunShareAsync(0, inputs, cancellation).ConfigureAwait(false);
+        }
+
+        int rows = Rows(inputs);
+        int[] counts = BatchSplit.Counts(rows, Plan.Stages[0].Replicas.Select(r => r.BatchWeight).ToList());
+        var parts = new List<Task<IReadOnlyDictionary<string, Tensor>>>();
+        for (int r = 0, start = 0; r < counts.Length; start += counts[r], r++)
+        {
+            if (counts[r] > 0) parts.Add(RunShareAsync(r, Slice(inputs, start, counts[r]), cancellation));
+        }
+
+        return Join(await Task.WhenAll(parts).ConfigureAwait(false));
+    }
+
+    /// <summary>Replica <paramref name="replica"/>'s share, as concurrent micro-batches when the plan is a pipeline.</summary>
+    private async Task<IReadOnlyDictionary<string, Tensor>> RunShareAsync(int replica, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation)
+    {
+        int rows = _inputAxes is null ? 0 : Rows(inputs);
+        int pieces = Math.Min(rows, MicroBatchesPerStage * Plan.Stages.Count);
+        if (Plan.Stages.Count < 2 || _inputAxes is null || pieces < 2)
+        {
+            return await RunPreferringAsync(replica, inputs, cancellation).ConfigureAwait(false);
+        }
+
+        int[] counts = BatchSplit.Counts(rows, Enumerable.Repeat(1.0, pieces).ToList());
+        var parts = new Task<IReadOnlyDictionary<string, Tensor>>[pieces];
+        for (int m = 0, start = 0; m < pieces; start += counts[m], m++)
+        {
+            parts[m] = RunPreferringAsync(replica, Slice(inputs, start, counts[m]), cancellation);
+        }
+
+        return Join(await Task.WhenAll(parts).ConfigureAwait(false));
+    }
+
+    private async Task<IReadOnlyDictionary<string, Tensor>> RunPreferringAsync(int replica, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation)
+    {
+        // The replica's own route first so that shares spread out; when it fails, any other replica computes the same.
+        try
+        {
+            return await _coordinator.RunAsync([_replicas[replica]], inputs, Plan.Outputs, cancellation).ConfigureAwait(false);
+        }
+        catch (ClusterException e) when (_replicas.Length > 1 && e.Code is ClusterErrorCode.WorkerDown or ClusterErrorCode.RouteFailed)
+        {
+            return await _coordinator.RunAsync([.. _replicas.Where((_, r) => r != replica)], inputs, Plan.Outputs, cancellation).ConfigureAwait(false);
+        }
+    }
+
+    private int Rows(IReadOnlyDictionary<string, Tensor> inputs)
+    {
+        int rows = -1;
+        foreach (var (name, tensor) in inputs)
+        {
+            int axis = _inputAxes![name];
+            if (axis >= tensor.Rank) throw new PartitionException($"input '{name}' is {tensor}, which has no batch axis {axis}");
+            if (rows >= 0 && tensor.Shape[axis] != rows)
+            {
+                throw new PartitionException($"input '{name}' has {tensor.Shape[axis]} rows on its batch axis, another input has {rows}");
+            }
+
+            rows = tensor.Shape[axis];
+        }
+
+        return rows;
+    }
+
+    private Dictionary<string, Tensor> Slice(IReadOnlyDictionary<string, Tensor> inputs, int start, int count) =>
+        inputs.ToDictionary(kv => kv.Key, kv => BatchSplit.Slice(kv.Value, _inputAxes![kv.Key], start, count), StringComparer.Ordinal);
+
+    private Dictionary<string, Tensor> Join(IReadOnlyDictionary<string, Tensor>[] parts) =>
+        Plan.Outputs.ToDictionary(o => o, o => parts.Length == 1 ? parts[0][o] : BatchSplit.Concat([.. parts.Select(p => p[o])], _outputAxes![o]), StringComparer.Ordinal);
+}

@@ -1,0 +1,127 @@
+using Tessera.Cluster.Execution;
+using Tessera.Partitioning;
+using Tessera.Partitioning.Planning;
+using Tessera.Partitioning.Plans;
+using Tessera.Tensors;
+using Tessera.Tensors.Formats;
+using Tessera.Tests.Partitioning;
+using Tessera.Tests.Support;
+
+namespace Tessera.Tests.Cluster;
+
+/// <summary>
+/// Planner plans run across real worker processes on loopback (<see cref="PlanClusterRunner"/> and `tessera run
+/// --plan --cluster`): pipelines of 2 and 3 stages, with micro-batches in flight, and replicas of pipelines give the
+/// single-session outputs bit for bit.
+/// </summary>
+public sealed class PlanClusterTests : IDisposable
+{
+    private readonly ClusterFixture _fx = new();
+
+    public void Dispose() => _fx.Dispose();
+
+    [Theory]
+    [InlineData("dense")]
+    [InlineData("resnet18")]
+    public async Task PipelinesOfTwoAndThreeStagesAndReplicasMatchOneSession(string model)
+    {
+        var c = ConformanceSet.Get(model);
+        using var w0 = _fx.StartWorker();
+        using var w1 = _fx.StartWorker();
+        using var w2 = _fx.StartWorker();
+        string[] addresses = [w0.Address, w1.Address, w2.Address];
+
+        foreach (int stages in new[] { 2, 3 })
+        {
+            var plan = Plan(c, Nodes(addresses), PlanStrategy.Pipeline, out string folder, stages: stages);
+            await using var coordinator = await _fx.CoordinatorAsync();
+            var runner = await PlanClusterRunner.StartAsync(coordinator, plan, folder, AddressesOf(plan));
+            Assert.Equal(stages, runner.Routes.Single().Stages.Select(s => s.Worker).Distinct().Count());
+            ConformanceSet.AssertBitIdentical(c.Expected, await runner.RunAsync(c.Inputs), $"{model}, {stages} stages, micro-batches");
+            runner.MicroBatchesPerStage = 1;
+            ConformanceSet.AssertBitIdentical(c.Expected, await runner.RunAsync(c.Inputs), $"{model}, {stages} stages, whole batch");
+        }
+
+        // Data x pipeline: 2 replicas of 2 stages on 4 plan nodes, the fourth sharing the first worker's process.
+        var hybrid = Plan(c, Nodes([.. addresses, w0.Address]), PlanStrategy.Hybrid, out string hybridFolder, stages: 2, replicas: 2);
+        Assert.Equal((2, 2), (hybrid.Stages.Count, hybrid.Stages[0].Replicas.Count));
+        await using (var coordinator = await _fx.CoordinatorAsync())
+        {
+            var runner = await PlanClusterRunner.StartAsync(coordinator, hybrid, hybridFolder, AddressesOf(hybrid));
+            Assert.Equal(2, runner.Routes.Count);
+            ConformanceSet.AssertBitIdentical(c.Expected, await runner.RunAsync(c.Inputs), $"{model}, 2 replicas x 2 stages");
+        }
+    }
+
+    [Fact]
+    public void RunPlanClusterThroughTheCliMatchesOneSessionAndRefusesAWrongToken()
+    {
+        var c = ConformanceSet.Get("dense");
+        using var w0 = _fx.StartWorker();
+        using var w1 = _fx.StartWorker();
+        var nodes = Nodes([w0.Address, w1.Address]);
+        Plan(c, nodes, PlanStrategy.Pipeline, out string folder, stages: 2);
+        string cluster = Path.Combine(_fx.Directory, "cluster.json");
+        File.WriteAllText(cluster, new ClusterDescription { Nodes = nodes }.ToJson());
+        string input = Path.Combine(_fx.Directory, "input.npy");
+        NpyFormat.WriteFile(input, c.Inputs["input"]);
+        string output = Path.Combine(_fx.Directory, "out");
+
+        var run = CliProcess.Run("run", "--plan", Path.Combine(folder, "plan.json"), "--cluster", cluster, "--token-file", _fx.TokenFile, "--input", "input=" + input, "--output-dir", output);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Contains("pipeline, 2 stage(s)", run.Stdout);
+        ConformanceSet.AssertBitIdentical(c.Expected, new Dictionary<string, Tensor> { ["output"] = NpyFormat.ReadFile(Path.Combine(output, "output.npy")) }, "run --plan --cluster");
+
+        string wrong = Path.Combine(_fx.Directory, "wrong-token");
+        File.WriteAllText(wrong, "not-the-token-of-this-cluster");
+        var refused = CliProcess.Run("run", "--plan", Path.Combine(folder, "plan.json"), "--cluster", cluster, "--token-file", wrong, "--input", "input=" + input, "--output-dir", output);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.StartsWith("tessera: ", refused.Stderr);
+        Assert.Single(refused.Stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void TensorParallelPlansAreRefusedOnTheClusterInOneLine()
+    {
+        var c = ConformanceSet.Get("dense");
+        var nodes = Nodes(["127.0.0.1:1", "127.0.0.1:2"]);
+        var plan = Plan(c, nodes, PlanStrategy.Tensor, out string folder, degree: 2);
+        string cluster = Path.Combine(_fx.Directory, "cluster.json");
+        File.WriteAllText(cluster, new ClusterDescription { Nodes = nodes }.ToJson());
+        string input = Path.Combine(_fx.Directory, "input.npy");
+        NpyFormat.WriteFile(input, c.Inputs["input"]);
+
+        var refused = CliProcess.Run("run", "--plan", Path.Combine(folder, "plan.json"), "--cluster", cluster, "--token-file", _fx.TokenFile, "--input", "input=" + input, "--output-dir", Path.Combine(_fx.Directory, "out"));
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Equal($"tessera: stage 0 of the plan is tensor-parallel (degree 2), which runs in-process only: use `run --plan` without --cluster", refused.Stderr.Trim());
+        Assert.Equal(2, plan.Stages[0].TensorParallel.Degree);
+    }
+
+    [Theory]
+    [InlineData("pipeline")]
+    [InlineData("auto")]
+    public void RunWorkersWithAPlanMatchesOneSession(string strategy)
+    {
+        var c = ConformanceSet.Get("dense");
+        string input = Path.Combine(_fx.Directory, "input.npy");
+        NpyFormat.WriteFile(input, c.Inputs["input"]);
+        string output = Path.Combine(_fx.Directory, "out");
+        var run = CliProcess.Run("run", "--model", c.ModelPath, "--input", "input=" + input, "--output-dir", output, "--workers", "2", "--strategy", strategy);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Contains("plan: ", run.Stdout);
+        if (strategy == "pipeline") Assert.Contains("pipeline, 2 stage(s), 1 replica(s) on local-0 -> local-1", run.Stdout);
+        ConformanceSet.AssertBitIdentical(c.Expected, new Dictionary<string, Tensor> { ["output"] = NpyFormat.ReadFile(Path.Combine(output, "output.npy")) }, $"run --workers 2 --strategy {strategy}");
+    }
+
+    private static List<ClusterNode> Nodes(string[] addresses) =>
+        [.. addresses.Select((a, i) => new ClusterNode { Name = $"n{i}", Address = a, MemoryBytes = 1_000_000_000, Speed = 1.0 + (0.25 * i) })];
+
+    private static Dictionary<string, string> AddressesOf(PlanDocument plan) => plan.Cluster.Nodes.ToDictionary(n => n.Name, n => n.Address, StringComparer.Ordinal);
+
+    private PlanDocument Plan(ConformanceSet.Case c, List<ClusterNode> nodes, PlanStrategy strategy, out string folder, int? stages = null, int? replicas = null, int? degree = null)
+    {
+        var request = new PlanRequest { Model = c.Model, InputShapes = c.InputShapes, Cluster = new ClusterDescription { Nodes = nodes }, Strategy = strategy, Stages = stages, Replicas = replicas, Degree = degree };
+        folder = Path.Combine(_fx.Directory, "plan-" + Guid.NewGuid().ToString("N")[..8]);
+        return PlanMaterializer.Write(Planner.Plan(request, c.Cost), c.ModelPath, folder);
+    }
+}
