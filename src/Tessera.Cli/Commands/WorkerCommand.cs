@@ -53,6 +53,10 @@ internal static class WorkerCommand
 
     private static int Serve(WorkerOptions options, string? join)
     {
+        // Heartbeat answers run on pool threads; on a 2-core host the pool starts with 2, and a model load or a
+        // blocked socket write can hold both long enough (pool growth is ~2 per second) to be reported down.
+        ThreadPool.GetMinThreads(out int minWorkers, out int minIo);
+        ThreadPool.SetMinThreads(Math.Max(minWorkers, 16), Math.Max(minIo, 16));
         using var loggers = CreateLoggers();
         var server = new WorkerServer(options, loggers);
         using var stop = new CancellationTokenSource();

@@ -96,7 +96,8 @@ internal sealed class ModelStore : IDisposable
 
             if (!_loading.TryGetValue(hex, out var task))
             {
-                task = Task.Run(() => LoadCore(hex));
+                // Building a session JIT-compiles and pre-packs for seconds: a thread of its own keeps the pool free for heartbeats.
+                task = Task.Factory.StartNew(() => LoadCore(hex), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
                 _loading[hex] = task;
                 task.ContinueWith(_ => { lock (_lock) _loading.Remove(hex); }, TaskScheduler.Default);
             }

@@ -13,6 +13,10 @@ internal sealed class ClusterFixture : IDisposable
 {
     public ClusterFixture()
     {
+        // The coordinator's heartbeat loops share this process's pool with CPU-heavy tests running in parallel;
+        // without spare threads a 2-core CI host can starve them past the 2 s down time.
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 16), Math.Max(io, 16));
         Directory = System.IO.Directory.CreateTempSubdirectory("tessera-cluster-").FullName;
         TokenFile = Path.Combine(Directory, "token");
         Secret = ClusterToken.NewSecret();
