@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Tessera.Cli.Bench;
 using Tessera.Cli.Common;
+using Tessera.Serving.Protocol;
 using Tessera.Tensors;
 
 namespace Tessera.Cli.LoadGen;
@@ -35,7 +36,7 @@ internal sealed class LoadRunner
         {
             if (feeds[input.Name].DataType != input.ElementType)
             {
-                throw new CliException($"input '{input.Name}': the file holds {DataTypes.Name(feeds[input.Name].DataType)} but the model expects {KServeDataTypes.Name(input.ElementType)}");
+                throw new CliException($"input '{input.Name}': the file holds {DataTypes.Name(feeds[input.Name].DataType)} but the model expects {WireDataTypes.Name(input.ElementType)}");
             }
         }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Tessera.Cli.Common;
 using Tessera.Onnx.Graph;
+using Tessera.Serving.Protocol;
 using Tessera.Tensors;
 
 namespace Tessera.Cli.LoadGen;
@@ -21,7 +22,7 @@ internal sealed record ModelMetadata(string Name, IReadOnlyList<ValueInfo> Input
             {
                 string inputName = input.GetProperty("name").GetString() ?? throw new FormatException("an input has no name");
                 string datatype = input.GetProperty("datatype").GetString() ?? "";
-                if (!KServeDataTypes.TryParse(datatype, out var type))
+                if (!WireDataTypes.TryParse(datatype, out var type))
                 {
                     throw new FormatException($"input '{inputName}' has the unknown datatype '{datatype}'");
                 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Tessera.Cli.Common;
+using Tessera.Serving.Protocol;
 using Tessera.Tensors;
 
 namespace Tessera.Cli.LoadGen;
@@ -43,7 +44,7 @@ internal sealed class RequestBody
                 w.WriteStartArray("shape");
                 foreach (int d in t.Shape) w.WriteNumberValue(d);
                 w.WriteEndArray();
-                w.WriteString("datatype", KServeDataTypes.Name(t.DataType));
+                w.WriteString("datatype", WireDataTypes.Name(t.DataType));
                 if (binary)
                 {
                     if (t.DataType == DataType.String)
