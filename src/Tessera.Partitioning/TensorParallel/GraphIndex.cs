@@ -37,7 +37,7 @@ internal sealed class GraphIndex
         _graphOutputs = new HashSet<string>(Graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
 
         // Shapes come from inference on a copy, so the caller's model keeps its own value infos.
-        var copy = GraphCopy.Of(model);
+        var copy = ModelCopy.Of(model);
         ShapeInference.Infer(copy, inputShapes ?? ProbeShapes(Graph));
         _inferred = new Dictionary<string, ValueInfo>(copy.Graph.ValueInfos, StringComparer.Ordinal);
         foreach (var v in copy.Graph.Inputs.Concat(copy.Graph.Outputs)) _inferred[v.Name] = v;

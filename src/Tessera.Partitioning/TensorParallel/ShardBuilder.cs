@@ -24,7 +24,7 @@ internal sealed partial class ShardBuilder
         _plan = plan;
         _rank = rank;
         _degree = degree;
-        _shard = GraphCopy.Of(index.Model, []);
+        _shard = ModelCopy.Of(index.Model, []);
     }
 
     private OnnxGraph Graph => _shard.Graph;
@@ -45,7 +45,7 @@ internal sealed partial class ShardBuilder
 
         foreach (var original in _index.Nodes)
         {
-            var node = GraphCopy.Node(original);
+            var node = ModelCopy.Node(original);
             int position = _index.PositionOf(original);
             if (_plan.Assignments.TryGetValue(original, out var assignment))
             {

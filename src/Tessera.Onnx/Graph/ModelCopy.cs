@@ -1,10 +1,9 @@
-using Tessera.Onnx.Graph;
 using Tessera.Tensors;
 
-namespace Tessera.Partitioning.TensorParallel;
+namespace Tessera.Onnx.Graph;
 
 /// <summary>Copies a model's structure (nodes, tables, value infos) so it can be edited; tensors and subgraphs are shared.</summary>
-internal static class GraphCopy
+public static class ModelCopy
 {
     public static OnnxModel Of(OnnxModel model, IEnumerable<OnnxNode>? nodes = null)
     {
