@@ -19,6 +19,7 @@ internal static class Program
             LoadGenCommand.Create(),
             WorkerCommand.Create(),
             BenchTransportCommand.Create(),
+            BenchClusterCommand.Create(),
             PlanCommand.Create(),
             CalibrateCommand.Create(),
         };

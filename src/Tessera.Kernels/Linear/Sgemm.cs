@@ -22,7 +22,7 @@ internal static unsafe class Sgemm
         SgemmEpilogue epilogue = default)
     {
         var cfg = config ?? SgemmConfig.Current;
-        if (SgemmSmall.TryRun(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parallel))
+        if (SgemmSmall.TryRun(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parallel, cfg.Kc))
         {
             ApplyWhole(epilogue, c, ldc, m, n);
             return;

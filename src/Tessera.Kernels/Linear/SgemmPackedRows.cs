@@ -31,19 +31,20 @@ internal static unsafe class SgemmPackedRows
         {
             for (int p = p0; p < p1; p++)
             {
-                Panel(transA, i, a, lda, b, p, tile);
                 int j0 = p * nr;
                 int cols = Math.Min(nr, b.N - j0);
                 float* cp = c + (long)i * ldc + j0;
-                for (int j = 0; j < cols; j++)
-                {
-                    cp[j] = beta == 0f ? alpha * tile[j] : alpha * tile[j] + beta * cp[j];
-                }
+                for (int j = 0; j < cols; j++) tile[j] = beta == 0f ? 0f : cp[j];
+                Panel(transA, i, alpha, a, lda, b, p, beta != 0f, tile);
+                for (int j = 0; j < cols; j++) cp[j] = tile[j];
             }
         }
     }
 
-    private static void Panel(bool transA, int row, float* a, int lda, SgemmPackedB b, int panel, float* tile)
+    // The element order of the blocked kernel (SgemmStep): per depth block of Kc, a fresh fused multiply-add chain
+    // over alpha-scaled A values, stored on the first block when C starts empty and added to C after that. A row of
+    // a batch-1 layer then has the same bits as the same row inside a larger batch, which data parallelism relies on.
+    private static void Panel(bool transA, int row, float alpha, float* a, int lda, SgemmPackedB b, int panel, bool add, float* tile)
     {
         int nr = b.Config.Nr, kcMax = b.Config.Kc;
         long aStep = transA ? lda : 1;
@@ -52,50 +53,50 @@ internal static unsafe class SgemmPackedRows
         {
             int vectors = nr / 8;
             var acc = stackalloc Vector256<float>[vectors];
-            for (int v = 0; v < vectors; v++)
-            {
-                acc[v] = Vector256<float>.Zero;
-            }
-
             for (int pc = 0; pc < b.K; pc += kcMax)
             {
                 int kc = Math.Min(kcMax, b.K - pc);
+                for (int v = 0; v < vectors; v++) acc[v] = Vector256<float>.Zero;
                 float* bp = b.Block(pc, panel * nr);
                 for (int k = 0; k < kc; k++)
                 {
-                    var s = Vector256.Create(aRow[(pc + k) * aStep]);
+                    var s = Vector256.Create(alpha * aRow[(pc + k) * aStep]);
                     for (int v = 0; v < vectors; v++)
                     {
-                        acc[v] = Vector256.MultiplyAddEstimate(s, Vector256.Load(bp + v * 8), acc[v]);
+                        acc[v] = Vector256.FusedMultiplyAdd(s, Vector256.Load(bp + v * 8), acc[v]);
                     }
 
                     bp += nr;
                 }
-            }
 
-            for (int v = 0; v < vectors; v++)
-            {
-                acc[v].Store(tile + v * 8);
+                for (int v = 0; v < vectors; v++)
+                {
+                    var sum = pc > 0 || add ? Vector256.Load(tile + v * 8) + acc[v] : acc[v];
+                    sum.Store(tile + v * 8);
+                }
             }
 
             return;
         }
 
-        new Span<float>(tile, nr).Clear();
+        float* part = stackalloc float[nr];
         for (int pc = 0; pc < b.K; pc += kcMax)
         {
             int kc = Math.Min(kcMax, b.K - pc);
+            new Span<float>(part, nr).Clear();
             float* bp = b.Block(pc, panel * nr);
             for (int k = 0; k < kc; k++)
             {
-                float s = aRow[(pc + k) * aStep];
+                float s = alpha * aRow[(pc + k) * aStep];
                 for (int j = 0; j < nr; j++)
                 {
-                    tile[j] += s * bp[j];
+                    part[j] = MathF.FusedMultiplyAdd(s, bp[j], part[j]);
                 }
 
                 bp += nr;
             }
+
+            for (int j = 0; j < nr; j++) tile[j] = pc > 0 || add ? tile[j] + part[j] : part[j];
         }
     }
 

@@ -5,7 +5,8 @@ namespace Tessera.Kernels.Linear;
 
 /// <summary>
 /// Per-thread packing buffers, kept between calls so steady-state GEMMs allocate nothing. Slot 0 holds a thread's
-/// packed A block, slot 1 the packed B block a calling thread shares with its helpers for the duration of a call.
+/// packed A block, slot 1 the packed B block a calling thread shares with its helpers for the duration of a call, slot 2 the
+/// gathered operand blocks of the thin (matrix-vector shaped) paths.
 /// </summary>
 internal static unsafe class SgemmScratch
 {
@@ -16,7 +17,7 @@ internal static unsafe class SgemmScratch
 
     public static float* Get(int slot, long floats)
     {
-        var buffers = t_buffers ??= new byte[]?[2];
+        var buffers = t_buffers ??= new byte[]?[3];
         long bytes = floats * sizeof(float) + Alignment;
         var buffer = buffers[slot];
         if (buffer is null || buffer.Length < bytes)
