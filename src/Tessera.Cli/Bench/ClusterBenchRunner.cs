@@ -43,7 +43,7 @@ internal static class ClusterBenchRunner
         }
         else
         {
-            var (runner, directory) = await cluster.PlanAsync(settings.ModelPath, LocalCluster.Shapes(feeds), PlanStrategy.Pipeline, settings.Stages ?? settings.Workers).ConfigureAwait(false);
+            var (runner, directory) = await cluster.PlanAsync(settings.ModelPath, LocalCluster.Shapes(feeds), PlanStrategy.Pipeline, settings.Stages ?? settings.Workers, PlanObjective.Throughput).ConfigureAwait(false);
             distributed = () => runner.RunAsync(feeds);
             label = $"pipeline, {runner.Plan.Stages.Count} stages on {settings.Workers} workers";
             progress("each stage alone in this process ...");

@@ -67,7 +67,7 @@ internal sealed class LocalCluster : IAsyncDisposable
     /// Plans the model for these workers (each given this machine's available memory divided among them) with the
     /// Partitioning planner, writes the plan, and ships its sub-models to the workers; returns the runner and the plan's folder.
     /// </summary>
-    public async Task<(PlanClusterRunner Runner, string Directory)> PlanAsync(string modelPath, IReadOnlyDictionary<string, int[]> inputShapes, PlanStrategy strategy, int? stages)
+    public async Task<(PlanClusterRunner Runner, string Directory)> PlanAsync(string modelPath, IReadOnlyDictionary<string, int[]> inputShapes, PlanStrategy strategy, int? stages, PlanObjective objective = PlanObjective.Latency)
     {
         var nodes = Addresses.Select((a, i) => new ClusterNode
         {
@@ -86,6 +86,7 @@ internal sealed class LocalCluster : IAsyncDisposable
                 InputShapes = inputShapes,
                 Cluster = new ClusterDescription { Nodes = nodes },
                 Strategy = strategy,
+                Objective = objective,
                 Stages = stages,
                 Degree = 1,
                 Calibration = File.Exists(CalibrationProfile.DefaultPath) ? CalibrationProfile.Load(CalibrationProfile.DefaultPath) : CalibrationProfile.Default,
