@@ -46,6 +46,28 @@ public sealed class BatchInvarianceTests
         }
     }
 
+    [Fact]
+    public void ResNetRowsOfABatchOfSixEqualThemRunAsOneAndFive()
+    {
+        var model = Tessera.Onnx.Io.ModelReader.Load(Path.Combine(TestPaths.Require(Path.Combine(TestPaths.Cache, "models")), "resnet18.onnx"));
+        var session = new InferenceSession(model, new SessionOptions { Threads = 2 });
+        var image = Random(new Random(11), 6, 3 * 224 * 224);
+        var whole = session.Run(new Dictionary<string, Tensor> { ["image"] = Reshaped(image, 6) })["logits"].ToArray<float>();
+        int columns = whole.Length / 6;
+        foreach (var (start, rows) in new[] { (0, 1), (1, 5) })
+        {
+            var part = session.Run(new Dictionary<string, Tensor> { ["image"] = Reshaped(Rows(image, start, rows), rows) })["logits"].ToArray<float>();
+            Assert.True(whole.AsSpan(start * columns, rows * columns).SequenceEqual(part), $"resnet18 rows {start}..{start + rows - 1} alone differ from the batch of 6");
+        }
+    }
+
+    private static Tensor Reshaped(Tensor flat, int rows)
+    {
+        var t = Tensor.Allocate(DataType.Float32, [rows, 3, 224, 224]);
+        flat.Span<float>().CopyTo(t.Span<float>());
+        return t;
+    }
+
     private static (Tessera.Onnx.Graph.OnnxModel Model, int Columns) Build(string kind)
     {
         var random = new Random(3);
