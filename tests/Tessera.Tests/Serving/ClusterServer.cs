@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Tessera.Cluster.Coordinator;
 using Tessera.Onnx.Graph;
 using Tessera.Onnx.Io;
 using Tessera.Serving.Backends;
@@ -35,7 +36,10 @@ internal sealed class ClusterServer : IAsyncDisposable
     public IReadOnlyList<WorkerProcess> Workers => _workers;
 
     /// <summary>Starts <paramref name="workers"/> workers and serves <paramref name="models"/> (name, model, config.json text or null) on them.</summary>
-    public static async Task<ClusterServer> StartAsync(int workers, params (string Name, OnnxModel? Model, string? Config)[] models)
+    public static Task<ClusterServer> StartAsync(int workers, params (string Name, OnnxModel? Model, string? Config)[] models) =>
+        StartAsync(workers, ClusterFixture.FastOptions, models);
+
+    public static async Task<ClusterServer> StartAsync(int workers, CoordinatorOptions options, params (string Name, OnnxModel? Model, string? Config)[] models)
     {
         var fx = new ClusterFixture();
         var processes = new List<WorkerProcess>();
@@ -55,11 +59,10 @@ internal sealed class ClusterServer : IAsyncDisposable
                 if (config is not null) File.WriteAllText(Path.Combine(repository, name, "config.json"), config);
             }
 
-            var cluster = await ServingCluster.ConnectAsync(fx.Token, [.. processes.Select(p => p.Address)], 1, ClusterStrategy.Data, ClusterFixture.FastOptions);
+            var cluster = await ServingCluster.ConnectAsync(fx.Token, [.. processes.Select(p => p.Address)], 1, ClusterStrategy.Data, options);
             try
             {
-                var options = new ServerOptions { Url = "http://127.0.0.1:0" };
-                var server = await ServingServer.StartAsync(options, log => ModelRepository.LoadDirectory(repository, new ModelConfig(), log, cluster));
+                var server = await ServingServer.StartAsync(new ServerOptions { Url = "http://127.0.0.1:0" }, log => ModelRepository.LoadDirectory(repository, new ModelConfig(), log, cluster));
                 return new ClusterServer(fx, [.. processes], cluster, server);
             }
             catch
@@ -99,6 +102,19 @@ internal sealed class ClusterServer : IAsyncDisposable
         }
 
         return null;
+    }
+
+    /// <summary>Polls /metrics until <paramref name="done"/> holds (at most 10 s); the last answer is returned either way.</summary>
+    public async Task<string> WaitForMetricsAsync(Func<string, bool> done)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        string metrics;
+        while (!done(metrics = await Client.GetStringAsync("/metrics")) && clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(50);
+        }
+
+        return metrics;
     }
 
     public async ValueTask DisposeAsync()

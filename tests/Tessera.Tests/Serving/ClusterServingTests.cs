@@ -137,6 +137,44 @@ public sealed class ClusterServingTests
     }
 
     [Fact]
+    public async Task AClientThatLeavesWhileQueuedBehindABusyWorkerIsNeverRunThere()
+    {
+        var model = Model(81);
+        // Slow failure detection: the worker is frozen on purpose and must not be taken for dead.
+        await using var s = await ClusterServer.StartAsync(1, ClusterFixture.FastOptions with { DownAfter = TimeSpan.FromSeconds(30) }, ("m", model, null));
+        var x = ClusterFixture.Random([2, 16], 82);
+        Assert.Equal(200, (await s.InferAsync("m", x)).Status);
+        var worker = s.Workers[0];
+        const string answered = "model=\"m\",version=\"1\",";
+        Task<(int Status, System.Text.Json.JsonElement Body)> first;
+        worker.Signal("STOP");
+        try
+        {
+            first = s.InferAsync("m", x); // dispatched, then held by the frozen worker
+            var clock = Stopwatch.StartNew();
+            while (await s.WorkerMetricAsync("tessera_worker_inflight_requests", "", worker) != 1 && clock.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(20);
+            Assert.Equal(1, await s.WorkerMetricAsync("tessera_worker_inflight_requests", "", worker));
+            using (var impatient = new HttpClient { BaseAddress = s.Client.BaseAddress, Timeout = TimeSpan.FromMilliseconds(300) })
+            using (var content = new StringContent(Wire.Request(Wire.Fp32Input("x", x))))
+            {
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => impatient.PostAsync("/v2/models/m/infer", content));
+            }
+
+            string metrics = await s.WaitForMetricsAsync(m => m.Contains("outcome=\"cancelled\"} 1", StringComparison.Ordinal));
+            Assert.Contains("tessera_requests_total{model=\"m\",version=\"1\",outcome=\"cancelled\"} 1", metrics);
+        }
+        finally
+        {
+            worker.Signal("CONT");
+        }
+
+        Assert.Equal(200, (await first).Status);
+        Assert.Equal(2, await s.WorkerMetricAsync("tessera_worker_requests_total", answered, worker)); // the warm-up and the first, not the abandoned one
+        Assert.Equal(200, (await s.InferAsync("m", x)).Status);
+        Assert.Equal(3, await s.WorkerMetricAsync("tessera_worker_requests_total", answered, worker));
+    }
+
+    [Fact]
     public async Task ServeWorkersStartsLocalWorkersServesThroughThemAndStopsThemOnSigterm()
     {
         using var fx = new ClusterFixture();
