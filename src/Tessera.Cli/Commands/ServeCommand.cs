@@ -130,6 +130,7 @@ internal static class ServeCommand
 
             return models;
         }).GetAwaiter().GetResult();
+        cluster?.Listening();
 
         // Scripts and tests wait for this line (it carries the real port when --http asked for port 0).
         Console.WriteLine($"tessera serve: listening on {string.Join(", ", server.Addresses)}");

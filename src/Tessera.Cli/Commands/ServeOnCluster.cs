@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Tessera.Cli.Common;
 using Tessera.Cluster.Execution;
 using Tessera.Onnx.Io;
@@ -16,27 +17,36 @@ namespace Tessera.Cli.Commands;
 internal sealed class ServeOnCluster : IAsyncDisposable
 {
     private readonly LocalWorkers? _local;
+    private PosixSignalRegistration[] _untilListening;
 
-    private ServeOnCluster(ServingCluster cluster, LocalWorkers? local)
+    private ServeOnCluster(ServingCluster cluster, LocalWorkers? local, PosixSignalRegistration[] untilListening)
     {
         Cluster = cluster;
         _local = local;
+        _untilListening = untilListening;
     }
 
     public ServingCluster Cluster { get; }
 
+    /// <param name="threads">Intra-op threads of each worker's sessions (0: one per core).</param>
     public static ServeOnCluster StartLocal(int workers, int threads, ClusterStrategy strategy)
     {
         SpareThreads();
         var local = LocalWorkers.Start(workers, threads, RunOnWorkers.SelfCommand(), TimeSpan.FromSeconds(60));
+        // A SIGTERM or Ctrl+C before the server listens (while models load) ends the process at once, without the
+        // host's graceful stop and without ProcessExit: the local workers must not outlive it.
+        PosixSignalRegistration[] untilListening =
+            [.. new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT }.Select(signal => PosixSignalRegistration.Create(signal, _ => local.Dispose()))];
         try
         {
-            var cluster = ServingCluster.ConnectAsync(local.Token, local.Addresses, threads, strategy).GetAwaiter().GetResult();
+            int planned = threads == 0 ? Environment.ProcessorCount : threads;
+            var cluster = ServingCluster.ConnectAsync(local.Token, local.Addresses, planned, strategy).GetAwaiter().GetResult();
             Console.WriteLine($"tessera serve: started {workers} local worker(s) at {string.Join(", ", local.Addresses)}");
-            return new ServeOnCluster(cluster, local);
+            return new ServeOnCluster(cluster, local, untilListening);
         }
         catch
         {
+            foreach (var r in untilListening) r.Dispose();
             local.Dispose();
             throw;
         }
@@ -45,7 +55,7 @@ internal sealed class ServeOnCluster : IAsyncDisposable
     public static ServeOnCluster ForPlan(string? tokenFile)
     {
         SpareThreads();
-        return new ServeOnCluster(ServingCluster.ForPlan(WorkerCommand.ReadToken(tokenFile)), null);
+        return new ServeOnCluster(ServingCluster.ForPlan(WorkerCommand.ReadToken(tokenFile)), null, []);
     }
 
     /// <summary>Serves the plan at <paramref name="planPath"/> for the model at <paramref name="modelPath"/> as version 1 of <paramref name="name"/>.</summary>
@@ -88,8 +98,16 @@ internal sealed class ServeOnCluster : IAsyncDisposable
         ThreadPool.SetMinThreads(Math.Max(workers, 16), Math.Max(io, 16));
     }
 
+    /// <summary>From now on the server's host stops gracefully on SIGTERM and Ctrl+C, and the workers after it.</summary>
+    public void Listening()
+    {
+        foreach (var r in _untilListening) r.Dispose();
+        _untilListening = [];
+    }
+
     public async ValueTask DisposeAsync()
     {
+        Listening();
         await Cluster.DisposeAsync().ConfigureAwait(false);
         _local?.Dispose();
     }

@@ -30,7 +30,7 @@ internal sealed record ServePlacement(int Workers, string? Strategy, string? Pla
     {
         if (Workers > 0)
         {
-            return ServeOnCluster.StartLocal(Workers, Math.Max(threads, 1), ModelConfig.ParseStrategy(Strategy ?? "data"));
+            return ServeOnCluster.StartLocal(Workers, threads, ModelConfig.ParseStrategy(Strategy ?? "data"));
         }
 
         return Plan is not null ? ServeOnCluster.ForPlan(TokenFile) : null;
