@@ -88,6 +88,41 @@ internal sealed class ClusterServer : IAsyncDisposable
         return ((int)response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
     }
 
+    /// <summary>Posts every input as binary data and asks for every output as binary data (so tensors cross exactly).</summary>
+    public async Task<Dictionary<string, Tensor>> InferBinaryAsync(string model, IReadOnlyDictionary<string, Tensor> inputs)
+    {
+        var names = inputs.Keys.ToArray();
+        string header = "{\"inputs\":[" + string.Join(",", names.Select(n =>
+            $"{{\"name\":\"{n}\",\"shape\":{JsonSerializer.Serialize(inputs[n].Shape)},\"datatype\":\"{WireName(inputs[n].DataType)}\",\"parameters\":{{\"binary_data_size\":{inputs[n].ByteLength}}}}}"))
+            + "],\"parameters\":{\"binary_data_output\":true}}";
+        byte[] json = System.Text.Encoding.UTF8.GetBytes(header);
+        using var content = new ByteArrayContent([.. json, .. names.SelectMany(n => inputs[n].Bytes.ToArray())]);
+        content.Headers.Add("Inference-Header-Content-Length", json.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var response = await Client.PostAsync($"/v2/models/{model}/infer", content);
+        var (body, binary) = await Wire.ReadBinaryAsync(response);
+        Assert.True(response.IsSuccessStatusCode, body.ToString());
+        var outputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        int at = 0;
+        foreach (var o in body.GetProperty("outputs").EnumerateArray())
+        {
+            int size = o.GetProperty("parameters").GetProperty("binary_data_size").GetInt32();
+            var tensor = Tensor.Allocate(DataType.Float32, Wire.Shape(o));
+            Assert.Equal("FP32", o.GetProperty("datatype").GetString());
+            binary.AsSpan(at, size).CopyTo(tensor.Bytes);
+            outputs[o.GetProperty("name").GetString()!] = tensor;
+            at += size;
+        }
+
+        return outputs;
+    }
+
+    private static string WireName(DataType type) => type switch
+    {
+        DataType.Float32 => "FP32",
+        DataType.Int64 => "INT64",
+        _ => throw new NotSupportedException($"the test sends no {type}"),
+    };
+
     /// <summary>The value of one /metrics series for a worker (matched by its address label), or null when absent.</summary>
     public async Task<double?> WorkerMetricAsync(string series, string labelsBefore, WorkerProcess worker)
     {

@@ -5,6 +5,7 @@ using Tessera.Onnx.Graph;
 using Tessera.Partitioning.Planning;
 using Tessera.Tensors;
 using Tessera.Tests.Cluster;
+using Tessera.Tests.Partitioning;
 using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Serving;
@@ -67,6 +68,21 @@ public sealed class ClusterServingTests
             Assert.True(await s.WorkerMetricAsync("tessera_worker_requests_total", "model=\"pipe\",version=\"1\",", w) > 0);
             Assert.Equal(1, await s.WorkerMetricAsync("tessera_worker_up", "", w));
             Assert.Equal(0, await s.WorkerMetricAsync("tessera_worker_inflight_requests", "", w));
+        }
+    }
+
+    [Theory]
+    [InlineData("dense")]
+    [InlineData("resnet18")]
+    public async Task ConformanceModelsOnDataAndPipelineReplicasGiveTheSessionsBits(string name)
+    {
+        var c = ConformanceSet.Get(name);
+        await using var s = await ClusterServer.StartAsync(2,
+            ("data", c.Model, "{\"strategy\": \"data\", \"workers\": [0, 1]}"), ("pipe", c.Model, "{\"strategy\": \"pipeline\", \"workers\": [0, 1]}"));
+        Assert.Equal(2, Assert.Single(s.Backend("pipe").Routes).Stages.Count);
+        foreach (string model in new[] { "data", "pipe" })
+        {
+            ConformanceSet.AssertBitIdentical(c.Expected, await s.InferBinaryAsync(model, c.Inputs), $"{name} served as '{model}'");
         }
     }
 
