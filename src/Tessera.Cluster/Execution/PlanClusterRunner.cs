@@ -49,7 +49,8 @@ public sealed class PlanClusterRunner
     /// </summary>
     public static async Task<PlanClusterRunner> StartAsync(ClusterCoordinator coordinator, PlanDocument plan, string directory, IReadOnlyDictionary<string, string> addresses, CancellationToken cancellation = default)
     {
-        // The plan's own checks (tensor parallelism, file hashes) follow in the overload, before anything is shipped.
+        // Refused before connecting; the file hashes are checked in the overload, before anything is shipped.
+        RefuseTensorParallel(plan);
         var nodes = plan.Stages.SelectMany(s => s.Replicas).SelectMany(r => r.Nodes).Distinct(StringComparer.Ordinal).ToList();
         foreach (string node in nodes)
         {
@@ -74,12 +75,7 @@ public sealed class PlanClusterRunner
     /// </summary>
     public static async Task<PlanClusterRunner> StartAsync(ClusterCoordinator coordinator, PlanDocument plan, string directory, IReadOnlyDictionary<string, WorkerClient> workers, CancellationToken cancellation = default)
     {
-        var tensorParallel = plan.Stages.FirstOrDefault(s => s.TensorParallel.Degree > 1);
-        if (tensorParallel is not null)
-        {
-            throw new PartitionException($"stage {tensorParallel.Index} of the plan is tensor-parallel (degree {tensorParallel.TensorParallel.Degree}), which runs in-process only: use `run --plan` without --cluster");
-        }
-
+        RefuseTensorParallel(plan);
         PlanReader.VerifyFiles(plan, directory);
         string? missing = plan.Stages.SelectMany(s => s.Replicas).SelectMany(r => r.Nodes).FirstOrDefault(n => !workers.ContainsKey(n));
         if (missing is not null)
@@ -109,6 +105,15 @@ public sealed class PlanClusterRunner
             .ToArray();
         var (inputAxes, outputAxes) = plan.DataParallel is { } data ? (data.InputAxes, data.OutputAxes) : LeadingBatchAxes(plan, directory);
         return new PlanClusterRunner(coordinator, plan, routes, inputAxes, outputAxes);
+    }
+
+    private static void RefuseTensorParallel(PlanDocument plan)
+    {
+        var tensorParallel = plan.Stages.FirstOrDefault(s => s.TensorParallel.Degree > 1);
+        if (tensorParallel is not null)
+        {
+            throw new PartitionException($"stage {tensorParallel.Index} of the plan is tensor-parallel (degree {tensorParallel.TensorParallel.Degree}), which runs in-process only: use `run --plan` without --cluster");
+        }
     }
 
     /// <summary>

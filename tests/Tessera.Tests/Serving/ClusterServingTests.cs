@@ -167,8 +167,15 @@ public sealed class ClusterServingTests
         try
         {
             first = s.InferAsync("m", x); // dispatched, then held by the frozen worker
+            // Generous: a test host busy starting other tests' workers can be slow to run the request's first steps.
             var clock = Stopwatch.StartNew();
-            while (await s.WorkerMetricAsync("tessera_worker_inflight_requests", "", worker) != 1 && clock.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(20);
+            while (await s.WorkerMetricAsync("tessera_worker_inflight_requests", "", worker) != 1 && !first.IsCompleted && clock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(20);
+            if (first.IsCompleted)
+            {
+                var (status, body) = await first;
+                Assert.Fail($"the request to the frozen worker ended: {status} {body}");
+            }
+
             Assert.Equal(1, await s.WorkerMetricAsync("tessera_worker_inflight_requests", "", worker));
             using (var impatient = new HttpClient { BaseAddress = s.Client.BaseAddress, Timeout = TimeSpan.FromMilliseconds(300) })
             using (var content = new StringContent(Wire.Request(Wire.Fp32Input("x", x))))
