@@ -85,7 +85,7 @@ internal static class RunOnWorkers
     }
 
     /// <summary>How to start this same `tessera` (apphost, or `dotnet tessera.dll`).</summary>
-    private static string[] SelfCommand()
+    internal static string[] SelfCommand()
     {
         string process = Environment.ProcessPath ?? "dotnet";
         string entry = typeof(RunOnWorkers).Assembly.Location;

@@ -25,10 +25,17 @@ internal static class ServeCommand
         var maxQueue = new Option<int>("--max-queue") { Description = "queued requests per model before answering 503", DefaultValueFactory = _ => 1024 };
         var timeout = new Option<double>("--timeout-ms") { Description = "default request timeout in ms (0 = none)", DefaultValueFactory = _ => 0 };
         var maxBody = new Option<int>("--max-body-mb") { Description = "largest request body in MiB", DefaultValueFactory = _ => 64 };
+        var workers = new Option<int>("--workers") { Description = "run the models on N local worker processes started for the server (0 = in this process)", DefaultValueFactory = _ => 0 };
+        var strategy = new Option<string?>("--strategy") { Description = "with --workers: how a model uses its workers: data (a replica per worker), pipeline, auto (default data)" };
+        strategy.AcceptOnlyFromAmong("data", "pipeline", "auto");
+        var plan = new Option<string?>("--plan") { Description = "with --model and --cluster: serve this plan.json from `tessera plan` on running workers" };
+        var cluster = new Option<string?>("--cluster") { Description = "with --plan: cluster file whose nodes[].address are the workers" };
+        var tokenFile = new Option<string?>("--token-file") { Description = $"with --cluster: file holding the shared cluster token (else ${WorkerCommand.TokenVariable})" };
 
         var command = new Command("serve", "Serve models over HTTP with the KServe v2 inference protocol")
         {
             model, repository, name, http, threads, replicas, maxBatch, delay, preferred, scheduling, maxQueue, timeout, maxBody,
+            workers, strategy, plan, cluster, tokenFile,
         };
         command.SetAction(parse =>
         {
@@ -45,6 +52,8 @@ internal static class ServeCommand
             }
 
             if (parse.GetValue(maxBody) < 1) throw new CliException("--max-body-mb must be 1 or more");
+            var placement = new ServePlacement(parse.GetValue(workers), parse.GetValue(strategy), parse.GetValue(plan), parse.GetValue(cluster), parse.GetValue(tokenFile));
+            placement.Validate(modelPath);
             ModelConfig defaults;
             try
             {
@@ -75,24 +84,43 @@ internal static class ServeCommand
                 MaxBodyBytes = (long)parse.GetValue(maxBody) << 20,
                 ConsoleLog = true,
             };
-            return Serve(options, modelPath, parse.GetValue(name), repositoryDir, defaults);
+            return Serve(options, modelPath, parse.GetValue(name), repositoryDir, defaults, placement);
         });
         return command;
     }
 
-    private static int Serve(ServerOptions options, string? modelPath, string? name, string? repositoryDir, ModelConfig defaults)
+    private static int Serve(ServerOptions options, string? modelPath, string? name, string? repositoryDir, ModelConfig defaults, ServePlacement placement)
+    {
+        var cluster = placement.Start(defaults.Threads);
+        try
+        {
+            return Serve(options, modelPath, name ?? Path.GetFileNameWithoutExtension(modelPath), repositoryDir, defaults, placement, cluster);
+        }
+        finally
+        {
+            // After the server: its models stop using the workers first; local workers are stopped here.
+            cluster?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    private static int Serve(ServerOptions options, string? modelPath, string? name, string? repositoryDir, ModelConfig defaults, ServePlacement placement, ServeOnCluster? cluster)
     {
         var server = ServingServer.StartAsync(options, logger =>
         {
             if (repositoryDir is not null)
             {
-                return ModelRepository.LoadDirectory(repositoryDir, defaults, logger);
+                return ModelRepository.LoadDirectory(repositoryDir, defaults, logger, cluster?.Cluster);
             }
 
-            var models = new ModelRepository(logger);
+            if (placement.Plan is not null)
+            {
+                return cluster!.LoadPlan(logger, name!, modelPath!, placement.Plan, placement.ClusterFile!, defaults);
+            }
+
+            var models = new ModelRepository(logger, cluster?.Cluster);
             try
             {
-                models.AddFile(name ?? Path.GetFileNameWithoutExtension(modelPath!), 1, modelPath!, defaults);
+                models.AddFile(name!, 1, modelPath!, defaults);
             }
             catch
             {
@@ -102,6 +130,7 @@ internal static class ServeCommand
 
             return models;
         }).GetAwaiter().GetResult();
+        cluster?.Listening();
 
         // Scripts and tests wait for this line (it carries the real port when --http asked for port 0).
         Console.WriteLine($"tessera serve: listening on {string.Join(", ", server.Addresses)}");

@@ -49,13 +49,8 @@ public sealed class PlanClusterRunner
     /// </summary>
     public static async Task<PlanClusterRunner> StartAsync(ClusterCoordinator coordinator, PlanDocument plan, string directory, IReadOnlyDictionary<string, string> addresses, CancellationToken cancellation = default)
     {
-        var tensorParallel = plan.Stages.FirstOrDefault(s => s.TensorParallel.Degree > 1);
-        if (tensorParallel is not null)
-        {
-            throw new PartitionException($"stage {tensorParallel.Index} of the plan is tensor-parallel (degree {tensorParallel.TensorParallel.Degree}), which runs in-process only: use `run --plan` without --cluster");
-        }
-
-        PlanReader.VerifyFiles(plan, directory);
+        // Refused before connecting; the file hashes are checked in the overload, before anything is shipped.
+        RefuseTensorParallel(plan);
         var nodes = plan.Stages.SelectMany(s => s.Replicas).SelectMany(r => r.Nodes).Distinct(StringComparer.Ordinal).ToList();
         foreach (string node in nodes)
         {
@@ -65,13 +60,30 @@ public sealed class PlanClusterRunner
             }
         }
 
-        var clients = new Dictionary<string, WorkerClient>(StringComparer.Ordinal);
+        var connected = new Dictionary<string, WorkerClient>(StringComparer.Ordinal);
         foreach (string address in nodes.Select(n => addresses[n]).Distinct(StringComparer.Ordinal))
         {
-            clients[address] = await coordinator.ConnectAsync(address, cancellation).ConfigureAwait(false);
+            connected[address] = await coordinator.ConnectAsync(address, cancellation).ConfigureAwait(false);
         }
 
-        // Each (worker, sub-model) once; workers load in parallel.
+        return await StartAsync(coordinator, plan, directory, nodes.ToDictionary(n => n, n => connected[addresses[n]], StringComparer.Ordinal), cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// As above, on workers the coordinator is already connected to (<paramref name="workers"/> maps node names to
+    /// them): a server that keeps its worker connections for several models places each plan on its own workers.
+    /// </summary>
+    public static async Task<PlanClusterRunner> StartAsync(ClusterCoordinator coordinator, PlanDocument plan, string directory, IReadOnlyDictionary<string, WorkerClient> workers, CancellationToken cancellation = default)
+    {
+        RefuseTensorParallel(plan);
+        PlanReader.VerifyFiles(plan, directory);
+        string? missing = plan.Stages.SelectMany(s => s.Replicas).SelectMany(r => r.Nodes).FirstOrDefault(n => !workers.ContainsKey(n));
+        if (missing is not null)
+        {
+            throw new PartitionException($"the plan runs on node '{missing}', which has no worker");
+        }
+
+        // Each (worker, sub-model) once (several node names may share a worker); workers load in parallel.
         var loads = new List<Task>();
         var seen = new HashSet<(string, string)>();
         foreach (var stage in plan.Stages)
@@ -80,19 +92,28 @@ public sealed class PlanClusterRunner
             var model = new ModelFile(path, Convert.FromHexString(stage.Sha256), new FileInfo(path).Length);
             foreach (string node in stage.Replicas.Select(r => r.Nodes[0]))
             {
-                if (seen.Add((addresses[node], stage.Sha256)))
+                if (seen.Add((workers[node].Address, stage.Sha256)))
                 {
-                    loads.Add(coordinator.EnsureModelAsync(clients[addresses[node]], model, cancellation));
+                    loads.Add(coordinator.EnsureModelAsync(workers[node], model, cancellation));
                 }
             }
         }
 
         await Task.WhenAll(loads).ConfigureAwait(false);
         var routes = Enumerable.Range(0, plan.Stages[0].Replicas.Count)
-            .Select(r => new Route([.. plan.Stages.Select(s => new RouteStep(clients[addresses[s.Replicas[r].Nodes[0]]], Convert.FromHexString(s.Sha256), s.Inputs))]))
+            .Select(r => new Route([.. plan.Stages.Select(s => new RouteStep(workers[s.Replicas[r].Nodes[0]], Convert.FromHexString(s.Sha256), s.Inputs))]))
             .ToArray();
         var (inputAxes, outputAxes) = plan.DataParallel is { } data ? (data.InputAxes, data.OutputAxes) : LeadingBatchAxes(plan, directory);
         return new PlanClusterRunner(coordinator, plan, routes, inputAxes, outputAxes);
+    }
+
+    private static void RefuseTensorParallel(PlanDocument plan)
+    {
+        var tensorParallel = plan.Stages.FirstOrDefault(s => s.TensorParallel.Degree > 1);
+        if (tensorParallel is not null)
+        {
+            throw new PartitionException($"stage {tensorParallel.Index} of the plan is tensor-parallel (degree {tensorParallel.TensorParallel.Degree}), which runs in-process only: use `run --plan` without --cluster");
+        }
     }
 
     /// <summary>

@@ -8,6 +8,9 @@ internal static partial class ServingLog
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Loaded model {Model} version {Version}: {Replicas} replica(s), {Threads} thread(s) each, batching {Batching}, scheduling {Policy}")]
     public static partial void ModelLoaded(this ILogger logger, string model, string version, int replicas, int threads, string batching, string policy);
 
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Model {Model} version {Version} runs on workers: {Routes}")]
+    public static partial void ModelPlaced(this ILogger logger, string model, string version, string routes);
+
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Serving {Models} model version(s) on {Address}")]
     public static partial void Listening(this ILogger logger, int models, string address);
 

@@ -57,6 +57,11 @@ internal sealed class MetricsEndpoint
         WriteReplicaGauge(text, snapshots, "tessera_replica_rows_per_second", "gauge", "Measured speed of a replica (moving average), used by dynamic scheduling.", r => r.RowsPerSecond);
         WriteReplicaGauge(text, snapshots, "tessera_replica_batches_total", "counter", "Batches a replica has run.", r => r.Batches);
         WriteReplicaGauge(text, snapshots, "tessera_replica_rows_total", "counter", "Rows a replica has run.", r => r.Rows);
+        if (_models.Cluster is { } cluster)
+        {
+            WorkerMetrics.Write(text, models, cluster);
+        }
+
         return text.ToString();
     }
 

@@ -20,6 +20,15 @@ internal sealed record ModelConfig
     /// <summary>Set when the model is an ensemble of other models rather than an ONNX file.</summary>
     public EnsembleConfig? Ensemble { get; init; }
 
+    /// <summary>On a cluster: how many workers the model gets (0: its even share of the workers).</summary>
+    public int WorkerCount { get; init; }
+
+    /// <summary>On a cluster: exactly these workers (indices from 0), instead of a count.</summary>
+    public int[]? WorkerIndices { get; init; }
+
+    /// <summary>On a cluster: how the model uses its workers; null takes the server's `--strategy`.</summary>
+    public ClusterStrategy? Strategy { get; init; }
+
     public static ModelConfig Read(string path, ModelConfig defaults)
     {
         try
@@ -39,6 +48,9 @@ internal sealed record ModelConfig
         int replicas = defaults.Replicas, threads = defaults.Threads;
         var s = defaults.Scheduler;
         EnsembleConfig? ensemble = null;
+        int workerCount = defaults.WorkerCount;
+        int[]? workerIndices = defaults.WorkerIndices;
+        var strategy = defaults.Strategy;
         foreach (var p in root.EnumerateObject())
         {
             switch (p.Name)
@@ -65,12 +77,24 @@ internal sealed record ModelConfig
                 case "default_timeout_us": s = s with { DefaultTimeoutMicroseconds = p.Value.GetInt64() }; break;
                 case "max_inflight_per_replica": s = s with { MaxInflightPerReplica = p.Value.GetInt32() }; break;
                 case "ensemble": ensemble = EnsembleConfig.Parse(p.Value); break;
+                case "workers" when p.Value.ValueKind == JsonValueKind.Array:
+                    (workerCount, workerIndices) = (0, p.Value.EnumerateArray().Select(e => e.GetInt32()).ToArray());
+                    break;
+                case "workers":
+                    workerCount = p.Value.GetInt32() is var n and > 0 ? n : throw new ArgumentException("workers must be a positive count or a list of worker indices");
+                    workerIndices = null;
+                    break;
+                case "strategy": strategy = ParseStrategy(p.Value.GetString()); break;
                 default:
-                    throw new ArgumentException($"unknown key '{p.Name}' (known: replicas, threads, max_batch_size, dynamic_batching, scheduling, max_queue_size, priority_levels, default_priority, default_timeout_us, max_inflight_per_replica, ensemble)");
+                    throw new ArgumentException($"unknown key '{p.Name}' (known: replicas, threads, max_batch_size, dynamic_batching, scheduling, max_queue_size, priority_levels, default_priority, default_timeout_us, max_inflight_per_replica, ensemble, workers, strategy)");
             }
         }
 
-        var config = new ModelConfig { Replicas = replicas, Threads = threads, Scheduler = s, Ensemble = ensemble };
+        var config = new ModelConfig
+        {
+            Replicas = replicas, Threads = threads, Scheduler = s, Ensemble = ensemble,
+            WorkerCount = workerCount, WorkerIndices = workerIndices, Strategy = strategy,
+        };
         config.Validate();
         return config;
     }
@@ -82,12 +106,26 @@ internal sealed record ModelConfig
         _ => throw new ArgumentException($"scheduling must be \"dynamic\" or \"round_robin\", not \"{name}\""),
     };
 
+    public static ClusterStrategy ParseStrategy(string? name) => name switch
+    {
+        "data" => ClusterStrategy.Data,
+        "pipeline" => ClusterStrategy.Pipeline,
+        "auto" => ClusterStrategy.Auto,
+        _ => throw new ArgumentException($"strategy must be \"data\", \"pipeline\" or \"auto\", not \"{name}\""),
+    };
+
     public static string PolicyName(SchedulingPolicyKind kind) => kind == SchedulingPolicyKind.Dynamic ? "dynamic" : "round_robin";
 
     public void Validate()
     {
         if (Replicas < 1) throw new ArgumentException("replicas must be 1 or more");
         if (Threads < 0) throw new ArgumentException("threads must be 0 or more");
+        if (WorkerCount < 0) throw new ArgumentException("workers must be a positive count or a list of worker indices");
+        if (WorkerIndices is { } w && (w.Length == 0 || w.Any(i => i < 0) || w.Distinct().Count() != w.Length))
+        {
+            throw new ArgumentException("workers must list distinct worker indices (from 0), at least one");
+        }
+
         Scheduler.Validate();
     }
 }

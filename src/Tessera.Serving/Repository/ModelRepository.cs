@@ -13,7 +13,9 @@ namespace Tessera.Serving.Repository;
 /// The models a server serves, by name and version. Layout of a repository folder (like Triton's):
 /// <c>DIR/&lt;model&gt;/config.json</c> (optional, see <see cref="ModelConfig"/>) and
 /// <c>DIR/&lt;model&gt;/&lt;version&gt;/model.onnx</c> with positive integer versions; a request without a version
-/// goes to the highest. Each model version gets its own replicas, so models run side by side (task parallel).
+/// goes to the highest. Each model version gets its own replicas, so models run side by side (task parallel). With a
+/// <see cref="ServingCluster"/> the replicas are routes over worker processes, each model on its own subset of the
+/// workers (<see cref="WorkerPlacement"/>).
 /// </summary>
 internal sealed class ModelRepository : IDisposable
 {
@@ -23,21 +25,26 @@ internal sealed class ModelRepository : IDisposable
     private readonly Dictionary<string, SortedDictionary<long, ServedModel>> _models = new(StringComparer.Ordinal);
     private readonly ILogger _logger;
 
-    public ModelRepository(ILogger logger)
+    public ModelRepository(ILogger logger, ServingCluster? cluster = null)
     {
         _logger = logger;
+        Cluster = cluster;
     }
+
+    /// <summary>The workers models run on, or null when they run in this process. Not owned by the repository.</summary>
+    public ServingCluster? Cluster { get; }
 
     public IEnumerable<ServedModel> All => _models.Values.SelectMany(v => v.Values);
 
     public int Count => _models.Values.Sum(v => v.Count);
 
     /// <summary>Loads every model version under <paramref name="directory"/>; <paramref name="defaults"/> fill keys a config leaves out.</summary>
-    public static ModelRepository LoadDirectory(string directory, ModelConfig defaults, ILogger logger)
+    public static ModelRepository LoadDirectory(string directory, ModelConfig defaults, ILogger logger, ServingCluster? cluster = null)
     {
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"model repository '{directory}' does not exist");
-        var repository = new ModelRepository(logger);
+        var repository = new ModelRepository(logger, cluster);
         var ensembles = new List<(string Name, ModelConfig Config)>();
+        var plain = new List<(string Name, string Dir, ModelConfig Config)>();
         try
         {
             foreach (string modelDir in Directory.GetDirectories(directory).Order(StringComparer.Ordinal))
@@ -48,9 +55,19 @@ internal sealed class ModelRepository : IDisposable
                 if (config.Ensemble is not null)
                 {
                     ensembles.Add((name, config)); // after every plain model, so members can be found
-                    continue;
                 }
+                else
+                {
+                    plain.Add((name, modelDir, config));
+                }
+            }
 
+            // Ensemble members first, so that the placement puts them on distinct workers even when they must share.
+            var members = ensembles.SelectMany(e => e.Config.Ensemble!.Members).Distinct(StringComparer.Ordinal).ToList();
+            var order = plain.OrderBy(m => members.IndexOf(m.Name) is var k and >= 0 ? k : int.MaxValue).Select(m => (m.Name, m.Config)).ToList();
+            var placement = cluster is null ? null : WorkerPlacement.Assign(order, cluster.Workers.Count);
+            foreach (var (name, modelDir, config) in plain)
+            {
                 var versions = Directory.GetDirectories(modelDir)
                     .Select(d => (Dir: d, Ok: long.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out long v), Version: v))
                     .Where(x => x.Ok && x.Version > 0)
@@ -64,7 +81,7 @@ internal sealed class ModelRepository : IDisposable
                 {
                     string file = Path.Combine(dir, ModelFileName);
                     if (!File.Exists(file)) throw new InvalidDataException($"'{dir}' has no {ModelFileName}");
-                    repository.AddFile(name, version, file, config);
+                    repository.AddFile(name, version, file, config, placement?[name]);
                 }
             }
 
@@ -83,12 +100,28 @@ internal sealed class ModelRepository : IDisposable
         return repository;
     }
 
-    /// <summary>Loads one ONNX file as version 1 of <paramref name="name"/>.</summary>
-    public void AddFile(string name, long version, string path, ModelConfig config)
+    /// <summary>
+    /// Loads one ONNX file as a version of <paramref name="name"/>: in this process, or on a cluster on
+    /// <paramref name="workers"/> (by default where the model's config alone would place it).
+    /// </summary>
+    public void AddFile(string name, long version, string path, ModelConfig config, IReadOnlyList<int>? workers = null)
     {
         var model = ModelReader.Load(path);
-        var backend = new LocalBackend(model, name, config.Replicas, config.Threads);
-        Add(name, version, backend, config);
+        if (Cluster is null)
+        {
+            Add(name, version, new LocalBackend(model, name, config.Replicas, config.Threads), config);
+            return;
+        }
+
+        workers ??= WorkerPlacement.Assign([(name, config)], Cluster.Workers.Count)[name];
+        Add(name, version, ClusterDeployment.Deploy(Cluster, name, path, model, workers, config.Strategy ?? Cluster.Strategy), config);
+    }
+
+    /// <summary>Serves <paramref name="backend"/> and logs which workers its replicas run on.</summary>
+    public void Add(string name, long version, ClusterBackend backend, ModelConfig config)
+    {
+        Add(name, version, (IInferenceBackend)backend, config);
+        _logger.ModelPlaced(name, version.ToString(CultureInfo.InvariantCulture), string.Join(" | ", backend.Routes.Select(r => r.ToString())));
     }
 
     /// <summary>Serves an ensemble of models already in the repository (their highest versions) as version 1 of <paramref name="name"/>.</summary>

@@ -52,4 +52,13 @@ public sealed class PolicyTests
         replicas[0].InflightBatches = 1;
         Assert.Equal(-1, policy.Choose(replicas, 1, 1)); // replica 1's turn, and it is busy
     }
+
+    [Fact]
+    public void RoundRobinFollowsDeclaredWeightsInAFixedRotation()
+    {
+        var replicas = new[] { new ReplicaState(0, 1), new ReplicaState(1, 3) };
+        var policy = new RoundRobinPolicy();
+        int[] turns = [.. Enumerable.Range(0, 8).Select(_ => policy.Choose(replicas, 1, 1))];
+        Assert.Equal([1, 0, 1, 1, 1, 0, 1, 1], turns);
+    }
 }

@@ -54,6 +54,10 @@ public sealed class ServeCommandTests
     [InlineData("tessera: --http 'nowhere' must be HOST:PORT", "--model", "m.onnx", "--http", "nowhere")]
     [InlineData("tessera: --preferred-batch-sizes must lie in [1, --max-batch-size = 4]", "--model", "m.onnx", "--max-batch-size", "4", "--preferred-batch-sizes", "8")]
     [InlineData("does not exist", "--repository", "/nonexistent/repo")]
+    [InlineData("tessera: --strategy goes with --workers", "--model", "m.onnx", "--strategy", "pipeline")]
+    [InlineData("tessera: --plan needs --cluster", "--model", "m.onnx", "--plan", "p/plan.json")]
+    [InlineData("tessera: --cluster serves a --plan", "--model", "m.onnx", "--cluster", "c.json")]
+    [InlineData("tessera: --workers must be 0 or more", "--model", "m.onnx", "--workers", "-1")]
     public void BadCommandLinesFailWithOneLine(string message, params string[] args)
     {
         var result = CliProcess.Run(["serve", .. args]);

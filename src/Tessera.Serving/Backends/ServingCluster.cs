@@ -1,0 +1,59 @@
+using Tessera.Cluster.Coordinator;
+using Tessera.Cluster.Transport;
+using Tessera.Serving.Repository;
+
+namespace Tessera.Serving.Backends;
+
+/// <summary>
+/// The workers a server runs its models on: one coordinator (its heartbeats watch every worker) and the workers
+/// by index, which model configs name in "workers". Owned by whoever started the server, and disposed after it.
+/// </summary>
+internal sealed class ServingCluster : IAsyncDisposable
+{
+    private ServingCluster(ClusterCoordinator coordinator, IReadOnlyList<WorkerClient> workers, int threads, ClusterStrategy strategy)
+    {
+        Coordinator = coordinator;
+        Workers = workers;
+        Threads = threads;
+        Strategy = strategy;
+    }
+
+    public ClusterCoordinator Coordinator { get; }
+
+    /// <summary>The workers models are placed on, by index; empty when serving a plan, which names its own.</summary>
+    public IReadOnlyList<WorkerClient> Workers { get; }
+
+    /// <summary>Intra-op threads of the workers' sessions, as the planner should assume.</summary>
+    public int Threads { get; }
+
+    /// <summary>How models whose config names no strategy use their workers.</summary>
+    public ClusterStrategy Strategy { get; }
+
+    /// <summary>
+    /// Memory the planner may give each worker: the workers the server starts share this machine, so its available
+    /// memory split over them (an estimate for remote workers too, which report no memory size of their own).
+    /// </summary>
+    public long MemoryPerWorker => Math.Max(1L << 20, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / Math.Max(1, Workers.Count));
+
+    /// <summary>Connects to every worker (in parallel) and authenticates with <paramref name="token"/>.</summary>
+    public static async Task<ServingCluster> ConnectAsync(ClusterToken token, IReadOnlyList<string> addresses, int threads, ClusterStrategy strategy, CoordinatorOptions? options = null, CancellationToken cancellation = default)
+    {
+        var coordinator = new ClusterCoordinator(token, options);
+        try
+        {
+            var workers = await Task.WhenAll(addresses.Select(a => coordinator.ConnectAsync(a, cancellation))).ConfigureAwait(false);
+            return new ServingCluster(coordinator, workers, threads, strategy);
+        }
+        catch
+        {
+            await coordinator.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>A coordinator without placed workers, for a plan that connects to the nodes it names.</summary>
+    public static ServingCluster ForPlan(ClusterToken token, CoordinatorOptions? options = null) =>
+        new(new ClusterCoordinator(token, options), [], 1, ClusterStrategy.Data);
+
+    public ValueTask DisposeAsync() => Coordinator.DisposeAsync();
+}

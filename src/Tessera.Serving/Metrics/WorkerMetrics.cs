@@ -1,0 +1,50 @@
+using System.Text;
+using Tessera.Cluster.Coordinator;
+using Tessera.Serving.Backends;
+using Tessera.Serving.Repository;
+
+namespace Tessera.Serving.Metrics;
+
+/// <summary>
+/// The per-worker series of a server on a cluster: whether each worker is up, the work this server has on it, and
+/// which models ran there (so placements can be checked from outside).
+/// </summary>
+internal static class WorkerMetrics
+{
+    public static void Write(StringBuilder text, ServedModel[] models, ServingCluster cluster)
+    {
+        var workers = cluster.Coordinator.Workers;
+        var backends = models.Where(m => m.Backend is ClusterBackend).Select(m => (Model: m, Backend: (ClusterBackend)m.Backend)).ToArray();
+
+        PrometheusText.Header(text, "tessera_worker_up", "gauge", "1 while the worker answers heartbeats, 0 once it was marked down.");
+        foreach (var w in workers)
+        {
+            PrometheusText.Sample(text, "tessera_worker_up", Labels(w), w.IsUp ? 1 : 0);
+        }
+
+        PrometheusText.Header(text, "tessera_worker_inflight_requests", "gauge", "Requests (batches, or micro-batches of a pipeline) this server sent along routes through the worker and not answered yet.");
+        foreach (var w in workers)
+        {
+            PrometheusText.Sample(text, "tessera_worker_inflight_requests", Labels(w), w.Outstanding);
+        }
+
+        PrometheusText.Header(text, "tessera_worker_queued_batches", "gauge", "Batches handed to replicas through the worker beyond the one each replica is running.");
+        foreach (var w in workers)
+        {
+            long queued = backends.Sum(b => Enumerable.Range(0, b.Backend.ReplicaCount).Where(r => b.Backend.Routes[r].Workers.Contains(w)).Sum(b.Backend.Waiting));
+            PrometheusText.Sample(text, "tessera_worker_queued_batches", Labels(w), queued);
+        }
+
+        PrometheusText.Header(text, "tessera_worker_requests_total", "counter", "Requests of a model answered along routes through the worker.");
+        foreach (var (m, b) in backends)
+        {
+            foreach (var w in b.Routes.SelectMany(r => r.Workers).Distinct())
+            {
+                long answered = Enumerable.Range(0, b.ReplicaCount).Where(r => b.Routes[r].Workers.Contains(w)).Sum(b.Answered);
+                PrometheusText.Sample(text, "tessera_worker_requests_total", $"{m.Metrics.Labels},{Labels(w)}", answered);
+            }
+        }
+    }
+
+    private static string Labels(WorkerClient w) => $"worker=\"{PrometheusText.Escape(w.Name)}\",address=\"{PrometheusText.Escape(w.Address)}\"";
+}
