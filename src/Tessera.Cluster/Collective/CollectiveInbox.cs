@@ -18,7 +18,7 @@ internal sealed class CollectiveInbox
     // All fields are guarded by _gate; waiters sleep on it with Monitor.Wait and arrivals pulse it.
     private readonly object _gate = new();
     private readonly Dictionary<(GroupRunId Run, string Key, int Rank), (byte[] Block, int Length)> _blocks = [];
-    private readonly Dictionary<GroupRunId, string> _aborted = [];
+    private readonly Dictionary<GroupRunId, (string Why, bool Unreachable)> _aborted = [];
     private readonly Dictionary<GroupRunId, string[]> _active = [];
     private readonly HashSet<GroupRunId> _ended = [];
     private readonly Queue<GroupRunId> _endedOrder = new();
@@ -37,7 +37,7 @@ internal sealed class CollectiveInbox
 
             if (message.Kind == CollectiveKind.Abort)
             {
-                _aborted.TryAdd(run, $"rank {message.SenderRank} gave up: {message.Reason}");
+                _aborted.TryAdd(run, ($"rank {message.SenderRank} gave up: {message.Reason}", false));
             }
             else if (block is null || !_blocks.TryAdd((run, message.Key, message.SenderRank), (block, length)))
             {
@@ -69,15 +69,16 @@ internal sealed class CollectiveInbox
         {
             while (!_blocks.Remove((run.Id, key, rank), out arrived))
             {
-                if (_aborted.TryGetValue(run.Id, out string? why))
+                if (_aborted.TryGetValue(run.Id, out var abort))
                 {
-                    throw new CollectiveException($"collective '{key}' of request {run.Id.RequestId}: {why}");
+                    string why = $"collective '{key}' of request {run.Id.RequestId}: {abort.Why}";
+                    throw abort.Unreachable ? new RankUnreachableException(why) : new CollectiveException(why);
                 }
 
                 long remaining = deadline - Stopwatch.GetTimestamp();
                 if (remaining <= 0)
                 {
-                    throw new CollectiveException($"collective '{key}' of request {run.Id.RequestId}: rank {rank} ({run.Addresses[rank]}) sent nothing within {timeout.TotalSeconds:0.#} s");
+                    throw new RankUnreachableException($"collective '{key}' of request {run.Id.RequestId}: rank {rank} at {run.Addresses[rank]} sent nothing within {timeout.TotalSeconds:0.#} s");
                 }
 
                 Monitor.Wait(_gate, TimeSpan.FromSeconds(remaining / (double)Stopwatch.Frequency));
@@ -134,7 +135,7 @@ internal sealed class CollectiveInbox
                 int rank = Array.IndexOf(addresses, address);
                 if (rank >= 0)
                 {
-                    _aborted.TryAdd(run, $"rank {rank} at {address} {reason}");
+                    _aborted.TryAdd(run, ($"rank {rank} at {address} {reason}", true));
                 }
             }
 

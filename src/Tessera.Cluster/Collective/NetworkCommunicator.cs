@@ -155,7 +155,7 @@ internal sealed class NetworkCommunicator : ICollectiveCommunicator
                 _peers.Drop(address, link);
             }
 
-            throw new CollectiveException($"collective '{key}' of request {run.Id.RequestId}: cannot send to rank {rank} at {address}: {e.Message}");
+            throw new RankUnreachableException($"collective '{key}' of request {run.Id.RequestId}: cannot send to rank {rank} at {address}: {e.Message}");
         }
     }
 

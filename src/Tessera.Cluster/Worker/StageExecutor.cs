@@ -46,7 +46,9 @@ internal sealed class StageExecutor
             catch (InferenceException e)
             {
                 string where = group is null ? $"stage {run.Current}" : $"stage {run.Current} rank {run.Rank}";
-                throw new ClusterException(ClusterErrorCode.InferenceFailed, $"{where}: {e.Message}");
+                // A rank that could not be reached is a broken route (another replica may take over), not bad inputs.
+                var code = e.InnerException is RankUnreachableException ? ClusterErrorCode.RouteFailed : ClusterErrorCode.InferenceFailed;
+                throw new ClusterException(code, $"{where}: {e.Message}");
             }
 
             if (run.Rank != 0)
@@ -74,12 +76,7 @@ internal sealed class StageExecutor
             // Whatever went wrong, the coordinator hears of it; the worker carries on.
             var e = caught as ClusterException ?? new ClusterException(ClusterErrorCode.Internal, "internal error: " + caught.Message, caught);
             WorkerLog.RequestFailed(_server.Logger, id, e.Code, e.Message);
-            if (group is not null)
-            {
-                // The other ranks would otherwise wait for this one until their collective timeout.
-                NetworkCommunicator.SendAbort(_server.Peers, group, $"worker {_server.Name}: {e.Message}");
-            }
-
+            // The coordinator first, so that it hears this rank's own reason before the others' "rank R gave up".
             if (_server.TryGetCoordinator(run.ReplyTo, out var coordinator))
             {
                 await coordinator.TrySendErrorAsync(id, e.Code, $"worker {_server.Name}: {e.Message}").ConfigureAwait(false);
@@ -87,6 +84,12 @@ internal sealed class StageExecutor
             else
             {
                 WorkerLog.NoReplyConnection(_server.Logger, id, run.ReplyTo);
+            }
+
+            if (group is not null)
+            {
+                // The other ranks would otherwise wait for this one until their collective timeout.
+                NetworkCommunicator.SendAbort(_server.Peers, group, $"worker {_server.Name}: {e.Message}");
             }
         }
         finally

@@ -1,3 +1,4 @@
+using Tessera.Cluster.Coordinator;
 using Tessera.Cluster.Execution;
 using Tessera.Cluster.Transport;
 using Tessera.Engine;
@@ -56,6 +57,40 @@ public sealed class TensorParallelClusterTests : IDisposable
     }
 
     [Fact]
+    public async Task PipelineStagesThatAreTensorParallelGroupsEqualInProcessGroups()
+    {
+        // Two stages, each a group of degree 2 over the same two workers in opposite rank order: a route step is a
+        // group, the first group's rank 0 forwards to the second group's rank 0, which relays to its other rank.
+        const int k = 16, n = 32;
+        var split1 = TensorParallelRewriter.Rewrite(ClusterFixture.Stage1(k, n, 5), 2);
+        var split2 = TensorParallelRewriter.Rewrite(ClusterFixture.Stage2(k, n, 5), 2);
+        using var a = _fx.StartWorker();
+        using var b = _fx.StartWorker();
+        await using var coordinator = await _fx.CoordinatorAsync(a, b);
+        var (wa, wb) = (coordinator.Workers[0], coordinator.Workers[1]);
+        var files = new[] { split1.Shards[0], split1.Shards[1], split2.Shards[0], split2.Shards[1] }
+            .Select((m, i) => ModelFile.FromPath(_fx.Save(m, $"tp-stage{i / 2}.rank{i % 2}.onnx"))).ToArray();
+        await Task.WhenAll(coordinator.EnsureModelAsync(wa, files[0]), coordinator.EnsureModelAsync(wb, files[1]), coordinator.EnsureModelAsync(wb, files[2]), coordinator.EnsureModelAsync(wa, files[3]));
+        var route = new Route(
+        [
+            new RouteStep(wa, files[0].Hash, ["x"]) { OtherRanks = [new RouteShard(wb, files[1].Hash)] },
+            new RouteStep(wb, files[2].Hash, ["h", "x"]) { OtherRanks = [new RouteShard(wa, files[3].Hash)] },
+        ]);
+        Assert.Equal("a+b -> b+a".Replace("a", wa.Name).Replace("b", wb.Name), route.ToString());
+
+        var batches = Enumerable.Range(0, 6).Select(i => ClusterFixture.Random([3, k], 200 + i)).ToArray();
+        var results = await Task.WhenAll(batches.Select(x => coordinator.RunAsync([route], new Dictionary<string, Tensor> { ["x"] = x }, ["y"])));
+        using var group1 = new TensorParallelGroup(split1.Shards, new SessionOptions { Threads = 1 });
+        using var group2 = new TensorParallelGroup(split2.Shards, new SessionOptions { Threads = 1 });
+        for (int i = 0; i < batches.Length; i++)
+        {
+            var h = group1.Run(new Dictionary<string, Tensor> { ["x"] = batches[i] })["h"];
+            var y = group2.Run(new Dictionary<string, Tensor> { ["h"] = h, ["x"] = batches[i] })["y"];
+            Assert.Equal(y.ToArray<float>(), results[i]["y"].ToArray<float>());
+        }
+    }
+
+    [Fact]
     public async Task ARankKilledMidRunFailsTheRequestClearlyAndTheOtherRankStopsWaiting()
     {
         var c = ConformanceSet.Get("bert");
@@ -92,6 +127,30 @@ public sealed class TensorParallelClusterTests : IDisposable
     }
 
     [Fact]
+    public async Task AReplicaWhoseRankDiesMidRunFailsOverToTheOtherReplica()
+    {
+        // 2 replicas x degree 2 on three workers; the fourth plan node shares the first worker's process.
+        var c = ConformanceSet.Get("dense");
+        using var w0 = _fx.StartWorker();
+        using var w1 = _fx.StartWorker();
+        using var w2 = _fx.StartWorker();
+        var plan = TensorPlan(c, [w0.Address, w1.Address, w2.Address, w0.Address], out string folder, PlanStrategy.Hybrid, replicas: 2);
+        await using var coordinator = await _fx.CoordinatorAsync();
+        var runner = await PlanClusterRunner.StartAsync(coordinator, plan, folder, AddressesOf(plan));
+        Assert.Equal(2, runner.Routes.Count);
+        ParallelAgreement.AssertAgrees(c.Expected, await runner.RunAsync(c.Inputs), "dense, 2 replicas x degree 2");
+
+        // A worker in exactly one replica freezes under a request and dies; its share is run again by the other.
+        var victim = runner.Routes.SelectMany(r => r.Workers).GroupBy(w => w).First(g => g.Count() == 1).Key;
+        var process = new[] { w0, w1, w2 }.Single(w => w.Address == victim.Address);
+        process.Signal("STOP");
+        var run = runner.RunAsync(c.Inputs);
+        await Task.Delay(300);
+        process.Dispose();
+        ParallelAgreement.AssertAgrees(c.Expected, await run.WaitAsync(TimeSpan.FromSeconds(30)), "dense, after failing over");
+    }
+
+    [Fact]
     public void RunWorkersTensorAndRunPlanClusterAgreeWithOneSession()
     {
         var c = ConformanceSet.Get("dense");
@@ -125,13 +184,18 @@ public sealed class TensorParallelClusterTests : IDisposable
 
     private static Dictionary<string, string> AddressesOf(PlanDocument plan) => plan.Cluster.Nodes.ToDictionary(n => n.Name, n => n.Address, StringComparer.Ordinal);
 
-    private PlanDocument TensorPlan(ConformanceSet.Case c, string[] addresses, out string folder)
+    private PlanDocument TensorPlan(ConformanceSet.Case c, string[] addresses, out string folder, PlanStrategy strategy = PlanStrategy.Tensor, int replicas = 1)
     {
         var nodes = addresses.Select((a, i) => new ClusterNode { Name = $"n{i}", Address = a, MemoryBytes = 1_000_000_000 }).ToList();
-        var request = new PlanRequest { Model = c.Model, InputShapes = c.InputShapes, Cluster = new ClusterDescription { Nodes = nodes }, Strategy = PlanStrategy.Tensor, Degree = addresses.Length };
+        int degree = addresses.Length / replicas;
+        var request = new PlanRequest
+        {
+            Model = c.Model, InputShapes = c.InputShapes, Cluster = new ClusterDescription { Nodes = nodes }, Strategy = strategy, Degree = degree,
+            Stages = 1, Replicas = strategy == PlanStrategy.Tensor ? null : replicas,
+        };
         folder = Path.Combine(_fx.Directory, "plan-" + Guid.NewGuid().ToString("N")[..8]);
         var plan = PlanMaterializer.Write(Planner.Plan(request, c.Cost), c.ModelPath, folder);
-        Assert.Equal(addresses.Length, plan.Stages.Single().TensorParallel.Degree);
+        Assert.Equal((degree, replicas), (plan.Stages.Single().TensorParallel.Degree, plan.Stages[0].Replicas.Count));
         return plan;
     }
 }
