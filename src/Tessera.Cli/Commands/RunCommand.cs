@@ -50,6 +50,11 @@ internal static class RunCommand
                 throw new CliException("--workers runs a --model; a --plan runs in this process, or on workers with --cluster");
             }
 
+            if (parse.GetValue(degree) is not null && workerCount == 0)
+            {
+                throw new CliException("--degree goes with --workers and --strategy tensor");
+            }
+
             if (parse.GetValue(cluster) is not null && parse.GetValue(plan) is null)
             {
                 throw new CliException("--cluster runs a --plan (make one with `tessera plan`)");

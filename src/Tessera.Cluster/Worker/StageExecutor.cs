@@ -88,8 +88,10 @@ internal sealed class StageExecutor
 
             if (group is not null)
             {
-                // The other ranks would otherwise wait for this one until their collective timeout.
+                // The other ranks would otherwise wait for this one until their collective timeout; and blocks they
+                // sent for a run this rank never started are released (and later ones dropped).
                 NetworkCommunicator.SendAbort(_server.Peers, group, $"worker {_server.Name}: {e.Message}");
+                _server.Collectives.End(group.Id);
             }
         }
         finally
