@@ -66,12 +66,8 @@ internal sealed class NetworkCommunicator : ICollectiveCommunicator
             throw new ArgumentException($"AllGather '{key}': {gathered.Length} bytes cannot hold {size} blocks of {local.Length}");
         }
 
-        if (_run is not { } run)
-        {
-            // A shard outside a group (a RUN without ranks) is a group of one.
-            local.CopyTo(gathered);
-            return;
-        }
+        // A shard run alone would silently give its partial result: its route step must name every rank.
+        var run = _run ?? throw new CollectiveException($"collective '{key}': this model is a tensor-parallel shard, but the request runs it without its group (the route step names one rank)");
 
         long deadline = Stopwatch.GetTimestamp() + (long)(_timeout.TotalSeconds * Stopwatch.Frequency);
         var meta = new CollectiveMessage(CollectiveKind.Block, run.Rank, size, run.Id.Stage, run.Id.ReplyTo, key, string.Empty).Write(local.Length).Written.Span;
@@ -96,7 +92,7 @@ internal sealed class NetworkCommunicator : ICollectiveCommunicator
     {
         CollectiveSum.ThrowIfUnsupported(elementType);
         int size = Size;
-        if (size == 1)
+        if (size == 1 && _run is not null)
         {
             return;
         }

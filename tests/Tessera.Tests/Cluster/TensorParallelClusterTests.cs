@@ -88,6 +88,12 @@ public sealed class TensorParallelClusterTests : IDisposable
             var y = group2.Run(new Dictionary<string, Tensor> { ["h"] = h, ["x"] = batches[i] })["y"];
             Assert.Equal(y.ToArray<float>(), results[i]["y"].ToArray<float>());
         }
+
+        // A shard sent alone would give its partial result: refused at its first collective.
+        var alone = new Route([new RouteStep(wa, files[0].Hash, ["x"])]);
+        var e = await Assert.ThrowsAsync<ClusterException>(() => coordinator.RunAsync([alone], new Dictionary<string, Tensor> { ["x"] = batches[0] }, ["h"]));
+        Assert.Equal(ClusterErrorCode.InferenceFailed, e.Code);
+        Assert.Contains("tensor-parallel shard, but the request runs it without its group", e.Message);
     }
 
     [Fact]
