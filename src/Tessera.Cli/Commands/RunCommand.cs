@@ -21,10 +21,11 @@ internal static class RunCommand
         var workers = new Option<int>("--workers") { Description = "run on N local worker processes started for this run (0 = in this process)", DefaultValueFactory = _ => 0 };
         var strategy = new Option<string>("--strategy") { Description = "how to use the workers: auto|data|pipeline|tensor", DefaultValueFactory = _ => "auto" };
         strategy.AcceptOnlyFromAmong("auto", "data", "pipeline", "tensor");
+        var degree = new Option<int?>("--degree") { Description = "with --workers and --strategy tensor: ranks of the tensor-parallel group (default: --workers)" };
         var cluster = new Option<string>("--cluster") { Description = "with --plan: cluster file whose nodes[].address are the workers to run the plan on" };
         var tokenFile = new Option<string?>("--token-file") { Description = $"with --cluster: file holding the shared cluster token (else ${WorkerCommand.TokenVariable})" };
 
-        var command = new Command("run", "Run a model once on the given inputs and write its outputs") { model, plan, inputs, outputDir, threads, workers, strategy, cluster, tokenFile };
+        var command = new Command("run", "Run a model once on the given inputs and write its outputs") { model, plan, inputs, outputDir, threads, workers, strategy, degree, cluster, tokenFile };
         command.SetAction(parse =>
         {
             int threadCount = parse.GetValue(threads);
@@ -49,6 +50,11 @@ internal static class RunCommand
                 throw new CliException("--workers runs a --model; a --plan runs in this process, or on workers with --cluster");
             }
 
+            if (parse.GetValue(degree) is not null && workerCount == 0)
+            {
+                throw new CliException("--degree goes with --workers and --strategy tensor");
+            }
+
             if (parse.GetValue(cluster) is not null && parse.GetValue(plan) is null)
             {
                 throw new CliException("--cluster runs a --plan (make one with `tessera plan`)");
@@ -60,7 +66,7 @@ internal static class RunCommand
                     ? feeds => PlanOnCluster.Run(planPath, clusterPath, parse.GetValue(tokenFile), feeds)
                     : PlanRun.Load(planPath, options)
                 : workerCount > 0
-                    ? feeds => RunOnWorkers.Run(parse.GetValue(model)!, feeds, workerCount, Math.Max(threadCount, 1), parse.GetValue(strategy)!)
+                    ? feeds => RunOnWorkers.Run(parse.GetValue(model)!, feeds, workerCount, Math.Max(threadCount, 1), parse.GetValue(strategy)!, parse.GetValue(degree))
                     : InferenceSession.Load(parse.GetValue(model)!, options).Run;
             var feeds = TensorFiles.ReadInputs(parse.GetValue(inputs) ?? []);
             var clock = Stopwatch.StartNew();

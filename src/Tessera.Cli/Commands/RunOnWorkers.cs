@@ -11,16 +11,18 @@ namespace Tessera.Cli.Commands;
 
 /// <summary>
 /// `tessera run --workers N`: starts N local worker processes, runs the model on them, and stops them. `data` splits
-/// the batch over whole-model replicas; `pipeline` (N stages) and `auto` (the planner's choice, without tensor
-/// parallelism) plan the model for N loopback nodes, write the plan to a temporary folder and run it on the workers.
+/// the batch over whole-model replicas; `pipeline` (N stages), `tensor` (one tensor-parallel group of degree T,
+/// default N, whose ranks exchange partial results worker to worker) and `auto` (the planner's choice, without
+/// tensor parallelism, whose outputs are not bit-identical) plan the model for N loopback nodes, write the plan to a
+/// temporary folder and run it on the workers.
 /// </summary>
 internal static class RunOnWorkers
 {
-    public static IReadOnlyDictionary<string, Tensor> Run(string modelPath, IReadOnlyDictionary<string, Tensor> feeds, int workers, int threads, string strategy)
+    public static IReadOnlyDictionary<string, Tensor> Run(string modelPath, IReadOnlyDictionary<string, Tensor> feeds, int workers, int threads, string strategy, int? degree)
     {
-        if (strategy == "tensor")
+        if (degree is { } d && (strategy != "tensor" || d < 1 || d > workers))
         {
-            throw new CliException("--strategy tensor runs in-process only (no network collective yet): plan with `tessera plan --strategy tensor` and use `run --plan` without --workers");
+            throw new CliException(strategy != "tensor" ? "--degree goes with --strategy tensor" : $"--degree must be between 1 and --workers ({workers})");
         }
 
         var model = ModelFile.FromPath(modelPath);
@@ -43,7 +45,7 @@ internal static class RunOnWorkers
         string directory = Directory.CreateTempSubdirectory("tessera-run-plan-").FullName;
         try
         {
-            var result = Plan(graph, feeds, nodes, strategy, workers);
+            var result = Plan(graph, feeds, nodes, strategy, workers, degree);
             var plan = PlanMaterializer.Write(result, modelPath, directory);
             return PlanOnCluster.Run(plan, directory, nodes.ToDictionary(n => n.Name, n => n.Address, StringComparer.Ordinal), local.Token, feeds);
         }
@@ -53,7 +55,7 @@ internal static class RunOnWorkers
         }
     }
 
-    private static PlanResult Plan(Onnx.Graph.OnnxModel model, IReadOnlyDictionary<string, Tensor> feeds, List<ClusterNode> nodes, string strategy, int workers)
+    private static PlanResult Plan(Onnx.Graph.OnnxModel model, IReadOnlyDictionary<string, Tensor> feeds, List<ClusterNode> nodes, string strategy, int workers, int? degree)
     {
         try
         {
@@ -62,10 +64,10 @@ internal static class RunOnWorkers
                 Model = model,
                 InputShapes = feeds.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal),
                 Cluster = new ClusterDescription { Nodes = nodes },
-                Strategy = strategy == "pipeline" ? PlanStrategy.Pipeline : PlanStrategy.Auto,
+                Strategy = strategy switch { "pipeline" => PlanStrategy.Pipeline, "tensor" => PlanStrategy.Tensor, _ => PlanStrategy.Auto },
                 Stages = strategy == "pipeline" ? workers : null,
-                // Tensor-parallel stages would need a network collective between the workers.
-                Degree = 1,
+                // auto keeps to bit-identical plans: tensor parallelism sums in another order (docs/architecture.md).
+                Degree = strategy == "tensor" ? degree ?? workers : 1,
                 Calibration = File.Exists(CalibrationProfile.DefaultPath) ? CalibrationProfile.Load(CalibrationProfile.DefaultPath) : CalibrationProfile.Default,
             });
         }

@@ -23,11 +23,12 @@ internal static class WorkerCommand
         var threads = new Option<int>("--threads") { Description = "intra-op threads per loaded model (0 = one per core)", DefaultValueFactory = _ => 1 };
         var budget = new Option<string?>("--memory-budget") { Description = "bytes of model weights to hold loaded at most (suffixes K, M, G = powers of 1024); default: no limit" };
         var name = new Option<string?>("--name") { Description = "name shown to coordinators and in logs (default: the listen address)" };
+        var collectiveTimeout = new Option<double>("--collective-timeout") { Description = "seconds a tensor-parallel rank waits for another rank's block before the request fails", DefaultValueFactory = _ => 30 };
         var join = new Option<string?>("--join") { Description = "HOST:PORT of a running coordinator's join listener to announce this worker to" };
 
         var command = new Command("worker", "Serve as a cluster worker: receive sub-models, run them, pass tensors to the next stage")
         {
-            listen, tokenFile, cacheDir, threads, budget, name, join,
+            listen, tokenFile, cacheDir, threads, budget, name, collectiveTimeout, join,
         };
         command.SetAction(parse =>
         {
@@ -35,6 +36,12 @@ internal static class WorkerCommand
             if (threadCount < 0)
             {
                 throw new CliException("--threads must be 0 or more");
+            }
+
+            double timeout = parse.GetValue(collectiveTimeout);
+            if (!(timeout > 0 && timeout <= 86400))
+            {
+                throw new CliException("--collective-timeout must be more than 0 and at most 86400 seconds");
             }
 
             var options = new WorkerOptions
@@ -45,6 +52,7 @@ internal static class WorkerCommand
                 Threads = threadCount == 0 ? Environment.ProcessorCount : threadCount,
                 MemoryBudget = parse.GetValue(budget) is { } b ? ParseBytes("--memory-budget", b) : 0,
                 Name = parse.GetValue(name),
+                CollectiveTimeout = TimeSpan.FromSeconds(timeout),
             };
             return Serve(options, parse.GetValue(join));
         });

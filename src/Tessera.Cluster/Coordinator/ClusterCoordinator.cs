@@ -177,7 +177,8 @@ public sealed class ClusterCoordinator : IAsyncDisposable
     private async Task<IReadOnlyDictionary<string, Tensor>> RunOnceAsync(Route route, IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string> outputs, CancellationToken cancellation)
     {
         var workers = route.Workers;
-        var stages = route.Stages.Select(s => new RouteStage(s.ModelHash, s.Worker.Address, [.. s.Inputs])).ToArray();
+        var stages = route.Stages.Select(s => new RouteStage(
+            [new RouteRank(s.ModelHash, s.Worker.Address), .. s.OtherRanks.Select(r => new RouteRank(r.ModelHash, r.Worker.Address))], [.. s.Inputs])).ToArray();
         var (id, answer) = _pending.Register(workers);
         foreach (var w in workers)
         {
@@ -186,7 +187,7 @@ public sealed class ClusterCoordinator : IAsyncDisposable
 
         try
         {
-            var run = new RunMessage((ushort)inputs.Count, Id, 0, stages, [.. outputs]);
+            var run = new RunMessage((ushort)inputs.Count, Id, 0, 0, stages, [.. outputs]);
             await route.Stages[0].Worker.Writer.SendAsync(FrameType.Run, id, run.Write().Written, [.. inputs], cancellation).ConfigureAwait(false);
             var reply = await AwaitAsync(answer, cancellation).ConfigureAwait(false);
             return reply.Tensors;

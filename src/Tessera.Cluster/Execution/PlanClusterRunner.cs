@@ -14,7 +14,9 @@ namespace Tessera.Cluster.Execution;
 /// batch is split between replicas by their weights along the plan's batch axes, and a replica's share of a
 /// pipeline is sent as concurrent micro-batches so every stage works at once. Every sample passes through the same
 /// sub-models as in <see cref="Partitioning.Execution.LocalPlanRunner"/>, so the outputs are bit-identical to it.
-/// Tensor-parallel stages need a network collective, which does not exist yet: such plans are refused.
+/// A tensor-parallel stage of degree T is one route step of T workers: replica r's node of rank k runs shard k, the
+/// request goes to rank 0, which relays it to the others; the ranks exchange partial results worker to worker
+/// (<see cref="Collective.NetworkCommunicator"/>) and rank 0's outputs go on.
 /// </summary>
 public sealed class PlanClusterRunner
 {
@@ -49,8 +51,6 @@ public sealed class PlanClusterRunner
     /// </summary>
     public static async Task<PlanClusterRunner> StartAsync(ClusterCoordinator coordinator, PlanDocument plan, string directory, IReadOnlyDictionary<string, string> addresses, CancellationToken cancellation = default)
     {
-        // Refused before connecting; the file hashes are checked in the overload, before anything is shipped.
-        RefuseTensorParallel(plan);
         var nodes = plan.Stages.SelectMany(s => s.Replicas).SelectMany(r => r.Nodes).Distinct(StringComparer.Ordinal).ToList();
         foreach (string node in nodes)
         {
@@ -75,7 +75,6 @@ public sealed class PlanClusterRunner
     /// </summary>
     public static async Task<PlanClusterRunner> StartAsync(ClusterCoordinator coordinator, PlanDocument plan, string directory, IReadOnlyDictionary<string, WorkerClient> workers, CancellationToken cancellation = default)
     {
-        RefuseTensorParallel(plan);
         PlanReader.VerifyFiles(plan, directory);
         string? missing = plan.Stages.SelectMany(s => s.Replicas).SelectMany(r => r.Nodes).FirstOrDefault(n => !workers.ContainsKey(n));
         if (missing is not null)
@@ -88,32 +87,40 @@ public sealed class PlanClusterRunner
         var seen = new HashSet<(string, string)>();
         foreach (var stage in plan.Stages)
         {
-            string path = Path.Combine(directory, stage.Model);
-            var model = new ModelFile(path, Convert.FromHexString(stage.Sha256), new FileInfo(path).Length);
-            foreach (string node in stage.Replicas.Select(r => r.Nodes[0]))
+            foreach (var replica in stage.Replicas)
             {
-                if (seen.Add((workers[node].Address, stage.Sha256)))
+                for (int rank = 0; rank < RanksOf(stage); rank++)
                 {
-                    loads.Add(coordinator.EnsureModelAsync(workers[node], model, cancellation));
+                    var (file, sha) = ModelOf(stage, rank);
+                    var worker = workers[replica.Nodes[rank]];
+                    if (seen.Add((worker.Address, sha)))
+                    {
+                        string path = Path.Combine(directory, file);
+                        loads.Add(coordinator.EnsureModelAsync(worker, new ModelFile(path, Convert.FromHexString(sha), new FileInfo(path).Length), cancellation));
+                    }
                 }
             }
         }
 
         await Task.WhenAll(loads).ConfigureAwait(false);
         var routes = Enumerable.Range(0, plan.Stages[0].Replicas.Count)
-            .Select(r => new Route([.. plan.Stages.Select(s => new RouteStep(workers[s.Replicas[r].Nodes[0]], Convert.FromHexString(s.Sha256), s.Inputs))]))
+            .Select(r => new Route([.. plan.Stages.Select(s => Step(s, s.Replicas[r], n => workers[n]))]))
             .ToArray();
         var (inputAxes, outputAxes) = plan.DataParallel is { } data ? (data.InputAxes, data.OutputAxes) : LeadingBatchAxes(plan, directory);
         return new PlanClusterRunner(coordinator, plan, routes, inputAxes, outputAxes);
     }
 
-    private static void RefuseTensorParallel(PlanDocument plan)
+    private static int RanksOf(PlanStage stage) => Math.Max(1, stage.TensorParallel.Degree);
+
+    /// <summary>The sub-model rank <paramref name="rank"/> of a stage runs: the stage's own, or its shard of that rank.</summary>
+    private static (string File, string Sha256) ModelOf(PlanStage stage, int rank) =>
+        stage.TensorParallel.Degree > 1 ? (stage.TensorParallel.Shards[rank].Model, stage.TensorParallel.Shards[rank].Sha256) : (stage.Model, stage.Sha256);
+
+    /// <summary>One route step: the replica's node of rank 0, and for a tensor-parallel stage its nodes of ranks 1..T-1.</summary>
+    private static RouteStep Step(PlanStage stage, PlanReplica replica, Func<string, WorkerClient> client)
     {
-        var tensorParallel = plan.Stages.FirstOrDefault(s => s.TensorParallel.Degree > 1);
-        if (tensorParallel is not null)
-        {
-            throw new PartitionException($"stage {tensorParallel.Index} of the plan is tensor-parallel (degree {tensorParallel.TensorParallel.Degree}), which runs in-process only: use `run --plan` without --cluster");
-        }
+        var others = Enumerable.Range(1, RanksOf(stage) - 1).Select(k => new RouteShard(client(replica.Nodes[k]), Convert.FromHexString(ModelOf(stage, k).Sha256))).ToArray();
+        return new RouteStep(client(replica.Nodes[0]), Convert.FromHexString(ModelOf(stage, 0).Sha256), stage.Inputs) { OtherRanks = others };
     }
 
     /// <summary>

@@ -47,6 +47,17 @@ public sealed class FrameReader
             return await ReadTensorAsync(header, timeout.Token, cancellation).ConfigureAwait(false);
         }
 
+        if (header.Type == FrameType.Collective && header.Length >= Messages.CollectiveMessage.PrefixSize)
+        {
+            var prefix = await ReadAtLeastAsync(Messages.CollectiveMessage.PrefixSize, timeout.Token, cancellation, allowCleanEnd: false).ConfigureAwait(false);
+            int metaSize = Messages.CollectiveMessage.MetaSizeFromPrefix(prefix.Slice(0, Messages.CollectiveMessage.PrefixSize).ToArray());
+            _reader.AdvanceTo(prefix.Start);
+            if (metaSize > 0)
+            {
+                return await ReadBlockAsync(header, metaSize, timeout.Token, cancellation).ConfigureAwait(false);
+            }
+        }
+
         if (header.Length > _limits.MaxControlFrameBytes)
         {
             throw new ClusterException(ClusterErrorCode.FrameTooLarge, $"a {header.Type} frame of {header.Length} bytes exceeds the limit of {_limits.MaxControlFrameBytes}");
@@ -116,6 +127,48 @@ public sealed class FrameReader
         }
 
         return new Frame(header, [], meta.Name, tensor);
+    }
+
+    /// <summary>
+    /// A Collective block frame: the part before the block as the payload, the block copied from the pipe's segments
+    /// into an array rented from the shared pool (so a stream of collectives allocates nothing per frame).
+    /// </summary>
+    private async ValueTask<Frame> ReadBlockAsync(FrameHeader header, int metaSize, CancellationToken timeout, CancellationToken cancellation)
+    {
+        long blockLength = (long)header.Length - metaSize;
+        if (blockLength < 0 || blockLength > _limits.MaxTensorBytes)
+        {
+            throw new ClusterException(blockLength < 0 ? ClusterErrorCode.Malformed : ClusterErrorCode.FrameTooLarge, $"a collective frame of {header.Length} bytes does not fit its header or exceeds the limit of {_limits.MaxTensorBytes} bytes of data");
+        }
+
+        var metaBuffer = await ReadAtLeastAsync(metaSize, timeout, cancellation, allowCleanEnd: false).ConfigureAwait(false);
+        byte[] meta = metaBuffer.Slice(0, metaSize).ToArray();
+        _reader.AdvanceTo(metaBuffer.GetPosition(metaSize));
+        byte[] block = ArrayPool<byte>.Shared.Rent((int)blockLength);
+        long copied = 0;
+        try
+        {
+            while (copied < blockLength)
+            {
+                var result = await ReadOrTimeoutAsync(timeout, cancellation).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                long take = Math.Min(buffer.Length, blockLength - copied);
+                buffer.Slice(0, take).CopyTo(block.AsSpan((int)copied, (int)take));
+                copied += take;
+                _reader.AdvanceTo(buffer.GetPosition(take));
+                if (copied < blockLength && result.IsCompleted)
+                {
+                    throw new ClusterException(ClusterErrorCode.Malformed, "the connection closed in the middle of a collective block");
+                }
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(block);
+            throw;
+        }
+
+        return new Frame(header, meta) { Block = block, BlockLength = (int)blockLength };
     }
 
     /// <summary>

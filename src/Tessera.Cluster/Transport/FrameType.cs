@@ -57,6 +57,6 @@ public enum FrameType : byte
     /// <summary>Coordinator → worker: the join was accepted.</summary>
     Joined = 41,
 
-    /// <summary>Worker ↔ worker: one part of a collective operation (all-reduce, all-gather); followed by one tensor frame.</summary>
+    /// <summary>Worker ↔ worker: one rank's block of a collective (all-gather) of a tensor-parallel group run, or an abort of that run.</summary>
     Collective = 50,
 }

@@ -66,6 +66,50 @@ public sealed class FrameWriter
         }
     }
 
+    /// <summary>
+    /// Sends one frame of <paramref name="meta"/> followed by <paramref name="block"/>, copied from the caller's memory
+    /// straight into the pipe (no copy in between), blocking the calling thread: collectives run on a model's own
+    /// thread, inside a kernel, where the block is a span that cannot wait across an await.
+    /// </summary>
+    public void SendBlock(FrameType type, ulong requestId, ReadOnlySpan<byte> meta, ReadOnlySpan<byte> block, TimeSpan timeout)
+    {
+        if (!_lock.Wait(timeout))
+        {
+            throw new ClusterException(ClusterErrorCode.Timeout, "the connection was busy for the whole timeout");
+        }
+
+        try
+        {
+            var span = _writer.GetSpan(FrameHeader.Size + meta.Length);
+            new FrameHeader(checked((uint)(meta.Length + block.Length)), type, requestId).Write(span);
+            meta.CopyTo(span[FrameHeader.Size..]);
+            _writer.Advance(FrameHeader.Size + meta.Length);
+            for (int offset = 0, unflushed = 0; offset < block.Length;)
+            {
+                int count = Math.Min(ChunkBytes, block.Length - offset);
+                block.Slice(offset, count).CopyTo(_writer.GetSpan(count));
+                _writer.Advance(count);
+                offset += count;
+                unflushed += count;
+                if (unflushed >= FlushEvery && offset < block.Length)
+                {
+                    FlushAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                    unflushed = 0;
+                }
+            }
+
+            FlushAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        }
+        catch (InvalidOperationException)
+        {
+            throw new ClusterException(ClusterErrorCode.WorkerDown, "the connection is closed");
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
     /// <summary>Writes raw bytes as they are, for tests that feed a peer garbage or hand-made frames.</summary>
     public async Task SendRawAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellation)
     {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Tessera.Cluster.Collective;
 using Tessera.Engine;
 using Tessera.Tensors;
 
@@ -6,17 +7,23 @@ namespace Tessera.Cluster.Worker;
 
 /// <summary>
 /// A model loaded on the worker: its session and one dedicated thread that runs requests in arrival order, so
-/// the connection loops never block on compute and micro-batches queue up behind each other.
+/// the connection loops never block on compute and micro-batches queue up behind each other. A tensor-parallel
+/// shard's run carries its group run, which the thread hands to the model's communicator for that run only; the
+/// ranks of a group see their runs in the same order because rank 0 relays each RUN to the others under
+/// <see cref="RelayGate"/> before queueing its own.
 /// </summary>
 internal sealed class LoadedModel : IDisposable
 {
     private readonly BlockingCollection<Job> _jobs = new();
     private readonly Thread _thread;
 
-    public LoadedModel(string hash, InferenceSession session, long bytes)
+    private readonly NetworkCommunicator _communicator;
+
+    public LoadedModel(string hash, InferenceSession session, NetworkCommunicator communicator, long bytes)
     {
         Hash = hash;
         Session = session;
+        _communicator = communicator;
         Bytes = bytes;
         InputNames = session.Inputs.Select(i => i.Name).ToArray();
         OutputNames = session.Outputs.Select(o => o.Name).ToArray();
@@ -35,10 +42,13 @@ internal sealed class LoadedModel : IDisposable
 
     public string[] OutputNames { get; }
 
+    /// <summary>Held by rank 0 of a group while it relays a RUN to the other ranks and queues its own run.</summary>
+    public SemaphoreSlim RelayGate { get; } = new(1, 1);
+
     /// <summary>Queues a run; the task completes on the model's thread (continuations run asynchronously).</summary>
-    public Task<IReadOnlyDictionary<string, Tensor>> RunAsync(IReadOnlyDictionary<string, Tensor> inputs)
+    public Task<IReadOnlyDictionary<string, Tensor>> RunAsync(IReadOnlyDictionary<string, Tensor> inputs, GroupRun? group = null)
     {
-        var job = new Job(inputs, new TaskCompletionSource<IReadOnlyDictionary<string, Tensor>>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var job = new Job(inputs, group, new TaskCompletionSource<IReadOnlyDictionary<string, Tensor>>(TaskCreationOptions.RunContinuationsAsynchronously));
         _jobs.Add(job);
         return job.Completion.Task;
     }
@@ -47,6 +57,7 @@ internal sealed class LoadedModel : IDisposable
     {
         foreach (var job in _jobs.GetConsumingEnumerable())
         {
+            _communicator.Begin(job.Group);
             try
             {
                 job.Completion.SetResult(Session.Run(job.Inputs));
@@ -55,10 +66,14 @@ internal sealed class LoadedModel : IDisposable
             {
                 job.Completion.SetException(e);
             }
+            finally
+            {
+                _communicator.End();
+            }
         }
     }
 
     public void Dispose() => _jobs.CompleteAdding();
 
-    private sealed record Job(IReadOnlyDictionary<string, Tensor> Inputs, TaskCompletionSource<IReadOnlyDictionary<string, Tensor>> Completion);
+    private sealed record Job(IReadOnlyDictionary<string, Tensor> Inputs, GroupRun? Group, TaskCompletionSource<IReadOnlyDictionary<string, Tensor>> Completion);
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
+using Tessera.Cluster.Collective;
 using Tessera.Cluster.Transport;
 using Tessera.Cluster.Transport.Messages;
 using Tessera.Engine;
@@ -14,14 +15,17 @@ internal sealed class ModelStore : IDisposable
 {
     private readonly WorkerOptions _options;
     private readonly ILogger _logger;
+    private readonly Func<NetworkCommunicator> _communicators;
     private readonly Dictionary<string, LoadedModel> _loaded = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Task<LoadedModel>> _loading = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
-    public ModelStore(WorkerOptions options, ILogger logger)
+    /// <param name="communicators">Makes each loaded model's collective communicator (used only by tensor-parallel shards).</param>
+    public ModelStore(WorkerOptions options, ILogger logger, Func<NetworkCommunicator> communicators)
     {
         _options = options;
         _logger = logger;
+        _communicators = communicators;
         Directory.CreateDirectory(options.CacheDirectory);
     }
 
@@ -128,16 +132,18 @@ internal sealed class ModelStore : IDisposable
 
         CheckBudget(hex, bytes.Length);
         InferenceSession session;
+        // Any model may be a shard; which group it runs in comes with each request.
+        var communicator = _communicators();
         try
         {
-            session = new InferenceSession(Onnx.Io.ModelReader.Parse(bytes, _options.CacheDirectory, hex + ".onnx"), new SessionOptions { Threads = _options.Threads });
+            session = new InferenceSession(Onnx.Io.ModelReader.Parse(bytes, _options.CacheDirectory, hex + ".onnx"), new SessionOptions { Threads = _options.Threads, Communicator = communicator });
         }
         catch (Exception e) when (e is InferenceException or Onnx.Io.OnnxFormatException)
         {
             throw new ClusterException(ClusterErrorCode.InferenceFailed, $"cannot load model {hex}: {e.Message}");
         }
 
-        var model = new LoadedModel(hex, session, bytes.Length);
+        var model = new LoadedModel(hex, session, communicator, bytes.Length);
         lock (_lock)
         {
             // Checked again under the lock: two different models may have loaded at the same time.

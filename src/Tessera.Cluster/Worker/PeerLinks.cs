@@ -22,6 +22,12 @@ internal sealed class PeerLinks : IAsyncDisposable
         _logger = logger;
     }
 
+    /// <summary>
+    /// Raised with the address and why when a link's connection ends (the peer closed it or died), so that collectives
+    /// waiting for that peer stop at once instead of at their timeout.
+    /// </summary>
+    public event Action<string, string>? Lost;
+
     /// <summary>An open link to <paramref name="address"/>, connecting when there is none.</summary>
     public async Task<ClusterConnection> GetAsync(string address, CancellationToken cancellation)
     {
@@ -63,17 +69,20 @@ internal sealed class PeerLinks : IAsyncDisposable
     /// <summary>Peers answer nothing on a link but an Error before closing; reading notices the close.</summary>
     private async Task DrainAsync(string address, ClusterConnection connection)
     {
+        string reason = "closed its connection";
         try
         {
             while (await connection.Reader.ReadAsync(Timeout.InfiniteTimeSpan, CancellationToken.None).ConfigureAwait(false) is not null)
             {
             }
         }
-        catch (ClusterException)
+        catch (ClusterException e)
         {
+            reason = "dropped its connection: " + e.Message;
         }
 
         Drop(address, connection);
+        Lost?.Invoke(address, reason);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,3 +1,4 @@
+using Tessera.Cluster.Collective;
 using Tessera.Cluster.Transport;
 using Tessera.Cluster.Transport.Messages;
 using Tessera.Engine;
@@ -6,7 +7,7 @@ using Tessera.Tensors;
 namespace Tessera.Cluster.Worker;
 
 /// <summary>
-/// Runs the current stage of a RUN request and sends the tensors on: to the next stage's worker over a peer link
+/// Runs the current stage (or this worker's rank of it) of a RUN request and sends the tensors on: to the next stage's worker over a peer link
 /// (so stage-to-stage tensors never pass through the coordinator), or, at the last stage, back to the coordinator
 /// that sent the request. Failures go to that coordinator as an Error frame with the request's id.
 /// </summary>
@@ -21,6 +22,10 @@ internal sealed class StageExecutor
 
     public async Task ExecuteAsync(ulong id, RunMessage run, Dictionary<string, Tensor> tensors)
     {
+        // The group run of a tensor-parallel stage (null for a stage of one rank).
+        var group = run.Stage.Degree > 1
+            ? new GroupRun(new GroupRunId(run.ReplyTo, id, run.Current), run.Rank, [.. run.Stage.Ranks.Select(r => r.Address)])
+            : null;
         try
         {
             var model = await ModelForAsync(run).ConfigureAwait(false);
@@ -32,14 +37,24 @@ internal sealed class StageExecutor
                     : throw new ClusterException(ClusterErrorCode.BadRequest, $"stage {run.Current} needs input '{name}', which the request does not carry");
             }
 
+            var computing = group is { Rank: 0 } ? await RelayAndQueueAsync(id, run, model, feeds, group).ConfigureAwait(false) : model.RunAsync(feeds, group);
             IReadOnlyDictionary<string, Tensor> outputs;
             try
             {
-                outputs = await model.RunAsync(feeds).ConfigureAwait(false);
+                outputs = await computing.ConfigureAwait(false);
             }
             catch (InferenceException e)
             {
-                throw new ClusterException(ClusterErrorCode.InferenceFailed, $"stage {run.Current}: {e.Message}");
+                string where = group is null ? $"stage {run.Current}" : $"stage {run.Current} rank {run.Rank}";
+                // A rank that could not be reached is a broken route (another replica may take over), not bad inputs.
+                var code = e.InnerException is RankUnreachableException ? ClusterErrorCode.RouteFailed : ClusterErrorCode.InferenceFailed;
+                throw new ClusterException(code, $"{where}: {e.Message}");
+            }
+
+            if (run.Rank != 0)
+            {
+                // Every rank of a group computes the same outputs; rank 0 sends them on.
+                return;
             }
 
             foreach (var (name, tensor) in outputs)
@@ -61,6 +76,7 @@ internal sealed class StageExecutor
             // Whatever went wrong, the coordinator hears of it; the worker carries on.
             var e = caught as ClusterException ?? new ClusterException(ClusterErrorCode.Internal, "internal error: " + caught.Message, caught);
             WorkerLog.RequestFailed(_server.Logger, id, e.Code, e.Message);
+            // The coordinator first, so that it hears this rank's own reason before the others' "rank R gave up".
             if (_server.TryGetCoordinator(run.ReplyTo, out var coordinator))
             {
                 await coordinator.TrySendErrorAsync(id, e.Code, $"worker {_server.Name}: {e.Message}").ConfigureAwait(false);
@@ -68,6 +84,14 @@ internal sealed class StageExecutor
             else
             {
                 WorkerLog.NoReplyConnection(_server.Logger, id, run.ReplyTo);
+            }
+
+            if (group is not null)
+            {
+                // The other ranks would otherwise wait for this one until their collective timeout; and blocks they
+                // sent for a run this rank never started are released (and later ones dropped).
+                NetworkCommunicator.SendAbort(_server.Peers, group, $"worker {_server.Name}: {e.Message}");
+                _server.Collectives.End(group.Id);
             }
         }
         finally
@@ -78,9 +102,34 @@ internal sealed class StageExecutor
 
     private async Task<LoadedModel> ModelForAsync(RunMessage run)
     {
-        string hex = Convert.ToHexStringLower(run.Stage.ModelHash);
+        string hex = Convert.ToHexStringLower(run.Self.ModelHash);
         // A model that is cached but not loaded (e.g. after a restart) loads on first use.
         return _server.Models.TryGetLoaded(hex, out var model) ? model : await _server.Models.LoadAsync(hex).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Rank 0 of a group: sends the RUN with the stage's inputs to every other rank, then queues its own run, all under
+    /// the model's relay gate, so every rank's model thread sees the group's requests in the same order (a rank
+    /// waiting at a collective of request 2 while its peer waits at request 1 would deadlock until the timeout).
+    /// </summary>
+    private async Task<Task<IReadOnlyDictionary<string, Tensor>>> RelayAndQueueAsync(ulong id, RunMessage run, LoadedModel model, Dictionary<string, Tensor> feeds, GroupRun group)
+    {
+        var inputs = feeds.ToList();
+        await model.RelayGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            for (int rank = 1; rank < group.Size; rank++)
+            {
+                var relayed = run.ForRank(rank) with { TensorCount = (ushort)inputs.Count };
+                await SendAsync(id, group.Addresses[rank], relayed, inputs, $"rank {rank} of stage {run.Current}").ConfigureAwait(false);
+            }
+
+            return model.RunAsync(feeds, group);
+        }
+        finally
+        {
+            model.RelayGate.Release();
+        }
     }
 
     private async Task ReplyAsync(ulong id, RunMessage run, Dictionary<string, Tensor> tensors)
@@ -111,14 +160,18 @@ internal sealed class StageExecutor
 
         var forward = tensors.Where(kv => needed.Contains(kv.Key)).ToList();
         var next = run.Next((ushort)forward.Count);
-        string address = next.Stage.Address;
+        await SendAsync(id, next.Self.Address, next, forward, $"the worker of stage {next.Current}").ConfigureAwait(false);
+    }
+
+    private async Task SendAsync(ulong id, string address, RunMessage message, List<KeyValuePair<string, Tensor>> tensors, string what)
+    {
         for (int attempt = 0; ; attempt++)
         {
             ClusterConnection? link = null;
             try
             {
                 link = await _server.Peers.GetAsync(address, CancellationToken.None).ConfigureAwait(false);
-                await link.Writer.SendAsync(FrameType.Run, id, next.Write().Written, forward, CancellationToken.None).ConfigureAwait(false);
+                await link.Writer.SendAsync(FrameType.Run, id, message.Write().Written, tensors, CancellationToken.None).ConfigureAwait(false);
                 return;
             }
             catch (ClusterException e)
@@ -131,7 +184,7 @@ internal sealed class StageExecutor
                 // One retry covers a link the peer closed while it sat unused.
                 if (attempt > 0 || link is null)
                 {
-                    throw new ClusterException(ClusterErrorCode.RouteFailed, $"cannot reach the worker of stage {next.Current} at {address}: {e.Message}");
+                    throw new ClusterException(ClusterErrorCode.RouteFailed, $"cannot reach {what} at {address}: {e.Message}");
                 }
             }
         }

@@ -6,8 +6,9 @@ using Tessera.Tensors;
 namespace Tessera.Cluster.Worker;
 
 /// <summary>
-/// Serves one authenticated connection: answers heartbeats and model questions in order, takes uploads, and hands
-/// RUN requests to the <see cref="StageExecutor"/> without waiting for them. A protocol error closes this
+/// Serves one authenticated connection: answers heartbeats and model questions in order, takes uploads, hands
+/// RUN requests to the <see cref="StageExecutor"/> without waiting for them, and files collective blocks from
+/// other ranks in the <see cref="Collective.CollectiveInbox"/>. A protocol error closes this
 /// connection only (with an Error frame saying why); the worker goes on serving the others.
 /// </summary>
 internal sealed class WorkerConnectionHandler
@@ -91,6 +92,9 @@ internal sealed class WorkerConnectionHandler
                 _server.RequestStarted();
                 _ = _server.Executor.ExecuteAsync(id, run, tensors);
                 break;
+            case FrameType.Collective:
+                DeliverCollective(frame);
+                break;
             case FrameType.Error:
                 var error = ErrorMessage.Read(frame.Payload);
                 WorkerLog.RequestFailed(_server.Logger, id, error.Code, $"reported by {_connection.RemoteEndPoint}: {error.Message}");
@@ -98,6 +102,27 @@ internal sealed class WorkerConnectionHandler
             default:
                 throw new ClusterException(ClusterErrorCode.Malformed, $"a worker does not accept {frame.Type} frames");
         }
+    }
+
+    /// <summary>A block (or abort) from another rank of a group: kept until this rank's model thread takes it.</summary>
+    private void DeliverCollective(Frame frame)
+    {
+        CollectiveMessage message;
+        try
+        {
+            message = CollectiveMessage.Read(frame.Payload, frame.BlockLength);
+        }
+        catch (ClusterException)
+        {
+            if (frame.Block is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(frame.Block);
+            }
+
+            throw;
+        }
+
+        _server.Collectives.Deliver(frame.RequestId, message, frame.Block, frame.BlockLength);
     }
 
     private async Task<Dictionary<string, Tensor>> ReadTensorsAsync(ulong id, int count, CancellationToken stopping)

@@ -22,5 +22,11 @@ public sealed record WorkerOptions
     /// <summary>Shown to coordinators and in logs; defaults to the listen address.</summary>
     public string? Name { get; init; }
 
+    /// <summary>
+    /// How long a rank of a tensor-parallel group waits at a collective for another rank's block before the request
+    /// fails naming that rank (a peer whose link closes fails it at once).
+    /// </summary>
+    public TimeSpan CollectiveTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     public TransportLimits Limits { get; init; } = TransportLimits.Default;
 }

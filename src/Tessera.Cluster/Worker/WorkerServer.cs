@@ -2,13 +2,15 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Tessera.Cluster.Collective;
 using Tessera.Cluster.Transport;
 using Tessera.Cluster.Transport.Messages;
 
 namespace Tessera.Cluster.Worker;
 
 /// <summary>
-/// A worker: accepts authenticated connections, stores and loads models, runs pipeline stages and forwards their
+/// A worker: accepts authenticated connections, stores and loads models, runs pipeline stages (and ranks of
+/// tensor-parallel stages, exchanging collective blocks with the other ranks' workers) and forwards their
 /// tensors to the next stage's worker. Every failure is contained in the connection or request it belongs to.
 /// </summary>
 public sealed class WorkerServer : IAsyncDisposable
@@ -24,8 +26,9 @@ public sealed class WorkerServer : IAsyncDisposable
     {
         Options = options;
         Logger = loggers.CreateLogger("Tessera.Worker");
-        Models = new ModelStore(options, Logger);
         Peers = new PeerLinks(options, Id, Logger);
+        Peers.Lost += (address, reason) => Collectives.AbortPeer(address, reason);
+        Models = new ModelStore(options, Logger, () => new NetworkCommunicator(Collectives, Peers, options.CollectiveTimeout));
         Executor = new StageExecutor(this);
         var endPoint = ClusterAddress.Parse(options.Listen) as IPEndPoint
             ?? throw new ClusterException(ClusterErrorCode.BadRequest, $"--listen needs an IP address, not a name: {options.Listen}");
@@ -57,6 +60,9 @@ public sealed class WorkerServer : IAsyncDisposable
     internal ModelStore Models { get; }
 
     internal PeerLinks Peers { get; }
+
+    /// <summary>Collective blocks other ranks sent here, until the rank's model thread takes them.</summary>
+    internal CollectiveInbox Collectives { get; } = new();
 
     internal StageExecutor Executor { get; }
 

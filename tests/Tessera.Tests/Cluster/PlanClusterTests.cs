@@ -80,23 +80,6 @@ public sealed class PlanClusterTests : IDisposable
         Assert.Single(refused.Stderr.Trim().Split('\n'));
     }
 
-    [Fact]
-    public void TensorParallelPlansAreRefusedOnTheClusterInOneLine()
-    {
-        var c = ConformanceSet.Get("dense");
-        var nodes = Nodes(["127.0.0.1:1", "127.0.0.1:2"]);
-        var plan = Plan(c, nodes, PlanStrategy.Tensor, out string folder, degree: 2);
-        string cluster = Path.Combine(_fx.Directory, "cluster.json");
-        File.WriteAllText(cluster, new ClusterDescription { Nodes = nodes }.ToJson());
-        string input = Path.Combine(_fx.Directory, "input.npy");
-        NpyFormat.WriteFile(input, c.Inputs["input"]);
-
-        var refused = CliProcess.Run("run", "--plan", Path.Combine(folder, "plan.json"), "--cluster", cluster, "--token-file", _fx.TokenFile, "--input", "input=" + input, "--output-dir", Path.Combine(_fx.Directory, "out"));
-        Assert.NotEqual(0, refused.ExitCode);
-        Assert.Equal($"tessera: stage 0 of the plan is tensor-parallel (degree 2), which runs in-process only: use `run --plan` without --cluster", refused.Stderr.Trim());
-        Assert.Equal(2, plan.Stages[0].TensorParallel.Degree);
-    }
-
     [Theory]
     [InlineData("pipeline")]
     [InlineData("auto")]

@@ -12,8 +12,15 @@ public sealed class ProtocolTests
         3,
         Guid.NewGuid(),
         1,
-        [new RouteStage(Enumerable.Range(0, 32).Select(i => (byte)i).ToArray(), "10.0.0.1:7001", ["x"]), new RouteStage(new byte[32], "[::1]:7002", ["h", "x", "é"])],
+        1,
+        [
+            new RouteStage(Enumerable.Range(0, 32).Select(i => (byte)i).ToArray(), "10.0.0.1:7001", ["x"]),
+            new RouteStage([new RouteRank(new byte[32], "[::1]:7002"), new RouteRank(Enumerable.Repeat((byte)7, 32).ToArray(), "10.0.0.3:7003")], ["h", "x", "é"]),
+        ],
         ["y", "z"]);
+
+    private static CollectiveMessage SampleCollective(CollectiveKind kind) =>
+        new(kind, 1, 2, 3, Guid.NewGuid(), kind == CollectiveKind.Block ? "tp3:/layer.0/MatMul" : string.Empty, kind == CollectiveKind.Abort ? "rank 1 failed" : string.Empty);
 
     [Fact]
     public void MessagesRoundTrip()
@@ -22,14 +29,28 @@ public sealed class ProtocolTests
         var back = RunMessage.Read(run.Write().Written.Span);
         Assert.Equal(run.TensorCount, back.TensorCount);
         Assert.Equal(run.ReplyTo, back.ReplyTo);
-        Assert.Equal(run.Current, back.Current);
+        Assert.Equal((run.Current, run.Rank), (back.Current, back.Rank));
         Assert.Equal(run.Outputs, back.Outputs);
         for (int i = 0; i < run.Stages.Length; i++)
         {
-            Assert.Equal(run.Stages[i].ModelHash, back.Stages[i].ModelHash);
-            Assert.Equal(run.Stages[i].Address, back.Stages[i].Address);
+            Assert.Equal(run.Stages[i].Degree, back.Stages[i].Degree);
+            for (int k = 0; k < run.Stages[i].Degree; k++)
+            {
+                Assert.Equal(run.Stages[i].Ranks[k].ModelHash, back.Stages[i].Ranks[k].ModelHash);
+                Assert.Equal(run.Stages[i].Ranks[k].Address, back.Stages[i].Ranks[k].Address);
+            }
+
             Assert.Equal(run.Stages[i].Inputs, back.Stages[i].Inputs);
         }
+
+        Assert.Throws<ClusterException>(() => RunMessage.Read((run with { Rank = 2 }).Write().Written.Span));
+        foreach (var kind in new[] { CollectiveKind.Block, CollectiveKind.Abort })
+        {
+            var collective = SampleCollective(kind);
+            Assert.Equal(collective, CollectiveMessage.Read(collective.Write(77).Written.Span, 77));
+        }
+
+        Assert.Throws<ClusterException>(() => CollectiveMessage.Read(SampleCollective(CollectiveKind.Block).Write(77).Written.Span, 76));
 
         var hello = new HelloMessage(Protocol.Version, ConnectionRole.Peer, Guid.NewGuid(), new byte[32]);
         var helloBack = HelloMessage.Read(hello.Write().Written.Span);
@@ -68,11 +89,14 @@ public sealed class ProtocolTests
             new HelloMessage(Protocol.Version, ConnectionRole.Coordinator, Guid.NewGuid(), new byte[32]).Write().Written.ToArray(),
             new WorkerInfo("w", 1, 0, 0, 0, 0).Write().Written.ToArray(),
             new ModelLoadedMessage(new byte[32], 1, ["a"], ["b"]).Write().Written.ToArray(),
+            SampleCollective(CollectiveKind.Block).Write(5).Written.ToArray(),
+            SampleCollective(CollectiveKind.Abort).Write(0).Written.ToArray(),
         };
         Action<byte[]>[] parsers =
         [
             b => RunMessage.Read(b), b => HelloMessage.Read(b), b => ChallengeMessage.Read(b), b => WorkerInfo.Read(b),
             b => ErrorMessage.Read(b), b => ModelLoadedMessage.Read(b), b => TensorMeta.Read(b), b => FrameHeader.Read(b),
+            b => CollectiveMessage.Read(b, 5), b => CollectiveMessage.Read(b, 0),
         ];
         for (int i = 0; i < 4000; i++)
         {
@@ -134,6 +158,32 @@ public sealed class ProtocolTests
         Assert.Equal(big.Shape, got["big"].Shape);
         Assert.Equal(ints.ToArray<long>(), got["ints"].ToArray<long>());
         Assert.Equal([0, 5], got["empty"].Shape);
+    }
+
+    [Fact]
+    public async Task CollectiveBlocksStreamFromASpanIntoPooledArrays()
+    {
+        // A 3 MB block goes through a small pipe with backpressure, written synchronously as a collective does.
+        var limits = new TransportLimits { PauseThresholdBytes = 4 << 20, MaxControlFrameBytes = 1 << 20 };
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 256 * 1024, resumeWriterThreshold: 128 * 1024));
+        var writer = new FrameWriter(pipe.Writer, limits);
+        var reader = new FrameReader(pipe.Reader, limits);
+        byte[] block = new byte[3 << 20];
+        new Random(5).NextBytes(block);
+        var message = SampleCollective(CollectiveKind.Block);
+        var send = Task.Run(() => writer.SendBlock(FrameType.Collective, 9, message.Write(block.Length).Written.Span, block, TimeSpan.FromSeconds(5)));
+        var frame = await reader.ReadAsync(TimeSpan.FromSeconds(5), default);
+        await send;
+        Assert.Equal((FrameType.Collective, 9UL, block.Length), (frame!.Type, frame.RequestId, frame.BlockLength));
+        Assert.Equal(message, CollectiveMessage.Read(frame.Payload, frame.BlockLength));
+        Assert.True(frame.Block.AsSpan(0, frame.BlockLength).SequenceEqual(block));
+
+        // An abort has no block: it is read as a control frame.
+        var abort = SampleCollective(CollectiveKind.Abort);
+        await writer.SendAsync(FrameType.Collective, 10, abort.Write(0), default);
+        var abortFrame = await reader.ReadAsync(TimeSpan.FromSeconds(5), default);
+        Assert.Null(abortFrame!.Block);
+        Assert.Equal(abort, CollectiveMessage.Read(abortFrame.Payload, 0));
     }
 
     [Fact]

@@ -2,27 +2,39 @@ namespace Tessera.Cluster.Transport.Messages;
 
 /// <summary>
 /// RUN payload, followed by <c>tensor count</c> Tensor frames with the same request id:
-/// <c>u16 tensor count | 16-byte reply-to client id | u16 current stage | u16 stage count |
-/// stage count × (32-byte model hash | string address | u16 n | n × string input name) |
-/// u16 m | m × string output name</c>.
-/// The worker runs stage <c>current</c>, then sends every tensor later stages or the outputs need to the next
-/// stage's worker (RUN with current + 1), or, at the last stage, a RESULT with the named outputs on its
-/// connection from the reply-to client.
+/// <c>u16 tensor count | 16-byte reply-to client id | u16 current stage | u16 rank | u16 stage count |
+/// stage count × (u16 rank count T | T × (32-byte model hash | string address) | strings inputs) | strings outputs</c>.
+/// The receiving worker runs rank <c>rank</c> of stage <c>current</c> (the model of that rank). Rank 0 of a
+/// tensor-parallel stage relays the RUN (same tensors, its rank set) to ranks 1..T-1 before it runs; afterwards only
+/// rank 0 sends on: every tensor later stages or the outputs need to rank 0 of the next stage (RUN with current + 1),
+/// or, at the last stage, a RESULT with the named outputs on its connection from the reply-to client.
 /// </summary>
-public sealed record RunMessage(ushort TensorCount, Guid ReplyTo, int Current, RouteStage[] Stages, string[] Outputs)
+public sealed record RunMessage(ushort TensorCount, Guid ReplyTo, int Current, int Rank, RouteStage[] Stages, string[] Outputs)
 {
     public const int MaxStages = 1024;
 
+    /// <summary>Most ranks of one tensor-parallel stage.</summary>
+    public const int MaxRanks = 256;
+
     public RouteStage Stage => Stages[Current];
+
+    /// <summary>The rank of the current stage this worker runs.</summary>
+    public RouteRank Self => Stage.Ranks[Rank];
 
     public bool IsLastStage => Current == Stages.Length - 1;
 
     public WireWriter Write()
     {
-        var w = new WireWriter().U16(TensorCount).Bytes(ReplyTo.ToByteArray()).U16((ushort)Current).U16((ushort)Stages.Length);
+        var w = new WireWriter().U16(TensorCount).Bytes(ReplyTo.ToByteArray()).U16((ushort)Current).U16((ushort)Rank).U16((ushort)Stages.Length);
         foreach (var stage in Stages)
         {
-            w.Bytes(stage.ModelHash).String(stage.Address).Strings(stage.Inputs);
+            w.U16((ushort)stage.Ranks.Length);
+            foreach (var rank in stage.Ranks)
+            {
+                w.Bytes(rank.ModelHash).String(rank.Address);
+            }
+
+            w.Strings(stage.Inputs);
         }
 
         return w.Strings(Outputs);
@@ -34,6 +46,7 @@ public sealed record RunMessage(ushort TensorCount, Guid ReplyTo, int Current, R
         ushort tensors = r.U16();
         var replyTo = new Guid(r.Bytes(16));
         int current = r.U16();
+        int rank = r.U16();
         int count = r.U16();
         if (count == 0 || count > MaxStages || current >= count)
         {
@@ -43,13 +56,34 @@ public sealed record RunMessage(ushort TensorCount, Guid ReplyTo, int Current, R
         var stages = new RouteStage[count];
         for (int i = 0; i < count; i++)
         {
-            stages[i] = new RouteStage(r.Bytes(Protocol.HashBytes).ToArray(), r.String(), r.Strings());
+            int degree = r.U16();
+            if (degree == 0 || degree > MaxRanks)
+            {
+                throw new ClusterException(ClusterErrorCode.Malformed, $"stage {i} of the route has {degree} ranks (1..{MaxRanks})");
+            }
+
+            var ranks = new RouteRank[degree];
+            for (int k = 0; k < degree; k++)
+            {
+                ranks[k] = new RouteRank(r.Bytes(Protocol.HashBytes).ToArray(), r.String());
+            }
+
+            stages[i] = new RouteStage(ranks, r.Strings());
         }
 
         string[] outputs = r.Strings();
         r.End();
-        return new RunMessage(tensors, replyTo, current, stages, outputs);
+        if (rank >= stages[current].Degree)
+        {
+            throw new ClusterException(ClusterErrorCode.Malformed, $"rank {rank} of stage {current}, which has {stages[current].Degree} ranks");
+        }
+
+        return new RunMessage(tensors, replyTo, current, rank, stages, outputs);
     }
 
-    public RunMessage Next(ushort tensorCount) => this with { TensorCount = tensorCount, Current = Current + 1 };
+    /// <summary>The RUN for rank 0 of the next stage.</summary>
+    public RunMessage Next(ushort tensorCount) => this with { TensorCount = tensorCount, Current = Current + 1, Rank = 0 };
+
+    /// <summary>The same RUN for another rank of the current stage.</summary>
+    public RunMessage ForRank(int rank) => this with { Rank = rank };
 }
