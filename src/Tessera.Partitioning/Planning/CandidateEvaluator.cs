@@ -7,7 +7,8 @@ namespace Tessera.Partitioning.Planning;
 /// <summary>
 /// Estimates one D x P x T combination: places nodes into stage slots (fastest nodes first, or largest memory
 /// first; every distinct order of the slots for up to 5 stages), cuts the model for each placement, and keeps
-/// the best feasible one, or explains the nearest miss.
+/// the best feasible one, or explains the nearest miss. Hybrid candidates (P ≥ 2 stages of degree T ≥ 2) are
+/// evaluated over <see cref="ShardedCost"/>: rank 0's optimised shard, cut only where replicated values cross.
 /// </summary>
 internal sealed class CandidateEvaluator
 {
@@ -16,13 +17,16 @@ internal sealed class CandidateEvaluator
     private readonly ModelCost _cost;
     private readonly PlanRequest _request;
     private readonly int _batch;
+    private readonly ShardedCost? _sharded;
 
-    public CandidateEvaluator(ModelCost cost, PlanRequest request, int batch)
+    /// <param name="sharded">For hybrid candidates of its degree: the shards to cut instead of <paramref name="cost"/>.</param>
+    public CandidateEvaluator(ModelCost cost, PlanRequest request, int batch, ShardedCost? sharded = null)
     {
-        _cost = cost;
+        _sharded = sharded;
+        _cost = sharded?.Ranks[0] ?? cost;
         _request = request;
         _batch = batch;
-        _cutter = new StageCutter(cost, request.Calibration);
+        _cutter = new StageCutter(_cost, request.Calibration, sharded);
     }
 
     public Candidate Evaluate(int replicas, int stages, int degree)
@@ -30,6 +34,10 @@ internal sealed class CandidateEvaluator
         Candidate Infeasible(string reason) => new() { Replicas = replicas, Stages = stages, Degree = degree, Feasible = false, Reason = reason };
         if (stages > _cost.Nodes.Count) return Infeasible($"the model has only {_cost.Nodes.Count} steps to cut into {stages} stages");
         if (replicas > _batch) return Infeasible($"a batch of {_batch} cannot feed {replicas} replicas");
+        if (_sharded is { } sharded && sharded.ReplicatedCutCount < stages - 1)
+        {
+            return Infeasible($"the degree-{degree} shards can be cut at only {sharded.ReplicatedCutCount} places where no rank-local value crosses, too few for {stages} stages");
+        }
 
         Candidate? best = null;
         (double Ratio, string Reason)? nearest = null;
@@ -38,7 +46,8 @@ internal sealed class CandidateEvaluator
             var bounds = _cutter.Cut(slots, degree, _request.Cluster.Link, _request.Objective);
             if (bounds is null)
             {
-                var miss = Overflow(slots, _cutter.LeastOverflow(slots, degree), degree);
+                if (_cutter.LeastOverflow(slots, degree) is not { } least) continue;
+                var miss = Overflow(slots, least, degree);
                 if (nearest is null || miss.Ratio < nearest.Value.Ratio) nearest = miss;
                 continue;
             }
@@ -53,18 +62,7 @@ internal sealed class CandidateEvaluator
             if (best is null || Planner.Better(candidate, best, _request.Objective)) best = candidate;
         }
 
-        if (best is null) return Infeasible(nearest?.Reason ?? "no placement of the nodes was found");
-        if (TensorParallelSupport.Refusal(stages, degree) is { } refusal)
-        {
-            return new Candidate
-            {
-                Replicas = replicas, Stages = stages, Degree = degree, Feasible = false, Reason = refusal,
-                LatencySeconds = best.LatencySeconds, ThroughputPerSecond = best.ThroughputPerSecond, MaxNodeMemoryBytes = best.MaxNodeMemoryBytes,
-                StageEstimates = best.StageEstimates, Assignment = best.Assignment, ReplicaWeights = best.ReplicaWeights,
-            };
-        }
-
-        return best;
+        return best ?? Infeasible(nearest?.Reason ?? "no placement of the nodes was found");
     }
 
     private (double Ratio, string Reason) Overflow(IReadOnlyList<Slot> slots, int[] bounds, int degree)
@@ -106,7 +104,8 @@ internal sealed class CandidateEvaluator
         for (int s = 0; s < stages; s++)
         {
             int first = bounds[s], last = bounds[s + 1] - 1;
-            long splitBytes = Enumerable.Range(first, last - first + 1).Sum(t => _cost.Nodes[t].SplittableWeightBytes);
+            // A shard's weights are already per rank; otherwise split weights are divided by T.
+            long splitBytes = _sharded is not null ? 0 : Enumerable.Range(first, last - first + 1).Sum(t => _cost.Nodes[t].SplittableWeightBytes);
             long parameters = _cost.ParameterBytes(first, last) - splitBytes + splitBytes / degree;
             long peak = _cost.PeakActivationBytes(first, last);
             double stageSeconds = 0;
@@ -141,6 +140,7 @@ internal sealed class CandidateEvaluator
             StageEstimates = estimates,
             Assignment = slots.Select(slot => (IReadOnlyList<string[]>)slot.Replicas.Select(r => r.Select(n => n.Name).ToArray()).ToList()).ToList(),
             ReplicaWeights = weights,
+            Sharded = _sharded,
         };
     }
 

@@ -1,3 +1,4 @@
+using Tessera.Onnx.Graph;
 using Tessera.Onnx.Io;
 using Tessera.Partitioning.Pipeline;
 using Tessera.Partitioning.Plans;
@@ -6,7 +7,8 @@ namespace Tessera.Partitioning.Planning;
 
 /// <summary>
 /// Writes a chosen candidate as a plan folder: one standalone ONNX sub-model per stage (stageK.onnx) and plan.json
-/// naming them with their SHA-256. Sub-model files of an earlier plan in the same folder (stage*.onnx) are removed
+/// naming them with their SHA-256; a tensor-parallel stage also one file per rank (stageK.rankR.onnx), and in a
+/// hybrid plan its stage model is rank 0's shard (there is no unsharded model cut at the shards' steps). Sub-model files of an earlier plan in the same folder (stage*.onnx) are removed
 /// first, so the folder holds exactly one plan.
 /// </summary>
 public static class PlanMaterializer
@@ -14,23 +16,38 @@ public static class PlanMaterializer
     public static PlanDocument Write(PlanResult result, string modelPath, string directory)
     {
         var chosen = result.Chosen;
-        if (TensorParallelSupport.Refusal(chosen.Stages, chosen.Degree) is { } refusal) throw new PartitionException(refusal);
         Directory.CreateDirectory(directory);
         foreach (string old in Directory.EnumerateFiles(directory, "stage*.onnx")) File.Delete(old);
 
-        var cost = result.Cost;
+        // A hybrid plan's steps are rank 0's shard steps; every other plan's are the model's.
+        var cost = chosen.Sharded?.Ranks[0] ?? result.Cost;
         var stages = new List<PlanStage>();
         for (int s = 0; s < chosen.Stages; s++)
         {
             var estimate = chosen.StageEstimates[s];
-            var model = StageExtractor.Extract(cost, estimate.First, estimate.Last, $"stage{s}");
-            byte[] bytes = ModelWriter.Serialize(model);
-            string file = $"stage{s}.onnx";
-            File.WriteAllBytes(Path.Combine(directory, file), bytes);
+            string file;
+            byte[] bytes;
+            OnnxModel model;
+            PlanTensorParallel tensorParallel;
+            long parameterBytes = estimate.ParameterBytes, peakMemory = estimate.PeakMemoryBytes;
+            if (chosen.Sharded is { } sharded)
+            {
+                (model, tensorParallel) = HybridStageWriter.Write(sharded, estimate.First, estimate.Last, s, directory);
+                file = tensorParallel.Shards[0].Model;
+                bytes = File.ReadAllBytes(Path.Combine(directory, file));
+            }
+            else
+            {
+                model = StageExtractor.Extract(cost, estimate.First, estimate.Last, $"stage{s}");
+                bytes = ModelWriter.Serialize(model);
+                file = $"stage{s}.onnx";
+                File.WriteAllBytes(Path.Combine(directory, file), bytes);
+                (tensorParallel, parameterBytes, peakMemory) = chosen.Degree > 1
+                    ? WriteShards(result, s, directory)
+                    : (new PlanTensorParallel { Degree = 1 }, estimate.ParameterBytes, estimate.PeakMemoryBytes);
+            }
+
             var assignment = chosen.Assignment[s];
-            var (tensorParallel, parameterBytes, peakMemory) = chosen.Degree > 1
-                ? WriteShards(result, s, directory)
-                : (new PlanTensorParallel { Degree = 1 }, estimate.ParameterBytes, estimate.PeakMemoryBytes);
             stages.Add(new PlanStage
             {
                 Index = s,
