@@ -13,10 +13,8 @@ namespace Tessera.Partitioning.Pipeline;
 internal sealed class StageCutter
 {
     private readonly ModelCost _cost;
-    private readonly double[] _plain;
-    private readonly double[] _split;
+    private readonly double[] _seconds;
     private readonly long[] _params;
-    private readonly long[] _splitParams;
     private readonly double[] _reduceBytes;
     private readonly int[] _reduces;
     private readonly double[] _gatherBytes;
@@ -28,18 +26,16 @@ internal sealed class StageCutter
 
     /// <param name="sharded">
     /// When set, <paramref name="cost"/> is rank 0's shard of this tensor-parallel model: its work and weights are
-    /// already per rank (nothing is divided again), its collectives are its AllReduce/AllGather steps, and stages
-    /// may only start at cuts where every crossing value is replicated.
+    /// per rank, its collectives are its AllReduce/AllGather steps, and stages may only start at cuts where every
+    /// crossing value is replicated.
     /// </param>
     public StageCutter(ModelCost cost, CalibrationProfile calibration, ShardedCost? sharded = null)
     {
         _cost = cost;
         _sharded = sharded;
         int n = cost.Nodes.Count;
-        _plain = new double[n + 1];
-        _split = new double[n + 1];
+        _seconds = new double[n + 1];
         _params = new long[n + 1];
-        _splitParams = new long[n + 1];
         _reduceBytes = new double[n + 1];
         _reduces = new int[n + 1];
         _gatherBytes = new double[n + 1];
@@ -47,14 +43,11 @@ internal sealed class StageCutter
         for (int t = 0; t < n; t++)
         {
             var node = cost.Nodes[t];
-            bool splittable = sharded is null && node.SplittableWeightBytes > 0;
-            bool reduce = sharded is null ? splittable : node.OpType == "AllReduce" && ShardedCost.IsCollective(node.OpType, cost.Steps[t].Domain);
-            bool gather = sharded is not null && node.OpType == "AllGather" && ShardedCost.IsCollective(node.OpType, cost.Steps[t].Domain);
-            double seconds = calibration.Seconds(node);
-            _plain[t + 1] = _plain[t] + (splittable ? 0 : seconds);
-            _split[t + 1] = _split[t] + (splittable ? seconds : 0);
+            bool collective = ShardedCost.IsCollective(node.OpType, cost.Steps[t].Domain);
+            bool reduce = collective && node.OpType == "AllReduce";
+            bool gather = collective && node.OpType == "AllGather";
+            _seconds[t + 1] = _seconds[t] + calibration.Seconds(node);
             _params[t + 1] = _params[t] + node.ParameterBytes;
-            _splitParams[t + 1] = _splitParams[t] + (splittable ? node.SplittableWeightBytes : 0);
             _reduceBytes[t + 1] = _reduceBytes[t] + (reduce ? node.OutputBytes : 0);
             _reduces[t + 1] = _reduces[t] + (reduce ? 1 : 0);
             _gatherBytes[t + 1] = _gatherBytes[t] + (gather ? node.OutputBytes : 0);
@@ -73,21 +66,15 @@ internal sealed class StageCutter
 
     public int StepCount => _cost.Nodes.Count;
 
-    /// <summary>Compute seconds of steps first..last at speed 1 with tensor-parallel degree T (split products divided by T).</summary>
-    public double Work(int first, int last, int degree) =>
-        _plain[last + 1] - _plain[first] + (_split[last + 1] - _split[first]) / degree;
+    /// <summary>Compute seconds of steps first..last at speed 1 (per rank over a shard).</summary>
+    public double Work(int first, int last) => _seconds[last + 1] - _seconds[first];
 
-    /// <summary>Parameter bytes per rank (split weights divided by T); prefix sums of first use, so shared constants count once.</summary>
-    public long Parameters(int first, int last, int degree)
-    {
-        long split = _splitParams[last + 1] - _splitParams[first];
-        return _params[last + 1] - _params[first] - split + split / degree;
-    }
+    /// <summary>Parameter bytes (per rank over a shard); prefix sums of first use, so shared constants count once.</summary>
+    public long Parameters(int first, int last) => _params[last + 1] - _params[first];
 
     /// <summary>
     /// Ring collectives over the link: an all-reduce moves 2(T-1)/T of its bytes in 2(T-1) steps, an all-gather
-    /// (T-1)/T in T-1. Unsharded, every split product counts as an all-reduce (an upper bound: paired splits need
-    /// half as many); sharded, the shard's own AllReduce/AllGather steps count.
+    /// (T-1)/T in T-1; the shard's own AllReduce/AllGather steps count (an unsharded model has none).
     /// </summary>
     public double CollectiveSeconds(int first, int last, int degree, ClusterLink link, double share)
     {
@@ -99,7 +86,7 @@ internal sealed class StageCutter
 
     /// <summary>Seconds of one stage on a slot: compute, collectives, and receiving its inputs (the largest replica share).</summary>
     public double StageSeconds(Slot slot, int first, int last, int degree, ClusterLink link) =>
-        Work(first, last, degree) / slot.EffectiveSpeed
+        Work(first, last) / slot.EffectiveSpeed
         + CollectiveSeconds(first, last, degree, link, slot.MaxShare)
         + link.TransferSeconds(_cost.CutBytes(first) * slot.MaxShare);
 
@@ -107,13 +94,12 @@ internal sealed class StageCutter
     public int[]? Cut(IReadOnlyList<Slot> slots, int degree, ClusterLink link, PlanObjective objective) =>
         Solve(slots, (slot, first, last) =>
         {
-            long parameters = Parameters(first, last, degree);
-            return slot.WorstFit(parameters, Peak(first, last)).Ratio > 1 ? double.PositiveInfinity : StageSeconds(slot, first, last, degree, link);
+            return slot.WorstFit(Parameters(first, last), Peak(first, last)).Ratio > 1 ? double.PositiveInfinity : StageSeconds(slot, first, last, degree, link);
         }, objective == PlanObjective.Latency);
 
     /// <summary>The cut whose worst need-to-budget ratio is smallest: explains why nothing fits, and by how much.</summary>
-    public int[]? LeastOverflow(IReadOnlyList<Slot> slots, int degree) =>
-        Solve(slots, (slot, first, last) => slot.WorstFit(Parameters(first, last, degree), Peak(first, last)).Ratio, sum: false);
+    public int[]? LeastOverflow(IReadOnlyList<Slot> slots) =>
+        Solve(slots, (slot, first, last) => slot.WorstFit(Parameters(first, last), Peak(first, last)).Ratio, sum: false);
 
     public long Peak(int first, int last)
     {

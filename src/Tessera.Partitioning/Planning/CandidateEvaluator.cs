@@ -7,8 +7,9 @@ namespace Tessera.Partitioning.Planning;
 /// <summary>
 /// Estimates one D x P x T combination: places nodes into stage slots (fastest nodes first, or largest memory
 /// first; every distinct order of the slots for up to 5 stages), cuts the model for each placement, and keeps
-/// the best feasible one, or explains the nearest miss. Hybrid candidates (P ≥ 2 stages of degree T ≥ 2) are
-/// evaluated over <see cref="ShardedCost"/>: rank 0's optimised shard, cut only where replicated values cross.
+/// the best feasible one, or explains the nearest miss. Candidates of tensor degree T ≥ 2 are evaluated over
+/// <see cref="ShardedCost"/>: rank 0's optimised shard (its work and weights are per rank, its collectives cross the
+/// link), cut only where replicated values cross.
 /// </summary>
 internal sealed class CandidateEvaluator
 {
@@ -19,7 +20,7 @@ internal sealed class CandidateEvaluator
     private readonly int _batch;
     private readonly ShardedCost? _sharded;
 
-    /// <param name="sharded">For hybrid candidates of its degree: the shards to cut instead of <paramref name="cost"/>.</param>
+    /// <param name="sharded">For candidates of its tensor degree: the shards to cut instead of <paramref name="cost"/>.</param>
     public CandidateEvaluator(ModelCost cost, PlanRequest request, int batch, ShardedCost? sharded = null)
     {
         _sharded = sharded;
@@ -46,8 +47,8 @@ internal sealed class CandidateEvaluator
             var bounds = _cutter.Cut(slots, degree, _request.Cluster.Link, _request.Objective);
             if (bounds is null)
             {
-                if (_cutter.LeastOverflow(slots, degree) is not { } least) continue;
-                var miss = Overflow(slots, least, degree);
+                if (_cutter.LeastOverflow(slots) is not { } least) continue;
+                var miss = Overflow(slots, least);
                 if (nearest is null || miss.Ratio < nearest.Value.Ratio) nearest = miss;
                 continue;
             }
@@ -65,12 +66,12 @@ internal sealed class CandidateEvaluator
         return best ?? Infeasible(nearest?.Reason ?? "no placement of the nodes was found");
     }
 
-    private (double Ratio, string Reason) Overflow(IReadOnlyList<Slot> slots, int[] bounds, int degree)
+    private (double Ratio, string Reason) Overflow(IReadOnlyList<Slot> slots, int[] bounds)
     {
         (double Ratio, string Reason) worst = (double.MinValue, string.Empty);
         for (int s = 0; s < slots.Count; s++)
         {
-            var fit = slots[s].WorstFit(_cutter.Parameters(bounds[s], bounds[s + 1] - 1, degree), _cutter.Peak(bounds[s], bounds[s + 1] - 1));
+            var fit = slots[s].WorstFit(_cutter.Parameters(bounds[s], bounds[s + 1] - 1), _cutter.Peak(bounds[s], bounds[s + 1] - 1));
             if (fit.Ratio > worst.Ratio) worst = (fit.Ratio, NeedMessage(slots.Count, s, fit.Need, fit.Node));
         }
 
@@ -89,7 +90,7 @@ internal sealed class CandidateEvaluator
         var replicaSeconds = new double[replicas];
         for (int r = 0; r < replicas; r++)
         {
-            for (int s = 0; s < stages; s++) replicaSeconds[r] += _cutter.Work(bounds[s], bounds[s + 1] - 1, degree) / slots[s].Replicas[r].Min(n => n.Speed);
+            for (int s = 0; s < stages; s++) replicaSeconds[r] += _cutter.Work(bounds[s], bounds[s + 1] - 1) / slots[s].Replicas[r].Min(n => n.Speed);
         }
 
         double[] weights = replicaSeconds.Select(t => 1 / t).ToArray();
@@ -104,9 +105,7 @@ internal sealed class CandidateEvaluator
         for (int s = 0; s < stages; s++)
         {
             int first = bounds[s], last = bounds[s + 1] - 1;
-            // A shard's weights are already per rank; otherwise split weights are divided by T.
-            long splitBytes = _sharded is not null ? 0 : Enumerable.Range(first, last - first + 1).Sum(t => _cost.Nodes[t].SplittableWeightBytes);
-            long parameters = _cost.ParameterBytes(first, last) - splitBytes + splitBytes / degree;
+            long parameters = _cost.ParameterBytes(first, last);
             long peak = _cost.PeakActivationBytes(first, last);
             double stageSeconds = 0;
             for (int r = 0; r < replicas; r++)
@@ -119,7 +118,7 @@ internal sealed class CandidateEvaluator
                     if (need > node.MemoryBytes && reason is null) reason = NeedMessage(stages, s, need, node);
                 }
 
-                double seconds = _cutter.Work(first, last, degree) * share / slots[s].Replicas[r].Min(n => n.Speed)
+                double seconds = _cutter.Work(first, last) * share / slots[s].Replicas[r].Min(n => n.Speed)
                     + _cutter.CollectiveSeconds(first, last, degree, link, share)
                     + link.TransferSeconds(_cost.CutBytes(first) * share);
                 perReplica[r] += seconds;

@@ -42,13 +42,14 @@ public static class Planner
                 continue;
             }
 
-            if (p == 1 || t == 1)
+            if (t == 1)
             {
                 candidates.Add(evaluator.Evaluate(d, p, t));
                 continue;
             }
 
-            // Stages of degree T are cut from the T shards' optimised graphs (ShardedCost), analysed once per T.
+            // Degree T runs the T shards of the tensor-parallel rewrite: stages are cut from their optimised graphs
+            // (ShardedCost, analysed once per T), whose work, weights and collectives are what each rank runs.
             if (!hybrid.TryGetValue(t, out var sharded)) hybrid[t] = sharded = ShardedEvaluator(cost, request, batch?.Batch ?? 1, t);
             candidates.Add(sharded.Evaluator?.Evaluate(d, p, t)
                 ?? new Candidate { Replicas = d, Stages = p, Degree = t, Feasible = false, Reason = sharded.Reason });

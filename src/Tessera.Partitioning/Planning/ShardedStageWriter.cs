@@ -7,11 +7,11 @@ using Tessera.Partitioning.Plans;
 namespace Tessera.Partitioning.Planning;
 
 /// <summary>
-/// Writes one stage of a hybrid plan: steps first..last cut from every rank's optimised shard at the same
+/// Writes one stage of a tensor-parallel plan (hybrid or whole-model): steps first..last cut from every rank's optimised shard at the same
 /// positions (<see cref="ShardedCost"/> guarantees the ranks have the same steps and that only replicated values
 /// cross the cuts), each a standalone model with only that rank's constants, as stageK.rankR.onnx.
 /// </summary>
-internal static class HybridStageWriter
+internal static class ShardedStageWriter
 {
     /// <returns>Rank 0's stage model (its inputs and outputs are every rank's) and the stage's shard list.</returns>
     public static (OnnxModel Rank0, PlanTensorParallel Parallel) Write(ShardedCost sharded, int first, int last, int stage, string directory)
