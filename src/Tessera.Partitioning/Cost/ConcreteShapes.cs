@@ -7,7 +7,8 @@ namespace Tessera.Partitioning.Cost;
 /// <summary>
 /// Element types and concrete shapes of every value of an optimised model for given input shapes. Shape inference
 /// has no rules for com.tessera operators, so it runs on a shadow copy where each fused operator is replaced by
-/// the standard operator with the same output shape (FusedConv → Conv, ...); values it still cannot tell are
+/// the standard operator with the same output shape (FusedConv → Conv, ..., a tensor-parallel shard's AllReduce →
+/// Identity and AllGather → Concat of T copies); values it still cannot tell are
 /// taken from the original model's inference under the same names (fusions keep their last output's name).
 /// </summary>
 internal sealed class ConcreteShapes
