@@ -53,8 +53,9 @@ public sealed class ShardedCost
         {
             sharded = TensorParallelRewriter.Rewrite(model, degree);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
+            // One line for the candidate's reason: planning goes on with the other candidates.
             throw new PartitionException($"the tensor-parallel rewrite failed: {e.Message}", e);
         }
 

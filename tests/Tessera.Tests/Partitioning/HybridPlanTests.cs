@@ -16,11 +16,13 @@ namespace Tessera.Tests.Partitioning;
 /// </summary>
 public sealed class HybridPlanTests
 {
+    /// <remarks>PP-OCRv4 rec: its convolutions are replicated and its attention split, so a stage may hold no collective.</remarks>
     [Theory]
-    [InlineData("bert")]
-    [InlineData("gpt")]
-    [InlineData("dense")]
-    public void TwoStagesOfDegreeTwoMatchTheWholeModelShardsAndAgreeWithSingleNode(string model)
+    [InlineData("bert", true)]
+    [InlineData("gpt", true)]
+    [InlineData("dense", true)]
+    [InlineData("ppocr_rec", false)]
+    public void TwoStagesOfDegreeTwoMatchTheWholeModelShardsAndAgreeWithSingleNode(string model, bool everyStageSplits)
     {
         var c = ConformanceSet.Get(model);
         var request = new PlanRequest { Model = c.Model, InputShapes = c.InputShapes, Cluster = Clusters.WithSpeeds(1, 1, 1, 1), Strategy = PlanStrategy.Hybrid, Stages = 2, Degree = 2, Replicas = 1, Objective = PlanObjective.Throughput };
@@ -33,7 +35,7 @@ public sealed class HybridPlanTests
         Assert.Equal("hybrid", plan.Strategy);
         Assert.All(plan.Stages, s => Assert.Equal([$"stage{s.Index}.rank0.onnx", $"stage{s.Index}.rank1.onnx"], s.TensorParallel.Shards.Select(x => x.Model)));
         Assert.All(plan.Stages, s => Assert.Equal(2, s.Replicas.Single().Nodes.Count));
-        CheckShardsHoldTheirOwnConstants(result.Chosen.Sharded!, plan, folder.Path);
+        CheckShardsHoldTheirOwnConstants(result.Chosen.Sharded!, plan, folder.Path, everyStageSplits);
 
         using var runner = LocalPlanRunner.Load(folder.File("plan.json"));
         var actual = runner.Run(c.Inputs);
@@ -127,13 +129,13 @@ public sealed class HybridPlanTests
     }
 
     // Every rank's stage k runs the same collectives, and each file holds only that rank's constants.
-    private static void CheckShardsHoldTheirOwnConstants(ShardedCost sharded, PlanDocument plan, string folder)
+    private static void CheckShardsHoldTheirOwnConstants(ShardedCost sharded, PlanDocument plan, string folder, bool everyStageSplits)
     {
         foreach (var stage in plan.Stages)
         {
             var files = stage.TensorParallel.Shards.Select(s => ModelReader.Load(Path.Combine(folder, s.Model))).ToList();
             var keys = files.Select(f => string.Join(",", f.Graph.Nodes.Where(n => n.Domain == "com.tessera" && n.OpType is "AllReduce" or "AllGather").Select(n => n.Attributes["key"].String))).ToList();
-            Assert.True(keys[0].Length > 0, $"stage {stage.Index} has no collective: the cut is not inside the split layers");
+            Assert.True(keys[0].Length > 0 || !everyStageSplits, $"stage {stage.Index} has no collective: the cut is not inside the split layers");
             Assert.All(keys, k => Assert.Equal(keys[0], k));
             Assert.NotEqual(File.ReadAllBytes(Path.Combine(folder, stage.TensorParallel.Shards[0].Model)), File.ReadAllBytes(Path.Combine(folder, stage.TensorParallel.Shards[1].Model)));
             for (int rank = 0; rank < files.Count; rank++)
