@@ -7,7 +7,8 @@ namespace Tessera.Partitioning.Cost;
 /// <summary>
 /// Element types and concrete shapes of every value of an optimised model for given input shapes. Shape inference
 /// has no rules for com.tessera operators, so it runs on a shadow copy where each fused operator is replaced by
-/// the standard operator with the same output shape (FusedConv → Conv, ...); values it still cannot tell are
+/// the standard operator with the same output shape (FusedConv → Conv, ..., a tensor-parallel shard's AllReduce →
+/// Identity and AllGather → Concat of T copies); values it still cannot tell are
 /// taken from the original model's inference under the same names (fusions keep their last output's name).
 /// </summary>
 internal sealed class ConcreteShapes
@@ -85,7 +86,7 @@ internal sealed class ConcreteShapes
         var graph = new OnnxGraph
         {
             Name = g.Name,
-            Nodes = g.Nodes.Select(n => ShadowNode(n, rename)).ToList(),
+            Nodes = g.Nodes.Select(n => ShadowNode(n, rename, Degree(model))).ToList(),
             Initializers = new Dictionary<string, Tensor>(g.Initializers, StringComparer.Ordinal),
             OverridableInitializers = new HashSet<string>(g.OverridableInitializers, StringComparer.Ordinal),
             Inputs = g.Inputs.Select(Copy).ToList(),
@@ -94,10 +95,23 @@ internal sealed class ConcreteShapes
         return new OnnxModel { OpsetImports = new Dictionary<string, long>(model.OpsetImports, StringComparer.Ordinal), Graph = graph };
     }
 
-    private static OnnxNode ShadowNode(OnnxNode node, bool rename)
+    // A tensor-parallel shard records its degree; an AllGather's output is its input T times along its axis.
+    private static int Degree(OnnxModel model) =>
+        model.Metadata.TryGetValue("tessera.tensor_parallel.degree", out string? text) && int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out int degree) && degree > 0 ? degree : 1;
+
+    private static OnnxNode ShadowNode(OnnxNode node, bool rename, int degree)
     {
         string op = node.OpType;
         string domain = node.Domain;
+        if (OnnxNode.NormalizeDomain(domain) == "com.tessera" && op == "AllGather" && node.Attributes.TryGetValue("axis", out var axis))
+        {
+            var concat = new OnnxNode { Name = node.Name, OpType = "Concat" };
+            concat.Inputs.AddRange(Enumerable.Repeat(node.Inputs[0], degree));
+            concat.Outputs.AddRange(node.Outputs);
+            concat.Attributes["axis"] = new NodeAttribute { Name = "axis", Kind = AttributeKind.Int, Int = axis.Int };
+            return concat;
+        }
+
         if (rename && OnnxNode.NormalizeDomain(domain) == "com.tessera")
         {
             // Each fused operator has the output shape of the standard operator it starts from; the activation

@@ -62,6 +62,7 @@ public sealed partial class ModelCost
             if (bytes is null) UnknownValueCount++;
             _bytes[v] = bytes ?? 0;
             _types[v] = shapes.TypeOf(v);
+            if (shapes.ShapeOf(v) is { } shape) _ranks[v] = shape.Length;
         }
 
         ComputeLiveness(n);

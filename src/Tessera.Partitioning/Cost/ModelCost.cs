@@ -24,6 +24,7 @@ public sealed partial class ModelCost
     private readonly Dictionary<string, int> _lastUse = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _bytes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Tessera.Tensors.DataType> _types = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _ranks = new(StringComparer.Ordinal);
     private readonly List<string> _runtimeValues = [];
     private readonly List<NodeCost> _nodes = [];
     private readonly HashSet<string> _outputSourceValues = new(StringComparer.Ordinal);
@@ -85,6 +86,9 @@ public sealed partial class ModelCost
 
     /// <summary>The element type of a value produced per run, as inferred (Undefined when unknown).</summary>
     internal Tessera.Tensors.DataType ElementTypeOf(string value) => _types.GetValueOrDefault(value);
+
+    /// <summary>The rank of a value produced per run at the analysed shapes, or null when unknown.</summary>
+    internal int? RankOf(string value) => _ranks.TryGetValue(value, out int rank) ? rank : null;
 
     internal IReadOnlyList<string> ReadsOf(int step) => _stepReads[step];
 

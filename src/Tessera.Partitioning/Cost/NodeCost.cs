@@ -12,7 +12,7 @@ namespace Tessera.Partitioning.Cost;
 /// <param name="BytesMoved">Bytes of the tensors it reads and writes.</param>
 /// <param name="ParameterBytes">Constant bytes first needed by this node (a constant shared by several nodes counts at its first reader).</param>
 /// <param name="OutputBytes">Bytes of the values it produces.</param>
-/// <param name="SplittableWeightBytes">Bytes of a constant 2-D weight a tensor-parallel split would divide (0 when none).</param>
+/// <param name="SplittableWeightBytes">Bytes of a constant 2-D weight a tensor-parallel split could divide (0 when none); informative only: the planner estimates tensor-parallel candidates from the real shards (<see cref="ShardedCost"/>).</param>
 public sealed record NodeCost(
     int Index,
     string Name,

@@ -12,8 +12,10 @@ namespace Tessera.Partitioning.Execution;
 /// <see cref="InferenceSession"/>, tensors passed from stage to stage by name, a batch split between replicas by
 /// their weights along the plan's batch axes and the results joined in replica order. Replicas run one after the
 /// other on the stage's one session. A tensor-parallel stage runs its shards in a <see cref="TensorParallelGroup"/>
-/// (one session per rank, collectives in memory). The reference for distributed runs: pipeline and data-parallel
-/// outputs are the single-node outputs bit for bit. Calls are serialised; dispose to release the rank groups.
+/// (one session per rank, collectives in memory), all ranks fed the stage's inputs, rank 0's outputs sent on (a
+/// plan only cuts where every rank holds the same values). The reference for distributed runs: pipeline and
+/// data-parallel outputs are the single-node outputs bit for bit; tensor-parallel and hybrid outputs are the
+/// whole-model tensor-parallel run's. Calls are serialised; dispose to release the rank groups.
 /// </summary>
 public sealed class LocalPlanRunner : IDisposable
 {

@@ -8,42 +8,50 @@ namespace Tessera.Partitioning.Pipeline;
 /// stage's time is its compute on its slot's speed plus receiving the values crossing the cut before it (so cuts
 /// with few bytes are preferred), and each must fit its nodes' memory (parameters plus peak live activations).
 /// The latency objective minimises the sum of stage times; throughput minimises the slowest stage.
-/// O(stages x steps²).
+/// O(stages x steps²). Over a tensor-parallel shard, stages start only at cuts that pass replicated values.
 /// </summary>
 internal sealed class StageCutter
 {
     private readonly ModelCost _cost;
-    private readonly double[] _plain;
-    private readonly double[] _split;
+    private readonly double[] _seconds;
     private readonly long[] _params;
-    private readonly long[] _splitParams;
-    private readonly double[] _collectiveBytes;
-    private readonly int[] _collectives;
+    private readonly double[] _reduceBytes;
+    private readonly int[] _reduces;
+    private readonly double[] _gatherBytes;
+    private readonly int[] _gathers;
+    private readonly ShardedCost? _sharded;
 
     // Sparse table of live bytes: _peak[level][i] is the maximum over steps i .. i + 2^level - 1.
     private readonly List<long[]> _peak = [];
 
-    public StageCutter(ModelCost cost, CalibrationProfile calibration)
+    /// <param name="sharded">
+    /// When set, <paramref name="cost"/> is rank 0's shard of this tensor-parallel model: its work and weights are
+    /// per rank, its collectives are its AllReduce/AllGather steps, and stages may only start at cuts where every
+    /// crossing value is replicated.
+    /// </param>
+    public StageCutter(ModelCost cost, CalibrationProfile calibration, ShardedCost? sharded = null)
     {
         _cost = cost;
+        _sharded = sharded;
         int n = cost.Nodes.Count;
-        _plain = new double[n + 1];
-        _split = new double[n + 1];
+        _seconds = new double[n + 1];
         _params = new long[n + 1];
-        _splitParams = new long[n + 1];
-        _collectiveBytes = new double[n + 1];
-        _collectives = new int[n + 1];
+        _reduceBytes = new double[n + 1];
+        _reduces = new int[n + 1];
+        _gatherBytes = new double[n + 1];
+        _gathers = new int[n + 1];
         for (int t = 0; t < n; t++)
         {
             var node = cost.Nodes[t];
-            bool splittable = node.SplittableWeightBytes > 0;
-            double seconds = calibration.Seconds(node);
-            _plain[t + 1] = _plain[t] + (splittable ? 0 : seconds);
-            _split[t + 1] = _split[t] + (splittable ? seconds : 0);
+            bool collective = ShardedCost.IsCollective(node.OpType, cost.Steps[t].Domain);
+            bool reduce = collective && node.OpType == "AllReduce";
+            bool gather = collective && node.OpType == "AllGather";
+            _seconds[t + 1] = _seconds[t] + calibration.Seconds(node);
             _params[t + 1] = _params[t] + node.ParameterBytes;
-            _splitParams[t + 1] = _splitParams[t] + node.SplittableWeightBytes;
-            _collectiveBytes[t + 1] = _collectiveBytes[t] + (splittable ? node.OutputBytes : 0);
-            _collectives[t + 1] = _collectives[t] + (splittable ? 1 : 0);
+            _reduceBytes[t + 1] = _reduceBytes[t] + (reduce ? node.OutputBytes : 0);
+            _reduces[t + 1] = _reduces[t] + (reduce ? 1 : 0);
+            _gatherBytes[t + 1] = _gatherBytes[t] + (gather ? node.OutputBytes : 0);
+            _gathers[t + 1] = _gathers[t] + (gather ? 1 : 0);
         }
 
         _peak.Add(Enumerable.Range(0, n).Select(cost.LiveBytes).ToArray());
@@ -58,29 +66,27 @@ internal sealed class StageCutter
 
     public int StepCount => _cost.Nodes.Count;
 
-    /// <summary>Compute seconds of steps first..last at speed 1 with tensor-parallel degree T (split products divided by T).</summary>
-    public double Work(int first, int last, int degree) =>
-        _plain[last + 1] - _plain[first] + (_split[last + 1] - _split[first]) / degree;
+    /// <summary>Compute seconds of steps first..last at speed 1 (per rank over a shard).</summary>
+    public double Work(int first, int last) => _seconds[last + 1] - _seconds[first];
 
-    /// <summary>Parameter bytes per rank (split weights divided by T); prefix sums of first use, so shared constants count once.</summary>
-    public long Parameters(int first, int last, int degree)
-    {
-        long split = _splitParams[last + 1] - _splitParams[first];
-        return _params[last + 1] - _params[first] - split + split / degree;
-    }
+    /// <summary>Parameter bytes (per rank over a shard); prefix sums of first use, so shared constants count once.</summary>
+    public long Parameters(int first, int last) => _params[last + 1] - _params[first];
 
-    /// <summary>Ring all-reduce after every split product (an upper bound: paired splits need half as many).</summary>
+    /// <summary>
+    /// Ring collectives over the link: an all-reduce moves 2(T-1)/T of its bytes in 2(T-1) steps, an all-gather
+    /// (T-1)/T in T-1; the shard's own AllReduce/AllGather steps count (an unsharded model has none).
+    /// </summary>
     public double CollectiveSeconds(int first, int last, int degree, ClusterLink link, double share)
     {
         if (degree <= 1) return 0;
-        int count = _collectives[last + 1] - _collectives[first];
-        double bytes = (_collectiveBytes[last + 1] - _collectiveBytes[first]) * share;
-        return count * 2.0 * (degree - 1) * link.LatencySeconds + 2.0 * (degree - 1) / degree * bytes / link.BandwidthBytesPerSecond;
+        int steps = 2 * (_reduces[last + 1] - _reduces[first]) + _gathers[last + 1] - _gathers[first];
+        double bytes = (2 * (_reduceBytes[last + 1] - _reduceBytes[first]) + _gatherBytes[last + 1] - _gatherBytes[first]) * share;
+        return steps * (degree - 1) * link.LatencySeconds + (degree - 1.0) / degree * bytes / link.BandwidthBytesPerSecond;
     }
 
     /// <summary>Seconds of one stage on a slot: compute, collectives, and receiving its inputs (the largest replica share).</summary>
     public double StageSeconds(Slot slot, int first, int last, int degree, ClusterLink link) =>
-        Work(first, last, degree) / slot.EffectiveSpeed
+        Work(first, last) / slot.EffectiveSpeed
         + CollectiveSeconds(first, last, degree, link, slot.MaxShare)
         + link.TransferSeconds(_cost.CutBytes(first) * slot.MaxShare);
 
@@ -88,13 +94,12 @@ internal sealed class StageCutter
     public int[]? Cut(IReadOnlyList<Slot> slots, int degree, ClusterLink link, PlanObjective objective) =>
         Solve(slots, (slot, first, last) =>
         {
-            long parameters = Parameters(first, last, degree);
-            return slot.WorstFit(parameters, Peak(first, last)).Ratio > 1 ? double.PositiveInfinity : StageSeconds(slot, first, last, degree, link);
+            return slot.WorstFit(Parameters(first, last), Peak(first, last)).Ratio > 1 ? double.PositiveInfinity : StageSeconds(slot, first, last, degree, link);
         }, objective == PlanObjective.Latency);
 
     /// <summary>The cut whose worst need-to-budget ratio is smallest: explains why nothing fits, and by how much.</summary>
-    public int[] LeastOverflow(IReadOnlyList<Slot> slots, int degree) =>
-        Solve(slots, (slot, first, last) => slot.WorstFit(Parameters(first, last, degree), Peak(first, last)).Ratio, sum: false)!;
+    public int[]? LeastOverflow(IReadOnlyList<Slot> slots) =>
+        Solve(slots, (slot, first, last) => slot.WorstFit(Parameters(first, last), Peak(first, last)).Ratio, sum: false);
 
     public long Peak(int first, int last)
     {
@@ -120,6 +125,7 @@ internal sealed class StageCutter
                 int highest = s == 0 ? 0 : j;
                 for (int i = highest; i >= lowest; i--)
                 {
+                    if (s > 0 && _sharded is not null && !_sharded.IsReplicatedCut(i)) continue;
                     double before = s == 0 ? 0 : best[s - 1, i - 1];
                     if (double.IsPositiveInfinity(before)) continue;
                     double stage = stageCost(slots[s], i, j);

@@ -80,12 +80,15 @@ public static class StageExtractor
     private static string Signature(OnnxNode node) => $"{node.Domain}:{node.OpType}({string.Join(",", node.Inputs)})->{string.Join(",", node.Outputs)}";
 
     // The optimised graph's own (possibly symbolic) declaration keeps the stage usable for other batch sizes;
-    // without one, the element type inferred for the planned shapes and an unknown shape.
+    // without one (e.g. after a collective, which standard inference does not know), the element type and rank
+    // inferred for the planned shapes with every dimension left open (the ONNX checker wants a shape field).
     private static ValueInfo Declare(ModelCost cost, string value)
     {
         var info = cost.OptimizedModel.Graph.FindValueInfo(value);
-        if (info is not null && info.ElementType != Tessera.Tensors.DataType.Undefined) return Copy(info);
-        return new ValueInfo { Name = value, ElementType = cost.ElementTypeOf(value), Shape = info?.Shape };
+        if (info is not null && info.ElementType != Tessera.Tensors.DataType.Undefined && info.Shape is not null) return Copy(info);
+        var shape = info?.Shape ?? (cost.RankOf(value) is int rank ? Enumerable.Repeat(Dimension.Unknown, rank).ToArray() : null);
+        var type = info is not null && info.ElementType != Tessera.Tensors.DataType.Undefined ? info.ElementType : cost.ElementTypeOf(value);
+        return new ValueInfo { Name = value, ElementType = type, Shape = shape };
     }
 
     private static ValueInfo Copy(ValueInfo v) => new()

@@ -1,3 +1,5 @@
+using Tessera.Partitioning.Cost;
+
 namespace Tessera.Partitioning.Planning;
 
 /// <summary>
@@ -43,4 +45,10 @@ public sealed class Candidate
 
     /// <summary>Relative batch share per replica.</summary>
     public IReadOnlyList<double> ReplicaWeights { get; init; } = [];
+
+    /// <summary>
+    /// For a hybrid candidate (stages of tensor degree above 1): the shards its stages are cut from; step indices
+    /// of <see cref="StageEstimates"/> are then rank 0's shard steps. Null otherwise (steps of the model's cost).
+    /// </summary>
+    public ShardedCost? Sharded { get; internal init; }
 }

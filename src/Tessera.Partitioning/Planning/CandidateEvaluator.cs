@@ -7,7 +7,9 @@ namespace Tessera.Partitioning.Planning;
 /// <summary>
 /// Estimates one D x P x T combination: places nodes into stage slots (fastest nodes first, or largest memory
 /// first; every distinct order of the slots for up to 5 stages), cuts the model for each placement, and keeps
-/// the best feasible one, or explains the nearest miss.
+/// the best feasible one, or explains the nearest miss. Candidates of tensor degree T ≥ 2 are evaluated over
+/// <see cref="ShardedCost"/>: rank 0's optimised shard (its work and weights are per rank, its collectives cross the
+/// link), cut only where replicated values cross.
 /// </summary>
 internal sealed class CandidateEvaluator
 {
@@ -16,13 +18,16 @@ internal sealed class CandidateEvaluator
     private readonly ModelCost _cost;
     private readonly PlanRequest _request;
     private readonly int _batch;
+    private readonly ShardedCost? _sharded;
 
-    public CandidateEvaluator(ModelCost cost, PlanRequest request, int batch)
+    /// <param name="sharded">For candidates of its tensor degree: the shards to cut instead of <paramref name="cost"/>.</param>
+    public CandidateEvaluator(ModelCost cost, PlanRequest request, int batch, ShardedCost? sharded = null)
     {
-        _cost = cost;
+        _sharded = sharded;
+        _cost = sharded?.Ranks[0] ?? cost;
         _request = request;
         _batch = batch;
-        _cutter = new StageCutter(cost, request.Calibration);
+        _cutter = new StageCutter(_cost, request.Calibration, sharded);
     }
 
     public Candidate Evaluate(int replicas, int stages, int degree)
@@ -30,6 +35,10 @@ internal sealed class CandidateEvaluator
         Candidate Infeasible(string reason) => new() { Replicas = replicas, Stages = stages, Degree = degree, Feasible = false, Reason = reason };
         if (stages > _cost.Nodes.Count) return Infeasible($"the model has only {_cost.Nodes.Count} steps to cut into {stages} stages");
         if (replicas > _batch) return Infeasible($"a batch of {_batch} cannot feed {replicas} replicas");
+        if (_sharded is { } sharded && sharded.ReplicatedCutCount < stages - 1)
+        {
+            return Infeasible($"the degree-{degree} shards can be cut at only {sharded.ReplicatedCutCount} places where no rank-local value crosses, too few for {stages} stages");
+        }
 
         Candidate? best = null;
         (double Ratio, string Reason)? nearest = null;
@@ -38,7 +47,8 @@ internal sealed class CandidateEvaluator
             var bounds = _cutter.Cut(slots, degree, _request.Cluster.Link, _request.Objective);
             if (bounds is null)
             {
-                var miss = Overflow(slots, _cutter.LeastOverflow(slots, degree), degree);
+                if (_cutter.LeastOverflow(slots) is not { } least) continue;
+                var miss = Overflow(slots, least);
                 if (nearest is null || miss.Ratio < nearest.Value.Ratio) nearest = miss;
                 continue;
             }
@@ -53,26 +63,15 @@ internal sealed class CandidateEvaluator
             if (best is null || Planner.Better(candidate, best, _request.Objective)) best = candidate;
         }
 
-        if (best is null) return Infeasible(nearest?.Reason ?? "no placement of the nodes was found");
-        if (TensorParallelSupport.Refusal(stages, degree) is { } refusal)
-        {
-            return new Candidate
-            {
-                Replicas = replicas, Stages = stages, Degree = degree, Feasible = false, Reason = refusal,
-                LatencySeconds = best.LatencySeconds, ThroughputPerSecond = best.ThroughputPerSecond, MaxNodeMemoryBytes = best.MaxNodeMemoryBytes,
-                StageEstimates = best.StageEstimates, Assignment = best.Assignment, ReplicaWeights = best.ReplicaWeights,
-            };
-        }
-
-        return best;
+        return best ?? Infeasible(nearest?.Reason ?? "no placement of the nodes was found");
     }
 
-    private (double Ratio, string Reason) Overflow(IReadOnlyList<Slot> slots, int[] bounds, int degree)
+    private (double Ratio, string Reason) Overflow(IReadOnlyList<Slot> slots, int[] bounds)
     {
         (double Ratio, string Reason) worst = (double.MinValue, string.Empty);
         for (int s = 0; s < slots.Count; s++)
         {
-            var fit = slots[s].WorstFit(_cutter.Parameters(bounds[s], bounds[s + 1] - 1, degree), _cutter.Peak(bounds[s], bounds[s + 1] - 1));
+            var fit = slots[s].WorstFit(_cutter.Parameters(bounds[s], bounds[s + 1] - 1), _cutter.Peak(bounds[s], bounds[s + 1] - 1));
             if (fit.Ratio > worst.Ratio) worst = (fit.Ratio, NeedMessage(slots.Count, s, fit.Need, fit.Node));
         }
 
@@ -91,7 +90,7 @@ internal sealed class CandidateEvaluator
         var replicaSeconds = new double[replicas];
         for (int r = 0; r < replicas; r++)
         {
-            for (int s = 0; s < stages; s++) replicaSeconds[r] += _cutter.Work(bounds[s], bounds[s + 1] - 1, degree) / slots[s].Replicas[r].Min(n => n.Speed);
+            for (int s = 0; s < stages; s++) replicaSeconds[r] += _cutter.Work(bounds[s], bounds[s + 1] - 1) / slots[s].Replicas[r].Min(n => n.Speed);
         }
 
         double[] weights = replicaSeconds.Select(t => 1 / t).ToArray();
@@ -106,8 +105,7 @@ internal sealed class CandidateEvaluator
         for (int s = 0; s < stages; s++)
         {
             int first = bounds[s], last = bounds[s + 1] - 1;
-            long splitBytes = Enumerable.Range(first, last - first + 1).Sum(t => _cost.Nodes[t].SplittableWeightBytes);
-            long parameters = _cost.ParameterBytes(first, last) - splitBytes + splitBytes / degree;
+            long parameters = _cost.ParameterBytes(first, last);
             long peak = _cost.PeakActivationBytes(first, last);
             double stageSeconds = 0;
             for (int r = 0; r < replicas; r++)
@@ -120,7 +118,7 @@ internal sealed class CandidateEvaluator
                     if (need > node.MemoryBytes && reason is null) reason = NeedMessage(stages, s, need, node);
                 }
 
-                double seconds = _cutter.Work(first, last, degree) * share / slots[s].Replicas[r].Min(n => n.Speed)
+                double seconds = _cutter.Work(first, last) * share / slots[s].Replicas[r].Min(n => n.Speed)
                     + _cutter.CollectiveSeconds(first, last, degree, link, share)
                     + link.TransferSeconds(_cost.CutBytes(first) * share);
                 perReplica[r] += seconds;
@@ -141,6 +139,7 @@ internal sealed class CandidateEvaluator
             StageEstimates = estimates,
             Assignment = slots.Select(slot => (IReadOnlyList<string[]>)slot.Replicas.Select(r => r.Select(n => n.Name).ToArray()).ToList()).ToList(),
             ReplicaWeights = weights,
+            Sharded = _sharded,
         };
     }
 

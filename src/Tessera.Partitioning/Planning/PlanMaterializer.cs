@@ -1,3 +1,4 @@
+using Tessera.Onnx.Graph;
 using Tessera.Onnx.Io;
 using Tessera.Partitioning.Pipeline;
 using Tessera.Partitioning.Plans;
@@ -6,7 +7,9 @@ namespace Tessera.Partitioning.Planning;
 
 /// <summary>
 /// Writes a chosen candidate as a plan folder: one standalone ONNX sub-model per stage (stageK.onnx) and plan.json
-/// naming them with their SHA-256. Sub-model files of an earlier plan in the same folder (stage*.onnx) are removed
+/// naming them with their SHA-256, or for a tensor-parallel plan one per stage and rank (stageK.rankR.onnx), cut
+/// from each rank's optimised shard; the stage's model is then rank 0's shard (no unsharded model is cut at the
+/// shards' steps). Sub-model files of an earlier plan in the same folder (stage*.onnx) are removed
 /// first, so the folder holds exactly one plan.
 /// </summary>
 public static class PlanMaterializer
@@ -14,23 +17,35 @@ public static class PlanMaterializer
     public static PlanDocument Write(PlanResult result, string modelPath, string directory)
     {
         var chosen = result.Chosen;
-        if (TensorParallelSupport.Refusal(chosen.Stages, chosen.Degree) is { } refusal) throw new PartitionException(refusal);
         Directory.CreateDirectory(directory);
         foreach (string old in Directory.EnumerateFiles(directory, "stage*.onnx")) File.Delete(old);
 
-        var cost = result.Cost;
+        // A tensor-parallel plan's steps are rank 0's shard steps; every other plan's are the model's.
+        var cost = chosen.Sharded?.Ranks[0] ?? result.Cost;
         var stages = new List<PlanStage>();
         for (int s = 0; s < chosen.Stages; s++)
         {
             var estimate = chosen.StageEstimates[s];
-            var model = StageExtractor.Extract(cost, estimate.First, estimate.Last, $"stage{s}");
-            byte[] bytes = ModelWriter.Serialize(model);
-            string file = $"stage{s}.onnx";
-            File.WriteAllBytes(Path.Combine(directory, file), bytes);
+            string file;
+            byte[] bytes;
+            OnnxModel model;
+            PlanTensorParallel tensorParallel;
+            if (chosen.Sharded is { } sharded)
+            {
+                (model, tensorParallel) = ShardedStageWriter.Write(sharded, estimate.First, estimate.Last, s, directory);
+                file = tensorParallel.Shards[0].Model;
+                bytes = File.ReadAllBytes(Path.Combine(directory, file));
+            }
+            else
+            {
+                model = StageExtractor.Extract(cost, estimate.First, estimate.Last, $"stage{s}");
+                bytes = ModelWriter.Serialize(model);
+                file = $"stage{s}.onnx";
+                File.WriteAllBytes(Path.Combine(directory, file), bytes);
+                tensorParallel = new PlanTensorParallel { Degree = 1 };
+            }
+
             var assignment = chosen.Assignment[s];
-            var (tensorParallel, parameterBytes, peakMemory) = chosen.Degree > 1
-                ? WriteShards(result, s, directory)
-                : (new PlanTensorParallel { Degree = 1 }, estimate.ParameterBytes, estimate.PeakMemoryBytes);
             stages.Add(new PlanStage
             {
                 Index = s,
@@ -42,8 +57,8 @@ public static class PlanMaterializer
                 LastNode = cost.Nodes[estimate.Last].Name,
                 Inputs = model.Graph.Inputs.Select(i => i.Name).ToList(),
                 Outputs = model.Graph.Outputs.Select(o => o.Name).ToList(),
-                ParameterBytes = parameterBytes,
-                PeakMemoryBytes = peakMemory,
+                ParameterBytes = estimate.ParameterBytes,
+                PeakMemoryBytes = estimate.PeakMemoryBytes,
                 EstimatedSeconds = Round(estimate.Seconds),
                 TensorParallel = tensorParallel,
                 Replicas = assignment.Select((nodes, r) => new PlanReplica { Index = r, Nodes = [.. nodes], BatchWeight = chosen.ReplicaWeights[r] }).ToList(),
@@ -80,38 +95,6 @@ public static class PlanMaterializer
         };
         PlanWriter.Write(plan, Path.Combine(directory, PlanWriter.FileName));
         return plan;
-    }
-
-    /// <summary>
-    /// Shards of a whole-model tensor-parallel stage: the rewrite runs on the source model (its MatMul/Gemm layers,
-    /// before fusion); each rank's session then optimises its shard. Stage files are stageK.rankR.onnx.
-    /// </summary>
-    private static (PlanTensorParallel Parallel, long ParameterBytes, long PeakMemoryBytes) WriteShards(PlanResult result, int stage, string directory)
-    {
-        var cost = result.Cost;
-        var model = cost.SourceModel;
-        Tessera.Partitioning.TensorParallel.TensorParallelModel sharded;
-        try
-        {
-            sharded = Tessera.Partitioning.TensorParallel.TensorParallelRewriter.Rewrite(model, result.Chosen.Degree);
-        }
-        catch (ArgumentException e)
-        {
-            throw new PartitionException($"the tensor-parallel rewrite failed: {e.Message}", e);
-        }
-
-        var shards = new List<PlanShard>();
-        for (int rank = 0; rank < sharded.Shards.Count; rank++)
-        {
-            byte[] bytes = ModelWriter.Serialize(sharded.Shards[rank]);
-            string file = $"stage{stage}.rank{rank}.onnx";
-            File.WriteAllBytes(Path.Combine(directory, file), bytes);
-            shards.Add(new PlanShard { Rank = rank, Model = file, Sha256 = PlanWriter.Sha256(bytes) });
-        }
-
-        long parameters = sharded.ParameterBytesPerShard.Max();
-        var estimate = result.Chosen.StageEstimates[stage];
-        return (new PlanTensorParallel { Degree = sharded.Degree, Shards = shards }, parameters, parameters + estimate.PeakMemoryBytes - estimate.ParameterBytes);
     }
 
     // Six significant digits: estimates are not more precise, and the file stays readable.

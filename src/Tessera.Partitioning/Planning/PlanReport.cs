@@ -29,6 +29,7 @@ public static class PlanReport
         }
 
         var chosen = result.Chosen;
+        var steps = chosen.Sharded?.Ranks[0] ?? cost;
         sb.AppendLine();
         sb.AppendLine(Inv($"chosen: {chosen.Strategy} {chosen.Shape}, estimated latency {chosen.LatencySeconds * 1e3:F3} ms, {chosen.ThroughputPerSecond:F1} samples/s"));
         sb.AppendLine(Inv($"  {"stage",5} {"steps",11} {"params",10} {"peak mem",10} {"est ms",9} {"in bytes",10}  nodes"));
@@ -36,11 +37,20 @@ public static class PlanReport
         {
             var st = chosen.StageEstimates[s];
             string nodes = string.Join(" | ", chosen.Assignment[s].Select(r => string.Join("+", r)));
-            sb.AppendLine(Inv($"  {s,5} {st.First + ".." + st.Last,11} {ByteSize.Format(st.ParameterBytes),10} {ByteSize.Format(st.PeakMemoryBytes),10} {st.Seconds * 1e3,9:F3} {ByteSize.Format(cost.CutBytes(st.First)),10}  {nodes}"));
+            sb.AppendLine(Inv($"  {s,5} {st.First + ".." + st.Last,11} {ByteSize.Format(st.ParameterBytes),10} {ByteSize.Format(st.PeakMemoryBytes),10} {st.Seconds * 1e3,9:F3} {ByteSize.Format(steps.CutBytes(st.First)),10}  {nodes}"));
         }
 
         if (chosen.Replicas > 1) sb.AppendLine($"  replica batch weights: {string.Join(", ", chosen.ReplicaWeights.Select(w => w.ToString("G4", CultureInfo.InvariantCulture)))}");
-        if (written is not null) sb.AppendLine($"  files: {string.Join(", ", written.Stages.Select(s => s.Model))}, plan.json");
+        if (chosen.Sharded is { } sharded)
+        {
+            sb.AppendLine(Inv($"  steps are rank 0's shard steps (degree {sharded.Degree}, {sharded.CollectiveSteps} collectives per run, cut only where every rank holds the same values)"));
+        }
+
+        if (written is not null)
+        {
+            var files = written.Stages.SelectMany(s => s.TensorParallel.Shards.Select(x => x.Model).Prepend(s.Model)).Distinct(StringComparer.Ordinal);
+            sb.AppendLine($"  files: {string.Join(", ", files)}, plan.json");
+        }
         return sb.ToString();
     }
 

@@ -32,12 +32,27 @@ public static class Planner
         }
 
         var evaluator = new CandidateEvaluator(cost, request, batch?.Batch ?? 1);
+        var hybrid = new Dictionary<int, (CandidateEvaluator? Evaluator, string? Reason)>();
         var candidates = new List<Candidate>();
         foreach (var (d, p, t) in Combinations(request))
         {
-            candidates.Add(d > 1 && batch is null
-                ? new Candidate { Replicas = d, Stages = p, Degree = t, Feasible = false, Reason = batchReason }
-                : evaluator.Evaluate(d, p, t));
+            if (d > 1 && batch is null)
+            {
+                candidates.Add(new Candidate { Replicas = d, Stages = p, Degree = t, Feasible = false, Reason = batchReason });
+                continue;
+            }
+
+            if (t == 1)
+            {
+                candidates.Add(evaluator.Evaluate(d, p, t));
+                continue;
+            }
+
+            // Degree T runs the T shards of the tensor-parallel rewrite: stages are cut from their optimised graphs
+            // (ShardedCost, analysed once per T), whose work, weights and collectives are what each rank runs.
+            if (!hybrid.TryGetValue(t, out var sharded)) hybrid[t] = sharded = ShardedEvaluator(cost, request, batch?.Batch ?? 1, t);
+            candidates.Add(sharded.Evaluator?.Evaluate(d, p, t)
+                ?? new Candidate { Replicas = d, Stages = p, Degree = t, Feasible = false, Reason = sharded.Reason });
         }
 
         if (candidates.Count == 0)
@@ -53,6 +68,18 @@ public static class Planner
 
         if (chosen is null) throw new PartitionException(NoPlanMessage(cost, candidates, request));
         return new PlanResult { Request = request, Cost = cost, Batch = batch, BatchReason = batchReason, Candidates = candidates, Chosen = chosen };
+    }
+
+    private static (CandidateEvaluator? Evaluator, string? Reason) ShardedEvaluator(ModelCost cost, PlanRequest request, int batch, int degree)
+    {
+        try
+        {
+            return (new CandidateEvaluator(cost, request, batch, ShardedCost.Analyze(cost.SourceModel, degree, cost.InputShapes)), null);
+        }
+        catch (PartitionException e)
+        {
+            return (null, e.Message);
+        }
     }
 
     /// <summary>Whether <paramref name="a"/> beats <paramref name="b"/>: the objective first, then the other figure, then fewer nodes.</summary>
@@ -114,7 +141,7 @@ public static class Planner
 
         var biggest = request.Cluster.Nodes.OrderByDescending(n => n.MemoryBytes).First();
         // The candidate spreading over the most nodes (pipelines first) came closest; its reason says what still does not fit.
-        var first = candidates.Where(c => c.Reason is not null && c.Reason != TensorParallelSupport.InsideStages)
+        var first = candidates.Where(c => c.Reason is not null)
             .OrderByDescending(c => c.NodeCount).ThenByDescending(c => c.Stages).FirstOrDefault() ?? candidates[0];
         var step = cost.Nodes[worst];
         return $"no plan fits: {first.Shape} ({first.Strategy}): {first.Reason}; the whole model needs {ByteSize.Format(cost.PeakMemoryBytes(0, cost.Nodes.Count - 1))}, "

@@ -205,7 +205,7 @@ internal sealed partial class ShardingPass
 
             string? next = producer.OpType is "Split" or "Transpose" or "Reshape" || IsUnary(producer.OpType)
                 ? producer.Inputs[0]
-                : IsBroadcasting(producer.OpType) ? producer.Inputs.SingleOrDefault(i => i.Length > 0 && !_index.IsConstant(i)) : null;
+                : IsBroadcasting(producer.OpType) ? OnlyComputedInput(producer) : null;
             if (next is null)
             {
                 return null;
@@ -215,6 +215,13 @@ internal sealed partial class ShardingPass
         }
 
         return null;
+    }
+
+    // Two computed operands (a residual Add, say) leave no single path back to a column layer.
+    private string? OnlyComputedInput(OnnxNode node)
+    {
+        var computed = node.Inputs.Where(i => i.Length > 0 && !_index.IsConstant(i)).Distinct(StringComparer.Ordinal).ToList();
+        return computed.Count == 1 ? computed[0] : null;
     }
 
     private static string Describe(OnnxNode node) => $"{node.OpType} '{node.DisplayName}'";

@@ -47,6 +47,30 @@ public sealed class PlanCliTests : IDisposable
         }
     }
 
+    [Fact]
+    public void HybridPlanThenRunAgreesWithTheSingleNode()
+    {
+        string node(char name) => $"{{\"name\":\"{name}\",\"memoryBytes\":200000000}}";
+        string cluster = Cluster($"{{\"nodes\":[{node('a')},{node('b')},{node('c')},{node('d')}]}}");
+        var plan = CliProcess.Run("plan", "--model", Model("gpt.onnx"), "--cluster", cluster, "--input-shape", "input_ids=2x24",
+            "--strategy", "hybrid", "--stages", "2", "--degree", "2", "--objective", "throughput", "--out", _folder.File("plan"));
+        Assert.True(plan.ExitCode == 0, plan.Stderr);
+        Assert.Contains("chosen: hybrid 1x2x2", plan.Stdout);
+        Assert.Contains("files: stage0.rank0.onnx, stage0.rank1.onnx, stage1.rank0.onnx, stage1.rank1.onnx, plan.json", plan.Stdout);
+
+        string[] inputs = ["--input", $"input_ids={Path.Combine(TestPaths.OrtCases, "gpt_b2_s24", "test_data_set_0")}/input_0.pb"];
+        var viaPlan = CliProcess.Run(["run", "--plan", _folder.File("plan/plan.json"), .. inputs, "--output-dir", _folder.File("out-plan")]);
+        Assert.True(viaPlan.ExitCode == 0, viaPlan.Stderr);
+        Assert.Contains("plan: hybrid, 2 stage(s), 1 replica(s)", viaPlan.Stdout);
+        var single = CliProcess.Run(["run", "--model", Model("gpt.onnx"), .. inputs, "--output-dir", _folder.File("out-single")]);
+        Assert.True(single.ExitCode == 0, single.Stderr);
+        var outputs = Directory.GetFiles(_folder.File("out-single"), "*.npy").Select(Path.GetFileName).ToList();
+        Assert.NotEmpty(outputs);
+        var expected = outputs.ToDictionary(f => f!, f => Tessera.Tensors.Formats.NpyFormat.ReadFile(_folder.File($"out-single/{f}")));
+        var actual = outputs.ToDictionary(f => f!, f => Tessera.Tensors.Formats.NpyFormat.ReadFile(_folder.File($"out-plan/{f}")));
+        TensorParallel.ParallelAgreement.AssertAgrees(expected, actual, "gpt, tessera run --plan 1x2x2");
+    }
+
     [Theory]
     [InlineData("{\"nodes\":[{\"name\":\"a\",\"memoryBytes\":0}]}", "tessera: cluster file '")]
     [InlineData("{\"nodes\":[{\"name\":\"a\",\"memoryBytes\":1000}]}", "tessera: no plan fits: ")]
