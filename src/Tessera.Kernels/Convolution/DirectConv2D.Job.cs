@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using Tessera.Kernels.Fused;
 using Tessera.Kernels.Linear;
 
@@ -82,8 +82,8 @@ internal sealed unsafe partial class DirectConv2D
         }
 
         /// <summary>
-        /// Output channels [r0, r1) of columns [cc, ce): the valid columns go to Y, then bias, sum and (when exact per
-        /// element) the activation are applied to the run of Y they cover, which is contiguous.
+        /// Output channels [r0, r1) of columns [cc, ce): the valid columns go to Y plus bias and sum, then (when exact per
+        /// element) the activation runs over the part of Y they cover, which is contiguous.
         /// </summary>
         private void Finish(in Item item, float* chunk, int ld, int r0, int r1, int cc, int ce)
         {
@@ -99,31 +99,62 @@ internal sealed unsafe partial class DirectConv2D
             {
                 float* src = chunk + (long)(r - r0) * ld;
                 float* dst = item.Y + (long)r * size;
+                float* sum = item.Sum == null ? null : item.Sum + (long)r * size;
                 for (int oh = oh0; oh <= oh1; oh++)
                 {
                     int rowStart = oh * pitch;
                     int j0 = Math.Max(cc, rowStart), j1 = Math.Min(ce, rowStart + outW);
                     if (j0 < j1)
                     {
-                        new ReadOnlySpan<float>(src + j0, j1 - j0).CopyTo(new Span<float>(dst + (long)oh * outW + (j0 - rowStart), j1 - j0));
+                        long at = (long)oh * outW + (j0 - rowStart);
+                        Store(src + j0, item.Bias == null ? null : item.Bias + r, sum == null ? null : sum + at, dst + at, j1 - j0);
                     }
-                }
-
-                var run = new Span<float>(dst + y0, y1 - y0);
-                if (item.Bias != null)
-                {
-                    TensorPrimitives.Add(run, item.Bias[r], run);
-                }
-
-                if (item.Sum != null)
-                {
-                    TensorPrimitives.Add(run, new ReadOnlySpan<float>(item.Sum + (long)r * size + y0, y1 - y0), run);
                 }
 
                 if (ActivationPerChunk)
                 {
-                    Activation.Apply(run);
+                    Activation.Apply(new Span<float>(dst + y0, y1 - y0));
                 }
+            }
+        }
+
+        /// <summary>dst = src (+ *bias) (+ sum), in that order, as one pass (the runs are short: one output row of a chunk).</summary>
+        private static void Store(float* src, float* bias, float* sum, float* dst, int n)
+        {
+            if (bias == null && sum == null)
+            {
+                new ReadOnlySpan<float>(src, n).CopyTo(new Span<float>(dst, n));
+                return;
+            }
+
+            float b = bias == null ? 0f : *bias;
+            var vb = Vector512.Create(b);
+            int i = 0;
+            for (; i + 16 <= n; i += 16)
+            {
+                var v = Vector512.Load(src + i);
+                if (bias != null)
+                {
+                    v += vb;
+                }
+
+                if (sum != null)
+                {
+                    v += Vector512.Load(sum + i);
+                }
+
+                v.Store(dst + i);
+            }
+
+            for (; i < n; i++)
+            {
+                float v = src[i];
+                if (bias != null)
+                {
+                    v += b;
+                }
+
+                dst[i] = sum == null ? v : v + sum[i];
             }
         }
 
