@@ -36,6 +36,14 @@ internal sealed class FusedActivation
 
     public bool IsNone => Kind == ActivationKind.None;
 
+    /// <summary>
+    /// True when every element is computed with correctly rounded operations only (add, multiply, min/max, select), so
+    /// applying it to any pieces of a run gives the same bits; the transcendental activations (Sigmoid, Tanh, Gelu,
+    /// GeluTanh) take other code paths for runs shorter than a vector.
+    /// </summary>
+    public bool IsExactPerElement => Kind is ActivationKind.None or ActivationKind.Relu or ActivationKind.LeakyRelu or ActivationKind.Clip
+        or ActivationKind.HardSigmoid or ActivationKind.HardSwish;
+
     /// <summary>The activation of a node's `activation` and `activation_params` attributes; <see cref="None"/> when absent.</summary>
     public static FusedActivation FromAttributes(KernelInfo info)
     {

@@ -51,6 +51,23 @@ public sealed class DirectConvTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 64, 64, 56, 1)]
+    [InlineData(1, 40, 72, 7, 1)]
+    [InlineData(1, 16, 24, 30, 2)]
+    [InlineData(3, 8, 16, 21, 1)]
+    public void DirectConvolutionBitsDoNotDependOnTheThreadCount(int batch, int c, int m, int size, int stride)
+    {
+        // Threads split one image by slivers or by column tiles (or a batch by whole images): no split may change a bit.
+        var random = new Random(size * 7 + c);
+        var conv = ConvCase.Create(random, batch, c, m, 1, [size, size], [3, 3], [stride, stride], [1, 1], 1, constantW: true);
+        var expected = conv.Run(ParallelRunner.Sequential).Span<float>().ToArray();
+        foreach (int threads in new[] { 2, 3 })
+        {
+            Assert.Equal(expected, conv.Run(new ParallelRunner(threads)).Span<float>().ToArray());
+        }
+    }
+
     [Fact]
     public void ShapesMayChangeBetweenCallsOfOneKernel()
     {
