@@ -185,6 +185,10 @@ def main():
         (args.out / "20-cluster.md").write_text("\n".join(cluster_section(args.seconds)))
     if args.only in (None, "serving"):
         (args.out / "30-serving.md").write_text("\n".join(serving_section(args.seconds)))
+    if args.out.resolve() == DOCS.resolve() and (DOCS.parent / "benchmarks.md").exists():
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import report
+        report.include_sections(DOCS.parent / "benchmarks.md")
     print(f"distributed.py: wrote {args.out}", file=sys.stderr)
 
 

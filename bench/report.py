@@ -117,8 +117,23 @@ def write_markdown(path, svg_name, meta, results):
             f"| {m.row.name} | {m.threads} | {m.row.warmup} / {tes['iterations']} | {rounds('ort')} | {rounds('tessera')} |"
             f" {_ms(ort['cpu_ms_per_inference'])} | {_ms(tes['cpu_ms_per_inference'])} | {gcs} |")
     lines.append("")
-    lines += _sections(Path(path).parent / "benchmarks.d")
+    lines += [SECTIONS_MARKER, ""] + _sections(Path(path).parent / "benchmarks.d")
     Path(path).write_text("\n".join(lines))
+
+
+SECTIONS_MARKER = "<!-- sections below: docs/benchmarks.d/*.md (bench/distributed.sh) -->"
+
+
+def include_sections(path):
+    """Replaces the included sections of an existing benchmarks.md with the current docs/benchmarks.d/*.md, so
+    bench/distributed.sh can refresh them without rerunning the ONNX Runtime rows."""
+    text = Path(path).read_text()
+    at = text.find(SECTIONS_MARKER)
+    if at < 0:
+        at = text.find("\n## Cluster")
+        at = len(text) if at < 0 else at + 1
+    head = text[:at].rstrip("\n") + "\n\n"
+    Path(path).write_text(head + "\n".join([SECTIONS_MARKER, ""] + _sections(Path(path).parent / "benchmarks.d")))
 
 
 def _sections(folder):
