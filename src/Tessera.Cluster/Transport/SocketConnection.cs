@@ -13,7 +13,8 @@ namespace Tessera.Cluster.Transport;
 /// <remarks>Owns the socket; <see cref="DisposeAsync"/> closes it and waits for both loops.</remarks>
 public sealed class SocketConnection : IAsyncDisposable
 {
-    private const int MinimumReceiveBuffer = 64 * 1024;
+    private const int MinimumReceiveBuffer = 256 * 1024;
+    private const int SocketBufferBytes = 4 << 20;
     private readonly Socket _socket;
     private readonly Pipe _input;
     private readonly Pipe _output;
@@ -25,6 +26,9 @@ public sealed class SocketConnection : IAsyncDisposable
     {
         _socket = socket;
         _socket.NoDelay = true;
+        // Large kernel buffers let a multi-megabyte tensor stream without the sender waiting on every window.
+        _socket.SendBufferSize = SocketBufferBytes;
+        _socket.ReceiveBufferSize = SocketBufferBytes;
         RemoteEndPoint = socket.RemoteEndPoint?.ToString() ?? "?";
         LocalAddress = (socket.LocalEndPoint as IPEndPoint)?.Address;
         var options = new PipeOptions(
