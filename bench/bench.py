@@ -48,14 +48,14 @@ def full_rows():
         Row("MatMul 2048^3", "matmul:2048,2048,2048", {"A": ("float", (2048, 2048))}, 2, 8, 2.0, 0.9),
         Row("Dense MLP b64", str(MODELS / "dense.onnx"), {"input": ("float", (64, 100))}, 300, 3000, 1.0, 0.6),
         Row("ResNet-18 b1", str(MODELS / "resnet18.onnx"), {"image": ("float", (1, 3, 224, 224))}, 3, 20, 1.5, 0.6),
-        Row("ResNet-18 b8", str(MODELS / "resnet18.onnx"), {"image": ("float", (8, 3, 224, 224))}, 1, 6, 2.0, 0.6),
+        Row("ResNet-18 b8", str(MODELS / "resnet18.onnx"), {"image": ("float", (8, 3, 224, 224))}, 2, 6, 2.0, 0.6),
         Row("BERT enc b1 s128", str(MODELS / "bert.onnx"), bert(1, 128), 10, 100, 1.0, 0.9),
         Row("BERT enc b8 s128", str(MODELS / "bert.onnx"), bert(8, 128), 3, 20, 1.5, 0.9),
         Row("GPT dec b1 s128", str(MODELS / "gpt.onnx"), ids(1, 128), 10, 100, 1.0, 0.9),
         Row("GPT dec b8 s128", str(MODELS / "gpt.onnx"), ids(8, 128), 3, 20, 1.5, 0.9),
-        Row("PP-OCRv4 det 640x640", str(OCR / "ch_PP-OCRv4_det_infer.onnx"), {"x": ("float", (1, 3, 640, 640))}, 1, 5, 2.5, 0.6),
+        Row("PP-OCRv4 det 640x640", str(OCR / "ch_PP-OCRv4_det_infer.onnx"), {"x": ("float", (1, 3, 640, 640))}, 2, 5, 2.5, 0.6),
         Row("PP-OCRv4 rec b1 48x320", str(OCR / "ch_PP-OCRv4_rec_infer.onnx"), {"x": ("float", (1, 3, 48, 320))}, 2, 10, 1.5, 0.6),
-        Row("PP-OCRv4 rec b8 48x320", str(OCR / "ch_PP-OCRv4_rec_infer.onnx"), {"x": ("float", (8, 3, 48, 320))}, 1, 4, 2.5, 0.6),
+        Row("PP-OCRv4 rec b8 48x320", str(OCR / "ch_PP-OCRv4_rec_infer.onnx"), {"x": ("float", (8, 3, 48, 320))}, 2, 4, 2.5, 0.6),
     ]
 
 
