@@ -69,8 +69,11 @@ def cluster_section(seconds):
               f"{seconds:g} s: rows per second over the window. For a pipeline it also times each stage's sub-model "
               "alone in one process. Targets: data parallel over 2 workers ≥ 1.8x one process; a 3-stage pipeline "
               "≥ 0.9 of its slowest stage alone.", "",
-              "| model | how | rows/s | one process rows/s | speed-up | slowest stage alone rows/s | of slowest stage | target | command |",
-              "|---|---|---:|---:|---:|---:|---:|---|---|"]
+              f"Bound: the workers (and the coordinator) share this machine's {os.cpu_count()} cores, so a pipeline of stage "
+              "times t_k per row cannot pass min(1/max t_k, cores / sum t_k) rows/s; the 'bound' column is that over the "
+              "slowest stage alone, the best 'of slowest stage' this machine allows.", "",
+              "| model | how | rows/s | one process rows/s | speed-up | slowest stage alone rows/s | of slowest stage | bound | target | command |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---|---|"]
     for name, model, shape in cases:
         for how, extra, target in [("data, 2 workers", ["--strategy", "data", "--workers", "2"], "speed-up ≥ 1.8"),
                                    ("pipeline, 2 stages on 2 workers", ["--strategy", "pipeline", "--workers", "2"], "—"),
@@ -79,6 +82,10 @@ def cluster_section(seconds):
             r = json.loads(run(cmd).strip().splitlines()[-1])
             single, spread = r["rows"][0]["rows_per_s"], r["rows"][-1]["rows_per_s"]
             slow = min((s["rows_per_s"] for s in r["stages"]), default=None)
+            bound = None
+            if r["stages"]:
+                times = [1 / s["rows_per_s"] for s in r["stages"]]
+                bound = min(1.0, os.cpu_count() * max(times) / sum(times))
             of = r["of_slowest_stage"]
             mark = ""
             if target.startswith("speed-up"):
@@ -86,7 +93,8 @@ def cluster_section(seconds):
             elif target.startswith("of slowest"):
                 mark = " ✅" if of >= 0.9 else " ❌"
             lines.append(f"| {name} | {how} | {spread:.1f} | {single:.1f} | {r['speed_up']:.2f}{mark if target.startswith('speed') else ''} | "
-                         f"{'' if slow is None else f'{slow:.1f}'} | {'' if of is None else f'{of:.2f}'}{mark if target.startswith('of') else ''} | {target} | "
+                         f"{'' if slow is None else f'{slow:.1f}'} | {'' if of is None else f'{of:.2f}'}{mark if target.startswith('of') else ''} | "
+                         f"{'' if bound is None else f'{bound:.2f}'} | {target} | "
                          f"`{' '.join(['./tessera'] + cmd[1:-1])}` |")
     lines += ["", "Every distributed output above was bit-identical to the single process (the command fails otherwise).", ""]
     return lines
