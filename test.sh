@@ -17,7 +17,7 @@ set -e
 
 # The CLI end to end: the ONNX Runtime reference cases through `tessera onnx-test`.
 set +e
-./tessera onnx-test .cache/ort-cases --atol 1e-4 --rtol 1e-3 | tee "$results/ort-cases.txt"
+./tessera onnx-test "${TESSERA_CACHE:-$root/.cache}/ort-cases" --atol 1e-4 --rtol 1e-3 | tee "$results/ort-cases.txt"
 cli_status=${PIPESTATUS[0]}
 set -e
 bench/run.sh --smoke # both runtimes on one small model per kind, tiny counts, report to a temp folder: keeps bench/ working
