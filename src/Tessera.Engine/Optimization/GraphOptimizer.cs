@@ -22,6 +22,7 @@ public static class GraphOptimizer
         new HardSwishFusionPass(),
         new GeluFusionPass(),
         new LayerNormFusionPass(),
+        new ScaleMaskSoftmaxFusionPass(),
         new MatMulBiasFusionPass(),
         new ConvAddFusionPass(),
         new ActivationFusionPass(),

@@ -9,6 +9,7 @@ public static class FusedKernels
     {
         registry.Register(TesseraDomain.Name, "Gelu", 1, GeluKernel.Create);
         registry.Register("Gelu", 20, GeluKernel.Create);
+        registry.Register(TesseraDomain.Name, "FusedScaleMaskSoftmax", 1, ScaleMaskSoftmaxKernel.Create);
 
         // Graph passes emit these for models whose default opset predates the standard operator; the kernel is the standard one.
         Alias(registry, "LayerNormalization", 17);

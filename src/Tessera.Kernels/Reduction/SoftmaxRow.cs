@@ -58,7 +58,7 @@ internal static unsafe class SoftmaxRow
         return MathF.Max(MathF.Max(m[0], m[1]), MathF.Max(m[2], m[3]));
     }
 
-    private static float ExpSum(float* x, float* y, int n, float max)
+    internal static float ExpSum(float* x, float* y, int n, float max)
     {
         int i = 0;
         float sum = 0f;
@@ -99,7 +99,7 @@ internal static unsafe class SoftmaxRow
         return sum;
     }
 
-    private static void Scale(float* y, int n, float scale)
+    internal static void Scale(float* y, int n, float scale)
     {
         int i = 0;
         if (Vector512.IsHardwareAccelerated)

@@ -1,0 +1,147 @@
+using Tessera.Kernels.Core;
+using Tessera.Kernels.Reduction;
+using Tessera.Tensors;
+
+namespace Tessera.Kernels.Fused;
+
+/// <summary>
+/// com.tessera FusedScaleMaskSoftmax(X, M?) with float `scale` (default 1): Softmax(X·scale + M) along the last axis,
+/// float32. X and M broadcast together as Add does (the result is X's shape in the attention case it is for: a mask
+/// [b, 1, 1, s] or [b, 1, s, s] over scores [b, heads, s, s]), so the fused node means exactly what the graph did.
+/// The graph pass emits it for Softmax(Add(Div(S, c) | Mul(S, c), M)) and the forms without the mask or the scale.
+/// </summary>
+internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
+{
+    private const string Op = "FusedScaleMaskSoftmax";
+
+    private readonly float _scale;
+
+    // Geometry for the last shapes seen (cached so a steady-state run allocates nothing): the output shape
+    // (X and M broadcast together, which is X's for the attention forms the pass fuses), and per leading output
+    // axis the element strides of X and M along it (0 where one broadcasts), and their strides along the last axis.
+    private int[] _xShape = [];
+    private int[]? _maskShape;
+    private int[] _shape = [];
+    private long[] _xStrides = [];
+    private long[] _maskStrides = [];
+    private int _xLastStride;
+    private int _maskLastStride;
+
+    public ScaleMaskSoftmaxKernel(KernelInfo info)
+    {
+        if (info.InputCount is < 1 or > 2) throw new KernelException($"{Op}: expects 1 or 2 inputs, got {info.InputCount}");
+        _scale = info.GetFloat("scale", 1f);
+    }
+
+    public static IKernel Create(KernelInfo info) => new ScaleMaskSoftmaxKernel(info);
+
+    public void Compute(KernelContext context)
+    {
+        var x = context.RequiredInput(0, "X");
+        var mask = context.Input(1);
+        if (x.DataType != DataType.Float32 || mask is { DataType: not DataType.Float32 })
+        {
+            throw new KernelException($"{Op}: only float32 is supported");
+        }
+
+        Prepare(x.Shape, mask?.Shape);
+        if (_shape.Length == 0) throw new KernelException($"{Op}: X must have at least one axis");
+        var y = context.AllocateOutput(0, DataType.Float32, _shape);
+        int n = _shape[^1];
+        if (y.Length == 0 || n == 0) return;
+        int rows = (int)(y.Length / n);
+        var body = new Body(this, x, mask, y, n);
+        var parallel = context.Parallel;
+        if (parallel.Degree == 1 || (long)rows * n < ReduceLoops.ParallelThreshold)
+        {
+            body.Invoke(0, rows);
+        }
+        else
+        {
+            parallel.ForRange(rows, Math.Clamp(ReduceLoops.ParallelThreshold / n, 1, rows), ref body);
+        }
+    }
+
+    private void Prepare(int[] xShape, int[]? maskShape)
+    {
+        bool sameMask = maskShape is null ? _maskShape is null : _maskShape is not null && maskShape.AsSpan().SequenceEqual(_maskShape);
+        if (sameMask && xShape.AsSpan().SequenceEqual(_xShape) && _shape.Length > 0) return;
+        int[] shape;
+        try
+        {
+            shape = maskShape is null ? (int[])xShape.Clone() : ShapeMath.Broadcast(xShape, maskShape);
+        }
+        catch (ArgumentException e)
+        {
+            throw new KernelException($"{Op}: {e.Message}");
+        }
+
+        _xStrides = Strides(shape, xShape, out _xLastStride);
+        _maskStrides = maskShape is null ? [] : Strides(shape, maskShape, out _maskLastStride);
+        _shape = shape;
+        _xShape = (int[])xShape.Clone();
+        _maskShape = maskShape is null ? null : (int[])maskShape.Clone();
+    }
+
+    // Element strides of a tensor of shape `of` broadcast onto `shape`, per leading axis, and along the last axis.
+    private static long[] Strides(int[] shape, int[] of, out int lastStride)
+    {
+        int rank = shape.Length;
+        int offset = rank - of.Length;
+        var strides = new long[Math.Max(rank - 1, 0)];
+        long stride = 1;
+        lastStride = 0;
+        for (int axis = rank - 1; axis >= offset && axis >= 0; axis--)
+        {
+            int d = of[axis - offset];
+            long s = d == 1 ? 0 : stride;
+            if (axis == rank - 1) lastStride = (int)s;
+            else strides[axis] = s;
+            stride *= d;
+        }
+
+        return strides;
+    }
+
+    private void Rows(Tensor x, Tensor? mask, Tensor y, int n, int start, int end)
+    {
+        fixed (float* px = x.Span<float>())
+        fixed (float* py = y.Span<float>())
+        fixed (float* pm = mask is null ? default : mask.Span<float>())
+        {
+            for (int row = start; row < end; row++)
+            {
+                float* yr = py + (long)row * n;
+                float* xr = px + Offset(row, _xStrides);
+                if (_xLastStride == 0)
+                {
+                    // X broadcast along the row (its last dimension is 1): spread it into Y and work in place.
+                    new Span<float>(yr, n).Fill(*xr);
+                    xr = yr;
+                }
+
+                ScaleMaskSoftmaxRow.Run(xr, pm is null ? null : pm + Offset(row, _maskStrides), _maskLastStride, yr, n, _scale);
+            }
+        }
+    }
+
+    // The element of a broadcast input at the start of output row `row`, walking the leading axes from the innermost.
+    private long Offset(int row, long[] strides)
+    {
+        long offset = 0;
+        var shape = _shape;
+        for (int axis = strides.Length - 1; axis >= 0 && row > 0; axis--)
+        {
+            int d = shape[axis];
+            offset += row % d * strides[axis];
+            row /= d;
+        }
+
+        return offset;
+    }
+
+    private readonly struct Body(ScaleMaskSoftmaxKernel kernel, Tensor x, Tensor? mask, Tensor y, int n) : IRangeBody
+    {
+        public void Invoke(int start, int end) => kernel.Rows(x, mask, y, n, start, end);
+    }
+}

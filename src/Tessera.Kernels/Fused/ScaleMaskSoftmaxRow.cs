@@ -1,0 +1,99 @@
+using System.Runtime.Intrinsics;
+using Tessera.Kernels.Reduction;
+
+namespace Tessera.Kernels.Fused;
+
+/// <summary>
+/// One attention-score row of FusedScaleMaskSoftmax: y = x·scale + mask while tracking the maximum, then the plain
+/// Softmax row's exp-and-sum and reciprocal scaling over y in place. The row is read from memory once and the rest
+/// stays in L1, where the unfused graph swept the whole score tensor for Div, Add and Softmax separately.
+/// </summary>
+internal static unsafe class ScaleMaskSoftmaxRow
+{
+    /// <summary><paramref name="mask"/> is null for no mask; <paramref name="maskStride"/> is 1 for a full row, 0 for one value broadcast over it.</summary>
+    public static void Run(float* x, float* mask, int maskStride, float* y, int n, float scale)
+    {
+        float max = mask is null ? ScaleMax(x, y, n, scale)
+            : maskStride == 0 ? ScaleMax(x, y, n, scale, *mask)
+            : ScaleAddMax(x, mask, y, n, scale);
+        // A row masked entirely to -inf gives NaN here as in ONNX Softmax (exp(-inf - -inf)).
+        float sum = SoftmaxRow.ExpSum(y, y, n, max);
+        SoftmaxRow.Scale(y, n, 1f / sum);
+    }
+
+    private static float ScaleAddMax(float* x, float* mask, float* y, int n, float scale)
+    {
+        int i = 0;
+        float max = float.NegativeInfinity;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var s = Vector512.Create(scale);
+            var m = Vector512.Create(float.NegativeInfinity);
+            for (; i <= n - 16; i += 16)
+            {
+                var t = Vector512.Load(x + i) * s + Vector512.Load(mask + i);
+                t.Store(y + i);
+                m = Vector512.Max(m, t);
+            }
+
+            max = Horizontal(Vector256.Max(m.GetLower(), m.GetUpper()));
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            var s = Vector256.Create(scale);
+            var m = Vector256.Create(float.NegativeInfinity);
+            for (; i <= n - 8; i += 8)
+            {
+                var t = Vector256.Load(x + i) * s + Vector256.Load(mask + i);
+                t.Store(y + i);
+                m = Vector256.Max(m, t);
+            }
+
+            max = Horizontal(m);
+        }
+
+        for (; i < n; i++)
+        {
+            float t = x[i] * scale + mask[i];
+            y[i] = t;
+            max = MathF.Max(max, t);
+        }
+
+        return max;
+    }
+
+    private static float ScaleMax(float* x, float* y, int n, float scale, float bias = 0f)
+    {
+        int i = 0;
+        float max = float.NegativeInfinity;
+        if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            var s = Vector256.Create(scale);
+            var b = Vector256.Create(bias);
+            var m = Vector256.Create(float.NegativeInfinity);
+            for (; i <= n - 8; i += 8)
+            {
+                var t = Vector256.Load(x + i) * s + b;
+                t.Store(y + i);
+                m = Vector256.Max(m, t);
+            }
+
+            max = Horizontal(m);
+        }
+
+        for (; i < n; i++)
+        {
+            float t = x[i] * scale + bias;
+            y[i] = t;
+            max = MathF.Max(max, t);
+        }
+
+        return max;
+    }
+
+    private static float Horizontal(Vector256<float> v)
+    {
+        var m = Vector128.Max(v.GetLower(), v.GetUpper());
+        return MathF.Max(MathF.Max(m[0], m[1]), MathF.Max(m[2], m[3]));
+    }
+}

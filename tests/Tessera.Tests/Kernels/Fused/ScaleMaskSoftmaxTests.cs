@@ -1,0 +1,101 @@
+using Tessera.Kernels.Core;
+using Tessera.Onnx.Graph;
+using Tessera.Tensors;
+using Tessera.Tests.Engine.Optimization;
+using Tessera.Tests.Support;
+
+namespace Tessera.Tests.Kernels.Fused;
+
+/// <summary>com.tessera FusedScaleMaskSoftmax against Softmax(X·scale + M) computed plainly in double precision.</summary>
+public class ScaleMaskSoftmaxTests
+{
+    public static TheoryData<int[], int[]?, int> Cases()
+    {
+        var data = new TheoryData<int[], int[]?, int>();
+        foreach (int n in new[] { 1, 3, 7, 8, 15, 16, 17, 31, 33, 64, 128 })
+        {
+            data.Add([2, 3, 4, n], null, 1);
+            data.Add([2, 3, 4, n], [2, 1, 1, n], 1);
+            data.Add([2, 3, 4, n], [2, 1, 4, n], 1);
+            data.Add([2, 3, 4, n], [n], 1);
+            data.Add([2, 3, 4, n], [2, 3, 4, 1], 1);
+            data.Add([2, 3, 4, n], [2, 3, 4, n], 2);
+        }
+
+        data.Add([3, 1, 5], [2, 3, 1, 5], 1);
+        data.Add([2, 1, 1], [2, 1, 9], 1);
+        data.Add([16, 8, 64, 64], [16, 1, 1, 64], 3);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void MatchesTheReference(int[] xShape, int[]? maskShape, int threads)
+    {
+        float scale = 0.125f;
+        var x = OptimizationHarness.Random(1, xShape);
+        var mask = maskShape is null ? null : OptimizationHarness.Random(2, maskShape);
+        var attributes = new Dictionary<string, NodeAttribute> { ["scale"] = GraphBuilder.Float("scale", scale) };
+        var parallel = threads == 1 ? ParallelRunner.Sequential : new ParallelRunner(threads);
+        var y = FusedActivationHarness.Run(TesseraDomain.Name, "FusedScaleMaskSoftmax", 1, attributes,
+            mask is null ? [x] : [x, mask], [false, false], parallel);
+
+        int[] shape = maskShape is null ? xShape : ShapeMath.Broadcast(xShape, maskShape);
+        Assert.Equal(shape, y.Shape);
+        var want = Reference(x, mask, shape, scale);
+        var got = y.Span<float>();
+        for (int i = 0; i < want.Length; i++)
+        {
+            Assert.True(Math.Abs(want[i] - got[i]) <= 1e-6 + 1e-5 * Math.Abs(want[i]), $"[{i}]: expected {want[i]}, got {got[i]}");
+        }
+    }
+
+    [Fact]
+    public void MaskThatDoesNotBroadcastIsRefused()
+    {
+        var attributes = new Dictionary<string, NodeAttribute>();
+        Assert.Throws<KernelException>(() => FusedActivationHarness.Run(TesseraDomain.Name, "FusedScaleMaskSoftmax", 1, attributes,
+            [OptimizationHarness.Random(1, 2, 4), OptimizationHarness.Random(2, 3, 4)], [false, false], ParallelRunner.Sequential));
+    }
+
+    private static double[] Reference(Tensor x, Tensor? mask, int[] shape, float scale)
+    {
+        int n = shape[^1];
+        int count = ShapeMath.ElementCount(shape);
+        var t = new double[count];
+        for (int i = 0; i < count; i++)
+        {
+            t[i] = At(x, shape, i) * (double)scale + (mask is null ? 0 : At(mask, shape, i));
+        }
+
+        for (int row = 0; row < count / n; row++)
+        {
+            var r = t.AsSpan(row * n, n);
+            double max = double.NegativeInfinity;
+            foreach (double v in r) max = Math.Max(max, v);
+            double sum = 0;
+            for (int j = 0; j < n; j++) sum += r[j] = Math.Exp(r[j] - max);
+            for (int j = 0; j < n; j++) r[j] /= sum;
+        }
+
+        return t;
+    }
+
+    // Element `flat` of `shape` read from a tensor that broadcasts onto it.
+    private static float At(Tensor tensor, int[] shape, int flat)
+    {
+        var of = tensor.Shape;
+        int offset = shape.Length - of.Length, index = 0, stride = 1;
+        for (int axis = shape.Length - 1; axis >= 0; axis--)
+        {
+            int coordinate = flat % shape[axis];
+            flat /= shape[axis];
+            if (axis < offset) continue;
+            int d = of[axis - offset];
+            if (d != 1) index += coordinate * stride;
+            stride *= d;
+        }
+
+        return tensor.Span<float>()[index];
+    }
+}
