@@ -60,7 +60,7 @@ internal static class ClusterBenchRunner
         progress($"{label}, {settings.InFlight} batch(es) in flight ...");
         var spread = await ThroughputLoop.MeasureAsync(distributed, settings.InFlight, settings.Warmup, duration).ConfigureAwait(false);
         rowsOut.Add(new ClusterBenchRow(label, settings.InFlight, spread.RunsPerSecond * rows, spread.MedianMs, spread.Runs));
-        return new ClusterBenchResult(settings, rows, rowsOut, stageRows, BitIdentical: true);
+        return new ClusterBenchResult(settings, rows, rowsOut, stageRows);
     }
 
     /// <summary>Each stage's sub-model in this process on the values the stages before it compute, one after another.</summary>

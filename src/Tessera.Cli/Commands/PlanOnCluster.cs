@@ -14,17 +14,7 @@ internal static class PlanOnCluster
 {
     public static IReadOnlyDictionary<string, Tensor> Run(string planPath, string clusterPath, string? tokenFile, IReadOnlyDictionary<string, Tensor> feeds)
     {
-        PlanDocument plan;
-        ClusterDescription cluster;
-        try
-        {
-            plan = PlanReader.Load(planPath);
-            cluster = ClusterDescription.Load(clusterPath);
-        }
-        catch (PartitionException e)
-        {
-            throw new CliException(e.Message);
-        }
+        var (plan, cluster) = PlanFiles.Load(planPath, clusterPath);
 
         var token = WorkerCommand.ReadToken(tokenFile);
         var addresses = cluster.Nodes.ToDictionary(n => n.Name, n => n.Address, StringComparer.Ordinal);

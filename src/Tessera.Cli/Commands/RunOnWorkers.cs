@@ -28,7 +28,7 @@ internal static class RunOnWorkers
         var model = ModelFile.FromPath(modelPath);
         var graph = ModelReader.Load(modelPath);
         var outputs = graph.Graph.Outputs.Select(o => o.Name).ToArray();
-        using var local = LocalWorkers.Start(workers, threads, SelfCommand(), TimeSpan.FromSeconds(60));
+        using var local = LocalWorkers.Start(workers, threads, LocalCluster.SelfCommand(), TimeSpan.FromSeconds(60));
         if (strategy == "data")
         {
             return RunDataAsync(local, model, feeds, outputs).GetAwaiter().GetResult();
@@ -86,11 +86,4 @@ internal static class RunOnWorkers
         return await DataParallelRunner.RunAsync(coordinator, replicas, feeds, outputs).ConfigureAwait(false);
     }
 
-    /// <summary>How to start this same `tessera` (apphost, or `dotnet tessera.dll`).</summary>
-    internal static string[] SelfCommand()
-    {
-        string process = Environment.ProcessPath ?? "dotnet";
-        string entry = typeof(RunOnWorkers).Assembly.Location;
-        return Path.GetFileNameWithoutExtension(process) == "dotnet" ? [process, entry] : [process];
-    }
 }

@@ -32,7 +32,7 @@ internal sealed class ServeOnCluster : IAsyncDisposable
     public static ServeOnCluster StartLocal(int workers, int threads, ClusterStrategy strategy)
     {
         SpareThreads();
-        var local = LocalWorkers.Start(workers, threads, RunOnWorkers.SelfCommand(), TimeSpan.FromSeconds(60));
+        var local = LocalWorkers.Start(workers, threads, LocalCluster.SelfCommand(), TimeSpan.FromSeconds(60));
         // A SIGTERM or Ctrl+C before the server listens (while models load) ends the process at once, without the
         // host's graceful stop and without ProcessExit: the local workers must not outlive it.
         PosixSignalRegistration[] untilListening =
@@ -61,17 +61,7 @@ internal sealed class ServeOnCluster : IAsyncDisposable
     /// <summary>Serves the plan at <paramref name="planPath"/> for the model at <paramref name="modelPath"/> as version 1 of <paramref name="name"/>.</summary>
     public ModelRepository LoadPlan(Microsoft.Extensions.Logging.ILogger logger, string name, string modelPath, string planPath, string clusterPath, ModelConfig config)
     {
-        PlanDocument plan;
-        ClusterDescription description;
-        try
-        {
-            plan = PlanReader.Load(planPath);
-            description = ClusterDescription.Load(clusterPath);
-        }
-        catch (PartitionException e)
-        {
-            throw new CliException(e.Message);
-        }
+        var (plan, description) = PlanFiles.Load(planPath, clusterPath);
 
         var models = new ModelRepository(logger, Cluster);
         try

@@ -40,7 +40,7 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     public static async Task<LocalCluster> StartAsync(int workers, int threads)
     {
-        var local = LocalWorkers.Start(workers, threads, Commands.RunOnWorkers.SelfCommand(), TimeSpan.FromSeconds(60));
+        var local = LocalWorkers.Start(workers, threads, SelfCommand(), TimeSpan.FromSeconds(60));
         var coordinator = new ClusterCoordinator(local.Token);
         try
         {
@@ -115,6 +115,14 @@ internal sealed class LocalCluster : IAsyncDisposable
         catch (IOException)
         {
         }
+    }
+
+    /// <summary>How to start this same `tessera` (apphost, or `dotnet tessera.dll`).</summary>
+    public static string[] SelfCommand()
+    {
+        string process = Environment.ProcessPath ?? "dotnet";
+        string entry = typeof(LocalCluster).Assembly.Location;
+        return Path.GetFileNameWithoutExtension(process) == "dotnet" ? [process, entry] : [process];
     }
 
     /// <summary>Inputs' shapes by name, for the planner.</summary>
