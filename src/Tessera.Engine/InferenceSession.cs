@@ -96,7 +96,14 @@ public sealed class InferenceSession
     }
 
     /// <summary>Runs the model and returns every graph output by name, in the graph's output order, as tensors the caller owns.</summary>
-    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs)
+    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs) => Run(inputs, allocateOutput: null);
+
+    /// <summary>
+    /// As <see cref="Run(IReadOnlyDictionary{string, Tensor})"/>, but an output held in the session's own storage is
+    /// copied into a tensor from <paramref name="allocateOutput"/> (element type, shape) rather than a fresh one, so a
+    /// caller that recycles output storage (a worker sending outputs on) allocates nothing per run for them.
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, Func<DataType, int[], Tensor>? allocateOutput)
     {
         InputValidator.Validate(Model.Graph, inputs);
         lock (_runLock)
@@ -110,7 +117,7 @@ public sealed class InferenceSession
                 {
                     var value = ComputedOutput(i);
                     bool shared = _runner.IsArenaStorage(value) || (value.StorageOwner is { } owner && _constantStorage.Contains(owner));
-                    result[_outputNames[i]] = shared ? value.Clone() : value;
+                    result[_outputNames[i]] = !shared ? value : allocateOutput is null || value.DataType == DataType.String ? value.Clone() : CopyInto(value, allocateOutput);
                 }
 
                 return result;
@@ -189,6 +196,13 @@ public sealed class InferenceSession
 
             return new SessionProfile(_profiledRuns, nodes);
         }
+    }
+
+    private static Tensor CopyInto(Tensor value, Func<DataType, int[], Tensor> allocate)
+    {
+        var copy = allocate(value.DataType, (int[])value.Shape.Clone());
+        value.Bytes.CopyTo(copy.Bytes);
+        return copy;
     }
 
     private Tensor ComputedOutput(int index) =>

@@ -9,7 +9,7 @@ namespace Tessera.Cluster.Bench;
 
 /// <summary>
 /// Measures the transport alone over real loopback TCP: two authenticated <see cref="ClusterConnection"/>s in this
-/// process, tensor frames written from tensor storage and read into new tensors, as a worker does.
+/// process, tensor frames written from tensor storage and read into recycled tensor storage, as a worker does.
 /// </summary>
 public static class TransportBench
 {
@@ -22,8 +22,10 @@ public static class TransportBench
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(1);
+        // The receiving side recycles tensor storage as a worker does (its tensors are done with once sent on).
+        var pool = new TensorPool();
         var accept = Task.Run(async () => await ClusterConnection.AcceptAsync(
-            await listener.AcceptAsync().ConfigureAwait(false), token, () => new WorkerInfo("bench", 1, 0, 0, 0, 0), limits, default).ConfigureAwait(false));
+            await listener.AcceptAsync().ConfigureAwait(false), token, () => new WorkerInfo("bench", 1, 0, 0, 0, 0), limits, default, pool).ConfigureAwait(false));
         await using var client = await ClusterConnection.ConnectAsync(ClusterAddress.Format(listener.LocalEndPoint!), token, ConnectionRole.Coordinator, Guid.NewGuid(), limits, default).ConfigureAwait(false);
         await using var server = await accept.ConfigureAwait(false);
 
@@ -38,7 +40,12 @@ public static class TransportBench
             int received = 0;
             while (await server.Reader.ReadAsync(TimeSpan.FromSeconds(30), default).ConfigureAwait(false) is { } f)
             {
-                if (f.Type == FrameType.Tensor) received++;
+                if (f.Type == FrameType.Tensor)
+                {
+                    received++;
+                    pool.Return(f.Tensor!);
+                }
+
                 if (f.Type == FrameType.Ping) break;
             }
 
@@ -65,6 +72,7 @@ public static class TransportBench
                 if (f.Type == FrameType.Tensor)
                 {
                     await server.Writer.SendAsync(FrameType.Result, f.RequestId, payload, [new("t", f.Tensor!)], default).ConfigureAwait(false);
+                    pool.Return(f.Tensor!);
                 }
             }
         });

@@ -49,19 +49,31 @@ public static class DataParallelRunner
         }
     }
 
-    /// <summary>Rows [start, start + count) of axis 0, copied.</summary>
-    public static Tensor Rows(Tensor tensor, int start, int count)
+    /// <summary>
+    /// Rows [start, start + count) of axis 0: a view of the caller's tensor (rows are contiguous), which is only read
+    /// while it is sent, so a shard costs no copy.
+    /// </summary>
+    public static unsafe Tensor Rows(Tensor tensor, int start, int count)
     {
         int[] shape = (int[])tensor.Shape.Clone();
         shape[0] = count;
-        var part = Tensor.Allocate(tensor.DataType, shape);
-        int rowBytes = tensor.Shape[0] == 0 ? 0 : tensor.ByteLength / tensor.Shape[0];
-        tensor.Bytes.Slice(start * rowBytes, count * rowBytes).CopyTo(part.Bytes);
-        return part;
+        if (tensor.DataType == DataType.String || (start == 0 && count == tensor.Shape[0]))
+        {
+            return start == 0 && count == tensor.Shape[0] ? tensor : throw new ClusterException(ClusterErrorCode.BadRequest, "string tensors cannot cross the network");
+        }
+
+        long rowBytes = tensor.Shape[0] == 0 ? 0 : tensor.ByteLength / tensor.Shape[0];
+        return Tensor.FromPointer(tensor.DataType, shape, tensor.Pointer + (start * rowBytes), tensor);
     }
 
+    /// <summary>The parts joined along axis 0; a single part is the result as it is.</summary>
     public static Tensor Concat(Tensor[] parts)
     {
+        if (parts.Length == 1 && parts[0].Rank > 0)
+        {
+            return parts[0];
+        }
+
         if (parts.Any(p => p.Rank == 0 || p.DataType == DataType.String))
         {
             throw new ClusterException(ClusterErrorCode.BadRequest, "data parallel runs need numeric outputs with a batch axis to concatenate");

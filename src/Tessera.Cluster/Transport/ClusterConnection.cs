@@ -5,7 +5,7 @@ using Tessera.Cluster.Transport.Messages;
 namespace Tessera.Cluster.Transport;
 
 /// <summary>
-/// An authenticated connection between two Tessera processes: the socket's pipes with a frame reader and a frame
+/// An authenticated connection between two Tessera processes: the socket's stream with a frame reader and a frame
 /// writer. Made only by <see cref="ConnectAsync"/> (client side) or <see cref="AcceptAsync"/> (server side), both
 /// of which run the whole handshake, so an instance is always authenticated. Owns its socket.
 /// </summary>
@@ -13,12 +13,12 @@ public sealed class ClusterConnection : IAsyncDisposable
 {
     private readonly SocketConnection _socket;
 
-    private ClusterConnection(SocketConnection socket, TransportLimits limits)
+    private ClusterConnection(SocketConnection socket, TransportLimits limits, ITensorAllocator? allocator = null)
     {
         _socket = socket;
         Limits = limits;
-        Reader = new FrameReader(socket.Input, limits);
-        Writer = new FrameWriter(socket.Output, limits);
+        Reader = new FrameReader(socket.Stream, limits, allocator);
+        Writer = new FrameWriter(socket.Stream, limits, socket.Abort);
     }
 
     public TransportLimits Limits { get; }
@@ -92,11 +92,12 @@ public sealed class ClusterConnection : IAsyncDisposable
 
     /// <summary>
     /// Runs the server side of the handshake on an accepted socket. On a wrong version, a wrong proof or garbage it
-    /// sends an Error frame, closes the socket and throws the classified <see cref="ClusterException"/>.
+    /// sends an Error frame, closes the socket and throws the classified <see cref="ClusterException"/>. Tensors received
+    /// on the connection take their storage from <paramref name="allocator"/> (fresh tensors by default).
     /// </summary>
-    public static async Task<ClusterConnection> AcceptAsync(Socket socket, ClusterToken token, Func<WorkerInfo> describe, TransportLimits limits, CancellationToken cancellation)
+    public static async Task<ClusterConnection> AcceptAsync(Socket socket, ClusterToken token, Func<WorkerInfo> describe, TransportLimits limits, CancellationToken cancellation, ITensorAllocator? allocator = null)
     {
-        var connection = new ClusterConnection(new SocketConnection(socket, limits), limits);
+        var connection = new ClusterConnection(new SocketConnection(socket, limits), limits, allocator);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         timeout.CancelAfter(limits.HandshakeTimeout);
         try

@@ -1,75 +1,74 @@
-using System.Buffers;
-using System.IO.Pipelines;
 using Tessera.Tensors;
 
 namespace Tessera.Cluster.Transport;
 
 /// <summary>
-/// Writes frames into a connection's output pipe. A message (a control frame and the tensor frames that belong to
-/// it) is written under one lock, so messages never interleave. Tensor bytes are copied from the tensor's storage
-/// straight into the pipe's buffers, which the send loop hands to the socket: no serialised copy in between.
-/// Flushes wait while the pipe is over its pause threshold (backpressure), at most the read timeout.
+/// Writes frames to a connection's byte stream. A message (a control frame and the tensor frames that belong to it)
+/// is written under one lock, so messages never interleave. Headers, control payloads and small tensors are gathered
+/// in a buffer and sent in one write; a large tensor goes from its own storage to the socket (no copy in user space).
+/// A write that fails or times out part-way leaves a torn frame on the wire, so the connection is aborted then.
 /// </summary>
 public sealed class FrameWriter
 {
-    private const int FlushEvery = 1 << 20;
-    private const int ChunkBytes = 256 * 1024;
-    private readonly PipeWriter _writer;
+    private const int BufferBytes = 64 * 1024;
+    private readonly Stream _stream;
     private readonly TransportLimits _limits;
+    private readonly Action _abort;
     private readonly SemaphoreSlim _lock = new(1, 1);
+    private readonly byte[] _buffer = new byte[BufferBytes];
+    private int _used;
+    private bool _broken;
 
-    public FrameWriter(PipeWriter writer, TransportLimits limits)
+    /// <param name="abort">Closes the connection after a torn write (the stream's owner knows how).</param>
+    public FrameWriter(Stream stream, TransportLimits limits, Action? abort = null)
     {
-        _writer = writer;
+        _stream = stream;
         _limits = limits;
+        _abort = abort ?? stream.Dispose;
     }
 
     public Task SendAsync(FrameType type, ulong requestId, WireWriter? payload, CancellationToken cancellation) =>
         SendAsync(type, requestId, payload?.Written ?? ReadOnlyMemory<byte>.Empty, [], cancellation);
 
-    /// <summary>Sends a control frame followed by one Tensor frame per tensor, all with the same request id.</summary>
+    /// <summary>
+    /// Sends a control frame followed by one Tensor frame per tensor, all with the same request id.
+    /// <paramref name="cancellation"/> is honoured until the message starts; once started it is written whole (or the
+    /// connection is aborted on a timeout), since a half-written frame would garble every later message.
+    /// </summary>
     public async Task SendAsync(FrameType type, ulong requestId, ReadOnlyMemory<byte> payload, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, CancellationToken cancellation)
     {
         await _lock.WaitAsync(cancellation).ConfigureAwait(false);
+        using var timeout = new CancellationTokenSource(_limits.ReadTimeout);
         try
         {
-            WriteControl(type, requestId, payload.Span);
-            long unflushed = FrameHeader.Size + payload.Length;
+            ThrowIfBroken();
+            await AppendHeaderAsync(new FrameHeader(checked((uint)payload.Length), type, requestId), timeout.Token).ConfigureAwait(false);
+            await AppendAsync(payload, timeout.Token).ConfigureAwait(false);
             foreach (var (name, tensor) in tensors)
             {
                 var meta = TensorMeta.For(name, tensor);
-                WriteTensorHeader(requestId, meta);
-                for (int offset = 0; offset < tensor.ByteLength;)
-                {
-                    int count = Math.Min(ChunkBytes, tensor.ByteLength - offset);
-                    CopyChunk(tensor, offset, count);
-                    offset += count;
-                    unflushed += count;
-                    if (unflushed >= FlushEvery)
-                    {
-                        await FlushAsync(cancellation).ConfigureAwait(false);
-                        unflushed = 0;
-                    }
-                }
+                int metaSize = meta.Size;
+                await AppendHeaderAsync(new FrameHeader(checked((uint)(metaSize + meta.ByteLength)), FrameType.Tensor, requestId), timeout.Token).ConfigureAwait(false);
+                await EnsureRoomAsync(metaSize, timeout.Token).ConfigureAwait(false);
+                meta.Write(_buffer.AsSpan(_used, metaSize));
+                _used += metaSize;
+                using var memory = new TensorMemory(tensor);
+                await AppendAsync(memory.Memory, timeout.Token).ConfigureAwait(false);
             }
 
-            await FlushAsync(cancellation).ConfigureAwait(false);
-        }
-        catch (InvalidOperationException)
-        {
-            // The output pipe was completed: the connection is closing.
-            throw new ClusterException(ClusterErrorCode.WorkerDown, "the connection is closed");
+            await FlushAsync(timeout.Token).ConfigureAwait(false);
         }
         finally
         {
+            _used = 0;
             _lock.Release();
         }
     }
 
     /// <summary>
-    /// Sends one frame of <paramref name="meta"/> followed by <paramref name="block"/>, copied from the caller's memory
-    /// straight into the pipe (no copy in between), blocking the calling thread: collectives run on a model's own
-    /// thread, inside a kernel, where the block is a span that cannot wait across an await.
+    /// Sends one frame of <paramref name="meta"/> followed by <paramref name="block"/>, written from the caller's memory
+    /// to the stream, blocking the calling thread: collectives run on a model's own thread, inside a kernel, where the
+    /// block is a span that cannot wait across an await. The stream's own write timeout bounds a stalled peer.
     /// </summary>
     public void SendBlock(FrameType type, ulong requestId, ReadOnlySpan<byte> meta, ReadOnlySpan<byte> block, TimeSpan timeout)
     {
@@ -80,29 +79,19 @@ public sealed class FrameWriter
 
         try
         {
-            var span = _writer.GetSpan(FrameHeader.Size + meta.Length);
-            new FrameHeader(checked((uint)(meta.Length + block.Length)), type, requestId).Write(span);
-            meta.CopyTo(span[FrameHeader.Size..]);
-            _writer.Advance(FrameHeader.Size + meta.Length);
-            for (int offset = 0, unflushed = 0; offset < block.Length;)
+            ThrowIfBroken();
+            var header = new FrameHeader(checked((uint)(meta.Length + block.Length)), type, requestId);
+            header.Write(_buffer);
+            meta.CopyTo(_buffer.AsSpan(FrameHeader.Size));
+            int head = FrameHeader.Size + meta.Length;
+            // A block that fits goes out with its header in one write; a larger one straight from the caller's span.
+            int inline = block.Length <= _buffer.Length - head ? block.Length : 0;
+            block[..inline].CopyTo(_buffer.AsSpan(head));
+            Write(_buffer.AsSpan(0, head + inline));
+            if (inline < block.Length)
             {
-                int count = Math.Min(ChunkBytes, block.Length - offset);
-                block.Slice(offset, count).CopyTo(_writer.GetSpan(count));
-                _writer.Advance(count);
-                offset += count;
-                unflushed += count;
-                if (unflushed >= FlushEvery && offset < block.Length)
-                {
-                    FlushAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
-                    unflushed = 0;
-                }
+                Write(block[inline..]);
             }
-
-            FlushAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
-        }
-        catch (InvalidOperationException)
-        {
-            throw new ClusterException(ClusterErrorCode.WorkerDown, "the connection is closed");
         }
         finally
         {
@@ -114,10 +103,11 @@ public sealed class FrameWriter
     public async Task SendRawAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellation)
     {
         await _lock.WaitAsync(cancellation).ConfigureAwait(false);
+        using var timeout = new CancellationTokenSource(_limits.ReadTimeout);
         try
         {
-            _writer.Write(bytes.Span);
-            await FlushAsync(cancellation).ConfigureAwait(false);
+            ThrowIfBroken();
+            await WriteAsync(bytes, timeout.Token).ConfigureAwait(false);
         }
         finally
         {
@@ -125,51 +115,101 @@ public sealed class FrameWriter
         }
     }
 
-    private void WriteControl(FrameType type, ulong requestId, ReadOnlySpan<byte> payload)
+    private void ThrowIfBroken()
     {
-        var span = _writer.GetSpan(FrameHeader.Size + payload.Length);
-        new FrameHeader((uint)payload.Length, type, requestId).Write(span);
-        payload.CopyTo(span[FrameHeader.Size..]);
-        _writer.Advance(FrameHeader.Size + payload.Length);
+        if (_broken)
+        {
+            throw new ClusterException(ClusterErrorCode.WorkerDown, "the connection is closed");
+        }
     }
 
-    private void WriteTensorHeader(ulong requestId, TensorMeta meta)
+    private async ValueTask AppendHeaderAsync(FrameHeader header, CancellationToken timeout)
     {
-        int metaSize = meta.Size;
-        var span = _writer.GetSpan(FrameHeader.Size + metaSize);
-        new FrameHeader(checked((uint)(metaSize + meta.ByteLength)), FrameType.Tensor, requestId).Write(span);
-        meta.Write(span[FrameHeader.Size..]);
-        _writer.Advance(FrameHeader.Size + metaSize);
+        await EnsureRoomAsync(FrameHeader.Size, timeout).ConfigureAwait(false);
+        header.Write(_buffer.AsSpan(_used));
+        _used += FrameHeader.Size;
     }
 
-    private void CopyChunk(Tensor tensor, int offset, int count)
+    /// <summary>Copies <paramref name="bytes"/> into the buffer when they fit in what is left; otherwise sends the buffer and then them directly.</summary>
+    private async ValueTask AppendAsync(ReadOnlyMemory<byte> bytes, CancellationToken timeout)
     {
-        var span = _writer.GetSpan(count);
-        tensor.Bytes.Slice(offset, count).CopyTo(span);
-        _writer.Advance(count);
+        if (bytes.Length <= _buffer.Length - _used)
+        {
+            bytes.Span.CopyTo(_buffer.AsSpan(_used));
+            _used += bytes.Length;
+            return;
+        }
+
+        await FlushAsync(timeout).ConfigureAwait(false);
+        if (bytes.Length < BufferBytes / 2)
+        {
+            bytes.Span.CopyTo(_buffer);
+            _used = bytes.Length;
+            return;
+        }
+
+        await WriteAsync(bytes, timeout).ConfigureAwait(false);
     }
 
-    private async ValueTask FlushAsync(CancellationToken cancellation)
+    private async ValueTask EnsureRoomAsync(int count, CancellationToken timeout)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        timeout.CancelAfter(_limits.ReadTimeout);
-        FlushResult result;
+        if (_buffer.Length - _used < count)
+        {
+            await FlushAsync(timeout).ConfigureAwait(false);
+        }
+
+        if (count > _buffer.Length)
+        {
+            throw new ClusterException(ClusterErrorCode.BadRequest, $"a frame header of {count} bytes exceeds the writer's buffer");
+        }
+    }
+
+    private async ValueTask FlushAsync(CancellationToken timeout)
+    {
+        if (_used > 0)
+        {
+            await WriteAsync(_buffer.AsMemory(0, _used), timeout).ConfigureAwait(false);
+            _used = 0;
+        }
+    }
+
+    private async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken timeout)
+    {
         try
         {
-            result = await _writer.FlushAsync(timeout.Token).ConfigureAwait(false);
+            await _stream.WriteAsync(bytes, timeout).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
         {
-            throw new ClusterException(ClusterErrorCode.Timeout, "the peer did not take our data within the timeout");
+            throw Broken(e is OperationCanceledException);
         }
-        catch (InvalidOperationException)
+    }
+
+    private void Write(ReadOnlySpan<byte> bytes)
+    {
+        try
         {
-            throw new ClusterException(ClusterErrorCode.WorkerDown, "the connection is closed");
+            _stream.Write(bytes);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
+        {
+            throw Broken(e is IOException { InnerException: System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.TimedOut } });
+        }
+    }
+
+    private ClusterException Broken(bool timedOut)
+    {
+        _broken = true;
+        try
+        {
+            _abort();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
         }
 
-        if (result.IsCompleted)
-        {
-            throw new ClusterException(ClusterErrorCode.WorkerDown, "the connection is closed");
-        }
+        return timedOut
+            ? new ClusterException(ClusterErrorCode.Timeout, "the peer did not take our data within the timeout")
+            : new ClusterException(ClusterErrorCode.WorkerDown, "the connection is closed");
     }
 }

@@ -18,8 +18,5 @@ public sealed record TransportLimits
     /// <summary>A connection with no frame at all for this long is closed (coordinators ping well within it).</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Unread bytes buffered per direction before the producer waits (backpressure); resumes at half.</summary>
-    public long PauseThresholdBytes { get; init; } = 4 << 20;
-
     public static TransportLimits Default { get; } = new();
 }

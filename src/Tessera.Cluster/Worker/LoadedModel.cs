@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Tessera.Cluster.Collective;
+using Tessera.Cluster.Transport;
 using Tessera.Engine;
 using Tessera.Tensors;
 
@@ -18,9 +19,11 @@ internal sealed class LoadedModel : IDisposable
     private readonly Thread _thread;
 
     private readonly NetworkCommunicator _communicator;
+    private readonly Func<DataType, int[], Tensor> _allocateOutput;
 
-    public LoadedModel(string hash, InferenceSession session, NetworkCommunicator communicator, long bytes)
+    public LoadedModel(string hash, InferenceSession session, NetworkCommunicator communicator, long bytes, ITensorAllocator outputs)
     {
+        _allocateOutput = outputs.Allocate;
         Hash = hash;
         Session = session;
         _communicator = communicator;
@@ -60,7 +63,7 @@ internal sealed class LoadedModel : IDisposable
             _communicator.Begin(job.Group);
             try
             {
-                job.Completion.SetResult(Session.Run(job.Inputs));
+                job.Completion.SetResult(Session.Run(job.Inputs, _allocateOutput));
             }
             catch (Exception e)
             {

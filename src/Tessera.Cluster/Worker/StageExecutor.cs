@@ -70,6 +70,13 @@ internal sealed class StageExecutor
             {
                 await ForwardAsync(id, run, tensors).ConfigureAwait(false);
             }
+
+            // Everything is on the wire now and the session keeps nothing of a finished run: the storage is free.
+            // (Only after success: a failed run may leave a tensor with a rank still reading it.)
+            foreach (var tensor in tensors.Values)
+            {
+                _server.Tensors.Return(tensor);
+            }
         }
         catch (Exception caught)
         {

@@ -28,7 +28,7 @@ public sealed class WorkerServer : IAsyncDisposable
         Logger = loggers.CreateLogger("Tessera.Worker");
         Peers = new PeerLinks(options, Id, Logger);
         Peers.Lost += (address, reason) => Collectives.AbortPeer(address, reason);
-        Models = new ModelStore(options, Logger, () => new NetworkCommunicator(Collectives, Peers, options.CollectiveTimeout));
+        Models = new ModelStore(options, Logger, () => new NetworkCommunicator(Collectives, Peers, options.CollectiveTimeout), Tensors);
         Executor = new StageExecutor(this);
         var endPoint = ClusterAddress.Parse(options.Listen) as IPEndPoint
             ?? throw new ClusterException(ClusterErrorCode.BadRequest, $"--listen needs an IP address, not a name: {options.Listen}");
@@ -63,6 +63,9 @@ public sealed class WorkerServer : IAsyncDisposable
 
     /// <summary>Collective blocks other ranks sent here, until the rank's model thread takes them.</summary>
     internal CollectiveInbox Collectives { get; } = new();
+
+    /// <summary>Storage of received tensors and stage outputs, recycled once a request's tensors have been sent on.</summary>
+    internal TensorPool Tensors { get; } = new();
 
     internal StageExecutor Executor { get; }
 
@@ -125,7 +128,7 @@ public sealed class WorkerServer : IAsyncDisposable
         ClusterConnection connection;
         try
         {
-            connection = await ClusterConnection.AcceptAsync(socket, Options.Token, Describe, Options.Limits, _stopping.Token).ConfigureAwait(false);
+            connection = await ClusterConnection.AcceptAsync(socket, Options.Token, Describe, Options.Limits, _stopping.Token, Tensors).ConfigureAwait(false);
         }
         catch (ClusterException e)
         {

@@ -41,8 +41,12 @@ public static class BatchSplit
         return counts;
     }
 
-    /// <summary>Copies rows [<paramref name="start"/>, start + count) of <paramref name="tensor"/> along <paramref name="axis"/>.</summary>
-    public static Tensor Slice(Tensor tensor, int axis, int start, int count)
+    /// <summary>
+    /// Rows [<paramref name="start"/>, start + count) of <paramref name="tensor"/> along <paramref name="axis"/>: a
+    /// read-only view of its storage when those rows are contiguous (every axis before has size 1, as for a batch on
+    /// axis 0), so splitting a batch costs no copy; a copy otherwise.
+    /// </summary>
+    public static unsafe Tensor Slice(Tensor tensor, int axis, int start, int count)
     {
         if (axis < 0 || axis >= tensor.Rank) throw new ArgumentOutOfRangeException(nameof(axis), $"axis {axis} is outside a tensor of rank {tensor.Rank}");
         if (start < 0 || count < 0 || start + count > tensor.Shape[axis])
@@ -52,9 +56,14 @@ public static class BatchSplit
 
         int[] shape = (int[])tensor.Shape.Clone();
         shape[axis] = count;
-        var result = Tensor.Allocate(tensor.DataType, shape);
         int outer = ShapeMath.Product(tensor.Shape, 0, axis);
         int inner = ShapeMath.Product(tensor.Shape, axis + 1, tensor.Rank);
+        if (outer == 1 && tensor.DataType != DataType.String)
+        {
+            return Tensor.FromPointer(tensor.DataType, shape, tensor.Pointer + ((long)start * inner * tensor.ElementSize), tensor);
+        }
+
+        var result = Tensor.Allocate(tensor.DataType, shape);
         int rows = tensor.Shape[axis];
         for (int o = 0; o < outer; o++)
         {

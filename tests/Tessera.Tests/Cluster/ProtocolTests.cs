@@ -135,10 +135,10 @@ public sealed class ProtocolTests
     public async Task TensorFramesStreamThroughPipesIntact()
     {
         // Small pipe thresholds force the 3 MB tensor through in many pieces with backpressure.
-        var limits = new TransportLimits { PauseThresholdBytes = 4 << 20, MaxControlFrameBytes = 1 << 20 };
+        var limits = new TransportLimits { MaxControlFrameBytes = 1 << 20 };
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 256 * 1024, resumeWriterThreshold: 128 * 1024));
-        var writer = new FrameWriter(pipe.Writer, limits);
-        var reader = new FrameReader(pipe.Reader, limits);
+        var writer = new FrameWriter(pipe.Writer.AsStream(), limits);
+        var reader = new FrameReader(pipe.Reader.AsStream(), limits);
         var big = ClusterFixture.Random([768, 1024], 1);
         var ints = Tensor.FromArray(new long[] { 1, -2, long.MaxValue }, 3);
         var empty = Tensor.Allocate(DataType.Float32, [0, 5]);
@@ -164,10 +164,10 @@ public sealed class ProtocolTests
     public async Task CollectiveBlocksStreamFromASpanIntoPooledArrays()
     {
         // A 3 MB block goes through a small pipe with backpressure, written synchronously as a collective does.
-        var limits = new TransportLimits { PauseThresholdBytes = 4 << 20, MaxControlFrameBytes = 1 << 20 };
+        var limits = new TransportLimits { MaxControlFrameBytes = 1 << 20 };
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 256 * 1024, resumeWriterThreshold: 128 * 1024));
-        var writer = new FrameWriter(pipe.Writer, limits);
-        var reader = new FrameReader(pipe.Reader, limits);
+        var writer = new FrameWriter(pipe.Writer.AsStream(), limits);
+        var reader = new FrameReader(pipe.Reader.AsStream(), limits);
         byte[] block = new byte[3 << 20];
         new Random(5).NextBytes(block);
         var message = SampleCollective(CollectiveKind.Block);
@@ -189,15 +189,15 @@ public sealed class ProtocolTests
     [Fact]
     public async Task ReaderEnforcesLimitsAndTimeouts()
     {
-        var limits = new TransportLimits { MaxControlFrameBytes = 1024, MaxTensorBytes = 4096, PauseThresholdBytes = 1 << 20, ReadTimeout = TimeSpan.FromMilliseconds(200) };
+        var limits = new TransportLimits { MaxControlFrameBytes = 1024, MaxTensorBytes = 4096, ReadTimeout = TimeSpan.FromMilliseconds(200) };
         var pipe = new Pipe();
-        var reader = new FrameReader(pipe.Reader, limits);
+        var reader = new FrameReader(pipe.Reader.AsStream(), limits);
 
         await pipe.Writer.WriteAsync(RawExchange.Header(FrameType.Ping, 2048));
         Assert.Equal(ClusterErrorCode.FrameTooLarge, (await Assert.ThrowsAsync<ClusterException>(() => reader.ReadAsync(TimeSpan.FromSeconds(1), default).AsTask())).Code);
 
         pipe = new Pipe();
-        reader = new FrameReader(pipe.Reader, limits);
+        reader = new FrameReader(pipe.Reader.AsStream(), limits);
         var meta = new TensorMeta("t", DataType.Float32, [2048], 8192);
         var bytes = new byte[FrameHeader.Size + meta.Size];
         new FrameHeader((uint)(meta.Size + 8192), FrameType.Tensor, 1).Write(bytes);
@@ -207,7 +207,7 @@ public sealed class ProtocolTests
 
         // Half a header, then silence: the read timeout, not a hang.
         pipe = new Pipe();
-        reader = new FrameReader(pipe.Reader, limits);
+        reader = new FrameReader(pipe.Reader.AsStream(), limits);
         await pipe.Writer.WriteAsync(new byte[4]);
         Assert.Equal(ClusterErrorCode.Timeout, (await Assert.ThrowsAsync<ClusterException>(() => reader.ReadAsync(TimeSpan.FromMilliseconds(200), default).AsTask())).Code);
     }
