@@ -55,7 +55,7 @@ def cluster_section(seconds):
     hop = float(re.search(r"per-hop latency: ([\d.]+) us", text).group(1))
     lines += ["### Transport on loopback", "", "```", " ".join(["./tessera"] + cmd[1:]), "```", "",
               "Two authenticated connections over real loopback TCP: 4 MiB float32 tensors one way (RESULT + TENSOR "
-              "frames, each read into a fresh tensor), and half the median round trip of a 4 KiB tensor echoed back.", "",
+              "frames, each read into recycled tensor storage as a worker does), and half the median round trip of a 4 KiB tensor echoed back.", "",
               "| throughput, 4 MiB tensors | target | per-hop latency, 4 KiB tensors | target |", "|---:|---:|---:|---:|",
               f"| {gbs:.2f} GB/s {'✅' if gbs >= 2 else '❌'} | ≥ 2 GB/s | {hop:.1f} µs {'✅' if hop <= 100 else '❌'} | ≤ 100 µs |", ""]
 

@@ -147,8 +147,9 @@ public sealed class ClusterCoordinator : IAsyncDisposable
     /// Runs one request: sends <paramref name="inputs"/> to the first stage of the least busy route whose workers are
     /// all up, and returns the named outputs from its last stage. When a worker of the route goes down (or cannot
     /// reach the next stage) the request is sent again along another route; with none left it fails with the reasons.
+    /// The outputs are read into the storage <paramref name="placeOutput"/> gives (fresh tensors by default).
     /// </summary>
-    public async Task<IReadOnlyDictionary<string, Tensor>> RunAsync(IReadOnlyList<Route> routes, IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string> outputs, CancellationToken cancellation = default)
+    public async Task<IReadOnlyDictionary<string, Tensor>> RunAsync(IReadOnlyList<Route> routes, IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string> outputs, CancellationToken cancellation = default, OutputPlacement? placeOutput = null)
     {
         var failed = new HashSet<Route>();
         var reasons = new List<string>();
@@ -163,7 +164,7 @@ public sealed class ClusterCoordinator : IAsyncDisposable
 
             try
             {
-                return await RunOnceAsync(route, inputs, outputs, cancellation).ConfigureAwait(false);
+                return await RunOnceAsync(route, inputs, outputs, placeOutput, cancellation).ConfigureAwait(false);
             }
             catch (ClusterException e) when (e.Code is ClusterErrorCode.WorkerDown or ClusterErrorCode.RouteFailed)
             {
@@ -174,12 +175,12 @@ public sealed class ClusterCoordinator : IAsyncDisposable
         }
     }
 
-    private async Task<IReadOnlyDictionary<string, Tensor>> RunOnceAsync(Route route, IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string> outputs, CancellationToken cancellation)
+    private async Task<IReadOnlyDictionary<string, Tensor>> RunOnceAsync(Route route, IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string> outputs, OutputPlacement? placeOutput, CancellationToken cancellation)
     {
         var workers = route.Workers;
         var stages = route.Stages.Select(s => new RouteStage(
             [new RouteRank(s.ModelHash, s.Worker.Address), .. s.OtherRanks.Select(r => new RouteRank(r.ModelHash, r.Worker.Address))], [.. s.Inputs])).ToArray();
-        var (id, answer) = _pending.Register(workers);
+        var (id, answer) = _pending.Register(workers, placeOutput);
         foreach (var w in workers)
         {
             w.Began();

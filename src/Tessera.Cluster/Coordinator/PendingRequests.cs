@@ -13,10 +13,11 @@ internal sealed class PendingRequests
     private readonly ConcurrentDictionary<ulong, Entry> _entries = new();
     private long _nextId;
 
-    public (ulong Id, Task<Reply> Answer) Register(IReadOnlyCollection<WorkerClient> involved)
+    /// <param name="placeOutput">Where the answer's tensors go (null: fresh tensors); see <see cref="OutputPlacement"/>.</param>
+    public (ulong Id, Task<Reply> Answer) Register(IReadOnlyCollection<WorkerClient> involved, OutputPlacement? placeOutput = null)
     {
         ulong id = (ulong)Interlocked.Increment(ref _nextId);
-        var entry = new Entry(new TaskCompletionSource<Reply>(TaskCreationOptions.RunContinuationsAsynchronously), involved);
+        var entry = new Entry(new TaskCompletionSource<Reply>(TaskCreationOptions.RunContinuationsAsynchronously), involved, placeOutput);
         _entries[id] = entry;
         return (id, entry.Completion.Task);
     }
@@ -24,12 +25,15 @@ internal sealed class PendingRequests
     /// <summary>A second answer expected under an id already used (an upload's end after its begin).</summary>
     public Task<Reply> RegisterWithId(ulong id, IReadOnlyCollection<WorkerClient> involved)
     {
-        var entry = new Entry(new TaskCompletionSource<Reply>(TaskCreationOptions.RunContinuationsAsynchronously), involved);
+        var entry = new Entry(new TaskCompletionSource<Reply>(TaskCreationOptions.RunContinuationsAsynchronously), involved, null);
         _entries[id] = entry;
         return entry.Completion.Task;
     }
 
     public void Forget(ulong id) => _entries.TryRemove(id, out _);
+
+    /// <summary>The placement of a pending request's output tensors, or null (fresh tensors, or no such request).</summary>
+    public OutputPlacement? PlacementOf(ulong id) => _entries.TryGetValue(id, out var e) ? e.PlaceOutput : null;
 
     public bool Complete(ulong id, Reply reply) => _entries.TryRemove(id, out var e) && e.Completion.TrySetResult(reply);
 
@@ -47,5 +51,5 @@ internal sealed class PendingRequests
         }
     }
 
-    private sealed record Entry(TaskCompletionSource<Reply> Completion, IReadOnlyCollection<WorkerClient> Involved);
+    private sealed record Entry(TaskCompletionSource<Reply> Completion, IReadOnlyCollection<WorkerClient> Involved, OutputPlacement? PlaceOutput);
 }

@@ -95,9 +95,10 @@ public sealed class WorkerClient : IAsyncDisposable
                 int count = r.U16();
                 r.End();
                 var tensors = new Dictionary<string, Tensor>(count, StringComparer.Ordinal);
+                var place = _pending.PlacementOf(frame.RequestId);
                 for (int i = 0; i < count; i++)
                 {
-                    var t = await _connection.Reader.ReadAsync(_options.Limits.ReadTimeout, _stop.Token).ConfigureAwait(false);
+                    var t = await _connection.Reader.ReadAsync(_options.Limits.ReadTimeout, _stop.Token, place).ConfigureAwait(false);
                     if (t is not { Type: FrameType.Tensor, Tensor: not null } || t.RequestId != frame.RequestId)
                     {
                         throw new ClusterException(ClusterErrorCode.Malformed, $"result {frame.RequestId} announced {count} tensors but they did not follow");

@@ -6,7 +6,8 @@ namespace Tessera.Cluster.Execution;
 
 /// <summary>
 /// Data parallelism across workers: the batch (axis 0 of every input) is split into contiguous shards, one per
-/// replica, each run on its own replica (failing over to the others), and the outputs are concatenated along axis 0.
+/// replica, each run on its own replica (failing over to the others), and the outputs are joined along axis 0 (each
+/// shard's reply read straight into its rows of the whole, <see cref="ShardedOutputs"/>).
 /// Every row is computed by the same model, so the result is bit-identical to a single-process run.
 /// </summary>
 public static class DataParallelRunner
@@ -21,31 +22,40 @@ public static class DataParallelRunner
         }
 
         int shards = Math.Max(1, Math.Min(replicas.Count, batch));
-        var tasks = new Task<IReadOnlyDictionary<string, Tensor>>[shards];
+        int[] starts = new int[shards];
+        int[] counts = new int[shards];
         for (int s = 0, start = 0; s < shards; s++)
         {
-            int rows = (batch / shards) + (s < batch % shards ? 1 : 0);
+            starts[s] = start;
+            counts[s] = (batch / shards) + (s < batch % shards ? 1 : 0);
+            start += counts[s];
+        }
+
+        var received = new ShardedOutputs(starts, counts);
+        var tasks = new Task<IReadOnlyDictionary<string, Tensor>>[shards];
+        for (int s = 0; s < shards; s++)
+        {
+            int start = starts[s], rows = counts[s];
             var slice = inputs.ToDictionary(kv => kv.Key, kv => Rows(kv.Value, start, rows), StringComparer.Ordinal);
             // Shard s prefers replica s; the others stay available for failover.
             var order = replicas.Skip(s % replicas.Count).Concat(replicas.Take(s % replicas.Count)).ToArray();
-            tasks[s] = RunPreferringAsync(coordinator, order, slice, outputs, cancellation);
-            start += rows;
+            tasks[s] = RunPreferringAsync(coordinator, order, slice, outputs, received.For(s), cancellation);
         }
 
         var parts = await Task.WhenAll(tasks).ConfigureAwait(false);
-        return outputs.ToDictionary(name => name, name => Concat(parts.Select(p => p[name]).ToArray()), StringComparer.Ordinal);
+        return outputs.ToDictionary(name => name, name => received.Join(name, parts.Select(p => p[name]).ToArray()), StringComparer.Ordinal);
     }
 
-    private static async Task<IReadOnlyDictionary<string, Tensor>> RunPreferringAsync(ClusterCoordinator coordinator, Route[] order, Dictionary<string, Tensor> inputs, IReadOnlyList<string> outputs, CancellationToken cancellation)
+    private static async Task<IReadOnlyDictionary<string, Tensor>> RunPreferringAsync(ClusterCoordinator coordinator, Route[] order, Dictionary<string, Tensor> inputs, IReadOnlyList<string> outputs, OutputPlacement place, CancellationToken cancellation)
     {
         // Try the preferred replica alone first so that shards spread out; on its failure, any replica will do.
         try
         {
-            return await coordinator.RunAsync([order[0]], inputs, outputs, cancellation).ConfigureAwait(false);
+            return await coordinator.RunAsync([order[0]], inputs, outputs, cancellation, place).ConfigureAwait(false);
         }
         catch (ClusterException e) when (order.Length > 1 && e.Code is ClusterErrorCode.WorkerDown or ClusterErrorCode.RouteFailed)
         {
-            return await coordinator.RunAsync(order[1..], inputs, outputs, cancellation).ConfigureAwait(false);
+            return await coordinator.RunAsync(order[1..], inputs, outputs, cancellation, place).ConfigureAwait(false);
         }
     }
 

@@ -29,8 +29,9 @@ public sealed class FrameReader
     /// <summary>
     /// The next frame, or null when the peer closed the connection between frames. Waits at most
     /// <paramref name="idleTimeout"/> for a frame to start and then <see cref="TransportLimits.ReadTimeout"/> for the rest.
+    /// A Tensor frame is read into the storage <paramref name="place"/> gives, when it gives one of the tensor's type and size.
     /// </summary>
-    public async ValueTask<Frame?> ReadAsync(TimeSpan idleTimeout, CancellationToken cancellation)
+    public async ValueTask<Frame?> ReadAsync(TimeSpan idleTimeout, CancellationToken cancellation, OutputPlacement? place = null)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         timeout.CancelAfter(idleTimeout);
@@ -44,7 +45,7 @@ public sealed class FrameReader
         timeout.CancelAfter(_limits.ReadTimeout);
         if (header.Type == FrameType.Tensor)
         {
-            return await ReadTensorAsync(header, reading).ConfigureAwait(false);
+            return await ReadTensorAsync(header, reading, place).ConfigureAwait(false);
         }
 
         if (header.Type == FrameType.Collective && header.Length >= Messages.CollectiveMessage.PrefixSize)
@@ -67,7 +68,7 @@ public sealed class FrameReader
         return new Frame(header, payload);
     }
 
-    private async ValueTask<Frame> ReadTensorAsync(FrameHeader header, ReadScope reading)
+    private async ValueTask<Frame> ReadTensorAsync(FrameHeader header, ReadScope reading, OutputPlacement? place)
     {
         if (header.Length < TensorMeta.PrefixSize + 8 || header.Length > _limits.MaxTensorBytes + TensorMeta.MaxNameBytes + 512)
         {
@@ -93,7 +94,14 @@ public sealed class FrameReader
             throw new ClusterException(ClusterErrorCode.FrameTooLarge, $"tensor '{meta.Name}' of {meta.ByteLength} bytes exceeds the limit of {_limits.MaxTensorBytes}");
         }
 
-        var tensor = Allocator.Allocate(meta.DataType, meta.Shape);
+        var placed = place?.Invoke(meta.Name, meta.DataType, meta.Shape);
+        if (placed is not null && (placed.DataType != meta.DataType || placed.ByteLength != meta.ByteLength))
+        {
+            // Storage of another type or size would be written past or read wrong: take a fresh tensor instead.
+            placed = null;
+        }
+
+        var tensor = placed ?? Allocator.Allocate(meta.DataType, meta.Shape);
         try
         {
             using var memory = new TensorMemory(tensor);
@@ -101,7 +109,11 @@ public sealed class FrameReader
         }
         catch
         {
-            Allocator.Return(tensor);
+            if (placed is null)
+            {
+                Allocator.Return(tensor);
+            }
+
             throw;
         }
 
