@@ -1,10 +1,12 @@
 using Tessera.Cluster.Execution;
 using Tessera.Partitioning;
+using Tessera.Partitioning.Execution;
 using Tessera.Partitioning.Planning;
 using Tessera.Partitioning.Plans;
 using Tessera.Tensors;
 using Tessera.Tensors.Formats;
 using Tessera.Tests.Partitioning;
+using Tessera.Tests.Partitioning.TensorParallel;
 using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Cluster;
@@ -51,6 +53,35 @@ public sealed class PlanClusterTests : IDisposable
             Assert.Equal(2, runner.Routes.Count);
             ConformanceSet.AssertBitIdentical(c.Expected, await runner.RunAsync(c.Inputs), $"{model}, 2 replicas x 2 stages");
         }
+    }
+
+    /// <summary>
+    /// A planner's hybrid plan, 2 stages each a tensor-parallel group of degree 2, on 4 worker processes: every
+    /// rank's shard on its own worker, stage 0's rank 0 forwarding to stage 1's rank 0, which relays to its peer.
+    /// Bit-identical to the same plan run in process (the collectives sum in rank order either way).
+    /// </summary>
+    [Theory]
+    [InlineData("gpt")]
+    [InlineData("bert")]
+    public async Task AHybridPlanOfTwoStagesOfDegreeTwoOnFourWorkersEqualsTheInProcessPlan(string model)
+    {
+        var c = ConformanceSet.Get(model);
+        using var w0 = _fx.StartWorker();
+        using var w1 = _fx.StartWorker();
+        using var w2 = _fx.StartWorker();
+        using var w3 = _fx.StartWorker();
+        var plan = Plan(c, Nodes([w0.Address, w1.Address, w2.Address, w3.Address]), PlanStrategy.Hybrid, out string folder, stages: 2, replicas: 1, degree: 2);
+        Assert.Equal((2, 2), (plan.Stages.Count, plan.Stages[0].TensorParallel.Shards.Count));
+
+        await using var coordinator = await _fx.CoordinatorAsync();
+        var runner = await PlanClusterRunner.StartAsync(coordinator, plan, folder, AddressesOf(plan));
+        var route = runner.Routes.Single();
+        Assert.Equal(4, route.Stages.SelectMany(s => s.OtherRanks.Select(r => r.Worker).Prepend(s.Worker)).Distinct().Count());
+        var distributed = await runner.RunAsync(c.Inputs);
+
+        using var local = LocalPlanRunner.Load(Path.Combine(folder, "plan.json"));
+        ConformanceSet.AssertBitIdentical(local.Run(c.Inputs), distributed, $"{model}, 1x2x2 on 4 workers against the in-process plan");
+        ParallelAgreement.AssertAgrees(c.Expected, distributed, $"{model}, 1x2x2 on 4 workers");
     }
 
     [Fact]
