@@ -48,6 +48,47 @@ public class ScaleMaskSoftmaxFusionTests
         Assert.Equal(["s", "mm"], fused.Inputs);
     }
 
+    /// <summary>A decoder's causal Softmax(Where(keep, Div(S, c), lowest)): the [s, s] additive mask Where(keep, 0, lowest) is the fused node's M.</summary>
+    [Theory]
+    [InlineData(-3.4028235e38f)]
+    [InlineData(float.NegativeInfinity)]
+    public void CausalWhereFusesWithAnAdditiveMask(float lowest)
+    {
+        var keep = new bool[25];
+        for (int i = 0; i < 5; i++) for (int j = 0; j <= i; j++) keep[(i * 5) + j] = true;
+        var model = Input().Initializer("keep", Tensor.FromArray(keep, 1, 1, 5, 5)).Initializer("lowest", Tensor.Scalar(lowest))
+            .Node("Div", ["s", "c"], ["d"]).Node("Where", ["keep", "d", "lowest"], ["wh"]).Node("Softmax", ["wh"], ["y"], "", GraphBuilder.Int("axis", -1))
+            .Output("y").Build(13);
+
+        var optimized = Check(model, Feeds);
+        var fused = Single(optimized, "FusedScaleMaskSoftmax");
+        Assert.Equal("s", fused.Inputs[0]);
+        Assert.Equal(0.125f, fused.Attributes["scale"].Float, 6);
+        Assert.Equal(["Where", "FusedScaleMaskSoftmax"], Ops(optimized));
+        var mask = Single(optimized, "Where");
+        Assert.Equal(fused.Inputs[1], mask.Outputs[0]);
+        Assert.Equal("keep", mask.Inputs[0]);
+        Assert.Equal(0f, optimized.Graph.Initializers[mask.Inputs[1]].ToArray<float>().Single());
+    }
+
+    [Theory]
+    [InlineData("minus-10000")]
+    [InlineData("fill-not-constant")]
+    [InlineData("where-read-elsewhere")]
+    public void WheresThatAreNotMasksStay(string form)
+    {
+        var b = Input().Input("keep", DataType.Bool, 1, 1, 5, 5).Initializer("lowest", Tensor.Scalar(form == "minus-10000" ? -10000f : -3.4028235e38f))
+            .Node("Div", ["s", "c"], ["d"]);
+        var feeds = Feeds;
+        feeds["keep"] = Tensor.FromArray(Enumerable.Range(0, 25).Select(i => i % 5 <= i / 5).ToArray(), 1, 1, 5, 5);
+        b.Node("Where", ["keep", "d", form == "fill-not-constant" ? "m" : "lowest"], ["wh"]).Node("Softmax", ["wh"], ["y"]).Output("y");
+        if (form == "where-read-elsewhere") b.Output("wh");
+
+        var optimized = Check(b.Build(13), feeds);
+        Assert.DoesNotContain("FusedScaleMaskSoftmax", Ops(optimized));
+        Assert.Contains("Softmax", Ops(optimized));
+    }
+
     [Theory]
     [InlineData("intermediate-output")]
     [InlineData("intermediate-read")]
