@@ -59,6 +59,13 @@ internal sealed class ServeProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>SIGKILLs the server alone (not its children): it gets no chance to stop its local workers.</summary>
+    public void KillAlone()
+    {
+        _process.Kill(entireProcessTree: false);
+        _process.WaitForExit(5000);
+    }
+
     public void Dispose()
     {
         Client?.Dispose();
