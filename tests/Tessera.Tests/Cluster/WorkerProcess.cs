@@ -62,6 +62,9 @@ internal sealed class WorkerProcess : IDisposable
     public static WorkerProcess Under(string[] prefix, string listen, string tokenFile, string cacheDir) =>
         new(["worker", "--listen", listen, "--token-file", tokenFile, "--cache-dir", cacheDir], prefix);
 
+    /// <summary>A worker listening on a given address (a restart on the port of one that was killed).</summary>
+    public static WorkerProcess At(string listen, string tokenFile, string cacheDir) => Under([], listen, tokenFile, cacheDir);
+
     public string Address { get; }
 
     public int Pid => _process.Id;

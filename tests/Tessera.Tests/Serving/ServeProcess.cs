@@ -4,7 +4,7 @@ namespace Tessera.Tests.Serving;
 
 /// <summary>
 /// The real `tessera serve` process, started with the given arguments; ready once it printed its "listening on"
-/// line. Every stdout line is kept (the local workers' addresses are printed there); Dispose kills what is left.
+/// line. Every stdout line up to it is kept (the local workers' addresses are printed there); Dispose kills what is left.
 /// </summary>
 internal sealed class ServeProcess : IDisposable
 {
@@ -26,8 +26,6 @@ internal sealed class ServeProcess : IDisposable
 
     public int Pid => _process.Id;
 
-    public IReadOnlyList<string> Lines => _lines;
-
     /// <summary>Reads stdout until the server listens; fails with its stderr if it exits first.</summary>
     public async Task WaitUntilListeningAsync()
     {
@@ -45,6 +43,22 @@ internal sealed class ServeProcess : IDisposable
                 return;
             }
         }
+    }
+
+    /// <summary>The addresses of the local workers `--workers N` started, from the line the server printed.</summary>
+    public string[] LocalWorkerAddresses()
+    {
+        const string marker = "local worker(s) at ";
+        string started = _lines.Single(l => l.Contains(marker, StringComparison.Ordinal));
+        return started[(started.IndexOf(marker, StringComparison.Ordinal) + marker.Length)..].Split(", ");
+    }
+
+    /// <summary>Fails unless connecting to HOST:PORT is refused (the worker there has stopped).</summary>
+    public static async Task AssertNothingListensAsync(string address)
+    {
+        int colon = address.LastIndexOf(':');
+        using var probe = new System.Net.Sockets.TcpClient();
+        await Assert.ThrowsAnyAsync<System.Net.Sockets.SocketException>(() => probe.ConnectAsync(address[..colon], int.Parse(address[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     /// <summary>Sends SIGTERM and waits for a graceful exit; returns the exit code.</summary>
