@@ -37,6 +37,8 @@ public sealed class ClusterServingTests
 
         Assert.Equal(2, s.Backend("data").ReplicaCount);
         Assert.All(s.Backend("data").Routes, r => Assert.Single(r.Stages));
+        // One load per worker, shared by both models: each data replica's worker load is one of the pipeline's.
+        Assert.All(Enumerable.Range(0, 2), r => Assert.Contains(Assert.Single(s.Backend("data").WorkerLoads(r)), s.Backend("pipe").WorkerLoads(0)));
         var pipeline = Assert.Single(s.Backend("pipe").Routes);
         Assert.Equal(2, pipeline.Workers.Count);
 
