@@ -209,8 +209,7 @@ public sealed class WorkerClient : IAsyncDisposable
             return false;
         }
 
-        _stop.Dispose();
-        _stop = new CancellationTokenSource();
+        _stop = new CancellationTokenSource(); // the old one stays undisposed: pings still sending may hold its token
         _connection = connection;
         Info = connection.Worker!;
         Volatile.Write(ref _lastSeen, Stopwatch.GetTimestamp());
