@@ -93,6 +93,12 @@ public sealed class WorkerClient : IAsyncDisposable
         {
             reason = "disconnected by the coordinator";
         }
+        catch (InvalidOperationException) when (_stop.IsCancellationRequested)
+        {
+            // MarkDown closes the connection while this loop may be between frames: the next read finds the pipe
+            // completed. A fault here would surface in DisposeAsync and end a revival's wait for the old loops.
+            reason = "disconnected by the coordinator";
+        }
 
         MarkDown(reason);
     }
