@@ -39,7 +39,8 @@ internal sealed class WorkerProcess : IDisposable
         new(["worker", "--listen", listen, "--token-file", tokenFile, "--cache-dir", cacheDir], prefix);
 
     /// <summary>A worker listening on a given address (a restart on the port of one that was killed).</summary>
-    public static WorkerProcess At(string listen, string tokenFile, string cacheDir) => Under([], listen, tokenFile, cacheDir);
+    public static WorkerProcess At(string listen, string tokenFile, string cacheDir, params string[] extra) =>
+        new(["worker", "--listen", listen, "--token-file", tokenFile, "--cache-dir", cacheDir, .. extra], []);
 
     public string Address { get; }
 
