@@ -3,9 +3,10 @@ namespace Tessera.Serving.Scheduling;
 /// <summary>
 /// Dynamic: the replica that would finish the batch first, estimated as (outstanding rows + the batch's rows) ×
 /// its measured seconds per row; on workers the outstanding rows are its busiest worker's, from every model placed
-/// there (<see cref="ReplicaState.OutstandingRows"/>), counted as rows of this model. A replica not yet measured goes first, so every replica gets measured; before
-/// any measurement the declared speeds break ties. A replica passed over for <see cref="ProbeAfter"/> batches is
-/// tried again, so one slow measurement (a warm-up, a busy moment) does not exclude it for good.
+/// there (<see cref="ReplicaState.OutstandingRows"/>), counted as rows of this model. A replica not yet measured goes
+/// first, so every replica gets measured; before any measurement the declared speeds break ties. A replica passed
+/// over for <see cref="ProbeAfter"/> batches is tried again, so one slow measurement (a warm-up, a busy moment) does
+/// not exclude it for good.
 /// </summary>
 internal sealed class LeastWorkPolicy : IReplicaPolicy
 {
