@@ -25,10 +25,11 @@ internal static class WorkerCommand
         var name = new Option<string?>("--name") { Description = "name shown to coordinators and in logs (default: the listen address)" };
         var collectiveTimeout = new Option<double>("--collective-timeout") { Description = "seconds a tensor-parallel rank waits for another rank's block before the request fails", DefaultValueFactory = _ => 30 };
         var join = new Option<string?>("--join") { Description = "HOST:PORT of a running coordinator's join listener to announce this worker to" };
+        var untilStdinCloses = new Option<bool>("--until-stdin-closes") { Description = "stop when standard input closes (a parent that starts the worker holds it open, so the worker ends with the parent, even a killed one)" };
 
         var command = new Command("worker", "Serve as a cluster worker: receive sub-models, run them, pass tensors to the next stage")
         {
-            listen, tokenFile, cacheDir, threads, budget, name, collectiveTimeout, join,
+            listen, tokenFile, cacheDir, threads, budget, name, collectiveTimeout, join, untilStdinCloses,
         };
         command.SetAction(parse =>
         {
@@ -54,12 +55,12 @@ internal static class WorkerCommand
                 Name = parse.GetValue(name),
                 CollectiveTimeout = TimeSpan.FromSeconds(timeout),
             };
-            return Serve(options, parse.GetValue(join));
+            return Serve(options, parse.GetValue(join), parse.GetValue(untilStdinCloses));
         });
         return command;
     }
 
-    private static int Serve(WorkerOptions options, string? join)
+    private static int Serve(WorkerOptions options, string? join, bool untilStdinCloses)
     {
         // Heartbeat answers run on pool threads; on a 2-core host the pool starts with 2, and a model load or a
         // blocked socket write can hold both long enough (pool growth is ~2 per second) to be reported down.
@@ -71,6 +72,11 @@ internal static class WorkerCommand
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
         server.Start();
+        if (untilStdinCloses)
+        {
+            StopWhenStdinCloses(stop);
+        }
+
         // Scripts and tests read the bound address (port 0 = any free port) from this line.
         Console.Out.WriteLine($"tessera worker listening on {server.Address}");
         Console.Out.Flush();
@@ -89,6 +95,32 @@ internal static class WorkerCommand
 
         server.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
         return 0;
+    }
+
+    /// <summary>
+    /// The kernel closes a pipe's writing end when its only holder exits, however it exits (SIGKILL too), so reading
+    /// to its end is how a worker learns that the parent which started it is gone. A thread of its own: the read blocks.
+    /// </summary>
+    private static void StopWhenStdinCloses(CancellationTokenSource stop)
+    {
+        var watcher = new Thread(() =>
+        {
+            using var input = Console.OpenStandardInput();
+            byte[] buffer = new byte[256];
+            try
+            {
+                while (input.Read(buffer) > 0)
+                {
+                }
+            }
+            catch (IOException)
+            {
+            }
+
+            stop.Cancel();
+        })
+        { IsBackground = true, Name = "stdin watcher" };
+        watcher.Start();
     }
 
     /// <summary>Logs go to stderr, one line per event, so stdout stays machine-readable.</summary>

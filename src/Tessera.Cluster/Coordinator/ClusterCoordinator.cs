@@ -9,9 +9,10 @@ namespace Tessera.Cluster.Coordinator;
 /// <summary>
 /// Drives workers: connects and authenticates, ships models once (asking first whether the worker has the hash),
 /// and runs requests along routes of stages, failing over to another route (a replica) when a worker on the
-/// chosen one goes down. Safe for concurrent requests: micro-batches are simply concurrent calls.
+/// chosen one goes down, and brings down workers back (see ClusterCoordinator.Revival.cs). Safe for concurrent
+/// requests: micro-batches are simply concurrent calls.
 /// </summary>
-public sealed class ClusterCoordinator : IAsyncDisposable
+public sealed partial class ClusterCoordinator : IAsyncDisposable
 {
     private readonly ClusterToken _token;
     private readonly PendingRequests _pending = new();
@@ -49,7 +50,7 @@ public sealed class ClusterCoordinator : IAsyncDisposable
     public async Task<WorkerClient> ConnectAsync(string address, CancellationToken cancellation = default)
     {
         var connection = await ClusterConnection.ConnectAsync(address, _token, ConnectionRole.Coordinator, Id, Options.Limits, cancellation).ConfigureAwait(false);
-        var worker = new WorkerClient(address, connection, _pending, Options, Logger);
+        var worker = new WorkerClient(address, connection, _pending, Options, Logger, StartReviving);
         lock (_lock)
         {
             _workers.Add(worker);
@@ -71,6 +72,7 @@ public sealed class ClusterCoordinator : IAsyncDisposable
         }
 
         var loaded = await AskAsync(worker, FrameType.ModelLoad, hash, cancellation).ConfigureAwait(false);
+        worker.Models[model.HashHex] = model;
         return ModelLoadedMessage.Read(loaded.Frame.Payload);
     }
 
@@ -205,6 +207,7 @@ public sealed class ClusterCoordinator : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await StopRevivingAsync().ConfigureAwait(false);
         foreach (var worker in Workers)
         {
             await worker.DisposeAsync().ConfigureAwait(false);

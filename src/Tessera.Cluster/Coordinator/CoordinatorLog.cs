@@ -22,4 +22,10 @@ internal static partial class CoordinatorLog
 
     [LoggerMessage(EventId = 106, Level = LogLevel.Warning, Message = "refused a join from {Remote}: {Reason}")]
     public static partial void JoinRefused(ILogger logger, string remote, string reason);
+
+    [LoggerMessage(EventId = 107, Level = LogLevel.Information, Message = "worker {Name} at {Address} is up again")]
+    public static partial void WorkerUp(ILogger logger, string name, string address);
+
+    [LoggerMessage(EventId = 108, Level = LogLevel.Warning, Message = "worker at {Address} answers again but cannot take its models back: {Reason}")]
+    public static partial void ReviveFailed(ILogger logger, string address, string reason);
 }

@@ -11,6 +11,9 @@ public sealed record CoordinatorOptions
     /// <summary>A worker from which nothing arrived for this long is marked down (its requests fail over).</summary>
     public TimeSpan DownAfter { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Time between attempts to reconnect to a worker that is down (it comes back up when one succeeds).</summary>
+    public TimeSpan ReconnectInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Longest a request may take end to end before it fails.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(5);
 

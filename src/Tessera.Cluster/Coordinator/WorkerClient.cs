@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Tessera.Cluster.Transport;
@@ -9,23 +10,30 @@ namespace Tessera.Cluster.Coordinator;
 /// <summary>
 /// The coordinator's connection to one worker: a receive loop that routes answers to pending requests, and a
 /// heartbeat loop that marks the worker down when nothing has arrived for <see cref="CoordinatorOptions.DownAfter"/>
-/// or the connection closes. A down worker stays down; membership may add it again as a new client.
+/// or the connection closes. A down worker is probed by its coordinator, which attaches a new connection to this
+/// same client (routes keep referring to it), loads its models again and marks it up.
 /// </summary>
 public sealed class WorkerClient : IAsyncDisposable
 {
-    private readonly ClusterConnection _connection;
+    private const int Up = 0, Down = 1, Reviving = 2;
+
+    private readonly Action<WorkerClient> _wentDown;
+    private ClusterConnection _connection;
     private readonly PendingRequests _pending;
     private readonly CoordinatorOptions _options;
     private readonly ILogger _logger;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _receiveLoop;
-    private readonly Task _heartbeatLoop;
+    private CancellationTokenSource _stop = new();
+    private Task _receiveLoop;
+    private Task _heartbeatLoop;
     private long _lastSeen = Stopwatch.GetTimestamp();
-    private int _down;
+    private int _state;
     private int _outstanding;
+    private volatile bool _disposed;
 
-    internal WorkerClient(string address, ClusterConnection connection, PendingRequests pending, CoordinatorOptions options, ILogger logger)
+    /// <param name="wentDown">Called once each time the worker goes from up to down (not when a revival fails).</param>
+    internal WorkerClient(string address, ClusterConnection connection, PendingRequests pending, CoordinatorOptions options, ILogger logger, Action<WorkerClient> wentDown)
     {
+        _wentDown = wentDown;
         Address = address;
         _connection = connection;
         _pending = pending;
@@ -43,7 +51,8 @@ public sealed class WorkerClient : IAsyncDisposable
     /// <summary>The worker's last reported state (memory, requests in flight), refreshed by every heartbeat.</summary>
     public WorkerInfo Info { get; private set; }
 
-    public bool IsUp => Volatile.Read(ref _down) == 0;
+    /// <summary>Up: requests may use it. Not while down, nor while a new connection's models are being loaded.</summary>
+    public bool IsUp => Volatile.Read(ref _state) == Up;
 
     /// <summary>Why the worker was marked down, once it was.</summary>
     public string? DownReason { get; private set; }
@@ -52,6 +61,11 @@ public sealed class WorkerClient : IAsyncDisposable
     public int Outstanding => Volatile.Read(ref _outstanding);
 
     internal FrameWriter Writer => _connection.Writer;
+
+    /// <summary>The models made sure of on this worker, by hash: what a restarted worker must get again.</summary>
+    internal ConcurrentDictionary<string, ModelFile> Models { get; } = new(StringComparer.Ordinal);
+
+    private bool IsDown => Volatile.Read(ref _state) == Down;
 
     /// <summary>A worker connection carries one model upload at a time (the protocol's upload has no stream id).</summary>
     internal SemaphoreSlim UploadGate { get; } = new(1, 1);
@@ -77,6 +91,12 @@ public sealed class WorkerClient : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
+            reason = "disconnected by the coordinator";
+        }
+        catch (InvalidOperationException) when (_stop.IsCancellationRequested)
+        {
+            // MarkDown closes the connection while this loop may be between frames: the next read finds the pipe
+            // completed. A fault here would surface in DisposeAsync and end a revival's wait for the old loops.
             reason = "disconnected by the coordinator";
         }
 
@@ -132,7 +152,7 @@ public sealed class WorkerClient : IAsyncDisposable
         using var timer = new PeriodicTimer(_options.HeartbeatInterval);
         try
         {
-            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false) && IsUp)
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false) && !IsDown)
             {
                 var silent = Stopwatch.GetElapsedTime(Volatile.Read(ref _lastSeen));
                 if (silent > _options.DownAfter)
@@ -164,7 +184,8 @@ public sealed class WorkerClient : IAsyncDisposable
     /// <summary>Marks the worker down once, fails every request that needed it and closes the connection.</summary>
     internal void MarkDown(string reason)
     {
-        if (Interlocked.Exchange(ref _down, 1) != 0)
+        int was = Interlocked.Exchange(ref _state, Down);
+        if (was == Down)
         {
             return;
         }
@@ -174,10 +195,52 @@ public sealed class WorkerClient : IAsyncDisposable
         _pending.FailInvolving(this, $"worker {Name} at {Address} {reason}");
         _stop.Cancel();
         _ = _connection.DisposeAsync().AsTask();
+        if (was == Up && !_disposed)
+        {
+            _wentDown(this);
+        }
+    }
+
+    /// <summary>
+    /// Takes a new authenticated connection to the (restarted) worker in place of the closed one: the loops run
+    /// again, but the worker stays out of routes until <see cref="MarkUp"/>. False (and the connection closed) once disposed.
+    /// </summary>
+    internal async Task<bool> AttachAsync(ClusterConnection connection)
+    {
+        // The old loops end soon after MarkDown cancelled them; they must not see the new connection's fields.
+        await Task.WhenAll(_receiveLoop, _heartbeatLoop).ConfigureAwait(false);
+        await _connection.DisposeAsync().ConfigureAwait(false);
+        if (_disposed || !IsDown)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            return false;
+        }
+
+        _stop = new CancellationTokenSource(); // the old one stays undisposed: pings still sending may hold its token
+        _connection = connection;
+        Info = connection.Worker!;
+        Volatile.Write(ref _lastSeen, Stopwatch.GetTimestamp());
+        Volatile.Write(ref _state, Reviving);
+        _receiveLoop = ReceiveLoopAsync();
+        _heartbeatLoop = HeartbeatLoopAsync();
+        return true;
+    }
+
+    /// <summary>Puts an attached worker back into routes; false when it went down again meanwhile.</summary>
+    internal bool MarkUp()
+    {
+        if (Interlocked.CompareExchange(ref _state, Up, Reviving) != Reviving)
+        {
+            return false;
+        }
+
+        CoordinatorLog.WorkerUp(_logger, Name, Address);
+        return true;
     }
 
     public async ValueTask DisposeAsync()
     {
+        _disposed = true;
         MarkDown("disconnected by the coordinator");
         await Task.WhenAll(_receiveLoop, _heartbeatLoop).ConfigureAwait(false);
         await _connection.DisposeAsync().ConfigureAwait(false);

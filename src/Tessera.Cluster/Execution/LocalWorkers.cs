@@ -6,6 +6,8 @@ namespace Tessera.Cluster.Execution;
 /// <summary>
 /// N `tessera worker` processes on loopback, each on a free port, sharing a fresh random token and a temporary
 /// cache, started by this process and stopped (killed) on dispose: the embedded default of <c>run --workers N</c>.
+/// Each worker's stdin is a pipe this process holds open and never writes: when this process dies, even by SIGKILL
+/// (no dispose, no exit handler), the kernel closes the pipe and the worker (`--until-stdin-closes`) stops.
 /// </summary>
 public sealed class LocalWorkers : IDisposable
 {
@@ -43,9 +45,9 @@ public sealed class LocalWorkers : IDisposable
             var starting = new List<(Process Process, TaskCompletionSource<string> Address)>();
             for (int i = 0; i < count; i++)
             {
-                var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+                var info = new ProcessStartInfo(command[0]) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
                 foreach (string a in command.Skip(1)) info.ArgumentList.Add(a);
-                foreach (string a in new[] { "worker", "--listen", "127.0.0.1:0", "--token-file", tokenFile, "--cache-dir", Path.Combine(directory, "cache"), "--threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture), "--name", $"local-{i}" })
+                foreach (string a in new[] { "worker", "--listen", "127.0.0.1:0", "--token-file", tokenFile, "--cache-dir", Path.Combine(directory, "cache"), "--threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture), "--name", $"local-{i}", "--until-stdin-closes" })
                 {
                     info.ArgumentList.Add(a);
                 }

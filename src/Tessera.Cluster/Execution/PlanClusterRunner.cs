@@ -43,7 +43,7 @@ public sealed class PlanClusterRunner
     /// Most micro-batches a replica's share of a pipeline is cut into (at most one per row). Two per stage keep every
     /// stage busy while the next micro-batch travels; 1 turns micro-batching off.
     /// </summary>
-    public int MicroBatchesPerStage { get; set; } = 2;
+    public int MicroBatchesPerStage { get; set; } = MicroBatches.PerStage;
 
     /// <summary>
     /// Checks the plan folder, connects to the workers of every node the plan uses (<paramref name="addresses"/> maps
@@ -166,21 +166,9 @@ public sealed class PlanClusterRunner
     /// <summary>Replica <paramref name="replica"/>'s share, as concurrent micro-batches when the plan is a pipeline.</summary>
     private async Task<IReadOnlyDictionary<string, Tensor>> RunShareAsync(int replica, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation)
     {
-        int rows = _inputAxes is null ? 0 : Rows(inputs);
-        int pieces = Math.Min(rows, MicroBatchesPerStage * Plan.Stages.Count);
-        if (Plan.Stages.Count < 2 || _inputAxes is null || pieces < 2)
-        {
-            return await RunPreferringAsync(replica, inputs, cancellation).ConfigureAwait(false);
-        }
-
-        int[] counts = BatchSplit.Counts(rows, Enumerable.Repeat(1.0, pieces).ToList());
-        var parts = new Task<IReadOnlyDictionary<string, Tensor>>[pieces];
-        for (int m = 0, start = 0; m < pieces; start += counts[m], m++)
-        {
-            parts[m] = RunPreferringAsync(replica, Slice(inputs, start, counts[m]), cancellation);
-        }
-
-        return Join(await Task.WhenAll(parts).ConfigureAwait(false));
+        int rows = _inputAxes is null ? 0 : Rows(inputs); // 0: no batch axis, sent whole
+        return await MicroBatches.RunAsync(inputs, rows, Plan.Stages.Count, MicroBatchesPerStage, name => _inputAxes![name], Plan.Outputs, name => _outputAxes![name],
+            share => RunPreferringAsync(replica, share, cancellation)).ConfigureAwait(false);
     }
 
     private async Task<IReadOnlyDictionary<string, Tensor>> RunPreferringAsync(int replica, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation)

@@ -79,7 +79,12 @@ public sealed class JoinListener : IAsyncDisposable
                 var r = new WireReader(frame.Payload);
                 string address = r.String();
                 r.End();
-                await _coordinator.ConnectAsync(address, _stop.Token).ConfigureAwait(false);
+                // A worker the coordinator already knows (restarted, joining again) is brought back by its probes.
+                if (!_coordinator.Workers.Any(w => w.Address == address))
+                {
+                    await _coordinator.ConnectAsync(address, _stop.Token).ConfigureAwait(false);
+                }
+
                 CoordinatorLog.Joined(_coordinator.Logger, address);
                 await connection.Writer.SendAsync(FrameType.Joined, frame.RequestId, null, _stop.Token).ConfigureAwait(false);
                 while (await connection.Reader.ReadAsync(Timeout.InfiniteTimeSpan, _stop.Token).ConfigureAwait(false) is not null)

@@ -1,8 +1,9 @@
 using System.Globalization;
 using Tessera.Cluster.Coordinator;
 using Tessera.Cluster.Transport;
-using Tessera.Partitioning.Data;
+using Tessera.Cluster.Execution;
 using Tessera.Serving.Protocol;
+using Tessera.Serving.Scheduling;
 using Tessera.Tensors;
 
 namespace Tessera.Serving.Backends;
@@ -16,14 +17,12 @@ namespace Tessera.Serving.Backends;
 /// </summary>
 /// <remarks>Owns only <paramref name="ownedDirectory"/> (a plan written for it); the coordinator is the server's.</remarks>
 internal sealed class ClusterBackend(
-    string name, ModelSignature signature, ClusterCoordinator coordinator, IReadOnlyList<Route> routes,
+    string name, ModelSignature signature, ServingCluster cluster, IReadOnlyList<Route> routes,
     IReadOnlyList<double>? speeds = null, string? ownedDirectory = null) : IInferenceBackend
 {
-    /// <summary>Micro-batches per pipeline stage a batch is cut into (at most one per row), as PlanClusterRunner does.</summary>
-    public const int MicroBatchesPerStage = 2;
-
     private readonly Route[] _routes = [.. routes];
     private readonly string[] _outputs = [.. signature.Outputs.Select(o => o.Name)];
+    private readonly WorkerLoad[][] _loads = [.. routes.Select(r => r.Workers.Select(cluster.LoadOf).ToArray())];
 
     // Per route: calls the scheduler handed over that have not finished, and cluster requests it answered.
     private readonly int[] _calls = new int[routes.Count];
@@ -37,6 +36,8 @@ internal sealed class ClusterBackend(
 
     /// <summary>A plan's batch weight for its replicas (the speed it planned them for); 1 for whole-model replicas.</summary>
     public double DeclaredSpeed(int replica) => speeds is null ? 1 : speeds[replica];
+
+    public IReadOnlyList<WorkerLoad> WorkerLoads(int replica) => _loads[replica];
 
     /// <summary>Calls on the replica beyond the one it is running: the workers hold them in their model queues.</summary>
     public int Waiting(int replica) => Math.Max(0, Volatile.Read(ref _calls[replica]) - 1);
@@ -56,22 +57,8 @@ internal sealed class ClusterBackend(
                 rows = 0; // without batching nothing made the inputs agree on their leading dimension: send it whole
             }
 
-            int pieces = Math.Min(rows, MicroBatchesPerStage * stages);
-            if (pieces < 2)
-            {
-                return await RunPreferringAsync(replica, inputs, cancellationToken).ConfigureAwait(false);
-            }
-
-            int[] counts = BatchSplit.Counts(rows, Enumerable.Repeat(1.0, pieces).ToArray());
-            var parts = new Task<IReadOnlyDictionary<string, Tensor>>[pieces];
-            for (int m = 0, start = 0; m < pieces; start += counts[m], m++)
-            {
-                var slice = inputs.ToDictionary(kv => kv.Key, kv => BatchSplit.Slice(kv.Value, 0, start, counts[m]), StringComparer.Ordinal);
-                parts[m] = RunPreferringAsync(replica, slice, cancellationToken);
-            }
-
-            var results = await Task.WhenAll(parts).ConfigureAwait(false);
-            return _outputs.ToDictionary(o => o, o => BatchSplit.Concat([.. results.Select(r => r[o])], 0), StringComparer.Ordinal);
+            return await MicroBatches.RunAsync(inputs, rows, stages, MicroBatches.PerStage, _ => 0, _outputs, _ => 0,
+                slice => RunPreferringAsync(replica, slice, cancellationToken)).ConfigureAwait(false);
         }
         catch (ClusterException e)
         {
@@ -96,7 +83,7 @@ internal sealed class ClusterBackend(
         {
             try
             {
-                var outputs = await coordinator.RunAsync([_routes[r]], inputs, _outputs, cancellationToken).ConfigureAwait(false);
+                var outputs = await cluster.Coordinator.RunAsync([_routes[r]], inputs, _outputs, cancellationToken).ConfigureAwait(false);
                 Interlocked.Increment(ref _answered[r]);
                 return outputs;
             }

@@ -25,7 +25,7 @@ internal static class ClusterDeployment
             var file = ModelFile.FromPath(path);
             var loaded = Wait(() => Task.WhenAll(clients.Select(c => cluster.Coordinator.EnsureModelAsync(c, file))));
             var routes = clients.Select((c, i) => new Route([new RouteStep(c, file.Hash, loaded[i].Inputs)])).ToArray();
-            return new ClusterBackend(name, SignatureOf(model), cluster.Coordinator, routes);
+            return new ClusterBackend(name, SignatureOf(model), cluster, routes);
         }
 
         var nodes = workers.Select(i => new ClusterNode
@@ -80,7 +80,7 @@ internal static class ClusterDeployment
 
         // The plan's replica weights are the speeds it planned them for: the dynamic policy starts from them.
         var speeds = plan.Stages[0].Replicas.Select(r => r.BatchWeight).ToArray();
-        return new ClusterBackend(name, SignatureOf(model), cluster.Coordinator, runner.Routes, speeds, ownedDirectory);
+        return new ClusterBackend(name, SignatureOf(model), cluster, runner.Routes, speeds, ownedDirectory);
     }
 
     private static PlanResult Plan(string name, OnnxModel model, List<ClusterNode> nodes, ClusterStrategy strategy)

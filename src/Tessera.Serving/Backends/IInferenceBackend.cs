@@ -1,3 +1,4 @@
+using Tessera.Serving.Scheduling;
 using Tessera.Tensors;
 
 namespace Tessera.Serving.Backends;
@@ -22,6 +23,9 @@ internal interface IInferenceBackend : IDisposable
 
     /// <summary>Calls handed to a replica that it has not started yet.</summary>
     int Waiting(int replica);
+
+    /// <summary>The loads of the workers a replica runs on, shared with the other models on them; none in-process.</summary>
+    IReadOnlyList<WorkerLoad> WorkerLoads(int replica) => [];
 
     Task<IReadOnlyDictionary<string, Tensor>> RunAsync(int replica, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellationToken);
 }

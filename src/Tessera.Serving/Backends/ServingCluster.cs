@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using Tessera.Cluster.Coordinator;
 using Tessera.Cluster.Transport;
 using Tessera.Serving.Repository;
+using Tessera.Serving.Scheduling;
 
 namespace Tessera.Serving.Backends;
 
@@ -10,6 +12,8 @@ namespace Tessera.Serving.Backends;
 /// </summary>
 internal sealed class ServingCluster : IAsyncDisposable
 {
+    private readonly ConcurrentDictionary<WorkerClient, WorkerLoad> _loads = new();
+
     private ServingCluster(ClusterCoordinator coordinator, IReadOnlyList<WorkerClient> workers, int threads, ClusterStrategy strategy)
     {
         Coordinator = coordinator;
@@ -28,6 +32,9 @@ internal sealed class ServingCluster : IAsyncDisposable
 
     /// <summary>How models whose config names no strategy use their workers.</summary>
     public ClusterStrategy Strategy { get; }
+
+    /// <summary>The one load of <paramref name="worker"/> that every model's replicas on it count their batches in.</summary>
+    public WorkerLoad LoadOf(WorkerClient worker) => _loads.GetOrAdd(worker, _ => new WorkerLoad());
 
     /// <summary>
     /// Memory the planner may give each worker: the workers the server starts share this machine, so its available

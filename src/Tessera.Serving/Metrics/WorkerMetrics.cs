@@ -16,7 +16,7 @@ internal static class WorkerMetrics
         var workers = cluster.Coordinator.Workers;
         var backends = models.Where(m => m.Backend is ClusterBackend).Select(m => (Model: m, Backend: (ClusterBackend)m.Backend)).ToArray();
 
-        PrometheusText.Header(text, "tessera_worker_up", "gauge", "1 while the worker answers heartbeats, 0 once it was marked down.");
+        PrometheusText.Header(text, "tessera_worker_up", "gauge", "1 while the worker answers heartbeats, 0 while it is down (1 again once it answers and has its models back).");
         foreach (var w in workers)
         {
             PrometheusText.Sample(text, "tessera_worker_up", Labels(w), w.IsUp ? 1 : 0);

@@ -2,9 +2,11 @@ namespace Tessera.Serving.Scheduling;
 
 /// <summary>
 /// Dynamic: the replica that would finish the batch first, estimated as (outstanding rows + the batch's rows) ×
-/// its measured seconds per row. A replica not yet measured goes first, so every replica gets measured; before
-/// any measurement the declared speeds break ties. A replica passed over for <see cref="ProbeAfter"/> batches is
-/// tried again, so one slow measurement (a warm-up, a busy moment) does not exclude it for good.
+/// its measured seconds per row; on workers the outstanding rows are its busiest worker's, from every model placed
+/// there (<see cref="ReplicaState.OutstandingRows"/>), counted as rows of this model. A replica not yet measured goes
+/// first, so every replica gets measured; before any measurement the declared speeds break ties. A replica passed
+/// over for <see cref="ProbeAfter"/> batches is tried again, so one slow measurement (a warm-up, a busy moment) does
+/// not exclude it for good.
 /// </summary>
 internal sealed class LeastWorkPolicy : IReplicaPolicy
 {
@@ -31,8 +33,8 @@ internal sealed class LeastWorkPolicy : IReplicaPolicy
 
             bool stale = _dispatches - _lastChosen[r.Index] > ProbeAfter;
             double cost = r.SecondsPerRow > 0 && !stale
-                ? (r.InflightRows + rows) * r.SecondsPerRow
-                : -r.DeclaredSpeed / (1 + r.InflightRows); // unmeasured or stale: negative, so it is tried before measured ones
+                ? (r.OutstandingRows + rows) * r.SecondsPerRow
+                : -r.DeclaredSpeed / (1 + r.OutstandingRows); // unmeasured or stale: negative, so it is tried before measured ones
             if (cost < bestCost)
             {
                 best = r.Index;

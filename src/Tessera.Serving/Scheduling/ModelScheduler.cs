@@ -40,7 +40,7 @@ internal sealed partial class ModelScheduler : IDisposable
         _metrics = metrics;
         _logger = logger;
         _policy = IReplicaPolicy.Create(options.Policy);
-        _replicas = Enumerable.Range(0, backend.ReplicaCount).Select(i => new ReplicaState(i, backend.DeclaredSpeed(i))).ToArray();
+        _replicas = Enumerable.Range(0, backend.ReplicaCount).Select(i => new ReplicaState(i, backend.DeclaredSpeed(i), backend.WorkerLoads(i))).ToArray();
         _levels = Enumerable.Range(0, options.PriorityLevels).Select(_ => new Queue<PendingRequest>()).ToArray();
         _queued = new int[options.PriorityLevels];
         _delayTicks = options.MaxQueueDelayMicroseconds * Stopwatch.Frequency / 1_000_000;
@@ -189,8 +189,7 @@ internal sealed partial class ModelScheduler : IDisposable
                 }
 
                 TakeUnsynchronized(count, batch);
-                _replicas[replica].InflightBatches++;
-                _replicas[replica].InflightRows += rows;
+                _replicas[replica].Dispatched(rows);
                 var work = new BatchWork(replica, batch.ToArray(), rows);
                 batch.Clear();
                 return work;
@@ -205,8 +204,7 @@ internal sealed partial class ModelScheduler : IDisposable
         lock (_gate)
         {
             var state = _replicas[replica];
-            state.InflightBatches--;
-            state.InflightRows -= rows;
+            state.Finished(rows);
             if (measured)
             {
                 state.Record(rows, seconds);

@@ -12,10 +12,12 @@ internal sealed class ReplicaState
 
     private long _lastRecord;
 
-    public ReplicaState(int index, double declaredSpeed)
+    /// <param name="workers">The loads of the workers the replica runs on (shared with other models there); none in-process.</param>
+    public ReplicaState(int index, double declaredSpeed, IReadOnlyList<WorkerLoad>? workers = null)
     {
         Index = index;
         DeclaredSpeed = declaredSpeed;
+        Workers = [.. (workers ?? []).Distinct()];
     }
 
     public int Index { get; }
@@ -28,6 +30,14 @@ internal sealed class ReplicaState
     /// <summary>Rows in those batches: the replica's outstanding work.</summary>
     public long InflightRows { get; set; }
 
+    public IReadOnlyList<WorkerLoad> Workers { get; }
+
+    /// <summary>
+    /// The outstanding rows the dynamic policy weighs: on workers, those of the busiest of the replica's workers,
+    /// from every model placed there (this replica's own among them); in-process, the replica's own.
+    /// </summary>
+    public long OutstandingRows => Workers.Count == 0 ? InflightRows : Workers.Max(w => w.InflightRows);
+
     /// <summary>Moving average of seconds per row; 0 until the first run ends.</summary>
     public double SecondsPerRow { get; private set; }
 
@@ -37,6 +47,22 @@ internal sealed class ReplicaState
 
     /// <summary>Measured rows per second (0 before the first run).</summary>
     public double RowsPerSecond => SecondsPerRow > 0 ? 1 / SecondsPerRow : 0;
+
+    /// <summary>A batch of <paramref name="rows"/> was handed to the replica.</summary>
+    public void Dispatched(int rows)
+    {
+        InflightBatches++;
+        InflightRows += rows;
+        foreach (var w in Workers) w.Add(rows);
+    }
+
+    /// <summary>A batch of <paramref name="rows"/> ended on the replica (answered or failed).</summary>
+    public void Finished(int rows)
+    {
+        InflightBatches--;
+        InflightRows -= rows;
+        foreach (var w in Workers) w.Add(-rows);
+    }
 
     public void Record(int rows, double seconds)
     {

@@ -49,4 +49,35 @@ public sealed class MembershipTests : IDisposable
         var y = await coordinator.RunAsync([new Route([new RouteStep(client, model.Hash, ["x"])])], new Dictionary<string, Tensor> { ["x"] = x }, ["y"]);
         Assert.Equal(ClusterFixture.Reference(ClusterFixture.Whole(8, 8, 1), "x", x, "y").ToArray<float>(), y["y"].ToArray<float>());
     }
+
+    [Fact]
+    public async Task AJoinedWorkerRestartedOnItsPortJoinsAgainAndIsBroughtBackAsTheSameClient()
+    {
+        await using var coordinator = new ClusterCoordinator(_fx.Token, ClusterFixture.FastOptions);
+        await using var listener = new JoinListener(coordinator, _fx.Token, "127.0.0.1:0");
+        var joined = new TaskCompletionSource<WorkerClient>();
+        coordinator.WorkerAdded += w => joined.TrySetResult(w);
+        var revived = new TaskCompletionSource<WorkerClient>();
+        coordinator.WorkerRevived += w => revived.TrySetResult(w);
+
+        var worker = _fx.StartWorker(null, "--join", listener.Address);
+        var client = await joined.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        var whole = ClusterFixture.Whole(8, 8, 2);
+        var model = ModelFile.FromPath(_fx.Save(whole, "m.onnx"));
+        await coordinator.EnsureModelAsync(client, model);
+        var route = new Route([new RouteStep(client, model.Hash, ["x"])]);
+
+        worker.Dispose(); // killed
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (client.IsUp && clock.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(50);
+        Assert.False(client.IsUp);
+
+        using var restarted = WorkerProcess.At(worker.Address, _fx.TokenFile, _fx.NewCacheDir(), "--join", listener.Address);
+        Assert.Same(client, await revived.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(client.IsUp);
+        Assert.Single(coordinator.Workers); // the join of a known address added no second client
+        var x = ClusterFixture.Random([2, 8], 4);
+        var y = await coordinator.RunAsync([route], new Dictionary<string, Tensor> { ["x"] = x }, ["y"]);
+        Assert.Equal(ClusterFixture.Reference(whole, "x", x, "y").ToArray<float>(), y["y"].ToArray<float>());
+    }
 }

@@ -1,5 +1,4 @@
-using System.Diagnostics;
-using System.Text;
+using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Cluster;
 
@@ -9,9 +8,7 @@ namespace Tessera.Tests.Cluster;
 /// </summary>
 internal sealed class WorkerProcess : IDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _log = new();
-    private readonly TaskCompletionSource<string> _address = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TesseraProcess _process;
 
     public WorkerProcess(string tokenFile, string cacheDir, params string[] extra)
         : this(["worker", "--listen", "127.0.0.1:0", "--token-file", tokenFile, "--cache-dir", cacheDir, .. extra], prefix: [])
@@ -20,96 +17,44 @@ internal sealed class WorkerProcess : IDisposable
 
     private WorkerProcess(string[] args, string[] prefix)
     {
-        var info = new ProcessStartInfo(prefix.Length > 0 ? prefix[0] : "dotnet")
+        _process = new TesseraProcess(args, prefix);
+        try
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string p in prefix.Skip(1)) info.ArgumentList.Add(p);
-        if (prefix.Length > 0) info.ArgumentList.Add("dotnet");
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "tessera.dll"));
-        foreach (string a in args) info.ArgumentList.Add(a);
-        _process = new Process { StartInfo = info };
-        _process.OutputDataReceived += (_, e) =>
-        {
-            const string marker = "listening on ";
-            if (e.Data is { } line && line.Contains(marker, StringComparison.Ordinal))
+            if (!_process.Listening.Wait(TimeSpan.FromSeconds(30)))
             {
-                _address.TrySetResult(line[(line.IndexOf(marker, StringComparison.Ordinal) + marker.Length)..].Trim());
+                throw new TimeoutException($"worker did not start listening within 30 s; log:\n{Log}");
             }
-        };
-        _process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (_log) _log.AppendLine(e.Data);
-            }
-        };
-        _process.Start();
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        if (!_address.Task.Wait(TimeSpan.FromSeconds(30)))
+        }
+        catch
         {
             Dispose();
-            throw new TimeoutException($"worker did not start listening within 30 s; log:\n{Log}");
+            throw;
         }
 
-        Address = _address.Task.Result;
+        Address = _process.Listening.Result;
     }
 
     /// <summary>Runs the worker under a command prefix (e.g. `ip netns exec NS`) listening on the given address.</summary>
     public static WorkerProcess Under(string[] prefix, string listen, string tokenFile, string cacheDir) =>
         new(["worker", "--listen", listen, "--token-file", tokenFile, "--cache-dir", cacheDir], prefix);
 
+    /// <summary>A worker listening on a given address (a restart on the port of one that was killed).</summary>
+    public static WorkerProcess At(string listen, string tokenFile, string cacheDir, params string[] extra) =>
+        new(["worker", "--listen", listen, "--token-file", tokenFile, "--cache-dir", cacheDir, .. extra], []);
+
     public string Address { get; }
 
-    public int Pid => _process.Id;
+    public int Pid => _process.Pid;
 
     public bool HasExited => _process.HasExited;
 
-    public string Log
-    {
-        get
-        {
-            lock (_log) return _log.ToString();
-        }
-    }
+    public string Log => _process.Log;
 
     /// <summary>Waits until the log contains <paramref name="text"/> (logging is asynchronous).</summary>
-    public bool WaitForLog(string text, TimeSpan? timeout = null)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < (timeout ?? TimeSpan.FromSeconds(10)))
-        {
-            if (Log.Contains(text, StringComparison.Ordinal)) return true;
-            Thread.Sleep(20);
-        }
-
-        return false;
-    }
+    public bool WaitForLog(string text, TimeSpan? timeout = null) => _process.WaitForLog(text, timeout);
 
     /// <summary>Sends a POSIX signal (STOP freezes the worker without closing its sockets).</summary>
-    public void Signal(string name)
-    {
-        using var kill = Process.Start("kill", ["-" + name, Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        kill.WaitForExit();
-    }
+    public void Signal(string name) => _process.Signal(name);
 
-    public void Dispose()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(5000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-        }
-
-        _process.Dispose();
-    }
+    public void Dispose() => _process.Dispose();
 }

@@ -46,19 +46,7 @@ internal sealed class ClusterServer : IAsyncDisposable
         try
         {
             for (int i = 0; i < workers; i++) processes.Add(fx.StartWorker());
-            string repository = Path.Combine(fx.Directory, "models");
-            foreach (var (name, model, config) in models)
-            {
-                Directory.CreateDirectory(Path.Combine(repository, name));
-                if (model is not null)
-                {
-                    Directory.CreateDirectory(Path.Combine(repository, name, "1"));
-                    ModelWriter.Save(model, Path.Combine(repository, name, "1", "model.onnx"));
-                }
-
-                if (config is not null) File.WriteAllText(Path.Combine(repository, name, "config.json"), config);
-            }
-
+            string repository = WriteRepository(Path.Combine(fx.Directory, "models"), models);
             var cluster = await ServingCluster.ConnectAsync(fx.Token, [.. processes.Select(p => p.Address)], 1, ClusterStrategy.Data, options);
             try
             {
@@ -77,6 +65,32 @@ internal sealed class ClusterServer : IAsyncDisposable
             fx.Dispose();
             throw;
         }
+    }
+
+    /// <summary>A model repository in <paramref name="repository"/>: per model its folder, version 1's model.onnx and its config.json.</summary>
+    public static string WriteRepository(string repository, params (string Name, OnnxModel? Model, string? Config)[] models)
+    {
+        foreach (var (name, model, config) in models)
+        {
+            Directory.CreateDirectory(Path.Combine(repository, name));
+            if (model is not null)
+            {
+                Directory.CreateDirectory(Path.Combine(repository, name, "1"));
+                ModelWriter.Save(model, Path.Combine(repository, name, "1", "model.onnx"));
+            }
+
+            if (config is not null) File.WriteAllText(Path.Combine(repository, name, "config.json"), config);
+        }
+
+        return repository;
+    }
+
+    /// <summary>Starts worker <paramref name="index"/> again on its address, with an empty cache, after it was killed.</summary>
+    public WorkerProcess RestartWorker(int index)
+    {
+        _workers[index].Dispose();
+        _workers[index] = WorkerProcess.At(_workers[index].Address, _fx.TokenFile, _fx.NewCacheDir());
+        return _workers[index];
     }
 
     public ClusterBackend Backend(string model) => (ClusterBackend)Server.Models.Find(model, null).Backend;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using Tessera.Engine;
 using Tessera.Onnx.Graph;
 using Tessera.Partitioning.Planning;
@@ -18,7 +17,7 @@ namespace Tessera.Tests.Serving;
 public sealed class ClusterServingTests
 {
     /// <summary>The two-layer chain of the cluster tests, with its output's batch axis declared so it can be batched.</summary>
-    private static OnnxModel Model(int seed)
+    internal static OnnxModel Model(int seed)
     {
         var model = ClusterFixture.Whole(16, 32, seed);
         model.Graph.Outputs[0].Shape = [Dimension.Named("N"), Dimension.Known(16)];
@@ -38,6 +37,8 @@ public sealed class ClusterServingTests
 
         Assert.Equal(2, s.Backend("data").ReplicaCount);
         Assert.All(s.Backend("data").Routes, r => Assert.Single(r.Stages));
+        // One load per worker, shared by both models: each data replica's worker load is one of the pipeline's.
+        Assert.All(Enumerable.Range(0, 2), r => Assert.Contains(Assert.Single(s.Backend("data").WorkerLoads(r)), s.Backend("pipe").WorkerLoads(0)));
         var pipeline = Assert.Single(s.Backend("pipe").Routes);
         Assert.Equal(2, pipeline.Workers.Count);
 
@@ -205,9 +206,7 @@ public sealed class ClusterServingTests
         string path = fx.Save(model, "m.onnx");
         using var serve = new ServeProcess("--model", path, "--workers", "2", "--http", "127.0.0.1:0", "--max-batch-size", "4");
         await serve.WaitUntilListeningAsync();
-        const string marker = "local worker(s) at ";
-        string started = serve.Lines.Single(l => l.Contains(marker, StringComparison.Ordinal));
-        string[] workers = started[(started.IndexOf(marker, StringComparison.Ordinal) + marker.Length)..].Split(", ");
+        string[] workers = serve.LocalWorkerAddresses();
         Assert.Equal(2, workers.Length);
 
         var x = ClusterFixture.Random([3, 16], 62);
@@ -225,9 +224,7 @@ public sealed class ClusterServingTests
         Assert.Equal(0, await serve.TerminateAsync());
         foreach (string w in workers)
         {
-            int colon = w.LastIndexOf(':');
-            using var probe = new TcpClient();
-            await Assert.ThrowsAnyAsync<SocketException>(() => probe.ConnectAsync(w[..colon], int.Parse(w[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture)));
+            await ServeProcess.AssertNothingListensAsync(w);
         }
     }
 

@@ -26,6 +26,26 @@ public sealed class PolicyTests
     }
 
     [Fact]
+    public void LeastWorkSeesAnotherModelsRowsOnASharedWorker()
+    {
+        var (w0, w1) = (new WorkerLoad(), new WorkerLoad());
+        var a = new[] { new ReplicaState(0, 1, [w0]), new ReplicaState(1, 1, [w1]) };
+        var b = new ReplicaState(0, 1, [w0]); // another model's replica on worker 0
+        foreach (var r in a) r.Record(rows: 10, seconds: 0.010);
+        var policy = new LeastWorkPolicy();
+        Assert.Equal(0, policy.Choose(a, rows: 4, maxInflight: 8)); // alike and idle: the first
+
+        // Model b keeps worker 0 busy; model a has nothing of its own in flight on it, yet sends its batch to worker 1.
+        b.Dispatched(10);
+        Assert.Equal(0, a[0].InflightRows);
+        Assert.Equal(10, a[0].OutstandingRows);
+        Assert.Equal(1, policy.Choose(a, rows: 4, maxInflight: 8));
+
+        b.Finished(10);
+        Assert.Equal(0, policy.Choose(a, rows: 4, maxInflight: 8));
+    }
+
+    [Fact]
     public void LeastWorkTriesAReplicaPassedOverForLongAgain()
     {
         var replicas = new[] { new ReplicaState(0, 1), new ReplicaState(1, 1) };

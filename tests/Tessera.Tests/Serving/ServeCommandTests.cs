@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Tessera.Tests.Support;
 
@@ -11,42 +10,15 @@ public sealed class ServeCommandTests
     public async Task ServeStartsAndAnswersInferenceRequests()
     {
         string model = Path.Combine(TestPaths.Require(Path.Combine(TestPaths.OrtCases, "dense_b1")), "model.onnx");
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "tessera.dll"), "serve", "--model", model, "--name", "d", "--http", "127.0.0.1:0", "--max-batch-size", "4" })
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(info)!;
-        try
-        {
-            var stderr = process.StandardError.ReadToEndAsync();
-            string? address = null;
-            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-            while (address is null && DateTime.UtcNow < deadline)
-            {
-                string? line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(1));
-                if (line is null) Assert.Fail($"tessera serve exited: {await stderr}");
-                const string marker = "listening on ";
-                int at = line!.IndexOf(marker, StringComparison.Ordinal);
-                if (at >= 0) address = line[(at + marker.Length)..].Split(',')[0].Trim();
-            }
-
-            Assert.NotNull(address);
-            _ = process.StandardOutput.ReadToEndAsync(); // keep draining the log
-            using var client = new HttpClient { BaseAddress = new Uri(address!) };
-            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v2/health/ready")).StatusCode);
-            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v2/models/d")).StatusCode);
-            string body = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,100],\"datatype\":\"FP32\",\"data\":[" + string.Join(",", Enumerable.Repeat("0.5", 100)) + "]}]}";
-            using var response = await client.PostAsync("/v2/models/d/infer", new StringContent(body));
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.Contains("\"shape\":[1,1]", await response.Content.ReadAsStringAsync());
-        }
-        finally
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
+        using var serve = new ServeProcess("--model", model, "--name", "d", "--http", "127.0.0.1:0", "--max-batch-size", "4");
+        await serve.WaitUntilListeningAsync();
+        var client = serve.Client;
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v2/health/ready")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v2/models/d")).StatusCode);
+        string body = "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,100],\"datatype\":\"FP32\",\"data\":[" + string.Join(",", Enumerable.Repeat("0.5", 100)) + "]}]}";
+        using var response = await client.PostAsync("/v2/models/d/infer", new StringContent(body));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("\"shape\":[1,1]", await response.Content.ReadAsStringAsync());
     }
 
     [Theory]

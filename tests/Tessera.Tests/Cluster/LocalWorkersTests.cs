@@ -1,0 +1,65 @@
+using System.Globalization;
+using Tessera.Tests.Serving;
+
+namespace Tessera.Tests.Cluster;
+
+/// <summary>The local workers a CLI process starts end with it, even when it is killed and cannot stop them itself.</summary>
+public sealed class LocalWorkersTests
+{
+    [Fact]
+    public async Task LocalWorkersOfAKilledServeExit()
+    {
+        using var fx = new ClusterFixture();
+        string path = fx.Save(ClusterFixture.Whole(16, 32, 5), "m.onnx");
+        using var serve = new ServeProcess("--model", path, "--workers", "2", "--http", "127.0.0.1:0");
+        await serve.WaitUntilListeningAsync();
+        int[] workers = ChildPids(serve.Pid);
+        try
+        {
+            Assert.Equal(2, workers.Length);
+            Assert.All(workers, pid => Assert.True(IsRunning(pid)));
+
+            serve.KillAlone();
+
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (workers.Any(IsRunning) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+
+            Assert.All(workers, pid => Assert.False(IsRunning(pid), $"local worker {pid} outlived its killed parent"));
+        }
+        finally
+        {
+            foreach (int pid in workers.Where(IsRunning))
+            {
+                System.Diagnostics.Process.GetProcessById(pid).Kill();
+            }
+        }
+    }
+
+    /// <summary>The direct children of <paramref name="pid"/>: the processes whose /proc stat names it as parent.</summary>
+    private static int[] ChildPids(int pid) =>
+        [.. Directory.GetDirectories("/proc")
+            .Select(Path.GetFileName)
+            .Where(name => name!.All(char.IsAsciiDigit))
+            .Select(name => int.Parse(name!, CultureInfo.InvariantCulture))
+            .Where(p => Stat(p) is { } stat && int.Parse(stat.Split(' ')[1], CultureInfo.InvariantCulture) == pid)];
+
+    /// <summary>The fields of /proc/PID/stat after the command name (state, parent, ...), or null when it is gone.</summary>
+    private static string? Stat(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..];
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Whether the process exists and is not a zombie (exited, waiting to be reaped by its new parent).</summary>
+    private static bool IsRunning(int pid) => Stat(pid) is { } stat && stat[0] != 'Z';
+}
