@@ -95,8 +95,8 @@ public sealed class WorkerClient : IAsyncDisposable
         }
         catch (InvalidOperationException) when (_stop.IsCancellationRequested)
         {
-            // MarkDown closes the connection while this loop may be between frames: the next read finds the pipe
-            // completed. A fault here would surface in DisposeAsync and end a revival's wait for the old loops.
+            // MarkDown closes the connection while this loop may be mid-read; whatever the closed stream throws then,
+            // a fault here would surface in DisposeAsync and end a revival's wait for the old loops.
             reason = "disconnected by the coordinator";
         }
 
