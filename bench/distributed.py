@@ -142,6 +142,7 @@ def serving_section(seconds):
             ("unbatched, 1 replica x 2 threads", ["--threads", "2"]),
             ("unbatched, 2 replicas x 1 thread", ["--threads", "1", "--replicas", "2"]),
             ("batched (max 16, 2 ms), 1 replica x 2 threads", ["--threads", "2", "--max-batch-size", "16", "--max-queue-delay-us", "2000"]),
+            ("batched (max 8, 2 ms), 2 replicas x 1 thread", ["--threads", "1", "--replicas", "2", "--max-batch-size", "8", "--max-queue-delay-us", "2000"]),
         ]
         for label, args in configs:
             proc, url, serve_cmd = serve(["--model", bert] + args)
@@ -172,9 +173,9 @@ def serving_section(seconds):
     lines.append("")
     for seq in (128, 16):
         best = max(v["throughput_per_s"] for k, v in results.items() if k[0] == seq and k[1].startswith("unbatched"))
-        batched = next(v["throughput_per_s"] for k, v in results.items() if k[0] == seq and k[1].startswith("batched"))
+        batched = max(v["throughput_per_s"] for k, v in results.items() if k[0] == seq and k[1].startswith("batched"))
         ratio = batched / best
-        lines.append(f"- BERT s{seq}: batched / best unbatched = **{ratio:.2f}x** (target ≥ 3x {'✅' if ratio >= 3 else '❌'}).")
+        lines.append(f"- BERT s{seq}: best batched / best unbatched = **{ratio:.2f}x** (target ≥ 3x {'✅' if ratio >= 3 else '❌'}).")
     p50 = r["p50_ms"]
     lines.append(f"- Gateway overhead on the trivial model: p50 {p50:.3f} ms for the whole HTTP round trip through loadgen "
                  f"(the Add itself takes microseconds), target ≤ 0.3 ms {'✅' if p50 <= 0.3 else '❌'}.")
