@@ -38,7 +38,15 @@ internal static class ClusterBenchRunner
         if (settings.Strategy == "data")
         {
             var replicas = await cluster.ReplicasAsync(settings.ModelPath).ConfigureAwait(false);
-            distributed = () => DataParallelRunner.RunAsync(cluster.Coordinator, replicas, feeds, outputs);
+            // Each batch in flight receives into its own recycled output tensors, as the single process does into its sink.
+            var sinks = new System.Collections.Concurrent.ConcurrentBag<Dictionary<string, Tensor>>();
+            distributed = async () =>
+            {
+                var into = sinks.TryTake(out var free) ? free : Sink(expected);
+                var result = await DataParallelRunner.RunAsync(cluster.Coordinator, replicas, feeds, outputs, into: into).ConfigureAwait(false);
+                sinks.Add(into);
+                return result;
+            };
             label = $"data parallel, {settings.Workers} workers";
         }
         else

@@ -12,8 +12,12 @@ namespace Tessera.Cluster.Execution;
 /// </summary>
 public static class DataParallelRunner
 {
+    /// <param name="into">
+    /// Tensors (by output name) to receive the outputs, as <c>InferenceSession.Run(inputs, outputs)</c> takes them, so
+    /// a caller that runs batch after batch allocates nothing for them; the result then holds these very tensors.
+    /// </param>
     public static async Task<IReadOnlyDictionary<string, Tensor>> RunAsync(
-        ClusterCoordinator coordinator, IReadOnlyList<Route> replicas, IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string> outputs, CancellationToken cancellation = default)
+        ClusterCoordinator coordinator, IReadOnlyList<Route> replicas, IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string> outputs, CancellationToken cancellation = default, IReadOnlyDictionary<string, Tensor>? into = null)
     {
         int batch = inputs.Values.First().Shape is [var b, ..] ? b : 0;
         if (inputs.Values.Any(t => t.Rank == 0 || t.Shape[0] != batch))
@@ -31,7 +35,7 @@ public static class DataParallelRunner
             start += counts[s];
         }
 
-        var received = new ShardedOutputs(starts, counts);
+        var received = new ShardedOutputs(starts, counts, into);
         var tasks = new Task<IReadOnlyDictionary<string, Tensor>>[shards];
         for (int s = 0; s < shards; s++)
         {
@@ -43,7 +47,24 @@ public static class DataParallelRunner
         }
 
         var parts = await Task.WhenAll(tasks).ConfigureAwait(false);
-        return outputs.ToDictionary(name => name, name => received.Join(name, parts.Select(p => p[name]).ToArray()), StringComparer.Ordinal);
+        return outputs.ToDictionary(name => name, name => Deliver(received.Join(name, parts.Select(p => p[name]).ToArray()), name, into), StringComparer.Ordinal);
+    }
+
+    // An output the shards could not be read into in place (another shape than the caller's tensor) is copied there.
+    private static Tensor Deliver(Tensor joined, string name, IReadOnlyDictionary<string, Tensor>? into)
+    {
+        if (into is null || !into.TryGetValue(name, out var target) || ReferenceEquals(target, joined))
+        {
+            return joined;
+        }
+
+        if (target.DataType != joined.DataType || !target.Shape.AsSpan().SequenceEqual(joined.Shape))
+        {
+            throw new ClusterException(ClusterErrorCode.BadRequest, $"output '{name}' is {DataTypes.Name(joined.DataType)}[{string.Join(",", joined.Shape)}], but the tensor given for it is {DataTypes.Name(target.DataType)}[{string.Join(",", target.Shape)}]");
+        }
+
+        joined.Bytes.CopyTo(target.Bytes);
+        return target;
     }
 
     private static async Task<IReadOnlyDictionary<string, Tensor>> RunPreferringAsync(ClusterCoordinator coordinator, Route[] order, Dictionary<string, Tensor> inputs, IReadOnlyList<string> outputs, OutputPlacement place, CancellationToken cancellation)

@@ -16,11 +16,19 @@ internal sealed unsafe class ShardedOutputs
     private readonly int[] _rows;
     private readonly ConcurrentDictionary<string, Tensor> _whole = new(StringComparer.Ordinal);
 
-    public ShardedOutputs(int[] starts, int[] rows)
+    /// <param name="into">The caller's output tensors (by name) to read the shards into, when it recycles them.</param>
+    public ShardedOutputs(int[] starts, int[] rows, IReadOnlyDictionary<string, Tensor>? into = null)
     {
         _starts = starts;
         _rows = rows;
         _batch = rows.Sum();
+        foreach (var (name, tensor) in into ?? new Dictionary<string, Tensor>())
+        {
+            if (tensor.Rank > 0 && tensor.Shape[0] == _batch && tensor.DataType != DataType.String)
+            {
+                _whole[name] = tensor;
+            }
+        }
     }
 
     /// <summary>Where shard <paramref name="shard"/>'s output tensors are read into.</summary>

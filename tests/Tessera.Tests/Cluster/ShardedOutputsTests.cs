@@ -22,6 +22,19 @@ public sealed class ShardedOutputsTests
     }
 
     [Fact]
+    public void ShardsAreReadIntoTheCallersOwnOutputTensor()
+    {
+        var mine = Tensor.Allocate(DataType.Float32, [5, 4]);
+        var outputs = new ShardedOutputs([0, 3], [3, 2], new Dictionary<string, Tensor> { ["y"] = mine });
+        var first = outputs.For(0)("y", DataType.Float32, [3, 4])!;
+        var second = outputs.For(1)("y", DataType.Float32, [2, 4])!;
+        first.Span<float>().Fill(3);
+        second.Span<float>().Fill(4);
+        Assert.Same(mine, outputs.Join("y", [first, second]));
+        Assert.Equal(Enumerable.Repeat(3f, 12).Concat(Enumerable.Repeat(4f, 8)), mine.ToArray<float>());
+    }
+
+    [Fact]
     public void TensorsThatDoNotFitArePlacedNowhereAndJoinByCopy()
     {
         var outputs = new ShardedOutputs([0, 3], [3, 2]);
