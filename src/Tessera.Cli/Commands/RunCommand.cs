@@ -25,7 +25,9 @@ internal static class RunCommand
         var cluster = new Option<string>("--cluster") { Description = "with --plan: cluster file whose nodes[].address are the workers to run the plan on" };
         var tokenFile = new Option<string?>("--token-file") { Description = $"with --cluster: file holding the shared cluster token (else ${WorkerCommand.TokenVariable})" };
 
+        var tls = new TlsOptions();
         var command = new Command("run", "Run a model once on the given inputs and write its outputs") { model, plan, inputs, outputDir, threads, workers, strategy, degree, cluster, tokenFile };
+        foreach (var option in tls.All) command.Options.Add(option);
         command.SetAction(parse =>
         {
             int threadCount = parse.GetValue(threads);
@@ -60,10 +62,16 @@ internal static class RunCommand
                 throw new CliException("--cluster runs a --plan (make one with `tessera plan`)");
             }
 
+            var clusterTls = tls.Read(parse);
+            if (clusterTls is not null && parse.GetValue(cluster) is null)
+            {
+                throw new CliException("--tls-cert goes with --cluster (local workers talk over loopback)");
+            }
+
             var options = new SessionOptions { Threads = threadCount };
             Func<IReadOnlyDictionary<string, Tensor>, IReadOnlyDictionary<string, Tensor>> run = parse.GetValue(plan) is { } planPath
                 ? parse.GetValue(cluster) is { } clusterPath
-                    ? feeds => PlanOnCluster.Run(planPath, clusterPath, parse.GetValue(tokenFile), feeds)
+                    ? feeds => PlanOnCluster.Run(planPath, clusterPath, parse.GetValue(tokenFile), clusterTls, feeds)
                     : PlanRun.Load(planPath, options)
                 : workerCount > 0
                     ? feeds => RunOnWorkers.Run(parse.GetValue(model)!, feeds, workerCount, Math.Max(threadCount, 1), parse.GetValue(strategy)!, parse.GetValue(degree))

@@ -37,6 +37,8 @@ internal static class ServeCommand
             model, repository, name, http, threads, replicas, maxBatch, delay, preferred, scheduling, maxQueue, timeout, maxBody,
             workers, strategy, plan, cluster, tokenFile,
         };
+        var tls = new TlsOptions();
+        foreach (var option in tls.All) command.Options.Add(option);
         command.SetAction(parse =>
         {
             string? modelPath = parse.GetValue(model);
@@ -52,7 +54,7 @@ internal static class ServeCommand
             }
 
             if (parse.GetValue(maxBody) < 1) throw new CliException("--max-body-mb must be 1 or more");
-            var placement = new ServePlacement(parse.GetValue(workers), parse.GetValue(strategy), parse.GetValue(plan), parse.GetValue(cluster), parse.GetValue(tokenFile));
+            var placement = new ServePlacement(parse.GetValue(workers), parse.GetValue(strategy), parse.GetValue(plan), parse.GetValue(cluster), parse.GetValue(tokenFile), tls.Read(parse));
             placement.Validate(modelPath);
             ModelConfig defaults;
             try

@@ -52,10 +52,10 @@ internal sealed class ServeOnCluster : IAsyncDisposable
         }
     }
 
-    public static ServeOnCluster ForPlan(string? tokenFile)
+    public static ServeOnCluster ForPlan(string? tokenFile, Tessera.Cluster.Transport.ClusterTls? tls = null)
     {
         SpareThreads();
-        return new ServeOnCluster(ServingCluster.ForPlan(WorkerCommand.ReadToken(tokenFile)), null, []);
+        return new ServeOnCluster(ServingCluster.ForPlan(WorkerCommand.ReadToken(tokenFile), new Tessera.Cluster.Coordinator.CoordinatorOptions { Tls = tls }), null, []);
     }
 
     /// <summary>Serves the plan at <paramref name="planPath"/> for the model at <paramref name="modelPath"/> as version 1 of <paramref name="name"/>.</summary>

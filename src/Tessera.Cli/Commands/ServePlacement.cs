@@ -4,7 +4,7 @@ using Tessera.Serving.Repository;
 namespace Tessera.Cli.Commands;
 
 /// <summary>Where `tessera serve` runs its models: in this process, on N local workers, or on a plan's workers.</summary>
-internal sealed record ServePlacement(int Workers, string? Strategy, string? Plan, string? ClusterFile, string? TokenFile)
+internal sealed record ServePlacement(int Workers, string? Strategy, string? Plan, string? ClusterFile, string? TokenFile, Tessera.Cluster.Transport.ClusterTls? Tls = null)
 {
     /// <summary>Refuses option combinations that do not go together, in one line each.</summary>
     public void Validate(string? modelPath)
@@ -23,6 +23,7 @@ internal sealed record ServePlacement(int Workers, string? Strategy, string? Pla
         }
 
         if (TokenFile is not null && ClusterFile is null) throw new CliException("--token-file goes with --cluster");
+        if (Tls is not null && ClusterFile is null) throw new CliException("--tls-cert goes with --cluster (local workers talk over loopback)");
     }
 
     /// <summary>Starts the local workers or the coordinator for a plan; null when the models run in this process.</summary>
@@ -33,6 +34,6 @@ internal sealed record ServePlacement(int Workers, string? Strategy, string? Pla
             return ServeOnCluster.StartLocal(Workers, threads, ModelConfig.ParseStrategy(Strategy ?? "data"));
         }
 
-        return Plan is not null ? ServeOnCluster.ForPlan(TokenFile) : null;
+        return Plan is not null ? ServeOnCluster.ForPlan(TokenFile, Tls) : null;
     }
 }

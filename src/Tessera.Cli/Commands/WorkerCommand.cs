@@ -27,10 +27,12 @@ internal static class WorkerCommand
         var join = new Option<string?>("--join") { Description = "HOST:PORT of a running coordinator's join listener to announce this worker to" };
         var untilStdinCloses = new Option<bool>("--until-stdin-closes") { Description = "stop when standard input closes (a parent that starts the worker holds it open, so the worker ends with the parent, even a killed one)" };
 
+        var tls = new TlsOptions();
         var command = new Command("worker", "Serve as a cluster worker: receive sub-models, run them, pass tensors to the next stage")
         {
             listen, tokenFile, cacheDir, threads, budget, name, collectiveTimeout, join, untilStdinCloses,
         };
+        foreach (var option in tls.All) command.Options.Add(option);
         command.SetAction(parse =>
         {
             int threadCount = parse.GetValue(threads);
@@ -54,6 +56,7 @@ internal static class WorkerCommand
                 MemoryBudget = parse.GetValue(budget) is { } b ? ParseBytes("--memory-budget", b) : 0,
                 Name = parse.GetValue(name),
                 CollectiveTimeout = TimeSpan.FromSeconds(timeout),
+                Tls = tls.Read(parse),
             };
             return Serve(options, parse.GetValue(join), parse.GetValue(untilStdinCloses));
         });

@@ -40,7 +40,7 @@ public sealed partial class ClusterCoordinator
                 ClusterConnection connection;
                 try
                 {
-                    connection = await ClusterConnection.ConnectAsync(worker.Address, _token, ConnectionRole.Coordinator, Id, Options.Limits, stopping).ConfigureAwait(false);
+                    connection = await ClusterConnection.ConnectAsync(worker.Address, _token, ConnectionRole.Coordinator, Id, Options.Limits, stopping, Options.Tls).ConfigureAwait(false);
                 }
                 catch (ClusterException)
                 {

@@ -49,7 +49,7 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
 
     public async Task<WorkerClient> ConnectAsync(string address, CancellationToken cancellation = default)
     {
-        var connection = await ClusterConnection.ConnectAsync(address, _token, ConnectionRole.Coordinator, Id, Options.Limits, cancellation).ConfigureAwait(false);
+        var connection = await ClusterConnection.ConnectAsync(address, _token, ConnectionRole.Coordinator, Id, Options.Limits, cancellation, Options.Tls).ConfigureAwait(false);
         var worker = new WorkerClient(address, connection, _pending, Options, Logger, StartReviving);
         lock (_lock)
         {

@@ -18,4 +18,7 @@ public sealed record CoordinatorOptions
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
     public TransportLimits Limits { get; init; } = TransportLimits.Default;
+
+    /// <summary>TLS on every connection to a worker and on joins it accepts; null: none.</summary>
+    public ClusterTls? Tls { get; init; }
 }

@@ -58,7 +58,7 @@ public sealed class JoinListener : IAsyncDisposable
         ClusterConnection connection;
         try
         {
-            connection = await ClusterConnection.AcceptAsync(socket, _token, () => new WorkerInfo("coordinator", 0, 0, 0, 0, 0), _coordinator.Options.Limits, _stop.Token).ConfigureAwait(false);
+            connection = await ClusterConnection.AcceptAsync(socket, _token, () => new WorkerInfo("coordinator", 0, 0, 0, 0, 0), _coordinator.Options.Limits, _stop.Token, tls: _coordinator.Options.Tls).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ClusterException or OperationCanceledException)
         {

@@ -42,7 +42,8 @@ public sealed class ClusterConnection : IAsyncDisposable
     public WorkerInfo? Worker { get; private set; }
 
     /// <summary>Connects, proves the token, checks the server's proof, and returns the worker's description.</summary>
-    public static async Task<ClusterConnection> ConnectAsync(string address, ClusterToken token, ConnectionRole role, Guid clientId, TransportLimits limits, CancellationToken cancellation)
+    /// <remarks>With <paramref name="tls"/>, TLS is set up first and the worker's certificate must chain to the cluster's roots.</remarks>
+    public static async Task<ClusterConnection> ConnectAsync(string address, ClusterToken token, ConnectionRole role, Guid clientId, TransportLimits limits, CancellationToken cancellation, ClusterTls? tls = null)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         timeout.CancelAfter(limits.HandshakeTimeout);
@@ -54,6 +55,24 @@ public sealed class ClusterConnection : IAsyncDisposable
         catch (Exception e) when (e is SocketException or OperationCanceledException && !cancellation.IsCancellationRequested)
         {
             throw new ClusterException(ClusterErrorCode.WorkerDown, $"cannot connect to {address}: {(e is SocketException s ? s.SocketErrorCode.ToString() : "timed out")}");
+        }
+
+        if (tls is not null)
+        {
+            try
+            {
+                await socket.SecureAsClientAsync(tls, address, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                await socket.DisposeAsync().ConfigureAwait(false);
+                if (e is OperationCanceledException && !cancellation.IsCancellationRequested)
+                {
+                    throw new ClusterException(ClusterErrorCode.Timeout, $"{address} did not complete the TLS handshake within {limits.HandshakeTimeout.TotalSeconds:0.#} s");
+                }
+
+                throw;
+            }
         }
 
         var connection = new ClusterConnection(socket, limits) { ClientId = clientId, Role = role };
@@ -95,11 +114,26 @@ public sealed class ClusterConnection : IAsyncDisposable
     /// sends an Error frame, closes the socket and throws the classified <see cref="ClusterException"/>. Tensors received
     /// on the connection take their storage from <paramref name="allocator"/> (fresh tensors by default).
     /// </summary>
-    public static async Task<ClusterConnection> AcceptAsync(Socket socket, ClusterToken token, Func<WorkerInfo> describe, TransportLimits limits, CancellationToken cancellation, ITensorAllocator? allocator = null)
+    public static async Task<ClusterConnection> AcceptAsync(Socket socket, ClusterToken token, Func<WorkerInfo> describe, TransportLimits limits, CancellationToken cancellation, ITensorAllocator? allocator = null, ClusterTls? tls = null)
     {
-        var connection = new ClusterConnection(new SocketConnection(socket, limits), limits, allocator);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         timeout.CancelAfter(limits.HandshakeTimeout);
+        var secured = new SocketConnection(socket, limits);
+        if (tls is not null)
+        {
+            try
+            {
+                await secured.SecureAsServerAsync(tls, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is ClusterException or OperationCanceledException)
+            {
+                // No Error frame: a peer that does not speak TLS could not read one, and one that does failed TLS.
+                await secured.DisposeAsync().ConfigureAwait(false);
+                throw e as ClusterException ?? new ClusterException(ClusterErrorCode.Timeout, $"no TLS handshake within {limits.HandshakeTimeout.TotalSeconds:0.#} s");
+            }
+        }
+
+        var connection = new ClusterConnection(secured, limits, allocator);
         try
         {
             var hello = HelloMessage.Read(await connection.ExpectAsync(FrameType.Hello, "client", timeout.Token).ConfigureAwait(false));

@@ -34,7 +34,15 @@ public sealed class SocketConnection : IAsyncDisposable
     public IPAddress? LocalAddress { get; }
 
     /// <summary>The connection's bytes, both ways: one reader and one writer at a time may use it concurrently.</summary>
-    public Stream Stream { get; }
+    public Stream Stream { get; private set; }
+
+    /// <summary>Puts TLS (client side) under everything sent from now on.</summary>
+    public async Task SecureAsClientAsync(ClusterTls tls, string address, CancellationToken cancellation) =>
+        Stream = await tls.ConnectAsync(Stream, address, cancellation).ConfigureAwait(false);
+
+    /// <summary>Puts TLS (server side) under everything sent from now on.</summary>
+    public async Task SecureAsServerAsync(ClusterTls tls, CancellationToken cancellation) =>
+        Stream = await tls.AcceptAsync(Stream, cancellation).ConfigureAwait(false);
 
     /// <summary>Opens a TCP connection to HOST:PORT.</summary>
     public static async Task<SocketConnection> ConnectAsync(EndPoint endPoint, TransportLimits limits, CancellationToken cancellation)

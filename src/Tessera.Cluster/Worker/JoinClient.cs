@@ -18,7 +18,7 @@ internal static class JoinClient
         {
             try
             {
-                await using var connection = await ClusterConnection.ConnectAsync(coordinator, server.Options.Token, ConnectionRole.Joiner, server.Id, server.Options.Limits, stopping).ConfigureAwait(false);
+                await using var connection = await ClusterConnection.ConnectAsync(coordinator, server.Options.Token, ConnectionRole.Joiner, server.Id, server.Options.Limits, stopping, server.Options.Tls).ConfigureAwait(false);
                 string advertised = Advertised(server.Address, connection.LocalAddress);
                 await connection.Writer.SendAsync(FrameType.Join, 1, new WireWriter().String(advertised), stopping).ConfigureAwait(false);
                 var frame = await connection.Reader.ReadAsync(TimeSpan.FromSeconds(30), stopping).ConfigureAwait(false);

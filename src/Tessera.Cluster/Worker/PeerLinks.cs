@@ -60,7 +60,7 @@ internal sealed class PeerLinks : IAsyncDisposable
 
     private async Task<ClusterConnection> ConnectAsync(string address)
     {
-        var connection = await ClusterConnection.ConnectAsync(address, _options.Token, ConnectionRole.Peer, _selfId, _options.Limits, CancellationToken.None).ConfigureAwait(false);
+        var connection = await ClusterConnection.ConnectAsync(address, _options.Token, ConnectionRole.Peer, _selfId, _options.Limits, CancellationToken.None, _options.Tls).ConfigureAwait(false);
         WorkerLog.PeerConnected(_logger, address);
         _ = DrainAsync(address, connection);
         return connection;

@@ -29,4 +29,7 @@ public sealed record WorkerOptions
     public TimeSpan CollectiveTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public TransportLimits Limits { get; init; } = TransportLimits.Default;
+
+    /// <summary>TLS on every connection this worker accepts or opens (to peers, to a coordinator it joins); null: none.</summary>
+    public ClusterTls? Tls { get; init; }
 }

@@ -128,7 +128,7 @@ public sealed class WorkerServer : IAsyncDisposable
         ClusterConnection connection;
         try
         {
-            connection = await ClusterConnection.AcceptAsync(socket, Options.Token, Describe, Options.Limits, _stopping.Token, Tensors).ConfigureAwait(false);
+            connection = await ClusterConnection.AcceptAsync(socket, Options.Token, Describe, Options.Limits, _stopping.Token, Tensors, Options.Tls).ConfigureAwait(false);
         }
         catch (ClusterException e)
         {
