@@ -9,10 +9,12 @@ namespace Tessera.Kernels.Convolution;
 /// <summary>
 /// 2-D convolution without im2col: the input of each image's group is rearranged once into a <see cref="PhaseLayout"/>
 /// (about the size of the input), then the pre-packed weights (SGEMM A slivers) multiply it with micro-kernels that
-/// read each tap's row straight from that layout. Each thread computes its output channels x columns a chunk of
-/// columns at a time into its own small tile matrix and finishes the chunk (valid columns, bias, residual sum and the
-/// activation) into Y while it is still in cache. Threads split whole images when there are enough, else the
-/// channel slivers or column tiles of one image, whichever splits the work more evenly (<see cref="DirectConvSplit"/>).
+/// read each tap's row straight from that layout. Images whose output planes are small run as a batch: the columns
+/// of all its images form one column space, so each weight block loaded into cache serves every image of the batch
+/// instead of being streamed again per image. Each thread computes its output channels x columns a chunk of columns
+/// at a time into its own small tile matrix and finishes the chunk (valid columns, bias, residual sum and the
+/// activation) into Y while it is still in cache. Threads split whole batches when there are enough, else the
+/// channel slivers or column tiles of one batch, whichever splits the work more evenly (<see cref="DirectConvSplit"/>).
 /// </summary>
 /// <remarks>A kernel instance is used by one call at a time (calls of a session are serialised).</remarks>
 internal sealed unsafe partial class DirectConv2D
@@ -23,6 +25,10 @@ internal sealed unsafe partial class DirectConv2D
     // Columns swept per depth block: the layout rows they read (Kc taps x 528 columns) stay in L2, and so do the
     // thread's tile rows for them until they are finished.
     private const int ChunkColumns = 11 * Nr;
+
+    // Parts per thread when threads share one batch: claimed as threads come free, they keep both busy to the end
+    // when another process holds a core for a while.
+    private const int PartsPerThread = 4;
 
     private int[] _offsets = [];
     private (int Channels, long ChannelFloats, int Pitch, long Plane, int KernelH, int KernelW, int DilationH, int DilationW) _offsetsKey;
@@ -36,32 +42,39 @@ internal sealed unsafe partial class DirectConv2D
     {
         var layout = new PhaseLayout(g);
         int cg = c / group;
-        var job = new Job(x, bias, sum, y, packed, c, m, group, g, layout, Offsets(layout, cg, g), activation);
-        int items = n * group;
+
+        // As many images per batch as fill one chunk of columns: more would not reuse a weight block any further.
+        int perBatch = Math.Clamp(ChunkColumns / layout.PaddedColumns, 1, n);
+        var job = new Job(x, bias, sum, y, packed, c, m, group, g, layout, Offsets(layout, cg, g), activation, n, perBatch);
+        int items = job.Batches;
         int degree = parallel.Degree;
         if (degree > 1 && items >= degree && (items % degree == 0 || items >= 4 * degree))
         {
+            // One batch per chunk, claimed as threads come free: a thread slowed by another process takes fewer.
             var body = new ItemsBody(job);
-            parallel.ForRange(items, 1, ref body);
+            parallel.ForChunks(items, items, ref body);
             return;
         }
 
-        var split = new DirectConvSplit(job.Slivers, layout.PaddedColumns, degree);
+        int parts = degree > 1 ? degree * PartsPerThread : 1;
         for (int i = 0; i < items; i++)
         {
-            var item = job.Item(i, ConvScratch.Get(1, layout.Floats(cg)));
-            var fill = new FillBody(job, item);
-            var runner = (long)cg * layout.ChannelFloats < 1 << 14 ? ParallelRunner.Sequential : parallel;
-            runner.ForRange(cg, 1, ref fill);
+            var batch = job.Batch(i, ConvScratch.Get(1, job.LayoutFloats * perBatch));
+            var split = new DirectConvSplit(job.Slivers, layout.PaddedColumns, batch.Count, parts);
+            var fill = new FillBody(job, batch);
+            int channels = batch.Count * cg;
+            var runner = (long)channels * layout.ChannelFloats < 1 << 14 ? ParallelRunner.Sequential : parallel;
+            runner.ForChunks(channels, parts, ref fill);
 
-            var compute = new ComputeBody(job, item, split);
-            parallel.ForRange(split.Parts, 1, ref compute);
+            var compute = new ComputeBody(job, batch, split);
+            parallel.ForChunks(split.Parts, split.Parts, ref compute);
 
             if (!job.ActivationPerChunk)
             {
-                var finish = new ActivationBody(job, item);
-                runner = (long)job.Rows * g.OutputSize < 1 << 14 ? ParallelRunner.Sequential : parallel;
-                runner.ForRange(job.Rows, 1, ref finish);
+                var finish = new ActivationBody(job, batch);
+                int planes = batch.Count * job.Rows;
+                runner = (long)planes * g.OutputSize < 1 << 14 ? ParallelRunner.Sequential : parallel;
+                runner.ForRange(planes, 1, ref finish);
             }
         }
     }
@@ -82,14 +95,23 @@ internal sealed unsafe partial class DirectConv2D
     }
 
     /// <summary>The pointers of one image's group.</summary>
-    private readonly struct Item(float* x, float* y, float* sum, float* bias, SgemmPackedA packed, float* layout)
+    private readonly struct Item(float* x, float* y, float* sum, float* bias, float* layout)
     {
         public readonly float* X = x;
         public readonly float* Y = y;
         public readonly float* Sum = sum;
         public readonly float* Bias = bias;
-        public readonly SgemmPackedA Packed = packed;
         public readonly float* Layout = layout;
+    }
+
+    /// <summary>Images [First, First + Count) of one group, whose layouts lie <see cref="Job.LayoutFloats"/> apart from Layouts.</summary>
+    private readonly struct Batch(int first, int count, int group, SgemmPackedA packed, float* layouts)
+    {
+        public readonly int First = first;
+        public readonly int Count = count;
+        public readonly int Group = group;
+        public readonly SgemmPackedA Packed = packed;
+        public readonly float* Layouts = layouts;
     }
 
     private readonly struct ItemsBody(Job job) : IRangeBody
@@ -103,25 +125,27 @@ internal sealed unsafe partial class DirectConv2D
         }
     }
 
-    private readonly struct FillBody(Job job, Item item) : IRangeBody
+    /// <summary>Channels [start, end) of the batch's images, counted image after image.</summary>
+    private readonly struct FillBody(Job job, Batch batch) : IRangeBody
     {
-        public void Invoke(int start, int end) => job.Layout.Fill(item.X, start, end, job.Cg, item.Layout, job.G);
+        public void Invoke(int start, int end) => job.Fill(batch, start, end);
     }
 
-    private readonly struct ActivationBody(Job job, Item item) : IRangeBody
+    /// <summary>Output planes [start, end) of the batch's images, counted image after image.</summary>
+    private readonly struct ActivationBody(Job job, Batch batch) : IRangeBody
     {
-        public void Invoke(int start, int end) => job.ActivatePlanes(item, start, end);
+        public void Invoke(int start, int end) => job.ActivatePlanes(batch, start, end);
     }
 
     /// <summary>Part p of the split: its slivers against its columns, finished into Y.</summary>
-    private readonly struct ComputeBody(Job job, Item item, DirectConvSplit split) : IRangeBody
+    private readonly struct ComputeBody(Job job, Batch batch, DirectConvSplit split) : IRangeBody
     {
         public void Invoke(int start, int end)
         {
             for (int p = start; p < end; p++)
             {
                 var (s0, s1, c0, c1) = split.Part(p);
-                job.Compute(item, s0, s1, c0, c1);
+                job.Compute(batch, s0, s1, c0, c1);
             }
         }
     }
