@@ -7,8 +7,8 @@ namespace Tessera.Kernels.Convolution;
 internal sealed unsafe partial class DirectConv2D
 {
     /// <summary>Everything about one call that the parallel bodies share (read only).</summary>
-    private readonly struct Job(float* x, float* bias, float* sum, float* y, SgemmPackedA[] packed, int c, int m, int group, ConvGeometry g,
-        PhaseLayout layout, int* offsets, FusedActivation activation, int n, int perBatch)
+    private readonly partial struct Job(float* x, float* bias, float* sum, float* y, SgemmPackedA[] packed, int c, int m, int group,
+        ConvGeometry g, PhaseLayout layout, int* offsets, FusedActivation activation, int n, int perBatch, int* panelOffsets)
     {
         public readonly ConvGeometry G = g;
         public readonly PhaseLayout Layout = layout;
@@ -23,6 +23,10 @@ internal sealed unsafe partial class DirectConv2D
         public readonly long LayoutFloats = (layout.Floats(c / group) + 15) / 16 * 16;
 
         private readonly int _batchesPerGroup = (n + perBatch - 1) / perBatch;
+        private readonly int _perBatch = perBatch;
+
+        /// <summary>Row offsets k * 48 of a B panel, or null when the call reads B from the layouts directly.</summary>
+        private readonly int* _panelOffsets = panelOffsets;
 
         /// <summary>
         /// Whether the activation may run on each chunk's piece of a plane: true when it computes every element with
@@ -34,10 +38,14 @@ internal sealed unsafe partial class DirectConv2D
         /// <summary>Batches of the call: each group's images, <c>perBatch</c> at a time.</summary>
         public int Batches => group * _batchesPerGroup;
 
-        public Batch Batch(int index, float* layouts)
+        /// <summary>Floats of the layouts of one batch.</summary>
+        public long BatchLayoutFloats => LayoutFloats * _perBatch;
+
+        /// <summary>Batch <paramref name="index"/>; <paramref name="panels"/> is the buffer for its B panels when the call packs them.</summary>
+        public Batch Batch(int index, float* layouts, float* panels)
         {
-            int gi = index / _batchesPerGroup, first = index % _batchesPerGroup * perBatch;
-            return new Batch(first, Math.Min(perBatch, n - first), gi, Packed[gi], layouts);
+            int gi = index / _batchesPerGroup, first = index % _batchesPerGroup * _perBatch;
+            return new Batch(first, Math.Min(_perBatch, n - first), gi, Packed[gi], layouts, _panelOffsets == null ? null : panels);
         }
 
         /// <summary>Image b (counted from the batch's first) of the batch's group.</summary>
@@ -73,6 +81,12 @@ internal sealed unsafe partial class DirectConv2D
         /// </summary>
         public void Compute(in Batch batch, int s0, int s1, int c0, int c1)
         {
+            if (batch.Panels != null)
+            {
+                ComputePanels(batch, s0, s1, c0, c1);
+                return;
+            }
+
             var a = batch.Packed;
             int kc0 = a.Config.Kc, k = a.K, p = Layout.PaddedColumns;
             int ld = Math.Min(ChunkColumns, c1 - c0);
@@ -111,6 +125,9 @@ internal sealed unsafe partial class DirectConv2D
 
             GC.KeepAlive(a);
         }
+
+        /// <summary>Columns of the batch's column space: its panels' or its images' padded columns.</summary>
+        public int Columns(in Batch batch) => batch.Panels != null ? PanelCount(batch) * Nr : batch.Count * Layout.PaddedColumns;
 
         /// <summary>
         /// Output channels [r0, r1) of columns [cc, ce): the valid columns go to Y plus bias and sum, then (when exact per
@@ -210,9 +227,14 @@ internal sealed unsafe partial class DirectConv2D
         /// <summary>Batch <paramref name="index"/> on the calling thread alone, in its own layout buffer.</summary>
         public void Sequential(int index)
         {
-            var batch = Batch(index, ConvScratch.Get(1, LayoutFloats * perBatch));
+            var batch = Batch(index, ConvScratch.Get(1, BatchLayoutFloats), _panelOffsets == null ? null : ConvScratch.Get(3, PanelFloats));
             Fill(batch, 0, batch.Count * Cg);
-            Compute(batch, 0, Slivers, 0, batch.Count * Layout.PaddedColumns);
+            if (batch.Panels != null)
+            {
+                Pack(batch, 0, PanelItems(batch));
+            }
+
+            Compute(batch, 0, Slivers, 0, Columns(batch));
             if (!ActivationPerChunk)
             {
                 ActivatePlanes(batch, 0, batch.Count * Rows);

@@ -30,7 +30,12 @@ internal sealed unsafe partial class DirectConv2D
     // when another process holds a core for a while.
     private const int PartsPerThread = 4;
 
+    // Floats of B panels a batch may pack (16 MiB), and how much dearer a panel column is than a layout column (the packing).
+    private const long PanelBudget = 1L << 22;
+    private const double PanelCost = 1.1;
+
     private int[] _offsets = [];
+    private int[] _panelOffsets = [];
     private (int Channels, long ChannelFloats, int Pitch, long Plane, int KernelH, int KernelW, int DilationH, int DilationW) _offsetsKey;
 
     public static bool Applies(ConvGeometry g, SgemmPackedA[]? packed) =>
@@ -43,9 +48,14 @@ internal sealed unsafe partial class DirectConv2D
         var layout = new PhaseLayout(g);
         int cg = c / group;
 
-        // As many images per batch as fill one chunk of columns: more would not reuse a weight block any further.
+        // As many images per batch as fill one chunk of columns: more would not reuse a weight block any further. Small
+        // planes pack a larger batch's valid columns into panels instead, when that saves enough micro-kernel work.
         int perBatch = Math.Clamp(ChunkColumns / layout.PaddedColumns, 1, n);
-        var job = new Job(x, bias, sum, y, packed, c, m, group, g, layout, Offsets(layout, cg, g), activation, n, perBatch);
+        int packedBatch = (int)Math.Clamp(PanelBudget / ((long)cg * g.KernelSize * g.OutputSize), 1, n);
+        bool panels = packedBatch > 1
+            && (packedBatch * g.OutputSize + Nr - 1) / Nr * 3 * PanelCost < packedBatch * DirectConvSplit.ColumnCost(layout.PaddedColumns);
+        var job = new Job(x, bias, sum, y, packed, c, m, group, g, layout, Offsets(layout, cg, g), activation, n,
+            panels ? packedBatch : perBatch, panels ? PanelOffsets(packed[0].Config.Kc) : null);
         int items = job.Batches;
         int degree = parallel.Degree;
         if (degree > 1 && items >= degree && (items % degree == 0 || items >= 4 * degree))
@@ -59,12 +69,20 @@ internal sealed unsafe partial class DirectConv2D
         int parts = degree > 1 ? degree * PartsPerThread : 1;
         for (int i = 0; i < items; i++)
         {
-            var batch = job.Batch(i, ConvScratch.Get(1, job.LayoutFloats * perBatch));
-            var split = new DirectConvSplit(job.Slivers, layout.PaddedColumns, batch.Count, parts);
+            var batch = job.Batch(i, ConvScratch.Get(1, job.BatchLayoutFloats), panels ? ConvScratch.Get(3, job.PanelFloats) : null);
+            // Each part streams the packed B (larger than L2) once: one part per thread keeps that traffic lowest.
+            var split = panels
+                ? new DirectConvSplit(job.Slivers, job.Columns(batch), 1, degree)
+                : new DirectConvSplit(job.Slivers, layout.PaddedColumns, batch.Count, parts);
             var fill = new FillBody(job, batch);
             int channels = batch.Count * cg;
             var runner = (long)channels * layout.ChannelFloats < 1 << 14 ? ParallelRunner.Sequential : parallel;
             runner.ForChunks(channels, parts, ref fill);
+            if (panels)
+            {
+                var pack = new PackBody(job, batch);
+                parallel.ForChunks(job.PanelItems(batch), parts, ref pack);
+            }
 
             var compute = new ComputeBody(job, batch, split);
             parallel.ForChunks(split.Parts, split.Parts, ref compute);
@@ -94,6 +112,21 @@ internal sealed unsafe partial class DirectConv2D
         return (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_offsets));
     }
 
+    /// <summary>Row offsets k * 48 of a packed B panel, for the micro-kernels' per-row offsets.</summary>
+    private int* PanelOffsets(int kc)
+    {
+        if (_panelOffsets.Length != kc)
+        {
+            _panelOffsets = GC.AllocateUninitializedArray<int>(kc, pinned: true);
+            for (int k = 0; k < kc; k++)
+            {
+                _panelOffsets[k] = k * Nr;
+            }
+        }
+
+        return (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_panelOffsets));
+    }
+
     /// <summary>The pointers of one image's group.</summary>
     private readonly struct Item(float* x, float* y, float* sum, float* bias, float* layout)
     {
@@ -104,9 +137,13 @@ internal sealed unsafe partial class DirectConv2D
         public readonly float* Layout = layout;
     }
 
-    /// <summary>Images [First, First + Count) of one group, whose layouts lie <see cref="Job.LayoutFloats"/> apart from Layouts.</summary>
-    private readonly struct Batch(int first, int count, int group, SgemmPackedA packed, float* layouts)
+    /// <summary>
+    /// Images [First, First + Count) of one group, whose layouts lie <see cref="Job.LayoutFloats"/> apart from Layouts;
+    /// Panels holds their packed B when the call packs it, else null.
+    /// </summary>
+    private readonly struct Batch(int first, int count, int group, SgemmPackedA packed, float* layouts, float* panels)
     {
+        public readonly float* Panels = panels;
         public readonly int First = first;
         public readonly int Count = count;
         public readonly int Group = group;
@@ -129,6 +166,12 @@ internal sealed unsafe partial class DirectConv2D
     private readonly struct FillBody(Job job, Batch batch) : IRangeBody
     {
         public void Invoke(int start, int end) => job.Fill(batch, start, end);
+    }
+
+    /// <summary>(Depth block, panel) items [start, end) of the batch's B panels.</summary>
+    private readonly struct PackBody(Job job, Batch batch) : IRangeBody
+    {
+        public void Invoke(int start, int end) => job.Pack(batch, start, end);
     }
 
     /// <summary>Output planes [start, end) of the batch's images, counted image after image.</summary>

@@ -58,6 +58,9 @@ internal readonly struct DirectConvSplit
     private (int C0, int C1) TileColumns(int p, int parts) =>
         ((int)((long)_tiles * p / parts) * Nr, Math.Min(_columns, (int)((long)_tiles * (p + 1) / parts) * Nr));
 
+    /// <summary>Cost of one run of <paramref name="width"/> columns (a multiple of 16), in thirds of a 48-column call.</summary>
+    public static double ColumnCost(int width) => width / Nr * 3 + width % Nr / 16 * NarrowCost;
+
     /// <summary>Micro-kernel calls for columns [c0, c1), which the kernel tiles image by image.</summary>
     private double ColumnCost(int c0, int c1)
     {
@@ -65,8 +68,7 @@ internal readonly struct DirectConvSplit
         for (int start = c0; start < c1;)
         {
             int end = Math.Min(c1, (start / _imageColumns + 1) * _imageColumns);
-            int width = end - start;
-            cost += width / Nr * 3 + width % Nr / 16 * NarrowCost;
+            cost += ColumnCost(end - start);
             start = end;
         }
 
