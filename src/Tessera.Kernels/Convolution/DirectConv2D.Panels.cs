@@ -139,8 +139,8 @@ internal sealed unsafe partial class DirectConv2D
                 {
                     float* dst = item.Y + (long)r * size + at;
                     Store(chunk + (long)(r - r0) * ld + v, item.Bias == null ? null : item.Bias + r,
-                        item.Sum == null ? null : item.Sum + (long)r * size + at, dst, n);
-                    if (ActivationPerChunk)
+                        item.Sum == null ? null : item.Sum + (long)r * size + at, dst, n, _reluInStore);
+                    if (ActivationPerChunk && !_reluInStore)
                     {
                         Activation.Apply(new Span<float>(dst, n));
                     }
