@@ -9,12 +9,13 @@ namespace Tessera.Kernels.Convolution;
 /// <summary>
 /// 2-D convolution without im2col: the input of each image's group is rearranged once into a <see cref="PhaseLayout"/>
 /// (about the size of the input), then the pre-packed weights (SGEMM A slivers) multiply it with micro-kernels that
-/// read each tap's row straight from that layout. Images whose output planes are small run as a batch: the columns
-/// of all its images form one column space, so each weight block loaded into cache serves every image of the batch
-/// instead of being streamed again per image. Each thread computes its output channels x columns a chunk of columns
-/// at a time into its own small tile matrix and finishes the chunk (valid columns, bias, residual sum and the
-/// activation) into Y while it is still in cache. Threads split whole batches when there are enough, else the
-/// channel slivers or column tiles of one batch, whichever splits the work more evenly (<see cref="DirectConvSplit"/>).
+/// read each tap's row straight from that layout. Images whose output planes are small (where most of a layout's
+/// columns are padding) run as a batch whose valid columns are packed into B panels (see DirectConv2D.Panels.cs), so
+/// each weight block loaded into cache also serves every image of the batch. Each thread computes its output channels
+/// x columns a chunk of columns at a time into its own small tile matrix and finishes the chunk (valid columns, bias,
+/// residual sum and the activation) into Y while it is still in cache. Threads split whole batches when there are
+/// enough, else the channel slivers or column tiles of one batch, whichever splits the work more evenly
+/// (<see cref="DirectConvSplit"/>); either way they claim the pieces as they come free.
 /// </summary>
 /// <remarks>A kernel instance is used by one call at a time (calls of a session are serialised).</remarks>
 internal sealed unsafe partial class DirectConv2D
@@ -30,9 +31,12 @@ internal sealed unsafe partial class DirectConv2D
     // when another process holds a core for a while.
     private const int PartsPerThread = 4;
 
-    // Floats of B panels a batch may pack (16 MiB), and how much dearer a panel column is than a layout column (the packing).
+    // Floats of B panels a batch may pack (16 MiB), and how much dearer a panel column is than a layout column: packing
+    // costs, and the packed B (read by every part, unlike the layouts' overlapping taps) streams from L3. Measured on
+    // ResNet-18 at batch 8, panels won where they save a quarter of the micro-kernel work (7x7 planes) and lost where
+    // they save an eighth (14x14 planes), so they are taken only when they save over a fifth.
     private const long PanelBudget = 1L << 22;
-    private const double PanelCost = 1.1;
+    private const double PanelCost = 1.25;
 
     private int[] _offsets = [];
     private int[] _panelOffsets = [];
@@ -48,14 +52,13 @@ internal sealed unsafe partial class DirectConv2D
         var layout = new PhaseLayout(g);
         int cg = c / group;
 
-        // As many images per batch as fill one chunk of columns: more would not reuse a weight block any further. Small
-        // planes pack a larger batch's valid columns into panels instead, when that saves enough micro-kernel work.
-        int perBatch = Math.Clamp(ChunkColumns / layout.PaddedColumns, 1, n);
+        // Images run one per batch, reading B from their own layouts; small planes pack a batch of images' valid
+        // columns into panels instead, when that saves enough micro-kernel work.
         int packedBatch = (int)Math.Clamp(PanelBudget / ((long)cg * g.KernelSize * g.OutputSize), 1, n);
         bool panels = packedBatch > 1
             && (packedBatch * g.OutputSize + Nr - 1) / Nr * 3 * PanelCost < packedBatch * DirectConvSplit.ColumnCost(layout.PaddedColumns);
         var job = new Job(x, bias, sum, y, packed, c, m, group, g, layout, Offsets(layout, cg, g), activation, n,
-            panels ? packedBatch : perBatch, panels ? PanelOffsets(packed[0].Config.Kc) : null);
+            panels ? packedBatch : 1, panels ? PanelOffsets(packed[0].Config.Kc) : null);
         int items = job.Batches;
         int degree = parallel.Degree;
         if (degree > 1 && items >= degree && (items % degree == 0 || items >= 4 * degree))
