@@ -27,10 +27,6 @@ internal sealed unsafe partial class DirectConv2D
     // thread's tile rows for them until they are finished.
     private const int ChunkColumns = 11 * Nr;
 
-    // Parts per thread when threads share one batch: claimed as threads come free, they keep both busy to the end
-    // when another process holds a core for a while.
-    private const int PartsPerThread = 4;
-
     // Floats of B panels a batch may pack (16 MiB), and how much dearer a panel column is than a layout column: packing
     // costs, and the packed B (read by every part, unlike the layouts' overlapping taps) streams from L3. Measured on
     // ResNet-18 at batch 8, panels won where they save a quarter of the micro-kernel work (7x7 planes) and lost where
@@ -69,14 +65,13 @@ internal sealed unsafe partial class DirectConv2D
             return;
         }
 
-        int parts = degree > 1 ? degree * PartsPerThread : 1;
+        // One part per thread when threads share a batch: finer parts measured slower at batch 1 (more passes over the
+        // layout, more finishing), and the parts are claimed dynamically anyway.
+        int parts = degree;
         for (int i = 0; i < items; i++)
         {
             var batch = job.Batch(i, ConvScratch.Get(1, job.BatchLayoutFloats), panels ? ConvScratch.Get(3, job.PanelFloats) : null);
-            // Each part streams the packed B (larger than L2) once: one part per thread keeps that traffic lowest.
-            var split = panels
-                ? new DirectConvSplit(job.Slivers, job.Columns(batch), 1, degree)
-                : new DirectConvSplit(job.Slivers, layout.PaddedColumns, batch.Count, parts);
+            var split = new DirectConvSplit(job.Slivers, job.Columns(batch), panels ? 1 : batch.Count, parts);
             var fill = new FillBody(job, batch);
             int channels = batch.Count * cg;
             var runner = (long)channels * layout.ChannelFloats < 1 << 14 ? ParallelRunner.Sequential : parallel;

@@ -75,8 +75,8 @@ public sealed class DirectConvTests
     [InlineData(9, 3)]
     public void ImagesOfABatchHaveTheBitsTheyHaveAlone(int size, int threads)
     {
-        // Small planes run several images per batch (one weight block over all of them) or one image split over
-        // threads: every image must come out as it does run alone, whichever way it was grouped.
+        // Batches of small planes pack all their images' columns into panels (7x7, 9x9 at 6 images), single images
+        // read their layouts: every image must come out as it does run alone, whichever way it was grouped.
         var random = new Random(size + threads);
         var conv = ConvCase.Create(random, 6, 24, 40, 1, [size, size], [3, 3], [1, 1], [1, 1], 1, constantW: true);
         var parallel = new ParallelRunner(threads);
