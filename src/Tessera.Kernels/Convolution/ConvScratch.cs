@@ -5,11 +5,11 @@ namespace Tessera.Kernels.Convolution;
 
 /// <summary>
 /// Per-thread convolution buffers kept between runs so steady-state convolutions allocate nothing. Slot 0 holds
-/// im2col/col2im/padded planes, slots 1 and 2 the direct convolution's input layout and output tile matrix.
+/// im2col/col2im/padded planes, slots 1, 2 and 3 the direct convolution's input layouts, output tile matrix and packed B panels.
 /// </summary>
 internal static unsafe class ConvScratch
 {
-    public const int Slots = 3;
+    public const int Slots = 4;
 
     [ThreadStatic]
     private static byte[]?[]? t_buffers;

@@ -7,8 +7,8 @@ namespace Tessera.Kernels.Convolution;
 internal sealed unsafe partial class DirectConv2D
 {
     /// <summary>Everything about one call that the parallel bodies share (read only).</summary>
-    private readonly struct Job(float* x, float* bias, float* sum, float* y, SgemmPackedA[] packed, int c, int m, int group, ConvGeometry g,
-        PhaseLayout layout, int* offsets, FusedActivation activation)
+    private readonly partial struct Job(float* x, float* bias, float* sum, float* y, SgemmPackedA[] packed, int c, int m, int group,
+        ConvGeometry g, PhaseLayout layout, int* offsets, FusedActivation activation, int n, int perBatch, int* panelOffsets)
     {
         public readonly ConvGeometry G = g;
         public readonly PhaseLayout Layout = layout;
@@ -19,6 +19,15 @@ internal sealed unsafe partial class DirectConv2D
         public readonly int Rows = m / group;
         public readonly int Slivers = (m / group + Mr - 1) / Mr;
 
+        /// <summary>Floats between the layouts of a batch's images: whole cache lines, so each starts as aligned as the first.</summary>
+        public readonly long LayoutFloats = (layout.Floats(c / group) + 15) / 16 * 16;
+
+        private readonly int _batchesPerGroup = (n + perBatch - 1) / perBatch;
+        private readonly int _perBatch = perBatch;
+
+        /// <summary>Row offsets k * 48 of a B panel, or null when the call reads B from the layouts directly.</summary>
+        private readonly int* _panelOffsets = panelOffsets;
+
         /// <summary>
         /// Whether the activation may run on each chunk's piece of a plane: true when it computes every element with
         /// correctly rounded operations only, so the pieces (which depend on the thread split) cannot change its bits.
@@ -26,33 +35,70 @@ internal sealed unsafe partial class DirectConv2D
         /// </summary>
         public readonly bool ActivationPerChunk = activation.IsExactPerElement;
 
-        public Item Item(int index, float* layoutBuffer)
+        // Relu is applied as the tile is stored (the same IEEE maximum with +0 as the activation's), saving a pass over Y.
+        private readonly bool _reluInStore = activation.Kind == ActivationKind.Relu;
+
+        /// <summary>Batches of the call: each group's images, <c>perBatch</c> at a time.</summary>
+        public int Batches => group * _batchesPerGroup;
+
+        /// <summary>Floats of the layouts of one batch.</summary>
+        public long BatchLayoutFloats => LayoutFloats * _perBatch;
+
+        /// <summary>Batch <paramref name="index"/>; <paramref name="panels"/> is the buffer for its B panels when the call packs them.</summary>
+        public Batch Batch(int index, float* layouts, float* panels)
         {
-            int image = index / group, gi = index % group;
+            int gi = index / _batchesPerGroup, first = index % _batchesPerGroup * _perBatch;
+            return new Batch(first, Math.Min(_perBatch, n - first), gi, Packed[gi], layouts, _panelOffsets == null ? null : panels);
+        }
+
+        /// <summary>Image b (counted from the batch's first) of the batch's group.</summary>
+        private Item Item(in Batch batch, int b)
+        {
+            int image = batch.First + b, gi = batch.Group;
             long yOffset = ((long)image * m + (long)gi * Rows) * G.OutputSize;
             return new Item(
                 x + ((long)image * c + (long)gi * Cg) * G.InputSize,
                 y + yOffset,
                 sum == null ? null : sum + yOffset,
                 bias == null ? null : bias + (long)gi * Rows,
-                Packed[gi],
-                layoutBuffer);
+                batch.Layouts + b * LayoutFloats);
         }
 
-        /// <summary>Slivers [s0, s1) against columns [c0, c1) (multiples of 16) of the implicit B, finished into Y.</summary>
-        public void Compute(in Item item, int s0, int s1, int c0, int c1)
+        /// <summary>Writes the layouts of channels [start, end), counted image after image through the batch.</summary>
+        public void Fill(in Batch batch, int start, int end)
         {
-            var a = item.Packed;
-            int kc0 = a.Config.Kc, k = a.K;
+            for (int at = start; at < end;)
+            {
+                int b = at / Cg, c0 = at % Cg, c1 = Math.Min(Cg, c0 + (end - at));
+                var item = Item(batch, b);
+                Layout.Fill(item.X, c0, c1, Cg, item.Layout, G);
+                at += c1 - c0;
+            }
+        }
+
+        /// <summary>
+        /// Slivers [s0, s1) against columns [c0, c1) (multiples of 16) of the batch's column space, where image b's
+        /// column j is column b * PaddedColumns + j, finished into Y. Each sliver's depth block runs over every image
+        /// of a chunk while it is in L1; an output's sum runs over the same depth blocks in the same order whatever the
+        /// batch, so its bits do not depend on which images share it.
+        /// </summary>
+        public void Compute(in Batch batch, int s0, int s1, int c0, int c1)
+        {
+            if (batch.Panels != null)
+            {
+                ComputePanels(batch, s0, s1, c0, c1);
+                return;
+            }
+
+            var a = batch.Packed;
+            int kc0 = a.Config.Kc, k = a.K, p = Layout.PaddedColumns;
             int ld = Math.Min(ChunkColumns, c1 - c0);
             int r0 = s0 * Mr, r1 = Math.Min(s1 * Mr, Rows);
             float* tiles = ConvScratch.Get(2, (long)(s1 - s0) * Mr * ld);
             for (int cc = c0; cc < c1; cc += ChunkColumns)
             {
                 int ce = Math.Min(c1, cc + ChunkColumns);
-
-                // Tile rows are indexed by absolute column: column j of row r is at chunk[(r - r0) * ld + j].
-                float* chunk = tiles - cc;
+                int b0 = cc / p, b1 = (ce - 1) / p;
                 for (int pc = 0; pc < k; pc += kc0)
                 {
                     int kc = Math.Min(kc0, k - pc);
@@ -61,25 +107,30 @@ internal sealed unsafe partial class DirectConv2D
                     for (int s = s0; s < s1; s++)
                     {
                         float* sliver = a.Block(s * Mr, pc);
-                        float* cRow = chunk + (long)(s - s0) * Mr * ld;
-                        int j = cc;
-                        for (; j + Nr <= ce; j += Nr)
+                        for (int b = b0; b <= b1; b++)
                         {
-                            DirectConvMicroKernel.Run3(sliver, item.Layout + j, offsets, kc, cRow + j, ld, accumulate);
-                        }
-
-                        for (; j < ce; j += 16)
-                        {
-                            DirectConvMicroKernel.Run1(sliver, item.Layout + j, offsets, kc, cRow + j, ld, accumulate);
+                            // Tile rows are indexed by batch column: column j of image b, row r is at
+                            // tiles[(r - r0) * ld + b * p + j - cc].
+                            float* cRow = tiles + (long)(s - s0) * Mr * ld + ((long)b * p - cc);
+                            float* x = batch.Layouts + b * LayoutFloats;
+                            int j = Math.Max(cc - b * p, 0), je = Math.Min(ce - b * p, p);
+                            DirectConvMicroKernel.Sweep(sliver, x + j, offsets, kc, cRow + j, ld, accumulate, je - j);
                         }
                     }
                 }
 
-                Finish(item, chunk, ld, r0, r1, cc, ce);
+                for (int b = b0; b <= b1; b++)
+                {
+                    int j0 = Math.Max(cc - b * p, 0), j1 = Math.Min(ce - b * p, p);
+                    Finish(Item(batch, b), tiles + ((long)b * p - cc), ld, r0, r1, j0, j1);
+                }
             }
 
             GC.KeepAlive(a);
         }
+
+        /// <summary>Columns of the batch's column space: its panels' or its images' padded columns.</summary>
+        public int Columns(in Batch batch) => batch.Panels != null ? PanelCount(batch) * Nr : batch.Count * Layout.PaddedColumns;
 
         /// <summary>
         /// Output channels [r0, r1) of columns [cc, ce): the valid columns go to Y plus bias and sum, then (when exact per
@@ -107,21 +158,21 @@ internal sealed unsafe partial class DirectConv2D
                     if (j0 < j1)
                     {
                         long at = (long)oh * outW + (j0 - rowStart);
-                        Store(src + j0, item.Bias == null ? null : item.Bias + r, sum == null ? null : sum + at, dst + at, j1 - j0);
+                        Store(src + j0, item.Bias == null ? null : item.Bias + r, sum == null ? null : sum + at, dst + at, j1 - j0, _reluInStore);
                     }
                 }
 
-                if (ActivationPerChunk)
+                if (ActivationPerChunk && !_reluInStore)
                 {
                     Activation.Apply(new Span<float>(dst + y0, y1 - y0));
                 }
             }
         }
 
-        /// <summary>dst = src (+ *bias) (+ sum), in that order, as one pass (the runs are short: one output row of a chunk).</summary>
-        private static void Store(float* src, float* bias, float* sum, float* dst, int n)
+        /// <summary>dst = src (+ *bias) (+ sum), in that order, then max(., +0) when <paramref name="relu"/>, as one pass (the runs are short).</summary>
+        private static void Store(float* src, float* bias, float* sum, float* dst, int n, bool relu)
         {
-            if (bias == null && sum == null)
+            if (bias == null && sum == null && !relu)
             {
                 new ReadOnlySpan<float>(src, n).CopyTo(new Span<float>(dst, n));
                 return;
@@ -143,6 +194,11 @@ internal sealed unsafe partial class DirectConv2D
                     v += Vector512.Load(sum + i);
                 }
 
+                if (relu)
+                {
+                    v = Vector512.Max(v, Vector512<float>.Zero);
+                }
+
                 v.Store(dst + i);
             }
 
@@ -154,7 +210,12 @@ internal sealed unsafe partial class DirectConv2D
                     v += b;
                 }
 
-                dst[i] = sum == null ? v : v + sum[i];
+                if (sum != null)
+                {
+                    v += sum[i];
+                }
+
+                dst[i] = relu ? MathF.Max(v, 0f) : v;
             }
         }
 
@@ -165,24 +226,31 @@ internal sealed unsafe partial class DirectConv2D
             return Math.Min(j / pitch, G.Output[0]) * outW + (j / pitch < G.Output[0] ? Math.Min(j % pitch, outW) : 0);
         }
 
-        /// <summary>The activation over whole planes of output channels [r0, r1), for activations not applied per chunk.</summary>
-        public void ActivatePlanes(in Item item, int r0, int r1)
+        /// <summary>The activation over whole output planes [start, end), counted image after image through the batch.</summary>
+        public void ActivatePlanes(in Batch batch, int start, int end)
         {
             int size = G.OutputSize;
-            for (int r = r0; r < r1; r++)
+            for (int plane = start; plane < end; plane++)
             {
-                Activation.Apply(new Span<float>(item.Y + (long)r * size, size));
+                var item = Item(batch, plane / Rows);
+                Activation.Apply(new Span<float>(item.Y + (long)(plane % Rows) * size, size));
             }
         }
 
+        /// <summary>Batch <paramref name="index"/> on the calling thread alone, in its own layout buffer.</summary>
         public void Sequential(int index)
         {
-            var item = Item(index, ConvScratch.Get(1, Layout.Floats(Cg)));
-            Layout.Fill(item.X, 0, Cg, Cg, item.Layout, G);
-            Compute(item, 0, Slivers, 0, Layout.PaddedColumns);
+            var batch = Batch(index, ConvScratch.Get(1, BatchLayoutFloats), _panelOffsets == null ? null : ConvScratch.Get(3, PanelFloats));
+            Fill(batch, 0, batch.Count * Cg);
+            if (batch.Panels != null)
+            {
+                Pack(batch, 0, PanelItems(batch));
+            }
+
+            Compute(batch, 0, Slivers, 0, Columns(batch));
             if (!ActivationPerChunk)
             {
-                ActivatePlanes(item, 0, Rows);
+                ActivatePlanes(batch, 0, batch.Count * Rows);
             }
         }
     }

@@ -9,10 +9,13 @@ namespace Tessera.Kernels.Convolution;
 /// <summary>
 /// 2-D convolution without im2col: the input of each image's group is rearranged once into a <see cref="PhaseLayout"/>
 /// (about the size of the input), then the pre-packed weights (SGEMM A slivers) multiply it with micro-kernels that
-/// read each tap's row straight from that layout. Each thread computes its output channels x columns a chunk of
-/// columns at a time into its own small tile matrix and finishes the chunk (valid columns, bias, residual sum and the
-/// activation) into Y while it is still in cache. Threads split whole images when there are enough, else the
-/// channel slivers or column tiles of one image, whichever splits the work more evenly (<see cref="DirectConvSplit"/>).
+/// read each tap's row straight from that layout. Images whose output planes are small (where most of a layout's
+/// columns are padding) run as a batch whose valid columns are packed into B panels (see DirectConv2D.Panels.cs), so
+/// each weight block loaded into cache also serves every image of the batch. Each thread computes its output channels
+/// x columns a chunk of columns at a time into its own small tile matrix and finishes the chunk (valid columns, bias,
+/// residual sum and the activation) into Y while it is still in cache. Threads split whole batches when there are
+/// enough, else the channel slivers or column tiles of one batch, whichever splits the work more evenly
+/// (<see cref="DirectConvSplit"/>); either way they claim the pieces as they come free.
 /// </summary>
 /// <remarks>A kernel instance is used by one call at a time (calls of a session are serialised).</remarks>
 internal sealed unsafe partial class DirectConv2D
@@ -24,7 +27,15 @@ internal sealed unsafe partial class DirectConv2D
     // thread's tile rows for them until they are finished.
     private const int ChunkColumns = 11 * Nr;
 
+    // Floats of B panels a batch may pack (16 MiB), and how much dearer a panel column is than a layout column: packing
+    // costs, and the packed B (read by every part, unlike the layouts' overlapping taps) streams from L3. Measured on
+    // ResNet-18 at batch 8, panels won where they save a quarter of the micro-kernel work (7x7 planes) and lost where
+    // they save an eighth (14x14 planes), so they are taken only when they save over a fifth.
+    private const long PanelBudget = 1L << 22;
+    private const double PanelCost = 1.25;
+
     private int[] _offsets = [];
+    private int[] _panelOffsets = [];
     private (int Channels, long ChannelFloats, int Pitch, long Plane, int KernelH, int KernelW, int DilationH, int DilationW) _offsetsKey;
 
     public static bool Applies(ConvGeometry g, SgemmPackedA[]? packed) =>
@@ -36,32 +47,50 @@ internal sealed unsafe partial class DirectConv2D
     {
         var layout = new PhaseLayout(g);
         int cg = c / group;
-        var job = new Job(x, bias, sum, y, packed, c, m, group, g, layout, Offsets(layout, cg, g), activation);
-        int items = n * group;
+
+        // Images run one per batch, reading B from their own layouts; small planes pack a batch of images' valid
+        // columns into panels instead, when that saves enough micro-kernel work.
+        int packedBatch = (int)Math.Clamp(PanelBudget / ((long)cg * g.KernelSize * g.OutputSize), 1, n);
+        bool panels = packedBatch > 1
+            && (packedBatch * g.OutputSize + Nr - 1) / Nr * 3 * PanelCost < packedBatch * DirectConvSplit.ColumnCost(layout.PaddedColumns);
+        var job = new Job(x, bias, sum, y, packed, c, m, group, g, layout, Offsets(layout, cg, g), activation, n,
+            panels ? packedBatch : 1, panels ? PanelOffsets(packed[0].Config.Kc) : null);
+        int items = job.Batches;
         int degree = parallel.Degree;
         if (degree > 1 && items >= degree && (items % degree == 0 || items >= 4 * degree))
         {
+            // One batch per chunk, claimed as threads come free: a thread slowed by another process takes fewer.
             var body = new ItemsBody(job);
-            parallel.ForRange(items, 1, ref body);
+            parallel.ForChunks(items, items, ref body);
             return;
         }
 
-        var split = new DirectConvSplit(job.Slivers, layout.PaddedColumns, degree);
+        // One part per thread when threads share a batch: finer parts measured slower at batch 1 (more passes over the
+        // layout, more finishing), and the parts are claimed dynamically anyway.
+        int parts = degree;
         for (int i = 0; i < items; i++)
         {
-            var item = job.Item(i, ConvScratch.Get(1, layout.Floats(cg)));
-            var fill = new FillBody(job, item);
-            var runner = (long)cg * layout.ChannelFloats < 1 << 14 ? ParallelRunner.Sequential : parallel;
-            runner.ForRange(cg, 1, ref fill);
+            var batch = job.Batch(i, ConvScratch.Get(1, job.BatchLayoutFloats), panels ? ConvScratch.Get(3, job.PanelFloats) : null);
+            var split = new DirectConvSplit(job.Slivers, job.Columns(batch), panels ? 1 : batch.Count, parts);
+            var fill = new FillBody(job, batch);
+            int channels = batch.Count * cg;
+            var runner = (long)channels * layout.ChannelFloats < 1 << 14 ? ParallelRunner.Sequential : parallel;
+            runner.ForChunks(channels, parts, ref fill);
+            if (panels)
+            {
+                var pack = new PackBody(job, batch);
+                parallel.ForChunks(job.PanelItems(batch), parts, ref pack);
+            }
 
-            var compute = new ComputeBody(job, item, split);
-            parallel.ForRange(split.Parts, 1, ref compute);
+            var compute = new ComputeBody(job, batch, split);
+            parallel.ForChunks(split.Parts, split.Parts, ref compute);
 
             if (!job.ActivationPerChunk)
             {
-                var finish = new ActivationBody(job, item);
-                runner = (long)job.Rows * g.OutputSize < 1 << 14 ? ParallelRunner.Sequential : parallel;
-                runner.ForRange(job.Rows, 1, ref finish);
+                var finish = new ActivationBody(job, batch);
+                int planes = batch.Count * job.Rows;
+                runner = (long)planes * g.OutputSize < 1 << 14 ? ParallelRunner.Sequential : parallel;
+                runner.ForRange(planes, 1, ref finish);
             }
         }
     }
@@ -81,15 +110,43 @@ internal sealed unsafe partial class DirectConv2D
         return (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_offsets));
     }
 
+    /// <summary>Row offsets k * 48 of a packed B panel, for the micro-kernels' per-row offsets.</summary>
+    private int* PanelOffsets(int kc)
+    {
+        if (_panelOffsets.Length != kc)
+        {
+            _panelOffsets = GC.AllocateUninitializedArray<int>(kc, pinned: true);
+            for (int k = 0; k < kc; k++)
+            {
+                _panelOffsets[k] = k * Nr;
+            }
+        }
+
+        return (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_panelOffsets));
+    }
+
     /// <summary>The pointers of one image's group.</summary>
-    private readonly struct Item(float* x, float* y, float* sum, float* bias, SgemmPackedA packed, float* layout)
+    private readonly struct Item(float* x, float* y, float* sum, float* bias, float* layout)
     {
         public readonly float* X = x;
         public readonly float* Y = y;
         public readonly float* Sum = sum;
         public readonly float* Bias = bias;
-        public readonly SgemmPackedA Packed = packed;
         public readonly float* Layout = layout;
+    }
+
+    /// <summary>
+    /// Images [First, First + Count) of one group, whose layouts lie <see cref="Job.LayoutFloats"/> apart from Layouts;
+    /// Panels holds their packed B when the call packs it, else null.
+    /// </summary>
+    private readonly struct Batch(int first, int count, int group, SgemmPackedA packed, float* layouts, float* panels)
+    {
+        public readonly float* Panels = panels;
+        public readonly int First = first;
+        public readonly int Count = count;
+        public readonly int Group = group;
+        public readonly SgemmPackedA Packed = packed;
+        public readonly float* Layouts = layouts;
     }
 
     private readonly struct ItemsBody(Job job) : IRangeBody
@@ -103,25 +160,33 @@ internal sealed unsafe partial class DirectConv2D
         }
     }
 
-    private readonly struct FillBody(Job job, Item item) : IRangeBody
+    /// <summary>Channels [start, end) of the batch's images, counted image after image.</summary>
+    private readonly struct FillBody(Job job, Batch batch) : IRangeBody
     {
-        public void Invoke(int start, int end) => job.Layout.Fill(item.X, start, end, job.Cg, item.Layout, job.G);
+        public void Invoke(int start, int end) => job.Fill(batch, start, end);
     }
 
-    private readonly struct ActivationBody(Job job, Item item) : IRangeBody
+    /// <summary>(Depth block, panel) items [start, end) of the batch's B panels.</summary>
+    private readonly struct PackBody(Job job, Batch batch) : IRangeBody
     {
-        public void Invoke(int start, int end) => job.ActivatePlanes(item, start, end);
+        public void Invoke(int start, int end) => job.Pack(batch, start, end);
+    }
+
+    /// <summary>Output planes [start, end) of the batch's images, counted image after image.</summary>
+    private readonly struct ActivationBody(Job job, Batch batch) : IRangeBody
+    {
+        public void Invoke(int start, int end) => job.ActivatePlanes(batch, start, end);
     }
 
     /// <summary>Part p of the split: its slivers against its columns, finished into Y.</summary>
-    private readonly struct ComputeBody(Job job, Item item, DirectConvSplit split) : IRangeBody
+    private readonly struct ComputeBody(Job job, Batch batch, DirectConvSplit split) : IRangeBody
     {
         public void Invoke(int start, int end)
         {
             for (int p = start; p < end; p++)
             {
                 var (s0, s1, c0, c1) = split.Part(p);
-                job.Compute(item, s0, s1, c0, c1);
+                job.Compute(batch, s0, s1, c0, c1);
             }
         }
     }

@@ -17,6 +17,21 @@ internal static unsafe class DirectConvMicroKernel
 
     public static bool IsSupported => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
 
+    /// <summary>c[8 x width] (+)= a-sliver * B for the columns [0, width) (a multiple of 16) at x and c: 48 at a time, then 16.</summary>
+    public static void Sweep(float* a, float* x, int* offsets, int kc, float* c, nint ldc, bool accumulate, int width)
+    {
+        int j = 0;
+        for (; j + Nr <= width; j += Nr)
+        {
+            Run3(a, x + j, offsets, kc, c + j, ldc, accumulate);
+        }
+
+        for (; j < width; j += 16)
+        {
+            Run1(a, x + j, offsets, kc, c + j, ldc, accumulate);
+        }
+    }
+
     /// <summary>c[8 x 48] (+)= a-sliver * B, where row k of B is the 48 floats at x + offsets[k].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run3(float* a, float* x, int* offsets, int kc, float* c, nint ldc, bool accumulate)

@@ -1,10 +1,10 @@
 namespace Tessera.Kernels.Convolution;
 
 /// <summary>
-/// How the threads of one image's direct convolution share it: contiguous ranges of 8-channel slivers (every part
-/// sweeps all columns) or of 48-column tiles (every part runs all slivers), whichever gives the busiest thread the
-/// least work. Work is counted per micro-kernel call, so a late layer's 64 columns (one 48-wide tile and one 16-wide
-/// tile) are not split 48 / 16 between two threads.
+/// How the threads of one batch's direct convolution share it: contiguous ranges of 8-channel slivers (every part
+/// sweeps all columns) or of 48-column tiles of the batch's column space (every part runs all slivers), whichever
+/// gives the busiest thread the least work. Work is counted per micro-kernel call within each image's columns, so a
+/// late layer's 64 columns (one 48-wide tile and one 16-wide tile) are not split 48 / 16 between two threads.
 /// </summary>
 internal readonly struct DirectConvSplit
 {
@@ -15,22 +15,25 @@ internal readonly struct DirectConvSplit
     private const double NarrowCost = 1.5;
 
     private readonly int _slivers;
+    private readonly int _imageColumns;
     private readonly int _columns;
     private readonly int _tiles;
     private readonly bool _bySlivers;
 
-    public DirectConvSplit(int slivers, int paddedColumns, int degree)
+    /// <param name="imageColumns">Padded columns of one image (a multiple of 16); the batch has <paramref name="images"/> of them.</param>
+    public DirectConvSplit(int slivers, int imageColumns, int images, int degree)
     {
         _slivers = slivers;
-        _columns = paddedColumns;
-        _tiles = (paddedColumns + Nr - 1) / Nr;
+        _imageColumns = imageColumns;
+        _columns = imageColumns * images;
+        _tiles = (_columns + Nr - 1) / Nr;
         int bySlivers = Math.Clamp(degree, 1, slivers), byTiles = Math.Clamp(degree, 1, _tiles);
-        double sliverCost = (double)((slivers + bySlivers - 1) / bySlivers) * ColumnCost(paddedColumns);
+        double sliverCost = (double)((slivers + bySlivers - 1) / bySlivers) * ColumnCost(0, _columns);
         double tileCost = 0;
         for (int p = 0; p < byTiles; p++)
         {
             var (c0, c1) = TileColumns(p, byTiles);
-            tileCost = Math.Max(tileCost, slivers * ColumnCost(c1 - c0));
+            tileCost = Math.Max(tileCost, slivers * ColumnCost(c0, c1));
         }
 
         // Ties go to slivers: each part then finishes whole output channels in long runs.
@@ -40,7 +43,7 @@ internal readonly struct DirectConvSplit
 
     public int Parts { get; }
 
-    /// <summary>Part p: slivers [S0, S1) against columns [C0, C1) of the implicit B.</summary>
+    /// <summary>Part p: slivers [S0, S1) against columns [C0, C1) of the batch's column space.</summary>
     public (int S0, int S1, int C0, int C1) Part(int p)
     {
         if (_bySlivers)
@@ -55,5 +58,20 @@ internal readonly struct DirectConvSplit
     private (int C0, int C1) TileColumns(int p, int parts) =>
         ((int)((long)_tiles * p / parts) * Nr, Math.Min(_columns, (int)((long)_tiles * (p + 1) / parts) * Nr));
 
-    private static double ColumnCost(int columns) => columns / Nr * 3 + columns % Nr / 16 * NarrowCost;
+    /// <summary>Cost of one run of <paramref name="width"/> columns (a multiple of 16), in thirds of a 48-column call.</summary>
+    public static double ColumnCost(int width) => width / Nr * 3 + width % Nr / 16 * NarrowCost;
+
+    /// <summary>Micro-kernel calls for columns [c0, c1), which the kernel tiles image by image.</summary>
+    private double ColumnCost(int c0, int c1)
+    {
+        double cost = 0;
+        for (int start = c0; start < c1;)
+        {
+            int end = Math.Min(c1, (start / _imageColumns + 1) * _imageColumns);
+            cost += ColumnCost(end - start);
+            start = end;
+        }
+
+        return cost;
+    }
 }

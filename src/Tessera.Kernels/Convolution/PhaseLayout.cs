@@ -1,3 +1,6 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace Tessera.Kernels.Convolution;
 
 /// <summary>
@@ -68,6 +71,13 @@ internal readonly unsafe struct PhaseLayout
                     continue;
                 }
 
+                if (StrideW == 2)
+                {
+                    // Even columns 2q land at q + left / 2 of phase left % 2, odd ones 2q + 1 at q + (left + 1) / 2 of the other.
+                    Deinterleave(src, inW, rowBase + _left % 2 * PlaneFloats + _left / 2, rowBase + (_left + 1) % 2 * PlaneFloats + (_left + 1) / 2);
+                    continue;
+                }
+
                 for (int phase = 0; phase < StrideW; phase++)
                 {
                     // Input columns iw with (iw + left) % StrideW == phase land at (iw + left) / StrideW of that phase plane.
@@ -84,6 +94,29 @@ internal readonly unsafe struct PhaseLayout
         if (c1 == channels)
         {
             new Span<float>(dst + channels * ChannelFloats, PaddedColumns + 64).Clear();
+        }
+    }
+
+    /// <summary>even[q] = src[2q] and odd[q] = src[2q + 1] for the n floats of src: 32 at a time with two permutes.</summary>
+    private static void Deinterleave(float* src, int n, float* even, float* odd)
+    {
+        int q = 0;
+        if (Avx512F.IsSupported)
+        {
+            var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            var odds = evens + Vector512<int>.One;
+            for (; 2 * q + 32 <= n; q += 16)
+            {
+                var lo = Vector512.Load(src + 2 * q);
+                var hi = Vector512.Load(src + 2 * q + 16);
+                Avx512F.PermuteVar16x32x2(lo, evens, hi).Store(even + q);
+                Avx512F.PermuteVar16x32x2(lo, odds, hi).Store(odd + q);
+            }
+        }
+
+        for (int i = 2 * q; i < n; i++)
+        {
+            ((i & 1) == 0 ? even : odd)[i >> 1] = src[i];
         }
     }
 

@@ -69,6 +69,23 @@ public sealed unsafe class ParallelRunner
         Run(total, Math.Clamp(total / Math.Max(1, minChunk), 1, Degree), ref body);
     }
 
+    /// <summary>
+    /// Splits [0, total) into <paramref name="chunks"/> contiguous ranges (at most <paramref name="total"/>) that the
+    /// threads claim one at a time, and runs <paramref name="body"/>.Invoke(start, end) on each, without allocating.
+    /// More chunks than threads keep every thread busy to the end when chunks take uneven time, e.g. while another
+    /// process holds one of the cores; the bodies must not care which thread runs which chunk.
+    /// </summary>
+    public void ForChunks<TBody>(int total, int chunks, ref TBody body)
+        where TBody : struct, IRangeBody
+    {
+        if (total <= 0)
+        {
+            return;
+        }
+
+        Run(total, Math.Clamp(chunks, 1, total), ref body);
+    }
+
     /// <summary>Number of chunks <see cref="ForRange{TBody}(int, int, ref TBody)"/> would split <paramref name="total"/> into.</summary>
     public int ChunkCount(int total, int minChunk) => total <= 0 ? 0 : Math.Clamp(total / Math.Max(1, minChunk), 1, Degree);
 

@@ -51,6 +51,15 @@ internal sealed class ConvCase
             _dilations, _pad, _constantW);
     }
 
+    /// <summary>The same weights on images [start, start + count) of this case's input.</summary>
+    public ConvCase Images(int start, int count)
+    {
+        int per = X.Length / X.Shape[0];
+        int[] xShape = [count, .. X.Shape[1..]];
+        var images = X.ToArray<float>().AsSpan(start * per, count * per).ToArray();
+        return new ConvCase(Tensor.FromArray(images, xShape), W, Bias, _group, _strides, _dilations, _pad, _constantW);
+    }
+
     public IKernel CreateKernel(ParallelRunner parallel)
     {
         Assert.True(KernelRegistry.Default.TryResolve(string.Empty, "Conv", 11, out var factory));

@@ -68,6 +68,27 @@ public sealed class DirectConvTests
         }
     }
 
+    [Theory]
+    [InlineData(7, 1)]
+    [InlineData(7, 2)]
+    [InlineData(14, 2)]
+    [InlineData(9, 3)]
+    public void ImagesOfABatchHaveTheBitsTheyHaveAlone(int size, int threads)
+    {
+        // Batches of small planes pack all their images' columns into panels (7x7, 9x9 at 6 images), single images
+        // read their layouts: every image must come out as it does run alone, whichever way it was grouped.
+        var random = new Random(size + threads);
+        var conv = ConvCase.Create(random, 6, 24, 40, 1, [size, size], [3, 3], [1, 1], [1, 1], 1, constantW: true);
+        var parallel = new ParallelRunner(threads);
+        var whole = conv.Run(parallel).Span<float>().ToArray();
+        int per = whole.Length / 6;
+        foreach (var (start, count) in new[] { (0, 1), (1, 2), (3, 3), (5, 1) })
+        {
+            var part = conv.Images(start, count).Run(parallel).Span<float>().ToArray();
+            Assert.True(whole.AsSpan(start * per, count * per).SequenceEqual(part), $"images {start}..{start + count - 1} of 6 at {size}x{size}, {threads} threads");
+        }
+    }
+
     [Fact]
     public void ShapesMayChangeBetweenCallsOfOneKernel()
     {
