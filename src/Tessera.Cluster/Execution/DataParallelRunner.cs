@@ -1,5 +1,6 @@
 using Tessera.Cluster.Coordinator;
 using Tessera.Cluster.Transport;
+using Tessera.Partitioning.Data;
 using Tessera.Tensors;
 
 namespace Tessera.Cluster.Execution;
@@ -26,13 +27,11 @@ public static class DataParallelRunner
         }
 
         int shards = Math.Max(1, Math.Min(replicas.Count, batch));
+        int[] counts = BatchSplit.Counts(batch, Enumerable.Repeat(1.0, shards).ToList());
         int[] starts = new int[shards];
-        int[] counts = new int[shards];
-        for (int s = 0, start = 0; s < shards; s++)
+        for (int s = 1; s < shards; s++)
         {
-            starts[s] = start;
-            counts[s] = (batch / shards) + (s < batch % shards ? 1 : 0);
-            start += counts[s];
+            starts[s] = starts[s - 1] + counts[s - 1];
         }
 
         var received = new ShardedOutputs(starts, counts, into);
@@ -40,7 +39,7 @@ public static class DataParallelRunner
         for (int s = 0; s < shards; s++)
         {
             int start = starts[s], rows = counts[s];
-            var slice = inputs.ToDictionary(kv => kv.Key, kv => Rows(kv.Value, start, rows), StringComparer.Ordinal);
+            var slice = inputs.ToDictionary(kv => kv.Key, kv => BatchSplit.Slice(kv.Value, 0, start, rows), StringComparer.Ordinal);
             // Shard s prefers replica s; the others stay available for failover.
             var order = replicas.Skip(s % replicas.Count).Concat(replicas.Take(s % replicas.Count)).ToArray();
             tasks[s] = RunPreferringAsync(coordinator, order, slice, outputs, received.For(s), cancellation);
@@ -78,48 +77,5 @@ public static class DataParallelRunner
         {
             return await coordinator.RunAsync(order[1..], inputs, outputs, cancellation, place).ConfigureAwait(false);
         }
-    }
-
-    /// <summary>
-    /// Rows [start, start + count) of axis 0: a view of the caller's tensor (rows are contiguous), which is only read
-    /// while it is sent, so a shard costs no copy.
-    /// </summary>
-    public static unsafe Tensor Rows(Tensor tensor, int start, int count)
-    {
-        int[] shape = (int[])tensor.Shape.Clone();
-        shape[0] = count;
-        if (tensor.DataType == DataType.String || (start == 0 && count == tensor.Shape[0]))
-        {
-            return start == 0 && count == tensor.Shape[0] ? tensor : throw new ClusterException(ClusterErrorCode.BadRequest, "string tensors cannot cross the network");
-        }
-
-        long rowBytes = tensor.Shape[0] == 0 ? 0 : tensor.ByteLength / tensor.Shape[0];
-        return Tensor.FromPointer(tensor.DataType, shape, tensor.Pointer + (start * rowBytes), tensor);
-    }
-
-    /// <summary>The parts joined along axis 0; a single part is the result as it is.</summary>
-    public static Tensor Concat(Tensor[] parts)
-    {
-        if (parts.Length == 1 && parts[0].Rank > 0)
-        {
-            return parts[0];
-        }
-
-        if (parts.Any(p => p.Rank == 0 || p.DataType == DataType.String))
-        {
-            throw new ClusterException(ClusterErrorCode.BadRequest, "data parallel runs need numeric outputs with a batch axis to concatenate");
-        }
-
-        int[] shape = (int[])parts[0].Shape.Clone();
-        shape[0] = parts.Sum(p => p.Shape[0]);
-        var whole = Tensor.Allocate(parts[0].DataType, shape);
-        int offset = 0;
-        foreach (var p in parts)
-        {
-            p.Bytes.CopyTo(whole.Bytes[offset..]);
-            offset += p.ByteLength;
-        }
-
-        return whole;
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Tessera.Cluster.Transport;
+using Tessera.Partitioning.Data;
 using Tessera.Tensors;
 
 namespace Tessera.Cluster.Execution;
@@ -51,7 +52,24 @@ internal sealed unsafe class ShardedOutputs
             }
         }
 
-        return DataParallelRunner.Concat(parts);
+        if (parts.Length == 1)
+        {
+            return parts[0];
+        }
+
+        if (parts.Any(p => p.Rank == 0 || p.DataType == DataType.String))
+        {
+            throw new ClusterException(ClusterErrorCode.BadRequest, $"data parallel runs need numeric outputs with a batch axis to concatenate ('{name}' is not)");
+        }
+
+        try
+        {
+            return BatchSplit.Concat(parts, 0);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ClusterException(ClusterErrorCode.BadRequest, $"the replicas' '{name}' outputs do not join: {e.Message}");
+        }
     }
 
     private Tensor? Place(int shard, string name, DataType dataType, int[] shape)
