@@ -22,17 +22,20 @@ internal static class ClusterBenchRunner
         int rows = BenchInputs.BatchSize(graph.Graph.Inputs, feeds);
         var duration = TimeSpan.FromSeconds(settings.Seconds);
 
-        progress($"single process, {settings.Threads} thread(s) ...");
+        progress($"loading the model in this process, {settings.Threads} thread(s) ...");
         var session = InferenceSession.Load(settings.ModelPath, new SessionOptions { Threads = settings.Threads });
         var expected = session.Run(feeds);
         var sink = Sink(expected);
-        var single = ThroughputLoop.Measure(() => session.Run(feeds, sink), settings.Warmup, duration);
-        var rowsOut = new List<ClusterBenchRow> { new("single process", 1, single.RunsPerSecond * rows, single.MedianMs, single.Runs) };
+        ClusterBenchRow Single()
+        {
+            var single = ThroughputLoop.Measure(() => session.Run(feeds, sink), settings.Warmup, duration);
+            return new("single process", 1, single.RunsPerSecond * rows, single.MedianMs, single.Runs);
+        }
 
         progress($"starting {settings.Workers} local worker(s) of {settings.Threads} thread(s) ...");
         await using var cluster = await LocalCluster.StartAsync(settings.Workers, settings.Threads).ConfigureAwait(false);
         string[] outputs = [.. graph.Graph.Outputs.Select(o => o.Name)];
-        List<ClusterBenchRow> stageRows = [];
+        Func<List<ClusterBenchRow>>? stagesAlone = null;
         Func<Task<IReadOnlyDictionary<string, Tensor>>> distributed;
         string label;
         if (settings.Strategy == "data")
@@ -54,8 +57,7 @@ internal static class ClusterBenchRunner
             var (runner, directory) = await cluster.PlanAsync(settings.ModelPath, LocalCluster.Shapes(feeds), PlanStrategy.Pipeline, settings.Stages ?? settings.Workers, PlanObjective.Throughput).ConfigureAwait(false);
             distributed = () => runner.RunAsync(feeds);
             label = $"pipeline, {runner.Plan.Stages.Count} stages on {settings.Workers} workers";
-            progress("each stage alone in this process ...");
-            stageRows = StagesAlone(runner.Plan, directory, feeds, settings, rows);
+            stagesAlone = StagesAlone(runner.Plan, directory, feeds, settings, rows);
         }
 
         var got = await distributed().ConfigureAwait(false);
@@ -65,18 +67,47 @@ internal static class ClusterBenchRunner
             throw new CliException($"the {label} output '{differs}' differs from the single-process output");
         }
 
-        progress($"{label}, {settings.InFlight} batch(es) in flight ...");
-        var spread = await ThroughputLoop.MeasureAsync(distributed, settings.InFlight, settings.Warmup, duration).ConfigureAwait(false);
-        rowsOut.Add(new ClusterBenchRow(label, settings.InFlight, spread.RunsPerSecond * rows, spread.MedianMs, spread.Runs));
-        return new ClusterBenchResult(settings, rows, rowsOut, stageRows);
+        // This machine's speed drifts from one minute to the next, so the sides take turns in every round (the first
+        // side alternating) and each is reported by its best round, the least disturbed one, as bench/run.sh does.
+        var rounds = new List<ClusterBenchRound>();
+        for (int r = 0; r < settings.Rounds; r++)
+        {
+            ClusterBenchRow? single = null, spread = null;
+            List<ClusterBenchRow> stages = [];
+            foreach (bool singleFirst in r % 2 == 0 ? new[] { true, false } : [false, true])
+            {
+                if (singleFirst)
+                {
+                    progress($"round {r + 1} of {settings.Rounds}: single process, {settings.Threads} thread(s) ...");
+                    single = Single();
+                    if (stagesAlone is not null)
+                    {
+                        progress($"round {r + 1} of {settings.Rounds}: each stage alone in this process ...");
+                        stages = stagesAlone();
+                    }
+                }
+                else
+                {
+                    progress($"round {r + 1} of {settings.Rounds}: {label}, {settings.InFlight} batch(es) in flight ...");
+                    var m = await ThroughputLoop.MeasureAsync(distributed, settings.InFlight, settings.Warmup, duration).ConfigureAwait(false);
+                    spread = new ClusterBenchRow(label, settings.InFlight, m.RunsPerSecond * rows, m.MedianMs, m.Runs);
+                }
+            }
+
+            rounds.Add(new ClusterBenchRound(single!, spread!, stages));
+        }
+
+        return new ClusterBenchResult(settings, rows, rounds);
     }
 
-    /// <summary>Each stage's sub-model in this process on the values the stages before it compute, one after another.</summary>
-    private static List<ClusterBenchRow> StagesAlone(PlanDocument plan, string directory, IReadOnlyDictionary<string, Tensor> feeds, ClusterBenchSettings settings, int rows)
+    /// <summary>
+    /// Loads each stage's sub-model in this process on the values the stages before it compute; the function returned
+    /// times each of them alone, one after another.
+    /// </summary>
+    private static Func<List<ClusterBenchRow>> StagesAlone(PlanDocument plan, string directory, IReadOnlyDictionary<string, Tensor> feeds, ClusterBenchSettings settings, int rows)
     {
         var values = new Dictionary<string, Tensor>(feeds, StringComparer.Ordinal);
-        var result = new List<ClusterBenchRow>();
-        var duration = TimeSpan.FromSeconds(Math.Max(1, settings.Seconds / plan.Stages.Count));
+        var loaded = new List<(int Index, Action Run)>();
         foreach (var stage in plan.Stages)
         {
             var session = InferenceSession.Load(Path.Combine(directory, stage.Model), new SessionOptions { Threads = settings.Threads });
@@ -84,11 +115,15 @@ internal static class ClusterBenchRunner
             var produced = session.Run(stageFeeds);
             foreach (var (name, tensor) in produced) values[name] = tensor;
             var sink = Sink(produced);
-            var alone = ThroughputLoop.Measure(() => session.Run(stageFeeds, sink), settings.Warmup, duration);
-            result.Add(new ClusterBenchRow($"stage {stage.Index} alone", 1, alone.RunsPerSecond * rows, alone.MedianMs, alone.Runs));
+            loaded.Add((stage.Index, () => session.Run(stageFeeds, sink)));
         }
 
-        return result;
+        var duration = TimeSpan.FromSeconds(Math.Max(1, settings.Seconds / plan.Stages.Count));
+        return () => [.. loaded.Select(s =>
+        {
+            var alone = ThroughputLoop.Measure(s.Run, settings.Warmup, duration);
+            return new ClusterBenchRow($"stage {s.Index} alone", 1, alone.RunsPerSecond * rows, alone.MedianMs, alone.Runs);
+        })];
     }
 
     /// <summary>Output tensors to run into, so the single-process runs allocate nothing (as a tuned server would).</summary>

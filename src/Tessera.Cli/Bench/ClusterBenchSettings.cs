@@ -11,4 +11,5 @@ internal sealed record ClusterBenchSettings(
     int? Stages,
     int InFlight,
     int Warmup,
-    double Seconds);
+    double Seconds,
+    int Rounds);

@@ -19,11 +19,12 @@ internal static class BenchClusterCommand
         var stages = new Option<int?>("--stages") { Description = "with pipeline: number of stages (default: one per worker)" };
         var inFlight = new Option<int>("--in-flight") { Description = "batches in flight on the workers at once (closed loop)", DefaultValueFactory = _ => 2 };
         var warmup = new Option<int>("--warmup") { Description = "untimed runs (of every in-flight caller) first", DefaultValueFactory = _ => 2 };
-        var seconds = new Option<double>("--seconds") { Description = "timed window of each measurement", DefaultValueFactory = _ => 10 };
+        var seconds = new Option<double>("--seconds") { Description = "timed window of each measurement", DefaultValueFactory = _ => 5 };
+        var rounds = new Option<int>("--rounds") { Description = "rounds of single process and distributed runs taking turns; each side reports its best round", DefaultValueFactory = _ => 3 };
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of text" };
         var command = new Command("bench-cluster", "Throughput of a batch on local worker processes (data parallel or pipelined) against one process, bit-identity checked")
         {
-            model, inputs, shapes, workers, threads, strategy, stages, inFlight, warmup, seconds, json,
+            model, inputs, shapes, workers, threads, strategy, stages, inFlight, warmup, seconds, rounds, json,
         };
         command.SetAction(parse =>
         {
@@ -37,7 +38,8 @@ internal static class BenchClusterCommand
                 parse.GetValue(stages) is { } k ? AtLeast("--stages", k, 2) : null,
                 AtLeast("--in-flight", parse.GetValue(inFlight), 1),
                 AtLeast("--warmup", parse.GetValue(warmup), 0),
-                parse.GetValue(seconds) is var s && s > 0 ? s : throw new CliException("--seconds must be more than 0"));
+                parse.GetValue(seconds) is var s && s > 0 ? s : throw new CliException("--seconds must be more than 0"),
+                AtLeast("--rounds", parse.GetValue(rounds), 1));
             bool asJson = parse.GetValue(json);
             var result = ClusterBenchRunner.RunAsync(settings, line => { if (!asJson) Console.Error.WriteLine(line); }).GetAwaiter().GetResult();
             Console.WriteLine(asJson ? result.Json() : result.Text());

@@ -1,0 +1,97 @@
+using System.Text.Json;
+using Tessera.Onnx.Io;
+using Tessera.Tensors;
+using Tessera.Tests.Support;
+
+namespace Tessera.Tests.Cli;
+
+/// <summary>`tessera bench-cluster` through the real process, with real local workers: rounds, best rounds and ratios in --json.</summary>
+public sealed class BenchClusterCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("tessera-bench-cluster-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>Relu(X @ W1) @ W2 on X [N,16]: two MatMuls, so a pipeline has something to split.</summary>
+    private string TwoLayerModel()
+    {
+        var rng = new Random(5);
+        Tensor Weight() => Tensor.FromArray(Enumerable.Range(0, 16 * 16).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray(), 16, 16);
+        var model = new GraphBuilder()
+            .Input("x", DataType.Float32, "N", 16)
+            .Initializer("w1", Weight())
+            .Initializer("w2", Weight())
+            .Node("MatMul", ["x", "w1"], ["h"])
+            .Node("Relu", ["h"], ["r"])
+            .Node("MatMul", ["r", "w2"], ["y"])
+            .Output("y")
+            .Build();
+        string path = Path.Combine(_dir, "two-layer.onnx");
+        ModelWriter.Save(model, path);
+        return path;
+    }
+
+    private static JsonElement Run(params string[] args)
+    {
+        var r = CliProcess.Run(["bench-cluster", .. args, "--seconds", "0.3", "--warmup", "1", "--json"]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        return JsonDocument.Parse(r.Stdout).RootElement.Clone();
+    }
+
+    private static double Rate(JsonElement row) => row.GetProperty("rows_per_s").GetDouble();
+
+    [Fact]
+    public void DataParallelReportsEachSidesBestRound()
+    {
+        var root = Run("--model", TwoLayerModel(), "--shape", "x=8x16", "--strategy", "data", "--workers", "2", "--rounds", "2");
+        var rounds = root.GetProperty("rounds").EnumerateArray().ToArray();
+        Assert.Equal(2, rounds.Length);
+        double bestSingle = rounds.Max(r => Rate(r.GetProperty("single")));
+        double bestSpread = rounds.Max(r => Rate(r.GetProperty("distributed")));
+        Assert.All(rounds, r => Assert.True(Rate(r.GetProperty("single")) > 0 && Rate(r.GetProperty("distributed")) > 0));
+        var best = root.GetProperty("rows").EnumerateArray().ToArray();
+        Assert.Equal(bestSingle, Rate(best[0]));
+        Assert.Equal(bestSpread, Rate(best[1]));
+        Assert.Equal(bestSpread / bestSingle, root.GetProperty("speed_up").GetDouble(), 9);
+        Assert.True(root.GetProperty("bit_identical").GetBoolean());
+        Assert.Equal(8, root.GetProperty("batch").GetInt32());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("of_slowest_stage").ValueKind);
+    }
+
+    [Fact]
+    public void APipelineTimesEveryStageAloneInEveryRound()
+    {
+        var root = Run("--model", TwoLayerModel(), "--shape", "x=8x16", "--strategy", "pipeline", "--workers", "2", "--rounds", "2");
+        var rounds = root.GetProperty("rounds").EnumerateArray().ToArray();
+        Assert.Equal(2, rounds.Length);
+        Assert.All(rounds, r => Assert.Equal(2, r.GetProperty("stages").GetArrayLength()));
+        var stages = root.GetProperty("stages").EnumerateArray().ToArray();
+        Assert.Equal(2, stages.Length);
+        for (int k = 0; k < 2; k++)
+        {
+            Assert.Equal(rounds.Max(r => Rate(r.GetProperty("stages")[k])), Rate(stages[k]));
+        }
+
+        double spread = Rate(root.GetProperty("rows")[1]);
+        Assert.Equal(spread / stages.Min(Rate), root.GetProperty("of_slowest_stage").GetDouble(), 9);
+    }
+
+    [Fact]
+    public void ArgumentMistakesAreOneLine()
+    {
+        string model = TwoLayerModel();
+        foreach (var (args, fragment) in new[]
+        {
+            (new[] { "--rounds", "0" }, "--rounds must be 1 or more"),
+            (["--in-flight", "0"], "--in-flight must be 1 or more"),
+            (["--seconds", "0"], "--seconds must be more than 0"),
+        })
+        {
+            var r = CliProcess.Run(["bench-cluster", "--model", model, "--shape", "x=8x16", .. args]);
+            Assert.NotEqual(0, r.ExitCode);
+            string[] lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.True(lines.Length == 1, $"expected one line on stderr, got:\n{r.Stderr}");
+            Assert.Contains(fragment, lines[0]);
+        }
+    }
+}
