@@ -36,28 +36,30 @@ internal static class ClusterBenchRunner
         await using var cluster = await LocalCluster.StartAsync(settings.Workers, settings.Threads).ConfigureAwait(false);
         string[] outputs = [.. graph.Graph.Outputs.Select(o => o.Name)];
         Func<List<ClusterBenchRow>>? stagesAlone = null;
-        Func<Task<IReadOnlyDictionary<string, Tensor>>> distributed;
+        Func<IReadOnlyDictionary<string, Tensor>, Task<IReadOnlyDictionary<string, Tensor>>> runInto;
         string label;
         if (settings.Strategy == "data")
         {
             var replicas = await cluster.ReplicasAsync(settings.ModelPath).ConfigureAwait(false);
-            // Each batch in flight receives into its own recycled output tensors, as the single process does into its sink.
-            var sinks = new System.Collections.Concurrent.ConcurrentBag<Dictionary<string, Tensor>>();
-            distributed = async () =>
-            {
-                var into = sinks.TryTake(out var free) ? free : Sink(expected);
-                var result = await DataParallelRunner.RunAsync(cluster.Coordinator, replicas, feeds, outputs, into: into).ConfigureAwait(false);
-                sinks.Add(into);
-                return result;
-            };
+            runInto = into => DataParallelRunner.RunAsync(cluster.Coordinator, replicas, feeds, outputs, into: into);
             label = $"data parallel, {settings.Workers} workers";
         }
         else
         {
             var (runner, directory) = await cluster.PlanAsync(settings.ModelPath, LocalCluster.Shapes(feeds), PlanStrategy.Pipeline, settings.Stages ?? settings.Workers, PlanObjective.Throughput).ConfigureAwait(false);
-            distributed = () => runner.RunAsync(feeds);
+            runInto = into => runner.RunAsync(feeds, into: into);
             label = $"pipeline, {runner.Plan.Stages.Count} stages on {settings.Workers} workers";
             stagesAlone = StagesAlone(runner.Plan, directory, feeds, settings, rows);
+        }
+
+        // Each batch in flight receives into its own recycled output tensors, as the single process does into its sink.
+        var sinks = new System.Collections.Concurrent.ConcurrentBag<Dictionary<string, Tensor>>();
+        async Task<IReadOnlyDictionary<string, Tensor>> distributed()
+        {
+            var into = sinks.TryTake(out var free) ? free : Sink(expected);
+            var result = await runInto(into).ConfigureAwait(false);
+            sinks.Add(into);
+            return result;
         }
 
         var got = await distributed().ConfigureAwait(false);

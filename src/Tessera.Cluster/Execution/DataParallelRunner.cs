@@ -46,24 +46,7 @@ public static class DataParallelRunner
         }
 
         var parts = await Task.WhenAll(tasks).ConfigureAwait(false);
-        return outputs.ToDictionary(name => name, name => Deliver(received.Join(name, parts.Select(p => p[name]).ToArray()), name, into), StringComparer.Ordinal);
-    }
-
-    // An output the shards could not be read into in place (another shape than the caller's tensor) is copied there.
-    private static Tensor Deliver(Tensor joined, string name, IReadOnlyDictionary<string, Tensor>? into)
-    {
-        if (into is null || !into.TryGetValue(name, out var target) || ReferenceEquals(target, joined))
-        {
-            return joined;
-        }
-
-        if (target.DataType != joined.DataType || !target.Shape.AsSpan().SequenceEqual(joined.Shape))
-        {
-            throw new ClusterException(ClusterErrorCode.BadRequest, $"output '{name}' is {DataTypes.Name(joined.DataType)}[{string.Join(",", joined.Shape)}], but the tensor given for it is {DataTypes.Name(target.DataType)}[{string.Join(",", target.Shape)}]");
-        }
-
-        joined.Bytes.CopyTo(target.Bytes);
-        return target;
+        return outputs.ToDictionary(name => name, name => ShardedOutputs.Deliver(name, received.Join(name, parts.Select(p => p[name]).ToArray()), into), StringComparer.Ordinal);
     }
 
     private static async Task<IReadOnlyDictionary<string, Tensor>> RunPreferringAsync(ClusterCoordinator coordinator, Route[] order, Dictionary<string, Tensor> inputs, IReadOnlyList<string> outputs, OutputPlacement place, CancellationToken cancellation)

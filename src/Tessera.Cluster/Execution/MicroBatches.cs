@@ -1,3 +1,4 @@
+using Tessera.Cluster.Transport;
 using Tessera.Partitioning.Data;
 using Tessera.Tensors;
 
@@ -19,26 +20,52 @@ public static class MicroBatches
     /// calls of <paramref name="run"/>, and joins each of <paramref name="outputs"/> along its <paramref name="outputAxis"/>.
     /// With one stage, or fewer than two pieces (rows 0 means "no batch axis"), the inputs go to <paramref name="run"/> whole.
     /// </summary>
+    /// <param name="run">Runs one piece; the placement it is given (null when there is none) says where to read that piece's outputs.</param>
+    /// <param name="into">Tensors (by output name) to receive the joined outputs, as <see cref="DataParallelRunner"/> takes them.</param>
     public static async Task<IReadOnlyDictionary<string, Tensor>> RunAsync(
         IReadOnlyDictionary<string, Tensor> inputs, int rows, int stages, int perStage,
         Func<string, int> inputAxis, IReadOnlyList<string> outputs, Func<string, int> outputAxis,
-        Func<IReadOnlyDictionary<string, Tensor>, Task<IReadOnlyDictionary<string, Tensor>>> run)
+        Func<IReadOnlyDictionary<string, Tensor>, OutputPlacement?, Task<IReadOnlyDictionary<string, Tensor>>> run,
+        IReadOnlyDictionary<string, Tensor>? into = null)
     {
         int pieces = stages < 2 ? 0 : Math.Min(rows, perStage * stages);
+        // Pieces along axis 0 of every output are read straight into their rows of the whole (no join copy, no
+        // allocation per piece); outputs batched on another axis are concatenated.
+        bool placed = rows > 0 && outputs.All(o => outputAxis(o) == 0);
         if (pieces < 2)
         {
-            return await run(inputs).ConfigureAwait(false);
+            if (!placed || into is null)
+            {
+                return await run(inputs, null).ConfigureAwait(false);
+            }
+
+            var whole = new ShardedOutputs([0], [rows], into);
+            var result = await run(inputs, whole.For(0)).ConfigureAwait(false);
+            return outputs.ToDictionary(o => o, o => ShardedOutputs.Deliver(o, whole.Join(o, [result[o]]), into), StringComparer.Ordinal);
         }
 
         int[] counts = BatchSplit.Counts(rows, Enumerable.Repeat(1.0, pieces).ToArray());
-        var parts = new Task<IReadOnlyDictionary<string, Tensor>>[pieces];
-        for (int m = 0, start = 0; m < pieces; start += counts[m], m++)
+        int[] starts = new int[pieces];
+        for (int m = 1; m < pieces; m++)
         {
-            var slice = inputs.ToDictionary(kv => kv.Key, kv => BatchSplit.Slice(kv.Value, inputAxis(kv.Key), start, counts[m]), StringComparer.Ordinal);
-            parts[m] = run(slice);
+            starts[m] = starts[m - 1] + counts[m - 1];
+        }
+
+        var received = placed ? new ShardedOutputs(starts, counts, into) : null;
+        var parts = new Task<IReadOnlyDictionary<string, Tensor>>[pieces];
+        for (int m = 0; m < pieces; m++)
+        {
+            int start = starts[m], count = counts[m];
+            var slice = inputs.ToDictionary(kv => kv.Key, kv => BatchSplit.Slice(kv.Value, inputAxis(kv.Key), start, count), StringComparer.Ordinal);
+            parts[m] = run(slice, received?.For(m));
         }
 
         var results = await Task.WhenAll(parts).ConfigureAwait(false);
-        return outputs.ToDictionary(o => o, o => BatchSplit.Concat([.. results.Select(r => r[o])], outputAxis(o)), StringComparer.Ordinal);
+        return outputs.ToDictionary(
+            o => o,
+            o => received is null
+                ? BatchSplit.Concat([.. results.Select(r => r[o])], outputAxis(o))
+                : ShardedOutputs.Deliver(o, received.Join(o, [.. results.Select(r => r[o])]), into),
+            StringComparer.Ordinal);
     }
 }

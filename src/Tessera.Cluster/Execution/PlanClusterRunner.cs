@@ -140,7 +140,11 @@ public sealed class PlanClusterRunner
     }
 
     /// <summary>Runs the plan once and returns the model outputs by name, in the model's order.</summary>
-    public async Task<IReadOnlyDictionary<string, Tensor>> RunAsync(IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation = default)
+    /// <param name="into">
+    /// Tensors (by output name) to receive the outputs, as <see cref="DataParallelRunner"/> takes them: a pipeline's
+    /// micro-batches are read straight into their rows of them, so a caller running batch after batch allocates nothing.
+    /// </param>
+    public async Task<IReadOnlyDictionary<string, Tensor>> RunAsync(IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation = default, IReadOnlyDictionary<string, Tensor>? into = null)
     {
         string? unknown = inputs.Keys.FirstOrDefault(k => !Plan.Inputs.Contains(k));
         if (unknown is not null) throw new PartitionException($"the model has no input named '{unknown}'; its inputs are: {string.Join(", ", Plan.Inputs)}");
@@ -149,7 +153,7 @@ public sealed class PlanClusterRunner
 
         if (Plan.DataParallel is null)
         {
-            return await RunShareAsync(0, inputs, cancellation).ConfigureAwait(false);
+            return await RunShareAsync(0, inputs, cancellation, into).ConfigureAwait(false);
         }
 
         int rows = Rows(inputs);
@@ -160,27 +164,30 @@ public sealed class PlanClusterRunner
             if (counts[r] > 0) parts.Add(RunShareAsync(r, Slice(inputs, start, counts[r]), cancellation));
         }
 
-        return Join(await Task.WhenAll(parts).ConfigureAwait(false));
+        var joined = Join(await Task.WhenAll(parts).ConfigureAwait(false));
+        return into is null ? joined : joined.ToDictionary(kv => kv.Key, kv => ShardedOutputs.Deliver(kv.Key, kv.Value, into), StringComparer.Ordinal);
     }
 
     /// <summary>Replica <paramref name="replica"/>'s share, as concurrent micro-batches when the plan is a pipeline.</summary>
-    private async Task<IReadOnlyDictionary<string, Tensor>> RunShareAsync(int replica, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation)
+    private async Task<IReadOnlyDictionary<string, Tensor>> RunShareAsync(int replica, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation, IReadOnlyDictionary<string, Tensor>? into = null)
     {
         int rows = _inputAxes is null ? 0 : Rows(inputs); // 0: no batch axis, sent whole
-        return await MicroBatches.RunAsync(inputs, rows, Plan.Stages.Count, MicroBatchesPerStage, name => _inputAxes![name], Plan.Outputs, name => _outputAxes![name],
-            share => RunPreferringAsync(replica, share, cancellation)).ConfigureAwait(false);
+        var outputs = await MicroBatches.RunAsync(inputs, rows, Plan.Stages.Count, MicroBatchesPerStage, name => _inputAxes![name], Plan.Outputs, name => _outputAxes![name],
+            (share, place) => RunPreferringAsync(replica, share, place, cancellation), into).ConfigureAwait(false);
+        // Without a batch axis to place by, the outputs arrive fresh; the caller's tensors still receive them.
+        return into is null ? outputs : outputs.ToDictionary(kv => kv.Key, kv => ShardedOutputs.Deliver(kv.Key, kv.Value, into), StringComparer.Ordinal);
     }
 
-    private async Task<IReadOnlyDictionary<string, Tensor>> RunPreferringAsync(int replica, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation)
+    private async Task<IReadOnlyDictionary<string, Tensor>> RunPreferringAsync(int replica, IReadOnlyDictionary<string, Tensor> inputs, OutputPlacement? place, CancellationToken cancellation)
     {
         // The replica's own route first so that shares spread out; when it fails, any other replica computes the same.
         try
         {
-            return await _coordinator.RunAsync([_replicas[replica]], inputs, Plan.Outputs, cancellation).ConfigureAwait(false);
+            return await _coordinator.RunAsync([_replicas[replica]], inputs, Plan.Outputs, cancellation, place).ConfigureAwait(false);
         }
         catch (ClusterException e) when (_replicas.Length > 1 && e.Code is ClusterErrorCode.WorkerDown or ClusterErrorCode.RouteFailed)
         {
-            return await _coordinator.RunAsync([.. _replicas.Where((_, r) => r != replica)], inputs, Plan.Outputs, cancellation).ConfigureAwait(false);
+            return await _coordinator.RunAsync([.. _replicas.Where((_, r) => r != replica)], inputs, Plan.Outputs, cancellation, place).ConfigureAwait(false);
         }
     }
 

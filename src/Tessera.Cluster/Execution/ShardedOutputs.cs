@@ -72,6 +72,26 @@ internal sealed unsafe class ShardedOutputs
         }
     }
 
+    /// <summary>
+    /// The joined output as the caller receives it: in the caller's own tensor for <paramref name="name"/> when it gave
+    /// one (copied there when the shards could not be read into it in place), else the joined tensor itself.
+    /// </summary>
+    public static Tensor Deliver(string name, Tensor joined, IReadOnlyDictionary<string, Tensor>? into)
+    {
+        if (into is null || !into.TryGetValue(name, out var target) || ReferenceEquals(target, joined))
+        {
+            return joined;
+        }
+
+        if (target.DataType != joined.DataType || !target.Shape.AsSpan().SequenceEqual(joined.Shape))
+        {
+            throw new ClusterException(ClusterErrorCode.BadRequest, $"output '{name}' is {DataTypes.Name(joined.DataType)}[{string.Join(",", joined.Shape)}], but the tensor given for it is {DataTypes.Name(target.DataType)}[{string.Join(",", target.Shape)}]");
+        }
+
+        joined.Bytes.CopyTo(target.Bytes);
+        return target;
+    }
+
     private Tensor? Place(int shard, string name, DataType dataType, int[] shape)
     {
         if (_batch == 0 || shape.Length == 0 || shape[0] != _rows[shard] || dataType == DataType.String)

@@ -58,7 +58,7 @@ internal sealed class ClusterBackend(
             }
 
             return await MicroBatches.RunAsync(inputs, rows, stages, MicroBatches.PerStage, _ => 0, _outputs, _ => 0,
-                slice => RunPreferringAsync(replica, slice, cancellationToken)).ConfigureAwait(false);
+                (slice, _) => RunPreferringAsync(replica, slice, cancellationToken)).ConfigureAwait(false);
         }
         catch (ClusterException e)
         {

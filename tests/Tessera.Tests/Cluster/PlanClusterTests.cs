@@ -40,8 +40,10 @@ public sealed class PlanClusterTests : IDisposable
             var runner = await PlanClusterRunner.StartAsync(coordinator, plan, folder, AddressesOf(plan));
             Assert.Equal(stages, runner.Routes.Single().Stages.Select(s => s.Worker).Distinct().Count());
             ConformanceSet.AssertBitIdentical(c.Expected, await runner.RunAsync(c.Inputs), $"{model}, {stages} stages, micro-batches");
+            await AssertReceivedIntoAsync(c, runner, $"{model}, {stages} stages, micro-batches");
             runner.MicroBatchesPerStage = 1;
             ConformanceSet.AssertBitIdentical(c.Expected, await runner.RunAsync(c.Inputs), $"{model}, {stages} stages, whole batch");
+            await AssertReceivedIntoAsync(c, runner, $"{model}, {stages} stages, whole batch");
         }
 
         // Data x pipeline: 2 replicas of 2 stages on 4 plan nodes, the fourth sharing the first worker's process.
@@ -52,6 +54,22 @@ public sealed class PlanClusterTests : IDisposable
             var runner = await PlanClusterRunner.StartAsync(coordinator, hybrid, hybridFolder, AddressesOf(hybrid));
             Assert.Equal(2, runner.Routes.Count);
             ConformanceSet.AssertBitIdentical(c.Expected, await runner.RunAsync(c.Inputs), $"{model}, 2 replicas x 2 stages");
+        }
+    }
+
+    /// <summary>
+    /// Run twice into the caller's own tensors (first filled with garbage): the result holds those very tensors, with
+    /// the single session's bits in them, so a caller running batch after batch allocates no outputs.
+    /// </summary>
+    private static async Task AssertReceivedIntoAsync(ConformanceSet.Case c, PlanClusterRunner runner, string what)
+    {
+        var into = c.Expected.ToDictionary(kv => kv.Key, kv => Tensor.Allocate(kv.Value.DataType, kv.Value.Shape), StringComparer.Ordinal);
+        for (int round = 0; round < 2; round++)
+        {
+            foreach (var t in into.Values) t.Bytes.Fill(0xA5);
+            var got = await runner.RunAsync(c.Inputs, into: into);
+            Assert.All(into, kv => Assert.Same(kv.Value, got[kv.Key]));
+            ConformanceSet.AssertBitIdentical(c.Expected, got, $"{what}, into the caller's tensors");
         }
     }
 
