@@ -47,6 +47,7 @@ internal static class ClusterBenchRunner
         else
         {
             var (runner, directory) = await cluster.PlanAsync(settings.ModelPath, LocalCluster.Shapes(feeds), PlanStrategy.Pipeline, settings.Stages ?? settings.Workers, PlanObjective.Throughput).ConfigureAwait(false);
+            runner.MicroBatchesPerStage = settings.MicroBatchesPerStage;
             runInto = into => runner.RunAsync(feeds, into: into);
             label = $"pipeline, {runner.Plan.Stages.Count} stages on {settings.Workers} workers";
             stagesAlone = StagesAlone(runner.Plan, directory, feeds, settings, rows);

@@ -17,6 +17,7 @@ internal static class BenchClusterCommand
         var strategy = new Option<string>("--strategy") { Description = "data (the batch split over whole-model replicas) or pipeline (stages on the workers, micro-batches)", DefaultValueFactory = _ => "data" };
         strategy.AcceptOnlyFromAmong("data", "pipeline");
         var stages = new Option<int?>("--stages") { Description = "with pipeline: number of stages (default: one per worker)" };
+        var microBatches = new Option<int>("--micro-batches-per-stage") { Description = "with pipeline: most micro-batches a batch is cut into per stage (1: whole batches)", DefaultValueFactory = _ => Tessera.Cluster.Execution.MicroBatches.PerStage };
         var inFlight = new Option<int>("--in-flight") { Description = "batches in flight on the workers at once (closed loop)", DefaultValueFactory = _ => 2 };
         var warmup = new Option<int>("--warmup") { Description = "untimed runs (of every in-flight caller) first", DefaultValueFactory = _ => 2 };
         var seconds = new Option<double>("--seconds") { Description = "timed window of each measurement", DefaultValueFactory = _ => 5 };
@@ -24,7 +25,7 @@ internal static class BenchClusterCommand
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of text" };
         var command = new Command("bench-cluster", "Throughput of a batch on local worker processes (data parallel or pipelined) against one process, bit-identity checked")
         {
-            model, inputs, shapes, workers, threads, strategy, stages, inFlight, warmup, seconds, rounds, json,
+            model, inputs, shapes, workers, threads, strategy, stages, microBatches, inFlight, warmup, seconds, rounds, json,
         };
         command.SetAction(parse =>
         {
@@ -36,6 +37,7 @@ internal static class BenchClusterCommand
                 AtLeast("--threads", parse.GetValue(threads), 1),
                 parse.GetValue(strategy)!,
                 parse.GetValue(stages) is { } k ? AtLeast("--stages", k, 2) : null,
+                AtLeast("--micro-batches-per-stage", parse.GetValue(microBatches), 1),
                 AtLeast("--in-flight", parse.GetValue(inFlight), 1),
                 AtLeast("--warmup", parse.GetValue(warmup), 0),
                 parse.GetValue(seconds) is var s && s > 0 ? s : throw new CliException("--seconds must be more than 0"),

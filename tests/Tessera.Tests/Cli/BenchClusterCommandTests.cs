@@ -84,6 +84,7 @@ public sealed class BenchClusterCommandTests : IDisposable
         {
             (new[] { "--rounds", "0" }, "--rounds must be 1 or more"),
             (["--in-flight", "0"], "--in-flight must be 1 or more"),
+            (["--micro-batches-per-stage", "0"], "--micro-batches-per-stage must be 1 or more"),
             (["--seconds", "0"], "--seconds must be more than 0"),
         })
         {
