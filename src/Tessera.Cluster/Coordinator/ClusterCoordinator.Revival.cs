@@ -5,13 +5,14 @@ namespace Tessera.Cluster.Coordinator;
 
 /// <summary>
 /// Bringing down workers back: a worker marked down is probed every <see cref="CoordinatorOptions.ReconnectInterval"/>
-/// (connect, HELLO and authentication); once one answers, its client takes the new connection, gets every model it
+/// (connect, HELLO and authentication; further apart after each time it answered but could not load its models); once one answers, its client takes the new connection, gets every model it
 /// held made sure of again (shipped when the restarted worker's cache lacks the hash) and is marked up, so the routes
 /// through it, which refer to the same client, carry requests again.
 /// </summary>
 public sealed partial class ClusterCoordinator
 {
     private readonly CancellationTokenSource _stopping = new();
+    private const int MaxBackoffDoublings = 5;
     private readonly ConcurrentDictionary<WorkerClient, Task> _revivals = new();
 
     /// <summary>Raised when a worker that was down is up again (its models loaded).</summary>
@@ -32,11 +33,14 @@ public sealed partial class ClusterCoordinator
     private async Task ReviveAsync(WorkerClient worker)
     {
         var stopping = _stopping.Token;
+        int loadFailures = 0;
         try
         {
             while (true)
             {
-                await Task.Delay(Options.ReconnectInterval, stopping).ConfigureAwait(false);
+                // A worker that answers but cannot take its models back (a smaller memory budget, a full disk) is
+                // asked again less and less often, up to 32 intervals apart, so its warnings do not flood the log.
+                await Task.Delay(Options.ReconnectInterval * (1 << Math.Min(loadFailures, MaxBackoffDoublings)), stopping).ConfigureAwait(false);
                 ClusterConnection connection;
                 try
                 {
@@ -61,6 +65,7 @@ public sealed partial class ClusterCoordinator
                 }
                 catch (ClusterException e)
                 {
+                    loadFailures++;
                     CoordinatorLog.ReviveFailed(Logger, worker.Address, e.Message);
                     worker.MarkDown($"came back but could not load its models again: {e.Message}");
                     continue;

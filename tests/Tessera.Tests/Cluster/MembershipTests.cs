@@ -1,3 +1,4 @@
+using Tessera.Tests.Support;
 using Tessera.Cluster.Coordinator;
 using Tessera.Cluster.Membership;
 using Tessera.Cluster.Transport;
@@ -79,5 +80,39 @@ public sealed class MembershipTests : IDisposable
         var x = ClusterFixture.Random([2, 8], 4);
         var y = await coordinator.RunAsync([route], new Dictionary<string, Tensor> { ["x"] = x }, ["y"]);
         Assert.Equal(ClusterFixture.Reference(whole, "x", x, "y").ToArray<float>(), y["y"].ToArray<float>());
+    }
+
+    /// <summary>
+    /// A worker restarted on its port with a memory budget its model does not fit: the coordinator hears it answer,
+    /// fails to ship the model back, keeps it down, and asks again less and less often (not every interval).
+    /// </summary>
+    [Fact]
+    public async Task AWorkerThatComesBackButCannotTakeItsModelsStaysDownAndIsAskedLessAndLessOften()
+    {
+        using var loggers = new CountingLoggers();
+        var options = ClusterFixture.FastOptions with { ReconnectInterval = TimeSpan.FromMilliseconds(100) };
+        await using var coordinator = new ClusterCoordinator(_fx.Token, options, loggers);
+        var worker = _fx.StartWorker();
+        var client = await coordinator.ConnectAsync(worker.Address);
+        await coordinator.EnsureModelAsync(client, ModelFile.FromPath(_fx.Save(ClusterFixture.Whole(8, 8, 3), "m.onnx")));
+
+        worker.Dispose(); // killed
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (client.IsUp && clock.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(50);
+        Assert.False(client.IsUp);
+
+        using var restarted = WorkerProcess.At(worker.Address, _fx.TokenFile, _fx.NewCacheDir(), "--memory-budget", "1");
+        const string refused = "cannot take its models back";
+        clock.Restart();
+        while (loggers.Count(refused) == 0 && clock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50);
+        Assert.True(loggers.Count(refused) > 0, string.Join("\n", loggers.Messages.Select(m => m.Message)));
+        Assert.Contains(loggers.Messages, m => m.Level == Microsoft.Extensions.Logging.LogLevel.Warning && m.Message.Contains("memory budget", StringComparison.Ordinal));
+
+        // At a fixed 100 ms interval 4 s would hold about 40 attempts; doubling after each refusal, 100 ms up to 3.2 s, about 5.
+        int first = loggers.Count(refused);
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        int attempts = loggers.Count(refused) - first;
+        Assert.InRange(attempts, 1, 8);
+        Assert.False(client.IsUp);
     }
 }
