@@ -22,7 +22,7 @@ cli_status=${PIPESTATUS[0]}
 set -e
 bench/run.sh --smoke # both runtimes on one small model per kind, tiny counts, report to a temp folder: keeps bench/ working
 smoke_out="$(mktemp -d)"
-bench/distributed.sh --seconds 0.3 --out "$smoke_out" >/dev/null 2>"$smoke_out/log" || { cat "$smoke_out/log"; exit 1; } # cluster and serving benches, tiny windows
+bench/distributed.sh --seconds 0.3 --cluster-seconds 0.3 --out "$smoke_out" >/dev/null 2>"$smoke_out/log" || { cat "$smoke_out/log"; exit 1; } # cluster and serving benches, tiny windows
 rm -rf "$smoke_out"
 
 counter() { grep -o "$1=\"[0-9]*\"" "$results/tests.trx" | head -n 1 | grep -o '[0-9]*' || echo 0; }

@@ -44,12 +44,22 @@ internal sealed record ClusterBenchResult(ClusterBenchSettings Settings, int Bat
         return text.ToString();
     }
 
-    private static void Line(StringBuilder text, ClusterBenchRow row) =>
-        text.AppendLine(CultureInfo.InvariantCulture, $"  {row.Name,-36} {row.RowsPerSecond,10:F1} rows/s   median {row.MedianMs,9:F2} ms per batch   ({row.Runs} runs, {row.InFlight} in flight)");
+    private static void Line(StringBuilder text, ClusterBenchRow row)
+    {
+        var c = CultureInfo.InvariantCulture;
+        string cpu = row.CoordinatorCpuMsPerRow is { } coordinator
+            ? string.Create(c, $"cpu {row.CpuMsPerRow:F3} ms/row on the workers, {coordinator:F3} on the coordinator")
+            : string.Create(c, $"cpu {row.CpuMsPerRow:F3} ms/row");
+        text.AppendLine(c, $"  {row.Name,-36} {row.RowsPerSecond,10:F1} rows/s   median {row.MedianMs,9:F2} ms per batch   {cpu}   ({row.Runs} runs, {row.InFlight} in flight)");
+    }
 
     public string Json()
     {
-        static object Row(ClusterBenchRow r) => new { name = r.Name, in_flight = r.InFlight, rows_per_s = r.RowsPerSecond, median_ms = r.MedianMs, runs = r.Runs };
+        static object Row(ClusterBenchRow r) => new
+        {
+            name = r.Name, in_flight = r.InFlight, rows_per_s = r.RowsPerSecond, median_ms = r.MedianMs, runs = r.Runs,
+            cpu_ms_per_row = r.CpuMsPerRow, coordinator_cpu_ms_per_row = r.CoordinatorCpuMsPerRow,
+        };
         return JsonSerializer.Serialize(new
         {
             model = Settings.ModelPath,

@@ -28,8 +28,9 @@ internal static class ClusterBenchRunner
         var sink = Sink(expected);
         ClusterBenchRow Single()
         {
-            var single = ThroughputLoop.Measure(() => session.Run(feeds, sink), settings.Warmup, duration);
-            return new("single process", 1, single.RunsPerSecond * rows, single.MedianMs, single.Runs);
+            var cpu = new CpuWindow();
+            var single = ThroughputLoop.Measure(() => session.Run(feeds, sink), settings.Warmup, duration, cpu.Start);
+            return new("single process", 1, single.RunsPerSecond * rows, single.MedianMs, single.Runs, cpu.OwnMsPer(single.Runs * rows));
         }
 
         progress($"starting {settings.Workers} local worker(s) of {settings.Threads} thread(s) ...");
@@ -92,8 +93,10 @@ internal static class ClusterBenchRunner
                 else
                 {
                     progress($"round {r + 1} of {settings.Rounds}: {label}, {settings.InFlight} batch(es) in flight ...");
-                    var m = await ThroughputLoop.MeasureAsync(distributed, settings.InFlight, settings.Warmup, duration).ConfigureAwait(false);
-                    spread = new ClusterBenchRow(label, settings.InFlight, m.RunsPerSecond * rows, m.MedianMs, m.Runs);
+                    var cpu = new CpuWindow(cluster);
+                    var m = await ThroughputLoop.MeasureAsync(distributed, settings.InFlight, settings.Warmup, duration, cpu.Start).ConfigureAwait(false);
+                    int done = m.Runs * rows;
+                    spread = new ClusterBenchRow(label, settings.InFlight, m.RunsPerSecond * rows, m.MedianMs, m.Runs, cpu.WorkersMsPer(done), cpu.OwnMsPer(done));
                 }
             }
 
@@ -124,8 +127,9 @@ internal static class ClusterBenchRunner
         var duration = TimeSpan.FromSeconds(Math.Max(1, settings.Seconds / plan.Stages.Count));
         return () => [.. loaded.Select(s =>
         {
-            var alone = ThroughputLoop.Measure(s.Run, settings.Warmup, duration);
-            return new ClusterBenchRow($"stage {s.Index} alone", 1, alone.RunsPerSecond * rows, alone.MedianMs, alone.Runs);
+            var cpu = new CpuWindow();
+            var alone = ThroughputLoop.Measure(s.Run, settings.Warmup, duration, cpu.Start);
+            return new ClusterBenchRow($"stage {s.Index} alone", 1, alone.RunsPerSecond * rows, alone.MedianMs, alone.Runs, cpu.OwnMsPer(alone.Runs * rows));
         })];
     }
 

@@ -9,13 +9,15 @@ namespace Tessera.Cli.Bench;
 internal static class ThroughputLoop
 {
     /// <returns>Runs completed per second, and the median time of one run in ms.</returns>
-    public static async Task<(double RunsPerSecond, double MedianMs, int Runs)> MeasureAsync(Func<Task> run, int inFlight, int warmupRuns, TimeSpan duration)
+    /// <param name="started">Called once the warm-up is over, as the timed window starts.</param>
+    public static async Task<(double RunsPerSecond, double MedianMs, int Runs)> MeasureAsync(Func<Task> run, int inFlight, int warmupRuns, TimeSpan duration, Action? started = null)
     {
         for (int i = 0; i < warmupRuns; i++)
         {
             await Task.WhenAll(Enumerable.Range(0, inFlight).Select(_ => run())).ConfigureAwait(false);
         }
 
+        started?.Invoke();
         var times = new List<double>[inFlight];
         var clock = Stopwatch.StartNew();
         var callers = Enumerable.Range(0, inFlight).Select(async c =>
@@ -37,10 +39,10 @@ internal static class ThroughputLoop
     }
 
     /// <summary>The same for a synchronous run on this thread (one in flight).</summary>
-    public static (double RunsPerSecond, double MedianMs, int Runs) Measure(Action run, int warmupRuns, TimeSpan duration)
+    public static (double RunsPerSecond, double MedianMs, int Runs) Measure(Action run, int warmupRuns, TimeSpan duration, Action? started = null)
     {
         for (int i = 0; i < warmupRuns; i++) run();
-        var times = new List<double>();
+        started?.Invoke();        var times = new List<double>();
         var clock = Stopwatch.StartNew();
         do
         {

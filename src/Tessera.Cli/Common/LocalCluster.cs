@@ -38,6 +38,9 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     public IReadOnlyList<string> Addresses => _workers.Addresses;
 
+    /// <summary>CPU time each worker process has used so far.</summary>
+    public TimeSpan[] WorkerProcessorTimes() => _workers.ProcessorTimes();
+
     public static async Task<LocalCluster> StartAsync(int workers, int threads)
     {
         var local = LocalWorkers.Start(workers, threads, SelfCommand(), TimeSpan.FromSeconds(60));

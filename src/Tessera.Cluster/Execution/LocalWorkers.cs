@@ -93,6 +93,19 @@ public sealed class LocalWorkers : IDisposable
         }
     }
 
+    /// <summary>CPU time (user and system) each worker process has used so far, in the order of <see cref="Addresses"/>.</summary>
+    public TimeSpan[] ProcessorTimes()
+    {
+        var times = new TimeSpan[_processes.Count];
+        for (int i = 0; i < times.Length; i++)
+        {
+            _processes[i].Refresh();
+            times[i] = _processes[i].HasExited ? TimeSpan.Zero : _processes[i].TotalProcessorTime;
+        }
+
+        return times;
+    }
+
     private static void Stop(List<Process> processes)
     {
         foreach (var p in processes)

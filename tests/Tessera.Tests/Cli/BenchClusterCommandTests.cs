@@ -56,6 +56,15 @@ public sealed class BenchClusterCommandTests : IDisposable
         Assert.True(root.GetProperty("bit_identical").GetBoolean());
         Assert.Equal(8, root.GetProperty("batch").GetInt32());
         Assert.Equal(JsonValueKind.Null, root.GetProperty("of_slowest_stage").ValueKind);
+
+        // CPU per row: the single process's own; the workers' (which did the compute) and the coordinator's apart.
+        Assert.All(rounds, r =>
+        {
+            Assert.True(r.GetProperty("single").GetProperty("cpu_ms_per_row").GetDouble() > 0);
+            Assert.Equal(JsonValueKind.Null, r.GetProperty("single").GetProperty("coordinator_cpu_ms_per_row").ValueKind);
+            Assert.True(r.GetProperty("distributed").GetProperty("cpu_ms_per_row").GetDouble() > 0);
+            Assert.True(r.GetProperty("distributed").GetProperty("coordinator_cpu_ms_per_row").GetDouble() > 0);
+        });
     }
 
     [Fact]
