@@ -110,7 +110,9 @@ def cluster_section(seconds):
               f"CPU allows' is {os.cpu_count()} cores × one-process CPU per row / (workers' + coordinator's CPU per row): "
               "what these per-row costs would give if the cores did nothing else; the distance from it to 2 is the work "
               "distribution adds (the coordinator's framing and socket copies, the workers' beyond the compute), the distance "
-              "from the measured speed-up to it is cores left idle or taken by other processes.", "",
+              "from the measured speed-up to it is cores left idle or taken by other processes. The one process's CPU per row "
+              "itself moves by up to a quarter between runs on this VM (in a slower minute every process is slower), so one "
+              "run's speed-up can land on either side of a target: compare the CPU columns across rows and runs.", "",
               "| model | how | one process CPU ms/row | workers CPU ms/row | coordinator CPU ms/row | speed-up the CPU allows | measured speed-up |",
               "|---|---|---:|---:|---:|---:|---:|"] + cpu_rows + [""]
     return lines
