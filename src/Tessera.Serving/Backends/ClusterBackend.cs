@@ -58,7 +58,7 @@ internal sealed class ClusterBackend(
             }
 
             return await MicroBatches.RunAsync(inputs, rows, stages, MicroBatches.PerStage, _ => 0, _outputs, _ => 0,
-                (slice, _) => RunPreferringAsync(replica, slice, cancellationToken)).ConfigureAwait(false);
+                (slice, place) => RunPreferringAsync(replica, slice, place, cancellationToken)).ConfigureAwait(false);
         }
         catch (ClusterException e)
         {
@@ -74,7 +74,7 @@ internal sealed class ClusterBackend(
     /// The chosen replica first; when one of its workers is down (or cannot reach the next stage), the other replicas,
     /// those up and least busy first. Each try is a single route so the answer is counted on the route that gave it.
     /// </summary>
-    private async Task<IReadOnlyDictionary<string, Tensor>> RunPreferringAsync(int replica, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellationToken)
+    private async Task<IReadOnlyDictionary<string, Tensor>> RunPreferringAsync(int replica, IReadOnlyDictionary<string, Tensor> inputs, OutputPlacement? place, CancellationToken cancellationToken)
     {
         var others = Enumerable.Range(0, _routes.Length).Where(r => r != replica)
             .OrderBy(r => _routes[r].IsUp ? 0 : 1).ThenBy(r => _routes[r].Workers.Sum(w => w.Outstanding));
@@ -83,7 +83,8 @@ internal sealed class ClusterBackend(
         {
             try
             {
-                var outputs = await cluster.Coordinator.RunAsync([_routes[r]], inputs, _outputs, cancellationToken).ConfigureAwait(false);
+                // A micro-batch's outputs are read straight into its rows of the whole batch's (place).
+                var outputs = await cluster.Coordinator.RunAsync([_routes[r]], inputs, _outputs, cancellationToken, place).ConfigureAwait(false);
                 Interlocked.Increment(ref _answered[r]);
                 return outputs;
             }
