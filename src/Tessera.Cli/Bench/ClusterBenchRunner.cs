@@ -73,34 +73,41 @@ internal static class ClusterBenchRunner
 
         // This machine's speed drifts from one minute to the next, so the sides take turns in every round (the first
         // side alternating) and each is reported by its best round, the least disturbed one, as bench/run.sh does.
+        (ClusterBenchRow, List<ClusterBenchRow>) Alone(int r)
+        {
+            progress($"round {r + 1} of {settings.Rounds}: single process, {settings.Threads} thread(s) ...");
+            var single = Single();
+            if (stagesAlone is null) return (single, []);
+            progress($"round {r + 1} of {settings.Rounds}: each stage alone in this process ...");
+            return (single, stagesAlone());
+        }
+
+        async Task<ClusterBenchRow> Spread(int r)
+        {
+            progress($"round {r + 1} of {settings.Rounds}: {label}, {settings.InFlight} batch(es) in flight ...");
+            var cpu = new CpuWindow(cluster);
+            var m = await ThroughputLoop.MeasureAsync(distributed, settings.InFlight, settings.Warmup, duration, cpu.Start).ConfigureAwait(false);
+            int done = m.Runs * rows;
+            return new ClusterBenchRow(label, settings.InFlight, m.RunsPerSecond * rows, m.MedianMs, m.Runs, cpu.WorkersMsPer(done), cpu.OwnMsPer(done));
+        }
+
         var rounds = new List<ClusterBenchRound>();
         for (int r = 0; r < settings.Rounds; r++)
         {
-            ClusterBenchRow? single = null, spread = null;
-            List<ClusterBenchRow> stages = [];
-            foreach (bool singleFirst in r % 2 == 0 ? new[] { true, false } : [false, true])
+            ClusterBenchRow single, spread;
+            List<ClusterBenchRow> stages;
+            if (r % 2 == 0)
             {
-                if (singleFirst)
-                {
-                    progress($"round {r + 1} of {settings.Rounds}: single process, {settings.Threads} thread(s) ...");
-                    single = Single();
-                    if (stagesAlone is not null)
-                    {
-                        progress($"round {r + 1} of {settings.Rounds}: each stage alone in this process ...");
-                        stages = stagesAlone();
-                    }
-                }
-                else
-                {
-                    progress($"round {r + 1} of {settings.Rounds}: {label}, {settings.InFlight} batch(es) in flight ...");
-                    var cpu = new CpuWindow(cluster);
-                    var m = await ThroughputLoop.MeasureAsync(distributed, settings.InFlight, settings.Warmup, duration, cpu.Start).ConfigureAwait(false);
-                    int done = m.Runs * rows;
-                    spread = new ClusterBenchRow(label, settings.InFlight, m.RunsPerSecond * rows, m.MedianMs, m.Runs, cpu.WorkersMsPer(done), cpu.OwnMsPer(done));
-                }
+                (single, stages) = Alone(r);
+                spread = await Spread(r).ConfigureAwait(false);
+            }
+            else
+            {
+                spread = await Spread(r).ConfigureAwait(false);
+                (single, stages) = Alone(r);
             }
 
-            rounds.Add(new ClusterBenchRound(single!, spread!, stages));
+            rounds.Add(new ClusterBenchRound(single, spread, stages));
         }
 
         return new ClusterBenchResult(settings, rows, rounds);

@@ -42,7 +42,8 @@ internal static class ThroughputLoop
     public static (double RunsPerSecond, double MedianMs, int Runs) Measure(Action run, int warmupRuns, TimeSpan duration, Action? started = null)
     {
         for (int i = 0; i < warmupRuns; i++) run();
-        started?.Invoke();        var times = new List<double>();
+        started?.Invoke();
+        var times = new List<double>();
         var clock = Stopwatch.StartNew();
         do
         {

@@ -5,14 +5,14 @@ namespace Tessera.Cluster.Coordinator;
 
 /// <summary>
 /// Bringing down workers back: a worker marked down is probed every <see cref="CoordinatorOptions.ReconnectInterval"/>
-/// (connect, HELLO and authentication; further apart after each time it answered but could not load its models); once one answers, its client takes the new connection, gets every model it
-/// held made sure of again (shipped when the restarted worker's cache lacks the hash) and is marked up, so the routes
+/// (connect, HELLO and authentication; further apart after each time it answered but could not load its models);
+/// once one answers, its client takes the new connection, gets every model it held made sure of again (shipped when the restarted worker's cache lacks the hash) and is marked up, so the routes
 /// through it, which refer to the same client, carry requests again.
 /// </summary>
 public sealed partial class ClusterCoordinator
 {
-    private readonly CancellationTokenSource _stopping = new();
     private const int MaxBackoffDoublings = 5;
+    private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<WorkerClient, Task> _revivals = new();
 
     /// <summary>Raised when a worker that was down is up again (its models loaded).</summary>

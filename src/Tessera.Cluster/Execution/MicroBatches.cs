@@ -21,7 +21,10 @@ public static class MicroBatches
     /// With one stage, or fewer than two pieces (rows 0 means "no batch axis"), the inputs go to <paramref name="run"/> whole.
     /// </summary>
     /// <param name="run">Runs one piece; the placement it is given (null when there is none) says where to read that piece's outputs.</param>
-    /// <param name="into">Tensors (by output name) to receive the joined outputs, as <see cref="DataParallelRunner"/> takes them.</param>
+    /// <param name="into">
+    /// Tensors (by output name) to read the pieces into in place; an output that could not be (see
+    /// <see cref="ShardedOutputs.Deliver"/>) is returned as it arrived.
+    /// </param>
     public static async Task<IReadOnlyDictionary<string, Tensor>> RunAsync(
         IReadOnlyDictionary<string, Tensor> inputs, int rows, int stages, int perStage,
         Func<string, int> inputAxis, IReadOnlyList<string> outputs, Func<string, int> outputAxis,
@@ -41,7 +44,7 @@ public static class MicroBatches
 
             var whole = new ShardedOutputs([0], [rows], into);
             var result = await run(inputs, whole.For(0)).ConfigureAwait(false);
-            return outputs.ToDictionary(o => o, o => ShardedOutputs.Deliver(o, whole.Join(o, [result[o]]), into), StringComparer.Ordinal);
+            return outputs.ToDictionary(o => o, o => whole.Join(o, [result[o]]), StringComparer.Ordinal);
         }
 
         int[] counts = BatchSplit.Counts(rows, Enumerable.Repeat(1.0, pieces).ToArray());
@@ -65,7 +68,7 @@ public static class MicroBatches
             o => o,
             o => received is null
                 ? BatchSplit.Concat([.. results.Select(r => r[o])], outputAxis(o))
-                : ShardedOutputs.Deliver(o, received.Join(o, [.. results.Select(r => r[o])]), into),
+                : received.Join(o, [.. results.Select(r => r[o])]),
             StringComparer.Ordinal);
     }
 }

@@ -151,11 +151,16 @@ public sealed class PlanClusterRunner
         string? missing = Plan.Inputs.FirstOrDefault(k => !inputs.ContainsKey(k));
         if (missing is not null) throw new PartitionException($"input '{missing}' is missing");
 
-        if (Plan.DataParallel is null)
-        {
-            return await RunShareAsync(0, inputs, cancellation, into).ConfigureAwait(false);
-        }
+        var outputs = Plan.DataParallel is null
+            ? await RunShareAsync(0, inputs, cancellation, into).ConfigureAwait(false)
+            : await RunReplicasAsync(inputs, cancellation).ConfigureAwait(false);
+        // What could not be read into the caller's tensors in place (a share joined by copying, no batch axis) is copied there.
+        return into is null ? outputs : outputs.ToDictionary(kv => kv.Key, kv => ShardedOutputs.Deliver(kv.Key, kv.Value, into), StringComparer.Ordinal);
+    }
 
+    /// <summary>The batch split between the replicas by their weights, each share run on its own route, then joined.</summary>
+    private async Task<IReadOnlyDictionary<string, Tensor>> RunReplicasAsync(IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation)
+    {
         int rows = Rows(inputs);
         int[] counts = BatchSplit.Counts(rows, Plan.Stages[0].Replicas.Select(r => r.BatchWeight).ToList());
         var parts = new List<Task<IReadOnlyDictionary<string, Tensor>>>();
@@ -164,18 +169,15 @@ public sealed class PlanClusterRunner
             if (counts[r] > 0) parts.Add(RunShareAsync(r, Slice(inputs, start, counts[r]), cancellation));
         }
 
-        var joined = Join(await Task.WhenAll(parts).ConfigureAwait(false));
-        return into is null ? joined : joined.ToDictionary(kv => kv.Key, kv => ShardedOutputs.Deliver(kv.Key, kv.Value, into), StringComparer.Ordinal);
+        return Join(await Task.WhenAll(parts).ConfigureAwait(false));
     }
 
     /// <summary>Replica <paramref name="replica"/>'s share, as concurrent micro-batches when the plan is a pipeline.</summary>
-    private async Task<IReadOnlyDictionary<string, Tensor>> RunShareAsync(int replica, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation, IReadOnlyDictionary<string, Tensor>? into = null)
+    private Task<IReadOnlyDictionary<string, Tensor>> RunShareAsync(int replica, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation, IReadOnlyDictionary<string, Tensor>? into = null)
     {
         int rows = _inputAxes is null ? 0 : Rows(inputs); // 0: no batch axis, sent whole
-        var outputs = await MicroBatches.RunAsync(inputs, rows, Plan.Stages.Count, MicroBatchesPerStage, name => _inputAxes![name], Plan.Outputs, name => _outputAxes![name],
-            (share, place) => RunPreferringAsync(replica, share, place, cancellation), into).ConfigureAwait(false);
-        // Without a batch axis to place by, the outputs arrive fresh; the caller's tensors still receive them.
-        return into is null ? outputs : outputs.ToDictionary(kv => kv.Key, kv => ShardedOutputs.Deliver(kv.Key, kv.Value, into), StringComparer.Ordinal);
+        return MicroBatches.RunAsync(inputs, rows, Plan.Stages.Count, MicroBatchesPerStage, name => _inputAxes![name], Plan.Outputs, name => _outputAxes![name],
+            (share, place) => RunPreferringAsync(replica, share, place, cancellation), into);
     }
 
     private async Task<IReadOnlyDictionary<string, Tensor>> RunPreferringAsync(int replica, IReadOnlyDictionary<string, Tensor> inputs, OutputPlacement? place, CancellationToken cancellation)
