@@ -16,6 +16,7 @@ internal static class ServeCommand
         var repository = new Option<string>("--repository") { Description = "serve every model in this folder: <model>/<version>/model.onnx and <model>/config.json" };
         var name = new Option<string>("--name") { Description = "the model's name with --model (default: the file name without extension)" };
         var http = new Option<string>("--http") { Description = "HOST:PORT to listen on (port 0: any free port)", DefaultValueFactory = _ => "127.0.0.1:8000" };
+        var grpc = new Option<string?>("--grpc") { Description = "HOST:PORT to serve the KServe v2 gRPC API on as well (inference.GRPCInferenceService; port 0: any free port)" };
         var threads = new Option<int>("--threads") { Description = "intra-op threads per replica (0 = one per core)", DefaultValueFactory = _ => 1 };
         var replicas = new Option<int>("--replicas") { Description = "in-process replicas (sessions) per model", DefaultValueFactory = _ => 1 };
         var maxBatch = new Option<int>("--max-batch-size") { Description = "dynamic batching: most rows per batch (0 = off)", DefaultValueFactory = _ => 0 };
@@ -34,7 +35,7 @@ internal static class ServeCommand
 
         var command = new Command("serve", "Serve models over HTTP with the KServe v2 inference protocol")
         {
-            model, repository, name, http, threads, replicas, maxBatch, delay, preferred, scheduling, maxQueue, timeout, maxBody,
+            model, repository, name, http, grpc, threads, replicas, maxBatch, delay, preferred, scheduling, maxQueue, timeout, maxBody,
             workers, strategy, plan, cluster, tokenFile,
         };
         var tls = new TlsOptions();
@@ -82,7 +83,8 @@ internal static class ServeCommand
 
             var options = new ServerOptions
             {
-                Url = ToUrl(parse.GetValue(http)!),
+                Url = ToUrl(parse.GetValue(http)!, "--http"),
+                GrpcUrl = parse.GetValue(grpc) is { } grpcAddress ? ToUrl(grpcAddress, "--grpc") : null,
                 MaxBodyBytes = (long)parse.GetValue(maxBody) << 20,
                 ConsoleLog = true,
             };
@@ -135,7 +137,7 @@ internal static class ServeCommand
         cluster?.Listening();
 
         // Scripts and tests wait for this line (it carries the real port when --http asked for port 0).
-        Console.WriteLine($"tessera serve: listening on {string.Join(", ", server.Addresses)}");
+        Console.WriteLine($"tessera serve: listening on {string.Join(", ", server.Addresses)}{(server.GrpcAddress is { } g ? $", gRPC on {g}" : "")}");
         server.WaitForShutdownAsync().GetAwaiter().GetResult();
         server.DisposeAsync().AsTask().GetAwaiter().GetResult();
         return 0;
@@ -158,20 +160,18 @@ internal static class ServeCommand
         return message;
     }
 
-    private static string ToUrl(string hostPort)
+    private static string ToUrl(string hostPort, string option)
     {
-        if (hostPort.StartsWith("http://", StringComparison.Ordinal))
+        try
         {
-            return hostPort;
+            Tessera.Serving.Http.ListenAddress.Parse(hostPort);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException($"{option}: {e.Message}");
         }
 
-        int colon = hostPort.LastIndexOf(':');
-        if (colon <= 0 || !ushort.TryParse(hostPort.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out _))
-        {
-            throw new CliException($"--http '{hostPort}' must be HOST:PORT, e.g. 127.0.0.1:8000");
-        }
-
-        return "http://" + hostPort;
+        return hostPort.Contains("://", StringComparison.Ordinal) ? hostPort : "http://" + hostPort;
     }
 
     private static int[] ParseSizes(string? text)

@@ -7,24 +7,8 @@ namespace Tessera.Serving.Http;
 
 internal sealed partial class InferEndpoint
 {
-    private static async Task WriteResponseAsync(HttpContext context, ServedModel model, InferenceRequest request, IReadOnlyDictionary<string, Tensor> outputs)
+    private static async Task WriteResponseAsync(HttpContext context, ServedModel model, InferenceRequest request, List<ResponseOutput> selected)
     {
-        var selected = new List<ResponseOutput>(Math.Max(request.Outputs.Count, model.Signature.Outputs.Count));
-        if (request.Outputs.Count == 0)
-        {
-            foreach (var o in model.Signature.Outputs)
-            {
-                selected.Add(new ResponseOutput(o.Name, outputs[o.Name], request.BinaryDataOutput));
-            }
-        }
-        else
-        {
-            foreach (var o in request.Outputs)
-            {
-                selected.Add(new ResponseOutput(o.Name, outputs[o.Name], o.Binary ?? request.BinaryDataOutput));
-            }
-        }
-
         using var header = new PooledBufferWriter(4096);
         long binary = InferResponseWriter.WriteHeader(header, model.Name, model.Version, request.Id, selected);
         var response = context.Response;

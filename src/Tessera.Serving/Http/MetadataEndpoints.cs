@@ -15,6 +15,9 @@ internal sealed class MetadataEndpoints
     /// <summary>The platform name the protocol gives ONNX models.</summary>
     public const string Platform = "onnx_onnxv1";
 
+    /// <summary>The protocol extensions this server speaks, on REST and gRPC alike.</summary>
+    public static readonly string[] Extensions = ["binary_tensor_data", "model_configuration", "statistics", "model_repository"];
+
     private readonly ModelRepository _models;
 
     public MetadataEndpoints(ModelRepository models)
@@ -35,7 +38,7 @@ internal sealed class MetadataEndpoints
         writer.WriteString("name"u8, ServerName);
         writer.WriteString("version"u8, ServerVersion);
         writer.WriteStartArray("extensions"u8);
-        writer.WriteStringValue("binary_tensor_data"u8);
+        foreach (string e in Extensions) writer.WriteStringValue(e);
         writer.WriteEndArray();
         writer.WriteEndObject();
     });

@@ -3,10 +3,13 @@ namespace Tessera.Serving.Http;
 /// <summary>Options of the HTTP server itself (per-model options live in <see cref="Repository.ModelConfig"/>).</summary>
 internal sealed record ServerOptions
 {
-    /// <summary>Where to listen, e.g. http://127.0.0.1:8000; port 0 picks a free port (see <see cref="ServingServer.Addresses"/>).</summary>
+    /// <summary>Where to serve REST, e.g. http://127.0.0.1:8000; port 0 picks a free port (see <see cref="ServingServer.Addresses"/>).</summary>
     public string Url { get; init; } = "http://127.0.0.1:8000";
 
-    /// <summary>Largest request body; a larger one is answered 413.</summary>
+    /// <summary>Where to serve gRPC (HTTP/2), e.g. http://127.0.0.1:8001; null for no gRPC port.</summary>
+    public string? GrpcUrl { get; init; }
+
+    /// <summary>Largest request body (and gRPC request message); a larger one is answered 413 (RESOURCE_EXHAUSTED).</summary>
     public long MaxBodyBytes { get; init; } = 64L << 20;
 
     /// <summary>Write logs to the console (the CLI does; tests do not).</summary>

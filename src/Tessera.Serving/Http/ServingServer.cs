@@ -3,9 +3,14 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Grpc.Health.V1;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using BadHttpRequestException = Microsoft.AspNetCore.Http.BadHttpRequestException;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Grpc.HealthCheck;
+using Tessera.Serving.Grpc;
 using Tessera.Serving.Metrics;
 using Tessera.Serving.Protocol;
 using Tessera.Serving.Repository;
@@ -20,15 +25,20 @@ internal sealed class ServingServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ModelRepository _models;
+    private readonly Endpoints _endpoints;
 
-    private ServingServer(WebApplication app, ModelRepository models)
+    private ServingServer(WebApplication app, ModelRepository models, Endpoints endpoints)
     {
         _app = app;
         _models = models;
+        _endpoints = endpoints;
     }
 
-    /// <summary>The addresses Kestrel bound (with the real port when the options asked for port 0).</summary>
-    public IReadOnlyList<string> Addresses => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToArray();
+    /// <summary>The REST address (with the real port when the options asked for port 0).</summary>
+    public IReadOnlyList<string> Addresses => [_endpoints.Http!.ToString()!];
+
+    /// <summary>The gRPC address, or null when the server has no gRPC port.</summary>
+    public string? GrpcAddress => _endpoints.Grpc?.ToString();
 
     public ModelRepository Models => _models;
 
@@ -50,19 +60,40 @@ internal sealed class ServingServer : IAsyncDisposable
 
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        var endpoints = new Endpoints();
         builder.WebHost.UseKestrel(k =>
         {
             k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = null; // enforced by RequestBody, which answers with a JSON error
+            k.Limits.MaxRequestBodySize = null; // enforced by RequestBody and gRPC's message limit, which answer with the protocol's errors
+            k.Limits.Http2.InitialConnectionWindowSize = 32 << 20; // large tensors: keep the window from stalling each stream
+            k.Limits.Http2.InitialStreamWindowSize = 16 << 20;
+            endpoints.Http = ListenAddress.Bind(k, options.Url, o => o.Protocols = HttpProtocols.Http1);
+            if (options.GrpcUrl is not null)
+            {
+                endpoints.Grpc = ListenAddress.Bind(k, options.GrpcUrl, o => o.Protocols = HttpProtocols.Http2);
+            }
         });
-        builder.WebHost.UseUrls(options.Url);
+        builder.Services.AddGrpc(o =>
+        {
+            o.MaxReceiveMessageSize = (int)Math.Min(options.MaxBodyBytes, int.MaxValue);
+            o.MaxSendMessageSize = null;
+        });
+        builder.Services.AddGrpcReflection();
+        var health = new HealthServiceImpl();
+        builder.Services.AddSingleton(health);
+        ModelRepository? loaded = null; // the gRPC service is built on its first call, after the models loaded
+        builder.Services.AddSingleton(sp => new InferenceGrpcService(loaded!, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tessera.Serving")));
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tessera.Serving");
         var models = loadModels(logger);
+        loaded = models;
         try
         {
             Map(app, models, options, logger);
+            app.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() => health.SetStatus("", HealthCheckResponse.Types.ServingStatus.NotServing));
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            health.SetStatus("", HealthCheckResponse.Types.ServingStatus.Serving);
+            health.SetStatus(Grpc.Wire.GRPCInferenceService.Descriptor.FullName, HealthCheckResponse.Types.ServingStatus.Serving);
         }
         catch
         {
@@ -71,7 +102,7 @@ internal sealed class ServingServer : IAsyncDisposable
             throw;
         }
 
-        var server = new ServingServer(app, models);
+        var server = new ServingServer(app, models, endpoints);
         logger.Listening(models.Count, string.Join(", ", server.Addresses));
         return server;
     }
@@ -128,5 +159,19 @@ internal sealed class ServingServer : IAsyncDisposable
         app.MapPost("/v2/models/{name}/infer", infer.InferAsync);
         app.MapPost("/v2/models/{name}/versions/{version}/infer", infer.InferAsync);
         app.MapGet("/metrics", metrics.ScrapeAsync);
+        if (options.GrpcUrl is not null)
+        {
+            app.MapGrpcService<InferenceGrpcService>();
+            app.MapGrpcService<HealthServiceImpl>();
+            app.MapGrpcReflectionService();
+        }
+    }
+
+    /// <summary>The endpoints Kestrel binds, filled in when its options are built.</summary>
+    private sealed class Endpoints
+    {
+        public ListenOptions? Http { get; set; }
+
+        public ListenOptions? Grpc { get; set; }
     }
 }

@@ -6,6 +6,8 @@ internal sealed class ModelMetrics
     public static readonly string[] OutcomeNames = ["success", "bad_request", "rejected", "timeout", "cancelled", "error"];
 
     private readonly long[] _outcomes = new long[OutcomeNames.Length];
+    private readonly long[] _outcomeNanoseconds = new long[OutcomeNames.Length];
+    private long _lastRequestUnixMs;
 
     public ModelMetrics(string model, string version)
     {
@@ -27,7 +29,20 @@ internal sealed class ModelMetrics
     /// <summary>Rows per executed batch.</summary>
     public Histogram BatchSize { get; } = new(Histogram.BatchBounds);
 
-    public void Count(RequestOutcome outcome) => Interlocked.Increment(ref _outcomes[(int)outcome]);
+    /// <summary>Milliseconds since the Unix epoch when the last request finished; 0 before the first.</summary>
+    public long LastRequestUnixMs => Interlocked.Read(ref _lastRequestUnixMs);
+
+    /// <summary>Counts a finished request: its outcome, and its time in <see cref="RequestSeconds"/> and in the outcome's total.</summary>
+    public void Record(RequestOutcome outcome, double seconds)
+    {
+        Interlocked.Add(ref _outcomeNanoseconds[(int)outcome], (long)(seconds * 1e9));
+        Interlocked.Increment(ref _outcomes[(int)outcome]);
+        RequestSeconds.Observe(seconds);
+        Interlocked.Exchange(ref _lastRequestUnixMs, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+    }
 
     public long Outcome(RequestOutcome outcome) => Interlocked.Read(ref _outcomes[(int)outcome]);
+
+    /// <summary>Total nanoseconds of the requests that ended with <paramref name="outcome"/>.</summary>
+    public long OutcomeNanoseconds(RequestOutcome outcome) => Interlocked.Read(ref _outcomeNanoseconds[(int)outcome]);
 }

@@ -11,9 +11,6 @@ namespace Tessera.Serving.Protocol;
 /// </summary>
 internal static class InferRequestReader
 {
-    /// <summary>Largest number of elements one input may declare; larger shapes are refused before allocating.</summary>
-    private const long MaxElements = int.MaxValue / 8;
-
     /// <summary>Largest "timeout" (about 11.6 days), within what a cancellation timer can wait.</summary>
     public const long MaxTimeoutMicroseconds = 1_000_000_000_000;
 
@@ -244,9 +241,8 @@ internal static class InferRequestReader
     private static int[] ReadShape(ref Utf8JsonReader reader)
     {
         Expect(ref reader, JsonTokenType.StartArray, "\"shape\" must be an array of integers");
-        Span<int> dims = stackalloc int[16];
+        Span<long> dims = stackalloc long[WireShape.MaxRank + 1];
         int rank = 0;
-        long elements = 1;
         while (Next(ref reader) != JsonTokenType.EndArray)
         {
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long d) || d < 0)
@@ -254,17 +250,11 @@ internal static class InferRequestReader
                 throw ServingException.BadRequest("\"shape\" must hold non-negative integers");
             }
 
-            if (rank == dims.Length) throw ServingException.BadRequest($"a shape may have at most {dims.Length} dimensions");
-            elements *= Math.Max(d, 1);
-            if (d > int.MaxValue || elements > MaxElements)
-            {
-                throw ServingException.BadRequest($"shape dimension {d} makes the tensor larger than {MaxElements} elements");
-            }
-
-            dims[rank++] = (int)d;
+            if (rank == dims.Length) throw ServingException.BadRequest($"a shape may have at most {WireShape.MaxRank} dimensions");
+            dims[rank++] = d;
         }
 
-        return dims[..rank].ToArray();
+        return WireShape.Check(dims[..rank]);
     }
 
     private static string ReadString(ref Utf8JsonReader reader, string what)

@@ -183,9 +183,25 @@ internal sealed class ModelRepository : IDisposable
     /// <summary>The version asked for, or the highest when <paramref name="version"/> is null; 404 otherwise.</summary>
     public ServedModel Find(string name, string? version)
     {
+        if (TryFind(name, version) is { } model)
+        {
+            return model;
+        }
+
         if (!_models.TryGetValue(name, out var versions))
         {
             throw ServingException.NotFound($"unknown model '{name}'; served models: {string.Join(", ", _models.Keys)}");
+        }
+
+        throw ServingException.NotFound($"model '{name}' has no version '{version}'; its versions are: {string.Join(", ", versions.Keys)}");
+    }
+
+    /// <summary>The version asked for (the highest when null), or null when the model or the version is not served.</summary>
+    public ServedModel? TryFind(string name, string? version)
+    {
+        if (!_models.TryGetValue(name, out var versions))
+        {
+            return null;
         }
 
         if (version is null)
@@ -193,12 +209,7 @@ internal sealed class ModelRepository : IDisposable
             return versions.Values.Last();
         }
 
-        if (long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out long v) && versions.TryGetValue(v, out var model))
-        {
-            return model;
-        }
-
-        throw ServingException.NotFound($"model '{name}' has no version '{version}'; its versions are: {string.Join(", ", versions.Keys)}");
+        return long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out long v) && versions.TryGetValue(v, out var model) ? model : null;
     }
 
     public IEnumerable<string> Versions(string name) =>
