@@ -168,7 +168,7 @@ internal static class ServeCommand
         }
         catch (ArgumentException e)
         {
-            throw new CliException($"{option}: {e.Message}");
+            throw new CliException($"{option} {e.Message}");
         }
 
         return hostPort.Contains("://", StringComparison.Ordinal) ? hostPort : "http://" + hostPort;

@@ -83,7 +83,15 @@ internal sealed partial class InferenceGrpcService : GRPCInferenceService.GRPCIn
     public override Task<ModelStatisticsResponse> ModelStatistics(ModelStatisticsRequest request, ServerCallContext context)
     {
         var response = new ModelStatisticsResponse();
-        response.ModelStats.Add(StatisticsOf(_models, request.Name, request.Version).Select(ModelStatisticsMessage.From));
+        try
+        {
+            response.ModelStats.Add(StatisticsOf(_models, request.Name, request.Version).Select(ModelStatisticsMessage.From));
+        }
+        catch (ServingException e)
+        {
+            throw GrpcErrors.From(e);
+        }
+
         return Task.FromResult(response);
     }
 

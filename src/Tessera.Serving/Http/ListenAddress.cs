@@ -36,7 +36,7 @@ internal static class ListenAddress
             "localhost" => IPAddress.Loopback,
             "*" or "+" => IPAddress.Any,
             _ when IPAddress.TryParse(host, out var ip) => ip,
-            _ => throw new ArgumentException($"'{host}' in '{url}' is not an IP address (or localhost, or *) to listen on"),
+            _ => throw new ArgumentException($"'{url}': '{host}' is not an IP address (or localhost, or *) to listen on"),
         };
 
         return new IPEndPoint(address, port);

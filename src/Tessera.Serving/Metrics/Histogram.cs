@@ -60,6 +60,7 @@ internal sealed class Histogram
         }
 
         text.Append(name).Append("_sum{").Append(labels).Append("} ").Append(Sum.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
-        text.Append(name).Append("_count{").Append(labels).Append("} ").Append(Count.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        // The buckets just read, not Count: an observation landing mid-scrape must not make _count differ from +Inf.
+        text.Append(name).Append("_count{").Append(labels).Append("} ").Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
     }
 }

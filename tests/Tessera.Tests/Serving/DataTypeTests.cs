@@ -27,6 +27,9 @@ public sealed class DataTypeTests
         ("BYTES", "[\"a\",\"h\u00e9llo\",\"\"]", LengthPrefixed("a", "h\u00e9llo", "")),
     ];
 
+    /// <summary>Per wire datatype, three values as little-endian bytes (BYTES: length-prefixed).</summary>
+    internal static IEnumerable<(string Wire, byte[] Bytes)> Cases => s_cases.Select(c => (c.Wire, c.Bytes));
+
     [Fact]
     public async Task JsonInputsComeBackAsTheExactBinaryValues()
     {

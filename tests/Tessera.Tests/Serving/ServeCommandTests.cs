@@ -24,6 +24,7 @@ public sealed class ServeCommandTests
     [Theory]
     [InlineData("tessera: give either --model or --repository")]
     [InlineData("tessera: --http 'nowhere' must be HOST:PORT", "--model", "m.onnx", "--http", "nowhere")]
+    [InlineData("tessera: --grpc 'example.org:8001': 'example.org' is not an IP address", "--model", "m.onnx", "--grpc", "example.org:8001")]
     [InlineData("tessera: --preferred-batch-sizes must lie in [1, --max-batch-size = 4]", "--model", "m.onnx", "--max-batch-size", "4", "--preferred-batch-sizes", "8")]
     [InlineData("does not exist", "--repository", "/nonexistent/repo")]
     [InlineData("tessera: --strategy goes with --workers", "--model", "m.onnx", "--strategy", "pipeline")]

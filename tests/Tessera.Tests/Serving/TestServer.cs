@@ -1,7 +1,9 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
+using GRPCInferenceService = Tessera.Serving.Grpc.Wire.GRPCInferenceService;
 using Tessera.Onnx.Graph;
 using Tessera.Serving.Backends;
 using Tessera.Serving.Http;
@@ -23,9 +25,17 @@ internal sealed class TestServer : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    public static async Task<TestServer> StartAsync(Action<ModelRepository> addModels, long maxBodyBytes = 64L << 20)
+    /// <summary>A gRPC client of the server's gRPC port (started with grpc: true), without client-side message limits.</summary>
+    public GRPCInferenceService.GRPCInferenceServiceClient Grpc => new(Channel);
+
+    public GrpcChannel Channel => _channel ??= GrpcChannel.ForAddress(Server.GrpcAddress ?? throw new InvalidOperationException("started without gRPC"),
+        new GrpcChannelOptions { MaxReceiveMessageSize = null, MaxSendMessageSize = null });
+
+    private GrpcChannel? _channel;
+
+    public static async Task<TestServer> StartAsync(Action<ModelRepository> addModels, long maxBodyBytes = 64L << 20, bool grpc = false)
     {
-        var options = new ServerOptions { Url = "http://127.0.0.1:0", MaxBodyBytes = maxBodyBytes };
+        var options = new ServerOptions { Url = "http://127.0.0.1:0", GrpcUrl = grpc ? "http://127.0.0.1:0" : null, MaxBodyBytes = maxBodyBytes };
         var server = await ServingServer.StartAsync(options, logger =>
         {
             var models = new ModelRepository(logger);
@@ -35,8 +45,8 @@ internal sealed class TestServer : IAsyncDisposable
         return new TestServer(server);
     }
 
-    public static Task<TestServer> StartAsync(string name, OnnxModel model, ModelConfig? config = null) =>
-        StartAsync(r => r.Add(name, 1, new LocalBackend(model, name, (config ?? new ModelConfig()).Replicas, 1), config ?? new ModelConfig()));
+    public static Task<TestServer> StartAsync(string name, OnnxModel model, ModelConfig? config = null, bool grpc = false) =>
+        StartAsync(r => r.Add(name, 1, new LocalBackend(model, name, (config ?? new ModelConfig()).Replicas, 1), config ?? new ModelConfig()), grpc: grpc);
 
     public async Task<(int Status, JsonElement Body)> GetJsonAsync(string path)
     {
@@ -68,6 +78,7 @@ internal sealed class TestServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
+        _channel?.Dispose();
         await Server.DisposeAsync();
     }
 }
