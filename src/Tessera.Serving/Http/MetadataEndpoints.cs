@@ -16,7 +16,7 @@ internal sealed class MetadataEndpoints
     public const string Platform = "onnx_onnxv1";
 
     /// <summary>The protocol extensions this server speaks, on REST and gRPC alike.</summary>
-    public static readonly string[] Extensions = ["binary_tensor_data", "model_configuration", "statistics", "model_repository"];
+    public static readonly string[] Extensions = ["binary_tensor_data", "model_configuration", "statistics"];
 
     private readonly ModelRepository _models;
 
@@ -89,7 +89,7 @@ internal sealed class MetadataEndpoints
         writer.WriteEndArray();
     }
 
-    private static async Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> write)
+    internal static async Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> write)
     {
         using var buffer = new PooledBufferWriter(1024);
         using (var writer = new Utf8JsonWriter(buffer))

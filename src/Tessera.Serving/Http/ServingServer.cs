@@ -121,6 +121,7 @@ internal sealed class ServingServer : IAsyncDisposable
         var metadata = new MetadataEndpoints(models);
         var infer = new InferEndpoint(metadata, options, logger);
         var metrics = new MetricsEndpoint(models);
+        var triton = new TritonEndpoints(models, metadata);
 
         app.UseStatusCodePages(context =>
         {
@@ -158,6 +159,11 @@ internal sealed class ServingServer : IAsyncDisposable
         app.MapGet("/v2/models/{name}/versions/{version}/ready", metadata.ModelReadyAsync);
         app.MapPost("/v2/models/{name}/infer", infer.InferAsync);
         app.MapPost("/v2/models/{name}/versions/{version}/infer", infer.InferAsync);
+        app.MapGet("/v2/models/{name}/config", triton.ConfigAsync);
+        app.MapGet("/v2/models/{name}/versions/{version}/config", triton.ConfigAsync);
+        app.MapGet("/v2/models/stats", triton.StatisticsAsync);
+        app.MapGet("/v2/models/{name}/stats", triton.StatisticsAsync);
+        app.MapGet("/v2/models/{name}/versions/{version}/stats", triton.StatisticsAsync);
         app.MapGet("/metrics", metrics.ScrapeAsync);
         if (options.GrpcUrl is not null)
         {

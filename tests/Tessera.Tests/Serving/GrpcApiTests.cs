@@ -231,6 +231,25 @@ public sealed class GrpcApiTests
         string metrics = await server.MetricsAsync();
         Assert.Contains("tessera_requests_total{model=\"affine\",version=\"1\",outcome=\"success\"} 3", metrics, StringComparison.Ordinal);
         Assert.Equal(StatusCode.NotFound, (await Fails(grpc.ModelStatisticsAsync(new ModelStatisticsRequest { Name = "nope" }).ResponseAsync)).StatusCode);
+
+        // The REST counterparts answer with the same messages as Triton's JSON (64-bit counts as numbers).
+        var (status, restConfig) = await server.GetJsonAsync("/v2/models/affine/config");
+        Assert.Equal(200, status);
+        Assert.Equal(8, restConfig.GetProperty("max_batch_size").GetInt32());
+        Assert.Equal("TYPE_FP32", restConfig.GetProperty("input")[0].GetProperty("data_type").GetString());
+        Assert.Equal([4L], restConfig.GetProperty("input")[0].GetProperty("dims").EnumerateArray().Select(d => d.GetInt64()));
+        Assert.Equal(500, restConfig.GetProperty("dynamic_batching").GetProperty("max_queue_delay_microseconds").GetInt64());
+        foreach (string path in new[] { "/v2/models/stats", "/v2/models/affine/stats", "/v2/models/affine/versions/1/stats" })
+        {
+            var (statsStatus, restStats) = await server.GetJsonAsync(path);
+            Assert.Equal(200, statsStatus);
+            var one = restStats.GetProperty("model_stats").EnumerateArray().Single();
+            Assert.Equal(3, one.GetProperty("inference_stats").GetProperty("success").GetProperty("count").GetInt64());
+            Assert.Equal(1, one.GetProperty("inference_stats").GetProperty("fail").GetProperty("count").GetInt64());
+        }
+
+        Assert.Equal(404, (await server.GetJsonAsync("/v2/models/nope/stats")).Status);
+        Assert.Equal(404, (await server.GetJsonAsync("/v2/models/affine/versions/3/config")).Status);
     }
 
     [Fact]
