@@ -24,11 +24,12 @@ internal static class LoadGenCommand
         var warmup = new Option<double>("--warmup") { Description = "seconds of unmeasured load first", DefaultValueFactory = _ => 1 };
         var priority = new Option<int?>("--priority") { Description = "sent as the request parameter \"priority\"" };
         var timeout = new Option<double>("--timeout") { Description = "seconds before one request counts as a timeout error", DefaultValueFactory = _ => 30 };
+        var grpc = new Option<string?>("--grpc") { Description = "HOST:PORT of the server's gRPC port: send the requests over gRPC (raw contents; --url still serves the metadata)" };
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of text" };
 
         var command = new Command("loadgen", "Load a KServe v2 server with concurrent requests; report throughput, errors and latency percentiles")
         {
-            url, model, version, inputs, shapes, binary, concurrency, duration, warmup, priority, timeout, json,
+            url, model, version, inputs, shapes, binary, concurrency, duration, warmup, priority, timeout, grpc, json,
         };
         command.SetAction(parse =>
         {
@@ -43,7 +44,8 @@ internal static class LoadGenCommand
                 Seconds("--duration", parse.GetValue(duration), allowZero: false),
                 Seconds("--warmup", parse.GetValue(warmup), allowZero: true),
                 parse.GetValue(priority),
-                Seconds("--timeout", parse.GetValue(timeout), allowZero: false));
+                Seconds("--timeout", parse.GetValue(timeout), allowZero: false),
+                parse.GetValue(grpc) is { } target ? GrpcTarget(target) : null);
 
             using var stop = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -70,6 +72,18 @@ internal static class LoadGenCommand
             }
         });
         return command;
+    }
+
+    private static string GrpcTarget(string text)
+    {
+        try
+        {
+            return Tessera.Serving.Http.ListenAddress.Parse(text).ToString();
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException($"--grpc {e.Message}");
+        }
     }
 
     private static Uri ParseUrl(string text)

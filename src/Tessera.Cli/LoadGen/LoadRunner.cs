@@ -42,7 +42,15 @@ internal sealed class LoadRunner
 
         var ordered = metadata.Inputs.Select(i => new KeyValuePair<string, Tensor>(i.Name, feeds[i.Name])).ToList();
         var body = RequestBody.Create(ordered, metadata.Outputs, _settings.Binary, _settings.Priority);
-        await client.ProbeAsync(body, CancellationToken.None).ConfigureAwait(false);
+        using var grpc = _settings.GrpcTarget is { } target ? new GrpcInferClient(_settings, target, ordered) : null;
+        if (grpc is null)
+        {
+            await client.ProbeAsync(body, CancellationToken.None).ConfigureAwait(false);
+        }
+        else
+        {
+            await grpc.ProbeAsync().ConfigureAwait(false);
+        }
 
         long start = Stopwatch.GetTimestamp();
         _measureStart = start + Ticks(_settings.Warmup);
@@ -51,12 +59,15 @@ internal sealed class LoadRunner
         var tasks = new Task[workers.Length];
         for (int i = 0; i < workers.Length; i++)
         {
-            var worker = workers[i] = new Worker(this, client, body);
+            var drain = new byte[16 * 1024];
+            Func<CancellationToken, Task<string?>> send = grpc is null ? ct => client.InferAsync(body, drain, ct) : grpc.InferAsync;
+            var worker = workers[i] = new Worker(this, send);
             tasks[i] = Task.Run(() => worker.RunAsync(stop));
         }
 
         var all = Task.WhenAll(tasks);
-        var describe = $"{metadata.Name}: {_settings.Concurrency} workers, {(_settings.Binary ? "binary" : "JSON")} bodies of {body.Bytes.Length:N0} bytes";
+        int requestBytes = grpc?.RequestBytes ?? body.Bytes.Length;
+        var describe = $"{metadata.Name}: {_settings.Concurrency} workers, {(grpc is not null ? "gRPC" : _settings.Binary ? "binary" : "JSON")} bodies of {requestBytes:N0} bytes";
         if (watch is not null)
         {
             await watch(this, describe, all).ConfigureAwait(false);
@@ -76,7 +87,7 @@ internal sealed class LoadRunner
         }
 
         double measured = Math.Max(0, Stopwatch.GetElapsedTime(_measureStart, Math.Max(finished, _measureStart)).TotalSeconds);
-        return new LoadResult(_settings, metadata.Name, body.Bytes.Length, ok, errors, latency, measured, stop.IsCancellationRequested);
+        return new LoadResult(_settings, metadata.Name, requestBytes, ok, errors, latency, measured, stop.IsCancellationRequested);
     }
 
     /// <summary>Seconds since the start of the run, and the phase ("warmup" or "run") with its own elapsed and total seconds.</summary>
@@ -90,7 +101,7 @@ internal sealed class LoadRunner
 
     private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
 
-    private sealed class Worker(LoadRunner runner, KServeClient client, RequestBody body)
+    private sealed class Worker(LoadRunner runner, Func<CancellationToken, Task<string?>> send)
     {
         public LatencyHistogram Latency { get; } = new();
 
@@ -102,7 +113,6 @@ internal sealed class LoadRunner
 
         public async Task RunAsync(CancellationToken stop)
         {
-            var drain = new byte[16 * 1024];
             while (!stop.IsCancellationRequested)
             {
                 long start = Stopwatch.GetTimestamp();
@@ -114,7 +124,7 @@ internal sealed class LoadRunner
                 string? error;
                 try
                 {
-                    error = await client.InferAsync(body, drain, stop).ConfigureAwait(false);
+                    error = await send(stop).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (stop.IsCancellationRequested)
                 {

@@ -12,7 +12,8 @@ internal sealed record LoadSettings(
     TimeSpan Duration,
     TimeSpan Warmup,
     int? Priority,
-    TimeSpan RequestTimeout)
+    TimeSpan RequestTimeout,
+    string? GrpcTarget = null)
 {
     /// <summary>/v2/models/{name}[/versions/{v}], escaped.</summary>
     public string ModelPath => $"v2/models/{Uri.EscapeDataString(Model)}" + (ModelVersion is null ? "" : $"/versions/{Uri.EscapeDataString(ModelVersion)}");

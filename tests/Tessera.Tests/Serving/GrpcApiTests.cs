@@ -272,6 +272,29 @@ public sealed class GrpcApiTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    [Fact]
+    public async Task LoadgenOverGrpcSendsRequestsTheServerAnswersAndCounts()
+    {
+        await using var server = await TestServer.StartAsync("affine", TestModels.Affine(), grpc: true);
+        string target = new Uri(server.Server.GrpcAddress!).Authority;
+        var run = await Task.Run(() => Tessera.Tests.Support.CliProcess.Run(
+            "loadgen", "--url", server.Server.Addresses[0], "--grpc", target, "--model", "affine", "--shape", "x=2x4",
+            "--concurrency", "2", "--duration", "0.5", "--warmup", "0", "--json"));
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.StartsWith("loadgen: affine: 2 workers, gRPC bodies of", run.Stderr, StringComparison.Ordinal);
+        var json = JsonDocument.Parse(run.Stdout).RootElement;
+        long requests = json.GetProperty("requests").GetInt64();
+        Assert.True(requests > 0);
+        Assert.Equal(0, json.GetProperty("errors").GetInt64());
+        var stats = (await server.Grpc.ModelStatisticsAsync(new ModelStatisticsRequest { Name = "affine" })).ModelStats.Single();
+        Assert.Equal((ulong)requests + 1, stats.InferenceStats.Success.Count); // the measured requests and the probe
+
+        var refused = await Task.Run(() => Tessera.Tests.Support.CliProcess.Run(
+            "loadgen", "--url", server.Server.Addresses[0], "--grpc", target, "--model", "affine", "--shape", "x=2x5", "--duration", "0.2"));
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("InvalidArgument", refused.Stderr, StringComparison.Ordinal);
+    }
+
     internal static ModelInferRequest Request(string model, string input, string datatype, long[] shape) =>
         new() { ModelName = model, Inputs = { Input(input, datatype, shape) } };
 
