@@ -124,9 +124,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def serve(args):
+def serve(args, grpc_port=None):
     port = free_port()
-    cmd = TESSERA + ["serve", "--http", f"127.0.0.1:{port}"] + args
+    cmd = TESSERA + ["serve", "--http", f"127.0.0.1:{port}"] + (["--grpc", f"127.0.0.1:{grpc_port}"] if grpc_port else []) + args
     print("+ " + " ".join(cmd), file=sys.stderr, flush=True)
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     for line in proc.stdout:
@@ -137,8 +137,10 @@ def serve(args):
     return proc, f"http://127.0.0.1:{port}", " ".join(["./tessera"] + cmd[1:])
 
 
-def loadgen(url, model, shapes, concurrency, seconds):
+def loadgen(url, model, shapes, concurrency, seconds, grpc=None):
     cmd = TESSERA + ["loadgen", "--url", url, "--model", model, "--concurrency", str(concurrency), "--duration", f"{seconds:g}", "--binary", "--json"]
+    if grpc:
+        cmd += ["--grpc", grpc]
     for s in shapes:
         cmd += ["--shape", s]
     out = json.loads(run(cmd))
@@ -198,7 +200,41 @@ def serving_section(seconds):
     lines.append(f"- Gateway overhead on the trivial model: p50 {p50:.3f} ms for the whole HTTP round trip through loadgen "
                  f"(the Add itself takes microseconds), target ≤ 0.3 ms {'✅' if p50 <= 0.3 else '❌'}.")
     lines.append("")
+    lines += grpc_rows(seconds)
     lines += engine_batching_bound(bert, min(4.0, seconds))
+    return lines
+
+
+def grpc_rows(seconds):
+    """REST (binary tensors) against gRPC (raw contents) on one server with both ports: the trivial model's p50, and
+    the bytes per second of a 16 MiB FP32 tensor through an Identity model (request and answer counted)."""
+    lines = ["**gRPC against REST** on one `tessera serve` with both ports; each row names its loadgen command. "
+             "MB/s counts the request and the answer (the same size through Identity).", "",
+             "| model | protocol | concurrency | requests/s | p50 ms | p99 ms | MB/s | errors | loadgen |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    with tempfile.TemporaryDirectory() as tmp:
+        models = {"add": ("Add", "['x','x']", 16), "identity": ("Identity", "['x']", None)}
+        for name, (op, ins, width) in models.items():
+            dims = f"['n',{width}]" if width else "['n']"
+            subprocess.run(["/usr/bin/python3", "-c", (
+                "import onnx,sys\nfrom onnx import helper as h, TensorProto as T\n"
+                f"g=h.make_graph([h.make_node('{op}',{ins},['y'])],'{name}',[h.make_tensor_value_info('x',T.FLOAT,{dims})],"
+                f"[h.make_tensor_value_info('y',T.FLOAT,{dims})])\n"
+                "onnx.save(h.make_model(g,opset_imports=[h.make_opsetid('',13)]),sys.argv[1])"), str(Path(tmp) / f"{name}.onnx")], check=True)
+        for name, shape, concurrency, elements in (("add", "x=1x16", 1, 16), ("identity", f"x={4 << 20}", 1, 4 << 20)):
+            grpc_port = free_port()
+            proc, url, serve_cmd = serve(["--model", str(Path(tmp) / f"{name}.onnx"), "--threads", "1", "--max-body-mb", "128"], grpc_port)
+            try:
+                for protocol, target in (("REST binary", None), ("gRPC raw", f"127.0.0.1:{grpc_port}")):
+                    r, load_cmd = loadgen(url, name, [shape], concurrency, seconds, target)
+                    mbs = r["throughput_per_s"] * elements * 4 * 2 / 1e6
+                    lines.append(f"| {name} [{shape[2:]}] | {protocol} | {concurrency} | {r['throughput_per_s']:.1f} | {r['p50_ms']:.3f} | "
+                                 f"{r['p99_ms']:.3f} | {mbs:.0f} | {r['errors']} | `{load_cmd.replace(url, 'URL')}` |")
+            finally:
+                proc.terminate()
+                proc.wait(10)
+    lines += ["", "The server: `./tessera serve --model M.onnx --threads 1 --max-body-mb 128 --http 127.0.0.1:P --grpc 127.0.0.1:G` "
+              "(M: an Add of x to itself over [n,16], or an Identity over [n]; both made with python3-onnx).", ""]
     return lines
 
 
