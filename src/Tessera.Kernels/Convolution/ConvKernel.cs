@@ -236,7 +236,7 @@ internal sealed unsafe class ConvKernel : IKernel
 
         if (g.Rank == 2)
         {
-            var panels = new Im2ColPanelPacker(g).For(xg);
+            var panels = Im2ColPanelPacker.For(g, xg);
             if (packed is not null)
             {
                 Sgemm.Multiply(packed[gi], panels, outSize, beta, yg, outSize, parallel, epilogue);

@@ -7,19 +7,35 @@ namespace Tessera.Kernels.Convolution;
 /// written directly as SGEMM B panels: the SGEMM packs each L2-sized block from the input as it needs it, instead
 /// of reading a whole explicit im2col matrix back from memory to pack it.
 /// </summary>
-internal sealed unsafe class Im2ColPanelPacker(ConvGeometry g) : ISgemmBPacker
+/// <remarks>
+/// One packer per thread (<see cref="For"/>), re-aimed at each image: a packer made per image was the only managed
+/// allocation of a steady-state convolution on the im2col path. The SGEMM's helper threads only read it, and the
+/// thread that aimed it waits for the whole multiply before aiming it again.
+/// </remarks>
+internal sealed unsafe class Im2ColPanelPacker : ISgemmBPacker
 {
+    [ThreadStatic]
+    private static Im2ColPanelPacker? t_packer;
+
+    private ConvGeometry _g = null!;
     private float* _x;
 
-    /// <summary>Points the packer at the first input channel of the image's group.</summary>
-    public Im2ColPanelPacker For(float* x)
+    private Im2ColPanelPacker()
     {
-        _x = x;
-        return this;
+    }
+
+    /// <summary>This thread's packer, pointed at the first input channel <paramref name="x"/> of an image's group.</summary>
+    public static Im2ColPanelPacker For(ConvGeometry g, float* x)
+    {
+        var packer = t_packer ??= new Im2ColPanelPacker();
+        packer._g = g;
+        packer._x = x;
+        return packer;
     }
 
     public void Pack(int pc, int kc, int j0, int nc, int panel0, int panel1, int nr, float* dst)
     {
+        var g = _g;
         int inH = g.Input[0], inW = g.Input[1], outW = g.Output[1];
         int kW = g.Kernel[1], sH = g.Strides[0], sW = g.Strides[1];
         for (int kk = 0; kk < kc; kk++)
