@@ -3,7 +3,12 @@ using System.Runtime.Intrinsics;
 
 namespace Tessera.Kernels.Linear;
 
-/// <summary>The portable SGEMM micro-kernel over Vector128 (SSE, NEON or software), for machines without AVX2.</summary>
+/// <summary>
+/// The portable SGEMM micro-kernel over Vector128 (SSE, NEON or software), for machines without AVX2. Its multiply-adds
+/// are MultiplyAddEstimate, as in the small-matrix paths (<see cref="SgemmSmall"/>, <see cref="SgemmPackedRows"/>):
+/// fused where the hardware has FMA (NEON always), separate where it has not, and the same in every path, so a row's
+/// bits do not depend on which path its batch size takes (software FMA, the alternative, is many times slower).
+/// </summary>
 internal static unsafe class SgemmMicroKernelPortable
 {
     public const int Mr = 4;

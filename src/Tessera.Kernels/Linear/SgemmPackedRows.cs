@@ -41,8 +41,8 @@ internal static unsafe class SgemmPackedRows
         }
     }
 
-    // The element order of the blocked kernel (SgemmStep): per depth block of Kc, a fresh fused multiply-add chain
-    // over alpha-scaled A values, stored on the first block when C starts empty and added to C after that. A row of
+    // The element order of the blocked kernel (SgemmStep): per depth block of Kc, a fresh multiply-add chain (fused
+    // where the hardware fuses, as the micro-kernels' MultiplyAddEstimate is) over alpha-scaled A values, stored on the first block when C starts empty and added to C after that. A row of
     // a batch-1 layer then has the same bits as the same row inside a larger batch, which data parallelism relies on.
     private static void Panel(bool transA, int row, float alpha, float* a, int lda, SgemmPackedB b, int panel, bool add, float* tile)
     {
@@ -90,7 +90,7 @@ internal static unsafe class SgemmPackedRows
                 float s = alpha * aRow[(pc + k) * aStep];
                 for (int j = 0; j < nr; j++)
                 {
-                    part[j] = MathF.FusedMultiplyAdd(s, bp[j], part[j]);
+                    part[j] = float.MultiplyAddEstimate(s, bp[j], part[j]);
                 }
 
                 bp += nr;

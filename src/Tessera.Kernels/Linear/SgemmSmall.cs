@@ -114,7 +114,7 @@ internal static unsafe class SgemmSmall
                 acc.Clear();
                 for (int kk = 0; kk < depth; kk++)
                 {
-                    TensorPrimitives.FusedMultiplyAdd(new ReadOnlySpan<float>(block + kk * stride, width), alpha * aRow[kk], acc, acc);
+                    TensorPrimitives.MultiplyAddEstimate(new ReadOnlySpan<float>(block + kk * stride, width), alpha * aRow[kk], acc, acc);
                 }
 
                 Store(acc, new Span<float>(c + (long)i * ldc + j0, width), add: pc > 0 || beta != 0f);
@@ -164,11 +164,11 @@ internal static unsafe class SgemmSmall
                     if (transA && alpha != 1f)
                     {
                         // alpha belongs to A's element (rounded first), as packing applies it; rare, so scalar.
-                        for (int i = 0; i < height; i++) acc[i] = MathF.FusedMultiplyAdd(alpha * column[i], bCol[kk], acc[i]);
+                        for (int i = 0; i < height; i++) acc[i] = float.MultiplyAddEstimate(alpha * column[i], bCol[kk], acc[i]);
                     }
                     else
                     {
-                        TensorPrimitives.FusedMultiplyAdd(column, bCol[kk], acc, acc);
+                        TensorPrimitives.MultiplyAddEstimate(column, bCol[kk], acc, acc);
                     }
                 }
 
