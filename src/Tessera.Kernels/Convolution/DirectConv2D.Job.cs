@@ -7,9 +7,10 @@ namespace Tessera.Kernels.Convolution;
 internal sealed unsafe partial class DirectConv2D
 {
     /// <summary>Everything about one call that the parallel bodies share (read only).</summary>
-    private readonly partial struct Job(float* x, float* bias, float* sum, float* y, SgemmPackedA[] packed, int c, int m, int group,
-        ConvGeometry g, PhaseLayout layout, int* offsets, FusedActivation activation, int n, int perBatch, int* panelOffsets)
+    private readonly partial struct Job(float* x, float* bias, float* sum, float* y, SgemmPackedA[] packed, DirectConvTile tile, int c,
+        int m, int group, ConvGeometry g, PhaseLayout layout, int* offsets, FusedActivation activation, int n, int perBatch, int* panelOffsets)
     {
+        public readonly DirectConvTile Tile = tile;
         public readonly ConvGeometry G = g;
         public readonly PhaseLayout Layout = layout;
         public readonly int* Offsets = offsets;
@@ -17,7 +18,7 @@ internal sealed unsafe partial class DirectConv2D
         public readonly SgemmPackedA[] Packed = packed;
         public readonly int Cg = c / group;
         public readonly int Rows = m / group;
-        public readonly int Slivers = (m / group + Mr - 1) / Mr;
+        public readonly int Slivers = (m / group + tile.Mr - 1) / tile.Mr;
 
         /// <summary>Floats between the layouts of a batch's images: whole cache lines, so each starts as aligned as the first.</summary>
         public readonly long LayoutFloats = (layout.Floats(c / group) + 15) / 16 * 16;
@@ -91,13 +92,13 @@ internal sealed unsafe partial class DirectConv2D
             }
 
             var a = batch.Packed;
-            int kc0 = a.Config.Kc, k = a.K, p = Layout.PaddedColumns;
-            int ld = Math.Min(ChunkColumns, c1 - c0);
-            int r0 = s0 * Mr, r1 = Math.Min(s1 * Mr, Rows);
-            float* tiles = ConvScratch.Get(2, (long)(s1 - s0) * Mr * ld);
-            for (int cc = c0; cc < c1; cc += ChunkColumns)
+            int kc0 = a.Config.Kc, k = a.K, p = Layout.PaddedColumns, mr = Tile.Mr, chunk = Tile.ChunkColumns;
+            int ld = Math.Min(chunk, c1 - c0);
+            int r0 = s0 * mr, r1 = Math.Min(s1 * mr, Rows);
+            float* tiles = ConvScratch.Get(2, (long)(s1 - s0) * mr * ld);
+            for (int cc = c0; cc < c1; cc += chunk)
             {
-                int ce = Math.Min(c1, cc + ChunkColumns);
+                int ce = Math.Min(c1, cc + chunk);
                 int b0 = cc / p, b1 = (ce - 1) / p;
                 for (int pc = 0; pc < k; pc += kc0)
                 {
@@ -106,15 +107,15 @@ internal sealed unsafe partial class DirectConv2D
                     bool accumulate = pc > 0;
                     for (int s = s0; s < s1; s++)
                     {
-                        float* sliver = a.Block(s * Mr, pc);
+                        float* sliver = a.Block(s * mr, pc);
                         for (int b = b0; b <= b1; b++)
                         {
                             // Tile rows are indexed by batch column: column j of image b, row r is at
                             // tiles[(r - r0) * ld + b * p + j - cc].
-                            float* cRow = tiles + (long)(s - s0) * Mr * ld + ((long)b * p - cc);
+                            float* cRow = tiles + (long)(s - s0) * mr * ld + ((long)b * p - cc);
                             float* x = batch.Layouts + b * LayoutFloats;
                             int j = Math.Max(cc - b * p, 0), je = Math.Min(ce - b * p, p);
-                            DirectConvMicroKernel.Sweep(sliver, x + j, offsets, kc, cRow + j, ld, accumulate, je - j);
+                            Tile.Sweep(sliver, x + j, offsets, kc, cRow + j, ld, accumulate, je - j);
                         }
                     }
                 }
@@ -130,7 +131,7 @@ internal sealed unsafe partial class DirectConv2D
         }
 
         /// <summary>Columns of the batch's column space: its panels' or its images' padded columns.</summary>
-        public int Columns(in Batch batch) => batch.Panels != null ? PanelCount(batch) * Nr : batch.Count * Layout.PaddedColumns;
+        public int Columns(in Batch batch) => batch.Panels != null ? PanelCount(batch) * Tile.Nr : batch.Count * Layout.PaddedColumns;
 
         /// <summary>
         /// Output channels [r0, r1) of columns [cc, ce): the valid columns go to Y plus bias and sum, then (when exact per
@@ -179,27 +180,28 @@ internal sealed unsafe partial class DirectConv2D
             }
 
             float b = bias == null ? 0f : *bias;
-            var vb = Vector512.Create(b);
             int i = 0;
-            for (; i + 16 <= n; i += 16)
+            if (Vector512.IsHardwareAccelerated)
             {
-                var v = Vector512.Load(src + i);
-                if (bias != null)
+                var vb = Vector512.Create(b);
+                for (; i + 16 <= n; i += 16)
                 {
-                    v += vb;
+                    var v = Vector512.Load(src + i);
+                    v = bias != null ? v + vb : v;
+                    v = sum != null ? v + Vector512.Load(sum + i) : v;
+                    (relu ? Vector512.Max(v, Vector512<float>.Zero) : v).Store(dst + i);
                 }
-
-                if (sum != null)
+            }
+            else
+            {
+                var vb = Vector256.Create(b);
+                for (; i + 8 <= n; i += 8)
                 {
-                    v += Vector512.Load(sum + i);
+                    var v = Vector256.Load(src + i);
+                    v = bias != null ? v + vb : v;
+                    v = sum != null ? v + Vector256.Load(sum + i) : v;
+                    (relu ? Vector256.Max(v, Vector256<float>.Zero) : v).Store(dst + i);
                 }
-
-                if (relu)
-                {
-                    v = Vector512.Max(v, Vector512<float>.Zero);
-                }
-
-                v.Store(dst + i);
             }
 
             for (; i < n; i++)

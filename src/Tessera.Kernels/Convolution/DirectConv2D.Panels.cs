@@ -20,9 +20,9 @@ internal sealed unsafe partial class DirectConv2D
         private int Kc => Packed[0].Config.Kc;
 
         /// <summary>Floats of the panels of the call's largest batch, with a vector of slack for the last row's loads.</summary>
-        public long PanelFloats => (long)K * PanelCount(_perBatch) * Nr + 16;
+        public long PanelFloats => (long)K * PanelCount(_perBatch) * Tile.Nr + 16;
 
-        private int PanelCount(int images) => (images * G.OutputSize + Nr - 1) / Nr;
+        private int PanelCount(int images) => (images * G.OutputSize + Tile.Nr - 1) / Tile.Nr;
 
         private int PanelCount(in Batch batch) => PanelCount(batch.Count);
 
@@ -32,34 +32,34 @@ internal sealed unsafe partial class DirectConv2D
         /// <summary>Packs the (depth block, panel) items [start, end): each writes only its own panel rows.</summary>
         public void Pack(in Batch batch, int start, int end)
         {
-            int panels = PanelCount(batch), kc0 = Kc, k = K;
+            int panels = PanelCount(batch), kc0 = Kc, k = K, nr = Tile.Nr;
             int outW = G.Output[1], size = G.OutputSize, pitch = Layout.RowPitch;
             int valid = batch.Count * size;
-            long panelStride = (long)panels * Nr;
+            long panelStride = (long)panels * nr;
 
             // A panel's columns as runs of one output row of one image: lane, source offset in the layouts, length.
-            Span<long> runs = stackalloc long[3 * Nr];
+            Span<long> runs = stackalloc long[3 * nr];
             for (int item = start; item < end; item++)
             {
                 int pc = item / panels * kc0, t = item % panels;
                 int kc = Math.Min(kc0, k - pc);
                 int count = 0;
-                for (int v = t * Nr, v1 = Math.Min(valid, v + Nr); v < v1;)
+                for (int v = t * nr, v1 = Math.Min(valid, v + nr); v < v1;)
                 {
                     int image = v / size, oh = v % size / outW, ow = v % size % outW;
                     int length = Math.Min(outW - ow, v1 - v);
-                    runs[count * 3] = v - t * Nr;
+                    runs[count * 3] = v - t * nr;
                     runs[count * 3 + 1] = image * LayoutFloats + (long)oh * pitch + ow;
                     runs[count * 3 + 2] = length;
                     count++;
                     v += length;
                 }
 
-                int used = Math.Min(Nr, valid - t * Nr);
-                float* panel = batch.Panels + pc * panelStride + (long)t * kc * Nr;
+                int used = Math.Min(nr, valid - t * nr);
+                float* panel = batch.Panels + pc * panelStride + (long)t * kc * nr;
                 for (int r = 0; r < kc; r++)
                 {
-                    float* row = panel + (long)r * Nr;
+                    float* row = panel + (long)r * nr;
                     float* source = batch.Layouts + Offsets[pc + r];
                     for (int i = 0; i < count; i++)
                     {
@@ -67,17 +67,33 @@ internal sealed unsafe partial class DirectConv2D
                     }
 
                     // The last panel's unused lanes are computed and dropped: zeros keep them cheap (no denormals).
-                    if (used < Nr)
+                    if (used < nr)
                     {
-                        new Span<float>(row + used, Nr - used).Clear();
+                        new Span<float>(row + used, nr - used).Clear();
                     }
                 }
             }
         }
 
-        /// <summary>dst[0, n) = src[0, n), with masked stores so nothing past the run is touched (another thread may own it).</summary>
+        /// <summary>dst[0, n) = src[0, n), touching nothing past the run (another thread may own it).</summary>
         private static void CopyRun(float* src, float* dst, int n)
         {
+            if (!Avx512F.IsSupported)
+            {
+                // AVX2's masked stores are slow on some CPUs (microcoded on AMD's); the tail is under 8 floats.
+                for (; n >= 8; n -= 8, src += 8, dst += 8)
+                {
+                    Vector256.Load(src).Store(dst);
+                }
+
+                for (int i = 0; i < n; i++)
+                {
+                    dst[i] = src[i];
+                }
+
+                return;
+            }
+
             for (; n >= 16; n -= 16, src += 16, dst += 16)
             {
                 Vector512.Load(src).Store(dst);
@@ -95,14 +111,14 @@ internal sealed unsafe partial class DirectConv2D
         private void ComputePanels(in Batch batch, int s0, int s1, int c0, int c1)
         {
             var a = batch.Packed;
-            int kc0 = a.Config.Kc, k = a.K;
-            long panelStride = (long)PanelCount(batch) * Nr;
-            int ld = Math.Min(ChunkColumns, c1 - c0);
-            int r0 = s0 * Mr, r1 = Math.Min(s1 * Mr, Rows);
-            float* tiles = ConvScratch.Get(2, (long)(s1 - s0) * Mr * ld);
-            for (int cc = c0; cc < c1; cc += ChunkColumns)
+            int kc0 = a.Config.Kc, k = a.K, mr = Tile.Mr, nr = Tile.Nr, chunk = Tile.ChunkColumns;
+            long panelStride = (long)PanelCount(batch) * nr;
+            int ld = Math.Min(chunk, c1 - c0);
+            int r0 = s0 * mr, r1 = Math.Min(s1 * mr, Rows);
+            float* tiles = ConvScratch.Get(2, (long)(s1 - s0) * mr * ld);
+            for (int cc = c0; cc < c1; cc += chunk)
             {
-                int ce = Math.Min(c1, cc + ChunkColumns);
+                int ce = Math.Min(c1, cc + chunk);
                 for (int pc = 0; pc < k; pc += kc0)
                 {
                     int kc = Math.Min(kc0, k - pc);
@@ -110,11 +126,11 @@ internal sealed unsafe partial class DirectConv2D
                     bool accumulate = pc > 0;
                     for (int s = s0; s < s1; s++)
                     {
-                        float* sliver = a.Block(s * Mr, pc);
-                        float* cRow = tiles + (long)(s - s0) * Mr * ld - cc;
-                        for (int j = cc; j < ce; j += Nr)
+                        float* sliver = a.Block(s * mr, pc);
+                        float* cRow = tiles + (long)(s - s0) * mr * ld - cc;
+                        for (int j = cc; j < ce; j += nr)
                         {
-                            DirectConvMicroKernel.Run3(sliver, block + (long)j * kc, _panelOffsets, kc, cRow + j, ld, accumulate);
+                            Tile.RunWide(sliver, block + (long)j * kc, _panelOffsets, kc, cRow + j, ld, accumulate);
                         }
                     }
                 }

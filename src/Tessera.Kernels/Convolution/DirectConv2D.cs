@@ -15,18 +15,12 @@ namespace Tessera.Kernels.Convolution;
 /// x columns a chunk of columns at a time into its own small tile matrix and finishes the chunk (valid columns, bias,
 /// residual sum and the activation) into Y while it is still in cache. Threads split whole batches when there are
 /// enough, else the channel slivers or column tiles of one batch, whichever splits the work more evenly
-/// (<see cref="DirectConvSplit"/>); either way they claim the pieces as they come free.
+/// (<see cref="DirectConvSplit"/>); either way they claim the pieces as they come free. The micro-kernels are AVX-512's
+/// or AVX2's (<see cref="DirectConvTile"/>), whichever the packed weights were packed for.
 /// </summary>
 /// <remarks>A kernel instance is used by one call at a time (calls of a session are serialised).</remarks>
 internal sealed unsafe partial class DirectConv2D
 {
-    private const int Mr = DirectConvMicroKernel.Mr;
-    private const int Nr = DirectConvMicroKernel.Nr;
-
-    // Columns swept per depth block: the layout rows they read (Kc taps x 528 columns) stay in L2, and so do the
-    // thread's tile rows for them until they are finished.
-    private const int ChunkColumns = 11 * Nr;
-
     // Floats of B panels a batch may pack (16 MiB), and how much dearer a panel column is than a layout column: packing
     // costs, and the packed B (read by every part, unlike the layouts' overlapping taps) streams from L3. Measured on
     // ResNet-18 at batch 8, panels won where they save a quarter of the micro-kernel work (7x7 planes) and lost where
@@ -36,15 +30,18 @@ internal sealed unsafe partial class DirectConv2D
 
     private int[] _offsets = [];
     private int[] _panelOffsets = [];
+    private int _panelWidth;
     private (int Channels, long ChannelFloats, int Pitch, long Plane, int KernelH, int KernelW, int DilationH, int DilationW) _offsetsKey;
 
     public static bool Applies(ConvGeometry g, SgemmPackedA[]? packed) =>
-        DirectConvMicroKernel.IsSupported && g.Rank == 2 && !g.IsPointwise && packed is { Length: > 0 } && packed[0].Config.Mr == Mr;
+        g.Rank == 2 && !g.IsPointwise && packed is { Length: > 0 } && DirectConvTile.For(packed[0].Config) is not null;
 
     /// <summary>Y (n x m x output plane) = act(conv(X, W) + bias + sum); sum (shaped like Y) and bias may be null.</summary>
     public void Run(float* x, float* bias, float* sum, float* y, SgemmPackedA[] packed, int n, int c, int m, int group, ConvGeometry g,
         FusedActivation activation, ParallelRunner parallel)
     {
+        var tile = DirectConvTile.For(packed[0].Config)!;
+        int nr = tile.Nr;
         var layout = new PhaseLayout(g);
         int cg = c / group;
 
@@ -52,9 +49,9 @@ internal sealed unsafe partial class DirectConv2D
         // columns into panels instead, when that saves enough micro-kernel work.
         int packedBatch = (int)Math.Clamp(PanelBudget / ((long)cg * g.KernelSize * g.OutputSize), 1, n);
         bool panels = packedBatch > 1
-            && (packedBatch * g.OutputSize + Nr - 1) / Nr * 3 * PanelCost < packedBatch * DirectConvSplit.ColumnCost(layout.PaddedColumns);
-        var job = new Job(x, bias, sum, y, packed, c, m, group, g, layout, Offsets(layout, cg, g), activation, n,
-            panels ? packedBatch : 1, panels ? PanelOffsets(packed[0].Config.Kc) : null);
+            && (packedBatch * g.OutputSize + nr - 1) / nr * tile.ColumnCost(nr) * PanelCost < packedBatch * tile.ColumnCost(layout.PaddedColumns);
+        var job = new Job(x, bias, sum, y, packed, tile, c, m, group, g, layout, Offsets(layout, cg, g), activation, n,
+            panels ? packedBatch : 1, panels ? PanelOffsets(packed[0].Config.Kc, nr) : null);
         int items = job.Batches;
         int degree = parallel.Degree;
         if (degree > 1 && items >= degree && (items % degree == 0 || items >= 4 * degree))
@@ -71,7 +68,7 @@ internal sealed unsafe partial class DirectConv2D
         for (int i = 0; i < items; i++)
         {
             var batch = job.Batch(i, ConvScratch.Get(1, job.BatchLayoutFloats), panels ? ConvScratch.Get(3, job.PanelFloats) : null);
-            var split = new DirectConvSplit(job.Slivers, job.Columns(batch), panels ? 1 : batch.Count, parts);
+            var split = new DirectConvSplit(tile, job.Slivers, job.Columns(batch), panels ? 1 : batch.Count, parts);
             var fill = new FillBody(job, batch);
             int channels = batch.Count * cg;
             var runner = (long)channels * layout.ChannelFloats < 1 << 14 ? ParallelRunner.Sequential : parallel;
@@ -110,16 +107,18 @@ internal sealed unsafe partial class DirectConv2D
         return (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_offsets));
     }
 
-    /// <summary>Row offsets k * 48 of a packed B panel, for the micro-kernels' per-row offsets.</summary>
-    private int* PanelOffsets(int kc)
+    /// <summary>Row offsets k * nr of a packed B panel nr columns wide, for the micro-kernels' per-row offsets.</summary>
+    private int* PanelOffsets(int kc, int nr)
     {
-        if (_panelOffsets.Length != kc)
+        if (_panelOffsets.Length != kc || _panelWidth != nr)
         {
             _panelOffsets = GC.AllocateUninitializedArray<int>(kc, pinned: true);
             for (int k = 0; k < kc; k++)
             {
-                _panelOffsets[k] = k * Nr;
+                _panelOffsets[k] = k * nr;
             }
+
+            _panelWidth = nr;
         }
 
         return (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_panelOffsets));

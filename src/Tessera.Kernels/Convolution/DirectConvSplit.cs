@@ -1,19 +1,15 @@
 namespace Tessera.Kernels.Convolution;
 
 /// <summary>
-/// How the threads of one batch's direct convolution share it: contiguous ranges of 8-channel slivers (every part
-/// sweeps all columns) or of 48-column tiles of the batch's column space (every part runs all slivers), whichever
-/// gives the busiest thread the least work. Work is counted per micro-kernel call within each image's columns, so a
-/// late layer's 64 columns (one 48-wide tile and one 16-wide tile) are not split 48 / 16 between two threads.
+/// How the threads of one batch's direct convolution share it: contiguous ranges of Mr-channel slivers (every part
+/// sweeps all columns) or of Nr-column tiles of the batch's column space (every part runs all slivers), whichever
+/// gives the busiest thread the least work (<see cref="DirectConvTile"/>; AVX-512: 8 channels, 48 columns). Work is
+/// counted per micro-kernel call within each image's columns, so a late layer's 64 columns (with AVX-512 one 48-wide
+/// tile and one 16-wide tile) are not split 48 / 16 between two threads.
 /// </summary>
 internal readonly struct DirectConvSplit
 {
-    private const int Nr = DirectConvMicroKernel.Nr;
-
-    // Cost of a 16-column micro-kernel call relative to a third of the 48-column one: it issues 9 loads per 8 FMAs
-    // instead of 11 per 24, so it runs closer to the load ports' limit.
-    private const double NarrowCost = 1.5;
-
+    private readonly DirectConvTile _tile;
     private readonly int _slivers;
     private readonly int _imageColumns;
     private readonly int _columns;
@@ -21,12 +17,13 @@ internal readonly struct DirectConvSplit
     private readonly bool _bySlivers;
 
     /// <param name="imageColumns">Padded columns of one image (a multiple of 16); the batch has <paramref name="images"/> of them.</param>
-    public DirectConvSplit(int slivers, int imageColumns, int images, int degree)
+    public DirectConvSplit(DirectConvTile tile, int slivers, int imageColumns, int images, int degree)
     {
+        _tile = tile;
         _slivers = slivers;
         _imageColumns = imageColumns;
         _columns = imageColumns * images;
-        _tiles = (_columns + Nr - 1) / Nr;
+        _tiles = (_columns + tile.Nr - 1) / tile.Nr;
         int bySlivers = Math.Clamp(degree, 1, slivers), byTiles = Math.Clamp(degree, 1, _tiles);
         double sliverCost = (double)((slivers + bySlivers - 1) / bySlivers) * ColumnCost(0, _columns);
         double tileCost = 0;
@@ -56,10 +53,7 @@ internal readonly struct DirectConvSplit
     }
 
     private (int C0, int C1) TileColumns(int p, int parts) =>
-        ((int)((long)_tiles * p / parts) * Nr, Math.Min(_columns, (int)((long)_tiles * (p + 1) / parts) * Nr));
-
-    /// <summary>Cost of one run of <paramref name="width"/> columns (a multiple of 16), in thirds of a 48-column call.</summary>
-    public static double ColumnCost(int width) => width / Nr * 3 + width % Nr / 16 * NarrowCost;
+        ((int)((long)_tiles * p / parts) * _tile.Nr, Math.Min(_columns, (int)((long)_tiles * (p + 1) / parts) * _tile.Nr));
 
     /// <summary>Micro-kernel calls for columns [c0, c1), which the kernel tiles image by image.</summary>
     private double ColumnCost(int c0, int c1)
@@ -68,7 +62,7 @@ internal readonly struct DirectConvSplit
         for (int start = c0; start < c1;)
         {
             int end = Math.Min(c1, (start / _imageColumns + 1) * _imageColumns);
-            cost += ColumnCost(end - start);
+            cost += _tile.ColumnCost(end - start);
             start = end;
         }
 

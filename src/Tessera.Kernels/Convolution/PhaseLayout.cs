@@ -97,10 +97,25 @@ internal readonly unsafe struct PhaseLayout
         }
     }
 
-    /// <summary>even[q] = src[2q] and odd[q] = src[2q + 1] for the n floats of src: 32 at a time with two permutes.</summary>
+    /// <summary>even[q] = src[2q] and odd[q] = src[2q + 1] for the n floats of src: 32 (AVX-512) or 16 (AVX2) at a time.</summary>
     private static void Deinterleave(float* src, int n, float* even, float* odd)
     {
         int q = 0;
+        if (!Avx512F.IsSupported && Avx2.IsSupported)
+        {
+            for (; 2 * q + 16 <= n; q += 8)
+            {
+                var lo = Vector256.Load(src + 2 * q);
+                var hi = Vector256.Load(src + 2 * q + 8);
+
+                // Per 128-bit lane the shuffles take lo's and hi's even (odd) pairs; the 64-bit permute puts lo's first.
+                var evens = Avx.Shuffle(lo, hi, 0b10_00_10_00).AsDouble();
+                var odds = Avx.Shuffle(lo, hi, 0b11_01_11_01).AsDouble();
+                Avx2.Permute4x64(evens, 0b11_01_10_00).AsSingle().Store(even + q);
+                Avx2.Permute4x64(odds, 0b11_01_10_00).AsSingle().Store(odd + q);
+            }
+        }
+
         if (Avx512F.IsSupported)
         {
             var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);

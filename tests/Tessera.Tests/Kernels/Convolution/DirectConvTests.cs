@@ -24,6 +24,7 @@ public sealed class DirectConvTests
         [4, 7, 33, 1, 12, 11, 3, 3, 1, 3, 2, 2],
         [1, 16, 8, 1, 15, 15, 1, 1, 2, 2, 1, 0],
         [1, 512, 17, 1, 3, 3, 3, 3, 1, 1, 1, 1],
+        [8, 20, 12, 1, 7, 7, 3, 3, 1, 1, 1, 1], // small planes: a batch packed into B panels
     ];
 
     [Theory]
