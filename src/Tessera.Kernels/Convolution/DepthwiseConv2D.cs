@@ -55,6 +55,12 @@ internal static unsafe class DepthwiseConv2D
 
         private void Plane(float* src, int* offsets, float* w, float b, float* dst)
         {
+            if (!Vector512.IsHardwareAccelerated)
+            {
+                Plane256(src, offsets, w, b, dst);
+                return;
+            }
+
             int outH = g.Output[0], outW = g.Output[1], taps = g.KernelSize, pitch = layout.RowPitch;
             var bias512 = Vector512.Create(b);
             for (int oh = 0; oh < outH; oh++, dst += outW)
@@ -105,17 +111,75 @@ internal static unsafe class DepthwiseConv2D
                     a0.Store(dst + ow);
                 }
 
-                for (; ow < outW; ow++)
+                Tail(row, offsets, w, b, dst, ow, outW);
+            }
+        }
+
+        /// <summary>
+        /// <see cref="Plane"/> without AVX-512: four 8-column vectors at a time (four loads and FMAs per broadcast
+        /// weight), then one; Vector256 is emulated on the Vector128 tier, correct but slower.
+        /// </summary>
+        private void Plane256(float* src, int* offsets, float* w, float b, float* dst)
+        {
+            int outH = g.Output[0], outW = g.Output[1], taps = g.KernelSize, pitch = layout.RowPitch;
+            var bias256 = Vector256.Create(b);
+            for (int oh = 0; oh < outH; oh++, dst += outW)
+            {
+                float* row = src + (long)oh * pitch;
+                int ow = 0;
+                for (; ow + 32 <= outW; ow += 32)
                 {
-                    float acc = b;
+                    var a0 = bias256; var a1 = bias256; var a2 = bias256; var a3 = bias256;
                     float* s = row + ow;
                     for (int t = 0; t < taps; t++)
                     {
-                        acc = MathF.FusedMultiplyAdd(s[offsets[t]], w[t], acc);
+                        float* q = s + offsets[t];
+                        var wt = Vector256.Create(w[t]);
+                        a0 = Vector256.MultiplyAddEstimate(Vector256.Load(q), wt, a0);
+                        a1 = Vector256.MultiplyAddEstimate(Vector256.Load(q + 8), wt, a1);
+                        a2 = Vector256.MultiplyAddEstimate(Vector256.Load(q + 16), wt, a2);
+                        a3 = Vector256.MultiplyAddEstimate(Vector256.Load(q + 24), wt, a3);
                     }
 
-                    dst[ow] = acc;
+                    a0.Store(dst + ow);
+                    a1.Store(dst + ow + 8);
+                    a2.Store(dst + ow + 16);
+                    a3.Store(dst + ow + 24);
                 }
+
+                for (; ow + 8 <= outW; ow += 8)
+                {
+                    var a0 = bias256;
+                    float* s = row + ow;
+                    for (int t = 0; t < taps; t++)
+                    {
+                        a0 = Vector256.MultiplyAddEstimate(Vector256.Load(s + offsets[t]), Vector256.Create(w[t]), a0);
+                    }
+
+                    a0.Store(dst + ow);
+                }
+
+                Tail(row, offsets, w, b, dst, ow, outW);
+            }
+        }
+
+        /// <summary>
+        /// Columns [ow, outW) of one output row, one at a time, with the vector loops' multiply-add (fused where the
+        /// hardware fuses; software FMA would be many times slower on the Vector128 tier).
+        /// </summary>
+        private void Tail(float* row, int* offsets, float* w, float b, float* dst, int ow, int outW)
+        {
+            int taps = g.KernelSize;
+            for (; ow < outW; ow++)
+            {
+                float acc = b;
+                float* s = row + ow;
+                for (int t = 0; t < taps; t++)
+                {
+                    acc = float.MultiplyAddEstimate(s[offsets[t]], w[t], acc);
+                }
+
+                dst[ow] = acc;
             }
         }
     }

@@ -74,6 +74,13 @@ internal sealed unsafe class DirectConvTile
         }
     }
 
-    /// <summary>Cost of one run of <paramref name="width"/> columns (a multiple of <see cref="Narrow"/>), in narrow-width units of a wide call.</summary>
-    public double ColumnCost(int width) => width / Nr * (Nr / Narrow) + width % Nr / Narrow * NarrowCallCost;
+    /// <summary>
+    /// Cost of one run of <paramref name="width"/> columns (a multiple of <see cref="Narrow"/>), in narrow-width units of a
+    /// wide call: wide calls, then a double-narrow one where it fits (as cheap per column), then narrow ones.
+    /// </summary>
+    public double ColumnCost(int width)
+    {
+        int rest = width % Nr;
+        return width / Nr * (Nr / Narrow) + rest / (2 * Narrow) * 2 + rest % (2 * Narrow) / Narrow * NarrowCallCost;
+    }
 }
