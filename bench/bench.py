@@ -117,20 +117,27 @@ def write_inputs(row, data_dir):
     return files
 
 
-def run_json(command):
-    result = subprocess.run(command, capture_output=True, text=True)
+def run_json(command, env=None):
+    result = subprocess.run(command, capture_output=True, text=True, env=None if env is None else {**os.environ, **env})
     if result.returncode != 0:
         raise RuntimeError(f"failed ({result.returncode}): {shlex.join(map(str, command))}\n{result.stderr.strip()}")
     return json.loads(result.stdout)
 
 
-def side_commands(row, model, files, threads):
+# Environment that lowers Tessera to its AVX2 path: .NET 10 reads DOTNET_EnableAVX512 (older runtimes ...AVX512F).
+NO_AVX512 = {"DOTNET_EnableAVX512": "0", "DOTNET_EnableAVX512F": "0"}
+
+
+def side_commands(row, model, files, threads, avx2_side=False):
     counts = ["--threads", str(threads), "--warmup", str(row.warmup), "--iterations", str(row.iterations),
               "--max-seconds", str(row.max_seconds)]
     feeds = [a for name, path in files.items() for a in ("--input", f"{name}={path}")]
     ort = ["node", str(ROOT / "bench/ort-bench.mjs"), "--npm", str(CACHE / "npm"), "--model", str(model)] + feeds + counts
     tessera = [str(ROOT / "tessera"), "bench", "--model", str(model)] + feeds + counts + ["--json"]
-    return {"ort": ort, "tessera": tessera}
+    sides = {"ort": ort, "tessera": tessera}
+    if avx2_side:
+        sides["tessera_avx2"] = tessera
+    return sides
 
 
 @dataclass
@@ -138,7 +145,7 @@ class Measurement:
     row: Row
     threads: int
     commands: dict = field(default_factory=dict)
-    runs: dict = field(default_factory=lambda: {"ort": [], "tessera": []})
+    runs: dict = field(default_factory=lambda: {"ort": [], "tessera": [], "tessera_avx2": []})
 
     def best(self, side):
         """The round with the lowest median: the least disturbed by other load on the machine."""
@@ -148,21 +155,26 @@ class Measurement:
     def ratio(self):
         return self.best("ort")["median_ms"] / self.best("tessera")["median_ms"]
 
+    def ratio_of(self, side):
+        return self.best("ort")["median_ms"] / self.best(side)["median_ms"] if self.runs[side] else None
 
-def measure(rows, thread_counts, rounds, data_dir, log):
+
+def measure(rows, thread_counts, rounds, data_dir, log, avx2_side=False):
     results = []
     for row in rows:
         model = matmul_model(row.model, data_dir) if row.model.startswith("matmul:") else Path(row.model)
         files = write_inputs(row, data_dir)
         for threads in row.threads or thread_counts:
-            m = Measurement(row, threads, side_commands(row, model, files, threads))
+            m = Measurement(row, threads, side_commands(row, model, files, threads, avx2_side))
             commands = m.commands
+            order = list(commands)
             for r in range(rounds):
                 # Alternate which side goes first, so neither always runs right after the other warmed the caches.
-                for side in (("ort", "tessera") if r % 2 == 0 else ("tessera", "ort")):
-                    m.runs[side].append(run_json(commands[side]))
+                for side in (order if r % 2 == 0 else order[::-1]):
+                    m.runs[side].append(run_json(commands[side], NO_AVX512 if side == "tessera_avx2" else None))
+                avx2 = f", Tessera AVX2 {m.runs['tessera_avx2'][-1]['median_ms']:.3f} ms" if avx2_side else ""
                 log(f"{row.name} t{threads} round {r + 1}: ORT {m.runs['ort'][-1]['median_ms']:.3f} ms, "
-                    f"Tessera {m.runs['tessera'][-1]['median_ms']:.3f} ms")
+                    f"Tessera {m.runs['tessera'][-1]['median_ms']:.3f} ms{avx2}")
             results.append(m)
     return results
 
@@ -174,6 +186,8 @@ def main():
     parser.add_argument("--rounds", type=int, help="alternating rounds per row (default 3, 1 with --smoke)")
     parser.add_argument("--threads", help="comma-separated thread counts (default 1,2; 1 with --smoke, where one row also runs at 2)")
     parser.add_argument("--only", help="run only rows whose name contains this text (case-insensitive)")
+    parser.add_argument("--no-avx512", action="store_true",
+                        help="also run Tessera with AVX-512 switched off (its AVX2 path) in every round, where the CPU has AVX-512")
     args = parser.parse_args()
 
     rows = smoke_rows() if args.smoke else full_rows()
@@ -192,9 +206,13 @@ def main():
     start = time.monotonic()
     log = lambda text: print(f"bench: [{time.monotonic() - start:6.1f} s] {text}", file=sys.stderr, flush=True)
     meta = report.machine()
+    avx2_side = args.no_avx512 and "avx512f" in meta["isa_flags"]
+    if args.no_avx512 and not avx2_side:
+        log("--no-avx512: this CPU has no AVX-512, so the Tessera column already is the AVX2 path")
+    meta["roofline"] = run_json([str(ROOT / "tessera"), "roofline", "--json"])["fma_gflops_per_thread"]
     meta["command"] = "bench/run.sh" + "".join(f" {shlex.quote(a)}" for a in sys.argv[1:])
     meta["rounds"] = rounds
-    results = measure(rows, thread_counts, rounds, data_dir, log)
+    results = measure(rows, thread_counts, rounds, data_dir, log, avx2_side)
     meta["seconds"] = time.monotonic() - start
     meta["load_after"] = report.load_average()
 

@@ -22,6 +22,29 @@ def load_average():
         return "?"
 
 
+# The instruction-set extensions that decide which kernels run, as /proc/cpuinfo names them.
+ISA_FLAGS = [("avx512f", "AVX-512F"), ("avx512_vnni", "AVX-512 VNNI"), ("avx512_bf16", "AVX-512 BF16"),
+             ("avx_vnni", "AVX-VNNI"), ("avx2", "AVX2"), ("fma", "FMA")]
+
+
+def cpu_flags():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def isa_line(flags):
+    """The kernel tiers this CPU runs: the widest one Tessera dispatches to, then every extension that matters."""
+    tier = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags and "fma" in flags else "Vector128"
+    present = [name for flag, name in ISA_FLAGS if flag in flags]
+    absent = [name for flag, name in ISA_FLAGS if flag not in flags]
+    return f"widest kernel tier **{tier}**; has {', '.join(present) or 'none of them'}" + (f"; lacks {', '.join(absent)}" if absent else "")
+
+
 def machine():
     lscpu = dict(line.split(":", 1) for line in _output(["lscpu"]).splitlines() if ":" in line)
     get = lambda key: lscpu.get(key, "?").strip()
@@ -37,11 +60,20 @@ def machine():
         "dotnet": _output(["dotnet", "--version"]) or "?",
         "node": _output(["node", "--version"]) or "?",
         "load_before": load_average(),
+        "isa_flags": sorted(cpu_flags()),
     }
 
 
 def _ms(value):
     return f"{value:.3f}" if value < 10 else f"{value:.1f}" if value < 1000 else f"{value:.0f}"
+
+
+def _gflops(run, roof, threads):
+    """GFLOP/s at the median, with its share of the roof (one thread's FMA peak x threads) when known."""
+    value = run.get("gflops_per_s")
+    if not value:
+        return "—"
+    return f"{value:.1f}" + (f" ({100 * value / (roof * threads):.0f}%)" if roof else "")
 
 
 def _bytes(value):
@@ -61,6 +93,9 @@ def write_markdown(path, svg_name, meta, results):
         "",
         f"- Date: {meta['date']}; commit {meta['commit']}",
         f"- Machine: {meta['cpu']}, {meta['cpus']} CPUs ({meta['cores']})",
+        f"- ISA: {isa_line(set(meta['isa_flags']))}",
+        "- Roof (`tessera roofline`, one thread, single-precision FMA): "
+        + ", ".join(f"{w}-bit {meta['roofline'][w]:.0f} GFLOP/s" for w in ("512", "256", "128") if w in meta.get("roofline", {})),
         f"- Load average (1 min) before / after: {meta['load_before']} / {meta['load_after']};"
         f" {meta['rounds']} alternating round(s) per row, {meta['seconds']:.0f} s in all",
         f"- Runtimes: {ort_version} (Node {meta['node']}); Tessera `tessera bench` on .NET SDK {meta['dotnet']}",
@@ -70,18 +105,35 @@ def write_markdown(path, svg_name, meta, results):
         "Ratio = ORT median / Tessera median: above 1.0 Tessera is faster. Target: issue 3's goal for the row"
         " (GEMM 2048^3 and transformer rows 0.9, other model rows 0.6).",
         "",
-        "| row | threads | ORT median ms | Tessera median ms | ratio | target | Tessera p90 ms | Tessera min ms | Tessera GFLOP/s | Tessera alloc/inference |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    avx2 = any(m.runs.get("tessera_avx2") for m in results)
+    roof = meta.get("roofline", {})
+    native_roof = roof.get("512") or roof.get("256")
+    if avx2:
+        lines += [
+            "The AVX2 columns are the same Tessera with AVX-512 switched off (`--no-avx512`: `DOTNET_EnableAVX512=0`) in the"
+            " same rounds, against the same ONNX Runtime, which keeps AVX-512 here: on a CPU without AVX-512 ONNX Runtime"
+            " would run its AVX2 kernels too. Roof % = GFLOP/s / (threads x the one-thread FMA roof of that vector width).",
+            "",
+        ]
+    head = "| row | threads | ORT median ms | Tessera median ms | ratio | target | Tessera p90 ms | Tessera min ms | Tessera GFLOP/s (roof %) |"
+    rule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    if avx2:
+        head += " AVX2 median ms | ratio AVX2 | AVX2 GFLOP/s (roof %) |"
+        rule += "---:|---:|---:|"
+    lines += [head + " Tessera alloc/inference |", rule + "---:|"]
     for m in results:
         ort, tes = m.best("ort"), m.best("tessera")
         target = m.row.target
         mark = "" if target is None else (" ✅" if m.ratio >= target else " ❌")
-        gflops = f"{tes['gflops_per_s']:.1f}" if tes.get("gflops_per_s") else "—"
-        lines.append(
-            f"| {m.row.name} | {m.threads} | {_ms(ort['median_ms'])} | {_ms(tes['median_ms'])} | **{m.ratio:.2f}**{mark} |"
-            f" {'—' if target is None else f'{target:.1f}'} | {_ms(tes['p90_ms'])} | {_ms(tes['min_ms'])} | {gflops} |"
-            f" {_bytes(tes['allocated_bytes_per_inference'])} |")
+        line = (f"| {m.row.name} | {m.threads} | {_ms(ort['median_ms'])} | {_ms(tes['median_ms'])} | **{m.ratio:.2f}**{mark} |"
+                f" {'—' if target is None else f'{target:.1f}'} | {_ms(tes['p90_ms'])} | {_ms(tes['min_ms'])} |"
+                f" {_gflops(tes, native_roof, m.threads)} |")
+        if avx2:
+            low = m.best("tessera_avx2") if m.runs.get("tessera_avx2") else None
+            line += (" — | — | — |" if low is None else
+                     f" {_ms(low['median_ms'])} | **{m.ratio_of('tessera_avx2'):.2f}** | {_gflops(low, roof.get('256'), m.threads)} |")
+        lines.append(line + f" {_bytes(tes['allocated_bytes_per_inference'])} |")
 
     lines += [
         "",
@@ -106,8 +158,9 @@ def write_markdown(path, svg_name, meta, results):
         "",
         "Median ms of each round (in run order), and CPU ms per inference (all threads) of the kept round.",
         "",
-        "| row | threads | warm-up / timed runs | ORT rounds | Tessera rounds | ORT CPU ms | Tessera CPU ms | Tessera GC gen0/1/2 per inference |",
-        "|---|---:|---|---|---|---:|---:|---|",
+        "| row | threads | warm-up / timed runs | ORT rounds | Tessera rounds | ORT CPU ms | Tessera CPU ms | Tessera GC gen0/1/2 per inference |"
+        + (" Tessera AVX2 rounds |" if avx2 else ""),
+        "|---|---:|---|---|---|---:|---:|---|" + ("---|" if avx2 else ""),
     ]
     for m in results:
         ort, tes = m.best("ort"), m.best("tessera")
@@ -115,7 +168,8 @@ def write_markdown(path, svg_name, meta, results):
         gcs = "/".join(f"{tes[f'gen{g}_per_inference']:.2f}" for g in range(3))
         lines.append(
             f"| {m.row.name} | {m.threads} | {m.row.warmup} / {tes['iterations']} | {rounds('ort')} | {rounds('tessera')} |"
-            f" {_ms(ort['cpu_ms_per_inference'])} | {_ms(tes['cpu_ms_per_inference'])} | {gcs} |")
+            f" {_ms(ort['cpu_ms_per_inference'])} | {_ms(tes['cpu_ms_per_inference'])} | {gcs} |"
+            + (f" {rounds('tessera_avx2') or '—'} |" if avx2 else ""))
     lines.append("")
     lines += [SECTIONS_MARKER, ""] + _sections(Path(path).parent / "benchmarks.d")
     Path(path).write_text("\n".join(lines))

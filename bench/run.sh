@@ -3,6 +3,7 @@
 #   bench/run.sh                  full run (~10 minutes): every row at 1 and 2 threads, 3 alternating rounds
 #   bench/run.sh --smoke          seconds: one small model per kind, both runtimes, report to a temp folder
 #   bench/run.sh --only resnet    only matching rows; --threads 1, --rounds N, --out DIR also work
+#   bench/run.sh --no-avx512      also runs Tessera with AVX-512 switched off (its AVX2 path) in every round
 # Installs/generates the reference data first (conformance/prepare.sh; quick when it exists).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

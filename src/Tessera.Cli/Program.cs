@@ -32,6 +32,7 @@ internal static class Program
             BenchClusterCommand.Create(),
             PlanCommand.Create(),
             CalibrateCommand.Create(),
+            RooflineCommand.Create(),
         };
         return CommandHost.Invoke(root, args);
     }
