@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace Tessera.Kernels.Elementwise;
 
@@ -14,6 +15,12 @@ internal readonly struct HardSigmoidOperator(double alpha, double beta) : IFloat
 
     public bool TryInvoke<T>(ReadOnlySpan<T> x, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float))
+        {
+            HardSigmoidMath.Apply(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(destination), (float)_alpha, (float)_beta, swish: false);
+            return true;
+        }
+
         TensorPrimitives.Multiply(x, T.CreateTruncating(_alpha), destination);
         TensorPrimitives.Add(destination, T.CreateTruncating(_beta), destination);
         TensorPrimitives.Clamp(destination, T.Zero, T.One, destination);

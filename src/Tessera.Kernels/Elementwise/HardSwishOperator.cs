@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace Tessera.Kernels.Elementwise;
 
@@ -12,6 +13,12 @@ internal readonly struct HardSwishOperator : IFloatUnaryOperator
 
     public bool TryInvoke<T>(ReadOnlySpan<T> x, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float))
+        {
+            HardSigmoidMath.Apply(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(destination), 1f / 6f, 0.5f, swish: true);
+            return true;
+        }
+
         Gate.TryInvoke(x, destination);
         TensorPrimitives.Multiply(destination, x, destination);
         return true;

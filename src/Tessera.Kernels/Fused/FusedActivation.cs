@@ -96,7 +96,8 @@ internal sealed class FusedActivation
                 TensorPrimitives.Tanh(values, values);
                 break;
             case ActivationKind.HardSigmoid:
-                HardSigmoid(values, values);
+            case ActivationKind.HardSwish:
+                HardSigmoidMath.Apply(values, values, Alpha, Beta, swish: Kind == ActivationKind.HardSwish);
                 break;
             case ActivationKind.Gelu:
                 GeluMath.Apply(values, values);
@@ -120,10 +121,6 @@ internal sealed class FusedActivation
                     TensorPrimitives.Multiply(x, Alpha, t);
                     VectorOps.SelectNegative<float>(x, t, x);
                     break;
-                case ActivationKind.HardSwish:
-                    HardSigmoid(x, t);
-                    TensorPrimitives.Multiply(x, t, x);
-                    break;
                 case ActivationKind.GeluTanh:
                     // 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3)))
                     TensorPrimitives.Multiply(x, x, t);
@@ -141,10 +138,4 @@ internal sealed class FusedActivation
         }
     }
 
-    private void HardSigmoid(ReadOnlySpan<float> x, Span<float> destination)
-    {
-        TensorPrimitives.Multiply(x, Alpha, destination);
-        TensorPrimitives.Add(destination, Beta, destination);
-        TensorPrimitives.Clamp(destination, 0f, 1f, destination);
-    }
 }
