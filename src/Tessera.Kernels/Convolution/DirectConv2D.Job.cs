@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Tessera.Kernels.Fused;
 using Tessera.Kernels.Linear;
 
@@ -190,6 +191,18 @@ internal sealed unsafe partial class DirectConv2D
                     v = bias != null ? v + vb : v;
                     v = sum != null ? v + Vector512.Load(sum + i) : v;
                     (relu ? Vector512.Max(v, Vector512<float>.Zero) : v).Store(dst + i);
+                }
+
+                if (i < n)
+                {
+                    // The rest of a run (an output row is rarely a multiple of 16) as one masked vector: AVX-512's
+                    // masked loads and stores touch no memory outside the mask.
+                    var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n - i)).AsSingle();
+                    var v = Avx512F.MaskLoad(src + i, mask, Vector512<float>.Zero);
+                    v = bias != null ? v + vb : v;
+                    v = sum != null ? v + Avx512F.MaskLoad(sum + i, mask, Vector512<float>.Zero) : v;
+                    Avx512F.MaskStore(dst + i, mask, relu ? Vector512.Max(v, Vector512<float>.Zero) : v);
+                    return;
                 }
             }
             else

@@ -112,6 +112,7 @@ internal sealed unsafe partial class DirectConv2D
         {
             var a = batch.Packed;
             int kc0 = a.Config.Kc, k = a.K, mr = Tile.Mr, nr = Tile.Nr, chunk = Tile.ChunkColumns;
+            int valid = batch.Count * G.OutputSize;
             long panelStride = (long)PanelCount(batch) * nr;
             int ld = Math.Min(chunk, c1 - c0);
             int r0 = s0 * mr, r1 = Math.Min(s1 * mr, Rows);
@@ -130,7 +131,16 @@ internal sealed unsafe partial class DirectConv2D
                         float* cRow = tiles + (long)(s - s0) * mr * ld - cc;
                         for (int j = cc; j < ce; j += nr)
                         {
-                            Tile.RunWide(sliver, block + (long)j * kc, _panelOffsets, kc, cRow + j, ld, accumulate);
+                            if (j + nr <= valid)
+                            {
+                                Tile.RunWide(sliver, block + (long)j * kc, _panelOffsets, kc, cRow + j, ld, accumulate);
+                            }
+                            else
+                            {
+                                // The last panel's valid columns only, in narrower tiles (rows stay nr apart).
+                                int width = (valid - j + Tile.Narrow - 1) / Tile.Narrow * Tile.Narrow;
+                                Tile.Sweep(sliver, block + (long)j * kc, _panelOffsets, kc, cRow + j, ld, accumulate, width);
+                            }
                         }
                     }
                 }
