@@ -1,5 +1,5 @@
 using Tessera.Cli.Common;
-using Tessera.Cluster.Execution;
+using Tessera.Cluster.Deployments;
 using Tessera.Engine;
 using Tessera.Onnx.Io;
 using Tessera.Partitioning.Planning;
@@ -37,22 +37,22 @@ internal static class ClusterBenchRunner
         await using var cluster = await LocalCluster.StartAsync(settings.Workers, settings.Threads).ConfigureAwait(false);
         string[] outputs = [.. graph.Graph.Outputs.Select(o => o.Name)];
         Func<List<ClusterBenchRow>>? stagesAlone = null;
-        Func<IReadOnlyDictionary<string, Tensor>, Task<IReadOnlyDictionary<string, Tensor>>> runInto;
         string label;
-        if (settings.Strategy == "data")
+        var options = new DeploymentOptions { MicroBatchesPerStage = settings.MicroBatchesPerStage };
+        await using var deployment = settings.Strategy == "data"
+            ? await cluster.DeployAsync(settings.ModelPath, DeploymentStrategy.Data, feeds, options: options).ConfigureAwait(false)
+            : await cluster.DeployAsync(settings.ModelPath, DeploymentStrategy.Pipeline, feeds, PlanObjective.Throughput, settings.Stages ?? settings.Workers, options: options).ConfigureAwait(false);
+        if (deployment.Plan is { } plan)
         {
-            var replicas = await cluster.ReplicasAsync(settings.ModelPath).ConfigureAwait(false);
-            runInto = into => DataParallelRunner.RunAsync(cluster.Coordinator, replicas, feeds, outputs, into: into);
-            label = $"data parallel, {settings.Workers} workers";
+            label = $"pipeline, {plan.Stages.Count} stages on {settings.Workers} workers";
+            stagesAlone = StagesAlone(plan, deployment.PlanDirectory!, feeds, settings, rows);
         }
         else
         {
-            var (runner, directory) = await cluster.PlanAsync(settings.ModelPath, LocalCluster.Shapes(feeds), PlanStrategy.Pipeline, settings.Stages ?? settings.Workers, PlanObjective.Throughput).ConfigureAwait(false);
-            runner.MicroBatchesPerStage = settings.MicroBatchesPerStage;
-            runInto = into => runner.RunAsync(feeds, into: into);
-            label = $"pipeline, {runner.Plan.Stages.Count} stages on {settings.Workers} workers";
-            stagesAlone = StagesAlone(runner.Plan, directory, feeds, settings, rows);
+            label = $"data parallel, {settings.Workers} workers";
         }
+
+        Task<IReadOnlyDictionary<string, Tensor>> runInto(IReadOnlyDictionary<string, Tensor> into) => deployment.RunAsync(feeds, into: into);
 
         // Each batch in flight receives into its own recycled output tensors, as the single process does into its sink.
         var sinks = new System.Collections.Concurrent.ConcurrentBag<Dictionary<string, Tensor>>();

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Tessera.Cli.Common;
-using Tessera.Cluster.Execution;
+using Tessera.Cluster.Deployments;
 using Tessera.Engine;
 using Tessera.Partitioning.Planning;
 using Tessera.Tensors;
@@ -52,17 +52,17 @@ internal static class DemoCommand
         {
             var options = new SessionOptions { Threads = threads };
             var pages = SyntheticPage.Create(batch: 2, height: 640, width: 640);
-            await RunAsync(cluster, PlanStrategy.Pipeline, Path.Combine(dir, "ch_PP-OCRv4_det_infer.onnx"), "detection", pages, options, y =>
+            await RunAsync(cluster, DeploymentStrategy.Pipeline, Path.Combine(dir, "ch_PP-OCRv4_det_infer.onnx"), "detection", pages, options, y =>
             {
                 float[] p = y.ToArray<float>();
                 double text = p.Count(v => v > 0.3f) / (double)p.Length;
                 return string.Create(CultureInfo.InvariantCulture, $"text probability maps {ShapeMath.Format(y.Shape)}, {text:P1} of pixels above 0.3");
             }).ConfigureAwait(false);
             var lines = SyntheticPage.Create(batch: 4, height: 48, width: 192);
-            await RunAsync(cluster, PlanStrategy.Data, Path.Combine(dir, "ch_ppocr_mobile_v2.0_cls_infer.onnx"), "orientation", lines, options, y =>
+            await RunAsync(cluster, DeploymentStrategy.Data, Path.Combine(dir, "ch_ppocr_mobile_v2.0_cls_infer.onnx"), "orientation", lines, options, y =>
                 "P(upright) per line: " + string.Join(", ", Enumerable.Range(0, y.Shape[0]).Select(i => y.Span<float>()[i * 2].ToString("F3", CultureInfo.InvariantCulture)))).ConfigureAwait(false);
             var wide = SyntheticPage.Create(batch: 8, height: 48, width: 320);
-            await RunAsync(cluster, PlanStrategy.Data, Path.Combine(dir, "ch_PP-OCRv4_rec_infer.onnx"), "recognition", wide, options, y =>
+            await RunAsync(cluster, DeploymentStrategy.Data, Path.Combine(dir, "ch_PP-OCRv4_rec_infer.onnx"), "recognition", wide, options, y =>
                 $"character distributions {ShapeMath.Format(y.Shape)} over a {y.Shape[^1]}-symbol alphabet").ConfigureAwait(false);
         }
         finally
@@ -75,7 +75,7 @@ internal static class DemoCommand
     /// Runs one model in this process (the reference), then, with workers, as a pipeline across them or with the
     /// batch split over them, and checks that the distributed outputs are the single-process outputs bit for bit.
     /// </summary>
-    private static async Task RunAsync(LocalCluster? cluster, PlanStrategy strategy, string modelPath, string role, Tensor input, SessionOptions options,
+    private static async Task RunAsync(LocalCluster? cluster, DeploymentStrategy strategy, string modelPath, string role, Tensor input, SessionOptions options,
         Func<Tensor, string> describe)
     {
         var load = Stopwatch.StartNew();
@@ -91,20 +91,13 @@ internal static class DemoCommand
         Console.WriteLine($"{"",-12} {describe(output)}");
         if (cluster is null) return;
 
-        Func<Task<IReadOnlyDictionary<string, Tensor>>> distributed;
-        string how;
-        if (strategy == PlanStrategy.Data)
-        {
-            var replicas = await cluster.ReplicasAsync(modelPath).ConfigureAwait(false);
-            distributed = () => DataParallelRunner.RunAsync(cluster.Coordinator, replicas, feeds, [.. session.Outputs.Select(o => o.Name)]);
-            how = $"data parallel: the batch split over {string.Join(" and ", replicas.Select(r => r.ToString()))}";
-        }
-        else
-        {
-            var (runner, _) = await cluster.PlanAsync(modelPath, LocalCluster.Shapes(feeds), strategy, cluster.Addresses.Count, PlanObjective.Throughput).ConfigureAwait(false);
-            distributed = () => runner.RunAsync(feeds);
-            how = $"pipeline of {runner.Plan.Stages.Count} stages: {string.Join("; ", runner.Routes.Select(r => r.ToString()))}, micro-batches in flight";
-        }
+        await using var deployment = strategy == DeploymentStrategy.Data
+            ? await cluster.DeployAsync(modelPath, strategy, feeds).ConfigureAwait(false)
+            : await cluster.DeployAsync(modelPath, strategy, feeds, PlanObjective.Throughput, cluster.Addresses.Count).ConfigureAwait(false);
+        Task<IReadOnlyDictionary<string, Tensor>> distributed() => deployment.RunAsync(feeds);
+        string how = deployment.Plan is { } plan
+            ? $"pipeline of {plan.Stages.Count} stages: {string.Join("; ", deployment.Placements.Select(r => r.ToString()))}, micro-batches in flight"
+            : $"data parallel: the batch split over {string.Join(" and ", deployment.Placements.Select(r => r.ToString()))}";
 
         await distributed().ConfigureAwait(false); // warm-up on the workers
         clock.Restart();

@@ -1,29 +1,21 @@
 using Tessera.Cli.Common;
 using Tessera.Cluster.Coordinator;
-using Tessera.Cluster.Execution;
+using Tessera.Cluster.Deployments;
 using Tessera.Cluster.Transport;
 using Tessera.Partitioning;
-using Tessera.Partitioning.Planning;
-using Tessera.Partitioning.Plans;
 using Tessera.Tensors;
 
 namespace Tessera.Cli.Commands;
 
-/// <summary>`tessera run --plan P --cluster C.json`: the plan's stages on the workers at the cluster file's addresses.</summary>
+/// <summary>`tessera run --plan P --cluster C.json`: the plan deployed on the workers at the cluster file's addresses, run once.</summary>
 internal static class PlanOnCluster
 {
     public static IReadOnlyDictionary<string, Tensor> Run(string planPath, string clusterPath, string? tokenFile, ClusterTls? tls, IReadOnlyDictionary<string, Tensor> feeds)
     {
         var (plan, cluster) = PlanFiles.Load(planPath, clusterPath);
-
         var token = WorkerCommand.ReadToken(tokenFile);
         var addresses = cluster.Nodes.ToDictionary(n => n.Name, n => n.Address, StringComparer.Ordinal);
-        return Run(plan, Path.GetDirectoryName(Path.GetFullPath(planPath))!, addresses, token, feeds, tls);
-    }
-
-    /// <summary>Connects, ships, runs once and disconnects; plan problems become one-line CLI errors.</summary>
-    public static IReadOnlyDictionary<string, Tensor> Run(PlanDocument plan, string directory, IReadOnlyDictionary<string, string> addresses, ClusterToken token, IReadOnlyDictionary<string, Tensor> feeds, ClusterTls? tls = null)
-    {
+        string directory = Path.GetDirectoryName(Path.GetFullPath(planPath))!;
         try
         {
             return RunAsync(plan, directory, addresses, token, feeds, tls).GetAwaiter().GetResult();
@@ -34,11 +26,12 @@ internal static class PlanOnCluster
         }
     }
 
-    private static async Task<IReadOnlyDictionary<string, Tensor>> RunAsync(PlanDocument plan, string directory, IReadOnlyDictionary<string, string> addresses, ClusterToken token, IReadOnlyDictionary<string, Tensor> feeds, ClusterTls? tls)
+    private static async Task<IReadOnlyDictionary<string, Tensor>> RunAsync(Partitioning.Plans.PlanDocument plan, string directory, IReadOnlyDictionary<string, string> addresses, ClusterToken token, IReadOnlyDictionary<string, Tensor> feeds, ClusterTls? tls)
     {
         await using var coordinator = new ClusterCoordinator(token, new CoordinatorOptions { Tls = tls });
-        var runner = await PlanClusterRunner.StartAsync(coordinator, plan, directory, addresses).ConfigureAwait(false);
-        Console.WriteLine($"plan: {plan.Strategy}, {plan.Stages.Count} stage(s), {plan.Stages[0].Replicas.Count} replica(s) on {string.Join(", ", runner.Routes.Select(r => r.ToString()))}");
-        return await runner.RunAsync(feeds).ConfigureAwait(false);
+        var placements = await Placer.PlanOnAddressesAsync(coordinator, plan, directory, addresses).ConfigureAwait(false);
+        await using var deployment = new Deployment(plan.Model.Path, DeploymentModel.ForPlan(plan, directory), placements);
+        Console.WriteLine($"plan: {deployment.Describe()}");
+        return await deployment.RunAsync(feeds).ConfigureAwait(false);
     }
 }

@@ -27,8 +27,8 @@ internal static class ServeCommand
         var timeout = new Option<double>("--timeout-ms") { Description = "default request timeout in ms (0 = none)", DefaultValueFactory = _ => 0 };
         var maxBody = new Option<int>("--max-body-mb") { Description = "largest request body in MiB", DefaultValueFactory = _ => 64 };
         var workers = new Option<int>("--workers") { Description = "run the models on N local worker processes started for the server (0 = in this process)", DefaultValueFactory = _ => 0 };
-        var strategy = new Option<string?>("--strategy") { Description = "with --workers: how a model uses its workers: data (a replica per worker), pipeline, auto (default data)" };
-        strategy.AcceptOnlyFromAmong("data", "pipeline", "auto");
+        var strategy = new Option<string?>("--strategy") { Description = "with --workers: how a model uses its workers: data (a replica per worker), pipeline, tensor, auto (default data)" };
+        strategy.AcceptOnlyFromAmong("data", "pipeline", "tensor", "auto");
         var plan = new Option<string?>("--plan") { Description = "with --model and --cluster: serve this plan.json from `tessera plan` on running workers" };
         var cluster = new Option<string?>("--cluster") { Description = "with --plan: cluster file whose nodes[].address are the workers" };
         var tokenFile = new Option<string?>("--token-file") { Description = $"with --cluster: file holding the shared cluster token (else ${WorkerCommand.TokenVariable})" };

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Tessera.Cli.Common;
+using Tessera.Cluster.Deployments;
 using Tessera.Cluster.Execution;
 using Tessera.Onnx.Io;
 using Tessera.Partitioning;
@@ -29,7 +30,7 @@ internal sealed class ServeOnCluster : IAsyncDisposable
     public ServingCluster Cluster { get; }
 
     /// <param name="threads">Intra-op threads of each worker's sessions (0: one per core).</param>
-    public static ServeOnCluster StartLocal(int workers, int threads, ClusterStrategy strategy)
+    public static ServeOnCluster StartLocal(int workers, int threads, DeploymentStrategy strategy)
     {
         SpareThreads();
         var local = LocalWorkers.Start(workers, threads, LocalCluster.SelfCommand(), TimeSpan.FromSeconds(60));
@@ -68,7 +69,7 @@ internal sealed class ServeOnCluster : IAsyncDisposable
         {
             var addresses = description.Nodes.ToDictionary(n => n.Name, n => n.Address, StringComparer.Ordinal);
             string directory = Path.GetDirectoryName(Path.GetFullPath(planPath))!;
-            models.Add(name, 1, ClusterDeployment.FromPlan(Cluster, name, modelPath, ModelReader.Load(modelPath), plan, directory, addresses), config);
+            models.Add(name, 1, ClusterBackend.FromPlan(Cluster, name, modelPath, ModelReader.Load(modelPath), plan, directory, addresses), config);
             return models;
         }
         catch

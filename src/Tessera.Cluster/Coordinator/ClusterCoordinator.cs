@@ -8,9 +8,9 @@ namespace Tessera.Cluster.Coordinator;
 
 /// <summary>
 /// Drives workers: connects and authenticates, ships models once (asking first whether the worker has the hash),
-/// and runs requests along routes of stages, failing over to another route (a replica) when a worker on the
-/// chosen one goes down, and brings down workers back (see ClusterCoordinator.Revival.cs). Safe for concurrent
-/// requests: micro-batches are simply concurrent calls.
+/// runs requests along routes of stages, and brings down workers back (see ClusterCoordinator.Revival.cs). Safe for
+/// concurrent requests: micro-batches are simply concurrent calls. Which route a request takes, and running it again
+/// on another when one fails, is the deployment's (<see cref="Deployments.Deployment"/>).
 /// </summary>
 public sealed partial class ClusterCoordinator : IAsyncDisposable
 {
@@ -146,35 +146,20 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
     }
 
     /// <summary>
-    /// Runs one request: sends <paramref name="inputs"/> to the first stage of the least busy route whose workers are
-    /// all up, and returns the named outputs from its last stage. When a worker of the route goes down (or cannot
-    /// reach the next stage) the request is sent again along another route; with none left it fails with the reasons.
+    /// Runs one request along <paramref name="route"/>: sends <paramref name="inputs"/> to its first stage and returns
+    /// the named outputs from its last. A worker of the route that is down, or goes down before the answer, fails the
+    /// request with <see cref="ClusterErrorCode.WorkerDown"/> naming it (a stage that cannot reach the next:
+    /// <see cref="ClusterErrorCode.RouteFailed"/>); running it elsewhere is the deployment's choice, not the coordinator's.
     /// The outputs are read into the storage <paramref name="placeOutput"/> gives (fresh tensors by default).
     /// </summary>
-    public async Task<IReadOnlyDictionary<string, Tensor>> RunAsync(IReadOnlyList<Route> routes, IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string> outputs, CancellationToken cancellation = default, OutputPlacement? placeOutput = null)
+    public Task<IReadOnlyDictionary<string, Tensor>> RunAsync(Route route, IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string> outputs, CancellationToken cancellation = default, OutputPlacement? placeOutput = null)
     {
-        var failed = new HashSet<Route>();
-        var reasons = new List<string>();
-        while (true)
+        if (route.Workers.FirstOrDefault(w => !w.IsUp) is { } down)
         {
-            var route = routes.Where(r => !failed.Contains(r) && r.IsUp).MinBy(r => r.Workers.Sum(w => w.Outstanding));
-            if (route is null)
-            {
-                string why = reasons.Count > 0 ? string.Join("; ", reasons) : string.Join("; ", routes.SelectMany(r => r.Workers).Where(w => !w.IsUp).Distinct().Select(w => $"worker {w.Name} at {w.Address} {w.DownReason}"));
-                throw new ClusterException(ClusterErrorCode.WorkerDown, routes.Count > 1 ? $"every replica failed: {why}" : why);
-            }
-
-            try
-            {
-                return await RunOnceAsync(route, inputs, outputs, placeOutput, cancellation).ConfigureAwait(false);
-            }
-            catch (ClusterException e) when (e.Code is ClusterErrorCode.WorkerDown or ClusterErrorCode.RouteFailed)
-            {
-                failed.Add(route);
-                reasons.Add(e.Message);
-                CoordinatorLog.FailingOver(Logger, route.ToString(), e.Message);
-            }
+            return Task.FromException<IReadOnlyDictionary<string, Tensor>>(new ClusterException(ClusterErrorCode.WorkerDown, $"worker {down.Name} at {down.Address} {down.DownReason ?? "is not up"}"));
         }
+
+        return RunOnceAsync(route, inputs, outputs, placeOutput, cancellation);
     }
 
     private async Task<IReadOnlyDictionary<string, Tensor>> RunOnceAsync(Route route, IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string> outputs, OutputPlacement? placeOutput, CancellationToken cancellation)

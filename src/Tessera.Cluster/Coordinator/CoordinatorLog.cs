@@ -11,9 +11,6 @@ internal static partial class CoordinatorLog
     [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "worker {Name} at {Address} is down: {Reason}")]
     public static partial void WorkerDown(ILogger logger, string name, string address, string reason);
 
-    [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "request failed on {Route}, trying a replica: {Reason}")]
-    public static partial void FailingOver(ILogger logger, string route, string reason);
-
     [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "shipped model {Hash} ({Bytes} bytes) to {Address}")]
     public static partial void Shipped(ILogger logger, string hash, long bytes, string address);
 

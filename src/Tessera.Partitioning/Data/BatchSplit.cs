@@ -73,6 +73,34 @@ public static class BatchSplit
         return result;
     }
 
+    /// <summary>
+    /// <paramref name="tensor"/> cut along <paramref name="axis"/> into consecutive parts of <paramref name="counts"/>
+    /// rows (views where the rows are contiguous, see <see cref="Slice"/>).
+    /// </summary>
+    public static Tensor[] Split(Tensor tensor, int axis, IReadOnlyList<int> counts)
+    {
+        var parts = new Tensor[counts.Count];
+        for (int i = 0, start = 0; i < parts.Length; start += counts[i], i++)
+        {
+            parts[i] = Slice(tensor, axis, start, counts[i]);
+        }
+
+        return parts;
+    }
+
+    /// <summary>True when two sets of named tensors can be joined along axis 0: same names, element types, and every dimension but the first.</summary>
+    public static bool Joinable(IReadOnlyDictionary<string, Tensor> a, IReadOnlyDictionary<string, Tensor> b)
+    {
+        if (a.Count != b.Count) return false;
+        foreach (var (name, x) in a)
+        {
+            if (!b.TryGetValue(name, out var y) || x.DataType != y.DataType || x.Rank != y.Rank || x.Rank == 0) return false;
+            if (!x.Shape.AsSpan(1).SequenceEqual(y.Shape.AsSpan(1))) return false;
+        }
+
+        return true;
+    }
+
     /// <summary>Joins tensors that agree on every axis but <paramref name="axis"/>, in the order given.</summary>
     public static Tensor Concat(IReadOnlyList<Tensor> parts, int axis)
     {

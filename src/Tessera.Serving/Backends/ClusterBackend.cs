@@ -1,7 +1,13 @@
+using System.Collections.Concurrent;
 using System.Globalization;
-using Tessera.Cluster.Coordinator;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using Tessera.Cluster.Deployments;
+using Tessera.Cluster.Membership;
 using Tessera.Cluster.Transport;
-using Tessera.Cluster.Execution;
+using Tessera.Onnx.Graph;
+using Tessera.Partitioning;
+using Tessera.Partitioning.Plans;
 using Tessera.Serving.Protocol;
 using Tessera.Serving.Scheduling;
 using Tessera.Tensors;
@@ -9,56 +15,45 @@ using Tessera.Tensors;
 namespace Tessera.Serving.Backends;
 
 /// <summary>
-/// Runs a model on worker processes: each replica is a <see cref="Route"/> (one worker holding the whole model, or
-/// a pipeline through several), so the scheduler's policies pick among routes as they pick among local sessions.
-/// A batch on a pipeline is cut into micro-batches along the batch axis, sent at once, so every stage works; a
-/// worker that goes down makes the call fail over to the other replicas, and with none left the call fails with a
-/// 503 naming the workers and why (the coordinator's heartbeats bound how long that takes: never a hang).
+/// A served model on workers: its replicas are the placements of its <see cref="Deployment"/> (one worker holding the
+/// whole model, a pipeline through several, a tensor-parallel group), so the scheduler's policies pick among them as
+/// among local sessions. The deployment micro-batches, fails over and joins; this class only turns its errors into
+/// HTTP statuses (503 when no placement could run the request: never a hang, the coordinator's heartbeats bound it).
 /// </summary>
-/// <remarks>Owns only <paramref name="ownedDirectory"/> (a plan written for it); the coordinator is the server's.</remarks>
-internal sealed class ClusterBackend(
-    string name, ModelSignature signature, ServingCluster cluster, IReadOnlyList<Route> routes,
-    IReadOnlyList<double>? speeds = null, string? ownedDirectory = null) : IInferenceBackend
+/// <remarks>Owns the deployment; the coordinator and its workers are the server's.</remarks>
+internal sealed class ClusterBackend(string name, ModelSignature signature, ServingCluster cluster, Deployment deployment) : IInferenceBackend
 {
-    private readonly Route[] _routes = [.. routes];
-    private readonly string[] _outputs = [.. signature.Outputs.Select(o => o.Name)];
-    private readonly WorkerLoad[][] _loads = [.. routes.Select(r => r.Workers.Select(cluster.LoadOf).ToArray())];
-
-    // Per route: calls the scheduler handed over that have not finished, and cluster requests it answered.
-    private readonly int[] _calls = new int[routes.Count];
-    private readonly long[] _answered = new long[routes.Count];
+    // Calls the scheduler handed to a placement that have not finished.
+    private readonly ConcurrentDictionary<Placement, StrongBox<int>> _calls = new();
 
     public ModelSignature Signature { get; } = signature;
 
-    public int ReplicaCount => _routes.Length;
+    public Deployment Deployment { get; } = deployment;
 
-    public IReadOnlyList<Route> Routes => _routes;
+    public int ReplicaCount => Deployment.Placements.Count;
 
-    /// <summary>A plan's batch weight for its replicas (the speed it planned them for); 1 for whole-model replicas.</summary>
-    public double DeclaredSpeed(int replica) => speeds is null ? 1 : speeds[replica];
+    public IReadOnlyList<Placement> Routes => Deployment.Placements;
 
-    public IReadOnlyList<WorkerLoad> WorkerLoads(int replica) => _loads[replica];
+    /// <summary>The weight a placement was made for (a plan's batch weight, the speed it planned it for); 1 for whole-model replicas.</summary>
+    public double DeclaredSpeed(int replica) => Deployment.Placements[replica].Weight;
+
+    public IReadOnlyList<WorkerLoad> WorkerLoads(int replica) => [.. Deployment.Placements[replica].Workers.Select(cluster.LoadOf)];
 
     /// <summary>Calls on the replica beyond the one it is running: the workers hold them in their model queues.</summary>
-    public int Waiting(int replica) => Math.Max(0, Volatile.Read(ref _calls[replica]) - 1);
+    public int Waiting(int replica) => Math.Max(0, Volatile.Read(ref Calls(Deployment.Placements[replica]).Value) - 1);
 
-    /// <summary>Cluster requests (batches, or micro-batches of a pipeline) that route <paramref name="replica"/> answered.</summary>
-    public long Answered(int replica) => Interlocked.Read(ref _answered[replica]);
+    /// <summary>Cluster requests (batches, or micro-batches of a pipeline) that placement <paramref name="replica"/> answered.</summary>
+    public long Answered(int replica) => Deployment.Placements[replica].Answered;
 
     public async Task<IReadOnlyDictionary<string, Tensor>> RunAsync(int replica, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref _calls[replica]);
+        var placements = Deployment.Placements;
+        var placement = placements[Math.Min(replica, placements.Count - 1)];
+        var calls = Calls(placement);
+        Interlocked.Increment(ref calls.Value);
         try
         {
-            int stages = _routes[replica].Stages.Count;
-            int rows = stages > 1 && Signature.HasBatchAxis ? inputs.Values.First().Shape[0] : 0;
-            if (rows > 0 && inputs.Values.Any(t => t.Shape[0] != rows))
-            {
-                rows = 0; // without batching nothing made the inputs agree on their leading dimension: send it whole
-            }
-
-            return await MicroBatches.RunAsync(inputs, rows, stages, MicroBatches.PerStage, _ => 0, _outputs, _ => 0,
-                (slice, place) => RunPreferringAsync(replica, slice, place, cancellationToken)).ConfigureAwait(false);
+            return await Deployment.RunOnAsync(placement, inputs, cancellationToken).ConfigureAwait(false);
         }
         catch (ClusterException e)
         {
@@ -66,36 +61,11 @@ internal sealed class ClusterBackend(
         }
         finally
         {
-            Interlocked.Decrement(ref _calls[replica]);
+            Interlocked.Decrement(ref calls.Value);
         }
     }
 
-    /// <summary>
-    /// The chosen replica first; when one of its workers is down (or cannot reach the next stage), the other replicas,
-    /// those up and least busy first. Each try is a single route so the answer is counted on the route that gave it.
-    /// </summary>
-    private async Task<IReadOnlyDictionary<string, Tensor>> RunPreferringAsync(int replica, IReadOnlyDictionary<string, Tensor> inputs, OutputPlacement? place, CancellationToken cancellationToken)
-    {
-        var others = Enumerable.Range(0, _routes.Length).Where(r => r != replica)
-            .OrderBy(r => _routes[r].IsUp ? 0 : 1).ThenBy(r => _routes[r].Workers.Sum(w => w.Outstanding));
-        var reasons = new List<string>();
-        foreach (int r in others.Prepend(replica))
-        {
-            try
-            {
-                // A micro-batch's outputs are read straight into its rows of the whole batch's (place).
-                var outputs = await cluster.Coordinator.RunAsync([_routes[r]], inputs, _outputs, cancellationToken, place).ConfigureAwait(false);
-                Interlocked.Increment(ref _answered[r]);
-                return outputs;
-            }
-            catch (ClusterException e) when (e.Code is ClusterErrorCode.WorkerDown or ClusterErrorCode.RouteFailed)
-            {
-                reasons.Add(e.Message);
-            }
-        }
-
-        throw new ServingException(503, $"model '{name}': no replica could run the request ({string.Join("; ", reasons.Distinct(StringComparer.Ordinal))})");
-    }
+    private StrongBox<int> Calls(Placement placement) => _calls.GetOrAdd(placement, _ => new StrongBox<int>());
 
     /// <summary>What the client is told about a worker's failure: its own mistakes as 400, the cluster's as 5xx.</summary>
     private ServingException ToServing(ClusterException e) => e.Code switch
@@ -106,17 +76,51 @@ internal sealed class ClusterBackend(
         _ => new ServingException(502, string.Create(CultureInfo.InvariantCulture, $"model '{name}': a worker failed ({e.Code}): {e.Message}"), e),
     };
 
-    public void Dispose()
+    public void Dispose() => Deployment.DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Places a model on <paramref name="workers"/> (indices into the server's) by <paramref name="strategy"/>. Failures a
+    /// user can cause (a plan that does not fit, a wrong model) come back as one-line InvalidDataException.
+    /// </summary>
+    public static ClusterBackend Deploy(ServingCluster cluster, string name, string path, OnnxModel model, IReadOnlyList<int> workers, DeploymentStrategy strategy)
     {
-        if (ownedDirectory is not null)
+        var members = workers.Select(i => cluster.Members[i]).ToArray();
+        var request = new PlacementRequest(path, model, strategy);
+        return Start(cluster, name, model, () => Placer.PlaceAsync(cluster.Coordinator, request, members), $"cannot plan it for {members.Length} workers: ");
+    }
+
+    /// <summary>Serves <paramref name="plan"/> (from `tessera plan`) on the workers at <paramref name="addresses"/> (node name → host:port).</summary>
+    public static ClusterBackend FromPlan(ServingCluster cluster, string name, string modelPath, OnnxModel model, PlanDocument plan, string directory, IReadOnlyDictionary<string, string> addresses)
+    {
+        string hash;
+        using (var stream = File.OpenRead(modelPath))
         {
-            try
-            {
-                Directory.Delete(ownedDirectory, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
+            hash = Convert.ToHexStringLower(SHA256.HashData(stream));
         }
+
+        if (!string.Equals(hash, plan.Model.Sha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidDataException($"the plan was made for another model (SHA-256 {plan.Model.Sha256} of {plan.Model.Path}), not '{modelPath}'");
+        }
+
+        return Start(cluster, name, model, () => Placer.PlanOnAddressesAsync(cluster.Coordinator, plan, directory, addresses), "");
+    }
+
+    /// <summary>Model loading is synchronous (the server listens only after it); the cluster calls run on the pool.</summary>
+    private static ClusterBackend Start(ServingCluster cluster, string name, OnnxModel model, Func<Task<PlacementSet>> place, string planFailure)
+    {
+        PlacementSet placements;
+        try
+        {
+            placements = Task.Run(place).GetAwaiter().GetResult();
+        }
+        catch (PartitionException e)
+        {
+            throw new InvalidDataException($"model '{name}': {planFailure}{e.Message}", e);
+        }
+
+        var served = placements.Plan is { } plan ? DeploymentModel.ForPlan(plan, placements.PlanDirectory!) : DeploymentModel.ForModel(model);
+        var signature = new ModelSignature(model.Graph.Inputs.Select(TensorSignature.From).ToArray(), model.Graph.Outputs.Select(TensorSignature.From).ToArray());
+        return new ClusterBackend(name, signature, cluster, new Deployment(name, served, placements, cluster.DeploymentOptions, cluster.Logger));
     }
 }

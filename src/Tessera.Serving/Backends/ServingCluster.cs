@@ -1,7 +1,11 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Tessera.Cluster.Coordinator;
+using Tessera.Cluster.Deployments;
+using Tessera.Cluster.Membership;
 using Tessera.Cluster.Transport;
-using Tessera.Serving.Repository;
+using Tessera.Partitioning.Planning;
 using Tessera.Serving.Scheduling;
 
 namespace Tessera.Serving.Backends;
@@ -14,36 +18,39 @@ internal sealed class ServingCluster : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<WorkerClient, WorkerLoad> _loads = new();
 
-    private ServingCluster(ClusterCoordinator coordinator, IReadOnlyList<WorkerClient> workers, int threads, ClusterStrategy strategy)
+    private ServingCluster(ClusterCoordinator coordinator, IReadOnlyList<WorkerClient> workers, int threads, DeploymentStrategy strategy)
     {
         Coordinator = coordinator;
-        Workers = workers;
         Threads = threads;
         Strategy = strategy;
+        // The workers the server starts share this machine: its available memory split over them (an estimate for
+        // remote workers too, which report no memory size of their own).
+        long memory = Math.Max(1L << 20, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / Math.Max(1, workers.Count));
+        Members = [.. workers.Select((w, i) => new Member(new ClusterNode { Name = $"worker-{i}", Address = w.Address, MemoryBytes = memory, Threads = threads }, w))];
     }
 
     public ClusterCoordinator Coordinator { get; }
 
     /// <summary>The workers models are placed on, by index; empty when serving a plan, which names its own.</summary>
-    public IReadOnlyList<WorkerClient> Workers { get; }
+    public IReadOnlyList<Member> Members { get; }
 
     /// <summary>Intra-op threads of the workers' sessions, as the planner should assume.</summary>
     public int Threads { get; }
 
     /// <summary>How models whose config names no strategy use their workers.</summary>
-    public ClusterStrategy Strategy { get; }
+    public DeploymentStrategy Strategy { get; }
+
+    /// <summary>How the models' deployments cut batches and wait for placements.</summary>
+    public DeploymentOptions DeploymentOptions { get; init; } = new();
+
+    /// <summary>Where the deployments log (failovers); set by the server once it has its logger.</summary>
+    public ILogger Logger { get; set; } = NullLogger.Instance;
 
     /// <summary>The one load of <paramref name="worker"/> that every model's replicas on it count their batches in.</summary>
     public WorkerLoad LoadOf(WorkerClient worker) => _loads.GetOrAdd(worker, _ => new WorkerLoad());
 
-    /// <summary>
-    /// Memory the planner may give each worker: the workers the server starts share this machine, so its available
-    /// memory split over them (an estimate for remote workers too, which report no memory size of their own).
-    /// </summary>
-    public long MemoryPerWorker => Math.Max(1L << 20, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / Math.Max(1, Workers.Count));
-
     /// <summary>Connects to every worker (in parallel) and authenticates with <paramref name="token"/>.</summary>
-    public static async Task<ServingCluster> ConnectAsync(ClusterToken token, IReadOnlyList<string> addresses, int threads, ClusterStrategy strategy, CoordinatorOptions? options = null, CancellationToken cancellation = default)
+    public static async Task<ServingCluster> ConnectAsync(ClusterToken token, IReadOnlyList<string> addresses, int threads, DeploymentStrategy strategy, CoordinatorOptions? options = null, CancellationToken cancellation = default)
     {
         var coordinator = new ClusterCoordinator(token, options);
         try
@@ -60,7 +67,7 @@ internal sealed class ServingCluster : IAsyncDisposable
 
     /// <summary>A coordinator without placed workers, for a plan that connects to the nodes it names.</summary>
     public static ServingCluster ForPlan(ClusterToken token, CoordinatorOptions? options = null) =>
-        new(new ClusterCoordinator(token, options), [], 1, ClusterStrategy.Data);
+        new(new ClusterCoordinator(token, options), [], 1, DeploymentStrategy.Data);
 
     public ValueTask DisposeAsync() => Coordinator.DisposeAsync();
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Tessera.Cluster.Deployments;
 using Tessera.Serving.Scheduling;
 
 namespace Tessera.Serving.Repository;
@@ -27,7 +28,7 @@ internal sealed record ModelConfig
     public int[]? WorkerIndices { get; init; }
 
     /// <summary>On a cluster: how the model uses its workers; null takes the server's `--strategy`.</summary>
-    public ClusterStrategy? Strategy { get; init; }
+    public DeploymentStrategy? Strategy { get; init; }
 
     public static ModelConfig Read(string path, ModelConfig defaults)
     {
@@ -106,13 +107,7 @@ internal sealed record ModelConfig
         _ => throw new ArgumentException($"scheduling must be \"dynamic\" or \"round_robin\", not \"{name}\""),
     };
 
-    public static ClusterStrategy ParseStrategy(string? name) => name switch
-    {
-        "data" => ClusterStrategy.Data,
-        "pipeline" => ClusterStrategy.Pipeline,
-        "auto" => ClusterStrategy.Auto,
-        _ => throw new ArgumentException($"strategy must be \"data\", \"pipeline\" or \"auto\", not \"{name}\""),
-    };
+    public static DeploymentStrategy ParseStrategy(string? name) => DeploymentStrategies.Parse(name);
 
     public static string PolicyName(SchedulingPolicyKind kind) => kind == SchedulingPolicyKind.Dynamic ? "dynamic" : "round_robin";
 

@@ -29,6 +29,7 @@ internal sealed class ModelRepository : IDisposable
     {
         _logger = logger;
         Cluster = cluster;
+        if (cluster is not null) cluster.Logger = logger;
     }
 
     /// <summary>The workers models run on, or null when they run in this process. Not owned by the repository.</summary>
@@ -65,7 +66,7 @@ internal sealed class ModelRepository : IDisposable
             // Ensemble members first, so that the placement puts them on distinct workers even when they must share.
             var members = ensembles.SelectMany(e => e.Config.Ensemble!.Members).Distinct(StringComparer.Ordinal).ToList();
             var order = plain.OrderBy(m => members.IndexOf(m.Name) is var k and >= 0 ? k : int.MaxValue).Select(m => (m.Name, m.Config)).ToList();
-            var placement = cluster is null ? null : WorkerPlacement.Assign(order, cluster.Workers.Count);
+            var placement = cluster is null ? null : WorkerPlacement.Assign(order, cluster.Members.Count);
             foreach (var (name, modelDir, config) in plain)
             {
                 var versions = Directory.GetDirectories(modelDir)
@@ -113,8 +114,8 @@ internal sealed class ModelRepository : IDisposable
             return;
         }
 
-        workers ??= WorkerPlacement.Assign([(name, config)], Cluster.Workers.Count)[name];
-        Add(name, version, ClusterDeployment.Deploy(Cluster, name, path, model, workers, config.Strategy ?? Cluster.Strategy), config);
+        workers ??= WorkerPlacement.Assign([(name, config)], Cluster.Members.Count)[name];
+        Add(name, version, ClusterBackend.Deploy(Cluster, name, path, model, workers, config.Strategy ?? Cluster.Strategy), config);
     }
 
     /// <summary>Serves <paramref name="backend"/> and logs which workers its replicas run on.</summary>

@@ -1,3 +1,5 @@
+using Tessera.Partitioning.Data;
+
 namespace Tessera.Serving.Scheduling;
 
 internal sealed partial class ModelScheduler
@@ -30,7 +32,7 @@ internal sealed partial class ModelScheduler
                         return 1;
                     }
                 }
-                else if (sum + r.Rows > Options.MaxBatchSize || !TensorBatcher.Compatible(head.Inputs, r.Inputs))
+                else if (sum + r.Rows > Options.MaxBatchSize || !BatchSplit.Joinable(head.Inputs, r.Inputs))
                 {
                     closed = true;
                     break;

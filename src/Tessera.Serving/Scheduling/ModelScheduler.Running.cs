@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Tessera.Partitioning.Data;
 using Tessera.Serving.Http;
 using Tessera.Tensors;
 
@@ -21,7 +22,9 @@ internal sealed partial class ModelScheduler
         bool measured = false;
         try
         {
-            IReadOnlyDictionary<string, Tensor> inputs = requests.Length == 1 ? requests[0].Inputs : TensorBatcher.Merge(requests, work.Rows);
+            IReadOnlyDictionary<string, Tensor> inputs = requests.Length == 1
+                ? requests[0].Inputs
+                : requests[0].Inputs.Keys.ToDictionary(n => n, n => BatchSplit.Concat([.. requests.Select(r => r.Inputs[n])], 0), StringComparer.Ordinal);
             var outputs = await _backend.RunAsync(work.Replica, inputs, CancellationToken.None).ConfigureAwait(false);
             seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
             measured = true;
@@ -30,11 +33,14 @@ internal sealed partial class ModelScheduler
             {
                 requests[0].Completion.TrySetResult(outputs);
             }
-            else if (TensorBatcher.TrySplit(outputs, requests, work.Rows, out var parts))
+            else if (outputs.Values.All(o => o.Rank > 0 && o.Shape[0] == work.Rows))
             {
+                // Each request's rows of the batch's outputs (views: the batch's outputs are this call's own).
+                int[] counts = [.. requests.Select(r => r.Rows)];
+                var parts = outputs.ToDictionary(kv => kv.Key, kv => BatchSplit.Split(kv.Value, 0, counts), StringComparer.Ordinal);
                 for (int i = 0; i < requests.Length; i++)
                 {
-                    requests[i].Completion.TrySetResult(parts[i]);
+                    requests[i].Completion.TrySetResult(parts.ToDictionary(kv => kv.Key, kv => kv.Value[i], StringComparer.Ordinal));
                 }
             }
             else

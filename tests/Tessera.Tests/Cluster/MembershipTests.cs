@@ -47,7 +47,7 @@ public sealed class MembershipTests : IDisposable
         var model = ModelFile.FromPath(_fx.Save(ClusterFixture.Whole(8, 8, 1), "m.onnx"));
         await coordinator.EnsureModelAsync(client, model);
         var x = ClusterFixture.Random([2, 8], 3);
-        var y = await coordinator.RunAsync([new Route([new RouteStep(client, model.Hash, ["x"])])], new Dictionary<string, Tensor> { ["x"] = x }, ["y"]);
+        var y = await coordinator.RunAsync(new Route([new RouteStep(client, model.Hash, ["x"])]), new Dictionary<string, Tensor> { ["x"] = x }, ["y"]);
         Assert.Equal(ClusterFixture.Reference(ClusterFixture.Whole(8, 8, 1), "x", x, "y").ToArray<float>(), y["y"].ToArray<float>());
     }
 
@@ -78,7 +78,7 @@ public sealed class MembershipTests : IDisposable
         Assert.True(client.IsUp);
         Assert.Single(coordinator.Workers); // the join of a known address added no second client
         var x = ClusterFixture.Random([2, 8], 4);
-        var y = await coordinator.RunAsync([route], new Dictionary<string, Tensor> { ["x"] = x }, ["y"]);
+        var y = await coordinator.RunAsync(route, new Dictionary<string, Tensor> { ["x"] = x }, ["y"]);
         Assert.Equal(ClusterFixture.Reference(whole, "x", x, "y").ToArray<float>(), y["y"].ToArray<float>());
     }
 

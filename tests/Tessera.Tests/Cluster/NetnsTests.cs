@@ -27,7 +27,7 @@ public sealed class NetnsTests : IDisposable
         await coordinator.EnsureModelAsync(wb, s2);
         var route = new Route([new RouteStep(wa, s1.Hash, ["x"]), new RouteStep(wb, s2.Hash, ["h", "x"])]);
         var x = ClusterFixture.Random([4, 12], 32);
-        var y = await coordinator.RunAsync([route], new Dictionary<string, Tensor> { ["x"] = x }, ["y"]);
+        var y = await coordinator.RunAsync(route, new Dictionary<string, Tensor> { ["x"] = x }, ["y"]);
         Assert.Equal(ClusterFixture.Reference(ClusterFixture.Whole(12, 20, 31), "x", x, "y").ToArray<float>(), y["y"].ToArray<float>());
 
         // Worker b heard from worker a's namespace address, not from the coordinator's.

@@ -1,6 +1,5 @@
-using Tessera.Cluster.Execution;
+using Tessera.Cluster.Deployments;
 using Tessera.Partitioning;
-using Tessera.Partitioning.Execution;
 using Tessera.Partitioning.Planning;
 using Tessera.Partitioning.Plans;
 using Tessera.Tensors;
@@ -12,7 +11,7 @@ using Tessera.Tests.Support;
 namespace Tessera.Tests.Cluster;
 
 /// <summary>
-/// Planner plans run across real worker processes on loopback (<see cref="PlanClusterRunner"/> and `tessera run
+/// Planner plans run across real worker processes on loopback (<see cref="Deployment"/> and `tessera run
 /// --plan --cluster`): pipelines of 2 and 3 stages, with micro-batches in flight, and replicas of pipelines give the
 /// single-session outputs bit for bit.
 /// </summary>
@@ -37,13 +36,13 @@ public sealed class PlanClusterTests : IDisposable
         {
             var plan = Plan(c, Nodes(addresses), PlanStrategy.Pipeline, out string folder, stages: stages);
             await using var coordinator = await _fx.CoordinatorAsync();
-            var runner = await PlanClusterRunner.StartAsync(coordinator, plan, folder, AddressesOf(plan));
-            Assert.Equal(stages, runner.Routes.Single().Stages.Select(s => s.Worker).Distinct().Count());
+            var runner = await TestDeployments.OnPlanAsync(coordinator, plan, folder);
+            Assert.Equal(stages, runner.Placements.Single().Workers.Count);
             ConformanceSet.AssertBitIdentical(c.Expected, await runner.RunAsync(c.Inputs), $"{model}, {stages} stages, micro-batches");
             await AssertReceivedIntoAsync(c, runner, $"{model}, {stages} stages, micro-batches");
-            runner.MicroBatchesPerStage = 1;
-            ConformanceSet.AssertBitIdentical(c.Expected, await runner.RunAsync(c.Inputs), $"{model}, {stages} stages, whole batch");
-            await AssertReceivedIntoAsync(c, runner, $"{model}, {stages} stages, whole batch");
+            var whole = await TestDeployments.OnPlanAsync(coordinator, plan, folder, new DeploymentOptions { MicroBatchesPerStage = 1 });
+            ConformanceSet.AssertBitIdentical(c.Expected, await whole.RunAsync(c.Inputs), $"{model}, {stages} stages, whole batch");
+            await AssertReceivedIntoAsync(c, whole, $"{model}, {stages} stages, whole batch");
         }
 
         // Data x pipeline: 2 replicas of 2 stages on 4 plan nodes, the fourth sharing the first worker's process.
@@ -51,8 +50,8 @@ public sealed class PlanClusterTests : IDisposable
         Assert.Equal((2, 2), (hybrid.Stages.Count, hybrid.Stages[0].Replicas.Count));
         await using (var coordinator = await _fx.CoordinatorAsync())
         {
-            var runner = await PlanClusterRunner.StartAsync(coordinator, hybrid, hybridFolder, AddressesOf(hybrid));
-            Assert.Equal(2, runner.Routes.Count);
+            var runner = await TestDeployments.OnPlanAsync(coordinator, hybrid, hybridFolder);
+            Assert.Equal(2, runner.Placements.Count);
             ConformanceSet.AssertBitIdentical(c.Expected, await runner.RunAsync(c.Inputs), $"{model}, 2 replicas x 2 stages");
         }
     }
@@ -61,7 +60,7 @@ public sealed class PlanClusterTests : IDisposable
     /// Run twice into the caller's own tensors (first filled with garbage): the result holds those very tensors, with
     /// the single session's bits in them, so a caller running batch after batch allocates no outputs.
     /// </summary>
-    private static async Task AssertReceivedIntoAsync(ConformanceSet.Case c, PlanClusterRunner runner, string what)
+    private static async Task AssertReceivedIntoAsync(ConformanceSet.Case c, Deployment runner, string what)
     {
         var into = c.Expected.ToDictionary(kv => kv.Key, kv => Tensor.Allocate(kv.Value.DataType, kv.Value.Shape), StringComparer.Ordinal);
         for (int round = 0; round < 2; round++)
@@ -92,12 +91,11 @@ public sealed class PlanClusterTests : IDisposable
         Assert.Equal((2, 2), (plan.Stages.Count, plan.Stages[0].TensorParallel.Shards.Count));
 
         await using var coordinator = await _fx.CoordinatorAsync();
-        var runner = await PlanClusterRunner.StartAsync(coordinator, plan, folder, AddressesOf(plan));
-        var route = runner.Routes.Single();
-        Assert.Equal(4, route.Stages.SelectMany(s => s.OtherRanks.Select(r => r.Worker).Prepend(s.Worker)).Distinct().Count());
+        var runner = await TestDeployments.OnPlanAsync(coordinator, plan, folder);
+        Assert.Equal(4, runner.Placements.Single().Workers.Count);
         var distributed = await runner.RunAsync(c.Inputs);
 
-        using var local = LocalPlanRunner.Load(Path.Combine(folder, "plan.json"));
+        using var local = InProcessPlan.Load(Path.Combine(folder, "plan.json"));
         ConformanceSet.AssertBitIdentical(local.Run(c.Inputs), distributed, $"{model}, 1x2x2 on 4 workers against the in-process plan");
         ParallelAgreement.AssertAgrees(c.Expected, distributed, $"{model}, 1x2x2 on 4 workers");
     }
@@ -147,8 +145,6 @@ public sealed class PlanClusterTests : IDisposable
 
     private static List<ClusterNode> Nodes(string[] addresses) =>
         [.. addresses.Select((a, i) => new ClusterNode { Name = $"n{i}", Address = a, MemoryBytes = 1_000_000_000, Speed = 1.0 + (0.25 * i) })];
-
-    private static Dictionary<string, string> AddressesOf(PlanDocument plan) => plan.Cluster.Nodes.ToDictionary(n => n.Name, n => n.Address, StringComparer.Ordinal);
 
     private PlanDocument Plan(ConformanceSet.Case c, List<ClusterNode> nodes, PlanStrategy strategy, out string folder, int? stages = null, int? replicas = null, int? degree = null)
     {

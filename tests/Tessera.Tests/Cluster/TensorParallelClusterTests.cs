@@ -1,5 +1,5 @@
 using Tessera.Cluster.Coordinator;
-using Tessera.Cluster.Execution;
+using Tessera.Cluster.Deployments;
 using Tessera.Cluster.Transport;
 using Tessera.Engine;
 using Tessera.Onnx.Io;
@@ -38,8 +38,8 @@ public sealed class TensorParallelClusterTests : IDisposable
         using var w1 = _fx.StartWorker();
         var plan = TensorPlan(c, [w0.Address, w1.Address], out string folder);
         await using var coordinator = await _fx.CoordinatorAsync();
-        var runner = await PlanClusterRunner.StartAsync(coordinator, plan, folder, AddressesOf(plan));
-        Assert.Equal(2, runner.Routes.Single().Workers.Count);
+        var runner = await TestDeployments.OnPlanAsync(coordinator, plan, folder);
+        Assert.Equal(2, runner.Placements.Single().Workers.Count);
 
         var outputs = await runner.RunAsync(c.Inputs);
         ParallelAgreement.AssertAgrees(c.Expected, outputs, $"{model}, degree 2 on 2 workers");
@@ -79,7 +79,7 @@ public sealed class TensorParallelClusterTests : IDisposable
         Assert.Equal("a+b -> b+a".Replace("a", wa.Name).Replace("b", wb.Name), route.ToString());
 
         var batches = Enumerable.Range(0, 6).Select(i => ClusterFixture.Random([3, k], 200 + i)).ToArray();
-        var results = await Task.WhenAll(batches.Select(x => coordinator.RunAsync([route], new Dictionary<string, Tensor> { ["x"] = x }, ["y"])));
+        var results = await Task.WhenAll(batches.Select(x => coordinator.RunAsync(route, new Dictionary<string, Tensor> { ["x"] = x }, ["y"])));
         using var group1 = new TensorParallelGroup(split1.Shards, new SessionOptions { Threads = 1 });
         using var group2 = new TensorParallelGroup(split2.Shards, new SessionOptions { Threads = 1 });
         for (int i = 0; i < batches.Length; i++)
@@ -91,7 +91,7 @@ public sealed class TensorParallelClusterTests : IDisposable
 
         // A shard sent alone would give its partial result: refused at its first collective.
         var alone = new Route([new RouteStep(wa, files[0].Hash, ["x"])]);
-        var e = await Assert.ThrowsAsync<ClusterException>(() => coordinator.RunAsync([alone], new Dictionary<string, Tensor> { ["x"] = batches[0] }, ["h"]));
+        var e = await Assert.ThrowsAsync<ClusterException>(() => coordinator.RunAsync(alone, new Dictionary<string, Tensor> { ["x"] = batches[0] }, ["h"]));
         Assert.Equal(ClusterErrorCode.InferenceFailed, e.Code);
         Assert.Contains("tensor-parallel shard, but the request runs it without its group", e.Message);
     }
@@ -106,7 +106,7 @@ public sealed class TensorParallelClusterTests : IDisposable
         {
             var plan = TensorPlan(c, [w0.Address, w1.Address], out string folder);
             await using var coordinator = await _fx.CoordinatorAsync();
-            var runner = await PlanClusterRunner.StartAsync(coordinator, plan, folder, AddressesOf(plan));
+            var runner = await TestDeployments.OnPlanAsync(coordinator, plan, folder);
             await runner.RunAsync(c.Inputs);
 
             // Rank 1's worker freezes, so the request is surely mid-run (rank 0 waits at a collective), then dies.
@@ -142,12 +142,12 @@ public sealed class TensorParallelClusterTests : IDisposable
         using var w2 = _fx.StartWorker();
         var plan = TensorPlan(c, [w0.Address, w1.Address, w2.Address, w0.Address], out string folder, PlanStrategy.Hybrid, replicas: 2);
         await using var coordinator = await _fx.CoordinatorAsync();
-        var runner = await PlanClusterRunner.StartAsync(coordinator, plan, folder, AddressesOf(plan));
-        Assert.Equal(2, runner.Routes.Count);
+        var runner = await TestDeployments.OnPlanAsync(coordinator, plan, folder);
+        Assert.Equal(2, runner.Placements.Count);
         ParallelAgreement.AssertAgrees(c.Expected, await runner.RunAsync(c.Inputs), "dense, 2 replicas x degree 2");
 
         // A worker in exactly one replica freezes under a request and dies; its share is run again by the other.
-        var victim = runner.Routes.SelectMany(r => r.Workers).GroupBy(w => w).First(g => g.Count() == 1).Key;
+        var victim = runner.Placements.SelectMany(r => r.Workers).GroupBy(w => w).First(g => g.Count() == 1).Key;
         var process = new[] { w0, w1, w2 }.Single(w => w.Address == victim.Address);
         process.Signal("STOP");
         var run = runner.RunAsync(c.Inputs);
@@ -187,8 +187,6 @@ public sealed class TensorParallelClusterTests : IDisposable
 
     private static List<Tessera.Onnx.Graph.OnnxModel> Shards(PlanDocument plan, string folder) =>
         [.. plan.Stages.Single().TensorParallel.Shards.Select(s => ModelReader.Load(Path.Combine(folder, s.Model)))];
-
-    private static Dictionary<string, string> AddressesOf(PlanDocument plan) => plan.Cluster.Nodes.ToDictionary(n => n.Name, n => n.Address, StringComparer.Ordinal);
 
     private PlanDocument TensorPlan(ConformanceSet.Case c, string[] addresses, out string folder, PlanStrategy strategy = PlanStrategy.Tensor, int replicas = 1)
     {

@@ -39,7 +39,7 @@ public sealed class TlsClusterTests : IDisposable
             await coordinator.EnsureModelAsync(wb, s2);
             var route = new Route([new RouteStep(wa, s1.Hash, ["x"]), new RouteStep(wb, s2.Hash, ["h", "x"])]);
             var x = ClusterFixture.Random([3, K], 7);
-            var y = await coordinator.RunAsync([route], new Dictionary<string, Tensor> { ["x"] = x }, ["y"]);
+            var y = await coordinator.RunAsync(route, new Dictionary<string, Tensor> { ["x"] = x }, ["y"]);
             Assert.Equal(ClusterFixture.Reference(ClusterFixture.Whole(K, N, 3), "x", x, "y").ToArray<float>(), y["y"].ToArray<float>());
             Assert.True(b.WaitForLog("as Peer"), b.Log);
         }

@@ -28,7 +28,7 @@ public sealed class WorkerTests : IDisposable
         Assert.Equal(["y"], loaded.Outputs);
 
         var x = ClusterFixture.Random([5, K], 7);
-        var result = await coordinator.RunAsync([Single(coordinator.Workers[0], model, ["x"])], new Dictionary<string, Tensor> { ["x"] = x }, ["y"]);
+        var result = await coordinator.RunAsync(Single(coordinator.Workers[0], model, ["x"]), new Dictionary<string, Tensor> { ["x"] = x }, ["y"]);
         var expected = ClusterFixture.Reference(ClusterFixture.Whole(K, N, 1), "x", x, "y");
         Assert.Equal(expected.Shape, result["y"].Shape);
         Assert.Equal(expected.ToArray<float>(), result["y"].ToArray<float>());
@@ -68,7 +68,7 @@ public sealed class WorkerTests : IDisposable
 
         // Several micro-batches in flight at once, each checked against the single-process run of the whole model.
         var batches = Enumerable.Range(0, 6).Select(i => ClusterFixture.Random([3, K], 100 + i)).ToArray();
-        var results = await Task.WhenAll(batches.Select(x => coordinator.RunAsync([route], new Dictionary<string, Tensor> { ["x"] = x }, ["y"])));
+        var results = await Task.WhenAll(batches.Select(x => coordinator.RunAsync(route, new Dictionary<string, Tensor> { ["x"] = x }, ["y"])));
         for (int i = 0; i < batches.Length; i++)
         {
             var expected = ClusterFixture.Reference(ClusterFixture.Whole(K, N, 3), "x", batches[i], "y");
@@ -177,7 +177,8 @@ public sealed class WorkerTests : IDisposable
         {
             // Route a is preferred (listed first, equally idle); the request sits there until a is found dead.
             var x = ClusterFixture.Random([2, K], 9);
-            var result = await coordinator.RunAsync(routes, new Dictionary<string, Tensor> { ["x"] = x }, ["y"]);
+            await using var deployment = TestDeployments.OnRoutes(coordinator, routes, ["x"], ["y"], batched: false);
+            var result = await deployment.RunAsync(new Dictionary<string, Tensor> { ["x"] = x });
             Assert.False(coordinator.Workers[0].IsUp);
             Assert.Contains("stopped answering", coordinator.Workers[0].DownReason);
             Assert.Equal(ClusterFixture.Reference(ClusterFixture.Whole(K, N, 8), "x", x, "y").ToArray<float>(), result["y"].ToArray<float>());
@@ -196,7 +197,8 @@ public sealed class WorkerTests : IDisposable
         var model = ModelFile.FromPath(_fx.Save(ClusterFixture.Whole(K, N, 10), "m.onnx"));
         await coordinator.EnsureModelAsync(coordinator.Workers[0], model);
         a.Signal("STOP");
-        var run = coordinator.RunAsync([Single(coordinator.Workers[0], model, ["x"])], new Dictionary<string, Tensor> { ["x"] = ClusterFixture.Random([2, K], 1) }, ["y"]);
+        await using var deployment = TestDeployments.OnRoutes(coordinator, [Single(coordinator.Workers[0], model, ["x"])], ["x"], ["y"]);
+        var run = deployment.RunAsync(new Dictionary<string, Tensor> { ["x"] = ClusterFixture.Random([2, K], 1) });
         await Task.Delay(100);
         a.Signal("KILL");
         var error = await Assert.ThrowsAsync<ClusterException>(() => run);

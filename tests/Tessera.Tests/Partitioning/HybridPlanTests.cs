@@ -1,7 +1,6 @@
 using Tessera.Engine;
 using Tessera.Onnx.Io;
 using Tessera.Partitioning.Cost;
-using Tessera.Partitioning.Execution;
 using Tessera.Partitioning.Planning;
 using Tessera.Partitioning.Plans;
 using Tessera.Partitioning.TensorParallel;
@@ -37,7 +36,7 @@ public sealed class HybridPlanTests
         Assert.All(plan.Stages, s => Assert.Equal(2, s.Replicas.Single().Nodes.Count));
         CheckShardsHoldTheirOwnConstants(result.Chosen.Sharded!, plan, folder.Path, everyStageSplits);
 
-        using var runner = LocalPlanRunner.Load(folder.File("plan.json"));
+        using var runner = InProcessPlan.Load(folder.File("plan.json"));
         var actual = runner.Run(c.Inputs);
         using var group = new TensorParallelGroup(TensorParallelRewriter.Rewrite(c.Model, 2).Shards, new SessionOptions());
         ConformanceSet.AssertBitIdentical(group.Run(c.Inputs), actual, $"{model}, 1x2x2 against the whole-model shards");
@@ -75,7 +74,7 @@ public sealed class HybridPlanTests
 
         var x = Tessera.Tensors.Tensor.FromArray(Enumerable.Range(0, 4 * 1002).Select(i => 2 * MathF.Sin(i * 0.37f)).ToArray(), 4, 1002);
         var inputs = new Dictionary<string, Tessera.Tensors.Tensor> { ["x"] = x };
-        using var runner = LocalPlanRunner.Load(folder.File("plan/plan.json"));
+        using var runner = InProcessPlan.Load(folder.File("plan/plan.json"));
         ParallelAgreement.AssertAgrees(new InferenceSession(model).Run(inputs), runner.Run(inputs), "chain, 1x2x2");
     }
 
@@ -92,7 +91,7 @@ public sealed class HybridPlanTests
         var plan = PlanMaterializer.Write(result, c.ModelPath, folder.Path);
         Assert.Equal(2, plan.DataParallel!.Replicas);
         Assert.All(plan.Stages, s => Assert.Equal([2, 2], s.Replicas.Select(r => r.Nodes.Count)));
-        using var runner = LocalPlanRunner.Load(folder.File("plan.json"));
+        using var runner = InProcessPlan.Load(folder.File("plan.json"));
         var actual = runner.Run(c.Inputs);
 
         using var group = new TensorParallelGroup(TensorParallelRewriter.Rewrite(c.Model, 2).Shards, new SessionOptions());

@@ -1,4 +1,3 @@
-using Tessera.Partitioning.Execution;
 using Tessera.Engine;
 using Tessera.Partitioning.Data;
 using Tessera.Partitioning.Planning;
@@ -11,7 +10,7 @@ namespace Tessera.Tests.Partitioning;
 /// <summary>
 /// The rule: on every conformance model, pipeline plans (2, 3, 4 stages on nodes of unequal speed) and data-parallel
 /// plans (3 replicas of unequal speed) give outputs bit-identical to the single-node session. Each plan is written
-/// to disk and run by <see cref="LocalPlanRunner"/>, one session per stage, as the cluster runs it.
+/// to disk and run by <see cref="InProcessPlan"/>, one session per stage, as the cluster runs it.
 /// </summary>
 public sealed class ParityTests
 {
@@ -40,7 +39,7 @@ public sealed class ParityTests
 
         using var folder = new TempFolder();
         PlanMaterializer.Write(result, c.ModelPath, folder.Path);
-        using var runner = LocalPlanRunner.Load(folder.File("plan.json"));
+        using var runner = InProcessPlan.Load(folder.File("plan.json"));
         ConformanceSet.AssertBitIdentical(c.Expected, runner.Run(c.Inputs), $"{model}, {stages} stages");
     }
 
@@ -60,7 +59,7 @@ public sealed class ParityTests
 
         using var folder = new TempFolder();
         PlanMaterializer.Write(result, c.ModelPath, folder.Path);
-        using var runner = LocalPlanRunner.Load(folder.File("plan.json"));
+        using var runner = InProcessPlan.Load(folder.File("plan.json"));
         ConformanceSet.AssertBitIdentical(c.Expected, runner.Run(c.Inputs), $"{model}, 3 replicas");
     }
 
@@ -76,7 +75,7 @@ public sealed class ParityTests
 
         using var folder = new TempFolder();
         PlanMaterializer.Write(result, c.ModelPath, folder.Path);
-        using var runner = LocalPlanRunner.Load(folder.File("plan.json"));
+        using var runner = InProcessPlan.Load(folder.File("plan.json"));
         ConformanceSet.AssertBitIdentical(c.Expected, runner.Run(c.Inputs), $"resnet18, {result.Chosen.Shape}");
 
         var tiny = Clusters.Of((1, 5_000_000), (1, 5_000_000), (1, 5_000_000));
@@ -108,7 +107,7 @@ public sealed class ParityTests
         using var folder = new TempFolder();
         var plan = PlanMaterializer.Write(result, c.ModelPath, folder.Path);
         Assert.Equal(degree, plan.Stages[0].TensorParallel.Shards.Count);
-        using var runner = LocalPlanRunner.Load(folder.File("plan.json"));
+        using var runner = InProcessPlan.Load(folder.File("plan.json"));
         var actual = runner.Run(c.Inputs);
 
         using var group = new TensorParallelGroup(TensorParallelRewriter.Rewrite(c.Model, degree).Shards, new SessionOptions());

@@ -89,7 +89,7 @@ public sealed class PlanFileTests
         using var folder = new TempFolder();
         string path = WriteChainPlan(folder);
         File.AppendAllText(folder.File("plan/stage1.onnx"), "x");
-        var e = Assert.Throws<PartitionException>(() => Tessera.Partitioning.Execution.LocalPlanRunner.Load(path));
+        var e = Assert.Throws<PartitionException>(() => InProcessPlan.Load(path));
         Assert.Contains("stage1.onnx' has SHA-256", e.Message);
         Assert.EndsWith("the plan folder was changed", e.Message);
     }

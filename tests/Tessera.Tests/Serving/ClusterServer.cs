@@ -47,7 +47,7 @@ internal sealed class ClusterServer : IAsyncDisposable
         {
             for (int i = 0; i < workers; i++) processes.Add(fx.StartWorker());
             string repository = WriteRepository(Path.Combine(fx.Directory, "models"), models);
-            var cluster = await ServingCluster.ConnectAsync(fx.Token, [.. processes.Select(p => p.Address)], 1, ClusterStrategy.Data, options);
+            var cluster = await ServingCluster.ConnectAsync(fx.Token, [.. processes.Select(p => p.Address)], 1, Tessera.Cluster.Deployments.DeploymentStrategy.Data, options);
             try
             {
                 var server = await ServingServer.StartAsync(new ServerOptions { Url = "http://127.0.0.1:0" }, log => ModelRepository.LoadDirectory(repository, new ModelConfig(), log, cluster));

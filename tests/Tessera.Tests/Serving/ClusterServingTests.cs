@@ -146,7 +146,7 @@ public sealed class ClusterServingTests
         clock.Restart();
         var (down, error) = await s.InferAsync("m", x);
         Assert.Equal(503, down);
-        Assert.Contains("no replica could run the request", error.GetProperty("error").GetString());
+        Assert.Contains("no placement could run the request", error.GetProperty("error").GetString());
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed}");
         Assert.Equal(System.Net.HttpStatusCode.OK, (await s.Client.GetAsync("/v2/health/live")).StatusCode);
         Assert.Equal(System.Net.HttpStatusCode.OK, (await s.Client.GetAsync("/v2/models/m")).StatusCode);

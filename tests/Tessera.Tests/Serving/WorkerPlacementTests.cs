@@ -51,7 +51,7 @@ public sealed class WorkerPlacementTests
     [InlineData("{\"workers\": 0}", "workers must be a positive count")]
     [InlineData("{\"workers\": [1, 1]}", "workers must list distinct worker indices")]
     [InlineData("{\"workers\": []}", "workers must list distinct worker indices")]
-    [InlineData("{\"strategy\": \"tensor\"}", "strategy must be \"data\", \"pipeline\" or \"auto\"")]
+    [InlineData("{\"strategy\": \"sharded\"}", "strategy must be \"data\", \"pipeline\", \"tensor\" or \"auto\"")]
     public void BadWorkerKeysInAConfigAreRefused(string json, string message)
     {
         using var doc = System.Text.Json.JsonDocument.Parse(json);

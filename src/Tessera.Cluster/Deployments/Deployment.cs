@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Tessera.Cluster.Transport;
+using Tessera.Partitioning.Plans;
+using Tessera.Tensors;
+
+namespace Tessera.Cluster.Deployments;
+
+/// <summary>
+/// A model placed on stage backends (worker processes, or this process): the one owner of the split of a batch
+/// between placements by their speed, of micro-batching a pipeline's share, of failover (a request whose placement
+/// fails runs again on a live one: inference is idempotent), and of the join of the outputs — read straight into
+/// their rows of the whole, or of the caller's own tensors. Every row passes through the same (sub-)models whatever
+/// the split, so the outputs are those of one session, bit for bit (tensor-parallel stages: the in-process group's).
+/// Safe for concurrent calls.
+/// </summary>
+public sealed partial class Deployment : IAsyncDisposable
+{
+    // Measured speeds closer than this are noise on a shared host: the split stays by the declared weights.
+    private const double MeasuredSpread = 1.15;
+
+    private readonly ILogger _logger;
+    private volatile PlacementSet _set;
+    private TaskCompletionSource _changed = NewSignal();
+
+    public Deployment(string name, DeploymentModel model, PlacementSet placements, DeploymentOptions? options = null, ILogger? logger = null)
+    {
+        Name = name;
+        Model = model;
+        _set = placements;
+        Options = options ?? new DeploymentOptions();
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    public string Name { get; }
+
+    public DeploymentModel Model { get; }
+
+    public DeploymentOptions Options { get; }
+
+    /// <summary>The current placements (replicas); a snapshot that a re-placement replaces as a whole.</summary>
+    public IReadOnlyList<Placement> Placements => _set.Placements;
+
+    /// <summary>The plan the placements follow; null for whole-model replicas.</summary>
+    public PlanDocument? Plan => _set.Plan;
+
+    /// <summary>The folder of the plan's sub-models; null without a plan.</summary>
+    public string? PlanDirectory => _set.PlanDirectory;
+
+    /// <summary>"STRATEGY, N stage(s), R replica(s) on PLACEMENT | ...", or the whole-model replicas.</summary>
+    public string Describe() => _set.Plan is { } plan
+        ? $"{plan.Strategy}, {plan.Stages.Count} stage(s), {plan.Stages[0].Replicas.Count} replica(s) on {_set}"
+        : $"the whole model on {Placements.Count} worker(s): {_set}";
+
+    /// <summary>
+    /// Runs one batch: split between the placements that are up in proportion to their speed (measured, else the
+    /// weight they were placed for), each share cut into micro-batches when its placement is a pipeline.
+    /// </summary>
+    /// <param name="into">
+    /// Tensors (by output name) to receive the outputs, as <c>InferenceSession.Run(inputs, outputs)</c> takes them: the
+    /// pieces are read straight into their rows, so a caller running batch after batch allocates nothing for them.
+    /// </param>
+    public Task<IReadOnlyDictionary<string, Tensor>> RunAsync(IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation = default, IReadOnlyDictionary<string, Tensor>? into = null)
+    {
+        var all = Placements;
+        Placement[] up = [.. all.Where(p => p.IsUp)];
+        var shares = up.Length > 0 ? up : [.. all];
+        return RunSharesAsync(shares, Weights(shares), inputs, cancellation, into);
+    }
+
+    /// <summary>
+    /// Runs one batch on <paramref name="preferred"/> (a scheduler's choice), micro-batched when it is a pipeline; a
+    /// piece whose placement fails runs on another. A placement no longer current is only a preference.
+    /// </summary>
+    public Task<IReadOnlyDictionary<string, Tensor>> RunOnAsync(Placement preferred, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation = default, IReadOnlyDictionary<string, Tensor>? into = null) =>
+        RunSharesAsync([preferred], [1.0], inputs, cancellation, into);
+
+    /// <summary>Wakes requests waiting for a placement: a worker came back, or the placements changed.</summary>
+    public void NotifyChanged() => Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
+
+    private async Task<IReadOnlyDictionary<string, Tensor>> RunSharesAsync(Placement[] shares, double[] weights, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation, IReadOnlyDictionary<string, Tensor>? into)
+    {
+        int rows = Model.Rows(inputs);
+        if (rows == 0)
+        {
+            var whole = await RunPieceAsync(shares[0], inputs, 0, null, cancellation).ConfigureAwait(false);
+            return Model.Outputs.ToDictionary(o => o, o => BatchPieces.Deliver(o, whole[o], into), StringComparer.Ordinal);
+        }
+
+        int perStage = Options.MicroBatchesPerStage;
+        var pieces = BatchPieces.Cut(rows, weights, s => shares[s].ConcurrentStages < 2 ? 1 : perStage * shares[s].ConcurrentStages, Model.LeadingOutputs, into, out int[] shareOf);
+        var inputAxes = Model.InputAxes!;
+        var tasks = new Task<IReadOnlyDictionary<string, Tensor>>[pieces.Count];
+        for (int p = 0; p < tasks.Length; p++)
+        {
+            tasks[p] = RunPieceAsync(shares[shareOf[p]], pieces.Slice(inputs, p, n => inputAxes[n]), pieces.Rows(p), pieces.For(p), cancellation);
+        }
+
+        var results = await Task.WhenAll(tasks).ConfigureAwait(false);
+        var outputAxes = Model.OutputAxes!;
+        return Model.Outputs.ToDictionary(
+            o => o,
+            o => BatchPieces.Deliver(o, pieces.Join(o, [.. results.Select(r => r[o])], outputAxes[o]), into),
+            StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// One piece, on <paramref name="preferred"/> when it is up, else on the live placement with the least work; when
+    /// its placement fails (a worker down, a stage unreachable) on the next; with none left, after waiting up to
+    /// <see cref="DeploymentOptions.PlacementWait"/> for one to come up, it fails with every reason.
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, Tensor>> RunPieceAsync(Placement preferred, IReadOnlyDictionary<string, Tensor> inputs, int rows, OutputPlacement? place, CancellationToken cancellation)
+    {
+        var tried = new HashSet<Placement>();
+        var reasons = new List<string>();
+        long deadline = Stopwatch.GetTimestamp() + (long)(Options.PlacementWait.TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            var changed = Volatile.Read(ref _changed).Task; // taken first, so a change after the choice below is not missed
+            var placement = Choose(preferred, tried);
+            if (placement is null)
+            {
+                var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+                if (left > TimeSpan.Zero && await WaitAsync(changed, left, cancellation).ConfigureAwait(false))
+                {
+                    tried.Clear(); // placements that failed may be up again
+                    continue;
+                }
+
+                throw new ClusterException(ClusterErrorCode.WorkerDown, $"no placement could run the request ({Why(reasons)})");
+            }
+
+            try
+            {
+                return await placement.RunAsync(inputs, rows, place, cancellation).ConfigureAwait(false);
+            }
+            catch (ClusterException e) when (e.Code is ClusterErrorCode.WorkerDown or ClusterErrorCode.RouteFailed)
+            {
+                tried.Add(placement);
+                reasons.Add(e.Message);
+                DeploymentLog.FailingOver(_logger, Name, placement.ToString(), e.Message);
+            }
+        }
+    }
+
+    private Placement? Choose(Placement preferred, HashSet<Placement> tried)
+    {
+        if (preferred.IsUp && !tried.Contains(preferred) && Placements.Contains(preferred)) return preferred;
+        return Placements.Where(p => p.IsUp && !tried.Contains(p)).MinBy(p => p.Busy);
+    }
+
+    private string Why(List<string> reasons)
+    {
+        if (reasons.Count > 0) return string.Join("; ", reasons.Distinct(StringComparer.Ordinal));
+        var down = Placements.SelectMany(p => p.Workers).Where(w => !w.IsUp).Distinct().Select(w => $"worker {w.Name} at {w.Address} {w.DownReason}").ToArray();
+        return down.Length > 0 ? string.Join("; ", down) : "the deployment has no placement";
+    }
+
+    /// <summary>
+    /// The share of each placement: its measured speed (rows per second) once every one has been measured and they
+    /// differ by more than noise, else the weight it was placed for.
+    /// </summary>
+    private static double[] Weights(Placement[] shares)
+    {
+        double[] measured = [.. shares.Select(p => p.SecondsPerRow)];
+        if (measured.All(s => s > 0) && measured.Max() / measured.Min() >= MeasuredSpread)
+        {
+            return [.. measured.Select(s => 1 / s)];
+        }
+
+        return [.. shares.Select(p => p.Weight)];
+    }
+
+    private static async Task<bool> WaitAsync(Task changed, TimeSpan timeout, CancellationToken cancellation)
+    {
+        try
+        {
+            await changed.WaitAsync(timeout, cancellation).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public ValueTask DisposeAsync()
+    {
+        NotifyChanged();
+        _set.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using Tessera.Cluster.Coordinator;
+using Tessera.Cluster.Transport;
+using Tessera.Tensors;
+
+namespace Tessera.Cluster.Deployments;
+
+/// <summary>
+/// One replica of a deployment: the chain of stages a share of the batch runs through, each on its stage backend.
+/// Runs walk the chain segment by segment (consecutive stages one backend chains; see <see cref="IStageBackend"/>),
+/// passing values on by name. A placement measures itself: seconds per row (a moving average over its runs), which
+/// the deployment splits batches by.
+/// </summary>
+public sealed class Placement
+{
+    // Weight of the newest run in the moving average of time per row: follows a placement that slows down, smooth
+    // enough to ignore one slow run.
+    private const double Smoothing = 0.2;
+
+    private readonly Lock _lock = new();
+    private readonly IStageBackend[][] _segments;
+    private readonly string[][] _segmentOutputs;
+    private int _inFlight;
+    private long _answered;
+    private double _secondsPerRow;
+
+    /// <param name="weight">The share of a batch it was placed for (a plan's batch weight; 1 when replicas are alike).</param>
+    public Placement(IReadOnlyList<IStageBackend> stages, IReadOnlyList<string> outputs, double weight = 1)
+    {
+        if (stages.Count == 0) throw new ArgumentException("a placement needs at least one stage", nameof(stages));
+        Stages = stages;
+        Outputs = outputs;
+        Weight = weight;
+        Workers = [.. stages.SelectMany(s => s.Workers).Distinct()];
+        var segments = new List<IStageBackend[]>();
+        for (int s = 0; s < stages.Count;)
+        {
+            int end = s + 1;
+            while (end < stages.Count && stages[end - 1].Chains(stages[end])) end++;
+            segments.Add([.. stages.Skip(s).Take(end - s)]);
+            s = end;
+        }
+
+        _segments = [.. segments];
+        // A segment returns what the stages after it read (the values that skip stages travel with the request) and,
+        // the last one, the outputs.
+        _segmentOutputs = new string[_segments.Length][];
+        for (int g = 0; g < _segments.Length; g++)
+        {
+            _segmentOutputs[g] = g == _segments.Length - 1
+                ? [.. outputs]
+                : [.. _segments.Skip(g + 1).SelectMany(x => x).SelectMany(x => x.Inputs).Concat(outputs).Distinct(StringComparer.Ordinal)];
+        }
+    }
+
+    public IReadOnlyList<IStageBackend> Stages { get; }
+
+    public IReadOnlyList<string> Outputs { get; }
+
+    public double Weight { get; }
+
+    /// <summary>Every worker the placement runs on, none when it runs in this process.</summary>
+    public IReadOnlyList<WorkerClient> Workers { get; }
+
+    public bool IsUp => Stages.All(s => s.IsUp);
+
+    /// <summary>
+    /// Stages that work at once on consecutive micro-batches: a remote chain's stages run on different workers, so a
+    /// micro-batch can be in each; stages in this process run one after another.
+    /// </summary>
+    public int ConcurrentStages => Stages.All(s => s.RunsApart) ? Stages.Count : 1;
+
+    /// <summary>Work in flight: requests this coordinator has on the placement's workers (shared by every placement on them), or in this process its own.</summary>
+    public int Busy => Workers.Count > 0 ? Workers.Sum(w => w.Outstanding) : Volatile.Read(ref _inFlight);
+
+    /// <summary>Requests (shares or micro-batches) the placement answered.</summary>
+    public long Answered => Interlocked.Read(ref _answered);
+
+    /// <summary>Measured seconds per row (moving average); 0 until a run with rows has ended.</summary>
+    public double SecondsPerRow
+    {
+        get
+        {
+            lock (_lock) return _secondsPerRow;
+        }
+    }
+
+    /// <summary>Runs the chain on <paramref name="inputs"/>; <paramref name="rows"/> (0: none) are what its speed is measured over.</summary>
+    internal async Task<IReadOnlyDictionary<string, Tensor>> RunAsync(IReadOnlyDictionary<string, Tensor> inputs, int rows, OutputPlacement? place, CancellationToken cancellation)
+    {
+        long start = Stopwatch.GetTimestamp();
+        Interlocked.Increment(ref _inFlight);
+        try
+        {
+            IReadOnlyDictionary<string, Tensor> values = inputs;
+            for (int g = 0; g < _segments.Length; g++)
+            {
+                var segment = _segments[g];
+                bool last = g == _segments.Length - 1;
+                var produced = await segment[0].RunSegmentAsync(segment, values, _segmentOutputs[g], last ? place : null, cancellation).ConfigureAwait(false);
+                if (last)
+                {
+                    values = produced;
+                    break;
+                }
+
+                var merged = new Dictionary<string, Tensor>(values, StringComparer.Ordinal);
+                foreach (var (name, tensor) in produced) merged[name] = tensor;
+                values = merged;
+            }
+
+            Interlocked.Increment(ref _answered);
+            if (rows > 0) Record(rows, Stopwatch.GetElapsedTime(start).TotalSeconds);
+            return values;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    /// <summary>A run of <paramref name="rows"/> rows took <paramref name="seconds"/>.</summary>
+    internal void Record(int rows, double seconds)
+    {
+        double perRow = seconds / rows;
+        lock (_lock)
+        {
+            _secondsPerRow = _secondsPerRow == 0 ? perRow : _secondsPerRow + Smoothing * (perRow - _secondsPerRow);
+        }
+    }
+
+    public override string ToString() => string.Join(" -> ", Stages.Select(s => s.ToString()));
+}

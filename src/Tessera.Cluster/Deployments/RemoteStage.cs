@@ -1,0 +1,35 @@
+using Tessera.Cluster.Coordinator;
+using Tessera.Cluster.Transport;
+using Tessera.Tensors;
+
+namespace Tessera.Cluster.Deployments;
+
+/// <summary>
+/// A stage on workers: a <see cref="RouteStep"/> (one worker, or the ranks of a tensor-parallel group) reached through
+/// a coordinator. Consecutive remote stages of one coordinator form one route: the request is sent to the first
+/// stage's worker, each worker sends what later stages need straight to the next one, and the last answers.
+/// </summary>
+public sealed class RemoteStage(ClusterCoordinator coordinator, RouteStep step) : IStageBackend
+{
+    public ClusterCoordinator Coordinator { get; } = coordinator;
+
+    public RouteStep Step { get; } = step;
+
+    public IReadOnlyList<string> Inputs => Step.Inputs;
+
+    public IReadOnlyList<WorkerClient> Workers { get; } = [.. step.Workers];
+
+    public bool IsUp => Workers.All(w => w.IsUp);
+
+    public bool RunsApart => true;
+
+    public bool Chains(IStageBackend next) => next is RemoteStage r && ReferenceEquals(r.Coordinator, Coordinator);
+
+    public Task<IReadOnlyDictionary<string, Tensor>> RunSegmentAsync(IReadOnlyList<IStageBackend> segment, IReadOnlyDictionary<string, Tensor> values, IReadOnlyList<string> outputs, OutputPlacement? place, CancellationToken cancellation)
+    {
+        var route = new Route([.. segment.Select(s => ((RemoteStage)s).Step)]);
+        return Coordinator.RunAsync(route, values, outputs, cancellation, place);
+    }
+
+    public override string ToString() => Step.ToString();
+}

@@ -1,0 +1,152 @@
+using Tessera.Cluster.Deployments;
+using Tessera.Cluster.Transport;
+using Tessera.Tensors;
+
+namespace Tessera.Tests.Cluster;
+
+/// <summary>
+/// The deployment core on fake stage backends: a batch split between placements by weight, a pipeline's share cut into
+/// micro-batches read into their rows of the whole (or of the caller's tensors), and failover to a live placement.
+/// </summary>
+public sealed class DeploymentTests
+{
+    private static readonly Tensor X = Tensor.FromArray(Enumerable.Range(0, 8 * 3).Select(i => (float)i).ToArray(), 8, 3);
+
+    private static readonly DeploymentModel Doubling = new(["x"], ["y"], new Dictionary<string, int> { ["x"] = 0 }, new Dictionary<string, int> { ["y"] = 0 });
+
+    private static float[] Expected => [.. X.ToArray<float>().Select(v => 2 * v)];
+
+    private static Dictionary<string, Tensor> Inputs => new() { ["x"] = X };
+
+    private static Deployment Of(params Placement[] placements) => new("test", Doubling, new PlacementSet(placements));
+
+    [Fact]
+    public async Task APipelinesShareIsCutIntoMicroBatchesReadIntoTheCallersTensor()
+    {
+        var stages = new[] { new FakeStage("a"), new FakeStage("b"), new FakeStage("c") };
+        // Three stages that do not chain: each runs its own piece; only the last computes y (the fake ignores its inputs' names).
+        await using var deployment = Of(new Placement(stages, ["y"]));
+        var placement = deployment.Placements.Single();
+        Assert.Equal(3, placement.ConcurrentStages);
+        var mine = Tensor.Allocate(DataType.Float32, [8, 3]);
+        var result = await deployment.RunAsync(Inputs, into: new Dictionary<string, Tensor> { ["y"] = mine });
+        Assert.Equal(6, stages[2].Runs); // min(8 rows, 2 per stage x 3 stages)
+        Assert.Same(mine, result["y"]);
+        Assert.Equal(Expected, mine.ToArray<float>());
+    }
+
+    [Fact]
+    public async Task WithOneMicroBatchPerStageTheShareGoesWholeIntoTheCallersTensor()
+    {
+        var stage = new FakeStage("a");
+        await using var deployment = new Deployment("test", Doubling, new PlacementSet([new Placement([stage, new FakeStage("b")], ["y"])]), new DeploymentOptions { MicroBatchesPerStage = 1 });
+        var mine = Tensor.Allocate(DataType.Float32, [8, 3]);
+        var result = await deployment.RunAsync(Inputs, into: new Dictionary<string, Tensor> { ["y"] = mine });
+        Assert.Equal(2, stage.Runs); // at most one per stage: two pieces of 4 rows
+        Assert.Same(mine, result["y"]);
+        Assert.Equal(Expected, mine.ToArray<float>());
+    }
+
+    [Fact]
+    public async Task ABatchIsSplitBetweenReplicasByWeightAndJoinedInOrder()
+    {
+        var (a, b) = (new FakeStage("a"), new FakeStage("b"));
+        await using var deployment = Of(new Placement([a], ["y"], weight: 1), new Placement([b], ["y"], weight: 3));
+        var result = await deployment.RunAsync(Inputs);
+        Assert.Equal([2], a.Rows);
+        Assert.Equal([6], b.Rows);
+        Assert.Equal(Expected, result["y"].ToArray<float>());
+    }
+
+    [Fact]
+    public async Task PiecesThatComeBackFreshAreJoinedByCopyAndDeliveredIntoTheCallersTensor()
+    {
+        var (a, b) = (new FakeStage("a") { IgnoresPlacement = true }, new FakeStage("b") { IgnoresPlacement = true });
+        await using var deployment = Of(new Placement([a], ["y"]), new Placement([b], ["y"]));
+        var mine = Tensor.Allocate(DataType.Float32, [8, 3]);
+        var result = await deployment.RunAsync(Inputs, into: new Dictionary<string, Tensor> { ["y"] = mine });
+        Assert.Same(mine, result["y"]);
+        Assert.Equal(Expected, mine.ToArray<float>());
+    }
+
+    [Fact]
+    public async Task AShareWhosePlacementFailsRunsOnTheOtherAndADownPlacementGetsNoShare()
+    {
+        var (a, b) = (new FakeStage("a") { FailsRuns = true }, new FakeStage("b"));
+        await using var deployment = Of(new Placement([a], ["y"]), new Placement([b], ["y"]));
+        Assert.Equal(Expected, (await deployment.RunAsync(Inputs))["y"].ToArray<float>());
+        Assert.Equal(1, a.Runs);
+        Assert.Equal([4, 4], b.Rows.Order()); // its own share, then a's
+
+        a.Down = true;
+        b.Rows.Clear();
+        Assert.Equal(Expected, (await deployment.RunAsync(Inputs))["y"].ToArray<float>());
+        Assert.Equal(1, a.Runs);
+        Assert.Equal([8], b.Rows);
+    }
+
+    [Fact]
+    public async Task WithNoPlacementLeftTheRequestFailsWithEveryReason()
+    {
+        var (a, b) = (new FakeStage("a") { FailsRuns = true }, new FakeStage("b") { FailsRuns = true });
+        await using var deployment = Of(new Placement([a], ["y"]), new Placement([b], ["y"]));
+        var e = await Assert.ThrowsAsync<ClusterException>(() => deployment.RunOnAsync(deployment.Placements[0], Inputs));
+        Assert.Equal(ClusterErrorCode.WorkerDown, e.Code);
+        Assert.Contains("worker a is down", e.Message);
+        Assert.Contains("worker b is down", e.Message);
+    }
+
+    [Fact]
+    public async Task ARequestWithNoPlacementUpWaitsForOneToComeBack()
+    {
+        var a = new FakeStage("a") { Down = true };
+        await using var deployment = new Deployment("test", Doubling, new PlacementSet([new Placement([a], ["y"])]), new DeploymentOptions { PlacementWait = TimeSpan.FromSeconds(20) });
+        var run = deployment.RunAsync(Inputs);
+        await Task.Delay(200);
+        Assert.False(run.IsCompleted);
+        a.Down = false;
+        deployment.NotifyChanged();
+        Assert.Equal(Expected, (await run.WaitAsync(TimeSpan.FromSeconds(10)))["y"].ToArray<float>());
+    }
+
+    [Fact]
+    public async Task AMeasuredSlowerReplicaGetsFewerRows()
+    {
+        var (a, b) = (new FakeStage("a"), new FakeStage("b"));
+        var slow = new Placement([a], ["y"]);
+        var fast = new Placement([b], ["y"]);
+        await using var deployment = Of(slow, fast);
+        slow.Record(rows: 10, seconds: 0.3);
+        fast.Record(rows: 10, seconds: 0.1);
+        await deployment.RunAsync(Inputs);
+        Assert.Equal([2], a.Rows);
+        Assert.Equal([6], b.Rows);
+    }
+
+    [Fact]
+    public void PiecesPlacedIntoTheirRowsJoinWithoutACopyAndTensorsThatDoNotFitAreNotPlaced()
+    {
+        var pieces = BatchPieces.Cut(5, [3.0, 2.0], _ => 1, placed: true, into: null, out int[] shareOf);
+        Assert.Equal([0, 1], shareOf);
+        var first = pieces.For(0)!("y", DataType.Float32, [3, 4])!;
+        var second = pieces.For(1)!("y", DataType.Float32, [2, 4])!;
+        first.Span<float>().Fill(1);
+        second.Span<float>().Fill(2);
+        var whole = pieces.Join("y", [first, second], 0);
+        Assert.Equal([5, 4], whole.Shape);
+        Assert.Equal(Enumerable.Repeat(1f, 12).Concat(Enumerable.Repeat(2f, 8)), whole.ToArray<float>());
+        Assert.Same(whole.StorageOwner, first.StorageOwner);
+
+        Assert.Null(pieces.For(0)!("scalar", DataType.Float32, []));
+        Assert.Null(pieces.For(1)!("z", DataType.Float32, [3, 4])); // piece 1 has 2 rows
+        Assert.NotNull(pieces.For(0)!("z", DataType.Float32, [3, 4]));
+        Assert.Null(pieces.For(1)!("z", DataType.Float32, [2, 5])); // another inner shape than piece 0's
+        Assert.Null(pieces.For(1)!("z", DataType.Int64, [2, 4]));
+
+        var placed = pieces.For(0)!("w", DataType.Int32, [3])!;
+        placed.Span<int>().Fill(7);
+        var joined = pieces.Join("w", [placed, Tensor.FromArray(new[] { 8, 9 }, 2)], 0);
+        Assert.Equal([7, 7, 7, 8, 9], joined.ToArray<int>());
+        Assert.NotSame(joined.StorageOwner, placed.StorageOwner);
+    }
+}

@@ -1,0 +1,52 @@
+using Tessera.Cluster.Coordinator;
+using Tessera.Cluster.Deployments;
+using Tessera.Cluster.Transport;
+using Tessera.Tensors;
+
+namespace Tessera.Tests.Cluster;
+
+/// <summary>
+/// A stage backend that computes y = 2x and writes it where the placement says (as the frame reader does), counting
+/// its runs; it can be set to fail as a dead worker does, or to ignore the placement.
+/// </summary>
+internal sealed class FakeStage(string name) : IStageBackend
+{
+    private int _runs;
+
+    public int Runs => Volatile.Read(ref _runs);
+
+    /// <summary>Rows of each run, in order of arrival.</summary>
+    public List<int> Rows { get; } = [];
+
+    public bool Down { get; set; }
+
+    /// <summary>Up, but every run fails as if the worker died under it.</summary>
+    public bool FailsRuns { get; set; }
+
+    public bool IgnoresPlacement { get; set; }
+
+    public IReadOnlyList<string> Inputs => ["x"];
+
+    public IReadOnlyList<WorkerClient> Workers => [];
+
+    public bool IsUp => !Down;
+
+    public bool RunsApart => true;
+
+    public bool Chains(IStageBackend next) => false;
+
+    public Task<IReadOnlyDictionary<string, Tensor>> RunSegmentAsync(IReadOnlyList<IStageBackend> segment, IReadOnlyDictionary<string, Tensor> values, IReadOnlyList<string> outputs, OutputPlacement? place, CancellationToken cancellation)
+    {
+        Interlocked.Increment(ref _runs);
+        var x = values["x"];
+        lock (Rows) Rows.Add(x.Shape[0]);
+        if (Down || FailsRuns) return Task.FromException<IReadOnlyDictionary<string, Tensor>>(new ClusterException(ClusterErrorCode.WorkerDown, $"worker {name} is down"));
+        var y = (IgnoresPlacement ? null : place?.Invoke("y", DataType.Float32, x.Shape)) ?? Tensor.Allocate(DataType.Float32, x.Shape);
+        var source = x.ToArray<float>();
+        var target = y.Span<float>();
+        for (int i = 0; i < source.Length; i++) target[i] = 2 * source[i];
+        return Task.FromResult<IReadOnlyDictionary<string, Tensor>>(new Dictionary<string, Tensor> { ["y"] = y });
+    }
+
+    public override string ToString() => name;
+}
