@@ -23,10 +23,11 @@ internal static class RunCommand
         strategy.AcceptOnlyFromAmong("auto", "data", "pipeline", "tensor");
         var degree = new Option<int?>("--degree") { Description = "with --workers and --strategy tensor: ranks of the tensor-parallel group (default: --workers)" };
         var cluster = new Option<string>("--cluster") { Description = "with --plan: cluster file whose nodes[].address are the workers to run the plan on" };
+        var grace = new Option<double>("--grace") { Description = "with --workers: seconds a worker may be down before the model is placed again without it", DefaultValueFactory = _ => 5 };
         var tokenFile = new Option<string?>("--token-file") { Description = $"with --cluster: file holding the shared cluster token (else ${WorkerCommand.TokenVariable})" };
 
         var tls = new TlsOptions();
-        var command = new Command("run", "Run a model once on the given inputs and write its outputs") { model, plan, inputs, outputDir, threads, workers, strategy, degree, cluster, tokenFile };
+        var command = new Command("run", "Run a model once on the given inputs and write its outputs") { model, plan, inputs, outputDir, threads, workers, strategy, degree, cluster, tokenFile, grace };
         foreach (var option in tls.All) command.Options.Add(option);
         command.SetAction(parse =>
         {
@@ -74,7 +75,7 @@ internal static class RunCommand
                     ? feeds => PlanOnCluster.Run(planPath, clusterPath, parse.GetValue(tokenFile), clusterTls, feeds)
                     : PlanRun.Load(planPath, options)
                 : workerCount > 0
-                    ? feeds => RunOnWorkers.Run(parse.GetValue(model)!, feeds, workerCount, Math.Max(threadCount, 1), parse.GetValue(strategy)!, parse.GetValue(degree))
+                    ? feeds => RunOnWorkers.Run(parse.GetValue(model)!, feeds, workerCount, Math.Max(threadCount, 1), parse.GetValue(strategy)!, parse.GetValue(degree), TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(grace))))
                     : InferenceSession.Load(parse.GetValue(model)!, options).Run;
             var feeds = TensorFiles.ReadInputs(parse.GetValue(inputs) ?? []);
             var clock = Stopwatch.StartNew();

@@ -12,20 +12,20 @@ namespace Tessera.Cli.Commands;
 /// </summary>
 internal static class RunOnWorkers
 {
-    public static IReadOnlyDictionary<string, Tensor> Run(string modelPath, IReadOnlyDictionary<string, Tensor> feeds, int workers, int threads, string strategy, int? degree)
+    public static IReadOnlyDictionary<string, Tensor> Run(string modelPath, IReadOnlyDictionary<string, Tensor> feeds, int workers, int threads, string strategy, int? degree, TimeSpan grace)
     {
         if (degree is { } d && (strategy != "tensor" || d < 1 || d > workers))
         {
             throw new CliException(strategy != "tensor" ? "--degree goes with --strategy tensor" : $"--degree must be between 1 and --workers ({workers})");
         }
 
-        return RunAsync(modelPath, feeds, workers, threads, DeploymentStrategies.Parse(strategy), degree).GetAwaiter().GetResult();
+        return RunAsync(modelPath, feeds, workers, threads, DeploymentStrategies.Parse(strategy), degree, grace).GetAwaiter().GetResult();
     }
 
-    private static async Task<IReadOnlyDictionary<string, Tensor>> RunAsync(string modelPath, IReadOnlyDictionary<string, Tensor> feeds, int workers, int threads, DeploymentStrategy strategy, int? degree)
+    private static async Task<IReadOnlyDictionary<string, Tensor>> RunAsync(string modelPath, IReadOnlyDictionary<string, Tensor> feeds, int workers, int threads, DeploymentStrategy strategy, int? degree, TimeSpan grace)
     {
         await using var cluster = await LocalCluster.StartAsync(workers, threads).ConfigureAwait(false);
-        await using var deployment = await cluster.DeployAsync(modelPath, strategy, feeds, degree: degree).ConfigureAwait(false);
+        await using var deployment = await cluster.DeployAsync(modelPath, strategy, feeds, degree: degree, options: DeploymentOptions.Elastic(grace)).ConfigureAwait(false);
         if (deployment.Plan is not null) Console.WriteLine($"plan: {deployment.Describe()}");
         return await deployment.RunAsync(feeds).ConfigureAwait(false);
     }

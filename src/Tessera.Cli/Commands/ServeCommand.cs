@@ -31,12 +31,13 @@ internal static class ServeCommand
         strategy.AcceptOnlyFromAmong("data", "pipeline", "tensor", "auto");
         var plan = new Option<string?>("--plan") { Description = "with --model and --cluster: serve this plan.json from `tessera plan` on running workers" };
         var cluster = new Option<string?>("--cluster") { Description = "with --plan: cluster file whose nodes[].address are the workers" };
+        var grace = new Option<double>("--grace") { Description = "on workers: seconds a worker may be down before its models are placed again without it (requests wait for a placement meanwhile)", DefaultValueFactory = _ => 5 };
         var tokenFile = new Option<string?>("--token-file") { Description = $"with --cluster: file holding the shared cluster token (else ${WorkerCommand.TokenVariable})" };
 
         var command = new Command("serve", "Serve models over HTTP with the KServe v2 inference protocol")
         {
             model, repository, name, http, grpc, threads, replicas, maxBatch, delay, preferred, scheduling, maxQueue, timeout, maxBody,
-            workers, strategy, plan, cluster, tokenFile,
+            workers, strategy, plan, cluster, tokenFile, grace,
         };
         var tls = new TlsOptions();
         foreach (var option in tls.All) command.Options.Add(option);
@@ -55,7 +56,11 @@ internal static class ServeCommand
             }
 
             if (parse.GetValue(maxBody) < 1) throw new CliException("--max-body-mb must be 1 or more");
-            var placement = new ServePlacement(parse.GetValue(workers), parse.GetValue(strategy), parse.GetValue(plan), parse.GetValue(cluster), parse.GetValue(tokenFile), tls.Read(parse));
+            if (!(parse.GetValue(grace) >= 0)) throw new CliException("--grace must be 0 or more seconds");
+            var placement = new ServePlacement(parse.GetValue(workers), parse.GetValue(strategy), parse.GetValue(plan), parse.GetValue(cluster), parse.GetValue(tokenFile), tls.Read(parse))
+            {
+                Grace = TimeSpan.FromSeconds(parse.GetValue(grace)),
+            };
             placement.Validate(modelPath);
             ModelConfig defaults;
             try

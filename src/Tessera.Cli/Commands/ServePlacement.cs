@@ -6,6 +6,9 @@ namespace Tessera.Cli.Commands;
 /// <summary>Where `tessera serve` runs its models: in this process, on N local workers, or on a plan's workers.</summary>
 internal sealed record ServePlacement(int Workers, string? Strategy, string? Plan, string? ClusterFile, string? TokenFile, Tessera.Cluster.Transport.ClusterTls? Tls = null)
 {
+    /// <summary>How long a worker may be down before its models are placed again without it.</summary>
+    public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Refuses option combinations that do not go together, in one line each.</summary>
     public void Validate(string? modelPath)
     {
@@ -29,11 +32,10 @@ internal sealed record ServePlacement(int Workers, string? Strategy, string? Pla
     /// <summary>Starts the local workers or the coordinator for a plan; null when the models run in this process.</summary>
     public ServeOnCluster? Start(int threads)
     {
-        if (Workers > 0)
-        {
-            return ServeOnCluster.StartLocal(Workers, threads, ModelConfig.ParseStrategy(Strategy ?? "data"));
-        }
-
-        return Plan is not null ? ServeOnCluster.ForPlan(TokenFile, Tls) : null;
+        var cluster = Workers > 0 ? ServeOnCluster.StartLocal(Workers, threads, ModelConfig.ParseStrategy(Strategy ?? "data"))
+            : Plan is not null ? ServeOnCluster.ForPlan(TokenFile, Tls)
+            : null;
+        if (cluster is not null) cluster.Cluster.DeploymentOptions = Tessera.Cluster.Deployments.DeploymentOptions.Elastic(Grace);
+        return cluster;
     }
 }

@@ -67,18 +67,14 @@ internal sealed class LocalCluster : IAsyncDisposable
             Degree = degree,
             Objective = objective,
         };
-        PlacementSet placements;
         try
         {
-            placements = await Placer.PlaceAsync(Coordinator, request, Members).ConfigureAwait(false);
+            return await Deployment.StartAsync(Path.GetFileNameWithoutExtension(modelPath), new Replacement(Coordinator, () => Members, request), options ?? new DeploymentOptions()).ConfigureAwait(false);
         }
         catch (PartitionException e)
         {
             throw new CliException(e.Message);
         }
-
-        var served = placements.Plan is { } plan ? DeploymentModel.ForPlan(plan, placements.PlanDirectory!) : DeploymentModel.ForModel(model);
-        return new Deployment(Path.GetFileNameWithoutExtension(modelPath), served, placements, options);
     }
 
     public async ValueTask DisposeAsync()

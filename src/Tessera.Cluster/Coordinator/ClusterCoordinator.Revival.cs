@@ -18,9 +18,13 @@ public sealed partial class ClusterCoordinator
     /// <summary>Raised when a worker that was down is up again (its models loaded).</summary>
     public event Action<WorkerClient>? WorkerRevived;
 
+    /// <summary>Raised when a worker that was up goes down (its requests have failed).</summary>
+    public event Action<WorkerClient>? WorkerWentDown;
+
     /// <summary>Called by a client as it goes down; one probe loop per client until it is up again.</summary>
     private void StartReviving(WorkerClient worker)
     {
+        WorkerWentDown?.Invoke(worker);
         if (_stopping.IsCancellationRequested)
         {
             return;
@@ -41,6 +45,7 @@ public sealed partial class ClusterCoordinator
                 // A worker that answers but cannot take its models back (a smaller memory budget, a full disk) is
                 // asked again less and less often, up to 32 intervals apart, so its warnings do not flood the log.
                 await Task.Delay(Options.ReconnectInterval * (1 << Math.Min(loadFailures, MaxBackoffDoublings)), stopping).ConfigureAwait(false);
+                if (worker.IsDisposed) return; // removed from the cluster
                 ClusterConnection connection;
                 try
                 {

@@ -61,6 +61,21 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
         return worker;
     }
 
+    /// <summary>Lets go of a worker that left the cluster: it is closed, no longer probed, and gone from <see cref="Workers"/>.</summary>
+    public async Task RemoveAsync(WorkerClient worker)
+    {
+        lock (_lock)
+        {
+            _workers.Remove(worker);
+        }
+
+        await worker.DisposeAsync().ConfigureAwait(false);
+        WorkerRemoved?.Invoke(worker);
+    }
+
+    /// <summary>Raised when a worker was removed (<see cref="RemoveAsync"/>).</summary>
+    public event Action<WorkerClient>? WorkerRemoved;
+
     /// <summary>Makes sure <paramref name="worker"/> has the model loaded, shipping it only if its cache lacks the hash.</summary>
     public async Task<ModelLoadedMessage> EnsureModelAsync(WorkerClient worker, ModelFile model, CancellationToken cancellation = default)
     {

@@ -26,6 +26,7 @@ public sealed class WorkerClient : IAsyncDisposable
     private Task _receiveLoop;
     private Task _heartbeatLoop;
     private long _lastSeen = Stopwatch.GetTimestamp();
+    private long _downSince;
     private int _state;
     private int _outstanding;
     private volatile bool _disposed;
@@ -57,6 +58,9 @@ public sealed class WorkerClient : IAsyncDisposable
     /// <summary>Why the worker was marked down, once it was.</summary>
     public string? DownReason { get; private set; }
 
+    /// <summary>How long the worker has been down (zero while it is up): a deployment plans around it after a grace period.</summary>
+    public TimeSpan DownFor => IsUp ? TimeSpan.Zero : Stopwatch.GetElapsedTime(Volatile.Read(ref _downSince));
+
     /// <summary>Requests this coordinator has sent that involve the worker and are not answered yet.</summary>
     public int Outstanding => Volatile.Read(ref _outstanding);
 
@@ -66,6 +70,9 @@ public sealed class WorkerClient : IAsyncDisposable
     internal ConcurrentDictionary<string, ModelFile> Models { get; } = new(StringComparer.Ordinal);
 
     private bool IsDown => Volatile.Read(ref _state) == Down;
+
+    /// <summary>True once the coordinator let go of the worker: nothing brings it back.</summary>
+    internal bool IsDisposed => _disposed;
 
     /// <summary>A worker connection carries one model upload at a time (the protocol's upload has no stream id).</summary>
     internal SemaphoreSlim UploadGate { get; } = new(1, 1);
@@ -191,6 +198,7 @@ public sealed class WorkerClient : IAsyncDisposable
         }
 
         DownReason = reason;
+        if (was == Up) Volatile.Write(ref _downSince, Stopwatch.GetTimestamp()); // a failed revival does not restart the clock
         CoordinatorLog.WorkerDown(_logger, Name, Address, reason);
         _pending.FailInvolving(this, $"worker {Name} at {Address} {reason}");
         _stop.Cancel();

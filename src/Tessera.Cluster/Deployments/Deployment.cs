@@ -20,6 +20,9 @@ public sealed partial class Deployment : IAsyncDisposable
     // Measured speeds closer than this are noise on a shared host: the split stays by the declared weights.
     private const double MeasuredSpread = 1.15;
 
+    // Longest a request waiting for a placement goes without trying again.
+    private static readonly TimeSpan RetryAfter = TimeSpan.FromMilliseconds(250);
+
     private readonly ILogger _logger;
     private volatile PlacementSet _set;
     private TaskCompletionSource _changed = NewSignal();
@@ -122,9 +125,12 @@ public sealed partial class Deployment : IAsyncDisposable
             if (placement is null)
             {
                 var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
-                if (left > TimeSpan.Zero && await WaitAsync(changed, left, cancellation).ConfigureAwait(false))
+                if (left > TimeSpan.Zero)
                 {
-                    tried.Clear(); // placements that failed may be up again
+                    // Until a change (a worker back, new placements), or briefly: a placement whose workers stayed up
+                    // can fail once for a reason that passes (a stage's stale link to a restarted next stage).
+                    await WaitAsync(changed, left < RetryAfter ? left : RetryAfter, cancellation).ConfigureAwait(false);
+                    tried.Clear();
                     continue;
                 }
 
@@ -187,10 +193,10 @@ public sealed partial class Deployment : IAsyncDisposable
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        await StopWatchingAsync().ConfigureAwait(false);
         NotifyChanged();
         _set.Dispose();
-        return ValueTask.CompletedTask;
     }
 }

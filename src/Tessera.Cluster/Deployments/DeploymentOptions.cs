@@ -17,4 +17,13 @@ public sealed record DeploymentOptions
     /// fails; zero fails at once.
     /// </summary>
     public TimeSpan PlacementWait { get; init; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// How long a worker of the placements may be down before the deployment places itself again without it (over the
+    /// members that are up); only deployments started with a <see cref="Replacement"/> do.
+    /// </summary>
+    public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>An elastic deployment's defaults: plan around a worker down for <paramref name="grace"/>; requests wait for a placement meanwhile.</summary>
+    public static DeploymentOptions Elastic(TimeSpan grace) => new() { Grace = grace, PlacementWait = grace + TimeSpan.FromSeconds(10) };
 }

@@ -1,30 +1,49 @@
 using System.Diagnostics;
+using System.Globalization;
 using Tessera.Cluster.Transport;
 
 namespace Tessera.Cluster.Execution;
 
 /// <summary>
 /// N `tessera worker` processes on loopback, each on a free port, sharing a fresh random token and a temporary
-/// cache, started by this process and stopped (killed) on dispose: the embedded default of <c>run --workers N</c>.
+/// cache, started by this process and stopped (killed) on dispose: the embedded default of <c>run --workers N</c> and
+/// <c>serve --workers N</c>. A worker that dies is started again on its address (so the coordinator's probes bring the
+/// same client back and its cached models need no shipping), after 0.25 s, doubling up to 8 s while it keeps dying.
 /// Each worker's stdin is a pipe this process holds open and never writes: when this process dies, even by SIGKILL
 /// (no dispose, no exit handler), the kernel closes the pipe and the worker (`--until-stdin-closes`) stops.
 /// </summary>
 public sealed class LocalWorkers : IDisposable
 {
-    private readonly List<Process> _processes = [];
-    private readonly string _directory;
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan LongestBackoff = TimeSpan.FromSeconds(8);
 
-    private LocalWorkers(string directory, ClusterToken token, IReadOnlyList<string> addresses, List<Process> processes)
+    // A worker that ran this long before dying is restarted after the first backoff again.
+    private static readonly TimeSpan Settled = TimeSpan.FromSeconds(30);
+
+    private readonly Lock _lock = new();
+    private readonly Process[] _processes;
+    private readonly string _directory;
+    private readonly string _tokenFile;
+    private readonly int _threads;
+    private readonly IReadOnlyList<string> _command;
+    private readonly CancellationTokenSource _stopping = new();
+
+    private LocalWorkers(string directory, string tokenFile, ClusterToken token, int threads, IReadOnlyList<string> command, int count)
     {
         _directory = directory;
+        _tokenFile = tokenFile;
         Token = token;
-        Addresses = addresses;
-        _processes = processes;
+        _threads = threads;
+        _command = command;
+        _processes = new Process[count];
     }
 
     public ClusterToken Token { get; }
 
-    public IReadOnlyList<string> Addresses { get; }
+    public IReadOnlyList<string> Addresses { get; private set; } = [];
+
+    /// <summary>Restarts of workers that died, so far.</summary>
+    public int Restarts { get; private set; }
 
     /// <param name="command">How to start `tessera` (the program and arguments before `worker`).</param>
     public static LocalWorkers Start(int count, int threads, IReadOnlyList<string> command, TimeSpan startTimeout)
@@ -38,76 +57,131 @@ public sealed class LocalWorkers : IDisposable
             File.SetUnixFileMode(tokenFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
 
-        var processes = new List<Process>();
-        var addresses = new List<string>();
+        var workers = new LocalWorkers(directory, tokenFile, new ClusterToken(secret), threads, command, count);
         try
         {
-            var starting = new List<(Process Process, TaskCompletionSource<string> Address)>();
+            var listening = Enumerable.Range(0, count).Select(i => workers.Launch(i, "127.0.0.1:0")).ToArray();
+            var addresses = new string[count];
             for (int i = 0; i < count; i++)
             {
-                var info = new ProcessStartInfo(command[0]) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-                foreach (string a in command.Skip(1)) info.ArgumentList.Add(a);
-                foreach (string a in new[] { "worker", "--listen", "127.0.0.1:0", "--token-file", tokenFile, "--cache-dir", Path.Combine(directory, "cache"), "--threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture), "--name", $"local-{i}", "--until-stdin-closes" })
+                if (!listening[i].Wait(startTimeout))
                 {
-                    info.ArgumentList.Add(a);
+                    var p = workers._processes[i];
+                    throw new ClusterException(ClusterErrorCode.WorkerDown, $"a local worker did not start within {startTimeout.TotalSeconds:0} s (exit code {(p.HasExited ? p.ExitCode : "none yet")})");
                 }
 
-                info.Environment["TESSERA_LOG_LEVEL"] = "Warning";
-                var process = Process.Start(info) ?? throw new ClusterException(ClusterErrorCode.Internal, "cannot start a worker process");
-                processes.Add(process);
-                var address = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-                process.OutputDataReceived += (_, e) =>
-                {
-                    const string marker = "listening on ";
-                    if (e.Data is { } line && line.Contains(marker, StringComparison.Ordinal))
-                    {
-                        address.TrySetResult(line[(line.IndexOf(marker, StringComparison.Ordinal) + marker.Length)..].Trim());
-                    }
-                };
-                process.ErrorDataReceived += (_, e) =>
-                {
-                    if (e.Data is not null) Console.Error.WriteLine($"[worker {i}] {e.Data}");
-                };
-                process.BeginOutputReadLine();
-                process.BeginErrorReadLine();
-                starting.Add((process, address));
+                addresses[i] = listening[i].Result;
             }
 
-            foreach (var (process, address) in starting)
-            {
-                if (!address.Task.Wait(startTimeout))
-                {
-                    throw new ClusterException(ClusterErrorCode.WorkerDown, $"a local worker did not start within {startTimeout.TotalSeconds:0} s (exit code {(process.HasExited ? process.ExitCode : "none yet")})");
-                }
-
-                addresses.Add(address.Task.Result);
-            }
-
-            return new LocalWorkers(directory, new ClusterToken(secret), addresses, processes);
+            workers.Addresses = addresses;
+            for (int i = 0; i < count; i++) workers.Supervise(i);
+            return workers;
         }
         catch
         {
-            Stop(processes);
-            Directory.Delete(directory, recursive: true);
+            workers.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Starts worker <paramref name="index"/> listening on <paramref name="listen"/>; the task gives the address from its "listening on" line.</summary>
+    private Task<string> Launch(int index, string listen)
+    {
+        var info = new ProcessStartInfo(_command[0]) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in _command.Skip(1)) info.ArgumentList.Add(a);
+        foreach (string a in new[] { "worker", "--listen", listen, "--token-file", _tokenFile, "--cache-dir", Path.Combine(_directory, "cache"), "--threads", _threads.ToString(CultureInfo.InvariantCulture), "--name", $"local-{index}", "--until-stdin-closes" })
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        info.Environment["TESSERA_LOG_LEVEL"] = "Warning";
+        var process = Process.Start(info) ?? throw new ClusterException(ClusterErrorCode.Internal, "cannot start a worker process");
+        var address = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            const string marker = "listening on ";
+            if (e.Data is { } line && line.Contains(marker, StringComparison.Ordinal))
+            {
+                address.TrySetResult(line[(line.IndexOf(marker, StringComparison.Ordinal) + marker.Length)..].Trim());
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null) Console.Error.WriteLine($"[worker {index}] {e.Data}");
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        lock (_lock)
+        {
+            _processes[index] = process;
+        }
+
+        return address.Task;
+    }
+
+    /// <summary>Watches worker <paramref name="index"/> until dispose, starting it again on its address whenever it dies.</summary>
+    private void Supervise(int index) => _ = Task.Run(async () =>
+    {
+        var stopping = _stopping.Token;
+        var backoff = FirstBackoff;
+        try
+        {
+            while (true)
+            {
+                Process process;
+                lock (_lock) process = _processes[index];
+                var started = Stopwatch.StartNew();
+                await process.WaitForExitAsync(stopping).ConfigureAwait(false);
+                if (started.Elapsed >= Settled) backoff = FirstBackoff;
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tessera: local worker {index} at {Addresses[index]} exited (code {process.ExitCode}); starting it again in {backoff.TotalSeconds:0.##} s"));
+                await Task.Delay(backoff, stopping).ConfigureAwait(false);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, LongestBackoff.Ticks));
+                lock (_lock)
+                {
+                    if (stopping.IsCancellationRequested) return;
+                    Restarts++;
+                }
+
+                process.Dispose();
+                _ = Launch(index, Addresses[index]);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    });
+
+    /// <summary>The process ids of the workers now, in the order of <see cref="Addresses"/>.</summary>
+    public int[] ProcessIds()
+    {
+        lock (_lock) return [.. _processes.Select(p => p?.Id ?? 0)];
     }
 
     /// <summary>CPU time (user and system) each worker process has used so far, in the order of <see cref="Addresses"/>.</summary>
     public TimeSpan[] ProcessorTimes()
     {
-        var times = new TimeSpan[_processes.Count];
-        for (int i = 0; i < times.Length; i++)
+        lock (_lock)
         {
-            _processes[i].Refresh();
-            times[i] = _processes[i].HasExited ? TimeSpan.Zero : _processes[i].TotalProcessorTime;
-        }
+            var times = new TimeSpan[_processes.Length];
+            for (int i = 0; i < times.Length; i++)
+            {
+                _processes[i].Refresh();
+                times[i] = _processes[i].HasExited ? TimeSpan.Zero : _processes[i].TotalProcessorTime;
+            }
 
-        return times;
+            return times;
+        }
     }
 
-    private static void Stop(List<Process> processes)
+    public void Dispose()
     {
+        Process[] processes;
+        lock (_lock)
+        {
+            _stopping.Cancel();
+            processes = [.. _processes.Where(p => p is not null)];
+        }
+
         foreach (var p in processes)
         {
             try
@@ -124,11 +198,7 @@ public sealed class LocalWorkers : IDisposable
 
             p.Dispose();
         }
-    }
 
-    public void Dispose()
-    {
-        Stop(_processes);
         try
         {
             Directory.Delete(_directory, recursive: true);

@@ -32,23 +32,26 @@ internal sealed class ClusterBackend(string name, ModelSignature signature, Serv
 
     public int ReplicaCount => Deployment.Placements.Count;
 
+    public int Generation => Deployment.Generation;
+
+    public string? Unready => Deployment.Unready;
+
     public IReadOnlyList<Placement> Routes => Deployment.Placements;
 
     /// <summary>The weight a placement was made for (a plan's batch weight, the speed it planned it for); 1 for whole-model replicas.</summary>
-    public double DeclaredSpeed(int replica) => Deployment.Placements[replica].Weight;
+    public double DeclaredSpeed(int replica) => At(replica).Weight;
 
-    public IReadOnlyList<WorkerLoad> WorkerLoads(int replica) => [.. Deployment.Placements[replica].Workers.Select(cluster.LoadOf)];
+    public IReadOnlyList<WorkerLoad> WorkerLoads(int replica) => [.. At(replica).Workers.Select(cluster.LoadOf)];
 
     /// <summary>Calls on the replica beyond the one it is running: the workers hold them in their model queues.</summary>
-    public int Waiting(int replica) => Math.Max(0, Volatile.Read(ref Calls(Deployment.Placements[replica]).Value) - 1);
+    public int Waiting(int replica) => Math.Max(0, Volatile.Read(ref Calls(At(replica)).Value) - 1);
 
     /// <summary>Cluster requests (batches, or micro-batches of a pipeline) that placement <paramref name="replica"/> answered.</summary>
-    public long Answered(int replica) => Deployment.Placements[replica].Answered;
+    public long Answered(int replica) => At(replica).Answered;
 
     public async Task<IReadOnlyDictionary<string, Tensor>> RunAsync(int replica, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellationToken)
     {
-        var placements = Deployment.Placements;
-        var placement = placements[Math.Min(replica, placements.Count - 1)];
+        var placement = At(replica);
         var calls = Calls(placement);
         Interlocked.Increment(ref calls.Value);
         try
@@ -63,6 +66,16 @@ internal sealed class ClusterBackend(string name, ModelSignature signature, Serv
         {
             Interlocked.Decrement(ref calls.Value);
         }
+    }
+
+    /// <summary>
+    /// The placement a scheduler's replica index stands for; an index from before a re-placement (the scheduler has not
+    /// refreshed yet) stands for a current one, which the deployment treats as a mere preference.
+    /// </summary>
+    private Placement At(int replica)
+    {
+        var placements = Deployment.Placements;
+        return placements[replica % placements.Count];
     }
 
     private StrongBox<int> Calls(Placement placement) => _calls.GetOrAdd(placement, _ => new StrongBox<int>());
@@ -85,8 +98,9 @@ internal sealed class ClusterBackend(string name, ModelSignature signature, Serv
     public static ClusterBackend Deploy(ServingCluster cluster, string name, string path, OnnxModel model, IReadOnlyList<int> workers, DeploymentStrategy strategy)
     {
         var members = workers.Select(i => cluster.Members[i]).ToArray();
-        var request = new PlacementRequest(path, model, strategy);
-        return Start(cluster, name, model, () => Placer.PlaceAsync(cluster.Coordinator, request, members), $"cannot plan it for {members.Length} workers: ");
+        var source = new Replacement(cluster.Coordinator, () => members, new PlacementRequest(path, model, strategy));
+        var deployment = Wait(() => Deployment.StartAsync(name, source, cluster.DeploymentOptions, cluster.Logger), name, $"cannot plan it for {members.Length} workers: ");
+        return new ClusterBackend(name, SignatureOf(model), cluster, deployment);
     }
 
     /// <summary>Serves <paramref name="plan"/> (from `tessera plan`) on the workers at <paramref name="addresses"/> (node name → host:port).</summary>
@@ -103,24 +117,24 @@ internal sealed class ClusterBackend(string name, ModelSignature signature, Serv
             throw new InvalidDataException($"the plan was made for another model (SHA-256 {plan.Model.Sha256} of {plan.Model.Path}), not '{modelPath}'");
         }
 
-        return Start(cluster, name, model, () => Placer.PlanOnAddressesAsync(cluster.Coordinator, plan, directory, addresses), "");
+        var placements = Wait(() => Placer.PlanOnAddressesAsync(cluster.Coordinator, plan, directory, addresses), name, "");
+        var deployment = new Deployment(name, DeploymentModel.ForPlan(plan, directory), placements, cluster.DeploymentOptions, cluster.Logger);
+        return new ClusterBackend(name, SignatureOf(model), cluster, deployment);
     }
 
     /// <summary>Model loading is synchronous (the server listens only after it); the cluster calls run on the pool.</summary>
-    private static ClusterBackend Start(ServingCluster cluster, string name, OnnxModel model, Func<Task<PlacementSet>> place, string planFailure)
+    private static T Wait<T>(Func<Task<T>> work, string name, string planFailure)
     {
-        PlacementSet placements;
         try
         {
-            placements = Task.Run(place).GetAwaiter().GetResult();
+            return Task.Run(work).GetAwaiter().GetResult();
         }
         catch (PartitionException e)
         {
             throw new InvalidDataException($"model '{name}': {planFailure}{e.Message}", e);
         }
-
-        var served = placements.Plan is { } plan ? DeploymentModel.ForPlan(plan, placements.PlanDirectory!) : DeploymentModel.ForModel(model);
-        var signature = new ModelSignature(model.Graph.Inputs.Select(TensorSignature.From).ToArray(), model.Graph.Outputs.Select(TensorSignature.From).ToArray());
-        return new ClusterBackend(name, signature, cluster, new Deployment(name, served, placements, cluster.DeploymentOptions, cluster.Logger));
     }
+
+    private static ModelSignature SignatureOf(OnnxModel model) =>
+        new(model.Graph.Inputs.Select(TensorSignature.From).ToArray(), model.Graph.Outputs.Select(TensorSignature.From).ToArray());
 }

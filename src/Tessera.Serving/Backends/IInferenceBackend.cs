@@ -18,6 +18,12 @@ internal interface IInferenceBackend : IDisposable
 
     int ReplicaCount { get; }
 
+    /// <summary>Changes when the replicas are replaced as a whole (a cluster deployment placed again); the scheduler then starts over with them.</summary>
+    int Generation => 0;
+
+    /// <summary>Why the model cannot be served now (readiness answers 503 with it); null while it can.</summary>
+    string? Unready => null;
+
     /// <summary>Relative speed of a replica as declared before any run (e.g. a node's "speed"); 1 when all are alike.</summary>
     double DeclaredSpeed(int replica);
 

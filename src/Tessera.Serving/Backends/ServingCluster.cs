@@ -41,7 +41,7 @@ internal sealed class ServingCluster : IAsyncDisposable
     public DeploymentStrategy Strategy { get; }
 
     /// <summary>How the models' deployments cut batches and wait for placements.</summary>
-    public DeploymentOptions DeploymentOptions { get; init; } = new();
+    public DeploymentOptions DeploymentOptions { get; set; } = new();
 
     /// <summary>Where the deployments log (failovers); set by the server once it has its logger.</summary>
     public ILogger Logger { get; set; } = NullLogger.Instance;

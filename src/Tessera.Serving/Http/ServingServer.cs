@@ -151,7 +151,7 @@ internal sealed class ServingServer : IAsyncDisposable
         });
 
         app.MapGet("/v2/health/live", MetadataEndpoints.OkAsync);
-        app.MapGet("/v2/health/ready", MetadataEndpoints.OkAsync);
+        app.MapGet("/v2/health/ready", metadata.ServerReadyAsync);
         app.MapGet("/v2", metadata.ServerMetadataAsync);
         app.MapGet("/v2/models/{name}", metadata.ModelMetadataAsync);
         app.MapGet("/v2/models/{name}/versions/{version}", metadata.ModelMetadataAsync);

@@ -36,6 +36,12 @@ internal sealed class MetricsEndpoint
             }
         }
 
+        PrometheusText.Header(text, "tessera_model_ready", "gauge", "1 while the model version can be served, 0 while it cannot (no placement up, or none could be made): /v2/health/ready answers 503 then.");
+        foreach (var m in models)
+        {
+            PrometheusText.Sample(text, "tessera_model_ready", m.Metrics.Labels, m.Backend.Unready is null ? 1 : 0);
+        }
+
         WriteHistograms(text, models, "tessera_request_seconds", "Time from a request's arrival to its response, parsing and queueing included.", m => m.RequestSeconds);
         WriteHistograms(text, models, "tessera_queue_seconds", "Time requests waited in the queue before their batch was dispatched.", m => m.QueueSeconds);
         WriteHistograms(text, models, "tessera_compute_seconds", "Time a replica spent running one batch.", m => m.ComputeSeconds);

@@ -25,7 +25,7 @@ internal sealed partial class ModelScheduler
             IReadOnlyDictionary<string, Tensor> inputs = requests.Length == 1
                 ? requests[0].Inputs
                 : requests[0].Inputs.Keys.ToDictionary(n => n, n => BatchSplit.Concat([.. requests.Select(r => r.Inputs[n])], 0), StringComparer.Ordinal);
-            var outputs = await _backend.RunAsync(work.Replica, inputs, CancellationToken.None).ConfigureAwait(false);
+            var outputs = await _backend.RunAsync(work.Replica.Index, inputs, CancellationToken.None).ConfigureAwait(false);
             seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
             measured = true;
             _metrics.ComputeSeconds.Observe(seconds);
@@ -72,7 +72,7 @@ internal sealed partial class ModelScheduler
             try
             {
                 long start = Stopwatch.GetTimestamp();
-                var outputs = await _backend.RunAsync(work.Replica, r.Inputs, CancellationToken.None).ConfigureAwait(false);
+                var outputs = await _backend.RunAsync(work.Replica.Index, r.Inputs, CancellationToken.None).ConfigureAwait(false);
                 _metrics.ComputeSeconds.Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
                 r.Completion.TrySetResult(outputs);
             }

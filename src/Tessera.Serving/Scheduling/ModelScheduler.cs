@@ -18,7 +18,8 @@ internal sealed partial class ModelScheduler : IDisposable
     private readonly object _gate = new();
     private readonly IInferenceBackend _backend;
     private readonly IReplicaPolicy _policy;
-    private readonly ReplicaState[] _replicas;
+    private ReplicaState[] _replicas;
+    private int _generation;
     private readonly Queue<PendingRequest>[] _levels;
     private readonly ModelMetrics _metrics;
     private readonly ILogger _logger;
@@ -40,7 +41,8 @@ internal sealed partial class ModelScheduler : IDisposable
         _metrics = metrics;
         _logger = logger;
         _policy = IReplicaPolicy.Create(options.Policy);
-        _replicas = Enumerable.Range(0, backend.ReplicaCount).Select(i => new ReplicaState(i, backend.DeclaredSpeed(i), backend.WorkerLoads(i))).ToArray();
+        _generation = backend.Generation;
+        _replicas = NewReplicas(backend);
         _levels = Enumerable.Range(0, options.PriorityLevels).Select(_ => new Queue<PendingRequest>()).ToArray();
         _queued = new int[options.PriorityLevels];
         _delayTicks = options.MaxQueueDelayMicroseconds * Stopwatch.Frequency / 1_000_000;
@@ -119,6 +121,7 @@ internal sealed partial class ModelScheduler : IDisposable
     {
         lock (_gate)
         {
+            RefreshReplicasUnsynchronized();
             var replicas = _replicas.Select(r => new ReplicaSnapshot(
                 r.Index, r.InflightBatches, r.InflightRows, _backend.Waiting(r.Index), r.RowsPerSecond, r.Batches, r.Rows)).ToArray();
             return new SchedulerSnapshot((int[])_queued.Clone(), replicas);
@@ -166,6 +169,7 @@ internal sealed partial class ModelScheduler : IDisposable
         {
             while (!_stopping)
             {
+                RefreshReplicasUnsynchronized();
                 if (_queuedTotal == 0 || !_replicas.Any(r => r.InflightBatches < Options.MaxInflightPerReplica))
                 {
                     Monitor.Wait(_gate);
@@ -190,7 +194,7 @@ internal sealed partial class ModelScheduler : IDisposable
 
                 TakeUnsynchronized(count, batch);
                 _replicas[replica].Dispatched(rows);
-                var work = new BatchWork(replica, batch.ToArray(), rows);
+                var work = new BatchWork(_replicas[replica], batch.ToArray(), rows);
                 batch.Clear();
                 return work;
             }
@@ -199,11 +203,25 @@ internal sealed partial class ModelScheduler : IDisposable
         }
     }
 
-    private void Finish(int replica, int rows, double seconds, bool measured)
+    /// <summary>
+    /// New replica states when the backend's replicas were replaced (a cluster deployment placed again); batches still
+    /// running finish on the states they were dispatched to. Caller holds the lock.
+    /// </summary>
+    private void RefreshReplicasUnsynchronized()
+    {
+        int generation = _backend.Generation;
+        if (generation == _generation) return;
+        _generation = generation;
+        _replicas = NewReplicas(_backend);
+    }
+
+    private static ReplicaState[] NewReplicas(IInferenceBackend backend) =>
+        [.. Enumerable.Range(0, backend.ReplicaCount).Select(i => new ReplicaState(i, backend.DeclaredSpeed(i), backend.WorkerLoads(i)))];
+
+    private void Finish(ReplicaState state, int rows, double seconds, bool measured)
     {
         lock (_gate)
         {
-            var state = _replicas[replica];
             state.Finished(rows);
             if (measured)
             {
@@ -214,5 +232,5 @@ internal sealed partial class ModelScheduler : IDisposable
         }
     }
 
-    private sealed record BatchWork(int Replica, PendingRequest[] Requests, int Rows);
+    private sealed record BatchWork(ReplicaState Replica, PendingRequest[] Requests, int Rows);
 }

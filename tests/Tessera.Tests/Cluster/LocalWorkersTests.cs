@@ -39,7 +39,7 @@ public sealed class LocalWorkersTests
     }
 
     /// <summary>The direct children of <paramref name="pid"/>: the processes whose /proc stat names it as parent.</summary>
-    private static int[] ChildPids(int pid) =>
+    internal static int[] ChildPids(int pid) =>
         [.. Directory.GetDirectories("/proc")
             .Select(Path.GetFileName)
             .Where(name => name!.All(char.IsAsciiDigit))

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Tessera.Cluster.Coordinator;
+using Tessera.Cluster.Deployments;
 using Tessera.Onnx.Graph;
 using Tessera.Onnx.Io;
 using Tessera.Serving.Backends;
@@ -39,7 +40,11 @@ internal sealed class ClusterServer : IAsyncDisposable
     public static Task<ClusterServer> StartAsync(int workers, params (string Name, OnnxModel? Model, string? Config)[] models) =>
         StartAsync(workers, ClusterFixture.FastOptions, models);
 
-    public static async Task<ClusterServer> StartAsync(int workers, CoordinatorOptions options, params (string Name, OnnxModel? Model, string? Config)[] models)
+    public static Task<ClusterServer> StartAsync(int workers, CoordinatorOptions options, params (string Name, OnnxModel? Model, string? Config)[] models) =>
+        StartAsync(workers, options, new DeploymentOptions(), models);
+
+    /// <param name="deployment">How the models' deployments wait for placements and plan around lost workers.</param>
+    public static async Task<ClusterServer> StartAsync(int workers, CoordinatorOptions options, DeploymentOptions deployment, params (string Name, OnnxModel? Model, string? Config)[] models)
     {
         var fx = new ClusterFixture();
         var processes = new List<WorkerProcess>();
@@ -47,7 +52,8 @@ internal sealed class ClusterServer : IAsyncDisposable
         {
             for (int i = 0; i < workers; i++) processes.Add(fx.StartWorker());
             string repository = WriteRepository(Path.Combine(fx.Directory, "models"), models);
-            var cluster = await ServingCluster.ConnectAsync(fx.Token, [.. processes.Select(p => p.Address)], 1, Tessera.Cluster.Deployments.DeploymentStrategy.Data, options);
+            var cluster = await ServingCluster.ConnectAsync(fx.Token, [.. processes.Select(p => p.Address)], 1, DeploymentStrategy.Data, options);
+            cluster.DeploymentOptions = deployment;
             try
             {
                 var server = await ServingServer.StartAsync(new ServerOptions { Url = "http://127.0.0.1:0" }, log => ModelRepository.LoadDirectory(repository, new ModelConfig(), log, cluster));

@@ -16,6 +16,9 @@ internal sealed class ServeProcess : IDisposable
 
     public int Pid => _process.Pid;
 
+    /// <summary>What the server printed so far (stdout and stderr).</summary>
+    public string Log => _process.Log;
+
     /// <summary>Waits until the server listens (it may load models for a while); fails with its log if it exits first.</summary>
     public async Task WaitUntilListeningAsync()
     {
