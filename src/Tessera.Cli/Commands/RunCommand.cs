@@ -22,8 +22,8 @@ internal static class RunCommand
         var strategy = new Option<string>("--strategy") { Description = "how to use the workers: auto|data|pipeline|tensor", DefaultValueFactory = _ => "auto" };
         strategy.AcceptOnlyFromAmong("auto", "data", "pipeline", "tensor");
         var degree = new Option<int?>("--degree") { Description = "with --workers and --strategy tensor: ranks of the tensor-parallel group (default: --workers)" };
-        var cluster = new Option<string>("--cluster") { Description = "with --plan: cluster file whose nodes[].address are the workers to run the plan on" };
-        var grace = new Option<double>("--grace") { Description = "with --workers: seconds a worker may be down before the model is placed again without it", DefaultValueFactory = _ => 5 };
+        var cluster = new Option<string>("--cluster") { Description = "cluster file whose nodes[].address (HOST:PORT or dns:NAME:PORT) are the workers: a --model placed by --strategy, or a --plan" };
+        var grace = new Option<double>("--grace") { Description = "with --workers or --cluster: seconds a worker may be down before the model is placed again without it", DefaultValueFactory = _ => 5 };
         var tokenFile = new Option<string?>("--token-file") { Description = $"with --cluster: file holding the shared cluster token (else ${WorkerCommand.TokenVariable})" };
 
         var tls = new TlsOptions();
@@ -53,14 +53,14 @@ internal static class RunCommand
                 throw new CliException("--workers runs a --model; a --plan runs in this process, or on workers with --cluster");
             }
 
-            if (parse.GetValue(degree) is not null && workerCount == 0)
+            if (parse.GetValue(degree) is not null && workerCount == 0 && parse.GetValue(cluster) is null)
             {
-                throw new CliException("--degree goes with --workers and --strategy tensor");
+                throw new CliException("--degree goes with --workers or --cluster, and --strategy tensor");
             }
 
-            if (parse.GetValue(cluster) is not null && parse.GetValue(plan) is null)
+            if (parse.GetValue(cluster) is not null && workerCount > 0)
             {
-                throw new CliException("--cluster runs a --plan (make one with `tessera plan`)");
+                throw new CliException("--workers starts workers of its own; --cluster runs on the cluster file's: give one of them");
             }
 
             var clusterTls = tls.Read(parse);
@@ -74,6 +74,8 @@ internal static class RunCommand
                 ? parse.GetValue(cluster) is { } clusterPath
                     ? feeds => PlanOnCluster.Run(planPath, clusterPath, parse.GetValue(tokenFile), clusterTls, feeds)
                     : PlanRun.Load(planPath, options)
+                : parse.GetValue(cluster) is { } members
+                    ? feeds => RunOnWorkers.RunOnCluster(parse.GetValue(model)!, feeds, members, parse.GetValue(tokenFile), clusterTls, parse.GetValue(strategy)!, parse.GetValue(degree), TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(grace))))
                 : workerCount > 0
                     ? feeds => RunOnWorkers.Run(parse.GetValue(model)!, feeds, workerCount, Math.Max(threadCount, 1), parse.GetValue(strategy)!, parse.GetValue(degree), TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(grace))))
                     : InferenceSession.Load(parse.GetValue(model)!, options).Run;

@@ -27,17 +27,18 @@ internal static class ServeCommand
         var timeout = new Option<double>("--timeout-ms") { Description = "default request timeout in ms (0 = none)", DefaultValueFactory = _ => 0 };
         var maxBody = new Option<int>("--max-body-mb") { Description = "largest request body in MiB", DefaultValueFactory = _ => 64 };
         var workers = new Option<int>("--workers") { Description = "run the models on N local worker processes started for the server (0 = in this process)", DefaultValueFactory = _ => 0 };
-        var strategy = new Option<string?>("--strategy") { Description = "with --workers: how a model uses its workers: data (a replica per worker), pipeline, tensor, auto (default data)" };
+        var strategy = new Option<string?>("--strategy") { Description = "with --workers, --cluster or --join-listen: how a model uses its workers: data (a replica per worker), pipeline, tensor, auto (default data)" };
         strategy.AcceptOnlyFromAmong("data", "pipeline", "tensor", "auto");
         var plan = new Option<string?>("--plan") { Description = "with --model and --cluster: serve this plan.json from `tessera plan` on running workers" };
-        var cluster = new Option<string?>("--cluster") { Description = "with --plan: cluster file whose nodes[].address are the workers" };
+        var cluster = new Option<string?>("--cluster") { Description = "cluster file whose nodes[].address (HOST:PORT or dns:NAME:PORT) are the workers: the models placed by --strategy, or by --plan" };
+        var joinListen = new Option<string?>("--join-listen") { Description = "HOST:PORT to accept workers at (`tessera worker --join HOST:PORT`); they get work without a restart" };
         var grace = new Option<double>("--grace") { Description = "on workers: seconds a worker may be down before its models are placed again without it (requests wait for a placement meanwhile)", DefaultValueFactory = _ => 5 };
         var tokenFile = new Option<string?>("--token-file") { Description = $"with --cluster: file holding the shared cluster token (else ${WorkerCommand.TokenVariable})" };
 
         var command = new Command("serve", "Serve models over HTTP with the KServe v2 inference protocol")
         {
             model, repository, name, http, grpc, threads, replicas, maxBatch, delay, preferred, scheduling, maxQueue, timeout, maxBody,
-            workers, strategy, plan, cluster, tokenFile, grace,
+            workers, strategy, plan, cluster, tokenFile, grace, joinListen,
         };
         var tls = new TlsOptions();
         foreach (var option in tls.All) command.Options.Add(option);
@@ -60,6 +61,7 @@ internal static class ServeCommand
             var placement = new ServePlacement(parse.GetValue(workers), parse.GetValue(strategy), parse.GetValue(plan), parse.GetValue(cluster), parse.GetValue(tokenFile), tls.Read(parse))
             {
                 Grace = TimeSpan.FromSeconds(parse.GetValue(grace)),
+                JoinListen = parse.GetValue(joinListen),
             };
             placement.Validate(modelPath);
             ModelConfig defaults;

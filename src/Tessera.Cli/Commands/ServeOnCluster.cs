@@ -53,6 +53,21 @@ internal sealed class ServeOnCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The workers of a cluster file (addresses, <c>dns:NAME:PORT</c> resolved again while serving) and those that join
+    /// at <paramref name="joinListen"/>; they keep running when the server stops.
+    /// </summary>
+    public static ServeOnCluster StartRemote(string? clusterPath, string? joinListen, string? tokenFile, Tessera.Cluster.Transport.ClusterTls? tls, int threads, DeploymentStrategy strategy)
+    {
+        SpareThreads();
+        var nodes = clusterPath is null ? [] : PlanFiles.ClusterNodes(clusterPath);
+        var options = new Tessera.Cluster.Coordinator.CoordinatorOptions { Tls = tls };
+        int planned = threads == 0 ? Environment.ProcessorCount : threads;
+        var cluster = ServingCluster.StartAsync(WorkerCommand.ReadToken(tokenFile), nodes, planned, strategy, options, joinListen).GetAwaiter().GetResult();
+        Console.WriteLine($"tessera serve: {cluster.Current.Count} worker(s) at {string.Join(", ", cluster.Current.Select(m => m.Worker.Address))}{(cluster.JoinAddress is { } join ? $"; workers join at {join}" : "")}");
+        return new ServeOnCluster(cluster, null, []);
+    }
+
     public static ServeOnCluster ForPlan(string? tokenFile, Tessera.Cluster.Transport.ClusterTls? tls = null)
     {
         SpareThreads();

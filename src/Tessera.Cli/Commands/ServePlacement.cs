@@ -3,9 +3,15 @@ using Tessera.Serving.Repository;
 
 namespace Tessera.Cli.Commands;
 
-/// <summary>Where `tessera serve` runs its models: in this process, on N local workers, or on a plan's workers.</summary>
+/// <summary>
+/// Where `tessera serve` runs its models: in this process, on N local workers, on the workers of a cluster file
+/// (placed by a strategy), on a plan's workers, or on workers that join (`--join-listen`).
+/// </summary>
 internal sealed record ServePlacement(int Workers, string? Strategy, string? Plan, string? ClusterFile, string? TokenFile, Tessera.Cluster.Transport.ClusterTls? Tls = null)
 {
+    /// <summary>HOST:PORT to accept `tessera worker --join` at; null: no joins.</summary>
+    public string? JoinListen { get; init; }
+
     /// <summary>How long a worker may be down before its models are placed again without it.</summary>
     public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -13,27 +19,27 @@ internal sealed record ServePlacement(int Workers, string? Strategy, string? Pla
     public void Validate(string? modelPath)
     {
         if (Workers < 0) throw new CliException("--workers must be 0 or more");
-        if (Strategy is not null && Workers == 0) throw new CliException("--strategy goes with --workers");
+        bool remote = ClusterFile is not null || JoinListen is not null;
+        if (Workers > 0 && remote) throw new CliException("--workers starts workers of its own; --cluster and --join-listen serve on other workers: give one of them");
+        if (Strategy is not null && Workers == 0 && !remote) throw new CliException("--strategy goes with --workers, --cluster or --join-listen");
         if (Plan is not null)
         {
-            if (Workers > 0) throw new CliException("--plan runs on the workers of --cluster; --workers starts workers of its own: give one of them");
             if (modelPath is null) throw new CliException("--plan serves the --model it was made for (not a --repository)");
             if (ClusterFile is null) throw new CliException("--plan needs --cluster, the cluster file with the workers' addresses");
-        }
-        else if (ClusterFile is not null)
-        {
-            throw new CliException("--cluster serves a --plan (make one with `tessera plan`)");
+            if (Strategy is not null || JoinListen is not null) throw new CliException("--plan places the model itself: --strategy and --join-listen go without it");
         }
 
-        if (TokenFile is not null && ClusterFile is null) throw new CliException("--token-file goes with --cluster");
-        if (Tls is not null && ClusterFile is null) throw new CliException("--tls-cert goes with --cluster (local workers talk over loopback)");
+        if (TokenFile is not null && !remote) throw new CliException("--token-file goes with --cluster or --join-listen");
+        if (Tls is not null && !remote) throw new CliException("--tls-cert goes with --cluster or --join-listen (local workers talk over loopback)");
     }
 
     /// <summary>Starts the local workers or the coordinator for a plan; null when the models run in this process.</summary>
     public ServeOnCluster? Start(int threads)
     {
-        var cluster = Workers > 0 ? ServeOnCluster.StartLocal(Workers, threads, ModelConfig.ParseStrategy(Strategy ?? "data"))
+        var strategy = ModelConfig.ParseStrategy(Strategy ?? "data");
+        var cluster = Workers > 0 ? ServeOnCluster.StartLocal(Workers, threads, strategy)
             : Plan is not null ? ServeOnCluster.ForPlan(TokenFile, Tls)
+            : ClusterFile is not null || JoinListen is not null ? ServeOnCluster.StartRemote(ClusterFile, JoinListen, TokenFile, Tls, threads, strategy)
             : null;
         if (cluster is not null) cluster.Cluster.DeploymentOptions = Tessera.Cluster.Deployments.DeploymentOptions.Elastic(Grace);
         return cluster;

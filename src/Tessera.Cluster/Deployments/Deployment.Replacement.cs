@@ -51,7 +51,8 @@ public sealed partial class Deployment
     public static async Task<Deployment> StartAsync(string name, Replacement source, DeploymentOptions options, ILogger? logger = null, CancellationToken cancellation = default)
     {
         var up = source.Members().Where(m => m.Worker.IsUp).ToList();
-        var placements = await Placer.PlaceAsync(source.Coordinator, source.Request, up, cancellation).ConfigureAwait(false);
+        // No worker yet (a DNS name with no address, joins awaited): unready until one comes.
+        var placements = up.Count == 0 ? new PlacementSet([]) : await Placer.PlaceAsync(source.Coordinator, source.Request, up, cancellation).ConfigureAwait(false);
         var model = placements.Plan is { } plan ? DeploymentModel.ForPlan(plan, placements.PlanDirectory!) : DeploymentModel.ForModel(source.Request.Model);
         var deployment = new Deployment(name, model, placements, options, logger, source) { _settled = Key(up) };
         deployment.Watch();

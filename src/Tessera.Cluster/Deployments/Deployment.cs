@@ -67,8 +67,8 @@ public sealed partial class Deployment : IAsyncDisposable
     public Task<IReadOnlyDictionary<string, Tensor>> RunAsync(IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation = default, IReadOnlyDictionary<string, Tensor>? into = null)
     {
         var all = Placements;
-        Placement[] up = [.. all.Where(p => p.IsUp)];
-        var shares = up.Length > 0 ? up : [.. all];
+        Placement?[] shares = [.. all.Where(p => p.IsUp)];
+        if (shares.Length == 0) shares = all.Count > 0 ? [.. all] : new Placement?[1]; // none up: whichever comes up
         return RunSharesAsync(shares, Weights(shares), inputs, cancellation, into);
     }
 
@@ -76,13 +76,14 @@ public sealed partial class Deployment : IAsyncDisposable
     /// Runs one batch on <paramref name="preferred"/> (a scheduler's choice), micro-batched when it is a pipeline; a
     /// piece whose placement fails runs on another. A placement no longer current is only a preference.
     /// </summary>
-    public Task<IReadOnlyDictionary<string, Tensor>> RunOnAsync(Placement preferred, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation = default, IReadOnlyDictionary<string, Tensor>? into = null) =>
+    public Task<IReadOnlyDictionary<string, Tensor>> RunOnAsync(Placement? preferred, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation = default, IReadOnlyDictionary<string, Tensor>? into = null) =>
         RunSharesAsync([preferred], [1.0], inputs, cancellation, into);
 
     /// <summary>Wakes requests waiting for a placement: a worker came back, or the placements changed.</summary>
     public void NotifyChanged() => Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
 
-    private async Task<IReadOnlyDictionary<string, Tensor>> RunSharesAsync(Placement[] shares, double[] weights, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation, IReadOnlyDictionary<string, Tensor>? into)
+    /// <param name="shares">The placements to split between; a null share goes to whichever placement is up.</param>
+    private async Task<IReadOnlyDictionary<string, Tensor>> RunSharesAsync(Placement?[] shares, double[] weights, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation, IReadOnlyDictionary<string, Tensor>? into)
     {
         int rows = Model.Rows(inputs);
         if (rows == 0)
@@ -92,7 +93,7 @@ public sealed partial class Deployment : IAsyncDisposable
         }
 
         int perStage = Options.MicroBatchesPerStage;
-        var pieces = BatchPieces.Cut(rows, weights, s => shares[s].ConcurrentStages < 2 ? 1 : perStage * shares[s].ConcurrentStages, Model.LeadingOutputs, into, out int[] shareOf);
+        var pieces = BatchPieces.Cut(rows, weights, s => shares[s] is { ConcurrentStages: > 1 } p ? perStage * p.ConcurrentStages : 1, Model.LeadingOutputs, into, out int[] shareOf);
         var inputAxes = Model.InputAxes!;
         var tasks = new Task<IReadOnlyDictionary<string, Tensor>>[pieces.Count];
         for (int p = 0; p < tasks.Length; p++)
@@ -113,7 +114,7 @@ public sealed partial class Deployment : IAsyncDisposable
     /// its placement fails (a worker down, a stage unreachable) on the next; with none left, after waiting up to
     /// <see cref="DeploymentOptions.PlacementWait"/> for one to come up, it fails with every reason.
     /// </summary>
-    private async Task<IReadOnlyDictionary<string, Tensor>> RunPieceAsync(Placement preferred, IReadOnlyDictionary<string, Tensor> inputs, int rows, OutputPlacement? place, CancellationToken cancellation)
+    private async Task<IReadOnlyDictionary<string, Tensor>> RunPieceAsync(Placement? preferred, IReadOnlyDictionary<string, Tensor> inputs, int rows, OutputPlacement? place, CancellationToken cancellation)
     {
         var tried = new HashSet<Placement>();
         var reasons = new List<string>();
@@ -150,9 +151,9 @@ public sealed partial class Deployment : IAsyncDisposable
         }
     }
 
-    private Placement? Choose(Placement preferred, HashSet<Placement> tried)
+    private Placement? Choose(Placement? preferred, HashSet<Placement> tried)
     {
-        if (preferred.IsUp && !tried.Contains(preferred) && Placements.Contains(preferred)) return preferred;
+        if (preferred is { IsUp: true } && !tried.Contains(preferred) && Placements.Contains(preferred)) return preferred;
         return Placements.Where(p => p.IsUp && !tried.Contains(p)).MinBy(p => p.Busy);
     }
 
@@ -167,15 +168,15 @@ public sealed partial class Deployment : IAsyncDisposable
     /// The share of each placement: its measured speed (rows per second) once every one has been measured and they
     /// differ by more than noise, else the weight it was placed for.
     /// </summary>
-    private static double[] Weights(Placement[] shares)
+    private static double[] Weights(Placement?[] shares)
     {
-        double[] measured = [.. shares.Select(p => p.SecondsPerRow)];
+        double[] measured = [.. shares.Select(p => p?.SecondsPerRow ?? 0)];
         if (measured.All(s => s > 0) && measured.Max() / measured.Min() >= MeasuredSpread)
         {
             return [.. measured.Select(s => 1 / s)];
         }
 
-        return [.. shares.Select(p => p.Weight)];
+        return [.. shares.Select(p => p?.Weight ?? 1)];
     }
 
     private static async Task<bool> WaitAsync(Task changed, TimeSpan timeout, CancellationToken cancellation)

@@ -39,20 +39,20 @@ internal sealed class ClusterBackend(string name, ModelSignature signature, Serv
     public IReadOnlyList<Placement> Routes => Deployment.Placements;
 
     /// <summary>The weight a placement was made for (a plan's batch weight, the speed it planned it for); 1 for whole-model replicas.</summary>
-    public double DeclaredSpeed(int replica) => At(replica).Weight;
+    public double DeclaredSpeed(int replica) => At(replica)?.Weight ?? 1;
 
-    public IReadOnlyList<WorkerLoad> WorkerLoads(int replica) => [.. At(replica).Workers.Select(cluster.LoadOf)];
+    public IReadOnlyList<WorkerLoad> WorkerLoads(int replica) => [.. (At(replica)?.Workers ?? []).Select(cluster.LoadOf)];
 
     /// <summary>Calls on the replica beyond the one it is running: the workers hold them in their model queues.</summary>
-    public int Waiting(int replica) => Math.Max(0, Volatile.Read(ref Calls(At(replica)).Value) - 1);
+    public int Waiting(int replica) => At(replica) is { } p ? Math.Max(0, Volatile.Read(ref Calls(p).Value) - 1) : 0;
 
     /// <summary>Cluster requests (batches, or micro-batches of a pipeline) that placement <paramref name="replica"/> answered.</summary>
-    public long Answered(int replica) => At(replica).Answered;
+    public long Answered(int replica) => At(replica)?.Answered ?? 0;
 
     public async Task<IReadOnlyDictionary<string, Tensor>> RunAsync(int replica, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellationToken)
     {
         var placement = At(replica);
-        var calls = Calls(placement);
+        var calls = placement is null ? new StrongBox<int>() : Calls(placement);
         Interlocked.Increment(ref calls.Value);
         try
         {
@@ -72,10 +72,10 @@ internal sealed class ClusterBackend(string name, ModelSignature signature, Serv
     /// The placement a scheduler's replica index stands for; an index from before a re-placement (the scheduler has not
     /// refreshed yet) stands for a current one, which the deployment treats as a mere preference.
     /// </summary>
-    private Placement At(int replica)
+    private Placement? At(int replica)
     {
         var placements = Deployment.Placements;
-        return placements[replica % placements.Count];
+        return placements.Count == 0 ? null : placements[replica % placements.Count];
     }
 
     private StrongBox<int> Calls(Placement placement) => _calls.GetOrAdd(placement, _ => new StrongBox<int>());
@@ -95,11 +95,11 @@ internal sealed class ClusterBackend(string name, ModelSignature signature, Serv
     /// Places a model on <paramref name="workers"/> (indices into the server's) by <paramref name="strategy"/>. Failures a
     /// user can cause (a plan that does not fit, a wrong model) come back as one-line InvalidDataException.
     /// </summary>
-    public static ClusterBackend Deploy(ServingCluster cluster, string name, string path, OnnxModel model, IReadOnlyList<int> workers, DeploymentStrategy strategy)
+    /// <param name="growing">Whether the model also gets the workers that come after the start.</param>
+    public static ClusterBackend Deploy(ServingCluster cluster, string name, string path, OnnxModel model, IReadOnlyList<int> workers, bool growing, DeploymentStrategy strategy)
     {
-        var members = workers.Select(i => cluster.Members[i]).ToArray();
-        var source = new Replacement(cluster.Coordinator, () => members, new PlacementRequest(path, model, strategy));
-        var deployment = Wait(() => Deployment.StartAsync(name, source, cluster.DeploymentOptions, cluster.Logger), name, $"cannot plan it for {members.Length} workers: ");
+        var source = new Replacement(cluster.Coordinator, cluster.MembersFor(workers, growing), new PlacementRequest(path, model, strategy));
+        var deployment = Wait(() => Deployment.StartAsync(name, source, cluster.DeploymentOptions, cluster.Logger), name, $"cannot plan it for {workers.Count} workers: ");
         return new ClusterBackend(name, SignatureOf(model), cluster, deployment);
     }
 

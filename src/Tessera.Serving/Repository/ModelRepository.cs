@@ -66,7 +66,7 @@ internal sealed class ModelRepository : IDisposable
             // Ensemble members first, so that the placement puts them on distinct workers even when they must share.
             var members = ensembles.SelectMany(e => e.Config.Ensemble!.Members).Distinct(StringComparer.Ordinal).ToList();
             var order = plain.OrderBy(m => members.IndexOf(m.Name) is var k and >= 0 ? k : int.MaxValue).Select(m => (m.Name, m.Config)).ToList();
-            var placement = cluster is null ? null : WorkerPlacement.Assign(order, cluster.Members.Count);
+            var placement = cluster is null ? null : WorkerPlacement.Assign(order, cluster.Initial.Count);
             foreach (var (name, modelDir, config) in plain)
             {
                 var versions = Directory.GetDirectories(modelDir)
@@ -114,8 +114,10 @@ internal sealed class ModelRepository : IDisposable
             return;
         }
 
-        workers ??= WorkerPlacement.Assign([(name, config)], Cluster.Members.Count)[name];
-        Add(name, version, ClusterBackend.Deploy(Cluster, name, path, model, workers, config.Strategy ?? Cluster.Strategy), config);
+        // A model placed by default (no "workers" in its config) also gets the workers that join later.
+        bool growing = config.WorkerIndices is null && config.WorkerCount == 0;
+        workers ??= WorkerPlacement.Assign([(name, config)], Cluster.Initial.Count)[name];
+        Add(name, version, ClusterBackend.Deploy(Cluster, name, path, model, workers, growing, config.Strategy ?? Cluster.Strategy), config);
     }
 
     /// <summary>Serves <paramref name="backend"/> and logs which workers its replicas run on.</summary>

@@ -127,6 +127,31 @@ public sealed class PlanClusterTests : IDisposable
         Assert.Single(refused.Stderr.Trim().Split('\n'));
     }
 
+    /// <summary>`run --cluster C.json --strategy`: the model placed over the cluster file's workers (one by a DNS name) without a plan file.</summary>
+    [Fact]
+    public void RunClusterWithAStrategyMatchesOneSessionAndAClusterWithNoWorkerFailsInOneLine()
+    {
+        var c = ConformanceSet.Get("dense");
+        using var w0 = _fx.StartWorker();
+        using var w1 = _fx.StartWorker();
+        string cluster = Path.Combine(_fx.Directory, "cluster.json");
+        int port = int.Parse(w1.Address.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+        File.WriteAllText(cluster, $$"""{"nodes": [{"name": "a", "address": "{{w0.Address}}", "memoryBytes": 1000000000}, {"name": "b", "address": "dns:localhost:{{port}}", "memoryBytes": 1000000000}]}""");
+        string input = Path.Combine(_fx.Directory, "input.npy");
+        NpyFormat.WriteFile(input, c.Inputs["input"]);
+        string output = Path.Combine(_fx.Directory, "out");
+        var run = CliProcess.Run("run", "--model", c.ModelPath, "--cluster", cluster, "--strategy", "pipeline", "--token-file", _fx.TokenFile, "--input", "input=" + input, "--output-dir", output);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Contains("pipeline, 2 stage(s), 1 replica(s)", run.Stdout);
+        ConformanceSet.AssertBitIdentical(c.Expected, new Dictionary<string, Tensor> { ["output"] = NpyFormat.ReadFile(Path.Combine(output, "output.npy")) }, "run --cluster --strategy pipeline");
+
+        File.WriteAllText(cluster, """{"nodes": [{"name": "gone", "address": "127.0.0.1:1", "memoryBytes": 1000000000}]}""");
+        var refused = CliProcess.Run("run", "--model", c.ModelPath, "--cluster", cluster, "--strategy", "data", "--token-file", _fx.TokenFile, "--input", "input=" + input, "--output-dir", output);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.StartsWith($"tessera: no worker of {cluster} answered", refused.Stderr.Split('\n').Last(l => l.Length > 0));
+        Assert.DoesNotContain("   at ", refused.Stderr);
+    }
+
     [Theory]
     [InlineData("pipeline")]
     [InlineData("auto")]

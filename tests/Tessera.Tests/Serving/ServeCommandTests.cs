@@ -29,7 +29,10 @@ public sealed class ServeCommandTests
     [InlineData("does not exist", "--repository", "/nonexistent/repo")]
     [InlineData("tessera: --strategy goes with --workers", "--model", "m.onnx", "--strategy", "pipeline")]
     [InlineData("tessera: --plan needs --cluster", "--model", "m.onnx", "--plan", "p/plan.json")]
-    [InlineData("tessera: --cluster serves a --plan", "--model", "m.onnx", "--cluster", "c.json")]
+    [InlineData("tessera: cannot read cluster file 'c.json'", "--model", "m.onnx", "--cluster", "c.json")]
+    [InlineData("tessera: --workers starts workers of its own", "--model", "m.onnx", "--workers", "2", "--cluster", "c.json")]
+    [InlineData("tessera: --plan places the model itself", "--model", "m.onnx", "--plan", "p/plan.json", "--cluster", "c.json", "--strategy", "pipeline")]
+    [InlineData("tessera: --grace must be 0 or more", "--model", "m.onnx", "--grace", "-1")]
     [InlineData("tessera: --workers must be 0 or more", "--model", "m.onnx", "--workers", "-1")]
     public void BadCommandLinesFailWithOneLine(string message, params string[] args)
     {
