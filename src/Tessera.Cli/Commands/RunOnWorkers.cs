@@ -44,7 +44,8 @@ internal static class RunOnWorkers
         {
             await using var coordinator = new ClusterCoordinator(token, new CoordinatorOptions { Tls = tls });
             var joined = new ClusterNode { Name = "joined", MemoryBytes = 1 };
-            await using var members = new ClusterMembers(coordinator, nodes, joined);
+            using var loggers = WorkerCommand.CreateLoggers();
+            await using var members = new ClusterMembers(coordinator, nodes, joined, loggers.CreateLogger("Tessera.Membership"));
             await members.StartAsync().ConfigureAwait(false);
             if (members.Current.Count == 0) throw new CliException($"no worker of {clusterPath} answered ({string.Join(", ", nodes.Select(n => n.Address))})");
             var request = new PlacementRequest(modelPath, ModelReader.Load(modelPath), DeploymentStrategies.Parse(strategy))

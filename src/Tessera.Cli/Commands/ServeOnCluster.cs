@@ -63,7 +63,7 @@ internal sealed class ServeOnCluster : IAsyncDisposable
         var nodes = clusterPath is null ? [] : PlanFiles.ClusterNodes(clusterPath);
         var options = new Tessera.Cluster.Coordinator.CoordinatorOptions { Tls = tls };
         int planned = threads == 0 ? Environment.ProcessorCount : threads;
-        var cluster = ServingCluster.StartAsync(WorkerCommand.ReadToken(tokenFile), nodes, planned, strategy, options, joinListen).GetAwaiter().GetResult();
+        var cluster = ServingCluster.StartAsync(WorkerCommand.ReadToken(tokenFile), nodes, planned, strategy, options, joinListen, WorkerCommand.CreateLoggers()).GetAwaiter().GetResult();
         Console.WriteLine($"tessera serve: {cluster.Current.Count} worker(s) at {string.Join(", ", cluster.Current.Select(m => m.Worker.Address))}{(cluster.JoinAddress is { } join ? $"; workers join at {join}" : "")}");
         return new ServeOnCluster(cluster, null, []);
     }

@@ -126,7 +126,7 @@ public sealed partial class Deployment
             : $"worker {added!.Worker.Name} at {added.Worker.Address} is up and unused";
         if (lost is null && source.Request.Strategy != DeploymentStrategy.Data && Plan is { } current && up.Count > 1)
         {
-            var candidate = Placer.Plan(source.Request, [.. up.Select(m => m.Node)]).Chosen;
+            var candidate = Placer.Plan(source.Request, [.. up.Select(m => m.Planned(Placer.Calibration))]).Chosen;
             if (!Faster(candidate, current.Estimate, source.Request.Objective))
             {
                 DeploymentLog.Kept(_logger, Name, why, up.Count);

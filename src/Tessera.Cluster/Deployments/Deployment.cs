@@ -166,17 +166,18 @@ public sealed partial class Deployment : IAsyncDisposable
 
     /// <summary>
     /// The share of each placement: its measured speed (rows per second) once every one has been measured and they
-    /// differ by more than noise, else the weight it was placed for.
+    /// differ by more than noise; before that, for replicas placed alike, the rate their workers measured at start
+    /// when those differ; else the weight it was placed for (a plan's, which knew the speeds it planned for).
     /// </summary>
     private static double[] Weights(Placement?[] shares)
     {
         double[] measured = [.. shares.Select(p => p?.SecondsPerRow ?? 0)];
-        if (measured.All(s => s > 0) && measured.Max() / measured.Min() >= MeasuredSpread)
-        {
-            return [.. measured.Select(s => 1 / s)];
-        }
-
+        if (Differ(measured)) return [.. measured.Select(s => 1 / s)];
+        double[] reported = [.. shares.Select(p => p?.ReportedRate ?? 0)];
+        if (shares.All(p => p?.Weight == 1) && Differ(reported)) return reported;
         return [.. shares.Select(p => p?.Weight ?? 1)];
+
+        static bool Differ(double[] values) => values.All(v => v > 0) && values.Max() / values.Min() >= MeasuredSpread;
     }
 
     private static async Task<bool> WaitAsync(Task changed, TimeSpan timeout, CancellationToken cancellation)

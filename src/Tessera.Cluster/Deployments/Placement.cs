@@ -22,6 +22,7 @@ public sealed class Placement
     private readonly string[][] _segmentOutputs;
     private int _inFlight;
     private long _answered;
+    private long _rows;
     private double _secondsPerRow;
 
     /// <param name="weight">The share of a batch it was placed for (a plan's batch weight; 1 when replicas are alike).</param>
@@ -76,6 +77,12 @@ public sealed class Placement
     /// <summary>Requests (shares or micro-batches) the placement answered.</summary>
     public long Answered => Interlocked.Read(ref _answered);
 
+    /// <summary>Rows of those requests (along the batch axes; requests sent whole count none).</summary>
+    public long Rows => Interlocked.Read(ref _rows);
+
+    /// <summary>The matrix-product rate its slowest worker measured at start (flop/s); 0 in this process or when one measured nothing.</summary>
+    public double ReportedRate => Workers.Count == 0 ? 0 : Workers.Min(w => (double)w.Info.MatrixFlopsPerSecond);
+
     /// <summary>Measured seconds per row (moving average); 0 until a run with rows has ended.</summary>
     public double SecondsPerRow
     {
@@ -110,6 +117,7 @@ public sealed class Placement
             }
 
             Interlocked.Increment(ref _answered);
+            Interlocked.Add(ref _rows, rows);
             if (rows > 0) Record(rows, Stopwatch.GetElapsedTime(start).TotalSeconds);
             return values;
         }

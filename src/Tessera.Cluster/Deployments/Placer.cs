@@ -28,7 +28,7 @@ public static class Placer
             return await WholeModelAsync(coordinator, request.ModelPath, outputs, members.Select(m => m.Worker).ToArray(), cancellation).ConfigureAwait(false);
         }
 
-        var result = Plan(request, [.. members.Select(m => m.Node)]);
+        var result = Plan(request, [.. members.Select(m => m.Planned(Calibration))]);
         string directory = Directory.CreateTempSubdirectory("tessera-plan-").FullName;
         try
         {
@@ -56,9 +56,12 @@ public static class Placer
             Stages = request.Strategy == DeploymentStrategy.Pipeline ? request.Stages ?? nodes.Count : null,
             // auto keeps to bit-identical plans: tensor parallelism sums in another order (docs/architecture.md).
             Degree = request.Strategy == DeploymentStrategy.Tensor ? Math.Min(request.Degree ?? nodes.Count, nodes.Count) : 1,
-            Calibration = File.Exists(CalibrationProfile.DefaultPath) ? CalibrationProfile.Load(CalibrationProfile.DefaultPath) : CalibrationProfile.Default,
+            Calibration = Calibration,
         });
     }
+
+    /// <summary>The rates `tessera calibrate` saved, else the defaults.</summary>
+    public static CalibrationProfile Calibration => File.Exists(CalibrationProfile.DefaultPath) ? CalibrationProfile.Load(CalibrationProfile.DefaultPath) : CalibrationProfile.Default;
 
     /// <summary>
     /// Shapes to plan a served model for, which has no request yet: the batch axis at one row per worker (so data

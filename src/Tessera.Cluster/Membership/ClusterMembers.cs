@@ -21,6 +21,8 @@ public sealed class ClusterMembers : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<string, Member> _byAddress = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _order = new(StringComparer.Ordinal); // description order; later ones after
+    private int _nextOrder;
     private readonly HashSet<string> _unreachable = new(StringComparer.Ordinal);
     private readonly HashSet<string> _connecting = new(StringComparer.Ordinal); // asked for by this set, not joined
     private Task _resolving = Task.CompletedTask;
@@ -42,12 +44,12 @@ public sealed class ClusterMembers : IAsyncDisposable
     /// <summary>How often <c>dns:</c> entries are resolved again.</summary>
     public TimeSpan ResolveInterval { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>The members now, in the order they came (description order first).</summary>
+    /// <summary>The members now: the description's in its order (a name's addresses sorted), then those that came later.</summary>
     public IReadOnlyList<Member> Current
     {
         get
         {
-            lock (_lock) return [.. _byAddress.Values];
+            lock (_lock) return [.. _byAddress.Values.OrderBy(m => _order[m.Worker.Address])];
         }
     }
 
@@ -108,6 +110,7 @@ public sealed class ClusterMembers : IAsyncDisposable
             foreach (string address in addresses)
             {
                 wanted[address] = NodeFor(entry, address, named);
+                lock (_lock) _order.TryAdd(address, _nextOrder++);
             }
         }
 
@@ -166,6 +169,7 @@ public sealed class ClusterMembers : IAsyncDisposable
     {
         lock (_lock)
         {
+            _order.TryAdd(worker.Address, _nextOrder++);
             _byAddress.TryAdd(worker.Address, new Member(node, worker));
         }
     }

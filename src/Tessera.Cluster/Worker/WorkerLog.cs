@@ -47,4 +47,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "cannot join coordinator {Coordinator}: {Reason}")]
     public static partial void JoinFailed(ILogger logger, string coordinator, string reason);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Debug, Message = "connection from {Remote} closed during the handshake (a TCP probe?)")]
+    public static partial void ClosedInHandshake(ILogger logger, string remote);
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Tessera.Cluster.Collective;
 using Tessera.Cluster.Transport;
 using Tessera.Cluster.Transport.Messages;
+using Tessera.Partitioning.Cost;
 
 namespace Tessera.Cluster.Worker;
 
@@ -45,7 +46,12 @@ public sealed class WorkerServer : IAsyncDisposable
         }
 
         Address = ClusterAddress.Format(_listener.LocalEndPoint!);
+        // This worker's speed, for deployments that split batches by it and plans of nodes whose speed is "measure".
+        MatrixFlopsPerSecond = (ulong)Calibrator.MatrixProductRate(Math.Max(1, options.Threads));
     }
+
+    /// <summary>Matrix-product flop/s measured at start on the worker's threads.</summary>
+    public ulong MatrixFlopsPerSecond { get; }
 
     /// <summary>The address actually bound (with the port chosen when 0 was asked for).</summary>
     public string Address { get; }
@@ -86,7 +92,7 @@ public sealed class WorkerServer : IAsyncDisposable
     public Task Completion => _acceptLoop;
 
     internal WorkerInfo Describe() =>
-        new(Name, Options.Threads, Options.MemoryBudget, Models.MemoryUsed, (uint)Volatile.Read(ref _inFlight), (uint)Models.LoadedCount);
+        new(Name, Options.Threads, Options.MemoryBudget, Models.MemoryUsed, (uint)Volatile.Read(ref _inFlight), (uint)Models.LoadedCount, MatrixFlopsPerSecond);
 
     internal void RequestStarted() => Interlocked.Increment(ref _inFlight);
 
@@ -129,6 +135,12 @@ public sealed class WorkerServer : IAsyncDisposable
         try
         {
             connection = await ClusterConnection.AcceptAsync(socket, Options.Token, Describe, Options.Limits, _stopping.Token, Tensors, Options.Tls).ConfigureAwait(false);
+        }
+        catch (ClusterException e) when (e.Code == ClusterErrorCode.WorkerDown)
+        {
+            // Closed before a word: a TCP health probe (Kubernetes' tcpSocket), not worth a warning every few seconds.
+            WorkerLog.ClosedInHandshake(Logger, remote);
+            return;
         }
         catch (ClusterException e)
         {

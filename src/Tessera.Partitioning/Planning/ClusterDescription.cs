@@ -40,7 +40,7 @@ public sealed class ClusterDescription
             if (string.IsNullOrWhiteSpace(node.Name)) throw new PartitionException($"{at}.name must be a non-empty string");
             if (!seen.Add(node.Name)) throw new PartitionException($"{at}.name '{node.Name}' is used by another node");
             if (node.MemoryBytes <= 0) throw new PartitionException($"{at}.memoryBytes must be a positive number of bytes (node '{node.Name}')");
-            if (!(node.Speed > 0) || double.IsInfinity(node.Speed)) throw new PartitionException($"{at}.speed must be a positive number (node '{node.Name}')");
+            if (!node.MeasureSpeed && (!(node.Speed > 0) || double.IsInfinity(node.Speed))) throw new PartitionException($"{at}.speed must be a positive number or \"measure\" (node '{node.Name}')");
             if (node.Threads < 1) throw new PartitionException($"{at}.threads must be 1 or more (node '{node.Name}')");
         }
 

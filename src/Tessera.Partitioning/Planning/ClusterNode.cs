@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Tessera.Partitioning.Planning;
 
 /// <summary>One machine (or worker process) of a cluster description.</summary>
@@ -11,8 +13,16 @@ public sealed class ClusterNode
     /// <summary>Memory the node may use for its parts (parameters and live activations).</summary>
     public required long MemoryBytes { get; init; }
 
-    /// <summary>Speed relative to the calibrated machine (2.0 = twice as fast).</summary>
+    /// <summary>Speed relative to the calibrated machine (2.0 = twice as fast); NaN ("measure" in a file): measured by the cluster.</summary>
+    [JsonConverter(typeof(NodeSpeedConverter))]
     public double Speed { get; init; } = 1.0;
+
+    /// <summary>True when the speed is to be measured on the worker ("speed": "measure").</summary>
+    [JsonIgnore]
+    public bool MeasureSpeed => double.IsNaN(Speed);
+
+    /// <summary>This node with <paramref name="speed"/> in place of its own.</summary>
+    public ClusterNode WithSpeed(double speed) => new() { Name = Name, Address = Address, MemoryBytes = MemoryBytes, Speed = speed, Threads = Threads };
 
     /// <summary>Intra-op threads its sessions use.</summary>
     public int Threads { get; init; } = 1;

@@ -16,6 +16,11 @@ public static class Planner
     public static PlanResult Plan(PlanRequest request, ModelCost cost)
     {
         request.Cluster.Validate("cluster");
+        if (request.Cluster.Nodes.FirstOrDefault(n => n.MeasureSpeed) is { } unmeasured)
+        {
+            throw new PartitionException($"node '{unmeasured.Name}' has speed \"measure\": plan on the workers themselves (`run`/`serve --cluster --strategy`), which measure it, or give a number");
+        }
+
         CheckOption(request.Stages, "--stages");
         CheckOption(request.Degree, "--degree");
         CheckOption(request.Replicas, "--replicas");

@@ -30,7 +30,8 @@ internal sealed class ClusterBackend(string name, ModelSignature signature, Serv
 
     public Deployment Deployment { get; } = deployment;
 
-    public int ReplicaCount => Deployment.Placements.Count;
+    /// <summary>The placements; one while there is none (not placed yet), whose calls wait for a placement or fail with 503.</summary>
+    public int ReplicaCount => Math.Max(1, Deployment.Placements.Count);
 
     public int Generation => Deployment.Generation;
 

@@ -73,7 +73,7 @@ internal sealed class ServingCluster : IAsyncDisposable
         // The workers the server starts share this machine: its available memory split over them.
         long memory = Math.Max(1L << 20, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / Math.Max(1, addresses.Count));
         var nodes = addresses.Select((a, i) => new ClusterNode { Name = $"worker-{i}", Address = a, MemoryBytes = memory, Threads = threads }).ToArray();
-        return StartAsync(token, nodes, threads, strategy, options, null, cancellation);
+        return StartAsync(token, nodes, threads, strategy, options, null, null, cancellation);
     }
 
     /// <summary>
@@ -81,11 +81,12 @@ internal sealed class ServingCluster : IAsyncDisposable
     /// <paramref name="joinListen"/> when given. Unreachable workers are logged and tried again; none at all is an
     /// error only when nothing can add one later (no DNS name, no join listener).
     /// </summary>
-    public static async Task<ServingCluster> StartAsync(ClusterToken token, IReadOnlyList<ClusterNode> nodes, int threads, DeploymentStrategy strategy, CoordinatorOptions? options = null, string? joinListen = null, CancellationToken cancellation = default)
+    /// <param name="loggers">Where the coordinator and the membership log (unreachable workers, names that do not resolve, joins).</param>
+    public static async Task<ServingCluster> StartAsync(ClusterToken token, IReadOnlyList<ClusterNode> nodes, int threads, DeploymentStrategy strategy, CoordinatorOptions? options = null, string? joinListen = null, ILoggerFactory? loggers = null, CancellationToken cancellation = default)
     {
-        var coordinator = new ClusterCoordinator(token, options);
+        var coordinator = new ClusterCoordinator(token, options, loggers);
         var joined = new ClusterNode { Name = "joined", MemoryBytes = Math.Max(1L << 20, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes), Threads = threads };
-        var members = new ClusterMembers(coordinator, nodes, joined);
+        var members = new ClusterMembers(coordinator, nodes, joined, loggers?.CreateLogger("Tessera.Membership"));
         try
         {
             await members.StartAsync(cancellation).ConfigureAwait(false);

@@ -27,6 +27,13 @@ internal static class WorkerPlacement
             }
         }
 
+        if (workers == 0)
+        {
+            // No worker yet (a DNS name with no address, joins awaited): every model waits for the ones that come.
+            foreach (var (name, config) in models.Where(m => m.Config.WorkerIndices is null)) placed[name] = [];
+            return placed;
+        }
+
         // Counted and default models share what explicit placements left (everything, when they took it all).
         var free = Enumerable.Range(0, workers).Where(i => !taken.Contains(i)).ToList();
         if (free.Count == 0)

@@ -18,8 +18,6 @@ internal sealed partial class ModelScheduler : IDisposable
     private readonly object _gate = new();
     private readonly IInferenceBackend _backend;
     private readonly IReplicaPolicy _policy;
-    private const int NoReplicaPoll = 250;
-
     private ReplicaState[] _replicas;
     private int _generation;
     private readonly Queue<PendingRequest>[] _levels;
@@ -174,8 +172,7 @@ internal sealed partial class ModelScheduler : IDisposable
                 RefreshReplicasUnsynchronized();
                 if (_queuedTotal == 0 || !_replicas.Any(r => r.InflightBatches < Options.MaxInflightPerReplica))
                 {
-                    // With no replica at all (a cluster model not placed yet) nothing pulses when one comes: look again.
-                    Monitor.Wait(_gate, _replicas.Length == 0 ? NoReplicaPoll : Timeout.Infinite);
+                    Monitor.Wait(_gate);
                     continue;
                 }
 

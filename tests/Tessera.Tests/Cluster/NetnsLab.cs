@@ -52,6 +52,17 @@ internal sealed class NetnsLab : IDisposable
 
     public string[] Prefix(int i) => ["ip", "netns", "exec", _namespaces[i]];
 
+    /// <summary>
+    /// Makes processes run in namespace <paramref name="i"/> (with <see cref="Prefix"/>) resolve names with the DNS
+    /// server at <paramref name="nameserver"/>: `ip netns exec` mounts /etc/netns/NS/resolv.conf over /etc/resolv.conf.
+    /// </summary>
+    public void UseNameserver(int i, string nameserver)
+    {
+        string folder = Path.Combine("/etc/netns", _namespaces[i]);
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "resolv.conf"), $"nameserver {nameserver}\noptions timeout:1 attempts:2\n");
+    }
+
     private static void Ip(string arguments)
     {
         using var p = Process.Start(new ProcessStartInfo("ip", arguments) { RedirectStandardError = true, RedirectStandardOutput = true })!;
@@ -68,6 +79,7 @@ internal sealed class NetnsLab : IDisposable
         foreach (string ns in _namespaces)
         {
             try { Ip($"netns del {ns}"); } catch (InvalidOperationException) { }
+            if (Directory.Exists(Path.Combine("/etc/netns", ns))) Directory.Delete(Path.Combine("/etc/netns", ns), recursive: true);
         }
 
         try { Ip($"link del {_bridge}"); } catch (InvalidOperationException) { }

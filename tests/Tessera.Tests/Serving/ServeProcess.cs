@@ -12,6 +12,11 @@ internal sealed class ServeProcess : IDisposable
 
     public ServeProcess(params string[] args) => _process = new TesseraProcess(["serve", .. args]);
 
+    private ServeProcess(string[] prefix, string[] args) => _process = new TesseraProcess(["serve", .. args], prefix);
+
+    /// <summary>The server under a command prefix (e.g. `ip netns exec NS`).</summary>
+    public static ServeProcess Under(string[] prefix, params string[] args) => new(prefix, args);
+
     public HttpClient Client { get; private set; } = null!;
 
     public int Pid => _process.Pid;
