@@ -29,11 +29,11 @@ internal sealed partial class InferenceGrpcService : GRPCInferenceService.GRPCIn
         Task.FromResult(new ServerLiveResponse { Live = true });
 
     public override Task<ServerReadyResponse> ServerReady(ServerReadyRequest request, ServerCallContext context) =>
-        Task.FromResult(new ServerReadyResponse { Ready = true });
+        Task.FromResult(new ServerReadyResponse { Ready = _models.Unready is null });
 
     public override Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context)
     {
-        bool ready = _models.TryFind(request.Name, VersionOf(request.Version)) is not null;
+        bool ready = _models.TryFind(request.Name, VersionOf(request.Version)) is { Unready: null };
         return Task.FromResult(new ModelReadyResponse { Ready = ready });
     }
 

@@ -44,25 +44,13 @@ internal sealed class MetadataEndpoints
     });
 
     /// <summary>Ready while every model can be served; else 503 naming the first that cannot and why.</summary>
-    public Task ServerReadyAsync(HttpContext context)
-    {
-        foreach (var model in _models.All)
-        {
-            if (model.Backend.Unready is { } why)
-            {
-                return ErrorResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, $"model '{model.Name}' version {model.Version} cannot be served: {why}");
-            }
-        }
-
-        return OkAsync(context);
-    }
+    public Task ServerReadyAsync(HttpContext context) =>
+        _models.Unready is { } why ? ErrorResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, why) : OkAsync(context);
 
     public Task ModelReadyAsync(HttpContext context)
     {
         var model = Find(context); // unknown model or version: 404, which the protocol reads as "not ready"
-        return model.Backend.Unready is { } why
-            ? ErrorResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, $"model '{model.Name}' version {model.Version} cannot be served: {why}")
-            : OkAsync(context);
+        return model.Unready is { } why ? ErrorResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, why) : OkAsync(context);
     }
 
     public Task ModelMetadataAsync(HttpContext context)

@@ -39,7 +39,7 @@ internal sealed class MetricsEndpoint
         PrometheusText.Header(text, "tessera_model_ready", "gauge", "1 while the model version can be served, 0 while it cannot (no placement up, or none could be made): /v2/health/ready answers 503 then.");
         foreach (var m in models)
         {
-            PrometheusText.Sample(text, "tessera_model_ready", m.Metrics.Labels, m.Backend.Unready is null ? 1 : 0);
+            PrometheusText.Sample(text, "tessera_model_ready", m.Metrics.Labels, m.Unready is null ? 1 : 0);
         }
 
         WriteHistograms(text, models, "tessera_request_seconds", "Time from a request's arrival to its response, parsing and queueing included.", m => m.RequestSeconds);

@@ -39,6 +39,9 @@ internal sealed class ModelRepository : IDisposable
 
     public int Count => _models.Values.Sum(v => v.Count);
 
+    /// <summary>Why the server is not ready: the first model version that cannot be served; null while every one can.</summary>
+    public string? Unready => All.Select(m => m.Unready).FirstOrDefault(why => why is not null);
+
     /// <summary>Loads every model version under <paramref name="directory"/>; <paramref name="defaults"/> fill keys a config leaves out.</summary>
     public static ModelRepository LoadDirectory(string directory, ModelConfig defaults, ILogger logger, ServingCluster? cluster = null)
     {

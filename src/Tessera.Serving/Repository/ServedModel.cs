@@ -31,6 +31,9 @@ internal sealed class ServedModel : IDisposable
 
     public ModelMetrics Metrics { get; }
 
+    /// <summary>Why this version cannot be served now (readiness is false, REST answers 503 with it); null while it can.</summary>
+    public string? Unready => Backend.Unready is { } why ? $"model '{Name}' version {Version} cannot be served: {why}" : null;
+
     public void Dispose()
     {
         Scheduler.Dispose();
