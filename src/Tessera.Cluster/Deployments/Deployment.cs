@@ -180,16 +180,15 @@ public sealed partial class Deployment : IAsyncDisposable
         static bool Differ(double[] values) => values.All(v => v > 0) && values.Max() / values.Min() >= MeasuredSpread;
     }
 
-    private static async Task<bool> WaitAsync(Task changed, TimeSpan timeout, CancellationToken cancellation)
+    private static async Task WaitAsync(Task changed, TimeSpan timeout, CancellationToken cancellation)
     {
         try
         {
             await changed.WaitAsync(timeout, cancellation).ConfigureAwait(false);
-            return true;
         }
         catch (TimeoutException)
         {
-            return false;
+            // no change: try again all the same
         }
     }
 

@@ -42,9 +42,6 @@ public sealed class LocalWorkers : IDisposable
 
     public IReadOnlyList<string> Addresses { get; private set; } = [];
 
-    /// <summary>Restarts of workers that died, so far.</summary>
-    public int Restarts { get; private set; }
-
     /// <param name="command">How to start `tessera` (the program and arguments before `worker`).</param>
     public static LocalWorkers Start(int count, int threads, IReadOnlyList<string> command, TimeSpan startTimeout)
     {
@@ -136,12 +133,7 @@ public sealed class LocalWorkers : IDisposable
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tessera: local worker {index} at {Addresses[index]} exited (code {process.ExitCode}); starting it again in {backoff.TotalSeconds:0.##} s"));
                 await Task.Delay(backoff, stopping).ConfigureAwait(false);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, LongestBackoff.Ticks));
-                lock (_lock)
-                {
-                    if (stopping.IsCancellationRequested) return;
-                    Restarts++;
-                }
-
+                if (stopping.IsCancellationRequested) return;
                 process.Dispose();
                 _ = Launch(index, Addresses[index]);
             }
@@ -150,12 +142,6 @@ public sealed class LocalWorkers : IDisposable
         {
         }
     });
-
-    /// <summary>The process ids of the workers now, in the order of <see cref="Addresses"/>.</summary>
-    public int[] ProcessIds()
-    {
-        lock (_lock) return [.. _processes.Select(p => p?.Id ?? 0)];
-    }
 
     /// <summary>CPU time (user and system) each worker process has used so far, in the order of <see cref="Addresses"/>.</summary>
     public TimeSpan[] ProcessorTimes()
