@@ -6,7 +6,10 @@ namespace Tessera.Cluster.Coordinator;
 /// </summary>
 public sealed record Route(IReadOnlyList<RouteStep> Stages)
 {
-    public IReadOnlyCollection<WorkerClient> Workers => Stages.SelectMany(s => s.Workers).Distinct().ToArray();
+    private WorkerClient[]? _workers;
+
+    /// <summary>Every worker of the route, each once (computed once: a route is asked on every request).</summary>
+    public IReadOnlyCollection<WorkerClient> Workers => _workers ??= [.. Stages.SelectMany(s => s.Workers).Distinct()];
 
     public bool IsUp => Stages.All(s => s.Workers.All(w => w.IsUp));
 

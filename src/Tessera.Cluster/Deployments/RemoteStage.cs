@@ -11,6 +11,9 @@ namespace Tessera.Cluster.Deployments;
 /// </summary>
 public sealed class RemoteStage(ClusterCoordinator coordinator, RouteStep step) : IStageBackend
 {
+    // The route of the segment this stage starts: a stage belongs to one placement, whose segments never change.
+    private SegmentRoute? _route;
+
     public ClusterCoordinator Coordinator { get; } = coordinator;
 
     public RouteStep Step { get; } = step;
@@ -27,9 +30,16 @@ public sealed class RemoteStage(ClusterCoordinator coordinator, RouteStep step) 
 
     public Task<IReadOnlyDictionary<string, Tensor>> RunSegmentAsync(IReadOnlyList<IStageBackend> segment, IReadOnlyDictionary<string, Tensor> values, IReadOnlyList<string> outputs, OutputPlacement? place, CancellationToken cancellation)
     {
-        var route = new Route([.. segment.Select(s => ((RemoteStage)s).Step)]);
-        return Coordinator.RunAsync(route, values, outputs, cancellation, place);
+        var route = _route;
+        if (route is null || !ReferenceEquals(route.Segment, segment))
+        {
+            _route = route = new SegmentRoute(segment, new Route([.. segment.Select(s => ((RemoteStage)s).Step)]));
+        }
+
+        return Coordinator.RunAsync(route.Route, values, outputs, cancellation, place);
     }
+
+    private sealed record SegmentRoute(IReadOnlyList<IStageBackend> Segment, Route Route);
 
     public override string ToString() => Step.ToString();
 }
