@@ -25,6 +25,7 @@ public sealed class KernelRegistry
         Resize.ResizeKernels.Register(registry);
         Fused.FusedKernels.Register(registry);
         Collective.CollectiveKernels.Register(registry);
+        Quantization.QuantizationKernels.Register(registry);
         return registry;
     }
 

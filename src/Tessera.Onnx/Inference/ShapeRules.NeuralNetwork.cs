@@ -50,7 +50,7 @@ internal static partial class ShapeRules
         c.SetOutput(0, c.InputType(0), [.. result]);
     }
 
-    private static void Window(InferenceContext c, bool channelsFromWeight)
+    private static void Window(InferenceContext c, bool channelsFromWeight, int weightIndex = 1)
     {
         var x = c.InputShape(0);
         if (x is null || x.Length < 3) return;
@@ -59,7 +59,7 @@ internal static partial class ShapeRules
         Dimension channels = x[1];
         if (channelsFromWeight)
         {
-            var w = c.InputShape(1);
+            var w = c.InputShape(weightIndex);
             if (w is null) return;
             channels = w[0];
             kernel ??= w.Skip(2).Select(d => d.Value ?? -1).ToArray();

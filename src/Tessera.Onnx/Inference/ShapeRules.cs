@@ -55,6 +55,7 @@ internal static partial class ShapeRules
         AddLayoutRules(rules);
         AddReductionRules(rules);
         AddValueRules(rules);
+        AddQuantizationRules(rules);
         return rules;
     }
 

@@ -1,0 +1,46 @@
+using System.Numerics.Tensors;
+using Tessera.Kernels.Core;
+using Tessera.Tensors;
+
+namespace Tessera.Kernels.Quantization;
+
+/// <summary>
+/// DynamicQuantizeLinear (opset 11): quantizes float32 x to uint8 with the scale and zero point that map
+/// [min(x, 0), max(x, 0)] onto [0, 255], and returns all three.
+/// </summary>
+internal sealed unsafe class DynamicQuantizeLinearKernel : IKernel
+{
+    public void Compute(KernelContext context)
+    {
+        var x = context.RequiredInput(0, "x");
+        if (x.DataType != DataType.Float32)
+        {
+            throw new KernelException($"DynamicQuantizeLinear takes float32, got {DataTypes.Name(x.DataType)}");
+        }
+
+        var (scale, zeroPoint) = Parameters(x.Span<float>());
+        var y = context.AllocateOutput(0, DataType.UInt8, x.Shape);
+        context.AllocateOutput(1, DataType.Float32, []).Span<float>()[0] = scale;
+        context.AllocateOutput(2, DataType.UInt8, []).Span<byte>()[0] = (byte)zeroPoint;
+        float* px = (float*)x.Pointer;
+        byte* py = y.Pointer;
+        context.Parallel.ForRange(y.Length, 1 << 14, (start, end) => Quantizer.Quantize(px + start, py + start, end - start, scale, zeroPoint, 0, 255));
+        GC.KeepAlive(x);
+        GC.KeepAlive(y);
+    }
+
+    /// <summary>The scale and zero point ONNX defines for <paramref name="values"/>; a range of zero width gets scale 1, as ONNX Runtime does.</summary>
+    public static (float Scale, int ZeroPoint) Parameters(ReadOnlySpan<float> values)
+    {
+        float min = 0, max = 0;
+        if (values.Length > 0)
+        {
+            min = Math.Min(0, TensorPrimitives.Min(values));
+            max = Math.Max(0, TensorPrimitives.Max(values));
+        }
+
+        float scale = max == min ? 1f : (max - min) / 255f;
+        float zero = MathF.Round(Math.Clamp(0 - (min / scale), 0f, 255f));
+        return (scale, (int)zero);
+    }
+}

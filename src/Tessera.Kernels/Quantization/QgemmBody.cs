@@ -1,0 +1,88 @@
+using Tessera.Kernels.Core;
+
+namespace Tessera.Kernels.Quantization;
+
+/// <summary>One block of the integer GEMM: pack A's rows, then run the micro-kernel over a share of B's panels.</summary>
+internal readonly unsafe struct QgemmBody<TRows> : IRangeBody
+    where TRows : struct, IQgemmRows
+{
+    // Each thread's packing buffers, grown on demand and kept (pinned: the kernels read them through pointers).
+    [ThreadStatic]
+    private static byte[]? t_bytes;
+
+    [ThreadStatic]
+    private static byte[]? t_wide;
+
+    private readonly int _m;
+    private readonly QgemmPackedB _b;
+    private readonly TRows _rows;
+    private readonly QgemmOutput _output;
+    private readonly int _panelSplit;
+
+    public QgemmBody(int m, QgemmPackedB b, TRows rows, QgemmOutput output, int panelSplit)
+    {
+        _m = m;
+        _b = b;
+        _rows = rows;
+        _output = output;
+        _panelSplit = panelSplit;
+    }
+
+    public void Invoke(int start, int end)
+    {
+        var config = _b.Config;
+        int mr = config.Mr;
+        int k = _b.K;
+        int ld = _b.KPadded;
+        int groups = ld / config.KGroup;
+        int* sums = stackalloc int[Qgemm.RowBlock];
+        int* tile = stackalloc int[mr * QgemmConfig.Nr];
+        int blockRows = (Qgemm.RowBlock + mr - 1) / mr * mr;
+        byte* bytes = Buffer(ref t_bytes, blockRows * ld);
+        byte* wide = config.ElementSize == 2 ? Buffer(ref t_wide, blockRows * ld * 2) : null;
+        for (int job = start; job < end; job++)
+        {
+            int row = job / _panelSplit * Qgemm.RowBlock;
+            int share = job % _panelSplit;
+            int count = Math.Min(Qgemm.RowBlock, _m - row);
+            int padded = (count + mr - 1) / mr * mr;
+            new Span<byte>(bytes, padded * ld).Clear();
+            _rows.Pack(row, count, bytes, ld, sums);
+            byte* a = bytes;
+            nint lda = ld;
+            if (wide is not null)
+            {
+                short* w = (short*)wide;
+                for (int i = 0; i < padded * ld; i++) w[i] = bytes[i];
+                a = wide;
+                lda = ld * 2;
+            }
+
+            int firstPanel = share * _b.Panels / _panelSplit;
+            int lastPanel = (share + 1) * _b.Panels / _panelSplit;
+            for (int p = firstPanel; p < lastPanel; p++)
+            {
+                byte* panel = _b.Panel(p);
+                int col = p * QgemmConfig.Nr;
+                int cols = Math.Min(QgemmConfig.Nr, _b.N - col);
+                for (int r = 0; r < count; r += mr)
+                {
+                    config.Kernel(a + (r * lda), lda, panel, groups, tile);
+                    _output.Store(tile, row + r, Math.Min(mr, count - r), col, cols, sums + r);
+                }
+            }
+        }
+
+        GC.KeepAlive(_b);
+    }
+
+    private static byte* Buffer(ref byte[]? buffer, int size)
+    {
+        if (buffer is null || buffer.Length < size)
+        {
+            buffer = GC.AllocateUninitializedArray<byte>(Math.Max(size, 1 << 16), pinned: true);
+        }
+
+        return (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(buffer));
+    }
+}

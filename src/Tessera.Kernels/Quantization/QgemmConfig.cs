@@ -1,0 +1,78 @@
+using System.Runtime.Intrinsics.X86;
+
+namespace Tessera.Kernels.Quantization;
+
+/// <summary>
+/// The u8 × s8 → s32 micro-kernel chosen for this machine and how its operands are laid out. Every kernel computes
+/// Mr rows by <see cref="Nr"/> columns. VNNI multiplies four bytes at a time, so it reads K in groups of 4 bytes;
+/// the AVX2 and Vector128 kernels widen both operands to 16 bits first (vpmaddwd sums two exact 16 × 16-bit
+/// products into 32 bits, where vpmaddubsw's 16-bit pair sums would saturate) and read K in pairs of 16-bit values.
+/// </summary>
+internal sealed class QgemmConfig
+{
+    public const int Nr = 16;
+
+    private QgemmConfig(QgemmIsa isa, int mr)
+    {
+        Isa = isa;
+        Mr = mr;
+    }
+
+    /// <summary>The best kernel this process may use; TESSERA_QGEMM=avxvnni|avx2|portable picks a lower one (for tests and benchmarks).</summary>
+    public static QgemmConfig Current { get; } = Detect();
+
+    public QgemmIsa Isa { get; }
+
+    public int Mr { get; }
+
+    /// <summary>K values per step: 4 bytes for VNNI, 2 shorts otherwise.</summary>
+    public int KGroup => Isa == QgemmIsa.AvxVnni ? 4 : 2;
+
+    /// <summary>Bytes per packed element: VNNI reads bytes, the others 16-bit values.</summary>
+    public int ElementSize => Isa == QgemmIsa.AvxVnni ? 1 : 2;
+
+    public int PadK(int k) => (k + KGroup - 1) / KGroup * KGroup;
+
+    public static QgemmConfig For(QgemmIsa isa) => isa switch
+    {
+        QgemmIsa.AvxVnni => new QgemmConfig(isa, QgemmMicroKernelVnni.Mr),
+        QgemmIsa.Avx2 => new QgemmConfig(isa, QgemmMicroKernelAvx2.Mr),
+        _ => new QgemmConfig(isa, QgemmMicroKernelPortable.Mr),
+    };
+
+    public static bool IsSupported(QgemmIsa isa) => isa switch
+    {
+        QgemmIsa.AvxVnni => AvxVnni.IsSupported,
+        QgemmIsa.Avx2 => Avx2.IsSupported,
+        _ => true,
+    };
+
+    /// <summary>Runs the micro-kernel: tile[Mr x Nr] = a-rows (lda bytes apart) · packed panel, over <paramref name="groups"/> K groups.</summary>
+    public unsafe void Kernel(byte* a, nint lda, byte* b, int groups, int* tile)
+    {
+        switch (Isa)
+        {
+            case QgemmIsa.AvxVnni:
+                QgemmMicroKernelVnni.Run(a, lda, b, groups, tile);
+                break;
+            case QgemmIsa.Avx2:
+                QgemmMicroKernelAvx2.Run(a, lda, b, groups, tile);
+                break;
+            default:
+                QgemmMicroKernelPortable.Run(a, lda, b, groups, tile);
+                break;
+        }
+    }
+
+    private static QgemmConfig Detect()
+    {
+        var best = IsSupported(QgemmIsa.AvxVnni) ? QgemmIsa.AvxVnni : IsSupported(QgemmIsa.Avx2) ? QgemmIsa.Avx2 : QgemmIsa.Portable;
+        string? wanted = Environment.GetEnvironmentVariable("TESSERA_QGEMM");
+        if (wanted is not null && Enum.TryParse<QgemmIsa>(wanted, ignoreCase: true, out var isa) && isa < best && IsSupported(isa))
+        {
+            best = isa;
+        }
+
+        return For(best);
+    }
+}

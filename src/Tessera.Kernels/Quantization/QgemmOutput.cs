@@ -1,0 +1,84 @@
+using System.Runtime.CompilerServices;
+
+namespace Tessera.Kernels.Quantization;
+
+/// <summary>
+/// The epilogue of the integer GEMM: removes the zero points from each tile's raw sums and writes the result where
+/// the caller wants it. With A and B shifted to u8 and s8, Σ(a - za)(b - zb) = Σab - zb·Σa - za·Σb + K·za·zb, where
+/// Σa is the row's sum (from packing A) and Σb the column's (from packing B). Element (m, n) goes to
+/// Data + m·RowStride + n·ColStride elements, so a convolution writes its channels-first output directly.
+/// </summary>
+internal readonly unsafe struct QgemmOutput
+{
+    public QgemmOutputKind Kind { get; init; }
+
+    public byte* Data { get; init; }
+
+    public nint RowStride { get; init; }
+
+    public nint ColStride { get; init; }
+
+    /// <summary>A's zero point after A's shift (per tensor).</summary>
+    public int AZero { get; init; }
+
+    /// <summary>Where this product's columns start in the per-column arrays below (a convolution group's first channel).</summary>
+    public int ColumnBase { get; init; }
+
+    /// <summary>B's zero points after B's shift, per column (from <see cref="ColumnBase"/>).</summary>
+    public int[] BZero { get; init; }
+
+    /// <summary>Per column of this product's B (not offset by <see cref="ColumnBase"/>): its packing's column sums.</summary>
+    public int[] ColumnSums { get; init; }
+
+    public int K { get; init; }
+
+    /// <summary>Per column: the requantization multiplier (Requantize) or the dequantization scale (Float).</summary>
+    public float[]? Scale { get; init; }
+
+    /// <summary>Per column, added to the sum before requantizing; may be null.</summary>
+    public int[]? IntBias { get; init; }
+
+    /// <summary>Per column, added after dequantizing; may be null.</summary>
+    public float[]? FloatBias { get; init; }
+
+    public int YZero { get; init; }
+
+    public int YMin { get; init; }
+
+    public int YMax { get; init; }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Store(int* tile, int row, int rows, int col, int cols, int* rowSums)
+    {
+        int azk = AZero * K;
+        for (int r = 0; r < rows; r++)
+        {
+            int* t = tile + (r * QgemmConfig.Nr);
+            int rowSum = rowSums[r];
+            nint rowOffset = (row + r) * RowStride;
+            for (int c = 0; c < cols; c++)
+            {
+                int n = col + c;
+                int j = ColumnBase + n;
+                int zb = BZero[j];
+                int v = t[c] - (zb * rowSum) - (AZero * ColumnSums[n]) + (azk * zb);
+                nint at = rowOffset + (n * ColStride);
+                switch (Kind)
+                {
+                    case QgemmOutputKind.Int32:
+                        ((int*)Data)[at] = v;
+                        break;
+                    case QgemmOutputKind.Requantize:
+                        if (IntBias is not null) v += IntBias[j];
+                        float q = MathF.Round(v * Scale![j]) + YZero;
+                        Data[at] = (byte)(int)Math.Clamp(q, YMin, YMax);
+                        break;
+                    default:
+                        float f = v * Scale![j];
+                        ((float*)Data)[at] = FloatBias is null ? f : f + FloatBias[j];
+                        break;
+                }
+            }
+        }
+    }
+}
