@@ -1,0 +1,176 @@
+using Tessera.Kernels.Core;
+using Tessera.Kernels.Quantization;
+
+namespace Tessera.Tests.Kernels.Quantization;
+
+/// <summary>
+/// The integer GEMM with every micro-kernel this machine runs (VNNI, AVX2, Vector128) against a scalar reference in
+/// 64-bit integers: the int32 sums must be exact, and requantized and dequantized outputs bit-identical to the same
+/// float formula applied to the exact sum.
+/// </summary>
+public sealed unsafe class QgemmTests
+{
+    private static readonly (int M, int N, int K)[] Shapes =
+    [
+        (1, 1, 1), (1, 17, 3), (2, 16, 4), (5, 33, 7), (6, 16, 8), (7, 15, 9), (13, 31, 17), (97, 40, 130),
+        (100, 70, 256), (193, 3, 5), (12, 200, 1023),
+    ];
+
+    public static TheoryData<string, int> Configurations()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var isa in Enum.GetValues<QgemmIsa>())
+        {
+            if (QgemmConfig.IsSupported(isa))
+            {
+                data.Add(isa.ToString(), 1);
+                data.Add(isa.ToString(), 2);
+            }
+        }
+
+        return data;
+    }
+
+    [Fact]
+    public void PortableKernelIsAlwaysAvailable() => Assert.Contains(QgemmIsa.Portable.ToString(), Configurations().Select(row => (string)row[0]));
+
+    [Theory]
+    [MemberData(nameof(Configurations))]
+    public void Int32SumsAreExact(string isaName, int threads)
+    {
+        var config = QgemmConfig.For(Enum.Parse<QgemmIsa>(isaName));
+        var parallel = new ParallelRunner(threads);
+        var random = new Random(7 + threads);
+        foreach (var (m, n, k) in Shapes)
+        {
+            foreach (bool signedA in new[] { false, true })
+            {
+                foreach (bool signedB in new[] { false, true })
+                {
+                    var operands = Operands.Create(random, m, n, k, signedA, signedB, extremes: random.Next(3) == 0);
+                    var expected = operands.Reference();
+                    var actual = new int[m * n];
+                    fixed (int* y = actual)
+                    {
+                        operands.Run(config, new QgemmOutput { Kind = QgemmOutputKind.Int32, Data = (byte*)y, RowStride = n, ColStride = 1 }, parallel);
+                    }
+
+                    Assert.True(expected.SequenceEqual(actual.Select(v => (long)v)),
+                        $"{isaName} {m}x{n}x{k} signed A {signedA} B {signedB}: first difference at {FirstDifference(expected, actual)}");
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Configurations))]
+    public void RequantizedAndFloatOutputsFollowTheExactSum(string isaName, int threads)
+    {
+        var config = QgemmConfig.For(Enum.Parse<QgemmIsa>(isaName));
+        var parallel = new ParallelRunner(threads);
+        var random = new Random(99 + threads);
+        foreach (var (m, n, k) in Shapes)
+        {
+            var operands = Operands.Create(random, m, n, k, random.Next(2) == 0, random.Next(2) == 0, extremes: false);
+            var sums = operands.Reference();
+            var scale = Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 1e-3)).ToArray();
+            var intBias = Enumerable.Range(0, n).Select(_ => random.Next(-5000, 5000)).ToArray();
+            var floatBias = Enumerable.Range(0, n).Select(_ => (float)random.NextDouble()).ToArray();
+            var quantized = new byte[m * n];
+            var floats = new float[m * n];
+            fixed (byte* q = quantized)
+            fixed (float* f = floats)
+            {
+                // Column-major output (a convolution's channels-first layout) for the requantized form.
+                operands.Run(config, new QgemmOutput
+                {
+                    Kind = QgemmOutputKind.Requantize, Data = q, RowStride = 1, ColStride = m, Scale = scale, IntBias = intBias,
+                    YZero = -3, YMin = -128, YMax = 127,
+                }, parallel);
+                operands.Run(config, new QgemmOutput { Kind = QgemmOutputKind.Float, Data = (byte*)f, RowStride = n, ColStride = 1, Scale = scale, FloatBias = floatBias }, parallel);
+            }
+
+            for (int i = 0; i < m; i++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    int sum = (int)sums[(i * n) + j];
+                    int q = (int)Math.Clamp(MathF.Round((sum + intBias[j]) * scale[j]) - 3, -128, 127);
+                    Assert.Equal((sbyte)q, (sbyte)quantized[(j * m) + i]);
+                    Assert.Equal((sum * scale[j]) + floatBias[j], floats[(i * n) + j]);
+                }
+            }
+        }
+    }
+
+    private static string FirstDifference(long[] expected, int[] actual)
+    {
+        for (int i = 0; i < expected.Length; i++)
+        {
+            if (expected[i] != actual[i]) return $"{i}: {actual[i]} instead of {expected[i]}";
+        }
+
+        return "none";
+    }
+
+    private sealed class Operands
+    {
+        private byte[] _a = [];
+        private byte[] _b = [];
+        private int _aZero;
+        private int[] _bZero = [];
+        private int _m, _n, _k;
+        private bool _signedA, _signedB;
+
+        public static Operands Create(Random random, int m, int n, int k, bool signedA, bool signedB, bool extremes)
+        {
+            // Extremes: every value at the end of its range that maximizes |a·b|, where pairwise 16-bit sums would saturate.
+            byte Value(bool signed) => extremes ? (signed ? (byte)0x80 : (byte)255) : (byte)random.Next(256);
+            var o = new Operands { _m = m, _n = n, _k = k, _signedA = signedA, _signedB = signedB };
+            o._a = Enumerable.Range(0, m * k).Select(_ => Value(signedA)).ToArray();
+            o._b = Enumerable.Range(0, k * n).Select(_ => Value(signedB)).ToArray();
+            o._aZero = extremes ? 0 : Zero(random, signedA);
+            o._bZero = Enumerable.Range(0, n).Select(_ => extremes ? 0 : Zero(random, signedB)).ToArray();
+            return o;
+        }
+
+        public long[] Reference()
+        {
+            var y = new long[_m * _n];
+            for (int i = 0; i < _m; i++)
+            {
+                for (int j = 0; j < _n; j++)
+                {
+                    long sum = 0;
+                    for (int p = 0; p < _k; p++)
+                    {
+                        sum += (long)(Read(_a[(i * _k) + p], _signedA) - _aZero) * (Read(_b[(p * _n) + j], _signedB) - _bZero[j]);
+                    }
+
+                    y[(i * _n) + j] = sum;
+                }
+            }
+
+            return y;
+        }
+
+        public void Run(QgemmConfig config, QgemmOutput output, ParallelRunner parallel)
+        {
+            fixed (byte* a = _a)
+            fixed (byte* b = _b)
+            {
+                var packed = QgemmPackedB.Pack(config, b, _k, _n, _n, 1, _signedB);
+                var rows = new QgemmMatrixRows(a, _k, _k, _signedA);
+                var zeros = _bZero.Select(z => z + QgemmPackedB.Shift(_signedB)).ToArray();
+                Qgemm.Multiply(_m, packed, rows, output with
+                {
+                    AZero = _aZero + QgemmMatrixRows.Shift(_signedA), BZero = zeros, ColumnSums = packed.ColumnSums, K = _k,
+                }, parallel);
+            }
+        }
+
+        private static int Zero(Random random, bool signed) => signed ? random.Next(-128, 128) : random.Next(256);
+
+        private static int Read(byte value, bool signed) => signed ? (sbyte)value : value;
+    }
+}
