@@ -33,6 +33,7 @@ internal static class Program
             PlanCommand.Create(),
             CalibrateCommand.Create(),
             RooflineCommand.Create(),
+            QuantizeCommand.Create(),
         };
         return CommandHost.Invoke(root, args);
     }

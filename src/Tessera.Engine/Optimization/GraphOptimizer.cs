@@ -12,11 +12,14 @@ public static class GraphOptimizer
     private const int MaxRounds = 4;
     private const int MaxSweepsPerPass = 64;
 
-    // Order matters: removing no-ops and folding affine layers first exposes the patterns later passes fuse,
+    // Order matters: removing no-ops and folding affine layers first exposes the patterns later passes fuse; the
+    // quantized patterns go first, before MatMul + Add becomes Gemm or FusedMatMul and hides them;
     // and activation fusion comes last so it sees the fused matrix products and GELUs.
     private static readonly IGraphPass[] s_passes =
     [
         new IdentityEliminationPass(),
+        new QdqFusionPass(),
+        new DynamicQuantizedMatMulFusionPass(),
         new ConvAffineFoldingPass(),
         new MatMulAddToGemmPass(),
         new HardSwishFusionPass(),

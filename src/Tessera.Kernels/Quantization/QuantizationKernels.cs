@@ -16,5 +16,9 @@ public static class QuantizationKernels
         registry.Register("ConvInteger", 10, info => new ConvIntegerKernel(info));
         registry.Register("QLinearMatMul", 10, info => new QLinearMatMulKernel(info));
         registry.Register("QLinearConv", 10, info => new QLinearConvKernel(info));
+
+        // What the quantization fusion passes make of quantize → integer product → dequantize chains.
+        registry.Register(TesseraDomain.Name, "QuantizedMatMul", TesseraDomain.Version, info => new QuantizedMatMulKernel(info));
+        registry.Register(TesseraDomain.Name, "QuantizedConv", TesseraDomain.Version, info => new QuantizedConvKernel(info));
     }
 }

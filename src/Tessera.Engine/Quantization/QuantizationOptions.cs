@@ -1,0 +1,23 @@
+using Tessera.Tensors;
+
+namespace Tessera.Engine.Quantization;
+
+/// <summary>What `tessera quantize` was asked to do.</summary>
+public sealed class QuantizationOptions
+{
+    public QuantizationMode Mode { get; init; } = QuantizationMode.Dynamic;
+
+    /// <summary>One scale per output channel of each weight instead of one per weight.</summary>
+    public bool PerChannel { get; init; }
+
+    /// <summary>Operator types to quantize (MatMul, Gemm, Conv, Gather).</summary>
+    public IReadOnlySet<string> Operators { get; init; } = new HashSet<string>(["MatMul", "Gemm", "Conv"], StringComparer.Ordinal);
+
+    /// <summary>Node names left in float.</summary>
+    public IReadOnlySet<string> Excluded { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>Sample inputs for static calibration, one dictionary per sample.</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, Tensor>> Calibration { get; init; } = [];
+
+    public static IReadOnlySet<string> SupportedOperators { get; } = new HashSet<string>(["MatMul", "Gemm", "Conv", "Gather"], StringComparer.Ordinal);
+}

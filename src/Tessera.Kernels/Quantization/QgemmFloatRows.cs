@@ -1,0 +1,33 @@
+namespace Tessera.Kernels.Quantization;
+
+/// <summary>
+/// float32 rows quantized to uint8 as the integer GEMM packs them, so the quantized activations never exist as a
+/// tensor of their own (the fused QuantizedMatMul).
+/// </summary>
+internal readonly unsafe struct QgemmFloatRows : IQgemmRows
+{
+    private readonly float* _x;
+    private readonly int _k;
+    private readonly float _scale;
+    private readonly int _zeroPoint;
+
+    public QgemmFloatRows(float* x, int k, float scale, int zeroPoint)
+    {
+        _x = x;
+        _k = k;
+        _scale = scale;
+        _zeroPoint = zeroPoint;
+    }
+
+    public void Pack(int row, int count, byte* destination, int stride, int* sums)
+    {
+        for (int r = 0; r < count; r++)
+        {
+            byte* dst = destination + ((long)r * stride);
+            Quantizer.Quantize(_x + ((long)(row + r) * _k), dst, _k, _scale, _zeroPoint, 0, 255);
+            int sum = 0;
+            for (int i = 0; i < _k; i++) sum += dst[i];
+            sums[r] = sum;
+        }
+    }
+}
