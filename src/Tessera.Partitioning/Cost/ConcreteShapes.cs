@@ -120,7 +120,8 @@ internal sealed class ConcreteShapes
             {
                 "FusedConv" => "Conv",
                 "FusedGemm" => "Gemm",
-                "FusedMatMul" => "MatMul",
+                "FusedMatMul" or "QuantizedMatMul" => "MatMul",
+                "QuantizedConv" => "Conv",
                 "LayerNormalization" or "HardSwish" or "Gelu" => op == "Gelu" ? "Relu" : op,
                 _ => "Identity",
             };
@@ -128,7 +129,9 @@ internal sealed class ConcreteShapes
         }
 
         var copy = new OnnxNode { Name = node.Name, OpType = op, Domain = domain };
-        copy.Inputs.AddRange(op == "Relu" || op == "Identity" ? node.Inputs.Take(1) : node.Inputs);
+        // The quantized products read float X (input 0) and the integer weight (input 3) between their parameters.
+        bool quantized = rename && node.OpType is "QuantizedMatMul" or "QuantizedConv";
+        copy.Inputs.AddRange(op == "Relu" || op == "Identity" ? node.Inputs.Take(1) : quantized ? [node.Inputs[0], node.Inputs[3]] : node.Inputs);
         copy.Outputs.AddRange(node.Outputs);
         foreach (var (name, attribute) in node.Attributes) copy.Attributes[name] = attribute;
         return copy;

@@ -3,7 +3,7 @@ using Tessera.Onnx.Graph;
 namespace Tessera.Partitioning.Cost;
 
 /// <summary>
-/// Floating-point operations of one node from its concrete input and output shapes: 2*M*N*K for matrix products,
+/// Floating-point operations of one node from its concrete input and output shapes: 2*M*N*K for matrix products (integer ones included),
 /// 2 per multiply-accumulate of a convolution window, one per output element for everything else. Unknown shapes
 /// give 0 (the analysis counts them separately).
 /// </summary>
@@ -15,7 +15,8 @@ internal static class NodeFlops
         int[]? output = node.Outputs.Count > 0 && node.Outputs[0].Length > 0 ? shapeOf(node.Outputs[0]) : null;
         switch (node.OpType)
         {
-            case "MatMul" or "FusedMatMul":
+            // The integer products (and the fused quantized ones) count their multiply-accumulates as the float ones do.
+            case "MatMul" or "FusedMatMul" or "MatMulInteger" or "QLinearMatMul" or "QuantizedMatMul":
             {
                 var a = In(0);
                 return a is { Length: > 0 } && output is not null ? 2.0 * Elements(output) * a[^1] : 0;
@@ -28,9 +29,9 @@ internal static class NodeFlops
                 return a is { Length: 2 } && output is not null ? 2.0 * Elements(output) * (transA ? a[0] : a[1]) : 0;
             }
 
-            case "Conv" or "FusedConv":
+            case "Conv" or "FusedConv" or "ConvInteger" or "QLinearConv" or "QuantizedConv":
             {
-                var w = In(1);
+                var w = In(node.OpType is "QLinearConv" or "QuantizedConv" ? 3 : 1);
                 return w is { Length: >= 2 } && output is not null ? 2.0 * Elements(output) * Elements(w.AsSpan(1)) : 0;
             }
 

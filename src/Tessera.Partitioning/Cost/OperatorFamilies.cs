@@ -12,8 +12,8 @@ internal static class OperatorFamilies
 
     public static OperatorFamily Of(string opType) => opType switch
     {
-        "MatMul" or "Gemm" or "FusedGemm" or "FusedMatMul" or "MatMulInteger" or "Einsum" => OperatorFamily.MatrixProduct,
-        "Conv" or "ConvTranspose" or "FusedConv" => OperatorFamily.Convolution,
+        "MatMul" or "Gemm" or "FusedGemm" or "FusedMatMul" or "MatMulInteger" or "QLinearMatMul" or "QuantizedMatMul" or "Einsum" => OperatorFamily.MatrixProduct,
+        "Conv" or "ConvTranspose" or "FusedConv" or "ConvInteger" or "QLinearConv" or "QuantizedConv" => OperatorFamily.Convolution,
         _ when s_movement.Contains(opType) => OperatorFamily.DataMovement,
         _ => OperatorFamily.Elementwise,
     };
