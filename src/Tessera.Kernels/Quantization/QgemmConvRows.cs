@@ -58,20 +58,17 @@ internal readonly unsafe struct QgemmConvRows : IQgemmRows
             }
 
             byte* dst = destination + ((long)r * stride);
-            int sum = 0;
             for (int c = 0; c < _channels; c++)
             {
                 byte* src = _x + ((long)c * g.InputSize);
                 for (int w = 0; w < window; w++)
                 {
                     int offset = offsets[w];
-                    byte v = offset < 0 ? _pad : (byte)(src[offset] ^ _flip);
-                    *dst++ = v;
-                    sum += v;
+                    *dst++ = offset < 0 ? _pad : (byte)(src[offset] ^ _flip);
                 }
             }
 
-            sums[r] = sum;
+            sums[r] = ByteSums.Of(destination + ((long)r * stride), _channels * window);
         }
     }
 }

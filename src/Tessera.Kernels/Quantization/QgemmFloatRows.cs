@@ -25,9 +25,7 @@ internal readonly unsafe struct QgemmFloatRows : IQgemmRows
         {
             byte* dst = destination + ((long)r * stride);
             Quantizer.Quantize(_x + ((long)(row + r) * _k), dst, _k, _scale, _zeroPoint, 0, 255);
-            int sum = 0;
-            for (int i = 0; i < _k; i++) sum += dst[i];
-            sums[r] = sum;
+            sums[r] = ByteSums.Of(dst, _k);
         }
     }
 }

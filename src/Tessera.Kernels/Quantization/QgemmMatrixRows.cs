@@ -25,23 +25,16 @@ internal readonly unsafe struct QgemmMatrixRows : IQgemmRows
         {
             byte* src = _a + ((row + r) * _lda);
             byte* dst = destination + ((long)r * stride);
-            int sum = 0;
             if (_flip == 0)
             {
                 new ReadOnlySpan<byte>(src, _k).CopyTo(new Span<byte>(dst, _k));
-                for (int i = 0; i < _k; i++) sum += dst[i];
             }
             else
             {
-                for (int i = 0; i < _k; i++)
-                {
-                    byte v = (byte)(src[i] ^ _flip);
-                    dst[i] = v;
-                    sum += v;
-                }
+                for (int i = 0; i < _k; i++) dst[i] = (byte)(src[i] ^ _flip);
             }
 
-            sums[r] = sum;
+            sums[r] = ByteSums.Of(dst, _k);
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Tessera.Kernels.Quantization;
 
@@ -47,9 +48,14 @@ internal readonly unsafe struct QgemmOutput
 
     public int YMax { get; init; }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Store(int* tile, int row, int rows, int col, int cols, int* rowSums)
     {
+        if (cols == QgemmConfig.Nr && Vector256.IsHardwareAccelerated)
+        {
+            StoreFullTile(tile, row, rows, col, rowSums);
+            return;
+        }
+
         int azk = AZero * K;
         for (int r = 0; r < rows; r++)
         {
@@ -62,23 +68,82 @@ internal readonly unsafe struct QgemmOutput
                 int j = ColumnBase + n;
                 int zb = BZero[j];
                 int v = t[c] - (zb * rowSum) - (AZero * ColumnSums[n]) + (azk * zb);
-                nint at = rowOffset + (n * ColStride);
-                switch (Kind)
+                Write(rowOffset + (n * ColStride), v, j);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Write(nint at, int v, int j)
+    {
+        switch (Kind)
+        {
+            case QgemmOutputKind.Int32:
+                ((int*)Data)[at] = v;
+                break;
+            case QgemmOutputKind.Requantize:
+                if (IntBias is not null) v += IntBias[j];
+                float q = MathF.Round(v * Scale![j]) + YZero;
+                Data[at] = (byte)(int)Math.Clamp(q, YMin, YMax);
+                break;
+            default:
+                float f = v * Scale![j];
+                ((float*)Data)[at] = FloatBias is null ? f : f + FloatBias[j];
+                break;
+        }
+    }
+
+    // A whole Mr x 16 tile: the column terms are loaded once, each row corrected and converted 8 lanes at a time.
+    private void StoreFullTile(int* tile, int row, int rows, int col, int* rowSums)
+    {
+        int j = ColumnBase + col;
+        fixed (int* zb = &BZero[j])
+        fixed (int* sums = &ColumnSums[col])
+        {
+            var azk = Vector256.Create(AZero * K);
+            var az = Vector256.Create(AZero);
+            var zb0 = Vector256.Load(zb);
+            var zb1 = Vector256.Load(zb + 8);
+            var term0 = (azk * zb0) - (az * Vector256.Load(sums));
+            var term1 = (azk * zb1) - (az * Vector256.Load(sums + 8));
+            var values = stackalloc int[QgemmConfig.Nr];
+            for (int r = 0; r < rows; r++)
+            {
+                int* t = tile + (r * QgemmConfig.Nr);
+                var rowSum = Vector256.Create(rowSums[r]);
+                var v0 = Vector256.Load(t) - (zb0 * rowSum) + term0;
+                var v1 = Vector256.Load(t + 8) - (zb1 * rowSum) + term1;
+                nint rowOffset = (row + r) * RowStride;
+                if (Kind == QgemmOutputKind.Float && ColStride == 1)
                 {
-                    case QgemmOutputKind.Int32:
-                        ((int*)Data)[at] = v;
-                        break;
-                    case QgemmOutputKind.Requantize:
-                        if (IntBias is not null) v += IntBias[j];
-                        float q = MathF.Round(v * Scale![j]) + YZero;
-                        Data[at] = (byte)(int)Math.Clamp(q, YMin, YMax);
-                        break;
-                    default:
-                        float f = v * Scale![j];
-                        ((float*)Data)[at] = FloatBias is null ? f : f + FloatBias[j];
-                        break;
+                    StoreFloats(v0, v1, (float*)Data + rowOffset + col, j);
+                    continue;
+                }
+
+                v0.Store(values);
+                v1.Store(values + 8);
+                for (int c = 0; c < QgemmConfig.Nr; c++) Write(rowOffset + ((col + c) * ColStride), values[c], j + c);
+            }
+        }
+    }
+
+    private void StoreFloats(Vector256<int> v0, Vector256<int> v1, float* destination, int j)
+    {
+        fixed (float* scale = &Scale![j])
+        {
+            var f0 = Vector256.ConvertToSingle(v0) * Vector256.Load(scale);
+            var f1 = Vector256.ConvertToSingle(v1) * Vector256.Load(scale + 8);
+            if (FloatBias is not null)
+            {
+                fixed (float* bias = &FloatBias[j])
+                {
+                    f0 += Vector256.Load(bias);
+                    f1 += Vector256.Load(bias + 8);
                 }
             }
+
+            f0.Store(destination);
+            f1.Store(destination + 8);
         }
     }
 }
