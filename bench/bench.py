@@ -38,6 +38,8 @@ class Row:
     max_seconds: float
     target: float | None = None  # issue 3's goal for ORT time / Tessera time
     threads: tuple = ()  # overrides the run's thread counts when set
+    quantize: str | None = None  # "dynamic" or "static": both sides run `tessera quantize --mode Q --per-channel` of model
+    baseline: str | None = None  # for a quantized row, the float row of the same model and inputs (int8 vs fp32)
 
 
 def full_rows():
@@ -53,6 +55,9 @@ def full_rows():
         Row("BERT enc b8 s128", str(MODELS / "bert.onnx"), bert(8, 128), 3, 20, 1.5, 0.9),
         Row("GPT dec b1 s128", str(MODELS / "gpt.onnx"), ids(1, 128), 10, 100, 1.0, 0.9),
         Row("GPT dec b8 s128", str(MODELS / "gpt.onnx"), ids(8, 128), 3, 20, 1.5, 0.9),
+        # Issue 16: the same models quantized (dynamic, per-channel int8 weights); target 1.0x ONNX Runtime on the int8 model.
+        Row("BERT enc b8 s128 int8", str(MODELS / "bert.onnx"), bert(8, 128), 3, 20, 1.5, 1.0, quantize="dynamic", baseline="BERT enc b8 s128"),
+        Row("GPT dec b8 s128 int8", str(MODELS / "gpt.onnx"), ids(8, 128), 3, 20, 1.5, 1.0, quantize="dynamic", baseline="GPT dec b8 s128"),
         Row("PP-OCRv4 det 640x640", str(OCR / "ch_PP-OCRv4_det_infer.onnx"), {"x": ("float", (1, 3, 640, 640))}, 2, 5, 2.5, 0.6),
         Row("PP-OCRv4 rec b1 48x320", str(OCR / "ch_PP-OCRv4_rec_infer.onnx"), {"x": ("float", (1, 3, 48, 320))}, 2, 10, 1.5, 0.6),
         Row("PP-OCRv4 rec b8 48x320", str(OCR / "ch_PP-OCRv4_rec_infer.onnx"), {"x": ("float", (8, 3, 48, 320))}, 2, 4, 2.5, 0.6),
@@ -67,6 +72,7 @@ def smoke_rows():
         Row("ResNet-18 b1", str(MODELS / "resnet18.onnx"), {"image": ("float", (1, 3, 224, 224))}, 1, 2, 1.0, 0.6),
         Row("BERT enc b1 s16", str(MODELS / "bert.onnx"), {"input_ids": ("ids", (1, 16)), "attention_mask": ("ones", (1, 16))}, 1, 2, 1.0, 0.9),
         Row("GPT dec b1 s16", str(MODELS / "gpt.onnx"), {"input_ids": ("ids", (1, 16))}, 1, 2, 1.0, 0.9),
+        Row("GPT dec b1 s16 int8", str(MODELS / "gpt.onnx"), {"input_ids": ("ids", (1, 16))}, 1, 2, 1.0, 1.0, quantize="dynamic", baseline="GPT dec b1 s16"),
         Row("PP-OCRv4 det 64x64", str(OCR / "ch_PP-OCRv4_det_infer.onnx"), {"x": ("float", (1, 3, 64, 64))}, 1, 2, 1.0, 0.6),
         Row("PP-OCRv4 rec b1 48x96", str(OCR / "ch_PP-OCRv4_rec_infer.onnx"), {"x": ("float", (1, 3, 48, 96))}, 1, 2, 1.0, 0.6),
     ]
@@ -94,6 +100,17 @@ def matmul_model(spec, data_dir):
         model.ir_version = 8
         onnx.checker.check_model(model)
         onnx.save(model, str(path))
+    return path
+
+
+def quantized_model(row, data_dir):
+    """The row's model quantized by `tessera quantize` (made once per data folder)."""
+    path = data_dir / f"{Path(row.model).stem}.{row.quantize}.int8.onnx"
+    if not path.exists():
+        command = [str(ROOT / "tessera"), "quantize", "--model", row.model, "--out", str(path), "--mode", row.quantize, "--per-channel"]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"failed: {shlex.join(command)}\n{result.stderr.strip()}")
     return path
 
 
@@ -162,7 +179,8 @@ class Measurement:
 def measure(rows, thread_counts, rounds, data_dir, log, avx2_side=False):
     results = []
     for row in rows:
-        model = matmul_model(row.model, data_dir) if row.model.startswith("matmul:") else Path(row.model)
+        model = (matmul_model(row.model, data_dir) if row.model.startswith("matmul:")
+                 else quantized_model(row, data_dir) if row.quantize else Path(row.model))
         files = write_inputs(row, data_dir)
         for threads in row.threads or thread_counts:
             m = Measurement(row, threads, side_commands(row, model, files, threads, avx2_side))

@@ -135,6 +135,7 @@ def write_markdown(path, svg_name, meta, results):
                      f" {_ms(low['median_ms'])} | **{m.ratio_of('tessera_avx2'):.2f}** | {_gflops(low, roof.get('256'), m.threads)} |")
         lines.append(line + f" {_bytes(tes['allocated_bytes_per_inference'])} |")
 
+    lines += _quantized_section(results)
     lines += [
         "",
         "## Method",
@@ -173,6 +174,28 @@ def write_markdown(path, svg_name, meta, results):
     lines.append("")
     lines += [SECTIONS_MARKER, ""] + _sections(Path(path).parent / "benchmarks.d")
     Path(path).write_text("\n".join(lines))
+
+
+def _quantized_section(results):
+    """int8 rows beside their float rows of the same run: Tessera's own speed-up and ONNX Runtime on the int8 model."""
+    pairs = [(q, f) for q in results if q.row.baseline
+             for f in results if f.row.name == q.row.baseline and f.threads == q.threads]
+    if not pairs:
+        return []
+    lines = [
+        "",
+        "## int8 (issue 16)",
+        "",
+        "The int8 rows run the float model after `tessera quantize --mode dynamic --per-channel` (both runtimes get the"
+        " quantized file). Speed-up = Tessera fp32 median / Tessera int8 median, from the same run.",
+        "",
+        "| model | threads | Tessera fp32 ms | Tessera int8 ms | int8 speed-up | ORT int8 ms | ORT int8 / Tessera int8 |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for q, f in pairs:
+        fp32, int8, ort = f.best("tessera")["median_ms"], q.best("tessera")["median_ms"], q.best("ort")["median_ms"]
+        lines.append(f"| {f.row.name} | {q.threads} | {_ms(fp32)} | {_ms(int8)} | **{fp32 / int8:.2f}** | {_ms(ort)} | **{ort / int8:.2f}** |")
+    return lines
 
 
 SECTIONS_MARKER = "<!-- sections below: docs/benchmarks.d/*.md (bench/distributed.sh) -->"
