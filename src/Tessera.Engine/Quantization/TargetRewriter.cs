@@ -38,7 +38,7 @@ internal sealed class TargetRewriter(QuantizedGraph graph, bool perChannel, Dict
 
         bool conv = node.OpType == "Conv";
         bool transposed = target.ChannelAxis == 0 && !conv;
-        var weight = graph.Shared($"integer:{target.Weight}", () =>
+        var weight = graph.Shared($"integer:{target.Weight}:{target.ChannelAxis}", () =>
         {
             var value = transposed ? Transpose(target.Value) : target.Value;
             var (q, scales) = WeightQuantizer.Quantize(value, perChannel ? (conv ? 0 : 1) : -1);
@@ -102,7 +102,8 @@ internal sealed class TargetRewriter(QuantizedGraph graph, bool perChannel, Dict
     }
 
     // DequantizeLinear(int8 weight, scale, 0) along the output-channel axis; returns [output, scales initializer].
-    private string[] DequantizedWeight(QuantizationTarget target) => graph.Shared("qdq:" + target.Weight, () =>
+    // Keyed by the axis too: one initializer read by a Gather (rows) and a MatMul (columns) gets a DequantizeLinear for each.
+    private string[] DequantizedWeight(QuantizationTarget target) => graph.Shared($"qdq:{target.Weight}:{target.ChannelAxis}", () =>
     {
         int axis = perChannel ? target.ChannelAxis : -1;
         var (q, scales) = WeightQuantizer.Quantize(target.Value, axis);
