@@ -6,7 +6,8 @@ namespace Tessera.Engine.Optimization;
 
 /// <summary>
 /// Conv, Gemm or MatMul (plain or already fused with a bias) followed by an activation → com.tessera FusedConv,
-/// FusedGemm or FusedMatMul with that activation, when nothing else reads the pre-activation value. Skipped for
+/// FusedGemm or FusedMatMul with that activation (a com.tessera QuantizedMatMul keeps its name and gains the
+/// attribute), when nothing else reads the pre-activation value. Skipped for
 /// an operator or activation the registry's fused kernels do not take.
 /// </summary>
 internal sealed class ActivationFusionPass : IGraphPass
@@ -46,7 +47,7 @@ internal sealed class ActivationFusionPass : IGraphPass
     {
         if (node.Domain == TesseraDomain.Name)
         {
-            bool fusable = node.OpType is "FusedConv" or "FusedGemm" or "FusedMatMul" && !node.Attributes.ContainsKey("activation");
+            bool fusable = node.OpType is "FusedConv" or "FusedGemm" or "FusedMatMul" or "QuantizedMatMul" && !node.Attributes.ContainsKey("activation");
             return fusable ? node.OpType : null;
         }
 

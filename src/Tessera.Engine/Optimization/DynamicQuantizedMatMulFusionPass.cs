@@ -41,7 +41,7 @@ internal sealed class DynamicQuantizedMatMulFusionPass : IGraphPass
             string bias = string.Empty;
             if (graph.SoleConsumer(output) is { } add && GraphEditor.IsOp(add, "Add") && GraphEditor.OtherInput(add, output) is { } c
                 && graph.Constant(c) is { DataType: DataType.Float32 } addend && addend.Length == n && addend.Shape[^1] == n
-                && addend.Rank <= (graph.Rank(output) ?? 0))
+                && (addend.Rank == 1 || addend.Rank <= (graph.Rank(output) ?? graph.Rank(dql.Inputs[0]) ?? 0)))
             {
                 bias = addend.Rank == 1 ? c : graph.AddInitializer(c, addend.Reshape([n]));
                 removed.Add(add);

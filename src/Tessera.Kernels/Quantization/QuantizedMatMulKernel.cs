@@ -1,4 +1,5 @@
 using Tessera.Kernels.Core;
+using Tessera.Kernels.Fused;
 using Tessera.Tensors;
 
 namespace Tessera.Kernels.Quantization;
@@ -8,7 +9,8 @@ namespace Tessera.Kernels.Quantization;
 /// rank) times a constant 2-D int8/uint8 W, with X quantized to uint8 while the GEMM packs it (statically with the
 /// given constant parameters, or with attribute dynamic=1 from X's range each time) and the exact int32 product
 /// dequantized with x_scale · w_scale (per tensor or per column) plus the float bias in the epilogue. Graph passes
-/// make it from DynamicQuantizeLinear → MatMulInteger → Cast → Mul and from Q → DQ → MatMul(DQ(W)) [+ bias].
+/// make it from DynamicQuantizeLinear → MatMulInteger → Cast → Mul and from Q → DQ → MatMul(DQ(W)) [+ bias]; the
+/// activation fusion pass may add an `activation` (as on FusedMatMul), applied to the finished rows.
 /// </summary>
 internal sealed unsafe class QuantizedMatMulKernel : IKernel
 {
@@ -18,6 +20,7 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
     private readonly float[] _wScale;
     private readonly float[]? _bias;
     private readonly float[] _scale;
+    private readonly FusedActivation _fusedActivation;
     private int[] _outputShape = [];
 
     public QuantizedMatMulKernel(KernelInfo info)
@@ -40,6 +43,7 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
         }
 
         _scale = new float[n];
+        _fusedActivation = FusedActivation.FromAttributes(info);
     }
 
     public void Compute(KernelContext context)
@@ -74,8 +78,22 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
             FloatBias = _bias,
         };
 
-        Qgemm.Multiply(x.Length / Math.Max(1, k), _packed, new QgemmFloatRows((float*)x.Pointer, k, scale, zero), output, context.Parallel);
+        int m = x.Length / Math.Max(1, k);
+        Qgemm.Multiply(m, _packed, new QgemmFloatRows((float*)x.Pointer, k, scale, zero), output, context.Parallel);
+        if (!_fusedActivation.IsNone)
+        {
+            // Whole rows after the product, so the rows' bits do not depend on how the GEMM split its tiles.
+            var body = new ActivationRows((float*)y.Pointer, n, _fusedActivation);
+            ((long)m * n < 1 << 14 ? ParallelRunner.Sequential : context.Parallel).ForRange(m, 1, ref body);
+        }
+
         GC.KeepAlive(x);
         GC.KeepAlive(y);
+    }
+
+    /// <summary>The fused activation over output rows [start, end).</summary>
+    private readonly struct ActivationRows(float* y, int n, FusedActivation activation) : IRangeBody
+    {
+        public void Invoke(int start, int end) => activation.Apply(new Span<float>(y + (long)start * n, (end - start) * n));
     }
 }
