@@ -14,8 +14,6 @@ internal sealed class FusedActivation
 {
     // Activations that need a second operand work through a stack buffer of this many floats at a time.
     private const int Chunk = 256;
-    private const float SqrtTwoOverPi = 0.7978845608028654f;
-    private const float GeluCubic = 0.044715f;
 
     private FusedActivation(ActivationKind kind, float alpha, float beta)
     {
@@ -102,6 +100,9 @@ internal sealed class FusedActivation
             case ActivationKind.Gelu:
                 GeluMath.Apply(values, values);
                 break;
+            case ActivationKind.GeluTanh:
+                GeluTanhMath.Apply(values, values);
+                break;
             default:
                 ApplyChunked(values);
                 break;
@@ -120,17 +121,6 @@ internal sealed class FusedActivation
                 case ActivationKind.LeakyRelu:
                     TensorPrimitives.Multiply(x, Alpha, t);
                     VectorOps.SelectNegative<float>(x, t, x);
-                    break;
-                case ActivationKind.GeluTanh:
-                    // 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3)))
-                    TensorPrimitives.Multiply(x, x, t);
-                    TensorPrimitives.Multiply(t, GeluCubic, t);
-                    TensorPrimitives.Add(t, 1f, t);
-                    TensorPrimitives.Multiply(t, x, t);
-                    TensorPrimitives.Multiply(t, SqrtTwoOverPi, t);
-                    TensorPrimitives.Tanh(t, t);
-                    TensorPrimitives.MultiplyAdd(x, t, x, t);
-                    TensorPrimitives.Multiply(t, 0.5f, x);
                     break;
                 default:
                     throw new InvalidOperationException($"activation {Kind} is not chunked");

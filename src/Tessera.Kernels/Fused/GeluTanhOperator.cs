@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using Tessera.Kernels.Elementwise;
 
@@ -24,16 +23,7 @@ internal readonly struct GeluTanhOperator : IFloatUnaryOperator
             return false;
         }
 
-        var xs = MemoryMarshal.Cast<T, float>(x);
-        var d = MemoryMarshal.Cast<T, float>(destination);
-        TensorPrimitives.Multiply(xs, xs, d);
-        TensorPrimitives.Multiply(d, (float)Cubic, d);
-        TensorPrimitives.Add(d, 1f, d);
-        TensorPrimitives.Multiply(d, xs, d);
-        TensorPrimitives.Multiply(d, (float)Sqrt2OverPi, d);
-        TensorPrimitives.Tanh(d, d);
-        TensorPrimitives.AddMultiply(d, 1f, xs, d);
-        TensorPrimitives.Multiply(d, 0.5f, d);
+        GeluTanhMath.Apply(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(destination));
         return true;
     }
 }
