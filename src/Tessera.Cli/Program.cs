@@ -20,6 +20,7 @@ internal static class Program
         var root = new RootCommand("Tessera: run ONNX models on one machine or across many.")
         {
             RunCommand.Create(),
+            BatchCommand.Create(),
             InspectCommand.Create(),
             OnnxTestCommand.Create(),
             DemoCommand.Create(),

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Tessera.Batch;
 using Tessera.Cli.Common;
 using Tessera.Cluster.Transport;
 using Tessera.Engine;
@@ -26,7 +27,7 @@ internal static class CommandHost
     /// <summary>The one-line message for a failure users can cause, or null for a bug (which keeps its stack trace).</summary>
     private static string? Describe(Exception e) => e switch
     {
-        CliException or InferenceException or OnnxFormatException => e.Message,
+        CliException or InferenceException or OnnxFormatException or BatchException => e.Message,
         ClusterException => e.Message,
         FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException => e.Message,
         InvalidDataException or NotSupportedException => e.Message,

@@ -88,7 +88,7 @@ internal static class RunCommand
             Directory.CreateDirectory(dir);
             foreach (var (name, tensor) in results)
             {
-                string file = Path.Combine(dir, TensorFiles.SafeFileName(name) + ".npy");
+                string file = Path.Combine(dir, TensorFileName.Safe(name) + ".npy");
                 if (tensor.DataType == DataType.String)
                 {
                     throw new CliException($"output '{name}' holds strings, which .npy output does not support");

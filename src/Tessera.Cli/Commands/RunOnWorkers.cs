@@ -36,37 +36,14 @@ internal static class RunOnWorkers
     public static IReadOnlyDictionary<string, Tensor> RunOnCluster(string modelPath, IReadOnlyDictionary<string, Tensor> feeds, string clusterPath, string? tokenFile, ClusterTls? tls, string strategy, int? degree, TimeSpan grace)
     {
         CheckDegree(strategy, degree, int.MaxValue);
-        var nodes = PlanFiles.ClusterNodes(clusterPath);
-        var token = WorkerCommand.ReadToken(tokenFile);
         return RunAsync().GetAwaiter().GetResult();
 
         async Task<IReadOnlyDictionary<string, Tensor>> RunAsync()
         {
-            await using var coordinator = new ClusterCoordinator(token, new CoordinatorOptions { Tls = tls });
-            var joined = new ClusterNode { Name = "joined", MemoryBytes = 1 };
-            using var loggers = WorkerCommand.CreateLoggers();
-            await using var members = new ClusterMembers(coordinator, nodes, joined, loggers.CreateLogger("Tessera.Membership"));
-            await members.StartAsync().ConfigureAwait(false);
-            if (members.Current.Count == 0) throw new CliException($"no worker of {clusterPath} answered ({string.Join(", ", nodes.Select(n => n.Address))})");
-            var request = new PlacementRequest(modelPath, ModelReader.Load(modelPath), DeploymentStrategies.Parse(strategy))
-            {
-                InputShapes = feeds.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal),
-                Degree = degree,
-            };
-            Deployment deployment;
-            try
-            {
-                deployment = await Deployment.StartAsync(Path.GetFileNameWithoutExtension(modelPath), new Replacement(coordinator, () => members.Current, request), DeploymentOptions.Elastic(grace)).ConfigureAwait(false);
-            }
-            catch (PartitionException e)
-            {
-                throw new CliException(e.Message);
-            }
-
-            await using (deployment.ConfigureAwait(false))
-            {
-                return await RunOnceAsync(deployment, feeds).ConfigureAwait(false);
-            }
+            await using var cluster = await ClusterSession.ConnectAsync(clusterPath, tokenFile, tls).ConfigureAwait(false);
+            var shapes = feeds.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal);
+            await using var deployment = await cluster.DeployAsync(modelPath, DeploymentStrategies.Parse(strategy), shapes, degree, DeploymentOptions.Elastic(grace)).ConfigureAwait(false);
+            return await RunOnceAsync(deployment, feeds).ConfigureAwait(false);
         }
     }
 

@@ -57,12 +57,16 @@ internal sealed class LocalCluster : IAsyncDisposable
     /// Places the model on the workers by <paramref name="strategy"/> (a plan made for <paramref name="inputShapes"/>);
     /// plan problems become one-line CLI errors.
     /// </summary>
-    public async Task<Deployment> DeployAsync(string modelPath, DeploymentStrategy strategy, IReadOnlyDictionary<string, Tensor> feeds, PlanObjective objective = PlanObjective.Latency, int? stages = null, int? degree = null, DeploymentOptions? options = null)
+    public Task<Deployment> DeployAsync(string modelPath, DeploymentStrategy strategy, IReadOnlyDictionary<string, Tensor> feeds, PlanObjective objective = PlanObjective.Latency, int? stages = null, int? degree = null, DeploymentOptions? options = null) =>
+        DeployAsync(modelPath, strategy, feeds.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal), objective, stages, degree, options);
+
+    /// <summary>The same for a plan made for <paramref name="inputShapes"/> (a job that has no one request).</summary>
+    public async Task<Deployment> DeployAsync(string modelPath, DeploymentStrategy strategy, IReadOnlyDictionary<string, int[]> inputShapes, PlanObjective objective = PlanObjective.Latency, int? stages = null, int? degree = null, DeploymentOptions? options = null)
     {
         var model = ModelReader.Load(modelPath);
         var request = new PlacementRequest(modelPath, model, strategy)
         {
-            InputShapes = feeds.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal),
+            InputShapes = inputShapes,
             Stages = stages,
             Degree = degree,
             Objective = objective,

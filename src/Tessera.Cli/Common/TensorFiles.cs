@@ -1,10 +1,9 @@
-using System.Text;
 using Tessera.Tensors;
 using Tessera.Tensors.Formats;
 
 namespace Tessera.Cli.Common;
 
-/// <summary>Reads and writes tensors by file extension (.npy or .pb) and names output files safely.</summary>
+/// <summary>Reads tensors by file extension (.npy or .pb).</summary>
 internal static class TensorFiles
 {
     public static Tensor Read(string path)
@@ -27,18 +26,6 @@ internal static class TensorFiles
         {
             throw new CliException($"cannot read '{path}': {e.Message}");
         }
-    }
-
-    /// <summary>Every character outside [A-Za-z0-9._-] becomes '_', so any output name is a safe file name.</summary>
-    public static string SafeFileName(string name)
-    {
-        var sb = new StringBuilder(name.Length);
-        foreach (char c in name)
-        {
-            sb.Append(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '_');
-        }
-
-        return sb.ToString();
     }
 
     /// <summary>Parses NAME=FILE pairs given to --input.</summary>

@@ -69,26 +69,27 @@ public sealed partial class Deployment : IAsyncDisposable
         var all = Placements;
         Placement?[] shares = [.. all.Where(p => p.IsUp)];
         if (shares.Length == 0) shares = all.Count > 0 ? [.. all] : new Placement?[1]; // none up: whichever comes up
-        return RunSharesAsync(shares, Weights(shares), inputs, cancellation, into);
+        return RunSharesAsync(shares, Weights(shares), inputs, cancellation, into, null);
     }
 
     /// <summary>
     /// Runs one batch on <paramref name="preferred"/> (a scheduler's choice), micro-batched when it is a pipeline; a
     /// piece whose placement fails runs on another. A placement no longer current is only a preference.
     /// </summary>
-    public Task<IReadOnlyDictionary<string, Tensor>> RunOnAsync(Placement? preferred, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation = default, IReadOnlyDictionary<string, Tensor>? into = null) =>
-        RunSharesAsync([preferred], [1.0], inputs, cancellation, into);
+    /// <param name="answered">Told which placement answered each piece and its rows (a piece may fail over).</param>
+    public Task<IReadOnlyDictionary<string, Tensor>> RunOnAsync(Placement? preferred, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation = default, IReadOnlyDictionary<string, Tensor>? into = null, Action<Placement, int>? answered = null) =>
+        RunSharesAsync([preferred], [1.0], inputs, cancellation, into, answered);
 
     /// <summary>Wakes requests waiting for a placement: a worker came back, or the placements changed.</summary>
     public void NotifyChanged() => Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
 
     /// <param name="shares">The placements to split between; a null share goes to whichever placement is up.</param>
-    private async Task<IReadOnlyDictionary<string, Tensor>> RunSharesAsync(Placement?[] shares, double[] weights, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation, IReadOnlyDictionary<string, Tensor>? into)
+    private async Task<IReadOnlyDictionary<string, Tensor>> RunSharesAsync(Placement?[] shares, double[] weights, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation, IReadOnlyDictionary<string, Tensor>? into, Action<Placement, int>? answered)
     {
         int rows = Model.Rows(inputs);
         if (rows == 0)
         {
-            var whole = await RunPieceAsync(shares[0], inputs, 0, null, cancellation).ConfigureAwait(false);
+            var whole = await RunPieceAsync(shares[0], inputs, 0, null, cancellation, answered).ConfigureAwait(false);
             return Model.Outputs.ToDictionary(o => o, o => BatchPieces.Deliver(o, whole[o], into), StringComparer.Ordinal);
         }
 
@@ -98,7 +99,7 @@ public sealed partial class Deployment : IAsyncDisposable
         var tasks = new Task<IReadOnlyDictionary<string, Tensor>>[pieces.Count];
         for (int p = 0; p < tasks.Length; p++)
         {
-            tasks[p] = RunPieceAsync(shares[shareOf[p]], pieces.Slice(inputs, p, n => inputAxes[n]), pieces.Rows(p), pieces.For(p), cancellation);
+            tasks[p] = RunPieceAsync(shares[shareOf[p]], pieces.Slice(inputs, p, n => inputAxes[n]), pieces.Rows(p), pieces.For(p), cancellation, answered);
         }
 
         var results = await Task.WhenAll(tasks).ConfigureAwait(false);
@@ -114,7 +115,7 @@ public sealed partial class Deployment : IAsyncDisposable
     /// its placement fails (a worker down, a stage unreachable) on the next; with none left, after waiting up to
     /// <see cref="DeploymentOptions.PlacementWait"/> for one to come up, it fails with every reason.
     /// </summary>
-    private async Task<IReadOnlyDictionary<string, Tensor>> RunPieceAsync(Placement? preferred, IReadOnlyDictionary<string, Tensor> inputs, int rows, OutputPlacement? place, CancellationToken cancellation)
+    private async Task<IReadOnlyDictionary<string, Tensor>> RunPieceAsync(Placement? preferred, IReadOnlyDictionary<string, Tensor> inputs, int rows, OutputPlacement? place, CancellationToken cancellation, Action<Placement, int>? answered)
     {
         var tried = new HashSet<Placement>();
         var reasons = new List<string>();
@@ -140,7 +141,9 @@ public sealed partial class Deployment : IAsyncDisposable
 
             try
             {
-                return await placement.RunAsync(inputs, rows, place, cancellation).ConfigureAwait(false);
+                var outputs = await placement.RunAsync(inputs, rows, place, cancellation).ConfigureAwait(false);
+                answered?.Invoke(placement, rows);
+                return outputs;
             }
             catch (ClusterException e) when (e.Code is ClusterErrorCode.WorkerDown or ClusterErrorCode.RouteFailed)
             {

@@ -169,6 +169,14 @@ public static class Placer
         return new PlacementSet([.. placements], plan, directory, owned);
     }
 
+    /// <summary>The whole model in one session in this process: one placement (`batch` without workers).</summary>
+    public static PlacementSet WholeModelInProcess(string modelPath, SessionOptions? options = null)
+    {
+        var session = InferenceSession.Load(modelPath, options ?? new SessionOptions());
+        var stage = new LocalStage("this process", [.. session.Inputs.Select(i => i.Name)], session.Run);
+        return new PlacementSet([new Placement([stage], [.. session.Outputs.Select(o => o.Name)])]);
+    }
+
     private static IEnumerable<string> NodesOf(PlanDocument plan) =>
         plan.Stages.SelectMany(s => s.Replicas).SelectMany(r => r.Nodes).Distinct(StringComparer.Ordinal);
 

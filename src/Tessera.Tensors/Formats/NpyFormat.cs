@@ -24,6 +24,23 @@ public static partial class NpyFormat
 
     public static Tensor Read(Stream stream)
     {
+        var header = ReadHeader(stream);
+        var tensor = Tensor.Allocate(header.DataType, header.Shape);
+        int read = stream.ReadAtLeast(tensor.Bytes, tensor.ByteLength, throwOnEndOfStream: false);
+        if (read < tensor.ByteLength)
+        {
+            throw new InvalidDataException($"truncated .npy data: {read} of {tensor.ByteLength} bytes");
+        }
+
+        return tensor;
+    }
+
+    /// <summary>
+    /// Reads the preamble of a .npy file (magic, version, header) and leaves <paramref name="stream"/> at the first
+    /// byte of the data, whose offset the header gives (so a large file's data can be mapped rather than read).
+    /// </summary>
+    public static NpyHeader ReadHeader(Stream stream)
+    {
         Span<byte> prefix = stackalloc byte[8];
         if (stream.ReadAtLeast(prefix, 8, throwOnEndOfStream: false) < 8 || !prefix[..6].SequenceEqual(Magic))
         {
@@ -55,9 +72,12 @@ public static partial class NpyFormat
         }
 
         var headerBytes = new byte[headerLength];
-        stream.ReadExactly(headerBytes);
-        string header = Encoding.Latin1.GetString(headerBytes);
+        if (stream.ReadAtLeast(headerBytes, headerLength, throwOnEndOfStream: false) < headerLength)
+        {
+            throw new InvalidDataException("truncated .npy header");
+        }
 
+        string header = Encoding.Latin1.GetString(headerBytes);
         string descr = Match(DescrRegex(), header, "descr");
         string fortran = Match(FortranRegex(), header, "fortran_order");
         string shapeText = Match(ShapeRegex(), header, "shape");
@@ -68,16 +88,14 @@ public static partial class NpyFormat
 
         DataType type = ParseDescr(descr);
         int[] shape = shapeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(s => int.Parse(s.TrimEnd('L'), CultureInfo.InvariantCulture)).ToArray();
-        var tensor = Tensor.Allocate(type, shape);
-        int read = stream.ReadAtLeast(tensor.Bytes, tensor.ByteLength, throwOnEndOfStream: false);
-        if (read < tensor.ByteLength)
-        {
-            throw new InvalidDataException($"truncated .npy data: {read} of {tensor.ByteLength} bytes");
-        }
-
-        return tensor;
+            .Select(ParseDimension).ToArray();
+        return new NpyHeader(type, shape, (major == 1 ? 10 : 12) + headerLength);
     }
+
+    private static int ParseDimension(string text) =>
+        int.TryParse(text.TrimEnd('L'), NumberStyles.None, CultureInfo.InvariantCulture, out int d)
+            ? d
+            : throw new InvalidDataException($"corrupt .npy header: dimension '{text}' is not a count up to {int.MaxValue}");
 
     public static void WriteFile(string path, Tensor tensor)
     {
@@ -87,13 +105,20 @@ public static partial class NpyFormat
 
     public static void Write(Stream stream, Tensor tensor)
     {
-        string shape = tensor.Rank switch
+        WriteHeader(stream, tensor.DataType, tensor.Shape);
+        stream.Write(tensor.Bytes);
+    }
+
+    /// <summary>The preamble of a .npy file holding <paramref name="shape"/>; the data, in C order, follows it.</summary>
+    public static void WriteHeader(Stream stream, DataType type, ReadOnlySpan<int> shape)
+    {
+        string dims = shape.Length switch
         {
             0 => "()",
-            1 => $"({tensor.Shape[0]},)",
-            _ => "(" + string.Join(", ", tensor.Shape) + ")",
+            1 => $"({shape[0]},)",
+            _ => "(" + string.Join(", ", shape.ToArray()) + ")",
         };
-        string header = $"{{'descr': '{Descr(tensor.DataType)}', 'fortran_order': False, 'shape': {shape}, }}";
+        string header = $"{{'descr': '{Descr(type)}', 'fortran_order': False, 'shape': {dims}, }}";
         // The whole preamble (magic, version, length, header, newline) is padded to a multiple of 64 bytes.
         int total = 10 + header.Length + 1;
         int padded = (total + 63) / 64 * 64;
@@ -101,7 +126,6 @@ public static partial class NpyFormat
         stream.Write(Magic);
         stream.Write([1, 0, (byte)(header.Length & 0xFF), (byte)(header.Length >> 8)]);
         stream.Write(Encoding.Latin1.GetBytes(header));
-        stream.Write(tensor.Bytes);
     }
 
     private static string Match(Regex regex, string header, string key)

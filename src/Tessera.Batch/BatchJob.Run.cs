@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using Tessera.Batch.Results;
+using Tessera.Batch.Scheduling;
+using Tessera.Cluster.Deployments;
+using Tessera.Cluster.Transport;
+
+namespace Tessera.Batch;
+
+/// <summary>Running a job: the shards left, then the outputs assembled in record order with the manifest.</summary>
+public sealed partial class BatchJob
+{
+    /// <summary>
+    /// Runs the shards not yet written on <paramref name="deployment"/>, then assembles the outputs and writes the
+    /// manifest; returns it. A failure leaves the shards written so far for a later <c>--resume</c>.
+    /// </summary>
+    public async Task<BatchManifest> RunAsync(Deployment deployment, CancellationToken cancellation = default)
+    {
+        if (Finished is not null) return Finished;
+        var done = _journal!.Done;
+        var lanes = new ShardLanes(deployment, _dataset, _store!, _journal, new ShardQueue([.. _shards.Where(s => !done.ContainsKey(s.Index))]), BatchSize, Progress);
+        Progress.Start();
+        try
+        {
+            await lanes.RunAsync(cancellation).ConfigureAwait(false);
+        }
+        catch (ClusterException e)
+        {
+            throw new BatchException($"{e.Message}; {_journal.Done.Count} of {Shards} shards are written: run again with --resume to finish");
+        }
+
+        return await AssembleAsync(cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>The outputs from every shard in record order (and the aggregates over them), then the manifest.</summary>
+    private async Task<BatchManifest> AssembleAsync(CancellationToken cancellation)
+    {
+        var done = _journal!.Done;
+        var missing = _shards.FirstOrDefault(s => !done.ContainsKey(s.Index) || !_store!.Has(s.Index));
+        if (missing != default) throw new InvalidOperationException($"shard {missing.Index} is not written");
+
+        var outputs = Model.Graph.Outputs.Select(o => o.Name).ToArray();
+        var aggregators = _request.Aggregate is { } kind ? outputs.ToDictionary(o => o, o => new RecordAggregator(kind, o), StringComparer.Ordinal) : null;
+        var output = _layout.CreateOutput(_dataset.Records);
+        await using (output.ConfigureAwait(false))
+        {
+            foreach (var shard in _shards)
+            {
+                var tensors = outputs.ToDictionary(o => o, o => _store!.Read(shard.Index, o), StringComparer.Ordinal);
+                await output.AppendAsync(tensors, cancellation).ConfigureAwait(false);
+                foreach (var (name, aggregator) in aggregators ?? []) aggregator.Add(tensors[name]);
+            }
+
+            var manifest = new BatchManifest(
+                _dataset.Records,
+                Shards,
+                Key.ShardRows,
+                _request.ModelPath,
+                Key.ModelSha256,
+                _dataset.Source,
+                output.Outputs,
+                WorkerWork.Total(done.Values.Select(e => e.Workers)),
+                _journal.Started,
+                DateTimeOffset.UtcNow,
+                _journal.Runs,
+                (Process.GetCurrentProcess().TotalProcessorTime - _cpuAtOpen).TotalSeconds,
+                aggregators?.ToDictionary(kv => kv.Key, kv => kv.Value.Result(), StringComparer.Ordinal),
+                Key);
+            await output.CompleteAsync(manifest, cancellation).ConfigureAwait(false);
+            _journal.Dispose();
+            _layout.Clean(_store!);
+            return manifest;
+        }
+    }
+}

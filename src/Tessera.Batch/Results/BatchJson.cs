@@ -1,0 +1,11 @@
+using System.Text.Json;
+
+namespace Tessera.Batch.Results;
+
+/// <summary>The JSON settings of the journal and the manifest: snake_case names, one line per journal entry.</summary>
+internal static class BatchJson
+{
+    public static JsonSerializerOptions Line { get; } = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static JsonSerializerOptions Indented { get; } = new(Line) { WriteIndented = true };
+}

@@ -1,0 +1,22 @@
+namespace Tessera.Batch.Results;
+
+/// <summary>
+/// What a finished job wrote (`manifest.json` in an output folder; the `tessera.manifest` key of a Parquet output's
+/// metadata): the records and shards, the model and its SHA-256, each output, each worker's records and busy seconds
+/// over every run, when the job started and ended, how many runs it took, and this run's coordinator CPU time.
+/// </summary>
+public sealed record BatchManifest(
+    long Records,
+    int Shards,
+    int ShardRows,
+    string Model,
+    string ModelSha256,
+    string Data,
+    IReadOnlyDictionary<string, OutputInfo> Outputs,
+    IReadOnlyDictionary<string, WorkerWork> Workers,
+    DateTimeOffset Started,
+    DateTimeOffset Ended,
+    int Runs,
+    double CoordinatorCpuSeconds,
+    IReadOnlyDictionary<string, AggregateResult>? Aggregate,
+    JobKey Job);

@@ -1,0 +1,6 @@
+using Tessera.Cluster.Transport;
+
+namespace Tessera.Cli.Commands;
+
+/// <summary>Where `tessera batch` runs: in this process (no workers), on N local workers, or on a cluster file's workers.</summary>
+internal sealed record BatchTarget(int Workers, string? ClusterPath, string? TokenFile, ClusterTls? Tls, string Strategy, int Threads, TimeSpan Grace);
