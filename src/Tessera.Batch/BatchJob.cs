@@ -130,10 +130,12 @@ public sealed partial class BatchJob : IAsyncDisposable
 
     private static void CheckModel(OnnxModel model, AggregateKind? aggregate)
     {
+        // Outputs need not declare their shapes: each batch's outputs are checked to have its records on axis 0.
         var graph = model.Graph;
-        if (DeploymentModel.ForModel(model).InputAxes is null)
+        var fixedInput = graph.Inputs.FirstOrDefault(i => i.Shape is [] || i.Shape is [{ IsKnown: true }, ..]);
+        if (graph.Inputs.Count == 0 || fixedInput is not null)
         {
-            throw new BatchException($"batch needs a model whose inputs and outputs all have a free first dimension (the records); this one has {string.Join(", ", graph.Inputs.Concat(graph.Outputs).Select(v => v.ToString()))}");
+            throw new BatchException($"batch needs a model whose inputs all have a free first dimension (the records); this one has {(fixedInput is null ? "no input" : fixedInput.ToString())}: export it with a dynamic batch axis");
         }
 
         var clash = graph.Outputs.GroupBy(o => TensorFileName.Safe(o.Name), StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);

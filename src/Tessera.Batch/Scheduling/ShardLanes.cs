@@ -76,7 +76,8 @@ internal sealed class ShardLanes(Deployment deployment, IDataset dataset, ShardS
                 int records = (int)Math.Min(batchSize, end - at);
                 using var slice = await dataset.ReadAsync(at, records, cancellation).ConfigureAwait(false);
                 long sent = Stopwatch.GetTimestamp();
-                var outputs = await deployment.RunOnAsync(placement, slice.Tensors, cancellation, answered: (p, rows) => Answered(p, rows, sent, work)).ConfigureAwait(false);
+                // A model without batch axes (outputs that declare no shape) goes whole to one placement: 0 rows.
+                var outputs = await deployment.RunOnAsync(placement, slice.Tensors, cancellation, answered: (p, rows) => Answered(p, rows == 0 ? records : rows, sent, work)).ConfigureAwait(false);
                 CheckRecords(outputs, records);
                 writer.Append(outputs); // before the slice is unmapped: an output may be an input passed through
             }

@@ -94,6 +94,16 @@ internal sealed class TesseraProcess : IDisposable
         return false;
     }
 
+    /// <summary>Waits for the process to exit and its output to be read; false on timeout.</summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout)) return false;
+        _process.WaitForExit();
+        return true;
+    }
+
+    public int ExitCode => _process.ExitCode;
+
     /// <summary>Sends a POSIX signal by name (STOP, CONT, TERM, ...).</summary>
     public void Signal(string name)
     {
