@@ -18,6 +18,7 @@ public sealed partial class BatchJob
         if (Finished is not null) return Finished;
         var done = _journal!.Done;
         var lanes = new ShardLanes(deployment, _dataset, _store!, _journal, new ShardQueue([.. _shards.Where(s => !done.ContainsKey(s.Index))]), BatchSize, Progress);
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         Progress.Start();
         try
         {
@@ -28,11 +29,12 @@ public sealed partial class BatchJob
             throw new BatchException($"{e.Message}; {_journal.Done.Count} of {Shards} shards are written: run again with --resume to finish");
         }
 
-        return await AssembleAsync(cancellation).ConfigureAwait(false);
+        return await AssembleAsync(cpu, cancellation).ConfigureAwait(false);
     }
 
     /// <summary>The outputs from every shard in record order (and the aggregates over them), then the manifest.</summary>
-    private async Task<BatchManifest> AssembleAsync(CancellationToken cancellation)
+    /// <param name="cpu">This process's CPU time when the run started.</param>
+    private async Task<BatchManifest> AssembleAsync(TimeSpan cpu, CancellationToken cancellation)
     {
         var done = _journal!.Done;
         var missing = _shards.FirstOrDefault(s => !done.ContainsKey(s.Index) || !_store!.Has(s.Index));
@@ -62,7 +64,9 @@ public sealed partial class BatchJob
                 _journal.Started,
                 DateTimeOffset.UtcNow,
                 _journal.Runs,
-                (Process.GetCurrentProcess().TotalProcessorTime - _cpuAtOpen).TotalSeconds,
+                Progress.Elapsed.TotalSeconds,
+                (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds,
+                Process.GetCurrentProcess().PeakWorkingSet64,
                 aggregators?.ToDictionary(kv => kv.Key, kv => kv.Value.Result(), StringComparer.Ordinal),
                 Key);
             await output.CompleteAsync(manifest, cancellation).ConfigureAwait(false);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Tessera.Batch.Datasets;
 using Tessera.Batch.Results;
 using Tessera.Batch.Scheduling;
@@ -34,15 +33,13 @@ public sealed partial class BatchJob : IAsyncDisposable
     private readonly BatchJournal? _journal;
     private readonly ShardStore? _store;
     private readonly Shard[] _shards;
-    private readonly TimeSpan _cpuAtOpen;
 
-    private BatchJob(BatchRequest request, JobLayout layout, OnnxModel model, IDataset dataset, JobKey key, int batchSize, BatchJournal? journal, BatchManifest? finished, TimeSpan cpuAtOpen)
+    private BatchJob(BatchRequest request, JobLayout layout, OnnxModel model, IDataset dataset, JobKey key, int batchSize, BatchJournal? journal, BatchManifest? finished)
     {
         _request = request;
         _layout = layout;
         _dataset = dataset;
         _journal = journal;
-        _cpuAtOpen = cpuAtOpen;
         Model = model;
         Key = key;
         BatchSize = batchSize;
@@ -84,7 +81,6 @@ public sealed partial class BatchJob : IAsyncDisposable
     /// <summary>Checks the model, the dataset and the output, and opens (or with Resume, takes up) the job's journal.</summary>
     public static async Task<BatchJob> OpenAsync(BatchRequest request, CancellationToken cancellation = default)
     {
-        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         if (request.ShardRows is < 1) throw new BatchException("--shard-rows must be 1 or more");
         if (request.BatchSize is < 1) throw new BatchException("--batch-size must be 1 or more");
         var model = ModelReader.Load(request.ModelPath);
@@ -118,7 +114,7 @@ public sealed partial class BatchJob : IAsyncDisposable
                 journal = BatchJournal.Create(layout.Journal, key);
             }
 
-            return new BatchJob(request, layout, model, dataset, key, batchSize, journal, finished, cpu);
+            return new BatchJob(request, layout, model, dataset, key, batchSize, journal, finished);
         }
         catch
         {

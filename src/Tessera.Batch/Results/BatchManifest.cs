@@ -3,7 +3,8 @@ namespace Tessera.Batch.Results;
 /// <summary>
 /// What a finished job wrote (`manifest.json` in an output folder; the `tessera.manifest` key of a Parquet output's
 /// metadata): the records and shards, the model and its SHA-256, each output, each worker's records and busy seconds
-/// over every run, when the job started and ended, how many runs it took, and this run's coordinator CPU time.
+/// over every run, when the job started and ended, how many runs it took, and of this run: its seconds (from the first
+/// shard sent to the manifest), the coordinator's CPU seconds over them and its peak resident memory (VmHWM).
 /// </summary>
 public sealed record BatchManifest(
     long Records,
@@ -17,6 +18,8 @@ public sealed record BatchManifest(
     DateTimeOffset Started,
     DateTimeOffset Ended,
     int Runs,
+    double RunSeconds,
     double CoordinatorCpuSeconds,
+    long CoordinatorPeakRssBytes,
     IReadOnlyDictionary<string, AggregateResult>? Aggregate,
     JobKey Job);

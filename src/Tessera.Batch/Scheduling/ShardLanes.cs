@@ -9,7 +9,7 @@ namespace Tessera.Batch.Scheduling;
 /// <summary>
 /// Runs the pending shards on a deployment: each placement (a worker, or a pipeline of them) gets two lanes that
 /// pull the next shard as soon as they are free, so a faster worker pulls more, and one lane's batch is on the
-/// worker while the other's travels. A shard is read in batches of <c>batchSize</c> records, each run on the lane's
+/// worker while the other's travels (until as many shards are left as placements, then one lane each). A shard is read in batches of <c>batchSize</c> records, each run on the lane's
 /// placement through <see cref="Deployment.RunOnAsync"/> (whose failover runs a batch whose worker died on a live
 /// one), appended to the shard's result, and the shard recorded in the journal once its result is on disk. Lanes
 /// follow re-placements: a placement no longer current takes no new shard, a new one gets lanes.
@@ -36,7 +36,7 @@ internal sealed class ShardLanes(Deployment deployment, IDataset dataset, ShardS
                 object key = placement ?? NoPlacement;
                 if (!lanes.ContainsKey(key))
                 {
-                    lanes[key] = [.. Enumerable.Range(0, LanesPerPlacement).Select(_ => Task.Run(() => LaneAsync(placement, stop.Token), CancellationToken.None))];
+                    lanes[key] = [.. Enumerable.Range(0, LanesPerPlacement).Select(lane => Task.Run(() => LaneAsync(placement, lane, stop.Token), CancellationToken.None))];
                 }
             }
 
@@ -55,9 +55,13 @@ internal sealed class ShardLanes(Deployment deployment, IDataset dataset, ShardS
         }
     }
 
-    private async Task LaneAsync(Placement? placement, CancellationToken cancellation)
+    /// <param name="lane">
+    /// A placement's first lane pulls while shards are left; the others only while more are left than there are
+    /// placements, so that the last shards (or a job of one shard per worker) go one to each placement.
+    /// </param>
+    private async Task LaneAsync(Placement? placement, int lane, CancellationToken cancellation)
     {
-        while (!cancellation.IsCancellationRequested && IsCurrent(placement) && queue.TryTake(out var shard))
+        while (!cancellation.IsCancellationRequested && IsCurrent(placement) && (lane == 0 || queue.Remaining > deployment.Placements.Count) && queue.TryTake(out var shard))
         {
             await RunShardAsync(shard, placement, cancellation).ConfigureAwait(false);
         }

@@ -5,7 +5,9 @@ internal sealed class ShardQueue(IReadOnlyList<Shard> pending)
 {
     private int _next;
 
-    public bool IsEmpty => Volatile.Read(ref _next) >= pending.Count;
+    public bool IsEmpty => Remaining == 0;
+
+    public int Remaining => Math.Max(0, pending.Count - Volatile.Read(ref _next));
 
     public bool TryTake(out Shard shard)
     {

@@ -70,7 +70,7 @@ internal static class BatchDisplay
         Console.WriteLine(string.Create(invariant, $"batch: {manifest.Records} records in {manifest.Shards} shard(s), {manifest.Runs} run(s) from {manifest.Started:u} to {manifest.Ended:u}"));
         if (thisRun is not null)
         {
-            Console.WriteLine(string.Create(invariant, $"  this run: {thisRun.DoneNow} records in {thisRun.Elapsed.TotalSeconds:F2} s ({thisRun.RecordsPerSecond:F0} records/s); coordinator CPU {manifest.CoordinatorCpuSeconds:F2} s ({1e6 * manifest.CoordinatorCpuSeconds / Math.Max(thisRun.DoneNow, 1):F1} µs per record)"));
+            Console.WriteLine(string.Create(invariant, $"  this run: {thisRun.DoneNow} records in {manifest.RunSeconds:F2} s ({thisRun.DoneNow / Math.Max(manifest.RunSeconds, 1e-9):F0} records/s); coordinator CPU {manifest.CoordinatorCpuSeconds:F2} s ({1e6 * manifest.CoordinatorCpuSeconds / Math.Max(thisRun.DoneNow, 1):F1} µs per record), peak resident memory {manifest.CoordinatorPeakRssBytes / 1048576.0:F0} MiB"));
         }
 
         foreach (var (name, work) in manifest.Workers.OrderBy(kv => kv.Key, StringComparer.Ordinal))
