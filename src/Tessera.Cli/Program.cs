@@ -23,6 +23,7 @@ internal static class Program
             InspectCommand.Create(),
             OnnxTestCommand.Create(),
             DemoCommand.Create(),
+            OcrCommand.Create(),
             BenchCommand.Create(),
             ServeCommand.Create(),
             AverageCommand.Create(),
