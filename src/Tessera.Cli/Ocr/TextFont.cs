@@ -33,30 +33,33 @@ internal static class TextFont
         }
 
         Console.WriteLine($"installing {Package} with apt-get ...");
-        if (!AptGet("install", "-y", "-qq", "--no-install-recommends", Package))
+        if (AptGet("install", "-y", "-qq", "--no-install-recommends", Package) is not null)
         {
             // A fresh machine's package lists may not name it yet.
             AptGet("update", "-qq");
-            if (!AptGet("install", "-y", "-qq", "--no-install-recommends", Package))
+            if (AptGet("install", "-y", "-qq", "--no-install-recommends", Package) is { } error)
             {
-                throw new CliException($"apt-get install {Package} failed; install a Chinese font, or pass --font FILE", 1);
+                throw new CliException($"apt-get install {Package} failed ({error}); install a Chinese font, or pass --font FILE", 1);
             }
         }
 
         return Known.FirstOrDefault(File.Exists) ?? throw new CliException($"{Package} is installed but {Known[0]} is not there; pass --font FILE", 1);
     }
 
-    private static bool AptGet(params string[] args)
+    /// <summary>Runs apt-get quietly; null when it succeeded, else the last line it wrote on stderr.</summary>
+    private static string? AptGet(params string[] args)
     {
-        var info = new ProcessStartInfo("apt-get") { UseShellExecute = false, RedirectStandardOutput = true };
+        var info = new ProcessStartInfo("apt-get") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         info.Environment["DEBIAN_FRONTEND"] = "noninteractive";
         foreach (string a in args) info.ArgumentList.Add(a);
         try
         {
             using var apt = Process.Start(info)!;
+            var stderr = apt.StandardError.ReadToEndAsync();
             apt.StandardOutput.ReadToEnd();
             apt.WaitForExit();
-            return apt.ExitCode == 0;
+            string last = stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? $"exit {apt.ExitCode}";
+            return apt.ExitCode == 0 ? null : last;
         }
         catch (System.ComponentModel.Win32Exception)
         {
