@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Playwright;
+using Tessera.Cluster.Deployments;
 using Tessera.Tests.Cluster;
 using static Microsoft.Playwright.Assertions;
 
@@ -7,8 +8,9 @@ namespace Tessera.Tests.Serving;
 
 /// <summary>
 /// The /dashboard page in a real browser (Debian's Chromium driven by Playwright) in front of a server on three
-/// worker processes: it shows every worker and model with its placement, live request rates and latencies, and a
-/// worker going down. Screenshots are kept in artifacts/test-results/dashboard.
+/// worker processes: it shows every worker and model with its placement, live request rates and latencies, a
+/// worker going down, and the pipeline placed again without it. Screenshots are kept in
+/// artifacts/test-results/dashboard.
 /// </summary>
 public sealed class DashboardTests
 {
@@ -16,13 +18,14 @@ public sealed class DashboardTests
     private static readonly LocatorAssertionsToHaveTextOptions s_slow = new() { Timeout = 30_000 };
 
     [Fact]
-    public async Task ShowsEveryWorkerAndModelWithItsPlacementAndAWorkerGoingDown()
+    public async Task ShowsEveryWorkerAndModelWithItsPlacementAWorkerGoingDownAndThePipelinePlacedAgain()
     {
         Assert.True(File.Exists(Chromium), $"Debian's chromium is needed: run {TestPaths.PrepareCommand}");
         var model = ClusterServingTests.Model(95);
-        await using var s = await ClusterServer.StartAsync(3,
+        // Elastic: a placement with a worker down for 2 s is made again over the workers still up.
+        await using var s = await ClusterServer.StartAsync(3, ClusterFixture.FastOptions, DeploymentOptions.Elastic(TimeSpan.FromSeconds(2)),
             ("data", model, "{\"strategy\": \"data\", \"workers\": [0, 1]}"),
-            ("pipe", model, "{\"strategy\": \"pipeline\", \"workers\": [1, 2]}"));
+            ("pipe", model, "{\"strategy\": \"pipeline\", \"workers\": [0, 1, 2]}"));
         var x = ClusterFixture.Random([3, 16], 96);
         string shots = Path.Combine(TestPaths.RepositoryRoot, "artifacts", "test-results", "dashboard");
         Directory.CreateDirectory(shots);
@@ -37,7 +40,7 @@ public sealed class DashboardTests
         var pipe = page.Locator("#models tr[data-model='pipe:1']");
         await Expect(data.Locator("td").Nth(1).Locator("div")).ToHaveCountAsync(2); // two replicas
         await Expect(pipe.Locator("td").Nth(1).Locator("div")).ToHaveCountAsync(1); // one route ...
-        await Expect(pipe.Locator(".stage")).ToHaveCountAsync(2);                   // ... of two stages
+        await Expect(pipe.Locator(".stage")).ToHaveCountAsync(3);                   // ... of three stages
 
         // Requests while the page watches: a rate and latency percentiles appear.
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -58,9 +61,15 @@ public sealed class DashboardTests
         killed.Dispose();
         await Expect(page.Locator($"#workers tr[data-address='{killed.Address}'] td.down")).ToHaveTextAsync("down", s_slow);
         await Expect(page.Locator("#events")).ToContainTextAsync($"({killed.Address}) is down", new() { Timeout = 30_000 });
-        await Expect(pipe.Locator(".stage.down")).ToHaveCountAsync(1);
         foreach (var w in s.Workers.Take(2)) await Expect(page.Locator($"#workers tr[data-address='{w.Address}'] td.up")).ToHaveTextAsync("up");
         await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "worker-down.png"), FullPage = true });
+
+        // Past the grace the pipeline is cut again over the two workers left, and the page says so.
+        await Expect(page.Locator("#events")).ToContainTextAsync("pipe:1 replica 0 moved:", new() { Timeout = 30_000 });
+        await Expect(pipe.Locator(".stage")).ToHaveCountAsync(2);
+        await Expect(pipe.Locator(".stage.down")).ToHaveCountAsync(0);
+        Assert.DoesNotContain(killed.Address, await pipe.InnerTextAsync());
+        await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "re-placed.png"), FullPage = true });
     }
 
     [Fact]
