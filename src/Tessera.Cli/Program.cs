@@ -24,6 +24,7 @@ internal static class Program
             InspectCommand.Create(),
             OnnxTestCommand.Create(),
             DemoCommand.Create(),
+            OcrCommand.Create(),
             BenchCommand.Create(),
             ServeCommand.Create(),
             AverageCommand.Create(),

@@ -165,6 +165,7 @@ internal sealed class ServingServer : IAsyncDisposable
         app.MapGet("/v2/models/{name}/stats", triton.StatisticsAsync);
         app.MapGet("/v2/models/{name}/versions/{version}/stats", triton.StatisticsAsync);
         app.MapGet("/metrics", metrics.ScrapeAsync);
+        app.MapGet("/dashboard", DashboardEndpoint.ServeAsync);
         if (options.GrpcUrl is not null)
         {
             app.MapGrpcService<InferenceGrpcService>();

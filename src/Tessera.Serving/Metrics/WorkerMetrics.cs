@@ -35,6 +35,23 @@ internal static class WorkerMetrics
             PrometheusText.Sample(text, "tessera_worker_queued_batches", Labels(w), queued);
         }
 
+        PrometheusText.Header(text, "tessera_route_stage", "gauge", "1 for each worker that runs a stage of a placement (replica; stage 0 first; a tensor-parallel stage has a worker per rank): where each model is placed now.");
+        foreach (var (m, b) in backends)
+        {
+            for (int r = 0; r < b.Routes.Count; r++)
+            {
+                var stages = b.Routes[r].Stages;
+                for (int s = 0; s < stages.Count; s++)
+                {
+                    int rank = 0;
+                    foreach (var w in stages[s].Workers)
+                    {
+                        PrometheusText.Sample(text, "tessera_route_stage", $"{m.Metrics.Labels},replica=\"{r}\",stage=\"{s}\",rank=\"{rank++}\",{Labels(w)}", 1);
+                    }
+                }
+            }
+        }
+
         PrometheusText.Header(text, "tessera_worker_requests_total", "counter", "Requests of a model answered along routes through the worker.");
         foreach (var (m, b) in backends)
         {
