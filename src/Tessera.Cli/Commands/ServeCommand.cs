@@ -33,12 +33,13 @@ internal static class ServeCommand
         var cluster = new Option<string?>("--cluster") { Description = "cluster file whose nodes[].address (HOST:PORT or dns:NAME:PORT) are the workers: the models placed by --strategy, or by --plan" };
         var joinListen = new Option<string?>("--join-listen") { Description = "HOST:PORT to accept workers at (`tessera worker --join HOST:PORT`); they get work without a restart" };
         var grace = new Option<double>("--grace") { Description = "on workers: seconds a worker may be down before its models are placed again without it (requests wait for a placement meanwhile)", DefaultValueFactory = _ => 5 };
+        var control = new Option<bool>("--repository-control") { Description = "with --repository: let clients load, reload and unload its models (Triton's model repository extension)" };
         var tokenFile = new Option<string?>("--token-file") { Description = $"with --cluster: file holding the shared cluster token (else ${WorkerCommand.TokenVariable})" };
 
         var command = new Command("serve", "Serve models over HTTP with the KServe v2 inference protocol")
         {
             model, repository, name, http, grpc, threads, replicas, maxBatch, delay, preferred, scheduling, maxQueue, timeout, maxBody,
-            workers, strategy, plan, cluster, tokenFile, grace, joinListen,
+            workers, strategy, plan, cluster, tokenFile, grace, joinListen, control,
         };
         var tls = new TlsOptions();
         foreach (var option in tls.All) command.Options.Add(option);
@@ -54,6 +55,11 @@ internal static class ServeCommand
             if (repositoryDir is not null && parse.GetValue(name) is not null)
             {
                 throw new CliException("--name goes with --model; a repository's models are named by their folders");
+            }
+
+            if (parse.GetValue(control) && repositoryDir is null)
+            {
+                throw new CliException("--repository-control goes with --repository: models are loaded from its folders");
             }
 
             if (parse.GetValue(maxBody) < 1) throw new CliException("--max-body-mb must be 1 or more");
@@ -93,6 +99,7 @@ internal static class ServeCommand
                 Url = ToUrl(parse.GetValue(http)!, "--http"),
                 GrpcUrl = parse.GetValue(grpc) is { } grpcAddress ? ToUrl(grpcAddress, "--grpc") : null,
                 MaxBodyBytes = (long)parse.GetValue(maxBody) << 20,
+                RepositoryControl = parse.GetValue(control),
                 ConsoleLog = true,
             };
             return Serve(options, modelPath, parse.GetValue(name), repositoryDir, defaults, placement);

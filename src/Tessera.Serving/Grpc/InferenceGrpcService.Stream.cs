@@ -66,16 +66,17 @@ internal sealed partial class InferenceGrpcService
     private async Task<ModelStreamInferResponse> StreamInferAsync(ModelInferRequest request, ServerCallContext context)
     {
         long start = Stopwatch.GetTimestamp();
-        Repository.ServedModel model;
+        Repository.ModelUse use;
         try
         {
-            model = _models.Find(request.ModelName, VersionOf(request.ModelVersion));
+            use = _models.Enter(request.ModelName, VersionOf(request.ModelVersion));
         }
         catch (ServingException e)
         {
             return Failed(request, e.Message);
         }
 
+        var model = use.Model;
         var outcome = RequestOutcome.Error;
         try
         {
@@ -92,6 +93,7 @@ internal sealed partial class InferenceGrpcService
         finally
         {
             InferenceRunner.Record(model, outcome, start);
+            use.Dispose();
         }
     }
 

@@ -17,11 +17,13 @@ namespace Tessera.Serving.Grpc;
 internal sealed partial class InferenceGrpcService : GRPCInferenceService.GRPCInferenceServiceBase
 {
     private readonly ModelRepository _models;
+    private readonly RepositoryControl _control;
     private readonly ILogger _logger;
 
-    public InferenceGrpcService(ModelRepository models, ILogger logger)
+    public InferenceGrpcService(ModelRepository models, RepositoryControl control, ILogger logger)
     {
         _models = models;
+        _control = control;
         _logger = logger;
     }
 
@@ -57,7 +59,8 @@ internal sealed partial class InferenceGrpcService : GRPCInferenceService.GRPCIn
     public override async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
     {
         long start = Stopwatch.GetTimestamp();
-        var model = Find(request.ModelName, request.ModelVersion);
+        using var use = Enter(request.ModelName, request.ModelVersion);
+        var model = use.Model;
         var outcome = RequestOutcome.Error;
         try
         {
@@ -136,6 +139,18 @@ internal sealed partial class InferenceGrpcService : GRPCInferenceService.GRPCIn
         try
         {
             return _models.Find(name, VersionOf(version));
+        }
+        catch (ServingException e)
+        {
+            throw GrpcErrors.From(e);
+        }
+    }
+
+    private ModelUse Enter(string name, string version)
+    {
+        try
+        {
+            return _models.Enter(name, VersionOf(version));
         }
         catch (ServingException e)
         {

@@ -35,7 +35,8 @@ internal sealed partial class InferEndpoint
     public async Task InferAsync(HttpContext context)
     {
         long start = Stopwatch.GetTimestamp();
-        var model = _metadata.Find(context); // 404 for unknown models and versions, before the body is read
+        using var use = _metadata.Enter(context); // 404 for unknown models and versions, before the body is read
+        var model = use.Model;
         var outcome = RequestOutcome.Error;
         try
         {

@@ -12,6 +12,9 @@ internal sealed record ServerOptions
     /// <summary>Largest request body (and gRPC request message); a larger one is answered 413 (RESOURCE_EXHAUSTED).</summary>
     public long MaxBodyBytes { get; init; } = 64L << 20;
 
+    /// <summary>Whether clients may load and unload models of the repository folder (Triton's model repository extension); the index is always served.</summary>
+    public bool RepositoryControl { get; init; }
+
     /// <summary>Write logs to the console (the CLI does; tests do not).</summary>
     public bool ConsoleLog { get; init; }
 }

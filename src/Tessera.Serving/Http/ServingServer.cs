@@ -82,14 +82,16 @@ internal sealed class ServingServer : IAsyncDisposable
         var health = new HealthServiceImpl();
         builder.Services.AddSingleton(health);
         ModelRepository? loaded = null; // the gRPC service is built on its first call, after the models loaded
-        builder.Services.AddSingleton(sp => new InferenceGrpcService(loaded!, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tessera.Serving")));
+        RepositoryControl? control = null;
+        builder.Services.AddSingleton(sp => new InferenceGrpcService(loaded!, control!, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tessera.Serving")));
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tessera.Serving");
         var models = loadModels(logger);
         loaded = models;
+        control = new RepositoryControl(models, options.RepositoryControl);
         try
         {
-            Map(app, models, options, logger);
+            Map(app, models, control, options, logger);
             app.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() => health.SetStatus("", HealthCheckResponse.Types.ServingStatus.NotServing));
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             health.SetStatus("", HealthCheckResponse.Types.ServingStatus.Serving);
@@ -116,12 +118,13 @@ internal sealed class ServingServer : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static void Map(WebApplication app, ModelRepository models, ServerOptions options, ILogger logger)
+    private static void Map(WebApplication app, ModelRepository models, RepositoryControl control, ServerOptions options, ILogger logger)
     {
         var metadata = new MetadataEndpoints(models);
         var infer = new InferEndpoint(metadata, options, logger);
         var metrics = new MetricsEndpoint(models);
         var triton = new TritonEndpoints(models, metadata);
+        var repository = new RepositoryEndpoints(control, options.MaxBodyBytes);
 
         app.UseStatusCodePages(context =>
         {
@@ -164,6 +167,9 @@ internal sealed class ServingServer : IAsyncDisposable
         app.MapGet("/v2/models/stats", triton.StatisticsAsync);
         app.MapGet("/v2/models/{name}/stats", triton.StatisticsAsync);
         app.MapGet("/v2/models/{name}/versions/{version}/stats", triton.StatisticsAsync);
+        app.MapPost("/v2/repository/index", repository.IndexAsync);
+        app.MapPost("/v2/repository/models/{name}/load", repository.LoadAsync);
+        app.MapPost("/v2/repository/models/{name}/unload", repository.UnloadAsync);
         app.MapGet("/metrics", metrics.ScrapeAsync);
         if (options.GrpcUrl is not null)
         {

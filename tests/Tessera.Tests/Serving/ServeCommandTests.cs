@@ -34,6 +34,7 @@ public sealed class ServeCommandTests
     [InlineData("tessera: --plan places the model itself", "--model", "m.onnx", "--plan", "p/plan.json", "--cluster", "c.json", "--strategy", "pipeline")]
     [InlineData("tessera: --grace must be 0 or more", "--model", "m.onnx", "--grace", "-1")]
     [InlineData("tessera: --workers must be 0 or more", "--model", "m.onnx", "--workers", "-1")]
+    [InlineData("tessera: --repository-control goes with --repository", "--model", "m.onnx", "--repository-control")]
     public void BadCommandLinesFailWithOneLine(string message, params string[] args)
     {
         var result = CliProcess.Run(["serve", .. args]);

@@ -33,9 +33,9 @@ internal sealed class TestServer : IAsyncDisposable
 
     private GrpcChannel? _channel;
 
-    public static async Task<TestServer> StartAsync(Action<ModelRepository> addModels, long maxBodyBytes = 64L << 20, bool grpc = false)
+    public static async Task<TestServer> StartAsync(Action<ModelRepository> addModels, long maxBodyBytes = 64L << 20, bool grpc = false, bool repositoryControl = false)
     {
-        var options = new ServerOptions { Url = "http://127.0.0.1:0", GrpcUrl = grpc ? "http://127.0.0.1:0" : null, MaxBodyBytes = maxBodyBytes };
+        var options = new ServerOptions { Url = "http://127.0.0.1:0", GrpcUrl = grpc ? "http://127.0.0.1:0" : null, MaxBodyBytes = maxBodyBytes, RepositoryControl = repositoryControl };
         var server = await ServingServer.StartAsync(options, logger =>
         {
             var models = new ModelRepository(logger);
@@ -43,6 +43,13 @@ internal sealed class TestServer : IAsyncDisposable
             return models;
         });
         return new TestServer(server);
+    }
+
+    /// <summary>Serves the repository folder <paramref name="directory"/> over REST and gRPC.</summary>
+    public static async Task<TestServer> StartRepositoryAsync(string directory, bool repositoryControl)
+    {
+        var options = new ServerOptions { Url = "http://127.0.0.1:0", GrpcUrl = "http://127.0.0.1:0", RepositoryControl = repositoryControl };
+        return new TestServer(await ServingServer.StartAsync(options, logger => ModelRepository.LoadDirectory(directory, new ModelConfig(), logger)));
     }
 
     public static Task<TestServer> StartAsync(string name, OnnxModel model, ModelConfig? config = null, bool grpc = false) =>
@@ -60,7 +67,7 @@ internal sealed class TestServer : IAsyncDisposable
         using var content = new StringContent(json, Encoding.UTF8, "application/json");
         using var response = await Client.PostAsync(path, content);
         string text = await response.Content.ReadAsStringAsync();
-        return ((int)response.StatusCode, JsonDocument.Parse(text).RootElement.Clone());
+        return ((int)response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
     }
 
     /// <summary>Posts a JSON header followed by binary tensor data, as the binary-data extension lays it out.</summary>
