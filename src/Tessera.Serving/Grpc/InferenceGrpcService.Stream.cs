@@ -39,6 +39,7 @@ internal sealed partial class InferenceGrpcService
 
         async Task AnswerAsync(ModelInferRequest request)
         {
+            using var blocks = Received.Release(request); // the inputs' storage, given back once the answer is written
             try
             {
                 var answer = await StreamInferAsync(request, context).ConfigureAwait(false);

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Tessera.Serving.Protocol;
@@ -14,11 +13,13 @@ namespace Tessera.Serving.Http;
 internal sealed class RepositoryEndpoints
 {
     private readonly RepositoryControl _control;
+    private readonly RequestBufferPool _buffers;
     private readonly long _maxBodyBytes;
 
-    public RepositoryEndpoints(RepositoryControl control, long maxBodyBytes)
+    public RepositoryEndpoints(RepositoryControl control, RequestBufferPool buffers, long maxBodyBytes)
     {
         _control = control;
+        _buffers = buffers;
         _maxBodyBytes = maxBodyBytes;
     }
 
@@ -102,15 +103,15 @@ internal sealed class RepositoryEndpoints
     /// <summary>The body as a JSON object, or null when it is empty.</summary>
     private async Task<JsonDocument?> ReadAsync(HttpContext context)
     {
-        var (buffer, length) = await RequestBody.ReadAsync(context.Request, _maxBodyBytes, context.RequestAborted).ConfigureAwait(false);
+        using var body = await RequestBody.ReadAsync(context.Request, _buffers, _maxBodyBytes, context.RequestAborted).ConfigureAwait(false);
+        if (body.Span.Trim(" \t\r\n"u8).IsEmpty)
+        {
+            return null;
+        }
+
         try
         {
-            if (buffer.AsSpan(0, length).Trim(" \t\r\n"u8).IsEmpty)
-            {
-                return null;
-            }
-
-            var document = JsonDocument.Parse(buffer.AsSpan(0, length).ToArray()); // a copy: the document keeps its memory, the pooled buffer goes back
+            var document = JsonDocument.Parse(body.Span.ToArray()); // a copy: the document keeps its memory, the pooled block goes back
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 document.Dispose();
@@ -122,10 +123,6 @@ internal sealed class RepositoryEndpoints
         catch (JsonException e)
         {
             throw ServingException.BadRequest($"the request body is not valid JSON: {e.Message}");
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 }

@@ -9,7 +9,10 @@ using BadHttpRequestException = Microsoft.AspNetCore.Http.BadHttpRequestExceptio
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Grpc.AspNetCore.Server.Model;
 using Grpc.HealthCheck;
+using Grpc.Reflection;
+using Grpc.Reflection.V1Alpha;
 using Tessera.Serving.Grpc;
 using Tessera.Serving.Metrics;
 using Tessera.Serving.Protocol;
@@ -23,6 +26,9 @@ namespace Tessera.Serving.Http;
 /// </summary>
 internal sealed class ServingServer : IAsyncDisposable
 {
+    /// <summary>Request bodies of the largest size the server keeps blocks for, to reuse (see <see cref="RequestBufferPool"/>).</summary>
+    private const int BodyPoolBytes = 4;
+
     private readonly WebApplication _app;
     private readonly ModelRepository _models;
     private readonly Endpoints _endpoints;
@@ -67,6 +73,7 @@ internal sealed class ServingServer : IAsyncDisposable
             k.Limits.MaxRequestBodySize = null; // enforced by RequestBody and gRPC's message limit, which answer with the protocol's errors
             k.Limits.Http2.InitialConnectionWindowSize = 32 << 20; // large tensors: keep the window from stalling each stream
             k.Limits.Http2.InitialStreamWindowSize = 16 << 20;
+            k.Limits.Http2.MaxFrameSize = 1 << 20; // clients that honour it (gRPC's C core) send large tensors in fewer frames
             endpoints.Http = ListenAddress.Bind(k, options.Url, o => o.Protocols = HttpProtocols.Http1);
             if (options.GrpcUrl is not null)
             {
@@ -78,12 +85,15 @@ internal sealed class ServingServer : IAsyncDisposable
             o.MaxReceiveMessageSize = (int)Math.Min(options.MaxBodyBytes, int.MaxValue);
             o.MaxSendMessageSize = null;
         });
-        builder.Services.AddGrpcReflection();
         var health = new HealthServiceImpl();
         builder.Services.AddSingleton(health);
-        ModelRepository? loaded = null; // the gRPC service is built on its first call, after the models loaded
+        builder.Services.AddSingleton(new ReflectionServiceImpl(Grpc.Wire.GRPCInferenceService.Descriptor, Health.Descriptor, ServerReflection.Descriptor));
+        var buffers = new RequestBufferPool(BodyPoolBytes * Math.Max(options.MaxBodyBytes, RequestBufferPool.MinimumBlockBytes));
+        ModelRepository? loaded = null; // the gRPC service is built when its routes are, after the models loaded
         RepositoryControl? control = null;
-        builder.Services.AddSingleton(sp => new InferenceGrpcService(loaded!, control!, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tessera.Serving")));
+        builder.Services.AddSingleton(sp => new InferenceGrpcService(loaded!, control!, buffers, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tessera.Serving")));
+        builder.Services.AddSingleton<InferenceGrpcEndpoint>();
+        builder.Services.AddSingleton<IServiceMethodProvider<InferenceGrpcEndpoint>, InferenceServiceMethods>();
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tessera.Serving");
         var models = loadModels(logger);
@@ -91,7 +101,7 @@ internal sealed class ServingServer : IAsyncDisposable
         control = new RepositoryControl(models, options.RepositoryControl);
         try
         {
-            Map(app, models, control, options, logger);
+            Map(app, models, control, buffers, options, logger);
             app.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() => health.SetStatus("", HealthCheckResponse.Types.ServingStatus.NotServing));
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             health.SetStatus("", HealthCheckResponse.Types.ServingStatus.Serving);
@@ -118,13 +128,13 @@ internal sealed class ServingServer : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static void Map(WebApplication app, ModelRepository models, RepositoryControl control, ServerOptions options, ILogger logger)
+    private static void Map(WebApplication app, ModelRepository models, RepositoryControl control, RequestBufferPool buffers, ServerOptions options, ILogger logger)
     {
         var metadata = new MetadataEndpoints(models);
-        var infer = new InferEndpoint(metadata, options, logger);
+        var infer = new InferEndpoint(metadata, options, buffers, logger);
         var metrics = new MetricsEndpoint(models);
         var triton = new TritonEndpoints(models, metadata);
-        var repository = new RepositoryEndpoints(control, options.MaxBodyBytes);
+        var repository = new RepositoryEndpoints(control, buffers, options.MaxBodyBytes);
 
         app.UseStatusCodePages(context =>
         {
@@ -173,9 +183,9 @@ internal sealed class ServingServer : IAsyncDisposable
         app.MapGet("/metrics", metrics.ScrapeAsync);
         if (options.GrpcUrl is not null)
         {
-            app.MapGrpcService<InferenceGrpcService>();
+            app.MapGrpcService<InferenceGrpcEndpoint>();
             app.MapGrpcService<HealthServiceImpl>();
-            app.MapGrpcReflectionService();
+            app.MapGrpcService<ReflectionServiceImpl>();
         }
     }
 

@@ -285,7 +285,7 @@ public sealed class GrpcApiTests
         string target = new Uri(server.Server.GrpcAddress!).Authority;
         var run = await Task.Run(() => Tessera.Tests.Support.CliProcess.Run(
             "loadgen", "--url", server.Server.Addresses[0], "--grpc", target, "--model", "affine", "--shape", "x=2x4",
-            "--concurrency", "2", "--duration", "0.5", "--warmup", "0", "--json"));
+            "--concurrency", "2", "--duration", "1", "--warmup", "0", "--json"));
         Assert.True(run.ExitCode == 0, run.Stderr);
         Assert.StartsWith("loadgen: affine: 2 workers, gRPC bodies of", run.Stderr, StringComparison.Ordinal);
         var json = JsonDocument.Parse(run.Stdout).RootElement;
