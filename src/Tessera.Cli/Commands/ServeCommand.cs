@@ -41,7 +41,7 @@ internal static class ServeCommand
             model, repository, name, http, grpc, threads, replicas, maxBatch, delay, preferred, scheduling, maxQueue, timeout, maxBody,
             workers, strategy, plan, cluster, tokenFile, grace, joinListen, control,
         };
-        var tls = new TlsOptions();
+        var tls = new TlsOptions("--cluster-tls");
         foreach (var option in tls.All) command.Options.Add(option);
         command.SetAction(parse =>
         {

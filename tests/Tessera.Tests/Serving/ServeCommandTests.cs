@@ -35,6 +35,7 @@ public sealed class ServeCommandTests
     [InlineData("tessera: --grace must be 0 or more", "--model", "m.onnx", "--grace", "-1")]
     [InlineData("tessera: --workers must be 0 or more", "--model", "m.onnx", "--workers", "-1")]
     [InlineData("tessera: --repository-control goes with --repository", "--model", "m.onnx", "--repository-control")]
+    [InlineData("tessera: --cluster-tls-key and --cluster-tls-ca go with --cluster-tls-cert", "--model", "m.onnx", "--cluster-tls-key", "k.pem")]
     public void BadCommandLinesFailWithOneLine(string message, params string[] args)
     {
         var result = CliProcess.Run(["serve", .. args]);
