@@ -67,23 +67,14 @@ internal sealed class ServingServer : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         var endpoints = new Endpoints();
-        builder.WebHost.UseKestrel(k =>
-        {
-            k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = null; // enforced by RequestBody and gRPC's message limit, which answer with the protocol's errors
-            k.Limits.Http2.InitialConnectionWindowSize = 32 << 20; // large tensors: keep the window from stalling each stream
-            k.Limits.Http2.InitialStreamWindowSize = 16 << 20;
-            k.Limits.Http2.MaxFrameSize = 1 << 20; // clients that honour it (gRPC's C core) send large tensors in fewer frames
-            endpoints.Http = ListenAddress.Bind(k, options.Url, o => o.Protocols = HttpProtocols.Http1);
-            if (options.GrpcUrl is not null)
-            {
-                endpoints.Grpc = ListenAddress.Bind(k, options.GrpcUrl, o => o.Protocols = HttpProtocols.Http2);
-            }
-        });
+        builder.WebHost.UseKestrel(k => (endpoints.Http, endpoints.Grpc) = KestrelSetup.Configure(k, options));
+        FrontDoorAccess? access = null; // made once the app's logger exists, before the models load
+        builder.Services.AddSingleton(_ => access!);
         builder.Services.AddGrpc(o =>
         {
             o.MaxReceiveMessageSize = (int)Math.Min(options.MaxBodyBytes, int.MaxValue);
             o.MaxSendMessageSize = null;
+            o.Interceptors.Add<ApiKeyInterceptor>();
         });
         var health = new HealthServiceImpl();
         builder.Services.AddSingleton(health);
@@ -96,12 +87,23 @@ internal sealed class ServingServer : IAsyncDisposable
         builder.Services.AddSingleton<IServiceMethodProvider<InferenceGrpcEndpoint>, InferenceServiceMethods>();
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tessera.Serving");
-        var models = loadModels(logger);
+        ModelRepository models;
+        try
+        {
+            access = new FrontDoorAccess(options.ApiKeyFile is { } keyFile ? ApiKeys.Load(keyFile, logger) : null, options.OpenHealth);
+            models = loadModels(logger);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         loaded = models;
         control = new RepositoryControl(models, options.RepositoryControl);
         try
         {
-            Map(app, models, control, buffers, options, logger);
+            Map(app, models, control, buffers, access, options, logger);
             app.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() => health.SetStatus("", HealthCheckResponse.Types.ServingStatus.NotServing));
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             health.SetStatus("", HealthCheckResponse.Types.ServingStatus.Serving);
@@ -128,7 +130,7 @@ internal sealed class ServingServer : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static void Map(WebApplication app, ModelRepository models, RepositoryControl control, RequestBufferPool buffers, ServerOptions options, ILogger logger)
+    private static void Map(WebApplication app, ModelRepository models, RepositoryControl control, RequestBufferPool buffers, FrontDoorAccess access, ServerOptions options, ILogger logger)
     {
         var metadata = new MetadataEndpoints(models);
         var infer = new InferEndpoint(metadata, options, buffers, logger);
@@ -147,6 +149,7 @@ internal sealed class ServingServer : IAsyncDisposable
             };
             return ErrorResponse.WriteAsync(http, http.Response.StatusCode, message);
         });
+        app.Use(access.GuardAsync);
         app.Use(async (context, next) =>
         {
             try
