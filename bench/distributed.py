@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Measures what crosses processes: the cluster transport, data-parallel and pipelined runs on local worker
 processes against one process (issue 5), and the KServe v2 server with and without dynamic batching and its
-per-request overhead (issue 6). Writes docs/benchmarks.d/20-cluster.md and 30-serving.md, which bench/report.py
+per-request overhead (issue 6), and gRPC against REST (issue 17). Writes docs/benchmarks.d/20-cluster.md,
+30-serving.md and 35-grpc.md, which bench/report.py
 includes in docs/benchmarks.md; each number is printed next to the command that produced it.
 
 Run it through bench/distributed.sh (which prepares the reference data and builds the CLI first).
@@ -137,8 +138,10 @@ def serve(args, grpc_port=None):
     return proc, f"http://127.0.0.1:{port}", " ".join(["./tessera"] + cmd[1:])
 
 
-def loadgen(url, model, shapes, concurrency, seconds, grpc=None):
+def loadgen(url, model, shapes, concurrency, seconds, grpc=None, warmup=None):
     cmd = TESSERA + ["loadgen", "--url", url, "--model", model, "--concurrency", str(concurrency), "--duration", f"{seconds:g}", "--binary", "--json"]
+    if warmup is not None:
+        cmd += ["--warmup", f"{warmup:g}"]
     if grpc:
         cmd += ["--grpc", grpc]
     for s in shapes:
@@ -200,18 +203,29 @@ def serving_section(seconds):
     lines.append(f"- Gateway overhead on the trivial model: p50 {p50:.3f} ms for the whole HTTP round trip through loadgen "
                  f"(the Add itself takes microseconds), target ≤ 0.3 ms {'✅' if p50 <= 0.3 else '❌'}.")
     lines.append("")
-    lines += grpc_rows(seconds)
     lines += engine_batching_bound(bert, min(4.0, seconds))
     return lines
 
 
-def grpc_rows(seconds):
+def cpu_seconds(pid):
+    """User plus system CPU seconds a process has used (from /proc)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def grpc_section(seconds):
     """REST (binary tensors) against gRPC (raw contents) on one server with both ports: the trivial model's p50, and
-    the bytes per second of a 16 MiB FP32 tensor through an Identity model (request and answer counted)."""
-    lines = ["**gRPC against REST** on one `tessera serve` with both ports; each row names its loadgen command. "
-             "MB/s counts the request and the answer (the same size through Identity).", "",
-             "| model | protocol | concurrency | requests/s | p50 ms | p99 ms | MB/s | errors | loadgen |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    a 64 MiB FP32 tensor through an Identity model: GB/s (request and answer counted) and the server's CPU time per
+    request, which the VM's other tenants disturb less than wall time."""
+    started = datetime.now(timezone.utc)
+    lines = header("gRPC against REST (issue 17)", started)
+    lines += ["One `tessera serve` with both ports per model; each row names its loadgen command (`URL` is the REST "
+              "address). GB/s counts the request and the answer (the same size through Identity). Server CPU is the "
+              "serve process's user + system time over the loadgen run divided by its requests (the measured ones and "
+              "the probe; `--warmup 0`). This VM's 2 cores are shared with other tenants: wall-time rows move by 2x "
+              "from run to run, the CPU column much less.", "",
+              "| model | protocol | concurrency | requests/s | p50 ms | p99 ms | GB/s | server CPU ms / request | errors | loadgen |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     with tempfile.TemporaryDirectory() as tmp:
         models = {"add": ("Add", "['x','x']", 16), "identity": ("Identity", "['x']", None)}
         for name, (op, ins, width) in models.items():
@@ -221,15 +235,17 @@ def grpc_rows(seconds):
                 f"g=h.make_graph([h.make_node('{op}',{ins},['y'])],'{name}',[h.make_tensor_value_info('x',T.FLOAT,{dims})],"
                 f"[h.make_tensor_value_info('y',T.FLOAT,{dims})])\n"
                 "onnx.save(h.make_model(g,opset_imports=[h.make_opsetid('',13)]),sys.argv[1])"), str(Path(tmp) / f"{name}.onnx")], check=True)
-        for name, shape, concurrency, elements in (("add", "x=1x16", 1, 16), ("identity", f"x={4 << 20}", 1, 4 << 20)):
+        for name, shape, concurrency, elements in (("add", "x=1x16", 1, 16), ("identity", f"x={16 << 20}", 1, 16 << 20)):
             grpc_port = free_port()
             proc, url, serve_cmd = serve(["--model", str(Path(tmp) / f"{name}.onnx"), "--threads", "1", "--max-body-mb", "128"], grpc_port)
             try:
                 for protocol, target in (("REST binary", None), ("gRPC raw", f"127.0.0.1:{grpc_port}")):
-                    r, load_cmd = loadgen(url, name, [shape], concurrency, seconds, target)
-                    mbs = r["throughput_per_s"] * elements * 4 * 2 / 1e6
+                    before = cpu_seconds(proc.pid)
+                    r, load_cmd = loadgen(url, name, [shape], concurrency, seconds, target, warmup=0)
+                    cpu_ms = (cpu_seconds(proc.pid) - before) * 1000 / (r["requests"] + 1)
+                    gbs = r["throughput_per_s"] * elements * 4 * 2 / 1e9
                     lines.append(f"| {name} [{shape[2:]}] | {protocol} | {concurrency} | {r['throughput_per_s']:.1f} | {r['p50_ms']:.3f} | "
-                                 f"{r['p99_ms']:.3f} | {mbs:.0f} | {r['errors']} | `{load_cmd.replace(url, 'URL')}` |")
+                                 f"{r['p99_ms']:.3f} | {gbs:.3f} | {cpu_ms:.2f} | {r['errors']} | `{load_cmd.replace(url, 'URL')}` |")
             finally:
                 proc.terminate()
                 proc.wait(10)
@@ -266,7 +282,7 @@ def engine_batching_bound(bert, seconds):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["cluster", "serving"], help="one section only")
+    parser.add_argument("--only", choices=["cluster", "serving", "grpc"], help="one section only")
     parser.add_argument("--seconds", type=float, default=10, help="timed window per serving measurement")
     parser.add_argument("--cluster-seconds", type=float, default=5, help="timed window per bench-cluster round and side")
     parser.add_argument("--out", type=Path, default=DOCS, help="folder for the sections (default docs/benchmarks.d)")
@@ -276,6 +292,8 @@ def main():
         (args.out / "20-cluster.md").write_text("\n".join(cluster_section(args.cluster_seconds)))
     if args.only in (None, "serving"):
         (args.out / "30-serving.md").write_text("\n".join(serving_section(args.seconds)))
+    if args.only in (None, "grpc"):
+        (args.out / "35-grpc.md").write_text("\n".join(grpc_section(args.seconds)))
     if args.out.resolve() == DOCS.resolve() and (DOCS.parent / "benchmarks.md").exists():
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         import report

@@ -2,11 +2,13 @@
 """A KServe v2 gRPC client written against the proto alone, with Debian's python3-grpcio: the stubs are generated
 by python3-grpc-tools from the proto into a temporary folder at each run, so no code of the server is involved.
 
-    grpc-client.py --proto inference.proto --target HOST:PORT --cases cases.json
+    grpc-client.py --proto inference.proto --target HOST:PORT --cases cases.json [--ca CA.pem] [--api-key KEY]
 
 cases.json is a list of {"model", "form": "raw"|"typed", "id", "inputs": [{"name", "datatype", "shape", "values"}]}.
 Prints one JSON object: each case's answer (outputs with name, datatype, shape and values, or the gRPC status),
 the health check's status, the services reflection lists, and the stream's answers to every case sent on one stream.
+With --ca the channel uses TLS trusting CA.pem; with --api-key every call carries "authorization: Bearer KEY"
+(gRPC's access-token credentials), and "without_key" reports what a call without it got.
 """
 import argparse, importlib, json, os, sys, tempfile
 
@@ -60,12 +62,27 @@ def main():
     args.add_argument("--proto", required=True)
     args.add_argument("--target", required=True)
     args.add_argument("--cases", required=True)
+    args.add_argument("--ca")
+    args.add_argument("--api-key")
     a = args.parse_args()
     pb, rpc = stubs(a.proto)
     cases = json.load(open(a.cases))
-    channel = grpc.insecure_channel(a.target, options=[("grpc.max_receive_message_length", -1), ("grpc.max_send_message_length", -1)])
+    options = [("grpc.max_receive_message_length", -1), ("grpc.max_send_message_length", -1)]
+    report = {}
+    if a.ca:
+        tls = grpc.ssl_channel_credentials(root_certificates=open(a.ca, "rb").read())
+        if a.api_key:
+            try:
+                rpc.GRPCInferenceServiceStub(grpc.secure_channel(a.target, tls, options)).ServerLive(pb.ServerLiveRequest())
+                report["without_key"] = "OK"
+            except grpc.RpcError as e:
+                report["without_key"] = e.code().name
+            tls = grpc.composite_channel_credentials(tls, grpc.access_token_call_credentials(a.api_key))
+        channel = grpc.secure_channel(a.target, tls, options)
+    else:
+        channel = grpc.insecure_channel(a.target, options)
     stub = rpc.GRPCInferenceServiceStub(channel)
-    report = {"live": stub.ServerLive(pb.ServerLiveRequest()).live,
+    report |= {"live": stub.ServerLive(pb.ServerLiveRequest()).live,
               "metadata": stub.ModelMetadata(pb.ModelMetadataRequest(name=cases[0]["model"])).name, "answers": []}
     for case in cases:
         try:

@@ -26,7 +26,7 @@ internal static class RunCommand
         var grace = new Option<double>("--grace") { Description = "with --workers or --cluster: seconds a worker may be down before the model is placed again without it", DefaultValueFactory = _ => 5 };
         var tokenFile = new Option<string?>("--token-file") { Description = $"with --cluster: file holding the shared cluster token (else ${WorkerCommand.TokenVariable})" };
 
-        var tls = new TlsOptions();
+        var tls = new TlsOptions("--cluster-tls");
         var command = new Command("run", "Run a model once on the given inputs and write its outputs") { model, plan, inputs, outputDir, threads, workers, strategy, degree, cluster, tokenFile, grace };
         foreach (var option in tls.All) command.Options.Add(option);
         command.SetAction(parse =>
@@ -66,7 +66,7 @@ internal static class RunCommand
             var clusterTls = tls.Read(parse);
             if (clusterTls is not null && parse.GetValue(cluster) is null)
             {
-                throw new CliException("--tls-cert goes with --cluster (local workers talk over loopback)");
+                throw new CliException($"{tls.CertificateOption} goes with --cluster (local workers talk over loopback)");
             }
 
             var options = new SessionOptions { Threads = threadCount };

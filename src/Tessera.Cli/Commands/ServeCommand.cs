@@ -33,14 +33,21 @@ internal static class ServeCommand
         var cluster = new Option<string?>("--cluster") { Description = "cluster file whose nodes[].address (HOST:PORT or dns:NAME:PORT) are the workers: the models placed by --strategy, or by --plan" };
         var joinListen = new Option<string?>("--join-listen") { Description = "HOST:PORT to accept workers at (`tessera worker --join HOST:PORT`); they get work without a restart" };
         var grace = new Option<double>("--grace") { Description = "on workers: seconds a worker may be down before its models are placed again without it (requests wait for a placement meanwhile)", DefaultValueFactory = _ => 5 };
+        var control = new Option<bool>("--repository-control") { Description = "with --repository: let clients load, reload and unload its models (Triton's model repository extension)" };
+        var tlsCert = new Option<string?>("--tls-cert") { Description = "serve HTTPS, and gRPC over TLS, with this certificate (PEM)" };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "with --tls-cert: its private key (PEM)" };
+        var apiKeyFile = new Option<string?>("--api-key-file") { Description = "require Authorization: Bearer KEY with one of this file's keys (one per line; read again when it changes)" };
+        var openHealth = new Option<bool>("--open-health") { Description = "with --api-key-file: health checks answer without a key" };
+        var maxHeader = new Option<int>("--max-header-kb") { Description = "largest request headers in KiB (431 above)", DefaultValueFactory = _ => 32 };
+        var maxStreams = new Option<int>("--max-streams") { Description = "concurrent HTTP/2 streams (gRPC calls) per connection", DefaultValueFactory = _ => 100 };
         var tokenFile = new Option<string?>("--token-file") { Description = $"with --cluster: file holding the shared cluster token (else ${WorkerCommand.TokenVariable})" };
 
         var command = new Command("serve", "Serve models over HTTP with the KServe v2 inference protocol")
         {
             model, repository, name, http, grpc, threads, replicas, maxBatch, delay, preferred, scheduling, maxQueue, timeout, maxBody,
-            workers, strategy, plan, cluster, tokenFile, grace, joinListen,
+            workers, strategy, plan, cluster, tokenFile, grace, joinListen, control, tlsCert, tlsKey, apiKeyFile, openHealth, maxHeader, maxStreams,
         };
-        var tls = new TlsOptions();
+        var tls = new TlsOptions("--cluster-tls");
         foreach (var option in tls.All) command.Options.Add(option);
         command.SetAction(parse =>
         {
@@ -56,8 +63,16 @@ internal static class ServeCommand
                 throw new CliException("--name goes with --model; a repository's models are named by their folders");
             }
 
+            if (parse.GetValue(control) && repositoryDir is null)
+            {
+                throw new CliException("--repository-control goes with --repository: models are loaded from its folders");
+            }
+
             if (parse.GetValue(maxBody) < 1) throw new CliException("--max-body-mb must be 1 or more");
             if (!(parse.GetValue(grace) >= 0)) throw new CliException("--grace must be 0 or more seconds");
+            if (parse.GetValue(maxHeader) is < 1 or > 1024) throw new CliException("--max-header-kb must lie in [1, 1024]");
+            if (parse.GetValue(maxStreams) < 1) throw new CliException("--max-streams must be 1 or more");
+            if (parse.GetValue(openHealth) && parse.GetValue(apiKeyFile) is null) throw new CliException("--open-health goes with --api-key-file");
             var placement = new ServePlacement(parse.GetValue(workers), parse.GetValue(strategy), parse.GetValue(plan), parse.GetValue(cluster), parse.GetValue(tokenFile), tls.Read(parse))
             {
                 Grace = TimeSpan.FromSeconds(parse.GetValue(grace)),
@@ -93,6 +108,12 @@ internal static class ServeCommand
                 Url = ToUrl(parse.GetValue(http)!, "--http"),
                 GrpcUrl = parse.GetValue(grpc) is { } grpcAddress ? ToUrl(grpcAddress, "--grpc") : null,
                 MaxBodyBytes = (long)parse.GetValue(maxBody) << 20,
+                RepositoryControl = parse.GetValue(control),
+                Certificate = FrontDoorCertificate(parse.GetValue(tlsCert), parse.GetValue(tlsKey)),
+                ApiKeyFile = parse.GetValue(apiKeyFile),
+                OpenHealth = parse.GetValue(openHealth),
+                MaxHeaderBytes = parse.GetValue(maxHeader) << 10,
+                MaxStreamsPerConnection = parse.GetValue(maxStreams),
                 ConsoleLog = true,
             };
             return Serve(options, modelPath, parse.GetValue(name), repositoryDir, defaults, placement);
@@ -165,6 +186,23 @@ internal static class ServeCommand
         }
 
         return message;
+    }
+
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2? FrontDoorCertificate(string? certificate, string? key)
+    {
+        if (certificate is null)
+        {
+            return key is null ? null : throw new CliException("--tls-key goes with --tls-cert");
+        }
+
+        try
+        {
+            return ServerCertificate.Load(certificate, key ?? throw new CliException("--tls-cert needs --tls-key, the certificate's private key"));
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException(e.Message);
+        }
     }
 
     private static string ToUrl(string hostPort, string option)

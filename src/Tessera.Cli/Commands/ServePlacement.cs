@@ -30,7 +30,7 @@ internal sealed record ServePlacement(int Workers, string? Strategy, string? Pla
         }
 
         if (TokenFile is not null && !remote) throw new CliException("--token-file goes with --cluster or --join-listen");
-        if (Tls is not null && !remote) throw new CliException("--tls-cert goes with --cluster or --join-listen (local workers talk over loopback)");
+        if (Tls is not null && !remote) throw new CliException("--cluster-tls-cert goes with --cluster or --join-listen (local workers talk over loopback)");
     }
 
     /// <summary>Starts the local workers or the coordinator for a plan; null when the models run in this process.</summary>

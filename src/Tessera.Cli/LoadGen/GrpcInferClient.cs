@@ -9,16 +9,26 @@ using Tessera.Tensors;
 namespace Tessera.Cli.LoadGen;
 
 /// <summary>
-/// Sends the load over the KServe v2 gRPC API instead of REST: one pre-built ModelInferRequest with raw contents
-/// (the same tensors as the REST body), on HTTP/2 connections that open as the workers need them.
+/// Sends the load over the KServe v2 gRPC API instead of REST: one ModelInferRequest with raw contents (the same
+/// tensors as the REST body), serialised once and sent as those bytes, on HTTP/2 connections that open as the
+/// workers need them; answers are received in full but not decoded, as the REST client drains its bodies.
 /// </summary>
 internal sealed class GrpcInferClient : IDisposable
 {
     private readonly GrpcChannel _channel;
     private readonly GRPCInferenceService.GRPCInferenceServiceClient _client;
     private readonly ModelInferRequest _request;
+    private readonly byte[] _serialized;
     private readonly TimeSpan _timeout;
     private readonly string _target;
+
+    // ModelInfer with the request as its serialised bytes, and the answer received but left undecoded.
+    private static readonly Method<byte[], byte[]> s_preserialized = new(
+        MethodType.Unary,
+        GRPCInferenceService.Descriptor.FullName,
+        "ModelInfer",
+        Marshallers.Create<byte[]>((bytes, context) => context.Complete(bytes), context => context.PayloadAsNewBuffer()),
+        Marshallers.Create<byte[]>((bytes, context) => context.Complete(bytes), _ => []));
 
     public GrpcInferClient(LoadSettings settings, string target, IReadOnlyList<KeyValuePair<string, Tensor>> inputs)
     {
@@ -28,7 +38,8 @@ internal sealed class GrpcInferClient : IDisposable
         {
             MaxReceiveMessageSize = null,
             MaxSendMessageSize = null,
-            HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, UseProxy = false },
+            // The default 64 KiB receive window made every large answer wait for a round trip per 64 KiB.
+            HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, UseProxy = false, InitialHttp2StreamWindowSize = 16 << 20 },
         });
         _client = new GRPCInferenceService.GRPCInferenceServiceClient(_channel);
         _request = new ModelInferRequest { ModelName = settings.Model, ModelVersion = settings.ModelVersion ?? "" };
@@ -46,9 +57,11 @@ internal sealed class GrpcInferClient : IDisposable
             BinaryTensorWriter.Write(bytes, tensor);
             _request.RawInputContents.Add(UnsafeByteOperations.UnsafeWrap(bytes.WrittenMemory));
         }
+
+        _serialized = _request.ToByteArray();
     }
 
-    public int RequestBytes => _request.CalculateSize();
+    public int RequestBytes => _serialized.Length;
 
     public void Dispose() => _channel.Dispose();
 
@@ -57,7 +70,7 @@ internal sealed class GrpcInferClient : IDisposable
     {
         try
         {
-            await _client.ModelInferAsync(_request, deadline: DateTime.UtcNow + _timeout, cancellationToken: ct).ConfigureAwait(false);
+            await _channel.CreateCallInvoker().AsyncUnaryCall(s_preserialized, null, new CallOptions(deadline: DateTime.UtcNow + _timeout, cancellationToken: ct), _serialized).ConfigureAwait(false);
             return null;
         }
         catch (RpcException e) when (!ct.IsCancellationRequested)

@@ -8,7 +8,7 @@ namespace Tessera.Serving.Grpc;
 /// <summary>
 /// Turns a decoded ModelInferRequest into the <see cref="InferenceRequest"/> every front door runs: the same
 /// datatype names, shape limits and binary layout as the REST reader (raw_input_contents are laid out as the
-/// binary-data extension's bytes), typed contents checked element by element.
+/// binary-data extension's bytes, and large ones become tensors in place), typed contents checked element by element.
 /// </summary>
 internal static class GrpcRequestReader
 {
@@ -46,7 +46,7 @@ internal static class GrpcRequestReader
                     throw ServingException.BadRequest($"input '{name}' has \"contents\" although the request gives raw_input_contents");
                 }
 
-                tensor = BinaryTensorReader.Read(message.RawInputContents[i].Span, name, type, shape);
+                tensor = BinaryTensorReader.Read(PinnedBytes.Pin(message.RawInputContents[i].Memory), name, type, shape);
             }
             else
             {

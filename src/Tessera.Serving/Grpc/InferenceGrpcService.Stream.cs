@@ -39,6 +39,7 @@ internal sealed partial class InferenceGrpcService
 
         async Task AnswerAsync(ModelInferRequest request)
         {
+            using var blocks = Received.Release(request); // the inputs' storage, given back once the answer is written
             try
             {
                 var answer = await StreamInferAsync(request, context).ConfigureAwait(false);
@@ -66,16 +67,17 @@ internal sealed partial class InferenceGrpcService
     private async Task<ModelStreamInferResponse> StreamInferAsync(ModelInferRequest request, ServerCallContext context)
     {
         long start = Stopwatch.GetTimestamp();
-        Repository.ServedModel model;
+        Repository.ModelUse use;
         try
         {
-            model = _models.Find(request.ModelName, VersionOf(request.ModelVersion));
+            use = _models.Enter(request.ModelName, VersionOf(request.ModelVersion));
         }
         catch (ServingException e)
         {
             return Failed(request, e.Message);
         }
 
+        var model = use.Model;
         var outcome = RequestOutcome.Error;
         try
         {
@@ -92,6 +94,7 @@ internal sealed partial class InferenceGrpcService
         finally
         {
             InferenceRunner.Record(model, outcome, start);
+            use.Dispose();
         }
     }
 

@@ -12,18 +12,25 @@ namespace Tessera.Serving.Grpc;
 
 /// <summary>
 /// inference.GRPCInferenceService: the KServe v2 gRPC API and Triton's extensions over the same models, checks,
-/// queues and batching as the REST endpoints (<see cref="InferenceRunner"/>).
+/// queues and batching as the REST endpoints (<see cref="InferenceRunner"/>). Bound to its routes by
+/// <see cref="InferenceServiceMethods"/>.
 /// </summary>
 internal sealed partial class InferenceGrpcService : GRPCInferenceService.GRPCInferenceServiceBase
 {
     private readonly ModelRepository _models;
+    private readonly RepositoryControl _control;
     private readonly ILogger _logger;
 
-    public InferenceGrpcService(ModelRepository models, ILogger logger)
+    public InferenceGrpcService(ModelRepository models, RepositoryControl control, RequestBufferPool buffers, ILogger logger)
     {
         _models = models;
+        _control = control;
         _logger = logger;
+        Received = new ReceivedBlocks(buffers);
     }
+
+    /// <summary>Where ModelInferRequests are decoded and their raw contents kept until answered.</summary>
+    public ReceivedBlocks Received { get; }
 
     public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
         Task.FromResult(new ServerLiveResponse { Live = true });
@@ -57,7 +64,10 @@ internal sealed partial class InferenceGrpcService : GRPCInferenceService.GRPCIn
     public override async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
     {
         long start = Stopwatch.GetTimestamp();
-        var model = Find(request.ModelName, request.ModelVersion);
+        // The inputs are tensors over the request's blocks: they go back to the pool once the answer is sent.
+        context.GetHttpContext().Response.RegisterForDispose(Received.Release(request));
+        using var use = Enter(request.ModelName, request.ModelVersion);
+        var model = use.Model;
         var outcome = RequestOutcome.Error;
         try
         {
@@ -136,6 +146,18 @@ internal sealed partial class InferenceGrpcService : GRPCInferenceService.GRPCIn
         try
         {
             return _models.Find(name, VersionOf(version));
+        }
+        catch (ServingException e)
+        {
+            throw GrpcErrors.From(e);
+        }
+    }
+
+    private ModelUse Enter(string name, string version)
+    {
+        try
+        {
+            return _models.Enter(name, VersionOf(version));
         }
         catch (ServingException e)
         {

@@ -6,7 +6,8 @@ namespace Tessera.Serving.Grpc;
 
 /// <summary>
 /// A served model's cumulative statistics in Triton's ModelStatistics form, read from the same counters as
-/// /metrics: requests by outcome with their total times, queue and compute times, rows and batches.
+/// /metrics: requests by outcome with their total times, queue and compute times, rows and batches, and the
+/// batches of each size with their times.
 /// </summary>
 internal static class ModelStatisticsMessage
 {
@@ -24,7 +25,8 @@ internal static class ModelStatisticsMessage
         }
 
         var (batches, rows) = (m.BatchSize.Count, (long)m.BatchSize.Sum);
-        return new ModelStatistics
+        var bySize = m.Batches.Snapshot();
+        var statistics = new ModelStatistics
         {
             Name = model.Name,
             Version = model.Version,
@@ -36,11 +38,23 @@ internal static class ModelStatisticsMessage
                 Success = Duration(m.Outcome(RequestOutcome.Success), m.OutcomeNanoseconds(RequestOutcome.Success)),
                 Fail = Duration(failed, failedNs),
                 Queue = Duration(m.QueueSeconds),
-                ComputeInput = Duration(0, 0),
+                ComputeInput = Duration(bySize.Sum(b => b.Count), bySize.Sum(b => b.InputNs)),
                 ComputeInfer = Duration(m.ComputeSeconds),
-                ComputeOutput = Duration(0, 0),
+                ComputeOutput = Duration(bySize.Sum(b => b.Count), bySize.Sum(b => b.OutputNs)),
             },
         };
+        foreach (var b in bySize)
+        {
+            statistics.BatchStats.Add(new InferBatchStatistics
+            {
+                BatchSize = (ulong)b.Rows,
+                ComputeInput = Duration(b.Count, b.InputNs),
+                ComputeInfer = Duration(b.Count, b.InferNs),
+                ComputeOutput = Duration(b.Count, b.OutputNs),
+            });
+        }
+
+        return statistics;
     }
 
     private static StatisticDuration Duration(Histogram h) => Duration(h.Count, (long)(h.Sum * 1e9));

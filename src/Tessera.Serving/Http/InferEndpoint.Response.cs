@@ -7,6 +7,8 @@ namespace Tessera.Serving.Http;
 
 internal sealed partial class InferEndpoint
 {
+    private const int ResponseChunkBytes = 1 << 20;
+
     private static async Task WriteResponseAsync(HttpContext context, ServedModel model, InferenceRequest request, List<ResponseOutput> selected)
     {
         using var header = new PooledBufferWriter(4096);
@@ -29,10 +31,24 @@ internal sealed partial class InferEndpoint
         await body.WriteAsync(header.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
         foreach (var o in selected)
         {
-            if (o.Binary)
+            if (!o.Binary)
+            {
+                continue;
+            }
+
+            if (o.Tensor.DataType == DataType.String)
             {
                 BinaryTensorWriter.Write(body, o.Tensor);
                 await body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                continue;
+            }
+
+            // Written and sent a piece at a time: the response pipe stays small and its blocks warm, and sending
+            // starts before the whole tensor is copied.
+            var memory = new Cluster.Transport.TensorMemory(o.Tensor).Memory;
+            for (int at = 0; at < memory.Length; at += ResponseChunkBytes)
+            {
+                await body.WriteAsync(memory.Slice(at, Math.Min(ResponseChunkBytes, memory.Length - at)), context.RequestAborted).ConfigureAwait(false);
             }
         }
     }

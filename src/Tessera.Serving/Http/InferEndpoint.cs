@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
@@ -23,26 +22,33 @@ internal sealed partial class InferEndpoint
 
     private readonly MetadataEndpoints _metadata;
     private readonly ServerOptions _options;
+    private readonly RequestBufferPool _buffers;
     private readonly ILogger _logger;
 
-    public InferEndpoint(MetadataEndpoints metadata, ServerOptions options, ILogger logger)
+    public InferEndpoint(MetadataEndpoints metadata, ServerOptions options, RequestBufferPool buffers, ILogger logger)
     {
         _metadata = metadata;
         _options = options;
+        _buffers = buffers;
         _logger = logger;
     }
 
     public async Task InferAsync(HttpContext context)
     {
         long start = Stopwatch.GetTimestamp();
-        var model = _metadata.Find(context); // 404 for unknown models and versions, before the body is read
+        using var use = _metadata.Enter(context); // 404 for unknown models and versions, before the body is read
+        var model = use.Model;
         var outcome = RequestOutcome.Error;
         try
         {
             var aborted = context.RequestAborted;
-            var request = await ReadRequestAsync(context, aborted).ConfigureAwait(false);
-            var outputs = await InferenceRunner.RunAsync(model, request, TimeoutMicroseconds(context), aborted).ConfigureAwait(false);
-            await WriteResponseAsync(context, model, request, InferenceRunner.SelectOutputs(model, request, outputs)).ConfigureAwait(false);
+            var (request, body) = await ReadRequestAsync(context, aborted).ConfigureAwait(false);
+            using (body) // binary inputs are tensors over the body: it goes back to the pool once the answer is written
+            {
+                var outputs = await InferenceRunner.RunAsync(model, request, TimeoutMicroseconds(context), aborted).ConfigureAwait(false);
+                await WriteResponseAsync(context, model, request, InferenceRunner.SelectOutputs(model, request, outputs)).ConfigureAwait(false);
+            }
+
             outcome = RequestOutcome.Success;
         }
         catch (Exception e)
@@ -65,11 +71,12 @@ internal sealed partial class InferEndpoint
         }
     }
 
-    private async Task<InferenceRequest> ReadRequestAsync(HttpContext context, CancellationToken cancellationToken)
+    private async Task<(InferenceRequest Request, RequestBuffer Body)> ReadRequestAsync(HttpContext context, CancellationToken cancellationToken)
     {
-        var (body, length) = await RequestBody.ReadAsync(context.Request, _options.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+        var body = await RequestBody.ReadAsync(context.Request, _buffers, _options.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
         try
         {
+            int length = body.Length;
             int headerLength = length;
             if (context.Request.Headers.TryGetValue(HeaderLengthHeader, out var value))
             {
@@ -79,11 +86,12 @@ internal sealed partial class InferEndpoint
                 }
             }
 
-            return InferRequestReader.Read(body.AsSpan(0, headerLength), body.AsSpan(headerLength, length - headerLength));
+            return (InferRequestReader.Read(body.Span[..headerLength], body.Bytes(headerLength, length - headerLength)), body);
         }
-        finally
+        catch
         {
-            ArrayPool<byte>.Shared.Return(body);
+            body.Dispose();
+            throw;
         }
     }
 

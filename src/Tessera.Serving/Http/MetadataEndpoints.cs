@@ -16,7 +16,7 @@ internal sealed class MetadataEndpoints
     public const string Platform = "onnx_onnxv1";
 
     /// <summary>The protocol extensions this server speaks, on REST and gRPC alike.</summary>
-    public static readonly string[] Extensions = ["binary_tensor_data", "model_configuration", "statistics"];
+    public static readonly string[] Extensions = ["binary_tensor_data", "model_configuration", "statistics", "model_repository", "model_repository(unload_dependents)"];
 
     private readonly ModelRepository _models;
 
@@ -72,8 +72,21 @@ internal sealed class MetadataEndpoints
 
     internal ServedModel Find(HttpContext context)
     {
+        var (name, version) = NameAndVersion(context);
+        return _models.Find(name, version);
+    }
+
+    /// <summary>The model version an inference request runs on (404 when not served), held until the use is disposed.</summary>
+    internal ModelUse Enter(HttpContext context)
+    {
+        var (name, version) = NameAndVersion(context);
+        return _models.Enter(name, version);
+    }
+
+    private static (string Name, string? Version) NameAndVersion(HttpContext context)
+    {
         var values = context.Request.RouteValues;
-        return _models.Find((string)values["name"]!, values.TryGetValue("version", out var v) ? (string?)v : null);
+        return ((string)values["name"]!, values.TryGetValue("version", out var v) ? (string?)v : null);
     }
 
     private static void WriteTensors(Utf8JsonWriter writer, string property, IReadOnlyList<TensorSignature> tensors)

@@ -1,14 +1,13 @@
-using System.Buffers;
 using Microsoft.AspNetCore.Http;
 using Tessera.Serving.Protocol;
 
 namespace Tessera.Serving.Http;
 
-/// <summary>Reads a request body into a pooled array, refusing more than the limit (413) before or while reading.</summary>
+/// <summary>Reads a request body into a pooled block, refusing more than the limit (413) before or while reading.</summary>
 internal static class RequestBody
 {
-    /// <summary>The body in a rented array (return it with <see cref="ArrayPool{T}.Shared"/>) and its length.</summary>
-    public static async Task<(byte[] Buffer, int Length)> ReadAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
+    /// <summary>The body in a block of <paramref name="pool"/>; dispose it when nothing reads the body any more.</summary>
+    public static async Task<RequestBuffer> ReadAsync(HttpRequest request, RequestBufferPool pool, long maxBytes, CancellationToken cancellationToken)
     {
         long? declared = request.ContentLength;
         if (declared > maxBytes)
@@ -16,15 +15,14 @@ internal static class RequestBody
             throw new ServingException(413, $"the request body of {declared} bytes is larger than the limit of {maxBytes} bytes");
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Max(declared ?? 16 * 1024, 1));
-        int length = 0;
+        var buffer = pool.Rent((int)(declared ?? 16 * 1024));
         try
         {
             while (true)
             {
-                if (length == buffer.Length)
+                if (buffer.Length == buffer.Capacity)
                 {
-                    if (length >= maxBytes)
+                    if (buffer.Length >= maxBytes)
                     {
                         // One byte more than the limit tells an over-long chunked body from one exactly at it.
                         var probe = new byte[1];
@@ -36,20 +34,21 @@ internal static class RequestBody
                         break;
                     }
 
-                    var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, maxBytes));
-                    buffer.AsSpan(0, length).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    var bigger = pool.Rent((int)Math.Min((long)buffer.Capacity * 2, maxBytes));
+                    buffer.Span.CopyTo(bigger.Free.Span);
+                    bigger.Length = buffer.Length;
+                    buffer.Dispose();
                     buffer = bigger;
                 }
 
-                int read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                int read = await request.Body.ReadAsync(buffer.Free, cancellationToken).ConfigureAwait(false);
                 if (read == 0)
                 {
                     break;
                 }
 
-                length += read;
-                if (length > maxBytes)
+                buffer.Length += read;
+                if (buffer.Length > maxBytes)
                 {
                     throw new ServingException(413, $"the request body is larger than the limit of {maxBytes} bytes");
                 }
@@ -57,10 +56,10 @@ internal static class RequestBody
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            buffer.Dispose();
             throw;
         }
 
-        return (buffer, length);
+        return buffer;
     }
 }

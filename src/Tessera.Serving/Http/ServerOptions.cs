@@ -12,6 +12,24 @@ internal sealed record ServerOptions
     /// <summary>Largest request body (and gRPC request message); a larger one is answered 413 (RESOURCE_EXHAUSTED).</summary>
     public long MaxBodyBytes { get; init; } = 64L << 20;
 
+    /// <summary>Whether clients may load and unload models of the repository folder (Triton's model repository extension); the index is always served.</summary>
+    public bool RepositoryControl { get; init; }
+
+    /// <summary>TLS on both ports (HTTPS, and gRPC over TLS): the server's certificate with its private key; null for plain HTTP.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; init; }
+
+    /// <summary>A file of bearer keys (see <see cref="ApiKeys"/>); null lets every client in.</summary>
+    public string? ApiKeyFile { get; init; }
+
+    /// <summary>With <see cref="ApiKeyFile"/>: the health checks answer without a key.</summary>
+    public bool OpenHealth { get; init; }
+
+    /// <summary>Largest size of a request's headers (HTTP/1.1 in total, HTTP/2 per field); larger ones are refused by Kestrel (431).</summary>
+    public int MaxHeaderBytes { get; init; } = 32 << 10;
+
+    /// <summary>Concurrent HTTP/2 streams (gRPC calls) per connection; a client's further calls wait for one to end.</summary>
+    public int MaxStreamsPerConnection { get; init; } = 100;
+
     /// <summary>Write logs to the console (the CLI does; tests do not).</summary>
     public bool ConsoleLog { get; init; }
 }

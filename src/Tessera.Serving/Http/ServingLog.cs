@@ -14,6 +14,18 @@ internal static partial class ServingLog
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Serving {Models} model version(s) on {Address}")]
     public static partial void Listening(this ILogger logger, int models, string address);
 
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Unloaded model {Model} version {Version} ({Outcome})")]
+    public static partial void ModelUnloaded(this ILogger logger, string model, string version, string outcome);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Model {Model}: {Reason}")]
+    public static partial void ModelLoadFailed(this ILogger logger, string model, string reason);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "API keys read again from {Path}: {Count} key(s)")]
+    public static partial void ApiKeysReloaded(this ILogger logger, string path, int count);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "API key file {Path} changed but was not taken ({Reason}); the previous keys stay")]
+    public static partial void ApiKeysNotReloaded(this ILogger logger, string path, string reason);
+
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "Model {Model}: a batch of {Requests} requests failed ({Reason}); running them one by one")]
     public static partial void BatchFailed(this ILogger logger, string model, int requests, string reason);
 

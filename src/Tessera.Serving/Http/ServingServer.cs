@@ -9,7 +9,10 @@ using BadHttpRequestException = Microsoft.AspNetCore.Http.BadHttpRequestExceptio
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Grpc.AspNetCore.Server.Model;
 using Grpc.HealthCheck;
+using Grpc.Reflection;
+using Grpc.Reflection.V1Alpha;
 using Tessera.Serving.Grpc;
 using Tessera.Serving.Metrics;
 using Tessera.Serving.Protocol;
@@ -23,6 +26,9 @@ namespace Tessera.Serving.Http;
 /// </summary>
 internal sealed class ServingServer : IAsyncDisposable
 {
+    /// <summary>Request bodies of the largest size the server keeps blocks for, to reuse (see <see cref="RequestBufferPool"/>).</summary>
+    private const int BodyPoolBytes = 4;
+
     private readonly WebApplication _app;
     private readonly ModelRepository _models;
     private readonly Endpoints _endpoints;
@@ -61,35 +67,43 @@ internal sealed class ServingServer : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         var endpoints = new Endpoints();
-        builder.WebHost.UseKestrel(k =>
-        {
-            k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = null; // enforced by RequestBody and gRPC's message limit, which answer with the protocol's errors
-            k.Limits.Http2.InitialConnectionWindowSize = 32 << 20; // large tensors: keep the window from stalling each stream
-            k.Limits.Http2.InitialStreamWindowSize = 16 << 20;
-            endpoints.Http = ListenAddress.Bind(k, options.Url, o => o.Protocols = HttpProtocols.Http1);
-            if (options.GrpcUrl is not null)
-            {
-                endpoints.Grpc = ListenAddress.Bind(k, options.GrpcUrl, o => o.Protocols = HttpProtocols.Http2);
-            }
-        });
+        builder.WebHost.UseKestrel(k => (endpoints.Http, endpoints.Grpc) = KestrelSetup.Configure(k, options));
+        FrontDoorAccess? access = null; // made once the app's logger exists, before the models load
+        builder.Services.AddSingleton(_ => access!);
         builder.Services.AddGrpc(o =>
         {
             o.MaxReceiveMessageSize = (int)Math.Min(options.MaxBodyBytes, int.MaxValue);
             o.MaxSendMessageSize = null;
+            o.Interceptors.Add<ApiKeyInterceptor>();
         });
-        builder.Services.AddGrpcReflection();
         var health = new HealthServiceImpl();
         builder.Services.AddSingleton(health);
-        ModelRepository? loaded = null; // the gRPC service is built on its first call, after the models loaded
-        builder.Services.AddSingleton(sp => new InferenceGrpcService(loaded!, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tessera.Serving")));
+        builder.Services.AddSingleton(new ReflectionServiceImpl(Grpc.Wire.GRPCInferenceService.Descriptor, Health.Descriptor, ServerReflection.Descriptor));
+        var buffers = new RequestBufferPool(BodyPoolBytes * Math.Max(options.MaxBodyBytes, RequestBufferPool.MinimumBlockBytes));
+        ModelRepository? loaded = null; // the gRPC service is built when its routes are, after the models loaded
+        RepositoryControl? control = null;
+        builder.Services.AddSingleton(sp => new InferenceGrpcService(loaded!, control!, buffers, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tessera.Serving")));
+        builder.Services.AddSingleton<InferenceGrpcEndpoint>();
+        builder.Services.AddSingleton<IServiceMethodProvider<InferenceGrpcEndpoint>, InferenceServiceMethods>();
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tessera.Serving");
-        var models = loadModels(logger);
-        loaded = models;
+        ModelRepository models;
         try
         {
-            Map(app, models, options, logger);
+            access = new FrontDoorAccess(options.ApiKeyFile is { } keyFile ? ApiKeys.Load(keyFile, logger) : null, options.OpenHealth);
+            models = loadModels(logger);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        loaded = models;
+        control = new RepositoryControl(models, options.RepositoryControl);
+        try
+        {
+            Map(app, models, control, buffers, access, options, logger);
             app.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() => health.SetStatus("", HealthCheckResponse.Types.ServingStatus.NotServing));
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             health.SetStatus("", HealthCheckResponse.Types.ServingStatus.Serving);
@@ -116,12 +130,13 @@ internal sealed class ServingServer : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static void Map(WebApplication app, ModelRepository models, ServerOptions options, ILogger logger)
+    private static void Map(WebApplication app, ModelRepository models, RepositoryControl control, RequestBufferPool buffers, FrontDoorAccess access, ServerOptions options, ILogger logger)
     {
         var metadata = new MetadataEndpoints(models);
-        var infer = new InferEndpoint(metadata, options, logger);
+        var infer = new InferEndpoint(metadata, options, buffers, logger);
         var metrics = new MetricsEndpoint(models);
         var triton = new TritonEndpoints(models, metadata);
+        var repository = new RepositoryEndpoints(control, buffers, options.MaxBodyBytes);
 
         app.UseStatusCodePages(context =>
         {
@@ -134,6 +149,7 @@ internal sealed class ServingServer : IAsyncDisposable
             };
             return ErrorResponse.WriteAsync(http, http.Response.StatusCode, message);
         });
+        app.Use(access.GuardAsync);
         app.Use(async (context, next) =>
         {
             try
@@ -164,13 +180,16 @@ internal sealed class ServingServer : IAsyncDisposable
         app.MapGet("/v2/models/stats", triton.StatisticsAsync);
         app.MapGet("/v2/models/{name}/stats", triton.StatisticsAsync);
         app.MapGet("/v2/models/{name}/versions/{version}/stats", triton.StatisticsAsync);
+        app.MapPost("/v2/repository/index", repository.IndexAsync);
+        app.MapPost("/v2/repository/models/{name}/load", repository.LoadAsync);
+        app.MapPost("/v2/repository/models/{name}/unload", repository.UnloadAsync);
         app.MapGet("/metrics", metrics.ScrapeAsync);
         app.MapGet("/dashboard", DashboardEndpoint.ServeAsync);
         if (options.GrpcUrl is not null)
         {
-            app.MapGrpcService<InferenceGrpcService>();
+            app.MapGrpcService<InferenceGrpcEndpoint>();
             app.MapGrpcService<HealthServiceImpl>();
-            app.MapGrpcReflectionService();
+            app.MapGrpcService<ReflectionServiceImpl>();
         }
     }
 

@@ -31,7 +31,9 @@ internal static class InferenceRunner
             : options.DefaultTimeoutMicroseconds;
         if (!scheduler.TryEnqueue(pending))
         {
-            throw new ServingException(503, $"model '{model.Name}' has {options.MaxQueueSize} requests queued, its limit; retry later");
+            throw new ServingException(503, scheduler.Stopped
+                ? $"model '{model.Name}' version {model.Version} is being unloaded; retry later"
+                : $"model '{model.Name}' has {options.MaxQueueSize} requests queued, its limit; retry later");
         }
 
         using var timeout = timeoutUs > 0 ? CancellationTokenSource.CreateLinkedTokenSource(aborted) : null;

@@ -29,6 +29,9 @@ internal sealed class ModelMetrics
     /// <summary>Rows per executed batch.</summary>
     public Histogram BatchSize { get; } = new(Histogram.BatchBounds);
 
+    /// <summary>Batches run per batch size, with their times.</summary>
+    public BatchStatistics Batches { get; } = new();
+
     /// <summary>Milliseconds since the Unix epoch when the last request finished; 0 before the first.</summary>
     public long LastRequestUnixMs => Interlocked.Read(ref _lastRequestUnixMs);
 
@@ -39,6 +42,13 @@ internal sealed class ModelMetrics
         Interlocked.Increment(ref _outcomes[(int)outcome]);
         RequestSeconds.Observe(seconds);
         Interlocked.Exchange(ref _lastRequestUnixMs, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+    }
+
+    /// <summary>Counts a batch the model ran: its compute time in <see cref="ComputeSeconds"/>, and its times by size in <see cref="Batches"/>.</summary>
+    public void RecordBatch(int rows, double inputSeconds, double inferSeconds, double outputSeconds)
+    {
+        ComputeSeconds.Observe(inferSeconds);
+        Batches.Record(rows, inputSeconds, inferSeconds, outputSeconds);
     }
 
     public long Outcome(RequestOutcome outcome) => Interlocked.Read(ref _outcomes[(int)outcome]);

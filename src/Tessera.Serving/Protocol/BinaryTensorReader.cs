@@ -7,15 +7,16 @@ namespace Tessera.Serving.Protocol;
 /// <summary>
 /// Decodes a tensor sent with the binary-data extension: raw little-endian elements in row-major order; BOOL one
 /// byte each (0 or 1); BYTES each element as a 4-byte little-endian length followed by its bytes (read as UTF-8).
+/// Numeric tensors are made over the received bytes themselves, not copied.
 /// </summary>
 internal static class BinaryTensorReader
 {
-    public static Tensor Read(ReadOnlySpan<byte> data, string name, DataType type, int[] shape)
+    public static Tensor Read(PinnedBytes data, string name, DataType type, int[] shape)
     {
         int count = ShapeMath.ElementCount(shape);
         if (type == DataType.String)
         {
-            return ReadStrings(data, name, count, shape);
+            return ReadStrings(data.Span, name, count, shape);
         }
 
         long expected = (long)count * DataTypes.SizeOf(type);
@@ -25,14 +26,12 @@ internal static class BinaryTensorReader
                 $"input '{name}' has {data.Length} bytes of binary data, but {count} {WireDataTypes.Name(type)} values of shape {ShapeMath.Format(shape)} need {expected}");
         }
 
-        var tensor = Tensor.Allocate(type, shape);
-        data.CopyTo(tensor.Bytes);
-        if (type == DataType.Bool && tensor.Bytes.IndexOfAnyExcept((byte)0, (byte)1) >= 0)
+        if (type == DataType.Bool && data.Span.IndexOfAnyExcept((byte)0, (byte)1) >= 0)
         {
             throw ServingException.BadRequest($"input '{name}': BOOL binary data must hold only bytes 0 and 1");
         }
 
-        return tensor;
+        return data.Wrap(type, shape);
     }
 
     private static Tensor ReadStrings(ReadOnlySpan<byte> data, string name, int count, int[] shape)

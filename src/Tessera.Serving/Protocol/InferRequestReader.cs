@@ -14,7 +14,8 @@ internal static class InferRequestReader
     /// <summary>Largest "timeout" (about 11.6 days), within what a cancellation timer can wait.</summary>
     public const long MaxTimeoutMicroseconds = 1_000_000_000_000;
 
-    public static InferenceRequest Read(ReadOnlySpan<byte> json, ReadOnlySpan<byte> binary)
+    /// <param name="binary">The bytes after the JSON; binary inputs are made over them without a copy.</param>
+    public static InferenceRequest Read(ReadOnlySpan<byte> json, PinnedBytes binary)
     {
         var request = new InferenceRequest();
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
@@ -107,7 +108,7 @@ internal static class InferRequestReader
         }
     }
 
-    private static void ReadInput(ReadOnlySpan<byte> json, ref Utf8JsonReader reader, ReadOnlySpan<byte> binary, ref int binaryOffset, InferenceRequest request)
+    private static void ReadInput(ReadOnlySpan<byte> json, ref Utf8JsonReader reader, PinnedBytes binary, ref int binaryOffset, InferenceRequest request)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {

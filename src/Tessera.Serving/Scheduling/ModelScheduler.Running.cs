@@ -25,12 +25,14 @@ internal sealed partial class ModelScheduler
             IReadOnlyDictionary<string, Tensor> inputs = requests.Length == 1
                 ? requests[0].Inputs
                 : requests[0].Inputs.Keys.ToDictionary(n => n, n => BatchSplit.Concat([.. requests.Select(r => r.Inputs[n])], 0), StringComparer.Ordinal);
+            long merged = Stopwatch.GetTimestamp();
             var outputs = await _backend.RunAsync(work.Replica.Index, inputs, CancellationToken.None).ConfigureAwait(false);
-            seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            long ran = Stopwatch.GetTimestamp();
+            seconds = Stopwatch.GetElapsedTime(start, ran).TotalSeconds;
             measured = true;
-            _metrics.ComputeSeconds.Observe(seconds);
             if (requests.Length == 1)
             {
+                _metrics.RecordBatch(work.Rows, 0, Stopwatch.GetElapsedTime(merged, ran).TotalSeconds, 0);
                 requests[0].Completion.TrySetResult(outputs);
             }
             else if (outputs.Values.All(o => o.Rank > 0 && o.Shape[0] == work.Rows))
@@ -38,6 +40,7 @@ internal sealed partial class ModelScheduler
                 // Each request's rows of the batch's outputs (views: the batch's outputs are this call's own).
                 int[] counts = [.. requests.Select(r => r.Rows)];
                 var parts = outputs.ToDictionary(kv => kv.Key, kv => BatchSplit.Split(kv.Value, 0, counts), StringComparer.Ordinal);
+                _metrics.RecordBatch(work.Rows, Stopwatch.GetElapsedTime(start, merged).TotalSeconds, Stopwatch.GetElapsedTime(merged, ran).TotalSeconds, Stopwatch.GetElapsedTime(ran).TotalSeconds);
                 for (int i = 0; i < requests.Length; i++)
                 {
                     requests[i].Completion.TrySetResult(parts.ToDictionary(kv => kv.Key, kv => kv.Value[i], StringComparer.Ordinal));
@@ -73,7 +76,7 @@ internal sealed partial class ModelScheduler
             {
                 long start = Stopwatch.GetTimestamp();
                 var outputs = await _backend.RunAsync(work.Replica.Index, r.Inputs, CancellationToken.None).ConfigureAwait(false);
-                _metrics.ComputeSeconds.Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
+                _metrics.RecordBatch(r.Rows, 0, Stopwatch.GetElapsedTime(start).TotalSeconds, 0);
                 r.Completion.TrySetResult(outputs);
             }
             catch (Exception e)

@@ -81,7 +81,19 @@ internal sealed partial class ModelScheduler : IDisposable
         return rows;
     }
 
-    /// <summary>Queues a request; false when the queue is full (the caller answers 503).</summary>
+    /// <summary>True once the scheduler has stopped taking requests (its model is no longer served).</summary>
+    public bool Stopped
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _stopping;
+            }
+        }
+    }
+
+    /// <summary>Queues a request; false when the queue is full or the scheduler has stopped (the caller answers 503).</summary>
     public bool TryEnqueue(PendingRequest request)
     {
         lock (_gate)
@@ -126,6 +138,35 @@ internal sealed partial class ModelScheduler : IDisposable
                 r.Index, r.InflightBatches, r.InflightRows, _backend.Waiting(r.Index), r.RowsPerSecond, r.Batches, r.Rows)).ToArray();
             return new SchedulerSnapshot((int[])_queued.Clone(), replicas);
         }
+    }
+
+    /// <summary>
+    /// Lets every queued request run and every batch in flight finish, then stops (as <see cref="Dispose"/>): how a
+    /// model that is no longer served ends without losing what it accepted. Requests that still arrive meanwhile
+    /// are run too. After <paramref name="limit"/> it stops regardless, answering what is still queued with 503;
+    /// false then.
+    /// </summary>
+    public bool Drain(TimeSpan limit)
+    {
+        long deadline = Stopwatch.GetTimestamp() + (long)(limit.TotalSeconds * Stopwatch.Frequency);
+        bool idle;
+        lock (_gate)
+        {
+            while (!(idle = _queuedTotal == 0 && _replicas.All(r => r.InflightBatches == 0)))
+            {
+                long left = deadline - Stopwatch.GetTimestamp();
+                if (left <= 0)
+                {
+                    break;
+                }
+
+                // Abandoned requests leave the count without a pulse: look again at least every 50 ms.
+                Monitor.Wait(_gate, (int)Math.Clamp(left * 1000 / Stopwatch.Frequency, 1, 50));
+            }
+        }
+
+        Dispose();
+        return idle;
     }
 
     public void Dispose()

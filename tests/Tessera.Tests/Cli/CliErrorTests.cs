@@ -72,6 +72,16 @@ public sealed class CliErrorTests : IDisposable
     }
 
     [Fact]
+    public void ClusterTlsOptionsOfRunAreNamedForTheCluster()
+    {
+        string model = ModelWith("Relu");
+        AssertOneLineError(CliProcess.Run("run", "--model", model, "--cluster-tls-key", "k.pem", "--output-dir", _dir), "--cluster-tls-key and --cluster-tls-ca go with --cluster-tls-cert");
+        var old = CliProcess.Run("run", "--model", model, "--tls-cert", "c.pem", "--output-dir", _dir);
+        Assert.NotEqual(0, old.ExitCode);
+        Assert.Contains("Unrecognized command or argument '--tls-cert'", old.Stderr);
+    }
+
+    [Fact]
     public void OnnxTestOnAMissingFolder() =>
         AssertOneLineError(CliProcess.Run("onnx-test", Path.Combine(_dir, "none")), "is not a folder");
 }

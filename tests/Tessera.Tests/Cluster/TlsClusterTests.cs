@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Tessera.Cluster.Coordinator;
 using Tessera.Cluster.Transport;
 using Tessera.Tensors;
@@ -82,15 +80,5 @@ public sealed class TlsClusterTests : IDisposable
         Assert.Single(unreadable.Stderr.Trim().Split('\n'));
     }
 
-    private (string Cert, string Key) WriteSelfSigned(string name)
-    {
-        using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN=tessera-{name}", ecdsa, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
-        string cert = Path.Combine(_fx.Directory, $"{name}.crt.pem"), key = Path.Combine(_fx.Directory, $"{name}.key.pem");
-        File.WriteAllText(cert, certificate.ExportCertificatePem());
-        File.WriteAllText(key, ecdsa.ExportPkcs8PrivateKeyPem());
-        return (cert, key);
-    }
+    private (string Cert, string Key) WriteSelfSigned(string name) => TestCertificates.WriteSelfSigned(_fx.Directory, name);
 }

@@ -69,7 +69,7 @@ public sealed class EnsembleTests
             Ensemble(dir, "e", "{\"members\": [\"a\", \"ghost\"], \"output\": \"y\", \"aggregation\": \"mean\"}");
             var logger = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
             var e = Assert.Throws<InvalidDataException>(() => ModelRepository.LoadDirectory(dir, new ModelConfig(), logger));
-            Assert.Contains("member 'ghost' is not a model", e.Message);
+            Assert.Contains("member 'ghost' is not a loaded model", e.Message);
 
             Ensemble(dir, "e", "{\"members\": [\"a\"], \"output\": \"nope\", \"aggregation\": \"mean\"}");
             e = Assert.Throws<InvalidDataException>(() => ModelRepository.LoadDirectory(dir, new ModelConfig(), logger));

@@ -228,6 +228,12 @@ public sealed class GrpcApiTests
         Assert.Equal(1UL, stats.InferenceStats.Fail.Count);
         Assert.Equal(3UL, stats.InferenceCount);
         Assert.True(stats.InferenceStats.ComputeInfer.Ns > 0 && stats.ExecutionCount is >= 1 and <= 3);
+
+        // batch_stats: every batch under its size, so the sizes add up to the rows and the counts to the batches.
+        Assert.Equal(stats.ExecutionCount, (ulong)stats.BatchStats.Sum(b => (long)b.ComputeInfer.Count));
+        Assert.Equal(stats.InferenceCount, (ulong)stats.BatchStats.Sum(b => (long)(b.BatchSize * b.ComputeInfer.Count)));
+        Assert.Equal(stats.InferenceStats.ComputeInfer.Ns, (ulong)stats.BatchStats.Sum(b => (long)b.ComputeInfer.Ns), (a, b) => Math.Abs((long)a - (long)b) <= stats.BatchStats.Count);
+        Assert.All(stats.BatchStats, b => Assert.Equal(b.ComputeInfer.Count, b.ComputeInput.Count));
         string metrics = await server.MetricsAsync();
         Assert.Contains("tessera_requests_total{model=\"affine\",version=\"1\",outcome=\"success\"} 3", metrics, StringComparison.Ordinal);
         Assert.Equal(StatusCode.NotFound, (await Fails(grpc.ModelStatisticsAsync(new ModelStatisticsRequest { Name = "nope" }).ResponseAsync)).StatusCode);
@@ -279,7 +285,7 @@ public sealed class GrpcApiTests
         string target = new Uri(server.Server.GrpcAddress!).Authority;
         var run = await Task.Run(() => Tessera.Tests.Support.CliProcess.Run(
             "loadgen", "--url", server.Server.Addresses[0], "--grpc", target, "--model", "affine", "--shape", "x=2x4",
-            "--concurrency", "2", "--duration", "0.5", "--warmup", "0", "--json"));
+            "--concurrency", "2", "--duration", "1", "--warmup", "0", "--json"));
         Assert.True(run.ExitCode == 0, run.Stderr);
         Assert.StartsWith("loadgen: affine: 2 workers, gRPC bodies of", run.Stderr, StringComparison.Ordinal);
         var json = JsonDocument.Parse(run.Stdout).RootElement;

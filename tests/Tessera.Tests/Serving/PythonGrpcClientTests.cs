@@ -98,6 +98,42 @@ public sealed class PythonGrpcClientTests
         }
     }
 
+    [Fact]
+    public async Task DebiansGrpcioCallsOverTlsWithAnApiKey()
+    {
+        string dir = Directory.CreateTempSubdirectory("tessera-grpc-tls-").FullName;
+        try
+        {
+            var (cert, key) = Support.TestCertificates.WriteSelfSigned(dir, "server");
+            string keys = Path.Combine(dir, "keys");
+            File.WriteAllText(keys, "python-key\n");
+            var options = new Tessera.Serving.Http.ServerOptions
+            {
+                Url = "http://127.0.0.1:0", GrpcUrl = "http://127.0.0.1:0", Certificate = Tessera.Serving.Http.ServerCertificate.Load(cert, key), ApiKeyFile = keys,
+            };
+            await using var server = await TestServer.StartAsync(r => r.Add("affine", 1, new LocalBackend(TestModels.Affine(), "affine", 1, 1), new ModelConfig()), options, apiKey: "python-key");
+            var (first, _, _, _, values) = s_tensors[0];
+            string inputs = $"{{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[3,4],\"values\":{values}}}";
+            var (status, rest) = await server.PostJsonAsync($"/v2/models/{first}/infer", "{\"inputs\":[" + inputs.Replace("\"values\"", "\"data\"", StringComparison.Ordinal) + "]}");
+            Assert.Equal(200, status);
+            string casesFile = Path.Combine(dir, "cases.json");
+            await File.WriteAllTextAsync(casesFile, $"[{{\"model\":\"affine\",\"form\":\"raw\",\"id\":\"tls\",\"inputs\":[{inputs}]}}]");
+
+            string target = new Uri(server.Server.GrpcAddress!).Authority;
+            string script = Path.Combine(TestPaths.RepositoryRoot, "conformance", "grpc-client.py");
+            string proto = Path.Combine(TestPaths.RepositoryRoot, "src", "Tessera.Serving", "Grpc", "inference.proto");
+            Assert.True(Run(Python, $"{script} --proto {proto} --target {target} --cases {casesFile} --ca {cert} --api-key python-key", out string output) == 0, output);
+            var report = JsonDocument.Parse(output).RootElement;
+            Assert.Equal("UNAUTHENTICATED", report.GetProperty("without_key").GetString());
+            AssertSameOutputs("tls", rest, report.GetProperty("answers")[0].GetProperty("outputs"));
+            Assert.Equal([8, 1], report.GetProperty("health").EnumerateArray().Select(b => b.GetInt32()));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static void AssertSameOutputs(string id, JsonElement rest, JsonElement grpc)
     {
         foreach (var o in rest.GetProperty("outputs").EnumerateArray())
