@@ -9,7 +9,7 @@ internal sealed record ClusterBenchSettings(
     int Threads,
     string Strategy,
     int? Stages,
-    int MicroBatchesPerStage,
+    int? MicroBatchesPerStage,
     int InFlight,
     int Warmup,
     double Seconds,

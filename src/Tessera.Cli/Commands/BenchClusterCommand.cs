@@ -17,7 +17,7 @@ internal static class BenchClusterCommand
         var strategy = new Option<string>("--strategy") { Description = "data (the batch split over whole-model replicas) or pipeline (stages on the workers, micro-batches)", DefaultValueFactory = _ => "data" };
         strategy.AcceptOnlyFromAmong("data", "pipeline");
         var stages = new Option<int?>("--stages") { Description = "with pipeline: number of stages (default: one per worker)" };
-        var microBatches = new Option<int>("--micro-batches-per-stage") { Description = "with pipeline: most micro-batches a batch is cut into per stage (1: whole batches)", DefaultValueFactory = _ => Tessera.Cluster.Deployments.DeploymentOptions.DefaultMicroBatchesPerStage };
+        var microBatches = new Option<int?>("--micro-batches-per-stage") { Description = "with pipeline: micro-batches a batch is cut into per stage (1: whole batches); default: count and sizes chosen from the stages' measured cost per batch size" };
         var inFlight = new Option<int>("--in-flight") { Description = "batches in flight on the workers at once (closed loop)", DefaultValueFactory = _ => 2 };
         var warmup = new Option<int>("--warmup") { Description = "untimed runs (of every in-flight caller) first", DefaultValueFactory = _ => 2 };
         var seconds = new Option<double>("--seconds") { Description = "timed window of each measurement", DefaultValueFactory = _ => 5 };
@@ -37,7 +37,7 @@ internal static class BenchClusterCommand
                 AtLeast("--threads", parse.GetValue(threads), 1),
                 parse.GetValue(strategy)!,
                 parse.GetValue(stages) is { } k ? AtLeast("--stages", k, 2) : null,
-                AtLeast("--micro-batches-per-stage", parse.GetValue(microBatches), 1),
+                parse.GetValue(microBatches) is { } m ? AtLeast("--micro-batches-per-stage", m, 1) : null,
                 AtLeast("--in-flight", parse.GetValue(inFlight), 1),
                 AtLeast("--warmup", parse.GetValue(warmup), 0),
                 parse.GetValue(seconds) is var s && s > 0 ? s : throw new CliException("--seconds must be more than 0"),

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tessera.Cluster.Transport;
 using Tessera.Cluster.Transport.Messages;
+using Tessera.Partitioning.Cost;
 using Tessera.Tensors;
 
 namespace Tessera.Cluster.Coordinator;
@@ -89,6 +90,13 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
         var loaded = await AskAsync(worker, FrameType.ModelLoad, hash, cancellation).ConfigureAwait(false);
         worker.Models[model.HashHex] = model;
         return ModelLoadedMessage.Read(loaded.Frame.Payload);
+    }
+
+    /// <summary>What runs of a loaded model have cost on <paramref name="worker"/> at each batch size (none for a model not loaded there).</summary>
+    public async Task<BatchCost[]> MeasuredCostsAsync(WorkerClient worker, byte[] hash, CancellationToken cancellation = default)
+    {
+        var reply = await AskAsync(worker, FrameType.ModelCostQuery, new WireWriter().Bytes(hash), cancellation).ConfigureAwait(false);
+        return ModelCostsMessage.Read(reply.Frame.Payload).Costs;
     }
 
     private async Task ShipAsync(WorkerClient worker, ModelFile model, CancellationToken cancellation)

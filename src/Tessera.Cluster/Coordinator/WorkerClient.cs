@@ -146,7 +146,7 @@ public sealed class WorkerClient : IAsyncDisposable
 
                 _pending.Fail(frame.RequestId, new ClusterException(error.Code, error.Message));
                 break;
-            case FrameType.ModelStatus or FrameType.ModelLoaded:
+            case FrameType.ModelStatus or FrameType.ModelLoaded or FrameType.ModelCosts:
                 _pending.Complete(frame.RequestId, new Reply(frame, new Dictionary<string, Tensor>()));
                 break;
             default:

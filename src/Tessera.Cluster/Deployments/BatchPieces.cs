@@ -45,10 +45,10 @@ internal sealed unsafe class BatchPieces
 
     /// <summary>
     /// Cuts <paramref name="rows"/> rows into one share per weight (largest remainder, <see cref="BatchSplit.Counts"/>)
-    /// and each share s into at most <paramref name="piecesOf"/>(s) micro-batches of near-equal size. Shares of no
-    /// rows have no pieces; <paramref name="shareOf"/> tells each piece's share.
+    /// and each share s of n rows into the micro-batches <paramref name="sizesOf"/>(s, n) (sizes that sum to n). Shares
+    /// of no rows have no pieces; <paramref name="shareOf"/> tells each piece's share.
     /// </summary>
-    public static BatchPieces Cut(int rows, IReadOnlyList<double> weights, Func<int, int> piecesOf, bool placed, IReadOnlyDictionary<string, Tensor>? into, out int[] shareOf)
+    public static BatchPieces Cut(int rows, IReadOnlyList<double> weights, Func<int, int, int[]> sizesOf, bool placed, IReadOnlyDictionary<string, Tensor>? into, out int[] shareOf)
     {
         int[] shares = BatchSplit.Counts(rows, weights);
         var starts = new List<int>();
@@ -58,8 +58,9 @@ internal sealed unsafe class BatchPieces
         for (int s = 0; s < shares.Length; s++)
         {
             if (shares[s] == 0) continue;
-            int pieces = Math.Clamp(piecesOf(s), 1, shares[s]);
-            foreach (int count in BatchSplit.Counts(shares[s], Enumerable.Repeat(1.0, pieces).ToArray()))
+            int[] sizes = sizesOf(s, shares[s]);
+            if (sizes.Sum() != shares[s] || sizes.Any(n => n < 1)) throw new InvalidOperationException($"micro-batches [{string.Join(", ", sizes)}] do not cut a share of {shares[s]} rows");
+            foreach (int count in sizes)
             {
                 starts.Add(at);
                 counts.Add(count);

@@ -93,8 +93,7 @@ public sealed partial class Deployment : IAsyncDisposable
             return Model.Outputs.ToDictionary(o => o, o => BatchPieces.Deliver(o, whole[o], into), StringComparer.Ordinal);
         }
 
-        int perStage = Options.MicroBatchesPerStage;
-        var pieces = BatchPieces.Cut(rows, weights, s => shares[s] is { ConcurrentStages: > 1 } p ? perStage * p.ConcurrentStages : 1, Model.LeadingOutputs, into, out int[] shareOf);
+        var pieces = BatchPieces.Cut(rows, weights, (s, n) => shares[s] is { } p ? p.PieceSizes(n, Options) : [n], Model.LeadingOutputs, into, out int[] shareOf);
         var inputAxes = Model.InputAxes!;
         var tasks = new Task<IReadOnlyDictionary<string, Tensor>>[pieces.Count];
         for (int p = 0; p < tasks.Length; p++)

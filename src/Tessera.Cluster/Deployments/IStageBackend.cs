@@ -1,5 +1,6 @@
 using Tessera.Cluster.Coordinator;
 using Tessera.Cluster.Transport;
+using Tessera.Partitioning.Cost;
 using Tessera.Tensors;
 
 namespace Tessera.Cluster.Deployments;
@@ -27,6 +28,12 @@ public interface IStageBackend
 
     /// <summary>True when <paramref name="next"/> runs in the same segment as this stage (its values are handed on without returning here).</summary>
     bool Chains(IStageBackend next);
+
+    /// <summary>
+    /// What runs of the stage have cost at each batch size, as the engine measured them where the stage runs (CPU time per
+    /// run); empty when the stage does not measure them.
+    /// </summary>
+    Task<BatchCost[]> MeasuredCostsAsync(CancellationToken cancellation);
 
     /// <summary>
     /// Runs <paramref name="segment"/> (this stage first, then the stages it chains) on <paramref name="values"/> and

@@ -1,5 +1,6 @@
 using Tessera.Cluster.Coordinator;
 using Tessera.Cluster.Transport;
+using Tessera.Partitioning.Cost;
 using Tessera.Tensors;
 
 namespace Tessera.Cluster.Deployments;
@@ -22,6 +23,9 @@ public sealed class LocalStage(string name, IReadOnlyList<string> inputs, Func<I
     public bool RunsApart => false;
 
     public bool Chains(IStageBackend next) => next is LocalStage;
+
+    /// <summary>Stages in this process run one after another, never micro-batched: nothing to measure for it.</summary>
+    public Task<BatchCost[]> MeasuredCostsAsync(CancellationToken cancellation) => Task.FromResult<BatchCost[]>([]);
 
     public Task<IReadOnlyDictionary<string, Tensor>> RunSegmentAsync(IReadOnlyList<IStageBackend> segment, IReadOnlyDictionary<string, Tensor> values, IReadOnlyList<string> outputs, OutputPlacement? place, CancellationToken cancellation)
     {

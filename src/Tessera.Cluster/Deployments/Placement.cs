@@ -20,6 +20,7 @@ public sealed class Placement
     private readonly Lock _lock = new();
     private readonly IStageBackend[][] _segments;
     private readonly string[][] _segmentOutputs;
+    private readonly MicroBatcher _microBatcher;
     private int _inFlight;
     private long _answered;
     private long _rows;
@@ -43,6 +44,7 @@ public sealed class Placement
         }
 
         _segments = [.. segments];
+        _microBatcher = new MicroBatcher(stages, () => Concurrency);
         // A segment returns what the stages after it read (the values that skip stages travel with the request) and,
         // the last one, the outputs.
         _segmentOutputs = new string[_segments.Length][];
@@ -70,6 +72,37 @@ public sealed class Placement
     /// micro-batch can be in each; stages in this process run one after another.
     /// </summary>
     public int ConcurrentStages => Stages.All(s => s.RunsApart) ? Stages.Count : 1;
+
+    /// <summary>
+    /// Of <see cref="ConcurrentStages"/>, how many can compute at once: stages whose workers share a host share its
+    /// processors (a worker that does not tell its host counts as a host of its own).
+    /// </summary>
+    public int Concurrency
+    {
+        get
+        {
+            if (ConcurrentStages == 1) return 1;
+            var hosts = new Dictionary<Guid, (int Stages, int Processors)>();
+            int alone = 0;
+            foreach (var stage in Stages)
+            {
+                var info = stage.Workers.Count > 0 ? stage.Workers[0].Info : null;
+                if (info is null || info.HostId == Guid.Empty)
+                {
+                    alone++;
+                    continue;
+                }
+
+                var (stages, processors) = hosts.GetValueOrDefault(info.HostId);
+                hosts[info.HostId] = (stages + 1, Math.Max(processors, info.Processors));
+            }
+
+            return alone + hosts.Values.Sum(h => h.Processors > 0 ? Math.Min(h.Stages, h.Processors) : h.Stages);
+        }
+    }
+
+    /// <summary>The micro-batches a share of <paramref name="rows"/> rows is cut into (one piece when the stages run one after another).</summary>
+    internal int[] PieceSizes(int rows, DeploymentOptions options) => ConcurrentStages > 1 && rows > 1 ? _microBatcher.Sizes(rows, options) : [rows];
 
     /// <summary>Work in flight: requests this coordinator has on the placement's workers (shared by every placement on them), or in this process its own.</summary>
     public int Busy => Workers.Count > 0 ? Workers.Sum(w => w.Outstanding) : Volatile.Read(ref _inFlight);

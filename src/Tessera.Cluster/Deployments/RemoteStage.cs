@@ -1,5 +1,6 @@
 using Tessera.Cluster.Coordinator;
 using Tessera.Cluster.Transport;
+using Tessera.Partitioning.Cost;
 using Tessera.Tensors;
 
 namespace Tessera.Cluster.Deployments;
@@ -27,6 +28,9 @@ public sealed class RemoteStage(ClusterCoordinator coordinator, RouteStep step) 
     public bool RunsApart => true;
 
     public bool Chains(IStageBackend next) => next is RemoteStage r && ReferenceEquals(r.Coordinator, Coordinator);
+
+    /// <summary>Rank 0's measurements: every rank of a group runs the same requests in step.</summary>
+    public Task<BatchCost[]> MeasuredCostsAsync(CancellationToken cancellation) => Coordinator.MeasuredCostsAsync(Step.Worker, Step.ModelHash, cancellation);
 
     public Task<IReadOnlyDictionary<string, Tensor>> RunSegmentAsync(IReadOnlyList<IStageBackend> segment, IReadOnlyDictionary<string, Tensor> values, IReadOnlyList<string> outputs, OutputPlacement? place, CancellationToken cancellation)
     {

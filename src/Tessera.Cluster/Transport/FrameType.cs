@@ -42,6 +42,12 @@ public enum FrameType : byte
     /// <summary>Worker → coordinator: the model is loaded; its input and output names.</summary>
     ModelLoaded = 26,
 
+    /// <summary>Coordinator → worker: what have runs of model X cost at each batch size? (32-byte SHA-256).</summary>
+    ModelCostQuery = 27,
+
+    /// <summary>Worker → coordinator: the model's measured CPU time per run at each batch size it ran at.</summary>
+    ModelCosts = 28,
+
     /// <summary>Run a request along a route of stages; followed by its tensor frames.</summary>
     Run = 30,
 

@@ -45,6 +45,9 @@ internal sealed class LoadedModel : IDisposable
 
     public string[] OutputNames { get; }
 
+    /// <summary>CPU time per run at each batch size, for coordinators choosing micro-batch sizes.</summary>
+    public RunCosts Costs { get; } = new();
+
     /// <summary>Held by rank 0 of a group while it relays a RUN to the other ranks and queues its own run.</summary>
     public SemaphoreSlim RelayGate { get; } = new(1, 1);
 
@@ -63,7 +66,10 @@ internal sealed class LoadedModel : IDisposable
             _communicator.Begin(job.Group);
             try
             {
-                job.Completion.SetResult(Session.Run(job.Inputs, _allocateOutput));
+                double started = Native.Libc.ThreadCpuSeconds();
+                var outputs = Session.Run(job.Inputs, _allocateOutput);
+                Costs.Record(RunCosts.RowsOf(InputNames.Select(n => job.Inputs[n])), Native.Libc.ThreadCpuSeconds() - started);
+                job.Completion.SetResult(outputs);
             }
             catch (Exception e)
             {

@@ -86,6 +86,11 @@ internal sealed class WorkerConnectionHandler
             case FrameType.ModelLoad:
                 _ = LoadAsync(id, ReadHash(frame.Payload));
                 break;
+            case FrameType.ModelCostQuery:
+                string hex = ReadHash(frame.Payload);
+                var costs = _server.Models.TryGetLoaded(hex, out var loaded) ? loaded.Costs.Snapshot() : [];
+                await _connection.Writer.SendAsync(FrameType.ModelCosts, id, new ModelCostsMessage(Convert.FromHexString(hex), costs).Write(), stopping).ConfigureAwait(false);
+                break;
             case FrameType.Run:
                 var run = RunMessage.Read(frame.Payload);
                 var tensors = await ReadTensorsAsync(id, run.TensorCount, stopping).ConfigureAwait(false);

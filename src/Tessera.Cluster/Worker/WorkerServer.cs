@@ -92,7 +92,7 @@ public sealed class WorkerServer : IAsyncDisposable
     public Task Completion => _acceptLoop;
 
     internal WorkerInfo Describe() =>
-        new(Name, Options.Threads, Options.MemoryBudget, Models.MemoryUsed, (uint)Volatile.Read(ref _inFlight), (uint)Models.LoadedCount, MatrixFlopsPerSecond);
+        new(Name, Options.Threads, Options.MemoryBudget, Models.MemoryUsed, (uint)Volatile.Read(ref _inFlight), (uint)Models.LoadedCount, MatrixFlopsPerSecond, Environment.ProcessorCount, HostIdentity.BootId);
 
     internal void RequestStarted() => Interlocked.Increment(ref _inFlight);
 

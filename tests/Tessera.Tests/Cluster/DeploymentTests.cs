@@ -1,5 +1,6 @@
 using Tessera.Cluster.Deployments;
 using Tessera.Cluster.Transport;
+using Tessera.Partitioning.Cost;
 using Tessera.Tensors;
 
 namespace Tessera.Tests.Cluster;
@@ -25,7 +26,7 @@ public sealed class DeploymentTests
     {
         var stages = new[] { new FakeStage("a"), new FakeStage("b"), new FakeStage("c") };
         // Three stages that do not chain: each runs its own piece; only the last computes y (the fake ignores its inputs' names).
-        await using var deployment = Of(new Placement(stages, ["y"]));
+        await using var deployment = new Deployment("test", Doubling, new PlacementSet([new Placement(stages, ["y"])]), new DeploymentOptions { MicroBatchesPerStage = 2 });
         var placement = deployment.Placements.Single();
         Assert.Equal(3, placement.ConcurrentStages);
         var mine = Tensor.Allocate(DataType.Float32, [8, 3]);
@@ -33,6 +34,42 @@ public sealed class DeploymentTests
         Assert.Equal(6, stages[2].Runs); // min(8 rows, 2 per stage x 3 stages)
         Assert.Same(mine, result["y"]);
         Assert.Equal(Expected, mine.ToArray<float>());
+    }
+
+    [Fact]
+    public async Task MicroBatchesAreChosenByTheStagesMeasuredCostsOnceBothEndsAreMeasured()
+    {
+        // Each run costs 10 ms plus 0.1 ms per row: small pieces cost more than the bubble they save.
+        BatchCost[] costs = [.. new[] { 1, 2, 3, 4, 5, 6, 7, 8 }.Select(n => new BatchCost(n, 3, (10 + (0.1 * n)) / 1e3))];
+        var stages = new[] { new FakeStage("a") { Costs = costs }, new FakeStage("b") { Costs = costs }, new FakeStage("c") { Costs = costs } };
+        await using var deployment = Of(new Placement(stages, ["y"]));
+        for (int i = 0; i < 6; i++)
+        {
+            Assert.Equal(Expected, (await deployment.RunAsync(Inputs))["y"].ToArray<float>());
+        }
+
+        // The whole share once and the finest cut once (their costs are known as soon as they were sent), then the
+        // choice: whole.
+        Assert.Equal([8, .. Enumerable.Repeat(1, 8), 8, 8, 8, 8], stages[2].Rows);
+    }
+
+    [Fact]
+    public async Task CheapSmallPiecesAreCutFinelyAndStagesThatMeasureNothingGetTheDefaultCut()
+    {
+        BatchCost[] linear = [.. new[] { 1, 8 }.Select(n => new BatchCost(n, 3, n / 1e3))];
+        var cheap = new[] { new FakeStage("a") { Costs = linear }, new FakeStage("b") { Costs = linear } };
+        var silent = new[] { new FakeStage("c"), new FakeStage("d") };
+        await using var measured = Of(new Placement(cheap, ["y"]));
+        await using var unmeasured = Of(new Placement(silent, ["y"]));
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.Equal(Expected, (await measured.RunAsync(Inputs))["y"].ToArray<float>());
+            Assert.Equal(Expected, (await unmeasured.RunAsync(Inputs))["y"].ToArray<float>());
+        }
+
+        // After exploring: 8 pieces of one row (at most 4 per stage), and for the silent stages 2 per stage.
+        Assert.Equal(Enumerable.Repeat(1, 8), cheap[1].Rows.TakeLast(8));
+        Assert.Equal([2, 2, 2, 2], silent[1].Rows.TakeLast(4));
     }
 
     [Fact]
@@ -126,7 +163,7 @@ public sealed class DeploymentTests
     [Fact]
     public void PiecesPlacedIntoTheirRowsJoinWithoutACopyAndTensorsThatDoNotFitAreNotPlaced()
     {
-        var pieces = BatchPieces.Cut(5, [3.0, 2.0], _ => 1, placed: true, into: null, out int[] shareOf);
+        var pieces = BatchPieces.Cut(5, [3.0, 2.0], (_, n) => [n], placed: true, into: null, out int[] shareOf);
         Assert.Equal([0, 1], shareOf);
         var first = pieces.For(0)!("y", DataType.Float32, [3, 4])!;
         var second = pieces.For(1)!("y", DataType.Float32, [2, 4])!;

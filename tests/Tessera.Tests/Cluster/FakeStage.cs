@@ -1,6 +1,7 @@
 using Tessera.Cluster.Coordinator;
 using Tessera.Cluster.Deployments;
 using Tessera.Cluster.Transport;
+using Tessera.Partitioning.Cost;
 using Tessera.Tensors;
 
 namespace Tessera.Tests.Cluster;
@@ -34,6 +35,11 @@ internal sealed class FakeStage(string name) : IStageBackend
     public bool RunsApart => true;
 
     public bool Chains(IStageBackend next) => false;
+
+    /// <summary>What the stage answers when asked for its measured costs (none unless a test sets them).</summary>
+    public BatchCost[] Costs { get; set; } = [];
+
+    public Task<BatchCost[]> MeasuredCostsAsync(CancellationToken cancellation) => Task.FromResult(Costs);
 
     public Task<IReadOnlyDictionary<string, Tensor>> RunSegmentAsync(IReadOnlyList<IStageBackend> segment, IReadOnlyDictionary<string, Tensor> values, IReadOnlyList<string> outputs, OutputPlacement? place, CancellationToken cancellation)
     {

@@ -56,8 +56,14 @@ public sealed class ProtocolTests
         var helloBack = HelloMessage.Read(hello.Write().Written.Span);
         Assert.Equal((hello.Version, hello.Role, hello.ClientId), (helloBack.Version, helloBack.Role, helloBack.ClientId));
 
-        var info = new WorkerInfo("w1", 2, 1 << 30, 12345, 3, 1);
+        var info = new WorkerInfo("w1", 2, 1 << 30, 12345, 3, 1, 7_000_000_000, 16, Guid.NewGuid());
         Assert.Equal(info, WorkerInfo.Read(info.Write().Written.Span));
+        var costs = new ModelCostsMessage(Enumerable.Range(0, 32).Select(i => (byte)i).ToArray(), [new(1, 4, 0.0012), new(8, 9, 0.0071)]);
+        var costsBack = ModelCostsMessage.Read(costs.Write().Written.Span);
+        Assert.Equal(costs.Hash, costsBack.Hash);
+        Assert.Equal(costs.Costs.Select(c => (c.Rows, c.Runs)), costsBack.Costs.Select(c => (c.Rows, c.Runs)));
+        Assert.Equal(costs.Costs.Select(c => c.SecondsPerRun), costsBack.Costs.Select(c => c.SecondsPerRun), (a, b) => Math.Abs(a - b) < 1e-9);
+        Assert.Throws<ClusterException>(() => ModelCostsMessage.Read((costs with { Costs = [new(8, 1, 1), new(2, 1, 1)] }).Write().Written.Span));
         var error = new ErrorMessage(ClusterErrorCode.HashMismatch, "bad bytes");
         Assert.Equal(error, ErrorMessage.Read(error.Write().Written.Span));
         var loaded = new ModelLoadedMessage(new byte[32], 99, ["a", "b"], ["c"]);
@@ -89,6 +95,7 @@ public sealed class ProtocolTests
             new HelloMessage(Protocol.Version, ConnectionRole.Coordinator, Guid.NewGuid(), new byte[32]).Write().Written.ToArray(),
             new WorkerInfo("w", 1, 0, 0, 0, 0).Write().Written.ToArray(),
             new ModelLoadedMessage(new byte[32], 1, ["a"], ["b"]).Write().Written.ToArray(),
+            new ModelCostsMessage(new byte[32], [new(1, 2, 0.001), new(4, 2, 0.003)]).Write().Written.ToArray(),
             SampleCollective(CollectiveKind.Block).Write(5).Written.ToArray(),
             SampleCollective(CollectiveKind.Abort).Write(0).Written.ToArray(),
         };
@@ -96,7 +103,7 @@ public sealed class ProtocolTests
         [
             b => RunMessage.Read(b), b => HelloMessage.Read(b), b => ChallengeMessage.Read(b), b => WorkerInfo.Read(b),
             b => ErrorMessage.Read(b), b => ModelLoadedMessage.Read(b), b => TensorMeta.Read(b), b => FrameHeader.Read(b),
-            b => CollectiveMessage.Read(b, 5), b => CollectiveMessage.Read(b, 0),
+            b => CollectiveMessage.Read(b, 5), b => CollectiveMessage.Read(b, 0), b => ModelCostsMessage.Read(b),
         ];
         for (int i = 0; i < 4000; i++)
         {

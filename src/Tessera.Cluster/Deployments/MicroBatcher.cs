@@ -1,0 +1,87 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Tessera.Cluster.Transport;
+using Tessera.Partitioning.Cost;
+using Tessera.Partitioning.Pipeline;
+
+namespace Tessera.Cluster.Deployments;
+
+/// <summary>
+/// How one pipeline placement cuts its share of a batch into micro-batches: by the stages' measured cost per run at
+/// each batch size (asked of their workers at most once a second while batches come) against the pipeline's bubble
+/// (<see cref="MicroBatchSchedule"/>). Until both ends of the sizes it chooses among are measured — the share whole,
+/// and the smallest pieces — it sends a few batches cut that way so that they are; meanwhile, and for stages that
+/// measure nothing, it cuts <see cref="DeploymentOptions.DefaultMicroBatchesPerStage"/> per stage. Sizes between the
+/// measured ones are interpolated, and the sizes chosen are measured in turn. Only sizes this placement sent count (a
+/// worker counts a run under its first input's leading dimension, which a model batched on another axis does not vary).
+/// </summary>
+internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int> concurrency)
+{
+    private static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(1);
+
+    // Runs a size is sent for before its measurement is waited for (a worker leaves a size's first run out).
+    private const int Explorations = 2;
+
+    private readonly ConcurrentDictionary<int, int> _sent = new();
+    private volatile BatchCost[][]? _costs;
+    private long _refreshedAt;
+    private int _refreshing;
+
+    /// <summary>The sizes of the micro-batches <paramref name="rows"/> rows are cut into, largest first.</summary>
+    public int[] Sizes(int rows, DeploymentOptions options)
+    {
+        int count = stages.Count;
+        if (options.MicroBatchesPerStage is { } perStage) return MicroBatchSchedule.Even(rows, Math.Min(rows, perStage * count));
+        RefreshWhenStale();
+        int most = Math.Min(rows, DeploymentOptions.MaxMicroBatchesPerStage * count);
+        int[] finest = MicroBatchSchedule.Even(rows, most);
+        var curves = Curves();
+        bool waiting = false;
+        foreach (int[] extreme in new int[][] { [rows], finest })
+        {
+            if (Known(curves, extreme[^1])) continue;
+            if (_sent.GetValueOrDefault(extreme[^1]) < Explorations) return Sent(extreme);
+            waiting = true;
+        }
+
+        return Sent(waiting
+            ? MicroBatchSchedule.Even(rows, Math.Min(rows, DeploymentOptions.DefaultMicroBatchesPerStage * count))
+            : MicroBatchSchedule.Choose(rows, curves!, concurrency(), options.MicroBatchOverhead.TotalSeconds, most));
+    }
+
+    private int[] Sent(int[] sizes)
+    {
+        foreach (int size in sizes) _sent.AddOrUpdate(size, 1, (_, n) => n + 1);
+        return sizes;
+    }
+
+    private static bool Known(BatchCostCurve[]? curves, int rows) => curves is not null && curves.All(c => c.Measured(rows));
+
+    /// <summary>Each stage's curve over the sizes this placement sent, or null before the first answer.</summary>
+    private BatchCostCurve[]? Curves() =>
+        _costs is { } costs ? [.. costs.Select(c => new BatchCostCurve(c.Where(p => _sent.ContainsKey(p.Rows))))] : null;
+
+    private void RefreshWhenStale()
+    {
+        if (Stopwatch.GetElapsedTime(Volatile.Read(ref _refreshedAt)) < RefreshEvery || Interlocked.Exchange(ref _refreshing, 1) == 1) return;
+        _ = RefreshAsync();
+    }
+
+    private async Task RefreshAsync()
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(RefreshEvery * 5);
+            _costs = await Task.WhenAll(stages.Select(s => s.MeasuredCostsAsync(timeout.Token))).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ClusterException or OperationCanceledException or TimeoutException)
+        {
+            // A worker down or slow to answer: the runs will tell the deployment; the last costs stay.
+        }
+        finally
+        {
+            Volatile.Write(ref _refreshedAt, Stopwatch.GetTimestamp());
+            Volatile.Write(ref _refreshing, 0);
+        }
+    }
+}

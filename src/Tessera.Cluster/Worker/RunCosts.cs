@@ -1,0 +1,50 @@
+using Tessera.Partitioning.Cost;
+using Tessera.Tensors;
+
+namespace Tessera.Cluster.Worker;
+
+/// <summary>
+/// What a loaded model's runs cost at each batch size (the leading dimension of its first input that has one): CPU
+/// seconds of the model's thread per run, the mean of the first runs and then a moving average, so it follows a worker
+/// that slows down. Coordinators read it (MODEL_COSTS) to choose a pipeline's micro-batch sizes. Thread CPU time, not
+/// wall time: it leaves out the time other processes on a shared machine take the core. The first run at a size is
+/// left out (it sizes buffers and caches kernel geometry).
+/// </summary>
+internal sealed class RunCosts
+{
+    private const double Smoothing = 0.2;
+    private const int Averaged = 5;
+    private const int MaxSizes = 256;
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<int, (int Runs, double Seconds)> _byRows = [];
+    private readonly HashSet<int> _warm = [];
+
+    /// <summary>The rows a run over <paramref name="inputs"/> (in the model's input order) is counted under; 0 when no input has a dimension.</summary>
+    public static int RowsOf(IEnumerable<Tensor> inputs) => inputs.FirstOrDefault(t => t.Rank > 0)?.Shape[0] ?? 0;
+
+    public void Record(int rows, double seconds)
+    {
+        if (rows <= 0 || !(seconds > 0)) return;
+        lock (_lock)
+        {
+            if (!_warm.Contains(rows))
+            {
+                if (_warm.Count < MaxSizes) _warm.Add(rows);
+                return;
+            }
+
+            _byRows.TryGetValue(rows, out var cost);
+            double mean = cost.Runs < Averaged ? cost.Seconds + ((seconds - cost.Seconds) / (cost.Runs + 1)) : cost.Seconds + (Smoothing * (seconds - cost.Seconds));
+            _byRows[rows] = (cost.Runs == int.MaxValue ? cost.Runs : cost.Runs + 1, mean);
+        }
+    }
+
+    public BatchCost[] Snapshot()
+    {
+        lock (_lock)
+        {
+            return [.. _byRows.OrderBy(kv => kv.Key).Select(kv => new BatchCost(kv.Key, kv.Value.Runs, kv.Value.Seconds))];
+        }
+    }
+}

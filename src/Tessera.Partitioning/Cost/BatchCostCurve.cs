@@ -1,0 +1,48 @@
+namespace Tessera.Partitioning.Cost;
+
+/// <summary>
+/// The engine's measured cost of one run of a (sub-)model at each batch size it ran at: the curve a pipeline's
+/// micro-batch sizes are chosen against (<see cref="Pipeline.MicroBatchSchedule"/>). Small batches often cost more per
+/// row (fixed costs per run, thin matrix products) but not always (a batch whose activations leave the cache costs
+/// more), which is why the curve is measured rather than assumed.
+/// </summary>
+public sealed class BatchCostCurve
+{
+    private readonly BatchCost[] _points;
+
+    /// <param name="points">Measurements with positive rows and seconds; one per batch size (the one with more runs is kept).</param>
+    public BatchCostCurve(IEnumerable<BatchCost> points)
+    {
+        _points = [.. points
+            .Where(p => p.Rows > 0 && p.Runs > 0 && p.SecondsPerRun > 0 && double.IsFinite(p.SecondsPerRun))
+            .GroupBy(p => p.Rows)
+            .Select(g => g.MaxBy(p => p.Runs))
+            .OrderBy(p => p.Rows)];
+    }
+
+    public IReadOnlyList<BatchCost> Points => _points;
+
+    public bool IsEmpty => _points.Length == 0;
+
+    /// <summary>True when <paramref name="rows"/> itself was measured.</summary>
+    public bool Measured(int rows) => Array.FindIndex(_points, p => p.Rows == rows) >= 0;
+
+    /// <summary>
+    /// Seconds one run of <paramref name="rows"/> rows takes: measured, else interpolated linearly between the measured
+    /// sizes around it, else (outside them) the nearest measured size's cost per row times the rows. Outside the
+    /// measured range this leans toward sizes not yet tried, which is how they get tried (and measured) at all.
+    /// </summary>
+    public double SecondsFor(int rows)
+    {
+        if (_points.Length == 0) throw new InvalidOperationException("the curve has no measurement");
+        if (rows <= _points[0].Rows) return rows * _points[0].SecondsPerRow;
+        if (rows >= _points[^1].Rows) return rows * _points[^1].SecondsPerRow;
+        int above = Array.FindIndex(_points, p => p.Rows >= rows);
+        var (lo, hi) = (_points[above - 1], _points[above]);
+        if (hi.Rows == rows) return hi.SecondsPerRun;
+        double at = (double)(rows - lo.Rows) / (hi.Rows - lo.Rows);
+        return lo.SecondsPerRun + (at * (hi.SecondsPerRun - lo.SecondsPerRun));
+    }
+
+    public override string ToString() => string.Join(", ", _points.Select(p => $"{p.Rows}: {p.SecondsPerRun * 1e3:0.###} ms"));
+}

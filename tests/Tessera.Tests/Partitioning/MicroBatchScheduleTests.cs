@@ -1,0 +1,79 @@
+using Tessera.Partitioning.Cost;
+using Tessera.Partitioning.Pipeline;
+
+namespace Tessera.Tests.Partitioning;
+
+/// <summary>A pipeline's micro-batch sizes from measured cost curves: the bubble against each size's cost per row and the shared cores.</summary>
+public sealed class MicroBatchScheduleTests
+{
+    /// <summary>A run costs <paramref name="fixedMs"/> plus <paramref name="perRowMs"/> per row, measured at 1 and 8 rows.</summary>
+    private static BatchCostCurve Affine(double fixedMs, double perRowMs) =>
+        new([new BatchCost(1, 5, (fixedMs + perRowMs) / 1e3), new BatchCost(8, 5, (fixedMs + (8 * perRowMs)) / 1e3)]);
+
+    [Fact]
+    public void TheCurveInterpolatesBetweenMeasuredSizesAndScalesTheCostPerRowOutsideThem()
+    {
+        var curve = new BatchCostCurve([new BatchCost(4, 3, 0.004), new BatchCost(2, 3, 0.003), new BatchCost(0, 1, 1), new BatchCost(8, 0, 1)]);
+        Assert.Equal([2, 4], curve.Points.Select(p => p.Rows)); // no rows, no runs: not measurements
+        Assert.Equal(0.003, curve.SecondsFor(2), 12);
+        Assert.Equal(0.0035, curve.SecondsFor(3), 12);
+        Assert.Equal(0.0015, curve.SecondsFor(1), 12); // 2 rows' cost per row
+        Assert.Equal(0.008, curve.SecondsFor(8), 12); // 4 rows' cost per row
+        Assert.True(curve.Measured(4));
+        Assert.False(curve.Measured(3));
+    }
+
+    [Fact]
+    public void PiecesAreEvenLargestFirst()
+    {
+        Assert.Equal([3, 3, 2], MicroBatchSchedule.Even(8, 3));
+        Assert.Equal([2, 2, 2, 2], MicroBatchSchedule.Even(8, 4));
+    }
+
+    [Fact]
+    public void FinishCountsTheBubbleAndTheSharedCores()
+    {
+        var stage = Affine(0, 1); // 1 ms per row, nothing fixed
+        var three = new[] { stage, stage, stage };
+        // 4 pieces of 2 rows through 3 stages of 2 ms each: (4 + 3 - 1) x 2 ms.
+        Assert.Equal(0.012, MicroBatchSchedule.Finish([2, 2, 2, 2], three, 3, 0), 9);
+        // On one core the stages cannot overlap: all 24 ms of work one after another.
+        Assert.Equal(0.024, MicroBatchSchedule.Finish([2, 2, 2, 2], three, 1, 0), 9);
+    }
+
+    [Fact]
+    public void CheapSmallBatchesAreCutFinelyToShrinkTheBubble()
+    {
+        var stage = Affine(0, 1);
+        Assert.Equal(Enumerable.Repeat(1, 8), MicroBatchSchedule.Choose(8, [stage, stage, stage], 3, 0, 12));
+    }
+
+    [Fact]
+    public void AFixedCostPerRunKeepsPiecesLarge()
+    {
+        // 10 ms per run whatever its size plus 0.1 ms per row: each extra piece costs more than the bubble it saves.
+        var stage = Affine(10, 0.1);
+        Assert.Equal([8], MicroBatchSchedule.Choose(8, [stage, stage, stage], 3, 0, 12));
+    }
+
+    [Fact]
+    public void StagesSharingOneCoreAreNotCutWhenSmallPiecesCostMorePerRow()
+    {
+        // Small pieces cost 20 % more per row; with all stages on one core there is no overlap to win.
+        var stage = new BatchCostCurve([new BatchCost(1, 5, 1.2e-3), new BatchCost(8, 5, 8e-3)]);
+        Assert.Equal([8], MicroBatchSchedule.Choose(8, [stage, stage, stage], 1, 0, 12));
+        // With a core each, the bubble wins: the batch is cut.
+        Assert.True(MicroBatchSchedule.Choose(8, [stage, stage, stage], 3, 0, 12).Length > 1);
+    }
+
+    [Fact]
+    public void TheOverheadPerPieceAndTheLimitBoundTheCount()
+    {
+        var stage = Affine(0, 1);
+        Assert.Equal([2, 2, 2, 2], MicroBatchSchedule.Choose(8, [stage, stage, stage], 3, 0, 4));
+        // 1 ms per piece and stage against 1 ms per row: fewer, larger pieces.
+        int[] sizes = MicroBatchSchedule.Choose(8, [stage, stage, stage], 3, 1e-3, 12);
+        Assert.InRange(sizes.Length, 2, 4);
+        Assert.Equal(8, sizes.Sum());
+    }
+}
