@@ -1,6 +1,6 @@
 using Tessera.Onnx.Graph;
-using Tessera.Tensors.Formats;
 using Tessera.Tensors;
+using Tessera.Tensors.Formats;
 
 namespace Tessera.Cli.Common;
 
