@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -68,6 +69,7 @@ internal sealed class ServingServer : IAsyncDisposable
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         var endpoints = new Endpoints();
         builder.WebHost.UseKestrel(k => (endpoints.Http, endpoints.Grpc) = KestrelSetup.Configure(k, options));
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>, TransportMemoryPoolFactory>();
         FrontDoorAccess? access = null; // made once the app's logger exists, before the models load
         builder.Services.AddSingleton(_ => access!);
         builder.Services.AddGrpc(o =>
