@@ -69,7 +69,7 @@ internal sealed class ServingServer : IAsyncDisposable
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         var endpoints = new Endpoints();
         builder.WebHost.UseKestrel(k => (endpoints.Http, endpoints.Grpc) = KestrelSetup.Configure(k, options));
-        builder.Services.AddSingleton<IMemoryPoolFactory<byte>, TransportMemoryPoolFactory>();
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>>(new TransportMemoryPoolFactory(2 * options.MaxBodyBytes));
         FrontDoorAccess? access = null; // made once the app's logger exists, before the models load
         builder.Services.AddSingleton(_ => access!);
         builder.Services.AddGrpc(o =>

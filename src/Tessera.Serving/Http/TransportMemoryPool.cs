@@ -8,7 +8,8 @@ namespace Tessera.Serving.Http;
 /// instead of its default 4 KiB. A socket read fills at most one block, so a 64 MiB tensor arriving in 4 KiB blocks
 /// took 16,384 receive calls and as many pipe segments to copy out of; in 128 KiB blocks it takes 512. Idle
 /// connections hold no block (Kestrel waits for data before renting), so the larger size costs memory only while
-/// bytes are in flight. Free blocks are kept up to a bound and otherwise left to the collector.
+/// bytes are in flight. Free blocks are kept up to a bound (see <see cref="TransportMemoryPoolFactory"/>) and
+/// otherwise left to the collector.
 /// </summary>
 internal sealed class TransportMemoryPool : MemoryPool<byte>
 {
