@@ -59,7 +59,7 @@ internal sealed class ServingServer : IAsyncDisposable
     /// <summary>Loads the models (with the server's logger) and starts listening.</summary>
     public static async Task<ServingServer> StartAsync(ServerOptions options, Func<ILogger, ModelRepository> loadModels, CancellationToken cancellationToken = default)
     {
-        var telemetry = TelemetryExport.Start(options.Telemetry, [ServingTelemetry.SourceName, ClusterTelemetry.SourceName], [], t => t.AddAspNetCoreInstrumentation());
+        var telemetry = TelemetryExport.Start(options.Telemetry, [ServingTelemetry.SourceName, ClusterTelemetry.SourceName], [ServingMeter.Name], t => t.AddAspNetCoreInstrumentation());
         try
         {
             var server = await StartAsync(options, loadModels, telemetry, cancellationToken).ConfigureAwait(false);
