@@ -20,7 +20,7 @@ internal sealed class OtlpTraceService(OtlpReceiver receiver) : TraceService.Tra
                 foreach (var span in scope.Spans)
                 {
                     receiver.Add(new ReceivedSpan(service, instance, scope.Scope?.Name ?? "", span.Name, Hex(span.TraceId), Hex(span.SpanId), Hex(span.ParentSpanId),
-                        (int)span.Kind, Text(span.Attributes), [.. span.Links.Select(l => Hex(l.SpanId))]));
+                        (int)span.Kind, span.StartTimeUnixNano, span.EndTimeUnixNano, Text(span.Attributes), [.. span.Links.Select(l => Hex(l.SpanId))]));
                 }
             }
         }

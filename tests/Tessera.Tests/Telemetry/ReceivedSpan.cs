@@ -10,10 +10,14 @@ internal sealed record ReceivedSpan(
     string SpanId,
     string ParentSpanId,
     int Kind,
+    ulong StartUnixNano,
+    ulong EndUnixNano,
     IReadOnlyDictionary<string, string> Attributes,
     IReadOnlyList<string> LinkedSpanIds)
 {
     public string? Attribute(string key) => Attributes.TryGetValue(key, out var v) ? v : null;
+
+    public double Milliseconds => (EndUnixNano - StartUnixNano) / 1e6;
 
     public override string ToString() => $"{Service}{(Instance is null ? "" : "/" + Instance)} {Scope} {Name} {SpanId} <- {ParentSpanId} [{string.Join(", ", Attributes.Select(a => $"{a.Key}={a.Value}"))}]";
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Xunit.Abstractions;
 using Tessera.Tests.Cluster;
 using Tessera.Tests.Serving;
 
@@ -9,7 +10,7 @@ namespace Tessera.Tests.Telemetry;
 /// with the published protos: one request carrying a caller's traceparent comes back as one trace, with the server's
 /// spans and each worker's stage span linked parent to child across the three processes.
 /// </summary>
-public sealed class TraceExportTests
+public sealed class TraceExportTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task OneRequestIsOneTraceAcrossTheServerAndEveryWorkerOfThePipeline()
@@ -20,6 +21,12 @@ public sealed class TraceExportTests
         string path = fx.Save(model, "m.onnx");
         using var serve = new ServeProcess("--model", path, "--workers", "2", "--strategy", "pipeline", "--http", "127.0.0.1:0", "--otlp-endpoint", receiver.Endpoint);
         await serve.WaitUntilListeningAsync();
+
+        // A first request loads the stages on the workers; the traced one shows the steady path.
+        using (var warmUp = await serve.Client.PostAsync("/v2/models/m/infer", new StringContent(Wire.Request(Wire.Fp32Input("x", ClusterFixture.Random([1, 16], 83))))))
+        {
+            Assert.True(warmUp.IsSuccessStatusCode, await warmUp.Content.ReadAsStringAsync());
+        }
 
         var caller = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
         string traceId = caller.TraceId.ToHexString();
@@ -36,6 +43,9 @@ public sealed class TraceExportTests
         }
 
         var trace = await receiver.WaitForTraceAsync(traceId, t => t.Count(s => s.Name == "stage") == 2 && t.Any(s => s.Name == "infer"), TimeSpan.FromSeconds(60));
+        // The trace as docs/serving.md shows it (dotnet test ... --logger "console;verbosity=detailed").
+        output.WriteLine($"trace {traceId}, caller's span {caller.SpanId.ToHexString()}");
+        WriteTree(trace, caller.SpanId.ToHexString(), 0);
 
         // The server's request span continues the caller's trace; under it the request on the model, its wait in the
         // queue and the batch it ran in, the batch's piece and the piece's route along the workers.
@@ -62,6 +72,17 @@ public sealed class TraceExportTests
         Assert.Equal(["0", "1"], stages.Select(s => s.Attribute("tessera.stage")));
         Assert.Equal(2, stages.Select(s => s.Instance).Distinct().Count());
         Assert.All(stages, s => Assert.StartsWith("local-", s.Instance));
+    }
+
+    private void WriteTree(IReadOnlyList<ReceivedSpan> trace, string parent, int depth)
+    {
+        foreach (var span in trace.Where(s => s.ParentSpanId == parent).OrderBy(s => s.StartUnixNano))
+        {
+            string[] keys = ["tessera.model", "tessera.rows", "tessera.route", "tessera.worker", "tessera.stage", "http.route"];
+            string tags = string.Join(" ", keys.Where(k => span.Attribute(k) is not null).Select(k => $"{k}={span.Attribute(k)}"));
+            output.WriteLine($"{new string(' ', 2 * depth)}{span.Name,-30} {span.Service + (span.Instance is null || span.Service == "tessera-serve" ? "" : "/" + span.Instance),-22} {span.Milliseconds,8:0.000} ms  {tags}");
+            WriteTree(trace, span.SpanId, depth + 1);
+        }
     }
 
     private static ReceivedSpan ChildOf(IReadOnlyList<ReceivedSpan> trace, ReceivedSpan parent, string name) =>
