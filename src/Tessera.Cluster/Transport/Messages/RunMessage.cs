@@ -111,15 +111,15 @@ public sealed record RunMessage(ushort TensorCount, Guid ReplyTo, int Current, i
             throw new ClusterException(ClusterErrorCode.Malformed, $"a RUN carries trace context of unknown kind {kind}");
         }
 
-        var traceId = ActivityTraceId.CreateFromBytes(r.Bytes(16));
-        var spanId = ActivitySpanId.CreateFromBytes(r.Bytes(8));
+        var traceId = r.Bytes(16);
+        var spanId = r.Bytes(8);
         var flags = (ActivityTraceFlags)r.U8();
-        if (traceId == default || spanId == default)
+        if (!traceId.ContainsAnyExcept((byte)0) || !spanId.ContainsAnyExcept((byte)0))
         {
             throw new ClusterException(ClusterErrorCode.Malformed, "a RUN carries a trace context with an all-zero trace or span id");
         }
 
-        return new ActivityContext(traceId, spanId, flags, isRemote: true);
+        return new ActivityContext(ActivityTraceId.CreateFromBytes(traceId), ActivitySpanId.CreateFromBytes(spanId), flags, isRemote: true);
     }
 
     /// <summary>The RUN for rank 0 of the next stage.</summary>
