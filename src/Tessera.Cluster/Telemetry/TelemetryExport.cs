@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
@@ -24,25 +25,25 @@ public sealed class TelemetryExport : IDisposable
 
     /// <summary>Starts exporting when <paramref name="options"/> name an endpoint; null (nothing listens) otherwise.</summary>
     /// <param name="instrument">Adds instrumentation that is not an activity source of ours (e.g. ASP.NET Core's request spans).</param>
-    public static TelemetryExport? Start(TelemetryOptions options, IReadOnlyList<string> sources, IReadOnlyList<string> meters, Action<TracerProviderBuilder>? instrument = null)
-    {
-        if (!options.Enabled)
-        {
-            return null;
-        }
+    public static TelemetryExport? Start(TelemetryOptions options, IReadOnlyList<string> sources, IReadOnlyList<string> meters, Action<TracerProviderBuilder>? instrument = null) =>
+        options.Enabled ? Build(options, sources, meters, instrument) : null;
 
+    public void Dispose()
+    {
+        _tracing.Dispose();
+        _metrics?.Dispose();
+    }
+
+    // Apart from Start so that a process without telemetry never compiles it, and never loads the SDK's assemblies.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static TelemetryExport Build(TelemetryOptions options, IReadOnlyList<string> sources, IReadOnlyList<string> meters, Action<TracerProviderBuilder>? instrument)
+    {
         var tracingBuilder = Sdk.CreateTracerProviderBuilder().SetResourceBuilder(Resource(options)).AddSource([.. sources]);
         instrument?.Invoke(tracingBuilder);
         var tracing = tracingBuilder.AddOtlpExporter(o => Configure(o, options)).Build();
         var metrics = meters.Count == 0 ? null
             : Sdk.CreateMeterProviderBuilder().SetResourceBuilder(Resource(options)).AddMeter([.. meters]).AddOtlpExporter(o => Configure(o, options)).Build();
         return new TelemetryExport(tracing, metrics);
-    }
-
-    public void Dispose()
-    {
-        _tracing.Dispose();
-        _metrics?.Dispose();
     }
 
     private static ResourceBuilder Resource(TelemetryOptions options) =>
