@@ -19,7 +19,7 @@ internal sealed partial class InferEndpoint
         if (anyBinary)
         {
             response.ContentType = "application/octet-stream";
-            response.Headers[HeaderLengthHeader] = header.Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            response.Headers[InferRequestReader.HeaderLengthHeader] = header.Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         else
         {

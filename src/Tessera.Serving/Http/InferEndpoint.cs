@@ -18,8 +18,6 @@ internal sealed partial class InferEndpoint
     /// <summary>Request header with a timeout in milliseconds, for clients that cannot set the "timeout" parameter.</summary>
     public const string TimeoutHeader = "Tessera-Timeout-Ms";
 
-    public const string HeaderLengthHeader = "Inference-Header-Content-Length";
-
     private readonly MetadataEndpoints _metadata;
     private readonly ServerOptions _options;
     private readonly RequestBufferPool _buffers;
@@ -77,15 +75,8 @@ internal sealed partial class InferEndpoint
         try
         {
             int length = body.Length;
-            int headerLength = length;
-            if (context.Request.Headers.TryGetValue(HeaderLengthHeader, out var value))
-            {
-                if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out headerLength) || headerLength > length)
-                {
-                    throw ServingException.BadRequest($"{HeaderLengthHeader} '{value}' must be a byte count no larger than the body ({length} bytes)");
-                }
-            }
-
+            string? declared = context.Request.Headers.TryGetValue(InferRequestReader.HeaderLengthHeader, out var value) ? value.ToString() : null;
+            int headerLength = InferRequestReader.JsonLength(declared, length);
             return (InferRequestReader.Read(body.Span[..headerLength], body.Bytes(headerLength, length - headerLength)), body);
         }
         catch

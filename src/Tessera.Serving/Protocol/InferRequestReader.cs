@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Tessera.Tensors;
 
@@ -13,6 +14,22 @@ internal static class InferRequestReader
 {
     /// <summary>Largest "timeout" (about 11.6 days), within what a cancellation timer can wait.</summary>
     public const long MaxTimeoutMicroseconds = 1_000_000_000_000;
+
+    /// <summary>HTTP header giving the length of the JSON part of a body whose binary tensor data follows it.</summary>
+    public const string HeaderLengthHeader = "Inference-Header-Content-Length";
+
+    /// <summary>The JSON part's length: the whole body without <see cref="HeaderLengthHeader"/>, else its value, checked.</summary>
+    public static int JsonLength(string? headerValue, int bodyLength)
+    {
+        if (headerValue is null)
+        {
+            return bodyLength;
+        }
+
+        return int.TryParse(headerValue, NumberStyles.None, CultureInfo.InvariantCulture, out int length) && length <= bodyLength
+            ? length
+            : throw ServingException.BadRequest($"{HeaderLengthHeader} '{headerValue}' must be a byte count no larger than the body ({bodyLength} bytes)");
+    }
 
     /// <param name="binary">The bytes after the JSON; binary inputs are made over them without a copy.</param>
     public static InferenceRequest Read(ReadOnlySpan<byte> json, PinnedBytes binary)

@@ -8,19 +8,22 @@ namespace Tessera.Tensors.Formats;
 public static class TensorProtoFormat
 {
     /// <summary>Reads a serialized TensorProto file (.pb), as the ONNX backend test data stores inputs and outputs.</summary>
-    public static Tensor ReadFile(string path)
+    public static Tensor ReadFile(string path) => Parse(File.ReadAllBytes(path), Path.GetDirectoryName(Path.GetFullPath(path)), path);
+
+    /// <summary>Decodes a serialized TensorProto; <paramref name="displayName"/> names it in errors.</summary>
+    public static Tensor Parse(ReadOnlySpan<byte> bytes, string? baseDirectory, string displayName)
     {
         TensorProto proto;
         try
         {
-            proto = TensorProto.Parser.ParseFrom(File.ReadAllBytes(path));
+            proto = TensorProto.Parser.ParseFrom(bytes);
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw new InvalidDataException($"{path} is not a valid TensorProto: {e.Message}");
+            throw new InvalidDataException($"{displayName} is not a valid TensorProto: {e.Message}");
         }
 
-        return ToTensor(proto, Path.GetDirectoryName(Path.GetFullPath(path)));
+        return ToTensor(proto, baseDirectory);
     }
 
     public static void WriteFile(string path, Tensor tensor, string name = "")

@@ -1,0 +1,8 @@
+namespace Tessera.Fuzz;
+
+internal enum FuzzOutcomeKind
+{
+    Parsed,
+    Refused,
+    Finding,
+}

@@ -1,0 +1,86 @@
+using System.Buffers;
+using Google.Protobuf;
+using Tessera.Serving.Grpc;
+using Tessera.Serving.Grpc.Wire;
+using Tessera.Serving.Http;
+using Tessera.Serving.Protocol;
+
+namespace Tessera.Fuzz.Targets;
+
+/// <summary>
+/// A received gRPC ModelInferRequest as the service decodes it: <see cref="RawInputParser"/> (raw_input_contents into
+/// pool blocks, the rest to the generated parser), then <see cref="GrpcRequestReader"/> (raw and typed contents).
+/// </summary>
+internal sealed class GrpcRequestTarget : FuzzTarget
+{
+    private readonly RequestBufferPool _pool = new(64L << 20);
+
+    public override string Name => "grpc";
+
+    public override string Description => "gRPC ModelInferRequest decoding (RawInputParser, GrpcRequestReader, TypedContents)";
+
+    public override void Parse(ReadOnlySpan<byte> input)
+    {
+        var blocks = new List<RequestBuffer>();
+        try
+        {
+            GrpcRequestReader.Read(RawInputParser.Parse(new ReadOnlySequence<byte>(input.ToArray()), _pool, blocks));
+        }
+        finally
+        {
+            foreach (var block in blocks) block.Dispose();
+        }
+    }
+
+    public override bool IsRefusal(Exception e) => e is ServingException { StatusCode: 400 } || e is InvalidDataException;
+
+    public override IEnumerable<byte[]> Seeds(SeedFiles cache)
+    {
+        var typed = new ModelInferRequest { ModelName = "m", Id = "req-1" };
+        typed.Parameters["priority"] = new InferParameter { Int64Param = 2 };
+        typed.Parameters["timeout"] = new InferParameter { Uint64Param = 1000 };
+        typed.Parameters["binary_data_output"] = new InferParameter { BoolParam = true };
+        typed.Inputs.Add(Input("f", "FP32", [2, 2], c => c.Fp32Contents.Add([1, 2, 3, float.NaN])));
+        typed.Inputs.Add(Input("d", "FP64", [1], c => c.Fp64Contents.Add(0.5)));
+        typed.Inputs.Add(Input("i8", "INT8", [2], c => c.IntContents.Add([-128, 127])));
+        typed.Inputs.Add(Input("i16", "INT16", [1], c => c.IntContents.Add(-300)));
+        typed.Inputs.Add(Input("i32", "INT32", [1], c => c.IntContents.Add(7)));
+        typed.Inputs.Add(Input("i64", "INT64", [2], c => c.Int64Contents.Add([long.MinValue, 3])));
+        typed.Inputs.Add(Input("u8", "UINT8", [1], c => c.UintContents.Add(255)));
+        typed.Inputs.Add(Input("u16", "UINT16", [1], c => c.UintContents.Add(65535)));
+        typed.Inputs.Add(Input("u32", "UINT32", [1], c => c.UintContents.Add(uint.MaxValue)));
+        typed.Inputs.Add(Input("u64", "UINT64", [1], c => c.Uint64Contents.Add(ulong.MaxValue)));
+        typed.Inputs.Add(Input("b", "BOOL", [2], c => c.BoolContents.Add([true, false])));
+        typed.Inputs.Add(Input("s", "BYTES", [2], c => c.BytesContents.Add([ByteString.CopyFromUtf8("hi"), ByteString.Empty])));
+        typed.Outputs.Add(new ModelInferRequest.Types.InferRequestedOutputTensor { Name = "y" });
+        yield return typed.ToByteArray();
+
+        var raw = new ModelInferRequest { ModelName = "m" };
+        raw.Inputs.Add(Input("x", "FP16", [3], null));
+        raw.Inputs.Add(Input("s", "BYTES", [1], null));
+        raw.Inputs.Add(Input("b", "BF16", [1, 1], null));
+        raw.RawInputContents.Add(ByteString.CopyFrom(0, 60, 0, 188, 0, 0));
+        raw.RawInputContents.Add(ByteString.CopyFrom(3, 0, 0, 0, 97, 98, 99));
+        raw.RawInputContents.Add(ByteString.CopyFrom(128, 63));
+        yield return raw.ToByteArray();
+
+        // One entry past PinnedBytes.MinimumPinnedBytes, so the pool-block path is in the corpus too.
+        var large = new ModelInferRequest { ModelName = "m" };
+        large.Inputs.Add(Input("u", "UINT8", [PinnedBytes.MinimumPinnedBytes + 8], null));
+        large.RawInputContents.Add(ByteString.CopyFrom(new byte[PinnedBytes.MinimumPinnedBytes + 8]));
+        yield return large.ToByteArray();
+    }
+
+    private static ModelInferRequest.Types.InferInputTensor Input(string name, string datatype, long[] shape, Action<InferTensorContents>? fill)
+    {
+        var input = new ModelInferRequest.Types.InferInputTensor { Name = name, Datatype = datatype };
+        input.Shape.Add(shape);
+        if (fill is not null)
+        {
+            input.Contents = new InferTensorContents();
+            fill(input.Contents);
+        }
+
+        return input;
+    }
+}
