@@ -42,7 +42,16 @@ internal static class RawInputParser
             }
         }
 
-        var request = ModelInferRequest.Parser.ParseFrom(fields.WrittenSpan);
+        ModelInferRequest request;
+        try
+        {
+            request = ModelInferRequest.Parser.ParseFrom(fields.WrittenSpan);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw Invalid(e.Message);
+        }
+
         request.RawInputContents.Add(raw);
         return request;
     }

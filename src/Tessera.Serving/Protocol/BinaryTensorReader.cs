@@ -36,6 +36,11 @@ internal static class BinaryTensorReader
 
     private static Tensor ReadStrings(ReadOnlySpan<byte> data, string name, int count, int[] shape)
     {
+        if (4L * count > data.Length)
+        {
+            throw ServingException.BadRequest($"input '{name}': {data.Length} bytes of binary BYTES data cannot hold the {count} elements of shape {ShapeMath.Format(shape)} (4 bytes of length each at least)");
+        }
+
         var values = new string[count];
         int at = 0;
         for (int i = 0; i < count; i++)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Tessera.Tensors;
 
@@ -90,6 +91,11 @@ internal static class InferRequestReader
         catch (JsonException e)
         {
             throw ServingException.BadRequest($"malformed JSON: {e.Message}");
+        }
+        catch (InvalidOperationException e) when (e.InnerException is DecoderFallbackException)
+        {
+            // Utf8JsonReader checks a string's UTF-8 only when the string is read.
+            throw ServingException.BadRequest("malformed JSON: a string is not valid UTF-8");
         }
 
         if (binaryOffset != binary.Length)

@@ -12,9 +12,15 @@ internal static class JsonTensorReader
 {
     public static Tensor Read(ReadOnlySpan<byte> json, string name, DataType type, int[] shape)
     {
+        int count = ShapeMath.ElementCount(shape);
+        if (2L * count - 1 > json.Length)
+        {
+            // Each value takes a byte and a separator: too few bytes is refused before the shape's storage is allocated.
+            throw ServingException.BadRequest($"input '{name}' has {json.Length} bytes of \"data\", too few for the {count} values of its shape {ShapeMath.Format(shape)}");
+        }
+
         var tensor = Tensor.Allocate(type, shape);
         var reader = new Utf8JsonReader(json);
-        int count = tensor.Length;
         int index = 0;
         while (reader.Read())
         {

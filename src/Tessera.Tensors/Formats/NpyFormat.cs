@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -25,6 +26,13 @@ public static partial class NpyFormat
     public static Tensor Read(Stream stream)
     {
         var header = ReadHeader(stream);
+        long bytes = (long)ShapeMath.ElementCount(header.Shape) * DataTypes.SizeOf(header.DataType);
+        if (stream.CanSeek && stream.Length - stream.Position < bytes)
+        {
+            // A header may declare gigabytes: a file too short for them is refused before anything is allocated.
+            throw new InvalidDataException($"truncated .npy data: {stream.Length - stream.Position} of {bytes} bytes");
+        }
+
         var tensor = Tensor.Allocate(header.DataType, header.Shape);
         int read = stream.ReadAtLeast(tensor.Bytes, tensor.ByteLength, throwOnEndOfStream: false);
         if (read < tensor.ByteLength)
@@ -41,30 +49,27 @@ public static partial class NpyFormat
     /// </summary>
     public static NpyHeader ReadHeader(Stream stream)
     {
-        Span<byte> prefix = stackalloc byte[8];
-        if (stream.ReadAtLeast(prefix, 8, throwOnEndOfStream: false) < 8 || !prefix[..6].SequenceEqual(Magic))
+        Span<byte> prefix = stackalloc byte[10];
+        if (stream.ReadAtLeast(prefix, 10, throwOnEndOfStream: false) < 10 || !prefix[..6].SequenceEqual(Magic))
         {
             throw new InvalidDataException("not a .npy file (bad magic)");
         }
 
         int major = prefix[6];
-        int headerLength;
-        if (major == 1)
-        {
-            Span<byte> len = stackalloc byte[2];
-            stream.ReadExactly(len);
-            headerLength = len[0] | (len[1] << 8);
-        }
-        else if (major is 2 or 3)
-        {
-            Span<byte> len = stackalloc byte[4];
-            stream.ReadExactly(len);
-            headerLength = BitConverter.ToInt32(len);
-        }
-        else
+        if (major is not (1 or 2 or 3))
         {
             throw new InvalidDataException($".npy format version {major} is not supported");
         }
+
+        // Version 1 gives the header's length in 2 bytes, versions 2 and 3 in 4; the first 2 came with the prefix.
+        Span<byte> len = stackalloc byte[4];
+        prefix[8..].CopyTo(len);
+        if (major != 1 && stream.ReadAtLeast(len[2..], 2, throwOnEndOfStream: false) < 2)
+        {
+            throw new InvalidDataException("truncated .npy header");
+        }
+
+        int headerLength = major == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(len) : BinaryPrimitives.ReadInt32LittleEndian(len);
 
         if (headerLength is < 0 or > 1 << 20)
         {
@@ -89,13 +94,22 @@ public static partial class NpyFormat
         DataType type = ParseDescr(descr);
         int[] shape = shapeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(ParseDimension).ToArray();
+        try
+        {
+            ShapeMath.ElementCount(shape);
+        }
+        catch (NotSupportedException e)
+        {
+            throw new InvalidDataException($"corrupt .npy header: {e.Message}");
+        }
+
         return new NpyHeader(type, shape, (major == 1 ? 10 : 12) + headerLength);
     }
 
     private static int ParseDimension(string text) =>
         int.TryParse(text.TrimEnd('L'), NumberStyles.None, CultureInfo.InvariantCulture, out int d)
             ? d
-            : throw new InvalidDataException($"corrupt .npy header: dimension '{text}' is not a count up to {int.MaxValue}");
+            : throw new InvalidDataException($"corrupt .npy header: dimension '{UntrustedText.OneLine(text, 40)}' is not a count up to {int.MaxValue}");
 
     public static void WriteFile(string path, Tensor tensor)
     {
@@ -143,7 +157,7 @@ public static partial class NpyFormat
     {
         if (descr.Length > 1 && descr[0] == '>' && descr[1..] is not ("i1" or "u1" or "b1"))
         {
-            throw new InvalidDataException($"big-endian .npy data ('{descr}') is not supported");
+            throw new InvalidDataException($"big-endian .npy data ('{UntrustedText.OneLine(descr, 40)}') is not supported");
         }
 
         return descr.TrimStart('<', '|', '=') switch
@@ -160,7 +174,7 @@ public static partial class NpyFormat
             "u2" => DataType.UInt16,
             "u1" => DataType.UInt8,
             "b1" => DataType.Bool,
-            _ => throw new InvalidDataException($".npy dtype '{descr}' is not supported"),
+            _ => throw new InvalidDataException($".npy dtype '{UntrustedText.OneLine(descr, 40)}' is not supported"),
         };
     }
 

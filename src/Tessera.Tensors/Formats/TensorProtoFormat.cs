@@ -38,7 +38,7 @@ public static class TensorProtoFormat
         var type = (DataType)proto.DataType;
         if (!DataTypes.IsSupported(type))
         {
-            throw new NotSupportedException($"tensor '{proto.Name}' has data type {type}, which Tessera does not support");
+            throw new NotSupportedException($"tensor '{NameOf(proto)}' has data type {type}, which Tessera does not support");
         }
 
         var shape = new int[proto.Dims.Count];
@@ -47,28 +47,31 @@ public static class TensorProtoFormat
             long d = proto.Dims[i];
             if (d < 0 || d > int.MaxValue)
             {
-                throw new InvalidDataException($"tensor '{proto.Name}' has invalid dimension {d}");
+                throw new InvalidDataException($"tensor '{NameOf(proto)}' has invalid dimension {d}");
             }
 
             shape[i] = (int)d;
         }
 
+        int count;
         try
         {
-            ShapeMath.ElementCount(shape);
+            count = ShapeMath.ElementCount(shape);
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {
-            throw new InvalidDataException($"tensor '{proto.Name}': {e.Message}");
+            throw new InvalidDataException($"tensor '{NameOf(proto)}': {e.Message}");
         }
 
+        // The dims may declare gigabytes: what the message holds is checked against them before anything is allocated.
         if (type == DataType.String)
         {
-            var tensor = Tensor.AllocateZeroed(type, shape);
-            if (proto.StringData.Count != tensor.Length)
+            if (proto.StringData.Count != count)
             {
-                throw new InvalidDataException($"tensor '{proto.Name}' has {proto.StringData.Count} strings for shape {ShapeMath.Format(shape)}");
+                throw new InvalidDataException($"tensor '{NameOf(proto)}' has {proto.StringData.Count} strings for shape {ShapeMath.Format(shape)}");
             }
+
+            var tensor = Tensor.AllocateZeroed(type, shape);
 
             for (int i = 0; i < tensor.Length; i++)
             {
@@ -78,14 +81,17 @@ public static class TensorProtoFormat
             return tensor;
         }
 
-        var result = Tensor.Allocate(type, shape);
+        long byteLength = (long)count * DataTypes.SizeOf(type);
         if (proto.DataLocation == TensorProto.Types.DataLocation.External)
         {
-            ExternalData.Read(proto, baseDirectory, result);
+            return ExternalData.Read(proto, baseDirectory, type, shape, byteLength);
         }
-        else if (!proto.RawData.IsEmpty || result.ByteLength == 0)
+
+        bool raw = !proto.RawData.IsEmpty || byteLength == 0;
+        CheckLength(proto, raw ? proto.RawData.Length : TypedCount(proto, type), raw ? byteLength : count);
+        var result = Tensor.Allocate(type, shape);
+        if (raw)
         {
-            CheckLength(proto, proto.RawData.Length, result.ByteLength);
             proto.RawData.Span.CopyTo(result.Bytes);
         }
         else
@@ -96,30 +102,35 @@ public static class TensorProtoFormat
         return result;
     }
 
+    /// <summary>How many values the typed field that carries <paramref name="type"/> holds.</summary>
+    private static int TypedCount(TensorProto proto, DataType type) => type switch
+    {
+        DataType.Float32 => proto.FloatData.Count,
+        DataType.Float64 => proto.DoubleData.Count,
+        DataType.Int64 => proto.Int64Data.Count,
+        DataType.UInt64 or DataType.UInt32 => proto.Uint64Data.Count,
+        // int32, int16, int8, uint16, uint8, bool, float16 and bfloat16 (as bit patterns) live in int32_data.
+        _ => proto.Int32Data.Count,
+    };
+
     private static void ReadTypedFields(TensorProto proto, Tensor result)
     {
         switch (result.DataType)
         {
             case DataType.Float32:
-                CheckLength(proto, proto.FloatData.Count, result.Length);
                 for (int i = 0; i < result.Length; i++) result.Span<float>()[i] = proto.FloatData[i];
                 break;
             case DataType.Float64:
-                CheckLength(proto, proto.DoubleData.Count, result.Length);
                 for (int i = 0; i < result.Length; i++) result.Span<double>()[i] = proto.DoubleData[i];
                 break;
             case DataType.Int64:
-                CheckLength(proto, proto.Int64Data.Count, result.Length);
                 for (int i = 0; i < result.Length; i++) result.Span<long>()[i] = proto.Int64Data[i];
                 break;
             case DataType.UInt64:
             case DataType.UInt32:
-                CheckLength(proto, proto.Uint64Data.Count, result.Length);
                 for (int i = 0; i < result.Length; i++) WriteElement(result, i, unchecked((long)proto.Uint64Data[i]));
                 break;
             default:
-                // int32, int16, int8, uint16, uint8, bool, float16 and bfloat16 (as bit patterns) live in int32_data.
-                CheckLength(proto, proto.Int32Data.Count, result.Length);
                 for (int i = 0; i < result.Length; i++) WriteElement(result, i, proto.Int32Data[i]);
                 break;
         }
@@ -143,11 +154,14 @@ public static class TensorProtoFormat
         }
     }
 
-    private static void CheckLength(TensorProto proto, int actual, int expected)
+    /// <summary>The tensor's name as errors quote it: one line, whatever the file holds.</summary>
+    internal static string NameOf(TensorProto proto) => UntrustedText.OneLine(proto.Name, 200);
+
+    private static void CheckLength(TensorProto proto, long actual, long expected)
     {
         if (actual != expected)
         {
-            throw new InvalidDataException($"tensor '{proto.Name}' holds {actual} values where its shape needs {expected}");
+            throw new InvalidDataException($"tensor '{NameOf(proto)}' holds {actual} values where its shape needs {expected}");
         }
     }
 
