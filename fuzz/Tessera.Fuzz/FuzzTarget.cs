@@ -7,8 +7,11 @@ namespace Tessera.Fuzz;
 /// </summary>
 internal abstract class FuzzTarget
 {
-    /// <summary>Fixed part of every allocation bound: buffers a reader keeps whatever the input (a frame reader's 64 KiB).</summary>
-    protected const long BaseAllocationBytes = 8L << 20;
+    /// <summary>Fixed part of the default allocation bound: buffers and lookup tables a reader makes whatever the input.</summary>
+    protected const long BaseAllocationBytes = 1L << 20;
+
+    /// <summary>Bytes the default bound allows per input byte: decoded objects (a tensor, a node) outweigh their encoding.</summary>
+    protected const long AllocationPerInputByte = 64;
 
     public abstract string Name { get; }
 
@@ -25,7 +28,7 @@ internal abstract class FuzzTarget
     /// Most bytes one input may make the parser allocate: a fixed part and a part proportional to the input, so that
     /// a size declared in a header is checked against the bytes that follow (or a limit) before it is allocated.
     /// </summary>
-    public virtual long AllocationBound(int inputLength) => BaseAllocationBytes + (256L * inputLength);
+    public virtual long AllocationBound(int inputLength) => BaseAllocationBytes + (AllocationPerInputByte * inputLength);
 
     /// <summary>False when the parser runs on threads other than the caller's, whose allocations a check cannot see.</summary>
     public virtual bool MeasuresAllocation => true;

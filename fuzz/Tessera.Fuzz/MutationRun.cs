@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 
 namespace Tessera.Fuzz;
 
@@ -79,10 +80,13 @@ internal sealed class MutationRun
 
     private void Record(byte[] input, string failure)
     {
-        string key = failure.Split('\n')[0];
-        if (!Findings.Any(f => f.Failure.Split('\n')[0] == key))
+        // One finding per kind: the first line with its numbers left out.
+        string key = Kind(failure);
+        if (!Findings.Any(f => Kind(f.Failure) == key))
         {
             Findings.Add(new FuzzFinding(input, failure));
         }
     }
+
+    private static string Kind(string failure) => Regex.Replace(failure.Split('\n')[0], "[0-9]+", "N");
 }

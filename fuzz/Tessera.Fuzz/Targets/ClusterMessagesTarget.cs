@@ -48,6 +48,9 @@ internal sealed class ClusterMessagesTarget : FuzzTarget
 
     public override bool IsRefusal(Exception e) => e is ClusterException;
 
+    /// <summary>A payload is in memory already: a decoder allocates in proportion to it, whatever counts it declares.</summary>
+    public override long AllocationBound(int inputLength) => (16 << 10) + (AllocationPerInputByte * inputLength);
+
     public override IEnumerable<byte[]> Seeds(SeedFiles cache)
     {
         byte[] hash = Enumerable.Range(0, Protocol.HashBytes).Select(i => (byte)i).ToArray();

@@ -37,6 +37,10 @@ internal sealed class FrameStreamTarget : FuzzTarget
 
     public override bool IsRefusal(Exception e) => e is ClusterException;
 
+    /// <summary>The reader's 64 KiB buffer, one frame's payload up to the limits, and decoded messages in proportion to the input.</summary>
+    public override long AllocationBound(int inputLength) =>
+        (64 << 10) + Limits.MaxTensorBytes + Limits.MaxControlFrameBytes + (16 << 10) + (AllocationPerInputByte * inputLength);
+
     public override IEnumerable<byte[]> Seeds(SeedFiles cache)
     {
         var id = new Guid("7c9e6679-7425-40de-944b-e07fc1f90ae7");

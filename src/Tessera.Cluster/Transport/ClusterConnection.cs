@@ -174,7 +174,8 @@ public sealed class ClusterConnection : IAsyncDisposable
     /// <summary>Reads one frame that must be of <paramref name="type"/>; an Error frame becomes its exception.</summary>
     private async Task<byte[]> ExpectAsync(FrameType type, string peer, CancellationToken cancellation)
     {
-        var frame = await Reader.ReadAsync(Limits.HandshakeTimeout, cancellation).ConfigureAwait(false)
+        // A peer not yet authenticated gets no more memory than the largest handshake frame: not a 1 GiB tensor's.
+        var frame = await Reader.ReadAsync(Limits.HandshakeTimeout, cancellation, maxPayloadBytes: Protocol.MaxHandshakeFrameBytes).ConfigureAwait(false)
             ?? throw new ClusterException(ClusterErrorCode.WorkerDown, $"{peer} closed the connection during the handshake");
         if (frame.Type == FrameType.Error && type != FrameType.Hello)
         {

@@ -30,8 +30,9 @@ public sealed class FrameReader
     /// The next frame, or null when the peer closed the connection between frames. Waits at most
     /// <paramref name="idleTimeout"/> for a frame to start and then <see cref="TransportLimits.ReadTimeout"/> for the rest.
     /// A Tensor frame is read into the storage <paramref name="place"/> gives, when it gives one of the tensor's type and size.
+    /// A frame longer than <paramref name="maxPayloadBytes"/> is refused, whatever its type, before any of it is allocated.
     /// </summary>
-    public async ValueTask<Frame?> ReadAsync(TimeSpan idleTimeout, CancellationToken cancellation, OutputPlacement? place = null)
+    public async ValueTask<Frame?> ReadAsync(TimeSpan idleTimeout, CancellationToken cancellation, OutputPlacement? place = null, uint maxPayloadBytes = uint.MaxValue)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         timeout.CancelAfter(idleTimeout);
@@ -42,6 +43,11 @@ public sealed class FrameReader
         }
 
         var header = FrameHeader.Read(_input.Take(FrameHeader.Size));
+        if (header.Length > maxPayloadBytes)
+        {
+            throw new ClusterException(ClusterErrorCode.FrameTooLarge, $"a {header.Type} frame of {header.Length} bytes exceeds the limit of {maxPayloadBytes} here");
+        }
+
         timeout.CancelAfter(_limits.ReadTimeout);
         if (header.Type == FrameType.Tensor)
         {

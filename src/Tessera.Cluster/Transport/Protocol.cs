@@ -13,6 +13,9 @@ public static class Protocol
     /// <summary>Model upload chunk size (the payload of one ModelChunk frame).</summary>
     public const int ModelChunkBytes = 1 << 20;
 
+    /// <summary>Largest frame read before authentication: READY, whose worker name has a u16 length, with room to spare.</summary>
+    public const uint MaxHandshakeFrameBytes = 80 << 10;
+
     /// <summary>"TSRA": the first four payload bytes of HELLO and CHALLENGE.</summary>
     public static ReadOnlySpan<byte> Magic => "TSRA"u8;
 }

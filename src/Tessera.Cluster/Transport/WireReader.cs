@@ -43,9 +43,24 @@ public ref struct WireReader
         }
     }
 
-    public string[] Strings()
+    /// <summary>
+    /// A u16 count of items that take at least <paramref name="minBytesEach"/> bytes each, checked against the bytes left
+    /// before the caller allocates for them (two bytes must not make a decoder allocate 65535 of anything).
+    /// </summary>
+    public int Count(int minBytesEach)
     {
         int count = U16();
+        if ((long)count * minBytesEach > _rest.Length)
+        {
+            throw new ClusterException(ClusterErrorCode.Malformed, $"a message announces {count} items in {_rest.Length} bytes");
+        }
+
+        return count;
+    }
+
+    public string[] Strings()
+    {
+        int count = Count(minBytesEach: 2);
         var values = new string[count];
         for (int i = 0; i < count; i++)
         {

@@ -23,7 +23,7 @@ public sealed record ModelCostsMessage(byte[] Hash, BatchCost[] Costs)
     {
         var r = new WireReader(payload);
         byte[] hash = r.Bytes(Protocol.HashBytes).ToArray();
-        var costs = new BatchCost[r.U16()];
+        var costs = new BatchCost[r.Count(minBytesEach: 16)];
         for (int i = 0; i < costs.Length; i++)
         {
             uint rows = r.U32(), runs = r.U32();

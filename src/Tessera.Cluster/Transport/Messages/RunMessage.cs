@@ -68,7 +68,7 @@ public sealed record RunMessage(ushort TensorCount, Guid ReplyTo, int Current, i
         var replyTo = new Guid(r.Bytes(16));
         int current = r.U16();
         int rank = r.U16();
-        int count = r.U16();
+        int count = r.Count(minBytesEach: 4); // a u16 rank count and a u16 input count at least
         if (count == 0 || count > MaxStages || current >= count)
         {
             throw new ClusterException(ClusterErrorCode.Malformed, $"a route of {count} stages cannot be at stage {current}");
@@ -77,7 +77,7 @@ public sealed record RunMessage(ushort TensorCount, Guid ReplyTo, int Current, i
         var stages = new RouteStage[count];
         for (int i = 0; i < count; i++)
         {
-            int degree = r.U16();
+            int degree = r.Count(minBytesEach: Protocol.HashBytes + 2);
             if (degree == 0 || degree > MaxRanks)
             {
                 throw new ClusterException(ClusterErrorCode.Malformed, $"stage {i} of the route has {degree} ranks (1..{MaxRanks})");
