@@ -14,7 +14,8 @@ internal sealed class TensorProtoTarget : FuzzTarget
 
     public override void Parse(ReadOnlySpan<byte> input) => TensorProtoFormat.Parse(input, ExternalDataFolder.Path, "input.pb");
 
-    public override bool IsRefusal(Exception e) => e is InvalidDataException or NotSupportedException;
+    /// <summary>The reader's errors, as `tessera run` prints them: a missing external data file is a FileNotFoundException.</summary>
+    public override bool IsRefusal(Exception e) => e is InvalidDataException or NotSupportedException or FileNotFoundException;
 
     public override IEnumerable<byte[]> Seeds(SeedFiles cache) =>
         cache.Read("onnx-node-suite", "*.pb", 200, 64 << 10).Concat(ExternalDataFolder.TensorSeeds());

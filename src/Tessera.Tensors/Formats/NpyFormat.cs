@@ -50,9 +50,15 @@ public static partial class NpyFormat
     public static NpyHeader ReadHeader(Stream stream)
     {
         Span<byte> prefix = stackalloc byte[10];
-        if (stream.ReadAtLeast(prefix, 10, throwOnEndOfStream: false) < 10 || !prefix[..6].SequenceEqual(Magic))
+        int read = stream.ReadAtLeast(prefix, prefix.Length, throwOnEndOfStream: false);
+        if (read < Magic.Length || !prefix[..Magic.Length].SequenceEqual(Magic))
         {
             throw new InvalidDataException("not a .npy file (bad magic)");
+        }
+
+        if (read < prefix.Length)
+        {
+            throw new InvalidDataException("truncated .npy header");
         }
 
         int major = prefix[6];
