@@ -32,7 +32,7 @@ internal sealed class GrpcRequestTarget : FuzzTarget
         }
     }
 
-    public override bool IsRefusal(Exception e) => e is ServingException { StatusCode: 400 } || e is InvalidDataException;
+    public override bool IsRefusal(Exception e) => e is ServingException { StatusCode: 400 };
 
     public override IEnumerable<byte[]> Seeds(SeedFiles cache)
     {

@@ -118,5 +118,5 @@ internal static class RawInputParser
         throw Invalid("a varint longer than 10 bytes");
     }
 
-    private static InvalidDataException Invalid(string what) => new($"malformed ModelInferRequest: {what}");
+    private static ServingException Invalid(string what) => ServingException.BadRequest($"malformed ModelInferRequest: {what}");
 }

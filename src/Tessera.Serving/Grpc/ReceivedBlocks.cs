@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Grpc.Core;
 using Tessera.Serving.Grpc.Wire;
 using Tessera.Serving.Http;
+using Tessera.Serving.Protocol;
 
 namespace Tessera.Serving.Grpc;
 
@@ -32,6 +33,12 @@ internal sealed class ReceivedBlocks
             }
 
             return request;
+        }
+        catch (ServingException e)
+        {
+            // Thrown as the status itself: Grpc.AspNetCore answers any other exception from a marshaller with UNKNOWN.
+            blocks.Dispose();
+            throw GrpcErrors.From(e);
         }
         catch
         {
