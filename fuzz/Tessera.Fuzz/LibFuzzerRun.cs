@@ -9,14 +9,17 @@ namespace Tessera.Fuzz;
 /// </summary>
 internal static class LibFuzzerRun
 {
-    public static void Run(FuzzTarget target)
+    public static void Run(string name)
     {
+        // Made on the first input: instrumented code (a target's constructor) may run only once SharpFuzz has mapped the coverage memory.
+        FuzzTarget? target = null;
         Fuzzer.LibFuzzer.Run(input =>
         {
+            target ??= FuzzTargets.Create(name);
             var outcome = FuzzCheck.Run(target, input);
             if (outcome.IsFinding)
             {
-                Console.Error.WriteLine($"tessera-fuzz {target.Name}: {outcome.Failure}");
+                Console.Error.WriteLine($"tessera-fuzz {name}: {outcome.Failure}");
                 throw new FuzzFindingException(outcome.Failure);
             }
         });

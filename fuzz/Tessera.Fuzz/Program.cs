@@ -106,7 +106,7 @@ static int Mutate(string name, string[] options)
 
 static int LibFuzzer(string name)
 {
-    using var target = new OwnedTarget(name);
-    LibFuzzerRun.Run(target.Value);
+    if (!FuzzTargets.Names.Contains(name)) throw new ArgumentException($"unknown fuzz target '{name}' (one of {string.Join(", ", FuzzTargets.Names)})");
+    LibFuzzerRun.Run(name);
     return 0;
 }

@@ -26,11 +26,20 @@ public static partial class NpyFormat
     public static Tensor Read(Stream stream)
     {
         var header = ReadHeader(stream);
-        long bytes = (long)ShapeMath.ElementCount(header.Shape) * DataTypes.SizeOf(header.DataType);
-        if (stream.CanSeek && stream.Length - stream.Position < bytes)
+        if (stream.CanSeek && stream.Length - stream.Position < header.DataBytes)
         {
             // A header may declare gigabytes: a file too short for them is refused before anything is allocated.
-            throw new InvalidDataException($"truncated .npy data: {stream.Length - stream.Position} of {bytes} bytes");
+            throw new InvalidDataException($"truncated .npy data: {stream.Length - stream.Position} of {header.DataBytes} bytes");
+        }
+
+        try
+        {
+            ShapeMath.ElementCount(header.Shape);
+        }
+        catch (NotSupportedException e)
+        {
+            // A memory-mapped dataset column may be larger (NpyColumnFile); one tensor may not.
+            throw new InvalidDataException($"{e.Message}, too many for one tensor");
         }
 
         var tensor = Tensor.Allocate(header.DataType, header.Shape);
@@ -100,13 +109,9 @@ public static partial class NpyFormat
         DataType type = ParseDescr(descr);
         int[] shape = shapeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(ParseDimension).ToArray();
-        try
+        if (!shape.Contains(0) && shape.Aggregate((double)DataTypes.SizeOf(type), (n, d) => n * d) > long.MaxValue / 2)
         {
-            ShapeMath.ElementCount(shape);
-        }
-        catch (NotSupportedException e)
-        {
-            throw new InvalidDataException($"corrupt .npy header: {e.Message}");
+            throw new InvalidDataException($"corrupt .npy header: shape ({string.Join(", ", shape)}) declares more data than a file can hold");
         }
 
         return new NpyHeader(type, shape, (major == 1 ? 10 : 12) + headerLength);
