@@ -62,7 +62,7 @@ for dll in "$out"/bin/Tessera.*.dll; do
 done
 
 
-flags=(-runs="$runs" -timeout=10 -max_len=65536 -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$out/findings/$target-")
+flags=(-runs="$runs" -timeout=60 -max_len=65536 -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$out/findings/$target-")
 ((seconds > 0)) && flags+=(-max_total_time="$seconds")
 echo "fuzzing $target: $runs inputs at most${seconds:+, $seconds s at most}; corpus $corpus"
 exec "$driver" "${flags[@]}" "$corpus" -- dotnet "$out/bin/Tessera.Fuzz.dll" libfuzzer "$target"
