@@ -36,6 +36,9 @@ internal abstract class FuzzTarget
     /// <summary>Tokens the mutator splices in (JSON keys, magic strings), beside its generic byte mutations.</summary>
     public virtual IReadOnlyList<byte[]> Dictionary => [];
 
+    /// <summary>Dictionary tokens as UTF-8.</summary>
+    protected static byte[][] Tokens(params string[] tokens) => tokens.Select(System.Text.Encoding.UTF8.GetBytes).ToArray();
+
     /// <summary>The seed corpus: real inputs written by the real writers, and real files from <paramref name="cache"/>.</summary>
     public abstract IEnumerable<byte[]> Seeds(SeedFiles cache);
 }

@@ -9,8 +9,8 @@ namespace Tessera.Fuzz.Targets;
 /// A worker's side of the HMAC handshake (<see cref="ClusterConnection.AcceptAsync"/>) on a real loopback socket, fed
 /// the input as everything a client sends. No input can complete it (the proof needs the token and the server's fresh
 /// nonce), so an accepted connection is a finding too. Allocations happen on socket threads, out of the check's
-/// sight: the bound before authentication is the frame reader's, tested by <see cref="FrameStreamTarget"/>'s
-/// neighbour check in the unit tests.
+/// sight: the bound before authentication is checked where the frames are read (FrameReader's maxPayloadBytes, and
+/// FuzzRegressionTests.BeforeAuthenticationAFrameHeaderCannotMakeTheReaderAllocateItsPayload).
 /// </summary>
 internal sealed class HandshakeTarget : FuzzTarget, IDisposable
 {

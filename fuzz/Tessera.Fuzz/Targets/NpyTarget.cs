@@ -11,7 +11,7 @@ internal sealed class NpyTarget : FuzzTarget
 
     public override string Description => ".npy files (NpyFormat: magic, versions 1 to 3, the header's dict, data)";
 
-    public override IReadOnlyList<byte[]> Dictionary { get; } = RestRequestTarget.Tokens(
+    public override IReadOnlyList<byte[]> Dictionary { get; } = Tokens(
         "'descr'", "'shape'", "'fortran_order'", "'<f4'", "'<i8'", "'>f8'", "'|b1'", "'<u2'", "'<c8'", "True", "False", "(", ")", ",",
         "2147483647", "2147483648", "(65536, 65536, 8)", "-1", "L", "\u0093NUMPY");
 

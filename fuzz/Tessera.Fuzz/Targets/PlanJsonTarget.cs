@@ -11,7 +11,7 @@ internal sealed class PlanJsonTarget : FuzzTarget
 
     public override string Description => "plan.json (PlanReader: JSON schema and the plan's consistency checks)";
 
-    public override IReadOnlyList<byte[]> Dictionary { get; } = RestRequestTarget.Tokens(
+    public override IReadOnlyList<byte[]> Dictionary { get; } = Tokens(
         "\"version\"", "\"strategy\"", "\"stages\"", "\"replicas\"", "\"tensorParallel\"", "\"degree\"", "\"shards\"", "\"dataParallel\"",
         "\"inputAxes\"", "\"index\"", "\"node\"", "\"model\"", "\"sha256\"", "\"inputs\"", "\"outputs\"", "\"cluster\"", "\"nodes\"",
         "\"pipeline\"", "\"hybrid\"", "null", "[]", "{}", "-1", "2147483648", "1e400", "\"../x.onnx\"", "/*", "*/");

@@ -67,6 +67,4 @@ internal sealed class RestRequestTarget : FuzzTarget
         BinaryPrimitives.WriteUInt32LittleEndian(bytes, value);
         return bytes;
     }
-
-    internal static byte[][] Tokens(params string[] tokens) => tokens.Select(Encoding.UTF8.GetBytes).ToArray();
 }
