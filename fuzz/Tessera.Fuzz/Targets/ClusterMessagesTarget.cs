@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using Tessera.Cluster.Transport;
 using Tessera.Cluster.Transport.Messages;
 using Tessera.Partitioning.Cost;
@@ -65,6 +66,8 @@ internal sealed class ClusterMessagesTarget : FuzzTarget
             [new RouteStage([new RouteRank(hash, "10.0.0.1:7000"), new RouteRank(hash, "10.0.0.2:7000")], ["x"]), new RouteStage([new RouteRank(hash, "dns:w:7000")], ["h", "c"])],
             ["y"]);
         yield return With(FrameType.Run, route.Write());
+        var traced = route with { Trace = new ActivityContext(ActivityTraceId.CreateFromString("0af7651916cd43dd8448eb211c80319c"), ActivitySpanId.CreateFromString("b7ad6b7169203331"), ActivityTraceFlags.Recorded) };
+        yield return With(FrameType.Run, traced.Write());
         var block = new CollectiveMessage(CollectiveKind.Block, 1, 2, 0, id, "h.partial", string.Empty);
         yield return [(byte)Array.IndexOf(ClusterMessageDecoder.Decoded, FrameType.Collective), 16, 0, .. block.Write(16).Written.Span];
         var abort = new CollectiveMessage(CollectiveKind.Abort, 0, 2, 1, id, string.Empty, "rank 1 failed");
