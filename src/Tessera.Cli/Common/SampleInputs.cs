@@ -1,5 +1,6 @@
 using Tessera.Onnx.Graph;
 using Tessera.Tensors;
+using Tessera.Tensors.Formats;
 
 namespace Tessera.Cli.Common;
 
@@ -23,10 +24,10 @@ internal static class SampleInputs
             for (int k = 0; k < inputs.Count; k++)
             {
                 string name = inputs[k];
-                string? path = new[] { $"input_{k}.pb", TensorFiles.SafeFileName(name) + ".npy", TensorFiles.SafeFileName(name) + ".pb" }
+                string? path = new[] { $"input_{k}.pb", TensorFileName.Safe(name) + ".npy", TensorFileName.Safe(name) + ".pb" }
                     .Select(f => Path.Combine(sample, f)).FirstOrDefault(File.Exists);
                 tensors[name] = path is null
-                    ? throw new CliException($"{option} sample '{sample}' has no file for input '{name}' (input_{k}.pb or {TensorFiles.SafeFileName(name)}.npy)")
+                    ? throw new CliException($"{option} sample '{sample}' has no file for input '{name}' (input_{k}.pb or {TensorFileName.Safe(name)}.npy)")
                     : TensorFiles.Read(path);
             }
 
