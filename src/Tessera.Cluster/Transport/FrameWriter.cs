@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using Tessera.Cluster.Transport.SharedMemory;
 using Tessera.Tensors;
 
 namespace Tessera.Cluster.Transport;
@@ -7,9 +9,13 @@ namespace Tessera.Cluster.Transport;
 /// is written under one lock, so messages never interleave. Headers, control payloads and small tensors are gathered
 /// in a buffer and sent in one write; a large tensor goes from its own storage to the socket (no copy in user space).
 /// A write that fails or times out part-way leaves a torn frame on the wire, so the connection is aborted then.
+/// On a connection that shares memory with its peer, a tensor of at least <see cref="SharedMemoryMinBytes"/> is copied
+/// into the shared ring instead and its frame carries the ring position (a tensor that does not fit now goes inline).
 /// </summary>
 public sealed class FrameWriter
 {
+    /// <summary>Smaller tensors ride in the gathered write with their header, where shared memory would save nothing.</summary>
+    public const int SharedMemoryMinBytes = 32 * 1024;
     private const int BufferBytes = 64 * 1024;
     private readonly Stream _stream;
     private readonly TransportLimits _limits;
@@ -18,6 +24,7 @@ public sealed class FrameWriter
     private readonly byte[] _buffer = new byte[BufferBytes];
     private int _used;
     private bool _broken;
+    private SharedRing? _sharedRing;
 
     /// <param name="abort">Closes the connection after a torn write (the stream's owner knows how).</param>
     public FrameWriter(Stream stream, TransportLimits limits, Action? abort = null)
@@ -25,6 +32,13 @@ public sealed class FrameWriter
         _stream = stream;
         _limits = limits;
         _abort = abort ?? stream.Dispose;
+    }
+
+    /// <summary>The ring this side's tensors go through, once the connection's peer has accepted shared memory.</summary>
+    internal SharedRing? SharedRing
+    {
+        get => Volatile.Read(ref _sharedRing);
+        set => Volatile.Write(ref _sharedRing, value);
     }
 
     public Task SendAsync(FrameType type, ulong requestId, WireWriter? payload, CancellationToken cancellation) =>
@@ -48,6 +62,16 @@ public sealed class FrameWriter
             {
                 var meta = TensorMeta.For(name, tensor);
                 int metaSize = meta.Size;
+                if (meta.ByteLength >= SharedMemoryMinBytes && SharedRing is { } ring && ring.TryWrite(tensor.Bytes, out long position))
+                {
+                    await AppendHeaderAsync(new FrameHeader(checked((uint)(metaSize + 8)), FrameType.Tensor, requestId, FrameHeader.SharedMemoryFlag), timeout.Token).ConfigureAwait(false);
+                    await EnsureRoomAsync(metaSize + 8, timeout.Token).ConfigureAwait(false);
+                    meta.Write(_buffer.AsSpan(_used, metaSize));
+                    BinaryPrimitives.WriteInt64LittleEndian(_buffer.AsSpan(_used + metaSize), position);
+                    _used += metaSize + 8;
+                    continue;
+                }
+
                 await AppendHeaderAsync(new FrameHeader(checked((uint)(metaSize + meta.ByteLength)), FrameType.Tensor, requestId), timeout.Token).ConfigureAwait(false);
                 await EnsureRoomAsync(metaSize, timeout.Token).ConfigureAwait(false);
                 meta.Write(_buffer.AsSpan(_used, metaSize));
