@@ -47,6 +47,13 @@ public sealed class ClusterConnection : IAsyncDisposable
     /// <summary>How this connection's tensors travel: "shared memory", or "TCP: " and why (docs/protocol.md).</summary>
     public string TensorPath => _sharedMemory.State;
 
+    /// <summary>Raised with <see cref="TensorPath"/> when the peer's shared-memory offer or answer has been handled.</summary>
+    public event Action<string>? TensorPathSettled
+    {
+        add => _sharedMemory.Settled += value;
+        remove => _sharedMemory.Settled -= value;
+    }
+
     /// <summary>Connects, proves the token, checks the server's proof, and returns the worker's description.</summary>
     /// <remarks>With <paramref name="tls"/>, TLS is set up first and the worker's certificate must chain to the cluster's roots.</remarks>
     public static async Task<ClusterConnection> ConnectAsync(string address, ClusterToken token, ConnectionRole role, Guid clientId, TransportLimits limits, CancellationToken cancellation, ClusterTls? tls = null)

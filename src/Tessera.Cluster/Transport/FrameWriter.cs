@@ -62,8 +62,15 @@ public sealed class FrameWriter
             {
                 var meta = TensorMeta.For(name, tensor);
                 int metaSize = meta.Size;
-                if (meta.ByteLength >= SharedMemoryMinBytes && SharedRing is { } ring && ring.TryWrite(tensor.Bytes, out long position))
+                if (meta.ByteLength >= SharedMemoryMinBytes && SharedRing is { } ring && ring.Fits(meta.ByteLength))
                 {
+                    long position;
+                    for (int waits = 0; !ring.TryWrite(tensor.Bytes, out position); waits++)
+                    {
+                        // The reader is behind: wait for it as for TCP's window.
+                        WaitForRoom(ring, meta.ByteLength, waits, timeout.Token);
+                    }
+
                     await AppendHeaderAsync(new FrameHeader(checked((uint)(metaSize + 8)), FrameType.Tensor, requestId, FrameHeader.SharedMemoryFlag), timeout.Token).ConfigureAwait(false);
                     await EnsureRoomAsync(metaSize + 8, timeout.Token).ConfigureAwait(false);
                     meta.Write(_buffer.AsSpan(_used, metaSize));
@@ -136,6 +143,25 @@ public sealed class FrameWriter
         finally
         {
             _lock.Release();
+        }
+    }
+
+    /// <summary>Yields the core a few times, then sleeps until the reader consumes (a closed connection ends the wait at once).</summary>
+    private void WaitForRoom(SharedRing ring, long bytes, int waits, CancellationToken timeout)
+    {
+        if (timeout.IsCancellationRequested)
+        {
+            // Frames of this message may be out already: the connection cannot carry another one.
+            throw Broken(timedOut: true);
+        }
+
+        if (waits < 8)
+        {
+            Thread.Yield();
+        }
+        else
+        {
+            ring.WaitForReader(bytes, 10_000);
         }
     }
 

@@ -33,8 +33,8 @@ internal sealed class SharedMemoryLink : IDisposable
     /// <summary>How tensors travel now: "shared memory" or "TCP" with the reason.</summary>
     public string State { get; private set; } = "TCP: no shared memory offered";
 
-    /// <summary>Whether tensors from this side go through shared memory.</summary>
-    public bool Active => _writer.SharedRing is not null;
+    /// <summary>Raised with <see cref="State"/> once an offer or answer has been handled.</summary>
+    public event Action<string>? Settled;
 
     /// <summary>The ring tensors from the peer arrive in; a shared-memory tensor frame without one is malformed.</summary>
     public SharedRing Incoming => _incoming ?? throw new ClusterException(ClusterErrorCode.Malformed, "a shared-memory tensor on a connection that shares no memory");
@@ -103,6 +103,8 @@ internal sealed class SharedMemoryLink : IDisposable
         {
             Answered(SharedMemoryAnswerMessage.Read(frame.Payload));
         }
+
+        Settled?.Invoke(State);
     }
 
     /// <summary>Server side: opens the offered segment when both processes can share it, else says why not.</summary>

@@ -1,3 +1,5 @@
+using Tessera.Cluster.Native;
+
 namespace Tessera.Cluster.Transport.SharedMemory;
 
 /// <summary>
@@ -6,6 +8,7 @@ namespace Tessera.Cluster.Transport.SharedMemory;
 /// frame arrives, so space comes back in the order it was taken). Positions count bytes since the start and never
 /// wrap; a piece that would cross the ring's end starts at its beginning instead. The reader publishes how far it has
 /// consumed in the segment's header, which is all the writer needs to know what it may overwrite: no release frames.
+/// A writer that finds no room sleeps on a futex in the header, which the reader wakes when it consumes.
 /// Each side keeps its own position, so a peer that scribbles over the header can spoil only its own data.
 /// </summary>
 internal sealed unsafe class SharedRing
@@ -13,38 +16,35 @@ internal sealed unsafe class SharedRing
     private const int Alignment = 64;
     private readonly SharedSegment _segment;
     private readonly long _dataOffset;
-    private readonly int _consumedOffset;
+    private readonly int _controlOffset;
     private long _position;
 
-    public SharedRing(SharedSegment segment, long dataOffset, long capacity, int consumedOffset)
+    /// <param name="controlOffset">Where the ring's control sits in the segment: u64 consumed position, i32 wake-up counter, i32 writer waiting.</param>
+    public SharedRing(SharedSegment segment, long dataOffset, long capacity, int controlOffset)
     {
         _segment = segment;
         _dataOffset = dataOffset;
         Capacity = capacity;
-        _consumedOffset = consumedOffset;
+        _controlOffset = controlOffset;
     }
 
     public long Capacity { get; }
 
+    /// <summary>Whether a piece of this many bytes can ever go through the ring (larger tensors go inline).</summary>
+    public bool Fits(long bytes) => Align(bytes) <= Capacity;
+
     /// <summary>
-    /// Copies <paramref name="source"/> into free space and returns its position for the frame; false when it does not
-    /// fit now (the reader is behind, or the tensor is larger than the ring), in which case the caller sends it inline.
+    /// Copies <paramref name="source"/> (which <see cref="Fits"/>) into free space and returns its position for the frame;
+    /// false when there is no room until the reader has caught up.
     /// </summary>
     public bool TryWrite(ReadOnlySpan<byte> source, out long position)
     {
         long length = Align(source.Length);
-        position = 0;
-        if (length > Capacity)
-        {
-            return false;
-        }
-
         position = Start(_position, length);
         byte* data = _segment.Acquire();
         try
         {
-            long consumed = Volatile.Read(ref *(long*)(data + _consumedOffset));
-            if (position + length - consumed > Capacity)
+            if (!HasRoom(data, position + length))
             {
                 return false;
             }
@@ -76,7 +76,15 @@ internal sealed unsafe class SharedRing
         try
         {
             new ReadOnlySpan<byte>(data + _dataOffset + (position % Capacity), destination.Length).CopyTo(destination);
-            Volatile.Write(ref *(long*)(data + _consumedOffset), position + length);
+            Volatile.Write(ref *(long*)(data + _controlOffset), position + length);
+            // The increment is a full fence: the writer either sees the new position or is woken (it raised its flag first).
+            int* wake = (int*)(data + _controlOffset + 8);
+            Interlocked.Increment(ref *wake);
+            if (Volatile.Read(ref wake[1]) != 0)
+            {
+                Volatile.Write(ref wake[1], 0);
+                Libc.FutexWake(wake);
+            }
         }
         finally
         {
@@ -85,6 +93,30 @@ internal sealed unsafe class SharedRing
 
         _position = position + length;
     }
+
+    /// <summary>Sleeps until the reader consumes something or <paramref name="microseconds"/> pass (after a failed <see cref="TryWrite"/>).</summary>
+    public void WaitForReader(long bytes, int microseconds)
+    {
+        long end = Start(_position, Align(bytes)) + Align(bytes);
+        byte* data = _segment.Acquire();
+        try
+        {
+            int* wake = (int*)(data + _controlOffset + 8);
+            int seen = Volatile.Read(ref *wake);
+            Volatile.Write(ref wake[1], 1);
+            Interlocked.MemoryBarrier();
+            if (!HasRoom(data, end))
+            {
+                Libc.FutexWait(wake, seen, microseconds);
+            }
+        }
+        finally
+        {
+            _segment.Release();
+        }
+    }
+
+    private bool HasRoom(byte* data, long end) => end - Volatile.Read(ref *(long*)(data + _controlOffset)) <= Capacity;
 
     private long Start(long position, long length)
     {

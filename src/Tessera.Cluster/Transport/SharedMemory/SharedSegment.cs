@@ -9,8 +9,9 @@ namespace Tessera.Cluster.Transport.SharedMemory;
 /// processes and unlinked as soon as the accepting side has it open, so that nothing is left behind when either dies
 /// (the mapping itself goes with the last process that holds it). Its space is reserved when it is made, so a full
 /// tmpfs refuses it then (the connection keeps TCP) instead of killing a process with SIGBUS on a later write.
-/// Layout: the 16-byte cookie at 0 (the peer proves it opened the same file by reading it), each ring's consumed
-/// position (u64) on its own cache line at 64 (client → server) and 128 (server → client), the rings' data from 4096.
+/// Layout: the 16-byte cookie at 0 (the peer proves it opened the same file by reading it), each ring's control on
+/// its own cache line at 64 (client → server) and 128 (server → client): the consumed position (u64), a wake-up
+/// counter (i32, a futex) and whether the writer waits on it (i32); the rings' data from 4096.
 /// </summary>
 internal sealed unsafe partial class SharedSegment : IDisposable
 {
