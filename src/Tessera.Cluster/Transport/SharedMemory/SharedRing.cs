@@ -116,7 +116,16 @@ internal sealed unsafe class SharedRing
         }
     }
 
-    private bool HasRoom(byte* data, long end) => end - Volatile.Read(ref *(long*)(data + _controlOffset)) <= Capacity;
+    /// <summary>
+    /// Whether a piece ending at <paramref name="end"/> overwrites only consumed bytes: those of a lap ago, or any when
+    /// the reader has consumed everything written (a piece that starts over at the ring's beginning skips a gap that
+    /// would otherwise count as taken).
+    /// </summary>
+    private bool HasRoom(byte* data, long end)
+    {
+        long consumed = Volatile.Read(ref *(long*)(data + _controlOffset));
+        return end - consumed <= Capacity || consumed == _position;
+    }
 
     private long Start(long position, long length)
     {
