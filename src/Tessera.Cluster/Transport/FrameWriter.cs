@@ -10,7 +10,8 @@ namespace Tessera.Cluster.Transport;
 /// in a buffer and sent in one write; a large tensor goes from its own storage to the socket (no copy in user space).
 /// A write that fails or times out part-way leaves a torn frame on the wire, so the connection is aborted then.
 /// On a connection that shares memory with its peer, a tensor of at least <see cref="SharedMemoryMinBytes"/> is copied
-/// into the shared ring instead and its frame carries the ring position (a tensor that does not fit now goes inline).
+/// into the shared ring instead and its frame carries the ring position (a writer waits for room as for TCP's window;
+/// only a tensor larger than the whole ring goes inline).
 /// </summary>
 public sealed class FrameWriter
 {

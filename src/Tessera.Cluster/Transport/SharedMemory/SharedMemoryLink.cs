@@ -63,8 +63,9 @@ internal sealed class SharedMemoryLink : IDisposable
         {
             segment = SharedSegment.Create(bytes, back, out cookie);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Shared memory only saves copies: whatever stops it (no /dev/shm, no room, a platform without it), TCP works.
             State = "TCP: cannot make a shared-memory segment: " + e.Message;
             return;
         }
@@ -138,7 +139,7 @@ internal sealed class SharedMemoryLink : IDisposable
         {
             segment = SharedSegment.Open(offer.Name, offer.ToServerBytes, offer.ToClientBytes, offer.Cookie);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             State = "TCP: " + e.Message;
             return new SharedMemoryAnswerMessage(false, e.Message);
