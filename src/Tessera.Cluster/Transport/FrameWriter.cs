@@ -68,8 +68,14 @@ public sealed class FrameWriter
                     long position;
                     for (int waits = 0; !ring.TryWrite(tensor.Bytes, out position); waits++)
                     {
+                        if (waits == 0)
+                        {
+                            // The reader can give back only what it knows of: the frames of this message's earlier tensors.
+                            await FlushAsync(timeout.Token).ConfigureAwait(false);
+                        }
+
                         // The reader is behind: wait for it as for TCP's window.
-                        WaitForRoom(ring, meta.ByteLength, waits, timeout.Token);
+                        await WaitForRoomAsync(ring, meta.ByteLength, timeout.Token).ConfigureAwait(false);
                     }
 
                     await AppendHeaderAsync(new FrameHeader(checked((uint)(metaSize + 8)), FrameType.Tensor, requestId, FrameHeader.SharedMemoryFlag), timeout.Token).ConfigureAwait(false);
@@ -147,8 +153,11 @@ public sealed class FrameWriter
         }
     }
 
-    /// <summary>Yields the core a few times, then sleeps until the reader consumes (a closed connection ends the wait at once).</summary>
-    private void WaitForRoom(SharedRing ring, long bytes, int waits, CancellationToken timeout)
+    /// <summary>
+    /// Sleeps until the reader consumes or 10 ms pass, on a pool thread: the caller's thread may be the one that reads
+    /// (in this process), and a closed connection ends the wait within those 10 ms (the mapping is gone).
+    /// </summary>
+    private async Task WaitForRoomAsync(SharedRing ring, long bytes, CancellationToken timeout)
     {
         if (timeout.IsCancellationRequested)
         {
@@ -156,14 +165,7 @@ public sealed class FrameWriter
             throw Broken(timedOut: true);
         }
 
-        if (waits < 8)
-        {
-            Thread.Yield();
-        }
-        else
-        {
-            ring.WaitForReader(bytes, 10_000);
-        }
+        await Task.Run(() => ring.WaitForReader(bytes, 10_000), CancellationToken.None).ConfigureAwait(false);
     }
 
     private void ThrowIfBroken()

@@ -133,6 +133,41 @@ public sealed partial class SharedMemoryTests : IDisposable
     }
 
     [Fact]
+    public async Task AMessageLargerThanTheRingWaitsForTheReaderInsteadOfStalling()
+    {
+        // 1 MiB rings, messages of three 700 KB tensors: the second waits until the reader has taken the first, which
+        // it can only do once the first one's frame is on the wire. A stall would end in the 5 s read timeout.
+        var limits = TransportLimits.Default with { SharedMemoryBytes = 1 << 20, ReadTimeout = TimeSpan.FromSeconds(5) };
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var accepting = Task.Run(async () => await ClusterConnection.AcceptAsync(
+            await listener.AcceptAsync(), _fx.Token, () => new WorkerInfo("w", 1, 0, 0, 0, 0, HostId: HostIdentity.BootId), limits, default));
+        await using var client = await ClusterConnection.ConnectAsync(ClusterAddress.Format(listener.LocalEndPoint!), _fx.Token, ConnectionRole.Coordinator, Guid.NewGuid(), limits, default);
+        await using var server = await accepting;
+        await client.Writer.SendAsync(FrameType.Ping, 0, null, default);
+        Assert.Equal(FrameType.Ping, (await server.Reader.ReadAsync(TimeSpan.FromSeconds(10), default))!.Type);
+        await server.Writer.SendAsync(FrameType.Pong, 0, null, default);
+        Assert.Equal(FrameType.Pong, (await client.Reader.ReadAsync(TimeSpan.FromSeconds(10), default))!.Type);
+        Assert.Equal(("shared memory", "shared memory"), (client.TensorPath, server.TensorPath));
+
+        for (ulong id = 1; id <= 4; id++)
+        {
+            var tensors = Enumerable.Range(0, 3).Select(i => new KeyValuePair<string, Tensor>($"t{i}", ClusterFixture.Random([175_000], (int)id * 10 + i))).ToList();
+            var sending = client.Writer.SendAsync(FrameType.Result, id, new WireWriter().U16(3).Written, tensors, default);
+            Assert.Equal(FrameType.Result, (await server.Reader.ReadAsync(TimeSpan.FromSeconds(10), default))!.Type);
+            foreach (var (name, sent) in tensors)
+            {
+                var frame = await server.Reader.ReadAsync(TimeSpan.FromSeconds(10), default);
+                Assert.Equal(name, frame!.TensorName);
+                Assert.Equal(sent.ToArray<float>(), frame.Tensor!.ToArray<float>());
+            }
+
+            await sending;
+        }
+    }
+
+    [Fact]
     public void RingReturnsPiecesInOrderAcrossItsEndAndRefusesAnyOtherPosition()
     {
         using var segment = SharedSegment.Create(4096, 0, out _);
