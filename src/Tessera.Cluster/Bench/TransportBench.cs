@@ -24,7 +24,7 @@ public static class TransportBench
         var limits = TransportLimits.Default with
         {
             MaxTensorBytes = Math.Max(throughputBytes, 1L << 30),
-            // Room for a few tensors in flight, as a ring of the default size holds for tensors of a few MiB.
+            // The ring size processes get (TESSERA_SHARED_MEMORY, 32 MiB by default): a few 4 MiB tensors in flight.
             SharedMemoryBytes = sharedMemory ? TransportLimits.Default.SharedMemoryBytes : 0,
         };
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
