@@ -42,7 +42,7 @@ def shown(args, work):
     return "./tessera batch " + " ".join(a.replace(str(work), "$WORK") if str(work) in a else (rel(a) if a.startswith(str(ROOT)) else a) for a in args)
 
 
-def throughput_row(name, model, shape, records, workers, rounds, work, extra):
+def throughput_row(name, model, shape, records, workers, rounds, work, extra, target=0.95):
     slug = name.lower().replace(" ", "-")
     data = work / f"{slug}-data"
     data.mkdir()
@@ -72,7 +72,7 @@ def throughput_row(name, model, shape, records, workers, rounds, work, extra):
     ratio = many_rate / bound
     coordinator_us = 1e6 * many["coordinator_cpu_seconds"] / many["records"]
     return (f"| {name} | {records} | {one_rate:.1f} | {1e3 * cpu_per_row:.3f} | {bound:.1f} | {workers} | {many_rate:.1f} | "
-            f"**{ratio:.2f}** {'✅' if ratio >= 0.95 else '❌'} | ≥ 0.95 | {coordinator_us:.1f} | `{shown(many_args + ['--out', '$WORK/out'], work)}` |")
+            f"**{ratio:.2f}** {('✅' if ratio >= target else '❌') if target else ''} | {f'≥ {target}' if target else '— (I/O-bound)'} | {coordinator_us:.1f} | `{shown(many_args + ['--out', '$WORK/out'], work)}` |")
 
 
 def reduce_max_model(path, width):
@@ -125,13 +125,15 @@ def main():
              "the first shard sent to the manifest written, so worker start-up is not counted). The machine's bound is "
              "cores / CPU seconds per row of the one process (its `coordinator_cpu_seconds`, which is all of its work); "
              "'of bound' is the workers' rows/s over it. The coordinator's CPU per row is what sharding costs on top "
-             "(reading, sending, receiving and writing the records; the workers' compute is theirs).", "",
+             "(reading, sending, receiving and writing the records; the workers' compute is theirs). The Dense MLP row has no "
+             "target: its compute per row (a few µs) is below what reading, sending and writing a record costs, so sharding "
+             "it shows the coordinator's own cost per row rather than a speed-up.", "",
              "| model | records | one process rows/s | one process CPU ms/row | bound rows/s | workers | workers rows/s | of bound | target | coordinator CPU µs/row | command ($WORK: a scratch folder with the dataset) |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|"]
     with tempfile.TemporaryDirectory(prefix="tessera-bench-batch-") as tmp:
         work = Path(tmp)
-        lines.append(throughput_row("ResNet-18", MODELS / "resnet18.onnx", (3, 224, 224), 96, args.workers, args.rounds, work, ["--batch-size", "4", "--shard-rows", "8"]))
-        lines.append(throughput_row("Dense MLP", MODELS / "dense.onnx", (100,), 200000, args.workers, args.rounds, work, []))
+        lines.append(throughput_row("ResNet-18", MODELS / "resnet18.onnx", (3, 224, 224), 480, args.workers, args.rounds, work, ["--batch-size", "4", "--shard-rows", "8"]))
+        lines.append(throughput_row("Dense MLP", MODELS / "dense.onnx", (100,), 200000, args.workers, args.rounds, work, [], target=None))
         if args.memory_gib > 0:
             lines += ["", "Memory: the coordinator streams (records are memory-mapped a batch at a time and results "
                       "written a shard at a time), so its peak resident memory (VmHWM, `coordinator_peak_rss_bytes` in "

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Tessera.Cli.Common;
+using Tessera.Cluster.Telemetry;
 using Tessera.Serving.Http;
 using Tessera.Serving.Repository;
 using Tessera.Serving.Scheduling;
@@ -40,12 +41,13 @@ internal static class ServeCommand
         var openHealth = new Option<bool>("--open-health") { Description = "with --api-key-file: health checks answer without a key" };
         var maxHeader = new Option<int>("--max-header-kb") { Description = "largest request headers in KiB (431 above)", DefaultValueFactory = _ => 32 };
         var maxStreams = new Option<int>("--max-streams") { Description = "concurrent HTTP/2 streams (gRPC calls) per connection", DefaultValueFactory = _ => 100 };
+        var otlp = new Option<string?>("--otlp-endpoint") { Description = $"export traces and metrics over OTLP to this URL, e.g. http://127.0.0.1:4317 (else ${TelemetryOptions.EndpointVariable}; neither: off); local workers export there too" };
         var tokenFile = new Option<string?>("--token-file") { Description = $"with --cluster: file holding the shared cluster token (else ${WorkerCommand.TokenVariable})" };
 
         var command = new Command("serve", "Serve models over HTTP with the KServe v2 inference protocol")
         {
             model, repository, name, http, grpc, threads, replicas, maxBatch, delay, preferred, scheduling, maxQueue, timeout, maxBody,
-            workers, strategy, plan, cluster, tokenFile, grace, joinListen, control, tlsCert, tlsKey, apiKeyFile, openHealth, maxHeader, maxStreams,
+            workers, strategy, plan, cluster, tokenFile, grace, joinListen, control, tlsCert, tlsKey, apiKeyFile, openHealth, maxHeader, maxStreams, otlp,
         };
         var tls = new TlsOptions("--cluster-tls");
         foreach (var option in tls.All) command.Options.Add(option);
@@ -77,6 +79,7 @@ internal static class ServeCommand
             {
                 Grace = TimeSpan.FromSeconds(parse.GetValue(grace)),
                 JoinListen = parse.GetValue(joinListen),
+                OtlpEndpoint = parse.GetValue(otlp),
             };
             placement.Validate(modelPath);
             ModelConfig defaults;
@@ -114,6 +117,7 @@ internal static class ServeCommand
                 OpenHealth = parse.GetValue(openHealth),
                 MaxHeaderBytes = parse.GetValue(maxHeader) << 10,
                 MaxStreamsPerConnection = parse.GetValue(maxStreams),
+                Telemetry = Telemetry(parse.GetValue(otlp), "tessera-serve"),
                 ConsoleLog = true,
             };
             return Serve(options, modelPath, parse.GetValue(name), repositoryDir, defaults, placement);
@@ -202,6 +206,19 @@ internal static class ServeCommand
         catch (ArgumentException e)
         {
             throw new CliException(e.Message);
+        }
+    }
+
+    /// <summary>The telemetry options of a command with --otlp-endpoint; a bad URL is a one-line error.</summary>
+    public static TelemetryOptions Telemetry(string? endpoint, string serviceName, string? instanceId = null)
+    {
+        try
+        {
+            return TelemetryOptions.Resolve(endpoint, serviceName, instanceId);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException((endpoint is null ? TelemetryOptions.EndpointVariable : "--otlp-endpoint") + ": " + e.Message);
         }
     }
 

@@ -30,10 +30,11 @@ internal sealed class ServeOnCluster : IAsyncDisposable
     public ServingCluster Cluster { get; }
 
     /// <param name="threads">Intra-op threads of each worker's sessions (0: one per core).</param>
-    public static ServeOnCluster StartLocal(int workers, int threads, DeploymentStrategy strategy)
+    /// <param name="otlpEndpoint">Where the workers export their spans (serve's --otlp-endpoint); null: as their environment says.</param>
+    public static ServeOnCluster StartLocal(int workers, int threads, DeploymentStrategy strategy, string? otlpEndpoint)
     {
         SpareThreads();
-        var local = LocalWorkers.Start(workers, threads, LocalCluster.SelfCommand(), TimeSpan.FromSeconds(60));
+        var local = LocalWorkers.Start(workers, threads, LocalCluster.SelfCommand(), TimeSpan.FromSeconds(60), otlpEndpoint is null ? [] : ["--otlp-endpoint", otlpEndpoint]);
         // A SIGTERM or Ctrl+C before the server listens (while models load) ends the process at once, without the
         // host's graceful stop and without ProcessExit: the local workers must not outlive it.
         PosixSignalRegistration[] untilListening =

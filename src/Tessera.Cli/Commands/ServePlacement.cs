@@ -12,6 +12,9 @@ internal sealed record ServePlacement(int Workers, string? Strategy, string? Pla
     /// <summary>HOST:PORT to accept `tessera worker --join` at; null: no joins.</summary>
     public string? JoinListen { get; init; }
 
+    /// <summary>serve's --otlp-endpoint, handed on to the local workers it starts.</summary>
+    public string? OtlpEndpoint { get; init; }
+
     /// <summary>How long a worker may be down before its models are placed again without it.</summary>
     public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -37,7 +40,7 @@ internal sealed record ServePlacement(int Workers, string? Strategy, string? Pla
     public ServeOnCluster? Start(int threads)
     {
         var strategy = ModelConfig.ParseStrategy(Strategy ?? "data");
-        var cluster = Workers > 0 ? ServeOnCluster.StartLocal(Workers, threads, strategy)
+        var cluster = Workers > 0 ? ServeOnCluster.StartLocal(Workers, threads, strategy, OtlpEndpoint)
             : Plan is not null ? ServeOnCluster.ForPlan(TokenFile, Tls)
             : ClusterFile is not null || JoinListen is not null ? ServeOnCluster.StartRemote(ClusterFile, JoinListen, TokenFile, Tls, threads, strategy)
             : null;

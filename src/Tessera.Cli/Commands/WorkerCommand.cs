@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Tessera.Cli.Common;
+using Tessera.Cluster.Telemetry;
 using Tessera.Cluster.Transport;
 using Tessera.Cluster.Worker;
 
@@ -25,12 +26,13 @@ internal static class WorkerCommand
         var name = new Option<string?>("--name") { Description = "name shown to coordinators and in logs (default: the listen address)" };
         var collectiveTimeout = new Option<double>("--collective-timeout") { Description = "seconds a tensor-parallel rank waits for another rank's block before the request fails", DefaultValueFactory = _ => 30 };
         var join = new Option<string?>("--join") { Description = "HOST:PORT of a running coordinator's join listener to announce this worker to" };
+        var otlp = new Option<string?>("--otlp-endpoint") { Description = $"export the stages' spans over OTLP to this URL, e.g. http://127.0.0.1:4317 (else ${TelemetryOptions.EndpointVariable}; neither: off)" };
         var untilStdinCloses = new Option<bool>("--until-stdin-closes") { Description = "stop when standard input closes (a parent that starts the worker holds it open, so the worker ends with the parent, even a killed one)" };
 
         var tls = new TlsOptions();
         var command = new Command("worker", "Serve as a cluster worker: receive sub-models, run them, pass tensors to the next stage")
         {
-            listen, tokenFile, cacheDir, threads, budget, name, collectiveTimeout, join, untilStdinCloses,
+            listen, tokenFile, cacheDir, threads, budget, name, collectiveTimeout, join, untilStdinCloses, otlp,
         };
         foreach (var option in tls.All) command.Options.Add(option);
         command.SetAction(parse =>
@@ -58,6 +60,8 @@ internal static class WorkerCommand
                 CollectiveTimeout = TimeSpan.FromSeconds(timeout),
                 Tls = tls.Read(parse),
             };
+            var telemetry = ServeCommand.Telemetry(parse.GetValue(otlp), "tessera-worker", options.Name ?? options.Listen);
+            using var export = TelemetryExport.Start(telemetry, [ClusterTelemetry.SourceName], []);
             return Serve(options, parse.GetValue(join), parse.GetValue(untilStdinCloses));
         });
         return command;

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Tessera.Cluster.Telemetry;
 using Tessera.Cluster.Transport;
 using Tessera.Cluster.Transport.Messages;
 using Tessera.Partitioning.Cost;
@@ -196,12 +198,18 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
             w.Began();
         }
 
+        using var span = ClusterTelemetry.Source.StartActivity("route", ActivityKind.Client);
+        span?.SetTag("tessera.route", route.ToString());
         try
         {
-            var run = new RunMessage((ushort)inputs.Count, Id, 0, 0, stages, [.. outputs]);
+            var run = new RunMessage((ushort)inputs.Count, Id, 0, 0, stages, [.. outputs]) { Trace = span?.Context ?? default };
             await route.Stages[0].Worker.Writer.SendAsync(FrameType.Run, id, run.Write().Written, [.. inputs], cancellation).ConfigureAwait(false);
             var reply = await AwaitAsync(answer, cancellation).ConfigureAwait(false);
             return reply.Tensors;
+        }
+        catch (Exception e) when (ClusterTelemetry.Failed(span, e))
+        {
+            throw;
         }
         finally
         {

@@ -9,7 +9,7 @@ public sealed record CoordinatorOptions
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>A worker from which nothing arrived for this long is marked down (its requests fail over).</summary>
-    public TimeSpan DownAfter { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan DownAfter { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Time between attempts to reconnect to a worker that is down (it comes back up when one succeeds).</summary>
     public TimeSpan ReconnectInterval { get; init; } = TimeSpan.FromSeconds(1);

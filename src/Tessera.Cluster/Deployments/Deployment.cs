@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Tessera.Cluster.Telemetry;
 using Tessera.Cluster.Transport;
 using Tessera.Partitioning.Plans;
 using Tessera.Tensors;
@@ -116,6 +117,9 @@ public sealed partial class Deployment : IAsyncDisposable
     /// </summary>
     private async Task<IReadOnlyDictionary<string, Tensor>> RunPieceAsync(Placement? preferred, IReadOnlyDictionary<string, Tensor> inputs, int rows, OutputPlacement? place, CancellationToken cancellation, Action<Placement, int>? answered)
     {
+        using var span = ClusterTelemetry.Source.StartActivity("piece");
+        span?.SetTag("tessera.deployment", Name);
+        span?.SetTag("tessera.rows", rows);
         var tried = new HashSet<Placement>();
         var reasons = new List<string>();
         long deadline = Stopwatch.GetTimestamp() + (long)(Options.PlacementWait.TotalSeconds * Stopwatch.Frequency);
@@ -135,17 +139,21 @@ public sealed partial class Deployment : IAsyncDisposable
                     continue;
                 }
 
-                throw new ClusterException(ClusterErrorCode.WorkerDown, $"no placement could run the request ({Why(reasons)})");
+                var failure = new ClusterException(ClusterErrorCode.WorkerDown, $"no placement could run the request ({Why(reasons)})");
+                span?.SetStatus(ActivityStatusCode.Error, failure.Message);
+                throw failure;
             }
 
             try
             {
                 var outputs = await placement.RunAsync(inputs, rows, place, cancellation).ConfigureAwait(false);
                 answered?.Invoke(placement, rows);
+                span?.SetTag("tessera.placement", placement.ToString());
                 return outputs;
             }
             catch (ClusterException e) when (e.Code is ClusterErrorCode.WorkerDown or ClusterErrorCode.RouteFailed)
             {
+                span?.AddEvent(new ActivityEvent("failover", tags: new ActivityTagsCollection { ["tessera.placement"] = placement.ToString(), ["tessera.reason"] = e.Message }));
                 tried.Add(placement);
                 reasons.Add(e.Message);
                 DeploymentLog.FailingOver(_logger, Name, placement.ToString(), e.Message);

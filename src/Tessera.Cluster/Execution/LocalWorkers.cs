@@ -26,10 +26,12 @@ public sealed class LocalWorkers : IDisposable
     private readonly string _tokenFile;
     private readonly int _threads;
     private readonly IReadOnlyList<string> _command;
+    private readonly IReadOnlyList<string> _workerArguments;
     private readonly CancellationTokenSource _stopping = new();
 
-    private LocalWorkers(string directory, string tokenFile, ClusterToken token, int threads, IReadOnlyList<string> command, int count)
+    private LocalWorkers(string directory, string tokenFile, ClusterToken token, int threads, IReadOnlyList<string> command, IReadOnlyList<string> workerArguments, int count)
     {
+        _workerArguments = workerArguments;
         _directory = directory;
         _tokenFile = tokenFile;
         Token = token;
@@ -43,7 +45,8 @@ public sealed class LocalWorkers : IDisposable
     public IReadOnlyList<string> Addresses { get; private set; } = [];
 
     /// <param name="command">How to start `tessera` (the program and arguments before `worker`).</param>
-    public static LocalWorkers Start(int count, int threads, IReadOnlyList<string> command, TimeSpan startTimeout)
+    /// <param name="workerArguments">More options of `tessera worker` (e.g. --otlp-endpoint URL).</param>
+    public static LocalWorkers Start(int count, int threads, IReadOnlyList<string> command, TimeSpan startTimeout, IReadOnlyList<string>? workerArguments = null)
     {
         string directory = Directory.CreateTempSubdirectory("tessera-local-workers-").FullName;
         string secret = ClusterToken.NewSecret();
@@ -54,7 +57,7 @@ public sealed class LocalWorkers : IDisposable
             File.SetUnixFileMode(tokenFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
 
-        var workers = new LocalWorkers(directory, tokenFile, new ClusterToken(secret), threads, command, count);
+        var workers = new LocalWorkers(directory, tokenFile, new ClusterToken(secret), threads, command, workerArguments ?? [], count);
         try
         {
             var listening = Enumerable.Range(0, count).Select(i => workers.Launch(i, "127.0.0.1:0")).ToArray();
@@ -86,7 +89,7 @@ public sealed class LocalWorkers : IDisposable
     {
         var info = new ProcessStartInfo(_command[0]) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in _command.Skip(1)) info.ArgumentList.Add(a);
-        foreach (string a in new[] { "worker", "--listen", listen, "--token-file", _tokenFile, "--cache-dir", Path.Combine(_directory, "cache"), "--threads", _threads.ToString(CultureInfo.InvariantCulture), "--name", $"local-{index}", "--until-stdin-closes" })
+        foreach (string a in (string[])["worker", "--listen", listen, "--token-file", _tokenFile, "--cache-dir", Path.Combine(_directory, "cache"), "--threads", _threads.ToString(CultureInfo.InvariantCulture), "--name", $"local-{index}", "--until-stdin-closes", .. _workerArguments])
         {
             info.ArgumentList.Add(a);
         }

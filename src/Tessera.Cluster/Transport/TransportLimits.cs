@@ -10,7 +10,7 @@ public sealed record TransportLimits
     public long MaxTensorBytes { get; init; } = 1L << 30;
 
     /// <summary>Time allowed for the handshake (HELLO to READY).</summary>
-    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Once a frame has started, the rest of it must arrive within this time; also bounds a blocked write.</summary>
     public TimeSpan ReadTimeout { get; init; } = TimeSpan.FromSeconds(30);

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Tessera.Cluster.Collective;
+using Tessera.Cluster.Telemetry;
 using Tessera.Cluster.Transport;
 using Tessera.Cluster.Transport.Messages;
 using Tessera.Engine;
@@ -26,6 +28,15 @@ internal sealed class StageExecutor
         var group = run.Stage.Degree > 1
             ? new GroupRun(new GroupRunId(run.ReplyTo, id, run.Current), run.Rank, [.. run.Stage.Ranks.Select(r => r.Address)])
             : null;
+        using var span = ClusterTelemetry.Source.StartActivity("stage", ActivityKind.Server, run.Trace);
+        if (span is not null)
+        {
+            span.SetTag("tessera.worker", _server.Name);
+            span.SetTag("tessera.stage", run.Current);
+            span.SetTag("tessera.rank", run.Rank);
+            span.SetTag("tessera.model_hash", Convert.ToHexStringLower(run.Self.ModelHash));
+        }
+
         try
         {
             var model = await ModelForAsync(run).ConfigureAwait(false);
@@ -82,6 +93,7 @@ internal sealed class StageExecutor
         {
             // Whatever went wrong, the coordinator hears of it; the worker carries on.
             var e = caught as ClusterException ?? new ClusterException(ClusterErrorCode.Internal, "internal error: " + caught.Message, caught);
+            span?.SetStatus(ActivityStatusCode.Error, e.Message);
             WorkerLog.RequestFailed(_server.Logger, id, e.Code, e.Message);
             // The coordinator first, so that it hears this rank's own reason before the others' "rank R gave up".
             if (_server.TryGetCoordinator(run.ReplyTo, out var coordinator))

@@ -30,6 +30,9 @@ internal sealed record ServerOptions
     /// <summary>Concurrent HTTP/2 streams (gRPC calls) per connection; a client's further calls wait for one to end.</summary>
     public int MaxStreamsPerConnection { get; init; } = 100;
 
+    /// <summary>Where to export traces and metrics over OTLP; off by default.</summary>
+    public Tessera.Cluster.Telemetry.TelemetryOptions Telemetry { get; init; } = new() { ServiceName = "tessera-serve" };
+
     /// <summary>Write logs to the console (the CLI does; tests do not).</summary>
     public bool ConsoleLog { get; init; }
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -13,10 +14,13 @@ using Grpc.AspNetCore.Server.Model;
 using Grpc.HealthCheck;
 using Grpc.Reflection;
 using Grpc.Reflection.V1Alpha;
+using OpenTelemetry.Trace;
+using Tessera.Cluster.Telemetry;
 using Tessera.Serving.Grpc;
 using Tessera.Serving.Metrics;
 using Tessera.Serving.Protocol;
 using Tessera.Serving.Repository;
+using Tessera.Serving.Telemetry;
 
 namespace Tessera.Serving.Http;
 
@@ -32,12 +36,14 @@ internal sealed class ServingServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ModelRepository _models;
     private readonly Endpoints _endpoints;
+    private readonly TelemetryExport? _telemetry;
 
-    private ServingServer(WebApplication app, ModelRepository models, Endpoints endpoints)
+    private ServingServer(WebApplication app, ModelRepository models, Endpoints endpoints, TelemetryExport? telemetry)
     {
         _app = app;
         _models = models;
         _endpoints = endpoints;
+        _telemetry = telemetry;
     }
 
     /// <summary>The REST address (with the real port when the options asked for port 0).</summary>
@@ -52,6 +58,21 @@ internal sealed class ServingServer : IAsyncDisposable
 
     /// <summary>Loads the models (with the server's logger) and starts listening.</summary>
     public static async Task<ServingServer> StartAsync(ServerOptions options, Func<ILogger, ModelRepository> loadModels, CancellationToken cancellationToken = default)
+    {
+        var telemetry = TelemetryExport.Start(options.Telemetry, [ServingTelemetry.SourceName, ClusterTelemetry.SourceName], [ServingMeter.Name], t => t.AddAspNetCoreInstrumentation());
+        try
+        {
+            var server = await StartAsync(options, loadModels, telemetry, cancellationToken).ConfigureAwait(false);
+            telemetry = null;
+            return server;
+        }
+        finally
+        {
+            telemetry?.Dispose();
+        }
+    }
+
+    private static async Task<ServingServer> StartAsync(ServerOptions options, Func<ILogger, ModelRepository> loadModels, TelemetryExport? telemetry, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -68,6 +89,7 @@ internal sealed class ServingServer : IAsyncDisposable
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         var endpoints = new Endpoints();
         builder.WebHost.UseKestrel(k => (endpoints.Http, endpoints.Grpc) = KestrelSetup.Configure(k, options));
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>>(new TransportMemoryPoolFactory(2 * options.MaxBodyBytes));
         FrontDoorAccess? access = null; // made once the app's logger exists, before the models load
         builder.Services.AddSingleton(_ => access!);
         builder.Services.AddGrpc(o =>
@@ -116,7 +138,7 @@ internal sealed class ServingServer : IAsyncDisposable
             throw;
         }
 
-        var server = new ServingServer(app, models, endpoints);
+        var server = new ServingServer(app, models, endpoints, telemetry);
         logger.Listening(models.Count, string.Join(", ", server.Addresses));
         return server;
     }
@@ -128,6 +150,8 @@ internal sealed class ServingServer : IAsyncDisposable
         await _app.StopAsync().ConfigureAwait(false);
         _models.Dispose();
         await _app.DisposeAsync().ConfigureAwait(false);
+        // Last: the spans of the requests that finished during the stop are flushed too.
+        _telemetry?.Dispose();
     }
 
     private static void Map(WebApplication app, ModelRepository models, RepositoryControl control, RequestBufferPool buffers, FrontDoorAccess access, ServerOptions options, ILogger logger)

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
+using Tessera.Cluster.Telemetry;
 using Tessera.Serving.Protocol;
 using Tessera.Serving.Repository;
+using Tessera.Serving.Telemetry;
 using Tessera.Tensors;
 
 namespace Tessera.Serving.Inference;
@@ -15,40 +17,54 @@ internal static class InferenceRunner
     /// <param name="transportTimeoutMicroseconds">A timeout the transport carries (a header, a gRPC deadline), used when the request's parameters give none; 0 for none.</param>
     public static async Task<IReadOnlyDictionary<string, Tensor>> RunAsync(ServedModel model, InferenceRequest request, long transportTimeoutMicroseconds, CancellationToken aborted)
     {
-        model.Signature.Validate(request);
-        var scheduler = model.Scheduler;
-        var options = scheduler.Options;
-
-        int priority = request.Priority == 0 ? options.DefaultPriority : request.Priority;
-        if (priority > options.PriorityLevels)
+        using var span = ServingTelemetry.Source.StartActivity("infer");
+        if (span is not null)
         {
-            throw ServingException.BadRequest($"priority {request.Priority} is out of range: model '{model.Name}' has levels 1 (highest) to {options.PriorityLevels}");
+            span.SetTag("tessera.model", model.Name);
+            span.SetTag("tessera.version", model.Version);
         }
 
-        var pending = new Scheduling.PendingRequest(request.Inputs, scheduler.RowsOf(request.Inputs), priority - 1);
-        long timeoutUs = request.TimeoutMicroseconds > 0 ? request.TimeoutMicroseconds
-            : transportTimeoutMicroseconds > 0 ? transportTimeoutMicroseconds
-            : options.DefaultTimeoutMicroseconds;
-        if (!scheduler.TryEnqueue(pending))
-        {
-            throw new ServingException(503, scheduler.Stopped
-                ? $"model '{model.Name}' version {model.Version} is being unloaded; retry later"
-                : $"model '{model.Name}' has {options.MaxQueueSize} requests queued, its limit; retry later");
-        }
-
-        using var timeout = timeoutUs > 0 ? CancellationTokenSource.CreateLinkedTokenSource(aborted) : null;
-        timeout?.CancelAfter(TimeSpan.FromMicroseconds(timeoutUs));
-        var token = timeout?.Token ?? aborted;
         try
         {
-            return await pending.Completion.Task.WaitAsync(token).ConfigureAwait(false);
+            model.Signature.Validate(request);
+            var scheduler = model.Scheduler;
+            var options = scheduler.Options;
+
+            int priority = request.Priority == 0 ? options.DefaultPriority : request.Priority;
+            if (priority > options.PriorityLevels)
+            {
+                throw ServingException.BadRequest($"priority {request.Priority} is out of range: model '{model.Name}' has levels 1 (highest) to {options.PriorityLevels}");
+            }
+
+            var pending = new Scheduling.PendingRequest(request.Inputs, scheduler.RowsOf(request.Inputs), priority - 1) { Trace = span?.Context ?? default };
+            long timeoutUs = request.TimeoutMicroseconds > 0 ? request.TimeoutMicroseconds
+                : transportTimeoutMicroseconds > 0 ? transportTimeoutMicroseconds
+                : options.DefaultTimeoutMicroseconds;
+            if (!scheduler.TryEnqueue(pending))
+            {
+                throw new ServingException(503, scheduler.Stopped
+                    ? $"model '{model.Name}' version {model.Version} is being unloaded; retry later"
+                    : $"model '{model.Name}' has {options.MaxQueueSize} requests queued, its limit; retry later");
+            }
+
+            using var timeout = timeoutUs > 0 ? CancellationTokenSource.CreateLinkedTokenSource(aborted) : null;
+            timeout?.CancelAfter(TimeSpan.FromMicroseconds(timeoutUs));
+            var token = timeout?.Token ?? aborted;
+            try
+            {
+                return await pending.Completion.Task.WaitAsync(token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                bool dropped = scheduler.TryAbandon(pending);
+                aborted.ThrowIfCancellationRequested();
+                throw new ServingException(504, string.Create(CultureInfo.InvariantCulture,
+                    $"the request timed out after {timeoutUs / 1000.0:0.###} ms {(dropped ? "in the queue; it was not run" : "while running")}"));
+            }
         }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        catch (Exception e) when (ClusterTelemetry.Failed(span, e))
         {
-            bool dropped = scheduler.TryAbandon(pending);
-            aborted.ThrowIfCancellationRequested();
-            throw new ServingException(504, string.Create(CultureInfo.InvariantCulture,
-                $"the request timed out after {timeoutUs / 1000.0:0.###} ms {(dropped ? "in the queue; it was not run" : "while running")}"));
+            throw;
         }
     }
 

@@ -1,20 +1,28 @@
 using System.Globalization;
 using System.Text;
+using Instrument = System.Diagnostics.Metrics.Histogram<double>;
 
 namespace Tessera.Serving.Metrics;
 
-/// <summary>A Prometheus histogram with fixed upper bounds; observations are lock-free.</summary>
+/// <summary>
+/// A Prometheus histogram with fixed upper bounds; observations are lock-free. Each observation is also recorded
+/// into an instrument of the serving meter, with this histogram's labels, for whoever listens there (OTLP).
+/// </summary>
 internal sealed class Histogram
 {
     private readonly double[] _bounds;
     private readonly long[] _counts; // per bucket (not cumulative), the last one for +Inf
+    private readonly Instrument? _instrument;
+    private readonly KeyValuePair<string, object?>[] _tags;
     private long _count;
     private long _sumBits;
 
-    public Histogram(double[] bounds)
+    public Histogram(double[] bounds, Instrument? instrument = null, KeyValuePair<string, object?>[]? tags = null)
     {
         _bounds = bounds;
         _counts = new long[bounds.Length + 1];
+        _instrument = instrument;
+        _tags = tags ?? [];
     }
 
     /// <summary>Seconds from 50 µs to 10 s, for queue, compute and request times.</summary>
@@ -45,6 +53,9 @@ internal sealed class Histogram
             if (found == seen) break;
             seen = found;
         }
+
+        // Nothing but a flag test while no one listens to the meter.
+        _instrument?.Record(value, _tags);
     }
 
     /// <summary>Writes the _bucket, _sum and _count series; <paramref name="labels"/> is e.g. <c>model="a",version="1"</c>.</summary>

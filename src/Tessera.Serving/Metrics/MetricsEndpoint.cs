@@ -27,68 +27,25 @@ internal sealed class MetricsEndpoint
     {
         var text = new StringBuilder(8192);
         var models = _models.All.ToArray();
-        PrometheusText.Header(text, "tessera_requests_total", "counter", "Inference requests by model, version and outcome.");
-        foreach (var m in models)
+        foreach (var family in ServingMetricFamilies.Of(_models))
         {
-            for (int i = 0; i < ModelMetrics.OutcomeNames.Length; i++)
+            PrometheusText.Header(text, family.Name, family.Type, family.Help);
+            if (family.Histogram is { } histogram)
             {
-                PrometheusText.Sample(text, "tessera_requests_total", $"{m.Metrics.Labels},outcome=\"{ModelMetrics.OutcomeNames[i]}\"", m.Metrics.Outcome((RequestOutcome)i));
+                foreach (var m in models)
+                {
+                    m.Metrics.Histograms[histogram.Index].WriteTo(text, family.Name, m.Metrics.Labels);
+                }
             }
-        }
-
-        PrometheusText.Header(text, "tessera_model_ready", "gauge", "1 while the model version can be served, 0 while it cannot (no placement up, or none could be made): /v2/health/ready answers 503 then.");
-        foreach (var m in models)
-        {
-            PrometheusText.Sample(text, "tessera_model_ready", m.Metrics.Labels, m.Unready is null ? 1 : 0);
-        }
-
-        WriteHistograms(text, models, "tessera_request_seconds", "Time from a request's arrival to its response, parsing and queueing included.", m => m.RequestSeconds);
-        WriteHistograms(text, models, "tessera_queue_seconds", "Time requests waited in the queue before their batch was dispatched.", m => m.QueueSeconds);
-        WriteHistograms(text, models, "tessera_compute_seconds", "Time a replica spent running one batch.", m => m.ComputeSeconds);
-        WriteHistograms(text, models, "tessera_batch_size", "Rows per executed batch.", m => m.BatchSize);
-
-        var snapshots = models.Select(m => (Model: m, State: m.Scheduler.Snapshot())).ToArray();
-        PrometheusText.Header(text, "tessera_queued_requests", "gauge", "Requests waiting in a model's queue, by priority level (1 is the highest).");
-        foreach (var (m, s) in snapshots)
-        {
-            for (int level = 0; level < s.QueuedPerLevel.Length; level++)
+            else
             {
-                PrometheusText.Sample(text, "tessera_queued_requests", $"{m.Metrics.Labels},priority=\"{level + 1}\"", s.QueuedPerLevel[level]);
+                foreach (var sample in family.Samples!())
+                {
+                    PrometheusText.Sample(text, family.Name, sample.Labels, sample.Value);
+                }
             }
-        }
-
-        WriteReplicaGauge(text, snapshots, "tessera_replica_inflight_batches", "gauge", "Batches handed to a replica and not finished.", r => r.InflightBatches);
-        WriteReplicaGauge(text, snapshots, "tessera_replica_inflight_rows", "gauge", "Rows in those batches: the replica's outstanding work.", r => r.InflightRows);
-        WriteReplicaGauge(text, snapshots, "tessera_replica_queued_batches", "gauge", "Batches handed to a replica that it has not started.", r => r.Waiting);
-        WriteReplicaGauge(text, snapshots, "tessera_replica_rows_per_second", "gauge", "Measured speed of a replica (moving average), used by dynamic scheduling.", r => r.RowsPerSecond);
-        WriteReplicaGauge(text, snapshots, "tessera_replica_batches_total", "counter", "Batches a replica has run.", r => r.Batches);
-        WriteReplicaGauge(text, snapshots, "tessera_replica_rows_total", "counter", "Rows a replica has run.", r => r.Rows);
-        if (_models.Cluster is { } cluster)
-        {
-            WorkerMetrics.Write(text, models, cluster);
         }
 
         return text.ToString();
-    }
-
-    private static void WriteHistograms(StringBuilder text, ServedModel[] models, string name, string help, Func<ModelMetrics, Histogram> pick)
-    {
-        PrometheusText.Header(text, name, "histogram", help);
-        foreach (var m in models)
-        {
-            pick(m.Metrics).WriteTo(text, name, m.Metrics.Labels);
-        }
-    }
-
-    private static void WriteReplicaGauge(StringBuilder text, (ServedModel Model, Scheduling.SchedulerSnapshot State)[] snapshots, string name, string type, string help, Func<Scheduling.ReplicaSnapshot, double> pick)
-    {
-        PrometheusText.Header(text, name, type, help);
-        foreach (var (m, s) in snapshots)
-        {
-            foreach (var r in s.Replicas)
-            {
-                PrometheusText.Sample(text, name, $"{m.Metrics.Labels},replica=\"{r.Index}\"", pick(r));
-            }
-        }
     }
 }

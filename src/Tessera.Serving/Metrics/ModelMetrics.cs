@@ -9,25 +9,34 @@ internal sealed class ModelMetrics
     private readonly long[] _outcomeNanoseconds = new long[OutcomeNames.Length];
     private long _lastRequestUnixMs;
 
-    public ModelMetrics(string model, string version)
+    /// <param name="meter">The server's meter, whose histogram instruments get every observation too; null for none.</param>
+    public ModelMetrics(string model, string version, ServingMeter? meter = null)
     {
-        Labels = $"model=\"{PrometheusText.Escape(model)}\",version=\"{PrometheusText.Escape(version)}\"";
+        Tags = [new("model", model), new("version", version)];
+        Labels = PrometheusText.Labels(Tags);
+        Histograms = [.. HistogramSpec.All.Select(spec => new Histogram(spec.Bounds, meter?.Instrument(spec), Tags))];
     }
 
     /// <summary>The label pairs that name this model version in every series.</summary>
+    public KeyValuePair<string, object?>[] Tags { get; }
+
+    /// <summary><see cref="Tags"/> as the Prometheus text writes them.</summary>
     public string Labels { get; }
 
+    /// <summary>The model version's histograms, in the order of <see cref="HistogramSpec.All"/>.</summary>
+    public IReadOnlyList<Histogram> Histograms { get; }
+
     /// <summary>Seconds from arrival in the queue to dispatch in a batch.</summary>
-    public Histogram QueueSeconds { get; } = new(Histogram.TimeBounds);
+    public Histogram QueueSeconds => Histograms[HistogramSpec.Queue.Index];
 
     /// <summary>Seconds a replica spent on one batch.</summary>
-    public Histogram ComputeSeconds { get; } = new(Histogram.TimeBounds);
+    public Histogram ComputeSeconds => Histograms[HistogramSpec.Compute.Index];
 
     /// <summary>Seconds from the request's arrival to its response being ready, parsing included.</summary>
-    public Histogram RequestSeconds { get; } = new(Histogram.TimeBounds);
+    public Histogram RequestSeconds => Histograms[HistogramSpec.Request.Index];
 
     /// <summary>Rows per executed batch.</summary>
-    public Histogram BatchSize { get; } = new(Histogram.BatchBounds);
+    public Histogram BatchSize => Histograms[HistogramSpec.BatchSize.Index];
 
     /// <summary>Batches run per batch size, with their times.</summary>
     public BatchStatistics Batches { get; } = new();

@@ -15,6 +15,10 @@ internal static class PrometheusText
         text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n')
             .Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
 
-    public static void Sample(StringBuilder text, string name, string labels, double value) =>
-        text.Append(name).Append('{').Append(labels).Append("} ").Append(value.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+    public static void Sample(StringBuilder text, string name, KeyValuePair<string, object?>[] labels, double value) =>
+        text.Append(name).Append('{').Append(Labels(labels)).Append("} ").Append(value.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+
+    /// <summary>Label pairs as the text writes them, e.g. <c>model="a",version="1"</c>.</summary>
+    public static string Labels(KeyValuePair<string, object?>[] labels) =>
+        string.Join(",", labels.Select(l => $"{l.Key}=\"{Escape((string)l.Value!)}\""));
 }

@@ -31,7 +31,11 @@ internal sealed class ModelRepository : IDisposable
         Cluster = cluster;
         Directory = directory;
         Defaults = defaults ?? new ModelConfig();
+        Meter = new ServingMeter(this);
     }
+
+    /// <summary>The models' metrics as instruments of the "Tessera.Serving" meter.</summary>
+    public ServingMeter Meter { get; }
 
     /// <summary>The workers models run on, or null when they run in this process. Not owned by the repository.</summary>
     public ServingCluster? Cluster { get; }
@@ -208,6 +212,7 @@ internal sealed class ModelRepository : IDisposable
         }
 
         foreach (var m in all) m.Dispose();
+        Meter.Dispose();
     }
 
     private static ServedModel? Find(Dictionary<string, ServedModel[]> models, string name, string? version)
@@ -265,7 +270,7 @@ internal sealed class ModelRepository : IDisposable
         }
 
         string v = version.ToString(CultureInfo.InvariantCulture);
-        var metrics = new ModelMetrics(name, v);
+        var metrics = new ModelMetrics(name, v, Meter);
         var scheduler = new ModelScheduler($"{name}/{v}", backend, config.Scheduler, metrics, _logger);
         _logger.ModelLoaded(name, v, backend.ReplicaCount, config.Threads,
             config.Scheduler.MaxBatchSize > 0 ? $"up to {config.Scheduler.MaxBatchSize} rows" : "off", ModelConfig.PolicyName(config.Scheduler.Policy));

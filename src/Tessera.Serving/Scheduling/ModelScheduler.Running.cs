@@ -17,6 +17,8 @@ internal sealed partial class ModelScheduler
             _metrics.QueueSeconds.Observe(Stopwatch.GetElapsedTime(r.EnqueuedTimestamp, start).TotalSeconds);
         }
 
+        using var span = StartBatchSpan(work, start);
+
         _metrics.BatchSize.Observe(work.Rows);
         double seconds = 0;
         bool measured = false;
@@ -54,12 +56,14 @@ internal sealed partial class ModelScheduler
         }
         catch (Exception e) when (requests.Length > 1)
         {
+            span?.AddEvent(new ActivityEvent("run alone", tags: new ActivityTagsCollection { ["tessera.reason"] = e.Message }));
             // One bad request must not fail the others it was batched with: run each alone to find it.
             _logger.BatchFailed(_name, requests.Length, e.Message);
             await RunAloneAsync(work).ConfigureAwait(false);
         }
         catch (Exception e)
         {
+            span?.SetStatus(ActivityStatusCode.Error, e.Message);
             requests[0].Completion.TrySetException(e);
         }
         finally

@@ -23,6 +23,9 @@ internal sealed class PendingRequest
 
     public long EnqueuedTimestamp { get; set; } = Stopwatch.GetTimestamp();
 
+    /// <summary>The request's span, parent of its queue and batch spans; default when it is not traced.</summary>
+    public ActivityContext Trace { get; init; }
+
     /// <summary>Queued, taken into a batch, or abandoned; changed only under the scheduler's lock.</summary>
     public PendingState State { get; set; }
 

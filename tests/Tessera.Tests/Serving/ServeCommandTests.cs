@@ -78,6 +78,7 @@ public sealed class ServeCommandTests
     [InlineData("tessera: --open-health goes with --api-key-file", "--model", "m.onnx", "--open-health")]
     [InlineData("tessera: --max-streams must be 1 or more", "--model", "m.onnx", "--max-streams", "0")]
     [InlineData("tessera: --max-header-kb must lie in [1, 1024]", "--model", "m.onnx", "--max-header-kb", "0")]
+    [InlineData("tessera: --otlp-endpoint: the OTLP endpoint 'collector:4317' is not an http:// or https:// URL", "--model", "m.onnx", "--otlp-endpoint", "collector:4317")]
     public void BadCommandLinesFailWithOneLine(string message, params string[] args)
     {
         var result = CliProcess.Run(["serve", .. args]);

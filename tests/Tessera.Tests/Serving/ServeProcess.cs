@@ -49,6 +49,14 @@ internal sealed class ServeProcess : IDisposable
         return started[(started.IndexOf(marker, StringComparison.Ordinal) + marker.Length)..].Split(", ");
     }
 
+    /// <summary>The gRPC address (with --grpc) from the "listening on" line.</summary>
+    public string GrpcAddress()
+    {
+        const string marker = "gRPC on ";
+        string line = _process.Lines.Single(l => l.Contains(marker, StringComparison.Ordinal));
+        return line[(line.IndexOf(marker, StringComparison.Ordinal) + marker.Length)..].Trim();
+    }
+
     /// <summary>Fails unless connecting to HOST:PORT is refused (the worker there has stopped).</summary>
     public static async Task AssertNothingListensAsync(string address)
     {

@@ -1,9 +1,12 @@
+using System.Diagnostics;
+
 namespace Tessera.Cluster.Transport.Messages;
 
 /// <summary>
 /// RUN payload, followed by <c>tensor count</c> Tensor frames with the same request id:
 /// <c>u16 tensor count | 16-byte reply-to client id | u16 current stage | u16 rank | u16 stage count |
-/// stage count × (u16 rank count T | T × (32-byte model hash | string address) | strings inputs) | strings outputs</c>.
+/// stage count × (u16 rank count T | T × (32-byte model hash | string address) | strings inputs) | strings outputs
+/// [| u8 1 | 16-byte trace id | 8-byte parent span id | u8 trace flags]</c> (the W3C trace context, when the request is traced).
 /// The receiving worker runs rank <c>rank</c> of stage <c>current</c> (the model of that rank). Rank 0 of a
 /// tensor-parallel stage relays the RUN (same tensors, its rank set) to ranks 1..T-1 before it runs; afterwards only
 /// rank 0 sends on: every tensor later stages or the outputs need to rank 0 of the next stage (RUN with current + 1),
@@ -16,12 +19,21 @@ public sealed record RunMessage(ushort TensorCount, Guid ReplyTo, int Current, i
     /// <summary>Most ranks of one tensor-parallel stage.</summary>
     public const int MaxRanks = 256;
 
+    /// <summary>The only kind of trailing trace context: W3C trace context (trace id, span id, flags).</summary>
+    private const byte W3CTraceContext = 1;
+
     public RouteStage Stage => Stages[Current];
 
     /// <summary>The rank of the current stage this worker runs.</summary>
     public RouteRank Self => Stage.Ranks[Rank];
 
     public bool IsLastStage => Current == Stages.Length - 1;
+
+    /// <summary>
+    /// The span the stages' spans are children of (the coordinator's route span); default when the request is not
+    /// traced. Kept as the RUN goes on to later stages and ranks, so every stage's span has the same parent.
+    /// </summary>
+    public ActivityContext Trace { get; init; }
 
     public WireWriter Write()
     {
@@ -37,7 +49,16 @@ public sealed record RunMessage(ushort TensorCount, Guid ReplyTo, int Current, i
             w.Strings(stage.Inputs);
         }
 
-        return w.Strings(Outputs);
+        w.Strings(Outputs);
+        if (Trace != default)
+        {
+            Span<byte> ids = stackalloc byte[24];
+            Trace.TraceId.CopyTo(ids[..16]);
+            Trace.SpanId.CopyTo(ids[16..]);
+            w.U8(W3CTraceContext).Bytes(ids).U8((byte)Trace.TraceFlags);
+        }
+
+        return w;
     }
 
     public static RunMessage Read(ReadOnlySpan<byte> payload)
@@ -72,13 +93,33 @@ public sealed record RunMessage(ushort TensorCount, Guid ReplyTo, int Current, i
         }
 
         string[] outputs = r.Strings();
+        var trace = r.Remaining > 0 ? ReadTrace(ref r) : default;
         r.End();
         if (rank >= stages[current].Degree)
         {
             throw new ClusterException(ClusterErrorCode.Malformed, $"rank {rank} of stage {current}, which has {stages[current].Degree} ranks");
         }
 
-        return new RunMessage(tensors, replyTo, current, rank, stages, outputs);
+        return new RunMessage(tensors, replyTo, current, rank, stages, outputs) { Trace = trace };
+    }
+
+    private static ActivityContext ReadTrace(ref WireReader r)
+    {
+        byte kind = r.U8();
+        if (kind != W3CTraceContext)
+        {
+            throw new ClusterException(ClusterErrorCode.Malformed, $"a RUN carries trace context of unknown kind {kind}");
+        }
+
+        var traceId = r.Bytes(16);
+        var spanId = r.Bytes(8);
+        var flags = (ActivityTraceFlags)r.U8();
+        if (!traceId.ContainsAnyExcept((byte)0) || !spanId.ContainsAnyExcept((byte)0))
+        {
+            throw new ClusterException(ClusterErrorCode.Malformed, "a RUN carries a trace context with an all-zero trace or span id");
+        }
+
+        return new ActivityContext(ActivityTraceId.CreateFromBytes(traceId), ActivitySpanId.CreateFromBytes(spanId), flags, isRemote: true);
     }
 
     /// <summary>The RUN for rank 0 of the next stage.</summary>
