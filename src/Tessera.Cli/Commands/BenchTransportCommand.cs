@@ -5,7 +5,7 @@ using Tessera.Cluster.Bench;
 
 namespace Tessera.Cli.Commands;
 
-/// <summary>`tessera bench-transport`: cluster transport throughput and per-hop latency over loopback TCP.</summary>
+/// <summary>`tessera bench-transport`: cluster transport throughput and per-hop latency between two connections of one process, through shared memory and over loopback TCP.</summary>
 internal static class BenchTransportCommand
 {
     public static Command Create()
@@ -27,10 +27,14 @@ internal static class BenchTransportCommand
                 throw new CliException("--seconds must be more than 0 and sizes multiples of 4 bytes");
             }
 
-            var r = TransportBench.RunAsync(bytes, (int)latencyBytes, 10, TimeSpan.FromSeconds(s)).GetAwaiter().GetResult();
+            // Processes of one host share memory; remote ones (and TESSERA_SHARED_MEMORY=off) use TCP: both are measured.
+            foreach (var (label, shared) in new[] { ("", true), ("tcp ", false) })
+            {
+                var r = TransportBench.RunAsync(bytes, (int)latencyBytes, 10, TimeSpan.FromSeconds(s), shared).GetAwaiter().GetResult();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{label}throughput: {r.ThroughputBytesPerSecond / 1e9:F2} GB/s ({r.Iterations} tensors of {r.ThroughputBytes} bytes; {r.TensorPath})\n{label}per-hop latency: {r.HopMicroseconds:F1} us (median, tensors of {r.LatencyBytes} bytes)"));
+            }
 
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"throughput: {r.ThroughputBytesPerSecond / 1e9:F2} GB/s ({r.Iterations} tensors of {r.ThroughputBytes} bytes)\nper-hop latency: {r.HopMicroseconds:F1} us (median, tensors of {r.LatencyBytes} bytes)"));
             return 0;
         });
         return command;

@@ -9,25 +9,39 @@ namespace Tessera.Cluster.Bench;
 
 /// <summary>
 /// Measures the transport alone over real loopback TCP: two authenticated <see cref="ClusterConnection"/>s in this
-/// process, tensor frames written from tensor storage and read into recycled tensor storage, as a worker does.
+/// process, tensor frames written from tensor storage and read into recycled tensor storage, as a worker does; with
+/// <c>sharedMemory</c> the two connections share memory as processes on one host do (the control frames still
+/// cross TCP), without it every byte crosses the socket.
 /// </summary>
 public static class TransportBench
 {
-    public sealed record Result(double ThroughputBytesPerSecond, double HopMicroseconds, long ThroughputBytes, int LatencyBytes, int Iterations);
+    /// <param name="TensorPath">How the tensors travelled (the connection's <see cref="ClusterConnection.TensorPath"/>).</param>
+    public sealed record Result(double ThroughputBytesPerSecond, double HopMicroseconds, long ThroughputBytes, int LatencyBytes, int Iterations, string TensorPath);
 
-    public static async Task<Result> RunAsync(long throughputBytes, int latencyBytes, int iterations, TimeSpan duration)
+    public static async Task<Result> RunAsync(long throughputBytes, int latencyBytes, int iterations, TimeSpan duration, bool sharedMemory)
     {
         var token = new ClusterToken(ClusterToken.NewSecret());
-        var limits = TransportLimits.Default with { MaxTensorBytes = Math.Max(throughputBytes, 1L << 30) };
+        var limits = TransportLimits.Default with
+        {
+            MaxTensorBytes = Math.Max(throughputBytes, 1L << 30),
+            // The ring size processes get (TESSERA_SHARED_MEMORY, 32 MiB by default): a few 4 MiB tensors in flight.
+            SharedMemoryBytes = sharedMemory ? TransportLimits.Default.SharedMemoryBytes : 0,
+        };
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(1);
         // The receiving side recycles tensor storage as a worker does (its tensors are done with once sent on).
         var pool = new TensorPool();
         var accept = Task.Run(async () => await ClusterConnection.AcceptAsync(
-            await listener.AcceptAsync().ConfigureAwait(false), token, () => new WorkerInfo("bench", 1, 0, 0, 0, 0), limits, default, pool).ConfigureAwait(false));
+            await listener.AcceptAsync().ConfigureAwait(false), token, () => new WorkerInfo("bench", 1, 0, 0, 0, 0, HostId: HostIdentity.BootId), limits, default, pool).ConfigureAwait(false));
         await using var client = await ClusterConnection.ConnectAsync(ClusterAddress.Format(listener.LocalEndPoint!), token, ConnectionRole.Coordinator, Guid.NewGuid(), limits, default).ConfigureAwait(false);
         await using var server = await accept.ConfigureAwait(false);
+
+        // One round trip settles the shared-memory offer: each side's reader handles it before the frame behind it.
+        await client.Writer.SendAsync(FrameType.Ping, 0, null, default).ConfigureAwait(false);
+        await server.Reader.ReadAsync(TimeSpan.FromSeconds(30), default).ConfigureAwait(false);
+        await server.Writer.SendAsync(FrameType.Pong, 0, null, default).ConfigureAwait(false);
+        await client.Reader.ReadAsync(TimeSpan.FromSeconds(30), default).ConfigureAwait(false);
 
         // Throughput: one direction, the receiver reading every tensor into fresh storage.
         var big = Tensor.AllocateZeroed(DataType.Float32, [(int)(throughputBytes / 4)]);
@@ -91,6 +105,6 @@ public static class TransportBench
         await echo.ConfigureAwait(false);
         samples.Sort();
         double medianRoundTrip = samples[samples.Count / 2];
-        return new Result(throughput, medianRoundTrip / 2, big.ByteLength, latencyBytes, got);
+        return new Result(throughput, medianRoundTrip / 2, big.ByteLength, latencyBytes, got, client.TensorPath);
     }
 }

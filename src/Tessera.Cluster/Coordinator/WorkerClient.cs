@@ -66,6 +66,9 @@ public sealed class WorkerClient : IAsyncDisposable
 
     internal FrameWriter Writer => _connection.Writer;
 
+    /// <summary>How tensors travel to and from the worker: "shared memory", or "TCP: " and why.</summary>
+    public string TensorPath => _connection.TensorPath;
+
     /// <summary>The models made sure of on this worker, by hash: what a restarted worker must get again.</summary>
     internal ConcurrentDictionary<string, ModelFile> Models { get; } = new(StringComparer.Ordinal);
 

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Tessera.Cluster.Transport.Messages;
+using Tessera.Cluster.Transport.SharedMemory;
 
 namespace Tessera.Cluster.Transport;
 
@@ -12,13 +13,15 @@ namespace Tessera.Cluster.Transport;
 public sealed class ClusterConnection : IAsyncDisposable
 {
     private readonly SocketConnection _socket;
+    private readonly SharedMemoryLink _sharedMemory;
 
     private ClusterConnection(SocketConnection socket, TransportLimits limits, ITensorAllocator? allocator = null)
     {
         _socket = socket;
         Limits = limits;
-        Reader = new FrameReader(socket.Stream, limits, allocator);
         Writer = new FrameWriter(socket.Stream, limits, socket.Abort);
+        _sharedMemory = new SharedMemoryLink(limits, Writer);
+        Reader = new FrameReader(socket.Stream, limits, allocator, _sharedMemory);
     }
 
     public TransportLimits Limits { get; }
@@ -40,6 +43,16 @@ public sealed class ClusterConnection : IAsyncDisposable
 
     /// <summary>The worker as it described itself in READY (client side only).</summary>
     public WorkerInfo? Worker { get; private set; }
+
+    /// <summary>How this connection's tensors travel: "shared memory", or "TCP: " and why (docs/protocol.md).</summary>
+    public string TensorPath => _sharedMemory.State;
+
+    /// <summary>Raised with <see cref="TensorPath"/> when the peer's shared-memory offer or answer has been handled.</summary>
+    public event Action<string>? TensorPathSettled
+    {
+        add => _sharedMemory.Settled += value;
+        remove => _sharedMemory.Settled -= value;
+    }
 
     /// <summary>Connects, proves the token, checks the server's proof, and returns the worker's description.</summary>
     /// <remarks>With <paramref name="tls"/>, TLS is set up first and the worker's certificate must chain to the cluster's roots.</remarks>
@@ -95,6 +108,8 @@ public sealed class ClusterConnection : IAsyncDisposable
             }
 
             connection.Worker = WorkerInfo.Read(ready);
+            connection._sharedMemory.Authenticated = true;
+            await connection._sharedMemory.OfferAsync(role, connection.Worker, timeout.Token).ConfigureAwait(false);
             return connection;
         }
         catch (Exception e)
@@ -151,6 +166,7 @@ public sealed class ClusterConnection : IAsyncDisposable
             }
 
             await connection.Writer.SendAsync(FrameType.Ready, 0, describe().Write(), timeout.Token).ConfigureAwait(false);
+            connection._sharedMemory.Authenticated = true;
             return connection;
         }
         catch (Exception e) when (e is ClusterException or OperationCanceledException)
@@ -203,5 +219,9 @@ public sealed class ClusterConnection : IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync() => _socket.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _socket.DisposeAsync().ConfigureAwait(false);
+        _sharedMemory.Dispose();
+    }
 }

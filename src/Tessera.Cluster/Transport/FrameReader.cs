@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Buffers.Binary;
+using Tessera.Cluster.Transport.SharedMemory;
 using Tessera.Tensors;
 
 namespace Tessera.Cluster.Transport;
@@ -8,6 +10,8 @@ namespace Tessera.Cluster.Transport;
 /// tensor's or collective block's payload is read from the socket straight into its destination (the tensor's
 /// storage, a pooled array), so a large tensor crosses user space once, not once per buffer it passes. Nothing is
 /// read ahead beyond the buffer, so a slow reader holds the sender back through TCP's own window (backpressure).
+/// A tensor frame flagged as shared memory is copied from the connection's ring into the tensor's storage instead;
+/// the connection's own SHARED_MEMORY frames go to its <see cref="SharedMemoryLink"/> and are not returned.
 /// Not thread-safe: one reader loop per connection.
 /// </summary>
 public sealed class FrameReader
@@ -15,11 +19,18 @@ public sealed class FrameReader
     private const int BufferBytes = 64 * 1024;
     private readonly ByteStreamReader _input;
     private readonly TransportLimits _limits;
+    private readonly SharedMemoryLink? _sharedMemory;
 
     public FrameReader(Stream stream, TransportLimits limits, ITensorAllocator? allocator = null)
+        : this(stream, limits, allocator, null)
+    {
+    }
+
+    internal FrameReader(Stream stream, TransportLimits limits, ITensorAllocator? allocator, SharedMemoryLink? sharedMemory)
     {
         _input = new ByteStreamReader(stream, BufferBytes);
         _limits = limits;
+        _sharedMemory = sharedMemory;
         Allocator = allocator ?? ITensorAllocator.Fresh;
     }
 
@@ -33,6 +44,20 @@ public sealed class FrameReader
     /// A frame longer than <paramref name="maxPayloadBytes"/> is refused, whatever its type, before any of it is allocated.
     /// </summary>
     public async ValueTask<Frame?> ReadAsync(TimeSpan idleTimeout, CancellationToken cancellation, OutputPlacement? place = null, uint maxPayloadBytes = uint.MaxValue)
+    {
+        while (true)
+        {
+            var frame = await ReadOneAsync(idleTimeout, cancellation, place).ConfigureAwait(false);
+            if (_sharedMemory is null || frame?.Type is not (FrameType.SharedMemoryOffer or FrameType.SharedMemoryAnswer))
+            {
+                return frame;
+            }
+
+            await _sharedMemory.HandleAsync(frame, cancellation).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask<Frame?> ReadOneAsync(TimeSpan idleTimeout, CancellationToken cancellation, OutputPlacement? place)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         timeout.CancelAfter(idleTimeout);
@@ -90,7 +115,8 @@ public sealed class FrameReader
 
         await _input.FillAsync(metaSize, reading, allowCleanEnd: false).ConfigureAwait(false);
         var meta = TensorMeta.Read(_input.Take(metaSize));
-        if (meta.ByteLength != header.Length - metaSize)
+        bool shared = header.Flags == FrameHeader.SharedMemoryFlag;
+        if (shared ? header.Length != metaSize + 8 : meta.ByteLength != header.Length - metaSize)
         {
             throw new ClusterException(ClusterErrorCode.Malformed, $"tensor '{meta.Name}' frame carries {header.Length - metaSize} bytes of data for {meta.ByteLength} announced");
         }
@@ -107,11 +133,27 @@ public sealed class FrameReader
             placed = null;
         }
 
+        SharedRing? ring = null;
+        long position = 0;
+        if (shared)
+        {
+            ring = (_sharedMemory ?? throw new ClusterException(ClusterErrorCode.Malformed, "a shared-memory tensor on a connection that shares no memory")).Incoming;
+            await _input.FillAsync(8, reading, allowCleanEnd: false).ConfigureAwait(false);
+            position = BinaryPrimitives.ReadInt64LittleEndian(_input.Take(8));
+        }
+
         var tensor = placed ?? Allocator.Allocate(meta.DataType, meta.Shape);
         try
         {
-            using var memory = new TensorMemory(tensor);
-            await _input.ReadExactlyAsync(memory.Memory, reading, $"tensor '{meta.Name}'").ConfigureAwait(false);
+            if (ring is not null)
+            {
+                ring.Read(position, tensor.Bytes);
+            }
+            else
+            {
+                using var memory = new TensorMemory(tensor);
+                await _input.ReadExactlyAsync(memory.Memory, reading, $"tensor '{meta.Name}'").ConfigureAwait(false);
+            }
         }
         catch
         {

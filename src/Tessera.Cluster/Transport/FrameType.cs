@@ -18,6 +18,12 @@ public enum FrameType : byte
     /// <summary>Either way: an error code and message; request id 0 means the connection is being closed.</summary>
     Error = 5,
 
+    /// <summary>Client → server after READY: a shared-memory segment for the connection's tensors (same host only).</summary>
+    SharedMemoryOffer = 6,
+
+    /// <summary>Server → client: whether the offered segment is used, and why not.</summary>
+    SharedMemoryAnswer = 7,
+
     Ping = 10,
     Pong = 11,
 

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using Tessera.Cluster.Transport.SharedMemory;
 using Tessera.Tensors;
 
 namespace Tessera.Cluster.Transport;
@@ -7,9 +9,14 @@ namespace Tessera.Cluster.Transport;
 /// is written under one lock, so messages never interleave. Headers, control payloads and small tensors are gathered
 /// in a buffer and sent in one write; a large tensor goes from its own storage to the socket (no copy in user space).
 /// A write that fails or times out part-way leaves a torn frame on the wire, so the connection is aborted then.
+/// On a connection that shares memory with its peer, a tensor of at least <see cref="SharedMemoryMinBytes"/> is copied
+/// into the shared ring instead and its frame carries the ring position (a writer waits for room as for TCP's window;
+/// only a tensor larger than the whole ring goes inline).
 /// </summary>
 public sealed class FrameWriter
 {
+    /// <summary>Smaller tensors ride in the gathered write with their header, where shared memory would save nothing.</summary>
+    public const int SharedMemoryMinBytes = 32 * 1024;
     private const int BufferBytes = 64 * 1024;
     private readonly Stream _stream;
     private readonly TransportLimits _limits;
@@ -18,6 +25,7 @@ public sealed class FrameWriter
     private readonly byte[] _buffer = new byte[BufferBytes];
     private int _used;
     private bool _broken;
+    private SharedRing? _sharedRing;
 
     /// <param name="abort">Closes the connection after a torn write (the stream's owner knows how).</param>
     public FrameWriter(Stream stream, TransportLimits limits, Action? abort = null)
@@ -25,6 +33,13 @@ public sealed class FrameWriter
         _stream = stream;
         _limits = limits;
         _abort = abort ?? stream.Dispose;
+    }
+
+    /// <summary>The ring this side's tensors go through, once the connection's peer has accepted shared memory.</summary>
+    internal SharedRing? SharedRing
+    {
+        get => Volatile.Read(ref _sharedRing);
+        set => Volatile.Write(ref _sharedRing, value);
     }
 
     public Task SendAsync(FrameType type, ulong requestId, WireWriter? payload, CancellationToken cancellation) =>
@@ -48,6 +63,29 @@ public sealed class FrameWriter
             {
                 var meta = TensorMeta.For(name, tensor);
                 int metaSize = meta.Size;
+                if (meta.ByteLength >= SharedMemoryMinBytes && SharedRing is { } ring && ring.Fits(meta.ByteLength))
+                {
+                    long position;
+                    for (int waits = 0; !ring.TryWrite(tensor.Bytes, out position); waits++)
+                    {
+                        if (waits == 0)
+                        {
+                            // The reader can give back only what it knows of: the frames of this message's earlier tensors.
+                            await FlushAsync(timeout.Token).ConfigureAwait(false);
+                        }
+
+                        // The reader is behind: wait for it as for TCP's window.
+                        await WaitForRoomAsync(ring, meta.ByteLength, timeout.Token).ConfigureAwait(false);
+                    }
+
+                    await AppendHeaderAsync(new FrameHeader(checked((uint)(metaSize + 8)), FrameType.Tensor, requestId, FrameHeader.SharedMemoryFlag), timeout.Token).ConfigureAwait(false);
+                    await EnsureRoomAsync(metaSize + 8, timeout.Token).ConfigureAwait(false);
+                    meta.Write(_buffer.AsSpan(_used, metaSize));
+                    BinaryPrimitives.WriteInt64LittleEndian(_buffer.AsSpan(_used + metaSize), position);
+                    _used += metaSize + 8;
+                    continue;
+                }
+
                 await AppendHeaderAsync(new FrameHeader(checked((uint)(metaSize + meta.ByteLength)), FrameType.Tensor, requestId), timeout.Token).ConfigureAwait(false);
                 await EnsureRoomAsync(metaSize, timeout.Token).ConfigureAwait(false);
                 meta.Write(_buffer.AsSpan(_used, metaSize));
@@ -113,6 +151,21 @@ public sealed class FrameWriter
         {
             _lock.Release();
         }
+    }
+
+    /// <summary>
+    /// Sleeps until the reader consumes or 10 ms pass, on a pool thread: the caller's thread may be the one that reads
+    /// (in this process), and a closed connection ends the wait within those 10 ms (the mapping is gone).
+    /// </summary>
+    private async Task WaitForRoomAsync(SharedRing ring, long bytes, CancellationToken timeout)
+    {
+        if (timeout.IsCancellationRequested)
+        {
+            // Frames of this message may be out already: the connection cannot carry another one.
+            throw Broken(timedOut: true);
+        }
+
+        await Task.Run(() => ring.WaitForReader(bytes, 10_000), CancellationToken.None).ConfigureAwait(false);
     }
 
     private void ThrowIfBroken()

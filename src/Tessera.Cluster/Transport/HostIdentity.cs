@@ -8,8 +8,15 @@ namespace Tessera.Cluster.Transport;
 public static class HostIdentity
 {
     private static readonly Lazy<Guid> s_bootId = new(Read);
+    private static readonly Lazy<string> s_networkNamespace = new(ReadNetworkNamespace);
 
     public static Guid BootId => s_bootId.Value;
+
+    /// <summary>
+    /// The network namespace this process runs in (e.g. <c>net:[4026531840]</c>; empty where it cannot be read):
+    /// processes in different namespaces of one host reach each other as remote peers do, so they keep TCP.
+    /// </summary>
+    public static string NetworkNamespace => s_networkNamespace.Value;
 
     private static Guid Read()
     {
@@ -20,6 +27,18 @@ public static class HostIdentity
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return Guid.Empty;
+        }
+    }
+
+    private static string ReadNetworkNamespace()
+    {
+        try
+        {
+            return new FileInfo("/proc/self/ns/net").LinkTarget ?? string.Empty;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return string.Empty;
         }
     }
 }

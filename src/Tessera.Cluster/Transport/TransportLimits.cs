@@ -18,5 +18,11 @@ public sealed record TransportLimits
     /// <summary>A connection with no frame at all for this long is closed (coordinators ping well within it).</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Bytes of each direction's shared-memory ring on a connection between processes of one host (0: always TCP).
+    /// <c>TESSERA_SHARED_MEMORY</c> sets it for every process: <c>off</c>, or a size in MiB (default 32).
+    /// </summary>
+    public long SharedMemoryBytes { get; init; } = SharedMemory.SharedMemorySize.FromEnvironment();
+
     public static TransportLimits Default { get; } = new();
 }

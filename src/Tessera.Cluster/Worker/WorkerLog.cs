@@ -48,6 +48,9 @@ internal static partial class WorkerLog
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "cannot join coordinator {Coordinator}: {Reason}")]
     public static partial void JoinFailed(ILogger logger, string coordinator, string reason);
 
+    [LoggerMessage(EventId = 16, Level = LogLevel.Information, Message = "tensors from {Remote}: {Path}")]
+    public static partial void TensorPath(ILogger logger, string remote, string path);
+
     [LoggerMessage(EventId = 15, Level = LogLevel.Debug, Message = "connection from {Remote} closed during the handshake (a TCP probe?)")]
     public static partial void ClosedInHandshake(ILogger logger, string remote);
 }

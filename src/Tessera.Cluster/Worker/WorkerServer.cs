@@ -153,6 +153,7 @@ public sealed class WorkerServer : IAsyncDisposable
         }
 
         WorkerLog.Authenticated(Logger, remote, connection.Role, connection.ClientId);
+        connection.TensorPathSettled += path => WorkerLog.TensorPath(Logger, remote, path);
         var handler = new WorkerConnectionHandler(this, connection);
         var task = handler.RunAsync(_stopping.Token);
         _connections[connection] = task;

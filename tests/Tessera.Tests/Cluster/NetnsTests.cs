@@ -32,5 +32,10 @@ public sealed class NetnsTests : IDisposable
 
         // Worker b heard from worker a's namespace address, not from the coordinator's.
         Assert.True(b.WaitForLog($"from {lab.Addresses[0]}:"), b.Log);
+
+        // One host, but other network namespaces: tensors keep TCP, to the coordinator and between the workers.
+        Assert.All(coordinator.Workers, w => Assert.Equal("TCP: the peer refused shared memory: another network namespace", w.TensorPath));
+        Assert.True(b.WaitForLog("TCP: another network namespace"), b.Log);
+        Assert.Empty(SharedMemoryTests.MappedSegments(a.Pid).Concat(SharedMemoryTests.MappedSegments(b.Pid)));
     }
 }

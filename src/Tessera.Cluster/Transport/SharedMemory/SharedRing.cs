@@ -1,0 +1,137 @@
+using Tessera.Cluster.Native;
+
+namespace Tessera.Cluster.Transport.SharedMemory;
+
+/// <summary>
+/// One direction of a <see cref="SharedSegment"/>: a ring of tensor bytes with one writer (the sending side's frame
+/// writer, under its lock) and one reader (the receiving side's frame reader, which copies each tensor out as its
+/// frame arrives, so space comes back in the order it was taken). Positions count bytes since the start and never
+/// wrap; a piece that would cross the ring's end starts at its beginning instead. The reader publishes how far it has
+/// consumed in the segment's header, which is all the writer needs to know what it may overwrite: no release frames.
+/// A writer that finds no room sleeps on a futex in the header, which the reader wakes when it consumes.
+/// Each side keeps its own position, so a peer that scribbles over the header can spoil only its own data.
+/// </summary>
+internal sealed unsafe class SharedRing
+{
+    private const int Alignment = 64;
+    private readonly SharedSegment _segment;
+    private readonly long _dataOffset;
+    private readonly int _controlOffset;
+    private long _position;
+
+    /// <param name="controlOffset">Where the ring's control sits in the segment: u64 consumed position, i32 wake-up counter, i32 writer waiting.</param>
+    public SharedRing(SharedSegment segment, long dataOffset, long capacity, int controlOffset)
+    {
+        _segment = segment;
+        _dataOffset = dataOffset;
+        Capacity = capacity;
+        _controlOffset = controlOffset;
+    }
+
+    public long Capacity { get; }
+
+    /// <summary>Whether a piece of this many bytes can ever go through the ring (larger tensors go inline).</summary>
+    public bool Fits(long bytes) => Align(bytes) <= Capacity;
+
+    /// <summary>
+    /// Copies <paramref name="source"/> (which <see cref="Fits"/>) into free space and returns its position for the frame;
+    /// false when there is no room until the reader has caught up.
+    /// </summary>
+    public bool TryWrite(ReadOnlySpan<byte> source, out long position)
+    {
+        long length = Align(source.Length);
+        position = Start(_position, length);
+        byte* data = _segment.Acquire();
+        try
+        {
+            if (!HasRoom(data, position + length))
+            {
+                return false;
+            }
+
+            source.CopyTo(new Span<byte>(data + _dataOffset + (position % Capacity), source.Length));
+        }
+        finally
+        {
+            _segment.Release();
+        }
+
+        _position = position + length;
+        return true;
+    }
+
+    /// <summary>
+    /// Copies the piece at <paramref name="position"/> into <paramref name="destination"/> and gives its space back.
+    /// A position other than where the writer puts the next piece is <see cref="ClusterErrorCode.Malformed"/>.
+    /// </summary>
+    public void Read(long position, Span<byte> destination)
+    {
+        long length = Align(destination.Length);
+        if (length > Capacity || position != Start(_position, length))
+        {
+            throw new ClusterException(ClusterErrorCode.Malformed, $"a shared-memory tensor at position {position} of {destination.Length} bytes is not the next piece of the ring");
+        }
+
+        byte* data = _segment.Acquire();
+        try
+        {
+            new ReadOnlySpan<byte>(data + _dataOffset + (position % Capacity), destination.Length).CopyTo(destination);
+            Volatile.Write(ref *(long*)(data + _controlOffset), position + length);
+            // The increment is a full fence: the writer either sees the new position or is woken (it raised its flag first).
+            int* wake = (int*)(data + _controlOffset + 8);
+            Interlocked.Increment(ref *wake);
+            if (Volatile.Read(ref wake[1]) != 0)
+            {
+                Volatile.Write(ref wake[1], 0);
+                Libc.FutexWake(wake);
+            }
+        }
+        finally
+        {
+            _segment.Release();
+        }
+
+        _position = position + length;
+    }
+
+    /// <summary>Sleeps until the reader consumes something or <paramref name="microseconds"/> pass (after a failed <see cref="TryWrite"/>).</summary>
+    public void WaitForReader(long bytes, int microseconds)
+    {
+        long end = Start(_position, Align(bytes)) + Align(bytes);
+        byte* data = _segment.Acquire();
+        try
+        {
+            int* wake = (int*)(data + _controlOffset + 8);
+            int seen = Volatile.Read(ref *wake);
+            Volatile.Write(ref wake[1], 1);
+            Interlocked.MemoryBarrier();
+            if (!HasRoom(data, end))
+            {
+                Libc.FutexWait(wake, seen, microseconds);
+            }
+        }
+        finally
+        {
+            _segment.Release();
+        }
+    }
+
+    /// <summary>
+    /// Whether a piece ending at <paramref name="end"/> overwrites only consumed bytes: those of a lap ago, or any when
+    /// the reader has consumed everything written (a piece that starts over at the ring's beginning skips a gap that
+    /// would otherwise count as taken).
+    /// </summary>
+    private bool HasRoom(byte* data, long end)
+    {
+        long consumed = Volatile.Read(ref *(long*)(data + _controlOffset));
+        return end - consumed <= Capacity || consumed == _position;
+    }
+
+    private long Start(long position, long length)
+    {
+        long offset = position % Capacity;
+        return offset + length > Capacity ? position + Capacity - offset : position;
+    }
+
+    private static long Align(long bytes) => (bytes + Alignment - 1) & ~(long)(Alignment - 1);
+}
