@@ -47,7 +47,7 @@ public sealed class FrameReader
     {
         while (true)
         {
-            var frame = await ReadOneAsync(idleTimeout, cancellation, place).ConfigureAwait(false);
+            var frame = await ReadOneAsync(idleTimeout, cancellation, place, maxPayloadBytes).ConfigureAwait(false);
             if (_sharedMemory is null || frame?.Type is not (FrameType.SharedMemoryOffer or FrameType.SharedMemoryAnswer))
             {
                 return frame;
@@ -57,7 +57,7 @@ public sealed class FrameReader
         }
     }
 
-    private async ValueTask<Frame?> ReadOneAsync(TimeSpan idleTimeout, CancellationToken cancellation, OutputPlacement? place)
+    private async ValueTask<Frame?> ReadOneAsync(TimeSpan idleTimeout, CancellationToken cancellation, OutputPlacement? place, uint maxPayloadBytes)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         timeout.CancelAfter(idleTimeout);
