@@ -10,6 +10,9 @@ internal sealed record ClusterBenchResult(ClusterBenchSettings Settings, int Bat
     /// <summary>The single process's best round.</summary>
     public ClusterBenchRow Single => Rounds.Select(r => r.Single).MaxBy(r => r.RowsPerSecond)!;
 
+    /// <summary>The side-by-side sessions' best round.</summary>
+    public ClusterBenchRow SideBySide => Rounds.Select(r => r.SideBySide).MaxBy(r => r.RowsPerSecond)!;
+
     /// <summary>The distributed run's best round.</summary>
     public ClusterBenchRow Distributed => Rounds.Select(r => r.Distributed).MaxBy(r => r.RowsPerSecond)!;
 
@@ -31,11 +34,11 @@ internal sealed record ClusterBenchResult(ClusterBenchSettings Settings, int Bat
         for (int r = 0; r < Rounds.Count; r++)
         {
             text.AppendLine(c, $"round {r + 1}:");
-            foreach (var row in new[] { Rounds[r].Single, Rounds[r].Distributed }.Concat(Rounds[r].Stages)) Line(text, row);
+            foreach (var row in new[] { Rounds[r].Single, Rounds[r].SideBySide, Rounds[r].Distributed }.Concat(Rounds[r].Stages)) Line(text, row);
         }
 
         text.AppendLine(c, $"best of {Rounds.Count} round(s):");
-        foreach (var row in new[] { Single, Distributed }.Concat(Stages)) Line(text, row);
+        foreach (var row in new[] { Single, SideBySide, Distributed }.Concat(Stages)) Line(text, row);
 
         // The runner stops before timing anything when an output differs, so a result always means identical bits.
         text.AppendLine("outputs bit-identical to the single process: yes");
@@ -70,7 +73,8 @@ internal sealed record ClusterBenchResult(ClusterBenchSettings Settings, int Bat
             cores = Environment.ProcessorCount,
             rows = new[] { Single, Distributed }.Select(Row),
             stages = Stages.Select(Row),
-            rounds = Rounds.Select(r => new { single = Row(r.Single), distributed = Row(r.Distributed), stages = r.Stages.Select(Row) }),
+            side_by_side = Row(SideBySide),
+            rounds = Rounds.Select(r => new { single = Row(r.Single), side_by_side = Row(r.SideBySide), distributed = Row(r.Distributed), stages = r.Stages.Select(Row) }),
             speed_up = SpeedUp,
             of_slowest_stage = Stages.Count == 0 ? (double?)null : OfSlowestStage,
             bit_identical = true,

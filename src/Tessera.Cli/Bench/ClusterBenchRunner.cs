@@ -33,6 +33,9 @@ internal static class ClusterBenchRunner
             return new("single process", 1, single.RunsPerSecond * rows, single.MedianMs, single.Runs, cpu.OwnMsPer(single.Runs * rows));
         }
 
+        int besides = Math.Clamp(Environment.ProcessorCount / settings.Threads, 1, settings.Workers);
+        var sideBySide = SideBySide(settings, feeds, expected, rows, besides);
+
         progress($"starting {settings.Workers} local worker(s) of {settings.Threads} thread(s) ...");
         await using var cluster = await LocalCluster.StartAsync(settings.Workers, settings.Threads).ConfigureAwait(false);
         string[] outputs = [.. graph.Graph.Outputs.Select(o => o.Name)];
@@ -73,13 +76,15 @@ internal static class ClusterBenchRunner
 
         // This machine's speed drifts from one minute to the next, so the sides take turns in every round (the first
         // side alternating) and each is reported by its best round, the least disturbed one, as bench/run.sh does.
-        (ClusterBenchRow, List<ClusterBenchRow>) Alone(int r)
+        async Task<(ClusterBenchRow, ClusterBenchRow, List<ClusterBenchRow>)> Alone(int r)
         {
             progress($"round {r + 1} of {settings.Rounds}: single process, {settings.Threads} thread(s) ...");
             var single = Single();
-            if (stagesAlone is null) return (single, []);
+            progress($"round {r + 1} of {settings.Rounds}: {besides} single sessions side by side ...");
+            var besideRow = await sideBySide(duration).ConfigureAwait(false);
+            if (stagesAlone is null) return (single, besideRow, []);
             progress($"round {r + 1} of {settings.Rounds}: each stage alone in this process ...");
-            return (single, stagesAlone());
+            return (single, besideRow, stagesAlone());
         }
 
         async Task<ClusterBenchRow> Spread(int r)
@@ -94,23 +99,54 @@ internal static class ClusterBenchRunner
         var rounds = new List<ClusterBenchRound>();
         for (int r = 0; r < settings.Rounds; r++)
         {
-            ClusterBenchRow single, spread;
+            ClusterBenchRow single, beside, spread;
             List<ClusterBenchRow> stages;
             if (r % 2 == 0)
             {
-                (single, stages) = Alone(r);
+                (single, beside, stages) = await Alone(r).ConfigureAwait(false);
                 spread = await Spread(r).ConfigureAwait(false);
             }
             else
             {
                 spread = await Spread(r).ConfigureAwait(false);
-                (single, stages) = Alone(r);
+                (single, beside, stages) = await Alone(r).ConfigureAwait(false);
             }
 
-            rounds.Add(new ClusterBenchRound(single, spread, stages));
+            rounds.Add(new ClusterBenchRound(single, spread, stages, beside));
         }
 
         return new ClusterBenchResult(settings, rows, rounds);
+    }
+
+    /// <summary>
+    /// Loads <paramref name="count"/> more sessions of the whole model; the function returned runs them at once, each
+    /// on its own thread with the whole batch, and reports their rows together. Nothing is distributed, yet every core
+    /// computes at once: the CPU per row this costs above one session alone is what the machine itself charges for
+    /// its cores working together (shared caches and memory bandwidth, or sibling hyper-threads under a VM's vCPUs),
+    /// the floor any distributed run over those cores starts from.
+    /// </summary>
+    private static Func<TimeSpan, Task<ClusterBenchRow>> SideBySide(ClusterBenchSettings settings, IReadOnlyDictionary<string, Tensor> feeds, IReadOnlyDictionary<string, Tensor> expected, int rows, int count)
+    {
+        var free = new System.Collections.Concurrent.ConcurrentBag<(InferenceSession Session, Dictionary<string, Tensor> Sink)>();
+        for (int i = 0; i < count; i++)
+        {
+            var session = InferenceSession.Load(settings.ModelPath, new SessionOptions { Threads = settings.Threads });
+            free.Add((session, Sink(expected)));
+        }
+
+        // Each caller takes a free session for a run, so `count` runs go at once on `count` pool threads.
+        Task run() => Task.Run(() =>
+        {
+            free.TryTake(out var s);
+            s.Session.Run(feeds, s.Sink);
+            free.Add(s);
+        });
+        return async duration =>
+        {
+            var cpu = new CpuWindow();
+            var m = await ThroughputLoop.MeasureAsync(run, count, settings.Warmup, duration, cpu.Start).ConfigureAwait(false);
+            return new ClusterBenchRow($"{count} single sessions side by side", count, m.RunsPerSecond * rows, m.MedianMs, m.Runs, cpu.OwnMsPer(m.Runs * rows));
+        };
     }
 
     /// <summary>

@@ -8,20 +8,36 @@ namespace Tessera.Cluster.Worker;
 /// seconds of the model's thread per run, the mean of the first runs and then a moving average, so it follows a worker
 /// that slows down. Coordinators read it (MODEL_COSTS) to choose a pipeline's micro-batch sizes. Thread CPU time, not
 /// wall time: it leaves out the time other processes on a shared machine take the core. The first run at a size is
-/// left out (it sizes buffers and caches kernel geometry).
+/// left out (it sizes buffers and caches kernel geometry). Once a size's average is formed only every
+/// <see cref="SampleEvery"/>th run is timed: reading a thread's CPU clock is a system call, two per run, which on a
+/// virtual machine was 1-2% of a pipeline stage's CPU (perf, bench-cluster).
 /// </summary>
 internal sealed class RunCosts
 {
     private const double Smoothing = 0.2;
     private const int Averaged = 5;
     private const int MaxSizes = 256;
+    private const int SampleEvery = 16;
 
     private readonly Lock _lock = new();
     private readonly Dictionary<int, (int Runs, double Seconds)> _byRows = [];
     private readonly HashSet<int> _warm = [];
+    private int _skipped;
 
     /// <summary>The rows a run over <paramref name="inputs"/> (in the model's input order) is counted under; 0 when no input has a dimension.</summary>
     public static int RowsOf(IEnumerable<Tensor> inputs) => inputs.FirstOrDefault(t => t.Rank > 0)?.Shape[0] ?? 0;
+
+    /// <summary>Whether the next run of this many rows should be timed and <see cref="Record"/>ed.</summary>
+    public bool WantsTiming(int rows)
+    {
+        if (rows <= 0) return false;
+        lock (_lock)
+        {
+            if (!_warm.Contains(rows) || !_byRows.TryGetValue(rows, out var cost) || cost.Runs < Averaged) return true;
+            _skipped = (_skipped + 1) % SampleEvery;
+            return _skipped == 0;
+        }
+    }
 
     public void Record(int rows, double seconds)
     {
