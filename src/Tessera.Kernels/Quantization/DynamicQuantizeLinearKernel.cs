@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using Tessera.Kernels.Core;
 using Tessera.Tensors;
 
@@ -35,8 +34,9 @@ internal sealed unsafe class DynamicQuantizeLinearKernel : IKernel
         float min = 0, max = 0;
         if (values.Length > 0)
         {
-            min = Math.Min(0, TensorPrimitives.Min(values));
-            max = Math.Max(0, TensorPrimitives.Max(values));
+            var (least, most) = FloatRange.Of(values);
+            min = Math.Min(0, least);
+            max = Math.Max(0, most);
         }
 
         float scale = max == min ? 1f : (max - min) / 255f;

@@ -106,6 +106,14 @@ internal readonly unsafe struct QgemmOutput
             var zb1 = Vector256.Load(zb + 8);
             var term0 = (azk * zb0) - (az * Vector256.Load(sums));
             var term1 = (azk * zb1) - (az * Vector256.Load(sums + 8));
+            if (Kind == QgemmOutputKind.Float && ColStride == 1 && (zb0 | zb1) == Vector256<int>.Zero)
+            {
+                // Symmetric weights (B's zero points 0, as int8 weights usually are): no row term, and the column terms,
+                // scales and biases hold for every row of the tile.
+                StoreFloatRows(tile, rows, (float*)Data + (row * RowStride) + col, j, term0, term1);
+                return;
+            }
+
             var values = stackalloc int[QgemmConfig.Nr];
             for (int r = 0; r < rows; r++)
             {
@@ -123,6 +131,37 @@ internal readonly unsafe struct QgemmOutput
                 v0.Store(values);
                 v1.Store(values + 8);
                 for (int c = 0; c < QgemmConfig.Nr; c++) Write(rowOffset + ((col + c) * ColStride), values[c], j + c);
+            }
+        }
+    }
+
+    private void StoreFloatRows(int* tile, int rows, float* destination, int j, Vector256<int> term0, Vector256<int> term1)
+    {
+        // The same operations in the same order as StoreFloats (exact integers, then one multiply, then the bias).
+        fixed (float* scale = &Scale![j])
+        {
+            var s0 = Vector256.Load(scale);
+            var s1 = Vector256.Load(scale + 8);
+            if (FloatBias is null)
+            {
+                for (int r = 0; r < rows; r++, tile += QgemmConfig.Nr, destination += RowStride)
+                {
+                    (Vector256.ConvertToSingle(Vector256.Load(tile) + term0) * s0).Store(destination);
+                    (Vector256.ConvertToSingle(Vector256.Load(tile + 8) + term1) * s1).Store(destination + 8);
+                }
+
+                return;
+            }
+
+            fixed (float* bias = &FloatBias[j])
+            {
+                var b0 = Vector256.Load(bias);
+                var b1 = Vector256.Load(bias + 8);
+                for (int r = 0; r < rows; r++, tile += QgemmConfig.Nr, destination += RowStride)
+                {
+                    ((Vector256.ConvertToSingle(Vector256.Load(tile) + term0) * s0) + b0).Store(destination);
+                    ((Vector256.ConvertToSingle(Vector256.Load(tile + 8) + term1) * s1) + b1).Store(destination + 8);
+                }
             }
         }
     }

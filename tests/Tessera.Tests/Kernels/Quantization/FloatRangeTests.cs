@@ -1,0 +1,45 @@
+using System.Numerics.Tensors;
+using Tessera.Kernels.Quantization;
+
+namespace Tessera.Tests.Kernels.Quantization;
+
+/// <summary>Dynamic quantization's one-pass range against System.Numerics.Tensors' Min and Max, on every SIMD tier's loop lengths.</summary>
+public sealed class FloatRangeTests
+{
+    [Fact]
+    public void MatchesTensorPrimitivesAtEveryLength()
+    {
+        var random = new Random(5);
+        foreach (int length in Enumerable.Range(1, 70).Concat([127, 128, 129, 1000, 4097]))
+        {
+            var values = Enumerable.Range(0, length).Select(_ => (float)((random.NextDouble() - 0.3) * 1e3)).ToArray();
+            // The extremes anywhere: the first lane, a vector's last lane, the scalar tail.
+            foreach (int at in new[] { 0, length / 2, length - 1 })
+            {
+                var probe = (float[])values.Clone();
+                probe[at] = -5e3f;
+                probe[length - 1 - at] = 7e3f;
+                Assert.Equal((TensorPrimitives.Min(probe), TensorPrimitives.Max(probe)), FloatRange.Of(probe));
+            }
+        }
+    }
+
+    [Fact]
+    public void NaNsAndInfinitiesComeOutAsTensorPrimitivesGivesThem()
+    {
+        foreach (int length in new[] { 3, 16, 33, 100 })
+        {
+            foreach (int at in new[] { 0, length / 2, length - 1 })
+            {
+                foreach (float odd in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+                {
+                    var values = Enumerable.Range(0, length).Select(i => (float)i - 10).ToArray();
+                    values[at] = odd;
+                    var (min, max) = FloatRange.Of(values);
+                    Assert.Equal(TensorPrimitives.Min(values), min);
+                    Assert.Equal(TensorPrimitives.Max(values), max);
+                }
+            }
+        }
+    }
+}
