@@ -47,6 +47,25 @@ public sealed class RunCostTests : IDisposable
     }
 
     [Fact]
+    public void OnceASizesCostIsAveragedOnlyEverySixteenthRunIsTimed()
+    {
+        var costs = new Tessera.Cluster.Worker.RunCosts();
+        int timed = 0;
+        for (int run = 0; run < 6 + 160; run++)
+        {
+            if (!costs.WantsTiming(4)) continue;
+            timed++;
+            costs.Record(4, 0.001);
+        }
+
+        // The warm-up run and the 5 averaged ones, then 1 in 16 of the next 160.
+        Assert.Equal(6 + 10, timed);
+        Assert.Equal((4, 5 + 10), (costs.Snapshot().Single().Rows, costs.Snapshot().Single().Runs));
+        Assert.True(costs.WantsTiming(8)); // a new size is timed from its first run
+        Assert.False(costs.WantsTiming(0));
+    }
+
+    [Fact]
     public async Task APipelineChoosingItsMicroBatchesStaysBitIdentical()
     {
         using var a = _fx.StartWorker();
