@@ -202,8 +202,8 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
         span?.SetTag("tessera.route", route.ToString());
         try
         {
-            var run = new RunMessage((ushort)inputs.Count, Id, 0, 0, stages, [.. outputs]) { Trace = span?.Context ?? default };
-            await route.Stages[0].Worker.Writer.SendAsync(FrameType.Run, id, run.Write().Written, [.. inputs], cancellation).ConfigureAwait(false);
+            var run = new RunMessage((ushort)inputs.Count, Id, 0, 0, stages, [.. outputs]) { Trace = span?.Context ?? default, Wire = Options.WireDataType };
+            await route.Stages[0].Worker.Writer.SendAsync(FrameType.Run, id, run.Write().Written, [.. inputs], cancellation, run.Wire).ConfigureAwait(false);
             var reply = await AwaitAsync(answer, cancellation).ConfigureAwait(false);
             return reply.Tensors;
         }
