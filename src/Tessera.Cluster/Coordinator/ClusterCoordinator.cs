@@ -221,6 +221,16 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Bytes of tensor data this process and every worker up have sent so far (<see cref="WireCounters"/>), asked of
+    /// the workers now: the difference over a request is what it cost the network.
+    /// </summary>
+    public async Task<long> TensorBytesSentAsync(CancellationToken cancellation = default)
+    {
+        var infos = await Task.WhenAll(Workers.Where(w => w.IsUp).Select(w => w.RefreshInfoAsync(cancellation))).ConfigureAwait(false);
+        return WireCounters.TensorBytesSent + infos.Sum(i => i.TensorBytesSent);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopRevivingAsync().ConfigureAwait(false);

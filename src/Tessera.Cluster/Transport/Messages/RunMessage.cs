@@ -99,7 +99,7 @@ public sealed record RunMessage(ushort TensorCount, Guid ReplyTo, int Current, i
 
         string[] outputs = r.Strings();
         byte wire = r.U8();
-        if (!WireDataTypes.IsDefined(wire))
+        if (!WireDataTypeNames.IsDefined(wire))
         {
             throw new ClusterException(ClusterErrorCode.Malformed, $"a RUN asks for unknown wire data type {wire}");
         }

@@ -1,7 +1,7 @@
 namespace Tessera.Cluster.Transport;
 
 /// <summary>The names of <see cref="WireDataType"/> on command lines and in reports.</summary>
-public static class WireDataTypes
+public static class WireDataTypeNames
 {
     public const string Names = "float32|float16|bfloat16";
 
