@@ -77,7 +77,7 @@ public sealed class ProtocolTests
         header.Write(bytes);
         Assert.Equal(header, FrameHeader.Read(bytes));
 
-        var meta = new TensorMeta("logits", DataType.Float32, [2, 3, 4], 96);
+        var meta = new TensorMeta("logits", DataType.Float32, [2, 3, 4], 96, DataType.Float32);
         var metaBytes = new byte[meta.Size];
         meta.Write(metaBytes);
         var metaBack = TensorMeta.Read(metaBytes);
@@ -205,7 +205,7 @@ public sealed class ProtocolTests
 
         pipe = new Pipe();
         reader = new FrameReader(pipe.Reader.AsStream(), limits);
-        var meta = new TensorMeta("t", DataType.Float32, [2048], 8192);
+        var meta = new TensorMeta("t", DataType.Float32, [2048], 8192, DataType.Float32);
         var bytes = new byte[FrameHeader.Size + meta.Size];
         new FrameHeader((uint)(meta.Size + 8192), FrameType.Tensor, 1).Write(bytes);
         meta.Write(bytes.AsSpan(FrameHeader.Size));
