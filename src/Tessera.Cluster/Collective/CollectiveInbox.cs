@@ -94,7 +94,7 @@ internal sealed class CollectiveInbox
             var encoding = WireEncoding.For(DataType.Float32, arrived.Wire);
             if (encoding.TensorBytes(arrived.Length) != destination.Length || encoding.WireBytes(destination.Length) != arrived.Length)
             {
-                throw new CollectiveException($"collective '{key}' of request {run.Id.RequestId}: rank {rank} sent {arrived.Length} bytes as {WireDataTypeNames.Name(arrived.Wire)}, this rank has {destination.Length}");
+                throw new CollectiveException($"collective '{key}' of request {run.Id.RequestId}: rank {rank} sent {arrived.Length} bytes{(encoding.IsNarrowed ? " of " + WireDataTypeNames.Name(arrived.Wire) : "")}, this rank has {destination.Length}");
             }
 
             encoding.Decode(arrived.Block.AsSpan(0, arrived.Length), destination);
