@@ -51,7 +51,12 @@ internal sealed record ClusterBenchResult(ClusterBenchSettings Settings, int Bat
         text.AppendLine(c, $"tensor bytes between the processes per batch: {WireBytesPerBatch}");
         // The runner stops before timing anything when an output differs on a float32 wire, so a result means identical bits.
         if (Settings.Wire == WireDataType.Float32) text.AppendLine("outputs bit-identical to the single process: yes");
-        foreach (var e in WireErrors) text.AppendLine(c, $"output '{e.Output}' against the single process: max abs {e.MaxAbs:G3}, cosine {e.Cosine:F7}");
+        foreach (var e in WireErrors)
+        {
+            string top1 = e.Rows == 0 ? "" : string.Create(c, $", arg-max over the last axis agrees in {e.Top1Agreement:P2} of {e.Rows} rows");
+            text.AppendLine(c, $"output '{e.Output}' against the single process: max abs {e.MaxAbs:G3}, cosine {e.Cosine:F9}{top1}");
+        }
+
         text.Append(c, $"speed-up over the single process: {SpeedUp:F2}x");
         if (Stages.Count > 0) text.Append(c, $"\nthroughput / slowest stage alone: {OfSlowestStage:F2}");
         return text.ToString();
@@ -90,7 +95,7 @@ internal sealed record ClusterBenchResult(ClusterBenchSettings Settings, int Bat
             wire_dtype = WireDataTypeNames.Name(Settings.Wire),
             wire_bytes_per_batch = WireBytesPerBatch,
             bit_identical = Settings.Wire == WireDataType.Float32,
-            wire_errors = WireErrors.Select(e => new { output = e.Output, max_abs = e.MaxAbs, cosine = e.Cosine }),
+            wire_errors = WireErrors.Select(e => new { output = e.Output, max_abs = e.MaxAbs, cosine = e.Cosine, top1_agreement = e.Rows == 0 ? (double?)null : e.Top1Agreement, rows = e.Rows }),
         });
     }
 }
