@@ -155,10 +155,12 @@ def wire_section(seconds):
               "widened back to float32 on receipt. 'Bytes per batch' is the tensor data all processes sent for that one batch, "
               "counted by each process's transport (workers report theirs in their heartbeat answers); the error columns compare "
               "every float32 output with the one process's: the largest absolute difference, the cosine of all values, and "
-              "how often the arg-max over the last axis (the predicted token, for logits) agrees. The errors and the bytes are "
-              "deterministic; rows/s is one short round on this shared 2-core machine, where other work moves it by up to 2x: "
-              "it is there to show the conversion costs no visible time, not to rank the wire types.", "",
-              "| model | pipeline | wire | bytes per batch | of float32 | max abs | cosine | arg-max agrees | rows/s (noisy) | command |",
+              "how often the arg-max over the last axis agrees (for GPT's logits: the predicted token; BERT's output is its "
+              "hidden states, where it means little). The errors and the bytes are deterministic. Rows/s is one short round on "
+              "this shared 2-core machine (load in the line above), where other work moves it by 2x and more, so it does not "
+              "rank the wire types; on one host the tensors go through shared memory, where bytes are cheap: the saving is "
+              "meant for links between hosts.", "",
+              "| model | pipeline | wire | bytes per batch | of float32 | max abs | 1 − cosine | arg-max agrees | rows/s (noisy) | command |",
               "|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
     for name, model, shape in cases:
         for stages in (2, 3):
@@ -174,14 +176,14 @@ def wire_section(seconds):
                 if errors:
                     worst = max(errors, key=lambda e: e["max_abs"])
                     agree = [e["top1_agreement"] for e in errors if e["top1_agreement"] is not None]
-                    err = (f"{worst['max_abs']:.3g} | {min(e['cosine'] for e in errors):.7f} | "
+                    err = (f"{worst['max_abs']:.3g} | {1 - min(e['cosine'] for e in errors):.1e} | "
                            f"{'' if not agree else f'{100 * min(agree):.2f}%'}")
                 else:
-                    err = "0 (bit-identical) | 1 | 100%"
+                    err = "0 (bit-identical) | 0 | 100%"
                 lines.append(f"| {name} | {stages} stages | {wire} | {sent:,} | {sent / base:.2f} | {err} | "
                              f"{r['rows'][-1]['rows_per_s']:.1f} | `{' '.join(['./tessera'] + cmd[1:-1])}` |")
     lines += ["", "Each value is rounded once per process boundary it crosses (to nearest even; float16 also overflows to "
-              "infinity past 65504, which these models' activations never reach): an activation that goes through k stages "
+              "infinity past 65504; none did here, or the outputs would not be finite): an activation that goes through k stages "
               "has been rounded k times, each a relative error of at most 2^-11 (float16) or 2^-8 (bfloat16). Integer "
               "inputs (token ids, masks) travel as they are.", ""]
     return lines

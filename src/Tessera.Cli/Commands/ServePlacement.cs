@@ -37,7 +37,7 @@ internal sealed record ServePlacement(int Workers, string? Strategy, string? Pla
 
         if (TokenFile is not null && !remote) throw new CliException("--token-file goes with --cluster or --join-listen");
         if (Tls is not null && !remote) throw new CliException("--cluster-tls-cert goes with --cluster or --join-listen (local workers talk over loopback)");
-        if (Wire != Tessera.Cluster.Transport.WireDataType.Float32 && Workers == 0 && !remote && Plan is null) throw new CliException("--wire-dtype goes with --workers, --cluster or --join-listen (models in this process send no tensors)");
+        if (Wire != Tessera.Cluster.Transport.WireDataType.Float32 && Workers == 0 && !remote) throw new CliException("--wire-dtype goes with --workers, --cluster or --join-listen (models in this process send no tensors)");
     }
 
     /// <summary>Starts the local workers or the coordinator for a plan; null when the models run in this process.</summary>

@@ -201,8 +201,14 @@ public sealed class WorkerClient : IAsyncDisposable
     /// </summary>
     public async Task<WorkerInfo> RefreshInfoAsync(CancellationToken cancellation = default)
     {
+        long before = Interlocked.Read(ref _pingsSent);
         await SendPingAsync().ConfigureAwait(false);
         long answered = Interlocked.Read(ref _pingsSent);
+        if (answered == before)
+        {
+            throw new ClusterException(ClusterErrorCode.WorkerDown, $"worker {Name} at {Address} could not be pinged");
+        }
+
         while (Interlocked.Read(ref _pongs) < answered)
         {
             if (!IsUp)

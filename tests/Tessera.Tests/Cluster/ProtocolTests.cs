@@ -56,7 +56,7 @@ public sealed class ProtocolTests
         var helloBack = HelloMessage.Read(hello.Write().Written.Span);
         Assert.Equal((hello.Version, hello.Role, hello.ClientId), (helloBack.Version, helloBack.Role, helloBack.ClientId));
 
-        var info = new WorkerInfo("w1", 2, 1 << 30, 12345, 3, 1, 7_000_000_000, 16, Guid.NewGuid());
+        var info = new WorkerInfo("w1", 2, 1 << 30, 12345, 3, 1, 7_000_000_000, 16, Guid.NewGuid()) { TensorBytesSent = 5L << 33 };
         Assert.Equal(info, WorkerInfo.Read(info.Write().Written.Span));
         var costs = new ModelCostsMessage(Enumerable.Range(0, 32).Select(i => (byte)i).ToArray(), [new(1, 4, 0.0012), new(8, 9, 0.0071)]);
         var costsBack = ModelCostsMessage.Read(costs.Write().Written.Span);
