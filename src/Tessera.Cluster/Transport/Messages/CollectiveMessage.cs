@@ -7,9 +7,9 @@ namespace Tessera.Cluster.Transport.Messages;
 /// request's): <c>u8 kind | u8 block wire type | u16 sender rank | u16 group size | u16 stage | 16-byte reply-to
 /// client id | string key</c>, then for kind 0 (block) <c>u32 block length | block bytes</c> (the rest of the frame),
 /// for kind 1 (abort) <c>string reason</c>. The block wire type is 0 for a block of bytes as they are (and for an
-/// abort), or 10 (float16) or 16 (bfloat16) for float32 elements narrowed on the way (<see cref="WireEncoding"/>). A group run is named by (reply-to, request id, stage): request ids are
-/// unique per coordinator, and one request runs each stage's group once. An abort names no key (empty) and fails
-/// every collective of that run on the receiver.
+/// abort), or 10 (float16) or 16 (bfloat16) for float32 elements narrowed on the way (<see cref="WireEncoding"/>).
+/// A group run is named by (reply-to, request id, stage): request ids are unique per coordinator, and one request runs
+/// each stage's group once. An abort names no key (empty) and fails every collective of that run on the receiver.
 /// </summary>
 public sealed record CollectiveMessage(CollectiveKind Kind, int SenderRank, int GroupSize, int Stage, Guid ReplyTo, string Key, string Reason)
 {
