@@ -29,19 +29,7 @@ public sealed class WireDtypeClusterTests : IDisposable
         var stage2 = ClusterFixture.Stage2(K, N, 3);
         var files = new[] { stage1, stage2 }.Select((m, i) => ModelFile.FromPath(_fx.Save(m, $"wire-stage{i}.onnx"))).ToArray();
         var x = ClusterFixture.Random([Rows, K], 77);
-        using var a = _fx.StartWorker();
-        using var b = _fx.StartWorker();
-        var runs = new Dictionary<WireDataType, (Tensor Y, long Bytes)>();
-        foreach (var wire in Enum.GetValues<WireDataType>())
-        {
-            await using var coordinator = new ClusterCoordinator(_fx.Token, ClusterFixture.FastOptions with { WireDataType = wire });
-            var wa = await coordinator.ConnectAsync(a.Address);
-            var wb = await coordinator.ConnectAsync(b.Address);
-            await coordinator.EnsureModelAsync(wa, files[0]);
-            await coordinator.EnsureModelAsync(wb, files[1]);
-            var route = new Route([new RouteStep(wa, files[0].Hash, ["x"]), new RouteStep(wb, files[1].Hash, ["h", "x"])]);
-            runs[wire] = await RunCountingAsync(coordinator, route, x);
-        }
+        var runs = await RunEachWireAsync(files, (wa, wb) => new Route([new RouteStep(wa, files[0].Hash, ["x"]), new RouteStep(wb, files[1].Hash, ["h", "x"])]), x);
 
         // One process, rounding each tensor where it crosses a process: x to stage 1, h and x to stage 2, y back.
         var first = new InferenceSession(stage1);
@@ -73,19 +61,7 @@ public sealed class WireDtypeClusterTests : IDisposable
         Assert.Equal(0, split.AllGathersPerRun);
         var shards = split.Shards.Select((m, i) => ModelFile.FromPath(_fx.Save(m, $"wire-rank{i}.onnx"))).ToArray();
         var x = ClusterFixture.Random([Rows, K], 78);
-        using var a = _fx.StartWorker();
-        using var b = _fx.StartWorker();
-        var runs = new Dictionary<WireDataType, (Tensor Y, long Bytes)>();
-        foreach (var wire in Enum.GetValues<WireDataType>())
-        {
-            await using var coordinator = new ClusterCoordinator(_fx.Token, ClusterFixture.FastOptions with { WireDataType = wire });
-            var wa = await coordinator.ConnectAsync(a.Address);
-            var wb = await coordinator.ConnectAsync(b.Address);
-            await coordinator.EnsureModelAsync(wa, shards[0]);
-            await coordinator.EnsureModelAsync(wb, shards[1]);
-            var route = new Route([new RouteStep(wa, shards[0].Hash, ["x"]) { OtherRanks = [new RouteShard(wb, shards[1].Hash)] }]);
-            runs[wire] = await RunCountingAsync(coordinator, route, x);
-        }
+        var runs = await RunEachWireAsync(shards, (wa, wb) => new Route([new RouteStep(wa, shards[0].Hash, ["x"]) { OtherRanks = [new RouteShard(wb, shards[1].Hash)] }]), x);
 
         using (var group = new TensorParallelGroup(split.Shards, new SessionOptions { Threads = 1 }))
         {
@@ -119,6 +95,28 @@ public sealed class WireDtypeClusterTests : IDisposable
         Assert.Equal("tessera: --wire-dtype: unknown wire data type 'int8' (expected float32|float16|bfloat16)", unknown.Stderr.Trim());
         var alone = CliProcess.Run("run", "--model", c.ModelPath, "--input", "input=" + input, "--output-dir", output, "--wire-dtype", "float16");
         Assert.Equal("tessera: --wire-dtype goes with --workers or --cluster (a run in this process sends no tensors)", alone.Stderr.Trim());
+    }
+
+    /// <summary>
+    /// Runs <paramref name="x"/> once per wire data type, each with a coordinator of its own on the same two workers
+    /// (the first file loaded on the first, the second on the second), along the route <paramref name="route"/> makes.
+    /// </summary>
+    private async Task<Dictionary<WireDataType, (Tensor Y, long Bytes)>> RunEachWireAsync(ModelFile[] files, Func<WorkerClient, WorkerClient, Route> route, Tensor x)
+    {
+        using var a = _fx.StartWorker();
+        using var b = _fx.StartWorker();
+        var runs = new Dictionary<WireDataType, (Tensor Y, long Bytes)>();
+        foreach (var wire in Enum.GetValues<WireDataType>())
+        {
+            await using var coordinator = new ClusterCoordinator(_fx.Token, ClusterFixture.FastOptions with { WireDataType = wire });
+            var wa = await coordinator.ConnectAsync(a.Address);
+            var wb = await coordinator.ConnectAsync(b.Address);
+            await coordinator.EnsureModelAsync(wa, files[0]);
+            await coordinator.EnsureModelAsync(wb, files[1]);
+            runs[wire] = await RunCountingAsync(coordinator, route(wa, wb), x);
+        }
+
+        return runs;
     }
 
     /// <summary>Runs the route once; the tensor bytes the workers sent for it (asked of them after the answer).</summary>
