@@ -68,15 +68,19 @@ internal sealed class ClusterMessagesTarget : FuzzTarget
         yield return With(FrameType.Run, route.Write());
         var traced = route with { Trace = new ActivityContext(ActivityTraceId.CreateFromString("0af7651916cd43dd8448eb211c80319c"), ActivitySpanId.CreateFromString("b7ad6b7169203331"), ActivityTraceFlags.Recorded) };
         yield return With(FrameType.Run, traced.Write());
+        yield return With(FrameType.Run, (traced with { Wire = WireDataType.BFloat16 }).Write());
         var block = new CollectiveMessage(CollectiveKind.Block, 1, 2, 0, id, "h.partial", string.Empty);
         yield return [(byte)Array.IndexOf(ClusterMessageDecoder.Decoded, FrameType.Collective), 16, 0, .. block.Write(16).Written.Span];
+        yield return [(byte)Array.IndexOf(ClusterMessageDecoder.Decoded, FrameType.Collective), 8, 0, .. (block with { Wire = WireDataType.Float16 }).Write(8).Written.Span];
         var abort = new CollectiveMessage(CollectiveKind.Abort, 0, 2, 1, id, string.Empty, "rank 1 failed");
         yield return [(byte)Array.IndexOf(ClusterMessageDecoder.Decoded, FrameType.Collective), 0, 0, .. abort.Write(0).Written.Span];
 
-        var meta = new TensorMeta("input.1", Tensors.DataType.Float32, [2, 3, 4], 96);
-        var metaBytes = new byte[meta.Size];
-        meta.Write(metaBytes);
-        yield return [(byte)ClusterMessageDecoder.Decoded.Length, .. metaBytes];
+        foreach (var meta in new[] { new TensorMeta("input.1", Tensors.DataType.Float32, [2, 3, 4], 96, Tensors.DataType.Float32), new TensorMeta("h", Tensors.DataType.Float32, [2, 3, 4], 48, Tensors.DataType.Float16) })
+        {
+            var metaBytes = new byte[meta.Size];
+            meta.Write(metaBytes);
+            yield return [(byte)ClusterMessageDecoder.Decoded.Length, .. metaBytes];
+        }
         var header = new byte[FrameHeader.Size];
         new FrameHeader(128, FrameType.Run, 42).Write(header);
         yield return [(byte)(ClusterMessageDecoder.Decoded.Length + 1), .. header];

@@ -55,6 +55,12 @@ internal sealed class FrameStreamTarget : FuzzTarget
             await w.SendAsync(FrameType.Error, 2, new ErrorMessage(ClusterErrorCode.Timeout, "stage 1 timed out").Write(), default);
         });
         yield return Frames(async w => await w.SendAsync(FrameType.Pong, 3, new WorkerInfo("w", 2, 0, 0, 0, 0).Write(), default));
+        foreach (var wire in new[] { WireDataType.Float16, WireDataType.BFloat16 })
+        {
+            var narrowed = route with { Wire = wire };
+            yield return Frames(async w => await w.SendAsync(FrameType.Run, 4, narrowed.Write().Written, [new("x", x), new("m", m)], default, wire));
+        }
+
         yield return Frames(w =>
         {
             var block = new CollectiveMessage(CollectiveKind.Block, 0, 2, 0, id, "partial", string.Empty);

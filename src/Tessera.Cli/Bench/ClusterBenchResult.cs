@@ -1,12 +1,20 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Tessera.Cluster.Transport;
+using Tessera.Engine.Quantization;
 
 namespace Tessera.Cli.Bench;
 
 /// <summary>The rounds of one `tessera bench-cluster` run, with the ratios the cluster targets are stated in.</summary>
 internal sealed record ClusterBenchResult(ClusterBenchSettings Settings, int BatchRows, IReadOnlyList<ClusterBenchRound> Rounds)
 {
+    /// <summary>Bytes of tensor data the coordinator and the workers sent each other for one batch.</summary>
+    public long WireBytesPerBatch { get; init; }
+
+    /// <summary>Each float32 output's error against the single process when the wire narrows (empty: bit-identical).</summary>
+    public IReadOnlyList<QuantizationError> WireErrors { get; init; } = [];
+
     /// <summary>The single process's best round.</summary>
     public ClusterBenchRow Single => Rounds.Select(r => r.Single).MaxBy(r => r.RowsPerSecond)!;
 
@@ -30,7 +38,7 @@ internal sealed record ClusterBenchResult(ClusterBenchSettings Settings, int Bat
     {
         var text = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
-        text.AppendLine(c, $"model {Path.GetFileName(Settings.ModelPath)}, batch {BatchRows}, {Settings.Threads} thread(s) per process, {Environment.ProcessorCount} cores");
+        text.AppendLine(c, $"model {Path.GetFileName(Settings.ModelPath)}, batch {BatchRows}, {Settings.Threads} thread(s) per process, {Environment.ProcessorCount} cores, wire {WireDataTypeNames.Name(Settings.Wire)}");
         for (int r = 0; r < Rounds.Count; r++)
         {
             text.AppendLine(c, $"round {r + 1}:");
@@ -40,8 +48,15 @@ internal sealed record ClusterBenchResult(ClusterBenchSettings Settings, int Bat
         text.AppendLine(c, $"best of {Rounds.Count} round(s):");
         foreach (var row in new[] { Single, SideBySide, Distributed }.Concat(Stages)) Line(text, row);
 
-        // The runner stops before timing anything when an output differs, so a result always means identical bits.
-        text.AppendLine("outputs bit-identical to the single process: yes");
+        text.AppendLine(c, $"tensor bytes between the processes per batch: {WireBytesPerBatch}");
+        // The runner stops before timing anything when an output differs on a float32 wire, so a result means identical bits.
+        if (Settings.Wire == WireDataType.Float32) text.AppendLine("outputs bit-identical to the single process: yes");
+        foreach (var e in WireErrors)
+        {
+            string top1 = e.Rows == 0 ? "" : string.Create(c, $", arg-max over the last axis agrees in {e.Top1Agreement:P2} of {e.Rows} rows");
+            text.AppendLine(c, $"output '{e.Output}' against the single process: max abs {e.MaxAbs:G3}, cosine {e.Cosine:F9}{top1}");
+        }
+
         text.Append(c, $"speed-up over the single process: {SpeedUp:F2}x");
         if (Stages.Count > 0) text.Append(c, $"\nthroughput / slowest stage alone: {OfSlowestStage:F2}");
         return text.ToString();
@@ -77,7 +92,10 @@ internal sealed record ClusterBenchResult(ClusterBenchSettings Settings, int Bat
             rounds = Rounds.Select(r => new { single = Row(r.Single), side_by_side = Row(r.SideBySide), distributed = Row(r.Distributed), stages = r.Stages.Select(Row) }),
             speed_up = SpeedUp,
             of_slowest_stage = Stages.Count == 0 ? (double?)null : OfSlowestStage,
-            bit_identical = true,
+            wire_dtype = WireDataTypeNames.Name(Settings.Wire),
+            wire_bytes_per_batch = WireBytesPerBatch,
+            bit_identical = Settings.Wire == WireDataType.Float32,
+            wire_errors = WireErrors.Select(e => new { output = e.Output, max_abs = e.MaxAbs, cosine = e.Cosine, top1_agreement = e.Rows == 0 ? (double?)null : e.Top1Agreement, rows = e.Rows }),
         });
     }
 }

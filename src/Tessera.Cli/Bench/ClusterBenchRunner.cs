@@ -1,6 +1,8 @@
 using Tessera.Cli.Common;
 using Tessera.Cluster.Deployments;
+using Tessera.Cluster.Transport;
 using Tessera.Engine;
+using Tessera.Engine.Quantization;
 using Tessera.Onnx.Io;
 using Tessera.Partitioning.Planning;
 using Tessera.Partitioning.Plans;
@@ -11,7 +13,9 @@ namespace Tessera.Cli.Bench;
 /// <summary>
 /// `tessera bench-cluster`: the same batch run by one in-process session and by local worker processes (data
 /// parallel or pipelined), in one command, so the speed-up is measured on the same machine in the same minute.
-/// Every distributed result is checked bit for bit against the single-process one before anything is timed.
+/// Every distributed result is checked bit for bit against the single-process one before anything is timed; with a
+/// narrowed wire data type its error against it (max abs, cosine) is measured instead, and so are the bytes of tensor
+/// data the processes sent each other for that batch.
 /// </summary>
 internal static class ClusterBenchRunner
 {
@@ -37,7 +41,7 @@ internal static class ClusterBenchRunner
         var sideBySide = SideBySide(settings, feeds, expected, rows, besides);
 
         progress($"starting {settings.Workers} local worker(s) of {settings.Threads} thread(s) ...");
-        await using var cluster = await LocalCluster.StartAsync(settings.Workers, settings.Threads).ConfigureAwait(false);
+        await using var cluster = await LocalCluster.StartAsync(settings.Workers, settings.Threads, settings.Wire).ConfigureAwait(false);
         string[] outputs = [.. graph.Graph.Outputs.Select(o => o.Name)];
         Func<List<ClusterBenchRow>>? stagesAlone = null;
         string label;
@@ -67,12 +71,19 @@ internal static class ClusterBenchRunner
             return result;
         }
 
+        long sentBefore = await cluster.Coordinator.TensorBytesSentAsync().ConfigureAwait(false);
         var got = await distributed().ConfigureAwait(false);
-        string? differs = outputs.FirstOrDefault(o => !got[o].Bytes.SequenceEqual(expected[o].Bytes) || !got[o].Shape.SequenceEqual(expected[o].Shape));
+        long wireBytes = await cluster.Coordinator.TensorBytesSentAsync().ConfigureAwait(false) - sentBefore;
+        string? differs = outputs.FirstOrDefault(o => !got[o].Shape.SequenceEqual(expected[o].Shape) || (settings.Wire == WireDataType.Float32 && !got[o].Bytes.SequenceEqual(expected[o].Bytes)));
         if (differs is not null)
         {
             throw new CliException($"the {label} output '{differs}' differs from the single-process output");
         }
+
+        // Narrowed on the wire, a result is compared by its error; the float32 wire must stay bit-identical (above).
+        QuantizationError[] errors = settings.Wire == WireDataType.Float32
+            ? []
+            : [.. outputs.Where(o => expected[o].DataType == DataType.Float32).Select(o => QuantizationError.Between(o, expected[o], got[o]))];
 
         // This machine's speed drifts from one minute to the next, so the sides take turns in every round (the first
         // side alternating) and each is reported by its best round, the least disturbed one, as bench/run.sh does.
@@ -115,7 +126,7 @@ internal static class ClusterBenchRunner
             rounds.Add(new ClusterBenchRound(single, spread, stages, beside));
         }
 
-        return new ClusterBenchResult(settings, rows, rounds);
+        return new ClusterBenchResult(settings, rows, rounds) { WireBytesPerBatch = wireBytes, WireErrors = errors };
     }
 
     /// <summary>

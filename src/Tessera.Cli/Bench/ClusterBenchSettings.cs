@@ -1,6 +1,9 @@
 namespace Tessera.Cli.Bench;
 
-/// <summary>What `tessera bench-cluster` runs: the model and its inputs, the workers, the strategy, and for how long.</summary>
+/// <summary>
+/// What `tessera bench-cluster` runs: the model and its inputs, the workers, the strategy, how float32 tensors travel
+/// between the processes, and for how long.
+/// </summary>
 internal sealed record ClusterBenchSettings(
     string ModelPath,
     IReadOnlyList<string> Inputs,
@@ -13,4 +16,5 @@ internal sealed record ClusterBenchSettings(
     int InFlight,
     int Warmup,
     double Seconds,
-    int Rounds);
+    int Rounds,
+    Tessera.Cluster.Transport.WireDataType Wire = Tessera.Cluster.Transport.WireDataType.Float32);

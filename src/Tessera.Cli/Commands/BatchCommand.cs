@@ -32,6 +32,8 @@ internal static class BatchCommand
             model, data, output, workers, cluster, tokenFile, strategy, shardRows, batchSize, threads, resume, aggregate, grace,
         };
         foreach (var option in tls.All) command.Options.Add(option);
+        var wire = new WireDtypeOption();
+        command.Options.Add(wire.Option);
         command.SetAction(parse =>
         {
             int threadCount = parse.GetValue(threads);
@@ -44,6 +46,8 @@ internal static class BatchCommand
             var clusterTls = tls.Read(parse);
             if (clusterTls is not null && clusterPath is null) throw new CliException("--tls-cert goes with --cluster (local workers talk over loopback)");
             if (parse.GetValue(tokenFile) is not null && clusterPath is null) throw new CliException("--token-file goes with --cluster");
+            var wireType = wire.Read(parse);
+            if (wireType != Tessera.Cluster.Transport.WireDataType.Float32 && clusterPath is null && workerCount == 0) throw new CliException("--wire-dtype goes with --workers or --cluster (a job in this process sends no tensors)");
 
             var request = new BatchRequest(parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(output)!)
             {
@@ -53,7 +57,7 @@ internal static class BatchCommand
                 Parallelism = clusterPath is not null ? PlanFiles.ClusterNodes(clusterPath).Count : Math.Max(workerCount, 1),
                 Aggregate = parse.GetValue(aggregate) is { } kind ? RecordAggregator.Parse(kind) : null,
             };
-            var target = new BatchTarget(workerCount, clusterPath, parse.GetValue(tokenFile), clusterTls, parse.GetValue(strategy)!, threadCount, TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(grace))));
+            var target = new BatchTarget(workerCount, clusterPath, parse.GetValue(tokenFile), clusterTls, parse.GetValue(strategy)!, threadCount, TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(grace))), wireType);
             return BatchRun.Run(request, target);
         });
         return command;

@@ -29,14 +29,14 @@ internal static class BatchRun
         int threads = target.Threads == 0 ? Environment.ProcessorCount : target.Threads;
         if (target.ClusterPath is { } clusterPath)
         {
-            await using var cluster = await ClusterSession.ConnectAsync(clusterPath, target.TokenFile, target.Tls).ConfigureAwait(false);
+            await using var cluster = await ClusterSession.ConnectAsync(clusterPath, target.TokenFile, target.Tls, target.Wire).ConfigureAwait(false);
             await using var deployment = await cluster.DeployAsync(request.ModelPath, strategy, job.BatchShapes, null, options).ConfigureAwait(false);
             return await RunOnAsync(job, deployment).ConfigureAwait(false);
         }
 
         if (target.Workers > 0)
         {
-            await using var local = await LocalCluster.StartAsync(target.Workers, threads).ConfigureAwait(false);
+            await using var local = await LocalCluster.StartAsync(target.Workers, threads, target.Wire).ConfigureAwait(false);
             await using var deployment = await local.DeployAsync(request.ModelPath, strategy, job.BatchShapes, options: options).ConfigureAwait(false);
             return await RunOnAsync(job, deployment).ConfigureAwait(false);
         }

@@ -27,6 +27,8 @@ internal static class BenchClusterCommand
         {
             model, inputs, shapes, workers, threads, strategy, stages, microBatches, inFlight, warmup, seconds, rounds, json,
         };
+        var wire = new WireDtypeOption();
+        command.Options.Add(wire.Option);
         command.SetAction(parse =>
         {
             var settings = new ClusterBenchSettings(
@@ -41,7 +43,8 @@ internal static class BenchClusterCommand
                 AtLeast("--in-flight", parse.GetValue(inFlight), 1),
                 AtLeast("--warmup", parse.GetValue(warmup), 0),
                 parse.GetValue(seconds) is var s && s > 0 ? s : throw new CliException("--seconds must be more than 0"),
-                AtLeast("--rounds", parse.GetValue(rounds), 1));
+                AtLeast("--rounds", parse.GetValue(rounds), 1),
+                wire.Read(parse));
             bool asJson = parse.GetValue(json);
             var result = ClusterBenchRunner.RunAsync(settings, line => { if (!asJson) Console.Error.WriteLine(line); }).GetAwaiter().GetResult();
             Console.WriteLine(asJson ? result.Json() : result.Text());

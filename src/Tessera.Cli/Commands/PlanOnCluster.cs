@@ -10,7 +10,7 @@ namespace Tessera.Cli.Commands;
 /// <summary>`tessera run --plan P --cluster C.json`: the plan deployed on the workers at the cluster file's addresses, run once.</summary>
 internal static class PlanOnCluster
 {
-    public static IReadOnlyDictionary<string, Tensor> Run(string planPath, string clusterPath, string? tokenFile, ClusterTls? tls, IReadOnlyDictionary<string, Tensor> feeds)
+    public static IReadOnlyDictionary<string, Tensor> Run(string planPath, string clusterPath, string? tokenFile, ClusterTls? tls, WireDataType wire, IReadOnlyDictionary<string, Tensor> feeds)
     {
         var (plan, cluster) = PlanFiles.Load(planPath, clusterPath);
         var token = WorkerCommand.ReadToken(tokenFile);
@@ -18,7 +18,7 @@ internal static class PlanOnCluster
         string directory = Path.GetDirectoryName(Path.GetFullPath(planPath))!;
         try
         {
-            return RunAsync(plan, directory, addresses, token, feeds, tls).GetAwaiter().GetResult();
+            return RunAsync(plan, directory, addresses, token, feeds, new CoordinatorOptions { Tls = tls, WireDataType = wire }).GetAwaiter().GetResult();
         }
         catch (PartitionException e)
         {
@@ -26,9 +26,9 @@ internal static class PlanOnCluster
         }
     }
 
-    private static async Task<IReadOnlyDictionary<string, Tensor>> RunAsync(Partitioning.Plans.PlanDocument plan, string directory, IReadOnlyDictionary<string, string> addresses, ClusterToken token, IReadOnlyDictionary<string, Tensor> feeds, ClusterTls? tls)
+    private static async Task<IReadOnlyDictionary<string, Tensor>> RunAsync(Partitioning.Plans.PlanDocument plan, string directory, IReadOnlyDictionary<string, string> addresses, ClusterToken token, IReadOnlyDictionary<string, Tensor> feeds, CoordinatorOptions options)
     {
-        await using var coordinator = new ClusterCoordinator(token, new CoordinatorOptions { Tls = tls });
+        await using var coordinator = new ClusterCoordinator(token, options);
         var placements = await Placer.PlanOnAddressesAsync(coordinator, plan, directory, addresses).ConfigureAwait(false);
         await using var deployment = new Deployment(plan.Model.Path, DeploymentModel.ForPlan(plan, directory), placements);
         Console.WriteLine($"plan: {deployment.Describe()}");

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Tessera.Cli.Common;
+using Tessera.Cluster.Transport;
 using Tessera.Engine;
 using Tessera.Tensors;
 using Tessera.Tensors.Formats;
@@ -27,7 +28,8 @@ internal static class RunCommand
         var tokenFile = new Option<string?>("--token-file") { Description = $"with --cluster: file holding the shared cluster token (else ${WorkerCommand.TokenVariable})" };
 
         var tls = new TlsOptions("--cluster-tls");
-        var command = new Command("run", "Run a model once on the given inputs and write its outputs") { model, plan, inputs, outputDir, threads, workers, strategy, degree, cluster, tokenFile, grace };
+        var wire = new WireDtypeOption();
+        var command = new Command("run", "Run a model once on the given inputs and write its outputs") { model, plan, inputs, outputDir, threads, workers, strategy, degree, cluster, tokenFile, grace, wire.Option };
         foreach (var option in tls.All) command.Options.Add(option);
         command.SetAction(parse =>
         {
@@ -69,15 +71,21 @@ internal static class RunCommand
                 throw new CliException($"{tls.CertificateOption} goes with --cluster (local workers talk over loopback)");
             }
 
+            var wireType = wire.Read(parse);
+            if (wireType != WireDataType.Float32 && workerCount == 0 && parse.GetValue(cluster) is null)
+            {
+                throw new CliException("--wire-dtype goes with --workers or --cluster (a run in this process sends no tensors)");
+            }
+
             var options = new SessionOptions { Threads = threadCount };
             Func<IReadOnlyDictionary<string, Tensor>, IReadOnlyDictionary<string, Tensor>> run = parse.GetValue(plan) is { } planPath
                 ? parse.GetValue(cluster) is { } clusterPath
-                    ? feeds => PlanOnCluster.Run(planPath, clusterPath, parse.GetValue(tokenFile), clusterTls, feeds)
+                    ? feeds => PlanOnCluster.Run(planPath, clusterPath, parse.GetValue(tokenFile), clusterTls, wireType, feeds)
                     : PlanRun.Load(planPath, options)
                 : parse.GetValue(cluster) is { } members
-                    ? feeds => RunOnWorkers.RunOnCluster(parse.GetValue(model)!, feeds, members, parse.GetValue(tokenFile), clusterTls, parse.GetValue(strategy)!, parse.GetValue(degree), TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(grace))))
+                    ? feeds => RunOnWorkers.RunOnCluster(parse.GetValue(model)!, feeds, members, parse.GetValue(tokenFile), clusterTls, wireType, parse.GetValue(strategy)!, parse.GetValue(degree), TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(grace))))
                 : workerCount > 0
-                    ? feeds => RunOnWorkers.Run(parse.GetValue(model)!, feeds, workerCount, Math.Max(threadCount, 1), parse.GetValue(strategy)!, parse.GetValue(degree), TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(grace))))
+                    ? feeds => RunOnWorkers.Run(parse.GetValue(model)!, feeds, workerCount, Math.Max(threadCount, 1), wireType, parse.GetValue(strategy)!, parse.GetValue(degree), TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(grace))))
                     : InferenceSession.Load(parse.GetValue(model)!, options).Run;
             var feeds = TensorFiles.ReadInputs(parse.GetValue(inputs) ?? []);
             var clock = Stopwatch.StartNew();

@@ -20,27 +20,27 @@ namespace Tessera.Cli.Commands;
 /// </summary>
 internal static class RunOnWorkers
 {
-    public static IReadOnlyDictionary<string, Tensor> Run(string modelPath, IReadOnlyDictionary<string, Tensor> feeds, int workers, int threads, string strategy, int? degree, TimeSpan grace)
+    public static IReadOnlyDictionary<string, Tensor> Run(string modelPath, IReadOnlyDictionary<string, Tensor> feeds, int workers, int threads, WireDataType wire, string strategy, int? degree, TimeSpan grace)
     {
         CheckDegree(strategy, degree, workers);
         return RunAsync().GetAwaiter().GetResult();
 
         async Task<IReadOnlyDictionary<string, Tensor>> RunAsync()
         {
-            await using var cluster = await LocalCluster.StartAsync(workers, threads).ConfigureAwait(false);
+            await using var cluster = await LocalCluster.StartAsync(workers, threads, wire).ConfigureAwait(false);
             await using var deployment = await cluster.DeployAsync(modelPath, DeploymentStrategies.Parse(strategy), feeds, degree: degree, options: DeploymentOptions.Elastic(grace)).ConfigureAwait(false);
             return await RunOnceAsync(deployment, feeds).ConfigureAwait(false);
         }
     }
 
-    public static IReadOnlyDictionary<string, Tensor> RunOnCluster(string modelPath, IReadOnlyDictionary<string, Tensor> feeds, string clusterPath, string? tokenFile, ClusterTls? tls, string strategy, int? degree, TimeSpan grace)
+    public static IReadOnlyDictionary<string, Tensor> RunOnCluster(string modelPath, IReadOnlyDictionary<string, Tensor> feeds, string clusterPath, string? tokenFile, ClusterTls? tls, WireDataType wire, string strategy, int? degree, TimeSpan grace)
     {
         CheckDegree(strategy, degree, int.MaxValue);
         return RunAsync().GetAwaiter().GetResult();
 
         async Task<IReadOnlyDictionary<string, Tensor>> RunAsync()
         {
-            await using var cluster = await ClusterSession.ConnectAsync(clusterPath, tokenFile, tls).ConfigureAwait(false);
+            await using var cluster = await ClusterSession.ConnectAsync(clusterPath, tokenFile, tls, wire).ConfigureAwait(false);
             var shapes = feeds.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal);
             await using var deployment = await cluster.DeployAsync(modelPath, DeploymentStrategies.Parse(strategy), shapes, degree, DeploymentOptions.Elastic(grace)).ConfigureAwait(false);
             return await RunOnceAsync(deployment, feeds).ConfigureAwait(false);

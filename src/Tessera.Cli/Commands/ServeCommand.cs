@@ -51,6 +51,8 @@ internal static class ServeCommand
         };
         var tls = new TlsOptions("--cluster-tls");
         foreach (var option in tls.All) command.Options.Add(option);
+        var wire = new WireDtypeOption();
+        command.Options.Add(wire.Option);
         command.SetAction(parse =>
         {
             string? modelPath = parse.GetValue(model);
@@ -78,6 +80,7 @@ internal static class ServeCommand
             var placement = new ServePlacement(parse.GetValue(workers), parse.GetValue(strategy), parse.GetValue(plan), parse.GetValue(cluster), parse.GetValue(tokenFile), tls.Read(parse))
             {
                 Grace = TimeSpan.FromSeconds(parse.GetValue(grace)),
+                Wire = wire.Read(parse),
                 JoinListen = parse.GetValue(joinListen),
                 OtlpEndpoint = parse.GetValue(otlp),
             };

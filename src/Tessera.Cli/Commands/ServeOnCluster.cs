@@ -31,7 +31,8 @@ internal sealed class ServeOnCluster : IAsyncDisposable
 
     /// <param name="threads">Intra-op threads of each worker's sessions (0: one per core).</param>
     /// <param name="otlpEndpoint">Where the workers export their spans (serve's --otlp-endpoint); null: as their environment says.</param>
-    public static ServeOnCluster StartLocal(int workers, int threads, DeploymentStrategy strategy, string? otlpEndpoint)
+    /// <param name="wire">How the requests' float32 tensors travel between the processes (--wire-dtype).</param>
+    public static ServeOnCluster StartLocal(int workers, int threads, DeploymentStrategy strategy, string? otlpEndpoint, Tessera.Cluster.Transport.WireDataType wire)
     {
         SpareThreads();
         var local = LocalWorkers.Start(workers, threads, LocalCluster.SelfCommand(), TimeSpan.FromSeconds(60), otlpEndpoint is null ? [] : ["--otlp-endpoint", otlpEndpoint]);
@@ -42,7 +43,7 @@ internal sealed class ServeOnCluster : IAsyncDisposable
         try
         {
             int planned = threads == 0 ? Environment.ProcessorCount : threads;
-            var cluster = ServingCluster.ConnectAsync(local.Token, local.Addresses, planned, strategy).GetAwaiter().GetResult();
+            var cluster = ServingCluster.ConnectAsync(local.Token, local.Addresses, planned, strategy, new Tessera.Cluster.Coordinator.CoordinatorOptions { WireDataType = wire }).GetAwaiter().GetResult();
             Console.WriteLine($"tessera serve: started {workers} local worker(s) at {string.Join(", ", local.Addresses)}");
             return new ServeOnCluster(cluster, local, untilListening);
         }
@@ -58,21 +59,20 @@ internal sealed class ServeOnCluster : IAsyncDisposable
     /// The workers of a cluster file (addresses, <c>dns:NAME:PORT</c> resolved again while serving) and those that join
     /// at <paramref name="joinListen"/>; they keep running when the server stops.
     /// </summary>
-    public static ServeOnCluster StartRemote(string? clusterPath, string? joinListen, string? tokenFile, Tessera.Cluster.Transport.ClusterTls? tls, int threads, DeploymentStrategy strategy)
+    public static ServeOnCluster StartRemote(string? clusterPath, string? joinListen, string? tokenFile, Tessera.Cluster.Coordinator.CoordinatorOptions options, int threads, DeploymentStrategy strategy)
     {
         SpareThreads();
         var nodes = clusterPath is null ? [] : PlanFiles.ClusterNodes(clusterPath);
-        var options = new Tessera.Cluster.Coordinator.CoordinatorOptions { Tls = tls };
         int planned = threads == 0 ? Environment.ProcessorCount : threads;
         var cluster = ServingCluster.StartAsync(WorkerCommand.ReadToken(tokenFile), nodes, planned, strategy, options, joinListen, WorkerCommand.CreateLoggers()).GetAwaiter().GetResult();
         Console.WriteLine($"tessera serve: {cluster.Current.Count} worker(s) at {string.Join(", ", cluster.Current.Select(m => m.Worker.Address))}{(cluster.JoinAddress is { } join ? $"; workers join at {join}" : "")}");
         return new ServeOnCluster(cluster, null, []);
     }
 
-    public static ServeOnCluster ForPlan(string? tokenFile, Tessera.Cluster.Transport.ClusterTls? tls = null)
+    public static ServeOnCluster ForPlan(string? tokenFile, Tessera.Cluster.Coordinator.CoordinatorOptions options)
     {
         SpareThreads();
-        return new ServeOnCluster(ServingCluster.ForPlan(WorkerCommand.ReadToken(tokenFile), new Tessera.Cluster.Coordinator.CoordinatorOptions { Tls = tls }), null, []);
+        return new ServeOnCluster(ServingCluster.ForPlan(WorkerCommand.ReadToken(tokenFile), options), null, []);
     }
 
     /// <summary>Serves the plan at <paramref name="planPath"/> for the model at <paramref name="modelPath"/> as version 1 of <paramref name="name"/>.</summary>

@@ -15,6 +15,9 @@ internal sealed record ServePlacement(int Workers, string? Strategy, string? Pla
     /// <summary>serve's --otlp-endpoint, handed on to the local workers it starts.</summary>
     public string? OtlpEndpoint { get; init; }
 
+    /// <summary>How the requests' float32 tensors travel between processes (--wire-dtype).</summary>
+    public Tessera.Cluster.Transport.WireDataType Wire { get; init; } = Tessera.Cluster.Transport.WireDataType.Float32;
+
     /// <summary>How long a worker may be down before its models are placed again without it.</summary>
     public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -34,15 +37,17 @@ internal sealed record ServePlacement(int Workers, string? Strategy, string? Pla
 
         if (TokenFile is not null && !remote) throw new CliException("--token-file goes with --cluster or --join-listen");
         if (Tls is not null && !remote) throw new CliException("--cluster-tls-cert goes with --cluster or --join-listen (local workers talk over loopback)");
+        if (Wire != Tessera.Cluster.Transport.WireDataType.Float32 && Workers == 0 && !remote) throw new CliException("--wire-dtype goes with --workers, --cluster or --join-listen (models in this process send no tensors)");
     }
 
     /// <summary>Starts the local workers or the coordinator for a plan; null when the models run in this process.</summary>
     public ServeOnCluster? Start(int threads)
     {
         var strategy = ModelConfig.ParseStrategy(Strategy ?? "data");
-        var cluster = Workers > 0 ? ServeOnCluster.StartLocal(Workers, threads, strategy, OtlpEndpoint)
-            : Plan is not null ? ServeOnCluster.ForPlan(TokenFile, Tls)
-            : ClusterFile is not null || JoinListen is not null ? ServeOnCluster.StartRemote(ClusterFile, JoinListen, TokenFile, Tls, threads, strategy)
+        var options = new Tessera.Cluster.Coordinator.CoordinatorOptions { Tls = Tls, WireDataType = Wire };
+        var cluster = Workers > 0 ? ServeOnCluster.StartLocal(Workers, threads, strategy, OtlpEndpoint, Wire)
+            : Plan is not null ? ServeOnCluster.ForPlan(TokenFile, options)
+            : ClusterFile is not null || JoinListen is not null ? ServeOnCluster.StartRemote(ClusterFile, JoinListen, TokenFile, options, threads, strategy)
             : null;
         if (cluster is not null) cluster.Cluster.DeploymentOptions = Tessera.Cluster.Deployments.DeploymentOptions.Elastic(Grace);
         return cluster;

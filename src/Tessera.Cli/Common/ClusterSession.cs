@@ -28,11 +28,11 @@ internal sealed class ClusterSession : IAsyncDisposable
     }
 
     /// <summary>Connects to the cluster file's workers; none answering is a one-line error.</summary>
-    public static async Task<ClusterSession> ConnectAsync(string clusterPath, string? tokenFile, ClusterTls? tls)
+    public static async Task<ClusterSession> ConnectAsync(string clusterPath, string? tokenFile, ClusterTls? tls, WireDataType wire)
     {
         var nodes = PlanFiles.ClusterNodes(clusterPath);
         var token = WorkerCommand.ReadToken(tokenFile);
-        var coordinator = new ClusterCoordinator(token, new CoordinatorOptions { Tls = tls });
+        var coordinator = new ClusterCoordinator(token, new CoordinatorOptions { Tls = tls, WireDataType = wire });
         var loggers = WorkerCommand.CreateLoggers();
         var joined = new ClusterNode { Name = "joined", MemoryBytes = 1 };
         var members = new ClusterMembers(coordinator, nodes, joined, loggers.CreateLogger("Tessera.Membership"));

@@ -2,6 +2,7 @@ using Tessera.Cluster.Coordinator;
 using Tessera.Cluster.Deployments;
 using Tessera.Cluster.Execution;
 using Tessera.Cluster.Membership;
+using Tessera.Cluster.Transport;
 using Tessera.Onnx.Io;
 using Tessera.Partitioning;
 using Tessera.Partitioning.Planning;
@@ -34,10 +35,11 @@ internal sealed class LocalCluster : IAsyncDisposable
     /// <summary>CPU time each worker process has used so far.</summary>
     public TimeSpan[] WorkerProcessorTimes() => _workers.ProcessorTimes();
 
-    public static async Task<LocalCluster> StartAsync(int workers, int threads)
+    /// <param name="wire">How the requests' float32 tensors travel between the processes (--wire-dtype).</param>
+    public static async Task<LocalCluster> StartAsync(int workers, int threads, WireDataType wire = WireDataType.Float32)
     {
         var local = LocalWorkers.Start(workers, threads, SelfCommand(), TimeSpan.FromSeconds(60));
-        var coordinator = new ClusterCoordinator(local.Token);
+        var coordinator = new ClusterCoordinator(local.Token, new CoordinatorOptions { WireDataType = wire });
         try
         {
             var clients = await Task.WhenAll(local.Addresses.Select(a => coordinator.ConnectAsync(a))).ConfigureAwait(false);

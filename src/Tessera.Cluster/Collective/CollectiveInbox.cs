@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Diagnostics;
 using Tessera.Cluster.Transport.Messages;
+using Tessera.Cluster.Transport;
 using Tessera.Kernels.Collective;
+using Tessera.Tensors;
 
 namespace Tessera.Cluster.Collective;
 
@@ -17,7 +19,7 @@ internal sealed class CollectiveInbox
 
     // All fields are guarded by _gate; waiters sleep on it with Monitor.Wait and arrivals pulse it.
     private readonly object _gate = new();
-    private readonly Dictionary<(GroupRunId Run, string Key, int Rank), (byte[] Block, int Length)> _blocks = [];
+    private readonly Dictionary<(GroupRunId Run, string Key, int Rank), (byte[] Block, int Length, WireDataType Wire)> _blocks = [];
     private readonly Dictionary<GroupRunId, (string Why, bool Unreachable)> _aborted = [];
     private readonly Dictionary<GroupRunId, string[]> _active = [];
     private readonly HashSet<GroupRunId> _ended = [];
@@ -39,7 +41,7 @@ internal sealed class CollectiveInbox
             {
                 _aborted.TryAdd(run, ($"rank {message.SenderRank} gave up: {message.Reason}", false));
             }
-            else if (block is null || !_blocks.TryAdd((run, message.Key, message.SenderRank), (block, length)))
+            else if (block is null || !_blocks.TryAdd((run, message.Key, message.SenderRank), (block, length, message.Wire)))
             {
                 // A second block for the same key from the same rank: the first one stands.
                 Return(block);
@@ -59,12 +61,13 @@ internal sealed class CollectiveInbox
     }
 
     /// <summary>
-    /// Copies rank <paramref name="rank"/>'s block for <paramref name="key"/> into <paramref name="destination"/>,
-    /// waiting until <paramref name="deadline"/> (a <see cref="Stopwatch"/> timestamp) at most.
+    /// Copies rank <paramref name="rank"/>'s block for <paramref name="key"/> into <paramref name="destination"/>
+    /// (widening a narrowed block's float32 elements), waiting until <paramref name="deadline"/> (a
+    /// <see cref="Stopwatch"/> timestamp) at most.
     /// </summary>
     public void Take(GroupRun run, string key, int rank, Span<byte> destination, long deadline, TimeSpan timeout)
     {
-        (byte[] Block, int Length) arrived;
+        (byte[] Block, int Length, WireDataType Wire) arrived;
         lock (_gate)
         {
             while (!_blocks.Remove((run.Id, key, rank), out arrived))
@@ -88,12 +91,13 @@ internal sealed class CollectiveInbox
         // Copied outside the lock so the receive loops are not held up by a large block.
         try
         {
-            if (arrived.Length != destination.Length)
+            var encoding = WireEncoding.For(DataType.Float32, arrived.Wire);
+            if (encoding.TensorBytes(arrived.Length) != destination.Length || encoding.WireBytes(destination.Length) != arrived.Length)
             {
-                throw new CollectiveException($"collective '{key}' of request {run.Id.RequestId}: rank {rank} sent {arrived.Length} bytes, this rank has {destination.Length}");
+                throw new CollectiveException($"collective '{key}' of request {run.Id.RequestId}: rank {rank} sent {arrived.Length} bytes{(encoding.IsNarrowed ? " of " + WireDataTypeNames.Name(arrived.Wire) : "")}, this rank has {destination.Length}");
             }
 
-            arrived.Block.AsSpan(0, arrived.Length).CopyTo(destination);
+            encoding.Decode(arrived.Block.AsSpan(0, arrived.Length), destination);
         }
         finally
         {

@@ -18,7 +18,8 @@ namespace Tessera.Cluster.Collective;
 /// Not thread-safe: one model thread uses it, one run at a time. The block goes from the kernel's span into the
 /// peers' output pipes without a copy; received blocks are copied once, from the pooled array the frame reader
 /// filled into the gathered buffer. AllReduceSum reuses one gather buffer, so steady-state runs allocate only
-/// the small frame headers.
+/// the small frame headers. A request whose wire data type is float16 or bfloat16 sends float32 partial sums narrowed
+/// (into one reused buffer) and widens the others' blocks into the gathered buffer.
 /// </remarks>
 internal sealed class NetworkCommunicator : ICollectiveCommunicator
 {
@@ -27,6 +28,7 @@ internal sealed class NetworkCommunicator : ICollectiveCommunicator
     private readonly TimeSpan _timeout;
     private GroupRun? _run;
     private byte[] _gathered = [];
+    private byte[] _narrowed = [];
 
     public NetworkCommunicator(CollectiveInbox inbox, PeerLinks peers, TimeSpan timeout)
     {
@@ -66,15 +68,25 @@ internal sealed class NetworkCommunicator : ICollectiveCommunicator
             throw new ArgumentException($"AllGather '{key}': {gathered.Length} bytes cannot hold {size} blocks of {local.Length}");
         }
 
+        Gather(key, local, local, WireDataType.Float32, gathered);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="sent"/> (<paramref name="local"/> as it travels by <paramref name="wire"/>) to every other
+    /// rank and gathers <paramref name="local"/> and theirs, as they were before the wire, into <paramref name="gathered"/>.
+    /// </summary>
+    private void Gather(string key, ReadOnlySpan<byte> local, ReadOnlySpan<byte> sent, WireDataType wire, Span<byte> gathered)
+    {
         // A shard run alone would silently give its partial result: its route step must name every rank.
         var run = _run ?? throw new CollectiveException($"collective '{key}': this model is a tensor-parallel shard, but the request runs it without its group (the route step names one rank)");
 
+        int size = Size;
         long deadline = Stopwatch.GetTimestamp() + (long)(_timeout.TotalSeconds * Stopwatch.Frequency);
-        var meta = new CollectiveMessage(CollectiveKind.Block, run.Rank, size, run.Id.Stage, run.Id.ReplyTo, key, string.Empty).Write(local.Length).Written.Span;
+        var meta = new CollectiveMessage(CollectiveKind.Block, run.Rank, size, run.Id.Stage, run.Id.ReplyTo, key, string.Empty) { Wire = wire }.Write(sent.Length).Written.Span;
         // Send to the ranks after this one first, then wrap around: rank r and r+1 do not both start at rank 0.
         for (int i = 1; i < size; i++)
         {
-            Send(run, (run.Rank + i) % size, key, meta, local);
+            Send(run, (run.Rank + i) % size, key, meta, sent);
         }
 
         int n = local.Length;
@@ -104,7 +116,26 @@ internal sealed class NetworkCommunicator : ICollectiveCommunicator
         }
 
         var gathered = _gathered.AsSpan(0, (int)bytes);
-        AllGather(key, data, gathered);
+        if (_run is { Wire: not WireDataType.Float32 } run && elementType == DataType.Float32)
+        {
+            var encoding = WireEncoding.For(DataType.Float32, run.Wire);
+            int wireBytes = (int)encoding.WireBytes(data.Length);
+            if (_narrowed.Length < wireBytes)
+            {
+                _narrowed = new byte[wireBytes];
+            }
+
+            var narrowed = _narrowed.AsSpan(0, wireBytes);
+            encoding.Encode(data, narrowed);
+            // This rank adds its own block as the others receive it, so that every rank sums the same values (same bits).
+            encoding.Decode(narrowed, data);
+            Gather(key, data, narrowed, run.Wire, gathered);
+        }
+        else
+        {
+            AllGather(key, data, gathered);
+        }
+
         // Rank order 0..size-1, exactly as every other communicator sums.
         CollectiveSum.SumBlocks(elementType, gathered, size, data);
     }

@@ -202,8 +202,8 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
         span?.SetTag("tessera.route", route.ToString());
         try
         {
-            var run = new RunMessage((ushort)inputs.Count, Id, 0, 0, stages, [.. outputs]) { Trace = span?.Context ?? default };
-            await route.Stages[0].Worker.Writer.SendAsync(FrameType.Run, id, run.Write().Written, [.. inputs], cancellation).ConfigureAwait(false);
+            var run = new RunMessage((ushort)inputs.Count, Id, 0, 0, stages, [.. outputs]) { Trace = span?.Context ?? default, Wire = Options.WireDataType };
+            await route.Stages[0].Worker.Writer.SendAsync(FrameType.Run, id, run.Write().Written, [.. inputs], cancellation, run.Wire).ConfigureAwait(false);
             var reply = await AwaitAsync(answer, cancellation).ConfigureAwait(false);
             return reply.Tensors;
         }
@@ -219,6 +219,16 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
                 w.Ended();
             }
         }
+    }
+
+    /// <summary>
+    /// Bytes of tensor data this process and every worker up have sent so far (<see cref="WireCounters"/>), asked of
+    /// the workers now: the difference over a request is what it cost the network.
+    /// </summary>
+    public async Task<long> TensorBytesSentAsync(CancellationToken cancellation = default)
+    {
+        var infos = await Task.WhenAll(Workers.Where(w => w.IsUp).Select(w => w.RefreshInfoAsync(cancellation))).ConfigureAwait(false);
+        return WireCounters.TensorBytesSent + infos.Sum(i => i.TensorBytesSent);
     }
 
     public async ValueTask DisposeAsync()

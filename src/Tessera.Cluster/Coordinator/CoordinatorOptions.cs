@@ -21,4 +21,12 @@ public sealed record CoordinatorOptions
 
     /// <summary>TLS on every connection to a worker and on joins it accepts; null: none.</summary>
     public ClusterTls? Tls { get; init; }
+
+    /// <summary>
+    /// How the float32 tensors of this coordinator's requests travel between processes: inputs to the first stage,
+    /// activations between stages, the stage's inputs relayed to the other ranks of a tensor-parallel group, their
+    /// partial sums (AllReduce), and the results. <see cref="WireDataType.Float32"/> (the default) sends them as they
+    /// are, bit-identical; float16 or bfloat16 halve their bytes and round each value once per hop.
+    /// </summary>
+    public WireDataType WireDataType { get; init; } = WireDataType.Float32;
 }

@@ -29,6 +29,8 @@ public sealed class WorkerClient : IAsyncDisposable
     private long _downSince;
     private int _state;
     private int _outstanding;
+    private long _pingsSent;
+    private long _pongs;
     private volatile bool _disposed;
 
     /// <param name="wentDown">Called once each time the worker goes from up to down (not when a revival fails).</param>
@@ -119,6 +121,7 @@ public sealed class WorkerClient : IAsyncDisposable
         {
             case FrameType.Pong:
                 Info = WorkerInfo.Read(frame.Payload);
+                Interlocked.Increment(ref _pongs);
                 break;
             case FrameType.Result:
                 var r = new WireReader(frame.Payload);
@@ -185,10 +188,38 @@ public sealed class WorkerClient : IAsyncDisposable
         try
         {
             await _connection.Writer.SendAsync(FrameType.Ping, 0, null, _stop.Token).ConfigureAwait(false);
+            Interlocked.Increment(ref _pingsSent);
         }
         catch (Exception e) when (e is ClusterException or OperationCanceledException)
         {
         }
+    }
+
+    /// <summary>
+    /// The worker's state as it is now, not as of the last heartbeat: pings now and waits for the answer (a worker
+    /// answers pings in order, so the pong that brings the count of pings sent up to this one answers it).
+    /// </summary>
+    public async Task<WorkerInfo> RefreshInfoAsync(CancellationToken cancellation = default)
+    {
+        long before = Interlocked.Read(ref _pingsSent);
+        await SendPingAsync().ConfigureAwait(false);
+        long answered = Interlocked.Read(ref _pingsSent);
+        if (answered == before)
+        {
+            throw new ClusterException(ClusterErrorCode.WorkerDown, $"worker {Name} at {Address} could not be pinged");
+        }
+
+        while (Interlocked.Read(ref _pongs) < answered)
+        {
+            if (!IsUp)
+            {
+                throw new ClusterException(ClusterErrorCode.WorkerDown, $"worker {Name} at {Address} {DownReason ?? "is not up"}");
+            }
+
+            await Task.Delay(5, cancellation).ConfigureAwait(false);
+        }
+
+        return Info;
     }
 
     /// <summary>Marks the worker down once, fails every request that needed it and closes the connection.</summary>
@@ -230,6 +261,8 @@ public sealed class WorkerClient : IAsyncDisposable
         _stop = new CancellationTokenSource(); // the old one stays undisposed: pings still sending may hold its token
         _connection = connection;
         Info = connection.Worker!;
+        // Pings of the old connection are never answered.
+        Interlocked.Exchange(ref _pongs, Interlocked.Read(ref _pingsSent));
         Volatile.Write(ref _lastSeen, Stopwatch.GetTimestamp());
         Volatile.Write(ref _state, Reviving);
         _receiveLoop = ReceiveLoopAsync();

@@ -11,7 +11,8 @@ namespace Tessera.Cluster.Transport;
 /// storage, a pooled array), so a large tensor crosses user space once, not once per buffer it passes. Nothing is
 /// read ahead beyond the buffer, so a slow reader holds the sender back through TCP's own window (backpressure).
 /// A tensor frame flagged as shared memory is copied from the connection's ring into the tensor's storage instead;
-/// the connection's own SHARED_MEMORY frames go to its <see cref="SharedMemoryLink"/> and are not returned.
+/// the connection's own SHARED_MEMORY frames go to its <see cref="SharedMemoryLink"/> and are not returned. A float32
+/// tensor narrowed for the wire is widened into its storage, from the read buffer a piece at a time (or from the ring).
 /// Not thread-safe: one reader loop per connection.
 /// </summary>
 public sealed class FrameReader
@@ -121,13 +122,13 @@ public sealed class FrameReader
             throw new ClusterException(ClusterErrorCode.Malformed, $"tensor '{meta.Name}' frame carries {header.Length - metaSize} bytes of data for {meta.ByteLength} announced");
         }
 
-        if (meta.ByteLength > _limits.MaxTensorBytes)
+        if (meta.TensorBytes > _limits.MaxTensorBytes)
         {
-            throw new ClusterException(ClusterErrorCode.FrameTooLarge, $"tensor '{meta.Name}' of {meta.ByteLength} bytes exceeds the limit of {_limits.MaxTensorBytes}");
+            throw new ClusterException(ClusterErrorCode.FrameTooLarge, $"tensor '{meta.Name}' of {meta.TensorBytes} bytes exceeds the limit of {_limits.MaxTensorBytes}");
         }
 
         var placed = place?.Invoke(meta.Name, meta.DataType, meta.Shape);
-        if (placed is not null && (placed.DataType != meta.DataType || placed.ByteLength != meta.ByteLength))
+        if (placed is not null && (placed.DataType != meta.DataType || placed.ByteLength != meta.TensorBytes))
         {
             // Storage of another type or size would be written past or read wrong: take a fresh tensor instead.
             placed = null;
@@ -147,7 +148,11 @@ public sealed class FrameReader
         {
             if (ring is not null)
             {
-                ring.Read(position, tensor.Bytes);
+                ring.Read(position, tensor.Bytes, meta.WireEncoding);
+            }
+            else if (meta.WireEncoding.IsNarrowed)
+            {
+                await ReadEncodedAsync(tensor, meta, reading).ConfigureAwait(false);
             }
             else
             {
@@ -166,6 +171,28 @@ public sealed class FrameReader
         }
 
         return new Frame(header, [], meta.Name, tensor);
+    }
+
+    /// <summary>Widens a narrowed tensor's bytes into its storage as they arrive in the read buffer.</summary>
+    private async ValueTask ReadEncodedAsync(Tensor tensor, TensorMeta meta, ReadScope reading)
+    {
+        var encoding = meta.WireEncoding;
+        int done = 0;
+        for (long left = meta.ByteLength; left > 0;)
+        {
+            // A piece must fit the buffer; a fill reads whatever the socket has beyond it, so the next piece is mostly there.
+            int piece = (int)Math.Min(left, BufferBytes / 2);
+            await _input.FillAsync(piece, reading, allowCleanEnd: false).ConfigureAwait(false);
+            done += DecodePiece(tensor, encoding, done, piece);
+            left -= piece;
+        }
+    }
+
+    private int DecodePiece(Tensor tensor, WireEncoding encoding, int done, int wireBytes)
+    {
+        int tensorBytes = (int)encoding.TensorBytes(wireBytes);
+        encoding.Decode(_input.Take(wireBytes), tensor.Bytes.Slice(done, tensorBytes));
+        return tensorBytes;
     }
 
     /// <summary>

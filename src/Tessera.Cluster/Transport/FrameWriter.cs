@@ -11,13 +11,18 @@ namespace Tessera.Cluster.Transport;
 /// A write that fails or times out part-way leaves a torn frame on the wire, so the connection is aborted then.
 /// On a connection that shares memory with its peer, a tensor of at least <see cref="SharedMemoryMinBytes"/> is copied
 /// into the shared ring instead and its frame carries the ring position (a writer waits for room as for TCP's window;
-/// only a tensor larger than the whole ring goes inline).
+/// only a tensor larger than the whole ring goes inline). A message may narrow its float32 tensors for the wire
+/// (<see cref="WireDataType"/>): they are converted into the ring, or through the buffer a piece at a time, never into
+/// a whole-tensor copy.
 /// </summary>
 public sealed class FrameWriter
 {
     /// <summary>Smaller tensors ride in the gathered write with their header, where shared memory would save nothing.</summary>
     public const int SharedMemoryMinBytes = 32 * 1024;
     private const int BufferBytes = 64 * 1024;
+
+    /// <summary>Room below which the buffer is sent before the next piece of a narrowed tensor goes into it.</summary>
+    private const int MinEncodeRoom = 4 * 1024;
     private readonly Stream _stream;
     private readonly TransportLimits _limits;
     private readonly Action _abort;
@@ -46,11 +51,12 @@ public sealed class FrameWriter
         SendAsync(type, requestId, payload?.Written ?? ReadOnlyMemory<byte>.Empty, [], cancellation);
 
     /// <summary>
-    /// Sends a control frame followed by one Tensor frame per tensor, all with the same request id.
-    /// <paramref name="cancellation"/> is honoured until the message starts; once started it is written whole (or the
-    /// connection is aborted on a timeout), since a half-written frame would garble every later message.
+    /// Sends a control frame followed by one Tensor frame per tensor, all with the same request id; float32 tensors
+    /// travel as <paramref name="wire"/>. <paramref name="cancellation"/> is honoured until the message starts; once
+    /// started it is written whole (or the connection is aborted on a timeout), since a half-written frame would garble
+    /// every later message.
     /// </summary>
-    public async Task SendAsync(FrameType type, ulong requestId, ReadOnlyMemory<byte> payload, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, CancellationToken cancellation)
+    public async Task SendAsync(FrameType type, ulong requestId, ReadOnlyMemory<byte> payload, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, CancellationToken cancellation, WireDataType wire = WireDataType.Float32)
     {
         await _lock.WaitAsync(cancellation).ConfigureAwait(false);
         using var timeout = new CancellationTokenSource(_limits.ReadTimeout);
@@ -61,12 +67,13 @@ public sealed class FrameWriter
             await AppendAsync(payload, timeout.Token).ConfigureAwait(false);
             foreach (var (name, tensor) in tensors)
             {
-                var meta = TensorMeta.For(name, tensor);
+                var meta = TensorMeta.For(name, tensor, wire);
                 int metaSize = meta.Size;
+                WireCounters.Sent(meta.ByteLength);
                 if (meta.ByteLength >= SharedMemoryMinBytes && SharedRing is { } ring && ring.Fits(meta.ByteLength))
                 {
                     long position;
-                    for (int waits = 0; !ring.TryWrite(tensor.Bytes, out position); waits++)
+                    for (int waits = 0; !ring.TryWrite(tensor.Bytes, meta.WireEncoding, out position); waits++)
                     {
                         if (waits == 0)
                         {
@@ -90,6 +97,12 @@ public sealed class FrameWriter
                 await EnsureRoomAsync(metaSize, timeout.Token).ConfigureAwait(false);
                 meta.Write(_buffer.AsSpan(_used, metaSize));
                 _used += metaSize;
+                if (meta.WireEncoding.IsNarrowed)
+                {
+                    await AppendEncodedAsync(tensor, meta.WireEncoding, timeout.Token).ConfigureAwait(false);
+                    continue;
+                }
+
                 using var memory = new TensorMemory(tensor);
                 await AppendAsync(memory.Memory, timeout.Token).ConfigureAwait(false);
             }
@@ -119,6 +132,7 @@ public sealed class FrameWriter
         {
             ThrowIfBroken();
             var header = new FrameHeader(checked((uint)(meta.Length + block.Length)), type, requestId);
+            WireCounters.Sent(block.Length);
             header.Write(_buffer);
             meta.CopyTo(_buffer.AsSpan(FrameHeader.Size));
             int head = FrameHeader.Size + meta.Length;
@@ -202,6 +216,32 @@ public sealed class FrameWriter
         }
 
         await WriteAsync(bytes, timeout).ConfigureAwait(false);
+    }
+
+    /// <summary>Converts <paramref name="tensor"/> into the buffer by <paramref name="encoding"/>, sending the buffer whenever it fills.</summary>
+    private async ValueTask AppendEncodedAsync(Tensor tensor, WireEncoding encoding, CancellationToken timeout)
+    {
+        for (int done = 0; done < tensor.ByteLength;)
+        {
+            if (_buffer.Length - _used < MinEncodeRoom)
+            {
+                await FlushAsync(timeout).ConfigureAwait(false);
+            }
+
+            done += EncodePiece(tensor, encoding, done);
+        }
+    }
+
+    /// <summary>Encodes as much of the tensor from byte <paramref name="done"/> on as the buffer holds; returns the tensor bytes taken.</summary>
+    private int EncodePiece(Tensor tensor, WireEncoding encoding, int done)
+    {
+        // Whole elements of the tensor and of the wire type: the room rounded down to 8 bytes.
+        int room = (_buffer.Length - _used) & ~7;
+        int tensorBytes = (int)Math.Min(tensor.ByteLength - done, encoding.TensorBytes(room));
+        int wireBytes = (int)encoding.WireBytes(tensorBytes);
+        encoding.Encode(tensor.Bytes.Slice(done, tensorBytes), _buffer.AsSpan(_used, wireBytes));
+        _used += wireBytes;
+        return tensorBytes;
     }
 
     private async ValueTask EnsureRoomAsync(int count, CancellationToken timeout)

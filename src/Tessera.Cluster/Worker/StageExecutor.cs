@@ -26,7 +26,7 @@ internal sealed class StageExecutor
     {
         // The group run of a tensor-parallel stage (null for a stage of one rank).
         var group = run.Stage.Degree > 1
-            ? new GroupRun(new GroupRunId(run.ReplyTo, id, run.Current), run.Rank, [.. run.Stage.Ranks.Select(r => r.Address)])
+            ? new GroupRun(new GroupRunId(run.ReplyTo, id, run.Current), run.Rank, [.. run.Stage.Ranks.Select(r => r.Address)], run.Wire)
             : null;
         using var span = ClusterTelemetry.Source.StartActivity("stage", ActivityKind.Server, run.Trace);
         if (span is not null)
@@ -166,7 +166,7 @@ internal sealed class StageExecutor
         }
 
         var payload = new WireWriter().U16((ushort)results.Count);
-        await coordinator.Writer.SendAsync(FrameType.Result, id, payload.Written, results, CancellationToken.None).ConfigureAwait(false);
+        await coordinator.Writer.SendAsync(FrameType.Result, id, payload.Written, results, CancellationToken.None, run.Wire).ConfigureAwait(false);
     }
 
     private async Task ForwardAsync(ulong id, RunMessage run, Dictionary<string, Tensor> tensors)
@@ -190,7 +190,7 @@ internal sealed class StageExecutor
             try
             {
                 link = await _server.Peers.GetAsync(address, CancellationToken.None).ConfigureAwait(false);
-                await link.Writer.SendAsync(FrameType.Run, id, message.Write().Written, tensors, CancellationToken.None).ConfigureAwait(false);
+                await link.Writer.SendAsync(FrameType.Run, id, message.Write().Written, tensors, CancellationToken.None, message.Wire).ConfigureAwait(false);
                 return;
             }
             catch (ClusterException e)

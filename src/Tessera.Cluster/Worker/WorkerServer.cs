@@ -92,7 +92,10 @@ public sealed class WorkerServer : IAsyncDisposable
     public Task Completion => _acceptLoop;
 
     internal WorkerInfo Describe() =>
-        new(Name, Options.Threads, Options.MemoryBudget, Models.MemoryUsed, (uint)Volatile.Read(ref _inFlight), (uint)Models.LoadedCount, MatrixFlopsPerSecond, Environment.ProcessorCount, HostIdentity.BootId);
+        new(Name, Options.Threads, Options.MemoryBudget, Models.MemoryUsed, (uint)Volatile.Read(ref _inFlight), (uint)Models.LoadedCount, MatrixFlopsPerSecond, Environment.ProcessorCount, HostIdentity.BootId)
+        {
+            TensorBytesSent = WireCounters.TensorBytesSent,
+        };
 
     internal void RequestStarted() => Interlocked.Increment(ref _inFlight);
 

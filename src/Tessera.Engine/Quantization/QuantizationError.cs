@@ -31,6 +31,14 @@ public sealed record QuantizationError(string Output, double MaxAbs, double Cosi
         return totals.Select(t => t.Value.Result(t.Key)).ToList();
     }
 
+    /// <summary>The error of <paramref name="actual"/> against <paramref name="expected"/>, float32 tensors of one shape.</summary>
+    public static QuantizationError Between(string output, Tensor expected, Tensor actual)
+    {
+        var total = new Accumulator();
+        total.Add(expected, actual);
+        return total.Result(output);
+    }
+
     private sealed class Accumulator
     {
         private double _maxAbs, _dot, _expectedSquares, _actualSquares;

@@ -1,4 +1,5 @@
 using Tessera.Cluster.Collective;
+using Tessera.Cluster.Transport;
 using Tessera.Cluster.Transport.Messages;
 using Tessera.Kernels.Collective;
 
@@ -12,7 +13,7 @@ public sealed class CollectiveInboxTests
 {
     private static readonly Guid s_coordinator = Guid.NewGuid();
 
-    private static GroupRun Run(ulong request, int rank = 0) => new(new GroupRunId(s_coordinator, request, 0), rank, ["127.0.0.1:7001", "127.0.0.1:7002"]);
+    private static GroupRun Run(ulong request, int rank = 0) => new(new GroupRunId(s_coordinator, request, 0), rank, ["127.0.0.1:7001", "127.0.0.1:7002"], WireDataType.Float32);
 
     private static CollectiveMessage Block(string key, int sender) => new(CollectiveKind.Block, sender, 2, 0, s_coordinator, key, string.Empty);
 
@@ -46,6 +47,28 @@ public sealed class CollectiveInboxTests
         Assert.Equal([9, 9], got);
         var wrongLength = Assert.Throws<CollectiveException>(() => { inbox.Deliver(2, Block("k3", 1), Pooled(1, 2, 3), 3); inbox.Take(other, "k3", 1, got, In(TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(5)); });
         Assert.Contains("rank 1 sent 3 bytes, this rank has 2", wrongLength.Message);
+    }
+
+    [Fact]
+    public void ANarrowedBlockIsWidenedIntoItsFloatsAndMustHoldHalfTheirBytes()
+    {
+        var inbox = new CollectiveInbox();
+        var run = Run(3);
+        inbox.Begin(run);
+        float[] values = [1.5f, -2.25f, 65504f, 1e-7f];
+        byte[] narrowed = new byte[values.Length * 2];
+        BitConverter.TryWriteBytes(narrowed.AsSpan(0), BitConverter.HalfToUInt16Bits((Half)values[0]));
+        BitConverter.TryWriteBytes(narrowed.AsSpan(2), BitConverter.HalfToUInt16Bits((Half)values[1]));
+        BitConverter.TryWriteBytes(narrowed.AsSpan(4), BitConverter.HalfToUInt16Bits((Half)values[2]));
+        BitConverter.TryWriteBytes(narrowed.AsSpan(6), BitConverter.HalfToUInt16Bits((Half)values[3]));
+        inbox.Deliver(3, Block("k", 1) with { Wire = WireDataType.Float16 }, Pooled(narrowed), narrowed.Length);
+        var got = new float[values.Length];
+        inbox.Take(run, "k", 1, System.Runtime.InteropServices.MemoryMarshal.AsBytes(got.AsSpan()), In(TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(5));
+        Assert.Equal(values.Select(v => (float)(Half)v), got);
+
+        inbox.Deliver(3, Block("k2", 1) with { Wire = WireDataType.BFloat16 }, Pooled(narrowed), narrowed.Length);
+        var e = Assert.Throws<CollectiveException>(() => inbox.Take(run, "k2", 1, new byte[12], In(TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(5)));
+        Assert.Contains("rank 1 sent 8 bytes of bfloat16, this rank has 12", e.Message);
     }
 
     [Fact]

@@ -56,7 +56,7 @@ public sealed class ProtocolTests
         var helloBack = HelloMessage.Read(hello.Write().Written.Span);
         Assert.Equal((hello.Version, hello.Role, hello.ClientId), (helloBack.Version, helloBack.Role, helloBack.ClientId));
 
-        var info = new WorkerInfo("w1", 2, 1 << 30, 12345, 3, 1, 7_000_000_000, 16, Guid.NewGuid());
+        var info = new WorkerInfo("w1", 2, 1 << 30, 12345, 3, 1, 7_000_000_000, 16, Guid.NewGuid()) { TensorBytesSent = 5L << 33 };
         Assert.Equal(info, WorkerInfo.Read(info.Write().Written.Span));
         var costs = new ModelCostsMessage(Enumerable.Range(0, 32).Select(i => (byte)i).ToArray(), [new(1, 4, 0.0012), new(8, 9, 0.0071)]);
         var costsBack = ModelCostsMessage.Read(costs.Write().Written.Span);
@@ -77,7 +77,7 @@ public sealed class ProtocolTests
         header.Write(bytes);
         Assert.Equal(header, FrameHeader.Read(bytes));
 
-        var meta = new TensorMeta("logits", DataType.Float32, [2, 3, 4], 96);
+        var meta = new TensorMeta("logits", DataType.Float32, [2, 3, 4], 96, DataType.Float32);
         var metaBytes = new byte[meta.Size];
         meta.Write(metaBytes);
         var metaBack = TensorMeta.Read(metaBytes);
@@ -205,7 +205,7 @@ public sealed class ProtocolTests
 
         pipe = new Pipe();
         reader = new FrameReader(pipe.Reader.AsStream(), limits);
-        var meta = new TensorMeta("t", DataType.Float32, [2048], 8192);
+        var meta = new TensorMeta("t", DataType.Float32, [2048], 8192, DataType.Float32);
         var bytes = new byte[FrameHeader.Size + meta.Size];
         new FrameHeader((uint)(meta.Size + 8192), FrameType.Tensor, 1).Write(bytes);
         meta.Write(bytes.AsSpan(FrameHeader.Size));

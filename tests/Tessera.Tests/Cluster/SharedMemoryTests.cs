@@ -174,18 +174,19 @@ public sealed partial class SharedMemoryTests : IDisposable
         var writer = segment.NewToServerRing();
         var reader = segment.NewToServerRing();
         var random = new Random(9);
+        var raw = new WireEncoding(DataType.UInt8, DataType.UInt8);
         for (int i = 0; i < 50; i++)
         {
             // 1000..3000 bytes in a 4096-byte ring: pieces wrap past its end every other time.
             var piece = new byte[random.Next(1000, 3000)];
             random.NextBytes(piece);
-            Assert.True(writer.TryWrite(piece, out long position));
+            Assert.True(writer.TryWrite(piece, raw, out long position));
             // While it is unread, a piece larger than the rest of the ring has no room anywhere.
-            Assert.False(writer.TryWrite(new byte[4096 - ((piece.Length + 63) & ~63) + 1], out _));
+            Assert.False(writer.TryWrite(new byte[4096 - ((piece.Length + 63) & ~63) + 1], raw, out _));
             var back = new byte[piece.Length];
-            var wrong = Assert.Throws<ClusterException>(() => reader.Read(position + 64, back));
+            var wrong = Assert.Throws<ClusterException>(() => reader.Read(position + 64, back, raw));
             Assert.Equal(ClusterErrorCode.Malformed, wrong.Code);
-            reader.Read(position, back);
+            reader.Read(position, back, raw);
             Assert.Equal(piece, back);
         }
 

@@ -5,8 +5,10 @@ namespace Tessera.Cluster.Transport.Messages;
 /// <summary>
 /// RUN payload, followed by <c>tensor count</c> Tensor frames with the same request id:
 /// <c>u16 tensor count | 16-byte reply-to client id | u16 current stage | u16 rank | u16 stage count |
-/// stage count × (u16 rank count T | T × (32-byte model hash | string address) | strings inputs) | strings outputs
-/// [| u8 1 | 16-byte trace id | 8-byte parent span id | u8 trace flags]</c> (the W3C trace context, when the request is traced).
+/// stage count × (u16 rank count T | T × (32-byte model hash | string address) | strings inputs) | strings outputs |
+/// u8 wire data type [| u8 1 | 16-byte trace id | 8-byte parent span id | u8 trace flags]</c> (the W3C trace context,
+/// when the request is traced). Every worker sends the request's float32 tensors on (to later stages, to the other
+/// ranks of its group, as collective partial sums, as results) as the wire data type says.
 /// The receiving worker runs rank <c>rank</c> of stage <c>current</c> (the model of that rank). Rank 0 of a
 /// tensor-parallel stage relays the RUN (same tensors, its rank set) to ranks 1..T-1 before it runs; afterwards only
 /// rank 0 sends on: every tensor later stages or the outputs need to rank 0 of the next stage (RUN with current + 1),
@@ -35,6 +37,9 @@ public sealed record RunMessage(ushort TensorCount, Guid ReplyTo, int Current, i
     /// </summary>
     public ActivityContext Trace { get; init; }
 
+    /// <summary>How the request's float32 tensors travel between processes, at every step of the route.</summary>
+    public WireDataType Wire { get; init; } = WireDataType.Float32;
+
     public WireWriter Write()
     {
         var w = new WireWriter().U16(TensorCount).Bytes(ReplyTo.ToByteArray()).U16((ushort)Current).U16((ushort)Rank).U16((ushort)Stages.Length);
@@ -49,7 +54,7 @@ public sealed record RunMessage(ushort TensorCount, Guid ReplyTo, int Current, i
             w.Strings(stage.Inputs);
         }
 
-        w.Strings(Outputs);
+        w.Strings(Outputs).U8((byte)Wire);
         if (Trace != default)
         {
             Span<byte> ids = stackalloc byte[24];
@@ -93,6 +98,12 @@ public sealed record RunMessage(ushort TensorCount, Guid ReplyTo, int Current, i
         }
 
         string[] outputs = r.Strings();
+        byte wire = r.U8();
+        if (!WireDataTypeNames.IsDefined(wire))
+        {
+            throw new ClusterException(ClusterErrorCode.Malformed, $"a RUN asks for unknown wire data type {wire}");
+        }
+
         var trace = r.Remaining > 0 ? ReadTrace(ref r) : default;
         r.End();
         if (rank >= stages[current].Degree)
@@ -100,7 +111,7 @@ public sealed record RunMessage(ushort TensorCount, Guid ReplyTo, int Current, i
             throw new ClusterException(ClusterErrorCode.Malformed, $"rank {rank} of stage {current}, which has {stages[current].Degree} ranks");
         }
 
-        return new RunMessage(tensors, replyTo, current, rank, stages, outputs) { Trace = trace };
+        return new RunMessage(tensors, replyTo, current, rank, stages, outputs) { Trace = trace, Wire = (WireDataType)wire };
     }
 
     private static ActivityContext ReadTrace(ref WireReader r)

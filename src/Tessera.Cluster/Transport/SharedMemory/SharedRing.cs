@@ -34,12 +34,14 @@ internal sealed unsafe class SharedRing
     public bool Fits(long bytes) => Align(bytes) <= Capacity;
 
     /// <summary>
-    /// Copies <paramref name="source"/> (which <see cref="Fits"/>) into free space and returns its position for the frame;
-    /// false when there is no room until the reader has caught up.
+    /// Writes <paramref name="source"/> (tensor bytes) by <paramref name="encoding"/> into free space (its wire bytes,
+    /// which <see cref="Fits"/>) and returns its position for the frame; false when there is no room until the reader
+    /// has caught up.
     /// </summary>
-    public bool TryWrite(ReadOnlySpan<byte> source, out long position)
+    public bool TryWrite(ReadOnlySpan<byte> source, WireEncoding encoding, out long position)
     {
-        long length = Align(source.Length);
+        int wireBytes = (int)encoding.WireBytes(source.Length);
+        long length = Align(wireBytes);
         position = Start(_position, length);
         byte* data = _segment.Acquire();
         try
@@ -49,7 +51,7 @@ internal sealed unsafe class SharedRing
                 return false;
             }
 
-            source.CopyTo(new Span<byte>(data + _dataOffset + (position % Capacity), source.Length));
+            encoding.Encode(source, new Span<byte>(data + _dataOffset + (position % Capacity), wireBytes));
         }
         finally
         {
@@ -61,21 +63,23 @@ internal sealed unsafe class SharedRing
     }
 
     /// <summary>
-    /// Copies the piece at <paramref name="position"/> into <paramref name="destination"/> and gives its space back.
-    /// A position other than where the writer puts the next piece is <see cref="ClusterErrorCode.Malformed"/>.
+    /// Decodes the piece at <paramref name="position"/> by <paramref name="encoding"/> into <paramref name="destination"/>
+    /// (tensor bytes) and gives its space back. A position other than where the writer puts the next piece is
+    /// <see cref="ClusterErrorCode.Malformed"/>.
     /// </summary>
-    public void Read(long position, Span<byte> destination)
+    public void Read(long position, Span<byte> destination, WireEncoding encoding)
     {
-        long length = Align(destination.Length);
+        int wireBytes = (int)encoding.WireBytes(destination.Length);
+        long length = Align(wireBytes);
         if (length > Capacity || position != Start(_position, length))
         {
-            throw new ClusterException(ClusterErrorCode.Malformed, $"a shared-memory tensor at position {position} of {destination.Length} bytes is not the next piece of the ring");
+            throw new ClusterException(ClusterErrorCode.Malformed, $"a shared-memory tensor at position {position} of {wireBytes} bytes is not the next piece of the ring");
         }
 
         byte* data = _segment.Acquire();
         try
         {
-            new ReadOnlySpan<byte>(data + _dataOffset + (position % Capacity), destination.Length).CopyTo(destination);
+            encoding.Decode(new ReadOnlySpan<byte>(data + _dataOffset + (position % Capacity), wireBytes), destination);
             Volatile.Write(ref *(long*)(data + _controlOffset), position + length);
             // The increment is a full fence: the writer either sees the new position or is woken (it raised its flag first).
             int* wake = (int*)(data + _controlOffset + 8);
