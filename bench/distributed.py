@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import socket
 import subprocess
 import sys
@@ -284,6 +285,12 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children_cpu_seconds():
+    """User plus system CPU seconds of the child processes waited for so far (loadgen's runs)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def grpc_section(seconds):
     """REST (binary tensors) against gRPC (raw contents) on one server with both ports: the trivial model's p50, and
     a 64 MiB FP32 tensor through an Identity model: GB/s (request and answer counted) and the server's CPU time per
@@ -293,10 +300,14 @@ def grpc_section(seconds):
     lines += ["One `tessera serve` with both ports per model; each row names its loadgen command (`URL` is the REST "
               "address). GB/s counts the request and the answer (the same size through Identity). Server CPU is the "
               "serve process's user + system time over the loadgen run divided by its requests (the measured ones and "
-              "the probe; `--warmup 0`). This VM's 2 cores are shared with other tenants: wall-time rows move by 2x "
-              "from run to run, the CPU column much less.", "",
-              "| model | protocol | concurrency | requests/s | p50 ms | p99 ms | GB/s | server CPU ms / request | errors | loadgen |",
-              "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+              "the probe; `--warmup 0`); loadgen's is its whole process's, start-up included, over the same count, so "
+              "it is high for the few large requests. Load is the 1-minute load average when the row ended. This VM's "
+              "2 cores are shared with other tenants: wall-time rows move by 2x from run to run, the CPU columns much "
+              "less. loadgen's gRPC load is the unary call on HttpClient's HTTP/2 (docs/tools.md): SocketsHttpHandler "
+              "sends and accepts 16 KiB DATA frames only, so each 64 MiB request and answer is 4,096 frames, where "
+              "REST's HTTP/1.1 moves the body in 128 KiB socket reads.", "",
+              "| model | protocol | concurrency | requests/s | p50 ms | p99 ms | GB/s | server CPU ms / request | loadgen CPU ms / request | load | errors | loadgen |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     with tempfile.TemporaryDirectory() as tmp:
         models = {"add": ("Add", "['x','x']", 16), "identity": ("Identity", "['x']", None)}
         for name, (op, ins, width) in models.items():
@@ -311,12 +322,14 @@ def grpc_section(seconds):
             proc, url, serve_cmd = serve(["--model", str(Path(tmp) / f"{name}.onnx"), "--threads", "1", "--max-body-mb", "128"], grpc_port)
             try:
                 for protocol, target in (("REST binary", None), ("gRPC raw", f"127.0.0.1:{grpc_port}")):
-                    before = cpu_seconds(proc.pid)
+                    before, client_before = cpu_seconds(proc.pid), children_cpu_seconds()
                     r, load_cmd = loadgen(url, name, [shape], concurrency, seconds, target, warmup=0)
                     cpu_ms = (cpu_seconds(proc.pid) - before) * 1000 / (r["requests"] + 1)
+                    client_ms = (children_cpu_seconds() - client_before) * 1000 / (r["requests"] + 1)
                     gbs = r["throughput_per_s"] * elements * 4 * 2 / 1e9
                     lines.append(f"| {name} [{shape[2:]}] | {protocol} | {concurrency} | {r['throughput_per_s']:.1f} | {r['p50_ms']:.3f} | "
-                                 f"{r['p99_ms']:.3f} | {gbs:.3f} | {cpu_ms:.2f} | {r['errors']} | `{load_cmd.replace(url, 'URL')}` |")
+                                 f"{r['p99_ms']:.3f} | {gbs:.3f} | {cpu_ms:.2f} | {client_ms:.2f} | {os.getloadavg()[0]:.2f} | {r['errors']} | "
+                                 f"`{load_cmd.replace(url, 'URL')}` |")
             finally:
                 proc.terminate()
                 proc.wait(10)

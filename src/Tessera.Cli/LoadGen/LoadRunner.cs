@@ -60,7 +60,7 @@ internal sealed class LoadRunner
         for (int i = 0; i < workers.Length; i++)
         {
             var drain = new byte[16 * 1024];
-            Func<CancellationToken, Task<string?>> send = grpc is null ? ct => client.InferAsync(body, drain, ct) : grpc.InferAsync;
+            Func<CancellationToken, Task<string?>> send = grpc is null ? ct => client.InferAsync(body, drain, ct) : ct => grpc.InferAsync(drain, ct);
             var worker = workers[i] = new Worker(this, send);
             tasks[i] = Task.Run(() => worker.RunAsync(stop));
         }

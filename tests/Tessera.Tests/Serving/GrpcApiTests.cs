@@ -301,6 +301,36 @@ public sealed class GrpcApiTests
         Assert.Contains("InvalidArgument", refused.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task LoadgensWireCallGetsTheServersStatusAndTheWholeAnswer()
+    {
+        await using var server = await TestServer.StartAsync(r => r.Add("affine", 1, new Tessera.Serving.Backends.LocalBackend(TestModels.Affine(), "affine", 1, 1), new ServingConfig()), maxBodyBytes: 1 << 20, grpc: true);
+        using var handler = new SocketsHttpHandler();
+        var uri = new Uri(new Uri(server.Server.GrpcAddress!), "/inference.GRPCInferenceService/ModelInfer");
+        var drain = new byte[7]; // smaller than the answer's prefix and message: the check must hold across reads
+
+        using (var call = new Tessera.Cli.LoadGen.GrpcWireCall(handler, uri, AffineRequest("affine", 1f).ToByteArray(), TimeSpan.FromSeconds(30)))
+        {
+            Assert.Null(await call.SendAsync(drain, CancellationToken.None));
+            Assert.Null(await call.SendAsync(drain, CancellationToken.None));
+        }
+
+        var stats = (await server.Grpc.ModelStatisticsAsync(new ModelStatisticsRequest { Name = "affine" })).ModelStats.Single();
+        Assert.Equal(2UL, stats.InferenceStats.Success.Count);
+
+        using (var missing = new Tessera.Cli.LoadGen.GrpcWireCall(handler, uri, AffineRequest("nope", 1f).ToByteArray(), TimeSpan.FromSeconds(30)))
+        {
+            Assert.Equal("grpc NotFound", await missing.SendAsync(drain, CancellationToken.None));
+        }
+
+        var large = AffineRequest("affine", 1f);
+        large.RawInputContents[0] = ByteString.CopyFrom(new byte[2 << 20]);
+        using (var tooLarge = new Tessera.Cli.LoadGen.GrpcWireCall(handler, uri, large.ToByteArray(), TimeSpan.FromSeconds(30)))
+        {
+            Assert.Equal("grpc ResourceExhausted", await tooLarge.SendAsync(drain, CancellationToken.None));
+        }
+    }
+
     internal static ModelInferRequest Request(string model, string input, string datatype, long[] shape) =>
         new() { ModelName = model, Inputs = { Input(input, datatype, shape) } };
 
