@@ -81,26 +81,26 @@ internal sealed class SharedMemoryTarget : FuzzTarget
     {
         // Connecting side: the server's answer, then tensors the server put in the ring for us (zeros here).
         var x = Tensor.FromArray(new float[] { 1, 2, 3, 4, 5, 6 }, 2, 3);
-        yield return [1, .. Frames(w => w.SendAsync(FrameType.SharedMemoryAnswer, 0, new SharedMemoryAnswerMessage(true, string.Empty).Write(), default))];
+        yield return [1, .. FrameStreamTarget.Frames(w => w.SendAsync(FrameType.SharedMemoryAnswer, 0, new SharedMemoryAnswerMessage(true, string.Empty).Write(), default))];
         yield return
         [
-            1, .. Frames(w => w.SendAsync(FrameType.SharedMemoryAnswer, 0, new SharedMemoryAnswerMessage(true, string.Empty).Write(), default)),
+            1, .. FrameStreamTarget.Frames(w => w.SendAsync(FrameType.SharedMemoryAnswer, 0, new SharedMemoryAnswerMessage(true, string.Empty).Write(), default)),
             .. SharedTensors([("y", x, 0), ("z", Tensor.FromArray(new long[1000], 1000), 64), ("x", x, 8064)]),
         ];
-        yield return [1, .. Frames(w => w.SendAsync(FrameType.SharedMemoryAnswer, 0, new SharedMemoryAnswerMessage(false, "another network namespace").Write(), default))];
+        yield return [1, .. FrameStreamTarget.Frames(w => w.SendAsync(FrameType.SharedMemoryAnswer, 0, new SharedMemoryAnswerMessage(false, "another network namespace").Write(), default))];
 
         // Accepting side: an offer of the peer's segment, tensors it wrote into the ring; offers it must refuse.
         var offer = new SharedMemoryOfferMessage(HostIdentity.BootId, HostIdentity.NetworkNamespace, Encoding.ASCII.GetString(PlaceholderName), RingBytes, RingBytes, PlaceholderCookie);
-        yield return [0, .. Frames(w => w.SendAsync(FrameType.SharedMemoryOffer, 0, offer.Write(), default))];
+        yield return [0, .. FrameStreamTarget.Frames(w => w.SendAsync(FrameType.SharedMemoryOffer, 0, offer.Write(), default))];
         yield return
         [
-            0, .. Frames(w => w.SendAsync(FrameType.SharedMemoryOffer, 0, offer.Write(), default)),
+            0, .. FrameStreamTarget.Frames(w => w.SendAsync(FrameType.SharedMemoryOffer, 0, offer.Write(), default)),
             .. SharedTensors([("x", x, 0), ("x", x, 64), ("big", Tensor.FromArray(new double[900], 900), 128)]),
-            .. Frames(w => w.SendAsync(FrameType.Ping, 1, null, default)),
+            .. FrameStreamTarget.Frames(w => w.SendAsync(FrameType.Ping, 1, null, default)),
         ];
-        yield return [0, .. Frames(w => w.SendAsync(FrameType.SharedMemoryOffer, 0, (offer with { ToClientBytes = 0 }).Write(), default))];
-        yield return [0, .. Frames(w => w.SendAsync(FrameType.SharedMemoryOffer, 0, (offer with { NetworkNamespace = "net:[1]" }).Write(), default))];
-        yield return [0, .. Frames(w => w.SendAsync(FrameType.SharedMemoryOffer, 0, (offer with { ToServerBytes = 3 * RingBytes }).Write(), default))];
+        yield return [0, .. FrameStreamTarget.Frames(w => w.SendAsync(FrameType.SharedMemoryOffer, 0, (offer with { ToClientBytes = 0 }).Write(), default))];
+        yield return [0, .. FrameStreamTarget.Frames(w => w.SendAsync(FrameType.SharedMemoryOffer, 0, (offer with { NetworkNamespace = "net:[1]" }).Write(), default))];
+        yield return [0, .. FrameStreamTarget.Frames(w => w.SendAsync(FrameType.SharedMemoryOffer, 0, (offer with { ToServerBytes = 3 * RingBytes }).Write(), default))];
     }
 
     /// <summary>Tensor frames flagged as shared memory, as a writer sends them: the header, the meta and the ring position the data sits at.</summary>
@@ -118,13 +118,6 @@ internal sealed class SharedMemoryTarget : FuzzTarget
         }
 
         return frames.ToArray();
-    }
-
-    private static byte[] Frames(Func<FrameWriter, Task> write)
-    {
-        var stream = new MemoryStream();
-        write(new FrameWriter(stream, TransportLimits.Default)).GetAwaiter().GetResult();
-        return stream.ToArray();
     }
 
     private static void Replace(byte[] bytes, byte[] placeholder, byte[] value)
