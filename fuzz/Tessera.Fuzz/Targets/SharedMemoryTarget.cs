@@ -109,7 +109,7 @@ internal sealed class SharedMemoryTarget : FuzzTarget
         var frames = new MemoryStream();
         foreach (var (name, tensor, position) in tensors)
         {
-            var meta = new TensorMeta(name, tensor.DataType, tensor.Shape, tensor.ByteLength);
+            var meta = new TensorMeta(name, tensor.DataType, tensor.Shape, tensor.ByteLength, tensor.DataType);
             byte[] frame = new byte[FrameHeader.Size + meta.Size + 8];
             new FrameHeader((uint)(meta.Size + 8), FrameType.Tensor, 7, FrameHeader.SharedMemoryFlag).Write(frame);
             meta.Write(frame.AsSpan(FrameHeader.Size));
