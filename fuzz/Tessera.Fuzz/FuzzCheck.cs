@@ -20,7 +20,7 @@ internal static class FuzzCheck
         {
             outcome = e.Message.Length == 0 || e.Message.Contains('\n')
                 ? new FuzzOutcome(FuzzOutcomeKind.Finding, $"{e.GetType().Name} without a one-line message: \"{e.Message}\"")
-                : new FuzzOutcome(FuzzOutcomeKind.Refused);
+                : new FuzzOutcome(FuzzOutcomeKind.Refused, e.Message);
         }
         catch (Exception e)
         {

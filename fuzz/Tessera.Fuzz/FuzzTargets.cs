@@ -5,7 +5,7 @@ namespace Tessera.Fuzz;
 /// <summary>Every parser of untrusted bytes, by the name `fuzz/run.sh TARGET` takes.</summary>
 internal static class FuzzTargets
 {
-    public static readonly string[] Names = ["rest", "grpc", "frames", "handshake", "messages", "onnx", "npy", "tensorproto", "plan"];
+    public static readonly string[] Names = ["rest", "grpc", "frames", "handshake", "messages", "onnx", "npy", "tensorproto", "plan", "parquet", "sharedmemory"];
 
     /// <summary>A new instance of the target (the handshake target owns a listening socket: dispose it).</summary>
     public static FuzzTarget Create(string name) => name switch
@@ -19,6 +19,8 @@ internal static class FuzzTargets
         "npy" => new NpyTarget(),
         "tensorproto" => new TensorProtoTarget(),
         "plan" => new PlanJsonTarget(),
+        "parquet" => new ParquetDatasetTarget(),
+        "sharedmemory" => new SharedMemoryTarget(),
         _ => throw new ArgumentException($"unknown fuzz target '{name}' (one of {string.Join(", ", Names)})"),
     };
 }

@@ -60,7 +60,7 @@ static int Replay(string name, string[] files)
     foreach (string file in files)
     {
         var outcome = FuzzCheck.Run(target.Value, File.ReadAllBytes(file));
-        Console.WriteLine($"{file}: {outcome.Kind}{(outcome.IsFinding ? ": " + outcome.Failure : string.Empty)}");
+        Console.WriteLine($"{file}: {outcome.Kind}{(outcome.Failure.Length > 0 ? ": " + outcome.Failure : string.Empty)}");
         findings += outcome.IsFinding ? 1 : 0;
     }
 
@@ -87,7 +87,21 @@ static int Mutate(string name, string[] options)
     var corpus = target.Value.Seeds(SeedFiles.FromEnvironment()).ToList();
     var run = new MutationRun(target.Value, TimeSpan.FromSeconds(1));
     var clock = Stopwatch.StartNew();
-    run.Run(corpus, runs, seed, r => Console.Error.Write($"\r{name}: {r.Inputs} inputs, {r.Parsed} parsed, {r.Findings.Count} findings, {r.Inputs / clock.Elapsed.TotalSeconds:0}/s   "));
+    var running = Task.Run(() => run.Run(corpus, runs, seed, r => Console.Error.Write($"\r{name}: {r.Inputs} inputs, {r.Parsed} parsed, {r.Findings.Count} findings, {r.Inputs / clock.Elapsed.TotalSeconds:0}/s   ")));
+    // A watchdog for hangs: an input still running after a minute is saved and ends the run (the process cannot stop it).
+    for (long seen = -1; !running.Wait(TimeSpan.FromSeconds(60)); seen = run.Inputs)
+    {
+        if (run.Inputs != seen) continue;
+        Console.Error.WriteLine($"\n{name}: an input has run for over a minute (a hang): {Convert.ToHexString(run.Current)}");
+        if (findingsDir is not null)
+        {
+            Directory.CreateDirectory(findingsDir);
+            File.WriteAllBytes(Path.Combine(findingsDir, $"{name}-hang"), run.Current);
+        }
+
+        return 1;
+    }
+
     Console.Error.WriteLine();
     Console.WriteLine($"{name}: {run.Inputs} inputs ({corpus.Count} seeds, {runs} mutated, seed {seed}) in {clock.Elapsed.TotalSeconds:0} s; {run.Parsed} parsed; slowest {run.Slowest.TotalMilliseconds:0} ms; {run.Findings.Count} findings");
     for (int i = 0; i < run.Findings.Count; i++)

@@ -69,7 +69,8 @@ internal sealed class FrameStreamTarget : FuzzTarget
         });
     }
 
-    private static byte[] Frames(Func<FrameWriter, Task> write)
+    /// <summary>The bytes a <see cref="FrameWriter"/> sends for <paramref name="write"/>.</summary>
+    internal static byte[] Frames(Func<FrameWriter, Task> write)
     {
         var stream = new MemoryStream();
         write(new FrameWriter(stream, TransportLimits.Default)).GetAwaiter().GetResult();

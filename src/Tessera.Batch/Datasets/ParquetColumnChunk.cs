@@ -11,6 +11,9 @@ namespace Tessera.Batch.Datasets;
 /// </summary>
 internal sealed class ParquetColumnChunk
 {
+    /// <summary>Values of one column in one row group at most, whatever their type: 2 GiB of 8-byte values.</summary>
+    public const long MaxValues = int.MaxValue / 8;
+
     // The decoded T[]: read as bytes, not copied to a byte[].
     private readonly Array _values;
     private readonly int _byteLength;
@@ -27,31 +30,32 @@ internal sealed class ParquetColumnChunk
 
     public int ValuesPerRecord { get; }
 
-    public static async Task<ParquetColumnChunk> ReadAsync(ParquetRowGroupReader group, DataField field, DataType type, string column, CancellationToken cancellation) => type switch
+    public static async Task<ParquetColumnChunk> ReadAsync(ParquetRowGroupReader group, DataField field, DataType type, string column, long maxValues, CancellationToken cancellation) => type switch
     {
-        DataType.Float32 => await ReadAsync<float>(group, field, column, cancellation).ConfigureAwait(false),
-        DataType.Float64 => await ReadAsync<double>(group, field, column, cancellation).ConfigureAwait(false),
-        DataType.Int32 => await ReadAsync<int>(group, field, column, cancellation).ConfigureAwait(false),
-        DataType.Int64 => await ReadAsync<long>(group, field, column, cancellation).ConfigureAwait(false),
-        DataType.Int16 => await ReadAsync<short>(group, field, column, cancellation).ConfigureAwait(false),
-        DataType.Int8 => await ReadAsync<sbyte>(group, field, column, cancellation).ConfigureAwait(false),
-        DataType.UInt8 => await ReadAsync<byte>(group, field, column, cancellation).ConfigureAwait(false),
-        DataType.UInt16 => await ReadAsync<ushort>(group, field, column, cancellation).ConfigureAwait(false),
-        DataType.UInt32 => await ReadAsync<uint>(group, field, column, cancellation).ConfigureAwait(false),
-        DataType.UInt64 => await ReadAsync<ulong>(group, field, column, cancellation).ConfigureAwait(false),
-        DataType.Bool => await ReadAsync<bool>(group, field, column, cancellation).ConfigureAwait(false),
+        DataType.Float32 => await ReadAsync<float>(group, field, column, maxValues, cancellation).ConfigureAwait(false),
+        DataType.Float64 => await ReadAsync<double>(group, field, column, maxValues, cancellation).ConfigureAwait(false),
+        DataType.Int32 => await ReadAsync<int>(group, field, column, maxValues, cancellation).ConfigureAwait(false),
+        DataType.Int64 => await ReadAsync<long>(group, field, column, maxValues, cancellation).ConfigureAwait(false),
+        DataType.Int16 => await ReadAsync<short>(group, field, column, maxValues, cancellation).ConfigureAwait(false),
+        DataType.Int8 => await ReadAsync<sbyte>(group, field, column, maxValues, cancellation).ConfigureAwait(false),
+        DataType.UInt8 => await ReadAsync<byte>(group, field, column, maxValues, cancellation).ConfigureAwait(false),
+        DataType.UInt16 => await ReadAsync<ushort>(group, field, column, maxValues, cancellation).ConfigureAwait(false),
+        DataType.UInt32 => await ReadAsync<uint>(group, field, column, maxValues, cancellation).ConfigureAwait(false),
+        DataType.UInt64 => await ReadAsync<ulong>(group, field, column, maxValues, cancellation).ConfigureAwait(false),
+        DataType.Bool => await ReadAsync<bool>(group, field, column, maxValues, cancellation).ConfigureAwait(false),
         _ => throw new BatchException($"column '{column}' holds {DataTypes.Name(type)}, which batch does not read"),
     };
 
-    private static async Task<ParquetColumnChunk> ReadAsync<T>(ParquetRowGroupReader group, DataField field, string column, CancellationToken cancellation) where T : unmanaged
+    private static async Task<ParquetColumnChunk> ReadAsync<T>(ParquetRowGroupReader group, DataField field, string column, long maxValues, CancellationToken cancellation) where T : unmanaged
     {
         long rows = group.RowCount;
         long count = group.GetMetadata(field)?.MetaData?.NumValues ?? rows;
-        if (count > int.MaxValue / 8) throw new BatchException($"column '{column}' has a row group of {count} values: write smaller row groups");
+        if (count < 0 || rows < 0) throw new BatchException($"column '{column}' declares {count} values in {rows} rows");
+        if (count > maxValues) throw new BatchException($"column '{column}' has a row group of {count} values, more than the {maxValues} batch decodes at once: write smaller row groups");
         var values = new T[count];
         int[]? definitions = field.MaxDefinitionLevel > 0 ? new int[count] : null;
         int[]? repetitions = field.MaxRepetitionLevel > 0 ? new int[count] : null;
-        await group.ReadRawAsync<T>(field, values, definitions, repetitions, cancellation).ConfigureAwait(false);
+        await group.ReadRawAsync<T>(field, values, Levels(definitions), Levels(repetitions), cancellation).ConfigureAwait(false);
         if (definitions is not null && definitions.Any(d => d != field.MaxDefinitionLevel))
         {
             throw new BatchException($"column '{column}' has a null or empty value: every record needs a value");
@@ -67,4 +71,7 @@ internal sealed class ParquetColumnChunk
         if (!even) throw new BatchException($"column '{column}' holds lists of different lengths: batch needs fixed-size lists (one tensor per record)");
         return new ParquetColumnChunk(values, MemoryMarshal.AsBytes(values.AsSpan()).Length, perRecord);
     }
+
+    // A null array converts to an empty Memory, not to "none", and Parquet.Net then wants levels that a required column has not.
+    private static Memory<int>? Levels(int[]? levels) => levels is null ? default(Memory<int>?) : new Memory<int>(levels);
 }

@@ -17,19 +17,20 @@ internal sealed class ParquetDataset : IDataset
     private readonly DataField[] _fields;
     private readonly string[] _names;
     private readonly long[] _groupStarts;
+    private readonly long _maxRowGroupValues;
     private readonly SemaphoreSlim _lock = new(1, 1);
     private (int Group, ParquetColumnChunk[] Chunks)? _cached;
 
-    private ParquetDataset(string path, ParquetReader reader, DataField[] fields, string[] names, long[] groupStarts)
+    private ParquetDataset(string source, string identity, ParquetReader reader, DataField[] fields, string[] names, long[] groupStarts, long maxRowGroupValues)
     {
-        Source = path;
+        _maxRowGroupValues = maxRowGroupValues;
+        Source = source;
+        Identity = identity;
         _reader = reader;
         _fields = fields;
         _names = names;
         _groupStarts = groupStarts;
         Records = groupStarts[^1];
-        var file = new FileInfo(path);
-        Identity = string.Create(CultureInfo.InvariantCulture, $"{file.Name} {file.Length} bytes {file.LastWriteTimeUtc:O}");
     }
 
     public string Source { get; }
@@ -42,14 +43,37 @@ internal sealed class ParquetDataset : IDataset
 
     public static async Task<ParquetDataset> OpenAsync(string path, IReadOnlyList<ValueInfo> inputs, CancellationToken cancellation)
     {
+        var file = new FileInfo(path);
+        string identity = string.Create(CultureInfo.InvariantCulture, $"{file.Name} {file.Length} bytes {file.LastWriteTimeUtc:O}");
+        var stream = File.OpenRead(path);
+        try
+        {
+            return await OpenAsync(stream, path, identity, inputs, cancellation).ConfigureAwait(false);
+        }
+        catch
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The dataset in <paramref name="stream"/>, which it owns from here on (disposed with it); <paramref name="source"/>
+    /// names it in messages. The fuzz target reads files from memory through this, with a small
+    /// <paramref name="maxRowGroupValues"/>: a row group is decoded whole into arrays of the size its metadata declares,
+    /// so that limit (values of one column in one row group) is what a file can make batch allocate.
+    /// </summary>
+    internal static async Task<ParquetDataset> OpenAsync(Stream stream, string source, string identity, IReadOnlyList<ValueInfo> inputs, CancellationToken cancellation, long maxRowGroupValues = ParquetColumnChunk.MaxValues)
+    {
+        ParquetFooterCheck.Check(stream, source);
         ParquetReader reader;
         try
         {
-            reader = await ParquetReader.CreateAsync(path, cancellationToken: cancellation).ConfigureAwait(false);
+            reader = await ParquetReader.CreateAsync(stream, leaveStreamOpen: false, cancellationToken: cancellation).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not (BatchException or OperationCanceledException or FileNotFoundException or UnauthorizedAccessException))
+        catch (Exception e) when (e is not (BatchException or OperationCanceledException or OutOfMemoryException))
         {
-            throw new BatchException($"cannot read '{path}' as Parquet: {e.Message}");
+            throw new BatchException($"cannot read '{source}' as Parquet: {e.Message}");
         }
 
         try
@@ -59,7 +83,7 @@ internal sealed class ParquetDataset : IDataset
             var types = new DataType[inputs.Count];
             for (int i = 0; i < inputs.Count; i++)
             {
-                (fields[i], isList[i], types[i]) = ColumnOf(path, reader.Schema, inputs[i].Name);
+                (fields[i], isList[i], types[i]) = ColumnOf(source, reader.Schema, inputs[i].Name);
             }
 
             long[] starts = new long[reader.RowGroupCount + 1];
@@ -69,16 +93,19 @@ internal sealed class ParquetDataset : IDataset
                 starts[g + 1] = starts[g] + group.RowCount;
             }
 
-            var dataset = new ParquetDataset(path, reader, fields, [.. inputs.Select(i => i.Name)], starts);
+            var dataset = new ParquetDataset(source, identity, reader, fields, [.. inputs.Select(i => i.Name)], starts, maxRowGroupValues);
             // A list's length (the record's size) is read from the first row group; every later one is checked against it.
             var first = starts[^1] > 0 ? await dataset.GroupAsync(0, types, cancellation).ConfigureAwait(false) : null;
             dataset.Columns = [.. inputs.Select((input, i) => new DatasetColumn(input.Name, types[i], RecordShape(input, isList[i], first?[i].ValuesPerRecord ?? 0)))];
             return dataset;
         }
-        catch
+        catch (Exception e)
         {
             await reader.DisposeAsync().ConfigureAwait(false);
-            throw;
+            if (e is BatchException or OperationCanceledException or OutOfMemoryException) throw;
+
+            // The footer is decoded lazily: a broken schema surfaces here as whatever Parquet.Net throws.
+            throw new BatchException($"cannot read '{source}' as Parquet: {e.Message}");
         }
     }
 
@@ -151,13 +178,13 @@ internal sealed class ParquetDataset : IDataset
             var chunks = new ParquetColumnChunk[_fields.Length];
             for (int c = 0; c < chunks.Length; c++)
             {
-                chunks[c] = await ParquetColumnChunk.ReadAsync(group, _fields[c], types[c], _names[c], cancellation).ConfigureAwait(false);
+                chunks[c] = await ParquetColumnChunk.ReadAsync(group, _fields[c], types[c], _names[c], _maxRowGroupValues, cancellation).ConfigureAwait(false);
             }
 
             _cached = (g, chunks);
             return chunks;
         }
-        catch (Exception e) when (e is not (BatchException or OperationCanceledException))
+        catch (Exception e) when (e is not (BatchException or OperationCanceledException or OutOfMemoryException))
         {
             throw new BatchException($"cannot read row group {g} of '{Source}': {e.Message}");
         }

@@ -10,7 +10,8 @@ namespace Tessera.Cluster.Telemetry;
 /// <summary>
 /// A process's OTLP export of the spans of the given activity sources and the measurements of the given meters, built
 /// once at start and flushed on dispose (spans still buffered are sent then). Spans leave in batches (every
-/// OTEL_BSP_SCHEDULE_DELAY ms, 5 s by default), metrics every OTEL_METRIC_EXPORT_INTERVAL ms (60 s by default).
+/// OTEL_BSP_SCHEDULE_DELAY ms, 5 s by default), metrics every <see cref="TelemetryOptions.MetricExportInterval"/>, else
+/// OTEL_METRIC_EXPORT_INTERVAL ms (60 s by default), cumulative: each export holds the totals since the start.
 /// </summary>
 public sealed class TelemetryExport : IDisposable
 {
@@ -42,7 +43,14 @@ public sealed class TelemetryExport : IDisposable
         instrument?.Invoke(tracingBuilder);
         var tracing = tracingBuilder.AddOtlpExporter(o => Configure(o, options)).Build();
         var metrics = meters.Count == 0 ? null
-            : Sdk.CreateMeterProviderBuilder().SetResourceBuilder(Resource(options)).AddMeter([.. meters]).AddOtlpExporter(o => Configure(o, options)).Build();
+            : Sdk.CreateMeterProviderBuilder().SetResourceBuilder(Resource(options)).AddMeter([.. meters]).AddOtlpExporter((o, reader) =>
+            {
+                Configure(o, options);
+                if (options.MetricExportInterval is { } interval)
+                {
+                    reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)Math.Clamp(interval.TotalMilliseconds, 1, int.MaxValue);
+                }
+            }).Build();
         return new TelemetryExport(tracing, metrics);
     }
 

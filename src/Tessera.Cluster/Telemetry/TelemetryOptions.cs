@@ -19,6 +19,9 @@ public sealed record TelemetryOptions
     /// <summary>The service.instance.id resource attribute (e.g. a worker's name); null for the SDK's default.</summary>
     public string? InstanceId { get; init; }
 
+    /// <summary>How often the meters' readings leave; null for OTEL_METRIC_EXPORT_INTERVAL (ms), else the SDK's 60 s.</summary>
+    public TimeSpan? MetricExportInterval { get; init; }
+
     /// <summary>True when the endpoint came from the command line rather than OTEL_EXPORTER_OTLP_ENDPOINT.</summary>
     public bool EndpointGiven { get; init; }
 

@@ -31,6 +31,9 @@ public sealed class FuzzRegressionTests
     [InlineData("messages", "strings-count-without-strings", "announces 65535 items in 0 bytes")]
     [InlineData("messages", "model-costs-count-without-costs", "announces 65535 items in 0 bytes")]
     [InlineData("handshake", "tensor-frame-of-1gib-before-hello", "exceeds the limit of 81920 here")]
+    [InlineData("parquet", "row-group-declares-256mib", "its footer (the Thrift metadata) is malformed")]
+    [InlineData("parquet", "footer-list-of-2g-booleans", "its footer (the Thrift metadata) is malformed")]
+    [InlineData("parquet", "footer-misaligned-past-its-end", "its footer (the Thrift metadata) is malformed")]
     public void TheReaderRefusesTheInputWithItsOneLineError(string name, string file, string message)
     {
         using var target = new OwnedTarget(name);

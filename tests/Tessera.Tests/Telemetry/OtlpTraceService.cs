@@ -30,7 +30,8 @@ internal sealed class OtlpTraceService(OtlpReceiver receiver) : TraceService.Tra
 
     private static string Hex(ByteString bytes) => Convert.ToHexStringLower(bytes.Span);
 
-    private static Dictionary<string, string> Text(IEnumerable<KeyValue> attributes) =>
+    /// <summary>Attributes as text, keyed by name.</summary>
+    public static Dictionary<string, string> Text(IEnumerable<KeyValue> attributes) =>
         attributes.ToDictionary(a => a.Key, a => a.Value?.ValueCase switch
         {
             AnyValue.ValueOneofCase.StringValue => a.Value.StringValue,
