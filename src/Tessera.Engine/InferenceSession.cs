@@ -15,8 +15,9 @@ namespace Tessera.Engine;
 /// </summary>
 /// <remarks>
 /// Memory: intermediate values live in a session-owned arena that is reused by every run, so a session holds on
-/// to its peak working set until it is collected. Outputs never alias that arena: they are copied out into
-/// tensors the caller owns and may keep. With fixed input shapes,
+/// to its peak working set until it is collected. Outputs never alias that arena: the kernel that produces a graph
+/// output writes it into the caller's storage when the caller supplies some (an allocator or its own tensors),
+/// otherwise it is copied out into a tensor the caller owns and may keep. With fixed input shapes,
 /// <see cref="Run(IReadOnlyDictionary{string, Tensor}, IReadOnlyDictionary{string, Tensor})"/> (outputs written
 /// into the caller's tensors) allocates no managed memory after the first run. Threads: the session uses the
 /// process-wide worker pool of its degree (see <see cref="ParallelRunner"/>), so there is nothing to dispose.
@@ -99,9 +100,10 @@ public sealed class InferenceSession
     public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs) => Run(inputs, allocateOutput: null);
 
     /// <summary>
-    /// As <see cref="Run(IReadOnlyDictionary{string, Tensor})"/>, but an output held in the session's own storage is
-    /// copied into a tensor from <paramref name="allocateOutput"/> (element type, shape) rather than a fresh one, so a
-    /// caller that recycles output storage (a worker sending outputs on) allocates nothing per run for them.
+    /// As <see cref="Run(IReadOnlyDictionary{string, Tensor})"/>, but a computed output is written into a tensor from
+    /// <paramref name="allocateOutput"/> (element type, shape), directly by the kernel that produces it (copied there
+    /// when it is a view or a constant), so a caller that recycles output storage (a worker sending outputs on)
+    /// allocates nothing per run for them and pays no copy.
     /// </summary>
     public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, Func<DataType, int[], Tensor>? allocateOutput)
     {
@@ -110,7 +112,15 @@ public sealed class InferenceSession
         {
             try
             {
-                _runner.Run(inputs);
+                if (allocateOutput is null)
+                {
+                    _runner.Run(inputs);
+                }
+                else
+                {
+                    _runner.Run(inputs, allocateOutput);
+                }
+
                 _profiledRuns += _runner.StepTicks is null ? 0 : 1;
                 var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
                 for (int i = 0; i < _outputNames.Length; i++)
@@ -130,9 +140,11 @@ public sealed class InferenceSession
     }
 
     /// <summary>
-    /// Runs the model and copies each graph output named in <paramref name="outputs"/> into the caller's tensor of
+    /// Runs the model and writes each graph output named in <paramref name="outputs"/> into the caller's tensor of
     /// that name, which must already have the output's element type and shape (a first call of
-    /// <see cref="Run(IReadOnlyDictionary{string, Tensor})"/> tells them). Allocates nothing in steady state.
+    /// <see cref="Run(IReadOnlyDictionary{string, Tensor})"/> tells them). Allocates nothing in steady state. The kernel
+    /// producing an output writes straight into the caller's tensor unless that shares storage with an input, so a run
+    /// that fails may leave it partly written.
     /// </summary>
     public void Run(IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyDictionary<string, Tensor> outputs)
     {
@@ -153,11 +165,12 @@ public sealed class InferenceSession
         {
             try
             {
-                _runner.Run(inputs);
+                _runner.Run(inputs, outputs);
                 _profiledRuns += _runner.StepTicks is null ? 0 : 1;
                 for (int i = 0; i < _outputNames.Length; i++)
                 {
-                    if (outputs.TryGetValue(_outputNames[i], out var target))
+                    // An output computed straight into the caller's tensor needs no copy.
+                    if (outputs.TryGetValue(_outputNames[i], out var target) && !ReferenceEquals(ComputedOutput(i), target))
                     {
                         CopyOutput(_outputNames[i], ComputedOutput(i), target);
                     }

@@ -7,10 +7,13 @@ namespace Tessera.Engine;
 /// <summary>
 /// The mutable state of running one plan: the value of every slot, a reused <see cref="KernelContext"/> per step,
 /// and the <see cref="BufferArena"/> that holds intermediate values. After <see cref="Run"/> the graph outputs are
-/// readable with <see cref="Output"/> until <see cref="Reset"/>, which recycles all arena storage.
+/// readable with <see cref="Output"/> until <see cref="Reset"/>, which recycles all arena storage. A run may be given
+/// storage for the graph outputs (<see cref="Run(IReadOnlyDictionary{string, Tensor}, Func{DataType, int[], Tensor})"/>,
+/// <see cref="Run(IReadOnlyDictionary{string, Tensor}, IReadOnlyDictionary{string, Tensor})"/>): the kernel that
+/// produces one writes there directly, so the session need not copy it out of the arena.
 /// </summary>
 /// <remarks>Nothing here allocates once the arena and the tensor headers have settled (fixed input shapes).</remarks>
-internal sealed class PlanRunner
+internal sealed class PlanRunner : IGraphOutputProvider
 {
     private readonly ExecutionPlan _plan;
     private readonly Tensor?[] _values;
@@ -19,6 +22,12 @@ internal sealed class PlanRunner
     private readonly (string Name, int Slot)[] _inputs;
     private readonly (string Name, int Slot, Tensor Value)[] _overridable;
     private readonly int[] _outputSlots;
+    private readonly string[] _outputNames;
+
+    // This run's graph-output storage: from an allocator, or the caller's tensors by name; what each output was given.
+    private Func<DataType, int[], Tensor>? _allocateOutput;
+    private IReadOnlyDictionary<string, Tensor>? _outputTensors;
+    private readonly Tensor?[] _provided;
 
     public PlanRunner(ExecutionPlan plan, IReadOnlyList<string> inputNames, IReadOnlyDictionary<string, Tensor> overridableInitializers,
         IReadOnlyList<string> outputNames, ParallelRunner parallel)
@@ -29,7 +38,8 @@ internal sealed class PlanRunner
         for (int s = 0; s < _contexts.Length; s++)
         {
             var step = plan.Steps[s];
-            _contexts[s] = new KernelContext(new Tensor?[step.InputSlots.Length], step.OutputSlots.Length, step.OutputRequested, parallel, _arena);
+            _contexts[s] = new KernelContext(new Tensor?[step.InputSlots.Length], step.OutputSlots.Length, step.OutputRequested, parallel, _arena,
+                GraphOutputsOf(step, plan, outputNames), this);
         }
 
         _inputs = new (string, int)[inputNames.Count];
@@ -40,6 +50,15 @@ internal sealed class PlanRunner
 
         _overridable = overridableInitializers.Select(p => (p.Key, plan.Slots[p.Key], p.Value)).ToArray();
         _outputSlots = outputNames.Select(n => plan.Slots[n]).ToArray();
+        _outputNames = [.. outputNames];
+        _provided = new Tensor?[_outputSlots.Length];
+    }
+
+    /// <summary>Per output of <paramref name="step"/>, the graph output it is (the first, if listed twice), or -1; null when none is.</summary>
+    private static int[]? GraphOutputsOf(ExecutionStep step, ExecutionPlan plan, IReadOnlyList<string> outputNames)
+    {
+        var indices = step.OutputSlots.Select(slot => slot < 0 ? -1 : outputNames.Select(n => plan.Slots[n]).ToList().IndexOf(slot)).ToArray();
+        return indices.Any(i => i >= 0) ? indices : null;
     }
 
     public BufferArena Arena => _arena;
@@ -54,6 +73,23 @@ internal sealed class PlanRunner
     public Tensor? Output(int index) => _values[_outputSlots[index]];
 
     public bool IsArenaStorage(Tensor tensor) => _arena.IsOwned(tensor);
+
+    /// <summary>As <see cref="Run(IReadOnlyDictionary{string, Tensor})"/>, graph outputs computed into tensors from <paramref name="allocateOutput"/>.</summary>
+    public void Run(IReadOnlyDictionary<string, Tensor> inputs, Func<DataType, int[], Tensor> allocateOutput)
+    {
+        _allocateOutput = allocateOutput;
+        Run(inputs);
+    }
+
+    /// <summary>
+    /// As <see cref="Run(IReadOnlyDictionary{string, Tensor})"/>, each graph output computed into the tensor of its name
+    /// in <paramref name="outputs"/> when that has the output's type and shape and shares no storage with an input.
+    /// </summary>
+    public void Run(IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyDictionary<string, Tensor> outputs)
+    {
+        _outputTensors = outputs;
+        Run(inputs);
+    }
 
     /// <summary>Runs every step. The caller must call <see cref="Reset"/> afterwards, also when this throws.</summary>
     public void Run(IReadOnlyDictionary<string, Tensor> inputs)
@@ -120,9 +156,66 @@ internal sealed class PlanRunner
     // Including what pool workers allocated for loops this thread posted.
     private static long AllocatedOnThisThread() => GC.GetAllocatedBytesForCurrentThread() + ParallelRunner.HelperAllocatedBytesForCurrentThread;
 
+    Tensor? IGraphOutputProvider.Provide(int outputIndex, DataType dataType, ReadOnlySpan<int> shape)
+    {
+        // Once per output and run: a kernel allocating an output twice must not get the same storage twice.
+        if (_provided[outputIndex] is not null || dataType == DataType.String)
+        {
+            return null;
+        }
+
+        Tensor? given = null;
+        if (_allocateOutput is { } allocate)
+        {
+            given = allocate(dataType, shape.ToArray());
+        }
+        else if (_outputTensors is { } outputs && outputs.TryGetValue(_outputNames[outputIndex], out var target)
+            && target.DataType == dataType && ShapeMath.SameShape(target.Shape, shape) && !SharesStorage(target))
+        {
+            given = target;
+        }
+
+        _provided[outputIndex] = given;
+        return given;
+    }
+
+    /// <summary>Whether a caller's output tensor overlaps an input (the kernel would overwrite what it reads) or another output.</summary>
+    private bool SharesStorage(Tensor target)
+    {
+        var bytes = target.Bytes;
+        foreach (var (_, slot) in _inputs)
+        {
+            if (_values[slot] is { DataType: not DataType.String } input && bytes.Overlaps(input.Bytes))
+            {
+                return true;
+            }
+        }
+
+        foreach (var (_, slot, _) in _overridable)
+        {
+            if (_values[slot] is { DataType: not DataType.String } input && bytes.Overlaps(input.Bytes))
+            {
+                return true;
+            }
+        }
+
+        foreach (var provided in _provided)
+        {
+            if (provided is not null && bytes.Overlaps(provided.Bytes))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Forgets the last run's values and makes all arena storage free for the next run.</summary>
     public void Reset()
     {
+        _allocateOutput = null;
+        _outputTensors = null;
+        Array.Clear(_provided);
         Array.Clear(_values);
         foreach (var context in _contexts)
         {

@@ -19,6 +19,10 @@ public sealed unsafe class KernelContext
     private readonly bool[] _outputRequested;
     private readonly IOutputStorage? _storage;
 
+    // Per output, the graph output it is (-1 when none), whose storage the provider may supply; null when no output is one.
+    private readonly int[]? _graphOutputs;
+    private readonly IGraphOutputProvider? _provider;
+
     // Per output, the header the last computation produced, offered again when storage and shape match.
     private readonly Tensor?[] _previous;
 
@@ -27,8 +31,11 @@ public sealed unsafe class KernelContext
     {
     }
 
-    internal KernelContext(Tensor?[] inputs, int outputCount, bool[] outputRequested, ParallelRunner parallel, IOutputStorage? storage)
+    internal KernelContext(Tensor?[] inputs, int outputCount, bool[] outputRequested, ParallelRunner parallel, IOutputStorage? storage,
+        int[]? graphOutputs = null, IGraphOutputProvider? provider = null)
     {
+        _graphOutputs = graphOutputs;
+        _provider = provider;
         _inputs = inputs;
         _outputs = new Tensor?[outputCount];
         _previous = new Tensor?[outputCount];
@@ -59,7 +66,11 @@ public sealed unsafe class KernelContext
     public Tensor AllocateOutput(int index, DataType dataType, ReadOnlySpan<int> shape)
     {
         Tensor tensor;
-        if (_storage is null || dataType == DataType.String)
+        if (_graphOutputs is { } graphOutputs && graphOutputs[index] >= 0 && _provider!.Provide(graphOutputs[index], dataType, shape) is { } provided)
+        {
+            tensor = provided;
+        }
+        else if (_storage is null || dataType == DataType.String)
         {
             tensor = Tensor.Allocate(dataType, shape);
         }
