@@ -42,6 +42,23 @@ def shown(args, work):
     return "./tessera batch " + " ".join(a.replace(str(work), "$WORK") if str(work) in a else (rel(a) if a.startswith(str(ROOT)) else a) for a in args)
 
 
+def side_by_side(args, copies, work, slug, r):
+    """Runs `copies` one-process jobs at once (each on its own core's worth, nothing distributed) and returns their
+    combined rows/s: the most these cores give when every one of them runs the model, the machine's own floor."""
+    procs, outs = [], []
+    for i in range(copies):
+        out = work / f"{slug}-side-{r}-{i}"
+        outs.append(out)
+        print("+ ./tessera batch " + " ".join(args + ["--out", str(out)]) + " &", file=sys.stderr, flush=True)
+        procs.append(subprocess.Popen(TESSERA + ["batch"] + args + ["--out", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+    for p in procs:
+        _, err = p.communicate()
+        if p.returncode != 0:
+            sys.exit(f"batch.py: a side-by-side tessera batch failed:\n{err}")
+    manifests = [json.loads((out / "manifest.json").read_text()) for out in outs]
+    return sum(m["records"] for m in manifests) / max(m["run_seconds"] for m in manifests)
+
+
 def throughput_row(name, model, shape, records, workers, rounds, work, extra, target=0.95):
     slug = name.lower().replace(" ", "-")
     data = work / f"{slug}-data"
@@ -51,8 +68,12 @@ def throughput_row(name, model, shape, records, workers, rounds, work, extra, ta
     one_args = ["--model", str(model), "--data", str(data), "--threads", "1"] + extra
     many_args = one_args + ["--workers", str(workers)]
     best_one = best_many = None
+    best_side = 0.0
     for r in range(rounds):
-        for side in (["one", "many"] if r % 2 == 0 else ["many", "one"]):
+        for side in (["one", "many", "side"] if r % 2 == 0 else ["side", "many", "one"]):
+            if side == "side":
+                best_side = max(best_side, side_by_side(one_args, workers, work, slug, r))
+                continue
             out = work / f"{slug}-{side}-{r}"
             manifest = batch((one_args if side == "one" else many_args) + ["--out", str(out)])
             rate = manifest["records"] / manifest["run_seconds"]
@@ -71,8 +92,8 @@ def throughput_row(name, model, shape, records, workers, rounds, work, extra, ta
     bound = os.cpu_count() / cpu_per_row
     ratio = many_rate / bound
     coordinator_us = 1e6 * many["coordinator_cpu_seconds"] / many["records"]
-    return (f"| {name} | {records} | {one_rate:.1f} | {1e3 * cpu_per_row:.3f} | {bound:.1f} | {workers} | {many_rate:.1f} | "
-            f"**{ratio:.2f}** {('✅' if ratio >= target else '❌') if target else ''} | {f'≥ {target}' if target else '— (I/O-bound)'} | {coordinator_us:.1f} | `{shown(many_args + ['--out', '$WORK/out'], work)}` |")
+    return (f"| {name} | {records} | {one_rate:.1f} | {1e3 * cpu_per_row:.3f} | {bound:.1f} | {best_side:.1f} | {best_side / bound:.2f} | {workers} | {many_rate:.1f} | "
+            f"**{ratio:.2f}** {('✅' if ratio >= target else '❌') if target else ''} | {f'≥ {target}' if target else '— (I/O-bound)'} | {many_rate / best_side:.2f} | {coordinator_us:.1f} | `{shown(many_args + ['--out', '$WORK/out'], work)}` |")
 
 
 def reduce_max_model(path, width):
@@ -128,11 +149,16 @@ def main():
              "(reading, sending, receiving and writing the records; the workers' compute is theirs). The Dense MLP row has no "
              "target: its compute per row (a few µs) is below what reading, sending and writing a record costs, so sharding "
              "it shows the coordinator's own cost per row rather than a speed-up.", "",
-             "| model | records | one process rows/s | one process CPU ms/row | bound rows/s | workers | workers rows/s | of bound | target | coordinator CPU µs/row | command ($WORK: a scratch folder with the dataset) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|"]
+             f"'Side by side' runs {args.workers} one-process jobs at once in the same rounds (each the whole dataset, nothing "
+             "distributed, nothing shared): their combined rows/s is what this machine gives when all its cores run the model "
+             "at once (shared caches and memory bandwidth, or a VM's vCPUs on sibling hyper-threads), a floor below the "
+             "bound that no distribution over these cores can beat. 'Of side by side' is the workers' rows/s over it: what "
+             "sharding itself costs.", "",
+             "| model | records | one process rows/s | one process CPU ms/row | bound rows/s | side by side rows/s | side by side / bound | workers | workers rows/s | of bound | target | of side by side | coordinator CPU µs/row | command ($WORK: a scratch folder with the dataset) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|"]
     with tempfile.TemporaryDirectory(prefix="tessera-bench-batch-") as tmp:
         work = Path(tmp)
-        lines.append(throughput_row("ResNet-18", MODELS / "resnet18.onnx", (3, 224, 224), 480, args.workers, args.rounds, work, ["--batch-size", "4", "--shard-rows", "8"]))
+        lines.append(throughput_row("ResNet-18", MODELS / "resnet18.onnx", (3, 224, 224), 960, args.workers, args.rounds, work, ["--batch-size", "4", "--shard-rows", "8"]))
         lines.append(throughput_row("Dense MLP", MODELS / "dense.onnx", (100,), 200000, args.workers, args.rounds, work, [], target=None))
         if args.memory_gib > 0:
             lines += ["", "Memory: the coordinator streams (records are memory-mapped a batch at a time and results "
