@@ -39,7 +39,8 @@ def batch(args):
 
 def shown(args, work):
     """The command as a reader reruns it: paths under the scratch folder shown as DATA/OUT."""
-    return "./tessera batch " + " ".join(a.replace(str(work), "$WORK") if str(work) in a else (rel(a) if a.startswith(str(ROOT)) else a) for a in args)
+    return "./tessera batch " + " ".join(a.replace(str(work), "$WORK") if str(work) in a else rel(a) if a.startswith(str(ROOT))
+                                         else a.replace(str(CACHE), ".cache") for a in args)
 
 
 def side_by_side(args, copies, work, slug, r):
