@@ -68,7 +68,13 @@ internal static class ParquetThriftWalk
             case 9 or 10: return List(data, ref at, field, depth, captured);
             case 12:
                 if (field is null) return false; // Parquet.Net would skip it wrongly
-                if (slot >= 0) captured[slot] = 1;
+                if (slot >= 0)
+                {
+                    // A struct read again replaces the one before in Parquet.Net, fields it lacks back to their defaults.
+                    captured[slot] = 1;
+                    foreach (var member in field.Members!.Values.Where(m => m.Capture >= 0)) captured[member.Capture] = long.MinValue;
+                }
+
                 return Struct(data, ref at, field.Members, depth + 1, captured);
             default: return false; // 7, a double; 11, a map; anything else
         }
