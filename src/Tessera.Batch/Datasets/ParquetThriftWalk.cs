@@ -82,7 +82,7 @@ internal static class ParquetThriftWalk
 
     private static bool List(ReadOnlySpan<byte> data, ref int at, ParquetThrift.Field? field, int depth, Span<long> captured)
     {
-        if (at >= data.Length) return false;
+        if (depth > MaxDepth || at >= data.Length) return false; // lists of lists nest as deep as structs
         byte header = data[at++];
         ulong count = (ulong)(header >> 4);
         if (count == 15 && !VarInt(data, ref at, out count)) return false;

@@ -7,9 +7,9 @@ using Tessera.Onnx.Graph;
 namespace Tessera.Tests.Batch;
 
 /// <summary>
-/// The page headers of a column chunk are checked before Parquet.Net reads it (ParquetPageCheck): files Parquet.Net
-/// writes, with every codec it writes, pass and read back; a header that declares more than its chunk holds is refused
-/// in one line before any buffer is sized by it.
+/// The page headers of a column chunk are checked before Parquet.Net reads it (ParquetPageCheck), with the footer's
+/// bounded Thrift walk: files Parquet.Net writes, with every codec it writes, pass and read back; a header that declares
+/// more than its chunk holds is refused in one line before any buffer is sized by it.
 /// </summary>
 public sealed class ParquetPageCheckTests
 {
@@ -65,6 +65,18 @@ public sealed class ParquetPageCheckTests
         var (file, header) = await SingleLongPageAsync();
         Patch(file, header + ValuesAt, 501);
         await RefusedAsync(file, $"the page at byte {header} declares 501 values, its column chunk 500 in all (0 in the pages before)");
+    }
+
+    [Fact]
+    public async Task AFooterOfListsNestedTensOfThousandsDeepIsRefusedWithoutRecursingThatDeep()
+    {
+        // An unknown field of FileMetaData (id 10) holding a list of one list of one list...: the walk is capped in
+        // depth for lists as for structs, where it once recursed once per byte (a stack overflow, not a refusal).
+        byte[] footer = [0xA9, .. Enumerable.Repeat((byte)0x19, 60_000), 0x00, 0x00];
+        byte[] file = [.. "PAR1"u8, .. footer, .. BitConverter.GetBytes(footer.Length), .. "PAR1"u8];
+        ValueInfo[] inputs = [new() { Name = "x", Shape = [Dimension.Named("batch")] }];
+        var refusal = await Assert.ThrowsAsync<BatchException>(() => ParquetDataset.OpenAsync(new MemoryStream(file), "deep.parquet", "deep", inputs, default));
+        Assert.Equal("cannot read 'deep.parquet' as Parquet: its footer (the Thrift metadata) is malformed", refusal.Message);
     }
 
     // Parquet.Net's header of a plain page of 500 longs: type, uncompressed size, compressed size (two-byte varints),
