@@ -3,7 +3,8 @@ namespace Tessera.Batch.Datasets;
 /// <summary>
 /// A page header (parquet.thrift's PageHeader) as Parquet.Net 6.1 reads it: an absent number is 0, an absent
 /// is_compressed true. <see cref="Values"/> is the value count of the header the page's type uses (its data,
-/// dictionary or v2 header), -1 if that header is missing; <see cref="LevelBytes"/> the v2 header's level lengths.
+/// dictionary or v2 header), -1 if that header is missing; <see cref="LevelBytes"/> the v2 header's level lengths
+/// (-1 if one is negative), whose bytes precede the compressed data.
 /// </summary>
 internal readonly record struct ParquetPageHeader(int Length, long Type, long UncompressedSize, long CompressedSize, long Values, long Encoding, long LevelBytes, bool IsCompressed)
 {
@@ -27,8 +28,8 @@ internal readonly record struct ParquetPageHeader(int Length, long Type, long Un
             DataPageV2 => (v[PageValue.HasV2Header], v[PageValue.V2Values], v[PageValue.V2Encoding]),
             _ => (long.MinValue, 0, 0),
         };
-        long levels = type == DataPageV2 ? Or0(v[PageValue.V2DefinitionBytes]) + Or0(v[PageValue.V2RepetitionBytes]) : 0;
-        if (type == DataPageV2 && (Or0(v[PageValue.V2DefinitionBytes]) < 0 || Or0(v[PageValue.V2RepetitionBytes]) < 0)) levels = -1;
+        long definitions = Or0(v[PageValue.V2DefinitionBytes]), repetitions = Or0(v[PageValue.V2RepetitionBytes]);
+        long levels = type != DataPageV2 ? 0 : definitions < 0 || repetitions < 0 ? -1 : definitions + repetitions;
         return new ParquetPageHeader(
             at, type, Or0(v[PageValue.UncompressedSize]), Or0(v[PageValue.CompressedSize]), present == long.MinValue ? -1 : Or0(values),
             Or0(encoding), levels, v[PageValue.V2IsCompressed] != 0);

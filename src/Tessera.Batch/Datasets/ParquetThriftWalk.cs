@@ -8,9 +8,9 @@ namespace Tessera.Batch.Datasets;
 /// reads past the end, where every byte reads as 0xFF and a varint never ends. So every known field must have its
 /// declared type (list elements too), i16 and i32 varints must fit in 32 bits (as that reader keeps them), a
 /// collection may declare no more elements than bytes remain, and there are no doubles, maps, booleans in lists or
-/// structs the structures do not name, no STOP type with a field id; nesting is shallow. Unknown fields of other types are skipped. The values of
-/// fields marked with a <see cref="ParquetThrift.Field.Capture"/> slot are stored there (a boolean as 0 or 1, a struct
-/// as 1 for present).
+/// structs the structures do not name, no STOP type with a field id; nesting is shallow. Unknown fields of other types
+/// are skipped. The values of fields marked with a <see cref="ParquetThrift.Field.Capture"/> slot are stored there (a
+/// boolean as 0 or 1, a struct as 1 for present).
 /// </summary>
 internal static class ParquetThriftWalk
 {
