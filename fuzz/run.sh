@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes one parser of untrusted bytes (docs/fuzzing.md).
-#   fuzz/run.sh TARGET [--runs N] [--seconds S]   coverage-guided: libFuzzer + SharpFuzz-instrumented Tessera assemblies
+#   fuzz/run.sh TARGET [--runs N] [--seconds S] [--timeout S]   coverage-guided: libFuzzer + SharpFuzz-instrumented Tessera assemblies
 #   fuzz/run.sh TARGET --mutate [--runs N] [--seed S]   the in-process mutational driver the CI tests use, no instrumentation
 #   fuzz/run.sh --list
 # TARGET: rest, grpc, frames, handshake, messages, onnx, npy, tensorproto, plan, parquet, sharedmemory. The corpus grows in
@@ -16,14 +16,15 @@ if [[ ${1:-} == --list ]]; then
   dotnet run --project fuzz/Tessera.Fuzz -c Release -- list
   exit 0
 fi
-[[ $# -ge 1 ]] || { echo "usage: fuzz/run.sh TARGET [--runs N] [--seconds S] [--mutate [--seed S]] | --list" >&2; exit 2; }
+[[ $# -ge 1 ]] || { echo "usage: fuzz/run.sh TARGET [--runs N] [--seconds S] [--timeout S] [--mutate [--seed S]] | --list" >&2; exit 2; }
 target="$1"
 shift
-runs=1000000 seconds=0 mutate=0 seed=1
+runs=1000000 seconds=0 timeout=1200 mutate=0 seed=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --runs) runs="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
+    --timeout) timeout="$2"; shift 2 ;;
     --seed) seed="$2"; shift 2 ;;
     --mutate) mutate=1; shift ;;
     *) echo "fuzz/run.sh: unknown option '$1'" >&2; exit 2 ;;
@@ -61,8 +62,9 @@ for dll in "$out"/bin/Tessera.*.dll; do
   "$out/tools/sharpfuzz" "$dll" >/dev/null
 done
 
-
-flags=(-runs="$runs" -timeout=60 -max_len=65536 -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$out/findings/$target-")
+# The timeout is wall time per input: long, because a run at low priority may be held stopped for minutes by other
+# work on the machine (a pause must not read as a hang); a real hang still ends the run.
+flags=(-runs="$runs" -timeout="$timeout" -max_len=65536 -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$out/findings/$target-")
 ((seconds > 0)) && flags+=(-max_total_time="$seconds")
 echo "fuzzing $target: $runs inputs at most${seconds:+, $seconds s at most}; corpus $corpus"
 exec "$driver" "${flags[@]}" "$corpus" -- dotnet "$out/bin/Tessera.Fuzz.dll" libfuzzer "$target"

@@ -55,15 +55,12 @@ internal sealed class ParquetDatasetTarget : FuzzTarget
 
     /// <summary>
     /// Each slice may decode a row group per record (a group of one row), each group's two columns up to the limit in
-    /// values, with their definition and repetition levels (16 bytes a value at most), and fill tensors as wide. On top,
-    /// <see cref="PageAllowance"/>: Parquet.Net sizes a page's buffers from the page's own header, which nothing
-    /// checks yet (docs/fuzzing.md, open findings).
+    /// values, with their definition and repetition levels (16 bytes a value at most), and fill tensors as wide; and
+    /// Parquet.Net may allocate what the page check lets it for each column chunk it decodes
+    /// (<see cref="ParquetPageCheck.DecodeBytes"/>).
     /// </summary>
     public override long AllocationBound(int inputLength) =>
-        BaseAllocationBytes + (Slices * SliceRecords * 2 * MaxRowGroupValues * (16 + 8)) + PageAllowance + (AllocationPerInputByte * inputLength);
-
-    /// <summary>A page header's sizes are int32: what Parquet.Net may allocate for one page of a crafted file.</summary>
-    private const long PageAllowance = int.MaxValue;
+        BaseAllocationBytes + (Slices * SliceRecords * 2 * ((MaxRowGroupValues * (16 + 8)) + ParquetPageCheck.DecodeBytes(MaxRowGroupValues))) + (AllocationPerInputByte * inputLength);
 
     public override IEnumerable<byte[]> Seeds(SeedFiles cache)
     {

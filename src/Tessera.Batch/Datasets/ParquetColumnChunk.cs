@@ -30,28 +30,51 @@ internal sealed class ParquetColumnChunk
 
     public int ValuesPerRecord { get; }
 
-    public static async Task<ParquetColumnChunk> ReadAsync(ParquetRowGroupReader group, DataField field, DataType type, string column, long maxValues, CancellationToken cancellation) => type switch
+    /// <summary>
+    /// Column <paramref name="field"/> of row group <paramref name="group"/>, read by Parquet.Net from
+    /// <paramref name="file"/> once its pages are checked (<see cref="ParquetPageCheck"/>), held to the chunk's bytes.
+    /// </summary>
+    public static async Task<ParquetColumnChunk> ReadAsync(ParquetFence file, ParquetRowGroupReader group, int groupIndex, DataField field, DataType type, string column, long maxValues, CancellationToken cancellation)
     {
-        DataType.Float32 => await ReadAsync<float>(group, field, column, maxValues, cancellation).ConfigureAwait(false),
-        DataType.Float64 => await ReadAsync<double>(group, field, column, maxValues, cancellation).ConfigureAwait(false),
-        DataType.Int32 => await ReadAsync<int>(group, field, column, maxValues, cancellation).ConfigureAwait(false),
-        DataType.Int64 => await ReadAsync<long>(group, field, column, maxValues, cancellation).ConfigureAwait(false),
-        DataType.Int16 => await ReadAsync<short>(group, field, column, maxValues, cancellation).ConfigureAwait(false),
-        DataType.Int8 => await ReadAsync<sbyte>(group, field, column, maxValues, cancellation).ConfigureAwait(false),
-        DataType.UInt8 => await ReadAsync<byte>(group, field, column, maxValues, cancellation).ConfigureAwait(false),
-        DataType.UInt16 => await ReadAsync<ushort>(group, field, column, maxValues, cancellation).ConfigureAwait(false),
-        DataType.UInt32 => await ReadAsync<uint>(group, field, column, maxValues, cancellation).ConfigureAwait(false),
-        DataType.UInt64 => await ReadAsync<ulong>(group, field, column, maxValues, cancellation).ConfigureAwait(false),
-        DataType.Bool => await ReadAsync<bool>(group, field, column, maxValues, cancellation).ConfigureAwait(false),
+        var meta = group.GetMetadata(field)?.MetaData;
+        long rows = group.RowCount, count = meta?.NumValues ?? rows;
+        if (count < 0 || rows < 0) throw new BatchException($"column '{column}' declares {count} values in {rows} rows");
+        if (count > maxValues) throw new BatchException($"column '{column}' has a row group of {count} values, more than the {maxValues} batch decodes at once: write smaller row groups");
+        if (meta is not null)
+        {
+            var (start, end) = ParquetPageCheck.Check(file, meta, column, groupIndex);
+            file.Enclose(start, end, $"column '{column}' in row group {groupIndex}: its pages decode to fewer values than they declare (Parquet.Net read on past the column chunk)");
+        }
+
+        try
+        {
+            return await ReadAsync(group, field, type, column, count, cancellation).ConfigureAwait(false);
+        }
+        finally
+        {
+            file.Open();
+        }
+    }
+
+    private static async Task<ParquetColumnChunk> ReadAsync(ParquetRowGroupReader group, DataField field, DataType type, string column, long count, CancellationToken cancellation) => type switch
+    {
+        DataType.Float32 => await ReadAsync<float>(group, field, column, count, cancellation).ConfigureAwait(false),
+        DataType.Float64 => await ReadAsync<double>(group, field, column, count, cancellation).ConfigureAwait(false),
+        DataType.Int32 => await ReadAsync<int>(group, field, column, count, cancellation).ConfigureAwait(false),
+        DataType.Int64 => await ReadAsync<long>(group, field, column, count, cancellation).ConfigureAwait(false),
+        DataType.Int16 => await ReadAsync<short>(group, field, column, count, cancellation).ConfigureAwait(false),
+        DataType.Int8 => await ReadAsync<sbyte>(group, field, column, count, cancellation).ConfigureAwait(false),
+        DataType.UInt8 => await ReadAsync<byte>(group, field, column, count, cancellation).ConfigureAwait(false),
+        DataType.UInt16 => await ReadAsync<ushort>(group, field, column, count, cancellation).ConfigureAwait(false),
+        DataType.UInt32 => await ReadAsync<uint>(group, field, column, count, cancellation).ConfigureAwait(false),
+        DataType.UInt64 => await ReadAsync<ulong>(group, field, column, count, cancellation).ConfigureAwait(false),
+        DataType.Bool => await ReadAsync<bool>(group, field, column, count, cancellation).ConfigureAwait(false),
         _ => throw new BatchException($"column '{column}' holds {DataTypes.Name(type)}, which batch does not read"),
     };
 
-    private static async Task<ParquetColumnChunk> ReadAsync<T>(ParquetRowGroupReader group, DataField field, string column, long maxValues, CancellationToken cancellation) where T : unmanaged
+    private static async Task<ParquetColumnChunk> ReadAsync<T>(ParquetRowGroupReader group, DataField field, string column, long count, CancellationToken cancellation) where T : unmanaged
     {
         long rows = group.RowCount;
-        long count = group.GetMetadata(field)?.MetaData?.NumValues ?? rows;
-        if (count < 0 || rows < 0) throw new BatchException($"column '{column}' declares {count} values in {rows} rows");
-        if (count > maxValues) throw new BatchException($"column '{column}' has a row group of {count} values, more than the {maxValues} batch decodes at once: write smaller row groups");
         var values = new T[count];
         int[]? definitions = field.MaxDefinitionLevel > 0 ? new int[count] : null;
         int[]? repetitions = field.MaxRepetitionLevel > 0 ? new int[count] : null;

@@ -14,6 +14,7 @@ namespace Tessera.Batch.Datasets;
 internal sealed class ParquetDataset : IDataset
 {
     private readonly ParquetReader _reader;
+    private readonly ParquetFence _file;
     private readonly DataField[] _fields;
     private readonly string[] _names;
     private readonly long[] _groupStarts;
@@ -21,8 +22,9 @@ internal sealed class ParquetDataset : IDataset
     private readonly SemaphoreSlim _lock = new(1, 1);
     private (int Group, ParquetColumnChunk[] Chunks)? _cached;
 
-    private ParquetDataset(string source, string identity, ParquetReader reader, DataField[] fields, string[] names, long[] groupStarts, long maxRowGroupValues)
+    private ParquetDataset(string source, string identity, ParquetFence file, ParquetReader reader, DataField[] fields, string[] names, long[] groupStarts, long maxRowGroupValues)
     {
+        _file = file;
         _maxRowGroupValues = maxRowGroupValues;
         Source = source;
         Identity = identity;
@@ -66,10 +68,11 @@ internal sealed class ParquetDataset : IDataset
     internal static async Task<ParquetDataset> OpenAsync(Stream stream, string source, string identity, IReadOnlyList<ValueInfo> inputs, CancellationToken cancellation, long maxRowGroupValues = ParquetColumnChunk.MaxValues)
     {
         ParquetFooterCheck.Check(stream, source);
+        var file = new ParquetFence(stream);
         ParquetReader reader;
         try
         {
-            reader = await ParquetReader.CreateAsync(stream, leaveStreamOpen: false, cancellationToken: cancellation).ConfigureAwait(false);
+            reader = await ParquetReader.CreateAsync(file, leaveStreamOpen: false, cancellationToken: cancellation).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not (BatchException or OperationCanceledException or OutOfMemoryException))
         {
@@ -93,7 +96,7 @@ internal sealed class ParquetDataset : IDataset
                 starts[g + 1] = starts[g] + group.RowCount;
             }
 
-            var dataset = new ParquetDataset(source, identity, reader, fields, [.. inputs.Select(i => i.Name)], starts, maxRowGroupValues);
+            var dataset = new ParquetDataset(source, identity, file, reader, fields, [.. inputs.Select(i => i.Name)], starts, maxRowGroupValues);
             // A list's length (the record's size) is read from the first row group; every later one is checked against it.
             var first = starts[^1] > 0 ? await dataset.GroupAsync(0, types, cancellation).ConfigureAwait(false) : null;
             dataset.Columns = [.. inputs.Select((input, i) => new DatasetColumn(input.Name, types[i], RecordShape(input, isList[i], first?[i].ValuesPerRecord ?? 0)))];
@@ -178,7 +181,7 @@ internal sealed class ParquetDataset : IDataset
             var chunks = new ParquetColumnChunk[_fields.Length];
             for (int c = 0; c < chunks.Length; c++)
             {
-                chunks[c] = await ParquetColumnChunk.ReadAsync(group, _fields[c], types[c], _names[c], _maxRowGroupValues, cancellation).ConfigureAwait(false);
+                chunks[c] = await ParquetColumnChunk.ReadAsync(_file, group, g, _fields[c], types[c], _names[c], _maxRowGroupValues, cancellation).ConfigureAwait(false);
             }
 
             _cached = (g, chunks);

@@ -1,8 +1,9 @@
 namespace Tessera.Batch.Datasets;
 
 /// <summary>
-/// The structures of a Parquet footer (parquet.thrift, format 2.11) as <see cref="ParquetFooterCheck"/> needs them:
-/// each field's compact-protocol type by id, a list's element type, a struct's or union's own fields.
+/// The structures of a Parquet footer and page header (parquet.thrift, format 2.11) as <see cref="ParquetThriftWalk"/>
+/// needs them: each field's compact-protocol type by id, a list's element type, a struct's or union's own fields, and
+/// for the page header the slots of <see cref="PageValue"/> its values are captured in.
 /// </summary>
 internal static class ParquetThrift
 {
@@ -73,10 +74,39 @@ internal static class ParquetThrift
         [8] = Struct(new() { [1] = Struct(s_aes), [2] = Struct(s_aes) }), [9] = new(Binary),
     };
 
-    private static Field Struct(Dictionary<int, Field> members) => new(StructType, 0, members);
+    private static readonly Dictionary<int, Field> s_dataPageHeader = new()
+    {
+        [1] = new(I32, Capture: PageValue.DataValues), [2] = new(I32, Capture: PageValue.DataEncoding), [3] = new(I32), [4] = new(I32),
+        [5] = Struct(s_statistics),
+    };
+
+    private static readonly Dictionary<int, Field> s_dictionaryPageHeader = new()
+    {
+        [1] = new(I32, Capture: PageValue.DictionaryValues), [2] = new(I32), [3] = new(Bool),
+    };
+
+    private static readonly Dictionary<int, Field> s_dataPageHeaderV2 = new()
+    {
+        [1] = new(I32, Capture: PageValue.V2Values), [2] = new(I32), [3] = new(I32), [4] = new(I32, Capture: PageValue.V2Encoding),
+        [5] = new(I32, Capture: PageValue.V2DefinitionBytes), [6] = new(I32, Capture: PageValue.V2RepetitionBytes),
+        [7] = new(Bool, Capture: PageValue.V2IsCompressed), [8] = Struct(s_statistics),
+    };
+
+    /// <summary>A page header; its values land in the slots of <see cref="PageValue"/>.</summary>
+    public static IReadOnlyDictionary<int, Field> PageHeader { get; } = new Dictionary<int, Field>
+    {
+        [1] = new(I32, Capture: PageValue.Type), [2] = new(I32, Capture: PageValue.UncompressedSize), [3] = new(I32, Capture: PageValue.CompressedSize),
+        [4] = new(I32), [5] = Struct(s_dataPageHeader, PageValue.HasDataHeader), [6] = Struct(s_empty),
+        [7] = Struct(s_dictionaryPageHeader, PageValue.HasDictionaryHeader), [8] = Struct(s_dataPageHeaderV2, PageValue.HasV2Header),
+    };
+
+    private static Field Struct(Dictionary<int, Field> members, int capture = -1) => new(StructType, 0, members, capture);
 
     private static Field List(int element, Dictionary<int, Field>? members = null) => new(ListType, element, members);
 
-    /// <summary>A field's compact type; for a list its elements' type; for a struct (or a list of them) its fields.</summary>
-    internal sealed record Field(int Type, int Element = 0, IReadOnlyDictionary<int, Field>? Members = null);
+    /// <summary>
+    /// A field's compact type; for a list its elements' type; for a struct (or a list of them) its fields; the slot its
+    /// value is captured in, if any.
+    /// </summary>
+    internal sealed record Field(int Type, int Element = 0, IReadOnlyDictionary<int, Field>? Members = null, int Capture = -1);
 }

@@ -34,6 +34,10 @@ public sealed class FuzzRegressionTests
     [InlineData("parquet", "row-group-declares-256mib", "its footer (the Thrift metadata) is malformed")]
     [InlineData("parquet", "footer-list-of-2g-booleans", "its footer (the Thrift metadata) is malformed")]
     [InlineData("parquet", "footer-misaligned-past-its-end", "its footer (the Thrift metadata) is malformed")]
+    [InlineData("parquet", "footer-stop-type-with-a-field-id", "its footer (the Thrift metadata) is malformed")]
+    [InlineData("parquet", "footer-over-the-leading-magic", "its footer (the Thrift metadata) is malformed")]
+    [InlineData("parquet", "page-statistics-declare-18mb", "column 'id' in row group 0: the page at byte 78 has a malformed header")]
+    [InlineData("parquet", "page-statistics-declare-220mb", "column 'x' in row group 0: the page at byte 4 has a malformed header")]
     public void TheReaderRefusesTheInputWithItsOneLineError(string name, string file, string message)
     {
         using var target = new OwnedTarget(name);
