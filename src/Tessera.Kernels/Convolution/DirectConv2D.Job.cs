@@ -112,7 +112,7 @@ internal sealed unsafe partial class DirectConv2D
                         for (int b = b0; b <= b1; b++)
                         {
                             // Tile rows are indexed by batch column: column j of image b, row r is at
-                            // tiles[(r - r0) * ld + b * p + j - cc].
+                            // tiles[(r - s0 * mr) * ld + b * p + j - cc].
                             float* cRow = sliverTile + ((long)b * p - cc);
                             float* x = batch.Layouts + b * LayoutFloats;
                             int j = Math.Max(cc - b * p, 0), je = Math.Min(ce - b * p, p);
