@@ -95,7 +95,6 @@ internal sealed unsafe partial class DirectConv2D
             var a = batch.Packed;
             int kc0 = a.Config.Kc, k = a.K, p = Layout.PaddedColumns, mr = Tile.Mr, chunk = Tile.ChunkColumns;
             int ld = Math.Min(chunk, c1 - c0);
-            int r0 = s0 * mr, r1 = Math.Min(s1 * mr, Rows);
             float* tiles = ConvScratch.Get(2, (long)(s1 - s0) * mr * ld);
             for (int cc = c0; cc < c1; cc += chunk)
             {
@@ -105,26 +104,31 @@ internal sealed unsafe partial class DirectConv2D
                 {
                     int kc = Math.Min(kc0, k - pc);
                     int* offsets = Offsets + pc;
-                    bool accumulate = pc > 0;
+                    bool accumulate = pc > 0, last = pc + kc >= k;
                     for (int s = s0; s < s1; s++)
                     {
                         float* sliver = a.Block(s * mr, pc);
+                        float* sliverTile = tiles + (long)(s - s0) * mr * ld;
                         for (int b = b0; b <= b1; b++)
                         {
                             // Tile rows are indexed by batch column: column j of image b, row r is at
-                            // tiles[(r - r0) * ld + b * p + j - cc].
-                            float* cRow = tiles + (long)(s - s0) * mr * ld + ((long)b * p - cc);
+                            // tiles[(r - s0 * mr) * ld + b * p + j - cc].
+                            float* cRow = sliverTile + ((long)b * p - cc);
                             float* x = batch.Layouts + b * LayoutFloats;
                             int j = Math.Max(cc - b * p, 0), je = Math.Min(ce - b * p, p);
                             Tile.Sweep(sliver, x + j, offsets, kc, cRow + j, ld, accumulate, je - j);
                         }
-                    }
-                }
 
-                for (int b = b0; b <= b1; b++)
-                {
-                    int j0 = Math.Max(cc - b * p, 0), j1 = Math.Min(ce - b * p, p);
-                    Finish(Item(batch, b), tiles + ((long)b * p - cc), ld, r0, r1, j0, j1);
+                        if (last)
+                        {
+                            // Finished sliver by sliver while its tile rows are still in L1.
+                            for (int b = b0; b <= b1; b++)
+                            {
+                                int j0 = Math.Max(cc - b * p, 0), j1 = Math.Min(ce - b * p, p);
+                                Finish(Item(batch, b), sliverTile + ((long)b * p - cc), ld, s * mr, Math.Min(s * mr + mr, Rows), j0, j1);
+                            }
+                        }
+                    }
                 }
             }
 

@@ -115,7 +115,6 @@ internal sealed unsafe partial class DirectConv2D
             int valid = batch.Count * G.OutputSize;
             long panelStride = (long)PanelCount(batch) * nr;
             int ld = Math.Min(chunk, c1 - c0);
-            int r0 = s0 * mr, r1 = Math.Min(s1 * mr, Rows);
             float* tiles = ConvScratch.Get(2, (long)(s1 - s0) * mr * ld);
             for (int cc = c0; cc < c1; cc += chunk)
             {
@@ -124,7 +123,7 @@ internal sealed unsafe partial class DirectConv2D
                 {
                     int kc = Math.Min(kc0, k - pc);
                     float* block = batch.Panels + pc * panelStride;
-                    bool accumulate = pc > 0;
+                    bool accumulate = pc > 0, last = pc + kc >= k;
                     for (int s = s0; s < s1; s++)
                     {
                         float* sliver = a.Block(s * mr, pc);
@@ -142,10 +141,14 @@ internal sealed unsafe partial class DirectConv2D
                                 Tile.Sweep(sliver, block + (long)j * kc, _panelOffsets, kc, cRow + j, ld, accumulate, width);
                             }
                         }
+
+                        if (last)
+                        {
+                            // Finished sliver by sliver while its tile rows are still in L1.
+                            FinishPanels(batch, cRow, ld, s * mr, Math.Min(s * mr + mr, Rows), cc, ce);
+                        }
                     }
                 }
-
-                FinishPanels(batch, tiles - cc, ld, r0, r1, cc, ce);
             }
 
             GC.KeepAlive(a);

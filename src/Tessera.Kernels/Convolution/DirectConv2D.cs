@@ -12,11 +12,11 @@ namespace Tessera.Kernels.Convolution;
 /// read each tap's row straight from that layout. Images whose output planes are small (where most of a layout's
 /// columns are padding) run as a batch whose valid columns are packed into B panels (see DirectConv2D.Panels.cs), so
 /// each weight block loaded into cache also serves every image of the batch. Each thread computes its output channels
-/// x columns a chunk of columns at a time into its own small tile matrix and finishes the chunk (valid columns, bias,
-/// residual sum and the activation) into Y while it is still in cache. Threads split whole batches when there are
-/// enough, else the channel slivers or column tiles of one batch, whichever splits the work more evenly
-/// (<see cref="DirectConvSplit"/>); either way they claim the pieces as they come free. The micro-kernels are AVX-512's
-/// or AVX2's (<see cref="DirectConvTile"/>), whichever the packed weights were packed for.
+/// x columns a chunk of columns at a time into its own small tile matrix and finishes each sliver of the chunk (valid
+/// columns, bias, residual sum and the activation) into Y as soon as its last depth block is done, while it is in L1.
+/// Threads split whole batches when there are enough, else the channel slivers or column tiles of one batch, whichever
+/// splits the work more evenly (<see cref="DirectConvSplit"/>); either way they claim the pieces as they come free. The
+/// micro-kernels are AVX-512's or AVX2's (<see cref="DirectConvTile"/>), whichever the packed weights were packed for.
 /// </summary>
 /// <remarks>A kernel instance is used by one call at a time (calls of a session are serialised).</remarks>
 internal sealed unsafe partial class DirectConv2D

@@ -15,6 +15,11 @@ internal readonly unsafe struct PhaseLayout
     private readonly int _top;
     private readonly int _left;
 
+    // Which row (column) phases some tap reads, bit a for phase a; all bits set when the stride exceeds 64. A strided
+    // 1x1 kernel (a ResNet downsample) reads one phase of each: the others are neither cleared nor written.
+    private readonly ulong _rowPhases;
+    private readonly ulong _columnPhases;
+
     public PhaseLayout(ConvGeometry g)
     {
         var padded = new PaddedLayout(g);
@@ -22,6 +27,8 @@ internal readonly unsafe struct PhaseLayout
         _left = g.PadBegin[1];
         StrideH = g.Strides[0];
         StrideW = g.Strides[1];
+        _rowPhases = PhasesRead(g.Kernel[0], g.Dilations[0], StrideH);
+        _columnPhases = PhasesRead(g.Kernel[1], g.Dilations[1], StrideW);
         PlaneRows = (padded.Height + StrideH - 1) / StrideH;
         RowPitch = (padded.Width + StrideW - 1) / StrideW;
         PlaneFloats = (long)PlaneRows * RowPitch;
@@ -59,11 +66,23 @@ internal readonly unsafe struct PhaseLayout
         for (int c = c0; c < c1; c++)
         {
             float* channel = dst + c * ChannelFloats;
-            new Span<float>(channel, checked((int)ChannelFloats)).Clear();
+            for (int a = 0; a < StrideH; a++)
+            {
+                if (Reads(_rowPhases, a))
+                {
+                    new Span<float>(channel + (long)a * StrideW * PlaneFloats, checked((int)(StrideW * PlaneFloats))).Clear();
+                }
+            }
+
             float* src = x + (long)c * g.InputSize;
             for (int ih = 0; ih < inH; ih++, src += inW)
             {
                 int r = ih + _top;
+                if (!Reads(_rowPhases, r % StrideH))
+                {
+                    continue;
+                }
+
                 float* rowBase = channel + (long)(r % StrideH) * StrideW * PlaneFloats + (long)(r / StrideH) * RowPitch;
                 if (StrideW == 1)
                 {
@@ -74,12 +93,19 @@ internal readonly unsafe struct PhaseLayout
                 if (StrideW == 2)
                 {
                     // Even columns 2q land at q + left / 2 of phase left % 2, odd ones 2q + 1 at q + (left + 1) / 2 of the other.
-                    Deinterleave(src, inW, rowBase + _left % 2 * PlaneFloats + _left / 2, rowBase + (_left + 1) % 2 * PlaneFloats + (_left + 1) / 2);
+                    int evenPhase = _left % 2, oddPhase = (_left + 1) % 2;
+                    Deinterleave(src, inW, Reads(_columnPhases, evenPhase) ? rowBase + evenPhase * PlaneFloats + _left / 2 : null,
+                        Reads(_columnPhases, oddPhase) ? rowBase + oddPhase * PlaneFloats + (_left + 1) / 2 : null);
                     continue;
                 }
 
                 for (int phase = 0; phase < StrideW; phase++)
                 {
+                    if (!Reads(_columnPhases, phase))
+                    {
+                        continue;
+                    }
+
                     // Input columns iw with (iw + left) % StrideW == phase land at (iw + left) / StrideW of that phase plane.
                     int iw = ((phase - _left) % StrideW + StrideW) % StrideW;
                     float* d = rowBase + phase * PlaneFloats + (iw + _left) / StrideW;
@@ -97,9 +123,37 @@ internal readonly unsafe struct PhaseLayout
         }
     }
 
-    /// <summary>even[q] = src[2q] and odd[q] = src[2q + 1] for the n floats of src: 32 (AVX-512) or 16 (AVX2) at a time.</summary>
+    /// <summary>Phases of a stride that the taps of one axis read, as a bit mask (all set past 64).</summary>
+    private static ulong PhasesRead(int kernel, int dilation, int stride)
+    {
+        if (stride > 64)
+        {
+            return ulong.MaxValue;
+        }
+
+        ulong phases = 0;
+        for (int k = 0; k < kernel; k++)
+        {
+            phases |= 1UL << (int)((long)k * dilation % stride);
+        }
+
+        return phases;
+    }
+
+    private static bool Reads(ulong phases, int phase) => phase >= 64 || (phases >> phase & 1) != 0;
+
+    /// <summary>
+    /// even[q] = src[2q] and odd[q] = src[2q + 1] for the n floats of src: 32 (AVX-512) or 16 (AVX2) at a time; a null
+    /// even or odd is a phase nothing reads, which is not written.
+    /// </summary>
     private static void Deinterleave(float* src, int n, float* even, float* odd)
     {
+        if (even == null || odd == null)
+        {
+            Gather(src, n, even == null ? 1 : 0, even == null ? odd : even);
+            return;
+        }
+
         int q = 0;
         if (!Avx512F.IsSupported && Avx2.IsSupported)
         {
@@ -132,6 +186,25 @@ internal readonly unsafe struct PhaseLayout
         for (int i = 2 * q; i < n; i++)
         {
             ((i & 1) == 0 ? even : odd)[i >> 1] = src[i];
+        }
+    }
+
+    /// <summary>dst[q] = src[2q + first] for the floats of src from <paramref name="first"/> on.</summary>
+    private static void Gather(float* src, int n, int first, float* dst)
+    {
+        int q = 0;
+        if (Avx512F.IsSupported)
+        {
+            var picks = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30) + Vector512.Create(first);
+            for (; 2 * q + 32 <= n; q += 16)
+            {
+                Avx512F.PermuteVar16x32x2(Vector512.Load(src + 2 * q), picks, Vector512.Load(src + 2 * q + 16)).Store(dst + q);
+            }
+        }
+
+        for (int i = 2 * q + first; i < n; i += 2)
+        {
+            dst[i >> 1] = src[i];
         }
     }
 

@@ -25,6 +25,14 @@ public sealed class DirectConvTests
         [1, 16, 8, 1, 15, 15, 1, 1, 2, 2, 1, 0],
         [1, 512, 17, 1, 3, 3, 3, 3, 1, 1, 1, 1],
         [8, 20, 12, 1, 7, 7, 3, 3, 1, 1, 1, 1], // small planes: a batch packed into B panels
+
+        // Stride phases no tap reads, which the layout leaves unwritten: a strided 1x1 kernel reads one row and one
+        // column phase (with an odd left pad, the odd input columns); a dilation equal to the stride reads phase 0 only;
+        // a 2x2 kernel with stride 4 reads two of four.
+        [2, 16, 24, 1, 40, 70, 1, 1, 2, 2, 1, 0],
+        [1, 8, 16, 1, 20, 70, 1, 1, 2, 2, 1, 1],
+        [1, 8, 16, 1, 33, 66, 3, 3, 2, 2, 2, 2],
+        [1, 4, 8, 1, 21, 35, 2, 2, 4, 4, 1, 1],
     ];
 
     [Theory]
