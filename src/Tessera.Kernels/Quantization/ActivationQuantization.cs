@@ -44,5 +44,11 @@ internal sealed class ActivationQuantization
             QuantValues.Scalar(zero, info.OpType + " activation zero point"));
     }
 
-    public (float Scale, int ZeroPoint) For(ReadOnlySpan<float> x) => IsDynamic ? DynamicQuantizeLinearKernel.Parameters(x) : (_scale, _zeroPoint);
+    public unsafe (float Scale, int ZeroPoint) For(Tensor x, ParallelRunner parallel)
+    {
+        if (!IsDynamic) return (_scale, _zeroPoint);
+        var parameters = DynamicQuantizeLinearKernel.Parameters((float*)x.Pointer, x.Length, parallel);
+        GC.KeepAlive(x);
+        return parameters;
+    }
 }

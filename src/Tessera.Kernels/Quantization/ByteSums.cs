@@ -10,7 +10,18 @@ internal static unsafe class ByteSums
     {
         int i = 0;
         long sum = 0;
-        if (Avx2.IsSupported && count >= 32)
+        if (Avx512BW.IsSupported && count >= 64)
+        {
+            var total = Vector512<ulong>.Zero;
+            for (; i <= count - 64; i += 64)
+            {
+                total += Avx512BW.SumAbsoluteDifferences(Vector512.Load(p + i), Vector512<byte>.Zero).AsUInt64();
+            }
+
+            sum = (long)Vector512.Sum(total);
+        }
+
+        if (Avx2.IsSupported && count - i >= 32)
         {
             // vpsadbw against zero adds each 8 bytes into a 64-bit lane: no overflow for any row length here.
             var total = Vector256<ulong>.Zero;
@@ -19,7 +30,7 @@ internal static unsafe class ByteSums
                 total += Avx2.SumAbsoluteDifferences(Vector256.Load(p + i), Vector256<byte>.Zero).AsUInt64();
             }
 
-            sum = (long)Vector256.Sum(total);
+            sum += (long)Vector256.Sum(total);
         }
 
         for (; i < count; i++) sum += p[i];

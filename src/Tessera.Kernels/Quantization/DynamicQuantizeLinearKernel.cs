@@ -17,24 +17,24 @@ internal sealed unsafe class DynamicQuantizeLinearKernel : IKernel
             throw new KernelException($"DynamicQuantizeLinear takes float32, got {DataTypes.Name(x.DataType)}");
         }
 
-        var (scale, zeroPoint) = Parameters(x.Span<float>());
+        float* px = (float*)x.Pointer;
+        var (scale, zeroPoint) = Parameters(px, x.Length, context.Parallel);
         var y = context.AllocateOutput(0, DataType.UInt8, x.Shape);
         context.AllocateOutput(1, DataType.Float32, []).Span<float>()[0] = scale;
         context.AllocateOutput(2, DataType.UInt8, []).Span<byte>()[0] = (byte)zeroPoint;
-        float* px = (float*)x.Pointer;
         byte* py = y.Pointer;
         context.Parallel.ForRange(y.Length, 1 << 14, (start, end) => Quantizer.Quantize(px + start, py + start, end - start, scale, zeroPoint, 0, 255));
         GC.KeepAlive(x);
         GC.KeepAlive(y);
     }
 
-    /// <summary>The scale and zero point ONNX defines for <paramref name="values"/>; a range of zero width gets scale 1, as ONNX Runtime does.</summary>
-    public static (float Scale, int ZeroPoint) Parameters(ReadOnlySpan<float> values)
+    /// <summary>The scale and zero point ONNX defines for <paramref name="length"/> values; a range of zero width gets scale 1, as ONNX Runtime does.</summary>
+    public static (float Scale, int ZeroPoint) Parameters(float* values, int length, ParallelRunner parallel)
     {
         float min = 0, max = 0;
-        if (values.Length > 0)
+        if (length > 0)
         {
-            var (least, most) = FloatRange.Of(values);
+            var (least, most) = FloatRange.Of(values, length, parallel);
             min = Math.Min(0, least);
             max = Math.Max(0, most);
         }

@@ -16,11 +16,20 @@ internal static unsafe class Qgemm
         where TRows : struct, IQgemmRows
     {
         if (m <= 0 || b.N <= 0) return;
+        int degree = parallel.Degree;
+
+        // As many blocks as RowBlock needs, rounded up to a multiple of the threads and made equal (in whole Mr tiles),
+        // so no thread is left with one block more than the others: 1024 rows on 2 threads are 12 blocks of 90 rows
+        // (6 each), not 11 of 96 (6 and 5).
+        int mr = b.Config.Mr;
         int rowBlocks = (m + RowBlock - 1) / RowBlock;
+        rowBlocks = (rowBlocks + degree - 1) / degree * degree;
+        int blockRows = Math.Min(RowBlock, ((m + rowBlocks - 1) / rowBlocks + mr - 1) / mr * mr);
+        rowBlocks = (m + blockRows - 1) / blockRows;
 
         // Enough pieces to keep every thread busy: split B's panels when there are few row blocks.
-        int panelSplit = parallel.Degree == 1 ? 1 : Math.Clamp((4 * parallel.Degree) / rowBlocks, 1, b.Panels);
-        var body = new QgemmBody<TRows>(m, b, rows, output, panelSplit);
+        int panelSplit = degree == 1 ? 1 : Math.Clamp((4 * degree) / rowBlocks, 1, b.Panels);
+        var body = new QgemmBody<TRows>(m, blockRows, b, rows, output, panelSplit);
         int jobs = rowBlocks * panelSplit;
         parallel.ForChunks(jobs, jobs, ref body);
     }

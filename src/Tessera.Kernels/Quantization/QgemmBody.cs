@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Tessera.Kernels.Core;
 
 namespace Tessera.Kernels.Quantization;
@@ -14,14 +15,16 @@ internal readonly unsafe struct QgemmBody<TRows> : IRangeBody
     private static byte[]? t_wide;
 
     private readonly int _m;
+    private readonly int _blockRows;
     private readonly QgemmPackedB _b;
     private readonly TRows _rows;
     private readonly QgemmOutput _output;
     private readonly int _panelSplit;
 
-    public QgemmBody(int m, QgemmPackedB b, TRows rows, QgemmOutput output, int panelSplit)
+    public QgemmBody(int m, int blockRows, QgemmPackedB b, TRows rows, QgemmOutput output, int panelSplit)
     {
         _m = m;
+        _blockRows = blockRows;
         _b = b;
         _rows = rows;
         _output = output;
@@ -37,23 +40,29 @@ internal readonly unsafe struct QgemmBody<TRows> : IRangeBody
         int groups = ld / config.KGroup;
         int* sums = stackalloc int[Qgemm.RowBlock];
         int* tile = stackalloc int[mr * QgemmConfig.Nr];
-        int blockRows = (Qgemm.RowBlock + mr - 1) / mr * mr;
-        byte* bytes = Buffer(ref t_bytes, blockRows * ld);
-        byte* wide = config.ElementSize == 2 ? Buffer(ref t_wide, blockRows * ld * 2) : null;
+        int bufferRows = (Qgemm.RowBlock + mr - 1) / mr * mr;
+        byte* bytes = Buffer(ref t_bytes, bufferRows * ld);
+        byte* wide = config.ElementSize == 2 ? Buffer(ref t_wide, bufferRows * ld * 2) : null;
         for (int job = start; job < end; job++)
         {
-            int row = job / _panelSplit * Qgemm.RowBlock;
+            int row = job / _panelSplit * _blockRows;
             int share = job % _panelSplit;
-            int count = Math.Min(Qgemm.RowBlock, _m - row);
+            int count = Math.Min(_blockRows, _m - row);
             int padded = (count + mr - 1) / mr * mr;
-            new Span<byte>(bytes, padded * ld).Clear();
             _rows.Pack(row, count, bytes, ld, sums);
+
+            // Pack writes K bytes per row: zero only what the kernel reads beyond them (the K padding, the rows up to Mr).
+            if (ld > k)
+            {
+                for (int r = 0; r < count; r++) new Span<byte>(bytes + ((long)r * ld) + k, ld - k).Clear();
+            }
+
+            new Span<byte>(bytes + ((long)count * ld), (padded - count) * ld).Clear();
             byte* a = bytes;
             nint lda = ld;
             if (wide is not null)
             {
-                short* w = (short*)wide;
-                for (int i = 0; i < padded * ld; i++) w[i] = bytes[i];
+                Widen(bytes, (ushort*)wide, padded * ld);
                 a = wide;
                 lda = ld * 2;
             }
@@ -74,6 +83,24 @@ internal readonly unsafe struct QgemmBody<TRows> : IRangeBody
         }
 
         GC.KeepAlive(_b);
+    }
+
+    // Zero-extends A's bytes to the 16-bit values the AVX2 and Vector128 kernels read: a pass over every packed byte
+    // per block, so 16 at a time rather than one.
+    private static void Widen(byte* source, ushort* destination, int count)
+    {
+        int i = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; i <= count - 16; i += 16)
+            {
+                var (lower, upper) = Vector128.Widen(Vector128.Load(source + i));
+                lower.Store(destination + i);
+                upper.Store(destination + i + 8);
+            }
+        }
+
+        for (; i < count; i++) destination[i] = source[i];
     }
 
     private static byte* Buffer(ref byte[]? buffer, int size)

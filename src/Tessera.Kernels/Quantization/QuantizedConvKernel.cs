@@ -52,7 +52,7 @@ internal sealed unsafe class QuantizedConvKernel : IKernel
             _quantized = Tensor.Allocate(DataType.UInt8, x.Shape);
         }
 
-        var (scale, zero) = _activation.For(x.Span<float>());
+        var (scale, zero) = _activation.For(x, context.Parallel);
         float* px = (float*)x.Pointer;
         byte* pq = _quantized.Pointer;
         context.Parallel.ForRange(x.Length, 1 << 14, (start, end) => Quantizer.Quantize(px + start, pq + start, end - start, scale, zero, 0, 255));

@@ -62,7 +62,7 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
 
         var y = context.AllocateOutput(0, DataType.Float32, _outputShape);
         if (y.Length == 0) return;
-        var (scale, zero) = _activation.For(x.Span<float>());
+        var (scale, zero) = _activation.For(x, context.Parallel);
         for (int j = 0; j < n; j++) _scale[j] = scale * _wScale[j];
         var output = new QgemmOutput
         {

@@ -1,10 +1,11 @@
 using System.Numerics.Tensors;
+using Tessera.Kernels.Core;
 using Tessera.Kernels.Quantization;
 
 namespace Tessera.Tests.Kernels.Quantization;
 
 /// <summary>Dynamic quantization's one-pass range against System.Numerics.Tensors' Min and Max, on every SIMD tier's loop lengths.</summary>
-public sealed class FloatRangeTests
+public sealed unsafe class FloatRangeTests
 {
     [Fact]
     public void MatchesTensorPrimitivesAtEveryLength()
@@ -39,6 +40,27 @@ public sealed class FloatRangeTests
                     Assert.Equal(TensorPrimitives.Min(values), min);
                     Assert.Equal(TensorPrimitives.Max(values), max);
                 }
+            }
+        }
+    }
+
+    [Fact]
+    public void TheRangeSplitAcrossThreadsIsTheOnePassRange()
+    {
+        var random = new Random(9);
+        var parallel = new ParallelRunner(2);
+        // Below, at and above the length that is split, with the extremes in the second thread's half.
+        foreach (int length in new[] { 65535, 65536, 100_001 })
+        {
+            var values = Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+            values[length - 2] = -3f;
+            values[(length / 2) + 1] = 4f;
+            fixed (float* p = values)
+            {
+                Assert.Equal((-3f, 4f), FloatRange.Of(p, length, parallel));
+                values[length - 1] = float.NaN;
+                var (min, max) = FloatRange.Of(p, length, parallel);
+                Assert.True(float.IsNaN(min) && float.IsNaN(max), $"{length}: {min}, {max}");
             }
         }
     }

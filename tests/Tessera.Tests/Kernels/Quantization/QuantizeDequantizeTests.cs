@@ -10,12 +10,16 @@ public sealed class QuantizeDequantizeTests
     [Fact]
     public void TiesRoundToEvenAndValuesSaturate()
     {
-        // Long enough for the vector path (32 at a time) and its scalar tail.
-        var x = Enumerable.Range(0, 70).Select(i => (i - 35) * 0.5f).Append(1e9f).Append(-1e9f).ToArray();
-        var y = Run("QuantizeLinear", 13, [], [Tensor.FromArray(x, x.Length), Tensor.Scalar(0.25f), Tensor.Scalar((sbyte)3)], [], new ParallelRunner(2));
-        Assert.Equal(DataType.Int8, y.DataType);
-        var expected = x.Select(v => (sbyte)Math.Clamp(Math.Round((double)v / 0.25, MidpointRounding.ToEven) + 3, -128, 127)).ToArray();
-        Assert.Equal(expected, y.ToArray<sbyte>());
+        // Long enough for every vector path (64 and 32 at a time) and the scalar tail: 172 = 2 x 64 + 32 + 12. With
+        // scale 1 every other value is a tie; with 0.25 the ends saturate.
+        var x = Enumerable.Range(0, 170).Select(i => (i - 85) * 0.5f).Append(1e9f).Append(-1e9f).ToArray();
+        foreach (float scale in new[] { 0.25f, 1f })
+        {
+            var y = Run("QuantizeLinear", 13, [], [Tensor.FromArray(x, x.Length), Tensor.Scalar(scale), Tensor.Scalar((sbyte)3)], [], new ParallelRunner(2));
+            Assert.Equal(DataType.Int8, y.DataType);
+            var expected = x.Select(v => (sbyte)Math.Clamp(Math.Round((double)v / scale, MidpointRounding.ToEven) + 3, -128, 127)).ToArray();
+            Assert.Equal(expected, y.ToArray<sbyte>());
+        }
 
         var halves = new[] { 0.5f, 1.5f, 2.5f, -0.5f, -1.5f };
         var rounded = Run("QuantizeLinear", 10, [], [Tensor.FromArray(halves, 5), Tensor.Scalar(1f), Tensor.Scalar((byte)10)], [], ParallelRunner.Sequential);
