@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
 using Google.Protobuf;
 using Tessera.Serving.Grpc;
 using Tessera.Serving.Grpc.Wire;
@@ -8,23 +10,50 @@ using Tessera.Serving.Protocol;
 namespace Tessera.Fuzz.Targets;
 
 /// <summary>
-/// A received gRPC ModelInferRequest as the service decodes it: <see cref="RawInputParser"/> (raw_input_contents into
-/// pool blocks, the rest to the generated parser), then <see cref="GrpcRequestReader"/> (raw and typed contents).
+/// A received gRPC ModelInferRequest as the server decodes it, both ways: as the message of a unary ModelInfer call
+/// (framed, then read by <see cref="GrpcMessageReader"/> from a pipe a few bytes at a time, as DATA frames split it,
+/// into one block its raw contents stay in) and as a message of a ModelStreamInfer call (Grpc.AspNetCore's buffer,
+/// large raw contents copied into pool blocks); each through <see cref="RawInputParser"/> and
+/// <see cref="GrpcRequestReader"/>. The input is also read as a whole call body (prefix included), where the
+/// reader's refusals of what is not one message within the limit (400, 413, 501) are expected.
 /// </summary>
 internal sealed class GrpcRequestTarget : FuzzTarget
 {
+    /// <summary>The message limit of the target's reader (the server's is --max-body-mb): a block of it is in the allocation bound.</summary>
+    private const int MaxMessageBytes = 256 << 10;
+
     private readonly RequestBufferPool _pool = new(64L << 20);
 
     public override string Name => "grpc";
 
-    public override string Description => "gRPC ModelInferRequest decoding (RawInputParser, GrpcRequestReader, TypedContents)";
+    public override string Description => "gRPC ModelInfer call bodies and ModelInferRequest decoding (GrpcMessageReader, RawInputParser, GrpcRequestReader, TypedContents)";
 
     public override void Parse(ReadOnlySpan<byte> input)
     {
+        byte[] bytes = input.ToArray();
+        int piece = 1 + (bytes.Length % 13);
+        try
+        {
+            using var body = Read(bytes, piece);
+            GrpcRequestReader.Read(RawInputParser.Parse(body));
+        }
+        catch (ServingException e) when (e.StatusCode is 400 or 413 or 501)
+        {
+            // Most inputs are not a call body of one message; the same bytes as a message follow.
+        }
+
+        var framed = new byte[GrpcMessageReader.PrefixBytes + bytes.Length];
+        BinaryPrimitives.WriteUInt32BigEndian(framed.AsSpan(1), (uint)bytes.Length);
+        bytes.CopyTo(framed, GrpcMessageReader.PrefixBytes);
+        using (var message = Read(framed, piece))
+        {
+            GrpcRequestReader.Read(RawInputParser.Parse(message));
+        }
+
         var blocks = new List<RequestBuffer>();
         try
         {
-            GrpcRequestReader.Read(RawInputParser.Parse(new ReadOnlySequence<byte>(input.ToArray()), _pool, blocks));
+            GrpcRequestReader.Read(RawInputParser.Parse(new ReadOnlySequence<byte>(bytes), _pool, blocks));
         }
         finally
         {
@@ -33,6 +62,20 @@ internal sealed class GrpcRequestTarget : FuzzTarget
     }
 
     public override bool IsRefusal(Exception e) => e is ServingException { StatusCode: 400 };
+
+    /// <summary>The reader on a pipe written <paramref name="piece"/> bytes per flush, on this thread (inline schedulers), so allocations are counted.</summary>
+    private RequestBuffer Read(byte[] body, int piece)
+    {
+        var pipe = new Pipe(new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, pauseWriterThreshold: 0, useSynchronizationContext: false));
+        var reading = GrpcMessageReader.ReadAsync(pipe.Reader, _pool, MaxMessageBytes, CancellationToken.None);
+        for (int at = 0; at < body.Length && !reading.IsCompleted; at += piece)
+        {
+            pipe.Writer.WriteAsync(body.AsMemory(at, Math.Min(piece, body.Length - at))).AsTask().GetAwaiter().GetResult();
+        }
+
+        pipe.Writer.Complete();
+        return reading.AsTask().GetAwaiter().GetResult();
+    }
 
     public override IEnumerable<byte[]> Seeds(SeedFiles cache)
     {

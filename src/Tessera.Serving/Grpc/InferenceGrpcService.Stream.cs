@@ -81,7 +81,7 @@ internal sealed partial class InferenceGrpcService
         var outcome = RequestOutcome.Error;
         try
         {
-            var response = await InferAsync(model, request, context).ConfigureAwait(false);
+            var response = await InferAsync(model, request, context.Deadline, context.CancellationToken).ConfigureAwait(false);
             outcome = RequestOutcome.Success;
             return new ModelStreamInferResponse { InferResponse = response };
         }

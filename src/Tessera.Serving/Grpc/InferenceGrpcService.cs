@@ -61,23 +61,33 @@ internal sealed partial class InferenceGrpcService : GRPCInferenceService.GRPCIn
         return Task.FromResult(response);
     }
 
-    public override async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
+    public override Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
     {
-        long start = Stopwatch.GetTimestamp();
         // The inputs are tensors over the request's blocks: they go back to the pool once the answer is sent.
         context.GetHttpContext().Response.RegisterForDispose(Received.Release(request));
+        return InferAsync(request, context.Deadline, context.CancellationToken);
+    }
+
+    /// <summary>
+    /// One ModelInfer call, for both ways it arrives (Grpc.AspNetCore's binding above, <see cref="ModelInferEndpoint"/>):
+    /// the answer, or an <see cref="RpcException"/> with the failure's status; counted in the model's metrics.
+    /// </summary>
+    /// <param name="deadline">The call's deadline (<see cref="DateTime.MaxValue"/> for none): the timeout when the request's parameters give none.</param>
+    public async Task<ModelInferResponse> InferAsync(ModelInferRequest request, DateTime deadline, CancellationToken aborted)
+    {
+        long start = Stopwatch.GetTimestamp();
         using var use = Enter(request.ModelName, request.ModelVersion);
         var model = use.Model;
         var outcome = RequestOutcome.Error;
         try
         {
-            var response = await InferAsync(model, request, context).ConfigureAwait(false);
+            var response = await InferAsync(model, request, deadline, aborted).ConfigureAwait(false);
             outcome = RequestOutcome.Success;
             return response;
         }
         catch (Exception e)
         {
-            var failure = RequestFailure.From(e, model.Name, _logger, context.CancellationToken);
+            var failure = RequestFailure.From(e, model.Name, _logger, aborted);
             outcome = failure.Outcome;
             throw GrpcErrors.From(failure);
         }
@@ -122,22 +132,22 @@ internal sealed partial class InferenceGrpcService : GRPCInferenceService.GRPCIn
         return models.All.Where(m => m.Name == name);
     }
 
-    private async Task<ModelInferResponse> InferAsync(ServedModel model, ModelInferRequest request, ServerCallContext context)
+    private static async Task<ModelInferResponse> InferAsync(ServedModel model, ModelInferRequest request, DateTime deadline, CancellationToken aborted)
     {
         var parsed = GrpcRequestReader.Read(request);
-        var outputs = await InferenceRunner.RunAsync(model, parsed, DeadlineMicroseconds(context), context.CancellationToken).ConfigureAwait(false);
+        var outputs = await InferenceRunner.RunAsync(model, parsed, DeadlineMicroseconds(deadline), aborted).ConfigureAwait(false);
         return GrpcResponseWriter.Write(model.Name, model.Version, parsed.Id, InferenceRunner.SelectOutputs(model, parsed, outputs), typed: request.RawInputContents.Count == 0);
     }
 
     /// <summary>The call's deadline as a timeout in µs (0 without one), so that a late request leaves the queue unrun.</summary>
-    private static long DeadlineMicroseconds(ServerCallContext context)
+    private static long DeadlineMicroseconds(DateTime deadline)
     {
-        if (context.Deadline == DateTime.MaxValue)
+        if (deadline == DateTime.MaxValue)
         {
             return 0;
         }
 
-        double us = (context.Deadline - DateTime.UtcNow).TotalMicroseconds;
+        double us = (deadline - DateTime.UtcNow).TotalMicroseconds;
         return (long)Math.Clamp(us, 1, InferRequestReader.MaxTimeoutMicroseconds);
     }
 

@@ -7,18 +7,25 @@ using Tessera.Serving.Protocol;
 namespace Tessera.Serving.Grpc;
 
 /// <summary>
-/// Decodes a received ModelInferRequest with each large raw_input_contents entry (field 7) copied once, straight
-/// from the received message into a pooled block that then is the input tensor's storage — the generated parser
-/// would copy it into a fresh array first, which for a 64 MiB tensor cost more than the transfer itself (a page
-/// fault per 4 KiB). Every other field goes to the generated parser, unchanged; the entries keep their order.
+/// Decodes a received ModelInferRequest without copying its raw_input_contents (field 7) into fresh arrays, as the
+/// generated parser would (for a 64 MiB tensor that cost more than the transfer itself: a page fault per 4 KiB).
+/// A message read whole into a pooled block (<see cref="GrpcMessageReader"/>) keeps its entries where they are: each
+/// is a slice of the block, which the input tensor is made over. A message Grpc.AspNetCore buffered has each large
+/// entry copied once, straight from its buffer into a pooled block. Every other field goes to the generated parser,
+/// unchanged; the entries keep their order.
 /// </summary>
 internal static class RawInputParser
 {
     private const int RawInputContentsField = 7;
     private const int LengthDelimited = 2;
 
+    /// <summary>The request in <paramref name="message"/>; its raw contents are slices of that block (dispose it once the answer is written).</summary>
+    public static ModelInferRequest Parse(RequestBuffer message) => Parse(new ReadOnlySequence<byte>(message.Memory), message, null, null);
+
     /// <summary>The request; the blocks holding its raw contents are added to <paramref name="blocks"/> (dispose them once the answer is written).</summary>
-    public static ModelInferRequest Parse(ReadOnlySequence<byte> payload, RequestBufferPool pool, List<RequestBuffer> blocks)
+    public static ModelInferRequest Parse(ReadOnlySequence<byte> payload, RequestBufferPool pool, List<RequestBuffer> blocks) => Parse(payload, null, pool, blocks);
+
+    private static ModelInferRequest Parse(ReadOnlySequence<byte> payload, RequestBuffer? message, RequestBufferPool? pool, List<RequestBuffer>? blocks)
     {
         var reader = new SequenceReader<byte>(payload);
         var fields = new ArrayBufferWriter<byte>(256);
@@ -31,7 +38,16 @@ internal static class RawInputParser
             if (tag >> 3 == RawInputContentsField && wireType == LengthDelimited)
             {
                 int length = Length(ref reader);
-                raw.Add(length < PinnedBytes.MinimumPinnedBytes ? ByteString.CopyFrom(Take(ref reader, length).ToArray()) : Copy(ref reader, length, pool, blocks));
+                if (message is not null)
+                {
+                    raw.Add(UnsafeByteOperations.UnsafeWrap(message.Memory.Slice((int)reader.Consumed, length)));
+                    reader.Advance(length);
+                }
+                else
+                {
+                    raw.Add(length < PinnedBytes.MinimumPinnedBytes ? ByteString.CopyFrom(Take(ref reader, length).ToArray()) : Copy(ref reader, length, pool!, blocks!));
+                }
+
                 continue;
             }
 

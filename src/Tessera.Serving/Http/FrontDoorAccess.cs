@@ -6,7 +6,8 @@ namespace Tessera.Serving.Http;
 /// Who may call the server: with API keys, every request needs <c>Authorization: Bearer KEY</c> (a gRPC call the
 /// same metadata) with one of the keys, except the health checks when they are open (REST /v2/health/live and
 /// /ready, gRPC ServerLive, ServerReady and grpc.health.v1.Health). One policy for the REST middleware
-/// (<see cref="GuardAsync"/>) and the gRPC interceptor (<see cref="Grpc.ApiKeyInterceptor"/>).
+/// (<see cref="GuardAsync"/>), the gRPC interceptor (<see cref="Grpc.ApiKeyInterceptor"/>) and the unary ModelInfer
+/// path (<see cref="Grpc.ModelInferEndpoint"/>).
 /// </summary>
 internal sealed class FrontDoorAccess
 {
@@ -45,7 +46,7 @@ internal sealed class FrontDoorAccess
         return _keys.Accepts(authorization.AsSpan(Bearer.Length).Trim()) ? null : "the API key is not valid";
     }
 
-    /// <summary>The REST side: 401 with the protocol's error object before anything else runs. gRPC calls pass to the interceptor.</summary>
+    /// <summary>The REST side: 401 with the protocol's error object before anything else runs. gRPC calls pass on, to be refused with UNAUTHENTICATED.</summary>
     public async Task GuardAsync(HttpContext context, RequestDelegate next)
     {
         bool grpc = context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true;

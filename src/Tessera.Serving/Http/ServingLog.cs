@@ -40,4 +40,7 @@ internal static partial class ServingLog
 
     [LoggerMessage(EventId = 30, Level = LogLevel.Error, Message = "Model {Model}: request failed inside the server")]
     public static partial void RequestFailed(this ILogger logger, string model, Exception exception);
+
+    [LoggerMessage(EventId = 31, Level = LogLevel.Error, Message = "gRPC call {Method} failed inside the server")]
+    public static partial void GrpcCallFailed(this ILogger logger, string method, Exception exception);
 }

@@ -174,6 +174,12 @@ internal sealed class ServingServer : IAsyncDisposable
             return ErrorResponse.WriteAsync(http, http.Response.StatusCode, message);
         });
         app.Use(access.GuardAsync);
+        if (options.GrpcUrl is not null)
+        {
+            var unary = new ModelInferEndpoint(app.Services.GetRequiredService<InferenceGrpcService>(), access, buffers, options.MaxBodyBytes, logger);
+            app.Use(unary.InvokeAsync);
+        }
+
         app.Use(async (context, next) =>
         {
             try

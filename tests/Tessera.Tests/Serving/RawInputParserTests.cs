@@ -58,6 +58,29 @@ public sealed class RawInputParserTests
     }
 
     [Fact]
+    public void AMessageInABlockKeepsItsRawContentsWhereTheyAre()
+    {
+        var expected = new ModelInferRequest { ModelName = "m", Id = "b" };
+        expected.Inputs.Add(GrpcApiTests.Input("a", "UINT8", [5]));
+        expected.Inputs.Add(GrpcApiTests.Input("b", "UINT8", [100000]));
+        var big = new byte[100000];
+        new Random(4).NextBytes(big);
+        expected.RawInputContents.Add([ByteString.CopyFrom(1, 2, 3, 4, 5), ByteString.CopyFrom(big)]);
+        byte[] bytes = expected.ToByteArray();
+        var pool = new RequestBufferPool(1 << 20);
+        using var block = pool.Rent(bytes.Length);
+        bytes.CopyTo(block.Free.Span);
+        block.Length = bytes.Length;
+
+        var parsed = RawInputParser.Parse(block);
+        Assert.Equal(expected, parsed);
+        foreach (var raw in parsed.RawInputContents)
+        {
+            Assert.True(block.Span.Overlaps(raw.Span), "a raw entry was copied out of the message's block");
+        }
+    }
+
+    [Fact]
     public void TruncatedOrMalformedMessagesAreRefused()
     {
         var request = GrpcApiTests.Request("m", "a", "FP32", [1]);
