@@ -34,12 +34,13 @@ internal sealed class PlanRunner : IGraphOutputProvider
     {
         _plan = plan;
         _values = new Tensor?[plan.SlotCount];
+        _outputSlots = outputNames.Select(n => plan.Slots[n]).ToArray();
         _contexts = new KernelContext[plan.Steps.Length];
         for (int s = 0; s < _contexts.Length; s++)
         {
             var step = plan.Steps[s];
             _contexts[s] = new KernelContext(new Tensor?[step.InputSlots.Length], step.OutputSlots.Length, step.OutputRequested, parallel, _arena,
-                GraphOutputsOf(step, plan, outputNames), this);
+                GraphOutputsOf(step, _outputSlots), this);
         }
 
         _inputs = new (string, int)[inputNames.Count];
@@ -49,15 +50,14 @@ internal sealed class PlanRunner : IGraphOutputProvider
         }
 
         _overridable = overridableInitializers.Select(p => (p.Key, plan.Slots[p.Key], p.Value)).ToArray();
-        _outputSlots = outputNames.Select(n => plan.Slots[n]).ToArray();
         _outputNames = [.. outputNames];
         _provided = new Tensor?[_outputSlots.Length];
     }
 
     /// <summary>Per output of <paramref name="step"/>, the graph output it is (the first, if listed twice), or -1; null when none is.</summary>
-    private static int[]? GraphOutputsOf(ExecutionStep step, ExecutionPlan plan, IReadOnlyList<string> outputNames)
+    private static int[]? GraphOutputsOf(ExecutionStep step, int[] outputSlots)
     {
-        var indices = step.OutputSlots.Select(slot => slot < 0 ? -1 : outputNames.Select(n => plan.Slots[n]).ToList().IndexOf(slot)).ToArray();
+        var indices = step.OutputSlots.Select(slot => slot < 0 ? -1 : Array.IndexOf(outputSlots, slot)).ToArray();
         return indices.Any(i => i >= 0) ? indices : null;
     }
 
