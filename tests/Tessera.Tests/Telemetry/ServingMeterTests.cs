@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Tessera.Serving.Repository;
 using Tessera.Tests.Serving;
-using Tessera.Tensors;
 
 namespace Tessera.Tests.Telemetry;
 
@@ -46,16 +45,7 @@ public sealed class ServingMeterTests
         listener.Start();
 
         await using var server = await TestServer.StartAsync(model, TestModels.Affine(), new ModelConfig { Scheduler = new() { MaxBatchSize = 8 } });
-        var x = Tensor.FromArray(Enumerable.Range(0, 8).Select(i => i * 0.25f).ToArray(), 2, 4);
-        for (int i = 0; i < 5; i++)
-        {
-            var (status, body) = await server.PostJsonAsync($"/v2/models/{model}/infer", Wire.Request(Wire.Fp32Input("x", x)));
-            Assert.True(status == 200, body.ToString());
-        }
-
-        var (bad, _) = await server.PostJsonAsync($"/v2/models/{model}/infer", "{\"inputs\": []}");
-        Assert.Equal(400, bad);
-        string text = await server.MetricsAsync();
+        string text = await MeterTraffic.SendAsync(server, model);
         listener.RecordObservableInstruments();
 
         // Every counter and gauge series of the model, as the meter gives it, is a line of the text, and the other way round.
@@ -68,7 +58,7 @@ public sealed class ServingMeterTests
         foreach (string name in new[] { "tessera_request_seconds", "tessera_queue_seconds", "tessera_compute_seconds", "tessera_batch_size" })
         {
             double[] values = [.. recorded.Where(r => r.Name == name).Select(r => r.Value)];
-            Assert.Equal(name == "tessera_request_seconds" ? 6 : 5, values.Length);
+            Assert.Equal(name == "tessera_request_seconds" ? MeterTraffic.Successes + 1 : MeterTraffic.Successes, values.Length);
             var le = bounds[name];
             for (int i = 0; i <= le.Count; i++)
             {
