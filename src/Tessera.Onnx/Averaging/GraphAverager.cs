@@ -101,52 +101,12 @@ internal sealed class GraphAverager(double[] weights)
         var acc = new double[first.Length];
         for (int m = 0; m < tensors.Length; m++)
         {
-            Accumulate(tensors[m], weights[m], acc);
+            Float64Accumulation.AddScaled(tensors[m], weights[m], acc);
         }
 
         var result = Tensor.Allocate(first.DataType, first.Shape);
-        switch (first.DataType)
-        {
-            case DataType.Float32:
-                var f = result.Span<float>();
-                for (int i = 0; i < acc.Length; i++) f[i] = (float)acc[i];
-                break;
-            case DataType.Float64:
-                acc.CopyTo(result.Span<double>());
-                break;
-            case DataType.Float16:
-                var h = result.Span<Half>();
-                for (int i = 0; i < acc.Length; i++) h[i] = (Half)acc[i];
-                break;
-            case DataType.BFloat16:
-                var b = result.Span<BFloat16>();
-                for (int i = 0; i < acc.Length; i++) b[i] = BFloat16.FromDouble(acc[i]);
-                break;
-        }
+        Float64Accumulation.Store(acc, result);
 
         return result;
-    }
-
-    private static void Accumulate(Tensor t, double w, double[] acc)
-    {
-        switch (t.DataType)
-        {
-            case DataType.Float32:
-                var f = t.Span<float>();
-                for (int i = 0; i < acc.Length; i++) acc[i] += w * f[i];
-                break;
-            case DataType.Float64:
-                var d = t.Span<double>();
-                for (int i = 0; i < acc.Length; i++) acc[i] += w * d[i];
-                break;
-            case DataType.Float16:
-                var h = t.Span<Half>();
-                for (int i = 0; i < acc.Length; i++) acc[i] += w * (double)h[i];
-                break;
-            case DataType.BFloat16:
-                var b = t.Span<BFloat16>();
-                for (int i = 0; i < acc.Length; i++) acc[i] += w * b[i].ToSingle();
-                break;
-        }
     }
 }
