@@ -162,7 +162,7 @@ def main():
         lines.append(throughput_row("ResNet-18", MODELS / "resnet18.onnx", (3, 224, 224), 960, args.workers, args.rounds, work, ["--batch-size", "4", "--shard-rows", "8"]))
         lines.append(throughput_row("Dense MLP", MODELS / "dense.onnx", (100,), 200000, args.workers, args.rounds, work, [], target=None))
         if args.memory_gib > 0:
-            lines += ["", "Memory: the coordinator streams (records are memory-mapped a batch at a time and results "
+            lines += ["", "Memory: the coordinator streams (records are read a batch at a time and results "
                       "written a shard at a time), so its peak resident memory (VmHWM, `coordinator_peak_rss_bytes` in "
                       "manifest.json) does not grow with the dataset. The model takes each record's largest value.", "",
                       "| dataset | coordinator peak resident memory | target | rate | command |", "|---|---:|---|---:|---|",

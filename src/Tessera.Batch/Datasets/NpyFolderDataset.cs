@@ -6,7 +6,7 @@ namespace Tessera.Batch.Datasets;
 
 /// <summary>
 /// A folder holding one .npy file per model input, named by the input (characters outside [A-Za-z0-9._-] as '_'),
-/// all with the same length on axis 0, the records. Each file is memory-mapped (<see cref="NpyColumnFile"/>).
+/// all with the same length on axis 0, the records. Each file is read a batch at a time (<see cref="NpyColumnFile"/>).
 /// </summary>
 internal sealed class NpyFolderDataset : IDataset
 {
