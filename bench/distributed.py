@@ -340,7 +340,7 @@ def grpc_section(seconds):
                         cpu_ms = (cpu_seconds(proc.pid) - before) * 1000 / r["calls"]  # the warm-up's calls too
                         lines.append(f"| {name} [{shape[2:]}] | {protocol} | {concurrency} | {r['throughput_per_s']:.1f} | {r['p50_ms']:.3f} | "
                                      f"{r['p99_ms']:.3f} | {r['throughput_per_s'] * elements * 4 * 2 / 1e9:.3f} | {cpu_ms:.2f} | {r['client_cpu_ms']:.2f} | "
-                                     f"{os.getloadavg()[0]:.2f} | 0 | `{' '.join(cmd[1:]).replace(target, 'TARGET')}` |")
+                                     f"{os.getloadavg()[0]:.2f} | — | `{' '.join(cmd[1:]).replace(target, 'TARGET')}` |")
             finally:
                 proc.terminate()
                 proc.wait(10)
@@ -348,7 +348,7 @@ def grpc_section(seconds):
               "(M: an Add of x to itself over [n,16], or an Identity over [n]; both made with python3-onnx). The python rows "
               "are clients nobody here wrote (bench/outside-client.py, TARGET the port of its protocol): Debian's python3-grpcio, "
               "gRPC's C core, and python's http.client with the binary tensor extension; their client CPU column is the "
-              "python process's per call.", ""]
+              "python process's per call, and they stop the run at a failed call or a wrong answer (no errors column).", ""]
     return lines
 
 
