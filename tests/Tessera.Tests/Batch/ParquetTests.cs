@@ -7,7 +7,10 @@ using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Batch;
 
-/// <summary>Parquet datasets (fixed-size list columns become the records' tensors) and Parquet outputs, written and read with Parquet.Net's own column API.</summary>
+/// <summary>
+/// Parquet datasets (fixed-size list columns become the records' tensors) and Parquet outputs, written and read with
+/// Parquet.Net's own column API, and a dataset written by arrow-rs (<see cref="ArrowParquetWriter"/>).
+/// </summary>
 public sealed class ParquetTests : IDisposable
 {
     private readonly BatchFixture _fx = new();
@@ -54,6 +57,31 @@ public sealed class ParquetTests : IDisposable
         var again = CliProcess.Run("batch", "--model", model, "--data", data, "--out", file);
         Assert.NotEqual(0, again.ExitCode);
         Assert.Contains("already holds this job's finished output", again.Stderr);
+    }
+
+    [Fact]
+    public async Task AParquetFileFromAnotherWriterGivesTheSameBitsAsTheNpyDataset()
+    {
+        // arrow-rs writes a fixed-size list as the three-level LIST with Snappy pages, unlike Parquet.Net's writer above.
+        string model = _fx.Model(16, 32);
+        var x = ClusterFixture.Random([1000, 16], 29);
+        string data = _fx.PathOf("arrow.parquet");
+        ArrowParquetWriter.Write(data, rowGroupRows: 300, ("x", x));
+        await using (var written = await ParquetReader.CreateAsync(data))
+        {
+            Assert.Equal(4, written.RowGroupCount);
+            Assert.IsType<ListField>(written.Schema.Fields.Single());
+            Assert.Contains("parquet-rs", written.Metadata!.CreatedBy, StringComparison.Ordinal);
+        }
+
+        string fromNpy = _fx.PathOf("from-npy"), fromParquet = _fx.PathOf("from-parquet");
+        var npy = CliProcess.Run("batch", "--model", model, "--data", _fx.NpyData("npy", x), "--out", fromNpy, "--shard-rows", "128");
+        Assert.True(npy.ExitCode == 0, npy.Stderr);
+        var parquet = CliProcess.Run("batch", "--model", model, "--data", data, "--out", fromParquet, "--workers", "2", "--shard-rows", "128");
+        Assert.True(parquet.ExitCode == 0, parquet.Stderr);
+        var expected = NpyFormat.ReadFile(Path.Combine(fromNpy, "y.npy"));
+        BatchFixture.AssertSameBits(BatchFixture.Reference(model, x), expected);
+        BatchFixture.AssertSameBits(expected, NpyFormat.ReadFile(Path.Combine(fromParquet, "y.npy")));
     }
 
     [Fact]
