@@ -12,8 +12,8 @@ namespace Tessera.Kernels.Quantization;
 /// only notes whether a NaN went by, handing such a run to TensorPrimitives so NaNs come out as they always did.
 /// Quantizing BERT-style activations, the two passes were 4.6% of an int8 inference (perf). With AVX-512 the loop
 /// takes two 16-float vectors per step into two pairs of accumulators: one 256-bit pair was bound by the min/max
-/// latency, not by memory (the activation was just written and sits in L2): 3.3% of an int8 BERT inference (perf).
-/// Vector&lt;float&gt; covers the other tiers.
+/// latency, not by memory (the activation was just written and sits in L2), and DynamicQuantizeLinear of 1024 x 512
+/// floats (this pass, then quantizing) went from 0.099 to 0.081 ms. Vector&lt;float&gt; covers the other tiers.
 /// </summary>
 internal static unsafe class FloatRange
 {
