@@ -11,8 +11,8 @@ namespace Tessera.Cluster.Deployments;
 /// passing values on by name. A placement measures itself: seconds per row (a moving average over its runs), which
 /// the deployment splits batches by. A run is charged the time it kept the placement busy, from its start or the
 /// previous answer, whichever came later, not its whole wait: runs in flight queue on the workers, and the wait of
-/// one queued behind others says nothing about speed (measured so, two alike workers sharing a host drifted apart by
-/// noise, the split followed, and every new share size cost them fresh buffers and page faults; perf, bench-cluster).
+/// one queued behind others says nothing about speed (charged it, a replica with a few batches queued measured
+/// itself about twice as slow as it computes, and by whatever noise its queue held against another's).
 /// </summary>
 public sealed class Placement
 {
