@@ -9,7 +9,10 @@ namespace Tessera.Cluster.Deployments;
 /// One replica of a deployment: the chain of stages a share of the batch runs through, each on its stage backend.
 /// Runs walk the chain segment by segment (consecutive stages one backend chains; see <see cref="IStageBackend"/>),
 /// passing values on by name. A placement measures itself: seconds per row (a moving average over its runs), which
-/// the deployment splits batches by.
+/// the deployment splits batches by. A run is charged the time it kept the placement busy, from its start or the
+/// previous answer, whichever came later, not its whole wait: runs in flight queue on the workers, and the wait of
+/// one queued behind others says nothing about speed (charged it, a replica with a few batches queued measured
+/// itself about twice as slow as it computes, and by whatever noise its queue held against another's).
 /// </summary>
 public sealed class Placement
 {
@@ -25,6 +28,7 @@ public sealed class Placement
     private long _answered;
     private long _rows;
     private double _secondsPerRow;
+    private long _lastAnswer;
 
     /// <param name="weight">The share of a batch it was placed for (a plan's batch weight; 1 when replicas are alike).</param>
     public Placement(IReadOnlyList<IStageBackend> stages, IReadOnlyList<string> outputs, double weight = 1)
@@ -151,12 +155,25 @@ public sealed class Placement
 
             Interlocked.Increment(ref _answered);
             Interlocked.Add(ref _rows, rows);
-            if (rows > 0) Record(rows, Stopwatch.GetElapsedTime(start).TotalSeconds);
+            double busy = Answer(start);
+            if (rows > 0) Record(rows, busy);
             return values;
         }
         finally
         {
             Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    /// <summary>Seconds the run begun at <paramref name="start"/> kept the placement busy: since it began, or since the previous answer when it waited behind that.</summary>
+    private double Answer(long start)
+    {
+        long now = Stopwatch.GetTimestamp();
+        lock (_lock)
+        {
+            long from = Math.Max(start, _lastAnswer);
+            _lastAnswer = now;
+            return Stopwatch.GetElapsedTime(from, now).TotalSeconds;
         }
     }
 

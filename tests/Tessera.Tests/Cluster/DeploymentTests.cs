@@ -161,6 +161,19 @@ public sealed class DeploymentTests
     }
 
     [Fact]
+    public async Task AReplicaIsMeasuredByTheTimeItWasBusyNotByHowLongItsQueuedRunsWaited()
+    {
+        // Four batches at once on a replica that computes one at a time: the last waits for three others, which says
+        // nothing about its speed (charged its whole wait, the replica looked twice as slow as it is).
+        var a = new FakeStage("a") { TimePerRun = TimeSpan.FromMilliseconds(100) };
+        var placement = new Placement([a], ["y"]);
+        await using var deployment = Of(placement);
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => deployment.RunAsync(Inputs)));
+        double slowest = a.ServiceTimes.Max().TotalSeconds;
+        Assert.InRange(placement.SecondsPerRow * 8, 0.9 * TimeSpan.FromMilliseconds(100).TotalSeconds, 1.4 * slowest);
+    }
+
+    [Fact]
     public void PiecesPlacedIntoTheirRowsJoinWithoutACopyAndTensorsThatDoNotFitAreNotPlaced()
     {
         var pieces = BatchPieces.Cut(5, [3.0, 2.0], (_, n) => [n], placed: true, into: null, out int[] shareOf);

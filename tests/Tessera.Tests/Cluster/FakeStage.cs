@@ -8,10 +8,12 @@ namespace Tessera.Tests.Cluster;
 
 /// <summary>
 /// A stage backend that computes y = 2x and writes it where the placement says (as the frame reader does), counting
-/// its runs; it can be set to fail as a dead worker does, or to ignore the placement.
+/// its runs; it can be set to fail as a dead worker does, to ignore the placement, or to take time over each run, one
+/// run at a time as a worker's model thread does.
 /// </summary>
 internal sealed class FakeStage(string name) : IStageBackend
 {
+    private readonly SemaphoreSlim _modelThread = new(1, 1);
     private int _runs;
 
     public int Runs => Volatile.Read(ref _runs);
@@ -25,6 +27,12 @@ internal sealed class FakeStage(string name) : IStageBackend
     public bool FailsRuns { get; set; }
 
     public bool IgnoresPlacement { get; set; }
+
+    /// <summary>How long each run computes; runs queue behind each other for it. Zero: answered at once.</summary>
+    public TimeSpan TimePerRun { get; set; }
+
+    /// <summary>The time each timed run took from leaving the queue to its answer (longer than <see cref="TimePerRun"/> on a busy machine).</summary>
+    public List<TimeSpan> ServiceTimes { get; } = [];
 
     public IReadOnlyList<string> Inputs => ["x"];
 
@@ -41,7 +49,25 @@ internal sealed class FakeStage(string name) : IStageBackend
 
     public Task<BatchCost[]> MeasuredCostsAsync(CancellationToken cancellation) => Task.FromResult(Costs);
 
-    public Task<IReadOnlyDictionary<string, Tensor>> RunSegmentAsync(IReadOnlyList<IStageBackend> segment, IReadOnlyDictionary<string, Tensor> values, IReadOnlyList<string> outputs, OutputPlacement? place, CancellationToken cancellation)
+    public async Task<IReadOnlyDictionary<string, Tensor>> RunSegmentAsync(IReadOnlyList<IStageBackend> segment, IReadOnlyDictionary<string, Tensor> values, IReadOnlyList<string> outputs, OutputPlacement? place, CancellationToken cancellation)
+    {
+        if (TimePerRun == TimeSpan.Zero) return await Run(values, place);
+        await _modelThread.WaitAsync(cancellation);
+        try
+        {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            await Task.Delay(TimePerRun, cancellation);
+            var answer = await Run(values, place);
+            lock (ServiceTimes) ServiceTimes.Add(System.Diagnostics.Stopwatch.GetElapsedTime(start));
+            return answer;
+        }
+        finally
+        {
+            _modelThread.Release();
+        }
+    }
+
+    private Task<IReadOnlyDictionary<string, Tensor>> Run(IReadOnlyDictionary<string, Tensor> values, OutputPlacement? place)
     {
         Interlocked.Increment(ref _runs);
         var x = values["x"];
