@@ -27,6 +27,9 @@ internal sealed unsafe class ConvKernel : IKernel
     private readonly FusedActivation _activation;
     private readonly DirectConv2D _direct = new();
 
+    // The constant weights repacked as 64-channel blocks, on the first call that takes that path.
+    private ChannelBlockedConv? _channelBlocked;
+
     // The geometry of the last call's shapes: recomputed only when they change.
     private int[] _lastX = [];
     private int[] _lastW = [];
@@ -170,6 +173,11 @@ internal sealed unsafe class ConvKernel : IKernel
         if (g.Rank == 2 && depthwise)
         {
             DepthwiseConv2D.Run(px, pw, pb, ps, py, n * c, c, g, _activation, parallel);
+        }
+        else if (packed is not null && ChannelBlockedConv.Applies(g, m / group))
+        {
+            _channelBlocked ??= new ChannelBlockedConv(pw, m, w.Length / m);
+            _channelBlocked.Run(px, pb, ps, py, n, c, m, group, g, _activation, parallel);
         }
         else if (DirectConv2D.Applies(g, packed))
         {

@@ -1,0 +1,160 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Tessera.Kernels.Core;
+using Tessera.Kernels.Fused;
+
+namespace Tessera.Kernels.Convolution;
+
+/// <summary>
+/// 2-D convolution with vectors along the output channels (as ONNX Runtime's NCHWc kernels), for constant weights whose
+/// output channels per group are a multiple of 64, with AVX-512. The input is rearranged into a <see cref="PhaseLayout"/>
+/// as for <see cref="DirectConv2D"/>, but the micro-kernel (<see cref="ChannelBlockMicroKernel"/>: 64 channels x 6
+/// pixels) broadcasts one input float per pixel from that pixel's own column, so its tiles run over the valid output
+/// pixels of a batch of images back to back: none of the layout's padding columns (2 of 16 on a 14x14 plane, 15 of 64
+/// on a 7x7 one) is computed, and no B panel is packed. The weights are repacked once as 64-channel blocks, tap-major.
+/// Work items are (channel block, chunk of 96 pixels); each sums 128 taps at a time into a chunk tile (pixel-major)
+/// that is transposed into Y, with bias, residual sum and activation, once its last depth block is done.
+/// </summary>
+/// <remarks>A kernel instance is used by one call at a time (calls of a session are serialised).</remarks>
+internal sealed unsafe partial class ChannelBlockedConv
+{
+    private const int Block = ChannelBlockMicroKernel.Channels;
+
+    private const int Tile = ChannelBlockMicroKernel.Pixels;
+
+    // Taps per depth block: their 128 x 64 weights (32 KiB) stay in L1 while the kernel sweeps a chunk's tiles.
+    private const int Kc = 128;
+
+    // Pixels per work item: 16 tiles of 6, and 6 transposes of 16. Its tile matrix (24 KiB) waits in L1/L2 between
+    // depth blocks; smaller chunks would reload each depth block's weights more often.
+    private const int ChunkPixels = 96;
+
+    // Floats of input layouts per batch of images (32 MiB): larger batches run a part at a time.
+    private const long LayoutBudget = 1L << 23;
+
+    private readonly byte[] _weightStorage;
+    private readonly float* _weights;
+    private readonly int _depth;
+
+    private int[] _offsets = [];
+    private int[] _columns = [];
+    private (int Channels, long ChannelFloats, int Pitch, long Plane, int KernelH, int KernelW, int DilationH, int DilationW) _offsetsKey;
+    private (int Images, int Size, int Width, int Pitch, long LayoutFloats) _columnsKey;
+
+    /// <summary>Repacks W (m rows of <paramref name="depth"/> = input channels per group x kernel size floats) as 64-channel blocks.</summary>
+    public ChannelBlockedConv(float* w, int m, int depth)
+    {
+        _depth = depth;
+        long floats = Math.Max(1L, (long)m * depth);
+        _weightStorage = GC.AllocateUninitializedArray<byte>(checked((int)(floats * sizeof(float) + 64)), pinned: true);
+        byte* start = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_weightStorage));
+        _weights = (float*)(((nuint)start + 63) & ~(nuint)63);
+        for (int block = 0; block < m / Block; block++)
+        {
+            float* dst = _weights + (long)block * depth * Block;
+            for (int k = 0; k < depth; k++)
+            {
+                for (int j = 0; j < Block; j++)
+                {
+                    dst[(long)k * Block + j] = w[(long)(block * Block + j) * depth + k];
+                }
+            }
+        }
+    }
+
+    public static bool Applies(ConvGeometry g, int outputChannelsPerGroup) =>
+        ChannelBlockMicroKernel.IsSupported && g.Rank == 2 && !g.IsPointwise && outputChannelsPerGroup % Block == 0;
+
+    /// <summary>Y (n x m x output plane) = act(conv(X, W) + bias + sum); sum (shaped like Y) and bias may be null.</summary>
+    public void Run(float* x, float* bias, float* sum, float* y, int n, int c, int m, int group, ConvGeometry g, FusedActivation activation,
+        ParallelRunner parallel)
+    {
+        var layout = new PhaseLayout(g);
+        int cg = c / group;
+        long layoutFloats = (layout.Floats(cg) + 15) / 16 * 16;
+        int perBatch = (int)Math.Clamp(LayoutBudget / layoutFloats, 1, n);
+        int* offsets = Offsets(layout, cg, g);
+        int* columns = Columns(layout, g, layoutFloats, perBatch);
+        float* layouts = ConvScratch.Get(1, layoutFloats * perBatch);
+        for (int gi = 0; gi < group; gi++)
+        {
+            for (int first = 0; first < n; first += perBatch)
+            {
+                var job = new Job(x, bias, sum, y, _weights, layouts, offsets, columns, layout, g, activation, c, m, group, gi, first,
+                    Math.Min(perBatch, n - first), _depth, layoutFloats);
+                var fill = new FillBody(job);
+                int channels = job.Count * cg;
+                var runner = (long)channels * layout.ChannelFloats < 1 << 14 ? ParallelRunner.Sequential : parallel;
+                runner.ForChunks(channels, parallel.Degree, ref fill);
+
+                var compute = new ComputeBody(job);
+                parallel.ForChunks(job.Items, job.Items, ref compute);
+                if (!job.ActivationPerChunk)
+                {
+                    var finish = new ActivationBody(job);
+                    int planes = job.Count * job.Rows;
+                    runner = (long)planes * g.OutputSize < 1 << 14 ? ParallelRunner.Sequential : parallel;
+                    runner.ForRange(planes, 1, ref finish);
+                }
+            }
+        }
+
+        GC.KeepAlive(_weightStorage);
+    }
+
+    private int* Offsets(in PhaseLayout layout, int channels, ConvGeometry g)
+    {
+        var key = (channels, layout.ChannelFloats, layout.RowPitch, layout.PlaneFloats, g.Kernel[0], g.Kernel[1], g.Dilations[0], g.Dilations[1]);
+        int count = channels * g.KernelSize;
+        if (_offsets.Length != count || key != _offsetsKey)
+        {
+            // Pinned, so the bodies can read it through a pointer while other threads run.
+            _offsets = GC.AllocateUninitializedArray<int>(count, pinned: true);
+            layout.Offsets(channels, g, _offsets);
+            _offsetsKey = key;
+        }
+
+        return (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_offsets));
+    }
+
+    /// <summary>For each valid output pixel v of a batch of images, its column in their layouts (image v / plane size first).</summary>
+    private int* Columns(in PhaseLayout layout, ConvGeometry g, long layoutFloats, int images)
+    {
+        int size = g.OutputSize, outW = g.Output[1];
+        var key = (images, size, outW, layout.RowPitch, layoutFloats);
+        if (_columns.Length == 0 || key != _columnsKey)
+        {
+            _columns = GC.AllocateUninitializedArray<int>(images * size, pinned: true);
+            for (int v = 0; v < _columns.Length; v++)
+            {
+                int pos = v % size;
+                _columns[v] = checked((int)(v / size * layoutFloats + (long)(pos / outW) * layout.RowPitch + pos % outW));
+            }
+
+            _columnsKey = key;
+        }
+
+        return (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_columns));
+    }
+
+    private readonly struct FillBody(Job job) : IRangeBody
+    {
+        public void Invoke(int start, int end) => job.Fill(start, end);
+    }
+
+    private readonly struct ComputeBody(Job job) : IRangeBody
+    {
+        public void Invoke(int start, int end)
+        {
+            for (int i = start; i < end; i++)
+            {
+                job.Compute(i);
+            }
+        }
+    }
+
+    private readonly struct ActivationBody(Job job) : IRangeBody
+    {
+        public void Invoke(int start, int end) => job.ActivatePlanes(start, end);
+    }
+}
