@@ -8,8 +8,8 @@ internal sealed unsafe partial class ChannelBlockedConv
 {
     /// <summary>One group's batch of images [First, First + Count): what the parallel bodies share (read only).</summary>
     private readonly struct Job(float* x, float* bias, float* sum, float* y, float* weights, float* layouts, int* offsets, int* columns,
-        PhaseLayout layout, ConvGeometry g, FusedActivation activation, int c, int m, int group, int gi, int first, int count, int depth,
-        long layoutFloats)
+        InterleavedLayout interleaved, ConvGeometry g, FusedActivation activation, int c, int m, int group, int gi, int first,
+        int count, int depth)
     {
         public readonly int Count = count;
 
@@ -32,16 +32,15 @@ internal sealed unsafe partial class ChannelBlockedConv
         /// <summary>Work items: every (channel block, pixel chunk) pair, chunk-minor so a thread's items share weights.</summary>
         public int Items => Rows / Block * Chunks;
 
-        /// <summary>Writes the layouts of channels [start, end), counted image after image through the batch.</summary>
+        /// <summary>Writes the interleaved layouts' channel blocks [start, end), counted image after image through the batch.</summary>
         public void Fill(int start, int end)
         {
             int cg = c / group;
-            for (int at = start; at < end;)
+            for (int i = start; i < end; i++)
             {
-                int b = at / cg, c0 = at % cg, c1 = Math.Min(cg, c0 + (end - at));
+                int b = i / interleaved.Blocks;
                 float* image = x + ((long)(first + b) * c + (long)gi * cg) * g.InputSize;
-                layout.Fill(image, c0, c1, cg, layouts + b * layoutFloats, g);
-                at += c1 - c0;
+                interleaved.Fill(image, i % interleaved.Blocks, layouts + b * interleaved.Floats, g);
             }
         }
 

@@ -176,7 +176,7 @@ internal sealed unsafe class ConvKernel : IKernel
         }
         else if (packed is not null && ChannelBlockedConv.Applies(g, m / group))
         {
-            _channelBlocked ??= new ChannelBlockedConv(pw, m, w.Length / m);
+            _channelBlocked ??= new ChannelBlockedConv(pw, m, c / group, g.KernelSize);
             _channelBlocked.Run(px, pb, ps, py, n, c, m, group, g, _activation, parallel);
         }
         else if (DirectConv2D.Applies(g, packed))
