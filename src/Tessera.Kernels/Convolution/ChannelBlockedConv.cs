@@ -74,18 +74,20 @@ internal sealed unsafe partial class ChannelBlockedConv
         }
     }
 
-    // Share of padding columns in a layout's output rows above which this kernel is taken. Measured on ResNet-18 (one
-    // image, one thread, min of 30 runs): it ran 10-25% faster on 14x14 and 7x7 planes (12.5% and 23% padding) and 2-5%
-    // on 28x28 ones (7.5%), as fast on a strided 28x28 (3.9%), 1-2% slower on 56x56 (3.5%) and 20% slower on the 7x7
-    // stride-2 stem over 3 channels (2.6%), whose 147 taps of 6-pixel tiles spread over more cache lines than L1 holds.
+    // Share of padding columns in a layout's output rows above which this kernel is taken. Measured on ResNet-18's 3x3
+    // layers (one image, one thread, min of 30 runs, against DirectConv2D): 10-15% faster on 14x14 and 7x7 planes (12.5%
+    // and 23% padding), 2-5% on 28x28 ones (7.5%), as fast on a strided 28x28 (3.9%), 2-5% slower on 56x56 (3.5%) and
+    // 50% slower on the 7x7 stride-2 stem over 3 channels (2.6%).
     private const double PaddingShare = 0.05;
 
     /// <summary>
-    /// Whether a convolution takes this kernel: 2-D, not pointwise, output channels per group a multiple of 64, and
-    /// enough of the layout's columns padding that skipping them beats <see cref="DirectConv2D"/>'s wider reuse.
+    /// Whether a convolution takes this kernel: 2-D with more than one tap (a strided 1x1 kernel's interleaving would
+    /// transpose every stride phase for one depth step per channel: slower than DirectConv2D, which fills one phase),
+    /// output channels per group a multiple of 64, and enough of the layout's columns padding that skipping them beats
+    /// <see cref="DirectConv2D"/>'s wider reuse.
     /// </summary>
     public static bool Applies(ConvGeometry g, int outputChannelsPerGroup) =>
-        ChannelBlockMicroKernel.IsSupported && g.Rank == 2 && !g.IsPointwise && outputChannelsPerGroup % Block == 0
+        ChannelBlockMicroKernel.IsSupported && g.Rank == 2 && g.KernelSize > 1 && outputChannelsPerGroup % Block == 0
         && g.OutputSize < (1 - PaddingShare) * new PhaseLayout(g).PaddedColumns;
 
     /// <summary>Y (n x m x output plane) = act(conv(X, W) + bias + sum); sum (shaped like Y) and bias may be null.</summary>
