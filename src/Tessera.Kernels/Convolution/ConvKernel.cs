@@ -8,7 +8,8 @@ namespace Tessera.Kernels.Convolution;
 /// <summary>
 /// Conv (1-D, 2-D, 3-D, grouped): per image and group, Y = W * im2col(X) on the packed SGEMM, where 1x1 unit-stride
 /// convolutions multiply X directly, depthwise 2-D convolutions run a direct SIMD loop and other 2-D convolutions with
-/// constant weights run <see cref="DirectConv2D"/> (no im2col) where AVX-512 is available. Constant weights are packed
+/// constant weights run <see cref="DirectConv2D"/> (no im2col) with AVX-512 or AVX2, or with AVX-512 and 64-channel
+/// multiples <see cref="ChannelBlockedConv"/> where its pixel tiles skip enough padding. Constant weights are packed
 /// per group when the kernel is created. float16, bfloat16 and float64 are staged through float32. FusedConv (domain
 /// com.tessera) adds an activation and an optional fourth input "sum" (shaped like Y, e.g. a residual branch):
 /// Y = act(conv + bias + sum); bias and activation are applied to each output tile as the SGEMM finishes it.
