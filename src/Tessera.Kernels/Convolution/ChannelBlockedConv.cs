@@ -12,7 +12,7 @@ namespace Tessera.Kernels.Convolution;
 /// pixels) broadcasts one input float per pixel from that pixel's own column, so its tiles run over the valid output
 /// pixels of a batch of images back to back: none of the layout's padding columns (2 of 16 on a 14x14 plane, 15 of 64
 /// on a 7x7 one) is computed, and no B panel is packed. The weights are repacked once as 64-channel blocks, tap-major.
-/// Work items are (channel block, chunk of 96 pixels); each sums 128 taps at a time into a chunk tile (pixel-major)
+/// Work items are (channel block, chunk of 96 pixels); each sums 144 depth steps at a time into a chunk tile (pixel-major)
 /// that is transposed into Y, with bias, residual sum and activation, once its last depth block is done.
 /// </summary>
 /// <remarks>A kernel instance is used by one call at a time (calls of a session are serialised).</remarks>
@@ -24,8 +24,9 @@ internal sealed unsafe partial class ChannelBlockedConv
 
     private const int Lanes = InterleavedLayout.Lanes;
 
-    // Taps per depth block: their 128 x 64 weights (32 KiB) stay in L1 while the kernel sweeps a chunk's tiles.
-    private const int Kc = 128;
+    // Depth steps per block: a 3x3 kernel's 9 taps of one 16-channel input block, whose 144 x 64 weights (36 KiB) the
+    // kernel rereads for each tile of a chunk. Measured against 64, 128 and 288 on ResNet-18: 3-5% faster than 128.
+    private const int Kc = 144;
 
     // Pixels per work item: 16 tiles of 6, and 6 transposes of 16. Its tile matrix (24 KiB) waits in L1/L2 between
     // depth blocks; smaller chunks would reload each depth block's weights more often.
@@ -74,10 +75,10 @@ internal sealed unsafe partial class ChannelBlockedConv
         }
     }
 
-    // Share of padding columns in a layout's output rows above which this kernel is taken. Measured on ResNet-18's 3x3
-    // layers (one image, one thread, min of 30 runs, against DirectConv2D): 10-15% faster on 14x14 and 7x7 planes (12.5%
-    // and 23% padding), 2-5% on 28x28 ones (7.5%), as fast on a strided 28x28 (3.9%), 2-5% slower on 56x56 (3.5%) and
-    // 50% slower on the 7x7 stride-2 stem over 3 channels (2.6%).
+    // Share of padding columns in a layout's output rows above which this kernel is taken. Measured on ResNet-18 (one
+    // image, one thread, min of 30 runs, against DirectConv2D): 10-15% faster on 14x14 and 7x7 planes (12.5% and 23%
+    // padding), 3-6% on 28x28 ones (7.5%), about as fast on 56x56 (3.5%) and a strided 28x28 (3.9%), and 50% slower on
+    // the 7x7 stride-2 stem over 3 channels (2.6%), whose interleaved layout is 16 lanes wide for 3 channels.
     private const double PaddingShare = 0.05;
 
     /// <summary>
