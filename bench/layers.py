@@ -1,11 +1,11 @@
 #!/usr/bin/python3
 """Per-layer time of ONNX Runtime and Tessera on one model, grouped by layer shape, as a markdown table.
 
-    bench/layers.py --model .cache/models/resnet18.onnx --shape image=1x3x224x224 [--threads 1] [--runs 30]
+    bench/layers.py --model .cache/models/resnet18.onnx --shape image=1x3x224x224 [--threads 1] [--runs 30] [--tessera DLL]
 
 Each side's time of a node is its minimum over the runs (the least disturbed by other load on the cores): ONNX Runtime
 from its own profiler (bench/ort-bench.mjs --profile, one process), Tessera from `tessera bench --profile` with one
-timed run per process (its profile sums runs). Conv and pool nodes are keyed by operator, input, weight and output
+timed run per process (its profile sums runs) after 10 warm-up runs (so the JIT has tiered up what it will). Conv and pool nodes are keyed by operator, input, weight and output
 shapes (from ONNX shape inference on the given input shape); layers sharing a key are summed. Fusions differ: ONNX
 Runtime adds a residual Add into the Conv before it, Tessera into the one after it (a ResNet downsample), so a block's
 rows are best read together. Other nodes are summed into one "other" row.
@@ -60,6 +60,7 @@ def main():
     parser.add_argument("--shape", required=True, help="NAME=D1xD2x... (float input)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--tessera", help="a built tessera.dll to run (default: ./tessera, building it when stale)")
     a = parser.parse_args()
     name, dims = a.shape.split("=")
     dims = [int(d) for d in dims.split("x")]
@@ -80,8 +81,9 @@ def main():
 
     tessera = {}
     for _ in range(a.runs):
-        out = subprocess.run([os.path.join(ROOT, "tessera"), "bench", "--model", a.model, "--input", f"{name}={npy}", "--threads",
-                              str(a.threads), "--warmup", "1", "--iterations", "1", "--profile", "--top", "100000", "--json"],
+        cli = ["dotnet", a.tessera] if a.tessera else [os.path.join(ROOT, "tessera")]
+        out = subprocess.run(cli + ["bench", "--model", a.model, "--input", f"{name}={npy}", "--threads",
+                              str(a.threads), "--warmup", "10", "--iterations", "1", "--profile", "--top", "100000", "--json"],
                              check=True, capture_output=True, text=True).stdout
         for node in json.loads(out)["profile"]["slowest_nodes"]:
             tessera[node["name"]] = min(tessera.get(node["name"], float("inf")), node["ms_per_inference"])
