@@ -1,7 +1,8 @@
 // Times onnxruntime-node on one model the way `tessera bench` times Tessera, and prints one JSON object.
 //
 // Usage: node bench/ort-bench.mjs --npm DIR --model M [--input NAME=FILE.npy ...] [--threads T] [--warmup W]
-//                                 [--iterations N] [--max-seconds S]
+//                                 [--iterations N] [--max-seconds S] [--profile PREFIX]
+// --profile writes ONNX Runtime's own profile (per-node times of every run) to PREFIX_<date>.json (bench/layers.py).
 // DIR holds node_modules/onnxruntime-node (conformance/prepare.sh installs it under .cache/npm).
 // Session options: intraOpNumThreads T, interOpNumThreads 1, sequential execution, graphOptimizationLevel 'all'.
 // Latency is measured around each awaited session.run(feeds) call, so it includes the binding's small
@@ -25,6 +26,7 @@ function parseArgs(argv) {
       case '--warmup': args.warmup = Number(value()); break;
       case '--iterations': args.iterations = Number(value()); break;
       case '--max-seconds': args.maxSeconds = Number(value()); break;
+      case '--profile': args.profile = value(); break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }
@@ -91,6 +93,7 @@ const session = await ort.InferenceSession.create(args.model, {
   interOpNumThreads: 1,
   executionMode: 'sequential',
   graphOptimizationLevel: 'all',
+  ...(args.profile ? { enableProfiling: true, profileFilePrefix: args.profile } : {}),
 });
 const loadMs = Number(process.hrtime.bigint() - loadStart) / 1e6;
 

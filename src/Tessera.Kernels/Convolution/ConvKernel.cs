@@ -8,7 +8,8 @@ namespace Tessera.Kernels.Convolution;
 /// <summary>
 /// Conv (1-D, 2-D, 3-D, grouped): per image and group, Y = W * im2col(X) on the packed SGEMM, where 1x1 unit-stride
 /// convolutions multiply X directly, depthwise 2-D convolutions run a direct SIMD loop and other 2-D convolutions with
-/// constant weights run <see cref="DirectConv2D"/> (no im2col) where AVX-512 is available. Constant weights are packed
+/// constant weights run <see cref="DirectConv2D"/> (no im2col) with AVX-512 or AVX2, or with AVX-512 and 64-channel
+/// multiples <see cref="ChannelBlockedConv"/> where its pixel tiles skip enough padding. Constant weights are packed
 /// per group when the kernel is created. float16, bfloat16 and float64 are staged through float32. FusedConv (domain
 /// com.tessera) adds an activation and an optional fourth input "sum" (shaped like Y, e.g. a residual branch):
 /// Y = act(conv + bias + sum); bias and activation are applied to each output tile as the SGEMM finishes it.
@@ -26,6 +27,9 @@ internal sealed unsafe class ConvKernel : IKernel
     private readonly SgemmPackedA[]? _packedW;
     private readonly FusedActivation _activation;
     private readonly DirectConv2D _direct = new();
+
+    // The constant weights repacked as 64-channel blocks, on the first call that takes that path.
+    private ChannelBlockedConv? _channelBlocked;
 
     // The geometry of the last call's shapes: recomputed only when they change.
     private int[] _lastX = [];
@@ -170,6 +174,11 @@ internal sealed unsafe class ConvKernel : IKernel
         if (g.Rank == 2 && depthwise)
         {
             DepthwiseConv2D.Run(px, pw, pb, ps, py, n * c, c, g, _activation, parallel);
+        }
+        else if (packed is not null && ChannelBlockedConv.Applies(g, m / group))
+        {
+            _channelBlocked ??= new ChannelBlockedConv(pw, m, c / group, g.KernelSize);
+            _channelBlocked.Run(px, pb, ps, py, n, c, m, group, g, _activation, parallel);
         }
         else if (DirectConv2D.Applies(g, packed))
         {

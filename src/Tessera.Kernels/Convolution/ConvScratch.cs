@@ -5,7 +5,8 @@ namespace Tessera.Kernels.Convolution;
 
 /// <summary>
 /// Per-thread convolution buffers kept between runs so steady-state convolutions allocate nothing. Slot 0 holds
-/// im2col/col2im/padded planes, slots 1, 2 and 3 the direct convolution's input layouts, output tile matrix and packed B panels.
+/// im2col/col2im/padded planes (and the planar layout a channel block is interleaved from), slots 1, 2 and 3 the direct
+/// convolutions' input layouts, output tile matrices and packed B panels.
 /// </summary>
 internal static unsafe class ConvScratch
 {

@@ -6,7 +6,8 @@ namespace Tessera.Kernels.Pooling;
 /// <summary>
 /// Max and sum pooling over NC(D)HW planes, exploiting that a box window is separable: for each output row the
 /// input rows of the window are first combined into one row with contiguous SIMD span operations, and that row
-/// is then reduced horizontally (shifted SIMD spans for stride 1, a deinterleaving or scalar loop otherwise).
+/// is then reduced horizontally (shifted SIMD spans for stride 1, a deinterleaving or scalar loop otherwise). Float max
+/// pools with a 3-wide stride-2 window take <see cref="StridedMaxRow"/> with AVX-512 instead (both steps in registers).
 /// Work is split over output rows (plane, od, oh), so small batches still use every thread.
 /// </summary>
 internal static unsafe class SeparablePool
@@ -28,6 +29,7 @@ internal static unsafe class SeparablePool
         int rowsPerPlane = outD * outH;
         var horizontal = new HorizontalPool<T, TOp>(g);
         Span<T> row = scratch[..inW];
+        bool stridedMax = typeof(T) == typeof(float) && typeof(TOp) == typeof(MaxReduction<float>) && StridedMaxRow.Applies(g);
 
         for (int r = rowStart; r < rowEnd; r++)
         {
@@ -41,6 +43,15 @@ internal static unsafe class SeparablePool
             if (taps == 0)
             {
                 dest.Fill(TOp.Empty);
+                continue;
+            }
+
+            if (stridedMax && countD[od] == 1)
+            {
+                T* top = planeIn + ((long)firstD[od] * inH + firstH[oh]) * inW;
+                T* second = countH[oh] > 1 ? top + (long)dilH * inW : top;
+                T* third = countH[oh] > 2 ? top + 2L * dilH * inW : second;
+                StridedMaxRow.Run((float*)top, (float*)second, (float*)third, inW, g.PadBegin(2), (float*)output + (long)plane * outPlane + (long)rem * outW, outW);
                 continue;
             }
 

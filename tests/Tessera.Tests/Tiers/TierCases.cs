@@ -26,10 +26,12 @@ internal static class TierCases
     private static List<(string Name, Func<OnnxModel> Model, Func<Dictionary<string, Tensor>> Inputs)> KernelCases() =>
     [
         // Convolutions: the direct kernel (AVX-512) or im2col panels (others), its batched-panel path for small
-        // planes, the stride-2 phase split, pointwise GEMMs, groups, dilation, 1-D and 3-D im2col bands, weights
-        // that are not constant (unpacked), depthwise loops, the fused residual sum and ConvTranspose.
+        // planes, the channel-blocked kernel (AVX-512, 64-channel multiples), the stride-2 phase split, pointwise
+        // GEMMs, groups, dilation, 1-D and 3-D im2col bands, weights that are not constant (unpacked), depthwise
+        // loops, the fused residual sum and ConvTranspose.
         Case("conv_3x3_direct", Conv([1, 32, 28, 28], [48, 32, 3, 3], pads: 1)),
-        Case("conv_3x3_batch8_small_planes_panels", Conv([8, 64, 7, 7], [64, 64, 3, 3], pads: 1)),
+        Case("conv_3x3_batch8_small_planes_panels", Conv([8, 64, 7, 7], [48, 64, 3, 3], pads: 1)),
+        Case("conv_3x3_channel_blocked", Conv([2, 32, 14, 14], [128, 32, 3, 3], pads: 1)),
         Case("conv_7x7_stride2_phases", Conv([1, 3, 56, 56], [16, 3, 7, 7], pads: 3, stride: 2)),
         Case("conv_3x3_stride2_odd", Conv([2, 16, 29, 29], [24, 16, 3, 3], pads: 1, stride: 2)),
         Case("conv_1x1_pointwise", Conv([2, 64, 14, 14], [96, 64, 1, 1])),

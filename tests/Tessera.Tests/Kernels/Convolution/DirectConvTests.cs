@@ -1,3 +1,4 @@
+using Tessera.Kernels.Convolution;
 using Tessera.Kernels.Core;
 using Tessera.Onnx.Graph;
 using Tessera.Tensors;
@@ -33,6 +34,18 @@ public sealed class DirectConvTests
         [1, 8, 16, 1, 20, 70, 1, 1, 2, 2, 1, 1],
         [1, 8, 16, 1, 33, 66, 3, 3, 2, 2, 2, 2],
         [1, 4, 8, 1, 21, 35, 2, 2, 4, 4, 1, 1],
+
+        // Output channels per group a multiple of 64 (the channel-blocked kernel with AVX-512): tiles of 6 pixels that
+        // span output rows and images, a short last tile, several depth blocks of 128 taps, planes smaller than 16
+        // pixels (one transposed vector spans images), strides, dilations, groups and a 2x2 stride-2 kernel.
+        [1, 5, 64, 1, 9, 23, 3, 3, 1, 1, 1, 1],
+        [3, 20, 64, 1, 7, 7, 3, 3, 1, 1, 1, 1],
+        [1, 300, 128, 1, 5, 6, 3, 3, 1, 1, 1, 1],
+        [5, 4, 64, 1, 3, 2, 3, 3, 1, 1, 2, 2],
+        [1, 3, 64, 1, 37, 41, 7, 7, 2, 2, 1, 3],
+        [2, 8, 128, 2, 17, 19, 3, 3, 2, 2, 1, 1],
+        [1, 6, 64, 1, 20, 29, 3, 2, 3, 2, 2, 0],
+        [2, 16, 64, 1, 14, 14, 2, 2, 2, 2, 1, 0],
     ];
 
     [Theory]
@@ -44,6 +57,20 @@ public sealed class DirectConvTests
             var random = new Random(h * 31 + w + threads);
             var conv = ConvCase.Create(random, batch, c, m, group, [h, w], [kh, kw], [sh, sw], [d, d], pad, constantW: true);
             conv.AssertMatches(conv.Run(new ParallelRunner(threads)), $"threads {threads}");
+        }
+    }
+
+    [Fact]
+    public void ChannelBlockedCasesReachThatKernelWhereAvx512Is()
+    {
+        // The cases with 64-channel multiples per group are there for the channel-blocked kernel: each must take it on
+        // an AVX-512 machine (else it would test the other kernel twice), and none may take it without AVX-512.
+        foreach (var row in Cases.Select(r => r.Cast<int>().ToArray()).Where(r => r[2] / r[3] % 64 == 0))
+        {
+            int h = row[4], w = row[5], kh = row[6], kw = row[7], sh = row[8], sw = row[9], d = row[10], pad = row[11];
+            int[] output = [(h + 2 * pad - d * (kh - 1) - 1) / sh + 1, (w + 2 * pad - d * (kw - 1) - 1) / sw + 1];
+            var g = new ConvGeometry([h, w], [kh, kw], [sh, sw], [d, d], [pad, pad], [pad, pad], output);
+            Assert.True(ChannelBlockedConv.Applies(g, row[2] / row[3]) == ChannelBlockMicroKernel.IsSupported, $"case {string.Join(", ", row)}");
         }
     }
 
@@ -65,6 +92,8 @@ public sealed class DirectConvTests
     [InlineData(1, 40, 72, 7, 1)]
     [InlineData(1, 16, 24, 30, 2)]
     [InlineData(3, 8, 16, 21, 1)]
+    [InlineData(2, 16, 128, 14, 1)]
+    [InlineData(5, 24, 64, 7, 2)]
     public void DirectConvolutionBitsDoNotDependOnTheThreadCount(int batch, int c, int m, int size, int stride)
     {
         // Threads split one image by slivers or by column tiles (or a batch by whole images): no split may change a bit.
@@ -78,16 +107,19 @@ public sealed class DirectConvTests
     }
 
     [Theory]
-    [InlineData(7, 1)]
-    [InlineData(7, 2)]
-    [InlineData(14, 2)]
-    [InlineData(9, 3)]
-    public void ImagesOfABatchHaveTheBitsTheyHaveAlone(int size, int threads)
+    [InlineData(7, 1, 40)]
+    [InlineData(7, 2, 40)]
+    [InlineData(14, 2, 40)]
+    [InlineData(9, 3, 40)]
+    [InlineData(7, 2, 64)]
+    [InlineData(3, 1, 64)]
+    public void ImagesOfABatchHaveTheBitsTheyHaveAlone(int size, int threads, int m)
     {
         // Batches of small planes pack all their images' columns into panels (7x7, 9x9 at 6 images), single images
-        // read their layouts: every image must come out as it does run alone, whichever way it was grouped.
+        // read their layouts; the channel-blocked kernel (m = 64) runs tiles across images: every image must come out
+        // as it does run alone, whichever way it was grouped.
         var random = new Random(size + threads);
-        var conv = ConvCase.Create(random, 6, 24, 40, 1, [size, size], [3, 3], [1, 1], [1, 1], 1, constantW: true);
+        var conv = ConvCase.Create(random, 6, 24, m, 1, [size, size], [3, 3], [1, 1], [1, 1], 1, constantW: true);
         var parallel = new ParallelRunner(threads);
         var whole = conv.Run(parallel).Span<float>().ToArray();
         int per = whole.Length / 6;
@@ -118,7 +150,7 @@ public sealed class DirectConvTests
         var parallel = new ParallelRunner(threads);
         var random = new Random(60 + threads);
         // direct, GEMM (weights not constant), pointwise and depthwise paths
-        foreach (var (c, m, group, kernel, constantW) in new[] { (8, 12, 1, 3, true), (8, 12, 1, 3, false), (8, 12, 1, 1, true), (8, 8, 8, 3, true) })
+        foreach (var (c, m, group, kernel, constantW) in new[] { (8, 12, 1, 3, true), (8, 64, 1, 3, true), (8, 12, 1, 3, false), (8, 12, 1, 1, true), (8, 8, 8, 3, true) })
         {
             foreach (string? activation in new[] { null, "Relu" })
             {

@@ -1,0 +1,93 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Tessera.Kernels.Convolution;
+
+/// <summary>
+/// AVX-512 micro-kernel of <see cref="ChannelBlockedConv"/>: 64 output channels (four vectors) by 6 output pixels in 24
+/// accumulators. Per depth step it loads the 64 weights of tap k and broadcasts one input float per pixel, read from
+/// the pixel's own column of the (padded, stride-phased) layout at the tap's offset, so the 6 pixels need not be
+/// neighbours: they may lie on two output rows or in two images, and no padding column is ever computed.
+/// </summary>
+internal static unsafe class ChannelBlockMicroKernel
+{
+    public const int Channels = 64;
+
+    public const int Pixels = 6;
+
+    public static bool IsSupported => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+
+    /// <summary>
+    /// c[p * 64 + ch] (+)= sum over k &lt; kc of w[k * 64 + ch] * x[columns[p] + offsets[k]], for the 6 pixels p and
+    /// the 64 channels ch; each output sums its taps in k order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(float* w, float* x, int* columns, int* offsets, int kc, float* c, bool accumulate)
+    {
+        float* x0 = x + columns[0], x1 = x + columns[1], x2 = x + columns[2];
+        float* x3 = x + columns[3], x4 = x + columns[4], x5 = x + columns[5];
+        var c0_0 = Vector512<float>.Zero; var c0_1 = Vector512<float>.Zero; var c0_2 = Vector512<float>.Zero; var c0_3 = Vector512<float>.Zero;
+        var c1_0 = Vector512<float>.Zero; var c1_1 = Vector512<float>.Zero; var c1_2 = Vector512<float>.Zero; var c1_3 = Vector512<float>.Zero;
+        var c2_0 = Vector512<float>.Zero; var c2_1 = Vector512<float>.Zero; var c2_2 = Vector512<float>.Zero; var c2_3 = Vector512<float>.Zero;
+        var c3_0 = Vector512<float>.Zero; var c3_1 = Vector512<float>.Zero; var c3_2 = Vector512<float>.Zero; var c3_3 = Vector512<float>.Zero;
+        var c4_0 = Vector512<float>.Zero; var c4_1 = Vector512<float>.Zero; var c4_2 = Vector512<float>.Zero; var c4_3 = Vector512<float>.Zero;
+        var c5_0 = Vector512<float>.Zero; var c5_1 = Vector512<float>.Zero; var c5_2 = Vector512<float>.Zero; var c5_3 = Vector512<float>.Zero;
+        for (int k = 0; k < kc; k++)
+        {
+            nint at = offsets[k];
+            var w0 = Vector512.Load(w);
+            var w1 = Vector512.Load(w + 16);
+            var w2 = Vector512.Load(w + 32);
+            var w3 = Vector512.Load(w + 48);
+            var b = Vector512.Create(x0[at]);
+            c0_0 = Avx512F.FusedMultiplyAdd(w0, b, c0_0);
+            c0_1 = Avx512F.FusedMultiplyAdd(w1, b, c0_1);
+            c0_2 = Avx512F.FusedMultiplyAdd(w2, b, c0_2);
+            c0_3 = Avx512F.FusedMultiplyAdd(w3, b, c0_3);
+            b = Vector512.Create(x1[at]);
+            c1_0 = Avx512F.FusedMultiplyAdd(w0, b, c1_0);
+            c1_1 = Avx512F.FusedMultiplyAdd(w1, b, c1_1);
+            c1_2 = Avx512F.FusedMultiplyAdd(w2, b, c1_2);
+            c1_3 = Avx512F.FusedMultiplyAdd(w3, b, c1_3);
+            b = Vector512.Create(x2[at]);
+            c2_0 = Avx512F.FusedMultiplyAdd(w0, b, c2_0);
+            c2_1 = Avx512F.FusedMultiplyAdd(w1, b, c2_1);
+            c2_2 = Avx512F.FusedMultiplyAdd(w2, b, c2_2);
+            c2_3 = Avx512F.FusedMultiplyAdd(w3, b, c2_3);
+            b = Vector512.Create(x3[at]);
+            c3_0 = Avx512F.FusedMultiplyAdd(w0, b, c3_0);
+            c3_1 = Avx512F.FusedMultiplyAdd(w1, b, c3_1);
+            c3_2 = Avx512F.FusedMultiplyAdd(w2, b, c3_2);
+            c3_3 = Avx512F.FusedMultiplyAdd(w3, b, c3_3);
+            b = Vector512.Create(x4[at]);
+            c4_0 = Avx512F.FusedMultiplyAdd(w0, b, c4_0);
+            c4_1 = Avx512F.FusedMultiplyAdd(w1, b, c4_1);
+            c4_2 = Avx512F.FusedMultiplyAdd(w2, b, c4_2);
+            c4_3 = Avx512F.FusedMultiplyAdd(w3, b, c4_3);
+            b = Vector512.Create(x5[at]);
+            c5_0 = Avx512F.FusedMultiplyAdd(w0, b, c5_0);
+            c5_1 = Avx512F.FusedMultiplyAdd(w1, b, c5_1);
+            c5_2 = Avx512F.FusedMultiplyAdd(w2, b, c5_2);
+            c5_3 = Avx512F.FusedMultiplyAdd(w3, b, c5_3);
+            w += Channels;
+        }
+
+        if (accumulate)
+        {
+            c0_0 += Vector512.Load(c + 0); c0_1 += Vector512.Load(c + 16); c0_2 += Vector512.Load(c + 32); c0_3 += Vector512.Load(c + 48);
+            c1_0 += Vector512.Load(c + 64); c1_1 += Vector512.Load(c + 80); c1_2 += Vector512.Load(c + 96); c1_3 += Vector512.Load(c + 112);
+            c2_0 += Vector512.Load(c + 128); c2_1 += Vector512.Load(c + 144); c2_2 += Vector512.Load(c + 160); c2_3 += Vector512.Load(c + 176);
+            c3_0 += Vector512.Load(c + 192); c3_1 += Vector512.Load(c + 208); c3_2 += Vector512.Load(c + 224); c3_3 += Vector512.Load(c + 240);
+            c4_0 += Vector512.Load(c + 256); c4_1 += Vector512.Load(c + 272); c4_2 += Vector512.Load(c + 288); c4_3 += Vector512.Load(c + 304);
+            c5_0 += Vector512.Load(c + 320); c5_1 += Vector512.Load(c + 336); c5_2 += Vector512.Load(c + 352); c5_3 += Vector512.Load(c + 368);
+        }
+
+        c0_0.Store(c + 0); c0_1.Store(c + 16); c0_2.Store(c + 32); c0_3.Store(c + 48);
+        c1_0.Store(c + 64); c1_1.Store(c + 80); c1_2.Store(c + 96); c1_3.Store(c + 112);
+        c2_0.Store(c + 128); c2_1.Store(c + 144); c2_2.Store(c + 160); c2_3.Store(c + 176);
+        c3_0.Store(c + 192); c3_1.Store(c + 208); c3_2.Store(c + 224); c3_3.Store(c + 240);
+        c4_0.Store(c + 256); c4_1.Store(c + 272); c4_2.Store(c + 288); c4_3.Store(c + 304);
+        c5_0.Store(c + 320); c5_1.Store(c + 336); c5_2.Store(c + 352); c5_3.Store(c + 368);
+    }
+}

@@ -1,0 +1,101 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Tessera.Kernels.Pooling;
+
+/// <summary>
+/// One output row of a float max pool whose window is 3 wide with stride 2 along W and at most 3 rows tall (ResNet's
+/// 3x3 stride-2 stem pool), with AVX-512 straight from its input rows: 16 outputs take the rows' maximum over 33
+/// columns (four loads per row) and three two-vector permutes, with no combined row written in between. Edge windows
+/// that start in the left padding run one by one; the right end uses masked loads and stores.
+/// </summary>
+internal static unsafe class StridedMaxRow
+{
+    /// <summary>Whether <see cref="Run"/> applies: AVX-512, a 1-deep, at most 3-tall, 3-wide window with stride 2 along W, no window wholly in padding.</summary>
+    public static bool Applies(PoolGeometry g)
+    {
+        if (!Avx512F.IsSupported || g.Kernel(0) != 1 || g.Kernel(1) > 3 || g.Kernel(2) != 3 || g.Stride(2) != 2 || g.Dilation(2) != 1)
+        {
+            return false;
+        }
+
+        foreach (int count in g.Count(2))
+        {
+            if (count == 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>dst[ow] = max over rows r0..r2 (repeat a row when fewer) and columns [2ow - pad, 2ow - pad + 3) inside [0, inW).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(float* r0, float* r1, float* r2, int inW, int pad, float* dst, int outW)
+    {
+        var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var odds = evens + Vector512<int>.One;
+        int ow = 0;
+        for (; ow < outW && 2 * ow < pad; ow++)
+        {
+            dst[ow] = Window(r0, r1, r2, 2 * ow - pad, inW);
+        }
+
+        for (; ow + 16 <= outW && 2 * ow - pad + 34 <= inW; ow += 16)
+        {
+            int at = 2 * ow - pad;
+            var a = Rows(r0, r1, r2, at);
+            var b = Rows(r0, r1, r2, at + 16);
+            var c = Rows(r0, r1, r2, at + 2);
+            var d = Rows(r0, r1, r2, at + 18);
+            Reduce(a, b, c, d, evens, odds).Store(dst + ow);
+        }
+
+        var lanes = Vector512<int>.Indices;
+        for (; ow < outW; ow += 16)
+        {
+            // Columns past the row are masked off (and count as -infinity); so are outputs past the row's end.
+            int at = 2 * ow - pad;
+            var a = Rows(r0, r1, r2, at, Vector512.LessThan(lanes, Vector512.Create(inW - at)));
+            var b = Rows(r0, r1, r2, at + 16, Vector512.LessThan(lanes, Vector512.Create(inW - at - 16)));
+            var c = Rows(r0, r1, r2, at + 2, Vector512.LessThan(lanes, Vector512.Create(inW - at - 2)));
+            var d = Rows(r0, r1, r2, at + 18, Vector512.LessThan(lanes, Vector512.Create(inW - at - 18)));
+            var store = Vector512.LessThan(lanes, Vector512.Create(outW - ow)).AsSingle();
+            Avx512F.MaskStore(dst + ow, store, Reduce(a, b, c, d, evens, odds));
+        }
+    }
+
+    /// <summary>Output j from columns 2j, 2j + 1 (of a | b) and 2j + 2 (of c | d, which start two columns later).</summary>
+    private static Vector512<float> Reduce(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d,
+        Vector512<int> evens, Vector512<int> odds) =>
+        Vector512.Max(Vector512.Max(Avx512F.PermuteVar16x32x2(a, evens, b), Avx512F.PermuteVar16x32x2(a, odds, b)),
+            Avx512F.PermuteVar16x32x2(c, evens, d));
+
+    private static Vector512<float> Rows(float* r0, float* r1, float* r2, int at) =>
+        Vector512.Max(Vector512.Max(Vector512.Load(r0 + at), Vector512.Load(r1 + at)), Vector512.Load(r2 + at));
+
+    private static Vector512<float> Rows(float* r0, float* r1, float* r2, int at, Vector512<int> valid)
+    {
+        var mask = valid.AsSingle();
+        var fill = Vector512.Create(float.NegativeInfinity);
+        return Vector512.Max(Vector512.Max(Avx512F.MaskLoad(r0 + at, mask, fill), Avx512F.MaskLoad(r1 + at, mask, fill)),
+            Avx512F.MaskLoad(r2 + at, mask, fill));
+    }
+
+    private static float Window(float* r0, float* r1, float* r2, int start, int inW)
+    {
+        int first = Math.Max(0, start);
+        float best = r0[first];
+        for (int col = first; col < Math.Min(inW, start + 3); col++)
+        {
+            best = Max(Max(Max(best, r0[col]), r1[col]), r2[col]);
+        }
+
+        return best;
+    }
+
+    // MaxReduction's scalar comparison, so an edge output has the bits the other pooling paths give it.
+    private static float Max(float a, float b) => b > a ? b : a;
+}
