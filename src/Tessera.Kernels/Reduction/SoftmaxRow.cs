@@ -68,7 +68,7 @@ internal static unsafe class SoftmaxRow
             var s = Vector512<float>.Zero;
             for (; i <= n - 16; i += 16)
             {
-                var e = Vector512.Exp(Vector512.Load(x + i) - m);
+                var e = SoftmaxExp.Exp(Vector512.Load(x + i) - m);
                 e.Store(y + i);
                 s += e;
             }
@@ -81,7 +81,7 @@ internal static unsafe class SoftmaxRow
             var s = Vector256<float>.Zero;
             for (; i <= n - 8; i += 8)
             {
-                var e = Vector256.Exp(Vector256.Load(x + i) - m);
+                var e = SoftmaxExp.Exp(Vector256.Load(x + i) - m);
                 e.Store(y + i);
                 s += e;
             }
