@@ -8,7 +8,8 @@ namespace Tessera.Kernels.Reduction;
 /// parts, Cephes' degree-7 polynomial for e^r, and 2^n put into the exponent bits. Within 1 ulp of exp from -87.33 (the
 /// smallest normal float's logarithm) up; below that 0, which a softmax term 10^-38 of its row's largest cannot tell
 /// from the denormal; +infinity above 88.37 (never a softmax argument); NaN stays NaN. .NET's Vector512.Exp widens to
-/// double for the last bit and was 11% of an int8 BERT inference (perf), about four times this one's cost.
+/// double for the last bit; with this one a Softmax over 8 x 4 x 128 x 128 floats (BERT b8 s128's attention scores)
+/// went from 0.30 to 0.23 ms with AVX-512 and from 0.59 to 0.49 ms on the AVX2 path (bench min, same run).
 /// </summary>
 internal static class SoftmaxExp
 {
