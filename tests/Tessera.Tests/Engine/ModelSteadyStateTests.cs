@@ -57,21 +57,7 @@ public sealed class ModelSteadyStateTests
         var outputs = expected.ToDictionary(p => p.Key, p => Tensor.AllocateZeroed(p.Value.DataType, p.Value.Shape));
         session.Run(inputs, outputs); // settles the arena, tensor headers and per-kernel scratch
 
-        // The least of a few windows: a steady-state allocation shows in each, a one-off (the runtime re-jitting a hot
-        // method under tiered compilation) in one at most.
-        const int windows = 3, runs = 3;
-        long perRun = long.MaxValue;
-        for (int w = 0; w < windows; w++)
-        {
-            long before = Allocated();
-            for (int i = 0; i < runs; i++)
-            {
-                session.Run(inputs, outputs);
-            }
-
-            perRun = Math.Min(perRun, (Allocated() - before) / runs);
-        }
-
+        long perRun = SteadyAllocation.LeastBytesPerRun(() => session.Run(inputs, outputs));
         if (perRun != 0)
         {
             Assert.Fail($"{name} on {threads} thread(s) allocates {perRun:N0} bytes per inference: {ByOperator(session, inputs, outputs)}");
@@ -82,8 +68,6 @@ public sealed class ModelSteadyStateTests
             Assert.Equal(tensor.ToArray<float>(), outputs[output].ToArray<float>());
         }
     }
-
-    private static long Allocated() => GC.GetAllocatedBytesForCurrentThread() + ParallelRunner.HelperAllocatedBytesForCurrentThread;
 
     private static string ByOperator(InferenceSession session, Dictionary<string, Tensor> inputs, Dictionary<string, Tensor> outputs)
     {
