@@ -66,7 +66,14 @@ internal readonly unsafe struct PhaseLayout
         for (int c = c0; c < c1; c++)
         {
             float* channel = dst + c * ChannelFloats;
-            ClearPadding(channel, inH, inW);
+            for (int a = 0; a < StrideH; a++)
+            {
+                if (Reads(_rowPhases, a))
+                {
+                    new Span<float>(channel + (long)a * StrideW * PlaneFloats, checked((int)(StrideW * PlaneFloats))).Clear();
+                }
+            }
+
             float* src = x + (long)c * g.InputSize;
             for (int ih = 0; ih < inH; ih++, src += inW)
             {
@@ -113,66 +120,6 @@ internal readonly unsafe struct PhaseLayout
         if (c1 == channels)
         {
             new Span<float>(dst + channels * ChannelFloats, PaddedColumns + 64).Clear();
-        }
-    }
-
-    /// <summary>
-    /// Zeroes what <see cref="Fill"/> leaves unwritten in the phase planes some tap reads: the plane rows above and below
-    /// the input's and, between one input row's last column and the next one's first, the left and right padding (one
-    /// run, as the rows are contiguous). Clearing whole planes first would store every float twice.
-    /// </summary>
-    private void ClearPadding(float* channel, int inH, int inW)
-    {
-        for (int a = 0; a < StrideH; a++)
-        {
-            if (!Reads(_rowPhases, a))
-            {
-                continue;
-            }
-
-            // Plane row pr of phase a is padded row pr * StrideH + a: input rows fill those in [top, top + inH).
-            int rowLo = CeilingQuotient(_top - a, StrideH), rowHi = Math.Min(PlaneRows, CeilingQuotient(_top + inH - a, StrideH));
-            for (int b = 0; b < StrideW; b++)
-            {
-                if (!Reads(_columnPhases, b))
-                {
-                    continue;
-                }
-
-                int colLo = CeilingQuotient(_left - b, StrideW), colHi = Math.Min(RowPitch, CeilingQuotient(_left + inW - b, StrideW));
-                float* plane = channel + ((long)a * StrideW + b) * PlaneFloats;
-                if (rowLo >= rowHi || colLo >= colHi)
-                {
-                    Clear(plane, 0, PlaneFloats);
-                    continue;
-                }
-
-                Clear(plane, 0, (long)rowLo * RowPitch + colLo);
-                for (int pr = rowLo; pr + 1 < rowHi; pr++)
-                {
-                    Clear(plane, (long)pr * RowPitch + colHi, (long)(pr + 1) * RowPitch + colLo);
-                }
-
-                Clear(plane, (long)(rowHi - 1) * RowPitch + colHi, PlaneFloats);
-            }
-        }
-    }
-
-    /// <summary>The least q >= 0 with q * stride >= value.</summary>
-    private static int CeilingQuotient(int value, int stride) => value <= 0 ? 0 : (value + stride - 1) / stride;
-
-    /// <summary>Zeroes p[from, to): the runs between rows are a few floats, too short for a call to pay.</summary>
-    private static void Clear(float* p, long from, long to)
-    {
-        if (to - from > 16)
-        {
-            new Span<float>(p + from, checked((int)(to - from))).Clear();
-            return;
-        }
-
-        for (long i = from; i < to; i++)
-        {
-            p[i] = 0f;
         }
     }
 
@@ -234,16 +181,6 @@ internal readonly unsafe struct PhaseLayout
                 Avx512F.PermuteVar16x32x2(lo, evens, hi).Store(even + q);
                 Avx512F.PermuteVar16x32x2(lo, odds, hi).Store(odd + q);
             }
-
-            if (2 * q < n)
-            {
-                // The rest of the row (on 28- and 14-wide rows, all of it) as one masked step; masked lanes touch no memory.
-                var (lo, hi) = TailLoads(src + 2 * q, n - 2 * q);
-                int rest = n - 2 * q;
-                Avx512F.MaskStore(even + q, FirstLanes((rest + 1) / 2), Avx512F.PermuteVar16x32x2(lo, evens, hi));
-                Avx512F.MaskStore(odd + q, FirstLanes(rest / 2), Avx512F.PermuteVar16x32x2(lo, odds, hi));
-                return;
-            }
         }
 
         for (int i = 2 * q; i < n; i++)
@@ -263,13 +200,6 @@ internal readonly unsafe struct PhaseLayout
             {
                 Avx512F.PermuteVar16x32x2(Vector512.Load(src + 2 * q), picks, Vector512.Load(src + 2 * q + 16)).Store(dst + q);
             }
-
-            if (2 * q + first < n)
-            {
-                var (lo, hi) = TailLoads(src + 2 * q, n - 2 * q);
-                Avx512F.MaskStore(dst + q, FirstLanes((n - 2 * q - first + 1) / 2), Avx512F.PermuteVar16x32x2(lo, picks, hi));
-                return;
-            }
         }
 
         for (int i = 2 * q + first; i < n; i += 2)
@@ -277,13 +207,6 @@ internal readonly unsafe struct PhaseLayout
             dst[i >> 1] = src[i];
         }
     }
-
-    /// <summary>The first <paramref name="n"/> (under 32) floats of src as two vectors, zeros past them, reading nothing past them.</summary>
-    private static (Vector512<float> Lo, Vector512<float> Hi) TailLoads(float* src, int n) =>
-        (Avx512F.MaskLoad(src, FirstLanes(n), Vector512<float>.Zero), Avx512F.MaskLoad(src + 16, FirstLanes(n - 16), Vector512<float>.Zero));
-
-    /// <summary>A mask of the first <paramref name="n"/> lanes (none when n &lt;= 0).</summary>
-    private static Vector512<float> FirstLanes(int n) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
 
     /// <summary>Offset of each B row (c, kh, kw), in the order of the weights' K axis.</summary>
     public void Offsets(int channels, ConvGeometry g, Span<int> offsets)

@@ -5,8 +5,8 @@ namespace Tessera.Tests.Kernels.Convolution;
 /// <summary>
 /// The direct convolutions' input layout read the way their micro-kernels read it (tap offset + oh * RowPitch + ow) for
 /// every valid output and tap: each read must give the zero-padded input, even when the buffer held other data
-/// before (scratch is reused between layers), since only the padding is cleared and the rest is overwritten.
-/// Widths of 14, 28 and 56 and odd ones take the stride-2 deinterleave's partial-vector rest.
+/// before (scratch is reused between layers). Widths of 14, 28 and 56 and odd ones end the stride-2 split's rows in a
+/// partial vector.
 /// </summary>
 public sealed unsafe class PhaseLayoutTests
 {
