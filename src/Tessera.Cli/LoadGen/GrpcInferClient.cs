@@ -11,43 +11,26 @@ namespace Tessera.Cli.LoadGen;
 /// <summary>
 /// Sends the load over the KServe v2 gRPC API instead of REST: one ModelInferRequest with raw contents (the same
 /// tensors as the REST body). The probe goes through the generated Grpc.Net.Client stub, which decodes the answer;
-/// the load itself is the same unary call written on HttpClient's HTTP/2 (<see cref="GrpcWireCall"/>), because
-/// Grpc.Net.Client reads every answer into a new array of its size — for a 64 MiB answer that cost the client
-/// more CPU than the server spent on the whole request, and the client, not the server, set the pace.
+/// the load itself is the same unary call on an HTTP/2 connection per worker (<see cref="GrpcWireCall"/>), because
+/// Grpc.Net.Client reads every answer into a new array of its size, and SocketsHttpHandler under it moves 16 KiB
+/// frames through a writer and a reader loop: for a 64 MiB tensor the client then spent three to four times the
+/// server's CPU per request, and the client, not the server, set the pace.
 /// </summary>
 internal sealed class GrpcInferClient : IDisposable
 {
-    // The default 64 KiB receive window made every large answer wait for a round trip per 64 KiB. SocketsHttpHandler
-    // then sizes it by its own RTT estimate: with that off (a fixed 1 MiB window, two runs each at load ~12) loadgen's
-    // CPU per 64 MiB answer fell by about a third and the server's rose about as much, so it stays on.
-    private const int StreamWindowBytes = 16 << 20;
-
     private readonly GrpcChannel _channel;
     private readonly GRPCInferenceService.GRPCInferenceServiceClient _client;
-    private readonly GrpcWireCall _call;
     private readonly ModelInferRequest _request;
+    private readonly byte[] _framed;
     private readonly TimeSpan _timeout;
     private readonly string _target;
+    private readonly List<GrpcWireCall> _calls = [];
 
     public GrpcInferClient(LoadSettings settings, string target, IReadOnlyList<KeyValuePair<string, Tensor>> inputs)
     {
         _target = target;
         _timeout = settings.RequestTimeout;
-        var handler = new SocketsHttpHandler
-        {
-            EnableMultipleHttp2Connections = true,
-            UseProxy = false,
-            InitialHttp2StreamWindowSize = StreamWindowBytes,
-            ConnectTimeout = TimeSpan.FromSeconds(10),
-            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
-        };
-        _channel = GrpcChannel.ForAddress("http://" + target, new GrpcChannelOptions
-        {
-            MaxReceiveMessageSize = null,
-            MaxSendMessageSize = null,
-            HttpHandler = handler,
-            DisposeHttpClient = true,
-        });
+        _channel = GrpcChannel.ForAddress("http://" + target, new GrpcChannelOptions { MaxReceiveMessageSize = null, MaxSendMessageSize = null });
         _client = new GRPCInferenceService.GRPCInferenceServiceClient(_channel);
         _request = new ModelInferRequest { ModelName = settings.Model, ModelVersion = settings.ModelVersion ?? "" };
         if (settings.Priority is int priority)
@@ -65,19 +48,24 @@ internal sealed class GrpcInferClient : IDisposable
             _request.RawInputContents.Add(UnsafeByteOperations.UnsafeWrap(bytes.WrittenMemory));
         }
 
-        _call = new GrpcWireCall(handler, new Uri($"http://{target}/{GRPCInferenceService.Descriptor.FullName}/ModelInfer"), _request.ToByteArray(), _timeout);
+        _framed = GrpcWireCall.Frame(_request.ToByteArray());
     }
 
-    public int RequestBytes => _call.MessageBytes;
+    public int RequestBytes => _framed.Length - 5;
 
     public void Dispose()
     {
-        _call.Dispose();
+        foreach (var call in _calls) call.Dispose();
         _channel.Dispose();
     }
 
-    /// <summary>Sends the request once, the answer drained through <paramref name="drain"/>; null when it succeeded, else the error key.</summary>
-    public Task<string?> InferAsync(byte[] drain, CancellationToken ct) => _call.SendAsync(drain, ct);
+    /// <summary>A caller with a connection of its own, for one worker; disposed with this client.</summary>
+    public GrpcWireCall CreateCall()
+    {
+        var call = new GrpcWireCall(_target, $"/{GRPCInferenceService.Descriptor.FullName}/ModelInfer", _framed, _timeout);
+        _calls.Add(call);
+        return call;
+    }
 
     /// <summary>The first request: a refused request or an unreachable server ends the run with the server's message.</summary>
     public async Task ProbeAsync()

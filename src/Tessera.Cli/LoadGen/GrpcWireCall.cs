@@ -1,94 +1,84 @@
 using System.Buffers.Binary;
 using System.Net;
-using System.Net.Http.Headers;
-using Grpc.Core;
+using System.Net.Sockets;
 
 namespace Tessera.Cli.LoadGen;
 
 /// <summary>
 /// One gRPC unary method called as the protocol lays it on HTTP/2 (a POST of the length-prefixed message with
-/// content-type application/grpc, the answer's status in the grpc-status trailer), with the request framed once
-/// and every answer drained through a reused buffer: its prefix and length are checked, its bytes not kept.
+/// content-type application/grpc, the answer's status in the grpc-status trailer) on a connection of its own
+/// (<see cref="Http2UnaryConnection"/>: opened at the first call, and again after a call that failed on it), with
+/// the request framed once and every answer counted, not kept: its prefix and length are checked.
 /// </summary>
 internal sealed class GrpcWireCall : IDisposable
 {
     private const int PrefixBytes = 5; // compressed flag, then the message length (big endian)
 
-    private static readonly MediaTypeHeaderValue s_grpcContentType = new("application/grpc");
-
-    private readonly HttpClient _http;
-    private readonly Uri _uri;
+    private readonly string _host;
+    private readonly int _port;
+    private readonly byte[] _headerBlock;
     private readonly byte[] _framed;
+    private readonly TimeSpan _timeout;
+    private Http2UnaryConnection? _connection;
 
-    public GrpcWireCall(HttpMessageHandler handler, Uri uri, byte[] message, TimeSpan timeout)
+    /// <param name="target">HOST:PORT of the gRPC server (cleartext HTTP/2 with prior knowledge).</param>
+    /// <param name="path">the method's path, e.g. /inference.GRPCInferenceService/ModelInfer.</param>
+    /// <param name="framed">the message with its prefix (<see cref="Frame"/>); only read, so calls can share it.</param>
+    public GrpcWireCall(string target, string path, byte[] framed, TimeSpan timeout)
     {
-        _http = new HttpClient(handler, disposeHandler: false) { Timeout = timeout };
-        _uri = uri;
-        _framed = new byte[PrefixBytes + message.Length];
-        BinaryPrimitives.WriteUInt32BigEndian(_framed.AsSpan(1), (uint)message.Length);
-        message.CopyTo(_framed, PrefixBytes);
+        var uri = new Uri("http://" + target);
+        _host = uri.IdnHost;
+        _port = uri.Port;
+        _headerBlock = HpackFields.Request(uri.Authority, path);
+        _framed = framed;
+        _timeout = timeout;
     }
 
-    public int MessageBytes => _framed.Length - PrefixBytes;
+    /// <summary>The message as a gRPC body: uncompressed, prefixed with its length.</summary>
+    public static byte[] Frame(byte[] message)
+    {
+        var framed = new byte[PrefixBytes + message.Length];
+        BinaryPrimitives.WriteUInt32BigEndian(framed.AsSpan(1), (uint)message.Length);
+        message.CopyTo(framed, PrefixBytes);
+        return framed;
+    }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose() => Drop();
 
     /// <summary>Null when the call ended with grpc-status 0 and one whole message, else the error key.</summary>
-    public async Task<string?> SendAsync(byte[] drain, CancellationToken ct)
+    public async Task<string?> SendAsync(CancellationToken ct)
     {
-        // A fresh content object per call: HttpClient marks a sent content as consumed.
-        var content = new ByteArrayContent(_framed);
-        content.Headers.ContentType = s_grpcContentType;
-        using var request = new HttpRequestMessage(HttpMethod.Post, _uri)
-        {
-            Content = content,
-            Version = HttpVersion.Version20,
-            VersionPolicy = HttpVersionPolicy.RequestVersionExact, // gRPC without TLS: HTTP/2 with prior knowledge
-        };
-        request.Headers.TryAddWithoutValidation("te", "trailers");
+        using var late = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        late.CancelAfter(_timeout);
+        UnaryAnswer answer;
         try
         {
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
-            bool whole = await DrainAsync(response, drain, ct).ConfigureAwait(false);
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                return RequestOutcome.Status(response.StatusCode);
-            }
-
-            string? status = Status(response.TrailingHeaders) ?? Status(response.Headers); // a trailers-only answer has it in the headers
-            if (status != "0")
-            {
-                return status is not null && int.TryParse(status, out int code) ? "grpc " + (StatusCode)code : "grpc no status";
-            }
-
-            return whole ? null : "grpc malformed answer";
+            _connection ??= await Http2UnaryConnection.ConnectAsync(_host, _port, late.Token).ConfigureAwait(false);
+            answer = await _connection.CallAsync(_headerBlock, _framed, late.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (!ct.IsCancellationRequested && e is HttpRequestException or TaskCanceledException or IOException or TimeoutException)
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
         {
-            return RequestOutcome.Failure(e);
+            Drop(); // the connection is somewhere inside a frame: the next call opens another
+            if (ct.IsCancellationRequested) throw new OperationCanceledException(ct);
+            return late.IsCancellationRequested ? "timeout" : RequestOutcome.Failure(e);
         }
+
+        if (answer.HttpStatus is not 200)
+        {
+            return answer.HttpStatus is int status ? RequestOutcome.Status((HttpStatusCode)status) : $"http2 stream reset ({answer.ResetCode})";
+        }
+
+        if (answer.GrpcStatus != "0")
+        {
+            return answer.GrpcStatus is not null && int.TryParse(answer.GrpcStatus, out int code) ? "grpc " + (Grpc.Core.StatusCode)code : "grpc no status";
+        }
+
+        return answer.WholeMessage ? null : "grpc malformed answer";
     }
 
-    /// <summary>Reads the whole body; whether it was exactly one uncompressed length-prefixed message.</summary>
-    private static async Task<bool> DrainAsync(HttpResponseMessage response, byte[] drain, CancellationToken ct)
+    private void Drop()
     {
-        await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-        long total = 0;
-        ulong prefix = 0;
-        int read;
-        while ((read = await stream.ReadAsync(drain, ct).ConfigureAwait(false)) > 0)
-        {
-            for (int i = 0; total + i < PrefixBytes && i < read; i++)
-            {
-                prefix = (prefix << 8) | drain[i];
-            }
-
-            total += read;
-        }
-
-        bool compressed = prefix >> 32 != 0;
-        return total >= PrefixBytes && !compressed && total == PrefixBytes + (long)(prefix & uint.MaxValue);
+        _connection?.Dispose();
+        _connection = null;
     }
-
-    private static string? Status(HttpHeaders headers) => headers.TryGetValues("grpc-status", out var values) ? values.FirstOrDefault() : null;
 }

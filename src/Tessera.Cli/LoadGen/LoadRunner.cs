@@ -59,8 +59,17 @@ internal sealed class LoadRunner
         var tasks = new Task[workers.Length];
         for (int i = 0; i < workers.Length; i++)
         {
-            var drain = new byte[16 * 1024];
-            Func<CancellationToken, Task<string?>> send = grpc is null ? ct => client.InferAsync(body, drain, ct) : ct => grpc.InferAsync(drain, ct);
+            Func<CancellationToken, Task<string?>> send;
+            if (grpc is null)
+            {
+                var drain = new byte[16 * 1024];
+                send = ct => client.InferAsync(body, drain, ct);
+            }
+            else
+            {
+                send = grpc.CreateCall().SendAsync; // a connection per worker, as REST's HttpClient has one per request in flight
+            }
+
             var worker = workers[i] = new Worker(this, send);
             tasks[i] = Task.Run(() => worker.RunAsync(stop));
         }

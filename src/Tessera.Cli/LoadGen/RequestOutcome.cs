@@ -12,6 +12,7 @@ internal static class RequestOutcome
     {
         TaskCanceledException or TimeoutException => "timeout",
         HttpRequestException { InnerException: SocketException s } => $"connection {Describe(s.SocketErrorCode)}",
+        SocketException s => $"connection {Describe(s.SocketErrorCode)}",
         HttpRequestException h when h.HttpRequestError != HttpRequestError.Unknown => $"http {h.HttpRequestError}",
         HttpRequestException or IOException => "connection error",
         _ => e.GetType().Name,

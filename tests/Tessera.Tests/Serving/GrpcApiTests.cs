@@ -305,30 +305,35 @@ public sealed class GrpcApiTests
     public async Task LoadgensWireCallGetsTheServersStatusAndTheWholeAnswer()
     {
         await using var server = await TestServer.StartAsync(r => r.Add("affine", 1, new Tessera.Serving.Backends.LocalBackend(TestModels.Affine(), "affine", 1, 1), new ServingConfig()), maxBodyBytes: 1 << 20, grpc: true);
-        using var handler = new SocketsHttpHandler();
-        var uri = new Uri(new Uri(server.Server.GrpcAddress!), "/inference.GRPCInferenceService/ModelInfer");
-        var drain = new byte[7]; // smaller than the answer's prefix and message: the check must hold across reads
+        string target = new Uri(server.Server.GrpcAddress!).Authority;
+        const string path = "/inference.GRPCInferenceService/ModelInfer";
+        Tessera.Cli.LoadGen.GrpcWireCall Call(ModelInferRequest request) =>
+            new(target, path, Tessera.Cli.LoadGen.GrpcWireCall.Frame(request.ToByteArray()), TimeSpan.FromSeconds(30));
 
-        using (var call = new Tessera.Cli.LoadGen.GrpcWireCall(handler, uri, AffineRequest("affine", 1f).ToByteArray(), TimeSpan.FromSeconds(30)))
+        using (var call = Call(AffineRequest("affine", 1f)))
         {
-            Assert.Null(await call.SendAsync(drain, CancellationToken.None));
-            Assert.Null(await call.SendAsync(drain, CancellationToken.None));
+            Assert.Null(await call.SendAsync(CancellationToken.None));
+            Assert.Null(await call.SendAsync(CancellationToken.None)); // the same connection, the next stream
         }
 
         var stats = (await server.Grpc.ModelStatisticsAsync(new ModelStatisticsRequest { Name = "affine" })).ModelStats.Single();
         Assert.Equal(2UL, stats.InferenceStats.Success.Count);
 
-        using (var missing = new Tessera.Cli.LoadGen.GrpcWireCall(handler, uri, AffineRequest("nope", 1f).ToByteArray(), TimeSpan.FromSeconds(30)))
+        using (var missing = Call(AffineRequest("nope", 1f)))
         {
-            Assert.Equal("grpc NotFound", await missing.SendAsync(drain, CancellationToken.None));
+            Assert.Equal("grpc NotFound", await missing.SendAsync(CancellationToken.None)); // a trailers-only answer
         }
 
+        // Refused from its prefix while the client is still sending the message: the call ends there.
         var large = AffineRequest("affine", 1f);
         large.RawInputContents[0] = ByteString.CopyFrom(new byte[2 << 20]);
-        using (var tooLarge = new Tessera.Cli.LoadGen.GrpcWireCall(handler, uri, large.ToByteArray(), TimeSpan.FromSeconds(30)))
+        using (var tooLarge = Call(large))
         {
-            Assert.Equal("grpc ResourceExhausted", await tooLarge.SendAsync(drain, CancellationToken.None));
+            Assert.Equal("grpc ResourceExhausted", await tooLarge.SendAsync(CancellationToken.None));
         }
+
+        using var closed = new Tessera.Cli.LoadGen.GrpcWireCall("127.0.0.1:1", path, [0, 0, 0, 0, 0], TimeSpan.FromSeconds(30));
+        Assert.Equal("connection refused", await closed.SendAsync(CancellationToken.None));
     }
 
     internal static ModelInferRequest Request(string model, string input, string datatype, long[] shape) =>
