@@ -303,9 +303,9 @@ def grpc_section(seconds):
               "the probe; `--warmup 0`); loadgen's is its whole process's, start-up included, over the same count, so "
               "it is high for the few large requests. Load is the 1-minute load average when the row ended. This VM's "
               "2 cores are shared with other tenants: wall-time rows move by 2x from run to run, the CPU columns much "
-              "less. loadgen's gRPC load is the unary call on HttpClient's HTTP/2 (docs/tools.md): SocketsHttpHandler "
-              "sends and accepts 16 KiB DATA frames only, so each 64 MiB request and answer is 4,096 frames, where "
-              "REST's HTTP/1.1 moves the body in 128 KiB socket reads.", "",
+              "less. loadgen's gRPC load is the unary call on an HTTP/2 connection of each worker's own (docs/tools.md), "
+              "in DATA frames of 1 MiB each way (the largest Kestrel takes and the size loadgen announces), so a "
+              "64 MiB request and its answer are 64 frames each.", "",
               "| model | protocol | concurrency | requests/s | p50 ms | p99 ms | GB/s | server CPU ms / request | loadgen CPU ms / request | load | errors | loadgen |",
               "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     with tempfile.TemporaryDirectory() as tmp:

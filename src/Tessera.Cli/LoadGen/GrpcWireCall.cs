@@ -45,6 +45,23 @@ internal sealed class GrpcWireCall : IDisposable
 
     public void Dispose() => Drop();
 
+    /// <summary>
+    /// Opens the connection ahead of the first call; a failure is left to that call, which tries again and counts it.
+    /// </summary>
+    public async Task ConnectAsync(CancellationToken ct)
+    {
+        using var late = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        late.CancelAfter(_timeout);
+        try
+        {
+            _connection ??= await Http2UnaryConnection.ConnectAsync(_host, _port, late.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested && e is IOException or SocketException or OperationCanceledException)
+        {
+            Drop(); // SendAsync opens it again, and counts the error if it fails there too
+        }
+    }
+
     /// <summary>Null when the call ended with grpc-status 0 and one whole message, else the error key.</summary>
     public async Task<string?> SendAsync(CancellationToken ct)
     {

@@ -52,6 +52,13 @@ internal sealed class LoadRunner
             await grpc.ProbeAsync().ConfigureAwait(false);
         }
 
+        var calls = new GrpcWireCall[grpc is null ? 0 : _settings.Concurrency];
+        for (int i = 0; i < calls.Length; i++)
+        {
+            calls[i] = grpc!.CreateCall(); // a connection per worker, as REST's HttpClient has one per request in flight
+            await calls[i].ConnectAsync(stop).ConfigureAwait(false); // opened before the clock starts, as the probe opened REST's first
+        }
+
         long start = Stopwatch.GetTimestamp();
         _measureStart = start + Ticks(_settings.Warmup);
         _end = _measureStart + Ticks(_settings.Duration);
@@ -67,7 +74,7 @@ internal sealed class LoadRunner
             }
             else
             {
-                send = grpc.CreateCall().SendAsync; // a connection per worker, as REST's HttpClient has one per request in flight
+                send = calls[i].SendAsync;
             }
 
             var worker = workers[i] = new Worker(this, send);

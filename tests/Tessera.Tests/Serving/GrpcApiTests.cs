@@ -290,7 +290,7 @@ public sealed class GrpcApiTests
         Assert.StartsWith("loadgen: affine: 2 workers, gRPC bodies of", run.Stderr, StringComparison.Ordinal);
         var json = JsonDocument.Parse(run.Stdout).RootElement;
         long requests = json.GetProperty("requests").GetInt64();
-        Assert.True(requests > 0);
+        Assert.True(requests > 0, run.Stdout + run.Stderr);
         Assert.Equal(0, json.GetProperty("errors").GetInt64());
         var stats = (await server.Grpc.ModelStatisticsAsync(new ModelStatisticsRequest { Name = "affine" })).ModelStats.Single();
         Assert.Equal((ulong)requests + 1, stats.InferenceStats.Success.Count); // the measured requests and the probe
