@@ -133,6 +133,7 @@ internal sealed class Http2UnaryConnection : IDisposable
             return;
         }
 
+        Protocol(type switch { 3 or 8 => length == 4, 6 => length == 8, 7 => length >= 8, _ => true }, $"a frame of type {type} with {length} bytes");
         await FillAsync(length, ct).ConfigureAwait(false);
         var payload = _in.AsSpan(_start, length);
         _start += length;
@@ -215,9 +216,10 @@ internal sealed class Http2UnaryConnection : IDisposable
     {
         if (type == 1)
         {
+            int skip = ((flags & Padded) != 0 ? 1 : 0) + ((flags & Priority) != 0 ? 5 : 0);
+            Protocol(payload.Length >= skip, "a HEADERS frame shorter than its padding and priority fields");
             int padding = (flags & Padded) != 0 ? payload[0] : 0;
-            payload = payload[((flags & Padded) != 0 ? 1 : 0)..];
-            if ((flags & Priority) != 0) payload = payload[5..];
+            payload = payload[skip..];
             Protocol(padding <= payload.Length, "HEADERS padding longer than the frame");
             payload = payload[..^padding];
             _headerBlockLength = 0;
@@ -244,10 +246,12 @@ internal sealed class Http2UnaryConnection : IDisposable
             switch (BinaryPrimitives.ReadUInt16BigEndian(payload[at..]))
             {
                 case 4:
+                    Protocol(value <= int.MaxValue, "SETTINGS_INITIAL_WINDOW_SIZE over 2^31-1");
                     _streamSendWindow += (long)value - _peerInitialWindow;
                     _peerInitialWindow = (int)value;
                     break;
                 case 5:
+                    Protocol(value is >= 16384 and < (1 << 24), "SETTINGS_MAX_FRAME_SIZE outside 16384 to 2^24-1");
                     _peerMaxFrame = (int)value;
                     break;
             }
