@@ -10,7 +10,8 @@ namespace Tessera.Engine.Quantization;
 /// MatMulInteger/ConvInteger → Cast → Mul by the product of scales [→ Add bias]) or calibrated (static: QuantizeLinear →
 /// DequantizeLinear pairs on activations, DequantizeLinear on weights and int32 biases); in dynamic mode a MatMul of
 /// two activations gets a DynamicQuantizeLinear on each input (<see cref="QuantizationOptions.ActivationMatMuls"/>).
-/// Gather tables are stored as int8 behind a DequantizeLinear in both modes. Tessera's optimizer fuses both forms into its integer kernels.
+/// Gather tables are stored as int8 behind a DequantizeLinear in both modes. Tessera's optimizer fuses both forms into
+/// its integer kernels.
 /// </summary>
 public static class ModelQuantizer
 {
