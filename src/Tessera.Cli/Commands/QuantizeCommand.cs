@@ -19,10 +19,15 @@ internal static class QuantizeCommand
         var perChannel = new Option<bool>("--per-channel") { Description = "one weight scale per output channel" };
         var ops = new Option<string>("--ops") { Description = "operators to quantize, comma-separated (MatMul, Gemm, Conv, Gather)", DefaultValueFactory = _ => "MatMul,Gemm,Conv" };
         var exclude = new Option<string?>("--exclude") { Description = "node names to leave in float, comma-separated" };
+        var activationMatMuls = new Option<bool>("--activation-matmuls")
+        {
+            Description = "dynamic mode: also quantize MatMuls of two activations (attention's Q·Kᵀ and P·V), each input at run time; --activation-matmuls false leaves them in float",
+            DefaultValueFactory = _ => true,
+        };
         var threads = new Option<int>("--threads") { Description = "threads for calibration and the error report", DefaultValueFactory = _ => 1 };
         var command = new Command("quantize", "Quantize a model's weights (and activations) to 8 bits, as standard ONNX")
         {
-            model, output, mode, calibration, evaluation, perChannel, ops, exclude, threads,
+            model, output, mode, calibration, evaluation, perChannel, ops, exclude, activationMatMuls, threads,
         };
         command.SetAction(parse =>
         {
@@ -49,6 +54,7 @@ internal static class QuantizeCommand
                 PerChannel = parse.GetValue(perChannel),
                 Operators = List(parse.GetValue(ops)),
                 Excluded = List(parse.GetValue(exclude)),
+                ActivationMatMuls = parse.GetValue(activationMatMuls),
                 Calibration = samples,
             };
             Onnx.Graph.OnnxModel quantized;

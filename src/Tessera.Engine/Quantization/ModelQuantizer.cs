@@ -1,4 +1,5 @@
 using Tessera.Onnx.Graph;
+using Tessera.Onnx.Inference;
 using Tessera.Tensors;
 
 namespace Tessera.Engine.Quantization;
@@ -7,8 +8,10 @@ namespace Tessera.Engine.Quantization;
 /// Rewrites a float model into standard ONNX 8-bit quantization (no vendor domain, so ONNX Runtime runs it too):
 /// int8 symmetric weights, and activations either quantized at run time (dynamic: DynamicQuantizeLinear →
 /// MatMulInteger/ConvInteger → Cast → Mul by the product of scales [→ Add bias]) or calibrated (static: QuantizeLinear →
-/// DequantizeLinear pairs on activations, DequantizeLinear on weights and int32 biases). Gather tables are stored as
-/// int8 behind a DequantizeLinear in both modes. Tessera's optimizer fuses both forms into its integer kernels.
+/// DequantizeLinear pairs on activations, DequantizeLinear on weights and int32 biases); in dynamic mode a MatMul of
+/// two activations gets a DynamicQuantizeLinear on each input (<see cref="QuantizationOptions.ActivationMatMuls"/>).
+/// Gather tables are stored as int8 behind a DequantizeLinear in both modes. Tessera's optimizer fuses both forms into
+/// its integer kernels.
 /// </summary>
 public static class ModelQuantizer
 {
@@ -36,7 +39,10 @@ public static class ModelQuantizer
             .Select(n => QuantizationTarget.For(n, copy.Graph))
             .OfType<QuantizationTarget>()
             .ToDictionary(t => t.Node);
-        if (targets.Count == 0) throw new QuantizationException("no node to quantize: no MatMul, Gemm, Conv or Gather with a constant float weight among the chosen operators");
+        var activationProducts = options.Mode == QuantizationMode.Dynamic && options.ActivationMatMuls && options.Operators.Contains("MatMul")
+            ? ActivationProducts(copy, options.Excluded)
+            : [];
+        if (targets.Count + activationProducts.Count == 0) throw new QuantizationException("no node to quantize: no MatMul, Gemm, Conv or Gather with a constant float weight among the chosen operators");
 
         var activations = targets.Values.Where(t => t.Node.OpType != "Gather").Select(t => t.Node.Inputs[0]).Distinct().ToList();
         var ranges = options.Mode == QuantizationMode.Static ? ActivationRanges.Collect(model, activations, options.Calibration, progress) : null;
@@ -48,6 +54,10 @@ public static class ModelQuantizer
             {
                 rewrite.Rewrite(target);
             }
+            else if (activationProducts.Contains(node))
+            {
+                rewrite.DynamicActivations(node);
+            }
             else
             {
                 graph.Nodes.Add(node);
@@ -57,8 +67,22 @@ public static class ModelQuantizer
         copy.Graph.Nodes.Clear();
         copy.Graph.Nodes.AddRange(graph.Nodes);
         PruneInitializers(copy.Graph);
-        progress?.WriteLine($"tessera: quantized {targets.Count} nodes ({string.Join(", ", targets.Keys.GroupBy(n => n.OpType).Select(g => $"{g.Count()} {g.Key}"))}), {options.Mode.ToString().ToLowerInvariant()}{(options.PerChannel ? ", per channel" : string.Empty)}");
+        string between = activationProducts.Count == 0 ? string.Empty : $", {activationProducts.Count} MatMul of two activations";
+        progress?.WriteLine($"tessera: quantized {targets.Count + activationProducts.Count} nodes ({string.Join(", ", targets.Keys.GroupBy(n => n.OpType).Select(g => $"{g.Count()} {g.Key}"))}{between}), {options.Mode.ToString().ToLowerInvariant()}{(options.PerChannel ? ", per channel" : string.Empty)}");
         return copy;
+    }
+
+    // MatMuls of two activations (neither input an initializer) that shape inference on a copy does not find to be other
+    // than float32: through an exporter's Reshape to a computed shape it often finds no type at all.
+    private static HashSet<OnnxNode> ActivationProducts(OnnxModel model, IReadOnlySet<string> excluded)
+    {
+        var typed = ModelCopy.Of(model);
+        ShapeInference.Infer(typed);
+        bool IsFloatActivation(string name) =>
+            !model.Graph.Initializers.ContainsKey(name) && typed.Graph.FindValueInfo(name)?.ElementType is null or DataType.Undefined or DataType.Float32;
+        return model.Graph.Nodes
+            .Where(n => n.OpType == "MatMul" && n.Domain is "" or "ai.onnx" && !excluded.Contains(n.Name) && n.Inputs.Count == 2 && n.Inputs.All(IsFloatActivation))
+            .ToHashSet();
     }
 
     private static void PruneInitializers(OnnxGraph graph)

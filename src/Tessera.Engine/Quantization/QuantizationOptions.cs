@@ -10,6 +10,12 @@ public sealed class QuantizationOptions
     /// <summary>One scale per output channel of each weight instead of one per weight.</summary>
     public bool PerChannel { get; init; }
 
+    /// <summary>
+    /// Dynamic mode: also MatMuls whose inputs are both activations (attention's Q·Kᵀ and P·V), each input by a
+    /// DynamicQuantizeLinear of its own, as ONNX Runtime's quantize_dynamic does. Static mode leaves them in float.
+    /// </summary>
+    public bool ActivationMatMuls { get; init; } = true;
+
     /// <summary>Operator types to quantize (MatMul, Gemm, Conv, Gather).</summary>
     public IReadOnlySet<string> Operators { get; init; } = new HashSet<string>(["MatMul", "Gemm", "Conv"], StringComparer.Ordinal);
 

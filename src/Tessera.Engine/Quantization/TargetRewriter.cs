@@ -28,13 +28,7 @@ internal sealed class TargetRewriter(QuantizedGraph graph, bool perChannel, Dict
     private void Dynamic(QuantizationTarget target)
     {
         var node = target.Node;
-        string x = node.Inputs[0];
-        var quantized = graph.Shared("dynamic:" + x, () =>
-        {
-            string[] outputs = [graph.Name(x + "_quantized"), graph.Name(x + "_scale"), graph.Name(x + "_zero_point")];
-            graph.Emit("DynamicQuantizeLinear", x + "_DynamicQuantizeLinear", [x], outputs);
-            return outputs;
-        });
+        var quantized = DynamicQuantized(node.Inputs[0]);
 
         bool conv = node.OpType == "Conv";
         bool transposed = target.ChannelAxis == 0 && !conv;
@@ -58,18 +52,42 @@ internal sealed class TargetRewriter(QuantizedGraph graph, bool perChannel, Dict
             foreach (var (name, attribute) in node.Attributes) integer.Attributes[name] = attribute;
         }
 
-        string cast = graph.Name(node.Outputs[0] + "_float");
-        graph.Emit("Cast", node.Name + "_cast", [product], [cast], QuantizedGraph.IntAttribute("to", (long)DataType.Float32));
-        string scale = graph.Name(node.Outputs[0] + "_scales");
-        graph.Emit("Mul", node.Name + "_scales_mul", [quantized[1], weight[1]], [scale]);
         string? bias = node.Inputs.Count > 2 && node.Inputs[2].Length > 0 ? node.Inputs[2] : null;
         string scaled = bias is null ? node.Outputs[0] : graph.Name(node.Outputs[0] + "_unbiased");
-        graph.Emit("Mul", node.Name + "_dequantize", [cast, scale], [scaled]);
+        Dequantize(node, product, quantized[1], weight[1], scaled);
         if (bias is not null)
         {
             if (conv) bias = graph.Initializer(bias + "_channels", ChannelBias(graph.Model.Graph.Initializers[bias], target.Value.Rank));
             graph.Emit("Add", node.Name + "_bias", [scaled, bias], [node.Outputs[0]]);
         }
+    }
+
+    // MatMul(x, y) of two activations: DynamicQuantizeLinear on each → MatMulInteger → Cast → Mul(x_scale · y_scale).
+    public void DynamicActivations(OnnxNode node)
+    {
+        var x = DynamicQuantized(node.Inputs[0]);
+        var y = DynamicQuantized(node.Inputs[1]);
+        string product = graph.Name(node.Outputs[0] + "_int32");
+        graph.Emit("MatMulInteger", node.Name + "_quant", [x[0], y[0], x[2], y[2]], [product]);
+        Dequantize(node, product, x[1], y[1], node.Outputs[0]);
+    }
+
+    // One DynamicQuantizeLinear per activation, however many products read it: [quantized, scale, zero point].
+    private string[] DynamicQuantized(string x) => graph.Shared("dynamic:" + x, () =>
+    {
+        string[] outputs = [graph.Name(x + "_quantized"), graph.Name(x + "_scale"), graph.Name(x + "_zero_point")];
+        graph.Emit("DynamicQuantizeLinear", x + "_DynamicQuantizeLinear", [x], outputs);
+        return outputs;
+    });
+
+    // Cast(int32 product → float) → Mul by Mul(a_scale, b_scale) into output.
+    private void Dequantize(OnnxNode node, string product, string aScale, string bScale, string output)
+    {
+        string cast = graph.Name(node.Outputs[0] + "_float");
+        graph.Emit("Cast", node.Name + "_cast", [product], [cast], QuantizedGraph.IntAttribute("to", (long)DataType.Float32));
+        string scale = graph.Name(node.Outputs[0] + "_scales");
+        graph.Emit("Mul", node.Name + "_scales_mul", [aScale, bScale], [scale]);
+        graph.Emit("Mul", node.Name + "_dequantize", [cast, scale], [output]);
     }
 
     // QuantizeLinear → DequantizeLinear on the activation, DequantizeLinear on the weight (and an int32 bias), then the node.

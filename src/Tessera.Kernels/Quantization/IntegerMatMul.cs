@@ -6,14 +6,16 @@ namespace Tessera.Kernels.Quantization;
 
 /// <summary>
 /// The matrix-product part shared by MatMulInteger, QLinearMatMul and the fused quantized products: numpy batch
-/// rules, a constant 2-D B packed once at creation (any other B packed per computation), and the integer GEMM with
-/// the caller's epilogue for each batch.
+/// rules, a constant 2-D B packed once at creation (any other B packed again by every computation into buffers kept
+/// from the first, all batches at once), and the integer GEMM with the caller's epilogue for each batch.
 /// </summary>
 internal sealed unsafe class IntegerMatMul
 {
+    private static readonly int[] s_firstOffset = [0];
     private readonly string _opType;
     private readonly Tensor? _constantB;
     private readonly QgemmPackedB? _packedB;
+    private readonly QgemmPackedBatches _activationB = new();
     private MatMulShape? _shape;
 
     public IntegerMatMul(string opType, Tensor? constantB)
@@ -69,24 +71,19 @@ internal sealed unsafe class IntegerMatMul
     /// </summary>
     public void Run(Tensor a, Tensor b, MatMulShape s, QgemmOutput output, int outputElementSize, ParallelRunner parallel)
     {
-        bool signedA = a.DataType == DataType.Int8;
-        bool signedB = b.DataType == DataType.Int8;
         int m = s.M, n = s.N, k = s.K;
-        var constant = _packedB is not null && ReferenceEquals(b, _constantB) ? _packedB : null;
+        var rows = new QgemmMatrixRows(a.Pointer, k, k, a.DataType == DataType.Int8);
+        bool signedB = b.DataType == DataType.Int8;
         if (s.FoldsIntoRows)
         {
-            var packed = constant ?? QgemmPackedB.Pack(QgemmConfig.Current, b.Pointer + s.BOffsets[0], k, n, n, 1, signedB);
-            var rows = new QgemmMatrixRows(a.Pointer, k, k, signedA);
+            // One B for every batch: packed once (at creation when constant), the batches' rows one tall A.
+            var packed = _packedB is not null && ReferenceEquals(b, _constantB) ? _packedB
+                : _activationB.Pack(b.Pointer + s.BOffsets[0], s_firstOffset, 1, k, n, signedB, parallel)[0];
             Qgemm.Multiply(s.BatchCount * m, packed, rows, output with { ColumnSums = packed.ColumnSums, K = k }, parallel);
             return;
         }
 
-        for (int i = 0; i < s.BatchCount; i++)
-        {
-            var packed = constant ?? QgemmPackedB.Pack(QgemmConfig.Current, b.Pointer + s.BOffsets[i], k, n, n, 1, signedB);
-            var rows = new QgemmMatrixRows(a.Pointer + s.AOffsets[i], k, k, signedA);
-            var batch = output with { ColumnSums = packed.ColumnSums, K = k, Data = output.Data + ((long)i * m * n * outputElementSize) };
-            Qgemm.Multiply(m, packed, rows, batch, parallel);
-        }
+        var batches = _activationB.Pack(b.Pointer, s.BOffsets, s.BatchCount, k, n, signedB, parallel);
+        Qgemm.MultiplyBatches(m, batches, s.AOffsets, rows, output with { K = k }, (long)m * n * outputElementSize, parallel);
     }
 }

@@ -6,7 +6,7 @@ namespace Tessera.Kernels.Quantization;
 /// u8 × s8 → s32 matrix product with the zero points and the output conversion fused into the epilogue
 /// (<see cref="QgemmOutput"/>). Work is cut into blocks of up to <see cref="RowBlock"/> rows times a share of B's
 /// panels; each block packs its A rows once (widening them to 16 bits for the AVX2 and Vector128 kernels) and
-/// sweeps them across its panels, one Mr x Nr tile at a time.
+/// sweeps them across its panels, one Mr x Nr tile at a time (<see cref="QgemmBlock"/>).
 /// </summary>
 internal static unsafe class Qgemm
 {
@@ -16,21 +16,39 @@ internal static unsafe class Qgemm
         where TRows : struct, IQgemmRows
     {
         if (m <= 0 || b.N <= 0) return;
-        int degree = parallel.Degree;
-
-        // As many blocks as RowBlock needs, rounded up to a multiple of the threads and made equal (in whole Mr tiles),
-        // so no thread is left with one block more than the others: 1024 rows on 2 threads are 12 blocks of 90 rows
-        // (6 each), not 11 of 96 (6 and 5).
-        int mr = b.Config.Mr;
-        int rowBlocks = (m + RowBlock - 1) / RowBlock;
-        rowBlocks = (rowBlocks + degree - 1) / degree * degree;
-        int blockRows = Math.Min(RowBlock, ((m + rowBlocks - 1) / rowBlocks + mr - 1) / mr * mr);
-        rowBlocks = (m + blockRows - 1) / blockRows;
-
-        // Enough pieces to keep every thread busy: split B's panels when there are few row blocks.
-        int panelSplit = degree == 1 ? 1 : Math.Clamp((4 * degree) / rowBlocks, 1, b.Panels);
+        var (blockRows, rowBlocks, panelSplit) = Split(m, 1, b, parallel.Degree);
         var body = new QgemmBody<TRows>(m, blockRows, b, rows, output, panelSplit);
         int jobs = rowBlocks * panelSplit;
         parallel.ForChunks(jobs, jobs, ref body);
+    }
+
+    /// <summary>
+    /// Batch i of A (the rows <paramref name="aOffsets"/>[i] elements on) times <paramref name="b"/>[i], into the output
+    /// <paramref name="outputBatchBytes"/> further on per batch; every batch's blocks are jobs of one parallel loop.
+    /// </summary>
+    public static void MultiplyBatches<TRows>(int m, QgemmPackedB[] b, int[] aOffsets, TRows rows, QgemmOutput output, long outputBatchBytes, ParallelRunner parallel)
+        where TRows : struct, IQgemmBatchRows<TRows>
+    {
+        if (m <= 0 || b.Length == 0 || b[0].N <= 0) return;
+        var (blockRows, rowBlocks, panelSplit) = Split(m, b.Length, b[0], parallel.Degree);
+        var body = new QgemmBatchBody<TRows>(m, blockRows, rowBlocks, panelSplit, b, aOffsets, rows, output, outputBatchBytes);
+        int jobs = b.Length * rowBlocks * panelSplit;
+        parallel.ForChunks(jobs, jobs, ref body);
+    }
+
+    // As many row blocks per batch as RowBlock needs, their total rounded up to a multiple of the threads and the
+    // blocks made equal (in whole Mr tiles), so no thread is left with one block more than the others: 1024 rows on
+    // 2 threads are 12 blocks of 90 rows (6 each), not 11 of 96 (6 and 5). B's panels are split too when there are
+    // few blocks, to keep every thread busy.
+    private static (int BlockRows, int RowBlocks, int PanelSplit) Split(int m, int batches, QgemmPackedB b, int degree)
+    {
+        int mr = b.Config.Mr;
+        int rowBlocks = (m + RowBlock - 1) / RowBlock;
+        int total = (rowBlocks * batches + degree - 1) / degree * degree;
+        rowBlocks = (total + batches - 1) / batches;
+        int blockRows = Math.Min(RowBlock, ((m + rowBlocks - 1) / rowBlocks + mr - 1) / mr * mr);
+        rowBlocks = (m + blockRows - 1) / blockRows;
+        int panelSplit = degree == 1 ? 1 : Math.Clamp((4 * degree) / (rowBlocks * batches), 1, b.Panels);
+        return (blockRows, rowBlocks, panelSplit);
     }
 }

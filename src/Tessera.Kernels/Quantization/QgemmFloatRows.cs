@@ -4,7 +4,7 @@ namespace Tessera.Kernels.Quantization;
 /// float32 rows quantized to uint8 as the integer GEMM packs them, so the quantized activations never exist as a
 /// tensor of their own (the fused QuantizedMatMul).
 /// </summary>
-internal readonly unsafe struct QgemmFloatRows : IQgemmRows
+internal readonly unsafe struct QgemmFloatRows : IQgemmBatchRows<QgemmFloatRows>
 {
     private readonly float* _x;
     private readonly int _k;
@@ -18,6 +18,8 @@ internal readonly unsafe struct QgemmFloatRows : IQgemmRows
         _scale = scale;
         _zeroPoint = zeroPoint;
     }
+
+    public QgemmFloatRows Skip(long elements) => new(_x + elements, _k, _scale, _zeroPoint);
 
     public void Pack(int row, int count, byte* destination, int stride, int* sums)
     {

@@ -1,7 +1,7 @@
 namespace Tessera.Kernels.Quantization;
 
 /// <summary>A row-major uint8 or int8 matrix as the A operand of the integer GEMM.</summary>
-internal readonly unsafe struct QgemmMatrixRows : IQgemmRows
+internal readonly unsafe struct QgemmMatrixRows : IQgemmBatchRows<QgemmMatrixRows>
 {
     private readonly byte* _a;
     private readonly nint _lda;
@@ -18,6 +18,8 @@ internal readonly unsafe struct QgemmMatrixRows : IQgemmRows
 
     /// <summary>How far <see cref="Pack"/> moves A's values: +128 for int8, 0 for uint8 (add it to the zero point too).</summary>
     public static int Shift(bool signed) => signed ? 128 : 0;
+
+    public QgemmMatrixRows Skip(long elements) => new(_a + elements, _lda, _k, _flip != 0);
 
     public void Pack(int row, int count, byte* destination, int stride, int* sums)
     {

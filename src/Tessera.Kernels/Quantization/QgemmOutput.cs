@@ -106,11 +106,11 @@ internal readonly unsafe struct QgemmOutput
             var zb1 = Vector256.Load(zb + 8);
             var term0 = (azk * zb0) - (az * Vector256.Load(sums));
             var term1 = (azk * zb1) - (az * Vector256.Load(sums + 8));
-            if (Kind == QgemmOutputKind.Float && ColStride == 1 && (zb0 | zb1) == Vector256<int>.Zero)
+            if (Kind == QgemmOutputKind.Float && ColStride == 1)
             {
-                // Symmetric weights (B's zero points 0, as int8 weights usually are): no row term, and the column terms,
-                // scales and biases hold for every row of the tile.
-                StoreFloatRows(tile, rows, (float*)Data + (row * RowStride) + col, j, term0, term1);
+                // The column terms, scales and biases loaded once for every row of the tile; symmetric weights (B's zero
+                // points 0, as int8 weights usually are) also skip the row term.
+                StoreFloatRows(tile, rows, (float*)Data + (row * RowStride) + col, j, term0, term1, zb0, zb1, rowSums);
                 return;
             }
 
@@ -122,12 +122,6 @@ internal readonly unsafe struct QgemmOutput
                 var v0 = Vector256.Load(t) - (zb0 * rowSum) + term0;
                 var v1 = Vector256.Load(t + 8) - (zb1 * rowSum) + term1;
                 nint rowOffset = (row + r) * RowStride;
-                if (Kind == QgemmOutputKind.Float && ColStride == 1)
-                {
-                    StoreFloats(v0, v1, (float*)Data + rowOffset + col, j);
-                    continue;
-                }
-
                 v0.Store(values);
                 v1.Store(values + 8);
                 for (int c = 0; c < QgemmConfig.Nr; c++) Write(rowOffset + ((col + c) * ColStride), values[c], j + c);
@@ -135,54 +129,41 @@ internal readonly unsafe struct QgemmOutput
         }
     }
 
-    private void StoreFloatRows(int* tile, int rows, float* destination, int j, Vector256<int> term0, Vector256<int> term1)
+    private void StoreFloatRows(int* tile, int rows, float* destination, int j, Vector256<int> term0, Vector256<int> term1, Vector256<int> zb0, Vector256<int> zb1, int* rowSums)
     {
-        // The same operations in the same order as StoreFloats (exact integers, then one multiply, then the bias).
+        // Per element: the exact integer sum corrected, one conversion, one multiply, then the bias (in that order
+        // whichever path: the scalar Write gives the same bits).
+        bool symmetric = (zb0 | zb1) == Vector256<int>.Zero;
         fixed (float* scale = &Scale![j])
+        fixed (float* biases = FloatBias)
         {
+            float* bias = biases is null ? null : biases + j;
             var s0 = Vector256.Load(scale);
             var s1 = Vector256.Load(scale + 8);
-            if (FloatBias is null)
+            var b0 = bias is null ? Vector256<float>.Zero : Vector256.Load(bias);
+            var b1 = bias is null ? Vector256<float>.Zero : Vector256.Load(bias + 8);
+            for (int r = 0; r < rows; r++, tile += QgemmConfig.Nr, destination += RowStride)
             {
-                for (int r = 0; r < rows; r++, tile += QgemmConfig.Nr, destination += RowStride)
+                var v0 = Vector256.Load(tile) + term0;
+                var v1 = Vector256.Load(tile + 8) + term1;
+                if (!symmetric)
                 {
-                    (Vector256.ConvertToSingle(Vector256.Load(tile) + term0) * s0).Store(destination);
-                    (Vector256.ConvertToSingle(Vector256.Load(tile + 8) + term1) * s1).Store(destination + 8);
+                    var rowSum = Vector256.Create(rowSums[r]);
+                    v0 -= zb0 * rowSum;
+                    v1 -= zb1 * rowSum;
                 }
 
-                return;
-            }
-
-            fixed (float* bias = &FloatBias[j])
-            {
-                var b0 = Vector256.Load(bias);
-                var b1 = Vector256.Load(bias + 8);
-                for (int r = 0; r < rows; r++, tile += QgemmConfig.Nr, destination += RowStride)
+                var f0 = Vector256.ConvertToSingle(v0) * s0;
+                var f1 = Vector256.ConvertToSingle(v1) * s1;
+                if (bias is not null)
                 {
-                    ((Vector256.ConvertToSingle(Vector256.Load(tile) + term0) * s0) + b0).Store(destination);
-                    ((Vector256.ConvertToSingle(Vector256.Load(tile + 8) + term1) * s1) + b1).Store(destination + 8);
+                    f0 += b0;
+                    f1 += b1;
                 }
-            }
-        }
-    }
 
-    private void StoreFloats(Vector256<int> v0, Vector256<int> v1, float* destination, int j)
-    {
-        fixed (float* scale = &Scale![j])
-        {
-            var f0 = Vector256.ConvertToSingle(v0) * Vector256.Load(scale);
-            var f1 = Vector256.ConvertToSingle(v1) * Vector256.Load(scale + 8);
-            if (FloatBias is not null)
-            {
-                fixed (float* bias = &FloatBias[j])
-                {
-                    f0 += Vector256.Load(bias);
-                    f1 += Vector256.Load(bias + 8);
-                }
+                f0.Store(destination);
+                f1.Store(destination + 8);
             }
-
-            f0.Store(destination);
-            f1.Store(destination + 8);
         }
     }
 }

@@ -18,7 +18,10 @@ public static class QuantizationKernels
         registry.Register("QLinearConv", 10, info => new QLinearConvKernel(info));
 
         // What the quantization fusion passes make of quantize → integer product → dequantize chains.
-        registry.Register(TesseraDomain.Name, "QuantizedMatMul", TesseraDomain.Version, info => new QuantizedMatMulKernel(info));
+        // QuantizedMatMul's W is a constant integer weight, or (dynamic=1) a float activation quantized at run time too.
+        registry.Register(TesseraDomain.Name, "QuantizedMatMul", TesseraDomain.Version, info => info.ConstantInput(3) is null
+            ? new QuantizedActivationsMatMulKernel(info)
+            : new QuantizedMatMulKernel(info));
         registry.Register(TesseraDomain.Name, "QuantizedConv", TesseraDomain.Version, info => new QuantizedConvKernel(info));
     }
 }

@@ -82,18 +82,10 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
         Qgemm.Multiply(m, _packed, new QgemmFloatRows((float*)x.Pointer, k, scale, zero), output, context.Parallel);
         if (!_fusedActivation.IsNone)
         {
-            // Whole rows after the product, so the rows' bits do not depend on how the GEMM split its tiles.
-            var body = new ActivationRows((float*)y.Pointer, n, _fusedActivation);
-            ((long)m * n < 1 << 14 ? ParallelRunner.Sequential : context.Parallel).ForRange(m, 1, ref body);
+            ActivationRows.Apply((float*)y.Pointer, m, n, _fusedActivation, context.Parallel);
         }
 
         GC.KeepAlive(x);
         GC.KeepAlive(y);
-    }
-
-    /// <summary>The fused activation over output rows [start, end).</summary>
-    private readonly struct ActivationRows(float* y, int n, FusedActivation activation) : IRangeBody
-    {
-        public void Invoke(int start, int end) => activation.Apply(new Span<float>(y + (long)start * n, (end - start) * n));
     }
 }

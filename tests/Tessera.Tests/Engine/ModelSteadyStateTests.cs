@@ -1,5 +1,6 @@
 using System.Text;
 using Tessera.Engine;
+using Tessera.Engine.Quantization;
 using Tessera.Kernels.Core;
 using Tessera.Onnx.Graph;
 using Tessera.Onnx.Io;
@@ -33,6 +34,10 @@ public sealed class ModelSteadyStateTests
         ["matmul 600x700x900 weight"] = () => (WeightMatMul(700, 900), Feeds(("a", Floats(600, 700)))),
         ["matmul 2x4x100x64 @ 2x4x64x120"] = () => (InputMatMul([2, 4, 100, 64], [2, 4, 64, 120]), Feeds(("a", Floats(2, 4, 100, 64)), ("b", Floats(2, 4, 64, 120)))),
         ["matmul 3x300x500 @ 500x260 input"] = () => (InputMatMul([3, 300, 500], [500, 260]), Feeds(("a", Floats(3, 300, 500)), ("b", Floats(500, 260)))),
+        // int8 (`tessera quantize --mode dynamic --per-channel`): attention's products quantize a B packed every run.
+        ["bert int8 b8 s128"] = () => (Quantized(Cached("bert.onnx")), Feeds(("input_ids", Ids(8, 128)), ("attention_mask", Ones(8, 128)))),
+        ["gpt int8 b8 s128"] = () => (Quantized(Cached("gpt.onnx")), Feeds(("input_ids", Ids(8, 128)))),
+        ["int8 matmul 2x4x100x64 @ 2x4x64x120 input"] = () => (Quantized(InputMatMul([2, 4, 100, 64], [2, 4, 64, 120])), Feeds(("a", Floats(2, 4, 100, 64)), ("b", Floats(2, 4, 64, 120)))),
     };
 
     public static TheoryData<string, int> Cases()
@@ -87,6 +92,8 @@ public sealed class ModelSteadyStateTests
     }
 
     private static OnnxModel Cached(string file) => ModelReader.Load(Path.Combine(TestPaths.Require(Path.Combine(TestPaths.Cache, "models")), file));
+
+    private static OnnxModel Quantized(OnnxModel model) => ModelQuantizer.Quantize(model, new QuantizationOptions { PerChannel = true });
 
     private static OnnxModel Ocr(string file) => ModelReader.Load(Path.Combine(
         TestPaths.Require(Path.Combine(TestPaths.Cache, "npm", "node_modules", "@gutenye", "ocr-models", "assets")), file));

@@ -1,0 +1,53 @@
+using Tessera.Kernels.Core;
+
+namespace Tessera.Kernels.Quantization;
+
+/// <summary>
+/// Jobs of a batch of integer GEMMs of one shape (an attention product over batch x heads): job j is batch
+/// j / (row blocks x panel shares), one block of its rows times one share of its own packed B.
+/// </summary>
+internal readonly unsafe struct QgemmBatchBody<TRows> : IRangeBody
+    where TRows : struct, IQgemmBatchRows<TRows>
+{
+    private readonly int _m;
+    private readonly int _blockRows;
+    private readonly int _rowBlocks;
+    private readonly int _panelSplit;
+    private readonly QgemmPackedB[] _b;
+    private readonly int[] _aOffsets;
+    private readonly TRows _rows;
+    private readonly QgemmOutput _output;
+    private readonly long _outputBatchBytes;
+
+    public QgemmBatchBody(int m, int blockRows, int rowBlocks, int panelSplit, QgemmPackedB[] b, int[] aOffsets, TRows rows, QgemmOutput output, long outputBatchBytes)
+    {
+        _m = m;
+        _blockRows = blockRows;
+        _rowBlocks = rowBlocks;
+        _panelSplit = panelSplit;
+        _b = b;
+        _aOffsets = aOffsets;
+        _rows = rows;
+        _output = output;
+        _outputBatchBytes = outputBatchBytes;
+    }
+
+    public void Invoke(int start, int end)
+    {
+        var config = _b[0].Config;
+        int* sums = stackalloc int[Qgemm.RowBlock];
+        int* tile = stackalloc int[config.Mr * QgemmConfig.Nr];
+        var block = new QgemmBlock(config, _b[0].KPadded, sums, tile);
+        for (int job = start; job < end; job++)
+        {
+            int batch = job / (_rowBlocks * _panelSplit);
+            int inBatch = job % (_rowBlocks * _panelSplit);
+            int row = inBatch / _panelSplit * _blockRows;
+            int share = inBatch % _panelSplit;
+            var b = _b[batch];
+            var rows = _rows.Skip(_aOffsets[batch]);
+            var output = _output with { Data = _output.Data + (batch * _outputBatchBytes), ColumnSums = b.ColumnSums };
+            block.Run(rows, b, output, row, Math.Min(_blockRows, _m - row), share * b.Panels / _panelSplit, (share + 1) * b.Panels / _panelSplit);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Tessera.Kernels.Quantization;
+
+/// <summary>
+/// One block of the integer GEMM, the unit of work of <see cref="QgemmBody{TRows}"/> and
+/// <see cref="QgemmBatchBody{TRows}"/>: pack up to <see cref="Qgemm.RowBlock"/> A rows (widening them to 16 bits for
+/// the AVX2 and Vector128 kernels), then run the micro-kernel over a range of B's panels and store each tile.
+/// </summary>
+internal unsafe ref struct QgemmBlock
+{
+    // Each thread's packing buffers, grown on demand and kept (pinned: the kernels read them through pointers).
+    [ThreadStatic]
+    private static byte[]? t_bytes;
+
+    [ThreadStatic]
+    private static byte[]? t_wide;
+
+    private readonly byte* _bytes;
+    private readonly byte* _wide;
+    private readonly int* _sums;
+    private readonly int* _tile;
+
+    /// <summary>This thread's buffers for operands of <paramref name="kPadded"/> packed K; sums and tile are the caller's stack.</summary>
+    public QgemmBlock(QgemmConfig config, int kPadded, int* sums, int* tile)
+    {
+        int bufferRows = (Qgemm.RowBlock + config.Mr - 1) / config.Mr * config.Mr;
+        _bytes = Buffer(ref t_bytes, bufferRows * kPadded);
+        _wide = config.ElementSize == 2 ? Buffer(ref t_wide, bufferRows * kPadded * 2) : null;
+        _sums = sums;
+        _tile = tile;
+    }
+
+    /// <summary>Rows [row, row + count) of A times B's panels [firstPanel, lastPanel), into <paramref name="output"/>.</summary>
+    public readonly void Run<TRows>(in TRows rows, QgemmPackedB b, in QgemmOutput output, int row, int count, int firstPanel, int lastPanel)
+        where TRows : struct, IQgemmRows
+    {
+        var config = b.Config;
+        int mr = config.Mr;
+        int k = b.K;
+        int ld = b.KPadded;
+        int groups = ld / config.KGroup;
+        int padded = (count + mr - 1) / mr * mr;
+        rows.Pack(row, count, _bytes, ld, _sums);
+
+        // Pack writes K bytes per row: zero only what the kernel reads beyond them (the K padding, the rows up to Mr).
+        if (ld > k)
+        {
+            for (int r = 0; r < count; r++) new Span<byte>(_bytes + ((long)r * ld) + k, ld - k).Clear();
+        }
+
+        new Span<byte>(_bytes + ((long)count * ld), (padded - count) * ld).Clear();
+        byte* a = _bytes;
+        nint lda = ld;
+        if (_wide is not null)
+        {
+            Widen(_bytes, (ushort*)_wide, padded * ld);
+            a = _wide;
+            lda = ld * 2;
+        }
+
+        for (int p = firstPanel; p < lastPanel; p++)
+        {
+            byte* panel = b.Panel(p);
+            int col = p * QgemmConfig.Nr;
+            int cols = Math.Min(QgemmConfig.Nr, b.N - col);
+            for (int r = 0; r < count; r += mr)
+            {
+                config.Kernel(a + (r * lda), lda, panel, groups, _tile);
+                output.Store(_tile, row + r, Math.Min(mr, count - r), col, cols, _sums + r);
+            }
+        }
+
+        GC.KeepAlive(b);
+    }
+
+    // Zero-extends A's bytes to the 16-bit values the AVX2 and Vector128 kernels read: a pass over every packed byte
+    // per block, so 16 at a time rather than one.
+    private static void Widen(byte* source, ushort* destination, int count)
+    {
+        int i = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; i <= count - 16; i += 16)
+            {
+                var (lower, upper) = Vector128.Widen(Vector128.Load(source + i));
+                lower.Store(destination + i);
+                upper.Store(destination + i + 8);
+            }
+        }
+
+        for (; i < count; i++) destination[i] = source[i];
+    }
+
+    private static byte* Buffer(ref byte[]? buffer, int size)
+    {
+        if (buffer is null || buffer.Length < size)
+        {
+            buffer = GC.AllocateUninitializedArray<byte>(Math.Max(size, 1 << 16), pinned: true);
+        }
+
+        return (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
+    }
+}
