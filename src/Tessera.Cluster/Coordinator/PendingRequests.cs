@@ -7,6 +7,10 @@ namespace Tessera.Cluster.Coordinator;
 /// Requests awaiting an answer, by request id. An answer may come from any worker (a pipeline's result arrives from
 /// its last stage), so the map is shared by all of a coordinator's connections; each entry remembers the workers
 /// it depends on, so that a worker going down fails exactly the requests that needed it.
+/// An answer completes its request on the receive loop that read it, which runs the waiting caller's continuation
+/// itself (the deployment's join, the next request's send) until that first waits: handing it to the thread pool cost
+/// a futex wake and a context switch or more per answer, on a coordinator whose cores its workers share. A failure is
+/// handed to the pool: it can come from a worker being marked down, whose callers must not fail over inside that.
 /// </summary>
 internal sealed class PendingRequests
 {
@@ -17,7 +21,7 @@ internal sealed class PendingRequests
     public (ulong Id, Task<Reply> Answer) Register(IReadOnlyCollection<WorkerClient> involved, OutputPlacement? placeOutput = null)
     {
         ulong id = (ulong)Interlocked.Increment(ref _nextId);
-        var entry = new Entry(new TaskCompletionSource<Reply>(TaskCreationOptions.RunContinuationsAsynchronously), involved, placeOutput);
+        var entry = new Entry(new TaskCompletionSource<Reply>(), involved, placeOutput);
         _entries[id] = entry;
         return (id, entry.Completion.Task);
     }
@@ -25,7 +29,7 @@ internal sealed class PendingRequests
     /// <summary>A second answer expected under an id already used (an upload's end after its begin).</summary>
     public Task<Reply> RegisterWithId(ulong id, IReadOnlyCollection<WorkerClient> involved)
     {
-        var entry = new Entry(new TaskCompletionSource<Reply>(TaskCreationOptions.RunContinuationsAsynchronously), involved, null);
+        var entry = new Entry(new TaskCompletionSource<Reply>(), involved, null);
         _entries[id] = entry;
         return entry.Completion.Task;
     }
@@ -37,7 +41,13 @@ internal sealed class PendingRequests
 
     public bool Complete(ulong id, Reply reply) => _entries.TryRemove(id, out var e) && e.Completion.TrySetResult(reply);
 
-    public bool Fail(ulong id, Exception error) => _entries.TryRemove(id, out var e) && e.Completion.TrySetException(error);
+    public void Fail(ulong id, Exception error)
+    {
+        if (_entries.TryRemove(id, out var e))
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static f => f.Completion.TrySetException(f.Error), (e.Completion, Error: error), preferLocal: false);
+        }
+    }
 
     /// <summary>Fails every request that involves <paramref name="worker"/>.</summary>
     public void FailInvolving(WorkerClient worker, string reason)
