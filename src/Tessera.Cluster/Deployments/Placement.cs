@@ -141,10 +141,10 @@ public sealed class Placement
             {
                 var segment = _segments[g];
                 bool last = g == _segments.Length - 1;
-                if (g > 0 && !segment[0].RunsApart)
+                if (!segment[0].RunsApart && PendingRequests.Answering)
                 {
-                    // The segment before answered on a worker connection's receive loop (PendingRequests), which must
-                    // not compute this process's stages: the thread pool does.
+                    // The segment before answered on a worker connection's receive loop, which must not compute this
+                    // process's stages: the thread pool does.
                     await Task.Yield();
                 }
 
