@@ -78,7 +78,10 @@ public sealed partial class Deployment : IAsyncDisposable
     /// Runs one batch on <paramref name="preferred"/> (a scheduler's choice), micro-batched when it is a pipeline; a
     /// piece whose placement fails runs on another. A placement no longer current is only a preference.
     /// </summary>
-    /// <param name="answered">Told which placement answered each piece and its rows (a piece may fail over).</param>
+    /// <param name="answered">
+    /// Told which placement answered each piece and its rows (a piece may fail over); called where the answer arrived,
+    /// possibly a worker connection's receive loop, so it must not block.
+    /// </param>
     public Task<IReadOnlyDictionary<string, Tensor>> RunOnAsync(Placement? preferred, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation = default, IReadOnlyDictionary<string, Tensor>? into = null, Action<Placement, int>? answered = null) =>
         RunSharesAsync([preferred], [1.0], inputs, cancellation, into, answered);
 
