@@ -177,22 +177,29 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
     /// <see cref="ClusterErrorCode.RouteFailed"/>); running it elsewhere is the deployment's choice, not the coordinator's.
     /// The outputs are read into the storage <paramref name="placeOutput"/> gives (fresh tensors by default).
     /// </summary>
-    public Task<IReadOnlyDictionary<string, Tensor>> RunAsync(Route route, IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string> outputs, CancellationToken cancellation = default, OutputPlacement? placeOutput = null)
+    public Task<IReadOnlyDictionary<string, Tensor>> RunAsync(Route route, IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string> outputs, CancellationToken cancellation = default, OutputPlacement? placeOutput = null) =>
+        RunAsync(route, inputs, outputs, cancellation, placeOutput, inline: false);
+
+    /// <summary>
+    /// The public RunAsync, whose answer may complete on the receive loop (<paramref name="inline"/>): for callers that
+    /// hand off to the pool before their own callers' code runs (<see cref="PendingRequests.Answering"/>).
+    /// </summary>
+    internal Task<IReadOnlyDictionary<string, Tensor>> RunAsync(Route route, IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string> outputs, CancellationToken cancellation, OutputPlacement? placeOutput, bool inline)
     {
         if (route.Workers.FirstOrDefault(w => !w.IsUp) is { } down)
         {
             return Task.FromException<IReadOnlyDictionary<string, Tensor>>(new ClusterException(ClusterErrorCode.WorkerDown, $"worker {down.Name} at {down.Address} {down.DownReason ?? "is not up"}"));
         }
 
-        return RunOnceAsync(route, inputs, outputs, placeOutput, cancellation);
+        return RunOnceAsync(route, inputs, outputs, placeOutput, inline, cancellation);
     }
 
-    private async Task<IReadOnlyDictionary<string, Tensor>> RunOnceAsync(Route route, IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string> outputs, OutputPlacement? placeOutput, CancellationToken cancellation)
+    private async Task<IReadOnlyDictionary<string, Tensor>> RunOnceAsync(Route route, IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string> outputs, OutputPlacement? placeOutput, bool inline, CancellationToken cancellation)
     {
         var workers = route.Workers;
         var stages = route.Stages.Select(s => new RouteStage(
             [new RouteRank(s.ModelHash, s.Worker.Address), .. s.OtherRanks.Select(r => new RouteRank(r.ModelHash, r.Worker.Address))], [.. s.Inputs])).ToArray();
-        var (id, answer) = _pending.Register(workers, placeOutput);
+        var (id, answer) = _pending.Register(workers, placeOutput, inline);
         foreach (var w in workers)
         {
             w.Began();

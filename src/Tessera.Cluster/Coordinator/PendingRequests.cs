@@ -7,17 +7,31 @@ namespace Tessera.Cluster.Coordinator;
 /// Requests awaiting an answer, by request id. An answer may come from any worker (a pipeline's result arrives from
 /// its last stage), so the map is shared by all of a coordinator's connections; each entry remembers the workers
 /// it depends on, so that a worker going down fails exactly the requests that needed it.
+/// A request registered to be answered inline is completed on the receive loop that read its answer, which runs the
+/// waiting continuation itself (the deployment's join, the next micro-batch's send) until that first waits: handing
+/// it to the thread pool cost a futex wake and a context switch or more per answer, on a coordinator whose cores its
+/// workers share. Only this library's own callers register so, and they hand off to the pool before any caller's code
+/// runs when <see cref="Answering"/> (a caller's continuation could block the loop, and the worker would look silent).
+/// Other answers, and every failure (it can come from a worker being marked down, whose requests must not fail over
+/// inside that), complete through the pool.
 /// </summary>
 internal sealed class PendingRequests
 {
+    [ThreadStatic]
+    private static bool t_answering;
+
     private readonly ConcurrentDictionary<ulong, Entry> _entries = new();
     private long _nextId;
 
+    /// <summary>True on a receive loop while it runs an inline answer's continuation.</summary>
+    public static bool Answering => t_answering;
+
     /// <param name="placeOutput">Where the answer's tensors go (null: fresh tensors); see <see cref="OutputPlacement"/>.</param>
-    public (ulong Id, Task<Reply> Answer) Register(IReadOnlyCollection<WorkerClient> involved, OutputPlacement? placeOutput = null)
+    /// <param name="inline">Whether the answer's continuation runs on the receive loop (see the class).</param>
+    public (ulong Id, Task<Reply> Answer) Register(IReadOnlyCollection<WorkerClient> involved, OutputPlacement? placeOutput = null, bool inline = false)
     {
         ulong id = (ulong)Interlocked.Increment(ref _nextId);
-        var entry = new Entry(new TaskCompletionSource<Reply>(TaskCreationOptions.RunContinuationsAsynchronously), involved, placeOutput);
+        var entry = new Entry(new TaskCompletionSource<Reply>(inline ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously), involved, placeOutput);
         _entries[id] = entry;
         return (id, entry.Completion.Task);
     }
@@ -35,9 +49,27 @@ internal sealed class PendingRequests
     /// <summary>The placement of a pending request's output tensors, or null (fresh tensors, or no such request).</summary>
     public OutputPlacement? PlacementOf(ulong id) => _entries.TryGetValue(id, out var e) ? e.PlaceOutput : null;
 
-    public bool Complete(ulong id, Reply reply) => _entries.TryRemove(id, out var e) && e.Completion.TrySetResult(reply);
+    public bool Complete(ulong id, Reply reply)
+    {
+        if (!_entries.TryRemove(id, out var e)) return false;
+        t_answering = true;
+        try
+        {
+            return e.Completion.TrySetResult(reply);
+        }
+        finally
+        {
+            t_answering = false;
+        }
+    }
 
-    public bool Fail(ulong id, Exception error) => _entries.TryRemove(id, out var e) && e.Completion.TrySetException(error);
+    public void Fail(ulong id, Exception error)
+    {
+        if (_entries.TryRemove(id, out var e))
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static f => f.Completion.TrySetException(f.Error), (e.Completion, Error: error), preferLocal: false);
+        }
+    }
 
     /// <summary>Fails every request that involves <paramref name="worker"/>.</summary>
     public void FailInvolving(WorkerClient worker, string reason)

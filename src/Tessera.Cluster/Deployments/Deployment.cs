@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Tessera.Cluster.Coordinator;
 using Tessera.Cluster.Telemetry;
 using Tessera.Cluster.Transport;
 using Tessera.Partitioning.Plans;
@@ -77,7 +78,10 @@ public sealed partial class Deployment : IAsyncDisposable
     /// Runs one batch on <paramref name="preferred"/> (a scheduler's choice), micro-batched when it is a pipeline; a
     /// piece whose placement fails runs on another. A placement no longer current is only a preference.
     /// </summary>
-    /// <param name="answered">Told which placement answered each piece and its rows (a piece may fail over).</param>
+    /// <param name="answered">
+    /// Told which placement answered each piece and its rows (a piece may fail over); called where the answer arrived,
+    /// possibly a worker connection's receive loop, so it must not block.
+    /// </param>
     public Task<IReadOnlyDictionary<string, Tensor>> RunOnAsync(Placement? preferred, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation = default, IReadOnlyDictionary<string, Tensor>? into = null, Action<Placement, int>? answered = null) =>
         RunSharesAsync([preferred], [1.0], inputs, cancellation, into, answered);
 
@@ -91,6 +95,7 @@ public sealed partial class Deployment : IAsyncDisposable
         if (rows == 0)
         {
             var whole = await RunPieceAsync(shares[0], inputs, 0, null, cancellation, answered).ConfigureAwait(false);
+            await LeaveReceiveLoopAsync().ConfigureAwait(false);
             return Model.Outputs.ToDictionary(o => o, o => BatchPieces.Deliver(o, whole[o], into), StringComparer.Ordinal);
         }
 
@@ -103,6 +108,7 @@ public sealed partial class Deployment : IAsyncDisposable
         }
 
         var results = await Task.WhenAll(tasks).ConfigureAwait(false);
+        await LeaveReceiveLoopAsync().ConfigureAwait(false);
         var outputAxes = Model.OutputAxes!;
         return Model.Outputs.ToDictionary(
             o => o,
@@ -158,6 +164,19 @@ public sealed partial class Deployment : IAsyncDisposable
                 reasons.Add(e.Message);
                 DeploymentLog.FailingOver(_logger, Name, placement.ToString(), e.Message);
             }
+        }
+    }
+
+    /// <summary>
+    /// Moves to the thread pool when the pieces' last answer completed on a worker connection's receive loop (see
+    /// <see cref="PendingRequests"/>), so that the caller's continuation cannot hold it: one hand-off per batch instead
+    /// of one per micro-batch.
+    /// </summary>
+    private static async ValueTask LeaveReceiveLoopAsync()
+    {
+        if (PendingRequests.Answering)
+        {
+            await Task.Yield();
         }
     }
 

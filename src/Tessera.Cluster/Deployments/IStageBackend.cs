@@ -40,7 +40,8 @@ public interface IStageBackend
     /// returns <paramref name="outputs"/>, read into the storage <paramref name="place"/> gives where it gives one.
     /// A failure of the placement itself (a worker down, a stage unreachable) is a <see cref="ClusterException"/> with
     /// <see cref="ClusterErrorCode.WorkerDown"/> or <see cref="ClusterErrorCode.RouteFailed"/>: the deployment runs the
-    /// request again on another placement.
+    /// request again on another placement. A remote segment's task completes on the receive loop of the connection its
+    /// answer came in on (<see cref="PendingRequests"/>): its caller moves to the pool before blocking or foreign code.
     /// </summary>
     Task<IReadOnlyDictionary<string, Tensor>> RunSegmentAsync(IReadOnlyList<IStageBackend> segment, IReadOnlyDictionary<string, Tensor> values, IReadOnlyList<string> outputs, OutputPlacement? place, CancellationToken cancellation);
 }

@@ -141,6 +141,13 @@ public sealed class Placement
             {
                 var segment = _segments[g];
                 bool last = g == _segments.Length - 1;
+                if (!segment[0].RunsApart && PendingRequests.Answering)
+                {
+                    // The segment before answered on a worker connection's receive loop, which must not compute this
+                    // process's stages: the thread pool does.
+                    await Task.Yield();
+                }
+
                 var produced = await segment[0].RunSegmentAsync(segment, values, _segmentOutputs[g], last ? place : null, cancellation).ConfigureAwait(false);
                 if (last)
                 {

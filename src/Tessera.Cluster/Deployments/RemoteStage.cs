@@ -40,7 +40,8 @@ public sealed class RemoteStage(ClusterCoordinator coordinator, RouteStep step) 
             _route = route = new SegmentRoute(segment, new Route([.. segment.Select(s => ((RemoteStage)s).Step)]));
         }
 
-        return Coordinator.RunAsync(route.Route, values, outputs, cancellation, place);
+        // Answered inline on the receive loop: the deployment hands off to the pool before its callers' code runs.
+        return Coordinator.RunAsync(route.Route, values, outputs, cancellation, place, inline: true);
     }
 
     private sealed record SegmentRoute(IReadOnlyList<IStageBackend> Segment, Route Route);

@@ -22,6 +22,10 @@ public sealed class FrameReader
     private readonly TransportLimits _limits;
     private readonly SharedMemoryLink? _sharedMemory;
 
+    // A frame's deadline (the idle wait, then the read timeout): one source re-armed per frame rather than a linked
+    // source and a new timer per frame, whose creation and disposal went through the process's timer queue.
+    private CancellationTokenSource _timeout = new();
+
     public FrameReader(Stream stream, TransportLimits limits, ITensorAllocator? allocator = null)
         : this(stream, limits, allocator, null)
     {
@@ -60,44 +64,58 @@ public sealed class FrameReader
 
     private async ValueTask<Frame?> ReadOneAsync(TimeSpan idleTimeout, CancellationToken cancellation, OutputPlacement? place, uint maxPayloadBytes)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var timeout = _timeout;
         timeout.CancelAfter(idleTimeout);
+        var linked = cancellation.UnsafeRegister(static t => ((CancellationTokenSource)t!).Cancel(), timeout);
         var reading = new ReadScope(timeout.Token, cancellation);
-        if (!await _input.FillAsync(FrameHeader.Size, reading, allowCleanEnd: true).ConfigureAwait(false))
+        try
         {
-            return null;
-        }
-
-        var header = FrameHeader.Read(_input.Take(FrameHeader.Size));
-        if (header.Length > maxPayloadBytes)
-        {
-            throw new ClusterException(ClusterErrorCode.FrameTooLarge, $"a {header.Type} frame of {header.Length} bytes exceeds the limit of {maxPayloadBytes} here");
-        }
-
-        timeout.CancelAfter(_limits.ReadTimeout);
-        if (header.Type == FrameType.Tensor)
-        {
-            return await ReadTensorAsync(header, reading, place).ConfigureAwait(false);
-        }
-
-        if (header.Type == FrameType.Collective && header.Length >= Messages.CollectiveMessage.PrefixSize)
-        {
-            await _input.FillAsync(Messages.CollectiveMessage.PrefixSize, reading, allowCleanEnd: false).ConfigureAwait(false);
-            int metaSize = Messages.CollectiveMessage.MetaSizeFromPrefix(_input.Peek(Messages.CollectiveMessage.PrefixSize));
-            if (metaSize > 0)
+            if (!await _input.FillAsync(FrameHeader.Size, reading, allowCleanEnd: true).ConfigureAwait(false))
             {
-                return await ReadBlockAsync(header, metaSize, reading).ConfigureAwait(false);
+                return null;
+            }
+
+            var header = FrameHeader.Read(_input.Take(FrameHeader.Size));
+            if (header.Length > maxPayloadBytes)
+            {
+                throw new ClusterException(ClusterErrorCode.FrameTooLarge, $"a {header.Type} frame of {header.Length} bytes exceeds the limit of {maxPayloadBytes} here");
+            }
+
+            timeout.CancelAfter(_limits.ReadTimeout);
+            if (header.Type == FrameType.Tensor)
+            {
+                return await ReadTensorAsync(header, reading, place).ConfigureAwait(false);
+            }
+
+            if (header.Type == FrameType.Collective && header.Length >= Messages.CollectiveMessage.PrefixSize)
+            {
+                await _input.FillAsync(Messages.CollectiveMessage.PrefixSize, reading, allowCleanEnd: false).ConfigureAwait(false);
+                int metaSize = Messages.CollectiveMessage.MetaSizeFromPrefix(_input.Peek(Messages.CollectiveMessage.PrefixSize));
+                if (metaSize > 0)
+                {
+                    return await ReadBlockAsync(header, metaSize, reading).ConfigureAwait(false);
+                }
+            }
+
+            if (header.Length > _limits.MaxControlFrameBytes)
+            {
+                throw new ClusterException(ClusterErrorCode.FrameTooLarge, $"a {header.Type} frame of {header.Length} bytes exceeds the limit of {_limits.MaxControlFrameBytes}");
+            }
+
+            byte[] payload = header.Length == 0 ? [] : new byte[header.Length];
+            await _input.ReadExactlyAsync(payload, reading, "a frame").ConfigureAwait(false);
+            return new Frame(header, payload);
+        }
+        finally
+        {
+            // The caller's cancellation no longer reaches this source before it is reset (or replaced, once it fired).
+            linked.Dispose();
+            if (!timeout.TryReset())
+            {
+                timeout.Dispose();
+                _timeout = new CancellationTokenSource();
             }
         }
-
-        if (header.Length > _limits.MaxControlFrameBytes)
-        {
-            throw new ClusterException(ClusterErrorCode.FrameTooLarge, $"a {header.Type} frame of {header.Length} bytes exceeds the limit of {_limits.MaxControlFrameBytes}");
-        }
-
-        byte[] payload = header.Length == 0 ? [] : new byte[header.Length];
-        await _input.ReadExactlyAsync(payload, reading, "a frame").ConfigureAwait(false);
-        return new Frame(header, payload);
     }
 
     private async ValueTask<Frame> ReadTensorAsync(FrameHeader header, ReadScope reading, OutputPlacement? place)

@@ -30,6 +30,7 @@ public sealed class FrameWriter
     private readonly byte[] _buffer = new byte[BufferBytes];
     private int _used;
     private bool _broken;
+    private CancellationTokenSource _timeout = new();
     private SharedRing? _sharedRing;
 
     /// <param name="abort">Closes the connection after a torn write (the stream's owner knows how).</param>
@@ -59,12 +60,12 @@ public sealed class FrameWriter
     public async Task SendAsync(FrameType type, ulong requestId, ReadOnlyMemory<byte> payload, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, CancellationToken cancellation, WireDataType wire = WireDataType.Float32)
     {
         await _lock.WaitAsync(cancellation).ConfigureAwait(false);
-        using var timeout = new CancellationTokenSource(_limits.ReadTimeout);
+        var timeout = StartTimeout();
         try
         {
             ThrowIfBroken();
-            await AppendHeaderAsync(new FrameHeader(checked((uint)payload.Length), type, requestId), timeout.Token).ConfigureAwait(false);
-            await AppendAsync(payload, timeout.Token).ConfigureAwait(false);
+            await AppendHeaderAsync(new FrameHeader(checked((uint)payload.Length), type, requestId), timeout).ConfigureAwait(false);
+            await AppendAsync(payload, timeout).ConfigureAwait(false);
             foreach (var (name, tensor) in tensors)
             {
                 var meta = TensorMeta.For(name, tensor, wire);
@@ -78,40 +79,41 @@ public sealed class FrameWriter
                         if (waits == 0)
                         {
                             // The reader can give back only what it knows of: the frames of this message's earlier tensors.
-                            await FlushAsync(timeout.Token).ConfigureAwait(false);
+                            await FlushAsync(timeout).ConfigureAwait(false);
                         }
 
                         // The reader is behind: wait for it as for TCP's window.
-                        await WaitForRoomAsync(ring, meta.ByteLength, timeout.Token).ConfigureAwait(false);
+                        await WaitForRoomAsync(ring, meta.ByteLength, timeout).ConfigureAwait(false);
                     }
 
-                    await AppendHeaderAsync(new FrameHeader(checked((uint)(metaSize + 8)), FrameType.Tensor, requestId, FrameHeader.SharedMemoryFlag), timeout.Token).ConfigureAwait(false);
-                    await EnsureRoomAsync(metaSize + 8, timeout.Token).ConfigureAwait(false);
+                    await AppendHeaderAsync(new FrameHeader(checked((uint)(metaSize + 8)), FrameType.Tensor, requestId, FrameHeader.SharedMemoryFlag), timeout).ConfigureAwait(false);
+                    await EnsureRoomAsync(metaSize + 8, timeout).ConfigureAwait(false);
                     meta.Write(_buffer.AsSpan(_used, metaSize));
                     BinaryPrimitives.WriteInt64LittleEndian(_buffer.AsSpan(_used + metaSize), position);
                     _used += metaSize + 8;
                     continue;
                 }
 
-                await AppendHeaderAsync(new FrameHeader(checked((uint)(metaSize + meta.ByteLength)), FrameType.Tensor, requestId), timeout.Token).ConfigureAwait(false);
-                await EnsureRoomAsync(metaSize, timeout.Token).ConfigureAwait(false);
+                await AppendHeaderAsync(new FrameHeader(checked((uint)(metaSize + meta.ByteLength)), FrameType.Tensor, requestId), timeout).ConfigureAwait(false);
+                await EnsureRoomAsync(metaSize, timeout).ConfigureAwait(false);
                 meta.Write(_buffer.AsSpan(_used, metaSize));
                 _used += metaSize;
                 if (meta.WireEncoding.IsNarrowed)
                 {
-                    await AppendEncodedAsync(tensor, meta.WireEncoding, timeout.Token).ConfigureAwait(false);
+                    await AppendEncodedAsync(tensor, meta.WireEncoding, timeout).ConfigureAwait(false);
                     continue;
                 }
 
                 using var memory = new TensorMemory(tensor);
-                await AppendAsync(memory.Memory, timeout.Token).ConfigureAwait(false);
+                await AppendAsync(memory.Memory, timeout).ConfigureAwait(false);
             }
 
-            await FlushAsync(timeout.Token).ConfigureAwait(false);
+            await FlushAsync(timeout).ConfigureAwait(false);
         }
         finally
         {
             _used = 0;
+            StopTimeout();
             _lock.Release();
         }
     }
@@ -155,14 +157,15 @@ public sealed class FrameWriter
     public async Task SendRawAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellation)
     {
         await _lock.WaitAsync(cancellation).ConfigureAwait(false);
-        using var timeout = new CancellationTokenSource(_limits.ReadTimeout);
+        var timeout = StartTimeout();
         try
         {
             ThrowIfBroken();
-            await WriteAsync(bytes, timeout.Token).ConfigureAwait(false);
+            await WriteAsync(bytes, timeout).ConfigureAwait(false);
         }
         finally
         {
+            StopTimeout();
             _lock.Release();
         }
     }
@@ -180,6 +183,25 @@ public sealed class FrameWriter
         }
 
         await Task.Run(() => ring.WaitForReader(bytes, 10_000), CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The deadline of the message being written (under the lock): one source per writer, re-armed for each message,
+    /// rather than a new timer per message (each one's creation and disposal went through the process's timer queue).
+    /// </summary>
+    private CancellationToken StartTimeout()
+    {
+        _timeout.CancelAfter(_limits.ReadTimeout);
+        return _timeout.Token;
+    }
+
+    private void StopTimeout()
+    {
+        if (!_timeout.TryReset())
+        {
+            _timeout.Dispose();
+            _timeout = new CancellationTokenSource();
+        }
     }
 
     private void ThrowIfBroken()
