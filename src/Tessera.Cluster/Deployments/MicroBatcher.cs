@@ -11,20 +11,30 @@ namespace Tessera.Cluster.Deployments;
 /// each batch size (asked of their workers at most once a second while batches come) against the pipeline's bubble
 /// (<see cref="MicroBatchSchedule"/>). Until both ends of the sizes it chooses among are measured — the share whole,
 /// and the smallest pieces — it sends a few batches cut that way so that they are; meanwhile, and for stages that
-/// measure nothing, it cuts <see cref="DeploymentOptions.DefaultMicroBatchesPerStage"/> per stage. Sizes between the
-/// measured ones are interpolated, and the sizes chosen are measured in turn. Only sizes this placement sent count (a
+/// measure nothing, it cuts <see cref="DeploymentOptions.DefaultMicroBatchesPerStage"/> per stage. A size counts as
+/// measured after a few timed runs, and now and then the end not chosen is sent again. Sizes between the measured ones
+/// are interpolated, and the sizes chosen are measured in turn. Only sizes this placement sent count (a
 /// worker counts a run under its first input's leading dimension, which a model batched on another axis does not vary).
 /// </summary>
 internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int> concurrency)
 {
     private static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(1);
 
+    // Timed runs a size needs before its cost counts: one run's cost is noise (a size measured once at 8 rows, 40% over
+    // its true cost on a loaded machine, had every later batch cut into 1-row pieces, never sent whole again).
+    private const int TrustedRuns = 3;
+
     // Runs a size is sent for before its measurement is waited for (a worker leaves a size's first run out).
-    private const int Explorations = 2;
+    private const int Explorations = TrustedRuns + 1;
+
+    // Every this many chosen cuts, one batch goes as the end of the range the choice does not use, so that a cost that
+    // has drifted (a worker slowed, or measured while the machine was busy) is measured again.
+    private const int RemeasureEvery = 64;
 
     private readonly ConcurrentDictionary<int, int> _sent = new();
     private volatile BatchCost[][]? _costs;
     private long _refreshedAt;
+    private long _chosen;
     private int _refreshing;
 
     /// <summary>The sizes of the micro-batches <paramref name="rows"/> rows are cut into, largest first.</summary>
@@ -44,9 +54,10 @@ internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int
             waiting = true;
         }
 
-        return Sent(waiting
-            ? MicroBatchSchedule.Even(rows, Math.Min(rows, DeploymentOptions.DefaultMicroBatchesPerStage * count))
-            : MicroBatchSchedule.Choose(rows, curves!, concurrency(), options.MicroBatchOverhead.TotalSeconds, most));
+        if (waiting) return Sent(MicroBatchSchedule.Even(rows, Math.Min(rows, DeploymentOptions.DefaultMicroBatchesPerStage * count)));
+        int[] chosen = MicroBatchSchedule.Choose(rows, curves!, concurrency(), options.MicroBatchOverhead.TotalSeconds, most);
+        if (Interlocked.Increment(ref _chosen) % RemeasureEvery == 0 && finest.Length > 1) return Sent(chosen.Length == 1 ? finest : [rows]);
+        return Sent(chosen);
     }
 
     private int[] Sent(int[] sizes)
@@ -55,7 +66,7 @@ internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int
         return sizes;
     }
 
-    private static bool Known(BatchCostCurve[]? curves, int rows) => curves is not null && curves.All(c => c.Measured(rows));
+    private static bool Known(BatchCostCurve[]? curves, int rows) => curves is not null && curves.All(c => c.RunsAt(rows) >= TrustedRuns);
 
     /// <summary>Each stage's curve over the sizes this placement sent, or null before the first answer.</summary>
     private BatchCostCurve[]? Curves() =>

@@ -24,8 +24,8 @@ public sealed class BatchCostCurve
 
     public bool IsEmpty => _points.Length == 0;
 
-    /// <summary>True when <paramref name="rows"/> itself was measured.</summary>
-    public bool Measured(int rows) => Array.FindIndex(_points, p => p.Rows == rows) >= 0;
+    /// <summary>How many runs the cost of <paramref name="rows"/> itself was measured over; 0 when it was not.</summary>
+    public int RunsAt(int rows) => Array.Find(_points, p => p.Rows == rows).Runs;
 
     /// <summary>
     /// Seconds one run of <paramref name="rows"/> rows takes: measured, else interpolated linearly between the measured

@@ -54,6 +54,38 @@ public sealed class DeploymentTests
     }
 
     [Fact]
+    public async Task ASizeMeasuredOnceIsSentAgainBeforeItsCostCounts()
+    {
+        // One run at 8 rows, far over its true cost, would make 1-row pieces look cheap; it is not trusted: the whole
+        // share is sent until it has the runs to count (4: a worker leaves a size's first run out), and meanwhile, with
+        // the finest cut explored, batches go in the default cut (2 per stage) rather than the one the outlier favours.
+        BatchCost[] costs = [new BatchCost(1, 3, 1e-3), new BatchCost(8, 1, 80e-3)];
+        var stages = new[] { new FakeStage("a") { Costs = costs }, new FakeStage("b") { Costs = costs }, new FakeStage("c") { Costs = costs } };
+        await using var deployment = Of(new Placement(stages, ["y"]));
+        for (int i = 0; i < 6; i++)
+        {
+            Assert.Equal(Expected, (await deployment.RunAsync(Inputs))["y"].ToArray<float>());
+        }
+
+        Assert.Equal([8, 8, 8, 8, .. Enumerable.Repeat(1, 8), 2, 2, 1, 1, 1, 1], stages[2].Rows);
+    }
+
+    [Fact]
+    public async Task NowAndThenTheCutNotChosenIsMeasuredAgain()
+    {
+        BatchCost[] costs = [.. new[] { 1, 8 }.Select(n => new BatchCost(n, 3, (10 + (0.1 * n)) / 1e3))];
+        var stages = new[] { new FakeStage("a") { Costs = costs }, new FakeStage("b") { Costs = costs } };
+        await using var deployment = Of(new Placement(stages, ["y"]));
+        for (int i = 0; i < 2 + 64; i++)
+        {
+            Assert.Equal(Expected, (await deployment.RunAsync(Inputs))["y"].ToArray<float>());
+        }
+
+        // Explored (whole, then 1-row pieces), 63 choices of whole, then the 64th goes in the finest cut.
+        Assert.Equal([8, .. Enumerable.Repeat(1, 8), .. Enumerable.Repeat(8, 63), .. Enumerable.Repeat(1, 8)], stages[1].Rows);
+    }
+
+    [Fact]
     public async Task CheapSmallPiecesAreCutFinelyAndStagesThatMeasureNothingGetTheDefaultCut()
     {
         BatchCost[] linear = [.. new[] { 1, 8 }.Select(n => new BatchCost(n, 3, n / 1e3))];
@@ -61,13 +93,14 @@ public sealed class DeploymentTests
         var silent = new[] { new FakeStage("c"), new FakeStage("d") };
         await using var measured = Of(new Placement(cheap, ["y"]));
         await using var unmeasured = Of(new Placement(silent, ["y"]));
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < 9; i++)
         {
             Assert.Equal(Expected, (await measured.RunAsync(Inputs))["y"].ToArray<float>());
             Assert.Equal(Expected, (await unmeasured.RunAsync(Inputs))["y"].ToArray<float>());
         }
 
-        // After exploring: 8 pieces of one row (at most 4 per stage), and for the silent stages 2 per stage.
+        // After exploring (the silent stages' ends 4 times each): 8 pieces of one row (at most 4 per stage), and for the
+        // silent stages 2 per stage.
         Assert.Equal(Enumerable.Repeat(1, 8), cheap[1].Rows.TakeLast(8));
         Assert.Equal([2, 2, 2, 2], silent[1].Rows.TakeLast(4));
     }

@@ -19,8 +19,8 @@ public sealed class MicroBatchScheduleTests
         Assert.Equal(0.0035, curve.SecondsFor(3), 12);
         Assert.Equal(0.0015, curve.SecondsFor(1), 12); // 2 rows' cost per row
         Assert.Equal(0.008, curve.SecondsFor(8), 12); // 4 rows' cost per row
-        Assert.True(curve.Measured(4));
-        Assert.False(curve.Measured(3));
+        Assert.Equal(3, curve.RunsAt(4));
+        Assert.Equal(0, curve.RunsAt(3));
     }
 
     [Fact]
