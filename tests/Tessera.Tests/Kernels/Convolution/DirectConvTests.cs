@@ -152,9 +152,11 @@ public sealed class DirectConvTests
         // direct, GEMM (weights not constant), pointwise and depthwise paths
         foreach (var (c, m, group, kernel, constantW) in new[] { (8, 12, 1, 3, true), (8, 64, 1, 3, true), (8, 12, 1, 3, false), (8, 12, 1, 1, true), (8, 8, 8, 3, true) })
         {
-            foreach (string? activation in new[] { null, "Relu" })
+            // Width 19: layout rows of 21 columns, so the direct kernel's 16-column vectors cross output rows where it
+            // finishes tiles in registers (width 14's 16-column rows never do).
+            foreach (var (activation, width) in new (string?, int)[] { (null, 14), ("Relu", 14), (null, 19), ("Relu", 19) })
             {
-                var conv = ConvCase.Create(random, 2, c, m, group, [11, 14], [kernel, kernel], [1, 1], [1, 1], kernel / 2, constantW);
+                var conv = ConvCase.Create(random, 2, c, m, group, [11, width], [kernel, kernel], [1, 1], [1, 1], kernel / 2, constantW);
                 var sum = Tensor.FromArray(KernelHarness.Random(random, conv.OutputLength), conv.OutputShape);
                 var attributes = new Dictionary<string, NodeAttribute>(conv.Attributes);
                 if (activation is not null)
@@ -173,7 +175,7 @@ public sealed class DirectConvTests
                     scale[i] += Math.Abs(s[i]);
                 }
 
-                KernelHarness.AssertClose(y.Span<float>(), values, scale, 1e-5, $"FusedConv+sum c{c} m{m} g{group} k{kernel} const {constantW} {activation}");
+                KernelHarness.AssertClose(y.Span<float>(), values, scale, 1e-5, $"FusedConv+sum c{c} m{m} g{group} k{kernel} w{width} const {constantW} {activation}");
             }
         }
     }
