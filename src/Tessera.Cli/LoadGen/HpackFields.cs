@@ -60,7 +60,7 @@ internal static class HpackFields
                 int index = Integer(block, ref at, 7);
                 if (index is < StatusFirst or > StatusFirst + 6)
                 {
-                    Check(index is >= 1 and <= StaticEntries, $"indexed field {index} is not in the static table");
+                    if (index is < 1 or > StaticEntries) throw Unreadable($"indexed field {index} is not in the static table");
                     continue;
                 }
 
@@ -75,7 +75,7 @@ internal static class HpackFields
             }
 
             int nameIndex = Integer(block, ref at, (first & 0xC0) == 0x40 ? 6 : 4); // with incremental indexing, or without / never indexed
-            Check(nameIndex <= StaticEntries, $"field name {nameIndex} is not in the static table");
+            if (nameIndex > StaticEntries) throw Unreadable($"field name {nameIndex} is not in the static table");
             int used = 0;
             var name = nameIndex == 0 ? String(block, ref at, decoded, ref used) : default;
             var value = String(block, ref at, decoded, ref used);
@@ -166,9 +166,9 @@ internal static class HpackFields
 
     private static void Check(bool condition, string what)
     {
-        if (!condition)
-        {
-            throw new IOException($"HTTP/2 answer with a header block this client cannot read: {what}");
-        }
+        if (!condition) throw Unreadable(what);
     }
+
+    // Messages with a number are built only when thrown: a block is read on every call.
+    private static IOException Unreadable(string what) => new($"HTTP/2 answer with a header block this client cannot read: {what}");
 }
