@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the conformance references and generates the reference data that the tests read, each only when
 # missing, so a second run takes a second or two:
-#   Debian's python3-onnx / python3-torch / python3-numpy / python3-grpcio / python3-grpc-tools, dnsmasq-base,
+#   Debian's python3-onnx / python3-torch / python3-numpy / python3-grpcio / python3-grpc-tools / python3-hpack
+#   (an HPACK encoder with Huffman coding, for loadgen's decoder), dnsmasq-base,
 #   python3-opencv and python3-pyclipper (PaddleOCR's post-processing as a reference), fonts-wqy-zenhei (the OCR
 #   tests draw Chinese text) and chromium (Playwright drives it over /dashboard) (root; apt) and, under the cache,
 #   onnxruntime-node and
@@ -50,8 +51,8 @@ apt_install() {
 # 1. System packages.
 missing=()
 # dnsmasq-base: the DNS server the network-namespace tests resolve worker names with (dns:NAME:PORT).
-for package in python3-onnx python3-torch python3-numpy python3-grpcio python3-grpc-tools dnsmasq-base python3-opencv \
-  python3-pyclipper fonts-wqy-zenhei chromium; do
+for package in python3-onnx python3-torch python3-numpy python3-grpcio python3-grpc-tools python3-hpack dnsmasq-base \
+  python3-opencv python3-pyclipper fonts-wqy-zenhei chromium; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$package")
   fi

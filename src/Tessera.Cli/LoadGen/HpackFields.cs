@@ -6,13 +6,14 @@ namespace Tessera.Cli.LoadGen;
 /// <summary>
 /// The HPACK (RFC 7541) a unary gRPC client needs: a request's header block, and from an answer's header blocks the
 /// two fields a call's outcome depends on, <c>:status</c> and <c>grpc-status</c>. The connection announces a dynamic
-/// table of 0 bytes, so the server indexes nothing and every block decodes on its own. Strings must be sent
-/// without Huffman coding (Kestrel's encoder never uses it); a Huffman-coded one is refused, not guessed at.
+/// table of 0 bytes, so the server indexes nothing and every block decodes on its own. Strings are read plain or
+/// Huffman-coded (<see cref="HpackHuffman"/>): Kestrel never codes them, other servers' encoders often do.
 /// </summary>
 internal static class HpackFields
 {
     private const int StaticEntries = 61;
     private const int StatusFirst = 8; // :status 200, 204, 206, 304, 400, 404, 500 are static entries 8..14
+    private const int StackDecoded = 512; // Huffman-decoded strings of a block up to 320 bytes, on the stack
     private static readonly int[] s_staticStatus = [200, 204, 206, 304, 400, 404, 500];
 
     /// <summary>The request's header block: a POST of <paramref name="path"/> with content-type application/grpc.</summary>
@@ -33,6 +34,21 @@ internal static class HpackFields
     /// </summary>
     public static (int? HttpStatus, string? GrpcStatus) Read(ReadOnlySpan<byte> block)
     {
+        // A field's two strings are coded within the block, so they decode into this many bytes at most.
+        int decodedMax = HpackHuffman.MaxDecodedLength(block.Length);
+        byte[]? rented = decodedMax > StackDecoded ? ArrayPool<byte>.Shared.Rent(decodedMax) : null;
+        try
+        {
+            return Read(block, rented ?? stackalloc byte[StackDecoded]);
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private static (int? HttpStatus, string? GrpcStatus) Read(ReadOnlySpan<byte> block, Span<byte> decoded)
+    {
         int? httpStatus = null;
         string? grpcStatus = null;
         int at = 0;
@@ -44,7 +60,7 @@ internal static class HpackFields
                 int index = Integer(block, ref at, 7);
                 if (index is < StatusFirst or > StatusFirst + 6)
                 {
-                    Check(index is >= 1 and <= StaticEntries, $"indexed field {index} is not in the static table");
+                    if (index is < 1 or > StaticEntries) throw Unreadable($"indexed field {index} is not in the static table");
                     continue;
                 }
 
@@ -59,9 +75,10 @@ internal static class HpackFields
             }
 
             int nameIndex = Integer(block, ref at, (first & 0xC0) == 0x40 ? 6 : 4); // with incremental indexing, or without / never indexed
-            Check(nameIndex <= StaticEntries, $"field name {nameIndex} is not in the static table");
-            var name = nameIndex == 0 ? String(block, ref at) : default;
-            var value = String(block, ref at);
+            if (nameIndex > StaticEntries) throw Unreadable($"field name {nameIndex} is not in the static table");
+            int used = 0;
+            var name = nameIndex == 0 ? String(block, ref at, decoded, ref used) : default;
+            var value = String(block, ref at, decoded, ref used);
             if (nameIndex is >= StatusFirst and <= StatusFirst + 6)
             {
                 httpStatus = int.TryParse(value, out int status) ? status : throw new IOException("HTTP/2 answer with a :status that is not a number");
@@ -106,15 +123,23 @@ internal static class HpackFields
         block.Write([(byte)value]);
     }
 
-    private static ReadOnlySpan<byte> String(ReadOnlySpan<byte> block, ref int at)
+    /// <summary>The string at <paramref name="at"/>, decoded into <paramref name="decoded"/> after its first <paramref name="used"/> bytes when Huffman-coded.</summary>
+    private static ReadOnlySpan<byte> String(ReadOnlySpan<byte> block, ref int at, Span<byte> decoded, ref int used)
     {
         Check(at < block.Length, "the block ends inside a field");
-        Check((block[at] & 0x80) == 0, "a Huffman-coded string (this client reads uncoded strings only)");
+        bool huffman = (block[at] & 0x80) != 0;
         int length = Integer(block, ref at, 7);
         Check(length <= block.Length - at, "a string runs past the end of the block");
         var text = block.Slice(at, length);
         at += length;
-        return text;
+        if (!huffman)
+        {
+            return text;
+        }
+
+        int start = used;
+        used += HpackHuffman.Decode(text, decoded[start..]);
+        return decoded[start..used];
     }
 
     private static int Integer(ReadOnlySpan<byte> block, ref int at, int prefixBits)
@@ -141,9 +166,9 @@ internal static class HpackFields
 
     private static void Check(bool condition, string what)
     {
-        if (!condition)
-        {
-            throw new IOException($"HTTP/2 answer with a header block this client cannot read: {what}");
-        }
+        if (!condition) throw Unreadable(what);
     }
+
+    // Messages with a number are built only when thrown: a block is read on every call.
+    private static IOException Unreadable(string what) => new($"HTTP/2 answer with a header block this client cannot read: {what}");
 }
