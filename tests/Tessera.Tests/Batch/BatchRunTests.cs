@@ -52,15 +52,20 @@ public sealed class BatchRunTests : IDisposable
         string cluster = _fx.ClusterFile(a, b, victim);
 
         using var job = new TesseraProcess(["batch", "--model", model, "--data", data, "--out", output, "--cluster", cluster, "--token-file", _fx.Cluster.TokenFile, "--shard-rows", "50", "--batch-size", "25"]);
-        BatchFixture.WaitForShards(job, Path.Combine(output, "journal.jsonl"), 2, TimeSpan.FromSeconds(60));
-        Assert.True(BatchFixture.JournalShards(Path.Combine(output, "journal.jsonl")).Length < 60, "the job ended before the worker was killed");
+        string journal = Path.Combine(output, "journal.jsonl");
+        BatchFixture.WaitForShards(job, journal, 2, TimeSpan.FromSeconds(60));
+        // Frozen first, so that its lanes' batches are on the wire when it dies: killed between two batches, the
+        // coordinator would see the closed connection before sending and place the next batch elsewhere unannounced.
+        victim.Signal("STOP");
+        BatchFixture.WaitForShards(job, journal, 5, TimeSpan.FromSeconds(60));
+        Assert.True(BatchFixture.JournalShards(journal).Length < 60, "the job ended while a worker was frozen: it held no shard");
         victim.Dispose(); // SIGKILL
         Assert.True(job.WaitForExit(TimeSpan.FromSeconds(90)), "the job did not finish");
         Assert.True(job.ExitCode == 0, job.Log);
         Assert.Contains("running it on another placement", job.Log); // the killed worker's batch ran elsewhere
 
         BatchFixture.AssertSameBits(BatchFixture.Reference(model, x), NpyFormat.ReadFile(Path.Combine(output, "y.npy")));
-        var shards = BatchFixture.JournalShards(Path.Combine(output, "journal.jsonl"));
+        var shards = BatchFixture.JournalShards(journal);
         Assert.Equal(Enumerable.Range(0, 60), shards.Order());
         var manifest = BatchFixture.Manifest(output);
         Assert.Equal(3000, manifest.GetProperty("workers").EnumerateObject().Sum(w => w.Value.GetProperty("records").GetInt64()));
