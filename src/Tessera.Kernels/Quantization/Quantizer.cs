@@ -67,7 +67,8 @@ internal static unsafe class Quantizer
     public static int QuantizeOne(float x, float scale, int zeroPoint, int min, int max)
     {
         float v = MathF.Round(x / scale) + zeroPoint;
-        return float.IsNaN(v) ? zeroPoint : (int)Math.Clamp(v, min, max);
+        // NaN becomes min as in the vector loops, so a value's byte does not depend on where it falls in the run.
+        return float.IsNaN(v) ? min : (int)Math.Clamp(v, min, max);
     }
 
     // The processor's own max, min and conversion, not .NET's IEEE Max/Min (which propagate NaN) and saturating
