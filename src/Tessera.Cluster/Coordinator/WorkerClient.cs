@@ -163,23 +163,21 @@ public sealed class WorkerClient : IAsyncDisposable
     private async Task HeartbeatLoopAsync()
     {
         using var timer = new PeriodicTimer(_options.HeartbeatInterval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false) && !IsDown)
-            {
-                var silent = Stopwatch.GetElapsedTime(Volatile.Read(ref _lastSeen));
-                if (silent > _options.DownAfter)
-                {
-                    MarkDown($"stopped answering (nothing for {silent.TotalSeconds:0.0} s)");
-                    break;
-                }
 
-                // A send blocked by a full pipe must not stall the checks above: do not await it for long.
-                _ = SendPingAsync();
-            }
-        }
-        catch (OperationCanceledException)
+        // Stopping disposes the timer, which ends the wait with false: a wait cancelled by the token would throw an
+        // exception whose stack trace .NET resolves to source lines from the PDBs, 0.1 s of CPU at every shutdown.
+        using var stopping = _stop.Token.UnsafeRegister(t => ((PeriodicTimer)t!).Dispose(), timer);
+        while (await timer.WaitForNextTickAsync().ConfigureAwait(false) && !IsDown)
         {
+            var silent = Stopwatch.GetElapsedTime(Volatile.Read(ref _lastSeen));
+            if (silent > _options.DownAfter)
+            {
+                MarkDown($"stopped answering (nothing for {silent.TotalSeconds:0.0} s)");
+                break;
+            }
+
+            // A send blocked by a full pipe must not stall the checks above: do not await it for long.
+            _ = SendPingAsync();
         }
     }
 

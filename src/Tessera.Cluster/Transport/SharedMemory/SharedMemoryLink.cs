@@ -157,7 +157,7 @@ internal sealed class SharedMemoryLink : IDisposable
             _incoming = segment.NewToServerRing();
             if (offer.ToClientBytes > 0)
             {
-                _writer.SharedRing = segment.NewToClientRing();
+                _writer.SharedRing = segment.NewToClientRing().Populated();
             }
         }
 
@@ -185,7 +185,7 @@ internal sealed class SharedMemoryLink : IDisposable
             _segment.Unlink();
             if (answer.Accepted)
             {
-                _writer.SharedRing = _segment.NewToServerRing();
+                _writer.SharedRing = _segment.NewToServerRing().Populated();
             }
             else
             {

@@ -30,6 +30,28 @@ internal sealed unsafe class SharedRing
 
     public long Capacity { get; }
 
+    /// <summary>
+    /// For the writing side: maps the ring's pages now. Left to fault in, the first pass over a 32 MiB ring costs 8192
+    /// page faults, which on a virtual machine took a batch coordinator feeding two workers about 0.15 s of CPU (as
+    /// much as its sending of a hundred ResNet-18 records); one madvise call maps them for a few milliseconds. The
+    /// pages are the segment's, allocated in /dev/shm when it was made, so this takes no more memory (the process's
+    /// resident size just counts the whole ring from the start).
+    /// </summary>
+    public SharedRing Populated()
+    {
+        byte* data = _segment.Acquire();
+        try
+        {
+            Libc.PopulateForWriting(data + _dataOffset, Capacity);
+        }
+        finally
+        {
+            _segment.Release();
+        }
+
+        return this;
+    }
+
     /// <summary>Whether a piece of this many bytes can ever go through the ring (larger tensors go inline).</summary>
     public bool Fits(long bytes) => Align(bytes) <= Capacity;
 
