@@ -155,7 +155,7 @@ public sealed class BatchJournal : IDisposable
 
     public void Dispose() => _stream.Dispose();
 
-    private sealed record Header(string Journal, JobKey Job, DateTimeOffset Started);
+    internal sealed record Header(string Journal, JobKey Job, DateTimeOffset Started);
 
-    private sealed record RunLine(int Run, DateTimeOffset Started);
+    internal sealed record RunLine(int Run, DateTimeOffset Started);
 }
