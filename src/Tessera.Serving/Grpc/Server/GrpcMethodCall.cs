@@ -22,12 +22,17 @@ internal sealed class GrpcMethodCall<TRequest, TResponse> : GrpcServerCall
     private readonly Http2CallContext _context;
     private RequestBuffer? _request;
     private byte[]? _headers;
+    private bool _running;
 
     public GrpcMethodCall(Http2Stream stream, Http2FrameWriter writer, GrpcCallSetup setup, GrpcHandlerMethod<TRequest, TResponse> method)
         : base(stream, writer, setup)
     {
         _method = method;
         _context = new Http2CallContext(this, WriteHeadersAsync, stream.Fields);
+        stream.Aborted.Token.Register(() => // on the connection's loop, as OnMessage and OnRequestEnd are
+        {
+            if (!_running) _request?.Dispose();
+        });
         if (method.Method.Type is MethodType.ClientStreaming or MethodType.DuplexStreaming)
         {
             _requests = Channel.CreateUnbounded<RequestBuffer>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
@@ -68,6 +73,7 @@ internal sealed class GrpcMethodCall<TRequest, TResponse> : GrpcServerCall
             return;
         }
 
+        _running = true;
         Run(RunAsync);
     }
 

@@ -16,11 +16,16 @@ internal sealed class ModelInferCall : GrpcServerCall
 {
     private readonly InferenceGrpcService _service;
     private RequestBuffer? _message;
+    private bool _running;
 
     public ModelInferCall(Http2Stream stream, Http2FrameWriter writer, GrpcCallSetup setup, InferenceGrpcService service)
         : base(stream, writer, setup)
     {
         _service = service;
+        stream.Aborted.Token.Register(() => // on the connection's loop, as OnMessage and OnRequestEnd are
+        {
+            if (!_running) _message?.Dispose();
+        });
     }
 
     protected override void OnMessage(RequestBuffer message)
@@ -43,6 +48,7 @@ internal sealed class ModelInferCall : GrpcServerCall
         }
 
         var message = _message;
+        _running = true;
         Run(() => RunAsync(message));
     }
 
