@@ -3,7 +3,7 @@
 #   fuzz/run.sh TARGET [--runs N] [--seconds S] [--timeout S]   coverage-guided: libFuzzer + SharpFuzz-instrumented Tessera assemblies
 #   fuzz/run.sh TARGET --mutate [--runs N] [--seed S]   the in-process mutational driver the CI tests use, no instrumentation
 #   fuzz/run.sh --list
-# TARGET: rest, grpc, frames, handshake, messages, onnx, npy, tensorproto, plan, parquet, sharedmemory. The corpus grows in
+# TARGET: rest, grpc, http2, frames, handshake, messages, onnx, npy, tensorproto, plan, parquet, sharedmemory. The corpus grows in
 # artifacts/fuzz/corpus/TARGET (seeded from real inputs on first use); findings land in artifacts/fuzz/findings/.
 # Installs what it needs on first use: clang-14 and libfuzzer-14-dev (apt), the SharpFuzz.CommandLine tool (NuGet).
 set -euo pipefail

@@ -41,13 +41,15 @@ internal static class ServeCommand
         var openHealth = new Option<bool>("--open-health") { Description = "with --api-key-file: health checks answer without a key" };
         var maxHeader = new Option<int>("--max-header-kb") { Description = "largest request headers in KiB (431 above)", DefaultValueFactory = _ => 32 };
         var maxStreams = new Option<int>("--max-streams") { Description = "concurrent HTTP/2 streams (gRPC calls) per connection", DefaultValueFactory = _ => 100 };
+        var grpcServer = new Option<string>("--grpc-server") { Description = "what serves --grpc: own (Tessera's HTTP/2 server) or aspnetcore (Kestrel's HTTP/2 with Grpc.AspNetCore)", DefaultValueFactory = _ => "own" };
+        grpcServer.AcceptOnlyFromAmong("own", "aspnetcore");
         var otlp = new Option<string?>("--otlp-endpoint") { Description = $"export traces and metrics over OTLP to this URL, e.g. http://127.0.0.1:4317 (else ${TelemetryOptions.EndpointVariable}; neither: off); local workers export there too" };
         var tokenFile = new Option<string?>("--token-file") { Description = $"with --cluster: file holding the shared cluster token (else ${WorkerCommand.TokenVariable})" };
 
         var command = new Command("serve", "Serve models over HTTP with the KServe v2 inference protocol")
         {
             model, repository, name, http, grpc, threads, replicas, maxBatch, delay, preferred, scheduling, maxQueue, timeout, maxBody,
-            workers, strategy, plan, cluster, tokenFile, grace, joinListen, control, tlsCert, tlsKey, apiKeyFile, openHealth, maxHeader, maxStreams, otlp,
+            workers, strategy, plan, cluster, tokenFile, grace, joinListen, control, tlsCert, tlsKey, apiKeyFile, openHealth, maxHeader, maxStreams, grpcServer, otlp,
         };
         var tls = new TlsOptions("--cluster-tls");
         foreach (var option in tls.All) command.Options.Add(option);
@@ -120,6 +122,7 @@ internal static class ServeCommand
                 OpenHealth = parse.GetValue(openHealth),
                 MaxHeaderBytes = parse.GetValue(maxHeader) << 10,
                 MaxStreamsPerConnection = parse.GetValue(maxStreams),
+                GrpcServer = parse.GetValue(grpcServer) == "aspnetcore" ? GrpcServerKind.AspNetCore : GrpcServerKind.Own,
                 Telemetry = Telemetry(parse.GetValue(otlp), "tessera-serve"),
                 ConsoleLog = true,
             };

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using Tessera.Serving.Http2;
 
 namespace Tessera.Cli.LoadGen;
 
@@ -21,10 +22,10 @@ internal static class HpackFields
     {
         var block = new ArrayBufferWriter<byte>(128);
         block.Write<byte>([0x83, 0x86]); // static entries 3 (:method POST) and 6 (:scheme http)
-        Literal(block, 4, path); // name of static entry 4 (:path)
-        Literal(block, 1, authority); // :authority
-        Literal(block, 31, "application/grpc"); // content-type
-        Literal(block, 0, "trailers", "te");
+        HpackPrimitives.WriteLiteral(block, 4, path); // name of static entry 4 (:path)
+        HpackPrimitives.WriteLiteral(block, 1, authority); // :authority
+        HpackPrimitives.WriteLiteral(block, 31, "application/grpc"); // content-type
+        HpackPrimitives.WriteLiteral(block, 0, "trailers", "te");
         return block.WrittenSpan.ToArray();
     }
 
@@ -57,7 +58,7 @@ internal static class HpackFields
             byte first = block[at];
             if ((first & 0x80) != 0)
             {
-                int index = Integer(block, ref at, 7);
+                int index = HpackPrimitives.ReadInteger(block, ref at, 7);
                 if (index is < StatusFirst or > StatusFirst + 6)
                 {
                     if (index is < 1 or > StaticEntries) throw Unreadable($"indexed field {index} is not in the static table");
@@ -70,15 +71,15 @@ internal static class HpackFields
 
             if ((first & 0xE0) == 0x20)
             {
-                Integer(block, ref at, 5); // dynamic table size update: ours stays 0
+                HpackPrimitives.ReadInteger(block, ref at, 5); // dynamic table size update: ours stays 0
                 continue;
             }
 
-            int nameIndex = Integer(block, ref at, (first & 0xC0) == 0x40 ? 6 : 4); // with incremental indexing, or without / never indexed
+            int nameIndex = HpackPrimitives.ReadInteger(block, ref at, (first & 0xC0) == 0x40 ? 6 : 4); // with incremental indexing, or without / never indexed
             if (nameIndex > StaticEntries) throw Unreadable($"field name {nameIndex} is not in the static table");
             int used = 0;
-            var name = nameIndex == 0 ? String(block, ref at, decoded, ref used) : default;
-            var value = String(block, ref at, decoded, ref used);
+            var name = nameIndex == 0 ? HpackPrimitives.ReadString(block, ref at, decoded, ref used) : default;
+            var value = HpackPrimitives.ReadString(block, ref at, decoded, ref used);
             if (nameIndex is >= StatusFirst and <= StatusFirst + 6)
             {
                 httpStatus = int.TryParse(value, out int status) ? status : throw new IOException("HTTP/2 answer with a :status that is not a number");
@@ -90,78 +91,6 @@ internal static class HpackFields
         }
 
         return (httpStatus, grpcStatus);
-    }
-
-    private static void Literal(ArrayBufferWriter<byte> block, int nameIndex, string value, string? name = null)
-    {
-        WriteInteger(block, 0x00, 4, nameIndex); // literal without indexing
-        if (name is not null) WriteString(block, name);
-        WriteString(block, value);
-    }
-
-    private static void WriteString(ArrayBufferWriter<byte> block, string text)
-    {
-        WriteInteger(block, 0x00, 7, text.Length); // not Huffman-coded
-        block.Write(Encoding.ASCII.GetBytes(text));
-    }
-
-    private static void WriteInteger(ArrayBufferWriter<byte> block, byte high, int prefixBits, int value)
-    {
-        int max = (1 << prefixBits) - 1;
-        if (value < max)
-        {
-            block.Write([(byte)(high | value)]);
-            return;
-        }
-
-        block.Write([(byte)(high | max)]);
-        for (value -= max; value >= 0x80; value >>= 7)
-        {
-            block.Write([(byte)(value | 0x80)]);
-        }
-
-        block.Write([(byte)value]);
-    }
-
-    /// <summary>The string at <paramref name="at"/>, decoded into <paramref name="decoded"/> after its first <paramref name="used"/> bytes when Huffman-coded.</summary>
-    private static ReadOnlySpan<byte> String(ReadOnlySpan<byte> block, ref int at, Span<byte> decoded, ref int used)
-    {
-        Check(at < block.Length, "the block ends inside a field");
-        bool huffman = (block[at] & 0x80) != 0;
-        int length = Integer(block, ref at, 7);
-        Check(length <= block.Length - at, "a string runs past the end of the block");
-        var text = block.Slice(at, length);
-        at += length;
-        if (!huffman)
-        {
-            return text;
-        }
-
-        int start = used;
-        used += HpackHuffman.Decode(text, decoded[start..]);
-        return decoded[start..used];
-    }
-
-    private static int Integer(ReadOnlySpan<byte> block, ref int at, int prefixBits)
-    {
-        Check(at < block.Length, "the block ends inside a field");
-        int max = (1 << prefixBits) - 1;
-        int value = block[at++] & max;
-        if (value < max)
-        {
-            return value;
-        }
-
-        for (int shift = 0; ; shift += 7)
-        {
-            Check(at < block.Length && shift <= 21, "an integer runs past the end of the block or over 2^28");
-            byte next = block[at++];
-            value += (next & 0x7F) << shift;
-            if ((next & 0x80) == 0)
-            {
-                return value;
-            }
-        }
     }
 
     private static void Check(bool condition, string what)

@@ -18,6 +18,20 @@ internal sealed class InferenceServiceMethods : IServiceMethodProvider<Inference
         _service = service;
     }
 
+    /// <summary><paramref name="method"/>, with its requests decoded by <paramref name="received"/> when they are ModelInferRequests.</summary>
+    public static Method<TRequest, TResponse> Decoded<TRequest, TResponse>(Method<TRequest, TResponse> method, ReceivedBlocks received)
+        where TRequest : class
+        where TResponse : class
+    {
+        if (method.RequestMarshaller is not Marshaller<ModelInferRequest> generated)
+        {
+            return method;
+        }
+
+        var marshaller = Marshallers.Create(generated.ContextualSerializer, received.Parse);
+        return new Method<TRequest, TResponse>(method.Type, method.ServiceName, method.Name, (Marshaller<TRequest>)(object)marshaller, method.ResponseMarshaller);
+    }
+
     public void OnServiceMethodDiscovery(ServiceMethodProviderContext<InferenceGrpcEndpoint> context) =>
         GRPCInferenceService.BindService(new Binder(context, _service.Received), _service);
 
@@ -33,22 +47,9 @@ internal sealed class InferenceServiceMethods : IServiceMethodProvider<Inference
         }
 
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler) =>
-            _context.AddUnaryMethod(Decoded(method), [], (_, request, call) => handler!(request, call));
+            _context.AddUnaryMethod(Decoded(method, _received), [], (_, request, call) => handler!(request, call));
 
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, DuplexStreamingServerMethod<TRequest, TResponse>? handler) =>
-            _context.AddDuplexStreamingMethod(Decoded(method), [], (_, requests, responses, call) => handler!(requests, responses, call));
-
-        private Method<TRequest, TResponse> Decoded<TRequest, TResponse>(Method<TRequest, TResponse> method)
-            where TRequest : class
-            where TResponse : class
-        {
-            if (method.RequestMarshaller is not Marshaller<ModelInferRequest> generated)
-            {
-                return method;
-            }
-
-            var marshaller = Marshallers.Create(generated.ContextualSerializer, _received.Parse);
-            return new Method<TRequest, TResponse>(method.Type, method.ServiceName, method.Name, (Marshaller<TRequest>)(object)marshaller, method.ResponseMarshaller);
-        }
+            _context.AddDuplexStreamingMethod(Decoded(method, _received), [], (_, requests, responses, call) => handler!(requests, responses, call));
     }
 }

@@ -30,6 +30,9 @@ internal sealed record ServerOptions
     /// <summary>Concurrent HTTP/2 streams (gRPC calls) per connection; a client's further calls wait for one to end.</summary>
     public int MaxStreamsPerConnection { get; init; } = 100;
 
+    /// <summary>What serves the gRPC port: Tessera's own HTTP/2 server, or Kestrel's with Grpc.AspNetCore.</summary>
+    public GrpcServerKind GrpcServer { get; init; } = GrpcServerKind.Own;
+
     /// <summary>Where to export traces and metrics over OTLP; off by default.</summary>
     public Tessera.Cluster.Telemetry.TelemetryOptions Telemetry { get; init; } = new() { ServiceName = "tessera-serve" };
 

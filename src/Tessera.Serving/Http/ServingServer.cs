@@ -17,6 +17,7 @@ using Grpc.Reflection.V1Alpha;
 using OpenTelemetry.Trace;
 using Tessera.Cluster.Telemetry;
 using Tessera.Serving.Grpc;
+using Tessera.Serving.Grpc.Server;
 using Tessera.Serving.Metrics;
 using Tessera.Serving.Protocol;
 using Tessera.Serving.Repository;
@@ -107,8 +108,10 @@ internal sealed class ServingServer : IAsyncDisposable
         builder.Services.AddSingleton(sp => new InferenceGrpcService(loaded!, control!, buffers, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Tessera.Serving")));
         builder.Services.AddSingleton<InferenceGrpcEndpoint>();
         builder.Services.AddSingleton<IServiceMethodProvider<InferenceGrpcEndpoint>, InferenceServiceMethods>();
+        ILogger? logger = null;
+        builder.Services.AddSingleton(sp => new GrpcConnectionHandler(() => OwnGrpcDispatcher(sp, health, access!, buffers, options, logger!), KestrelSetup.Http2Limits(options)));
         var app = builder.Build();
-        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tessera.Serving");
+        logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tessera.Serving");
         ModelRepository models;
         try
         {
@@ -143,6 +146,17 @@ internal sealed class ServingServer : IAsyncDisposable
         return server;
     }
 
+    /// <summary>The gRPC port's own HTTP/2 server, with every method of the inference, health and reflection services bound.</summary>
+    private static GrpcDispatcher OwnGrpcDispatcher(IServiceProvider services, HealthServiceImpl health, FrontDoorAccess access, RequestBufferPool buffers, ServerOptions options, ILogger logger)
+    {
+        var inference = services.GetRequiredService<InferenceGrpcService>();
+        var methods = new GrpcMethodTable(inference.Received);
+        Grpc.Wire.GRPCInferenceService.BindService(methods, inference);
+        Health.BindService(methods, health);
+        ServerReflection.BindService(methods, services.GetRequiredService<ReflectionServiceImpl>());
+        return new GrpcDispatcher(methods, inference, access, buffers, options.MaxBodyBytes, logger);
+    }
+
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
@@ -174,7 +188,7 @@ internal sealed class ServingServer : IAsyncDisposable
             return ErrorResponse.WriteAsync(http, http.Response.StatusCode, message);
         });
         app.Use(access.GuardAsync);
-        if (options.GrpcUrl is not null)
+        if (options is { GrpcUrl: not null, GrpcServer: GrpcServerKind.AspNetCore })
         {
             var unary = new ModelInferEndpoint(app.Services.GetRequiredService<InferenceGrpcService>(), access, buffers, options.MaxBodyBytes, logger);
             app.Use(unary.InvokeAsync);
@@ -215,7 +229,7 @@ internal sealed class ServingServer : IAsyncDisposable
         app.MapPost("/v2/repository/models/{name}/unload", repository.UnloadAsync);
         app.MapGet("/metrics", metrics.ScrapeAsync);
         app.MapGet("/dashboard", DashboardEndpoint.ServeAsync);
-        if (options.GrpcUrl is not null)
+        if (options is { GrpcUrl: not null, GrpcServer: GrpcServerKind.AspNetCore })
         {
             app.MapGrpcService<InferenceGrpcEndpoint>();
             app.MapGrpcService<HealthServiceImpl>();

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Tessera.Cli.LoadGen;
+using Tessera.Serving.Http2;
 using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Cli;
@@ -49,14 +50,14 @@ public sealed class HpackHuffmanTests
     [InlineData("1e", "not all ones")] // 'a', then 110
     public void MalformedStringsAreProtocolErrors(string coded, string message)
     {
-        var error = Assert.Throws<IOException>(() => Decode(Convert.FromHexString(coded)));
+        var error = Assert.Throws<HpackException>(() => Decode(Convert.FromHexString(coded)));
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
 
         // In a block too: a literal field with a new name, grpc-status, both Huffman-coded; "07" is "0" well coded.
         const string field = "00" + "88" + "9acac8b21234da8f";
         Assert.Equal("0", HpackFields.Read(Convert.FromHexString(field + "81" + "07")).GrpcStatus);
         var block = Convert.FromHexString(field + (0x80 | (coded.Length / 2)).ToString("x2", CultureInfo.InvariantCulture) + coded);
-        error = Assert.Throws<IOException>(() => HpackFields.Read(block));
+        error = Assert.Throws<HpackException>(() => HpackFields.Read(block));
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
     }
 

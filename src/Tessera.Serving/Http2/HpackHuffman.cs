@@ -1,4 +1,4 @@
-namespace Tessera.Cli.LoadGen;
+namespace Tessera.Serving.Http2;
 
 /// <summary>
 /// Decodes HPACK's Huffman-coded strings (RFC 7541 §5.2, code of Appendix B). The code is canonical: its codes are
@@ -36,7 +36,7 @@ internal static class HpackHuffman
 
     /// <summary>
     /// Decodes <paramref name="coded"/> into <paramref name="decoded"/> (at least
-    /// <see cref="MaxDecodedLength"/> bytes) and returns the decoded length. Throws <see cref="IOException"/> for
+    /// <see cref="MaxDecodedLength"/> bytes) and returns the decoded length. Throws <see cref="HpackException"/> for
     /// EOS inside the string, or padding longer than 7 bits or not all ones.
     /// </summary>
     public static int Decode(ReadOnlySpan<byte> coded, Span<byte> decoded)
@@ -124,7 +124,7 @@ internal static class HpackHuffman
     {
         if (!condition)
         {
-            throw new IOException($"HTTP/2 answer with a malformed header block: {what} (RFC 7541 §5.2)");
+            throw new HpackException($"malformed HPACK header block: {what} (RFC 7541 §5.2)");
         }
     }
 }
