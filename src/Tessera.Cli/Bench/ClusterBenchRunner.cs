@@ -126,7 +126,11 @@ internal static class ClusterBenchRunner
             rounds.Add(new ClusterBenchRound(single, spread, stages, beside));
         }
 
-        return new ClusterBenchResult(settings, rows, rounds) { WireBytesPerBatch = wireBytes, WireErrors = errors };
+        // What the micro-batch choice did over the whole run and the costs it chose from: each stage's measured
+        // seconds per run at each batch size, as its worker reports them.
+        var cuts = deployment.Placements.SelectMany(p => p.MicroBatchCuts).GroupBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(kv => kv.Value), StringComparer.Ordinal);
+        var stageCosts = deployment.Plan is null ? [] : await Task.WhenAll(deployment.Placements[0].Stages.Select(s => s.MeasuredCostsAsync(CancellationToken.None))).ConfigureAwait(false);
+        return new ClusterBenchResult(settings, rows, rounds) { WireBytesPerBatch = wireBytes, WireErrors = errors, MicroBatchCuts = cuts, StageCosts = stageCosts };
     }
 
     /// <summary>
