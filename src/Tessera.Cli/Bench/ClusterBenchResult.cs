@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Tessera.Cluster.Transport;
 using Tessera.Engine.Quantization;
+using Tessera.Partitioning.Cost;
 
 namespace Tessera.Cli.Bench;
 
@@ -14,6 +15,12 @@ internal sealed record ClusterBenchResult(ClusterBenchSettings Settings, int Bat
 
     /// <summary>Each float32 output's error against the single process when the wire narrows (empty: bit-identical).</summary>
     public IReadOnlyList<QuantizationError> WireErrors { get; init; } = [];
+
+    /// <summary>How often each micro-batch cut ("4+4") was chosen by measured costs over the run, warm-up included.</summary>
+    public IReadOnlyDictionary<string, long> MicroBatchCuts { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>A pipeline's stages' measured cost per run at each batch size, at the end of the run (empty for data parallel).</summary>
+    public IReadOnlyList<BatchCost[]> StageCosts { get; init; } = [];
 
     /// <summary>The single process's best round.</summary>
     public ClusterBenchRow Single => Rounds.Select(r => r.Single).MaxBy(r => r.RowsPerSecond)!;
@@ -57,6 +64,12 @@ internal sealed record ClusterBenchResult(ClusterBenchSettings Settings, int Bat
             text.AppendLine(c, $"output '{e.Output}' against the single process: max abs {e.MaxAbs:G3}, cosine {e.Cosine:F9}{top1}");
         }
 
+        if (MicroBatchCuts.Count > 0) text.AppendLine(c, $"micro-batch cuts chosen: {string.Join(", ", MicroBatchCuts.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} x{kv.Value}"))}");
+        for (int s = 0; s < StageCosts.Count; s++)
+        {
+            text.AppendLine(c, $"stage {s} measured: {string.Join(", ", StageCosts[s].Select(b => string.Create(c, $"{b.Rows} rows {b.SecondsPerRun * 1e3:F2} ms ({b.Runs} runs)")))}");
+        }
+
         text.Append(c, $"speed-up over the single process: {SpeedUp:F2}x");
         if (Stages.Count > 0) text.Append(c, $"\nthroughput / slowest stage alone: {OfSlowestStage:F2}");
         return text.ToString();
@@ -92,6 +105,8 @@ internal sealed record ClusterBenchResult(ClusterBenchSettings Settings, int Bat
             rounds = Rounds.Select(r => new { single = Row(r.Single), side_by_side = Row(r.SideBySide), distributed = Row(r.Distributed), stages = r.Stages.Select(Row) }),
             speed_up = SpeedUp,
             of_slowest_stage = Stages.Count == 0 ? (double?)null : OfSlowestStage,
+            micro_batch_cuts = MicroBatchCuts,
+            stage_costs = StageCosts.Select(s => s.Select(b => new { rows = b.Rows, runs = b.Runs, seconds_per_run = b.SecondsPerRun })),
             wire_dtype = WireDataTypeNames.Name(Settings.Wire),
             wire_bytes_per_batch = WireBytesPerBatch,
             bit_identical = Settings.Wire == WireDataType.Float32,

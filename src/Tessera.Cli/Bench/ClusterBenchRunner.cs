@@ -4,6 +4,7 @@ using Tessera.Cluster.Transport;
 using Tessera.Engine;
 using Tessera.Engine.Quantization;
 using Tessera.Onnx.Io;
+using Tessera.Partitioning.Cost;
 using Tessera.Partitioning.Planning;
 using Tessera.Partitioning.Plans;
 using Tessera.Tensors;
@@ -126,7 +127,21 @@ internal static class ClusterBenchRunner
             rounds.Add(new ClusterBenchRound(single, spread, stages, beside));
         }
 
-        return new ClusterBenchResult(settings, rows, rounds) { WireBytesPerBatch = wireBytes, WireErrors = errors };
+        // What the micro-batch choice did over the whole run and the costs it chose from: each stage's measured
+        // seconds per run at each batch size, as its worker reports them.
+        var cuts = deployment.Placements.SelectMany(p => p.MicroBatchCuts).GroupBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(kv => kv.Value), StringComparer.Ordinal);
+        BatchCost[][] stageCosts = [];
+        try
+        {
+            if (deployment.Plan is not null) stageCosts = await Task.WhenAll(deployment.Placements[0].Stages.Select(s => s.MeasuredCostsAsync(CancellationToken.None))).ConfigureAwait(false);
+        }
+        catch (ClusterException e)
+        {
+            // The timings stand; only this report of the costs is lost (a worker restarted, say).
+            progress($"the stages' measured costs could not be read: {e.Message}");
+        }
+
+        return new ClusterBenchResult(settings, rows, rounds) { WireBytesPerBatch = wireBytes, WireErrors = errors, MicroBatchCuts = cuts, StageCosts = stageCosts };
     }
 
     /// <summary>

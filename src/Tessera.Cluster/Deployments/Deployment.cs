@@ -99,15 +99,26 @@ public sealed partial class Deployment : IAsyncDisposable
             return Model.Outputs.ToDictionary(o => o, o => BatchPieces.Deliver(o, whole[o], into), StringComparer.Ordinal);
         }
 
-        var pieces = BatchPieces.Cut(rows, weights, (s, n) => shares[s] is { } p ? p.PieceSizes(n, Options) : [n], Model.LeadingOutputs, into, out int[] shareOf);
-        var inputAxes = Model.InputAxes!;
-        var tasks = new Task<IReadOnlyDictionary<string, Tensor>>[pieces.Count];
-        for (int p = 0; p < tasks.Length; p++)
+        foreach (var share in shares) share?.BatchBegun();
+        BatchPieces pieces;
+        IReadOnlyDictionary<string, Tensor>[] results;
+        try
         {
-            tasks[p] = RunPieceAsync(shares[shareOf[p]], pieces.Slice(inputs, p, n => inputAxes[n]), pieces.Rows(p), pieces.For(p), cancellation, answered);
+            pieces = BatchPieces.Cut(rows, weights, (s, n) => shares[s] is { } p ? p.PieceSizes(n, Options) : [n], Model.LeadingOutputs, into, out int[] shareOf);
+            var inputAxes = Model.InputAxes!;
+            var tasks = new Task<IReadOnlyDictionary<string, Tensor>>[pieces.Count];
+            for (int p = 0; p < tasks.Length; p++)
+            {
+                tasks[p] = RunPieceAsync(shares[shareOf[p]], pieces.Slice(inputs, p, n => inputAxes[n]), pieces.Rows(p), pieces.For(p), cancellation, answered);
+            }
+
+            results = await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var share in shares) share?.BatchEnded();
         }
 
-        var results = await Task.WhenAll(tasks).ConfigureAwait(false);
         await LeaveReceiveLoopAsync().ConfigureAwait(false);
         var outputAxes = Model.OutputAxes!;
         return Model.Outputs.ToDictionary(

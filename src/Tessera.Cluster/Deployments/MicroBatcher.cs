@@ -15,8 +15,9 @@ namespace Tessera.Cluster.Deployments;
 /// measured after a few timed runs, and now and then the end not chosen is sent again. Sizes between the measured ones
 /// are interpolated, and the sizes chosen are measured in turn. Only sizes this placement sent count (a
 /// worker counts a run under its first input's leading dimension, which a model batched on another axis does not vary).
+/// The choice counts the batches in flight on the placement, which fill the bubble a batch alone would leave.
 /// </summary>
-internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int> concurrency)
+internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int> concurrency, Func<int> batchesInFlight)
 {
     private static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(1);
 
@@ -32,6 +33,7 @@ internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int
     private const int RemeasureEvery = 64;
 
     private readonly ConcurrentDictionary<int, int> _sent = new();
+    private readonly ConcurrentDictionary<string, long> _cuts = new(StringComparer.Ordinal);
     private volatile BatchCost[][]? _costs;
     private long _refreshedAt;
     private long _chosen;
@@ -55,14 +57,18 @@ internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int
         }
 
         if (waiting) return Sent(MicroBatchSchedule.Even(rows, Math.Min(rows, DeploymentOptions.DefaultMicroBatchesPerStage * count)));
-        int[] chosen = MicroBatchSchedule.Choose(rows, curves!, concurrency(), options.MicroBatchOverhead.TotalSeconds, most);
+        int[] chosen = MicroBatchSchedule.Choose(rows, curves!, concurrency(), options.MicroBatchOverhead.TotalSeconds, most, batchesInFlight());
         if (Interlocked.Increment(ref _chosen) % RemeasureEvery == 0 && finest.Length > 1) return Sent(chosen.Length == 1 ? finest : [rows]);
         return Sent(chosen);
     }
 
+    /// <summary>How often each cut was sent ("4+4": two pieces of 4 rows), so a benchmark can tell what the choice did.</summary>
+    public IReadOnlyDictionary<string, long> Cuts => new Dictionary<string, long>(_cuts, StringComparer.Ordinal);
+
     private int[] Sent(int[] sizes)
     {
         foreach (int size in sizes) _sent.AddOrUpdate(size, 1, (_, n) => n + 1);
+        _cuts.AddOrUpdate(string.Join('+', sizes), 1, (_, n) => n + 1);
         return sizes;
     }
 

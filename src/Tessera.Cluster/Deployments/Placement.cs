@@ -25,6 +25,7 @@ public sealed class Placement
     private readonly string[][] _segmentOutputs;
     private readonly MicroBatcher _microBatcher;
     private int _inFlight;
+    private int _batches;
     private long _answered;
     private long _rows;
     private double _secondsPerRow;
@@ -48,7 +49,7 @@ public sealed class Placement
         }
 
         _segments = [.. segments];
-        _microBatcher = new MicroBatcher(stages, () => Concurrency);
+        _microBatcher = new MicroBatcher(stages, () => Concurrency, () => Math.Max(1, BatchesInFlight));
         // A segment returns what the stages after it read (the values that skip stages travel with the request) and,
         // the last one, the outputs.
         _segmentOutputs = new string[_segments.Length][];
@@ -107,6 +108,21 @@ public sealed class Placement
 
     /// <summary>The micro-batches a share of <paramref name="rows"/> rows is cut into (one piece when the stages run one after another).</summary>
     internal int[] PieceSizes(int rows, DeploymentOptions options) => ConcurrentStages > 1 && rows > 1 ? _microBatcher.Sizes(rows, options) : [rows];
+
+    /// <summary>
+    /// Batches (shares of them) on the placement at once, counted from before one is cut until all its pieces are
+    /// answered: the micro-batch choice weighs the pipeline's bubble against them, since they fill it.
+    /// </summary>
+    internal int BatchesInFlight => Volatile.Read(ref _batches);
+
+    /// <summary>A share of a batch is about to be cut and run on the placement (see <see cref="BatchesInFlight"/>).</summary>
+    internal void BatchBegun() => Interlocked.Increment(ref _batches);
+
+    /// <summary>Every piece of a share begun with <see cref="BatchBegun"/> was answered or failed.</summary>
+    internal void BatchEnded() => Interlocked.Decrement(ref _batches);
+
+    /// <summary>How often each micro-batch cut was chosen ("4+4": two pieces of 4 rows; empty unless cut by measured costs).</summary>
+    public IReadOnlyDictionary<string, long> MicroBatchCuts => _microBatcher.Cuts;
 
     /// <summary>Work in flight: requests this coordinator has on the placement's workers (shared by every placement on them), or in this process its own.</summary>
     public int Busy => Workers.Count > 0 ? Workers.Sum(w => w.Outstanding) : Volatile.Read(ref _inFlight);

@@ -8,7 +8,9 @@ namespace Tessera.Partitioning.Pipeline;
 /// row), whose pieces finish soonest by the stages' measured cost curves. More pieces shrink the bubble (the first
 /// piece's trip through the stages before the last stage starts, and the last one's after the first stage is done)
 /// but each runs at its own batch size's cost per row and pays a fixed cost per stage (a frame each way, a wake-up);
-/// and stages that share cores cannot all compute at once, so their total work bounds the time as well.
+/// and stages that share cores cannot all compute at once, so their total work bounds the time as well. With other
+/// batches in flight on the pipeline the bubble is theirs to fill: a batch then costs its trip through the stages over
+/// the batches in flight, no less than its busiest stage's work, and cutting it only pays where that trip still shows.
 /// </summary>
 public static class MicroBatchSchedule
 {
@@ -19,18 +21,19 @@ public static class MicroBatchSchedule
     /// <summary>
     /// The piece sizes, largest first, for <paramref name="rows"/> rows through <paramref name="stages"/> (one curve
     /// per stage, none empty), of which <paramref name="concurrency"/> can compute at once; each piece costs each stage
-    /// <paramref name="pieceOverhead"/> seconds beyond its curve; at most <paramref name="maxPieces"/> pieces.
+    /// <paramref name="pieceOverhead"/> seconds beyond its curve; at most <paramref name="maxPieces"/> pieces;
+    /// <paramref name="inFlight"/> batches, this one among them, kept going on the pipeline at once.
     /// </summary>
-    public static int[] Choose(int rows, IReadOnlyList<BatchCostCurve> stages, int concurrency, double pieceOverhead, int maxPieces)
+    public static int[] Choose(int rows, IReadOnlyList<BatchCostCurve> stages, int concurrency, double pieceOverhead, int maxPieces, int inFlight = 1)
     {
         if (rows < 1) throw new ArgumentOutOfRangeException(nameof(rows), "a schedule needs at least one row");
         if (stages.Count == 0 || stages.Any(s => s.IsEmpty)) throw new ArgumentException("every stage needs a measured cost curve", nameof(stages));
         int[] best = [rows];
-        double bestSeconds = Finish(best, stages, concurrency, pieceOverhead);
+        double bestSeconds = Finish(best, stages, concurrency, pieceOverhead, inFlight);
         for (int count = 2; count <= Math.Min(rows, maxPieces); count++)
         {
             int[] sizes = Even(rows, count);
-            double seconds = Finish(sizes, stages, concurrency, pieceOverhead);
+            double seconds = Finish(sizes, stages, concurrency, pieceOverhead, inFlight);
             if (seconds < bestSeconds * (1 - Margin))
             {
                 (best, bestSeconds) = (sizes, seconds);
@@ -44,13 +47,18 @@ public static class MicroBatchSchedule
     public static int[] Even(int rows, int count) => BatchSplit.Counts(rows, Enumerable.Repeat(1.0, count).ToArray());
 
     /// <summary>
-    /// When the last of <paramref name="pieces"/> leaves the last stage, all starting at once: a piece enters a stage
-    /// when that stage has finished the piece before and the stage before has finished this piece; and no sooner than
-    /// the stages' total work spread over the <paramref name="concurrency"/> of them that can compute at once.
+    /// The seconds one batch cut into <paramref name="pieces"/> holds the pipeline. Alone (<paramref name="inFlight"/>
+    /// 1) that is when its last piece leaves the last stage, all starting at once: a piece enters a stage when that
+    /// stage has finished the piece before and the stage before has finished this piece. With <paramref name="inFlight"/>
+    /// batches kept going, that trip overlaps theirs, so a batch costs the trip over <paramref name="inFlight"/> (the
+    /// closed-loop bound: throughput is at most the batches in flight over the time one takes alone). Never less than
+    /// its busiest stage's work, nor the stages' total work spread over the <paramref name="concurrency"/> of them
+    /// that can compute at once.
     /// </summary>
-    public static double Finish(IReadOnlyList<int> pieces, IReadOnlyList<BatchCostCurve> stages, int concurrency, double pieceOverhead)
+    public static double Finish(IReadOnlyList<int> pieces, IReadOnlyList<BatchCostCurve> stages, int concurrency, double pieceOverhead, int inFlight = 1)
     {
         var done = new double[stages.Count]; // when each stage finished the latest piece
+        var busy = new double[stages.Count]; // each stage's work over all pieces
         double work = 0;
         foreach (int rows in pieces)
         {
@@ -59,11 +67,13 @@ public static class MicroBatchSchedule
             {
                 double seconds = stages[s].SecondsFor(rows) + pieceOverhead;
                 work += seconds;
+                busy[s] += seconds;
                 done[s] = Math.Max(done[s], ready) + seconds;
                 ready = done[s];
             }
         }
 
-        return Math.Max(done[^1], work / Math.Clamp(concurrency, 1, stages.Count));
+        double trip = done[^1] / Math.Max(1, inFlight);
+        return Math.Max(Math.Max(trip, busy.Max()), work / Math.Clamp(concurrency, 1, stages.Count));
     }
 }

@@ -106,6 +106,26 @@ public sealed class DeploymentTests
     }
 
     [Fact]
+    public async Task ABatchCutWhileAnotherIsInFlightGoesWholeForTheOtherFillsTheBubble()
+    {
+        // 1 ms per row at any size: alone, a batch through 2 stages is cut into rows (9 ms against 16 whole); with a
+        // batch already in flight, the two trips overlap and the pieces save nothing, so the next goes whole.
+        BatchCost[] linear = [.. new[] { 1, 8 }.Select(n => new BatchCost(n, 3, n / 1e3))];
+        var stages = new[] { new FakeStage("a") { Costs = linear }, new FakeStage("b") { Costs = linear } };
+        await using var deployment = Of(new Placement(stages, ["y"]));
+        for (int i = 0; i < 2; i++) await deployment.RunAsync(Inputs); // both ends explored
+        foreach (var stage in stages) stage.TimePerRun = TimeSpan.FromMilliseconds(20);
+        var alone = deployment.RunAsync(Inputs);
+        var behind = deployment.RunAsync(Inputs);
+        Assert.Equal(Expected, (await alone)["y"].ToArray<float>());
+        Assert.Equal(Expected, (await behind)["y"].ToArray<float>());
+        var cuts = deployment.Placements.Single().MicroBatchCuts;
+        Assert.Equal(2, cuts["8"]); // explored, then the batch cut while the first was in flight
+        Assert.Equal(2, cuts[string.Join('+', Enumerable.Repeat(1, 8))]); // explored, then the batch cut alone
+        Assert.Equal(0, deployment.Placements.Single().BatchesInFlight);
+    }
+
+    [Fact]
     public async Task WithOneMicroBatchPerStageTheShareGoesWholeIntoTheCallersTensor()
     {
         var stage = new FakeStage("a");

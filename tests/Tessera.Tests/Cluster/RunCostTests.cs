@@ -66,6 +66,34 @@ public sealed class RunCostTests : IDisposable
     }
 
     [Fact]
+    public void ASizeRunRarelyAmongOthersIsTimedEachTime()
+    {
+        var costs = new Tessera.Cluster.Worker.RunCosts();
+        for (int run = 0; run < 6; run++)
+        {
+            Assert.True(costs.WantsTiming(8));
+            costs.Record(8, 0.024); // measured in a bad minute
+        }
+
+        int timedTwos = 0;
+        for (int batch = 0; batch < 64 * 5; batch++)
+        {
+            // A pipeline's 2-row pieces, and one whole 8-row batch in 64 sent to measure it again.
+            int rows = batch % 64 == 63 ? 8 : 2;
+            if (!costs.WantsTiming(rows)) continue;
+            if (rows == 2) timedTwos++;
+            costs.Record(rows, rows == 8 ? 0.003 : 0.001);
+        }
+
+        // Every 8-row run came after more than 16 others: all 5 were timed, and its cost moved towards the new one.
+        var eight = costs.Snapshot().Single(c => c.Rows == 8);
+        Assert.Equal(5 + 5, eight.Runs);
+        Assert.True(eight.SecondsPerRun < 0.012, $"{eight.SecondsPerRun}");
+        // The frequent size stays sampled: its warm-up and 5 averaged runs, then about 1 in 16.
+        Assert.InRange(timedTwos, 6 + 15, 6 + 21);
+    }
+
+    [Fact]
     public async Task APipelineChoosingItsMicroBatchesStaysBitIdentical()
     {
         using var a = _fx.StartWorker();

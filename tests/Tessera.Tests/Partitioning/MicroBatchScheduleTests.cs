@@ -76,4 +76,31 @@ public sealed class MicroBatchScheduleTests
         Assert.InRange(sizes.Length, 2, 4);
         Assert.Equal(8, sizes.Sum());
     }
+
+    [Fact]
+    public void BatchesInFlightFillTheBubbleDownToTheBusiestStage()
+    {
+        var stage = Affine(0, 1);
+        var three = new[] { stage, stage, stage };
+        // One batch of 8 alone holds 3 stages of 8 ms for 24 ms; two in flight overlap their trips, 12 ms each; from
+        // three on, the busiest stage's 8 ms bounds it.
+        Assert.Equal(0.024, MicroBatchSchedule.Finish([8], three, 3, 0, inFlight: 1), 9);
+        Assert.Equal(0.012, MicroBatchSchedule.Finish([8], three, 3, 0, inFlight: 2), 9);
+        Assert.Equal(0.008, MicroBatchSchedule.Finish([8], three, 3, 0, inFlight: 3), 9);
+        Assert.Equal(0.008, MicroBatchSchedule.Finish([8], three, 3, 0, inFlight: 6), 9);
+        // Sharing 2 cores, the 24 ms of work over 2 bounds it whatever is in flight.
+        Assert.Equal(0.012, MicroBatchSchedule.Finish([8], three, 2, 0, inFlight: 6), 9);
+    }
+
+    [Fact]
+    public void APipelineKeptFullIsNotCutWhenSmallPiecesCostMorePerRow()
+    {
+        // 3 stages on 2 cores (the bench's 3-stage pipeline), small pieces 20 % dearer per row.
+        var stage = new BatchCostCurve([new BatchCost(1, 5, 1.2e-3), new BatchCost(8, 5, 8e-3)]);
+        var three = new[] { stage, stage, stage };
+        // Alone, a batch whole leaves two stages idle most of its trip: it is cut.
+        Assert.True(MicroBatchSchedule.Choose(8, three, 2, 0, 12, inFlight: 1).Length > 1);
+        // With three batches in flight, other batches fill that bubble; pieces would only add work on shared cores.
+        Assert.Equal([8], MicroBatchSchedule.Choose(8, three, 2, 0, 12, inFlight: 3));
+    }
 }
