@@ -21,6 +21,7 @@ internal sealed class Http2CallContext : ServerCallContext
         {
             if (name == ":authority") _host = value;
             if (name.StartsWith(':') || name is "content-type" or "te" or "grpc-timeout" or "grpc-encoding" or "grpc-accept-encoding") continue;
+            if (!IsMetadataKey(name)) continue; // a name gRPC's Metadata refuses (uppercase, spaces, '!'...): no handler can read it
             if (!name.EndsWith(Metadata.BinaryHeaderSuffix, StringComparison.Ordinal))
             {
                 _requestHeaders.Add(name, value);
@@ -56,6 +57,19 @@ internal sealed class Http2CallContext : ServerCallContext
         throw new NotSupportedException("context propagation to outgoing calls is not supported on this server");
 
     protected override Task WriteResponseHeadersAsyncCore(Metadata responseHeaders) => _writeHeaders(responseHeaders);
+
+    // Grpc.Core.Metadata's own rule (it throws on anything else): found by the http2 fuzz target, whose header with an
+    // uppercase name threw out of the connection's loop.
+    private static bool IsMetadataKey(string name)
+    {
+        if (name.Length == 0) return false;
+        foreach (char c in name)
+        {
+            if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '_' or '-' or '.')) return false;
+        }
+
+        return true;
+    }
 
     private static bool TryBase64(string value, out byte[] bytes)
     {
