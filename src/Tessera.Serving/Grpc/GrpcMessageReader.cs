@@ -84,16 +84,22 @@ internal static class GrpcMessageReader
 
         Span<byte> prefix = stackalloc byte[PrefixBytes];
         buffer.Slice(0, PrefixBytes).CopyTo(prefix);
-        switch (prefix[0])
-        {
-            case 0:
-                break;
-            case 1:
-                throw new ServingException(501, "the request message is compressed, but the call names no grpc-encoding to decompress it with");
-            default:
-                throw Invalid($"the message prefix's compressed flag is {prefix[0]} (0 or 1)");
-        }
+        return PrefixedLength(prefix, maxBytes, gzip: false, out _);
+    }
 
+    /// <summary>
+    /// The length a message's 5-byte prefix announces, refused over <paramref name="maxBytes"/>; a compressed message
+    /// (flag 1) only when the call named gzip (<paramref name="gzip"/>), else 501.
+    /// </summary>
+    public static int PrefixedLength(ReadOnlySpan<byte> prefix, long maxBytes, bool gzip, out bool compressed)
+    {
+        compressed = prefix[0] switch
+        {
+            0 => false,
+            1 when gzip => true,
+            1 => throw new ServingException(501, "the request message is compressed, but the call names no grpc-encoding to decompress it with"),
+            _ => throw Invalid($"the message prefix's compressed flag is {prefix[0]} (0 or 1)"),
+        };
         uint length = BinaryPrimitives.ReadUInt32BigEndian(prefix[1..]);
         return length <= maxBytes && length <= Array.MaxLength - RequestBuffer.Alignment ? (int)length
             : throw new ServingException(413, $"the request message of {length} bytes is larger than the limit of {maxBytes} bytes");

@@ -71,20 +71,7 @@ internal sealed class GrpcMessageAssembler : IDisposable
 
     private void Begin()
     {
-        _compressed = _prefix[0] switch
-        {
-            0 => false,
-            1 when _gzip => true,
-            1 => throw new ServingException(501, "the request message is compressed, but the call names no grpc-encoding to decompress it with"),
-            _ => throw Invalid($"the message prefix's compressed flag is {_prefix[0]} (0 or 1)"),
-        };
-        uint length = BinaryPrimitives.ReadUInt32BigEndian(_prefix.AsSpan(1));
-        if (length > _maxBytes || length > Array.MaxLength - RequestBuffer.Alignment)
-        {
-            throw new ServingException(413, $"the request message of {length} bytes is larger than the limit of {_maxBytes} bytes");
-        }
-
-        _length = (int)length;
+        _length = GrpcMessageReader.PrefixedLength(_prefix, _maxBytes, _gzip, out _compressed);
         _message = _pool.Rent(_length);
     }
 
