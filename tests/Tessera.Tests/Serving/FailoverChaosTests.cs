@@ -3,6 +3,7 @@ using Tessera.Cluster.Deployments;
 using Tessera.Tests.Cluster;
 using Tessera.Tests.Partitioning.TensorParallel;
 using Tessera.Tensors;
+using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Serving;
 
@@ -90,7 +91,10 @@ public sealed class FailoverChaosTests
         var x = ClusterFixture.Random([4, 16], 76);
         var expected = ClusterFixture.Reference(model, "x", x, "y").ToArray<float>();
         TimeSpan killedAt = default;
-        var load = await ClosedLoad.RunAsync(serve.Client, "m", x, body => Wire.Fp32Output(body, "y").ToArray<float>().SequenceEqual(expected), clients: 4, TimeSpan.FromSeconds(9), async l =>
+        // Starting a .NET worker process again takes seconds more when other processes hold the cores.
+        var backWithin = MachineLoad.Stretch(TimeSpan.FromSeconds(7));
+        var duration = TimeSpan.FromSeconds(2) + backWithin;
+        var load = await ClosedLoad.RunAsync(serve.Client, "m", x, body => Wire.Fp32Output(body, "y").ToArray<float>().SequenceEqual(expected), clients: 4, duration, async l =>
         {
             await Task.Delay(TimeSpan.FromSeconds(1.5));
             killedAt = l.Now;
@@ -100,7 +104,7 @@ public sealed class FailoverChaosTests
         Assert.True(load.Failures.Count == 0, $"{load.Failures.Count} of {load.Count} requests failed:\n{string.Join("\n", load.Failures.Take(5))}\n{serve.Log}");
         Assert.Contains("local worker 1", serve.Log);
         // The grace (30 s) never ran out: the same pipeline served again once its worker was back.
-        Assert.True(load.FirstCorrectAfter(killedAt + TimeSpan.FromSeconds(0.5)) is { } back && back - killedAt < TimeSpan.FromSeconds(10), $"served again after {(load.FirstCorrectAfter(killedAt) - killedAt)?.TotalSeconds} s; log:\n{serve.Log}");
+        Assert.True(load.FirstCorrectAfter(killedAt + TimeSpan.FromSeconds(0.5)) is { } back && back - killedAt < backWithin, $"served again after {(load.FirstCorrectAfter(killedAt) - killedAt)?.TotalSeconds} s; log:\n{serve.Log}");
         Assert.Equal(3, LocalWorkersTests.ChildPids(serve.Pid).Length);
     }
 
