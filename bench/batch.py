@@ -93,8 +93,9 @@ def throughput_row(name, model, shape, records, workers, rounds, work, extra, ta
     bound = os.cpu_count() / cpu_per_row
     ratio = many_rate / bound
     coordinator_us = 1e6 * many["coordinator_cpu_seconds"] / many["records"]
+    workers_ms = 1e3 * many["workers_cpu_seconds"] / many["records"]
     return (f"| {name} | {records} | {one_rate:.1f} | {1e3 * cpu_per_row:.3f} | {bound:.1f} | {best_side:.1f} | {best_side / bound:.2f} | {workers} | {many_rate:.1f} | "
-            f"**{ratio:.2f}** {('✅' if ratio >= target else '❌') if target else ''} | {f'≥ {target}' if target else '— (I/O-bound)'} | {many_rate / best_side:.2f} | {coordinator_us:.1f} | `{shown(many_args + ['--out', '$WORK/out'], work)}` |")
+            f"**{ratio:.2f}** {('✅' if ratio >= target else '❌') if target else ''} | {f'≥ {target}' if target else '— (I/O-bound)'} | {many_rate / best_side:.2f} | {coordinator_us:.1f} | {workers_ms:.3f} | `{shown(many_args + ['--out', '$WORK/out'], work)}` |")
 
 
 def reduce_max_model(path, width):
@@ -147,7 +148,9 @@ def main():
              "the first shard sent to the manifest written, so worker start-up is not counted). The machine's bound is "
              "cores / CPU seconds per row of the one process (its `coordinator_cpu_seconds`, which is all of its work); "
              "'of bound' is the workers' rows/s over it. The coordinator's CPU per row is what sharding costs on top "
-             "(reading, sending, receiving and writing the records; the workers' compute is theirs). The Dense MLP row has no "
+             "(reading, sending, receiving and writing the records; the workers' compute is theirs); the workers' CPU per row "
+             "(`workers_cpu_seconds`, all worker processes together over the run) set against the one process's shows what "
+             "running as a worker costs on top of the model (receiving and answering a batch). The Dense MLP row has no "
              "target: its compute per row (a few µs) is below what reading, sending and writing a record costs, so sharding "
              "it shows the coordinator's own cost per row rather than a speed-up.", "",
              f"'Side by side' runs {args.workers} one-process jobs at once in the same rounds (each the whole dataset, nothing "
@@ -155,8 +158,8 @@ def main():
              "at once (shared caches and memory bandwidth, or a VM's vCPUs on sibling hyper-threads), a floor below the "
              "bound that no distribution over these cores can beat. 'Of side by side' is the workers' rows/s over it: what "
              "sharding itself costs.", "",
-             "| model | records | one process rows/s | one process CPU ms/row | bound rows/s | side by side rows/s | side by side / bound | workers | workers rows/s | of bound | target | of side by side | coordinator CPU µs/row | command ($WORK: a scratch folder with the dataset) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|"]
+             "| model | records | one process rows/s | one process CPU ms/row | bound rows/s | side by side rows/s | side by side / bound | workers | workers rows/s | of bound | target | of side by side | coordinator CPU µs/row | workers CPU ms/row | command ($WORK: a scratch folder with the dataset) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|"]
     with tempfile.TemporaryDirectory(prefix="tessera-bench-batch-") as tmp:
         work = Path(tmp)
         lines.append(throughput_row("ResNet-18", MODELS / "resnet18.onnx", (3, 224, 224), 960, args.workers, args.rounds, work, ["--batch-size", "4", "--shard-rows", "8"]))

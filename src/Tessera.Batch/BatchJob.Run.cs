@@ -13,12 +13,17 @@ public sealed partial class BatchJob
     /// Runs the shards not yet written on <paramref name="deployment"/>, then assembles the outputs and writes the
     /// manifest; returns it. A failure leaves the shards written so far for a later <c>--resume</c>.
     /// </summary>
-    public async Task<BatchManifest> RunAsync(Deployment deployment, CancellationToken cancellation = default)
+    /// <param name="workerCpuTimes">
+    /// The CPU time each worker process has used so far, one per worker in a fixed order, when the caller started them
+    /// (the manifest then holds their CPU seconds over the run); null when their processes are not this machine's.
+    /// </param>
+    public async Task<BatchManifest> RunAsync(Deployment deployment, Func<TimeSpan[]>? workerCpuTimes = null, CancellationToken cancellation = default)
     {
         if (Finished is not null) return Finished;
         var done = _journal!.Done;
         var lanes = new ShardLanes(deployment, _dataset, _store!, _journal, new ShardQueue([.. _shards.Where(s => !done.ContainsKey(s.Index))]), BatchSize, Progress);
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var workersCpu = workerCpuTimes?.Invoke();
         Progress.Start();
         try
         {
@@ -29,12 +34,18 @@ public sealed partial class BatchJob
             throw new BatchException($"{e.Message}; {_journal.Done.Count} of {Shards} shards are written: run again with --resume to finish");
         }
 
-        return await AssembleAsync(cpu, cancellation).ConfigureAwait(false);
+        double? workersSeconds = workersCpu is null ? null : CpuSecondsSince(workersCpu, workerCpuTimes!());
+        return await AssembleAsync(cpu, workersSeconds, cancellation).ConfigureAwait(false);
     }
+
+    /// <summary>The workers' CPU seconds between two readings; a worker restarted in between counts from its new start.</summary>
+    private static double CpuSecondsSince(TimeSpan[] before, TimeSpan[] now) =>
+        now.Select((t, i) => (i < before.Length && t >= before[i] ? t - before[i] : t).TotalSeconds).Sum();
 
     /// <summary>The outputs from every shard in record order (and the aggregates over them), then the manifest.</summary>
     /// <param name="cpu">This process's CPU time when the run started.</param>
-    private async Task<BatchManifest> AssembleAsync(TimeSpan cpu, CancellationToken cancellation)
+    /// <param name="workersCpuSeconds">The workers' CPU seconds over the run, when known.</param>
+    private async Task<BatchManifest> AssembleAsync(TimeSpan cpu, double? workersCpuSeconds, CancellationToken cancellation)
     {
         var done = _journal!.Done;
         var missing = _shards.FirstOrDefault(s => !done.ContainsKey(s.Index) || !_store!.Has(s.Index));
@@ -67,6 +78,7 @@ public sealed partial class BatchJob
                 Progress.Elapsed.TotalSeconds,
                 (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds,
                 Process.GetCurrentProcess().PeakWorkingSet64,
+                workersCpuSeconds,
                 aggregators?.ToDictionary(kv => kv.Key, kv => kv.Value.Result(), StringComparer.Ordinal),
                 Key);
             await output.CompleteAsync(manifest, cancellation).ConfigureAwait(false);

@@ -5,9 +5,13 @@ namespace Tessera.Batch.Results;
 
 /// <summary>
 /// The journal of a job, in its output (JSON lines): a header naming the job (<see cref="JobKey"/>) and when it
-/// started, a line per later run (a resume), and a line per shard once its result is written. Each line is flushed
-/// to disk before the shard counts as done, so a coordinator killed at any point leaves a journal whose shards are
-/// all on disk; a line cut short by the kill is dropped when the journal is opened again.
+/// started, a line per later run (a resume), and a line per shard once its result is written. A shard's line is
+/// written only after its result is on disk (<see cref="ShardWriter.Commit"/> flushes it there), so every shard a
+/// journal names is on disk, whenever the journal's own bytes reach it. Each line is handed to the OS at once, so a
+/// killed coordinator loses none; the shard lines are not flushed to disk one by one (the header and run lines are,
+/// and the journal when it is closed): a power cut may lose the last few, whose shards then run again on resume,
+/// as would a shard whose folder went missing. That saves a disk flush (and the file system's commit) per shard.
+/// A line cut short by a kill is dropped when the journal is opened again.
 /// </summary>
 public sealed class BatchJournal : IDisposable
 {
@@ -50,7 +54,7 @@ public sealed class BatchJournal : IDisposable
         var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
         var started = DateTimeOffset.UtcNow;
         var journal = new BatchJournal(stream, key, started, 1, []);
-        journal.Write(new Header(Format, key, started));
+        journal.Write(new Header(Format, key, started), toDisk: true);
         return journal;
     }
 
@@ -108,16 +112,16 @@ public sealed class BatchJournal : IDisposable
         stream.SetLength(end);
         stream.Position = end;
         var journal = new BatchJournal(stream, header.Job, header.Started, runs + 1, done);
-        journal.Write(new RunLine(runs + 1, DateTimeOffset.UtcNow));
+        journal.Write(new RunLine(runs + 1, DateTimeOffset.UtcNow), toDisk: true);
         return journal;
     }
 
-    /// <summary>Records shard <paramref name="entry"/> as written; back on disk when this returns.</summary>
+    /// <summary>Records shard <paramref name="entry"/>, whose result is on disk, as written; with the OS when this returns.</summary>
     public void Append(ShardEntry entry)
     {
         lock (_lock)
         {
-            Write(entry);
+            Write(entry, toDisk: false);
             _done[entry.Shard] = entry;
         }
     }
@@ -131,12 +135,12 @@ public sealed class BatchJournal : IDisposable
         }
     }
 
-    private void Write<T>(T line)
+    private void Write<T>(T line, bool toDisk)
     {
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(line, BatchJson.Line);
         _stream.Write(json);
         _stream.WriteByte((byte)'\n');
-        _stream.Flush(flushToDisk: true);
+        _stream.Flush(flushToDisk: toDisk);
     }
 
     private static JobKey? ParseHeader(string? line)
@@ -153,7 +157,15 @@ public sealed class BatchJournal : IDisposable
         }
     }
 
-    public void Dispose() => _stream.Dispose();
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (!_stream.CanWrite) return;
+            _stream.Flush(flushToDisk: true);
+            _stream.Dispose();
+        }
+    }
 
     internal sealed record Header(string Journal, JobKey Job, DateTimeOffset Started);
 

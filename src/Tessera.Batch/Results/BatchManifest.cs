@@ -4,7 +4,9 @@ namespace Tessera.Batch.Results;
 /// What a finished job wrote (`manifest.json` in an output folder; the `tessera.manifest` key of a Parquet output's
 /// metadata): the records and shards, the model and its SHA-256, each output, each worker's records and busy seconds
 /// over every run, when the job started and ended, how many runs it took, and of this run: its seconds (from the first
-/// shard sent to the manifest), the coordinator's CPU seconds over them and its peak resident memory (VmHWM).
+/// shard sent to the manifest), the coordinator's CPU seconds over them and its peak resident memory (VmHWM), and the
+/// workers' CPU seconds over them when the coordinator started the workers (`--workers N`; null for a cluster file's
+/// workers, whose processes it cannot see, and for a job in one process).
 /// </summary>
 public sealed record BatchManifest(
     long Records,
@@ -21,5 +23,6 @@ public sealed record BatchManifest(
     double RunSeconds,
     double CoordinatorCpuSeconds,
     long CoordinatorPeakRssBytes,
+    double? WorkersCpuSeconds,
     IReadOnlyDictionary<string, AggregateResult>? Aggregate,
     JobKey Job);

@@ -31,27 +31,28 @@ internal static class BatchRun
         {
             await using var cluster = await ClusterSession.ConnectAsync(clusterPath, target.TokenFile, target.Tls, target.Wire).ConfigureAwait(false);
             await using var deployment = await cluster.DeployAsync(request.ModelPath, strategy, job.BatchShapes, null, options).ConfigureAwait(false);
-            return await RunOnAsync(job, deployment).ConfigureAwait(false);
+            return await RunOnAsync(job, deployment, null).ConfigureAwait(false);
         }
 
         if (target.Workers > 0)
         {
             await using var local = await LocalCluster.StartAsync(target.Workers, threads, target.Wire).ConfigureAwait(false);
             await using var deployment = await local.DeployAsync(request.ModelPath, strategy, job.BatchShapes, options: options).ConfigureAwait(false);
-            return await RunOnAsync(job, deployment).ConfigureAwait(false);
+            return await RunOnAsync(job, deployment, local.WorkerProcessorTimes).ConfigureAwait(false);
         }
 
         var placements = Placer.WholeModelInProcess(request.ModelPath, new SessionOptions { Threads = threads });
         await using (var here = new Deployment(Path.GetFileNameWithoutExtension(request.ModelPath), DeploymentModel.ForModel(job.Model), placements))
         {
-            return await RunOnAsync(job, here).ConfigureAwait(false);
+            return await RunOnAsync(job, here, null).ConfigureAwait(false);
         }
     }
 
-    private static async Task<int> RunOnAsync(BatchJob job, Deployment deployment)
+    /// <param name="workerCpuTimes">The workers' CPU times, when this process started them.</param>
+    private static async Task<int> RunOnAsync(BatchJob job, Deployment deployment, Func<TimeSpan[]>? workerCpuTimes)
     {
         Console.WriteLine(deployment.Plan is null ? $"placed: {deployment.Describe()}" : $"plan: {deployment.Describe()}");
-        var manifest = await BatchDisplay.ShowAsync(job.Progress, job.RunAsync(deployment)).ConfigureAwait(false);
+        var manifest = await BatchDisplay.ShowAsync(job.Progress, job.RunAsync(deployment, workerCpuTimes)).ConfigureAwait(false);
         BatchDisplay.Summary(manifest, job.Progress);
         return 0;
     }

@@ -71,6 +71,10 @@ internal static class BatchDisplay
         if (thisRun is not null)
         {
             Console.WriteLine(string.Create(invariant, $"  this run: {thisRun.DoneNow} records in {manifest.RunSeconds:F2} s ({thisRun.DoneNow / Math.Max(manifest.RunSeconds, 1e-9):F0} records/s); coordinator CPU {manifest.CoordinatorCpuSeconds:F2} s ({1e6 * manifest.CoordinatorCpuSeconds / Math.Max(thisRun.DoneNow, 1):F1} µs per record), peak resident memory {manifest.CoordinatorPeakRssBytes / 1048576.0:F0} MiB"));
+            if (manifest.WorkersCpuSeconds is { } workersCpu)
+            {
+                Console.WriteLine(string.Create(invariant, $"  workers' CPU {workersCpu:F2} s ({1e3 * workersCpu / Math.Max(thisRun.DoneNow, 1):F3} ms per record)"));
+            }
         }
 
         foreach (var (name, work) in manifest.Workers.OrderBy(kv => kv.Key, StringComparer.Ordinal))

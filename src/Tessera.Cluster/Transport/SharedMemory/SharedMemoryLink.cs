@@ -154,7 +154,7 @@ internal sealed class SharedMemoryLink : IDisposable
             }
 
             _segment = segment;
-            _incoming = segment.NewToServerRing();
+            _incoming = segment.NewToServerRing().Populated();
             if (offer.ToClientBytes > 0)
             {
                 _writer.SharedRing = segment.NewToClientRing().Populated();

@@ -31,11 +31,12 @@ internal sealed unsafe class SharedRing
     public long Capacity { get; }
 
     /// <summary>
-    /// For the writing side: maps the ring's pages now. Left to fault in, the first pass over a 32 MiB ring takes 8192
-    /// page faults: on this project's 2-core VM that pass cost 100 ms of CPU, against 5 ms for one madvise and 55 ms for
-    /// the pass after it; a batch coordinator pays it once per worker, inside the job's run. The pages are the
-    /// segment's, allocated in /dev/shm when it was made, so this takes no more memory (the process's resident size
-    /// just counts the whole ring from the start).
+    /// For either side: maps the ring's pages into this process now. Left to fault in, the writer's first pass over a
+    /// 32 MiB ring takes 8192 page faults: on this project's 2-core VM that pass cost 100 ms of CPU, against 5 ms for
+    /// one madvise and 55 ms for the pass after it; a batch coordinator pays it once per worker, inside the job's run.
+    /// The reader's first pass faults too (fewer, the kernel maps a few pages around each), inside a worker's first
+    /// runs. The pages are the segment's, allocated in /dev/shm when it was made, so this takes no more memory (the
+    /// process's resident size just counts the whole ring from the start).
     /// </summary>
     public SharedRing Populated()
     {
