@@ -157,14 +157,23 @@ internal sealed unsafe partial class DirectConv2D
                 float* src = chunk + (long)(r - r0) * ld;
                 float* dst = item.Y + (long)r * size;
                 float* sum = item.Sum == null ? null : item.Sum + (long)r * size;
-                for (int oh = oh0; oh <= oh1; oh++)
+                if (pitch == outW)
                 {
-                    int rowStart = oh * pitch;
-                    int j0 = Math.Max(cc, rowStart), j1 = Math.Min(ce, rowStart + outW);
-                    if (j0 < j1)
+                    // No garbage columns between output rows (a 1x1 stride-2 downsample): column j is position j, and
+                    // the chunk is one run, which leaves one partial vector instead of one per output row.
+                    Store(src + y0, item.Bias == null ? null : item.Bias + r, sum == null ? null : sum + y0, dst + y0, y1 - y0, _reluInStore);
+                }
+                else
+                {
+                    for (int oh = oh0; oh <= oh1; oh++)
                     {
-                        long at = (long)oh * outW + (j0 - rowStart);
-                        Store(src + j0, item.Bias == null ? null : item.Bias + r, sum == null ? null : sum + at, dst + at, j1 - j0, _reluInStore);
+                        int rowStart = oh * pitch;
+                        int j0 = Math.Max(cc, rowStart), j1 = Math.Min(ce, rowStart + outW);
+                        if (j0 < j1)
+                        {
+                            long at = (long)oh * outW + (j0 - rowStart);
+                            Store(src + j0, item.Bias == null ? null : item.Bias + r, sum == null ? null : sum + at, dst + at, j1 - j0, _reluInStore);
+                        }
                     }
                 }
 

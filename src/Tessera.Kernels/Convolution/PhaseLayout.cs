@@ -68,9 +68,12 @@ internal readonly unsafe struct PhaseLayout
             float* channel = dst + c * ChannelFloats;
             for (int a = 0; a < StrideH; a++)
             {
-                if (Reads(_rowPhases, a))
+                for (int b = 0; b < StrideW; b++)
                 {
-                    new Span<float>(channel + (long)a * StrideW * PlaneFloats, checked((int)(StrideW * PlaneFloats))).Clear();
+                    if (Reads(_rowPhases, a) && Reads(_columnPhases, b))
+                    {
+                        new Span<float>(channel + ((long)a * StrideW + b) * PlaneFloats, checked((int)PlaneFloats)).Clear();
+                    }
                 }
             }
 
@@ -181,6 +184,17 @@ internal readonly unsafe struct PhaseLayout
                 Avx512F.PermuteVar16x32x2(lo, evens, hi).Store(even + q);
                 Avx512F.PermuteVar16x32x2(lo, odds, hi).Store(odd + q);
             }
+
+            int left = n - 2 * q;
+            if (left > 0)
+            {
+                // The row's last (up to 31) floats as masked vectors: ResNet's rows of 56, 28 and 14 end here, and a
+                // scalar loop over them cost as much as the vectors before it.
+                var (lo, hi) = Tail(src + 2 * q, left);
+                Avx512F.MaskStore(even + q, Below((left + 1) / 2), Avx512F.PermuteVar16x32x2(lo, evens, hi));
+                Avx512F.MaskStore(odd + q, Below(left / 2), Avx512F.PermuteVar16x32x2(lo, odds, hi));
+                return;
+            }
         }
 
         for (int i = 2 * q; i < n; i++)
@@ -200,6 +214,14 @@ internal readonly unsafe struct PhaseLayout
             {
                 Avx512F.PermuteVar16x32x2(Vector512.Load(src + 2 * q), picks, Vector512.Load(src + 2 * q + 16)).Store(dst + q);
             }
+
+            int left = n - 2 * q;
+            if (left > first)
+            {
+                var (lo, hi) = Tail(src + 2 * q, left);
+                Avx512F.MaskStore(dst + q, Below((left - first + 1) / 2), Avx512F.PermuteVar16x32x2(lo, picks, hi));
+                return;
+            }
         }
 
         for (int i = 2 * q + first; i < n; i += 2)
@@ -207,6 +229,16 @@ internal readonly unsafe struct PhaseLayout
             dst[i >> 1] = src[i];
         }
     }
+
+    /// <summary>
+    /// The <paramref name="n"/> (below 32) floats at src as two vectors, zeros past them: AVX-512's masked loads touch no
+    /// memory outside the mask.
+    /// </summary>
+    private static (Vector512<float> Lo, Vector512<float> Hi) Tail(float* src, int n) =>
+        (Avx512F.MaskLoad(src, Below(n), Vector512<float>.Zero), Avx512F.MaskLoad(src + 16, Below(n - 16), Vector512<float>.Zero));
+
+    /// <summary>A mask of the lanes below <paramref name="count"/>.</summary>
+    private static Vector512<float> Below(int count) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
 
     /// <summary>Offset of each B row (c, kh, kw), in the order of the weights' K axis.</summary>
     public void Offsets(int channels, ConvGeometry g, Span<int> offsets)
