@@ -66,6 +66,7 @@ internal static unsafe class StridedMaxRow
     /// outside [0, inW) are masked off (AVX-512's masked loads touch no memory outside the mask) and count as -infinity,
     /// and so are outputs from <paramref name="outputs"/> on.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into Run, which is optimised from its first call: not inlined, this ran unoptimised for its first hundreds of calls
     private static void Masked(float* r0, float* r1, float* r2, int inW, int at, float* dst, int outputs, Vector512<int> evens,
         Vector512<int> odds)
     {
