@@ -184,17 +184,6 @@ internal readonly unsafe struct PhaseLayout
                 Avx512F.PermuteVar16x32x2(lo, evens, hi).Store(even + q);
                 Avx512F.PermuteVar16x32x2(lo, odds, hi).Store(odd + q);
             }
-
-            int left = n - 2 * q;
-            if (left > 0)
-            {
-                // The row's last (up to 31) floats as masked vectors: ResNet's rows of 56, 28 and 14 end here, and a
-                // scalar loop over them cost as much as the vectors before it.
-                var (lo, hi) = Tail(src + 2 * q, left);
-                Avx512F.MaskStore(even + q, Below((left + 1) / 2), Avx512F.PermuteVar16x32x2(lo, evens, hi));
-                Avx512F.MaskStore(odd + q, Below(left / 2), Avx512F.PermuteVar16x32x2(lo, odds, hi));
-                return;
-            }
         }
 
         for (int i = 2 * q; i < n; i++)
@@ -215,6 +204,9 @@ internal readonly unsafe struct PhaseLayout
                 Avx512F.PermuteVar16x32x2(Vector512.Load(src + 2 * q), picks, Vector512.Load(src + 2 * q + 16)).Store(dst + q);
             }
 
+            // The row's last (up to 31) floats as masked vectors: ResNet's downsamples read rows of 56, 28 and 14, whose
+            // scalar tails cost more than their vectors. (The same tail in Deinterleave measured faster on a layout in
+            // cache but slower on a batch's worth that is not, so it stays scalar there.)
             int left = n - 2 * q;
             if (left > first)
             {

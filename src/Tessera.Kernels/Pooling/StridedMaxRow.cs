@@ -7,10 +7,8 @@ namespace Tessera.Kernels.Pooling;
 /// <summary>
 /// One output row of a float max pool whose window is 3 wide with stride 2 along W and at most 3 rows tall (ResNet's
 /// 3x3 stride-2 stem pool), with AVX-512 straight from its input rows: 16 outputs take the rows' maximum over 33
-/// columns (four loads per row) and three two-vector permutes, with no combined row written in between. The vectors at
-/// either end of a row use masked loads and stores, the columns outside the row counting as -infinity, so edge windows
-/// take the same vector maximum as the interior (a scalar loop for the one left-edge window per row measured 20% of the
-/// pool's time on ResNet-18's, its first touch of three new rows included).
+/// columns (four loads per row) and three two-vector permutes, with no combined row written in between. Edge windows
+/// that start in the left padding run one by one; the right end uses masked loads and stores.
 /// </summary>
 internal static unsafe class StridedMaxRow
 {
@@ -40,9 +38,9 @@ internal static unsafe class StridedMaxRow
         var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         var odds = evens + Vector512<int>.One;
         int ow = 0;
-        for (; ow < outW && 2 * ow < pad; ow += 16)
+        for (; ow < outW && 2 * ow < pad; ow++)
         {
-            Masked(r0, r1, r2, inW, 2 * ow - pad, dst + ow, outW - ow, evens, odds);
+            dst[ow] = Window(r0, r1, r2, 2 * ow - pad, inW);
         }
 
         for (; ow + 16 <= outW && 2 * ow - pad + 34 <= inW; ow += 16)
@@ -55,34 +53,18 @@ internal static unsafe class StridedMaxRow
             Reduce(a, b, c, d, evens, odds).Store(dst + ow);
         }
 
+        var lanes = Vector512<int>.Indices;
         for (; ow < outW; ow += 16)
         {
-            Masked(r0, r1, r2, inW, 2 * ow - pad, dst + ow, outW - ow, evens, odds);
+            // Columns past the row are masked off (and count as -infinity); so are outputs past the row's end.
+            int at = 2 * ow - pad;
+            var a = Rows(r0, r1, r2, at, Vector512.LessThan(lanes, Vector512.Create(inW - at)));
+            var b = Rows(r0, r1, r2, at + 16, Vector512.LessThan(lanes, Vector512.Create(inW - at - 16)));
+            var c = Rows(r0, r1, r2, at + 2, Vector512.LessThan(lanes, Vector512.Create(inW - at - 2)));
+            var d = Rows(r0, r1, r2, at + 18, Vector512.LessThan(lanes, Vector512.Create(inW - at - 18)));
+            var store = Vector512.LessThan(lanes, Vector512.Create(outW - ow)).AsSingle();
+            Avx512F.MaskStore(dst + ow, store, Reduce(a, b, c, d, evens, odds));
         }
-    }
-
-    /// <summary>
-    /// Up to 16 outputs whose 33 columns from <paramref name="at"/> may reach past either end of the row: the columns
-    /// outside [0, inW) are masked off (AVX-512's masked loads touch no memory outside the mask) and count as -infinity,
-    /// and so are outputs from <paramref name="outputs"/> on.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into Run, which is optimised from its first call: not inlined, this ran unoptimised for its first hundreds of calls
-    private static void Masked(float* r0, float* r1, float* r2, int inW, int at, float* dst, int outputs, Vector512<int> evens,
-        Vector512<int> odds)
-    {
-        var a = Rows(r0, r1, r2, at, Inside(at, inW));
-        var b = Rows(r0, r1, r2, at + 16, Inside(at + 16, inW));
-        var c = Rows(r0, r1, r2, at + 2, Inside(at + 2, inW));
-        var d = Rows(r0, r1, r2, at + 18, Inside(at + 18, inW));
-        var store = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(outputs)).AsSingle();
-        Avx512F.MaskStore(dst, store, Reduce(a, b, c, d, evens, odds));
-    }
-
-    /// <summary>The lanes of a vector from column <paramref name="at"/> that lie in [0, inW).</summary>
-    private static Vector512<int> Inside(int at, int inW)
-    {
-        var lanes = Vector512<int>.Indices;
-        return Vector512.GreaterThanOrEqual(lanes, Vector512.Create(-at)) & Vector512.LessThan(lanes, Vector512.Create(inW - at));
     }
 
     /// <summary>Output j from columns 2j, 2j + 1 (of a | b) and 2j + 2 (of c | d, which start two columns later).</summary>
@@ -101,4 +83,19 @@ internal static unsafe class StridedMaxRow
         return Vector512.Max(Vector512.Max(Avx512F.MaskLoad(r0 + at, mask, fill), Avx512F.MaskLoad(r1 + at, mask, fill)),
             Avx512F.MaskLoad(r2 + at, mask, fill));
     }
+
+    private static float Window(float* r0, float* r1, float* r2, int start, int inW)
+    {
+        int first = Math.Max(0, start);
+        float best = r0[first];
+        for (int col = first; col < Math.Min(inW, start + 3); col++)
+        {
+            best = Max(Max(Max(best, r0[col]), r1[col]), r2[col]);
+        }
+
+        return best;
+    }
+
+    // MaxReduction's scalar comparison, so an edge output has the bits the other pooling paths give it.
+    private static float Max(float a, float b) => b > a ? b : a;
 }
