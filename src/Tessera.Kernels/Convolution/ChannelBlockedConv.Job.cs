@@ -35,41 +35,82 @@ internal sealed unsafe partial class ChannelBlockedConv
         /// <summary>Writes the interleaved layouts' channel blocks [start, end), counted image after image through the batch.</summary>
         public void Fill(int start, int end)
         {
-            int cg = c / group;
             for (int i = start; i < end; i++)
             {
                 int b = i / interleaved.Blocks;
-                float* image = x + ((long)(first + b) * c + (long)gi * cg) * g.InputSize;
-                interleaved.Fill(image, i % interleaved.Blocks, layouts + b * interleaved.Floats, g);
+                FillBlock(b, i % interleaved.Blocks, layouts + b * interleaved.Floats);
             }
         }
 
-        /// <summary>Item i: its block's 64 channels for its chunk's pixels, depth block by depth block, then finished into Y.</summary>
+        private void FillBlock(int b, int cb, float* layout)
+        {
+            int cg = c / group;
+            float* image = x + ((long)(first + b) * c + (long)gi * cg) * g.InputSize;
+            interleaved.Fill(image, cb, layout, g);
+        }
+
+        /// <summary>Item i: its block's 64 channels for its chunk's pixels (columns from the batch's first pixel on).</summary>
         public void Compute(int item)
         {
-            int block = item / Chunks, v0 = item % Chunks * ChunkPixels, v1 = Math.Min(_pixels, v0 + ChunkPixels);
+            int block = item / Chunks, v0 = item % Chunks * ChunkPixels;
+            ComputeChunk(block, v0, Math.Min(_pixels, v0 + ChunkPixels), layouts, columns + v0);
+        }
+
+        /// <summary>
+        /// Image b (of the batch) alone on this thread: its layout filled into the thread's scratch, then every block's
+        /// chunks of its pixels, whose columns are those of the batch's first image.
+        /// </summary>
+        public void RunImage(int b)
+        {
+            float* layout = ConvScratch.Get(1, interleaved.Floats);
+            for (int cb = 0; cb < interleaved.Blocks; cb++)
+            {
+                FillBlock(b, cb, layout);
+            }
+
+            int size = g.OutputSize, start = b * size;
+            for (int block = 0; block < Rows / Block; block++)
+            {
+                for (int v0 = start; v0 < start + size; v0 += ChunkPixels)
+                {
+                    ComputeChunk(block, v0, Math.Min(start + size, v0 + ChunkPixels), layout, columns + (v0 - start));
+                }
+            }
+
+            if (!ActivationPerChunk)
+            {
+                ActivatePlanes(b * Rows, (b + 1) * Rows);
+            }
+        }
+
+        /// <summary>
+        /// Channels [64 block, + 64) of the batch's pixels [v0, v1) (cols[v - v0]: pixel v's column in layout), depth
+        /// block by depth block into a tile matrix, then finished into Y.
+        /// </summary>
+        private void ComputeChunk(int block, int v0, int v1, float* layout, int* cols)
+        {
             float* w = weights + (long)(gi * (Rows / Block) + block) * depth * Block;
             float* tiles = ConvScratch.Get(2, ChunkPixels * Block);
 
-            // The last tile of the batch may be short: its missing pixels repeat its first (computed, never stored).
+            // The last tile of a chunk may be short: its missing pixels repeat its first (computed, never stored).
             int* tail = stackalloc int[Tile];
             for (int pc = 0; pc < depth; pc += Kc)
             {
                 int kc = Math.Min(Kc, depth - pc);
                 for (int v = v0; v < v1; v += Tile)
                 {
-                    int* cols = columns + v;
-                    if (v + Tile > _pixels)
+                    int* at = cols + (v - v0);
+                    if (v + Tile > v1)
                     {
                         for (int p = 0; p < Tile; p++)
                         {
-                            tail[p] = columns[v + p < _pixels ? v + p : v];
+                            tail[p] = at[v + p < v1 ? p : 0];
                         }
 
-                        cols = tail;
+                        at = tail;
                     }
 
-                    ChannelBlockMicroKernel.Run(w + (long)pc * Block, layouts, cols, offsets + pc, kc, tiles + (long)(v - v0) * Block, pc > 0);
+                    ChannelBlockMicroKernel.Run(w + (long)pc * Block, layout, at, offsets + pc, kc, tiles + (long)(v - v0) * Block, pc > 0);
                 }
             }
 

@@ -37,8 +37,10 @@ public sealed class DirectConvTests
 
         // Output channels per group a multiple of 64 (the channel-blocked kernel with AVX-512): tiles of 6 pixels that
         // span output rows and images, a short last tile, several depth blocks of 128 taps, planes smaller than 16
-        // pixels (one transposed vector spans images), strides, dilations, groups and a 2x2 stride-2 kernel.
+        // pixels (one transposed vector spans images), strides, dilations, groups and a 2x2 stride-2 kernel; planes of
+        // two chunks or more run image by image (238 pixels: chunks of 96, 96 and 46, whose last tile is short).
         [1, 5, 64, 1, 9, 23, 3, 3, 1, 1, 1, 1],
+        [2, 12, 64, 1, 14, 17, 3, 3, 1, 1, 1, 1],
         [3, 20, 64, 1, 7, 7, 3, 3, 1, 1, 1, 1],
         [1, 300, 128, 1, 5, 6, 3, 3, 1, 1, 1, 1],
         [5, 4, 64, 1, 3, 2, 3, 3, 1, 1, 2, 2],
@@ -113,11 +115,14 @@ public sealed class DirectConvTests
     [InlineData(9, 3, 40)]
     [InlineData(7, 2, 64)]
     [InlineData(3, 1, 64)]
+    [InlineData(14, 2, 64)]
+    [InlineData(16, 1, 64)]
     public void ImagesOfABatchHaveTheBitsTheyHaveAlone(int size, int threads, int m)
     {
         // Batches of small planes pack all their images' columns into panels (7x7, 9x9 at 6 images), single images
-        // read their layouts; the channel-blocked kernel (m = 64) runs tiles across images: every image must come out
-        // as it does run alone, whichever way it was grouped.
+        // read their layouts; the channel-blocked kernel (m = 64) runs tiles across images, or (planes of 192 pixels
+        // and more, images splitting evenly over the threads) image by image: every image must come out as it does
+        // run alone, whichever way it was grouped.
         var random = new Random(size + threads);
         var conv = ConvCase.Create(random, 6, 24, m, 1, [size, size], [3, 3], [1, 1], [1, 1], 1, constantW: true);
         var parallel = new ParallelRunner(threads);

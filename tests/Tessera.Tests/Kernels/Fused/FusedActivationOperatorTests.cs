@@ -90,6 +90,7 @@ public sealed class FusedActivationOperatorTests
         {
             (1, 16, 24, 1, 9, 1, 1, 0), (2, 8, 16, 1, 11, 3, 1, 1), (1, 8, 8, 1, 12, 3, 2, 1), (1, 12, 12, 12, 10, 3, 1, 1),
             (2, 8, 8, 8, 13, 5, 2, 2), (1, 8, 12, 4, 9, 3, 1, 1), (1, 3, 64, 1, 40, 7, 2, 3), (1, 16, 8, 1, 8, 1, 2, 0),
+            (2, 8, 64, 1, 14, 3, 1, 1), // channel-blocked, image by image
         };
         foreach (var (batch, c, m, group, size, kernel, stride, pad) in cases)
         {
