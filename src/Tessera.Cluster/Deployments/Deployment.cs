@@ -60,7 +60,8 @@ public sealed partial class Deployment : IAsyncDisposable
 
     /// <summary>
     /// Runs one batch: split between the placements that are up in proportion to their speed (measured, else the
-    /// weight they were placed for), each share cut into micro-batches when its placement is a pipeline.
+    /// weight they were placed for), each share cut into micro-batches when its placement is a pipeline; whole on the
+    /// least busy placement when every one already has a batch in flight.
     /// </summary>
     /// <param name="into">
     /// Tensors (by output name) to receive the outputs, as <c>InferenceSession.Run(inputs, outputs)</c> takes them: the
@@ -71,6 +72,14 @@ public sealed partial class Deployment : IAsyncDisposable
         var all = Placements;
         Placement?[] shares = [.. all.Where(p => p.IsUp)];
         if (shares.Length == 0) shares = all.Count > 0 ? [.. all] : new Placement?[1]; // none up: whichever comes up
+        if (shares.Length > 1 && shares.All(p => p!.BatchesInFlight > 0))
+        {
+            // Every placement is busy with other batches (callers keeping them all loaded): a split would not finish
+            // this one sooner, only cost a request, a run of fewer rows and an answer to join per placement, on
+            // workers and coordinator alike. It goes whole to the placement with the least work in flight.
+            return RunSharesAsync([shares.MinBy(p => p!.Busy)], [1.0], inputs, cancellation, into, null);
+        }
+
         return RunSharesAsync(shares, Weights(shares), inputs, cancellation, into, null);
     }
 
