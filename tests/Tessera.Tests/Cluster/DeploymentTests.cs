@@ -149,6 +149,26 @@ public sealed class DeploymentTests
     }
 
     [Fact]
+    public async Task ABatchWhileEveryReplicaHasOneInFlightGoesWholeToTheLeastBusy()
+    {
+        var (a, b) = (new FakeStage("a") { TimePerRun = TimeSpan.FromMilliseconds(100) }, new FakeStage("b") { TimePerRun = TimeSpan.FromMilliseconds(100) });
+        await using var deployment = Of(new Placement([a], ["y"]), new Placement([b], ["y"]));
+        var first = deployment.RunAsync(Inputs); // split: nothing else in flight
+        var second = deployment.RunAsync(Inputs); // both busy with the first: whole, to a (as busy as b)
+        var third = deployment.RunAsync(Inputs); // whole, to b: a has two requests in flight, b one
+        foreach (var run in new[] { first, second, third })
+        {
+            Assert.Equal(Expected, (await run)["y"].ToArray<float>());
+        }
+
+        Assert.Equal([4, 8], a.Rows);
+        Assert.Equal([4, 8], b.Rows);
+        Assert.Equal(Expected, (await deployment.RunAsync(Inputs))["y"].ToArray<float>()); // alone again: split
+        Assert.Equal(3, a.Rows.Count);
+        Assert.Equal(3, b.Rows.Count);
+    }
+
+    [Fact]
     public async Task PiecesThatComeBackFreshAreJoinedByCopyAndDeliveredIntoTheCallersTensor()
     {
         var (a, b) = (new FakeStage("a") { IgnoresPlacement = true }, new FakeStage("b") { IgnoresPlacement = true });
