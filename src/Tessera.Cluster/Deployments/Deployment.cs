@@ -61,7 +61,7 @@ public sealed partial class Deployment : IAsyncDisposable
     /// <summary>
     /// Runs one batch: split between the placements that are up in proportion to their speed (measured, else the
     /// weight they were placed for), each share cut into micro-batches when its placement is a pipeline; whole on the
-    /// least busy placement when every one already has a batch in flight.
+    /// least busy placement when another batch is in flight on any of them.
     /// </summary>
     /// <param name="into">
     /// Tensors (by output name) to receive the outputs, as <c>InferenceSession.Run(inputs, outputs)</c> takes them: the
@@ -72,11 +72,11 @@ public sealed partial class Deployment : IAsyncDisposable
         var all = Placements;
         Placement?[] shares = [.. all.Where(p => p.IsUp)];
         if (shares.Length == 0) shares = all.Count > 0 ? [.. all] : new Placement?[1]; // none up: whichever comes up
-        if (shares.Length > 1 && shares.All(p => p!.BatchesInFlight > 0))
+        if (shares.Length > 1 && shares.Any(p => p!.BatchesInFlight > 0))
         {
-            // Every placement is busy with other batches (callers keeping them all loaded): a split would not finish
-            // this one sooner, only cost a request, a run of fewer rows and an answer to join per placement, on
-            // workers and coordinator alike. It goes whole to the placement with the least work in flight.
+            // Other batches are in flight (callers keeping the placements loaded): a split would wait for the busiest
+            // share and cost a request, a run of fewer rows and an answer to join per placement, on workers and
+            // coordinator alike. It goes whole to the placement with the least work in flight; a batch alone is split.
             return RunSharesAsync([shares.MinBy(p => p!.Busy)], [1.0], inputs, cancellation, into, null);
         }
 

@@ -149,12 +149,12 @@ public sealed class DeploymentTests
     }
 
     [Fact]
-    public async Task ABatchWhileEveryReplicaHasOneInFlightGoesWholeToTheLeastBusy()
+    public async Task ABatchWhileAnotherIsInFlightGoesWholeToTheLeastBusyReplica()
     {
         var (a, b) = (new FakeStage("a") { TimePerRun = TimeSpan.FromMilliseconds(100) }, new FakeStage("b") { TimePerRun = TimeSpan.FromMilliseconds(100) });
         await using var deployment = Of(new Placement([a], ["y"]), new Placement([b], ["y"]));
         var first = deployment.RunAsync(Inputs); // split: nothing else in flight
-        var second = deployment.RunAsync(Inputs); // both busy with the first: whole, to a (as busy as b)
+        var second = deployment.RunAsync(Inputs); // the first in flight: whole, to a (as busy as b)
         var third = deployment.RunAsync(Inputs); // whole, to b: a has two requests in flight, b one
         foreach (var run in new[] { first, second, third })
         {
