@@ -138,6 +138,14 @@ internal readonly unsafe struct QgemmOutput
         fixed (float* biases = FloatBias)
         {
             float* bias = biases is null ? null : biases + j;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                // A tile row is 16 int32: one 512-bit vector per step, half the instructions of the loop below (the
+                // epilogue was 9% of an int8 BERT inference, perf); the same operations in the same order, so the same bits.
+                StoreFloatRows512(tile, rows, destination, Vector512.Create(term0, term1), Vector512.Create(zb0, zb1), symmetric, scale, bias, rowSums);
+                return;
+            }
+
             var s0 = Vector256.Load(scale);
             var s1 = Vector256.Load(scale + 8);
             var b0 = bias is null ? Vector256<float>.Zero : Vector256.Load(bias);
@@ -164,6 +172,21 @@ internal readonly unsafe struct QgemmOutput
                 f0.Store(destination);
                 f1.Store(destination + 8);
             }
+        }
+    }
+
+    // StoreFloatRows' loop 16 lanes wide.
+    private void StoreFloatRows512(int* tile, int rows, float* destination, Vector512<int> term, Vector512<int> zb, bool symmetric, float* scale, float* bias, int* rowSums)
+    {
+        var s = Vector512.Load(scale);
+        var b = bias is null ? Vector512<float>.Zero : Vector512.Load(bias);
+        for (int r = 0; r < rows; r++, tile += QgemmConfig.Nr, destination += RowStride)
+        {
+            var v = Vector512.Load(tile) + term;
+            if (!symmetric) v -= zb * Vector512.Create(rowSums[r]);
+            var f = Vector512.ConvertToSingle(v) * s;
+            if (bias is not null) f += b;
+            f.Store(destination);
         }
     }
 }
