@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using Tessera.Kernels.Fused;
 
 namespace Tessera.Kernels.Quantization;
 
@@ -43,6 +44,13 @@ internal readonly unsafe struct QgemmOutput
     public float[]? FloatBias { get; init; }
 
     public int YZero { get; init; }
+
+    /// <summary>
+    /// Float output with unit column stride only: applied in place to each finished row (N values) by
+    /// <see cref="Qgemm"/>, one row at a time so a row's bits depend neither on the work split nor on the thread count;
+    /// null for none.
+    /// </summary>
+    public FusedActivation? Activation { get; init; }
 
     public int YMin { get; init; }
 
