@@ -45,16 +45,16 @@ internal readonly unsafe struct QgemmOutput
 
     public int YZero { get; init; }
 
+    public int YMin { get; init; }
+
+    public int YMax { get; init; }
+
     /// <summary>
     /// Float output with unit column stride only: applied in place to each finished row (N values) by
     /// <see cref="Qgemm"/>, one row at a time so a row's bits depend neither on the work split nor on the thread count;
     /// null for none.
     /// </summary>
     public FusedActivation? Activation { get; init; }
-
-    public int YMin { get; init; }
-
-    public int YMax { get; init; }
 
     public void Store(int* tile, int row, int rows, int col, int cols, int* rowSums)
     {
@@ -146,14 +146,6 @@ internal readonly unsafe struct QgemmOutput
         fixed (float* biases = FloatBias)
         {
             float* bias = biases is null ? null : biases + j;
-            if (Vector512.IsHardwareAccelerated)
-            {
-                // A tile row is 16 int32: one 512-bit vector per step, half the instructions of the loop below (the
-                // epilogue was 9% of an int8 BERT inference, perf); the same operations in the same order, so the same bits.
-                StoreFloatRows512(tile, rows, destination, Vector512.Create(term0, term1), Vector512.Create(zb0, zb1), symmetric, scale, bias, rowSums);
-                return;
-            }
-
             var s0 = Vector256.Load(scale);
             var s1 = Vector256.Load(scale + 8);
             var b0 = bias is null ? Vector256<float>.Zero : Vector256.Load(bias);
@@ -180,21 +172,6 @@ internal readonly unsafe struct QgemmOutput
                 f0.Store(destination);
                 f1.Store(destination + 8);
             }
-        }
-    }
-
-    // StoreFloatRows' loop 16 lanes wide.
-    private void StoreFloatRows512(int* tile, int rows, float* destination, Vector512<int> term, Vector512<int> zb, bool symmetric, float* scale, float* bias, int* rowSums)
-    {
-        var s = Vector512.Load(scale);
-        var b = bias is null ? Vector512<float>.Zero : Vector512.Load(bias);
-        for (int r = 0; r < rows; r++, tile += QgemmConfig.Nr, destination += RowStride)
-        {
-            var v = Vector512.Load(tile) + term;
-            if (!symmetric) v -= zb * Vector512.Create(rowSums[r]);
-            var f = Vector512.ConvertToSingle(v) * s;
-            if (bias is not null) f += b;
-            f.Store(destination);
         }
     }
 }
