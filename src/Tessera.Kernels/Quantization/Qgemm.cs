@@ -17,9 +17,13 @@ internal static unsafe class Qgemm
     {
         if (m <= 0 || b.N <= 0) return;
         var (blockRows, rowBlocks, panelSplit) = Split(m, 1, b, parallel.Degree);
-        var body = new QgemmBody<TRows>(m, blockRows, b, rows, output, panelSplit);
+        var body = new QgemmBody<TRows>(m, blockRows, b, rows, BlockOutput(output, panelSplit), panelSplit);
         int jobs = rowBlocks * panelSplit;
         parallel.ForChunks(jobs, jobs, ref body);
+        if (panelSplit > 1 && output.Activation is { } activation)
+        {
+            ActivationRows.Apply((float*)output.Data, m, b.N, output.RowStride, activation, parallel);
+        }
     }
 
     /// <summary>
@@ -31,10 +35,22 @@ internal static unsafe class Qgemm
     {
         if (m <= 0 || b.Length == 0 || b[0].N <= 0) return;
         var (blockRows, rowBlocks, panelSplit) = Split(m, b.Length, b[0], parallel.Degree);
-        var body = new QgemmBatchBody<TRows>(m, blockRows, rowBlocks, panelSplit, b, aOffsets, rows, output, outputBatchBytes);
+        var body = new QgemmBatchBody<TRows>(m, blockRows, rowBlocks, panelSplit, b, aOffsets, rows, BlockOutput(output, panelSplit), outputBatchBytes);
         int jobs = b.Length * rowBlocks * panelSplit;
         parallel.ForChunks(jobs, jobs, ref body);
+        if (panelSplit > 1 && output.Activation is { } activation)
+        {
+            for (int i = 0; i < b.Length; i++)
+            {
+                ActivationRows.Apply((float*)(output.Data + (i * outputBatchBytes)), m, b[0].N, output.RowStride, activation, parallel);
+            }
+        }
     }
+
+    // A block that covers all of B's panels finishes whole rows and applies the output's activation to them while they
+    // are in cache; when B's panels are shared out among jobs, the activation runs over the output after the product.
+    private static QgemmOutput BlockOutput(QgemmOutput output, int panelSplit) =>
+        panelSplit == 1 || output.Activation is null ? output : output with { Activation = null };
 
     // As many row blocks per batch as RowBlock needs, their total rounded up to a multiple of the threads and the
     // blocks made equal (in whole Mr tiles), so no thread is left with one block more than the others: 1024 rows on

@@ -25,9 +25,7 @@ internal readonly unsafe struct QgemmFloatRows : IQgemmBatchRows<QgemmFloatRows>
     {
         for (int r = 0; r < count; r++)
         {
-            byte* dst = destination + ((long)r * stride);
-            Quantizer.Quantize(_x + ((long)(row + r) * _k), dst, _k, _scale, _zeroPoint, 0, 255);
-            sums[r] = ByteSums.Of(dst, _k);
+            sums[r] = Quantizer.Quantize(_x + ((long)(row + r) * _k), destination + ((long)r * stride), _k, _scale, _zeroPoint, 0, 255);
         }
     }
 }

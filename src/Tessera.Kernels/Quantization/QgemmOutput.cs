@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using Tessera.Kernels.Fused;
 
 namespace Tessera.Kernels.Quantization;
 
@@ -47,6 +48,13 @@ internal readonly unsafe struct QgemmOutput
     public int YMin { get; init; }
 
     public int YMax { get; init; }
+
+    /// <summary>
+    /// Float output with unit column stride only: applied in place to each finished row (N values) by
+    /// <see cref="Qgemm"/>, one row at a time so a row's bits depend neither on the work split nor on the thread count;
+    /// null for none.
+    /// </summary>
+    public FusedActivation? Activation { get; init; }
 
     public void Store(int* tile, int row, int rows, int col, int cols, int* rowSums)
     {

@@ -78,6 +78,7 @@ internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
             ColumnSums = [],
             K = k,
             Scale = _scale,
+            Activation = _activation.IsNone ? null : _activation,
         };
 
         float* pw = (float*)w.Pointer;
@@ -92,7 +93,6 @@ internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
             Qgemm.MultiplyBatches(m, batches, s.AOffsets, rows, output, (long)m * n * sizeof(float), context.Parallel);
         }
 
-        if (!_activation.IsNone) ActivationRows.Apply((float*)y.Pointer, s.BatchCount * m, n, _activation, context.Parallel);
         GC.KeepAlive(x);
         GC.KeepAlive(w);
         GC.KeepAlive(y);

@@ -76,14 +76,11 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
             K = k,
             Scale = _scale,
             FloatBias = _bias,
+            Activation = _fusedActivation.IsNone ? null : _fusedActivation,
         };
 
         int m = x.Length / Math.Max(1, k);
         Qgemm.Multiply(m, _packed, new QgemmFloatRows((float*)x.Pointer, k, scale, zero), output, context.Parallel);
-        if (!_fusedActivation.IsNone)
-        {
-            ActivationRows.Apply((float*)y.Pointer, m, n, _fusedActivation, context.Parallel);
-        }
 
         GC.KeepAlive(x);
         GC.KeepAlive(y);

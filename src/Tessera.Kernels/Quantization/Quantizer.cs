@@ -9,10 +9,16 @@ namespace Tessera.Kernels.Quantization;
 /// </summary>
 internal static unsafe class Quantizer
 {
-    /// <summary>Writes <paramref name="count"/> quantized values of <paramref name="x"/> to <paramref name="y"/> (uint8 or int8 bits, by min and max).</summary>
-    public static void Quantize(float* x, byte* y, int count, float scale, int zeroPoint, int min, int max)
+    /// <summary>
+    /// Writes <paramref name="count"/> quantized values of <paramref name="x"/> to <paramref name="y"/> (uint8 or int8
+    /// bits, by min and max) and returns their sum (exact while count · 255 fits in an int): a packed GEMM row's sum
+    /// for the zero-point correction, taken from the values still in registers rather than by a second pass over the
+    /// bytes (that pass was 2.5% of an int8 BERT inference, perf).
+    /// </summary>
+    public static int Quantize(float* x, byte* y, int count, float scale, int zeroPoint, int min, int max)
     {
         int i = 0;
+        int sum = 0;
         bool signed = min < 0;
         if (Avx512BW.IsSupported && count >= 64)
         {
@@ -23,12 +29,14 @@ internal static unsafe class Quantizer
             var lo = Vector512.Create((float)min);
             var hi = Vector512.Create((float)max);
             var order = Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+            var sums = Vector512<int>.Zero;
             for (; i <= count - 64; i += 64)
             {
                 var q0 = Quantize16(Vector512.Load(x + i), s, z, lo, hi);
                 var q1 = Quantize16(Vector512.Load(x + i + 16), s, z, lo, hi);
                 var q2 = Quantize16(Vector512.Load(x + i + 32), s, z, lo, hi);
                 var q3 = Quantize16(Vector512.Load(x + i + 48), s, z, lo, hi);
+                sums += (q0 + q1) + (q2 + q3);
                 // The packs work within 128-bit lanes: lane L holds values 4L..4L+3 of q0, q1, q2, q3 in turn; one
                 // permute of 32-bit groups puts them back in order.
                 var w01 = Avx512BW.PackSignedSaturate(q0, q1);
@@ -36,6 +44,8 @@ internal static unsafe class Quantizer
                 var bytes = signed ? Avx512BW.PackSignedSaturate(w01, w23).AsInt32() : Avx512BW.PackUnsignedSaturate(w01, w23).AsInt32();
                 Avx512F.PermuteVar16x32(bytes, order).AsByte().Store(y + i);
             }
+
+            sum = Vector512.Sum(sums);
         }
 
         if (Avx2.IsSupported && count - i >= 32)
@@ -45,23 +55,31 @@ internal static unsafe class Quantizer
             var lo = Vector256.Create((float)min);
             var hi = Vector256.Create((float)max);
             var order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
+            var sums = Vector256<int>.Zero;
             for (; i <= count - 32; i += 32)
             {
                 var q0 = Quantize8(Vector256.Load(x + i), s, z, lo, hi);
                 var q1 = Quantize8(Vector256.Load(x + i + 8), s, z, lo, hi);
                 var q2 = Quantize8(Vector256.Load(x + i + 16), s, z, lo, hi);
                 var q3 = Quantize8(Vector256.Load(x + i + 24), s, z, lo, hi);
+                sums += (q0 + q1) + (q2 + q3);
                 var w01 = Avx2.PackSignedSaturate(q0, q1);
                 var w23 = Avx2.PackSignedSaturate(q2, q3);
                 var bytes = signed ? Avx2.PackSignedSaturate(w01, w23).AsInt32() : Avx2.PackUnsignedSaturate(w01, w23).AsInt32();
                 Avx2.PermuteVar8x32(bytes, order).AsByte().Store(y + i);
             }
+
+            sum += Vector256.Sum(sums);
         }
 
         for (; i < count; i++)
         {
-            y[i] = (byte)QuantizeOne(x[i], scale, zeroPoint, min, max);
+            int q = QuantizeOne(x[i], scale, zeroPoint, min, max);
+            y[i] = (byte)q;
+            sum += q;
         }
+
+        return sum;
     }
 
     public static int QuantizeOne(float x, float scale, int zeroPoint, int min, int max)

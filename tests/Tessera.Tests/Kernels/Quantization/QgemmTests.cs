@@ -1,4 +1,5 @@
 using Tessera.Kernels.Core;
+using Tessera.Kernels.Fused;
 using Tessera.Kernels.Quantization;
 
 namespace Tessera.Tests.Kernels.Quantization;
@@ -134,6 +135,37 @@ public sealed unsafe class QgemmTests
                     Assert.Equal((sum * scale[j]) + bias[j], withBias[(i * n) + j]);
                     Assert.Equal(sum * scale[j], withoutBias[(i * n) + j]);
                 }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Configurations))]
+    public void FusedActivationIsThatOfEachWholeRow(string isaName, int threads)
+    {
+        // With 2 threads the short shapes share B's panels among jobs (the activation then runs after the product);
+        // otherwise each block applies it to its finished rows. Both must give each row's own activation, bit for bit.
+        var config = QgemmConfig.For(Enum.Parse<QgemmIsa>(isaName));
+        var parallel = new ParallelRunner(threads);
+        var random = new Random(5 + threads);
+        foreach (var name in new[] { "Gelu", "GeluTanh", "Relu" })
+        {
+            var activation = FusedActivation.Parse(name, null);
+            foreach (var (m, n, k) in Shapes)
+            {
+                var operands = Operands.Create(random, m, n, k, random.Next(2) == 0, signedB: true, extremes: false);
+                var scale = Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 1e-3)).ToArray();
+                var expected = new float[m * n];
+                var actual = new float[m * n];
+                fixed (float* e = expected)
+                fixed (float* a = actual)
+                {
+                    operands.Run(config, new QgemmOutput { Kind = QgemmOutputKind.Float, Data = (byte*)e, RowStride = n, ColStride = 1, Scale = scale }, parallel);
+                    operands.Run(config, new QgemmOutput { Kind = QgemmOutputKind.Float, Data = (byte*)a, RowStride = n, ColStride = 1, Scale = scale, Activation = activation }, parallel);
+                }
+
+                for (int i = 0; i < m; i++) activation.Apply(expected.AsSpan(i * n, n));
+                Assert.True(expected.SequenceEqual(actual), $"{isaName} {name} {m}x{n}x{k}");
             }
         }
     }

@@ -2,7 +2,7 @@ using Tessera.Kernels.Quantization;
 
 namespace Tessera.Tests.Kernels.Quantization;
 
-/// <summary>The vector quantization loops (64 and 32 at a time, their lane-wise packs) against ONNX's formula value by value.</summary>
+/// <summary>The vector quantization loops (64 and 32 at a time, their lane-wise packs) against ONNX's formula value by value, and the sum they return.</summary>
 public sealed unsafe class QuantizerTests
 {
     [Fact]
@@ -16,17 +16,23 @@ public sealed unsafe class QuantizerTests
             foreach (var (scale, zero, min, max) in new[] { (0.02f, 128, 0, 255), (0.013f, 0, 0, 255), (0.5f, 255, 0, 255), (0.02f, -3, -128, 127), (0.04f, 127, -128, 127) })
             {
                 var y = new byte[length];
+                int sum;
                 fixed (float* px = x)
                 fixed (byte* py = y)
                 {
-                    Quantizer.Quantize(px, py, length, scale, zero, min, max);
+                    sum = Quantizer.Quantize(px, py, length, scale, zero, min, max);
                 }
 
+                int expectedSum = 0;
                 for (int i = 0; i < length; i++)
                 {
                     int expected = (int)Math.Clamp(Math.Round(x[i] / scale, MidpointRounding.ToEven) + zero, min, max);
                     Assert.True((byte)expected == y[i], $"length {length}, value {i} ({x[i]} / {scale} + {zero}): {(byte)expected} expected, got {y[i]}");
+                    expectedSum += expected;
                 }
+
+                // The sum of the values written (signed for int8), which packing uses as the row sum.
+                Assert.Equal(expectedSum, sum);
             }
         }
     }
