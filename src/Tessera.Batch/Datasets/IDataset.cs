@@ -19,4 +19,11 @@ public interface IDataset : IAsyncDisposable
 
     /// <summary>Records [<paramref name="first"/>, first + <paramref name="count"/>) as one tensor per input, axis 0 = records.</summary>
     ValueTask<DatasetSlice> ReadAsync(long first, int count, CancellationToken cancellation);
+
+    /// <summary>
+    /// The same records, whose bytes may be read only when they are needed: by a sender that writes them straight
+    /// into shared memory (<see cref="Tessera.Cluster.Transport.DeferredStorage"/>), or into the tensors' own storage
+    /// by anything else. A dataset that cannot defer reads them now.
+    /// </summary>
+    ValueTask<DatasetSlice> ReadDeferredAsync(long first, int count, CancellationToken cancellation) => ReadAsync(first, count, cancellation);
 }

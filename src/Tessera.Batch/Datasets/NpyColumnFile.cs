@@ -68,23 +68,19 @@ internal sealed unsafe class NpyColumnFile : IDisposable
         }
     }
 
-    /// <summary>Records [first, first + count) read into a buffer, which <paramref name="owned"/> gets to give back.</summary>
-    public Tensor Read(long first, int count, List<IDisposable> owned)
+    /// <summary>
+    /// Records [first, first + count) in a buffer, which <paramref name="owned"/> gets to give back: read now, or when
+    /// <paramref name="deferred"/> only when they are needed (<see cref="DeferredRecords"/>).
+    /// </summary>
+    public Tensor Read(long first, int count, List<IDisposable> owned, bool deferred = false)
     {
         int[] shape = [count, .. RecordShape];
         long bytes = count * RecordBytes;
         if (bytes == 0) return Tensor.AllocateZeroed(Header.DataType, shape);
-        var buffer = _buffers.Rent(bytes);
-        owned.Add(buffer);
-        long offset = Header.DataOffset + (first * RecordBytes);
-        for (long done = 0; done < bytes;)
-        {
-            int read = RandomAccess.Read(_file, new Span<byte>(buffer.Pointer + done, (int)Math.Min(bytes - done, 1 << 30)), offset + done);
-            if (read == 0) throw new BatchException($"'{Path}' ended at byte {offset + done} while records {first}..{first + count - 1} were read: was it truncated while the job ran?");
-            done += read;
-        }
-
-        return Tensor.FromPointer(Header.DataType, shape, buffer.Pointer, buffer);
+        var records = new DeferredRecords(_file, Path, Header.DataOffset + (first * RecordBytes), _buffers.Rent(bytes), bytes);
+        owned.Add(records);
+        if (!deferred) records.Materialize();
+        return Tensor.FromPointer(Header.DataType, shape, records.Pointer, records);
     }
 
     public void Dispose()

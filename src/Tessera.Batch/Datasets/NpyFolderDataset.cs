@@ -63,13 +63,17 @@ internal sealed class NpyFolderDataset : IDataset
         }
     }
 
-    public ValueTask<DatasetSlice> ReadAsync(long first, int count, CancellationToken cancellation)
+    public ValueTask<DatasetSlice> ReadAsync(long first, int count, CancellationToken cancellation) => Read(first, count, deferred: false);
+
+    public ValueTask<DatasetSlice> ReadDeferredAsync(long first, int count, CancellationToken cancellation) => Read(first, count, deferred: true);
+
+    private ValueTask<DatasetSlice> Read(long first, int count, bool deferred)
     {
         var owned = new List<IDisposable>();
         var tensors = new Dictionary<string, Tessera.Tensors.Tensor>(StringComparer.Ordinal);
         for (int i = 0; i < _files.Length; i++)
         {
-            tensors[Columns[i].Name] = _files[i].Read(first, count, owned);
+            tensors[Columns[i].Name] = _files[i].Read(first, count, owned, deferred);
         }
 
         return ValueTask.FromResult(new DatasetSlice(tensors, owned));

@@ -78,7 +78,7 @@ internal sealed class ShardLanes(Deployment deployment, IDataset dataset, ShardS
             for (long at = shard.First; at < end; at += batchSize)
             {
                 int records = (int)Math.Min(batchSize, end - at);
-                using var slice = await dataset.ReadAsync(at, records, cancellation).ConfigureAwait(false);
+                using var slice = await dataset.ReadDeferredAsync(at, records, cancellation).ConfigureAwait(false);
                 long sent = Stopwatch.GetTimestamp();
                 // A model without batch axes (outputs that declare no shape) goes whole to one placement: 0 rows.
                 var outputs = await deployment.RunOnAsync(placement, slice.Tensors, cancellation, answered: (p, rows) => Answered(p, rows == 0 ? records : rows, sent, work)).ConfigureAwait(false);

@@ -73,9 +73,18 @@ internal sealed unsafe class BatchPieces
         return new BatchPieces([.. starts], [.. counts], placed, into);
     }
 
-    /// <summary>Piece <paramref name="piece"/> of every input: views of the rows where they are contiguous (<see cref="BatchSplit.Slice"/>).</summary>
+    /// <summary>
+    /// Piece <paramref name="piece"/> of every input: views of the rows where they are contiguous (<see cref="BatchSplit.Slice"/>).
+    /// Rows on another axis than the first may be copied out, which reads the tensor's own bytes: <see cref="DeferredStorage"/> is filled first.
+    /// </summary>
     public Dictionary<string, Tensor> Slice(IReadOnlyDictionary<string, Tensor> inputs, int piece, Func<string, int> axisOf) =>
-        inputs.ToDictionary(kv => kv.Key, kv => BatchSplit.Slice(kv.Value, axisOf(kv.Key), _starts[piece], _rows[piece]), StringComparer.Ordinal);
+        inputs.ToDictionary(kv => kv.Key, kv => BatchSplit.Slice(axisOf(kv.Key) == 0 ? kv.Value : Filled(kv.Value), axisOf(kv.Key), _starts[piece], _rows[piece]), StringComparer.Ordinal);
+
+    private static Tensor Filled(Tensor tensor)
+    {
+        DeferredStorage.Materialize(tensor);
+        return tensor;
+    }
 
     /// <summary>Where piece <paramref name="piece"/>'s outputs are read into; null when the pieces are not placed.</summary>
     public OutputPlacement? For(int piece) => Placed ? (name, dataType, shape) => Place(piece, name, dataType, shape) : null;

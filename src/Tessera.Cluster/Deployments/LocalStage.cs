@@ -29,6 +29,7 @@ public sealed class LocalStage(string name, IReadOnlyList<string> inputs, Func<I
 
     public Task<IReadOnlyDictionary<string, Tensor>> RunSegmentAsync(IReadOnlyList<IStageBackend> segment, IReadOnlyDictionary<string, Tensor> values, IReadOnlyList<string> outputs, OutputPlacement? place, CancellationToken cancellation)
     {
+        DeferredStorage.Materialize(values); // the model reads the tensors' own bytes
         var known = new Dictionary<string, Tensor>(values, StringComparer.Ordinal);
         foreach (var stage in segment.Cast<LocalStage>())
         {

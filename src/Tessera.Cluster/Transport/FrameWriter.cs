@@ -11,7 +11,8 @@ namespace Tessera.Cluster.Transport;
 /// A write that fails or times out part-way leaves a torn frame on the wire, so the connection is aborted then.
 /// On a connection that shares memory with its peer, a tensor of at least <see cref="SharedMemoryMinBytes"/> is copied
 /// into the shared ring instead and its frame carries the ring position (a writer waits for room as for TCP's window;
-/// only a tensor larger than the whole ring goes inline). A message may narrow its float32 tensors for the wire
+/// only a tensor larger than the whole ring goes inline); a tensor on <see cref="DeferredStorage"/> has its bytes
+/// written there by their source, and is filled in its own storage first when it goes over TCP. A message may narrow its float32 tensors for the wire
 /// (<see cref="WireDataType"/>): they are converted into the ring, or through the buffer a piece at a time, never into
 /// a whole-tensor copy.
 /// </summary>
@@ -74,7 +75,7 @@ public sealed class FrameWriter
                 if (meta.ByteLength >= SharedMemoryMinBytes && SharedRing is { } ring && ring.Fits(meta.ByteLength))
                 {
                     long position;
-                    for (int waits = 0; !ring.TryWrite(tensor.Bytes, meta.WireEncoding, out position); waits++)
+                    for (int waits = 0; !ring.TryWrite(tensor, meta.WireEncoding, out position); waits++)
                     {
                         if (waits == 0)
                         {
@@ -94,6 +95,7 @@ public sealed class FrameWriter
                     continue;
                 }
 
+                DeferredStorage.Materialize(tensor);
                 await AppendHeaderAsync(new FrameHeader(checked((uint)(metaSize + meta.ByteLength)), FrameType.Tensor, requestId), timeout).ConfigureAwait(false);
                 await EnsureRoomAsync(metaSize, timeout).ConfigureAwait(false);
                 meta.Write(_buffer.AsSpan(_used, metaSize));

@@ -1,4 +1,5 @@
 using Tessera.Cluster.Native;
+using Tessera.Tensors;
 
 namespace Tessera.Cluster.Transport.SharedMemory;
 
@@ -57,13 +58,24 @@ internal sealed unsafe class SharedRing
     public bool Fits(long bytes) => Align(bytes) <= Capacity;
 
     /// <summary>
-    /// Writes <paramref name="source"/> (tensor bytes) by <paramref name="encoding"/> into free space (its wire bytes,
-    /// which <see cref="Fits"/>) and returns its position for the frame; false when there is no room until the reader
-    /// has caught up.
+    /// Writes <paramref name="tensor"/>'s bytes by <paramref name="encoding"/> into free space (its wire bytes, which
+    /// <see cref="Fits"/>) and returns its position for the frame; false when there is no room until the reader has
+    /// caught up. A tensor on <see cref="DeferredStorage"/> sent as it is has its bytes written straight into the ring.
     /// </summary>
-    public bool TryWrite(ReadOnlySpan<byte> source, WireEncoding encoding, out long position)
+    public bool TryWrite(Tensor tensor, WireEncoding encoding, out long position)
     {
-        int wireBytes = (int)encoding.WireBytes(source.Length);
+        var deferred = encoding.IsNarrowed ? null : tensor.StorageOwner as DeferredStorage;
+        if (deferred is null) DeferredStorage.Materialize(tensor);
+        return TryWrite(deferred is null ? tensor.Bytes : default, deferred is null ? null : tensor, encoding, out position);
+    }
+
+    /// <summary>Writes <paramref name="source"/> (tensor bytes) by <paramref name="encoding"/> as <see cref="TryWrite(Tensor, WireEncoding, out long)"/> does.</summary>
+    public bool TryWrite(ReadOnlySpan<byte> source, WireEncoding encoding, out long position) => TryWrite(source, null, encoding, out position);
+
+    /// <param name="deferred">A tensor on deferred storage whose source writes its bytes instead of <paramref name="source"/>.</param>
+    private bool TryWrite(ReadOnlySpan<byte> source, Tensor? deferred, WireEncoding encoding, out long position)
+    {
+        int wireBytes = (int)encoding.WireBytes(deferred?.ByteLength ?? source.Length);
         long length = Align(wireBytes);
         position = Start(_position, length);
         byte* data = _segment.Acquire();
@@ -74,7 +86,15 @@ internal sealed unsafe class SharedRing
                 return false;
             }
 
-            encoding.Encode(source, new Span<byte>(data + _dataOffset + (position % Capacity), wireBytes));
+            var space = new Span<byte>(data + _dataOffset + (position % Capacity), wireBytes);
+            if (deferred is not null)
+            {
+                ((DeferredStorage)deferred.StorageOwner!).WriteTo(deferred, space);
+            }
+            else
+            {
+                encoding.Encode(source, space);
+            }
         }
         finally
         {
