@@ -1,0 +1,84 @@
+using System.Runtime.InteropServices;
+using Tessera.Cluster.Transport;
+using Tessera.Cluster.Transport.SharedMemory;
+using Tessera.Tensors;
+
+namespace Tessera.Tests.Cluster;
+
+/// <summary>Tensors whose bytes a source writes on demand: straight into the shared ring, else into their own storage first.</summary>
+public sealed unsafe class DeferredStorageTests
+{
+    [Fact]
+    public void TheRingHasAViewsBytesWrittenByTheSourceAndLeavesTheStorageUnfilled()
+    {
+        using var source = new CountingSource(rows: 4, rowFloats: 3000);
+        var whole = Tensor.FromPointer(DataType.Float32, [4, 3000], source.Pointer, source);
+        var rows = Tensor.FromPointer(DataType.Float32, [2, 3000], whole.Pointer + (1 * 3000 * sizeof(float)), whole); // a view: rows 1..2
+        using var segment = SharedSegment.Create(1 << 20, 0, out _);
+        var raw = new WireEncoding(DataType.Float32, DataType.Float32);
+
+        Assert.True(segment.NewToServerRing().TryWrite(rows, raw, out long position));
+        var back = new float[2 * 3000];
+        segment.NewToServerRing().Read(position, MemoryMarshal.AsBytes(back.AsSpan()), raw);
+
+        Assert.Equal(source.Expected[3000..9000], back);
+        Assert.Equal([(3000L * sizeof(float), 2L * 3000 * sizeof(float))], source.Writes);
+        Assert.All(whole.ToArray<float>(), v => Assert.Equal(0f, v)); // nothing was read into the storage
+    }
+
+    [Fact]
+    public void ANarrowedTensorFillsItsStorageOnceAndIsEncodedFromIt()
+    {
+        using var source = new CountingSource(rows: 2, rowFloats: 5000);
+        var tensor = Tensor.FromPointer(DataType.Float32, [2, 5000], source.Pointer, source);
+        using var segment = SharedSegment.Create(1 << 20, 0, out _);
+        var half = new WireEncoding(DataType.Float32, DataType.Float16);
+
+        Assert.True(segment.NewToServerRing().TryWrite(tensor, half, out long position));
+        var back = new float[2 * 5000];
+        segment.NewToServerRing().Read(position, MemoryMarshal.AsBytes(back.AsSpan()), half);
+
+        Assert.Equal(source.Expected.Select(v => (float)(Half)v), back);
+        Assert.Equal(source.Expected, tensor.ToArray<float>());
+        DeferredStorage.Materialize(tensor);
+        Assert.Single(source.Writes); // filled once, whole
+    }
+
+    [Fact]
+    public void AFilledStorageIsCopiedFromWithoutAskingTheSourceAgain()
+    {
+        using var source = new CountingSource(rows: 2, rowFloats: 100);
+        var tensor = Tensor.FromPointer(DataType.Float32, [2, 100], source.Pointer, source);
+        source.Materialize();
+        var copy = new float[200];
+        source.WriteTo(tensor, MemoryMarshal.AsBytes(copy.AsSpan()));
+
+        Assert.Equal(source.Expected, copy);
+        Assert.Single(source.Writes);
+        var elsewhere = Tensor.FromArray(new float[200], [2, 100]);
+        Assert.Throws<ArgumentException>(() => source.WriteTo(elsewhere, MemoryMarshal.AsBytes(copy.AsSpan())));
+    }
+
+    /// <summary>Rows of known random floats in native memory that start zeroed; records each range it was asked to write.</summary>
+    private sealed class CountingSource(int rows, int rowFloats) : DeferredStorage(Alloc(rows * rowFloats), (long)rows * rowFloats * sizeof(float)), IDisposable
+    {
+        public float[] Expected { get; } = [.. Enumerable.Range(0, rows * rowFloats).Select(i => (float)Math.Sin(i * 0.37) * 3)];
+
+        public List<(long Offset, long Bytes)> Writes { get; } = [];
+
+        public void Dispose() => NativeMemory.AlignedFree(Pointer);
+
+        protected override void Write(long offset, Span<byte> destination)
+        {
+            Writes.Add((offset, destination.Length));
+            MemoryMarshal.AsBytes(Expected.AsSpan()).Slice((int)offset, destination.Length).CopyTo(destination);
+        }
+
+        private static byte* Alloc(int floats)
+        {
+            var p = (byte*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
+            new Span<byte>(p, floats * sizeof(float)).Clear();
+            return p;
+        }
+    }
+}
