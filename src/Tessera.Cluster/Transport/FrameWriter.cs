@@ -75,7 +75,7 @@ public sealed class FrameWriter
                 if (meta.ByteLength >= SharedMemoryMinBytes && SharedRing is { } ring && ring.Fits(meta.ByteLength))
                 {
                     long position;
-                    for (int waits = 0; !ring.TryWrite(tensor, meta.WireEncoding, out position); waits++)
+                    for (int waits = 0; !TryWriteToRing(ring, tensor, meta.WireEncoding, out position); waits++)
                     {
                         if (waits == 0)
                         {
@@ -95,7 +95,7 @@ public sealed class FrameWriter
                     continue;
                 }
 
-                DeferredStorage.Materialize(tensor);
+                Materialize(tensor);
                 await AppendHeaderAsync(new FrameHeader(checked((uint)(metaSize + meta.ByteLength)), FrameType.Tensor, requestId), timeout).ConfigureAwait(false);
                 await EnsureRoomAsync(metaSize, timeout).ConfigureAwait(false);
                 meta.Write(_buffer.AsSpan(_used, metaSize));
@@ -169,6 +169,38 @@ public sealed class FrameWriter
         {
             StopTimeout();
             _lock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="tensor"/> into the ring (<see cref="SharedRing.TryWrite(Tensor, WireEncoding, out long)"/>).
+    /// A deferred tensor's source may fail there (a file cut short) after this message's first frames went out: the
+    /// connection cannot carry another message then, and the caller gets the source's own exception.
+    /// </summary>
+    private bool TryWriteToRing(SharedRing ring, Tensor tensor, WireEncoding encoding, out long position)
+    {
+        try
+        {
+            return ring.TryWrite(tensor, encoding, out position);
+        }
+        catch (Exception e) when (e is not ClusterException)
+        {
+            Broken(timedOut: false);
+            throw;
+        }
+    }
+
+    /// <summary>Fills a deferred tensor's own storage before it goes over the socket; a failing source breaks the connection as in <see cref="TryWriteToRing"/>.</summary>
+    private void Materialize(Tensor tensor)
+    {
+        try
+        {
+            DeferredStorage.Materialize(tensor);
+        }
+        catch (Exception e) when (e is not ClusterException)
+        {
+            Broken(timedOut: false);
+            throw;
         }
     }
 
