@@ -1,13 +1,51 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Tessera.Cluster.Transport;
+using Tessera.Cluster.Transport.Messages;
 using Tessera.Cluster.Transport.SharedMemory;
 using Tessera.Tensors;
 
 namespace Tessera.Tests.Cluster;
 
 /// <summary>Tensors whose bytes a source writes on demand: straight into the shared ring, else into their own storage first.</summary>
-public sealed unsafe class DeferredStorageTests
+public sealed unsafe class DeferredStorageTests : IDisposable
 {
+    private readonly ClusterFixture _fx = new();
+
+    public void Dispose() => _fx.Dispose();
+
+    [Fact]
+    public async Task AConnectionSendsDeferredBytesThroughSharedMemoryAndASourceThatFailsBreaksIt()
+    {
+        var limits = TransportLimits.Default with { SharedMemoryBytes = 1 << 20, ReadTimeout = TimeSpan.FromSeconds(5) };
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var accepting = Task.Run(async () => await ClusterConnection.AcceptAsync(
+            await listener.AcceptAsync(), _fx.Token, () => new WorkerInfo("w", 1, 0, 0, 0, 0, HostId: HostIdentity.BootId), limits, default));
+        await using var client = await ClusterConnection.ConnectAsync(ClusterAddress.Format(listener.LocalEndPoint!), _fx.Token, ConnectionRole.Coordinator, Guid.NewGuid(), limits, default);
+        await using var server = await accepting;
+        await client.Writer.SendAsync(FrameType.Ping, 0, null, default);
+        Assert.Equal(FrameType.Ping, (await server.Reader.ReadAsync(TimeSpan.FromSeconds(10), default))!.Type);
+        await server.Writer.SendAsync(FrameType.Pong, 0, null, default);
+        Assert.Equal(FrameType.Pong, (await client.Reader.ReadAsync(TimeSpan.FromSeconds(10), default))!.Type);
+        Assert.Equal("shared memory", client.TensorPath);
+
+        using var source = new CountingSource(rows: 2, rowFloats: 50_000);
+        var tensor = Tensor.FromPointer(DataType.Float32, [2, 50_000], source.Pointer, source);
+        await client.Writer.SendAsync(FrameType.Result, 1, new WireWriter().U16(1).Written, [new("x", tensor)], default);
+        Assert.Equal(FrameType.Result, (await server.Reader.ReadAsync(TimeSpan.FromSeconds(10), default))!.Type);
+        Assert.Equal(source.Expected, (await server.Reader.ReadAsync(TimeSpan.FromSeconds(10), default))!.Tensor!.ToArray<float>());
+        Assert.All(tensor.ToArray<float>(), v => Assert.Equal(0f, v)); // written into the ring only
+
+        // The control frame may be out before the source fails: the connection cannot carry another message.
+        source.Fail = true;
+        await Assert.ThrowsAsync<IOException>(() => client.Writer.SendAsync(FrameType.Result, 2, new WireWriter().U16(1).Written, [new("x", tensor)], default));
+        var closed = await Assert.ThrowsAsync<ClusterException>(() => client.Writer.SendAsync(FrameType.Ping, 3, null, default));
+        Assert.Equal(ClusterErrorCode.WorkerDown, closed.Code);
+    }
+
     [Fact]
     public void TheRingHasAViewsBytesWrittenByTheSourceAndLeavesTheStorageUnfilled()
     {
@@ -66,10 +104,13 @@ public sealed unsafe class DeferredStorageTests
 
         public List<(long Offset, long Bytes)> Writes { get; } = [];
 
+        public bool Fail { get; set; }
+
         public void Dispose() => NativeMemory.AlignedFree(Pointer);
 
         protected override void Write(long offset, Span<byte> destination)
         {
+            if (Fail) throw new IOException("the source's file was cut short");
             Writes.Add((offset, destination.Length));
             MemoryMarshal.AsBytes(Expected.AsSpan()).Slice((int)offset, destination.Length).CopyTo(destination);
         }
