@@ -9,7 +9,7 @@ using Tessera.Tensors;
 namespace Tessera.Tests.Cluster;
 
 /// <summary>Tensors whose bytes a source writes on demand: straight into the shared ring, else into their own storage first.</summary>
-public sealed unsafe class DeferredStorageTests : IDisposable
+public sealed class DeferredStorageTests : IDisposable
 {
     private readonly ClusterFixture _fx = new();
 
@@ -33,7 +33,7 @@ public sealed unsafe class DeferredStorageTests : IDisposable
         Assert.Equal("shared memory", client.TensorPath);
 
         using var source = new CountingSource(rows: 2, rowFloats: 50_000);
-        var tensor = Tensor.FromPointer(DataType.Float32, [2, 50_000], source.Pointer, source);
+        var tensor = source.Tensor([2, 50_000]);
         await client.Writer.SendAsync(FrameType.Result, 1, new WireWriter().U16(1).Written, [new("x", tensor)], default);
         Assert.Equal(FrameType.Result, (await server.Reader.ReadAsync(TimeSpan.FromSeconds(10), default))!.Type);
         Assert.Equal(source.Expected, (await server.Reader.ReadAsync(TimeSpan.FromSeconds(10), default))!.Tensor!.ToArray<float>());
@@ -47,7 +47,7 @@ public sealed unsafe class DeferredStorageTests : IDisposable
     }
 
     [Fact]
-    public void TheRingHasAViewsBytesWrittenByTheSourceAndLeavesTheStorageUnfilled()
+    public unsafe void TheRingHasAViewsBytesWrittenByTheSourceAndLeavesTheStorageUnfilled()
     {
         using var source = new CountingSource(rows: 4, rowFloats: 3000);
         var whole = Tensor.FromPointer(DataType.Float32, [4, 3000], source.Pointer, source);
@@ -65,7 +65,7 @@ public sealed unsafe class DeferredStorageTests : IDisposable
     }
 
     [Fact]
-    public void ANarrowedTensorFillsItsStorageOnceAndIsEncodedFromIt()
+    public unsafe void ANarrowedTensorFillsItsStorageOnceAndIsEncodedFromIt()
     {
         using var source = new CountingSource(rows: 2, rowFloats: 5000);
         var tensor = Tensor.FromPointer(DataType.Float32, [2, 5000], source.Pointer, source);
@@ -83,7 +83,7 @@ public sealed unsafe class DeferredStorageTests : IDisposable
     }
 
     [Fact]
-    public void AFilledStorageIsCopiedFromWithoutAskingTheSourceAgain()
+    public unsafe void AFilledStorageIsCopiedFromWithoutAskingTheSourceAgain()
     {
         using var source = new CountingSource(rows: 2, rowFloats: 100);
         var tensor = Tensor.FromPointer(DataType.Float32, [2, 100], source.Pointer, source);
@@ -98,13 +98,16 @@ public sealed unsafe class DeferredStorageTests : IDisposable
     }
 
     /// <summary>Rows of known random floats in native memory that start zeroed; records each range it was asked to write.</summary>
-    private sealed class CountingSource(int rows, int rowFloats) : DeferredStorage(Alloc(rows * rowFloats), (long)rows * rowFloats * sizeof(float)), IDisposable
+    private sealed unsafe class CountingSource(int rows, int rowFloats) : DeferredStorage(Alloc(rows * rowFloats), (long)rows * rowFloats * sizeof(float)), IDisposable
     {
         public float[] Expected { get; } = [.. Enumerable.Range(0, rows * rowFloats).Select(i => (float)Math.Sin(i * 0.37) * 3)];
 
         public List<(long Offset, long Bytes)> Writes { get; } = [];
 
         public bool Fail { get; set; }
+
+        /// <summary>A tensor of <paramref name="shape"/> over the whole storage.</summary>
+        public Tensor Tensor(int[] shape) => Tessera.Tensors.Tensor.FromPointer(DataType.Float32, shape, Pointer, this);
 
         public void Dispose() => NativeMemory.AlignedFree(Pointer);
 
