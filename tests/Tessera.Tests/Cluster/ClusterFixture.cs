@@ -1,5 +1,8 @@
+using System.Net;
+using System.Net.Sockets;
 using Tessera.Cluster.Coordinator;
 using Tessera.Cluster.Transport;
+using Tessera.Cluster.Transport.Messages;
 using Tessera.Engine;
 using Tessera.Onnx.Graph;
 using Tessera.Onnx.Io;
@@ -31,6 +34,26 @@ internal sealed class ClusterFixture : IDisposable
     public string Secret { get; }
 
     public ClusterToken Token { get; }
+
+    /// <summary>
+    /// A coordinator connection and the worker side that accepted it over loopback, on <paramref name="limits"/>, with
+    /// a PING and PONG exchanged so that the shared-memory offer and answer have been handled both ways.
+    /// </summary>
+    public async Task<(ClusterConnection Client, ClusterConnection Server)> ConnectedPairAsync(TransportLimits limits)
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var accepting = Task.Run(async () => await ClusterConnection.AcceptAsync(
+            await listener.AcceptAsync(), Token, () => new WorkerInfo("w", 1, 0, 0, 0, 0, HostId: HostIdentity.BootId), limits, default));
+        var client = await ClusterConnection.ConnectAsync(ClusterAddress.Format(listener.LocalEndPoint!), Token, ConnectionRole.Coordinator, Guid.NewGuid(), limits, default);
+        var server = await accepting;
+        await client.Writer.SendAsync(FrameType.Ping, 0, null, default);
+        Assert.Equal(FrameType.Ping, (await server.Reader.ReadAsync(TimeSpan.FromSeconds(10), default))!.Type);
+        await server.Writer.SendAsync(FrameType.Pong, 0, null, default);
+        Assert.Equal(FrameType.Pong, (await client.Reader.ReadAsync(TimeSpan.FromSeconds(10), default))!.Type);
+        return (client, server);
+    }
 
     /// <summary>Fast failure detection so that failover tests stay short (longer on a crowded machine, where a live worker can go 2 s without a core).</summary>
     public static CoordinatorOptions FastOptions => new()

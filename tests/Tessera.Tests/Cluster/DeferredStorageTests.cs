@@ -1,8 +1,5 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Tessera.Cluster.Transport;
-using Tessera.Cluster.Transport.Messages;
 using Tessera.Cluster.Transport.SharedMemory;
 using Tessera.Tensors;
 
@@ -19,17 +16,9 @@ public sealed class DeferredStorageTests : IDisposable
     public async Task AConnectionSendsDeferredBytesThroughSharedMemoryAndASourceThatFailsBreaksIt()
     {
         var limits = TransportLimits.Default with { SharedMemoryBytes = 1 << 20, ReadTimeout = TimeSpan.FromSeconds(5) };
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var accepting = Task.Run(async () => await ClusterConnection.AcceptAsync(
-            await listener.AcceptAsync(), _fx.Token, () => new WorkerInfo("w", 1, 0, 0, 0, 0, HostId: HostIdentity.BootId), limits, default));
-        await using var client = await ClusterConnection.ConnectAsync(ClusterAddress.Format(listener.LocalEndPoint!), _fx.Token, ConnectionRole.Coordinator, Guid.NewGuid(), limits, default);
-        await using var server = await accepting;
-        await client.Writer.SendAsync(FrameType.Ping, 0, null, default);
-        Assert.Equal(FrameType.Ping, (await server.Reader.ReadAsync(TimeSpan.FromSeconds(10), default))!.Type);
-        await server.Writer.SendAsync(FrameType.Pong, 0, null, default);
-        Assert.Equal(FrameType.Pong, (await client.Reader.ReadAsync(TimeSpan.FromSeconds(10), default))!.Type);
+        var (connected, accepted) = await _fx.ConnectedPairAsync(limits);
+        await using var client = connected;
+        await using var server = accepted;
         Assert.Equal("shared memory", client.TensorPath);
 
         using var source = new CountingSource(rows: 2, rowFloats: 50_000);

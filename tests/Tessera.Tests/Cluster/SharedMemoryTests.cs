@@ -138,17 +138,9 @@ public sealed partial class SharedMemoryTests : IDisposable
         // 1 MiB rings, messages of three 700 KB tensors: the second waits until the reader has taken the first, which
         // it can only do once the first one's frame is on the wire. A stall would end in the 5 s read timeout.
         var limits = TransportLimits.Default with { SharedMemoryBytes = 1 << 20, ReadTimeout = TimeSpan.FromSeconds(5) };
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var accepting = Task.Run(async () => await ClusterConnection.AcceptAsync(
-            await listener.AcceptAsync(), _fx.Token, () => new WorkerInfo("w", 1, 0, 0, 0, 0, HostId: HostIdentity.BootId), limits, default));
-        await using var client = await ClusterConnection.ConnectAsync(ClusterAddress.Format(listener.LocalEndPoint!), _fx.Token, ConnectionRole.Coordinator, Guid.NewGuid(), limits, default);
-        await using var server = await accepting;
-        await client.Writer.SendAsync(FrameType.Ping, 0, null, default);
-        Assert.Equal(FrameType.Ping, (await server.Reader.ReadAsync(TimeSpan.FromSeconds(10), default))!.Type);
-        await server.Writer.SendAsync(FrameType.Pong, 0, null, default);
-        Assert.Equal(FrameType.Pong, (await client.Reader.ReadAsync(TimeSpan.FromSeconds(10), default))!.Type);
+        var (connected, accepted) = await _fx.ConnectedPairAsync(limits);
+        await using var client = connected;
+        await using var server = accepted;
         Assert.Equal(("shared memory", "shared memory"), (client.TensorPath, server.TensorPath));
 
         for (ulong id = 1; id <= 4; id++)
