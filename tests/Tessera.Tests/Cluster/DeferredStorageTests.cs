@@ -36,6 +36,28 @@ public sealed class DeferredStorageTests : IDisposable
     }
 
     [Fact]
+    public async Task OverTcpADeferredTensorIsFilledInItsOwnStorageOnceThenSent()
+    {
+        var limits = TransportLimits.Default with { SharedMemoryBytes = 0, ReadTimeout = TimeSpan.FromSeconds(5) };
+        var (connected, accepted) = await _fx.ConnectedPairAsync(limits);
+        await using var client = connected;
+        await using var server = accepted;
+        Assert.NotEqual("shared memory", client.TensorPath);
+
+        using var source = new CountingSource(rows: 2, rowFloats: 50_000);
+        var tensor = source.Tensor([2, 50_000]);
+        for (ulong request = 1; request <= 2; request++)
+        {
+            await client.Writer.SendAsync(FrameType.Result, request, new WireWriter().U16(1).Written, [new("x", tensor)], default);
+            Assert.Equal(FrameType.Result, (await server.Reader.ReadAsync(TimeSpan.FromSeconds(10), default))!.Type);
+            Assert.Equal(source.Expected, (await server.Reader.ReadAsync(TimeSpan.FromSeconds(10), default))!.Tensor!.ToArray<float>());
+        }
+
+        Assert.Equal(source.Expected, tensor.ToArray<float>());
+        Assert.Single(source.Writes); // filled whole, once, for both sends
+    }
+
+    [Fact]
     public unsafe void TheRingHasAViewsBytesWrittenByTheSourceAndLeavesTheStorageUnfilled()
     {
         using var source = new CountingSource(rows: 4, rowFloats: 3000);
