@@ -23,9 +23,7 @@ public sealed class DeferredStorageTests : IDisposable
 
         using var source = new CountingSource(rows: 2, rowFloats: 50_000);
         var tensor = source.Tensor([2, 50_000]);
-        await client.Writer.SendAsync(FrameType.Result, 1, new WireWriter().U16(1).Written, [new("x", tensor)], default);
-        Assert.Equal(FrameType.Result, (await server.Reader.ReadAsync(TimeSpan.FromSeconds(10), default))!.Type);
-        Assert.Equal(source.Expected, (await server.Reader.ReadAsync(TimeSpan.FromSeconds(10), default))!.Tensor!.ToArray<float>());
+        Assert.Equal(source.Expected, await SendAsync(client, server, 1, tensor));
         Assert.All(tensor.ToArray<float>(), v => Assert.Equal(0f, v)); // written into the ring only
 
         // The control frame may be out before the source fails: the connection cannot carry another message.
@@ -48,9 +46,7 @@ public sealed class DeferredStorageTests : IDisposable
         var tensor = source.Tensor([2, 50_000]);
         for (ulong request = 1; request <= 2; request++)
         {
-            await client.Writer.SendAsync(FrameType.Result, request, new WireWriter().U16(1).Written, [new("x", tensor)], default);
-            Assert.Equal(FrameType.Result, (await server.Reader.ReadAsync(TimeSpan.FromSeconds(10), default))!.Type);
-            Assert.Equal(source.Expected, (await server.Reader.ReadAsync(TimeSpan.FromSeconds(10), default))!.Tensor!.ToArray<float>());
+            Assert.Equal(source.Expected, await SendAsync(client, server, request, tensor));
         }
 
         Assert.Equal(source.Expected, tensor.ToArray<float>());
@@ -106,6 +102,14 @@ public sealed class DeferredStorageTests : IDisposable
         Assert.Single(source.Writes);
         var elsewhere = Tensor.FromArray(new float[200], [2, 100]);
         Assert.Throws<ArgumentException>(() => source.WriteTo(elsewhere, MemoryMarshal.AsBytes(copy.AsSpan())));
+    }
+
+    /// <summary>Sends <paramref name="tensor"/> as a RESULT's one tensor and returns the floats the other side read.</summary>
+    private static async Task<float[]> SendAsync(ClusterConnection client, ClusterConnection server, ulong request, Tensor tensor)
+    {
+        await client.Writer.SendAsync(FrameType.Result, request, new WireWriter().U16(1).Written, [new("x", tensor)], default);
+        Assert.Equal(FrameType.Result, (await server.Reader.ReadAsync(TimeSpan.FromSeconds(10), default))!.Type);
+        return (await server.Reader.ReadAsync(TimeSpan.FromSeconds(10), default))!.Tensor!.ToArray<float>();
     }
 
     /// <summary>Rows of known random floats in native memory that start zeroed; records each range it was asked to write.</summary>
