@@ -5,25 +5,27 @@ namespace Tessera.Cluster.Worker;
 
 /// <summary>
 /// What a loaded model's runs cost at each batch size (the leading dimension of its first input that has one): CPU
-/// seconds of the model's thread per run, the mean of the first runs and then a moving average, so it follows a worker
-/// that slows down. Coordinators read it (MODEL_COSTS) to choose a pipeline's micro-batch sizes. Thread CPU time, not
-/// wall time: it leaves out the time other processes on a shared machine take the core. The first run at a size is
-/// left out (it sizes buffers and caches kernel geometry). Once a size's average is formed a run is timed only when
-/// <see cref="SampleEvery"/> runs of the model have gone by since that size was last timed: reading a thread's CPU
-/// clock is a system call, two per run, which on a virtual machine was 1-2% of a pipeline stage's CPU (perf,
-/// bench-cluster). The count is over every size, so a size the coordinator sends rarely (to measure it again) is timed
-/// each time: counted per model instead, its runs were timed one in 16, and an 8-row cost measured 7x too high in a
-/// busy minute held a 3-stage pipeline on 2-row pieces for the whole run.
+/// seconds of the model's thread per run, the median of the latest <see cref="Window"/> timed runs, so it follows a
+/// worker that slows down. Coordinators read it (MODEL_COSTS) to choose a pipeline's micro-batch sizes. Thread CPU time,
+/// not wall time: it leaves out the time other processes on a shared machine take the core. The median rather than an
+/// average: a run that another process takes the core from part-way pays for refilling its caches afterwards, so on a
+/// busy machine single runs measure several times their cost (an 8-row GPT stage run at 24 ms against 3.3), and an
+/// average kept such a run in the cost for many runs after it, while a size sent rarely (a pipeline's whole batch,
+/// sent again one batch in 64 to measure it) had few runs to outweigh it. The first run at a size is left out (it
+/// sizes buffers and caches kernel geometry). Once a size has <see cref="TimedEachTime"/> timed runs a run is timed only
+/// when <see cref="SampleEvery"/> runs of the model have gone by since that size was last timed: reading a thread's
+/// CPU clock is a system call, two per run, which on a virtual machine was 1-2% of a pipeline stage's CPU (perf,
+/// bench-cluster). The count is over every size, so a size the coordinator sends rarely is timed each time.
 /// </summary>
 internal sealed class RunCosts
 {
-    private const double Smoothing = 0.2;
-    private const int Averaged = 5;
+    private const int Window = 7;
+    private const int TimedEachTime = 5;
     private const int MaxSizes = 256;
     private const int SampleEvery = 16;
 
     private readonly Lock _lock = new();
-    private readonly Dictionary<int, (int Runs, double Seconds)> _byRows = [];
+    private readonly Dictionary<int, Timings> _byRows = [];
     private readonly HashSet<int> _warm = [];
     private readonly Dictionary<int, long> _lastTimed = [];
     private long _runs;
@@ -38,7 +40,7 @@ internal sealed class RunCosts
         lock (_lock)
         {
             long run = ++_runs;
-            if (_warm.Contains(rows) && _byRows.TryGetValue(rows, out var cost) && cost.Runs >= Averaged && run - _lastTimed.GetValueOrDefault(rows) < SampleEvery) return false;
+            if (_warm.Contains(rows) && _byRows.TryGetValue(rows, out var timings) && timings.Runs >= TimedEachTime && run - _lastTimed.GetValueOrDefault(rows) < SampleEvery) return false;
             if (_lastTimed.Count < MaxSizes || _lastTimed.ContainsKey(rows)) _lastTimed[rows] = run;
             return true;
         }
@@ -55,9 +57,8 @@ internal sealed class RunCosts
                 return;
             }
 
-            _byRows.TryGetValue(rows, out var cost);
-            double mean = cost.Runs < Averaged ? cost.Seconds + ((seconds - cost.Seconds) / (cost.Runs + 1)) : cost.Seconds + (Smoothing * (seconds - cost.Seconds));
-            _byRows[rows] = (cost.Runs == int.MaxValue ? cost.Runs : cost.Runs + 1, mean);
+            if (!_byRows.TryGetValue(rows, out var timings)) _byRows[rows] = timings = new Timings();
+            timings.Add(seconds);
         }
     }
 
@@ -65,7 +66,33 @@ internal sealed class RunCosts
     {
         lock (_lock)
         {
-            return [.. _byRows.OrderBy(kv => kv.Key).Select(kv => new BatchCost(kv.Key, kv.Value.Runs, kv.Value.Seconds))];
+            return [.. _byRows.OrderBy(kv => kv.Key).Select(kv => new BatchCost(kv.Key, kv.Value.Runs, kv.Value.Median()))];
+        }
+    }
+
+    /// <summary>One size's timed runs: how many, and the latest <see cref="Window"/> of them.</summary>
+    private sealed class Timings
+    {
+        private readonly double[] _latest = new double[Window];
+        private int _next;
+
+        public int Runs { get; private set; }
+
+        public void Add(double seconds)
+        {
+            _latest[_next] = seconds;
+            _next = (_next + 1) % Window;
+            if (Runs < int.MaxValue) Runs++;
+        }
+
+        public double Median()
+        {
+            Span<double> kept = stackalloc double[Window];
+            int count = Math.Min(Runs, Window);
+            _latest.AsSpan(0, count).CopyTo(kept);
+            kept = kept[..count];
+            kept.Sort();
+            return count % 2 == 1 ? kept[count / 2] : (kept[(count / 2) - 1] + kept[count / 2]) / 2;
         }
     }
 }

@@ -18,6 +18,15 @@ public static class MicroBatchSchedule
     // fewer pieces cost fewer frames and wake-ups than the model counts.
     private const double Margin = 0.02;
 
+    // Cutting a batch at all must be this much faster than sending it whole. The costs compared come from runs of
+    // different sizes at different times, on machines whose speed moves by more than the small margin from one minute
+    // to the next (a 3-stage GPT stage's CPU per row by 10-20% between bench-cluster rounds on the 2-core VM); a
+    // pipeline kept full by other batches gains only what smaller pieces save per row, which for such a stage is within
+    // that noise, and with the small margin it went back and forth between whole batches and 1-row pieces that cost
+    // the workers about 1.4x the CPU per row (2.45 ms against 1.75 whole, load 13-19). A batch alone gains its bubble,
+    // far more than this.
+    private const double CutMargin = 0.10;
+
     /// <summary>
     /// The piece sizes, largest first, for <paramref name="rows"/> rows through <paramref name="stages"/> (one curve
     /// per stage, none empty), of which <paramref name="concurrency"/> can compute at once; each piece costs each stage
@@ -28,8 +37,9 @@ public static class MicroBatchSchedule
     {
         if (rows < 1) throw new ArgumentOutOfRangeException(nameof(rows), "a schedule needs at least one row");
         if (stages.Count == 0 || stages.Any(s => s.IsEmpty)) throw new ArgumentException("every stage needs a measured cost curve", nameof(stages));
-        int[] best = [rows];
-        double bestSeconds = Finish(best, stages, concurrency, pieceOverhead, inFlight);
+        double whole = Finish([rows], stages, concurrency, pieceOverhead, inFlight);
+        int[]? best = null;
+        double bestSeconds = double.PositiveInfinity;
         for (int count = 2; count <= Math.Min(rows, maxPieces); count++)
         {
             int[] sizes = Even(rows, count);
@@ -40,7 +50,7 @@ public static class MicroBatchSchedule
             }
         }
 
-        return best;
+        return best is not null && bestSeconds < whole * (1 - CutMargin) ? best : [rows];
     }
 
     /// <summary><paramref name="rows"/> cut into <paramref name="count"/> pieces whose sizes differ by at most one, largest first.</summary>

@@ -94,6 +94,21 @@ public sealed class RunCostTests : IDisposable
     }
 
     [Fact]
+    public void ARunTakenOffItsCoreDoesNotMoveTheCostButAChangeThatLastsDoes()
+    {
+        var costs = new Tessera.Cluster.Worker.RunCosts();
+        double Cost() => costs.Snapshot().Single().SecondsPerRun;
+        costs.Record(8, 0.5); // the warm-up run, left out
+        for (int run = 0; run < 6; run++) costs.Record(8, 0.003);
+        costs.Record(8, 0.024); // one run that another process took the core from part-way
+        Assert.Equal(0.003, Cost());
+        // The worker slows down for good: once most of the latest runs say so, the cost follows.
+        for (int run = 0; run < 3; run++) costs.Record(8, 0.004);
+        Assert.Equal(0.004, Cost());
+        Assert.Equal(10, costs.Snapshot().Single().Runs);
+    }
+
+    [Fact]
     public async Task APipelineChoosingItsMicroBatchesStaysBitIdentical()
     {
         using var a = _fx.StartWorker();

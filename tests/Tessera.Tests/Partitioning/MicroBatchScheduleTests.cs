@@ -103,4 +103,15 @@ public sealed class MicroBatchScheduleTests
         // With three batches in flight, other batches fill that bubble; pieces would only add work on shared cores.
         Assert.Equal([8], MicroBatchSchedule.Choose(8, three, 2, 0, 12, inFlight: 3));
     }
+
+    [Fact]
+    public void AFullPipelineIsCutOnlyWhenPiecesAreClearlyCheaper()
+    {
+        // 3 stages on 2 cores with three batches in flight: whole batches take 24 ms of work over 2 cores, 12 ms each.
+        var three = (double oneRowMs) => Enumerable.Repeat(new BatchCostCurve([new BatchCost(1, 5, oneRowMs / 1e3), new BatchCost(8, 5, 8e-3)]), 3).ToArray();
+        // 1-row pieces 5 % cheaper per row would finish in 11.4 ms: within the noise of measured costs, the batch goes whole.
+        Assert.Equal([8], MicroBatchSchedule.Choose(8, three(0.95), 2, 0, 12, inFlight: 3));
+        // 20 % cheaper per row (9.6 ms): cut.
+        Assert.True(MicroBatchSchedule.Choose(8, three(0.8), 2, 0, 12, inFlight: 3).Length > 1);
+    }
 }
