@@ -145,7 +145,7 @@ def main():
              f"Each row runs the same job {args.rounds} time(s) in one process (`--threads 1`, no workers) and on {args.workers} local "
              "workers (1 thread each), alternating, and keeps each side's best; every workers' output is checked to be "
              "bit-identical to the one process's. rows/s = records / the run's seconds (`run_seconds` in manifest.json: from "
-             "the first shard sent to the manifest written, so worker start-up is not counted). The machine's bound is "
+             "the first shard sent to the manifest written, so worker start-up is not counted; nor is the warm-up batch each placement runs before, in one process as on workers). The machine's bound is "
              "cores / CPU seconds per row of the one process (its `coordinator_cpu_seconds`, which is all of its work); "
              "'of bound' is the workers' rows/s over it. The coordinator's CPU per row is what sharding costs on top "
              "(reading, sending, receiving and writing the records; the workers' compute is theirs); the workers' CPU per row "

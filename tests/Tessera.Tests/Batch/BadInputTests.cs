@@ -50,6 +50,34 @@ public sealed class BadInputTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Every batch fails in the model (5 records of 3 values cannot be reshaped to pairs): the warm-up batch before
+    /// the run drops its failure, so the run's own first batch is what reports it, as a one-line error.
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public void RecordsTheModelRefusesFailTheJobInOneLine(int workers)
+    {
+        var model = new GraphBuilder()
+            .Input("x", DataType.Float32, "N", 3)
+            .Initializer("pairs", Tensor.FromArray(new long[] { -1, 2 }, 2))
+            .Node("Reshape", ["x", "pairs"], ["y"])
+            .Output("y")
+            .Build();
+        string path = _fx.Cluster.Save(model, "pairs.onnx");
+        string data = _fx.NpyData("odd", ClusterFixture.Random([10, 3], 3));
+        string output = _fx.PathOf($"out-{workers}");
+        string[] args = ["batch", "--model", path, "--data", data, "--out", output, "--batch-size", "5", "--shard-rows", "5"];
+        var result = CliProcess.Run(workers > 0 ? [.. args, "--workers", workers.ToString(System.Globalization.CultureInfo.InvariantCulture)] : args);
+        Assert.NotEqual(0, result.ExitCode);
+        // Workers log the requests they failed on stderr before it; the job's own error is one line, the last.
+        string last = result.Stderr.TrimEnd('\n').Split('\n')[^1];
+        Assert.StartsWith("tessera: ", last);
+        Assert.Contains("Reshape", last);
+        Assert.False(File.Exists(Path.Combine(output, "manifest.json")));
+    }
+
     [Fact]
     public void AnOutputHoldingAnotherJobIsRefused()
     {
