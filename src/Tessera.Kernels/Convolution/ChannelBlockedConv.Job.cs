@@ -119,7 +119,9 @@ internal sealed unsafe partial class ChannelBlockedConv
 
         /// <summary>
         /// Tile rows (pixels) [v0, v1) of channels [r0, r0 + 64) into Y: 16 pixels x 16 channels at a time, transposed so
-        /// each channel's pixels are one vector, stored with bias, sum and activation.
+        /// each channel's pixels are one vector, stored with bias, sum and activation. (Working out the pixels' image runs
+        /// once per 16 pixels instead of once per channel measured 0.97-1.01 at batch 8 on 28x28, 14x14 and 7x7 planes:
+        /// the finish waits on memory, not on its integer divisions.)
         /// </summary>
         private void Finish(float* tiles, int v0, int v1, int r0)
         {

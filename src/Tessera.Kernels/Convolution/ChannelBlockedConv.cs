@@ -79,7 +79,9 @@ internal sealed unsafe partial class ChannelBlockedConv
     // Share of padding columns in a layout's output rows above which this kernel is taken. Measured on ResNet-18 (one
     // image, one thread, min of 30 runs, against DirectConv2D): 10-15% faster on 14x14 and 7x7 planes (12.5% and 23%
     // padding), 3-6% on 28x28 ones (7.5%), about as fast on 56x56 (3.5%) and a strided 28x28 (3.9%), and 50% slower on
-    // the 7x7 stride-2 stem over 3 channels (2.6%), whose interleaved layout is 16 lanes wide for 3 channels.
+    // the 7x7 stride-2 stem over 3 channels (2.6%), whose interleaved layout is 16 lanes wide for 3 channels. At batch 8
+    // (image by image, one thread, Conv alone, alternated in one process, load 21-31) a share of 0.03, which takes the
+    // 56x56 and strided 28x28 planes too, measured 0.95-1.03 of DirectConv2D on them: no gain, so the bound stays.
     private const double PaddingShare = 0.05;
 
     /// <summary>
