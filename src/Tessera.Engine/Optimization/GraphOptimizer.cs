@@ -27,7 +27,7 @@ public static class GraphOptimizer
         new LayerNormFusionPass(),
         new ScaleMaskSoftmaxFusionPass(),
         new MatMulBiasFusionPass(),
-        new ConvAddFusionPass(),
+        new ResidualAddFusionPass(),
         new ActivationFusionPass(),
         new DeadNodeEliminationPass(),
     ];

@@ -43,6 +43,12 @@ internal readonly unsafe struct QgemmOutput
     /// <summary>Per column, added after dequantizing; may be null.</summary>
     public float[]? FloatBias { get; init; }
 
+    /// <summary>
+    /// Float output only: a tensor of the output's shape and strides (a residual branch) added to each element after
+    /// the bias and before <see cref="Activation"/>; null for none.
+    /// </summary>
+    public float* Sum { get; init; }
+
     public int YZero { get; init; }
 
     public int YMin { get; init; }
@@ -96,7 +102,8 @@ internal readonly unsafe struct QgemmOutput
                 break;
             default:
                 float f = v * Scale![j];
-                ((float*)Data)[at] = FloatBias is null ? f : f + FloatBias[j];
+                if (FloatBias is not null) f += FloatBias[j];
+                ((float*)Data)[at] = Sum is null ? f : f + Sum[at];
                 break;
         }
     }
@@ -118,7 +125,8 @@ internal readonly unsafe struct QgemmOutput
             {
                 // The column terms, scales and biases loaded once for every row of the tile; symmetric weights (B's zero
                 // points 0, as int8 weights usually are) also skip the row term.
-                StoreFloatRows(tile, rows, (float*)Data + (row * RowStride) + col, j, term0, term1, zb0, zb1, rowSums);
+                nint at = (row * RowStride) + col;
+                StoreFloatRows(tile, rows, (float*)Data + at, Sum is null ? null : Sum + at, j, term0, term1, zb0, zb1, rowSums);
                 return;
             }
 
@@ -137,10 +145,10 @@ internal readonly unsafe struct QgemmOutput
         }
     }
 
-    private void StoreFloatRows(int* tile, int rows, float* destination, int j, Vector256<int> term0, Vector256<int> term1, Vector256<int> zb0, Vector256<int> zb1, int* rowSums)
+    private void StoreFloatRows(int* tile, int rows, float* destination, float* sum, int j, Vector256<int> term0, Vector256<int> term1, Vector256<int> zb0, Vector256<int> zb1, int* rowSums)
     {
-        // Per element: the exact integer sum corrected, one conversion, one multiply, then the bias (in that order
-        // whichever path: the scalar Write gives the same bits).
+        // Per element: the exact integer sum corrected, one conversion, one multiply, then the bias, then the residual
+        // sum (in that order whichever path: the scalar Write gives the same bits, and the unfused Add the same too).
         bool symmetric = (zb0 | zb1) == Vector256<int>.Zero;
         fixed (float* scale = &Scale![j])
         fixed (float* biases = FloatBias)
@@ -167,6 +175,13 @@ internal readonly unsafe struct QgemmOutput
                 {
                     f0 += b0;
                     f1 += b1;
+                }
+
+                if (sum is not null)
+                {
+                    f0 += Vector256.Load(sum);
+                    f1 += Vector256.Load(sum + 8);
+                    sum += RowStride;
                 }
 
                 f0.Store(destination);

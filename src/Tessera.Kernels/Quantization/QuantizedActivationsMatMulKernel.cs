@@ -28,9 +28,9 @@ internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
             throw new KernelException("QuantizedMatMul with a float W (an activation) quantizes both operands at run time and needs dynamic=1");
         }
 
-        if (info.InputCount > 6 && info.ConstantInput(6) is not null)
+        if ((info.InputCount > 6 && info.ConstantInput(6) is not null) || info.InputCount > 7)
         {
-            throw new KernelException("QuantizedMatMul with a float W takes no bias");
+            throw new KernelException("QuantizedMatMul with a float W takes no bias and no sum");
         }
 
         _activation = FusedActivation.FromAttributes(info);

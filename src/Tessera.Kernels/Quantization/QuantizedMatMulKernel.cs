@@ -1,4 +1,5 @@
 using Tessera.Kernels.Core;
+using Tessera.Kernels.Elementwise;
 using Tessera.Kernels.Fused;
 using Tessera.Tensors;
 
@@ -10,7 +11,9 @@ namespace Tessera.Kernels.Quantization;
 /// given constant parameters, or with attribute dynamic=1 from X's range each time) and the exact int32 product
 /// dequantized with x_scale · w_scale (per tensor or per column) plus the float bias in the epilogue. Graph passes
 /// make it from DynamicQuantizeLinear → MatMulInteger → Cast → Mul and from Q → DQ → MatMul(DQ(W)) [+ bias]; the
-/// activation fusion pass may add an `activation` (as on FusedMatMul), applied to the finished rows.
+/// residual-add fusion pass may add an eighth input "sum" (float32, added after the bias as FusedConv's; in the
+/// epilogue when it has the product's shape, otherwise broadcast after the product as the Add it came from did), and the activation fusion pass an `activation` (as on FusedMatMul), applied to the finished rows:
+/// Y = act(X·W + bias + sum).
 /// </summary>
 internal sealed unsafe class QuantizedMatMulKernel : IKernel
 {
@@ -22,6 +25,7 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
     private readonly float[] _scale;
     private readonly FusedActivation _fusedActivation;
     private int[] _outputShape = [];
+    private Tensor? _broadcastProduct;
 
     public QuantizedMatMulKernel(KernelInfo info)
     {
@@ -49,7 +53,7 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
     public void Compute(KernelContext context)
     {
         var x = context.RequiredInput(0, "X");
-        int k = _packed.K, n = _packed.N;
+        int k = _packed.K;
         if (x.DataType != DataType.Float32 || x.Rank == 0 || x.Shape[^1] != k)
         {
             throw new KernelException($"QuantizedMatMul X must be float32 [..., {k}], got {x}");
@@ -57,12 +61,62 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
 
         if (_outputShape.Length != x.Rank || !x.Shape.AsSpan(0, x.Rank - 1).SequenceEqual(_outputShape.AsSpan(0, x.Rank - 1)))
         {
-            _outputShape = [.. x.Shape[..^1], n];
+            _outputShape = [.. x.Shape[..^1], _packed.N];
         }
 
-        var y = context.AllocateOutput(0, DataType.Float32, _outputShape);
+        var sum = context.Input(7);
+        if (sum is not null && sum.DataType != DataType.Float32)
+        {
+            throw new KernelException($"QuantizedMatMul sum must be float32, got {DataTypes.Name(sum.DataType)}");
+        }
+
+        if (sum is null || sum.Shape.AsSpan().SequenceEqual(_outputShape))
+        {
+            var y = context.AllocateOutput(0, DataType.Float32, _outputShape);
+            if (y.Length > 0) Multiply(x, y, sum, _fusedActivation.IsNone ? null : _fusedActivation, context.Parallel);
+            return;
+        }
+
+        AddBroadcastSum(context, x, sum);
+    }
+
+    // The graph pass fuses an Add whose operands it cannot prove equal in shape (symbolic dimensions, as in BERT's
+    // residual branches), so a sum of another shape is added as the Add would have: broadcast, after the product.
+    private void AddBroadcastSum(KernelContext context, Tensor x, Tensor sum)
+    {
+        int[] shape;
+        try
+        {
+            shape = ShapeMath.Broadcast(_outputShape, sum.Shape);
+        }
+        catch (ArgumentException e)
+        {
+            throw new KernelException($"QuantizedMatMul sum: {e.Message}");
+        }
+
+        var y = context.AllocateOutput(0, DataType.Float32, shape);
         if (y.Length == 0) return;
-        var (scale, zero) = _activation.For(x, context.Parallel);
+        bool inPlace = shape.AsSpan().SequenceEqual(_outputShape);
+        if (!inPlace && (_broadcastProduct is null || !_broadcastProduct.Shape.AsSpan().SequenceEqual(_outputShape)))
+        {
+            _broadcastProduct = Tensor.Allocate(DataType.Float32, _outputShape);
+        }
+
+        var product = inPlace ? y : _broadcastProduct!;
+        Multiply(x, product, null, null, context.Parallel);
+        BinaryDriver.Run<float, float, float, NumericBinary<float, AddOperator>>(default, product, sum, y, context.Parallel);
+        if (!_fusedActivation.IsNone)
+        {
+            int n = shape[^1];
+            ActivationRows.Apply((float*)y.Pointer, y.Length / n, n, n, _fusedActivation, context.Parallel);
+            GC.KeepAlive(y);
+        }
+    }
+
+    private void Multiply(Tensor x, Tensor y, Tensor? sum, FusedActivation? activation, ParallelRunner parallel)
+    {
+        int k = _packed.K, n = _packed.N;
+        var (scale, zero) = _activation.For(x, parallel);
         for (int j = 0; j < n; j++) _scale[j] = scale * _wScale[j];
         var output = new QgemmOutput
         {
@@ -76,13 +130,15 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
             K = k,
             Scale = _scale,
             FloatBias = _bias,
-            Activation = _fusedActivation.IsNone ? null : _fusedActivation,
+            Sum = sum is null ? null : (float*)sum.Pointer,
+            Activation = activation,
         };
 
         int m = x.Length / Math.Max(1, k);
-        Qgemm.Multiply(m, _packed, new QgemmFloatRows((float*)x.Pointer, k, scale, zero), output, context.Parallel);
+        Qgemm.Multiply(m, _packed, new QgemmFloatRows((float*)x.Pointer, k, scale, zero), output, parallel);
 
         GC.KeepAlive(x);
         GC.KeepAlive(y);
+        GC.KeepAlive(sum);
     }
 }
