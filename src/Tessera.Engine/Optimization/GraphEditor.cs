@@ -83,11 +83,15 @@ internal sealed partial class GraphEditor
         return consumers.Count == 1 && consumers[0].Inputs.Count(i => i == value) == 1 ? consumers[0] : null;
     }
 
-    /// <summary>Removes <paramref name="removed"/> and puts <paramref name="added"/> (a new node) where the last of them was, which keeps the node list in a valid order.</summary>
-    public void Replace(IReadOnlyCollection<OnnxNode> removed, OnnxNode? added)
+    /// <summary>
+    /// Removes <paramref name="removed"/> and puts <paramref name="added"/> (a new node) where the last of them was, which
+    /// keeps the node list in a valid order; or, <paramref name="atFirst"/>, where the first was (for nodes side by side
+    /// that read only what the first reads, whose outputs may be read before the last).
+    /// </summary>
+    public void Replace(IReadOnlyCollection<OnnxNode> removed, OnnxNode? added, bool atFirst = false)
     {
         var gone = new HashSet<OnnxNode>(removed);
-        int last = Nodes.FindLastIndex(gone.Contains);
+        int last = atFirst ? Nodes.FindIndex(gone.Contains) : Nodes.FindLastIndex(gone.Contains);
         if (added is not null) Nodes[last] = added;
         Nodes.RemoveAll(gone.Contains);
         if (_live is null) return;

@@ -20,6 +20,7 @@ public static class GraphOptimizer
         new IdentityEliminationPass(),
         new QdqFusionPass(),
         new DynamicQuantizedMatMulFusionPass(),
+        new SharedInputQuantizedMatMulFusionPass(),
         new ConvAffineFoldingPass(),
         new MatMulAddToGemmPass(),
         new HardSwishFusionPass(),

@@ -49,6 +49,16 @@ internal readonly unsafe struct QgemmOutput
     /// </summary>
     public float* Sum { get; init; }
 
+    /// <summary>
+    /// Float output only: the product's columns in parts of <see cref="PartColumns"/> (a multiple of the tile width),
+    /// part i a row-major tensor of its own at PartData[i] (one product over the weights of several that read the same
+    /// input, e.g. attention's Q, K and V); <see cref="Data"/> and <see cref="RowStride"/> are then unused. Null for one
+    /// output.
+    /// </summary>
+    public nint[]? PartData { get; init; }
+
+    public int PartColumns { get; init; }
+
     public int YZero { get; init; }
 
     public int YMin { get; init; }
@@ -64,6 +74,16 @@ internal readonly unsafe struct QgemmOutput
 
     public void Store(int* tile, int row, int rows, int col, int cols, int* rowSums)
     {
+        if (PartData is not null)
+        {
+            // The tile's part as an output of its own, addressed so that global column indexes land in it: the
+            // per-column arrays stay indexed by the whole product's columns.
+            int part = col / PartColumns;
+            var output = this with { PartData = null, Data = (byte*)(PartData[part] - ((nint)part * PartColumns * sizeof(float))), RowStride = PartColumns };
+            output.Store(tile, row, rows, col, cols, rowSums);
+            return;
+        }
+
         if (cols == QgemmConfig.Nr && Vector256.IsHardwareAccelerated)
         {
             StoreFullTile(tile, row, rows, col, rowSums);

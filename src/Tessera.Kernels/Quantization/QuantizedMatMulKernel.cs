@@ -27,6 +27,11 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
     private int[] _outputShape = [];
     private Tensor? _broadcastProduct;
 
+    // With several outputs (one product over the concatenated weights of products that read the same X): each
+    // output's data, its equal share of W's columns.
+    private readonly nint[]? _partData;
+    private int[] _partShape = [];
+
     public QuantizedMatMulKernel(KernelInfo info)
     {
         _activation = ActivationQuantization.FromInputs(info, 1, 2);
@@ -48,6 +53,21 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
 
         _scale = new float[n];
         _fusedActivation = FusedActivation.FromAttributes(info);
+        if (info.OutputCount > 1)
+        {
+            int width = n / info.OutputCount;
+            if (n % info.OutputCount != 0 || width % QgemmConfig.Nr != 0)
+            {
+                throw new KernelException($"QuantizedMatMul with {info.OutputCount} outputs needs W's {n} columns in equal parts of a multiple of {QgemmConfig.Nr}");
+            }
+
+            if (!_fusedActivation.IsNone || info.InputCount > 7)
+            {
+                throw new KernelException("QuantizedMatMul with several outputs takes no activation and no sum");
+            }
+
+            _partData = new nint[info.OutputCount];
+        }
     }
 
     public void Compute(KernelContext context)
@@ -62,6 +82,12 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
         if (_outputShape.Length != x.Rank || !x.Shape.AsSpan(0, x.Rank - 1).SequenceEqual(_outputShape.AsSpan(0, x.Rank - 1)))
         {
             _outputShape = [.. x.Shape[..^1], _packed.N];
+        }
+
+        if (_partData is not null)
+        {
+            MultiplyParts(context, x);
+            return;
         }
 
         var sum = context.Input(7);
@@ -113,7 +139,26 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
         }
     }
 
-    private void Multiply(Tensor x, Tensor y, Tensor? sum, FusedActivation? activation, ParallelRunner parallel)
+    private void MultiplyParts(KernelContext context, Tensor x)
+    {
+        int width = _packed.N / _partData!.Length;
+        if (_partShape.Length != _outputShape.Length || !_outputShape.AsSpan(0, _outputShape.Length - 1).SequenceEqual(_partShape.AsSpan(0, _partShape.Length - 1)))
+        {
+            _partShape = [.. _outputShape[..^1], width];
+        }
+
+        long length = 0;
+        for (int i = 0; i < _partData.Length; i++)
+        {
+            var part = context.AllocateOutput(i, DataType.Float32, _partShape);
+            _partData[i] = (nint)part.Pointer;
+            length = part.Length;
+        }
+
+        if (length > 0) Multiply(x, null, null, null, context.Parallel, _partData);
+    }
+
+    private void Multiply(Tensor x, Tensor? y, Tensor? sum, FusedActivation? activation, ParallelRunner parallel, nint[]? parts = null)
     {
         int k = _packed.K, n = _packed.N;
         var (scale, zero) = _activation.For(x, parallel);
@@ -121,7 +166,9 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
         var output = new QgemmOutput
         {
             Kind = QgemmOutputKind.Float,
-            Data = y.Pointer,
+            Data = y is null ? null : y.Pointer,
+            PartData = parts,
+            PartColumns = parts is null ? 0 : n / parts.Length,
             RowStride = n,
             ColStride = 1,
             AZero = zero,
