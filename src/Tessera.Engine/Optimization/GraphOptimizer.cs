@@ -27,6 +27,7 @@ public static class GraphOptimizer
         new GeluFusionPass(),
         new LayerNormFusionPass(),
         new ScaleMaskSoftmaxFusionPass(),
+        new SoftmaxRangeFusionPass(),
         new MatMulBiasFusionPass(),
         new ResidualAddFusionPass(),
         new ActivationFusionPass(),

@@ -9,12 +9,20 @@ namespace Tessera.Kernels.Fused;
 /// float32. X and M broadcast together as Add does (the result is X's shape in the attention case it is for: a mask
 /// [b, 1, 1, s] or [b, 1, s, s] over scores [b, heads, s, s]), so the fused node means exactly what the graph did.
 /// The graph pass emits it for Softmax(Add(Div(S, c) | Mul(S, c), M)) and the forms without the mask or the scale.
+/// An optional second output "range" (float32 [2]) holds min(0, min Y) and max(0, max Y) — 0 and the largest of the
+/// rows' reciprocal sums, found as the rows are normalised — for a dynamically quantized product that reads Y (the
+/// P·V of an int8 attention), which then skips its own pass over Y.
 /// </summary>
 internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
 {
     private const string Op = "FusedScaleMaskSoftmax";
+    private static readonly int[] s_rangeShape = [2];
 
     private readonly float _scale;
+    private readonly bool _range;
+
+    // Each row's largest value, while the range output is wanted (rows run in parallel; the maximum is taken after).
+    private float[] _rowMaxima = [];
 
     // Geometry for the last shapes seen (cached so a steady-state run allocates nothing): the output shape
     // (X and M broadcast together, which is X's for the attention forms the pass fuses), and per leading output
@@ -31,6 +39,7 @@ internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
     {
         if (info.InputCount is < 1 or > 2) throw new KernelException($"{Op}: expects 1 or 2 inputs, got {info.InputCount}");
         _scale = info.GetFloat("scale", 1f);
+        _range = info.OutputCount > 1;
     }
 
     public static IKernel Create(KernelInfo info) => new ScaleMaskSoftmaxKernel(info);
@@ -48,8 +57,11 @@ internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
         if (_shape.Length == 0) throw new KernelException($"{Op}: X must have at least one axis");
         var y = context.AllocateOutput(0, DataType.Float32, _shape);
         int n = _shape[^1];
+        var range = _range ? context.AllocateOutput(1, DataType.Float32, s_rangeShape).Span<float>() : default;
+        range.Clear();
         if (y.Length == 0 || n == 0) return;
         int rows = (int)(y.Length / n);
+        if (_range && _rowMaxima.Length < rows) _rowMaxima = new float[rows];
         var body = new Body(this, x, mask, y, n);
         var parallel = context.Parallel;
         if (parallel.Degree == 1 || (long)rows * n < ReduceLoops.ParallelThreshold)
@@ -59,6 +71,14 @@ internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
         else
         {
             parallel.ForRange(rows, Math.Clamp(ReduceLoops.ParallelThreshold / n, 1, rows), ref body);
+        }
+
+        if (_range)
+        {
+            // Every value is at least 0, so the range from 0 up; MathF.Max keeps a NaN row's NaN.
+            float max = 0;
+            foreach (float m in _rowMaxima.AsSpan(0, rows)) max = MathF.Max(max, m);
+            range[1] = max;
         }
     }
 
@@ -120,7 +140,8 @@ internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
                     xr = yr;
                 }
 
-                ScaleMaskSoftmaxRow.Run(xr, pm is null ? null : pm + Offset(row, _maskStrides), _maskLastStride, yr, n, _scale);
+                float max = ScaleMaskSoftmaxRow.Run(xr, pm is null ? null : pm + Offset(row, _maskStrides), _maskLastStride, yr, n, _scale);
+                if (_range) _rowMaxima[row] = max;
             }
         }
     }

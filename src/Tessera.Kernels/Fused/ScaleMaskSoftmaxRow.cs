@@ -10,15 +10,21 @@ namespace Tessera.Kernels.Fused;
 /// </summary>
 internal static unsafe class ScaleMaskSoftmaxRow
 {
-    /// <summary><paramref name="mask"/> is null for no mask; <paramref name="maskStride"/> is 1 for a full row, 0 for one value broadcast over it.</summary>
-    public static void Run(float* x, float* mask, int maskStride, float* y, int n, float scale)
+    /// <summary>
+    /// <paramref name="mask"/> is null for no mask; <paramref name="maskStride"/> is 1 for a full row, 0 for one value
+    /// broadcast over it. Returns the row's largest value: the reciprocal of the sum, which the largest term's exp(0) = 1
+    /// was multiplied by (every other term is at most 1).
+    /// </summary>
+    public static float Run(float* x, float* mask, int maskStride, float* y, int n, float scale)
     {
         float max = mask is null ? ScaleMax(x, y, n, scale)
             : maskStride == 0 ? ScaleMax(x, y, n, scale, *mask)
             : ScaleAddMax(x, mask, y, n, scale);
         // A row masked entirely to -inf gives NaN here as in ONNX Softmax (exp(-inf - -inf)).
         float sum = SoftmaxRow.ExpSum(y, y, n, max);
-        SoftmaxRow.Scale(y, n, 1f / sum);
+        float reciprocal = 1f / sum;
+        SoftmaxRow.Scale(y, n, reciprocal);
+        return reciprocal;
     }
 
     private static float ScaleAddMax(float* x, float* mask, float* y, int n, float scale)

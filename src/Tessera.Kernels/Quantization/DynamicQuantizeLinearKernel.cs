@@ -31,14 +31,16 @@ internal sealed unsafe class DynamicQuantizeLinearKernel : IKernel
     /// <summary>The scale and zero point ONNX defines for <paramref name="length"/> values; a range of zero width gets scale 1, as ONNX Runtime does.</summary>
     public static (float Scale, int ZeroPoint) Parameters(float* values, int length, ParallelRunner parallel)
     {
-        float min = 0, max = 0;
-        if (length > 0)
-        {
-            var (least, most) = FloatRange.Of(values, length, parallel);
-            min = Math.Min(0, least);
-            max = Math.Max(0, most);
-        }
+        if (length == 0) return FromRange(0, 0);
+        var (least, most) = FloatRange.Of(values, length, parallel);
+        return FromRange(least, most);
+    }
 
+    /// <summary>The same from the values' smallest and largest, found elsewhere (by the operator that made them).</summary>
+    public static (float Scale, int ZeroPoint) FromRange(float least, float most)
+    {
+        float min = Math.Min(0, least);
+        float max = Math.Max(0, most);
         float scale = max == min ? 1f : (max - min) / 255f;
         float zero = MathF.Round(Math.Clamp(0 - (min / scale), 0f, 255f));
         return (scale, (int)zero);

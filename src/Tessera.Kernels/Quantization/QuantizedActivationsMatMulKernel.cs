@@ -10,7 +10,9 @@ namespace Tessera.Kernels.Quantization;
 /// weight (attention's Q·Kᵀ and P·V): both operands quantized to uint8 per tensor from their ranges at run time, as
 /// DynamicQuantizeLinear does, X while the GEMM packs its rows and W (one K x N matrix per batch, numpy batch rules)
 /// into packed buffers kept from run to run; the exact int32 product times x_scale · w_scale in the epilogue. The
-/// same values as DynamicQuantizeLinear → MatMulInteger → Cast → Mul, which the fusion pass makes it from.
+/// same values as DynamicQuantizeLinear → MatMulInteger → Cast → Mul, which the fusion pass makes it from. An optional
+/// input 8 "x_range" (float32 [2]: min(0, min X), max(0, max X), from the operator that made X, e.g.
+/// FusedScaleMaskSoftmax's second output) replaces the pass over X that finds them; a non-finite one is ignored.
 /// </summary>
 internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
 {
@@ -28,7 +30,7 @@ internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
             throw new KernelException("QuantizedMatMul with a float W (an activation) quantizes both operands at run time and needs dynamic=1");
         }
 
-        if ((info.InputCount > 6 && info.ConstantInput(6) is not null) || info.InputCount > 7)
+        if ((info.InputCount > 6 && info.ConstantInput(6) is not null) || info.InputCount > 9)
         {
             throw new KernelException("QuantizedMatMul with a float W takes no bias and no sum");
         }
@@ -55,7 +57,10 @@ internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
             return;
         }
 
-        var (xScale, xZero) = DynamicQuantizeLinearKernel.Parameters((float*)x.Pointer, x.Length, context.Parallel);
+        if (context.Input(7) is not null) throw new KernelException("QuantizedMatMul with a float W takes no sum");
+        var (xScale, xZero) = context.Input(8) is { DataType: DataType.Float32, Length: 2 } range && float.IsFinite(range.Span<float>()[0]) && float.IsFinite(range.Span<float>()[1])
+            ? DynamicQuantizeLinearKernel.FromRange(range.Span<float>()[0], range.Span<float>()[1])
+            : DynamicQuantizeLinearKernel.Parameters((float*)x.Pointer, x.Length, context.Parallel);
         var (wScale, wZero) = DynamicQuantizeLinearKernel.Parameters((float*)w.Pointer, w.Length, context.Parallel);
         if (_scale.Length != n)
         {
