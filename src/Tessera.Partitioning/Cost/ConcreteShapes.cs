@@ -132,7 +132,22 @@ internal sealed class ConcreteShapes
         // The quantized products read float X (input 0) and the integer weight (input 3) between their parameters.
         bool quantized = rename && node.OpType is "QuantizedMatMul" or "QuantizedConv";
         copy.Inputs.AddRange(op == "Relu" || op == "Identity" ? node.Inputs.Take(1) : quantized ? [node.Inputs[0], node.Inputs[3]] : node.Inputs);
-        copy.Outputs.AddRange(node.Outputs);
+        if (rename && op is "Identity" && node.Outputs.Count > 1)
+        {
+            // The extra outputs of a fused operator (a softmax's range) have no standard counterpart: left unknown.
+            copy.Outputs.Add(node.Outputs[0]);
+        }
+        else if (quantized && node.Outputs.Count > 1)
+        {
+            // Products side by side: the MatMul over all weights has none of their outputs' shapes, which the
+            // original model's inference gives under their names.
+            copy.Outputs.Add(node.Outputs[0] + "/side-by-side");
+        }
+        else
+        {
+            copy.Outputs.AddRange(node.Outputs);
+        }
+
         foreach (var (name, attribute) in node.Attributes) copy.Attributes[name] = attribute;
         return copy;
     }

@@ -18,8 +18,16 @@ internal static class NodeFlops
             // The integer products (and the fused quantized ones) count their multiply-accumulates as the float ones do.
             case "MatMul" or "FusedMatMul" or "MatMulInteger" or "QLinearMatMul" or "QuantizedMatMul":
             {
+                // A QuantizedMatMul over several weights side by side has an output per weight: all of them count.
                 var a = In(0);
-                return a is { Length: > 0 } && output is not null ? 2.0 * Elements(output) * a[^1] : 0;
+                double elements = 0;
+                foreach (string name in node.Outputs.Take(node.OpType == "QuantizedMatMul" ? node.Outputs.Count : 1))
+                {
+                    if (name.Length == 0 || shapeOf(name) is not { } shape) return 0;
+                    elements += Elements(shape);
+                }
+
+                return a is { Length: > 0 } ? 2.0 * elements * a[^1] : 0;
             }
 
             case "Gemm" or "FusedGemm":
