@@ -7,8 +7,8 @@ namespace Tessera.Engine.Optimization;
 /// A QuantizedMatMul that quantizes an activation X (dynamic=1, W not constant) where X is a FusedScaleMaskSoftmax's
 /// output (an int8 attention's P·V) → the softmax also writes its range (second output: 0 and the largest reciprocal
 /// row sum, known as it normalises the rows) and the product reads it as input 8 instead of passing over X for it:
-/// X's min and max were a pass over the largest activation of the attention (BERT b8 s128: 4 M floats per layer, 8 x
-/// 4 x 128 x 128) before the product could start. The same scale and zero point, so the same bits.
+/// X's min and max were a pass over the largest activation of the attention (BERT b8 s128: 512 K floats per layer,
+/// 8 x 4 x 128 x 128) before the product could start. The same scale and zero point, so the same bits.
 /// </summary>
 internal sealed class SoftmaxRangeFusionPass : IGraphPass
 {
