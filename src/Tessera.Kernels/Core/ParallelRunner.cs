@@ -70,10 +70,11 @@ public sealed unsafe class ParallelRunner
     }
 
     /// <summary>
-    /// Splits [0, total) into <paramref name="chunks"/> contiguous ranges (at most <paramref name="total"/>) that the
-    /// threads claim one at a time, and runs <paramref name="body"/>.Invoke(start, end) on each, without allocating.
-    /// More chunks than threads keep every thread busy to the end when chunks take uneven time, e.g. while another
-    /// process holds one of the cores; the bodies must not care which thread runs which chunk.
+    /// Splits [0, total) into <paramref name="chunks"/> contiguous ranges (at most <paramref name="total"/>) and runs
+    /// <paramref name="body"/>.Invoke(start, end) on each, without allocating. Each thread starts on its own contiguous
+    /// share of the chunks and then takes over what the others have not started, so more chunks than threads keep
+    /// every thread busy to the end when chunks take uneven time, e.g. while another process holds one of the cores;
+    /// the bodies must not care which thread runs which chunk.
     /// </summary>
     public void ForChunks<TBody>(int total, int chunks, ref TBody body)
         where TBody : struct, IRangeBody

@@ -5,8 +5,9 @@ namespace Tessera.Kernels.Core;
 
 /// <summary>
 /// Long-lived worker threads that help one caller at a time run the chunks of a parallel loop. The caller posts a
-/// job (a body pointer, an invoker and a chunk count), runs chunks itself, and returns once every chunk is done;
-/// workers claim chunks with an atomic counter, so uneven chunks balance themselves.
+/// job (a body pointer, an invoker and a chunk count), runs chunks itself, and returns once every chunk is done.
+/// Each thread owns a contiguous share of the chunks and takes them from its front; a thread that runs out takes
+/// the last unclaimed chunk of another share, so uneven chunks (or a thread another process holds up) still balance.
 /// </summary>
 /// <remarks>
 /// One pool per degree of parallelism serves the whole process (<see cref="Shared"/>): its threads are background
@@ -23,6 +24,7 @@ internal sealed unsafe class WorkerPool
 
     private static readonly Dictionary<int, WorkerPool> s_shared = [];
     private static readonly long SpinTicks = Stopwatch.Frequency / 10_000; // 100 µs
+    private const int ShareStride = 8; // longs: 64 bytes
 
     private readonly Worker[] _workers;
 
@@ -31,8 +33,17 @@ internal sealed unsafe class WorkerPool
     private delegate*<void*, int, int, void> _invoke;
     private int _total;
     private int _chunks;
-    private int _nextChunk;
     private Exception? _failure;
+
+    // Thread p's share of the current job's chunks (p = 0 the caller, i + 1 worker i): the next unclaimed chunk in the
+    // low half and the end of the unclaimed run in the high half of the long at index p * ShareStride (a cache line
+    // apart). The owner takes from the front, others from the end. Shares are contiguous, so on a quiet machine each
+    // thread runs the same part of every loop of the same size: the rows one loop writes are the rows the next loop
+    // on that thread reads, still in that core's cache, as with a static split (ForRange's halves, the float GEMM's
+    // row split). Chunks handed out in the order threads ask for them interleave a loop's rows between the cores (the
+    // integer GEMM's 12 row blocks on 2 threads), so the loop after it reads about half its input from the other core.
+    private readonly long[] _shares;
+    private int _participants;
 
     // 1 while a caller owns the pool; a caller that cannot take it runs inline.
     private int _busy;
@@ -46,9 +57,10 @@ internal sealed unsafe class WorkerPool
     private WorkerPool(int workerCount)
     {
         _workers = new Worker[workerCount];
+        _shares = new long[(workerCount + 1) * ShareStride];
         for (int i = 0; i < workerCount; i++)
         {
-            var worker = new Worker();
+            var worker = new Worker { Participant = i + 1 };
             worker.Thread = new Thread(() => WorkerLoop(worker)) { IsBackground = true, Name = $"Tessera worker {i + 1}/{workerCount}" };
             _workers[i] = worker;
             worker.Thread.Start();
@@ -92,16 +104,22 @@ internal sealed unsafe class WorkerPool
             _total = total;
             _chunks = chunks;
             _failure = null;
-            Volatile.Write(ref _nextChunk, 0);
-
             int helpers = Math.Min(_workers.Length, chunks - 1);
+            int participants = helpers + 1;
+            _participants = participants;
+            for (int p = 0; p < participants; p++)
+            {
+                long first = (long)chunks * p / participants, end = (long)chunks * (p + 1) / participants;
+                Volatile.Write(ref _shares[p * ShareStride], (end << 32) | first);
+            }
+
             for (int i = 0; i < helpers; i++)
             {
                 Volatile.Write(ref _workers[i].State, Posted);
                 _workers[i].Wake.Set();
             }
 
-            RunChunks();
+            RunChunks(0);
 
             for (int i = 0; i < helpers; i++)
             {
@@ -133,31 +151,57 @@ internal sealed unsafe class WorkerPool
         return true;
     }
 
-    private void RunChunks()
+    /// <summary>Runs thread <paramref name="participant"/>'s share of the chunks, then whatever the others have not claimed.</summary>
+    private void RunChunks(int participant)
     {
-        int chunks = _chunks;
-        long total = _total;
+        int participants = _participants;
+        for (int k = 0; k < participants; k++)
+        {
+            int owner = (participant + k) % participants;
+            int c;
+            while ((c = Claim(ref _shares[owner * ShareStride], fromEnd: k > 0)) >= 0)
+            {
+                RunChunk(c);
+            }
+        }
+    }
+
+    /// <summary>The share's first (or, taking from another thread's share, last) unclaimed chunk; -1 when none is left.</summary>
+    private static int Claim(ref long share, bool fromEnd)
+    {
         while (true)
         {
-            int c = Interlocked.Increment(ref _nextChunk) - 1;
-            if (c >= chunks)
+            long packed = Volatile.Read(ref share);
+            int next = (int)packed, end = (int)(packed >> 32);
+            if (next >= end)
             {
-                return;
+                return -1;
             }
 
-            if (Volatile.Read(ref _failure) is not null)
+            long claimed = fromEnd ? packed - (1L << 32) : packed + 1;
+            if (Interlocked.CompareExchange(ref share, claimed, packed) == packed)
             {
-                continue; // the loop has failed: drain the counter without running more work
+                return fromEnd ? end - 1 : next;
             }
+        }
+    }
 
-            try
-            {
-                _invoke(_body, (int)(total * c / chunks), (int)(total * (c + 1) / chunks));
-            }
-            catch (Exception e)
-            {
-                Interlocked.CompareExchange(ref _failure, e, null);
-            }
+    private void RunChunk(int c)
+    {
+        if (Volatile.Read(ref _failure) is not null)
+        {
+            return; // the loop has failed: the chunks left are claimed without running more work
+        }
+
+        long total = _total;
+        int chunks = _chunks;
+        try
+        {
+            _invoke(_body, (int)(total * c / chunks), (int)(total * (c + 1) / chunks));
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref _failure, e, null);
         }
     }
 
@@ -196,7 +240,7 @@ internal sealed unsafe class WorkerPool
             if (Interlocked.CompareExchange(ref worker.State, Running, Posted) == Posted)
             {
                 long allocated = GC.GetAllocatedBytesForCurrentThread();
-                RunChunks();
+                RunChunks(worker.Participant);
                 Interlocked.Add(ref _jobAllocated, GC.GetAllocatedBytesForCurrentThread() - allocated);
                 Volatile.Write(ref worker.State, Idle);
             }
@@ -207,6 +251,7 @@ internal sealed unsafe class WorkerPool
     {
         public readonly ManualResetEventSlim Wake = new(false, spinCount: 0);
         public Thread Thread = null!;
+        public int Participant;
         public int State;
     }
 }

@@ -30,6 +30,41 @@ public class ParallelRunnerTests
         }
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void EveryChunkRunsExactlyOnce(int degree)
+    {
+        var parallel = new ParallelRunner(degree);
+        for (int chunks = 1; chunks <= 40; chunks++)
+        {
+            foreach (int total in new[] { chunks, 97, 1000 })
+            {
+                var hits = new int[total];
+                var body = new CountBody(hits);
+                parallel.ForChunks(total, chunks, ref body);
+                Assert.All(hits, h => Assert.Equal(1, h));
+            }
+        }
+    }
+
+    [Fact]
+    public void ChunksOfAThreadThatIsHeldUpAreTakenOverByTheOthers()
+    {
+        // The first chunk (the calling thread's share) holds its thread until every other chunk has run, which only
+        // happens if the worker takes over the rest of that share as well as running its own.
+        var parallel = new ParallelRunner(2);
+        for (int round = 0; round < 20; round++)
+        {
+            const int chunks = 8;
+            var done = new int[1];
+            var body = new HoldFirstBody(done, chunks);
+            parallel.ForChunks(chunks, chunks, ref body);
+            Assert.Equal(chunks, done[0]);
+        }
+    }
+
     [Fact]
     public void NestedLoopsRunInlineInsteadOfDeadlocking()
     {
@@ -99,6 +134,30 @@ public class ParallelRunnerTests
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.All(data, v => Assert.Equal(101, v));
+    }
+
+    private readonly struct CountBody(int[] hits) : IRangeBody
+    {
+        public void Invoke(int start, int end)
+        {
+            for (int i = start; i < end; i++) Interlocked.Increment(ref hits[i]);
+        }
+    }
+
+    private readonly struct HoldFirstBody(int[] done, int chunks) : IRangeBody
+    {
+        public void Invoke(int start, int end)
+        {
+            if (start == 0)
+            {
+                // Bounded, so a failure to take over shows as a wrong count rather than a hung test run.
+                var spin = default(SpinWait);
+                long giveUp = Environment.TickCount64 + 60_000;
+                while (Volatile.Read(ref done[0]) < chunks - 1 && Environment.TickCount64 < giveUp) spin.SpinOnce();
+            }
+
+            Interlocked.Increment(ref done[0]);
+        }
     }
 
     private readonly struct FillBody(long[] data) : IRangeBody
