@@ -16,9 +16,9 @@ internal static unsafe class Qgemm
         where TRows : struct, IQgemmRows
     {
         if (m <= 0 || b.N <= 0) return;
-        var (blockRows, rowBlocks, panelSplit) = Split(m, 1, b, parallel.Degree);
-        var body = new QgemmBody<TRows>(m, blockRows, b, rows, BlockOutput(output, panelSplit), panelSplit);
-        int jobs = rowBlocks * panelSplit;
+        var (blocks, panelSplit) = Split(m, 1, b, parallel.Degree);
+        var body = new QgemmBody<TRows>(blocks, b, rows, BlockOutput(output, panelSplit), panelSplit);
+        int jobs = blocks.Count * panelSplit;
         parallel.ForChunks(jobs, jobs, ref body);
         if (panelSplit > 1 && output.Activation is { } activation)
         {
@@ -34,9 +34,9 @@ internal static unsafe class Qgemm
         where TRows : struct, IQgemmBatchRows<TRows>
     {
         if (m <= 0 || b.Length == 0 || b[0].N <= 0) return;
-        var (blockRows, rowBlocks, panelSplit) = Split(m, b.Length, b[0], parallel.Degree);
-        var body = new QgemmBatchBody<TRows>(m, blockRows, rowBlocks, panelSplit, b, aOffsets, rows, BlockOutput(output, panelSplit), outputBatchBytes);
-        int jobs = b.Length * rowBlocks * panelSplit;
+        var (blocks, panelSplit) = Split(m, b.Length, b[0], parallel.Degree);
+        var body = new QgemmBatchBody<TRows>(blocks, panelSplit, b, aOffsets, rows, BlockOutput(output, panelSplit), outputBatchBytes);
+        int jobs = b.Length * blocks.Count * panelSplit;
         parallel.ForChunks(jobs, jobs, ref body);
         if (panelSplit > 1 && output.Activation is { } activation)
         {
@@ -52,19 +52,16 @@ internal static unsafe class Qgemm
     private static QgemmOutput BlockOutput(QgemmOutput output, int panelSplit) =>
         panelSplit == 1 || output.Activation is null ? output : output with { Activation = null };
 
-    // As many row blocks per batch as RowBlock needs, their total rounded up to a multiple of the threads and the
-    // blocks made equal (in whole Mr tiles), so no thread is left with one block more than the others: 1024 rows on
-    // 2 threads are 12 blocks of 90 rows (6 each), not 11 of 96 (6 and 5). B's panels are split too when there are
-    // few blocks, to keep every thread busy.
-    private static (int BlockRows, int RowBlocks, int PanelSplit) Split(int m, int batches, QgemmPackedB b, int degree)
+    // As many row blocks per batch as RowBlock needs, their total rounded up to a multiple of the threads, the rows
+    // shared out evenly among them in whole Mr tiles (QgemmRowBlocks), so every thread gets the same number of blocks
+    // of about the same height: 1024 rows on 2 threads are 12 blocks of 84 or 90 rows (510 and 514 rows per thread).
+    // B's panels are split too when there are few blocks, to keep every thread busy.
+    private static (QgemmRowBlocks Blocks, int PanelSplit) Split(int m, int batches, QgemmPackedB b, int degree)
     {
-        int mr = b.Config.Mr;
-        int rowBlocks = (m + RowBlock - 1) / RowBlock;
+        int rowBlocks = QgemmRowBlocks.Fewest(m, b.Config.Mr);
         int total = (rowBlocks * batches + degree - 1) / degree * degree;
-        rowBlocks = (total + batches - 1) / batches;
-        int blockRows = Math.Min(RowBlock, ((m + rowBlocks - 1) / rowBlocks + mr - 1) / mr * mr);
-        rowBlocks = (m + blockRows - 1) / blockRows;
-        int panelSplit = degree == 1 ? 1 : Math.Clamp((4 * degree) / (rowBlocks * batches), 1, b.Panels);
-        return (blockRows, rowBlocks, panelSplit);
+        var blocks = new QgemmRowBlocks(m, b.Config.Mr, (total + batches - 1) / batches);
+        int panelSplit = degree == 1 ? 1 : Math.Clamp((4 * degree) / (blocks.Count * batches), 1, b.Panels);
+        return (blocks, panelSplit);
     }
 }

@@ -9,9 +9,7 @@ namespace Tessera.Kernels.Quantization;
 internal readonly unsafe struct QgemmBatchBody<TRows> : IRangeBody
     where TRows : struct, IQgemmBatchRows<TRows>
 {
-    private readonly int _m;
-    private readonly int _blockRows;
-    private readonly int _rowBlocks;
+    private readonly QgemmRowBlocks _blocks;
     private readonly int _panelSplit;
     private readonly QgemmPackedB[] _b;
     private readonly int[] _aOffsets;
@@ -19,11 +17,9 @@ internal readonly unsafe struct QgemmBatchBody<TRows> : IRangeBody
     private readonly QgemmOutput _output;
     private readonly long _outputBatchBytes;
 
-    public QgemmBatchBody(int m, int blockRows, int rowBlocks, int panelSplit, QgemmPackedB[] b, int[] aOffsets, TRows rows, QgemmOutput output, long outputBatchBytes)
+    public QgemmBatchBody(QgemmRowBlocks blocks, int panelSplit, QgemmPackedB[] b, int[] aOffsets, TRows rows, QgemmOutput output, long outputBatchBytes)
     {
-        _m = m;
-        _blockRows = blockRows;
-        _rowBlocks = rowBlocks;
+        _blocks = blocks;
         _panelSplit = panelSplit;
         _b = b;
         _aOffsets = aOffsets;
@@ -40,14 +36,14 @@ internal readonly unsafe struct QgemmBatchBody<TRows> : IRangeBody
         var block = new QgemmBlock(config, _b[0].KPadded, sums, tile);
         for (int job = start; job < end; job++)
         {
-            int batch = job / (_rowBlocks * _panelSplit);
-            int inBatch = job % (_rowBlocks * _panelSplit);
-            int row = inBatch / _panelSplit * _blockRows;
+            int batch = job / (_blocks.Count * _panelSplit);
+            int inBatch = job % (_blocks.Count * _panelSplit);
+            var (row, count) = _blocks.Block(inBatch / _panelSplit);
             int share = inBatch % _panelSplit;
             var b = _b[batch];
             var rows = _rows.Skip(_aOffsets[batch]);
             var output = _output with { Data = _output.Data + (batch * _outputBatchBytes), ColumnSums = b.ColumnSums };
-            block.Run(rows, b, output, row, Math.Min(_blockRows, _m - row), share * b.Panels / _panelSplit, (share + 1) * b.Panels / _panelSplit);
+            block.Run(rows, b, output, row, count, share * b.Panels / _panelSplit, (share + 1) * b.Panels / _panelSplit);
         }
     }
 }

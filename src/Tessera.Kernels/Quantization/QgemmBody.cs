@@ -6,17 +6,15 @@ namespace Tessera.Kernels.Quantization;
 internal readonly unsafe struct QgemmBody<TRows> : IRangeBody
     where TRows : struct, IQgemmRows
 {
-    private readonly int _m;
-    private readonly int _blockRows;
+    private readonly QgemmRowBlocks _blocks;
     private readonly QgemmPackedB _b;
     private readonly TRows _rows;
     private readonly QgemmOutput _output;
     private readonly int _panelSplit;
 
-    public QgemmBody(int m, int blockRows, QgemmPackedB b, TRows rows, QgemmOutput output, int panelSplit)
+    public QgemmBody(QgemmRowBlocks blocks, QgemmPackedB b, TRows rows, QgemmOutput output, int panelSplit)
     {
-        _m = m;
-        _blockRows = blockRows;
+        _blocks = blocks;
         _b = b;
         _rows = rows;
         _output = output;
@@ -30,9 +28,9 @@ internal readonly unsafe struct QgemmBody<TRows> : IRangeBody
         var block = new QgemmBlock(_b.Config, _b.KPadded, sums, tile);
         for (int job = start; job < end; job++)
         {
-            int row = job / _panelSplit * _blockRows;
+            var (row, count) = _blocks.Block(job / _panelSplit);
             int share = job % _panelSplit;
-            block.Run(_rows, _b, _output, row, Math.Min(_blockRows, _m - row), share * _b.Panels / _panelSplit, (share + 1) * _b.Panels / _panelSplit);
+            block.Run(_rows, _b, _output, row, count, share * _b.Panels / _panelSplit, (share + 1) * _b.Panels / _panelSplit);
         }
     }
 }
