@@ -50,6 +50,30 @@ public class ScaleMaskSoftmaxTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void RangeOutputIsZeroAndTheLargestValueOfY(int threads)
+    {
+        // The second output is what an int8 P·V quantizes P with instead of its own pass over P, so it must be exactly
+        // min(0, min Y) and max(0, max Y) of the Y written, not an estimate (softmax-range-fusion's tests compare the
+        // product's bits; this one the range itself).
+        var x = OptimizationHarness.Random(3, 2, 3, 16, 40);
+        var mask = OptimizationHarness.Random(4, 2, 1, 1, 40);
+        var attributes = new Dictionary<string, NodeAttribute> { ["scale"] = GraphBuilder.Float("scale", 3f) };
+        var parallel = threads == 1 ? ParallelRunner.Sequential : new ParallelRunner(threads);
+        Assert.True(KernelRegistry.Default.TryResolve(TesseraDomain.Name, "FusedScaleMaskSoftmax", 1, out var factory));
+        var info = new KernelInfo("FusedScaleMaskSoftmax", TesseraDomain.Name, 1, "node", 2, 2, attributes, _ => null, parallel);
+        var context = new KernelContext([x, mask], 2, [true, true], parallel);
+        factory(info).Compute(context);
+
+        var y = context.Output(0)!.Span<float>().ToArray();
+        var range = context.Output(1)!;
+        Assert.Equal([2], range.Shape);
+        Assert.Equal(0f, range.Span<float>()[0]);
+        Assert.Equal(BitConverter.SingleToInt32Bits(y.Max()), BitConverter.SingleToInt32Bits(range.Span<float>()[1]));
+    }
+
     [Fact]
     public void MaskThatDoesNotBroadcastIsRefused()
     {
