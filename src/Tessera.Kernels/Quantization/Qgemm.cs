@@ -31,18 +31,27 @@ internal static unsafe class Qgemm
     /// <paramref name="outputBatchBytes"/> further on per batch; every batch's blocks are jobs of one parallel loop.
     /// </summary>
     public static void MultiplyBatches<TRows>(int m, QgemmPackedB[] b, int[] aOffsets, TRows rows, QgemmOutput output, long outputBatchBytes, ParallelRunner parallel)
+        where TRows : struct, IQgemmBatchRows<TRows> =>
+        MultiplyBatches(m, b, aOffsets, rows, output, outputBatchBytes, null, parallel);
+
+    /// <summary>As above, batch i's output <paramref name="outputOffsets"/>[i] bytes on.</summary>
+    public static void MultiplyBatches<TRows>(int m, QgemmPackedB[] b, int[] aOffsets, TRows rows, QgemmOutput output, long[] outputOffsets, ParallelRunner parallel)
+        where TRows : struct, IQgemmBatchRows<TRows> =>
+        MultiplyBatches(m, b, aOffsets, rows, output, 0, outputOffsets, parallel);
+
+    private static void MultiplyBatches<TRows>(int m, QgemmPackedB[] b, int[] aOffsets, TRows rows, QgemmOutput output, long outputBatchBytes, long[]? outputOffsets, ParallelRunner parallel)
         where TRows : struct, IQgemmBatchRows<TRows>
     {
         if (m <= 0 || b.Length == 0 || b[0].N <= 0) return;
         var (blocks, panelSplit) = Split(m, b.Length, b[0], parallel.Degree);
-        var body = new QgemmBatchBody<TRows>(blocks, panelSplit, b, aOffsets, rows, BlockOutput(output, panelSplit), outputBatchBytes);
+        var body = new QgemmBatchBody<TRows>(blocks, panelSplit, b, aOffsets, rows, BlockOutput(output, panelSplit), outputBatchBytes, outputOffsets);
         int jobs = b.Length * blocks.Count * panelSplit;
         parallel.ForChunks(jobs, jobs, ref body);
         if (panelSplit > 1 && output.Activation is { } activation)
         {
             for (int i = 0; i < b.Length; i++)
             {
-                ActivationRows.Apply((float*)(output.Data + (i * outputBatchBytes)), m, b[0].N, output.RowStride, activation, parallel);
+                ActivationRows.Apply((float*)(output.Data + body.OutputOffset(i)), m, b[0].N, output.RowStride, activation, parallel);
             }
         }
     }

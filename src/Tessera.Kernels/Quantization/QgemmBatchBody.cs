@@ -4,7 +4,9 @@ namespace Tessera.Kernels.Quantization;
 
 /// <summary>
 /// Jobs of a batch of integer GEMMs of one shape (an attention product over batch x heads): job j is batch
-/// j / (row blocks x panel shares), one block of its rows times one share of its own packed B.
+/// j / (row blocks x panel shares), one block of its rows times one share of its own packed B. Batch i's output is
+/// i x outputBatchBytes on, or outputOffsets[i] bytes on when the batches' outputs interleave (heads written into
+/// [b, s, h, d]).
 /// </summary>
 internal readonly unsafe struct QgemmBatchBody<TRows> : IRangeBody
     where TRows : struct, IQgemmBatchRows<TRows>
@@ -16,8 +18,9 @@ internal readonly unsafe struct QgemmBatchBody<TRows> : IRangeBody
     private readonly TRows _rows;
     private readonly QgemmOutput _output;
     private readonly long _outputBatchBytes;
+    private readonly long[]? _outputOffsets;
 
-    public QgemmBatchBody(QgemmRowBlocks blocks, int panelSplit, QgemmPackedB[] b, int[] aOffsets, TRows rows, QgemmOutput output, long outputBatchBytes)
+    public QgemmBatchBody(QgemmRowBlocks blocks, int panelSplit, QgemmPackedB[] b, int[] aOffsets, TRows rows, QgemmOutput output, long outputBatchBytes, long[]? outputOffsets)
     {
         _blocks = blocks;
         _panelSplit = panelSplit;
@@ -26,7 +29,10 @@ internal readonly unsafe struct QgemmBatchBody<TRows> : IRangeBody
         _rows = rows;
         _output = output;
         _outputBatchBytes = outputBatchBytes;
+        _outputOffsets = outputOffsets;
     }
+
+    public long OutputOffset(int batch) => _outputOffsets is null ? batch * _outputBatchBytes : _outputOffsets[batch];
 
     public void Invoke(int start, int end)
     {
@@ -42,7 +48,7 @@ internal readonly unsafe struct QgemmBatchBody<TRows> : IRangeBody
             int share = inBatch % _panelSplit;
             var b = _b[batch];
             var rows = _rows.Skip(_aOffsets[batch]);
-            var output = _output with { Data = _output.Data + (batch * _outputBatchBytes), ColumnSums = b.ColumnSums };
+            var output = _output with { Data = _output.Data + OutputOffset(batch), ColumnSums = b.ColumnSums };
             block.Run(rows, b, output, row, count, share * b.Panels / _panelSplit, (share + 1) * b.Panels / _panelSplit);
         }
     }

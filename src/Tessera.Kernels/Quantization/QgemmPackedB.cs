@@ -69,6 +69,12 @@ internal sealed unsafe class QgemmPackedB
             return;
         }
 
+        if (rowStride == 1)
+        {
+            PackColumns(b, colStride, flip);
+            return;
+        }
+
         int group = Config.KGroup;
         for (int p = 0; p < Panels; p++)
         {
@@ -160,6 +166,70 @@ internal sealed unsafe class QgemmPackedB
                 new ReadOnlySpan<int>(panelSums, cols).CopyTo(new Span<int>(sums + col, cols));
             }
         }
+    }
+
+    // Columns contiguous (a transposed B, e.g. an attention's Kᵀ read out of K, packed every run): 16 K values of a
+    // column at a time, whose K groups are 4 bytes each in the panel either way (4 bytes for VNNI, 2 widened shorts
+    // otherwise), so each group is one 32-bit store.
+    private void PackColumns(byte* b, nint colStride, byte flip)
+    {
+        var flips = Vector128.Create(flip);
+        int group = Config.KGroup;
+        int groupBytes = QgemmConfig.Nr * group * Config.ElementSize;
+        int wholeK = K & ~15;
+        for (int column = 0; column < N; column++)
+        {
+            byte* src = b + (column * colStride);
+            int c = column % QgemmConfig.Nr;
+            byte* dst = Panel(column / QgemmConfig.Nr) + (c * group * Config.ElementSize);
+            var sums = Vector128<int>.Zero;
+            int k = 0;
+            for (; k < wholeK; k += 16)
+            {
+                var v = (Vector128.Load(src + k) ^ flips).AsSByte();
+                var (lo, hi) = Vector128.Widen(v);
+                var (s0, s1) = Vector128.Widen(lo);
+                var (s2, s3) = Vector128.Widen(hi);
+                sums += (s0 + s1) + (s2 + s3);
+                byte* at = dst + ((k / group) * groupBytes);
+                if (Config.ElementSize == 1)
+                {
+                    Scatter(v.AsUInt32(), at, groupBytes);
+                }
+                else
+                {
+                    Scatter(lo.AsUInt32(), at, groupBytes);
+                    Scatter(hi.AsUInt32(), at + (4 * groupBytes), groupBytes);
+                }
+            }
+
+            int sum = Vector128.Sum(sums);
+            for (; k < K; k++)
+            {
+                sbyte v = (sbyte)(src[k] ^ flip);
+                sum += v;
+                long slot = ((long)(k / group) * QgemmConfig.Nr * group) + (c * group) + (k % group);
+                if (Config.ElementSize == 1)
+                {
+                    Panel(column / QgemmConfig.Nr)[slot] = (byte)v;
+                }
+                else
+                {
+                    ((short*)Panel(column / QgemmConfig.Nr))[slot] = v;
+                }
+            }
+
+            ColumnSums[column] = sum;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Scatter(Vector128<uint> groups, byte* at, int stride)
+    {
+        *(uint*)at = groups.GetElement(0);
+        *(uint*)(at + stride) = groups.GetElement(1);
+        *(uint*)(at + (2 * stride)) = groups.GetElement(2);
+        *(uint*)(at + (3 * stride)) = groups.GetElement(3);
     }
 
     private static Vector128<byte> Row(byte* b, nint rowStride, int k, int col, int cols, Vector128<byte> flips, byte* zero, byte* edge)

@@ -65,6 +65,37 @@ public sealed unsafe class QgemmTests
 
     [Theory]
     [MemberData(nameof(Configurations))]
+    public void ATransposedBPacksAsItsRowMajorCopy(string isaName, int threads)
+    {
+        // B read column by column (rowStride 1: an attention's Kᵀ out of K) against the same B row-major.
+        var config = QgemmConfig.For(Enum.Parse<QgemmIsa>(isaName));
+        var random = new Random(11 + threads);
+        foreach (var (_, n, k) in Shapes)
+        {
+            foreach (bool signed in new[] { false, true })
+            {
+                var columns = Enumerable.Range(0, n * k).Select(_ => (byte)random.Next(256)).ToArray();
+                var rows = new byte[k * n];
+                for (int c = 0; c < n; c++)
+                {
+                    for (int r = 0; r < k; r++) rows[(r * n) + c] = columns[(c * k) + r];
+                }
+
+                fixed (byte* pc = columns)
+                fixed (byte* pr = rows)
+                {
+                    var expected = QgemmPackedB.Pack(config, pr, k, n, n, 1, signed);
+                    var actual = QgemmPackedB.Pack(config, pc, k, n, 1, k, signed);
+                    var size = expected.Panels * expected.PanelBytes;
+                    Assert.Equal(new ReadOnlySpan<byte>(expected.Panel(0), size).ToArray(), new ReadOnlySpan<byte>(actual.Panel(0), size).ToArray());
+                    Assert.Equal(expected.ColumnSums, actual.ColumnSums);
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Configurations))]
     public void RequantizedAndFloatOutputsFollowTheExactSum(string isaName, int threads)
     {
         var config = QgemmConfig.For(Enum.Parse<QgemmIsa>(isaName));
