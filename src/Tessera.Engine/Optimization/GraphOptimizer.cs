@@ -28,6 +28,7 @@ public static class GraphOptimizer
         new LayerNormFusionPass(),
         new ScaleMaskSoftmaxFusionPass(),
         new SoftmaxRangeFusionPass(),
+        new QuantizedMatMulTransposeFusionPass(),
         new MatMulBiasFusionPass(),
         new ResidualAddFusionPass(),
         new ActivationFusionPass(),

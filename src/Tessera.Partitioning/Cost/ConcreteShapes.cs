@@ -86,7 +86,7 @@ internal sealed class ConcreteShapes
         var graph = new OnnxGraph
         {
             Name = g.Name,
-            Nodes = g.Nodes.Select(n => ShadowNode(n, rename, Degree(model))).ToList(),
+            Nodes = g.Nodes.SelectMany(n => ShadowNodes(n, rename, Degree(model))).ToList(),
             Initializers = new Dictionary<string, Tensor>(g.Initializers, StringComparer.Ordinal),
             OverridableInitializers = new HashSet<string>(g.OverridableInitializers, StringComparer.Ordinal),
             Inputs = g.Inputs.Select(Copy).ToList(),
@@ -98,6 +98,47 @@ internal sealed class ConcreteShapes
     // A tensor-parallel shard records its degree; an AllGather's output is its input T times along its axis.
     private static int Degree(OnnxModel model) =>
         model.Metadata.TryGetValue("tessera.tensor_parallel.degree", out string? text) && int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out int degree) && degree > 0 ? degree : 1;
+
+    // A QuantizedMatMul that reads or writes through a transpose (x_perm, w_perm, y_perm): the Transposes it folded
+    // back around the MatMul, so inference sees the product's real shapes.
+    private static IEnumerable<OnnxNode> ShadowNodes(OnnxNode node, bool rename, int degree)
+    {
+        if (!rename || node.OpType != "QuantizedMatMul" || !node.Attributes.Keys.Any(k => k is "x_perm" or "w_perm" or "y_perm"))
+        {
+            yield return ShadowNode(node, rename, degree);
+            yield break;
+        }
+
+        var product = ShadowNode(node, rename, degree);
+        foreach (var (input, name) in new[] { (0, "x_perm"), (1, "w_perm") })
+        {
+            if (!node.Attributes.TryGetValue(name, out var perm)) continue;
+            string transposed = $"{node.Name}/{name}";
+            yield return Transpose(product.Inputs[input], transposed, perm.Ints);
+            product.Inputs[input] = transposed;
+        }
+
+        if (node.Attributes.TryGetValue("y_perm", out var yPerm))
+        {
+            string written = product.Outputs[0];
+            product.Outputs[0] = $"{node.Name}/y_perm";
+            yield return product;
+            yield return Transpose(product.Outputs[0], written, yPerm.Ints);
+        }
+        else
+        {
+            yield return product;
+        }
+    }
+
+    private static OnnxNode Transpose(string input, string output, long[] perm)
+    {
+        var transpose = new OnnxNode { Name = output, OpType = "Transpose" };
+        transpose.Inputs.Add(input);
+        transpose.Outputs.Add(output);
+        transpose.Attributes["perm"] = new NodeAttribute { Name = "perm", Kind = AttributeKind.Ints, Ints = perm };
+        return transpose;
+    }
 
     private static OnnxNode ShadowNode(OnnxNode node, bool rename, int degree)
     {
