@@ -70,18 +70,12 @@ internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
         }
 
         var s = _shape is not null && _shape.Matches(x.Shape, w.Shape) ? _shape : _shape = MatMulShape.Create(x.Shape, w.Shape);
-        var y = context.AllocateOutput(0, DataType.Float32, s.OutputShape);
-        if (y.Length == 0) return;
         int m = s.M, n = s.N, k = s.K;
-        if (k == 0)
-        {
-            y.Bytes.Clear();
-            return;
-        }
+        if (Allocate(context, s.OutputShape, k) is not { } y) return;
 
         var (xScale, xZero, wScale, wZero) = Ranges(context, x, w, n);
         var rows = new QgemmFloatRows((float*)x.Pointer, k, xScale, xZero);
-        var output = Output(y.Pointer, n, xZero, k);
+        var output = Epilogue(y.Pointer, n, xZero, k);
 
         float* pw = (float*)w.Pointer;
         if (s.FoldsIntoRows)
@@ -105,23 +99,27 @@ internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
     {
         var s = _permuted is not null && _permuted.Matches(x.Shape, w.Shape) ? _permuted
             : _permuted = PermutedMatMulShape.Create(x.Shape, w.Shape, _xPerm ?? s_identity, _wPerm ?? s_identity, _yPerm ?? s_identity, sizeof(float));
-        var y = context.AllocateOutput(0, DataType.Float32, s.OutputShape);
-        if (y.Length == 0) return;
         int m = s.M, n = s.N, k = s.K;
-        if (k == 0)
-        {
-            y.Bytes.Clear();
-            return;
-        }
+        if (Allocate(context, s.OutputShape, k) is not { } y) return;
 
         var (xScale, xZero, wScale, wZero) = Ranges(context, x, w, n);
         var rows = new QgemmFloatRows((float*)x.Pointer, k, s.XRowStride, xScale, xZero);
-        var output = Output(y.Pointer, s.YRowStride, xZero, k);
+        var output = Epilogue(y.Pointer, s.YRowStride, xZero, k);
         var batches = _packed.PackQuantized((float*)w.Pointer, w.Length, s.WOffsets, s.BatchCount, k, n, s.WRowStride, s.WColStride, wScale, wZero, context.Parallel);
         Qgemm.MultiplyBatches(m, batches, s.XOffsets, rows, output, s.YByteOffsets, context.Parallel);
         GC.KeepAlive(x);
         GC.KeepAlive(w);
         GC.KeepAlive(y);
+    }
+
+    // The output, or null when there is nothing to multiply: no elements, or K = 0 (a sum of nothing, zeros written).
+    private static Tensor? Allocate(KernelContext context, int[] shape, int k)
+    {
+        var y = context.AllocateOutput(0, DataType.Float32, shape);
+        if (y.Length == 0) return null;
+        if (k > 0) return y;
+        y.Bytes.Clear();
+        return null;
     }
 
     // Both operands' scales and zero points (X's from input 8 when given), and the epilogue's per-column scale and B
@@ -145,7 +143,7 @@ internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
         return (xScale, xZero, wScale, wZero);
     }
 
-    private QgemmOutput Output(byte* y, int rowStride, int xZero, int k) => new()
+    private QgemmOutput Epilogue(byte* y, int rowStride, int xZero, int k) => new()
     {
         Kind = QgemmOutputKind.Float,
         Data = y,
