@@ -129,10 +129,26 @@ internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
         fixed (float* py = y.Span<float>())
         fixed (float* pm = mask is null ? default : mask.Span<float>())
         {
-            for (int row = start; row < end; row++)
+            // Rows step along the innermost leading axis, so each input's offset is its matrix's start plus the
+            // row's index times the stride; the full walk over the leading axes (divisions) runs once per matrix.
+            int leading = _xStrides.Length;
+            int d = leading == 0 ? int.MaxValue : _shape[leading - 1];
+            long xStep = leading == 0 ? 0 : _xStrides[leading - 1];
+            long maskStep = leading == 0 || pm is null ? 0 : _maskStrides[leading - 1];
+            int i = leading == 0 ? 0 : start % d;
+            long xBase = Offset(start - i, _xStrides);
+            long maskBase = pm is null ? 0 : Offset(start - i, _maskStrides);
+            for (int row = start; row < end; row++, i++)
             {
+                if (i == d)
+                {
+                    i = 0;
+                    xBase = Offset(row, _xStrides);
+                    maskBase = pm is null ? 0 : Offset(row, _maskStrides);
+                }
+
                 float* yr = py + (long)row * n;
-                float* xr = px + Offset(row, _xStrides);
+                float* xr = px + xBase + i * xStep;
                 if (_xLastStride == 0)
                 {
                     // X broadcast along the row (its last dimension is 1): spread it into Y and work in place.
@@ -140,7 +156,7 @@ internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
                     xr = yr;
                 }
 
-                float max = ScaleMaskSoftmaxRow.Run(xr, pm is null ? null : pm + Offset(row, _maskStrides), _maskLastStride, yr, n, _scale);
+                float max = ScaleMaskSoftmaxRow.Run(xr, pm is null ? null : pm + maskBase + i * maskStep, _maskLastStride, yr, n, _scale);
                 if (_range) _rowMaxima[row] = max;
             }
         }
