@@ -30,7 +30,7 @@ internal sealed class ResidualAddFusionPass : IGraphPass
             if (!GraphEditor.IsOp(graph.SoleConsumer(output), "Add")) continue;
             var add = graph.SoleConsumer(output)!;
             if (GraphEditor.OtherInput(add, output) is not { } sum || sum == output) continue;
-            if (fused.OpType == "FusedConv" && !SameKnownShape(graph, sum, output)) continue;
+            if (fused.OpType == "FusedConv" && (!SameKnownShape(graph, sum, output) || OtherTakesIt(graph, node, sum, add))) continue;
             if (!graph.Registry.Supports(TesseraDomain.Name, fused.OpType, TesseraDomain.Version)) continue;
 
             fused.Inputs.Add(sum);
@@ -60,6 +60,23 @@ internal sealed class ResidualAddFusionPass : IGraphPass
         fused.Domain = TesseraDomain.Name;
         while (fused.Inputs.Count < (conv ? 3 : 7)) fused.Inputs.Add(string.Empty);
         return fused;
+    }
+
+    /// <summary>
+    /// Whether the Add's other input is a convolution that could take it too and has more depth per output (a ResNet
+    /// block's 3x3 main branch against its 1x1 shortcut): the Add goes there, so its channel-blocked kernel writes the
+    /// block's output and may keep it channel-blocked for the next block (channel-block-layout). Either way the sum is
+    /// added once, after the product and its bias, and x + y == y + x in floating point.
+    /// </summary>
+    private static bool OtherTakesIt(GraphEditor graph, OnnxNode node, string sum, OnnxNode add) =>
+        graph.Producer(sum) is { Outputs.Count: 1 } other && graph.SoleConsumer(sum) == add && Fused(graph, other) is { OpType: "FusedConv" }
+        && Depth(graph, other) > Depth(graph, node);
+
+    /// <summary>A convolution's multiply-adds per output (W's elements per output channel); 0 when W's shape is not known.</summary>
+    private static long Depth(GraphEditor graph, OnnxNode conv)
+    {
+        var w = graph.Shape(conv.Inputs[1]);
+        return w is { Length: > 1 } && w.All(d => d.Value is > 0) ? w.Skip(1).Aggregate(1L, (p, d) => p * d.Value!.Value) : 0;
     }
 
     // Add broadcasts; FusedConv adds element by element, so both shapes must be the same and fully known.
