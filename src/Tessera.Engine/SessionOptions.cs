@@ -20,6 +20,13 @@ public sealed class SessionOptions
     /// <summary>Graph rewrites (fusions, foldings) applied to a private copy of the model when the session is created.</summary>
     public GraphOptimizationLevel GraphOptimization { get; init; } = GraphOptimizationLevel.All;
 
+    /// <summary>
+    /// Names of graph passes to skip (as `tessera inspect` lists them; also the environment variable
+    /// TESSERA_DISABLE_PASSES, comma-separated): for A/B measurements and for tests comparing a rewrite's outputs with
+    /// the graph without it.
+    /// </summary>
+    public IReadOnlyCollection<string> DisabledPasses { get; init; } = [];
+
     /// <summary>Print every graph rewrite to standard error (as does the environment variable TESSERA_LOG_PASSES=1).</summary>
     public bool LogPasses { get; init; }
 

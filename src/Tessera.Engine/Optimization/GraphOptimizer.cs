@@ -14,7 +14,8 @@ public static class GraphOptimizer
 
     // Order matters: removing no-ops and folding affine layers first exposes the patterns later passes fuse; the
     // quantized patterns go first, before MatMul + Add becomes Gemm or FusedMatMul and hides them;
-    // and activation fusion comes last so it sees the fused matrix products and GELUs.
+    // activation fusion comes after them so it sees the fused matrix products and GELUs; the channel-block layout is
+    // chosen last, on the fused convolutions that will run.
     private static readonly IGraphPass[] s_passes =
     [
         new IdentityEliminationPass(),
@@ -33,6 +34,7 @@ public static class GraphOptimizer
         new ResidualAddFusionPass(),
         new ActivationFusionPass(),
         new DeadNodeEliminationPass(),
+        new ChannelBlockLayoutPass(),
     ];
 
     /// <summary>The passes in the order they run, for documentation and `tessera inspect`.</summary>
@@ -44,6 +46,9 @@ public static class GraphOptimizer
         if (level == GraphOptimizationLevel.None) return model;
 
         bool log = options.LogPasses || Environment.GetEnvironmentVariable("TESSERA_LOG_PASSES") == "1";
+        var disabled = new HashSet<string>(options.DisabledPasses, StringComparer.Ordinal);
+        disabled.UnionWith((Environment.GetEnvironmentVariable("TESSERA_DISABLE_PASSES") ?? string.Empty)
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         var editor = new GraphEditor(model, options.Registry, log ? Console.Error : null);
         int before = editor.Nodes.Count;
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -51,7 +56,7 @@ public static class GraphOptimizer
         for (int round = 0; round < MaxRounds; round++)
         {
             int changes = editor.ChangeCount;
-            foreach (var pass in s_passes.Where(p => p.Level <= level))
+            foreach (var pass in s_passes.Where(p => p.Level <= level && !disabled.Contains(p.Name)))
             {
                 editor.PassName = pass.Name;
                 var start = clock.Elapsed;

@@ -9,7 +9,7 @@ internal sealed unsafe partial class ChannelBlockedConv
     /// <summary>One group's batch of images [First, First + Count): what the parallel bodies share (read only).</summary>
     private readonly struct Job(float* x, float* bias, float* sum, float* y, float* weights, float* layouts, int* offsets, int* columns,
         InterleavedLayout interleaved, ConvGeometry g, FusedActivation activation, int c, int m, int group, int gi, int first,
-        int count, int depth)
+        int count, int depth, BlockedOperands blocked)
     {
         public readonly int Count = count;
 
@@ -46,6 +46,12 @@ internal sealed unsafe partial class ChannelBlockedConv
         {
             int cg = c / group;
             float* image = x + ((long)(first + b) * c + (long)gi * cg) * g.InputSize;
+            if ((blocked & BlockedOperands.X) != 0)
+            {
+                interleaved.FillBlocked(image, cb, layout, g);
+                return;
+            }
+
             interleaved.Fill(image, cb, layout, g);
         }
 
@@ -125,25 +131,41 @@ internal sealed unsafe partial class ChannelBlockedConv
         /// </summary>
         private void Finish(float* tiles, int v0, int v1, int r0)
         {
+            if ((blocked & BlockedOperands.Y) != 0)
+            {
+                FinishBlocked(tiles, v0, v1, r0);
+                return;
+            }
+
             float* transposed = stackalloc float[16 * 16];
             int size = g.OutputSize;
+
+            // A channel-blocked sum is added (after the bias, as Store does) to the pixel-major tile, before its transpose.
+            bool sumBlocked = sum != null && (blocked & BlockedOperands.Sum) != 0;
             for (int v = v0; v < v1; v += 16)
             {
                 int n = Math.Min(16, v1 - v);
                 for (int q = 0; q < Block; q += 16)
                 {
-                    ChannelBlockTranspose.Run(tiles + (long)(v - v0) * Block + q, Block, transposed);
+                    float* rows = tiles + (long)(v - v0) * Block + q;
+                    if (sumBlocked)
+                    {
+                        AddBlockedSum(rows, v, n, gi * Rows + r0 + q);
+                    }
+
+                    ChannelBlockTranspose.Run(rows, Block, transposed);
                     for (int j = 0; j < 16; j++)
                     {
                         int r = r0 + q + j;
-                        float b = bias == null ? 0f : bias[gi * Rows + r];
+                        float b = bias == null || sumBlocked ? 0f : bias[gi * Rows + r];
                         var values = Vector512.Load(transposed + j * 16);
                         for (int lane = 0; lane < n;)
                         {
                             // A run of the 16 pixels that lies in one image.
                             int image = (v + lane) / size, pos = (v + lane) % size, length = Math.Min(n - lane, size - pos);
                             long plane = ((long)(first + image) * m + (long)gi * Rows + r) * size;
-                            Store(values, bias != null, b, sum == null ? null : sum + plane + pos - lane, y + plane + pos - lane, lane, length);
+                            Store(values, bias != null && !sumBlocked, b, sum == null || sumBlocked ? null : sum + plane + pos - lane,
+                                y + plane + pos - lane, lane, length);
                             if (ActivationPerChunk && !_reluInStore)
                             {
                                 activation.Apply(new Span<float>(y + plane + pos, length));
@@ -153,6 +175,85 @@ internal sealed unsafe partial class ChannelBlockedConv
                         }
                     }
                 }
+            }
+        }
+
+        /// <summary>
+        /// Tile rows [v0, v1) of channels [r0, r0 + 64) into a channel-blocked Y: a pixel's 16 channels of a block are one
+        /// tile vector and one store, with the same bias, sum and activation as <see cref="Store"/>, element for element.
+        /// </summary>
+        private void FinishBlocked(float* tiles, int v0, int v1, int r0)
+        {
+            const int Lanes = ChannelBlockedLayout.Lanes;
+            int size = g.OutputSize, channel0 = gi * Rows + r0;
+            bool sumPlanar = sum != null && (blocked & BlockedOperands.Sum) == 0;
+            float* staged = stackalloc float[Block * 16];
+            for (int v = v0; v < v1; v += 16)
+            {
+                int n = Math.Min(16, v1 - v);
+                for (int q = 0; sumPlanar && q < Block; q += Lanes)
+                {
+                    StageSum(staged + q * 16, v, n, channel0 + q);
+                }
+
+                for (int p = 0; p < n; p++)
+                {
+                    int pixel = v + p, pos = pixel % size;
+                    long image = first + pixel / size;
+                    float* row = tiles + (long)(pixel - v0) * Block;
+                    for (int q = 0; q < Block; q += Lanes)
+                    {
+                        long at = (image * m + channel0 + q) * size + (long)pos * Lanes;
+                        var t = Vector512.Load(row + q);
+                        t = bias != null ? t + Vector512.Load(bias + channel0 + q) : t;
+                        if (sum != null)
+                        {
+                            t += Vector512.Load(sumPlanar ? staged + q * 16 + p * Lanes : sum + at);
+                        }
+
+                        (_reluInStore ? Vector512.Max(t, Vector512<float>.Zero) : t).Store(y + at);
+                        if (ActivationPerChunk && !_reluInStore)
+                        {
+                            activation.Apply(new Span<float>(y + at, Lanes));
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>staged[p * 16 + i] = the NCHW sum of channel + i at the batch's pixel v + p, for p &lt; n.</summary>
+        private void StageSum(float* staged, int v, int n, int channel)
+        {
+            int size = g.OutputSize, pos = v % size;
+            long image = first + v / size;
+            if (n == 16 && pos + 16 <= size)
+            {
+                ChannelBlockTranspose.Run(sum + (image * m + channel) * size + pos, size, staged);
+                return;
+            }
+
+            for (int p = 0; p < n; p++)
+            {
+                int pixel = v + p;
+                long plane = ((long)first + pixel / size) * m + channel;
+                for (int i = 0; i < 16; i++)
+                {
+                    staged[p * 16 + i] = sum[(plane + i) * size + pixel % size];
+                }
+            }
+        }
+
+        /// <summary>rows[p * 64, + 16) = rows + bias + the channel-blocked sum, for the block's channels from channel on and the batch's pixels v + p, p &lt; n.</summary>
+        private void AddBlockedSum(float* rows, int v, int n, int channel)
+        {
+            int size = g.OutputSize;
+            for (int p = 0; p < n; p++)
+            {
+                int pixel = v + p;
+                long at = ((first + pixel / size) * (long)m + channel) * size + (long)(pixel % size) * ChannelBlockedLayout.Lanes;
+                var t = Vector512.Load(rows + p * Block);
+                t = bias != null ? t + Vector512.Load(bias + channel) : t;
+                (t + Vector512.Load(sum + at)).Store(rows + p * Block);
             }
         }
 

@@ -94,9 +94,12 @@ internal sealed unsafe partial class ChannelBlockedConv
         ChannelBlockMicroKernel.IsSupported && g.Rank == 2 && g.KernelSize > 1 && outputChannelsPerGroup % Block == 0
         && g.OutputSize < (1 - PaddingShare) * new PhaseLayout(g).PaddedColumns;
 
-    /// <summary>Y (n x m x output plane) = act(conv(X, W) + bias + sum); sum (shaped like Y) and bias may be null.</summary>
+    /// <summary>
+    /// Y (n x m x output plane) = act(conv(X, W) + bias + sum); sum (shaped like Y) and bias may be null. X, sum and Y
+    /// are NCHW or, as <paramref name="blocked"/> says, channel-blocked (group 1; Y only with an activation exact per element).
+    /// </summary>
     public void Run(float* x, float* bias, float* sum, float* y, int n, int c, int m, int group, ConvGeometry g, FusedActivation activation,
-        ParallelRunner parallel)
+        BlockedOperands blocked, ParallelRunner parallel)
     {
         var layout = new PhaseLayout(g);
         int cg = c / group;
@@ -110,7 +113,8 @@ internal sealed unsafe partial class ChannelBlockedConv
             if (imageByImage)
             {
                 // Each thread fills an image's layout into its own scratch and computes all of its blocks from there.
-                var job = new Job(x, bias, sum, y, _weights, null, offsets, columns, interleaved, g, activation, c, m, group, gi, 0, n, _depth);
+                var job = new Job(x, bias, sum, y, _weights, null, offsets, columns, interleaved, g, activation, c, m, group, gi, 0, n, _depth,
+                    blocked);
                 var images = new ImageBody(job);
                 parallel.ForChunks(n, n, ref images);
                 continue;
@@ -120,7 +124,7 @@ internal sealed unsafe partial class ChannelBlockedConv
             for (int first = 0; first < n; first += perBatch)
             {
                 var job = new Job(x, bias, sum, y, _weights, layouts, offsets, columns, interleaved, g, activation, c, m, group, gi,
-                    first, Math.Min(perBatch, n - first), _depth);
+                    first, Math.Min(perBatch, n - first), _depth, blocked);
                 var fill = new FillBody(job);
                 int blocks = job.Count * interleaved.Blocks;
                 var runner = (long)blocks * interleaved.BlockFloats < 1 << 14 ? ParallelRunner.Sequential : parallel;

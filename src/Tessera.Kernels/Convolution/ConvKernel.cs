@@ -26,6 +26,9 @@ internal sealed unsafe class ConvKernel : IKernel
     private readonly Tensor? _constantW;
     private readonly SgemmPackedA[]? _packedW;
     private readonly FusedActivation _activation;
+
+    // Operands the graph keeps channel-blocked for this node (FusedConv attributes set by the channel-block-layout pass).
+    private readonly BlockedOperands _blocked;
     private readonly DirectConv2D _direct = new();
 
     // The constant weights repacked as 64-channel blocks, on the first call that takes that path.
@@ -40,6 +43,9 @@ internal sealed unsafe class ConvKernel : IKernel
     public ConvKernel(KernelInfo info)
     {
         _activation = info.Domain == TesseraDomain.Name ? FusedActivation.FromAttributes(info) : FusedActivation.None;
+        _blocked = info.Domain != TesseraDomain.Name ? BlockedOperands.None
+            : (info.GetInt("x_blocked", 0) != 0 ? BlockedOperands.X : 0) | (info.GetInt("sum_blocked", 0) != 0 ? BlockedOperands.Sum : 0)
+            | (info.GetInt("y_blocked", 0) != 0 ? BlockedOperands.Y : 0);
         _attributes = new ConvAttributes(info);
         _constantW = info.ConstantInput(1);
         if (_constantW is { DataType: DataType.Float32 } w && w.Rank >= 3 && w.Length > 0 && _attributes.Group <= w.Shape[0]
@@ -96,6 +102,12 @@ internal sealed unsafe class ConvKernel : IKernel
             throw new KernelException($"FusedConv sum {sum} does not match the output {DataTypes.Name(x.DataType)}{ShapeMath.Format(y.Shape)}");
         }
 
+        if (_blocked != BlockedOperands.None && (x.DataType != DataType.Float32 || ((_blocked & BlockedOperands.X) != 0 && !ChannelBlockedLayout.Fits(c))
+            || ((_blocked & (BlockedOperands.Sum | BlockedOperands.Y)) != 0 && !ChannelBlockedLayout.Fits(m))))
+        {
+            throw new KernelException($"FusedConv with channel-blocked operands needs float32 and channels in multiples of {ChannelBlockedLayout.Lanes}, got X {DataTypes.Name(x.DataType)}{ShapeMath.Format(x.Shape)} and {m} output channels");
+        }
+
         if (x.DataType == DataType.Float32)
         {
             Run(x, w, bias, sum, y, geometry, context.Parallel);
@@ -119,7 +131,7 @@ internal sealed unsafe class ConvKernel : IKernel
             return _geometry;
         }
 
-        var geometry = Resolve(xShape, wShape);
+        var geometry = Resolve(_attributes, xShape, wShape);
         var outputShape = new int[xShape.Length];
         outputShape[0] = xShape[0];
         outputShape[1] = wShape[0];
@@ -128,23 +140,23 @@ internal sealed unsafe class ConvKernel : IKernel
         return geometry;
     }
 
-    private ConvGeometry Resolve(int[] xShape, int[] wShape)
+    private static ConvGeometry Resolve(ConvAttributes attributes, int[] xShape, int[] wShape)
     {
         int rank = xShape.Length - 2;
-        var kernel = _attributes.ResolveKernel(wShape, rank);
-        var strides = _attributes.PerAxis(_attributes.Strides, "strides", rank, 1, 1);
-        var dilations = _attributes.PerAxis(_attributes.Dilations, "dilations", rank, 1, 1);
-        var (begin, end) = _attributes.AutoPad == "NOTSET" ? _attributes.ExplicitPads(rank) : (new int[rank], new int[rank]);
+        var kernel = attributes.ResolveKernel(wShape, rank);
+        var strides = attributes.PerAxis(attributes.Strides, "strides", rank, 1, 1);
+        var dilations = attributes.PerAxis(attributes.Dilations, "dilations", rank, 1, 1);
+        var (begin, end) = attributes.AutoPad == "NOTSET" ? attributes.ExplicitPads(rank) : (new int[rank], new int[rank]);
         var output = new int[rank];
         for (int d = 0; d < rank; d++)
         {
             int input = xShape[d + 2];
             int extent = dilations[d] * (kernel[d] - 1) + 1;
-            if (_attributes.AutoPad is "SAME_UPPER" or "SAME_LOWER")
+            if (attributes.AutoPad is "SAME_UPPER" or "SAME_LOWER")
             {
                 output[d] = (input + strides[d] - 1) / strides[d];
                 int total = Math.Max(0, (output[d] - 1) * strides[d] + extent - input);
-                begin[d] = _attributes.AutoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+                begin[d] = attributes.AutoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
                 end[d] = total - begin[d];
             }
             else
@@ -171,14 +183,24 @@ internal sealed unsafe class ConvKernel : IKernel
         float* pb = bias is null ? null : (float*)bias.Pointer;
         float* ps = sum is null ? null : (float*)sum.Pointer;
         var packed = ReferenceEquals(w, _constantW) ? _packedW : null;
+        bool channelBlocked = packed is not null && ChannelBlockedConv.Applies(g, m / group);
+        float* blockedY = null;
+        bool native = channelBlocked && KeepsBlocked(group, _activation);
+        if (_blocked != BlockedOperands.None && !native)
+        {
+            // The kernel this call takes reads and writes NCHW (other shapes than the graph's, or a tier without
+            // ChannelBlockedConv): its blocked operands go through scratch copies.
+            blockedY = Unblock(ref px, ref ps, ref py, n, c, m, g);
+        }
+
         if (g.Rank == 2 && depthwise)
         {
             DepthwiseConv2D.Run(px, pw, pb, ps, py, n * c, c, g, _activation, parallel);
         }
-        else if (packed is not null && ChannelBlockedConv.Applies(g, m / group))
+        else if (channelBlocked)
         {
             _channelBlocked ??= new ChannelBlockedConv(pw, m, c / group, g.KernelSize);
-            _channelBlocked.Run(px, pb, ps, py, n, c, m, group, g, _activation, parallel);
+            _channelBlocked.Run(px, pb, ps, py, n, c, m, group, g, _activation, native ? _blocked : BlockedOperands.None, parallel);
         }
         else if (DirectConv2D.Applies(g, packed))
         {
@@ -189,12 +211,64 @@ internal sealed unsafe class ConvKernel : IKernel
             RunGemms(px, pw, pb, ps, py, packed, n, c, m, group, g, parallel);
         }
 
+        if (blockedY != null)
+        {
+            ChannelBlockedLayout.ToBlocked(py, blockedY, n, m, g.OutputSize);
+        }
+
         // Only raw pointers are used above: the tensors must outlive the work even when the caller drops them.
         GC.KeepAlive(x);
         GC.KeepAlive(w);
         GC.KeepAlive(bias);
         GC.KeepAlive(sum);
         GC.KeepAlive(y);
+    }
+
+    /// <summary>
+    /// Whether a node's convolution, at these static shapes, runs <see cref="ChannelBlockedConv"/> reading and writing
+    /// channel-blocked operands itself: the engine's channel-block-layout pass asks this, so its choice is the kernel's
+    /// choice on this machine's SIMD tier.
+    /// </summary>
+    internal static bool KeepsChannelBlocked(KernelInfo info, int[] xShape, int[] wShape)
+    {
+        var attributes = new ConvAttributes(info);
+        var activation = info.Domain == TesseraDomain.Name ? FusedActivation.FromAttributes(info) : FusedActivation.None;
+        int group = (int)attributes.Group;
+        return info.ConstantInput(1) is { DataType: DataType.Float32 } && xShape.Length == 4 && wShape.Length == 4 && KeepsBlocked(group, activation)
+            && ChannelBlockedConv.Applies(Resolve(attributes, xShape, wShape), wShape[0] / group);
+    }
+
+    /// <summary>ChannelBlockedConv keeps blocked operands for one group, and a blocked Y with an activation it may apply per chunk.</summary>
+    private static bool KeepsBlocked(int group, FusedActivation activation) => group == 1 && activation.IsExactPerElement;
+
+    /// <summary>
+    /// Points X and sum at NCHW copies of the blocked ones and a blocked Y at NCHW scratch; returns the blocked Y to copy
+    /// that scratch into after the run (null when Y is NCHW).
+    /// </summary>
+    private float* Unblock(ref float* px, ref float* ps, ref float* py, int n, int c, int m, ConvGeometry g)
+    {
+        if ((_blocked & BlockedOperands.X) != 0)
+        {
+            float* planar = ConvScratch.Get(4, (long)n * c * g.InputSize);
+            ChannelBlockedLayout.ToPlanar(px, planar, n, c, g.InputSize);
+            px = planar;
+        }
+
+        if ((_blocked & BlockedOperands.Sum) != 0 && ps != null)
+        {
+            float* planar = ConvScratch.Get(5, (long)n * m * g.OutputSize);
+            ChannelBlockedLayout.ToPlanar(ps, planar, n, m, g.OutputSize);
+            ps = planar;
+        }
+
+        if ((_blocked & BlockedOperands.Y) == 0)
+        {
+            return null;
+        }
+
+        float* blockedY = py;
+        py = ConvScratch.Get(6, (long)n * m * g.OutputSize);
+        return blockedY;
     }
 
     private void RunGemms(float* px, float* pw, float* pb, float* ps, float* py, SgemmPackedA[]? packed, int n, int c, int m, int group,

@@ -6,11 +6,12 @@ namespace Tessera.Kernels.Convolution;
 /// <summary>
 /// Per-thread convolution buffers kept between runs so steady-state convolutions allocate nothing. Slot 0 holds
 /// im2col/col2im/padded planes (and the planar layout a channel block is interleaved from), slots 1, 2 and 3 the direct
-/// convolutions' input layouts, output tile matrices and packed B panels.
+/// convolutions' input layouts, output tile matrices and packed B panels, slots 4, 5 and 6 the NCHW copies of a
+/// channel-blocked X, sum and Y for a kernel that cannot take them (<see cref="ConvKernel"/>).
 /// </summary>
 internal static unsafe class ConvScratch
 {
-    public const int Slots = 4;
+    public const int Slots = 7;
 
     [ThreadStatic]
     private static byte[]?[]? t_buffers;

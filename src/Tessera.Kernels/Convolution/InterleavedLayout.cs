@@ -33,6 +33,10 @@ internal readonly unsafe struct InterleavedLayout
     /// <summary>Floats of one image's group.</summary>
     public long Floats { get; }
 
+    /// <summary>Writes block cb of a channel-blocked x (the image's blocks, <see cref="ChannelBlockedLayout"/>) into dst (the image's layout).</summary>
+    public void FillBlocked(float* x, int cb, float* dst, ConvGeometry g) =>
+        _layout.FillBlocked(x + (long)cb * Lanes * g.InputSize, dst + cb * BlockFloats, g);
+
     /// <summary>Writes block cb of x (the group's channels, planes of the input size) into dst (the image's layout), through a planar scratch layout.</summary>
     public void Fill(float* x, int cb, float* dst, ConvGeometry g)
     {
