@@ -15,23 +15,13 @@ internal static unsafe class ChannelBlockedLayout
     public static bool Fits(int channels) => channels > 0 && channels % Lanes == 0;
 
     /// <summary>dst (NCHW) = src (blocked), for n images of c channels of size pixels.</summary>
-    public static void ToPlanar(float* src, float* dst, int n, int c, long size)
-    {
-        for (long block = 0; block < (long)n * c / Lanes; block++)
-        {
-            float* from = src + block * Lanes * size, to = dst + block * Lanes * size;
-            for (long p = 0; p < size; p++)
-            {
-                for (int lane = 0; lane < Lanes; lane++)
-                {
-                    to[lane * size + p] = from[p * Lanes + lane];
-                }
-            }
-        }
-    }
+    public static void ToPlanar(float* src, float* dst, int n, int c, long size) => Copy(src, Lanes, 1, dst, 1, size, n, c, size);
 
     /// <summary>dst (blocked) = src (NCHW), for n images of c channels of size pixels.</summary>
-    public static void ToBlocked(float* src, float* dst, int n, int c, long size)
+    public static void ToBlocked(float* src, float* dst, int n, int c, long size) => Copy(src, 1, size, dst, Lanes, 1, n, c, size);
+
+    /// <summary>Each block's floats from src to dst, (pixel, lane) at pixel * pixelStride + lane * laneStride on either side.</summary>
+    private static void Copy(float* src, long srcPixel, long srcLane, float* dst, long dstPixel, long dstLane, int n, int c, long size)
     {
         for (long block = 0; block < (long)n * c / Lanes; block++)
         {
@@ -40,7 +30,7 @@ internal static unsafe class ChannelBlockedLayout
             {
                 for (int lane = 0; lane < Lanes; lane++)
                 {
-                    to[p * Lanes + lane] = from[lane * size + p];
+                    to[p * dstPixel + lane * dstLane] = from[p * srcPixel + lane * srcLane];
                 }
             }
         }

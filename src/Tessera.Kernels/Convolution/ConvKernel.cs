@@ -12,7 +12,9 @@ namespace Tessera.Kernels.Convolution;
 /// multiples <see cref="ChannelBlockedConv"/> where its pixel tiles skip enough padding. Constant weights are packed
 /// per group when the kernel is created. float16, bfloat16 and float64 are staged through float32. FusedConv (domain
 /// com.tessera) adds an activation and an optional fourth input "sum" (shaped like Y, e.g. a residual branch):
-/// Y = act(conv + bias + sum); bias and activation are applied to each output tile as the SGEMM finishes it.
+/// Y = act(conv + bias + sum); bias and activation are applied to each output tile as the SGEMM finishes it. Operands
+/// the graph keeps channel-blocked (attributes x_blocked, sum_blocked, y_blocked: <see cref="ChannelBlockedLayout"/>) go
+/// to <see cref="ChannelBlockedConv"/> as they are, or through NCHW scratch copies to any other path.
 /// </summary>
 internal sealed unsafe class ConvKernel : IKernel
 {
