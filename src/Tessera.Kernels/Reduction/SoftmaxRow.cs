@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using Tessera.Kernels.Elementwise;
 
 namespace Tessera.Kernels.Reduction;
 
@@ -68,7 +69,7 @@ internal static unsafe class SoftmaxRow
             var s = Vector512<float>.Zero;
             for (; i <= n - 16; i += 16)
             {
-                var e = SoftmaxExp.Exp(Vector512.Load(x + i) - m);
+                var e = ExpMath.Exp(Vector512.Load(x + i) - m);
                 e.Store(y + i);
                 s += e;
             }
@@ -81,7 +82,7 @@ internal static unsafe class SoftmaxRow
             var s = Vector256<float>.Zero;
             for (; i <= n - 8; i += 8)
             {
-                var e = SoftmaxExp.Exp(Vector256.Load(x + i) - m);
+                var e = ExpMath.Exp(Vector256.Load(x + i) - m);
                 e.Store(y + i);
                 s += e;
             }

@@ -1,17 +1,18 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace Tessera.Kernels.Reduction;
+namespace Tessera.Kernels.Elementwise;
 
 /// <summary>
-/// exp for softmax's arguments (x - max: zero or below) in float arithmetic: n = round(x·log2 e), r = x - n·ln 2 in two
-/// parts, Cephes' degree-7 polynomial for e^r, and 2^n put into the exponent bits. Within 1 ulp of exp from -87.33 (the
-/// smallest normal float's logarithm) up; below that 0, which a softmax term 10^-38 of its row's largest cannot tell
-/// from the denormal; +infinity above 88.37 (never a softmax argument); NaN stays NaN. .NET's Vector512.Exp widens to
-/// double for the last bit; with this one a Softmax over 8 x 4 x 128 x 128 floats (BERT b8 s128's attention scores)
-/// went from 0.30 to 0.23 ms with AVX-512 and from 0.59 to 0.49 ms on the AVX2 path (bench min, same run).
+/// exp in float arithmetic: n = round(x·log2 e), r = x - n·ln 2 in two parts, Cephes' degree-7 polynomial for e^r,
+/// and 2^n put into the exponent bits. Within 1 ulp of exp from -87.33 (the smallest normal float's logarithm) to
+/// 88.37; below that 0 (softmax cannot tell a term 10^-38 of its row's largest from the denormal, and GELU's
+/// x / (1 + e^(-2u)) is then x); +infinity above 88.37 (GELU's quotient is then -0 against a denormal); NaN stays NaN.
+/// .NET's Vector512.Exp widens to double for the last bit; with this one a Softmax over 8 x 4 x 128 x 128 floats (BERT
+/// b8 s128's attention scores) went from 0.30 to 0.23 ms with AVX-512 and from 0.59 to 0.49 ms on the AVX2 path
+/// (bench min, same run). The same arithmetic at every width, so a lane's bits do not depend on the vector it is in.
 /// </summary>
-internal static class SoftmaxExp
+internal static class ExpMath
 {
     private const float Log2E = 1.44269504088896341f;
     private const float Ln2High = 0.693359375f;
@@ -55,5 +56,21 @@ internal static class SoftmaxExp
         var twoToN = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
         var e = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(Lowest)), Vector256<float>.Zero, y * twoToN);
         return Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(Highest)), Vector256.Create(float.PositiveInfinity), e);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Exp(Vector128<float> x)
+    {
+        var n = Vector128.Round(x * Vector128.Create(Log2E));
+        var r = x - (n * Vector128.Create(Ln2High)) - (n * Vector128.Create(Ln2Low));
+        var p = (Vector128.Create(P0) * r) + Vector128.Create(P1);
+        p = (p * r) + Vector128.Create(P2);
+        p = (p * r) + Vector128.Create(P3);
+        p = (p * r) + Vector128.Create(P4);
+        p = (p * r) + Vector128.Create(P5);
+        var y = (p * (r * r)) + r + Vector128<float>.One;
+        var twoToN = Vector128.ShiftLeft(Vector128.ConvertToInt32(n) + Vector128.Create(127), 23).AsSingle();
+        var e = Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128.Create(Lowest)), Vector128<float>.Zero, y * twoToN);
+        return Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128.Create(Highest)), Vector128.Create(float.PositiveInfinity), e);
     }
 }
