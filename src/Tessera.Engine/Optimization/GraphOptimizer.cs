@@ -22,6 +22,7 @@ public static class GraphOptimizer
         new QdqFusionPass(),
         new DynamicQuantizedMatMulFusionPass(),
         new SharedInputQuantizedMatMulFusionPass(),
+        new QuantizedMatMulSplitFusionPass(),
         new ConvAffineFoldingPass(),
         new MatMulAddToGemmPass(),
         new HardSwishFusionPass(),

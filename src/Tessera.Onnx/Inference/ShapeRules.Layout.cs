@@ -71,7 +71,18 @@ internal static partial class ShapeRules
     {
         var x = c.InputShape(0);
         long[]? target = c.Opset < 5 ? c.Ints("shape") : c.InputInts(1);
-        if (target is null) return;
+        if (target is null)
+        {
+            // A shape computed at run time (an exporter's Shape → Gather → Concat chain of symbolic sizes) still has a
+            // known length: the output's rank, which passes that only need the rank (which axis is the last) can use.
+            if (c.Opset >= 5 && c.InputShape(1) is [{ IsKnown: true } length])
+            {
+                c.SetOutput(0, c.InputType(0), Enumerable.Repeat(Dimension.Unknown, (int)length.Value!.Value).ToArray());
+            }
+
+            return;
+        }
+
         bool allowZero = c.Int("allowzero", 0) != 0;
         var dims = new Dimension[target.Length];
         int inferred = -1;

@@ -92,4 +92,31 @@ public class ShapeInferenceTests
         Assert.Equal(new[] { 5, 12 }, ShapeInference.KnownShape(graph, "y"));
         Assert.Equal(Tessera.Tensors.DataType.Float32, graph.Outputs[0].ElementType);
     }
+
+    [Fact]
+    public void AReshapeToAShapeOfUnknownSizesKeepsItsRank()
+    {
+        // x[N,3,4] -> Shape -> Gather(0) -> Unsqueeze -> Concat([4], [-1], n) -> Reshape with N symbolic: the target's
+        // values are not known, its length is.
+        var graph = new OnnxGraph();
+        graph.Inputs.Add(new ValueInfo { Name = "x", ElementType = Tessera.Tensors.DataType.Float32, Shape = [Dimension.Named("N"), Dimension.Known(3), Dimension.Known(4)] });
+        graph.Initializers["zero"] = Tessera.Tensors.Tensor.Scalar(0L);
+        graph.Initializers["axes"] = Tessera.Tensors.Tensor.FromArray(new long[] { 0 }, 1);
+        graph.Initializers["four"] = Tessera.Tensors.Tensor.FromArray(new long[] { 4 }, 1);
+        graph.Initializers["minus1"] = Tessera.Tensors.Tensor.FromArray(new long[] { -1 }, 1);
+        graph.Nodes.Add(new OnnxNode { OpType = "Shape", Inputs = { "x" }, Outputs = { "s" } });
+        graph.Nodes.Add(new OnnxNode { OpType = "Gather", Inputs = { "s", "zero" }, Outputs = { "n" } });
+        graph.Nodes.Add(new OnnxNode { OpType = "Unsqueeze", Inputs = { "n", "axes" }, Outputs = { "n1" } });
+        graph.Nodes.Add(new OnnxNode { OpType = "Concat", Inputs = { "four", "minus1", "n1" }, Outputs = { "shape" }, Attributes = { ["axis"] = new NodeAttribute { Name = "axis", Kind = AttributeKind.Int, Int = 0 } } });
+        graph.Nodes.Add(new OnnxNode { OpType = "Reshape", Inputs = { "x", "shape" }, Outputs = { "y" } });
+        graph.Outputs.Add(new ValueInfo { Name = "y" });
+        var model = new OnnxModel { Graph = graph, OpsetImports = { [""] = 13 } };
+
+        ShapeInference.Infer(model);
+
+        var y = graph.FindValueInfo("y");
+        Assert.NotNull(y?.Shape);
+        Assert.Equal(3, y!.Shape!.Length);
+        Assert.Equal(Tessera.Tensors.DataType.Float32, y.ElementType);
+    }
 }
