@@ -74,30 +74,32 @@ public class ShapeInferenceTests
     public void ShapeChainsBuiltAtRunTimeStayKnown()
     {
         // x[N,3,4] -> Shape -> Gather(0) -> Unsqueeze -> Concat([-1]) -> Reshape: the exporter's flatten idiom.
-        var graph = new OnnxGraph();
-        graph.Inputs.Add(new ValueInfo { Name = "x", ElementType = Tessera.Tensors.DataType.Float32, Shape = [Dimension.Named("N"), Dimension.Known(3), Dimension.Known(4)] });
-        graph.Initializers["zero"] = Tessera.Tensors.Tensor.Scalar(0L);
-        graph.Initializers["axes"] = Tessera.Tensors.Tensor.FromArray(new long[] { 0 }, 1);
-        graph.Initializers["minus1"] = Tessera.Tensors.Tensor.FromArray(new long[] { -1 }, 1);
-        graph.Nodes.Add(new OnnxNode { OpType = "Shape", Inputs = { "x" }, Outputs = { "s" } });
-        graph.Nodes.Add(new OnnxNode { OpType = "Gather", Inputs = { "s", "zero" }, Outputs = { "n" } });
-        graph.Nodes.Add(new OnnxNode { OpType = "Unsqueeze", Inputs = { "n", "axes" }, Outputs = { "n1" } });
-        graph.Nodes.Add(new OnnxNode { OpType = "Concat", Inputs = { "n1", "minus1" }, Outputs = { "shape" }, Attributes = { ["axis"] = new NodeAttribute { Name = "axis", Kind = AttributeKind.Int, Int = 0 } } });
-        graph.Nodes.Add(new OnnxNode { OpType = "Reshape", Inputs = { "x", "shape" }, Outputs = { "y" } });
-        graph.Outputs.Add(new ValueInfo { Name = "y" });
-        var model = new OnnxModel { Graph = graph, OpsetImports = { [""] = 13 } };
+        var model = ReshapeToARunTimeShape("n1", "minus1");
 
         ShapeInference.Infer(model, new Dictionary<string, int[]> { ["x"] = [5, 3, 4] });
 
-        Assert.Equal(new[] { 5, 12 }, ShapeInference.KnownShape(graph, "y"));
-        Assert.Equal(Tessera.Tensors.DataType.Float32, graph.Outputs[0].ElementType);
+        Assert.Equal(new[] { 5, 12 }, ShapeInference.KnownShape(model.Graph, "y"));
+        Assert.Equal(Tessera.Tensors.DataType.Float32, model.Graph.Outputs[0].ElementType);
     }
 
     [Fact]
     public void AReshapeToAShapeOfUnknownSizesKeepsItsRank()
     {
-        // x[N,3,4] -> Shape -> Gather(0) -> Unsqueeze -> Concat([4], [-1], n) -> Reshape with N symbolic: the target's
-        // values are not known, its length is.
+        // Concat([4], [-1], n) with N symbolic: the target's values are not known, its length is.
+        var model = ReshapeToARunTimeShape("four", "minus1", "n1");
+
+        ShapeInference.Infer(model);
+
+        var y = model.Graph.FindValueInfo("y");
+        Assert.NotNull(y?.Shape);
+        Assert.Equal(3, y!.Shape!.Length);
+        Assert.Equal(Tessera.Tensors.DataType.Float32, y.ElementType);
+    }
+
+    // x[N,3,4] -> Shape -> Gather(0) -> Unsqueeze = n1 (N as a 1-D tensor); Concat of the named pieces ("n1", "four"
+    // = [4], "minus1" = [-1]) -> Reshape -> y.
+    private static OnnxModel ReshapeToARunTimeShape(params string[] pieces)
+    {
         var graph = new OnnxGraph();
         graph.Inputs.Add(new ValueInfo { Name = "x", ElementType = Tessera.Tensors.DataType.Float32, Shape = [Dimension.Named("N"), Dimension.Known(3), Dimension.Known(4)] });
         graph.Initializers["zero"] = Tessera.Tensors.Tensor.Scalar(0L);
@@ -107,16 +109,11 @@ public class ShapeInferenceTests
         graph.Nodes.Add(new OnnxNode { OpType = "Shape", Inputs = { "x" }, Outputs = { "s" } });
         graph.Nodes.Add(new OnnxNode { OpType = "Gather", Inputs = { "s", "zero" }, Outputs = { "n" } });
         graph.Nodes.Add(new OnnxNode { OpType = "Unsqueeze", Inputs = { "n", "axes" }, Outputs = { "n1" } });
-        graph.Nodes.Add(new OnnxNode { OpType = "Concat", Inputs = { "four", "minus1", "n1" }, Outputs = { "shape" }, Attributes = { ["axis"] = new NodeAttribute { Name = "axis", Kind = AttributeKind.Int, Int = 0 } } });
+        var concat = new OnnxNode { OpType = "Concat", Outputs = { "shape" }, Attributes = { ["axis"] = new NodeAttribute { Name = "axis", Kind = AttributeKind.Int, Int = 0 } } };
+        concat.Inputs.AddRange(pieces);
+        graph.Nodes.Add(concat);
         graph.Nodes.Add(new OnnxNode { OpType = "Reshape", Inputs = { "x", "shape" }, Outputs = { "y" } });
         graph.Outputs.Add(new ValueInfo { Name = "y" });
-        var model = new OnnxModel { Graph = graph, OpsetImports = { [""] = 13 } };
-
-        ShapeInference.Infer(model);
-
-        var y = graph.FindValueInfo("y");
-        Assert.NotNull(y?.Shape);
-        Assert.Equal(3, y!.Shape!.Length);
-        Assert.Equal(Tessera.Tensors.DataType.Float32, y.ElementType);
+        return new OnnxModel { Graph = graph, OpsetImports = { [""] = 13 } };
     }
 }
