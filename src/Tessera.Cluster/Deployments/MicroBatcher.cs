@@ -15,7 +15,10 @@ namespace Tessera.Cluster.Deployments;
 /// measured after a few timed runs, and now and then the end not chosen is sent again. Sizes between the measured ones
 /// are interpolated, and the sizes chosen are measured in turn. Only sizes this placement sent count (a
 /// worker counts a run under its first input's leading dimension, which a model batched on another axis does not vary).
-/// The choice counts the batches in flight on the placement, which fill the bubble a batch alone would leave.
+/// The choice counts the batches in flight on the placement, which fill the bubble a batch alone would leave. The
+/// curves, and the cut chosen from them for each batch size, concurrency and batches in flight, are kept until the
+/// costs are asked again or a new size is sent: rebuilding the curves and weighing every count of pieces for each
+/// batch was about 4% of a pipeline coordinator's CPU (perf, bench-cluster).
 /// </summary>
 internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int> concurrency, Func<int> batchesInFlight)
 {
@@ -35,6 +38,7 @@ internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int
     private readonly ConcurrentDictionary<int, int> _sent = new();
     private readonly ConcurrentDictionary<string, long> _cuts = new(StringComparer.Ordinal);
     private volatile BatchCost[][]? _costs;
+    private volatile Choices? _choices;
     private long _refreshedAt;
     private long _chosen;
     private int _refreshing;
@@ -47,17 +51,17 @@ internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int
         RefreshWhenStale();
         int most = Math.Min(rows, DeploymentOptions.MaxMicroBatchesPerStage * count);
         int[] finest = MicroBatchSchedule.Even(rows, most);
-        var curves = Curves();
+        var choices = CurrentChoices();
         bool waiting = false;
         foreach (int[] extreme in new int[][] { [rows], finest })
         {
-            if (Known(curves, extreme[^1])) continue;
+            if (Known(choices?.Curves, extreme[^1])) continue;
             if (_sent.GetValueOrDefault(extreme[^1]) < Explorations) return Sent(extreme);
             waiting = true;
         }
 
         if (waiting) return Sent(MicroBatchSchedule.Even(rows, Math.Min(rows, DeploymentOptions.DefaultMicroBatchesPerStage * count)));
-        int[] chosen = MicroBatchSchedule.Choose(rows, curves!, concurrency(), options.MicroBatchOverhead.TotalSeconds, most, batchesInFlight());
+        int[] chosen = choices!.Choose(rows, concurrency(), options.MicroBatchOverhead.TotalSeconds, most, batchesInFlight());
         if (Interlocked.Increment(ref _chosen) % RemeasureEvery == 0 && finest.Length > 1) return Sent(chosen.Length == 1 ? finest : [rows]);
         return Sent(chosen);
     }
@@ -74,9 +78,19 @@ internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int
 
     private static bool Known(BatchCostCurve[]? curves, int rows) => curves is not null && curves.All(c => c.RunsAt(rows) >= TrustedRuns);
 
-    /// <summary>Each stage's curve over the sizes this placement sent, or null before the first answer.</summary>
-    private BatchCostCurve[]? Curves() =>
-        _costs is { } costs ? [.. costs.Select(c => new BatchCostCurve(c.Where(p => _sent.ContainsKey(p.Rows))))] : null;
+    /// <summary>Each stage's curve over the sizes this placement sent and the cuts chosen from them, or null before the first answer.</summary>
+    private Choices? CurrentChoices()
+    {
+        if (_costs is not { } costs) return null;
+        int sizesSent = _sent.Count; // sizes are only ever added: a new one changes the count
+        var choices = _choices;
+        if (choices is null || !ReferenceEquals(choices.Costs, costs) || choices.SizesSent != sizesSent)
+        {
+            _choices = choices = new Choices(costs, sizesSent, [.. costs.Select(c => new BatchCostCurve(c.Where(p => _sent.ContainsKey(p.Rows))))]);
+        }
+
+        return choices;
+    }
 
     private void RefreshWhenStale()
     {
@@ -100,5 +114,23 @@ internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int
             Volatile.Write(ref _refreshedAt, Stopwatch.GetTimestamp());
             Volatile.Write(ref _refreshing, 0);
         }
+    }
+
+    /// <summary>
+    /// The curves built from one answer of the stages' costs (<see cref="Costs"/>) over the sizes sent when they were
+    /// built, and the cuts chosen from them so far (shared arrays: read, never written).
+    /// </summary>
+    private sealed class Choices(BatchCost[][] costs, int sizesSent, BatchCostCurve[] curves)
+    {
+        private readonly ConcurrentDictionary<(int Rows, int Concurrency, double Overhead, int Most, int InFlight), int[]> _chosen = new();
+
+        public BatchCost[][] Costs { get; } = costs;
+
+        public int SizesSent { get; } = sizesSent;
+
+        public BatchCostCurve[] Curves { get; } = curves;
+
+        public int[] Choose(int rows, int concurrency, double overhead, int most, int inFlight) =>
+            _chosen.GetOrAdd((rows, concurrency, overhead, most, inFlight), k => MicroBatchSchedule.Choose(k.Rows, Curves, k.Concurrency, k.Overhead, k.Most, k.InFlight));
     }
 }
