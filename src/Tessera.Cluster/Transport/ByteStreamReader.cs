@@ -8,7 +8,7 @@ namespace Tessera.Cluster.Transport;
 /// </summary>
 internal sealed class ByteStreamReader
 {
-    private readonly Stream _stream;
+    private Stream _stream;
     private readonly byte[] _buffer;
     private int _start;
     private int _end;
@@ -57,6 +57,17 @@ internal sealed class ByteStreamReader
         }
 
         return true;
+    }
+
+    /// <summary>Reads from <paramref name="next"/> from now on; at a frame's end, with nothing of the old stream buffered.</summary>
+    public void SwitchTo(Stream next)
+    {
+        if (Buffered != 0)
+        {
+            throw new ClusterException(ClusterErrorCode.Malformed, "the peer sent more over TCP after frames moved to shared memory");
+        }
+
+        _stream = next;
     }
 
     /// <summary>The next <paramref name="count"/> buffered bytes, left in the buffer.</summary>

@@ -20,7 +20,7 @@ public sealed class ClusterConnection : IAsyncDisposable
         _socket = socket;
         Limits = limits;
         Writer = new FrameWriter(socket.Stream, limits, socket.Abort);
-        _sharedMemory = new SharedMemoryLink(limits, Writer);
+        _sharedMemory = new SharedMemoryLink(limits, Writer, socket.Stream);
         Reader = new FrameReader(socket.Stream, limits, allocator, _sharedMemory);
     }
 
@@ -109,7 +109,12 @@ public sealed class ClusterConnection : IAsyncDisposable
 
             connection.Worker = WorkerInfo.Read(ready);
             connection._sharedMemory.Authenticated = true;
-            await connection._sharedMemory.OfferAsync(role, connection.Worker, timeout.Token).ConfigureAwait(false);
+            if (await connection._sharedMemory.OfferAsync(role, connection.Worker, timeout.Token).ConfigureAwait(false))
+            {
+                // Nothing else is sent before the answer, so both sides know where frames move to the ring.
+                await connection.Reader.ReadSharedMemoryAnswerAsync(limits.HandshakeTimeout, timeout.Token).ConfigureAwait(false);
+            }
+
             return connection;
         }
         catch (Exception e)

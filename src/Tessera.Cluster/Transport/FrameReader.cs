@@ -25,6 +25,7 @@ public sealed class FrameReader
     // A frame's deadline (the idle wait, then the read timeout): one source re-armed per frame rather than a linked
     // source and a new timer per frame, whose creation and disposal went through the process's timer queue.
     private CancellationTokenSource _timeout = new();
+    private bool _onFrames;
 
     public FrameReader(Stream stream, TransportLimits limits, ITensorAllocator? allocator = null)
         : this(stream, limits, allocator, null)
@@ -58,7 +59,40 @@ public sealed class FrameReader
                 return frame;
             }
 
-            await _sharedMemory.HandleAsync(frame, cancellation).ConfigureAwait(false);
+            await HandleSharedMemoryAsync(frame!, cancellation).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Client side, after its shared-memory offer: the answer, which must be the next frame (an Error becomes its
+    /// exception); after an acceptance the peer's frames come through the ring.
+    /// </summary>
+    internal async ValueTask ReadSharedMemoryAnswerAsync(TimeSpan timeout, CancellationToken cancellation)
+    {
+        var frame = await ReadOneAsync(timeout, cancellation, null, Protocol.MaxHandshakeFrameBytes).ConfigureAwait(false)
+            ?? throw new ClusterException(ClusterErrorCode.WorkerDown, "the peer closed the connection before answering the shared-memory offer");
+        if (frame.Type == FrameType.Error)
+        {
+            throw Messages.ErrorMessage.Read(frame.Payload).ToException("the peer refused the connection");
+        }
+
+        if (frame.Type != FrameType.SharedMemoryAnswer)
+        {
+            throw new ClusterException(ClusterErrorCode.Malformed, $"expected SHARED_MEMORY_ANSWER after the offer, got {frame.Type}");
+        }
+
+        await HandleSharedMemoryAsync(frame, cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>An offer or answer for the link; once it accepted, the next frame is read from the ring, and the socket only watched.</summary>
+    private async ValueTask HandleSharedMemoryAsync(Frame frame, CancellationToken cancellation)
+    {
+        await _sharedMemory!.HandleAsync(frame, cancellation).ConfigureAwait(false);
+        if (_sharedMemory.Frames is { } frames && !_onFrames)
+        {
+            _input.SwitchTo(frames);
+            _onFrames = true;
+            _ = _sharedMemory.WatchTcpAsync();
         }
     }
 

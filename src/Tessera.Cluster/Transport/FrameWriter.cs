@@ -24,7 +24,7 @@ public sealed class FrameWriter
 
     /// <summary>Room below which the buffer is sent before the next piece of a narrowed tensor goes into it.</summary>
     private const int MinEncodeRoom = 4 * 1024;
-    private readonly Stream _stream;
+    private Stream _stream;
     private readonly TransportLimits _limits;
     private readonly Action _abort;
     private readonly SemaphoreSlim _lock = new(1, 1);
@@ -153,6 +153,38 @@ public sealed class FrameWriter
         {
             _lock.Release();
         }
+    }
+
+    /// <summary>
+    /// Sends one control frame and moves every later message to <paramref name="next"/>, under the lock, so that no
+    /// other message slips onto the old stream after it (the shared-memory answer, after which frames use the ring).
+    /// </summary>
+    internal async Task SendThenSwitchAsync(FrameType type, WireWriter payload, Stream next, CancellationToken cancellation)
+    {
+        await _lock.WaitAsync(cancellation).ConfigureAwait(false);
+        var timeout = StartTimeout();
+        try
+        {
+            ThrowIfBroken();
+            await AppendHeaderAsync(new FrameHeader(checked((uint)payload.Written.Length), type, 0), timeout).ConfigureAwait(false);
+            await AppendAsync(payload.Written, timeout).ConfigureAwait(false);
+            await FlushAsync(timeout).ConfigureAwait(false);
+            _stream = next;
+        }
+        finally
+        {
+            _used = 0;
+            StopTimeout();
+            _lock.Release();
+        }
+    }
+
+    /// <summary>Moves every later message to <paramref name="next"/> (the client's frames, once its shared-memory offer was accepted).</summary>
+    internal void SwitchTo(Stream next)
+    {
+        _lock.Wait();
+        _stream = next;
+        _lock.Release();
     }
 
     /// <summary>Writes raw bytes as they are, for tests that feed a peer garbage or hand-made frames.</summary>

@@ -8,23 +8,30 @@ namespace Tessera.Cluster.Transport.SharedMemory;
 /// the server accepts only when its boot id and network namespace are the client's and it can open the very file
 /// (its cookie matches): processes in other containers or namespaces, and remote peers, keep TCP. The offer
 /// and the answer travel inside the authenticated connection, so only a peer that proved the token learns the
-/// segment's name. Until the answer (or for good after a refusal) everything goes over TCP.
+/// segment's name. Until the answer (or for good after a refusal) everything goes over TCP; after an acceptance the
+/// frames go through the segment's <see cref="FrameRing"/>s too (a <see cref="FrameRingStream"/>), both ways: the server
+/// switches its writer with the answer, the client (which sends nothing between offer and answer) on reading it,
+/// and each side's reader right after the answer. The TCP connection stays open, idle, as the sign of life: when it
+/// ends (the peer died or closed it), so does the frame stream.
 /// </summary>
 internal sealed class SharedMemoryLink : IDisposable
 {
     private readonly TransportLimits _limits;
     private readonly FrameWriter _writer;
+    private readonly Stream _tcp;
     private readonly Lock _lock = new();
+    private FrameRingStream? _frames;
     private SharedSegment? _segment;
     private SharedRing? _incoming;
     private bool _offered;
     private bool _answered;
     private bool _disposed;
 
-    public SharedMemoryLink(TransportLimits limits, FrameWriter writer)
+    public SharedMemoryLink(TransportLimits limits, FrameWriter writer, Stream tcp)
     {
         _limits = limits;
         _writer = writer;
+        _tcp = tcp;
     }
 
     /// <summary>Set once the handshake has authenticated the peer; offers before it are refused as malformed.</summary>
@@ -39,20 +46,26 @@ internal sealed class SharedMemoryLink : IDisposable
     /// <summary>The ring tensors from the peer arrive in; a shared-memory tensor frame without one is malformed.</summary>
     public SharedRing Incoming => _incoming ?? throw new ClusterException(ClusterErrorCode.Malformed, "a shared-memory tensor on a connection that shares no memory");
 
-    /// <summary>Client side: offers a segment when the server runs on this host; otherwise the connection keeps TCP.</summary>
-    public async Task OfferAsync(ConnectionRole role, WorkerInfo server, CancellationToken cancellation)
+    /// <summary>The stream frames travel through once shared memory was accepted (null before and on TCP).</summary>
+    public FrameRingStream? Frames => _frames;
+
+    /// <summary>
+    /// Client side: offers a segment when the server runs on this host (true: the caller reads the answer next, before
+    /// it sends anything else); otherwise the connection keeps TCP.
+    /// </summary>
+    public async Task<bool> OfferAsync(ConnectionRole role, WorkerInfo server, CancellationToken cancellation)
     {
         long bytes = _limits.SharedMemoryBytes;
         if (bytes <= 0 || role is not (ConnectionRole.Coordinator or ConnectionRole.Peer))
         {
             State = bytes <= 0 ? "TCP: shared memory is off" : "TCP: no tensors on this connection";
-            return;
+            return false;
         }
 
         if (server.HostId == Guid.Empty || server.HostId != HostIdentity.BootId)
         {
             State = "TCP: the peer runs on another host";
-            return;
+            return false;
         }
 
         // A peer link carries tensors one way only (stage to stage); answers come back as control frames.
@@ -67,7 +80,7 @@ internal sealed class SharedMemoryLink : IDisposable
         {
             // Shared memory only saves copies: whatever stops it (no /dev/shm, no room, a platform without it), TCP works.
             State = "TCP: cannot make a shared-memory segment: " + e.Message;
-            return;
+            return false;
         }
 
         lock (_lock)
@@ -75,7 +88,7 @@ internal sealed class SharedMemoryLink : IDisposable
             if (_disposed)
             {
                 segment.Dispose();
-                return;
+                return false;
             }
 
             _segment = segment;
@@ -85,6 +98,7 @@ internal sealed class SharedMemoryLink : IDisposable
 
         var offer = new SharedMemoryOfferMessage(HostIdentity.BootId, HostIdentity.NetworkNamespace, segment.Name, bytes, back, cookie);
         await _writer.SendAsync(FrameType.SharedMemoryOffer, 0, offer.Write(), cancellation).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>A SHARED_MEMORY_OFFER or SHARED_MEMORY_ANSWER the frame reader met; anything out of turn is malformed.</summary>
@@ -98,7 +112,15 @@ internal sealed class SharedMemoryLink : IDisposable
         if (frame.Type == FrameType.SharedMemoryOffer)
         {
             var answer = Accept(SharedMemoryOfferMessage.Read(frame.Payload));
-            await _writer.SendAsync(FrameType.SharedMemoryAnswer, 0, answer.Write(), cancellation).ConfigureAwait(false);
+            if (_frames is { } frames)
+            {
+                // The answer is the last frame this side sends over TCP: nothing may slip in between on the socket.
+                await _writer.SendThenSwitchAsync(FrameType.SharedMemoryAnswer, answer.Write(), frames, cancellation).ConfigureAwait(false);
+            }
+            else
+            {
+                await _writer.SendAsync(FrameType.SharedMemoryAnswer, 0, answer.Write(), cancellation).ConfigureAwait(false);
+            }
         }
         else
         {
@@ -159,6 +181,8 @@ internal sealed class SharedMemoryLink : IDisposable
             {
                 _writer.SharedRing = segment.NewToClientRing().Populated();
             }
+
+            _frames = new FrameRingStream(segment.NewToServerFrames(), segment.NewToClientFrames(), _limits.ReadTimeout);
         }
 
         State = "shared memory";
@@ -186,6 +210,8 @@ internal sealed class SharedMemoryLink : IDisposable
             if (answer.Accepted)
             {
                 _writer.SharedRing = _segment.NewToServerRing().Populated();
+                _frames = new FrameRingStream(_segment.NewToClientFrames(), _segment.NewToServerFrames(), _limits.ReadTimeout);
+                _writer.SwitchTo(_frames);
             }
             else
             {
@@ -200,6 +226,24 @@ internal sealed class SharedMemoryLink : IDisposable
         refused?.Dispose();
     }
 
+    /// <summary>
+    /// Once this side reads frames from the ring: waits on the TCP connection, which carries nothing more, and ends the
+    /// frame stream when the socket ends (the peer died, closed it or aborted a torn write) or anything arrives on it.
+    /// </summary>
+    public async Task WatchTcpAsync()
+    {
+        var frames = _frames!;
+        try
+        {
+            await _tcp.ReadAsync(new byte[1]).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or System.Net.Sockets.SocketException or InvalidOperationException or NotSupportedException)
+        {
+        }
+
+        frames.End();
+    }
+
     public void Dispose()
     {
         SharedSegment? segment;
@@ -209,6 +253,8 @@ internal sealed class SharedMemoryLink : IDisposable
             segment = _segment;
             _segment = null;
         }
+
+        _frames?.End();
 
         segment?.Dispose();
     }

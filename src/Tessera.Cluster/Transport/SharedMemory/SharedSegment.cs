@@ -11,12 +11,17 @@ namespace Tessera.Cluster.Transport.SharedMemory;
 /// tmpfs refuses it then (the connection keeps TCP) instead of killing a process with SIGBUS on a later write.
 /// Layout: the 16-byte cookie at 0 (the peer proves it opened the same file by reading it), each ring's control on
 /// its own cache line at 64 (client → server) and 128 (server → client): the consumed position (u64), a wake-up
-/// counter (i32, a futex) and whether the writer waits on it (i32); the rings' data from 4096.
+/// counter (i32, a futex) and whether the writer waits on it (i32); each direction's <see cref="FrameRing"/> control
+/// on two cache lines, the writer's at 192 (client → server) and 320 (server → client), the reader's at 256 and 384;
+/// the frame rings' bytes from 4096 (client → server, then server → client), the tensor rings' after them.
 /// </summary>
 internal sealed unsafe partial class SharedSegment : IDisposable
 {
     public const int HeaderBytes = 4096;
     public const int CookieBytes = 16;
+
+    /// <summary>Where the tensor rings start: after the header and the two frame rings.</summary>
+    public const long TensorRingsOffset = HeaderBytes + 2L * FrameRing.Capacity;
     private const string Folder = "/dev/shm";
     private const string Prefix = "tessera-";
 
@@ -41,10 +46,16 @@ internal sealed unsafe partial class SharedSegment : IDisposable
     public long ToClientBytes { get; }
 
     /// <summary>The client → server ring (written by the connecting side, read by the accepting side); one per side.</summary>
-    public SharedRing NewToServerRing() => new(this, HeaderBytes, ToServerBytes, 64);
+    public SharedRing NewToServerRing() => new(this, TensorRingsOffset, ToServerBytes, 64);
 
     /// <summary>The server → client ring; one per side.</summary>
-    public SharedRing NewToClientRing() => new(this, HeaderBytes + ToServerBytes, ToClientBytes, 128);
+    public SharedRing NewToClientRing() => new(this, TensorRingsOffset + ToServerBytes, ToClientBytes, 128);
+
+    /// <summary>The client → server frames (after the shared-memory answer); one per side.</summary>
+    public FrameRing NewToServerFrames() => new(this, HeaderBytes, 192, 256);
+
+    /// <summary>The server → client frames; one per side.</summary>
+    public FrameRing NewToClientFrames() => new(this, HeaderBytes + FrameRing.Capacity, 320, 384);
 
     /// <summary>Makes a segment with rings of the given sizes (multiples of 4096) and writes a fresh cookie into it.</summary>
     /// <exception cref="IOException">No /dev/shm, or no room in it.</exception>
@@ -57,7 +68,7 @@ internal sealed unsafe partial class SharedSegment : IDisposable
 
         string name = Prefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         string path = Path.Combine(Folder, name);
-        long total = HeaderBytes + toServerBytes + toClientBytes;
+        long total = TensorRingsOffset + toServerBytes + toClientBytes;
         var options = new FileStreamOptions
         {
             Mode = FileMode.CreateNew,
@@ -103,7 +114,7 @@ internal sealed unsafe partial class SharedSegment : IDisposable
         }
 
         string path = Path.Combine(Folder, name);
-        long total = HeaderBytes + toServerBytes + toClientBytes;
+        long total = TensorRingsOffset + toServerBytes + toClientBytes;
         FileStream stream;
         try
         {
