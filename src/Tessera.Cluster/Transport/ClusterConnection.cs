@@ -109,12 +109,7 @@ public sealed class ClusterConnection : IAsyncDisposable
 
             connection.Worker = WorkerInfo.Read(ready);
             connection._sharedMemory.Authenticated = true;
-            if (await connection._sharedMemory.OfferAsync(role, connection.Worker, timeout.Token).ConfigureAwait(false))
-            {
-                // Nothing else is sent before the answer, so both sides know where frames move to the ring.
-                await connection.Reader.ReadSharedMemoryAnswerAsync(limits.HandshakeTimeout, timeout.Token).ConfigureAwait(false);
-            }
-
+            await connection._sharedMemory.OfferAsync(role, connection.Worker, timeout.Token).ConfigureAwait(false);
             return connection;
         }
         catch (Exception e)

@@ -54,7 +54,7 @@ public sealed class FrameReader
         while (true)
         {
             var frame = await ReadOneAsync(idleTimeout, cancellation, place, maxPayloadBytes).ConfigureAwait(false);
-            if (_sharedMemory is null || frame?.Type is not (FrameType.SharedMemoryOffer or FrameType.SharedMemoryAnswer))
+            if (_sharedMemory is null || frame?.Type is not (FrameType.SharedMemoryOffer or FrameType.SharedMemoryAnswer or FrameType.SharedMemorySwitch))
             {
                 return frame;
             }
@@ -64,31 +64,14 @@ public sealed class FrameReader
     }
 
     /// <summary>
-    /// Client side, after its shared-memory offer: the answer, which must be the next frame (an Error becomes its
-    /// exception); after an acceptance the peer's frames come through the ring.
+    /// An offer, answer or switch for the link; once the peer's frames move to the ring (the client's after the
+    /// server's accepting answer, the server's after the client's switch), the next frame is read from there and the
+    /// socket only watched.
     /// </summary>
-    internal async ValueTask ReadSharedMemoryAnswerAsync(TimeSpan timeout, CancellationToken cancellation)
-    {
-        var frame = await ReadOneAsync(timeout, cancellation, null, Protocol.MaxHandshakeFrameBytes).ConfigureAwait(false)
-            ?? throw new ClusterException(ClusterErrorCode.WorkerDown, "the peer closed the connection before answering the shared-memory offer");
-        if (frame.Type == FrameType.Error)
-        {
-            throw Messages.ErrorMessage.Read(frame.Payload).ToException("the peer refused the connection");
-        }
-
-        if (frame.Type != FrameType.SharedMemoryAnswer)
-        {
-            throw new ClusterException(ClusterErrorCode.Malformed, $"expected SHARED_MEMORY_ANSWER after the offer, got {frame.Type}");
-        }
-
-        await HandleSharedMemoryAsync(frame, cancellation).ConfigureAwait(false);
-    }
-
-    /// <summary>An offer or answer for the link; once it accepted, the next frame is read from the ring, and the socket only watched.</summary>
     private async ValueTask HandleSharedMemoryAsync(Frame frame, CancellationToken cancellation)
     {
         await _sharedMemory!.HandleAsync(frame, cancellation).ConfigureAwait(false);
-        if (_sharedMemory.Frames is { } frames && !_onFrames)
+        if (_sharedMemory.PeerSendsFrames && _sharedMemory.Frames is { } frames && !_onFrames)
         {
             _input.SwitchTo(frames);
             _onFrames = true;

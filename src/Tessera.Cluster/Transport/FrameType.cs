@@ -24,6 +24,9 @@ public enum FrameType : byte
     /// <summary>Server → client: whether the offered segment is used, and why not.</summary>
     SharedMemoryAnswer = 7,
 
+    /// <summary>Client → server, empty: the client's last frame over TCP after an accepted offer; its later frames come through the segment.</summary>
+    SharedMemorySwitch = 8,
+
     Ping = 10,
     Pong = 11,
 

@@ -179,14 +179,6 @@ public sealed class FrameWriter
         }
     }
 
-    /// <summary>Moves every later message to <paramref name="next"/> (the client's frames, once its shared-memory offer was accepted).</summary>
-    internal void SwitchTo(Stream next)
-    {
-        _lock.Wait();
-        _stream = next;
-        _lock.Release();
-    }
-
     /// <summary>Writes raw bytes as they are, for tests that feed a peer garbage or hand-made frames.</summary>
     public async Task SendRawAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellation)
     {

@@ -10,9 +10,9 @@ namespace Tessera.Cluster.Transport.SharedMemory;
 /// and the answer travel inside the authenticated connection, so only a peer that proved the token learns the
 /// segment's name. Until the answer (or for good after a refusal) everything goes over TCP; after an acceptance the
 /// frames go through the segment's <see cref="FrameRing"/>s too (a <see cref="FrameRingStream"/>), both ways: the server
-/// switches its writer with the answer, the client (which sends nothing between offer and answer) on reading it,
-/// and each side's reader right after the answer. The TCP connection stays open, idle, as the sign of life: when it
-/// ends (the peer died or closed it), so does the frame stream.
+/// sends its answer as its last frame over TCP, the client its SHARED_MEMORY_SWITCH once it reads the answer, and
+/// each side reads from the ring after the other's last TCP frame. The TCP connection stays open, idle, as the sign
+/// of life: when it ends (the peer died or closed it), so does the frame stream.
 /// </summary>
 internal sealed class SharedMemoryLink : IDisposable
 {
@@ -49,23 +49,23 @@ internal sealed class SharedMemoryLink : IDisposable
     /// <summary>The stream frames travel through once shared memory was accepted (null before and on TCP).</summary>
     public FrameRingStream? Frames => _frames;
 
-    /// <summary>
-    /// Client side: offers a segment when the server runs on this host (true: the caller reads the answer next, before
-    /// it sends anything else); otherwise the connection keeps TCP.
-    /// </summary>
-    public async Task<bool> OfferAsync(ConnectionRole role, WorkerInfo server, CancellationToken cancellation)
+    /// <summary>Whether the peer's frames now come through <see cref="Frames"/> (it sent its last frame over TCP).</summary>
+    public bool PeerSendsFrames { get; private set; }
+
+    /// <summary>Client side: offers a segment when the server runs on this host; otherwise the connection keeps TCP.</summary>
+    public async Task OfferAsync(ConnectionRole role, WorkerInfo server, CancellationToken cancellation)
     {
         long bytes = _limits.SharedMemoryBytes;
         if (bytes <= 0 || role is not (ConnectionRole.Coordinator or ConnectionRole.Peer))
         {
             State = bytes <= 0 ? "TCP: shared memory is off" : "TCP: no tensors on this connection";
-            return false;
+            return;
         }
 
         if (server.HostId == Guid.Empty || server.HostId != HostIdentity.BootId)
         {
             State = "TCP: the peer runs on another host";
-            return false;
+            return;
         }
 
         // A peer link carries tensors one way only (stage to stage); answers come back as control frames.
@@ -80,7 +80,7 @@ internal sealed class SharedMemoryLink : IDisposable
         {
             // Shared memory only saves copies: whatever stops it (no /dev/shm, no room, a platform without it), TCP works.
             State = "TCP: cannot make a shared-memory segment: " + e.Message;
-            return false;
+            return;
         }
 
         lock (_lock)
@@ -88,7 +88,7 @@ internal sealed class SharedMemoryLink : IDisposable
             if (_disposed)
             {
                 segment.Dispose();
-                return false;
+                return;
             }
 
             _segment = segment;
@@ -98,15 +98,25 @@ internal sealed class SharedMemoryLink : IDisposable
 
         var offer = new SharedMemoryOfferMessage(HostIdentity.BootId, HostIdentity.NetworkNamespace, segment.Name, bytes, back, cookie);
         await _writer.SendAsync(FrameType.SharedMemoryOffer, 0, offer.Write(), cancellation).ConfigureAwait(false);
-        return true;
     }
 
-    /// <summary>A SHARED_MEMORY_OFFER or SHARED_MEMORY_ANSWER the frame reader met; anything out of turn is malformed.</summary>
+    /// <summary>A SHARED_MEMORY_OFFER, _ANSWER or _SWITCH the frame reader met; anything out of turn is malformed.</summary>
     public async ValueTask HandleAsync(Frame frame, CancellationToken cancellation)
     {
         if (!Authenticated)
         {
             throw new ClusterException(ClusterErrorCode.Malformed, $"{frame.Type} before the handshake completed");
+        }
+
+        if (frame.Type == FrameType.SharedMemorySwitch)
+        {
+            if (_frames is null || !_answered || _offered || PeerSendsFrames || frame.Payload.Length != 0)
+            {
+                throw new ClusterException(ClusterErrorCode.Malformed, "a shared-memory switch without an accepted offer");
+            }
+
+            PeerSendsFrames = true;
+            return;
         }
 
         if (frame.Type == FrameType.SharedMemoryOffer)
@@ -125,6 +135,12 @@ internal sealed class SharedMemoryLink : IDisposable
         else
         {
             Answered(SharedMemoryAnswerMessage.Read(frame.Payload));
+            if (_frames is { } frames)
+            {
+                // The server's frames come through the ring from here on; ours after this last one over TCP.
+                PeerSendsFrames = true;
+                await _writer.SendThenSwitchAsync(FrameType.SharedMemorySwitch, new WireWriter(), frames, cancellation).ConfigureAwait(false);
+            }
         }
 
         Settled?.Invoke(State);
@@ -211,7 +227,6 @@ internal sealed class SharedMemoryLink : IDisposable
             {
                 _writer.SharedRing = _segment.NewToServerRing().Populated();
                 _frames = new FrameRingStream(_segment.NewToClientFrames(), _segment.NewToServerFrames(), _limits.ReadTimeout);
-                _writer.SwitchTo(_frames);
             }
             else
             {
