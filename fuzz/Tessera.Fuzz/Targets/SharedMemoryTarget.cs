@@ -15,6 +15,8 @@ namespace Tessera.Fuzz.Targets;
 /// input's first byte picks the side: odd, the connecting side, which has offered a segment (answers are expected);
 /// even, the accepting side, for which a peer's segment exists: an offer naming <see cref="PlaceholderName"/> with
 /// cookie <see cref="PlaceholderCookie"/> names that segment (the same lengths, so the fuzzer's offers can reach it).
+/// After an accepting answer the connecting side reads the server's frames from the segment's frame ring, so bytes
+/// behind the answer in the input are refused there; the accepting side reads the input until a SHARED_MEMORY_SWITCH.
 /// </summary>
 internal sealed class SharedMemoryTarget : FuzzTarget
 {
@@ -43,7 +45,9 @@ internal sealed class SharedMemoryTarget : FuzzTarget
         bool connecting = (input[0] & 1) == 1;
         byte[] frames = input[1..].ToArray();
         var writer = new FrameWriter(Stream.Null, Limits);
-        using var link = new SharedMemoryLink(Limits, writer) { Authenticated = true };
+        var stream = new MemoryStream(frames, writable: false);
+        // The input is the connection's TCP side too: once frames move to the ring its end (or a byte more) ends them.
+        using var link = new SharedMemoryLink(Limits, writer, stream) { Authenticated = true };
         SharedSegment? peers = null;
         try
         {
@@ -59,7 +63,7 @@ internal sealed class SharedMemoryTarget : FuzzTarget
                 Replace(frames, PlaceholderCookie, cookie);
             }
 
-            var reader = new FrameReader(new MemoryStream(frames, writable: false), Limits, null, link);
+            var reader = new FrameReader(stream, Limits, null, link);
             while (reader.ReadAsync(TimeSpan.FromSeconds(5), CancellationToken.None).AsTask().GetAwaiter().GetResult() is { } frame)
             {
                 if (frame.Block is not null) ArrayPool<byte>.Shared.Return(frame.Block);
@@ -79,14 +83,9 @@ internal sealed class SharedMemoryTarget : FuzzTarget
 
     public override IEnumerable<byte[]> Seeds(SeedFiles cache)
     {
-        // Connecting side: the server's answer, then tensors the server put in the ring for us (zeros here).
+        // Connecting side: the server's answer (its later frames, tensors among them, come through the frame ring).
         var x = Tensor.FromArray(new float[] { 1, 2, 3, 4, 5, 6 }, 2, 3);
         yield return [1, .. FrameStreamTarget.Frames(w => w.SendAsync(FrameType.SharedMemoryAnswer, 0, new SharedMemoryAnswerMessage(true, string.Empty).Write(), default))];
-        yield return
-        [
-            1, .. FrameStreamTarget.Frames(w => w.SendAsync(FrameType.SharedMemoryAnswer, 0, new SharedMemoryAnswerMessage(true, string.Empty).Write(), default)),
-            .. SharedTensors([("y", x, 0), ("z", Tensor.FromArray(new long[1000], 1000), 64), ("x", x, 8064)]),
-        ];
         yield return [1, .. FrameStreamTarget.Frames(w => w.SendAsync(FrameType.SharedMemoryAnswer, 0, new SharedMemoryAnswerMessage(false, "another network namespace").Write(), default))];
 
         // Accepting side: an offer of the peer's segment, tensors it wrote into the ring; offers it must refuse.
@@ -97,6 +96,12 @@ internal sealed class SharedMemoryTarget : FuzzTarget
             0, .. FrameStreamTarget.Frames(w => w.SendAsync(FrameType.SharedMemoryOffer, 0, offer.Write(), default)),
             .. SharedTensors([("x", x, 0), ("x", x, 64), ("big", Tensor.FromArray(new double[900], 900), 128)]),
             .. FrameStreamTarget.Frames(w => w.SendAsync(FrameType.Ping, 1, null, default)),
+        ];
+        yield return
+        [
+            0, .. FrameStreamTarget.Frames(w => w.SendAsync(FrameType.SharedMemoryOffer, 0, offer.Write(), default)),
+            .. SharedTensors([("y", x, 0), ("z", Tensor.FromArray(new long[1000], 1000), 64), ("x", x, 8064)]),
+            .. FrameStreamTarget.Frames(w => w.SendAsync(FrameType.SharedMemorySwitch, 0, null, default)),
         ];
         yield return [0, .. FrameStreamTarget.Frames(w => w.SendAsync(FrameType.SharedMemoryOffer, 0, (offer with { ToClientBytes = 0 }).Write(), default))];
         yield return [0, .. FrameStreamTarget.Frames(w => w.SendAsync(FrameType.SharedMemoryOffer, 0, (offer with { NetworkNamespace = "net:[1]" }).Write(), default))];
