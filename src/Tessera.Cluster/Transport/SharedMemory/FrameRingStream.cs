@@ -68,13 +68,14 @@ internal sealed class FrameRingStream : Stream, IValueTaskSource<int>
             return ValueTask.FromCanceled<int>(cancellationToken);
         }
 
-        if (_closed || buffer.IsEmpty)
+        if (buffer.IsEmpty)
         {
             return ValueTask.FromResult(0);
         }
 
+        // What the peer wrote before it closed is still read, as TCP delivers a connection's last bytes before its end.
         int read = TryRead(buffer.Span);
-        if (read != 0)
+        if (read != 0 || _closed)
         {
             return ValueTask.FromResult(read);
         }
@@ -235,7 +236,7 @@ internal sealed class FrameRingStream : Stream, IValueTaskSource<int>
         {
             error = new OperationCanceledException(_readCancellation);
         }
-        else if (!_closed)
+        else
         {
             try
             {
@@ -246,7 +247,7 @@ internal sealed class FrameRingStream : Stream, IValueTaskSource<int>
                 error = e;
             }
 
-            if (read == 0 && error is null)
+            if (read == 0 && error is null && !_closed)
             {
                 return false;
             }
