@@ -50,6 +50,12 @@ public static class GraphOptimizer
         var disabled = new HashSet<string>(options.DisabledPasses, StringComparer.Ordinal);
         disabled.UnionWith((Environment.GetEnvironmentVariable("TESSERA_DISABLE_PASSES") ?? string.Empty)
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        // A misspelt name would silently leave the pass on and make an A/B run compare a graph with itself.
+        if (disabled.FirstOrDefault(name => !s_passes.Any(p => p.Name == name)) is { } unknown)
+        {
+            throw new InferenceException($"no graph pass is named '{unknown}' (disabled passes come from SessionOptions.DisabledPasses and TESSERA_DISABLE_PASSES); the passes are: {string.Join(", ", s_passes.Select(p => p.Name))}");
+        }
+
         var editor = new GraphEditor(model, options.Registry, log ? Console.Error : null);
         int before = editor.Nodes.Count;
         var clock = System.Diagnostics.Stopwatch.StartNew();

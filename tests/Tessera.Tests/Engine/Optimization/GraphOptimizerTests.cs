@@ -33,6 +33,19 @@ public class GraphOptimizerTests
     }
 
     [Fact]
+    public void ADisabledPassIsSkippedAndAnUnknownNameIsRefused()
+    {
+        var kept = GraphOptimizer.Optimize(Model(), new SessionOptions { DisabledPasses = ["identity-elimination"] });
+        Assert.Contains(kept.Graph.Nodes, n => n.OpType == "Identity");
+        var removed = GraphOptimizer.Optimize(Model(), new SessionOptions());
+        Assert.DoesNotContain(removed.Graph.Nodes, n => n.OpType == "Identity");
+
+        var e = Assert.Throws<InferenceException>(() => GraphOptimizer.Optimize(Model(), new SessionOptions { DisabledPasses = ["identity-eliminaton"] }));
+        Assert.StartsWith("no graph pass is named 'identity-eliminaton'", e.Message);
+        Assert.Contains("identity-elimination", e.Message);
+    }
+
+    [Fact]
     public void LogsEachRewriteWithThePassName()
     {
         var log = new StringWriter();
