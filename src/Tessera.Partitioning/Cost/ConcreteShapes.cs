@@ -100,7 +100,8 @@ internal sealed class ConcreteShapes
         model.Metadata.TryGetValue("tessera.tensor_parallel.degree", out string? text) && int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out int degree) && degree > 0 ? degree : 1;
 
     // A QuantizedMatMul that reads or writes through a transpose (x_perm, w_perm, y_perm): the Transposes it folded
-    // back around the MatMul, so inference sees the product's real shapes.
+    // back around the MatMul, so inference sees the product's real shapes. The values between are named after the
+    // product's output, which is unique in the graph (node names may be empty or repeated).
     private static IEnumerable<OnnxNode> ShadowNodes(OnnxNode node, bool rename, int degree)
     {
         if (!rename || node.OpType != "QuantizedMatMul" || !node.Attributes.Keys.Any(k => k is "x_perm" or "w_perm" or "y_perm"))
@@ -113,7 +114,7 @@ internal sealed class ConcreteShapes
         foreach (var (input, name) in new[] { (0, "x_perm"), (1, "w_perm") })
         {
             if (!node.Attributes.TryGetValue(name, out var perm)) continue;
-            string transposed = $"{node.Name}/{name}";
+            string transposed = $"{node.Outputs[0]}/{name}";
             yield return Transpose(product.Inputs[input], transposed, perm.Ints);
             product.Inputs[input] = transposed;
         }
@@ -121,7 +122,7 @@ internal sealed class ConcreteShapes
         if (node.Attributes.TryGetValue("y_perm", out var yPerm))
         {
             string written = product.Outputs[0];
-            product.Outputs[0] = $"{node.Name}/y_perm";
+            product.Outputs[0] = $"{node.Outputs[0]}/y_perm";
             yield return product;
             yield return Transpose(product.Outputs[0], written, yPerm.Ints);
         }
