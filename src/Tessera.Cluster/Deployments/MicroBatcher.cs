@@ -131,7 +131,7 @@ internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int
         public BatchCostCurve[] Curves { get; } = curves;
 
         public int[] Choose(int rows, int concurrency, double overhead, int most, int inFlight) =>
-            _chosen.GetOrAdd((rows, concurrency, overhead, most, inFlight), k => MicroBatchSchedule.Choose(k.Rows, Curves, k.Concurrency, k.Overhead, k.Most, k.InFlight));
+            _chosen.GetOrAdd((rows, concurrency, overhead, most, inFlight), static (k, curves) => MicroBatchSchedule.Choose(k.Rows, curves, k.Concurrency, k.Overhead, k.Most, k.InFlight), Curves);
     }
 
     /// <summary>Cuts compared by their sizes (the arrays a cut is sent as are shared, never written).</summary>
