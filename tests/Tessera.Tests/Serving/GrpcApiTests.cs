@@ -157,10 +157,20 @@ public sealed class GrpcApiTests
         var grpc = server.Grpc;
         var running = grpc.ModelInferAsync(AffineRequest("gated", 1)).ResponseAsync; // taken by the one replica, held by the gate
         while (gated.Started.IsEmpty) await Task.Delay(5);
-        var late = Fails(grpc.ModelInferAsync(AffineRequest("gated", 2), deadline: DateTime.UtcNow.AddMilliseconds(300)).ResponseAsync);
-        await Task.Delay(100);
-        Assert.Equal(StatusCode.Unavailable, (await Fails(grpc.ModelInferAsync(AffineRequest("gated", 3)).ResponseAsync)).StatusCode);
+        var scheduler = server.Server.Models.Find("gated", null).Scheduler;
+        int Queued() => scheduler.Snapshot().QueuedPerLevel.Sum();
+        // Observed states, not sleeps: on a loaded machine a fixed pause could outlast the late request's deadline, and
+        // the third request would then wait in the queue for a gate that never opens (a hang seen in CI).
+        var late = Fails(grpc.ModelInferAsync(AffineRequest("gated", 2), deadline: DateTime.UtcNow.AddSeconds(3)).ResponseAsync);
+        for (int i = 0; i < 1000 && Queued() == 0; i++) await Task.Delay(5);
+        Assert.Equal(1, Queued());
+        var refused = await Fails(grpc.ModelInferAsync(AffineRequest("gated", 3), deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync);
+        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
         Assert.Equal(StatusCode.DeadlineExceeded, (await late).StatusCode);
+        // The client's deadline and the server's own timer for it fire independently: open the gate only once the
+        // server has taken the late request out of its queue, or a loaded machine could dispatch it first.
+        for (int i = 0; i < 1000 && Queued() > 0; i++) await Task.Delay(10);
+        Assert.Equal(0, Queued());
         gated.Open();
         Assert.Single((await running).RawOutputContents);
         Assert.Equal([1f], gated.Started.Select(s => s.Id)); // the late request left the queue without running
