@@ -126,8 +126,10 @@ public sealed class RepositoryControlTests : IDisposable
         await using var server = await TestServer.StartAsync(r => r.Add("gated", 1, gated, config), grpc: true, repositoryControl: true);
         var grpc = server.Grpc;
         var accepted = Enumerable.Range(1, 3).Select(i => grpc.ModelInferAsync(Request("gated", i)).ResponseAsync).ToArray();
-        while (gated.Started.IsEmpty) await Task.Delay(5); // one runs (held by the gate), two wait in the queue
-        await Task.Delay(100);
+        // One runs (held by the gate), two wait in the queue: observed, since a fixed pause may not be enough on a loaded machine.
+        var scheduler = server.Server.Models.Find("gated", null).Scheduler;
+        for (int i = 0; i < 2000 && (gated.Started.IsEmpty || scheduler.Snapshot().QueuedPerLevel.Sum() < 2); i++) await Task.Delay(5);
+        Assert.Equal(2, scheduler.Snapshot().QueuedPerLevel.Sum());
 
         var unload = grpc.RepositoryModelUnloadAsync(new RepositoryModelUnloadRequest { ModelName = "gated" }).ResponseAsync;
         await Task.Delay(200);
