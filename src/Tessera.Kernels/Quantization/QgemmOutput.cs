@@ -130,13 +130,6 @@ internal readonly unsafe struct QgemmOutput
         if (TileRanges is not null) SetTileRange(row, col, least, most);
     }
 
-    private void SetTileRange(int row, int col, float least, float most)
-    {
-        float* slot = TileRanges + (2 * (((nint)(row / TileRows) * TilePanels) + (col / QgemmConfig.Nr)));
-        slot[0] = least;
-        slot[1] = most;
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Write(nint at, int v, int j)
     {
@@ -209,6 +202,7 @@ internal readonly unsafe struct QgemmOutput
         // Per element: the exact integer sum corrected, one conversion, one multiply, then the bias, then the residual
         // sum (in that order whichever path: the scalar Write gives the same bits, and the unfused Add the same too).
         bool symmetric = (zb0 | zb1) == Vector256<int>.Zero;
+        bool ranged = TileRanges is not null;
         fixed (float* scale = &Scale![j])
         fixed (float* biases = FloatBias)
         {
@@ -247,7 +241,7 @@ internal readonly unsafe struct QgemmOutput
 
                 f0.Store(destination);
                 f1.Store(destination + 8);
-                if (TileRanges is not null)
+                if (ranged)
                 {
                     // The processor's min/max: the values have no NaN (the kernel asks for ranges only when scales and
                     // biases are finite, and a sum of finite terms is finite or infinite).
@@ -256,8 +250,16 @@ internal readonly unsafe struct QgemmOutput
                 }
             }
 
-            if (TileRanges is not null) SetTileRange(row, col, LeastLane(least), MostLane(most));
+            if (ranged) SetTileRange(row, col, LeastLane(least), MostLane(most));
         }
+    }
+
+    // Tile (row, col)'s slot: one per Mr x 16 tile of the product.
+    private void SetTileRange(int row, int col, float least, float most)
+    {
+        float* slot = TileRanges + (2 * (((nint)(row / TileRows) * TilePanels) + (col / QgemmConfig.Nr)));
+        slot[0] = least;
+        slot[1] = most;
     }
 
     private static float LeastLane(Vector256<float> v)

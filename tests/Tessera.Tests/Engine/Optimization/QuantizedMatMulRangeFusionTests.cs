@@ -77,6 +77,23 @@ public class QuantizedMatMulRangeFusionTests
     }
 
     [Fact]
+    public void TheProductQuantizesWWithTheRangeGivenAndMakesItsPassForANonFiniteOne()
+    {
+        // W's true range gives the pass's bits; a wider one other bits (so it is read); NaN falls back to the pass.
+        var feeds = new Dictionary<string, Tensor> { ["x"] = Random(1, 2, 20, 24), ["w"] = Random(2, 2, 24, 16) };
+        var w = feeds["w"].Span<float>().ToArray();
+        var model = ActivationProductWithRange();
+        var session = new InferenceSession(model, new SessionOptions { GraphOptimization = GraphOptimizationLevel.None });
+        byte[] Run(float least, float most) =>
+            session.Run(new Dictionary<string, Tensor>(feeds) { ["w_range"] = Tensor.FromArray(new[] { least, most }, 2) })["y"].Bytes.ToArray();
+
+        var pass = Run(float.NaN, float.NaN);
+        Assert.Equal(pass, Run(w.Min(), w.Max()));
+        Assert.Equal(pass, Run(w.Min(), float.PositiveInfinity));
+        Assert.NotEqual(pass, Run(2 * w.Min(), 2 * w.Max()));
+    }
+
+    [Fact]
     public void AProductOfOneOutputGivesNoRange()
     {
         // One projection feeding Q·Kᵀ as both operands: no parts, so the product finds the ranges itself.
@@ -162,6 +179,21 @@ public class QuantizedMatMulRangeFusionTests
                 GraphBuilder.Int("dynamic", 1), GraphBuilder.Int("part_ranges", 1));
         foreach (string name in new[] { "y0", "y1", "y2", "r0", "r1", "r2" }) builder.Output(name);
         var model = builder.Build();
+        model.Graph.Nodes[^1].Domain = TesseraDomain.Name;
+        model.OpsetImports[TesseraDomain.Name] = TesseraDomain.Version;
+        return model;
+    }
+
+    // com.tessera QuantizedMatMul(x, w) of two activations (dynamic) with W's range as input 9.
+    private static OnnxModel ActivationProductWithRange()
+    {
+        var model = new GraphBuilder()
+            .Input("x", DataType.Float32, 2, 20, 24)
+            .Input("w", DataType.Float32, 2, 24, 16)
+            .Input("w_range", DataType.Float32, 2)
+            .Node("QuantizedMatMul", ["x", "", "", "w", "", "", "", "", "", "w_range"], ["y"], "product", GraphBuilder.Int("dynamic", 1))
+            .Output("y")
+            .Build();
         model.Graph.Nodes[^1].Domain = TesseraDomain.Name;
         model.OpsetImports[TesseraDomain.Name] = TesseraDomain.Version;
         return model;
