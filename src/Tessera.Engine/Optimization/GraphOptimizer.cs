@@ -31,7 +31,6 @@ public static class GraphOptimizer
         new ScaleMaskSoftmaxFusionPass(),
         new SoftmaxRangeFusionPass(),
         new QuantizedMatMulTransposeFusionPass(),
-        new QuantizedMatMulRangeFusionPass(),
         new MatMulBiasFusionPass(),
         new ResidualAddFusionPass(),
         new ActivationFusionPass(),

@@ -59,18 +59,6 @@ internal readonly unsafe struct QgemmOutput
 
     public int PartColumns { get; init; }
 
-    /// <summary>
-    /// Float output only, for a consumer that quantizes it (attention's Q, K and V): each Mr x 16 tile's smallest and
-    /// largest value written go to TileRanges[2t] and [2t + 1], t = (row / <see cref="TileRows"/>) · (N / 16) + col / 16,
-    /// one slot per tile so no two jobs share one; <see cref="QgemmTileRanges"/> merges them. Null for none.
-    /// </summary>
-    public float* TileRanges { get; init; }
-
-    /// <summary>With <see cref="TileRanges"/>: the micro-kernel's rows per tile (Mr) and the product's 16-column panels.</summary>
-    public int TileRows { get; init; }
-
-    public int TilePanels { get; init; }
-
     public int YZero { get; init; }
 
     public int YMin { get; init; }
@@ -104,7 +92,6 @@ internal readonly unsafe struct QgemmOutput
         }
 
         int azk = AZero * K;
-        float least = float.PositiveInfinity, most = float.NegativeInfinity;
         for (int r = 0; r < rows; r++)
         {
             int* t = tile + (r * QgemmConfig.Nr);
@@ -116,18 +103,9 @@ internal readonly unsafe struct QgemmOutput
                 int j = ColumnBase + n;
                 int zb = BZero[j];
                 int v = t[c] - (zb * rowSum) - (AZero * ColumnSums[n]) + (azk * zb);
-                nint at = rowOffset + (n * ColStride);
-                Write(at, v, j);
-                if (TileRanges is not null)
-                {
-                    float written = ((float*)Data)[at];
-                    least = MathF.Min(least, written);
-                    most = MathF.Max(most, written);
-                }
+                Write(rowOffset + (n * ColStride), v, j);
             }
         }
-
-        if (TileRanges is not null) SetTileRange(row, col, least, most);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -173,12 +151,12 @@ internal readonly unsafe struct QgemmOutput
                     // Parts are whole tiles wide: this tile is columns col - part·PartColumns on of its part.
                     int part = col / PartColumns;
                     float* start = (float*)PartData[part] + (row * (nint)PartColumns) + (col - (part * PartColumns));
-                    StoreFloatRows(tile, row, rows, col, start, PartColumns, null, j, term0, term1, zb0, zb1, rowSums);
+                    StoreFloatRows(tile, rows, start, PartColumns, null, j, term0, term1, zb0, zb1, rowSums);
                     return;
                 }
 
                 nint at = (row * RowStride) + col;
-                StoreFloatRows(tile, row, rows, col, (float*)Data + at, RowStride, Sum is null ? null : Sum + at, j, term0, term1, zb0, zb1, rowSums);
+                StoreFloatRows(tile, rows, (float*)Data + at, RowStride, Sum is null ? null : Sum + at, j, term0, term1, zb0, zb1, rowSums);
                 return;
             }
 
@@ -197,12 +175,11 @@ internal readonly unsafe struct QgemmOutput
         }
     }
 
-    private void StoreFloatRows(int* tile, int row, int rows, int col, float* destination, nint rowStride, float* sum, int j, Vector256<int> term0, Vector256<int> term1, Vector256<int> zb0, Vector256<int> zb1, int* rowSums)
+    private void StoreFloatRows(int* tile, int rows, float* destination, nint rowStride, float* sum, int j, Vector256<int> term0, Vector256<int> term1, Vector256<int> zb0, Vector256<int> zb1, int* rowSums)
     {
         // Per element: the exact integer sum corrected, one conversion, one multiply, then the bias, then the residual
         // sum (in that order whichever path: the scalar Write gives the same bits, and the unfused Add the same too).
         bool symmetric = (zb0 | zb1) == Vector256<int>.Zero;
-        bool ranged = TileRanges is not null;
         fixed (float* scale = &Scale![j])
         fixed (float* biases = FloatBias)
         {
@@ -211,8 +188,6 @@ internal readonly unsafe struct QgemmOutput
             var s1 = Vector256.Load(scale + 8);
             var b0 = bias is null ? Vector256<float>.Zero : Vector256.Load(bias);
             var b1 = bias is null ? Vector256<float>.Zero : Vector256.Load(bias + 8);
-            var least = Vector256.Create(float.PositiveInfinity);
-            var most = Vector256.Create(float.NegativeInfinity);
             for (int r = 0; r < rows; r++, tile += QgemmConfig.Nr, destination += rowStride)
             {
                 var v0 = Vector256.Load(tile) + term0;
@@ -241,38 +216,7 @@ internal readonly unsafe struct QgemmOutput
 
                 f0.Store(destination);
                 f1.Store(destination + 8);
-                if (ranged)
-                {
-                    // The processor's min/max: the values have no NaN (the kernel asks for ranges only when scales and
-                    // biases are finite, and a sum of finite terms is finite or infinite).
-                    least = Vector256.MinNative(least, Vector256.MinNative(f0, f1));
-                    most = Vector256.MaxNative(most, Vector256.MaxNative(f0, f1));
-                }
             }
-
-            if (ranged) SetTileRange(row, col, LeastLane(least), MostLane(most));
         }
-    }
-
-    // Tile (row, col)'s slot: one per Mr x 16 tile of the product.
-    private void SetTileRange(int row, int col, float least, float most)
-    {
-        float* slot = TileRanges + (2 * (((nint)(row / TileRows) * TilePanels) + (col / QgemmConfig.Nr)));
-        slot[0] = least;
-        slot[1] = most;
-    }
-
-    private static float LeastLane(Vector256<float> v)
-    {
-        var half = Vector128.MinNative(v.GetLower(), v.GetUpper());
-        var pair = Vector128.MinNative(half, Vector128.Shuffle(half, Vector128.Create(2, 3, 0, 1)));
-        return MathF.Min(pair.ToScalar(), pair.GetElement(1));
-    }
-
-    private static float MostLane(Vector256<float> v)
-    {
-        var half = Vector128.MaxNative(v.GetLower(), v.GetUpper());
-        var pair = Vector128.MaxNative(half, Vector128.Shuffle(half, Vector128.Create(2, 3, 0, 1)));
-        return MathF.Max(pair.ToScalar(), pair.GetElement(1));
     }
 }

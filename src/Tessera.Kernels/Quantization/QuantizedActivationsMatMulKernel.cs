@@ -12,8 +12,7 @@ namespace Tessera.Kernels.Quantization;
 /// into packed buffers kept from run to run; the exact int32 product times x_scale · w_scale in the epilogue. The
 /// same values as DynamicQuantizeLinear → MatMulInteger → Cast → Mul, which the fusion pass makes it from. An optional
 /// input 8 "x_range" (float32 [2]: min(0, min X), max(0, max X), from the operator that made X, e.g.
-/// FusedScaleMaskSoftmax's second output) replaces the pass over X that finds them, and input 9 "w_range" (the same
-/// for W, e.g. from the Q/K/V projection's part_ranges outputs) the pass over W; a non-finite one is ignored.
+/// FusedScaleMaskSoftmax's second output) replaces the pass over X that finds them; a non-finite one is ignored.
 /// Attributes x_perm, w_perm, y_perm (rank 4, see <see cref="PermutedMatMulShape"/>) read X and W as the transposes
 /// of the tensors given and write the result transposed, so an attention's heads need no Transpose copies.
 /// </summary>
@@ -38,7 +37,7 @@ internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
             throw new KernelException("QuantizedMatMul with a float W (an activation) quantizes both operands at run time and needs dynamic=1");
         }
 
-        if ((info.InputCount > 6 && info.ConstantInput(6) is not null) || info.InputCount > 10)
+        if ((info.InputCount > 6 && info.ConstantInput(6) is not null) || info.InputCount > 9)
         {
             throw new KernelException("QuantizedMatMul with a float W takes no bias and no sum");
         }
@@ -123,13 +122,15 @@ internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
         return null;
     }
 
-    // Both operands' scales and zero points (X's from input 8 and W's from input 9 when given), and the epilogue's
-    // per-column scale and B zero point filled from them. A transposed view has the same values, so the same ranges.
+    // Both operands' scales and zero points (X's from input 8 when given), and the epilogue's per-column scale and B
+    // zero point filled from them. A transposed view has the same values, so the same ranges.
     private (float XScale, int XZero, float WScale, int WZero) Ranges(KernelContext context, Tensor x, Tensor w, int n)
     {
         if (context.Input(7) is not null) throw new KernelException("QuantizedMatMul with a float W takes no sum");
-        var (xScale, xZero) = Parameters(context.Input(8), x, context.Parallel);
-        var (wScale, wZero) = Parameters(context.Input(9), w, context.Parallel);
+        var (xScale, xZero) = context.Input(8) is { DataType: DataType.Float32, Length: 2 } range && float.IsFinite(range.Span<float>()[0]) && float.IsFinite(range.Span<float>()[1])
+            ? DynamicQuantizeLinearKernel.FromRange(range.Span<float>()[0], range.Span<float>()[1])
+            : DynamicQuantizeLinearKernel.Parameters((float*)x.Pointer, x.Length, context.Parallel);
+        var (wScale, wZero) = DynamicQuantizeLinearKernel.Parameters((float*)w.Pointer, w.Length, context.Parallel);
         if (_scale.Length != n)
         {
             _scale = new float[n];
@@ -140,17 +141,6 @@ internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
         _scale.AsSpan().Fill(xScale * wScale);
         _bZero.AsSpan().Fill(wZero + QgemmPackedB.Shift(signed: false));
         return (xScale, xZero, wScale, wZero);
-    }
-
-    // From a finite range found by the operator that made the values, otherwise by a pass over them.
-    private static (float Scale, int ZeroPoint) Parameters(Tensor? range, Tensor values, ParallelRunner parallel)
-    {
-        if (range is { DataType: DataType.Float32, Length: 2 } && range.Span<float>() is var r && float.IsFinite(r[0]) && float.IsFinite(r[1]))
-        {
-            return DynamicQuantizeLinearKernel.FromRange(r[0], r[1]);
-        }
-
-        return DynamicQuantizeLinearKernel.Parameters((float*)values.Pointer, values.Length, parallel);
     }
 
     private QgemmOutput Epilogue(byte* y, int rowStride, int xZero, int k) => new()

@@ -13,10 +13,7 @@ namespace Tessera.Kernels.Quantization;
 /// make it from DynamicQuantizeLinear → MatMulInteger → Cast → Mul and from Q → DQ → MatMul(DQ(W)) [+ bias]; the
 /// residual-add fusion pass may add an eighth input "sum" (float32, added after the bias as FusedConv's; in the
 /// epilogue when it has the product's shape, otherwise broadcast after the product as the Add it came from did), and the activation fusion pass an `activation` (as on FusedMatMul), applied to the finished rows:
-/// Y = act(X·W + bias + sum). With P > 1 outputs (the products of one X merged side by side) each is an equal share
-/// of W's columns; with attribute part_ranges=1 the node has P such outputs and then P float32 [2] outputs, each
-/// part's smallest and largest value, found by the epilogue as it stores the tiles (read by a product that quantizes
-/// the part, instead of a pass over it); NaN when a scale or bias is not finite (the reader then makes its pass).
+/// Y = act(X·W + bias + sum).
 /// </summary>
 internal sealed unsafe class QuantizedMatMulKernel : IKernel
 {
@@ -34,11 +31,6 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
     // output's data, its equal share of W's columns.
     private readonly nint[]? _partData;
     private int[] _partShape = [];
-
-    // With part_ranges=1: the epilogue's per-tile ranges, and whether the bias is finite (a finite scale and bias
-    // give finite or infinite values, never NaN, which the epilogue's min/max would not see).
-    private readonly QgemmTileRanges? _tileRanges;
-    private readonly bool _biasFinite;
 
     public QuantizedMatMulKernel(KernelInfo info)
     {
@@ -61,29 +53,20 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
 
         _scale = new float[n];
         _fusedActivation = FusedActivation.FromAttributes(info);
-        bool ranges = info.GetInt("part_ranges", 0) != 0;
-        if (ranges && info.OutputCount % 2 != 0)
+        if (info.OutputCount > 1)
         {
-            throw new KernelException("QuantizedMatMul with part_ranges=1 needs a range output after each part");
-        }
-
-        int parts = ranges ? info.OutputCount / 2 : info.OutputCount;
-        if (parts > 1 || ranges)
-        {
-            int width = n / parts;
-            if (n % parts != 0 || width % QgemmConfig.Nr != 0)
+            int width = n / info.OutputCount;
+            if (n % info.OutputCount != 0 || width % QgemmConfig.Nr != 0)
             {
-                throw new KernelException($"QuantizedMatMul with {parts} parts needs W's {n} columns in equal parts of a multiple of {QgemmConfig.Nr}");
+                throw new KernelException($"QuantizedMatMul with {info.OutputCount} outputs needs W's {n} columns in equal parts of a multiple of {QgemmConfig.Nr}");
             }
 
             if (!_fusedActivation.IsNone || info.InputCount > 7)
             {
-                throw new KernelException("QuantizedMatMul with several outputs or part ranges takes no activation and no sum");
+                throw new KernelException("QuantizedMatMul with several outputs takes no activation and no sum");
             }
 
-            _partData = new nint[parts];
-            _tileRanges = ranges ? new QgemmTileRanges() : null;
-            _biasFinite = _bias is null || Array.TrueForAll(_bias, float.IsFinite);
+            _partData = new nint[info.OutputCount];
         }
     }
 
@@ -172,33 +155,14 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
             length = part.Length;
         }
 
-        bool finite = length > 0 && Multiply(x, null, null, null, context.Parallel, _partData);
-        if (_tileRanges is null) return;
-
-        int panels = _packed.Panels / _partData.Length;
-        for (int i = 0; i < _partData.Length; i++)
-        {
-            // An empty part has no range: NaN, as for values the epilogue's min/max cannot see.
-            var (least, most) = finite ? _tileRanges.Of(i * panels, panels) : (float.NaN, float.NaN);
-            var range = context.AllocateOutput(_partData.Length + i, DataType.Float32, [2]).Span<float>();
-            range[0] = least;
-            range[1] = most;
-        }
+        if (length > 0) Multiply(x, null, null, null, context.Parallel, _partData);
     }
 
-    // True when every scale (and bias) is finite, so the tile ranges hold the output's range.
-    private bool Multiply(Tensor x, Tensor? y, Tensor? sum, FusedActivation? activation, ParallelRunner parallel, nint[]? parts = null)
+    private void Multiply(Tensor x, Tensor? y, Tensor? sum, FusedActivation? activation, ParallelRunner parallel, nint[]? parts = null)
     {
         int k = _packed.K, n = _packed.N;
         var (scale, zero) = _activation.For(x, parallel);
-        bool finite = _biasFinite;
-        for (int j = 0; j < n; j++)
-        {
-            _scale[j] = scale * _wScale[j];
-            finite &= float.IsFinite(_scale[j]);
-        }
-
-        int m = x.Length / Math.Max(1, k);
+        for (int j = 0; j < n; j++) _scale[j] = scale * _wScale[j];
         var output = new QgemmOutput
         {
             Kind = QgemmOutputKind.Float,
@@ -215,16 +179,13 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
             FloatBias = _bias,
             Sum = sum is null ? null : (float*)sum.Pointer,
             Activation = activation,
-            TileRanges = parts is null || _tileRanges is null ? null : _tileRanges.Slots(m, _packed.Config.Mr, _packed.Panels),
-            TileRows = _packed.Config.Mr,
-            TilePanels = _packed.Panels,
         };
 
+        int m = x.Length / Math.Max(1, k);
         Qgemm.Multiply(m, _packed, new QgemmFloatRows((float*)x.Pointer, k, scale, zero), output, parallel);
 
         GC.KeepAlive(x);
         GC.KeepAlive(y);
         GC.KeepAlive(sum);
-        return finite;
     }
 }
