@@ -18,7 +18,7 @@ namespace Tessera.Cluster.Coordinator;
 public sealed partial class ClusterCoordinator : IAsyncDisposable
 {
     private readonly ClusterToken _token;
-    private readonly PendingRequests _pending = new();
+    private readonly PendingRequests _pending;
     private readonly List<WorkerClient> _workers = [];
     private readonly Lock _lock = new();
 
@@ -26,6 +26,7 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
     {
         _token = token;
         Options = options ?? new CoordinatorOptions();
+        _pending = new PendingRequests(Options.RequestTimeout);
         Logger = (loggers ?? NullLoggerFactory.Instance).CreateLogger("Tessera.Coordinator");
     }
 
@@ -120,7 +121,7 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
         try
         {
             await worker.Writer.SendAsync(FrameType.ModelBegin, id, new WireWriter().Bytes(model.Hash).U64((ulong)model.Length), cancellation).ConfigureAwait(false);
-            await AwaitAsync(answer, cancellation).ConfigureAwait(false);
+            await AwaitAsync(id, answer, cancellation).ConfigureAwait(false);
 
             // The upload keeps its id for chunks and end; the end's answer is a new pending entry under the same id.
             var end = _pending.RegisterWithId(id, [worker]);
@@ -135,7 +136,7 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
             }
 
             await worker.Writer.SendAsync(FrameType.ModelEnd, id, null, cancellation).ConfigureAwait(false);
-            await AwaitAsync(end, cancellation).ConfigureAwait(false);
+            await AwaitAsync(id, end, cancellation).ConfigureAwait(false);
             CoordinatorLog.Shipped(Logger, model.HashHex, model.Length, worker.Address);
         }
         finally
@@ -150,7 +151,7 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
         try
         {
             await worker.Writer.SendAsync(type, id, payload, cancellation).ConfigureAwait(false);
-            return await AwaitAsync(answer, cancellation).ConfigureAwait(false);
+            return await AwaitAsync(id, answer, cancellation).ConfigureAwait(false);
         }
         finally
         {
@@ -158,15 +159,20 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
         }
     }
 
-    private async Task<Reply> AwaitAsync(Task<Reply> answer, CancellationToken cancellation)
+    /// <summary>
+    /// The answer to request <paramref name="id"/>; the request timeout is <see cref="PendingRequests"/>' (no timer per
+    /// request), and <paramref name="cancellation"/> cancels the pending entry.
+    /// </summary>
+    private async Task<Reply> AwaitAsync(ulong id, Task<Reply> answer, CancellationToken cancellation)
     {
-        try
+        if (!cancellation.CanBeCanceled)
         {
-            return await answer.WaitAsync(Options.RequestTimeout, cancellation).ConfigureAwait(false);
+            return await answer.ConfigureAwait(false);
         }
-        catch (TimeoutException)
+
+        using (cancellation.UnsafeRegister(static (state, token) => { var (pending, id) = ((PendingRequests, ulong))state!; pending.Cancel(id, token); }, (_pending, id)))
         {
-            throw new ClusterException(ClusterErrorCode.Timeout, $"no answer within {Options.RequestTimeout.TotalSeconds:0.#} s");
+            return await answer.ConfigureAwait(false);
         }
     }
 
@@ -197,8 +203,7 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
     private async Task<IReadOnlyDictionary<string, Tensor>> RunOnceAsync(Route route, IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string> outputs, OutputPlacement? placeOutput, bool inline, CancellationToken cancellation)
     {
         var workers = route.Workers;
-        var stages = route.Stages.Select(s => new RouteStage(
-            [new RouteRank(s.ModelHash, s.Worker.Address), .. s.OtherRanks.Select(r => new RouteRank(r.ModelHash, r.Worker.Address))], [.. s.Inputs])).ToArray();
+        var stages = route.RunStages;
         var (id, answer) = _pending.Register(workers, placeOutput, inline);
         foreach (var w in workers)
         {
@@ -211,7 +216,7 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
         {
             var run = new RunMessage((ushort)inputs.Count, Id, 0, 0, stages, [.. outputs]) { Trace = span?.Context ?? default, Wire = Options.WireDataType };
             await route.Stages[0].Worker.Writer.SendAsync(FrameType.Run, id, run.Write().Written, [.. inputs], cancellation, run.Wire).ConfigureAwait(false);
-            var reply = await AwaitAsync(answer, cancellation).ConfigureAwait(false);
+            var reply = await AwaitAsync(id, answer, cancellation).ConfigureAwait(false);
             return reply.Tensors;
         }
         catch (Exception e) when (ClusterTelemetry.Failed(span, e))
@@ -245,5 +250,7 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
         {
             await worker.DisposeAsync().ConfigureAwait(false);
         }
+
+        _pending.Dispose();
     }
 }

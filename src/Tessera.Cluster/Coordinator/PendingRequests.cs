@@ -14,14 +14,29 @@ namespace Tessera.Cluster.Coordinator;
 /// runs when <see cref="Answering"/> (a caller's continuation could block the loop, and the worker would look silent).
 /// Other answers, and every failure (it can come from a worker being marked down, whose requests must not fail over
 /// inside that), complete through the pool.
+/// A request not answered within the timeout fails with <see cref="ClusterErrorCode.Timeout"/>: each entry carries its
+/// deadline and one timer looks for expired ones a few times per timeout (at most once a second), rather than a timer
+/// per request (<c>Task.WaitAsync</c> with a timeout creates one, queues it under the timer queue's lock and removes
+/// it again, plus a task to wait on, for every request of a coordinator that sends thousands a second).
 /// </summary>
-internal sealed class PendingRequests
+internal sealed class PendingRequests : IDisposable
 {
     [ThreadStatic]
     private static bool t_answering;
 
     private readonly ConcurrentDictionary<ulong, Entry> _entries = new();
+    private readonly TimeSpan _timeout;
+    private readonly Timer _expiry;
     private long _nextId;
+
+    public PendingRequests(TimeSpan timeout)
+    {
+        _timeout = timeout;
+        var period = TimeSpan.FromTicks(Math.Clamp(timeout.Ticks / 8, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
+        // The timer holds this only weakly, so a coordinator nobody disposed does not keep it (and it) alive.
+        _expiry = new Timer(static self => (((WeakReference<PendingRequests>)self!).TryGetTarget(out var p) ? p : null)?.FailExpired(),
+            new WeakReference<PendingRequests>(this), period, period);
+    }
 
     /// <summary>True on a receive loop while it runs an inline answer's continuation.</summary>
     public static bool Answering => t_answering;
@@ -31,7 +46,7 @@ internal sealed class PendingRequests
     public (ulong Id, Task<Reply> Answer) Register(IReadOnlyCollection<WorkerClient> involved, OutputPlacement? placeOutput = null, bool inline = false)
     {
         ulong id = (ulong)Interlocked.Increment(ref _nextId);
-        var entry = new Entry(new TaskCompletionSource<Reply>(inline ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously), involved, placeOutput);
+        var entry = new Entry(new TaskCompletionSource<Reply>(inline ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously), involved, placeOutput, Deadline());
         _entries[id] = entry;
         return (id, entry.Completion.Task);
     }
@@ -39,7 +54,7 @@ internal sealed class PendingRequests
     /// <summary>A second answer expected under an id already used (an upload's end after its begin).</summary>
     public Task<Reply> RegisterWithId(ulong id, IReadOnlyCollection<WorkerClient> involved)
     {
-        var entry = new Entry(new TaskCompletionSource<Reply>(TaskCreationOptions.RunContinuationsAsynchronously), involved, null);
+        var entry = new Entry(new TaskCompletionSource<Reply>(TaskCreationOptions.RunContinuationsAsynchronously), involved, null, Deadline());
         _entries[id] = entry;
         return entry.Completion.Task;
     }
@@ -71,6 +86,15 @@ internal sealed class PendingRequests
         }
     }
 
+    /// <summary>Cancels a pending request (its caller's cancellation), through the pool as a failure is.</summary>
+    public void Cancel(ulong id, CancellationToken cancellation)
+    {
+        if (_entries.TryRemove(id, out var e))
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static c => c.Completion.TrySetCanceled(c.Cancellation), (e.Completion, Cancellation: cancellation), preferLocal: false);
+        }
+    }
+
     /// <summary>Fails every request that involves <paramref name="worker"/>.</summary>
     public void FailInvolving(WorkerClient worker, string reason)
     {
@@ -83,5 +107,21 @@ internal sealed class PendingRequests
         }
     }
 
-    private sealed record Entry(TaskCompletionSource<Reply> Completion, IReadOnlyCollection<WorkerClient> Involved, OutputPlacement? PlaceOutput);
+    public void Dispose() => _expiry.Dispose();
+
+    private long Deadline() => Environment.TickCount64 + (long)_timeout.TotalMilliseconds;
+
+    private void FailExpired()
+    {
+        long now = Environment.TickCount64;
+        foreach (var (id, entry) in _entries)
+        {
+            if (now >= entry.Deadline)
+            {
+                Fail(id, new ClusterException(ClusterErrorCode.Timeout, $"no answer within {_timeout.TotalSeconds:0.#} s"));
+            }
+        }
+    }
+
+    private sealed record Entry(TaskCompletionSource<Reply> Completion, IReadOnlyCollection<WorkerClient> Involved, OutputPlacement? PlaceOutput, long Deadline);
 }

@@ -1,3 +1,5 @@
+using Tessera.Cluster.Transport.Messages;
+
 namespace Tessera.Cluster.Coordinator;
 
 /// <summary>
@@ -7,9 +9,14 @@ namespace Tessera.Cluster.Coordinator;
 public sealed record Route(IReadOnlyList<RouteStep> Stages)
 {
     private WorkerClient[]? _workers;
+    private RouteStage[]? _runStages;
 
     /// <summary>Every worker of the route, each once (computed once: a route is asked on every request).</summary>
     public IReadOnlyCollection<WorkerClient> Workers => _workers ??= [.. Stages.SelectMany(s => s.Workers).Distinct()];
+
+    /// <summary>The stages as a RUN names them: each rank's model hash and address (computed once, as <see cref="Workers"/>; read, never written).</summary>
+    internal RouteStage[] RunStages => _runStages ??= [.. Stages.Select(s => new RouteStage(
+        [new RouteRank(s.ModelHash, s.Worker.Address), .. s.OtherRanks.Select(r => new RouteRank(r.ModelHash, r.Worker.Address))], [.. s.Inputs]))];
 
     public bool IsUp => Stages.All(s => s.Workers.All(w => w.IsUp));
 
