@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Tessera.Cluster.Coordinator;
 using Tessera.Cluster.Transport;
+using Tessera.Cluster.Transport.Messages;
 using Tessera.Tensors;
 
 namespace Tessera.Cluster.Deployments;
@@ -31,6 +32,10 @@ public sealed class Placement
     private double _secondsPerRow;
     private long _lastAnswer;
 
+    // Concurrency as counted from the stages' worker infos: asked for every batch a pipeline cuts, while a new info
+    // comes only with a PONG (a few a second), so it is counted again only then, not in a new dictionary per batch.
+    private volatile CountedConcurrency? _concurrency;
+
     /// <param name="weight">The share of a batch it was placed for (a plan's batch weight; 1 when replicas are alike).</param>
     public Placement(IReadOnlyList<IStageBackend> stages, IReadOnlyList<string> outputs, double weight = 1)
     {
@@ -39,6 +44,7 @@ public sealed class Placement
         Outputs = outputs;
         Weight = weight;
         Workers = [.. stages.SelectMany(s => s.Workers).Distinct()];
+        ConcurrentStages = stages.All(s => s.RunsApart) ? stages.Count : 1;
         var segments = new List<IStageBackend[]>();
         for (int s = 0; s < stages.Count;)
         {
@@ -76,7 +82,7 @@ public sealed class Placement
     /// Stages that work at once on consecutive micro-batches: a remote chain's stages run on different workers, so a
     /// micro-batch can be in each; stages in this process run one after another.
     /// </summary>
-    public int ConcurrentStages => Stages.All(s => s.RunsApart) ? Stages.Count : 1;
+    public int ConcurrentStages { get; }
 
     /// <summary>
     /// Of <see cref="ConcurrentStages"/>, how many can compute at once: stages whose workers share a host share its
@@ -87,11 +93,13 @@ public sealed class Placement
         get
         {
             if (ConcurrentStages == 1) return 1;
+            if (_concurrency is { } counted && Unchanged(counted.Infos)) return counted.Value;
+            var infos = new WorkerInfo?[Stages.Count];
+            for (int s = 0; s < infos.Length; s++) infos[s] = InfoOf(Stages[s]);
             var hosts = new Dictionary<Guid, (int Stages, int Processors)>();
             int alone = 0;
-            foreach (var stage in Stages)
+            foreach (var info in infos)
             {
-                var info = stage.Workers.Count > 0 ? stage.Workers[0].Info : null;
                 if (info is null || info.HostId == Guid.Empty)
                 {
                     alone++;
@@ -102,8 +110,23 @@ public sealed class Placement
                 hosts[info.HostId] = (stages + 1, Math.Max(processors, info.Processors));
             }
 
-            return alone + hosts.Values.Sum(h => h.Processors > 0 ? Math.Min(h.Stages, h.Processors) : h.Stages);
+            int value = alone + hosts.Values.Sum(h => h.Processors > 0 ? Math.Min(h.Stages, h.Processors) : h.Stages);
+            _concurrency = new CountedConcurrency(infos, value);
+            return value;
         }
+    }
+
+    private static WorkerInfo? InfoOf(IStageBackend stage) => stage.Workers.Count > 0 ? stage.Workers[0].Info : null;
+
+    /// <summary>Whether every stage's worker still has the info <paramref name="infos"/> holds for it (a PONG brings a new one).</summary>
+    private bool Unchanged(WorkerInfo?[] infos)
+    {
+        for (int s = 0; s < infos.Length; s++)
+        {
+            if (!ReferenceEquals(infos[s], InfoOf(Stages[s]))) return false;
+        }
+
+        return true;
     }
 
     /// <summary>The micro-batches a share of <paramref name="rows"/> rows is cut into (one piece when the stages run one after another).</summary>
@@ -211,4 +234,6 @@ public sealed class Placement
     }
 
     public override string ToString() => string.Join(" -> ", Stages.Select(s => s.ToString()));
+
+    private sealed record CountedConcurrency(WorkerInfo?[] Infos, int Value);
 }
