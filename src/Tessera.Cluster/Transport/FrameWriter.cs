@@ -42,6 +42,12 @@ public sealed class FrameWriter
         _abort = abort ?? stream.Dispose;
     }
 
+    /// <summary>
+    /// Held by whoever puts pieces into <see cref="SharedRing"/> until their frames are out (a message with tensors, or a
+    /// run computing its outputs there: <see cref="RingOutputs"/>); taken before the lock.
+    /// </summary>
+    internal SemaphoreSlim RingGate { get; } = new(1, 1);
+
     /// <summary>The ring this side's tensors go through, once the connection's peer has accepted shared memory.</summary>
     internal SharedRing? SharedRing
     {
@@ -58,7 +64,35 @@ public sealed class FrameWriter
     /// started it is written whole (or the connection is aborted on a timeout), since a half-written frame would garble
     /// every later message.
     /// </summary>
-    public async Task SendAsync(FrameType type, ulong requestId, ReadOnlyMemory<byte> payload, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, CancellationToken cancellation, WireDataType wire = WireDataType.Float32)
+    public Task SendAsync(FrameType type, ulong requestId, ReadOnlyMemory<byte> payload, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, CancellationToken cancellation, WireDataType wire = WireDataType.Float32) =>
+        SendAsync(type, requestId, payload, tensors, cancellation, wire, held: null);
+
+    /// <summary>
+    /// As the public SendAsync; tensors computed into this connection's ring (<paramref name="held"/>, which holds the
+    /// ring gate) go first and without a copy. A message with tensors takes the ring gate before the lock (the order
+    /// every sender keeps), so its ring pieces cannot come between a <see cref="RingOutputs"/>' pieces and their frames.
+    /// </summary>
+    internal async Task SendAsync(FrameType type, ulong requestId, ReadOnlyMemory<byte> payload, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, CancellationToken cancellation, WireDataType wire, RingOutputs? held)
+    {
+        if (held is not null && (held.Writer != this || !held.HoldsGate)) held = null;
+        bool gate = held is null && tensors.Count > 0 && SharedRing is not null;
+        if (gate)
+        {
+            await RingGate.WaitAsync(cancellation).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await SendLockedAsync(type, requestId, payload, held?.Order(tensors, wire) ?? tensors, cancellation, wire, held, ring: gate ? SharedRing : held?.Ring).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (gate) RingGate.Release();
+        }
+    }
+
+    /// <param name="ring">The ring tensors may go through: only with the ring gate held.</param>
+    private async Task SendLockedAsync(FrameType type, ulong requestId, ReadOnlyMemory<byte> payload, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, CancellationToken cancellation, WireDataType wire, RingOutputs? held, SharedRing? ring)
     {
         await _lock.WaitAsync(cancellation).ConfigureAwait(false);
         var timeout = StartTimeout();
@@ -72,10 +106,11 @@ public sealed class FrameWriter
                 var meta = TensorMeta.For(name, tensor, wire);
                 int metaSize = meta.Size;
                 WireCounters.Sent(meta.ByteLength);
-                if (meta.ByteLength >= SharedMemoryMinBytes && SharedRing is { } ring && ring.Fits(meta.ByteLength))
+                if (meta.ByteLength >= SharedMemoryMinBytes && ring is not null && ring.Fits(meta.ByteLength))
                 {
-                    long position;
-                    for (int waits = 0; !TryWriteToRing(ring, tensor, meta.WireEncoding, out position); waits++)
+                    long position = 0;
+                    bool computedThere = held is not null && held.TryPositionOf(tensor, out position);
+                    for (int waits = 0; !computedThere && !TryWriteToRing(ring, tensor, meta.WireEncoding, out position); waits++)
                     {
                         if (waits == 0)
                         {

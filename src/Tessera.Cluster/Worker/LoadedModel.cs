@@ -24,6 +24,9 @@ internal sealed class LoadedModel : IDisposable
     private readonly NetworkCommunicator _communicator;
     private readonly Func<DataType, int[], Tensor> _allocateOutput;
 
+    /// <summary>The worker's pooled output storage, which a run's own allocator falls back to.</summary>
+    public Func<DataType, int[], Tensor> PooledOutputs => _allocateOutput;
+
     public LoadedModel(string hash, InferenceSession session, NetworkCommunicator communicator, long bytes, ITensorAllocator outputs)
     {
         _allocateOutput = outputs.Allocate;
@@ -54,10 +57,13 @@ internal sealed class LoadedModel : IDisposable
     /// <summary>Held by rank 0 of a group while it relays a RUN to the other ranks and queues its own run.</summary>
     public SemaphoreSlim RelayGate { get; } = new(1, 1);
 
-    /// <summary>Queues a run; the task completes on the model's thread, which runs the awaiting continuation inline.</summary>
-    public Task<IReadOnlyDictionary<string, Tensor>> RunAsync(IReadOnlyDictionary<string, Tensor> inputs, GroupRun? group = null)
+    /// <summary>
+    /// Queues a run; the task completes on the model's thread, which runs the awaiting continuation inline. Outputs go
+    /// into storage from <paramref name="allocateOutput"/> (the worker's pool when null).
+    /// </summary>
+    public Task<IReadOnlyDictionary<string, Tensor>> RunAsync(IReadOnlyDictionary<string, Tensor> inputs, GroupRun? group = null, Func<DataType, int[], Tensor>? allocateOutput = null)
     {
-        var job = new Job(inputs, group, new TaskCompletionSource<IReadOnlyDictionary<string, Tensor>>());
+        var job = new Job(inputs, group, allocateOutput ?? _allocateOutput, new TaskCompletionSource<IReadOnlyDictionary<string, Tensor>>());
         lock (_jobs)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
@@ -80,7 +86,7 @@ internal sealed class LoadedModel : IDisposable
                 int rows = RunCosts.RowsOf(InputNames.Select(n => job.Inputs[n]));
                 bool timed = Costs.WantsTiming(rows);
                 double started = timed ? Native.Libc.ThreadCpuSeconds() : 0;
-                outputs = Session.Run(job.Inputs, _allocateOutput);
+                outputs = Session.Run(job.Inputs, job.AllocateOutput);
                 if (timed)
                 {
                     Costs.Record(rows, Native.Libc.ThreadCpuSeconds() - started);
@@ -137,5 +143,5 @@ internal sealed class LoadedModel : IDisposable
         }
     }
 
-    private sealed record Job(IReadOnlyDictionary<string, Tensor> Inputs, GroupRun? Group, TaskCompletionSource<IReadOnlyDictionary<string, Tensor>> Completion);
+    private sealed record Job(IReadOnlyDictionary<string, Tensor> Inputs, GroupRun? Group, Func<DataType, int[], Tensor> AllocateOutput, TaskCompletionSource<IReadOnlyDictionary<string, Tensor>> Completion);
 }

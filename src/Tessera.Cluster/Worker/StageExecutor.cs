@@ -3,6 +3,7 @@ using Tessera.Cluster.Collective;
 using Tessera.Cluster.Telemetry;
 using Tessera.Cluster.Transport;
 using Tessera.Cluster.Transport.Messages;
+using Tessera.Cluster.Transport.SharedMemory;
 using Tessera.Engine;
 using Tessera.Tensors;
 
@@ -12,6 +13,8 @@ namespace Tessera.Cluster.Worker;
 /// Runs the current stage (or this worker's rank of it) of a RUN request and sends the tensors on: to the next stage's worker over a peer link
 /// (so stage-to-stage tensors never pass through the coordinator), or, at the last stage, back to the coordinator
 /// that sent the request. Failures go to that coordinator as an Error frame with the request's id.
+/// A stage of one rank computes its outputs straight into the ring of the connection they leave on, when that shares
+/// memory (<see cref="RingOutputs"/>), so sending them copies nothing.
 /// </summary>
 internal sealed class StageExecutor
 {
@@ -37,6 +40,7 @@ internal sealed class StageExecutor
             span.SetTag("tessera.model_hash", Convert.ToHexStringLower(run.Self.ModelHash));
         }
 
+        RingOutputs? ringOutputs = null;
         try
         {
             var model = await ModelForAsync(run).ConfigureAwait(false);
@@ -48,7 +52,8 @@ internal sealed class StageExecutor
                     : throw new ClusterException(ClusterErrorCode.BadRequest, $"stage {run.Current} needs input '{name}', which the request does not carry");
             }
 
-            var computing = group is { Rank: 0 } ? await RelayAndQueueAsync(id, run, model, feeds, group).ConfigureAwait(false) : model.RunAsync(feeds, group);
+            ringOutputs = group is null ? await RingOutputsForAsync(run, model).ConfigureAwait(false) : null;
+            var computing = group is { Rank: 0 } ? await RelayAndQueueAsync(id, run, model, feeds, group).ConfigureAwait(false) : model.RunAsync(feeds, group, ringOutputs is null ? null : ringOutputs.Allocate);
             IReadOnlyDictionary<string, Tensor> outputs;
             try
             {
@@ -75,11 +80,11 @@ internal sealed class StageExecutor
 
             if (run.IsLastStage)
             {
-                await ReplyAsync(id, run, tensors).ConfigureAwait(false);
+                await ReplyAsync(id, run, tensors, ringOutputs).ConfigureAwait(false);
             }
             else
             {
-                await ForwardAsync(id, run, tensors).ConfigureAwait(false);
+                await ForwardAsync(id, run, tensors, ringOutputs).ConfigureAwait(false);
             }
 
             // Everything is on the wire now and the session keeps nothing of a finished run: the storage is free.
@@ -115,8 +120,39 @@ internal sealed class StageExecutor
         }
         finally
         {
+            // After the outputs are sent or the run failed: gives the ring gate back (and the ring's unsent pieces).
+            ringOutputs?.Dispose();
             _server.RequestEnded();
         }
+    }
+
+    /// <summary>
+    /// The outgoing ring this run's outputs can be computed into: the next stage's link, or at the last stage the
+    /// connection from the coordinator; null when that shares no memory, or when float32 tensors are narrowed on the
+    /// wire (the ring then holds other bytes than the outputs).
+    /// </summary>
+    private async Task<RingOutputs?> RingOutputsForAsync(RunMessage run, LoadedModel model)
+    {
+        if (run.Wire != WireDataType.Float32) return null;
+        FrameWriter? writer = null;
+        if (run.IsLastStage)
+        {
+            writer = _server.TryGetCoordinator(run.ReplyTo, out var coordinator) ? coordinator.Writer : null;
+        }
+        else
+        {
+            try
+            {
+                writer = (await _server.Peers.GetAsync(run.Stages[run.Current + 1].Ranks[0].Address, CancellationToken.None).ConfigureAwait(false)).Writer;
+            }
+            catch (ClusterException)
+            {
+                // The send after the run tries again and says why.
+                return null;
+            }
+        }
+
+        return writer?.SharedRing is { } ring ? new RingOutputs(writer, ring, model.PooledOutputs, _server.Options.Limits.ReadTimeout) : null;
     }
 
     private async Task<LoadedModel> ModelForAsync(RunMessage run)
@@ -151,7 +187,7 @@ internal sealed class StageExecutor
         }
     }
 
-    private async Task ReplyAsync(ulong id, RunMessage run, Dictionary<string, Tensor> tensors)
+    private async Task ReplyAsync(ulong id, RunMessage run, Dictionary<string, Tensor> tensors, RingOutputs? ringOutputs)
     {
         var results = new List<KeyValuePair<string, Tensor>>(run.Outputs.Length);
         foreach (string name in run.Outputs)
@@ -166,10 +202,10 @@ internal sealed class StageExecutor
         }
 
         var payload = new WireWriter().U16((ushort)results.Count);
-        await coordinator.Writer.SendAsync(FrameType.Result, id, payload.Written, results, CancellationToken.None, run.Wire).ConfigureAwait(false);
+        await coordinator.Writer.SendAsync(FrameType.Result, id, payload.Written, results, CancellationToken.None, run.Wire, ringOutputs).ConfigureAwait(false);
     }
 
-    private async Task ForwardAsync(ulong id, RunMessage run, Dictionary<string, Tensor> tensors)
+    private async Task ForwardAsync(ulong id, RunMessage run, Dictionary<string, Tensor> tensors, RingOutputs? ringOutputs)
     {
         var needed = new HashSet<string>(run.Outputs, StringComparer.Ordinal);
         for (int i = run.Current + 1; i < run.Stages.Length; i++)
@@ -179,10 +215,10 @@ internal sealed class StageExecutor
 
         var forward = tensors.Where(kv => needed.Contains(kv.Key)).ToList();
         var next = run.Next((ushort)forward.Count);
-        await SendAsync(id, next.Self.Address, next, forward, $"the worker of stage {next.Current}").ConfigureAwait(false);
+        await SendAsync(id, next.Self.Address, next, forward, $"the worker of stage {next.Current}", ringOutputs).ConfigureAwait(false);
     }
 
-    private async Task SendAsync(ulong id, string address, RunMessage message, List<KeyValuePair<string, Tensor>> tensors, string what)
+    private async Task SendAsync(ulong id, string address, RunMessage message, List<KeyValuePair<string, Tensor>> tensors, string what, RingOutputs? ringOutputs = null)
     {
         for (int attempt = 0; ; attempt++)
         {
@@ -190,7 +226,7 @@ internal sealed class StageExecutor
             try
             {
                 link = await _server.Peers.GetAsync(address, CancellationToken.None).ConfigureAwait(false);
-                await link.Writer.SendAsync(FrameType.Run, id, message.Write().Written, tensors, CancellationToken.None, message.Wire).ConfigureAwait(false);
+                await link.Writer.SendAsync(FrameType.Run, id, message.Write().Written, tensors, CancellationToken.None, message.Wire, ringOutputs).ConfigureAwait(false);
                 return;
             }
             catch (ClusterException e)

@@ -106,6 +106,38 @@ internal sealed unsafe class SharedRing
     }
 
     /// <summary>
+    /// Takes the next piece of <paramref name="bytes"/> (sent as they are) for its owner to fill before its frame goes
+    /// out (<see cref="RingOutputs"/>, which holds the writer's ring gate meanwhile, so the pieces' frames follow in ring
+    /// order): false when there is no room until the reader has caught up. The segment stays mapped for the piece until
+    /// <see cref="ReleaseReserved"/>, even if the connection closes meanwhile.
+    /// </summary>
+    public bool TryReserve(long bytes, out long position, out byte* pointer)
+    {
+        long length = Align(bytes);
+        position = Start(_position, length);
+        pointer = null;
+        byte* data = _segment.Acquire();
+        if (!HasRoom(data, position + length))
+        {
+            _segment.Release();
+            return false;
+        }
+
+        pointer = data + _dataOffset + (position % Capacity);
+        _position = position + length;
+        return true;
+    }
+
+    /// <summary>Lets the mapping go for one piece <see cref="TryReserve"/> took.</summary>
+    public void ReleaseReserved() => _segment.Release();
+
+    /// <summary>Where the writer puts its next piece (for <see cref="Rewind"/>).</summary>
+    public long Position => _position;
+
+    /// <summary>Takes back the pieces reserved since <paramref name="position"/>, none of whose frames went out.</summary>
+    public void Rewind(long position) => _position = position;
+
+    /// <summary>
     /// Decodes the piece at <paramref name="position"/> by <paramref name="encoding"/> into <paramref name="destination"/>
     /// (tensor bytes) and gives its space back. A position other than where the writer puts the next piece is
     /// <see cref="ClusterErrorCode.Malformed"/>.
