@@ -20,8 +20,7 @@ public sealed class RingOutputsTests : IDisposable
     public async Task OutputsComputedInTheRingArriveAsWrittenWithNothingCopiedAtSend()
     {
         // 1 MiB rings and 400 KB outputs: every other message's pieces wait for the reader to take the last ones.
-        var limits = TransportLimits.Default with { SharedMemoryBytes = 1 << 20, ReadTimeout = Bound };
-        var (connected, accepted) = await _fx.ConnectedPairAsync(limits);
+        var (connected, accepted) = await SmallRingsPairAsync();
         await using var client = connected;
         await using var server = accepted;
         var ring = client.Writer.SharedRing!;
@@ -49,8 +48,7 @@ public sealed class RingOutputsTests : IDisposable
     [Fact]
     public async Task APieceLeftOutOrARunThatFailedKeepsTheRingInOrderForLaterMessages()
     {
-        var limits = TransportLimits.Default with { SharedMemoryBytes = 1 << 20, ReadTimeout = Bound };
-        var (connected, accepted) = await _fx.ConnectedPairAsync(limits);
+        var (connected, accepted) = await SmallRingsPairAsync();
         await using var client = connected;
         await using var server = accepted;
         var ring = client.Writer.SharedRing!;
@@ -103,6 +101,10 @@ public sealed class RingOutputsTests : IDisposable
         await ExpectAsync(server, 9, other);
         await waiting.WaitAsync(Bound);
     }
+
+    /// <summary>A connection pair sharing memory through 1 MiB rings.</summary>
+    private Task<(ClusterConnection Client, ClusterConnection Server)> SmallRingsPairAsync() =>
+        _fx.ConnectedPairAsync(TransportLimits.Default with { SharedMemoryBytes = 1 << 20, ReadTimeout = Bound });
 
     private static Tensor Filled(Tensor tensor, int seed)
     {
