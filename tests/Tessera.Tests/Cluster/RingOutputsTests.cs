@@ -102,6 +102,38 @@ public sealed class RingOutputsTests : IDisposable
         await waiting.WaitAsync(Bound);
     }
 
+    [Fact]
+    public async Task ASecondRunOnTheConnectionAndPiecesBeyondTheRingTakePooledStorageAtOnce()
+    {
+        var (connected, accepted) = await SmallRingsPairAsync();
+        await using var client = connected;
+        await using var server = accepted;
+        var ring = client.Writer.SharedRing!;
+        var pool = new TensorPool();
+        var patient = TimeSpan.FromMinutes(10); // waiting for room would hang the test: it must not wait at all
+        using var first = new RingOutputs(client.Writer, ring, pool.Allocate, patient);
+        using var second = new RingOutputs(client.Writer, ring, pool.Allocate, patient);
+        var piece = await Task.Run(() => first.Allocate(DataType.Float32, [150_000])).WaitAsync(Bound);
+        Assert.IsType<RingOutputs>(piece.StorageOwner);
+
+        // Another run while the first holds the ring: it does not wait for the first one's frames.
+        var other = await Task.Run(() => second.Allocate(DataType.Float32, [20_000])).WaitAsync(Bound);
+        Assert.IsNotType<RingOutputs>(other.StorageOwner);
+
+        // 600 KB held unsent and 600 KB more cannot fit a 1 MiB ring whatever the reader does.
+        var beyond = await Task.Run(() => first.Allocate(DataType.Float32, [150_000])).WaitAsync(Bound);
+        Assert.IsNotType<RingOutputs>(beyond.StorageOwner);
+        var fits = await Task.Run(() => first.Allocate(DataType.Float32, [50_000])).WaitAsync(Bound);
+        Assert.IsType<RingOutputs>(fits.StorageOwner);
+
+        var message = new List<KeyValuePair<string, Tensor>> { new("a", Filled(piece, 1)), new("b", Filled(beyond, 2)), new("c", Filled(fits, 3)) };
+        // Copies to compare with: the reader gives a's space back before b is written there.
+        var sent = message.Select(kv => new KeyValuePair<string, Tensor>(kv.Key, Tensor.FromArray(kv.Value.ToArray<float>(), kv.Value.Shape))).ToList();
+        var sending = client.Writer.SendAsync(FrameType.Result, 1, new WireWriter().U16(3).Written, message, default, WireDataType.Float32, first);
+        await ExpectAsync(server, 1, sent);
+        await sending.WaitAsync(Bound);
+    }
+
     /// <summary>A connection pair sharing memory through 1 MiB rings.</summary>
     private Task<(ClusterConnection Client, ClusterConnection Server)> SmallRingsPairAsync() =>
         _fx.ConnectedPairAsync(TransportLimits.Default with { SharedMemoryBytes = 1 << 20, ReadTimeout = Bound });

@@ -51,6 +51,12 @@ internal sealed unsafe class RingOutputs : IDisposable
             return _fallback(dataType, shape);
         }
 
+        // With this run's own pieces unsent, the reader cannot make room beyond them: waiting would only end at the timeout.
+        if (_pieces.Count > 0 && !_ring.CanReserveAfter(_start, bytes))
+        {
+            return _fallback(dataType, shape);
+        }
+
         long deadline = Environment.TickCount64 + (long)_timeout.TotalMilliseconds;
         byte* pointer;
         long position;
@@ -137,10 +143,14 @@ internal sealed unsafe class RingOutputs : IDisposable
         }
     }
 
+    /// <summary>
+    /// Takes the ring gate if it is free. Never waits: another run holding it may compute for a long time before its
+    /// frames go out, and waiting for it here would serialise concurrent runs on one connection; the copy is cheaper.
+    /// </summary>
     private bool TakeGate()
     {
         if (_gateHeld) return true;
-        if (!_writer.RingGate.Wait(_timeout)) return false;
+        if (!_writer.RingGate.Wait(0)) return false;
         _gateHeld = true;
         _start = _ring.Position;
         return true;

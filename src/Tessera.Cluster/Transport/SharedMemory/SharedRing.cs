@@ -128,6 +128,16 @@ internal sealed unsafe class SharedRing
         return true;
     }
 
+    /// <summary>
+    /// Whether a piece of <paramref name="bytes"/> reserved next can ever find room while the pieces from
+    /// <paramref name="from"/> on stay unsent: the reader can give back only what lies before them.
+    /// </summary>
+    public bool CanReserveAfter(long from, long bytes)
+    {
+        long length = Align(bytes);
+        return Start(_position, length) + length - from <= Capacity;
+    }
+
     /// <summary>Lets the mapping go for one piece <see cref="TryReserve"/> took.</summary>
     public void ReleaseReserved() => _segment.Release();
 
