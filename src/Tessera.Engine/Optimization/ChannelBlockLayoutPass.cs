@@ -11,7 +11,10 @@ namespace Tessera.Engine.Optimization;
 /// and they read it so (x_blocked, sum_blocked), when the producer and every reader run ChannelBlockedConv at the graph's
 /// static shapes on this machine's SIMD tier (<see cref="ConvKernel.KeepsChannelBlocked"/>, the kernel's own choice).
 /// The producer then stores each pixel's 16 channels of a block as one vector instead of transposing its tiles into
-/// NCHW, and the reader copies blocks into its interleaved layout instead of transposing NCHW planes. Same arithmetic
+/// NCHW, and the reader copies blocks into its interleaved layout instead of transposing NCHW planes. A plain Conv
+/// (ResNet's 1x1 stride-2 downsample, which has no activation to fuse) takes part as a FusedConv without activation,
+/// the same kernel; a strided 1x1 kernel runs ChannelBlockedConv only when its X is blocked, so it is asked as a reader
+/// of a blocked X and, as a producer, only once its X was blocked (producers come in graph order). Same arithmetic
 /// in another storage order: the outputs' bits do not change. Graph outputs and every other reader see NCHW; a
 /// kernel that meets other shapes at run time converts (ConvKernel). Runs last, on the fused graph.
 /// </summary>
@@ -31,19 +34,20 @@ internal sealed class ChannelBlockLayoutPass : IGraphPass
         }
 
         bool changed = false;
-        var keeps = new Dictionary<OnnxNode, bool>(ReferenceEqualityComparer.Instance);
+        var keeps = new Dictionary<(OnnxNode, bool), bool>();
         foreach (var producer in graph.Nodes.ToList())
         {
-            if (!graph.IsLive(producer) || producer.Attributes.ContainsKey("y_blocked") || !Keeps(graph, producer, keeps)) continue;
+            if (!graph.IsLive(producer) || producer.Attributes.ContainsKey("y_blocked") || !Keeps(graph, producer, Has(producer, "x_blocked"), keeps)) continue;
             string value = producer.Outputs[0];
             var readers = graph.Consumers(value);
-            if (graph.IsPinned(value) || readers.Count == 0 || !readers.All(r => Keeps(graph, r, keeps) && ReadsAsXOrSum(r, value))) continue;
+            if (graph.IsPinned(value) || readers.Count == 0
+                || !readers.All(r => ReadsAsXOrSum(r, value) && Keeps(graph, r, r.Inputs[0] == value || Has(r, "x_blocked"), keeps))) continue;
 
-            Set(producer, "y_blocked");
+            Set(graph, producer, "y_blocked");
             foreach (var reader in readers)
             {
-                if (reader.Inputs[0] == value) Set(reader, "x_blocked");
-                if (reader.Inputs.Count > 3 && reader.Inputs[3] == value) Set(reader, "sum_blocked");
+                if (reader.Inputs[0] == value) Set(graph, reader, "x_blocked");
+                if (reader.Inputs.Count > 3 && reader.Inputs[3] == value) Set(graph, reader, "sum_blocked");
             }
 
             graph.Log($"{producer} writes {value} channel-blocked for {string.Join(", ", readers)}");
@@ -53,20 +57,23 @@ internal sealed class ChannelBlockLayoutPass : IGraphPass
         return changed;
     }
 
-    /// <summary>Whether a node is a FusedConv that runs ChannelBlockedConv with blocked operands at its static shapes.</summary>
-    private static bool Keeps(GraphEditor graph, OnnxNode node, Dictionary<OnnxNode, bool> keeps)
+    /// <summary>
+    /// Whether a node is a FusedConv (or a plain Conv, which would become one) that runs ChannelBlockedConv with blocked
+    /// operands at its static shapes, X blocked or not as <paramref name="xBlocked"/> says.
+    /// </summary>
+    private static bool Keeps(GraphEditor graph, OnnxNode node, bool xBlocked, Dictionary<(OnnxNode, bool), bool> keeps)
     {
-        if (keeps.TryGetValue(node, out bool known)) return known;
+        if (keeps.TryGetValue((node, xBlocked), out bool known)) return known;
         bool result = false;
-        if (node.OpType == "FusedConv" && node.Domain == TesseraDomain.Name && node.Outputs.Count == 1 && node.Inputs.Count >= 2
+        if (IsConv(node) && node.Outputs.Count == 1 && node.Inputs.Count >= 2
             && graph.ElementType(node.Inputs[0]) == DataType.Float32 && StaticShape(graph, node.Inputs[0]) is { } x
             && graph.Constant(node.Inputs[1]) is { DataType: DataType.Float32 } w)
         {
-            var info = new KernelInfo(node.OpType, TesseraDomain.Name, TesseraDomain.Version, node.DisplayName, node.Inputs.Count,
+            var info = new KernelInfo("FusedConv", TesseraDomain.Name, TesseraDomain.Version, node.DisplayName, node.Inputs.Count,
                 node.Outputs.Count, node.Attributes, i => graph.Constant(node.Inputs[i]), ParallelRunner.Sequential);
             try
             {
-                result = ConvKernel.KeepsChannelBlocked(info, x, w.Shape);
+                result = ConvKernel.KeepsChannelBlocked(info, x, w.Shape, xBlocked);
             }
             catch (KernelException)
             {
@@ -74,9 +81,16 @@ internal sealed class ChannelBlockLayoutPass : IGraphPass
             }
         }
 
-        keeps[node] = result;
+        keeps[(node, xBlocked)] = result;
         return result;
     }
+
+    /// <summary>A FusedConv, or an ONNX Conv (at most 3 inputs, no fused attributes) that FusedConv computes alike.</summary>
+    private static bool IsConv(OnnxNode node) =>
+        (node.OpType == "FusedConv" && node.Domain == TesseraDomain.Name)
+        || (node.OpType == "Conv" && OnnxNode.NormalizeDomain(node.Domain).Length == 0 && node.Inputs.Count <= 3);
+
+    private static bool Has(OnnxNode node, string attribute) => node.Attributes.ContainsKey(attribute);
 
     /// <summary>X's shape with a batch of 1 (the kernel's choice does not depend on it), when channels and planes are known.</summary>
     private static int[]? StaticShape(GraphEditor graph, string value)
@@ -97,6 +111,16 @@ internal sealed class ChannelBlockLayoutPass : IGraphPass
         return true;
     }
 
-    private static void Set(OnnxNode node, string attribute) =>
+    /// <summary>Sets a layout attribute, making a plain Conv the FusedConv (no activation) that reads it.</summary>
+    private static void Set(GraphEditor graph, OnnxNode node, string attribute)
+    {
+        if (node.OpType == "Conv")
+        {
+            graph.UseTesseraDomain();
+            node.OpType = "FusedConv";
+            node.Domain = TesseraDomain.Name;
+        }
+
         node.Attributes[attribute] = new NodeAttribute { Name = attribute, Kind = AttributeKind.Int, Int = 1 };
+    }
 }

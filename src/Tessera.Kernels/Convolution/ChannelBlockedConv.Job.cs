@@ -9,7 +9,7 @@ internal sealed unsafe partial class ChannelBlockedConv
     /// <summary>One group's batch of images [First, First + Count): what the parallel bodies share (read only).</summary>
     private readonly struct Job(float* x, float* bias, float* sum, float* y, float* weights, float* layouts, int* offsets, int* columns,
         InterleavedLayout interleaved, ConvGeometry g, FusedActivation activation, int c, int m, int group, int gi, int first,
-        int count, int depth, BlockedOperands blocked)
+        int count, int depth, int depthBlock, BlockedOperands blocked)
     {
         public readonly int Count = count;
 
@@ -100,9 +100,9 @@ internal sealed unsafe partial class ChannelBlockedConv
 
             // The last tile of a chunk may be short: its missing pixels repeat its first (computed, never stored).
             int* tail = stackalloc int[Tile];
-            for (int pc = 0; pc < depth; pc += Kc)
+            for (int pc = 0; pc < depth; pc += depthBlock)
             {
-                int kc = Math.Min(Kc, depth - pc);
+                int kc = Math.Min(depthBlock, depth - pc);
                 for (int v = v0; v < v1; v += Tile)
                 {
                     int* at = cols + (v - v0);

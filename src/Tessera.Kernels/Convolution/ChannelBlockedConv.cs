@@ -27,6 +27,7 @@ internal sealed unsafe partial class ChannelBlockedConv
 
     // Depth steps per block: a 3x3 kernel's 9 taps of one 16-channel input block, whose 144 x 64 weights (36 KiB) the
     // kernel rereads for each tile of a chunk. Measured against 64, 128 and 288 on ResNet-18: 3-5% faster than 128.
+    // (1x1 kernels take DirectConv2D's depth blocks instead: see the constructor.)
     private const int Kc = 144;
 
     // Pixels per work item: 16 tiles of 6, and 6 transposes of 16. Its tile matrix (24 KiB) waits in L1/L2 between
@@ -39,6 +40,7 @@ internal sealed unsafe partial class ChannelBlockedConv
     private readonly byte[] _weightStorage;
     private readonly float* _weights;
     private readonly int _depth;
+    private readonly int _depthBlock;
 
     private int[] _offsets = [];
     private int[] _columns = [];
@@ -48,11 +50,15 @@ internal sealed unsafe partial class ChannelBlockedConv
     /// <summary>
     /// Repacks W (m rows of input channels per group x kernel size floats) as 64-channel blocks whose depth runs
     /// over 16-channel input blocks, then taps, then the channels of the block: the order the interleaved layout keeps
-    /// neighbouring depth steps on one cache line.
+    /// neighbouring depth steps on one cache line. A 1x1 kernel (a downsample that runs here only when its X is
+    /// channel-blocked) sums its depth in <paramref name="sgemmDepthBlock"/> blocks, those of the packed SGEMM weights
+    /// <see cref="DirectConv2D"/> would read: each block's sum is added to the last, so the same blocks give the same
+    /// bits, and keeping its X blocked cannot change its output.
     /// </summary>
-    public ChannelBlockedConv(float* w, int m, int channels, int kernelSize)
+    public ChannelBlockedConv(float* w, int m, int channels, int kernelSize, int sgemmDepthBlock)
     {
         _depth = channels * kernelSize;
+        _depthBlock = kernelSize == 1 ? sgemmDepthBlock : Kc;
         long floats = Math.Max(1L, (long)m * _depth);
         _weightStorage = GC.AllocateUninitializedArray<byte>(checked((int)(floats * sizeof(float) + 64)), pinned: true);
         byte* start = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_weightStorage));
@@ -87,11 +93,13 @@ internal sealed unsafe partial class ChannelBlockedConv
     /// <summary>
     /// Whether a convolution takes this kernel: 2-D with more than one tap (a strided 1x1 kernel's interleaving would
     /// transpose every stride phase for one depth step per channel: slower than DirectConv2D, which fills one phase),
-    /// output channels per group a multiple of 64, and enough of the layout's columns padding that skipping them beats
+    /// or a strided 1x1 one whose X is channel-blocked already (<paramref name="xBlocked"/>: its fill then copies the
+    /// pixels read, 16 channels a vector; ResNet's downsamples after a blocked stage output), output channels per group
+    /// a multiple of 64, and enough of the layout's columns padding that skipping them beats
     /// <see cref="DirectConv2D"/>'s wider reuse.
     /// </summary>
-    public static bool Applies(ConvGeometry g, int outputChannelsPerGroup) =>
-        ChannelBlockMicroKernel.IsSupported && g.Rank == 2 && g.KernelSize > 1 && outputChannelsPerGroup % Block == 0
+    public static bool Applies(ConvGeometry g, int outputChannelsPerGroup, bool xBlocked) =>
+        ChannelBlockMicroKernel.IsSupported && g.Rank == 2 && (g.KernelSize > 1 || (xBlocked && !g.IsPointwise)) && outputChannelsPerGroup % Block == 0
         && g.OutputSize < (1 - PaddingShare) * new PhaseLayout(g).PaddedColumns;
 
     /// <summary>
@@ -113,7 +121,7 @@ internal sealed unsafe partial class ChannelBlockedConv
             if (imageByImage)
             {
                 // Each thread fills an image's layout into its own scratch and computes all of its blocks from there.
-                var job = new Job(x, bias, sum, y, _weights, null, offsets, columns, interleaved, g, activation, c, m, group, gi, 0, n, _depth,
+                var job = new Job(x, bias, sum, y, _weights, null, offsets, columns, interleaved, g, activation, c, m, group, gi, 0, n, _depth, _depthBlock,
                     blocked);
                 var images = new ImageBody(job);
                 parallel.ForChunks(n, n, ref images);
@@ -124,7 +132,7 @@ internal sealed unsafe partial class ChannelBlockedConv
             for (int first = 0; first < n; first += perBatch)
             {
                 var job = new Job(x, bias, sum, y, _weights, layouts, offsets, columns, interleaved, g, activation, c, m, group, gi,
-                    first, Math.Min(perBatch, n - first), _depth, blocked);
+                    first, Math.Min(perBatch, n - first), _depth, _depthBlock, blocked);
                 var fill = new FillBody(job);
                 int blocks = job.Count * interleaved.Blocks;
                 var runner = (long)blocks * interleaved.BlockFloats < 1 << 14 ? ParallelRunner.Sequential : parallel;

@@ -185,9 +185,10 @@ internal sealed unsafe class ConvKernel : IKernel
         float* pb = bias is null ? null : (float*)bias.Pointer;
         float* ps = sum is null ? null : (float*)sum.Pointer;
         var packed = ReferenceEquals(w, _constantW) ? _packedW : null;
-        bool channelBlocked = packed is not null && ChannelBlockedConv.Applies(g, m / group);
+        bool keepsBlocked = KeepsBlocked(group, _activation);
+        bool channelBlocked = packed is not null && ChannelBlockedConv.Applies(g, m / group, keepsBlocked && (_blocked & BlockedOperands.X) != 0);
         float* blockedY = null;
-        bool native = channelBlocked && KeepsBlocked(group, _activation);
+        bool native = channelBlocked && keepsBlocked;
         if (_blocked != BlockedOperands.None && !native)
         {
             // The kernel this call takes reads and writes NCHW (other shapes than the graph's, or a tier without
@@ -201,7 +202,7 @@ internal sealed unsafe class ConvKernel : IKernel
         }
         else if (channelBlocked)
         {
-            _channelBlocked ??= new ChannelBlockedConv(pw, m, c / group, g.KernelSize);
+            _channelBlocked ??= new ChannelBlockedConv(pw, m, c / group, g.KernelSize, packed![0].Config.Kc);
             _channelBlocked.Run(px, pb, ps, py, n, c, m, group, g, _activation, native ? _blocked : BlockedOperands.None, parallel);
         }
         else if (DirectConv2D.Applies(g, packed))
@@ -228,16 +229,17 @@ internal sealed unsafe class ConvKernel : IKernel
 
     /// <summary>
     /// Whether a node's convolution, at these static shapes, runs <see cref="ChannelBlockedConv"/> reading and writing
-    /// channel-blocked operands itself: the engine's channel-block-layout pass asks this, so its choice is the kernel's
-    /// choice on this machine's SIMD tier.
+    /// channel-blocked operands itself, given whether its X is channel-blocked (a strided 1x1 kernel takes that kernel
+    /// only then): the engine's channel-block-layout pass asks this, so its choice is the kernel's choice on this
+    /// machine's SIMD tier.
     /// </summary>
-    internal static bool KeepsChannelBlocked(KernelInfo info, int[] xShape, int[] wShape)
+    internal static bool KeepsChannelBlocked(KernelInfo info, int[] xShape, int[] wShape, bool xBlocked)
     {
         var attributes = new ConvAttributes(info);
         var activation = info.Domain == TesseraDomain.Name ? FusedActivation.FromAttributes(info) : FusedActivation.None;
         int group = (int)attributes.Group;
         return info.ConstantInput(1) is { DataType: DataType.Float32 } && xShape.Length == 4 && wShape.Length == 4 && KeepsBlocked(group, activation)
-            && ChannelBlockedConv.Applies(Resolve(attributes, xShape, wShape), wShape[0] / group);
+            && ChannelBlockedConv.Applies(Resolve(attributes, xShape, wShape), wShape[0] / group, xBlocked);
     }
 
     /// <summary>ChannelBlockedConv keeps blocked operands for one group, and a blocked Y with an activation it may apply per chunk.</summary>

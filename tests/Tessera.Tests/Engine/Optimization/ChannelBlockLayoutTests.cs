@@ -32,9 +32,10 @@ public class ChannelBlockLayoutTests
         Assert.True(nchw.Span<float>().SequenceEqual(blocked.Span<float>()), $"resnet18 b{batch} t{threads}: logits differ with the channel-blocked layout");
 
         // The 3x3 convolutions of the last three stages hand 8 activations on (a block's conv1 → conv2, a block's output
-        // → the next block when no 1x1 shortcut reads it); none without ChannelBlockedConv.
+        // → the next block when no 1x1 shortcut reads it), and the last two stages' inputs go blocked to their strided
+        // conv1 and 1x1 downsample, whose outputs go blocked to conv2 as its residual sum: 12; none without ChannelBlockedConv.
         var optimized = GraphOptimizer.Optimize(model, new SessionOptions());
-        Assert.Equal(ChannelBlockMicroKernel.IsSupported ? 8 : 0, optimized.Graph.Nodes.Count(n => n.Attributes.ContainsKey("y_blocked")));
+        Assert.Equal(ChannelBlockMicroKernel.IsSupported ? 12 : 0, optimized.Graph.Nodes.Count(n => n.Attributes.ContainsKey("y_blocked")));
     }
 
     [Theory]
@@ -46,12 +47,13 @@ public class ChannelBlockLayoutTests
     public void HandWrittenBlockedOperandsGiveTheNchwBits(int batch, int size, int threads)
     {
         // a = relu(conv(x)) blocked; b = relu(conv(a) + x) blocked (NCHW sum); c = relu(conv(b) + a) NCHW (blocked sum);
-        // d = conv(b, stride 2) NCHW. 40x40 planes run DirectConv2D: ConvKernel converts there (and on every plane on tiers
+        // d = conv(b, stride 2) NCHW; e = conv1x1(b, stride 2) NCHW, no activation (a downsample: ChannelBlockedConv only
+        // because b is blocked). 40x40 planes run DirectConv2D: ConvKernel converts there (and on every plane on tiers
         // without ChannelBlockedConv); 14x14 and 7x7 ones run ChannelBlockedConv on AVX-512 (image by image, batch-wide).
         var feeds = new Dictionary<string, Tensor> { ["x"] = Random(size, batch, 64, size, size) };
         var expected = Run(Chain(size, blocked: false), feeds, threads, []);
         var actual = Run(Chain(size, blocked: true), feeds, threads, []);
-        foreach (string name in new[] { "c", "d" })
+        foreach (string name in new[] { "c", "d", "e" })
         {
             Assert.True(expected[name].Span<float>().SequenceEqual(actual[name].Span<float>()), $"{name} n{batch} {size}x{size} t{threads}");
         }
@@ -105,6 +107,7 @@ public class ChannelBlockLayoutTests
     {
         var pads = GraphBuilder.Ints("pads", 1, 1, 1, 1);
         var relu = GraphBuilder.Str("activation", "Relu");
+        var strides = GraphBuilder.Ints("strides", 2, 2);
         NodeAttribute[] Layout(bool x, bool sum, bool y) => !blocked ? [pads, relu]
             : [pads, relu, GraphBuilder.Int("x_blocked", x ? 1 : 0), GraphBuilder.Int("sum_blocked", sum ? 1 : 0), GraphBuilder.Int("y_blocked", y ? 1 : 0)];
         var builder = new GraphBuilder().Input("x", DataType.Float32, "n", 64, size, size);
@@ -118,7 +121,9 @@ public class ChannelBlockLayoutTests
             .Node("FusedConv", ["a", "w1", "b1", "x"], ["b"], "b", Layout(true, false, true))
             .Node("FusedConv", ["b", "w2", "b2", "a"], ["c"], "c", Layout(true, true, false))
             .Node("FusedConv", ["b", "w3", "b3"], ["d"], "d", [.. Layout(true, false, false), GraphBuilder.Ints("strides", 2, 2)])
-            .Output("c").Output("d")
+            .Initializer("w4", Random(24, 64, 64, 1, 1)).Initializer("b4", Random(34, 64))
+            .Node("FusedConv", ["b", "w4", "b4"], ["e"], "e", blocked ? [GraphBuilder.Int("x_blocked", 1), strides] : [strides])
+            .Output("c").Output("d").Output("e")
             .Build();
         foreach (var node in model.Graph.Nodes) node.Domain = TesseraDomain.Name;
         model.OpsetImports[TesseraDomain.Name] = TesseraDomain.Version;
