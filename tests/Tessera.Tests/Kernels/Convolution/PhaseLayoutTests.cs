@@ -31,15 +31,9 @@ public sealed unsafe class PhaseLayoutTests
     [MemberData(nameof(Geometries))]
     public void EveryTapReadsThePaddedInput(int channels, int h, int w, int kh, int kw, int pad, int stride, int dilation)
     {
-        int outH = (h + 2 * pad - dilation * (kh - 1) - 1) / stride + 1, outW = (w + 2 * pad - dilation * (kw - 1) - 1) / stride + 1;
-        var g = new ConvGeometry([h, w], [kh, kw], [stride, stride], [dilation, dilation], [pad, pad], [pad, pad], [outH, outW]);
+        var (g, outH, outW) = Geometry(h, w, kh, kw, pad, stride, dilation);
         var layout = new PhaseLayout(g);
-        var random = new Random(h * 100 + w);
-        var x = new float[channels * h * w];
-        for (int i = 0; i < x.Length; i++)
-        {
-            x[i] = random.NextSingle() + 1f;
-        }
+        var x = Input(channels * h * w, h * 100 + w);
 
         var buffer = new float[layout.Floats(channels)];
         Array.Fill(buffer, float.NaN);
@@ -77,17 +71,11 @@ public sealed unsafe class PhaseLayoutTests
     {
         const int Lanes = ChannelBlockedLayout.Lanes;
         _ = channels; // one block of 16 channels, whatever the planar case's count
-        int outH = (h + 2 * pad - dilation * (kh - 1) - 1) / stride + 1, outW = (w + 2 * pad - dilation * (kw - 1) - 1) / stride + 1;
-        var g = new ConvGeometry([h, w], [kh, kw], [stride, stride], [dilation, dilation], [pad, pad], [pad, pad], [outH, outW]);
+        var (g, outH, outW) = Geometry(h, w, kh, kw, pad, stride, dilation);
         var layout = new PhaseLayout(g);
-        var random = new Random(h * 100 + w);
 
         // One block of 16 channels, pixel-major: (channel c, pixel p) at p * 16 + c.
-        var x = new float[Lanes * h * w];
-        for (int i = 0; i < x.Length; i++)
-        {
-            x[i] = random.NextSingle() + 1f;
-        }
+        var x = Input(Lanes * h * w, h * 100 + w);
 
         var buffer = new float[layout.ChannelFloats * Lanes];
         Array.Fill(buffer, float.NaN);
@@ -115,5 +103,24 @@ public sealed unsafe class PhaseLayoutTests
                 }
             }
         }
+    }
+
+    private static (ConvGeometry G, int OutH, int OutW) Geometry(int h, int w, int kh, int kw, int pad, int stride, int dilation)
+    {
+        int outH = (h + 2 * pad - dilation * (kh - 1) - 1) / stride + 1, outW = (w + 2 * pad - dilation * (kw - 1) - 1) / stride + 1;
+        return (new ConvGeometry([h, w], [kh, kw], [stride, stride], [dilation, dilation], [pad, pad], [pad, pad], [outH, outW]), outH, outW);
+    }
+
+    /// <summary>Values in [1, 2): never 0, so a read of the padding is told from a read of the input.</summary>
+    private static float[] Input(int count, int seed)
+    {
+        var random = new Random(seed);
+        var x = new float[count];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = random.NextSingle() + 1f;
+        }
+
+        return x;
     }
 }
