@@ -110,6 +110,12 @@ public sealed class ClusterConnection : IAsyncDisposable
             connection.Worker = WorkerInfo.Read(ready);
             connection._sharedMemory.Authenticated = true;
             await connection._sharedMemory.OfferAsync(role, connection.Worker, timeout.Token).ConfigureAwait(false);
+
+            // The caller goes on from a thread-pool thread, never from inside the handshake's last read: where socket
+            // completions run on the socket engine's thread (workers, batch, bench-cluster), a caller's code run
+            // there holds every socket of the process. A deployment planned there for seconds under load left its
+            // workers' pongs unread, the heartbeat marked them down and the deploy failed ("the connection is closed").
+            await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
             return connection;
         }
         catch (Exception e)
