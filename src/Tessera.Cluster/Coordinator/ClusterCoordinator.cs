@@ -83,6 +83,19 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
     /// <summary>Makes sure <paramref name="worker"/> has the model loaded, shipping it only if its cache lacks the hash.</summary>
     public async Task<ModelLoadedMessage> EnsureModelAsync(WorkerClient worker, ModelFile model, CancellationToken cancellation = default)
     {
+        try
+        {
+            return await QueryShipAndLoadAsync(worker, model, cancellation).ConfigureAwait(false);
+        }
+        catch (ClusterException e) when (e.Code == ClusterErrorCode.WorkerDown && !worker.IsUp && worker.DownReason is { } why)
+        {
+            // A write to a connection the heartbeat closed says only "the connection is closed": name the worker and why.
+            throw new ClusterException(ClusterErrorCode.WorkerDown, $"worker {worker.Name} at {worker.Address} {why}", e);
+        }
+    }
+
+    private async Task<ModelLoadedMessage> QueryShipAndLoadAsync(WorkerClient worker, ModelFile model, CancellationToken cancellation)
+    {
         var hash = new WireWriter().Bytes(model.Hash);
         var state = (ModelState)(await AskAsync(worker, FrameType.ModelQuery, hash, cancellation).ConfigureAwait(false)).Frame.Payload[0];
         if (state == ModelState.Absent)

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Tessera.Cluster.Coordinator;
 using Tessera.Cluster.Membership;
 using Tessera.Cluster.Transport;
@@ -22,6 +24,9 @@ public sealed partial class Deployment
 
     // A plan must be estimated this much better than the current one to replace it (estimates are not exact).
     private const double FasterBy = 1.05;
+
+    // Placements a deployment's start makes before it gives up on workers that keep going down under it.
+    private const int PlacementAttempts = 3;
 
     private readonly Replacement? _replacement;
     private readonly CancellationTokenSource _stop = new();
@@ -50,13 +55,46 @@ public sealed partial class Deployment
     /// </summary>
     public static async Task<Deployment> StartAsync(string name, Replacement source, DeploymentOptions options, ILogger? logger = null, CancellationToken cancellation = default)
     {
-        var up = source.Members().Where(m => m.Worker.IsUp).ToList();
-        // No worker yet (a DNS name with no address, joins awaited): unready until one comes.
-        var placements = up.Count == 0 ? new PlacementSet([]) : await Placer.PlaceAsync(source.Coordinator, source.Request, up, cancellation).ConfigureAwait(false);
+        var (placements, up) = await FirstPlacementAsync(name, source, options, logger, cancellation).ConfigureAwait(false);
         var model = placements.Plan is { } plan ? DeploymentModel.ForPlan(plan, placements.PlanDirectory!) : DeploymentModel.ForModel(source.Request.Model);
         var deployment = new Deployment(name, model, placements, options, logger, source) { _settled = Key(up) };
         deployment.Watch();
         return deployment;
+    }
+
+    /// <summary>
+    /// Places the model over the members up. A worker that goes down while its sub-models are shipped (a restart, or
+    /// a loaded host where it was briefly missed) fails the placement with <see cref="ClusterErrorCode.WorkerDown"/>:
+    /// the members down for less than the grace period are then waited for, as a re-placement would, and the model is
+    /// placed again over those up, at most <see cref="PlacementAttempts"/> times, so a deploy outlives a cluster that
+    /// changes under it and never waits without bound.
+    /// </summary>
+    private static async Task<(PlacementSet Placements, List<Member> Up)> FirstPlacementAsync(string name, Replacement source, DeploymentOptions options, ILogger? logger, CancellationToken cancellation)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            var up = source.Members().Where(m => m.Worker.IsUp).ToList();
+            try
+            {
+                // No worker yet (a DNS name with no address, joins awaited): unready until one comes.
+                return (up.Count == 0 ? new PlacementSet([]) : await Placer.PlaceAsync(source.Coordinator, source.Request, up, cancellation).ConfigureAwait(false), up);
+            }
+            catch (ClusterException e) when (e.Code == ClusterErrorCode.WorkerDown && attempt < PlacementAttempts && !cancellation.IsCancellationRequested)
+            {
+                DeploymentLog.PlacingAgain(logger ?? NullLogger.Instance, name, e.Message);
+                await WaitForBriefAbsencesAsync(source, options.Grace, cancellation).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Waits, at most <paramref name="grace"/>, until no member is down for less than <paramref name="grace"/>: each is back or planned around.</summary>
+    private static async Task WaitForBriefAbsencesAsync(Replacement source, TimeSpan grace, CancellationToken cancellation)
+    {
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < grace && source.Members().Any(m => !m.Worker.IsUp && m.Worker.DownFor < grace))
+        {
+            await Task.Delay(CheckInterval, cancellation).ConfigureAwait(false);
+        }
     }
 
     private void Watch()

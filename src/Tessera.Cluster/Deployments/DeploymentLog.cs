@@ -16,4 +16,7 @@ internal static partial class DeploymentLog
 
     [LoggerMessage(EventId = 304, Level = LogLevel.Warning, Message = "{Model}: {Reason}")]
     public static partial void PlacementFailed(ILogger logger, string model, string reason);
+
+    [LoggerMessage(EventId = 305, Level = LogLevel.Warning, Message = "{Model}: a worker went down while the model was placed, placing it again: {Reason}")]
+    public static partial void PlacingAgain(ILogger logger, string model, string reason);
 }
