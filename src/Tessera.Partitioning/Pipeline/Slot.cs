@@ -24,6 +24,19 @@ internal sealed class Slot
 
     public double MaxShare => Shares.Max();
 
+    /// <summary>The host every node of the slot runs on; empty when they are not all on one named host.</summary>
+    public string Host
+    {
+        get
+        {
+            string host = Replicas[0][0].Host ?? string.Empty;
+            return Replicas.All(r => r.All(n => n.Host == host)) ? host : string.Empty;
+        }
+    }
+
+    /// <summary>Whether the tensors from <paramref name="previous"/> to this slot stay on one host (through shared memory).</summary>
+    public bool SharesHostWith(Slot? previous) => previous is not null && Host.Length > 0 && previous.Host == Host;
+
     /// <summary>The signature of the slot's nodes, so permutations of identical slots are tried once.</summary>
     public string Signature => string.Join("|", Replicas.Select(r => string.Join(",", r.Select(n => $"{n.Speed}/{n.MemoryBytes}"))));
 

@@ -84,22 +84,26 @@ internal sealed class StageCutter
         return steps * (degree - 1) * link.LatencySeconds + (degree - 1.0) / degree * bytes / link.BandwidthBytesPerSecond;
     }
 
-    /// <summary>Seconds of one stage on a slot: compute, collectives, and receiving its inputs (the largest replica share).</summary>
-    public double StageSeconds(Slot slot, int first, int last, int degree, ClusterLink link) =>
+    /// <summary>
+    /// Seconds of one stage on a slot: compute, collectives, and receiving its inputs (the largest replica share), through
+    /// shared memory from a previous slot on the same host, else over the network.
+    /// </summary>
+    public double StageSeconds(Slot slot, Slot? previous, int first, int last, int degree, ClusterLink link) =>
         Work(first, last) / slot.EffectiveSpeed
         + CollectiveSeconds(first, last, degree, link, slot.MaxShare)
-        + link.TransferSeconds(_cost.CutBytes(first) * slot.MaxShare);
+        + link.TransferSeconds(_cost.CutBytes(first) * slot.MaxShare, slot.SharesHostWith(previous));
 
     /// <summary>Stage boundaries (length slots + 1, from 0 to the step count) of the best feasible cut, or null when none fits.</summary>
     public int[]? Cut(IReadOnlyList<Slot> slots, int degree, ClusterLink link, PlanObjective objective) =>
-        Solve(slots, (slot, first, last) =>
+        Solve(slots, (s, first, last) =>
         {
-            return slot.WorstFit(Parameters(first, last), Peak(first, last)).Ratio > 1 ? double.PositiveInfinity : StageSeconds(slot, first, last, degree, link);
+            var slot = slots[s];
+            return slot.WorstFit(Parameters(first, last), Peak(first, last)).Ratio > 1 ? double.PositiveInfinity : StageSeconds(slot, s == 0 ? null : slots[s - 1], first, last, degree, link);
         }, objective == PlanObjective.Latency);
 
     /// <summary>The cut whose worst need-to-budget ratio is smallest: explains why nothing fits, and by how much.</summary>
     public int[]? LeastOverflow(IReadOnlyList<Slot> slots) =>
-        Solve(slots, (slot, first, last) => slot.WorstFit(Parameters(first, last), Peak(first, last)).Ratio, sum: false);
+        Solve(slots, (s, first, last) => slots[s].WorstFit(Parameters(first, last), Peak(first, last)).Ratio, sum: false);
 
     public long Peak(int first, int last)
     {
@@ -108,7 +112,8 @@ internal sealed class StageCutter
         return Math.Max(table[first], table[last - (1 << level) + 1]);
     }
 
-    private int[]? Solve(IReadOnlyList<Slot> slots, Func<Slot, int, int, double> stageCost, bool sum)
+    /// <param name="stageCost">The cost of slot s running steps first..last.</param>
+    private int[]? Solve(IReadOnlyList<Slot> slots, Func<int, int, int, double> stageCost, bool sum)
     {
         int n = StepCount;
         int k = slots.Count;
@@ -128,7 +133,7 @@ internal sealed class StageCutter
                     if (s > 0 && _sharded is not null && !_sharded.IsReplicatedCut(i)) continue;
                     double before = s == 0 ? 0 : best[s - 1, i - 1];
                     if (double.IsPositiveInfinity(before)) continue;
-                    double stage = stageCost(slots[s], i, j);
+                    double stage = stageCost(s, i, j);
                     double total = sum ? before + stage : Math.Max(before, stage);
                     if (total < best[s, j])
                     {

@@ -36,6 +36,12 @@ public sealed class Candidate
 
     public double ThroughputPerSecond { get; init; } = double.NaN;
 
+    /// <summary>
+    /// The host whose cores bound <see cref="ThroughputPerSecond"/> (its nodes' core-seconds per batch over its cores
+    /// exceed the slowest stage's seconds); empty when the slowest stage bounds it.
+    /// </summary>
+    public string BoundingHost { get; init; } = string.Empty;
+
     public long MaxNodeMemoryBytes { get; init; }
 
     public IReadOnlyList<CandidateStage> StageEstimates { get; init; } = [];

@@ -99,6 +99,7 @@ internal sealed class CandidateEvaluator
         int[] counts = replicas == 1 ? [_batch] : BatchSplit.Counts(_batch, weights);
         var estimates = new List<CandidateStage>();
         var perReplica = new double[replicas];
+        var hostSeconds = new Dictionary<string, (double Seconds, int Cores)>(StringComparer.Ordinal);
         double bottleneck = 0;
         long maxNode = 0;
         string? reason = null;
@@ -120,8 +121,14 @@ internal sealed class CandidateEvaluator
 
                 double seconds = _cutter.Work(first, last) * share / slots[s].Replicas[r].Min(n => n.Speed)
                     + _cutter.CollectiveSeconds(first, last, degree, link, share)
-                    + link.TransferSeconds(_cost.CutBytes(first) * share);
+                    + link.TransferSeconds(_cost.CutBytes(first) * share, slots[s].SharesHostWith(s == 0 ? null : slots[s - 1]));
                 perReplica[r] += seconds;
+                foreach (var node in slots[s].Replicas[r].Where(n => !string.IsNullOrEmpty(n.Host) && n.HostCores > 0))
+                {
+                    var (busy, cores) = hostSeconds.GetValueOrDefault(node.Host, (0, node.HostCores));
+                    hostSeconds[node.Host] = (busy + seconds * node.Threads, cores);
+                }
+
                 stageSeconds = Math.Max(stageSeconds, seconds);
             }
 
@@ -130,12 +137,21 @@ internal sealed class CandidateEvaluator
             estimates.Add(new CandidateStage(first, last, parameters, parameters + (long)Math.Ceiling(peak * maxShare), stageSeconds));
         }
 
+        // Nodes of one host take turns on its cores: a batch holds that host at least its nodes' core-seconds over its
+        // cores (3 one-thread stages on 2 cores run at 2 / (sum of stage times), not 1 / slowest stage).
+        string boundingHost = string.Empty;
+        foreach (var (host, (busy, cores)) in hostSeconds.OrderBy(h => h.Key, StringComparer.Ordinal))
+        {
+            if (busy / cores > bottleneck) (bottleneck, boundingHost) = (busy / cores, host);
+        }
+
         double latency = Enumerable.Range(0, replicas).Max(r => perReplica[r] + link.TransferSeconds(_cost.CutBytes(_cost.Nodes.Count) * counts[r] / (double)_batch));
         return new Candidate
         {
             Replicas = replicas, Stages = stages, Degree = degree,
             Feasible = reason is null, Reason = reason,
             LatencySeconds = latency, ThroughputPerSecond = _batch / bottleneck, MaxNodeMemoryBytes = maxNode,
+            BoundingHost = boundingHost,
             StageEstimates = estimates,
             Assignment = slots.Select(slot => (IReadOnlyList<string[]>)slot.Replicas.Select(r => r.Select(n => n.Name).ToArray()).ToList()).ToList(),
             ReplicaWeights = weights,

@@ -42,12 +42,22 @@ public sealed class ClusterDescription
             if (node.MemoryBytes <= 0) throw new PartitionException($"{at}.memoryBytes must be a positive number of bytes (node '{node.Name}')");
             if (!node.MeasureSpeed && (!(node.Speed > 0) || double.IsInfinity(node.Speed))) throw new PartitionException($"{at}.speed must be a positive number or \"measure\" (node '{node.Name}')");
             if (node.Threads < 1) throw new PartitionException($"{at}.threads must be 1 or more (node '{node.Name}')");
+            if (node.HostCores < 0) throw new PartitionException($"{at}.hostCores must be 0 or more (node '{node.Name}')");
+            if (!string.IsNullOrEmpty(node.Host) && Nodes.Take(i).FirstOrDefault(n => n.Host == node.Host && n.HostCores != node.HostCores) is { } other)
+            {
+                throw new PartitionException($"{at}.hostCores is {node.HostCores}, but node '{other.Name}' on host '{node.Host}' says {other.HostCores}");
+            }
         }
 
         if (Link is null) throw new PartitionException($"{where}: \"link\" must be an object");
         if (!(Link.BandwidthBytesPerSecond > 0) || double.IsInfinity(Link.BandwidthBytesPerSecond))
         {
             throw new PartitionException($"{where}: link.bandwidthBytesPerSecond must be a positive number");
+        }
+
+        if (!(Link.SharedMemoryBandwidthBytesPerSecond > 0) || double.IsInfinity(Link.SharedMemoryBandwidthBytesPerSecond) || !(Link.SharedMemoryLatencySeconds >= 0) || double.IsInfinity(Link.SharedMemoryLatencySeconds))
+        {
+            throw new PartitionException($"{where}: link.sharedMemoryBandwidthBytesPerSecond must be a positive number and link.sharedMemoryLatencySeconds 0 or more");
         }
 
         if (!(Link.LatencySeconds >= 0) || double.IsInfinity(Link.LatencySeconds))

@@ -22,8 +22,17 @@ public sealed class ClusterNode
     public bool MeasureSpeed => double.IsNaN(Speed);
 
     /// <summary>This node with <paramref name="speed"/> in place of its own.</summary>
-    public ClusterNode WithSpeed(double speed) => new() { Name = Name, Address = Address, MemoryBytes = MemoryBytes, Speed = speed, Threads = Threads };
+    public ClusterNode WithSpeed(double speed) => new() { Name = Name, Address = Address, MemoryBytes = MemoryBytes, Speed = speed, Threads = Threads, Host = Host, HostCores = HostCores };
 
     /// <summary>Intra-op threads its sessions use.</summary>
     public int Threads { get; init; } = 1;
+
+    /// <summary>
+    /// The machine the node runs on; nodes naming the same host share its <see cref="HostCores"/> and pass tensors
+    /// through shared memory (<see cref="ClusterLink.SharedMemoryBandwidthBytesPerSecond"/>). Empty: a machine of its own.
+    /// </summary>
+    public string Host { get; init; } = string.Empty;
+
+    /// <summary>Cores of <see cref="Host"/>, which its nodes' threads take turns on (0: unknown, as many as they use).</summary>
+    public int HostCores { get; init; }
 }

@@ -32,6 +32,9 @@ public static class PlanReport
         var steps = chosen.Sharded?.Ranks[0] ?? cost;
         sb.AppendLine();
         sb.AppendLine(Inv($"chosen: {chosen.Strategy} {chosen.Shape}, estimated latency {chosen.LatencySeconds * 1e3:F3} ms, {chosen.ThroughputPerSecond:F1} samples/s"));
+        sb.AppendLine(chosen.BoundingHost.Length > 0
+            ? Inv($"  throughput bound: the cores of host {chosen.BoundingHost}, which its nodes take turns on (more than the slowest stage's time)")
+            : "  throughput bound: the slowest stage");
         sb.AppendLine(Inv($"  {"stage",5} {"steps",11} {"params",10} {"peak mem",10} {"est ms",9} {"in bytes",10}  nodes"));
         for (int s = 0; s < chosen.StageEstimates.Count; s++)
         {
