@@ -46,7 +46,11 @@ public sealed partial class SharedMemoryTests : IDisposable
         Assert.All(shared.Workers, w => Assert.Equal("shared memory", w.TensorPath));
         Assert.All(tcp.Workers, w => Assert.Equal("TCP: shared memory is off", w.TensorPath));
         // Worker b took the coordinator's connection and worker a's peer link (stage 1 → stage 2) through shared memory.
-        Assert.True(b.WaitForLog("as Peer") && CountLog(b, ": shared memory") >= 2, b.Log);
+        // Each link's path is logged when its switch settles, after the "authenticated as" line and through the
+        // worker's asynchronous console: wait for both lines (bounded) rather than count them at one instant.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!(b.Log.Contains("as Peer", StringComparison.Ordinal) && CountLog(b, ": shared memory") >= 2) && clock.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(20);
+        Assert.True(b.Log.Contains("as Peer", StringComparison.Ordinal) && CountLog(b, ": shared memory") >= 2, b.Log);
 
         // The segments are mapped in this process and the workers, and no longer named in /dev/shm.
         var mine = MappedSegments(Environment.ProcessId);
