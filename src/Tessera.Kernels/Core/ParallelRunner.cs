@@ -97,6 +97,7 @@ public sealed unsafe class ParallelRunner
         {
             // A copy on this stack frame: workers reach it by address, and a stack slot never moves.
             TBody local = body;
+            _pool.Trace?.SetBody(typeof(TBody));
             if (_pool.TryRun(Unsafe.AsPointer(ref local), &Invoke<TBody>, total, chunks))
             {
                 return;

@@ -54,6 +54,11 @@ internal sealed unsafe class WorkerPool
     [ThreadStatic]
     private static long t_helperAllocated;
 
+    // With a WorkerPoolTrace on: the current loop's index and what the workers add to its record.
+    private WorkerPoolTrace? _trace;
+    private int _traceLoop;
+    private long _traceWorkerChunks, _traceWorkerCpu, _traceWorkerIdleCpu;
+
     private WorkerPool(int workerCount)
     {
         _workers = new Worker[workerCount];
@@ -68,6 +73,9 @@ internal sealed unsafe class WorkerPool
     }
 
     public int WorkerCount => _workers.Length;
+
+    /// <summary>Where the loops this pool runs are recorded (diagnostics; TESSERA_POOL_TRACE), or null.</summary>
+    public WorkerPoolTrace? Trace { get; set; } = WorkerPoolTrace.FromEnvironment;
 
     /// <summary>Managed bytes that workers allocated running loops this thread posted (diagnostics: allocation tests).</summary>
     public static long HelperAllocatedBytesForCurrentThread => t_helperAllocated;
@@ -104,6 +112,16 @@ internal sealed unsafe class WorkerPool
             _total = total;
             _chunks = chunks;
             _failure = null;
+            var trace = _trace = Trace;
+            WorkerPoolTrace.Loop record = default;
+            if (trace is not null)
+            {
+                (_traceLoop, record.Body) = trace.Begin();
+                _traceWorkerChunks = _traceWorkerCpu = _traceWorkerIdleCpu = 0;
+                record.Chunks = chunks;
+                record.Posted = Stopwatch.GetTimestamp();
+            }
+
             int helpers = Math.Min(_workers.Length, chunks - 1);
             int participants = helpers + 1;
             _participants = participants;
@@ -119,7 +137,16 @@ internal sealed unsafe class WorkerPool
                 _workers[i].Wake.Set();
             }
 
-            RunChunks(0);
+            long cpu = trace is null ? 0 : WorkerPoolTrace.ThreadCpu();
+            int ran = RunChunks(0);
+            if (trace is not null)
+            {
+                record.CallerDone = Stopwatch.GetTimestamp();
+                record.CallerChunks = ran;
+                long now = WorkerPoolTrace.ThreadCpu();
+                record.CallerCpu = now - cpu;
+                cpu = now;
+            }
 
             for (int i = 0; i < helpers; i++)
             {
@@ -133,6 +160,17 @@ internal sealed unsafe class WorkerPool
                         spin.SpinOnce(sleep1Threshold: -1);
                     }
                 }
+            }
+
+            if (trace is not null)
+            {
+                record.JoinCpu = WorkerPoolTrace.ThreadCpu() - cpu;
+                record.Ended = Stopwatch.GetTimestamp();
+                record.WorkerChunks = (int)_traceWorkerChunks;
+                record.WorkerCpu = _traceWorkerCpu;
+                record.WorkerIdleCpu = _traceWorkerIdleCpu;
+                trace.End(_traceLoop, record);
+                _trace = null;
             }
 
             _body = null;
@@ -151,9 +189,10 @@ internal sealed unsafe class WorkerPool
         return true;
     }
 
-    /// <summary>Runs thread <paramref name="participant"/>'s share of the chunks, then whatever the others have not claimed.</summary>
-    private void RunChunks(int participant)
+    /// <summary>Runs thread <paramref name="participant"/>'s share of the chunks, then whatever the others have not claimed; returns how many it ran.</summary>
+    private int RunChunks(int participant)
     {
+        int ran = 0;
         int participants = _participants;
         for (int k = 0; k < participants; k++)
         {
@@ -162,8 +201,11 @@ internal sealed unsafe class WorkerPool
             while ((c = Claim(ref _shares[owner * ShareStride], fromEnd: k > 0)) >= 0)
             {
                 RunChunk(c);
+                ran++;
             }
         }
+
+        return ran;
     }
 
     /// <summary>The share's first (or, taking from another thread's share, last) unclaimed chunk; -1 when none is left.</summary>
@@ -197,7 +239,10 @@ internal sealed unsafe class WorkerPool
         int chunks = _chunks;
         try
         {
+            var trace = _trace;
+            long cpu = trace is null ? 0 : WorkerPoolTrace.ThreadCpu();
             _invoke(_body, (int)(total * c / chunks), (int)(total * (c + 1) / chunks));
+            trace?.AddChunk(_traceLoop, c, WorkerPoolTrace.ThreadCpu() - cpu);
         }
         catch (Exception e)
         {
@@ -210,6 +255,7 @@ internal sealed unsafe class WorkerPool
         while (true)
         {
             long spinUntil = Stopwatch.GetTimestamp() + SpinTicks;
+            long idleCpu = Trace is null ? 0 : WorkerPoolTrace.ThreadCpu();
             int spins = 0;
             while (Volatile.Read(ref worker.State) != Posted)
             {
@@ -240,7 +286,18 @@ internal sealed unsafe class WorkerPool
             if (Interlocked.CompareExchange(ref worker.State, Running, Posted) == Posted)
             {
                 long allocated = GC.GetAllocatedBytesForCurrentThread();
-                RunChunks(worker.Participant);
+                if (_trace is not null)
+                {
+                    long cpu = WorkerPoolTrace.ThreadCpu();
+                    Interlocked.Add(ref _traceWorkerIdleCpu, idleCpu == 0 ? 0 : cpu - idleCpu);
+                    Interlocked.Add(ref _traceWorkerChunks, RunChunks(worker.Participant));
+                    Interlocked.Add(ref _traceWorkerCpu, WorkerPoolTrace.ThreadCpu() - cpu);
+                }
+                else
+                {
+                    RunChunks(worker.Participant);
+                }
+
                 Interlocked.Add(ref _jobAllocated, GC.GetAllocatedBytesForCurrentThread() - allocated);
                 Volatile.Write(ref worker.State, Idle);
             }

@@ -117,6 +117,41 @@ public class ParallelRunnerTests
         foreach (var t in threads) Assert.True(t.Join(TimeSpan.FromMinutes(1)));
     }
 
+    [Fact]
+    public void ATraceRecordsWhoRanEachChunkAndItsCpuTime()
+    {
+        // Degree 5 is this test's own pool, so no other test's loops land in the trace. The caller's first chunk waits
+        // for all the others, which the workers must therefore run: 1 chunk on the caller, 5 on the workers.
+        const int degree = 5, chunks = 6;
+        var pool = WorkerPool.Shared(degree);
+        var trace = new WorkerPoolTrace(16, 256);
+        pool.Trace = trace;
+        try
+        {
+            var parallel = new ParallelRunner(degree);
+            var done = new int[1];
+            var body = new HoldFirstBody(done, chunks);
+            parallel.ForChunks(chunks, chunks, ref body);
+            Assert.Equal(chunks, done[0]);
+        }
+        finally
+        {
+            pool.Trace = null;
+        }
+
+        var loop = Assert.Single(trace.Loops.ToArray());
+        Assert.Equal("ParallelRunnerTests.HoldFirstBody", trace.BodyName(loop.Body));
+        Assert.Equal(chunks, loop.Chunks);
+        Assert.Equal(1, loop.CallerChunks);
+        Assert.Equal(chunks - 1, loop.WorkerChunks);
+        Assert.True(loop.Posted <= loop.CallerDone && loop.CallerDone <= loop.Ended);
+        Assert.True(loop.CallerCpu > 0, "the caller's chunk spun until the others were done");
+        var recorded = trace.Chunks.ToArray();
+        Assert.Equal(Enumerable.Range(0, chunks), recorded.Select(c => c.Index).Order());
+        Assert.All(recorded, c => Assert.Equal(0, c.Loop));
+        Assert.True(recorded.Single(c => c.Index == 0).Cpu > 0);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Reads a WorkerPoolTrace (TESSERA_POOL_TRACE=FILE ./tessera bench ...; FILE and FILE.chunks) and prints, per loop of one
+inference (the repeating sequence of loops at the end of the run, averaged over its repeats): its chunks, the CPU time
+of its chunks, the time 2 threads would take on them with the pool's split (each thread its contiguous share from the
+front, then the other's from the end) if nothing else ran, and the loss against half the CPU; then per inference the
+chunks and CPU each side ran, the caller's wait after its own chunks (wall) and the CPU spent waiting and idle.
+CPU times are thread clocks, so the simulated split holds on a loaded machine where the wall times do not."""
+import statistics, sys
+from collections import defaultdict
+
+def main(path, threads=2):
+    head, *rows = [line.split() for line in open(path)]
+    col = {name: i for i, name in enumerate(head)}
+    chunks = defaultdict(dict)
+    for loop, index, cpu in (line.split() for line in list(open(path + ".chunks"))[1:]):
+        chunks[int(loop)][int(index)] = float(cpu)
+    names = [r[col["body"]] for r in rows]
+    # The shortest sequence that repeats over the last half of the run (a loop pattern within one inference, such as
+    # fill and compute pairs, repeats only over a few layers).
+    period = next((p for p in range(1, len(rows) // 4 + 1) if all(names[-i] == names[-i - p] for i in range(1, len(rows) // 2 - p + 1))), None)
+    if period is None:
+        sys.exit("no repeating sequence of loops: run more inferences")
+    runs = len(rows) // period - 1  # the first repeat is left out: warm-up
+    first = len(rows) - runs * period
+    print(f"{period} loops per inference, {runs} inferences")
+    print(f"{'#':>3} {'body':34} {'chunks':>6} {'cpu us':>9} {'split us':>9} {'loss us':>8} {'loss':>6}")
+    total = split = 0.0
+    for j in range(period):
+        cpus, spans = [], []
+        for k in range(first + j, len(rows), period):
+            times = [chunks[k].get(c, 0.0) for c in range(int(rows[k][col["chunks"]]))]
+            cpus.append(sum(times))
+            spans.append(simulate(times, threads))
+        cpu, span = statistics.mean(cpus), statistics.mean(spans)
+        total, split = total + cpu, split + span
+        print(f"{j:3} {names[first + j][:34]:34} {rows[first + j][col['chunks']]:>6} {cpu:9.1f} {span:9.1f} {span - cpu / threads:8.1f} {(span * threads / cpu - 1) * 100 if cpu else 0:5.1f}%")
+    print(f"all loops: cpu {total / 1e3:.2f} ms, split {split / 1e3:.2f} ms, loss {(split - total / threads) / 1e3:.3f} ms ({(split * threads / total - 1) * 100:.1f}%)")
+    per = lambda name: statistics.mean(sum(float(r[col[name]]) for r in rows[i:i + period]) for i in range(first, len(rows), period))
+    wait = statistics.mean(sum(float(r[col["end_us"]]) - float(r[col["caller_done_us"]]) for r in rows[i:i + period]) for i in range(first, len(rows), period))
+    print(f"per inference: caller {per('caller_chunks'):.1f} chunks {per('caller_cpu_us') / 1e3:.2f} ms cpu, workers {per('worker_chunks'):.1f} chunks "
+          f"{per('worker_cpu_us') / 1e3:.2f} ms cpu; caller waited {wait / 1e3:.2f} ms (wall) for the workers, spending {per('join_cpu_us') / 1e3:.2f} ms cpu; "
+          f"workers idle {per('worker_idle_cpu_us') / 1e3:.2f} ms cpu")
+
+def simulate(times, threads):
+    """Finish time of the pool's split of chunks of these durations over threads that start together."""
+    n = len(times)
+    helpers = min(threads - 1, n - 1)
+    parts = helpers + 1
+    shares = [[n * p // parts, n * (p + 1) // parts] for p in range(parts)]
+    clock = [0.0] * parts
+    active = set(range(parts))
+    while active:
+        p = min(active, key=lambda t: clock[t])
+        for k in range(parts):
+            owner = shares[(p + k) % parts]
+            if owner[0] < owner[1]:
+                if k == 0:
+                    chunk, owner[0] = owner[0], owner[0] + 1
+                else:
+                    owner[1] -= 1
+                    chunk = owner[1]
+                clock[p] += times[chunk]
+                break
+        else:
+            active.discard(p)
+    return max(clock)
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 2)
