@@ -56,7 +56,10 @@ internal sealed unsafe partial class DirectConv2D
         int degree = parallel.Degree;
         if (degree > 1 && items >= degree && (items % degree == 0 || items >= 4 * degree))
         {
-            // One batch per chunk, claimed as threads come free: a thread slowed by another process takes fewer.
+            // One batch per chunk, claimed as threads come free: a thread slowed by another process takes fewer. Running
+            // the last round (one image per thread) split within each image as below instead measured no better at
+            // ResNet-18 b8, 2 threads: bench/pool-trace.py's split 97.6 / 96.0 -> 101.5 / 94.0 ms with AVX-512, 211 /
+            // 177 -> 217 / 196 ms on AVX2 (2 alternated pairs, load 26-34; the split image costs more CPU than it saves).
             var body = new ItemsBody(job);
             parallel.ForChunks(items, items, ref body);
             return;

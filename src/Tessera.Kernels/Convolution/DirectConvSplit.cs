@@ -33,7 +33,10 @@ internal readonly struct DirectConvSplit
             tileCost = Math.Max(tileCost, slivers * ColumnCost(c0, c1));
         }
 
-        // Ties go to slivers: each part then finishes whole output channels in long runs.
+        // Ties go to slivers: each part then finishes whole output channels in long runs. Column halves (each thread
+        // reading half the layout and all the weights) for ResNet-18's AVX-512 layers at batch 1 whose column cost is
+        // within 10% of the sliver cost (the stem, 56x56 and strided 28x28 ones) measured 1.028x the CPU of their
+        // sliver halves (WorkerPoolTrace chunk times, 3 alternated pairs at 2 threads, load 26-30): near-ties stay slivers.
         _bySlivers = sliverCost <= tileCost;
         Parts = _bySlivers ? bySlivers : byTiles;
     }
