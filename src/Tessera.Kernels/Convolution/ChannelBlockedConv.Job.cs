@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using Tessera.Kernels.Fused;
 
 namespace Tessera.Kernels.Convolution;
@@ -116,7 +114,14 @@ internal sealed unsafe partial class ChannelBlockedConv
                         at = tail;
                     }
 
-                    ChannelBlockMicroKernel.Run(w + (long)pc * Block, layout, at, offsets + pc, kc, tiles + (long)(v - v0) * Block, pc > 0);
+                    if (ChannelBlockMicroKernel.IsSupported)
+                    {
+                        ChannelBlockMicroKernel.Run(w + (long)pc * Block, layout, at, offsets + pc, kc, tiles + (long)(v - v0) * Block, pc > 0);
+                    }
+                    else
+                    {
+                        ChannelBlockMicroKernelAvx2.Run(w + (long)pc * Block, layout, at, offsets + pc, kc, tiles + (long)(v - v0) * Block, pc > 0);
+                    }
                 }
             }
 
@@ -158,14 +163,13 @@ internal sealed unsafe partial class ChannelBlockedConv
                     {
                         int r = r0 + q + j;
                         float b = bias == null || sumBlocked ? 0f : bias[gi * Rows + r];
-                        var values = Vector512.Load(transposed + j * 16);
                         for (int lane = 0; lane < n;)
                         {
                             // A run of the 16 pixels that lies in one image.
                             int image = (v + lane) / size, pos = (v + lane) % size, length = Math.Min(n - lane, size - pos);
                             long plane = ((long)(first + image) * m + (long)gi * Rows + r) * size;
-                            Store(values, bias != null && !sumBlocked, b, sum == null || sumBlocked ? null : sum + plane + pos - lane,
-                                y + plane + pos - lane, lane, length);
+                            ChannelBlockStore.Run(transposed + j * 16, bias != null && !sumBlocked, b, sum == null || sumBlocked ? null : sum + plane + pos - lane,
+                                y + plane + pos - lane, lane, length, _reluInStore);
                             if (ActivationPerChunk && !_reluInStore)
                             {
                                 activation.Apply(new Span<float>(y + plane + pos, length));
@@ -204,14 +208,8 @@ internal sealed unsafe partial class ChannelBlockedConv
                     for (int q = 0; q < Block; q += Lanes)
                     {
                         long at = (image * m + channel0 + q) * size + (long)pos * Lanes;
-                        var t = Vector512.Load(row + q);
-                        t = bias != null ? t + Vector512.Load(bias + channel0 + q) : t;
-                        if (sum != null)
-                        {
-                            t += Vector512.Load(sumPlanar ? staged + q * 16 + p * Lanes : sum + at);
-                        }
-
-                        (_reluInStore ? Vector512.Max(t, Vector512<float>.Zero) : t).Store(y + at);
+                        ChannelBlockStore.Pixel(row + q, bias == null ? null : bias + channel0 + q,
+                            sum == null ? null : sumPlanar ? staged + q * 16 + p * Lanes : sum + at, y + at, _reluInStore);
                         if (ActivationPerChunk && !_reluInStore)
                         {
                             activation.Apply(new Span<float>(y + at, Lanes));
@@ -251,30 +249,8 @@ internal sealed unsafe partial class ChannelBlockedConv
             {
                 int pixel = v + p;
                 long at = ((first + pixel / size) * (long)m + channel) * size + (long)(pixel % size) * ChannelBlockedLayout.Lanes;
-                var t = Vector512.Load(rows + p * Block);
-                t = bias != null ? t + Vector512.Load(bias + channel) : t;
-                (t + Vector512.Load(sum + at)).Store(rows + p * Block);
+                ChannelBlockStore.Pixel(rows + p * Block, bias == null ? null : bias + channel, sum + at, rows + p * Block, relu: false);
             }
-        }
-
-        /// <summary>dst[lane, lane + length) = values (+ b) (+ sum), in that order, then max(., +0) with Relu.</summary>
-        private void Store(Vector512<float> values, bool hasBias, float b, float* sum, float* dst, int lane, int length)
-        {
-            var v = hasBias ? values + Vector512.Create(b) : values;
-            if (lane == 0 && length == 16)
-            {
-                v = sum != null ? v + Vector512.Load(sum) : v;
-                (_reluInStore ? Vector512.Max(v, Vector512<float>.Zero) : v).Store(dst);
-                return;
-            }
-
-            // Lanes outside the run belong to another image or lie past the plane: AVX-512's masked loads and stores
-            // touch no memory outside the mask.
-            var indices = Vector512<int>.Indices;
-            var mask = (Vector512.GreaterThanOrEqual(indices, Vector512.Create(lane))
-                & Vector512.LessThan(indices, Vector512.Create(lane + length))).AsSingle();
-            v = sum != null ? v + Avx512F.MaskLoad(sum, mask, Vector512<float>.Zero) : v;
-            Avx512F.MaskStore(dst, mask, _reluInStore ? Vector512.Max(v, Vector512<float>.Zero) : v);
         }
 
         /// <summary>The activation over whole output planes [start, end), counted image after image through the batch.</summary>

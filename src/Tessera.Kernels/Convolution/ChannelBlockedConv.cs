@@ -90,6 +90,9 @@ internal sealed unsafe partial class ChannelBlockedConv
     // 56x56 and strided 28x28 planes too, measured 0.95-1.03 of DirectConv2D on them: no gain, so the bound stays.
     private const double PaddingShare = 0.05;
 
+    /// <summary>Whether this machine has a micro-kernel for it: AVX-512's, or AVX2/FMA's.</summary>
+    public static bool IsSupported => ChannelBlockMicroKernel.IsSupported || ChannelBlockMicroKernelAvx2.IsSupported;
+
     /// <summary>
     /// Whether a convolution takes this kernel: 2-D with more than one tap (a strided 1x1 kernel's interleaving would
     /// transpose every stride phase for one depth step per channel: slower than DirectConv2D, which fills one phase),
@@ -99,7 +102,7 @@ internal sealed unsafe partial class ChannelBlockedConv
     /// <see cref="DirectConv2D"/>'s wider reuse.
     /// </summary>
     public static bool Applies(ConvGeometry g, int outputChannelsPerGroup, bool xBlocked) =>
-        ChannelBlockMicroKernel.IsSupported && g.Rank == 2 && (g.KernelSize > 1 || (xBlocked && !g.IsPointwise)) && outputChannelsPerGroup % Block == 0
+        IsSupported && g.Rank == 2 && (g.KernelSize > 1 || (xBlocked && !g.IsPointwise)) && outputChannelsPerGroup % Block == 0
         && g.OutputSize < (1 - PaddingShare) * new PhaseLayout(g).PaddedColumns;
 
     /// <summary>

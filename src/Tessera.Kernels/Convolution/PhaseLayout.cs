@@ -146,7 +146,8 @@ internal readonly unsafe struct PhaseLayout
                 int column = iw + _left, phase = column % StrideW;
                 if (Reads(_columnPhases, phase))
                 {
-                    Vector512.Load(src + (long)iw * Lanes).Store(rowBase + (phase * PlaneFloats + column / StrideW) * Lanes);
+                    // A pixel's 16 channels: one vector with AVX-512, two with AVX2.
+                    ChannelBlockStore.Pixel(src + (long)iw * Lanes, null, null, rowBase + (phase * PlaneFloats + column / StrideW) * Lanes, relu: false);
                 }
             }
         }

@@ -35,7 +35,7 @@ public class ChannelBlockLayoutTests
         // → the next block when no 1x1 shortcut reads it), and the last two stages' inputs go blocked to their strided
         // conv1 and 1x1 downsample, whose outputs go blocked to conv2 as its residual sum: 12; none without ChannelBlockedConv.
         var optimized = GraphOptimizer.Optimize(model, new SessionOptions());
-        Assert.Equal(ChannelBlockMicroKernel.IsSupported ? 12 : 0, optimized.Graph.Nodes.Count(n => n.Attributes.ContainsKey("y_blocked")));
+        Assert.Equal(ChannelBlockedConv.IsSupported ? 12 : 0, optimized.Graph.Nodes.Count(n => n.Attributes.ContainsKey("y_blocked")));
     }
 
     [Theory]
@@ -69,7 +69,7 @@ public class ChannelBlockLayoutTests
 
         var alone = Check(TwoConvs().Output("b").Build(), feeds);
         var first = Assert.Single(alone.Graph.Nodes, n => n.Outputs[0] == "a");
-        Assert.Equal(ChannelBlockMicroKernel.IsSupported, first.Attributes.ContainsKey("y_blocked"));
+        Assert.Equal(ChannelBlockedConv.IsSupported, first.Attributes.ContainsKey("y_blocked"));
         Assert.DoesNotContain(alone.Graph.Nodes, n => n.Outputs[0] == "b" && n.Attributes.ContainsKey("y_blocked"));
     }
 
