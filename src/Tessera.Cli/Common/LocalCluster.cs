@@ -42,7 +42,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         var coordinator = new ClusterCoordinator(local.Token, new CoordinatorOptions { WireDataType = wire });
         try
         {
-            var clients = await Task.WhenAll(local.Addresses.Select(a => coordinator.ConnectAsync(a))).ConfigureAwait(false);
+            var clients = await local.ConnectAsync(coordinator).ConfigureAwait(false);
             long memory = Math.Max(1L << 20, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / workers); // they share this machine
             var members = clients.Select((c, i) => new Member(new ClusterNode { Name = $"local-{i}", Address = c.Address, MemoryBytes = memory, Threads = threads }, c)).ToArray();
             return new LocalCluster(local, coordinator, members);

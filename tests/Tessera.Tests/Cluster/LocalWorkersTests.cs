@@ -1,4 +1,7 @@
 using System.Globalization;
+using Tessera.Cluster.Coordinator;
+using Tessera.Cluster.Execution;
+using Tessera.Cluster.Transport;
 using Tessera.Tests.Serving;
 
 namespace Tessera.Tests.Cluster;
@@ -36,6 +39,39 @@ public sealed class LocalWorkersTests
                 System.Diagnostics.Process.GetProcessById(pid).Kill();
             }
         }
+    }
+
+    [Fact]
+    public async Task AWorkerThatMissesTheHandshakeIsTriedAgainWhileItLives()
+    {
+        // A frozen worker (SIGSTOP, as a process the machine gives no time) misses a short handshake; once it runs again
+        // the next attempt connects, within the start budget.
+        using var workers = LocalWorkers.Start(1, 1, ["dotnet", Path.Combine(AppContext.BaseDirectory, "tessera.dll")], TimeSpan.FromSeconds(60));
+        await using var coordinator = new ClusterCoordinator(workers.Token, new CoordinatorOptions { Limits = TransportLimits.Default with { HandshakeTimeout = TimeSpan.FromMilliseconds(500) } });
+        int pid = workers.ProcessId(0);
+        var missed = new TaskCompletionSource<ClusterException>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Signal("STOP", pid);
+        try
+        {
+            var connecting = workers.ConnectAsync(coordinator, (_, e) => missed.TrySetResult(e));
+            var miss = await missed.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(ClusterErrorCode.Timeout, miss.Code);
+            Assert.False(connecting.IsCompleted);
+            Signal("CONT", pid);
+            var client = Assert.Single(await connecting.WaitAsync(TimeSpan.FromSeconds(60)));
+            Assert.True(client.IsUp);
+            Assert.Equal(workers.Addresses[0], client.Address);
+        }
+        finally
+        {
+            Signal("CONT", pid);
+        }
+    }
+
+    private static void Signal(string name, int pid)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", ["-" + name, pid.ToString(CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
     }
 
     /// <summary>The direct children of <paramref name="pid"/>: the processes whose /proc stat names it as parent.</summary>
