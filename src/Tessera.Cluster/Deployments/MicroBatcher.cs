@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Tessera.Cluster.Transport;
 using Tessera.Partitioning.Cost;
 using Tessera.Partitioning.Pipeline;
@@ -35,12 +36,20 @@ internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int
     // has drifted (a worker slowed, or measured while the machine was busy) is measured again.
     private const int RemeasureEvery = 64;
 
-    private readonly ConcurrentDictionary<int, int> _sent = new();
-    private readonly ConcurrentDictionary<int[], long> _cuts = new(SameSizes.Instance); // named ("4+4") only when asked
+    // A cost that moved by less than this since the choices were built keeps them: each answer (one a second) brings
+    // medians a few percent off the last ones (a new timed run or two per size), and the curves and every cut were
+    // built again for each. It is half the margin a cut must win by over the whole batch (10%, MicroBatchSchedule),
+    // which already treats moves of that size as noise.
+    private const double CostChange = 0.05;
+
+    private readonly ConcurrentDictionary<int, StrongBox<int>> _sent = new(); // batches sent per piece size
+    private readonly ConcurrentDictionary<int[], StrongBox<long>> _cuts = new(SameSizes.Instance); // named ("4+4") only when asked
     private volatile BatchCost[][]? _costs;
     private volatile Choices? _choices;
+    private volatile Ends? _ends;
     private long _refreshedAt;
     private long _chosen;
+    private int _sizesSent; // _sent's count, kept apart: ConcurrentDictionary.Count takes every lock
     private int _refreshing;
 
     /// <summary>The sizes of the micro-batches <paramref name="rows"/> rows are cut into, largest first.</summary>
@@ -49,44 +58,50 @@ internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int
         int count = stages.Count;
         if (options.MicroBatchesPerStage is { } perStage) return MicroBatchSchedule.Even(rows, Math.Min(rows, perStage * count));
         RefreshWhenStale();
-        int most = Math.Min(rows, DeploymentOptions.MaxMicroBatchesPerStage * count);
-        int[] finest = MicroBatchSchedule.Even(rows, most);
+        var ends = _ends;
+        if (ends is null || ends.Whole[0] != rows) _ends = ends = new Ends(rows, count);
         var choices = CurrentChoices();
         bool waiting = false;
-        foreach (int[] extreme in new int[][] { [rows], finest })
+        foreach (int[] extreme in (ReadOnlySpan<int[]>)[ends.Whole, ends.Finest])
         {
-            if (Known(choices?.Curves, extreme[^1])) continue;
-            if (_sent.GetValueOrDefault(extreme[^1]) < Explorations) return Sent(extreme);
+            if (choices is not null && choices.Trusted(extreme[^1])) continue;
+            if (SentOf(extreme[^1]) < Explorations) return Sent(extreme);
             waiting = true;
         }
 
-        if (waiting) return Sent(MicroBatchSchedule.Even(rows, Math.Min(rows, DeploymentOptions.DefaultMicroBatchesPerStage * count)));
-        int[] chosen = choices!.Choose(rows, concurrency(), options.MicroBatchOverhead.TotalSeconds, most, batchesInFlight());
-        if (Interlocked.Increment(ref _chosen) % RemeasureEvery == 0 && finest.Length > 1) return Sent(chosen.Length == 1 ? finest : [rows]);
+        if (waiting) return Sent(ends.Default);
+        int[] chosen = choices!.Choose(rows, concurrency(), options.MicroBatchOverhead.TotalSeconds, ends.Finest.Length, batchesInFlight());
+        if (Interlocked.Increment(ref _chosen) % RemeasureEvery == 0 && ends.Finest.Length > 1) return Sent(chosen.Length == 1 ? ends.Finest : ends.Whole);
         return Sent(chosen);
     }
 
     /// <summary>How often each cut was sent ("4+4": two pieces of 4 rows), so a benchmark can tell what the choice did.</summary>
-    public IReadOnlyDictionary<string, long> Cuts => _cuts.ToDictionary(kv => string.Join('+', kv.Key), kv => kv.Value, StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, long> Cuts => _cuts.ToDictionary(kv => string.Join('+', kv.Key), kv => Volatile.Read(ref kv.Value.Value), StringComparer.Ordinal);
 
     private int[] Sent(int[] sizes)
     {
-        foreach (int size in sizes) _sent.AddOrUpdate(size, 1, (_, n) => n + 1);
-        _cuts.AddOrUpdate(sizes, 1, (_, n) => n + 1);
+        foreach (int size in sizes)
+        {
+            if (Interlocked.Increment(ref _sent.GetOrAdd(size, static _ => new StrongBox<int>()).Value) == 1) Interlocked.Increment(ref _sizesSent);
+        }
+
+        Interlocked.Increment(ref _cuts.GetOrAdd(sizes, static _ => new StrongBox<long>()).Value);
         return sizes;
     }
 
-    private static bool Known(BatchCostCurve[]? curves, int rows) => curves is not null && curves.All(c => c.RunsAt(rows) >= TrustedRuns);
+    private int SentOf(int size) => _sent.TryGetValue(size, out var sent) ? Volatile.Read(ref sent.Value) : 0;
 
     /// <summary>Each stage's curve over the sizes this placement sent and the cuts chosen from them, or null before the first answer.</summary>
     private Choices? CurrentChoices()
     {
         if (_costs is not { } costs) return null;
-        int sizesSent = _sent.Count; // sizes are only ever added: a new one changes the count
+        int sizesSent = Volatile.Read(ref _sizesSent); // sizes are only ever added: a new one changes the count
         var choices = _choices;
         if (choices is null || !ReferenceEquals(choices.Costs, costs) || choices.SizesSent != sizesSent)
         {
-            _choices = choices = new Choices(costs, sizesSent, [.. costs.Select(c => new BatchCostCurve(c.Where(p => _sent.ContainsKey(p.Rows))))]);
+            var curves = new BatchCostCurve[costs.Length];
+            for (int s = 0; s < curves.Length; s++) curves[s] = new BatchCostCurve(Array.FindAll(costs[s], p => SentOf(p.Rows) > 0));
+            _choices = choices = new Choices(costs, sizesSent, curves);
         }
 
         return choices;
@@ -103,7 +118,8 @@ internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int
         try
         {
             using var timeout = new CancellationTokenSource(RefreshEvery * 5);
-            _costs = await Task.WhenAll(stages.Select(s => s.MeasuredCostsAsync(timeout.Token))).ConfigureAwait(false);
+            var costs = await Task.WhenAll(stages.Select(s => s.MeasuredCostsAsync(timeout.Token))).ConfigureAwait(false);
+            if (_costs is not { } kept || Moved(kept, costs)) _costs = costs;
         }
         catch (Exception e) when (e is ClusterException or OperationCanceledException or TimeoutException)
         {
@@ -114,6 +130,28 @@ internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int
             Volatile.Write(ref _refreshedAt, Stopwatch.GetTimestamp());
             Volatile.Write(ref _refreshing, 0);
         }
+    }
+
+    /// <summary>
+    /// Whether the stages' costs moved enough from <paramref name="kept"/> (those the choices were built from) to choose
+    /// again: a size measured or trusted anew, or one whose cost per run moved by more than <see cref="CostChange"/>.
+    /// Comparing with the kept costs, not the previous answer, lets a slow drift add up until it counts.
+    /// </summary>
+    internal static bool Moved(BatchCost[][] kept, BatchCost[][] costs)
+    {
+        if (kept.Length != costs.Length) return true;
+        for (int s = 0; s < costs.Length; s++)
+        {
+            if (kept[s].Length != costs[s].Length) return true;
+            for (int i = 0; i < costs[s].Length; i++)
+            {
+                var (was, now) = (kept[s][i], costs[s][i]);
+                if (was.Rows != now.Rows || (was.Runs >= TrustedRuns) != (now.Runs >= TrustedRuns)) return true;
+                if (Math.Abs(now.SecondsPerRun - was.SecondsPerRun) > CostChange * was.SecondsPerRun) return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -130,8 +168,33 @@ internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int
 
         public BatchCostCurve[] Curves { get; } = curves;
 
+        /// <summary>Whether every stage's cost of <paramref name="rows"/> rows was measured over enough runs to count.</summary>
+        public bool Trusted(int rows)
+        {
+            foreach (var curve in Curves)
+            {
+                if (curve.RunsAt(rows) < TrustedRuns) return false;
+            }
+
+            return true;
+        }
+
         public int[] Choose(int rows, int concurrency, double overhead, int most, int inFlight) =>
             _chosen.GetOrAdd((rows, concurrency, overhead, most, inFlight), static (k, curves) => MicroBatchSchedule.Choose(k.Rows, curves, k.Concurrency, k.Overhead, k.Most, k.InFlight), Curves);
+    }
+
+    /// <summary>
+    /// The cuts a batch of <see cref="Whole"/>[0] rows is sent as before its costs are known: whole, in the finest pieces
+    /// (the most the choice weighs), and the default count per stage; kept while batches keep that size, so that a batch
+    /// neither cuts them again nor allocates them (shared arrays: read, never written).
+    /// </summary>
+    private sealed class Ends(int rows, int stages)
+    {
+        public int[] Whole { get; } = [rows];
+
+        public int[] Finest { get; } = MicroBatchSchedule.Even(rows, Math.Min(rows, DeploymentOptions.MaxMicroBatchesPerStage * stages));
+
+        public int[] Default { get; } = MicroBatchSchedule.Even(rows, Math.Min(rows, DeploymentOptions.DefaultMicroBatchesPerStage * stages));
     }
 
     /// <summary>Cuts compared by their sizes (the arrays a cut is sent as are shared, never written).</summary>

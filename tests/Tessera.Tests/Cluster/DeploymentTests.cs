@@ -54,6 +54,21 @@ public sealed class DeploymentTests
     }
 
     [Fact]
+    public void TheCutsAreChosenAgainOnlyWhenTheCostsReallyMoved()
+    {
+        BatchCost[][] Costs(double eight, int runs = 7, params BatchCost[] more) => [[new BatchCost(1, 7, 1e-3), new BatchCost(8, runs, eight), .. more]];
+        var kept = Costs(8e-3);
+
+        Assert.False(MicroBatcher.Moved(kept, Costs(8.3e-3))); // a median a few percent off: noise
+        Assert.False(MicroBatcher.Moved(kept, Costs(7.7e-3)));
+        Assert.True(MicroBatcher.Moved(kept, Costs(8.5e-3))); // more than 5%
+        Assert.True(MicroBatcher.Moved(kept, Costs(7.5e-3)));
+        Assert.True(MicroBatcher.Moved(Costs(8e-3, runs: 2), Costs(8e-3, runs: 3))); // a size trusted anew
+        Assert.False(MicroBatcher.Moved(Costs(8e-3, runs: 3), Costs(8e-3, runs: 9))); // more runs of one already trusted
+        Assert.True(MicroBatcher.Moved(kept, Costs(8e-3, 7, new BatchCost(16, 7, 15e-3)))); // a size measured anew
+    }
+
+    [Fact]
     public async Task ASizeMeasuredOnceIsSentAgainBeforeItsCostCounts()
     {
         // One run at 8 rows, far over its true cost, would make 1-row pieces look cheap; it is not trusted: the whole
