@@ -31,6 +31,7 @@ public static class GraphOptimizer
         new ScaleMaskSoftmaxFusionPass(),
         new SoftmaxRangeFusionPass(),
         new QuantizedMatMulTransposeFusionPass(),
+        new CausalAttentionPass(),
         new MatMulBiasFusionPass(),
         new ResidualAddFusionPass(),
         new ActivationFusionPass(),

@@ -11,7 +11,10 @@ namespace Tessera.Kernels.Fused;
 /// The graph pass emits it for Softmax(Add(Div(S, c) | Mul(S, c), M)) and the forms without the mask or the scale.
 /// An optional second output "range" (float32 [2]) holds min(0, min Y) and max(0, max Y) — 0 and the largest of the
 /// rows' reciprocal sums, found as the rows are normalised — for a dynamically quantized product that reads Y (the
-/// P·V of an int8 attention), which then skips its own pass over Y.
+/// P·V of an int8 attention), which then skips its own pass over Y. An optional input 2 "kept" (int32, one per row of
+/// a matrix, i.e. X's second-to-last axis; from a causal attention's Q·Kᵀ) says row i's columns from kept[i] on are a
+/// causal mask's, with exp exactly 0 (see <see cref="MaskedTail"/>): only the columns before are read, the rest are
+/// written +0.
 /// </summary>
 internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
 {
@@ -37,7 +40,7 @@ internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
 
     public ScaleMaskSoftmaxKernel(KernelInfo info)
     {
-        if (info.InputCount is < 1 or > 2) throw new KernelException($"{Op}: expects 1 or 2 inputs, got {info.InputCount}");
+        if (info.InputCount is < 1 or > 3) throw new KernelException($"{Op}: expects 1 to 3 inputs, got {info.InputCount}");
         _scale = info.GetFloat("scale", 1f);
         _range = info.OutputCount > 1;
     }
@@ -62,7 +65,14 @@ internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
         if (y.Length == 0 || n == 0) return;
         int rows = (int)(y.Length / n);
         if (_range && _rowMaxima.Length < rows) _rowMaxima = new float[rows];
-        var body = new Body(this, x, mask, y, n);
+        var kept = context.Input(2);
+        if (kept is not null && (kept.DataType != DataType.Int32 || _shape.Length < 2 || kept.Length != _shape[^2]))
+        {
+            throw new KernelException($"{Op}: kept lengths must be int32, one per row of a matrix ({(_shape.Length < 2 ? 1 : _shape[^2])})");
+        }
+
+        if (kept is not null) CheckKept(kept, n);
+        var body = new Body(this, x, mask, kept, y, n);
         var parallel = context.Parallel;
         if (parallel.Degree == 1 || (long)rows * n < ReduceLoops.ParallelThreshold)
         {
@@ -123,11 +133,12 @@ internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
         return strides;
     }
 
-    private void Rows(Tensor x, Tensor? mask, Tensor y, int n, int start, int end)
+    private void Rows(Tensor x, Tensor? mask, Tensor? kept, Tensor y, int n, int start, int end)
     {
         fixed (float* px = x.Span<float>())
         fixed (float* py = y.Span<float>())
         fixed (float* pm = mask is null ? default : mask.Span<float>())
+        fixed (int* pk = kept is null ? default : kept.Span<int>())
         {
             // Rows step along the innermost leading axis, so each input's offset is its matrix's start plus the
             // row's index times the stride; the full walk over the leading axes (divisions) runs once per matrix.
@@ -156,8 +167,22 @@ internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
                     xr = yr;
                 }
 
-                float max = ScaleMaskSoftmaxRow.Run(xr, pm is null ? null : pm + maskBase + i * maskStep, _maskLastStride, yr, n, _scale);
+                int columns = pk is null ? n : Math.Min(pk[i], n);
+                float max = ScaleMaskSoftmaxRow.Run(xr, pm is null ? null : pm + maskBase + i * maskStep, _maskLastStride, yr, n, columns, _scale);
                 if (_range) _rowMaxima[row] = max;
+            }
+        }
+    }
+
+    // Kept lengths are the whole row (n or more) or a positive multiple of the block, as the producer guarantees: a
+    // length cut elsewhere would move kept columns out of their vector lanes. Checked before the rows run in parallel.
+    private static void CheckKept(Tensor kept, int n)
+    {
+        foreach (int length in kept.Span<int>())
+        {
+            if (length < n && (length <= 0 || length % MaskedTail.Block != 0))
+            {
+                throw new KernelException($"{Op}: a kept length must be a positive multiple of {MaskedTail.Block} or the row's length {n}, got {length}");
             }
         }
     }
@@ -177,8 +202,8 @@ internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
         return offset;
     }
 
-    private readonly struct Body(ScaleMaskSoftmaxKernel kernel, Tensor x, Tensor? mask, Tensor y, int n) : IRangeBody
+    private readonly struct Body(ScaleMaskSoftmaxKernel kernel, Tensor x, Tensor? mask, Tensor? kept, Tensor y, int n) : IRangeBody
     {
-        public void Invoke(int start, int end) => kernel.Rows(x, mask, y, n, start, end);
+        public void Invoke(int start, int end) => kernel.Rows(x, mask, kept, y, n, start, end);
     }
 }

@@ -15,15 +15,24 @@ internal static unsafe class ScaleMaskSoftmaxRow
     /// broadcast over it. Returns the row's largest value: the reciprocal of the sum, which the largest term's exp(0) = 1
     /// was multiplied by (every other term is at most 1).
     /// </summary>
-    public static float Run(float* x, float* mask, int maskStride, float* y, int n, float scale)
+    public static float Run(float* x, float* mask, int maskStride, float* y, int n, float scale) =>
+        Run(x, mask, maskStride, y, n, n, scale);
+
+    /// <summary>
+    /// As above, reading only the first <paramref name="kept"/> columns and writing +0 to the rest: what the whole row
+    /// gives when the columns left out are a causal mask's, under the conditions <see cref="MaskedTail"/> states (its
+    /// producer checked them; the scores beyond are not even computed).
+    /// </summary>
+    public static float Run(float* x, float* mask, int maskStride, float* y, int n, int kept, float scale)
     {
-        float max = mask is null ? ScaleMax(x, y, n, scale)
-            : maskStride == 0 ? ScaleMax(x, y, n, scale, *mask)
-            : ScaleAddMax(x, mask, y, n, scale);
+        float max = mask is null ? ScaleMax(x, y, kept, scale)
+            : maskStride == 0 ? ScaleMax(x, y, kept, scale, *mask)
+            : ScaleAddMax(x, mask, y, kept, scale);
         // A row masked entirely to -inf gives NaN here as in ONNX Softmax (exp(-inf - -inf)).
-        float sum = SoftmaxRow.ExpSum(y, y, n, max);
+        float sum = SoftmaxRow.ExpSum(y, y, kept, max);
         float reciprocal = 1f / sum;
-        SoftmaxRow.Scale(y, n, reciprocal);
+        SoftmaxRow.Scale(y, kept, reciprocal);
+        if (kept < n) new Span<float>(y + kept, n - kept).Clear();
         return reciprocal;
     }
 

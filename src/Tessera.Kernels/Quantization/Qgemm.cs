@@ -32,19 +32,23 @@ internal static unsafe class Qgemm
     /// </summary>
     public static void MultiplyBatches<TRows>(int m, QgemmPackedB[] b, int[] aOffsets, TRows rows, QgemmOutput output, long outputBatchBytes, ParallelRunner parallel)
         where TRows : struct, IQgemmBatchRows<TRows> =>
-        MultiplyBatches(m, b, aOffsets, rows, output, outputBatchBytes, null, parallel);
+        MultiplyBatches(m, b, aOffsets, rows, output, outputBatchBytes, null, default, parallel);
 
     /// <summary>As above, batch i's output <paramref name="outputOffsets"/>[i] bytes on.</summary>
     public static void MultiplyBatches<TRows>(int m, QgemmPackedB[] b, int[] aOffsets, TRows rows, QgemmOutput output, long[] outputOffsets, ParallelRunner parallel)
         where TRows : struct, IQgemmBatchRows<TRows> =>
-        MultiplyBatches(m, b, aOffsets, rows, output, 0, outputOffsets, parallel);
+        MultiplyBatches(m, b, aOffsets, rows, output, 0, outputOffsets, default, parallel);
 
-    private static void MultiplyBatches<TRows>(int m, QgemmPackedB[] b, int[] aOffsets, TRows rows, QgemmOutput output, long outputBatchBytes, long[]? outputOffsets, ParallelRunner parallel)
+    /// <summary>
+    /// As above, leaving out what <paramref name="limits"/> says each batch's rows do not need (a causal attention's
+    /// products; see <see cref="QgemmRowLimits"/>).
+    /// </summary>
+    public static void MultiplyBatches<TRows>(int m, QgemmPackedB[] b, int[] aOffsets, TRows rows, QgemmOutput output, long outputBatchBytes, long[]? outputOffsets, QgemmRowLimits limits, ParallelRunner parallel)
         where TRows : struct, IQgemmBatchRows<TRows>
     {
         if (m <= 0 || b.Length == 0 || b[0].N <= 0) return;
         var (blocks, panelSplit) = Split(m, b.Length, b[0], parallel.Degree);
-        var body = new QgemmBatchBody<TRows>(blocks, panelSplit, b, aOffsets, rows, BlockOutput(output, panelSplit), outputBatchBytes, outputOffsets);
+        var body = new QgemmBatchBody<TRows>(blocks, panelSplit, b, aOffsets, rows, BlockOutput(output, panelSplit), outputBatchBytes, outputOffsets, limits);
         int jobs = b.Length * blocks.Count * panelSplit;
         parallel.ForChunks(jobs, jobs, ref body);
         if (panelSplit > 1 && output.Activation is { } activation)

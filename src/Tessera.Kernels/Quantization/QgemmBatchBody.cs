@@ -19,9 +19,11 @@ internal readonly unsafe struct QgemmBatchBody<TRows> : IRangeBody
     private readonly QgemmOutput _output;
     private readonly long _outputBatchBytes;
     private readonly long[]? _outputOffsets;
+    private readonly QgemmRowLimits _limits;
 
-    public QgemmBatchBody(QgemmRowBlocks blocks, int panelSplit, QgemmPackedB[] b, int[] aOffsets, TRows rows, QgemmOutput output, long outputBatchBytes, long[]? outputOffsets)
+    public QgemmBatchBody(QgemmRowBlocks blocks, int panelSplit, QgemmPackedB[] b, int[] aOffsets, TRows rows, QgemmOutput output, long outputBatchBytes, long[]? outputOffsets, QgemmRowLimits limits)
     {
+        _limits = limits;
         _blocks = blocks;
         _panelSplit = panelSplit;
         _b = b;
@@ -49,7 +51,7 @@ internal readonly unsafe struct QgemmBatchBody<TRows> : IRangeBody
             var b = _b[batch];
             var rows = _rows.Skip(_aOffsets[batch]);
             var output = _output with { Data = _output.Data + OutputOffset(batch), ColumnSums = b.ColumnSums };
-            block.Run(rows, b, output, row, count, share * b.Panels / _panelSplit, (share + 1) * b.Panels / _panelSplit);
+            block.Run(rows, b, output, row, count, share * b.Panels / _panelSplit, (share + 1) * b.Panels / _panelSplit, _limits);
         }
     }
 }

@@ -35,6 +35,11 @@ internal unsafe ref struct QgemmBlock
 
     /// <summary>Rows [row, row + count) of A times B's panels [firstPanel, lastPanel), into <paramref name="output"/>.</summary>
     public readonly void Run<TRows>(in TRows rows, QgemmPackedB b, in QgemmOutput output, int row, int count, int firstPanel, int lastPanel)
+        where TRows : struct, IQgemmRows =>
+        Run(rows, b, output, row, count, firstPanel, lastPanel, default);
+
+    /// <summary>As above, leaving out what <paramref name="limits"/> says rows [row, row + count) do not need.</summary>
+    public readonly void Run<TRows>(in TRows rows, QgemmPackedB b, in QgemmOutput output, int row, int count, int firstPanel, int lastPanel, QgemmRowLimits limits)
         where TRows : struct, IQgemmRows
     {
         var config = b.Config;
@@ -61,16 +66,23 @@ internal unsafe ref struct QgemmBlock
             lda = ld * 2;
         }
 
-        for (int p = firstPanel; p < lastPanel; p++)
+        if (limits.IsNone)
         {
-            byte* panel = b.Panel(p);
-            int col = p * QgemmConfig.Nr;
-            int cols = Math.Min(QgemmConfig.Nr, b.N - col);
-            for (int r = 0; r < count; r += mr)
+            for (int p = firstPanel; p < lastPanel; p++)
             {
-                config.Kernel(a + (r * lda), lda, panel, groups, _tile);
-                output.Store(_tile, row + r, Math.Min(mr, count - r), col, cols, _sums + r);
+                byte* panel = b.Panel(p);
+                int col = p * QgemmConfig.Nr;
+                int cols = Math.Min(QgemmConfig.Nr, b.N - col);
+                for (int r = 0; r < count; r += mr)
+                {
+                    config.Kernel(a + (r * lda), lda, panel, groups, _tile);
+                    output.Store(_tile, row + r, Math.Min(mr, count - r), col, cols, _sums + r);
+                }
             }
+        }
+        else
+        {
+            RunLimited(b, output, a, lda, row, count, firstPanel, lastPanel, groups, limits);
         }
 
         if (output.Activation is { } activation && firstPanel == 0 && lastPanel == b.Panels)
@@ -81,6 +93,39 @@ internal unsafe ref struct QgemmBlock
         }
 
         GC.KeepAlive(b);
+    }
+
+    // Each row tile's panels up to its rows' largest column limit (the others are neither multiplied nor stored), each
+    // over its K groups up to its rows' largest depth (a zero byte adds nothing to the raw sums the kernel makes; the
+    // epilogue's zero-point terms use the row and column sums over all of K, which packing took).
+    private readonly void RunLimited(QgemmPackedB b, in QgemmOutput output, byte* a, nint lda, int row, int count, int firstPanel, int lastPanel, int groups, QgemmRowLimits limits)
+    {
+        var config = b.Config;
+        int mr = config.Mr;
+        int tiles = (count + mr - 1) / mr;
+        int* tileGroups = stackalloc int[tiles];
+        int* tileEnd = stackalloc int[tiles];
+        for (int t = 0; t < tiles; t++)
+        {
+            int first = row + (t * mr), rowsInTile = Math.Min(mr, count - (t * mr));
+            int depth = limits.Depth is null ? b.K : Math.Clamp(QgemmRowLimits.Largest(limits.Depth, first, rowsInTile), 1, b.K);
+            tileGroups[t] = Math.Min(groups, (depth + config.KGroup - 1) / config.KGroup);
+            tileEnd[t] = limits.Columns is null ? b.N : QgemmRowLimits.Largest(limits.Columns, first, rowsInTile);
+        }
+
+        for (int p = firstPanel; p < lastPanel; p++)
+        {
+            byte* panel = b.Panel(p);
+            int col = p * QgemmConfig.Nr;
+            int cols = Math.Min(QgemmConfig.Nr, b.N - col);
+            for (int t = 0; t < tiles; t++)
+            {
+                if (col >= tileEnd[t]) continue;
+                int r = t * mr;
+                config.Kernel(a + (r * lda), lda, panel, tileGroups[t], _tile);
+                output.Store(_tile, row + r, Math.Min(mr, count - r), col, cols, _sums + r);
+            }
+        }
     }
 
     // Zero-extends A's bytes to the 16-bit values the AVX2 and Vector128 kernels read: a pass over every packed byte

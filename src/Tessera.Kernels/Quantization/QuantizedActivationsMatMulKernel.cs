@@ -15,6 +15,11 @@ namespace Tessera.Kernels.Quantization;
 /// FusedScaleMaskSoftmax's second output) replaces the pass over X that finds them; a non-finite one is ignored.
 /// Attributes x_perm, w_perm, y_perm (rank 4, see <see cref="PermutedMatMulShape"/>) read X and W as the transposes
 /// of the tensors given and write the result transposed, so an attention's heads need no Transpose copies.
+/// A causal attention (the causal-attention pass): Q·Kᵀ takes the softmax's additive mask as input 9 "mask" and its
+/// scale as attribute mask_scale, and writes output 1 "kept" (int32 [M]: each row's kept length, <see cref="MaskedTail"/>,
+/// or N for every row when the skip is not provably exact), computing only the tiles those rows need (the rest of the
+/// output is unspecified); P·V takes that output as input 10 "x_kept": X's row i is +0 from column kept[i] on, so with
+/// X's zero point 0 its packed bytes are 0 there and the micro-kernel stops at each row tile's largest.
 /// </summary>
 internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
 {
@@ -29,6 +34,8 @@ internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
     private PermutedMatMulShape? _permuted;
     private float[] _scale = [];
     private int[] _bZero = [];
+    private readonly float _maskScale;
+    private int[] _keptShape = [];
 
     public QuantizedActivationsMatMulKernel(KernelInfo info)
     {
@@ -37,12 +44,13 @@ internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
             throw new KernelException("QuantizedMatMul with a float W (an activation) quantizes both operands at run time and needs dynamic=1");
         }
 
-        if ((info.InputCount > 6 && info.ConstantInput(6) is not null) || info.InputCount > 9)
+        if ((info.InputCount > 6 && info.ConstantInput(6) is not null) || info.InputCount > 11)
         {
             throw new KernelException("QuantizedMatMul with a float W takes no bias and no sum");
         }
 
         _activation = FusedActivation.FromAttributes(info);
+        _maskScale = info.GetFloat("mask_scale", 1f);
         _xPerm = info.GetInts("x_perm");
         _wPerm = info.GetInts("w_perm");
         _yPerm = info.GetInts("y_perm");
@@ -71,9 +79,11 @@ internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
 
         var s = _shape is not null && _shape.Matches(x.Shape, w.Shape) ? _shape : _shape = MatMulShape.Create(x.Shape, w.Shape);
         int m = s.M, n = s.N, k = s.K;
+        var kept = Kept(context, m, n);
         if (Allocate(context, s.OutputShape, k) is not { } y) return;
 
         var (xScale, xZero, wScale, wZero) = Ranges(context, x, w, n);
+        var limits = s.FoldsIntoRows ? default : Limits(context, kept, m, n, k, xScale, xZero, wScale);
         var rows = new QgemmFloatRows((float*)x.Pointer, k, xScale, xZero);
         var output = Epilogue(y.Pointer, n, xZero, k);
 
@@ -86,7 +96,7 @@ internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
         else
         {
             var batches = _packed.PackQuantized(pw, s.BOffsets, s.BatchCount, k, n, wScale, wZero, context.Parallel);
-            Qgemm.MultiplyBatches(m, batches, s.AOffsets, rows, output, (long)m * n * sizeof(float), context.Parallel);
+            Qgemm.MultiplyBatches(m, batches, s.AOffsets, rows, output, (long)m * n * sizeof(float), null, limits, context.Parallel);
         }
 
         GC.KeepAlive(x);
@@ -100,16 +110,69 @@ internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
         var s = _permuted is not null && _permuted.Matches(x.Shape, w.Shape) ? _permuted
             : _permuted = PermutedMatMulShape.Create(x.Shape, w.Shape, _xPerm ?? s_identity, _wPerm ?? s_identity, _yPerm ?? s_identity, sizeof(float));
         int m = s.M, n = s.N, k = s.K;
+        var kept = Kept(context, m, n);
         if (Allocate(context, s.OutputShape, k) is not { } y) return;
 
         var (xScale, xZero, wScale, wZero) = Ranges(context, x, w, n);
+        var limits = Limits(context, kept, m, n, k, xScale, xZero, wScale);
         var rows = new QgemmFloatRows((float*)x.Pointer, k, s.XRowStride, xScale, xZero);
         var output = Epilogue(y.Pointer, s.YRowStride, xZero, k);
         var batches = _packed.PackQuantized((float*)w.Pointer, w.Length, s.WOffsets, s.BatchCount, k, n, s.WRowStride, s.WColStride, wScale, wZero, context.Parallel);
-        Qgemm.MultiplyBatches(m, batches, s.XOffsets, rows, output, s.YByteOffsets, context.Parallel);
+        Qgemm.MultiplyBatches(m, batches, s.XOffsets, rows, output, 0, s.YByteOffsets, limits, context.Parallel);
         GC.KeepAlive(x);
         GC.KeepAlive(w);
         GC.KeepAlive(y);
+    }
+
+    // Output 1 "kept" when the node has it, every row's length N until the mask shows a skip is exact.
+    private Tensor? Kept(KernelContext context, int m, int n)
+    {
+        if (context.OutputCount < 2) return null;
+        if (_keptShape.Length != 1 || _keptShape[0] != m) _keptShape = [m];
+        var kept = context.AllocateOutput(1, DataType.Int32, _keptShape);
+        kept.Span<int>().Fill(n);
+        return kept;
+    }
+
+    // What this product may leave out. Q·Kᵀ (input 9, the mask): the columns beyond each row's kept length, when every
+    // score times the softmax's scale is provably within MaskedTail.Moderate (|a - za|, |b - zb| <= 255, so a score is at
+    // most K·255²·x_scale·w_scale) and the mask [.., M, N] (leading axes 1) drops some row's tail; the kept lengths are
+    // then written to output 1. P·V (input 10, those lengths): A's K beyond them, when X's zero point is 0 (P's masked
+    // +0 then packs as byte 0).
+    private QgemmRowLimits Limits(KernelContext context, Tensor? kept, int m, int n, int k, float xScale, int xZero, float wScale)
+    {
+        if (kept is not null && context.Input(9) is { } mask && _activation.IsNone)
+        {
+            if (mask.DataType != DataType.Float32) throw new KernelException("QuantizedMatMul's mask must be float32");
+            double bound = (double)k * 255 * 255 * xScale * wScale * Math.Abs(_maskScale);
+            if (bound <= MaskedTail.Moderate && IsRowsByColumns(mask.Shape, m, n)
+                && MaskedTail.KeptLengths((float*)mask.Pointer, m, n, kept.Span<int>()))
+            {
+                GC.KeepAlive(mask);
+                return new QgemmRowLimits { Columns = (int*)kept.Pointer };
+            }
+
+            kept.Span<int>().Fill(n);
+        }
+
+        if (context.Input(10) is { } xKept)
+        {
+            if (xKept.DataType != DataType.Int32 || xKept.Length != m) throw new KernelException($"QuantizedMatMul's x_kept must be int32 [{m}]");
+            if (xZero == 0) return new QgemmRowLimits { Depth = (int*)xKept.Pointer };
+        }
+
+        return default;
+    }
+
+    private static bool IsRowsByColumns(int[] shape, int m, int n)
+    {
+        if (shape.Length < 2 || shape[^2] != m || shape[^1] != n) return false;
+        for (int i = 0; i < shape.Length - 2; i++)
+        {
+            if (shape[i] != 1) return false;
+        }
+
+        return true;
     }
 
     // The output, or null when there is nothing to multiply: no elements, or K = 0 (a sum of nothing, zeros written).

@@ -174,8 +174,10 @@ internal sealed class ConcreteShapes
         // The quantized products read float X (input 0) and the integer weight (input 3) between their parameters.
         bool quantized = rename && node.OpType is "QuantizedMatMul" or "QuantizedConv";
         copy.Inputs.AddRange(op == "Relu" || op == "Identity" ? node.Inputs.Take(1) : quantized ? [node.Inputs[0], node.Inputs[3]] : node.Inputs);
-        if (rename && op is "Identity" && node.Outputs.Count > 1)
+        bool causal = quantized && node.Inputs.Count > 9 && node.Inputs[9].Length > 0;
+        if ((rename && op is "Identity" && node.Outputs.Count > 1) || causal)
         {
+            // (A causal attention's Q·Kᵀ: one product, its output 1 the rows' kept lengths.)
             // The extra outputs of a fused operator (a softmax's range) have no standard counterpart: left unknown.
             copy.Outputs.Add(node.Outputs[0]);
         }

@@ -21,7 +21,9 @@ internal static class NodeFlops
                 // A QuantizedMatMul over several weights side by side has an output per weight: all of them count.
                 var a = In(0);
                 double elements = 0;
-                foreach (string name in node.Outputs.Take(node.OpType == "QuantizedMatMul" ? node.Outputs.Count : 1))
+                // (A causal attention's Q·Kᵀ, reading the mask as input 9, has one product; its output 1 is the kept lengths.)
+                bool causal = node.Inputs.Count > 9 && node.Inputs[9].Length > 0;
+                foreach (string name in node.Outputs.Take(node.OpType == "QuantizedMatMul" && !causal ? node.Outputs.Count : 1))
                 {
                     if (name.Length == 0 || shapeOf(name) is not { } shape) return 0;
                     elements += Elements(shape);
