@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Tessera.Kernels.Fused;
 
 /// <summary>
@@ -38,14 +40,31 @@ internal static unsafe class MaskedTail
         return any;
     }
 
+    // 8 floats at a time where the machine has 256-bit vectors: the mask is [s, s] per attention, read every run.
     private static int RowKept(float* row, int n)
     {
         int last = n - 1;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var masked = Vector256.Create(MaskedBelow);
+            while (last >= 7 && Vector256.LessThanOrEqualAll(Vector256.Load(row + last - 7), masked)) last -= 8;
+        }
+
         while (last >= 0 && row[last] <= MaskedBelow) last--;
         if (last < 0) return n;
 
         // A NaN fails both tests, so a row holding one keeps everything.
-        for (int j = 0; j <= last; j++)
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var moderate = Vector256.Create(Moderate);
+            for (; j + 8 <= last + 1; j += 8)
+            {
+                if (!Vector256.LessThanOrEqualAll(Vector256.Abs(Vector256.Load(row + j)), moderate)) return n;
+            }
+        }
+
+        for (; j <= last; j++)
         {
             if (!(MathF.Abs(row[j]) <= Moderate)) return n;
         }

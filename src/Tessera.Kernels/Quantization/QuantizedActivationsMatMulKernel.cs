@@ -84,7 +84,7 @@ internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
 
         var (xScale, xZero, wScale, wZero) = Ranges(context, x, w, n);
         var limits = s.FoldsIntoRows ? default : Limits(context, kept, m, n, k, xScale, xZero, wScale);
-        var rows = new QgemmFloatRows((float*)x.Pointer, k, xScale, xZero);
+        var rows = new QgemmFloatRows((float*)x.Pointer, k, xScale, xZero).WithZeroTails(limits.Depth);
         var output = Epilogue(y.Pointer, n, xZero, k);
 
         float* pw = (float*)w.Pointer;
@@ -115,7 +115,7 @@ internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
 
         var (xScale, xZero, wScale, wZero) = Ranges(context, x, w, n);
         var limits = Limits(context, kept, m, n, k, xScale, xZero, wScale);
-        var rows = new QgemmFloatRows((float*)x.Pointer, k, s.XRowStride, xScale, xZero);
+        var rows = new QgemmFloatRows((float*)x.Pointer, k, s.XRowStride, xScale, xZero).WithZeroTails(limits.Depth);
         var output = Epilogue(y.Pointer, s.YRowStride, xZero, k);
         var batches = _packed.PackQuantized((float*)w.Pointer, w.Length, s.WOffsets, s.BatchCount, k, n, s.WRowStride, s.WColStride, wScale, wZero, context.Parallel);
         Qgemm.MultiplyBatches(m, batches, s.XOffsets, rows, output, 0, s.YByteOffsets, limits, context.Parallel);
