@@ -83,10 +83,28 @@ public class CausalAttentionTests
         AssertSameBits(model, feeds, threads);
     }
 
+    /// <summary>The skip engages (Q·Kᵀ's kept lengths) for a causal mask, and not for scores beyond the bound.</summary>
+    [Theory]
+    [InlineData(1f, true)]
+    [InlineData(1e26f, false)]
+    public void QKWritesTheCausalRowsKeptLengthsWhenTheBoundHolds(float qScale, bool skips)
+    {
+        const int s = 70;
+        var optimized = GraphOptimizer.Optimize(WhereAttention(s, s, transposedK: true), new SessionOptions());
+        string kept = Single(optimized, "FusedScaleMaskSoftmax").Inputs[2];
+        optimized.Graph.Outputs.Add(new ValueInfo { Name = kept, ElementType = DataType.Int32 });
+        var feeds = Feeds(0, s, s, transposedK: true);
+        if (qScale != 1f) feeds["q"] = Scaled(feeds["q"], qScale);
+        feeds["keep"] = Tensor.FromArray(Keep(MaskKind.Causal, s, s), s, s);
+        var lengths = new InferenceSession(optimized, new SessionOptions { GraphOptimization = GraphOptimizationLevel.None }).Run(feeds)[kept].ToArray<int>();
+        var expected = Enumerable.Range(0, s).Select(i => skips ? Math.Min((i + 16) / 16 * 16, s) : s);
+        Assert.Equal(expected, lengths);
+    }
+
     [Fact]
     public void KeptLengthsAreTheLastKeptColumnRoundedUpToTheBlockOrTheRow()
     {
-        const int m = 5, n = 40;
+        const int m = 6, n = 43;
         var mask = new float[m * n];
         for (int i = 0; i < m; i++)
         {
@@ -94,6 +112,7 @@ public class CausalAttentionTests
         }
 
         mask[(3 * n) + 1] = float.NegativeInfinity; // a dropped column before kept ones: the row keeps everything
+        mask[1] = float.NaN; // so does a NaN
         var kept = new int[m];
         bool any;
         unsafe
@@ -102,7 +121,7 @@ public class CausalAttentionTests
         }
 
         Assert.True(any);
-        Assert.Equal([16, 16, 32, n, n], kept);
+        Assert.Equal([n, 16, 32, n, n, n], kept);
     }
 
     private static void AssertPassApplies(OnnxModel model, int threads)
