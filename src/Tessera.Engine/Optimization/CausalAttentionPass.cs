@@ -47,8 +47,12 @@ internal sealed class CausalAttentionPass : IGraphPass
             stopping.Inputs.Add(kept);
             if (!graph.CanRun(skipping) || !graph.CanRun(reading) || !graph.CanRun(stopping)) continue;
 
-            graph.Replace([scores], skipping);
+            // Q·Kᵀ now reads the mask, whose node may come after it (the scale-mask-softmax pass puts its additive
+            // mask just before the softmax): it moves to just before the softmax, after everything either reads.
+            graph.Replace([scores], null);
             graph.Replace([softmax], reading);
+            graph.Nodes.Insert(graph.Nodes.IndexOf(reading), skipping);
+            graph.Invalidate();
             graph.Replace([values], stopping);
             graph.Log($"{scores} → {softmax} → {values}: kept lengths from the mask");
             changed = true;

@@ -36,4 +36,21 @@ public sealed class QuantizedCostTests
         Assert.InRange(ratio, 0.3, 0.5);
         Assert.Equal(cost.TotalParameterBytes, cost.Nodes.Sum(n => n.ParameterBytes));
     }
+
+    /// <summary>
+    /// A causal attention's Q·Kᵀ (which reads the mask and writes its rows' kept lengths as a second output) counts as
+    /// one product of its real shape: dynamic int8 GPT costs the float model's FLOPs.
+    /// </summary>
+    [Fact]
+    public void CausalAttentionProductsCountAsTheirMatMuls()
+    {
+        var model = ModelReader.Load(Path.Combine(TestPaths.Require(Path.Combine(TestPaths.Cache, "models")), "gpt.onnx"));
+        var shapes = model.Graph.Inputs.ToDictionary(i => i.Name, _ => new[] { 2, 24 });
+        var quantized = ModelQuantizer.Quantize(model, new QuantizationOptions { Mode = QuantizationMode.Dynamic, PerChannel = true });
+        var floatCost = ModelCost.Analyze(model, shapes);
+        var cost = ModelCost.Analyze(quantized, shapes);
+        Assert.Equal(2, cost.OptimizedModel.Graph.Nodes.Count(n => n.OpType == "QuantizedMatMul" && n.Inputs.Count > 9 && n.Inputs[9].Length > 0));
+        Assert.All(cost.Nodes.Where(n => n.OpType == "QuantizedMatMul"), n => Assert.True(n.Flops > 0, n.Name));
+        Assert.Equal(floatCost.TotalFlops, cost.TotalFlops, floatCost.TotalFlops * 0.02);
+    }
 }

@@ -133,6 +133,14 @@ public class CausalAttentionTests
         Assert.Equal(2, products.Length);
         Assert.Equal(softmax.Inputs[2], products[0].Outputs[1]);
         Assert.Equal(softmax.Inputs[2], products[1].Inputs[10]);
+
+        // Q·Kᵀ reads the mask, whose node the softmax fusion put just before the softmax: the list stays in order.
+        var known = new HashSet<string>(optimized.Graph.Inputs.Select(i => i.Name).Concat(optimized.Graph.Initializers.Keys)) { string.Empty };
+        foreach (var node in optimized.Graph.Nodes)
+        {
+            Assert.All(node.Inputs, input => Assert.Contains(input, known));
+            known.UnionWith(node.Outputs);
+        }
     }
 
     private static void AssertSameBits(OnnxModel model, Dictionary<string, Tensor> feeds, int threads)
