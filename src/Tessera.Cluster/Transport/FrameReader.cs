@@ -48,12 +48,15 @@ public sealed class FrameReader
     /// <paramref name="idleTimeout"/> for a frame to start and then <see cref="TransportLimits.ReadTimeout"/> for the rest.
     /// A Tensor frame is read into the storage <paramref name="place"/> gives, when it gives one of the tensor's type and size.
     /// A frame longer than <paramref name="maxPayloadBytes"/> is refused, whatever its type, before any of it is allocated.
+    /// With <paramref name="inPlace"/>, a floating-point tensor that came through shared memory as it is (not narrowed,
+    /// not placed) is not copied out: the tensor views the ring, and its storage owner, a <see cref="RingLease"/>, must be
+    /// disposed once nothing reads it (the ring's writer cannot pass it until then).
     /// </summary>
-    public async ValueTask<Frame?> ReadAsync(TimeSpan idleTimeout, CancellationToken cancellation, OutputPlacement? place = null, uint maxPayloadBytes = uint.MaxValue)
+    public async ValueTask<Frame?> ReadAsync(TimeSpan idleTimeout, CancellationToken cancellation, OutputPlacement? place = null, uint maxPayloadBytes = uint.MaxValue, bool inPlace = false)
     {
         while (true)
         {
-            var frame = await ReadOneAsync(idleTimeout, cancellation, place, maxPayloadBytes).ConfigureAwait(false);
+            var frame = await ReadOneAsync(idleTimeout, cancellation, place, maxPayloadBytes, inPlace).ConfigureAwait(false);
             if (_sharedMemory is null || frame?.Type is not (FrameType.SharedMemoryOffer or FrameType.SharedMemoryAnswer or FrameType.SharedMemorySwitch))
             {
                 return frame;
@@ -79,7 +82,7 @@ public sealed class FrameReader
         }
     }
 
-    private async ValueTask<Frame?> ReadOneAsync(TimeSpan idleTimeout, CancellationToken cancellation, OutputPlacement? place, uint maxPayloadBytes)
+    private async ValueTask<Frame?> ReadOneAsync(TimeSpan idleTimeout, CancellationToken cancellation, OutputPlacement? place, uint maxPayloadBytes, bool inPlace)
     {
         var timeout = _timeout;
         timeout.CancelAfter(idleTimeout);
@@ -101,7 +104,7 @@ public sealed class FrameReader
             timeout.CancelAfter(_limits.ReadTimeout);
             if (header.Type == FrameType.Tensor)
             {
-                return await ReadTensorAsync(header, reading, place).ConfigureAwait(false);
+                return await ReadTensorAsync(header, reading, place, inPlace).ConfigureAwait(false);
             }
 
             if (header.Type == FrameType.Collective && header.Length >= Messages.CollectiveMessage.PrefixSize)
@@ -135,7 +138,7 @@ public sealed class FrameReader
         }
     }
 
-    private async ValueTask<Frame> ReadTensorAsync(FrameHeader header, ReadScope reading, OutputPlacement? place)
+    private async ValueTask<Frame> ReadTensorAsync(FrameHeader header, ReadScope reading, OutputPlacement? place, bool inPlace)
     {
         if (header.Length < TensorMeta.PrefixSize + 8 || header.Length > _limits.MaxTensorBytes + TensorMeta.MaxNameBytes + 512)
         {
@@ -176,6 +179,10 @@ public sealed class FrameReader
             ring = (_sharedMemory ?? throw new ClusterException(ClusterErrorCode.Malformed, "a shared-memory tensor on a connection that shares no memory")).Incoming;
             await _input.FillAsync(8, reading, allowCleanEnd: false).ConfigureAwait(false);
             position = BinaryPrimitives.ReadInt64LittleEndian(_input.Take(8));
+            if (inPlace && placed is null && !meta.WireEncoding.IsNarrowed && DataTypes.IsFloatingPoint(meta.DataType))
+            {
+                return new Frame(header, [], meta.Name, ring.ReadInPlace(position, meta.DataType, meta.Shape, meta.TensorBytes));
+            }
         }
 
         var tensor = placed ?? Allocator.Allocate(meta.DataType, meta.Shape);

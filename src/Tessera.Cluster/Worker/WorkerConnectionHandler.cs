@@ -93,7 +93,7 @@ internal sealed class WorkerConnectionHandler
                 break;
             case FrameType.Run:
                 var run = RunMessage.Read(frame.Payload);
-                var tensors = await ReadTensorsAsync(id, run.TensorCount, stopping).ConfigureAwait(false);
+                var tensors = await ReadTensorsAsync(id, run.TensorCount, inPlace: run.Stage.Degree == 1, stopping).ConfigureAwait(false);
                 _server.RequestStarted();
                 _ = _server.Executor.ExecuteAsync(id, run, tensors);
                 break;
@@ -130,21 +130,39 @@ internal sealed class WorkerConnectionHandler
         _server.Collectives.Deliver(frame.RequestId, message, frame.Block, frame.BlockLength);
     }
 
-    private async Task<Dictionary<string, Tensor>> ReadTensorsAsync(ulong id, int count, CancellationToken stopping)
+    /// <summary>
+    /// A RUN's tensors. With <paramref name="inPlace"/> (a stage of one rank: nothing reads its inputs after its run) the
+    /// last one, when it comes through shared memory, stays in the ring (<see cref="Transport.SharedMemory.RingLease"/>,
+    /// given back by the <see cref="StageExecutor"/> once the run is over) instead of being copied out: a copy of each
+    /// stage's input per run. Only the last: the writer may need the room of this message's earlier tensors for its
+    /// later ones, and the run that would give them back cannot start before they all arrived; the pieces kept for
+    /// runs already queued come back as those runs end, whatever this connection's writer does.
+    /// </summary>
+    private async Task<Dictionary<string, Tensor>> ReadTensorsAsync(ulong id, int count, bool inPlace, CancellationToken stopping)
     {
         var tensors = new Dictionary<string, Tensor>(count, StringComparer.Ordinal);
-        for (int i = 0; i < count; i++)
+        try
         {
-            var frame = await _connection.Reader.ReadAsync(_connection.Limits.ReadTimeout, stopping).ConfigureAwait(false);
-            if (frame is not { Type: FrameType.Tensor, Tensor: not null } || frame.RequestId != id)
+            for (int i = 0; i < count; i++)
             {
-                throw new ClusterException(ClusterErrorCode.Malformed, $"request {id} announced {count} tensors but tensor {i + 1} did not follow");
-            }
+                var frame = await _connection.Reader.ReadAsync(_connection.Limits.ReadTimeout, stopping, inPlace: inPlace && i == count - 1).ConfigureAwait(false);
+                if (frame is not { Type: FrameType.Tensor, Tensor: not null } || frame.RequestId != id)
+                {
+                    StageExecutor.GiveBack(frame?.Tensor);
+                    throw new ClusterException(ClusterErrorCode.Malformed, $"request {id} announced {count} tensors but tensor {i + 1} did not follow");
+                }
 
-            if (!tensors.TryAdd(frame.TensorName!, frame.Tensor))
-            {
-                throw new ClusterException(ClusterErrorCode.Malformed, $"request {id} carries tensor '{frame.TensorName}' twice");
+                if (!tensors.TryAdd(frame.TensorName!, frame.Tensor))
+                {
+                    StageExecutor.GiveBack(frame.Tensor);
+                    throw new ClusterException(ClusterErrorCode.Malformed, $"request {id} carries tensor '{frame.TensorName}' twice");
+                }
             }
+        }
+        catch
+        {
+            StageExecutor.GiveBack(tensors.Values);
+            throw;
         }
 
         return tensors;

@@ -11,6 +11,8 @@ namespace Tessera.Cluster.Transport.SharedMemory;
 /// consumed in the segment's header, which is all the writer needs to know what it may overwrite: no release frames.
 /// A writer that finds no room sleeps on a futex in the header, which the reader wakes when it consumes.
 /// Each side keeps its own position, so a peer that scribbles over the header can spoil only its own data.
+/// The reader may also keep a piece in place (<see cref="ReadInPlace"/>, a tensor over the ring itself) and give it back
+/// later: the consumed position it publishes then stops at the oldest piece still kept.
 /// </summary>
 internal sealed unsafe class SharedRing
 {
@@ -19,6 +21,10 @@ internal sealed unsafe class SharedRing
     private readonly long _dataOffset;
     private readonly int _controlOffset;
     private long _position;
+
+    // Reader side: the pieces since the oldest one still kept in place, oldest first (empty when none is kept); the
+    // lock also orders publishing the consumed position between the reader and whoever gives a piece back.
+    private readonly Queue<RingLease> _kept = new();
 
     /// <param name="controlOffset">Where the ring's control sits in the segment: u64 consumed position, i32 wake-up counter, i32 writer waiting.</param>
     public SharedRing(SharedSegment segment, long dataOffset, long capacity, int controlOffset)
@@ -155,24 +161,22 @@ internal sealed unsafe class SharedRing
     public void Read(long position, Span<byte> destination, WireEncoding encoding)
     {
         int wireBytes = (int)encoding.WireBytes(destination.Length);
-        long length = Align(wireBytes);
-        if (length > Capacity || position != Start(_position, length))
-        {
-            throw new ClusterException(ClusterErrorCode.Malformed, $"a shared-memory tensor at position {position} of {wireBytes} bytes is not the next piece of the ring");
-        }
-
+        long length = CheckNext(position, wireBytes);
         byte* data = _segment.Acquire();
         try
         {
             encoding.Decode(new ReadOnlySpan<byte>(data + _dataOffset + (position % Capacity), wireBytes), destination);
-            Volatile.Write(ref *(long*)(data + _controlOffset), position + length);
-            // The increment is a full fence: the writer either sees the new position or is woken (it raised its flag first).
-            int* wake = (int*)(data + _controlOffset + 8);
-            Interlocked.Increment(ref *wake);
-            if (Volatile.Read(ref wake[1]) != 0)
+            lock (_kept)
             {
-                Volatile.Write(ref wake[1], 0);
-                Libc.FutexWake(wake);
+                if (_kept.Count == 0)
+                {
+                    Publish(data, position + length);
+                }
+                else
+                {
+                    // Copied out, but the writer may not pass the older pieces still kept.
+                    _kept.Enqueue(new RingLease(null, position + length) { Released = true });
+                }
             }
         }
         finally
@@ -181,6 +185,99 @@ internal sealed unsafe class SharedRing
         }
 
         _position = position + length;
+    }
+
+    /// <summary>
+    /// The piece at <paramref name="position"/> (a tensor's bytes as they are, not narrowed) as a tensor over the ring
+    /// itself, whose storage owner is a <see cref="RingLease"/>: the writer may not overwrite it until that is disposed.
+    /// A position other than where the writer puts the next piece is <see cref="ClusterErrorCode.Malformed"/>.
+    /// The peer can still write into the piece meanwhile, so only tensors whose any bit pattern is harmless (floating
+    /// point) should be read this way: a scribbling peer spoils its own results, never an index a kernel trusts.
+    /// </summary>
+    public Tensor ReadInPlace(long position, DataType dataType, int[] shape, long bytes)
+    {
+        long length = CheckNext(position, bytes);
+        var lease = new RingLease(this, position + length);
+        // Held by the lease: the tensor's memory stays mapped until it is given back.
+        byte* data = _segment.Acquire();
+        lock (_kept)
+        {
+            _kept.Enqueue(lease);
+        }
+
+        _position = position + length;
+        return Tensor.FromPointer(dataType, shape, data + _dataOffset + (position % Capacity), lease);
+    }
+
+    /// <summary>A kept piece is back: publishes the consumed position past every piece back before the oldest still kept.</summary>
+    internal void GiveBack(RingLease lease)
+    {
+        try
+        {
+            byte* data;
+            try
+            {
+                data = _segment.Acquire();
+            }
+            catch (ClusterException)
+            {
+                // The connection is closed: no writer is left to tell.
+                return;
+            }
+
+            try
+            {
+                lock (_kept)
+                {
+                    lease.Released = true;
+                    long consumed = -1;
+                    while (_kept.TryPeek(out var oldest) && oldest.Released)
+                    {
+                        consumed = _kept.Dequeue().End;
+                    }
+
+                    if (consumed >= 0)
+                    {
+                        Publish(data, consumed);
+                    }
+                }
+            }
+            finally
+            {
+                _segment.Release();
+            }
+        }
+        finally
+        {
+            // The lease's own hold on the mapping, taken in ReadInPlace.
+            _segment.Release();
+        }
+    }
+
+    /// <summary>The aligned length of a piece of <paramref name="wireBytes"/> at <paramref name="position"/>, which must be the next one.</summary>
+    private long CheckNext(long position, long wireBytes)
+    {
+        long length = Align(wireBytes);
+        if (length > Capacity || position != Start(_position, length))
+        {
+            throw new ClusterException(ClusterErrorCode.Malformed, $"a shared-memory tensor at position {position} of {wireBytes} bytes is not the next piece of the ring");
+        }
+
+        return length;
+    }
+
+    /// <summary>Tells the writer it may overwrite everything before <paramref name="consumed"/>, waking it if it sleeps for room.</summary>
+    private void Publish(byte* data, long consumed)
+    {
+        Volatile.Write(ref *(long*)(data + _controlOffset), consumed);
+        // The increment is a full fence: the writer either sees the new position or is woken (it raised its flag first).
+        int* wake = (int*)(data + _controlOffset + 8);
+        Interlocked.Increment(ref *wake);
+        if (Volatile.Read(ref wake[1]) != 0)
+        {
+            Volatile.Write(ref wake[1], 0);
+            Libc.FutexWake(wake);
+        }
     }
 
     /// <summary>Sleeps until the reader consumes something or <paramref name="microseconds"/> pass (after a failed <see cref="TryWrite"/>).</summary>
