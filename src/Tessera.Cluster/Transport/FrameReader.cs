@@ -49,7 +49,7 @@ public sealed class FrameReader
     /// A Tensor frame is read into the storage <paramref name="place"/> gives, when it gives one of the tensor's type and size.
     /// A frame longer than <paramref name="maxPayloadBytes"/> is refused, whatever its type, before any of it is allocated.
     /// With <paramref name="inPlace"/>, a floating-point tensor that came through shared memory as it is (not narrowed,
-    /// not placed) is not copied out: the tensor views the ring, and its storage owner, a <see cref="RingLease"/>, must be
+    /// not placed, at most a quarter of the ring) is not copied out: the tensor views the ring, and its storage owner, a <see cref="RingLease"/>, must be
     /// disposed once nothing reads it (the ring's writer cannot pass it until then).
     /// </summary>
     public async ValueTask<Frame?> ReadAsync(TimeSpan idleTimeout, CancellationToken cancellation, OutputPlacement? place = null, uint maxPayloadBytes = uint.MaxValue, bool inPlace = false)
@@ -179,7 +179,8 @@ public sealed class FrameReader
             ring = (_sharedMemory ?? throw new ClusterException(ClusterErrorCode.Malformed, "a shared-memory tensor on a connection that shares no memory")).Incoming;
             await _input.FillAsync(8, reading, allowCleanEnd: false).ConfigureAwait(false);
             position = BinaryPrimitives.ReadInt64LittleEndian(_input.Take(8));
-            if (inPlace && placed is null && !meta.WireEncoding.IsNarrowed && DataTypes.IsFloatingPoint(meta.DataType))
+            // At most a quarter of the ring each: the writer waits for kept pieces only when several runs are queued.
+            if (inPlace && placed is null && !meta.WireEncoding.IsNarrowed && DataTypes.IsFloatingPoint(meta.DataType) && meta.TensorBytes <= ring.Capacity / 4)
             {
                 return new Frame(header, [], meta.Name, ring.ReadInPlace(position, meta.DataType, meta.Shape, meta.TensorBytes));
             }

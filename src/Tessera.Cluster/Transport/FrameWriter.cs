@@ -10,8 +10,9 @@ namespace Tessera.Cluster.Transport;
 /// in a buffer and sent in one write; a large tensor goes from its own storage to the socket (no copy in user space).
 /// A write that fails or times out part-way leaves a torn frame on the wire, so the connection is aborted then.
 /// On a connection that shares memory with its peer, a tensor of at least <see cref="SharedMemoryMinBytes"/> is copied
-/// into the shared ring instead and its frame carries the ring position (a writer waits for room as for TCP's window;
-/// only a tensor larger than the whole ring goes inline); a tensor on <see cref="DeferredStorage"/> has its bytes
+/// into the shared ring instead and its frame carries the ring position (a writer waits for room as for TCP's window
+/// for its message's first piece; a later piece that finds no room goes inline, since the reader may keep the earlier
+/// ones until the run this message starts is over; a tensor larger than the whole ring goes inline too); a tensor on <see cref="DeferredStorage"/> has its bytes
 /// written there by their source, and is filled in its own storage first when it goes over TCP. A message may narrow its float32 tensors for the wire
 /// (<see cref="WireDataType"/>): they are converted into the ring, or through the buffer a piece at a time, never into
 /// a whole-tensor copy.
@@ -101,6 +102,9 @@ public sealed class FrameWriter
             ThrowIfBroken();
             await AppendHeaderAsync(new FrameHeader(checked((uint)payload.Length), type, requestId), timeout).ConfigureAwait(false);
             await AppendAsync(payload, timeout).ConfigureAwait(false);
+            // Whether a piece of this message went into the ring: the reader may keep those until the message's run is
+            // over (a worker's stage inputs, read in place), so a later piece must not wait for their room.
+            bool inRing = false;
             foreach (var (name, tensor) in tensors)
             {
                 var meta = TensorMeta.For(name, tensor, wire);
@@ -109,18 +113,21 @@ public sealed class FrameWriter
                 if (meta.ByteLength >= SharedMemoryMinBytes && ring is not null && ring.Fits(meta.ByteLength))
                 {
                     long position = 0;
-                    bool computedThere = held is not null && held.TryPositionOf(tensor, out position);
-                    for (int waits = 0; !computedThere && !TryWriteToRing(ring, tensor, meta.WireEncoding, out position); waits++)
+                    bool placed = held is not null && held.TryPositionOf(tensor, out position);
+                    for (int waits = 0; !placed && !(placed = TryWriteToRing(ring, tensor, meta.WireEncoding, out position)) && !inRing; waits++)
                     {
-                        if (waits == 0)
-                        {
-                            // The reader can give back only what it knows of: the frames of this message's earlier tensors.
-                            await FlushAsync(timeout).ConfigureAwait(false);
-                        }
-
-                        // The reader is behind: wait for it as for TCP's window.
+                        // The reader is behind: wait for it as for TCP's window (the message's first piece only).
                         await WaitForRoomAsync(ring, meta.ByteLength, timeout).ConfigureAwait(false);
                     }
+
+                    if (!placed)
+                    {
+                        // No room beside this message's earlier pieces, which the reader may hold until this one arrives.
+                        await WriteInlineAsync(requestId, tensor, meta, timeout).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    inRing = true;
 
                     await AppendHeaderAsync(new FrameHeader(checked((uint)(metaSize + 8)), FrameType.Tensor, requestId, FrameHeader.SharedMemoryFlag), timeout).ConfigureAwait(false);
                     await EnsureRoomAsync(metaSize + 8, timeout).ConfigureAwait(false);
@@ -130,19 +137,7 @@ public sealed class FrameWriter
                     continue;
                 }
 
-                Materialize(tensor);
-                await AppendHeaderAsync(new FrameHeader(checked((uint)(metaSize + meta.ByteLength)), FrameType.Tensor, requestId), timeout).ConfigureAwait(false);
-                await EnsureRoomAsync(metaSize, timeout).ConfigureAwait(false);
-                meta.Write(_buffer.AsSpan(_used, metaSize));
-                _used += metaSize;
-                if (meta.WireEncoding.IsNarrowed)
-                {
-                    await AppendEncodedAsync(tensor, meta.WireEncoding, timeout).ConfigureAwait(false);
-                    continue;
-                }
-
-                using var memory = new TensorMemory(tensor);
-                await AppendAsync(memory.Memory, timeout).ConfigureAwait(false);
+                await WriteInlineAsync(requestId, tensor, meta, timeout).ConfigureAwait(false);
             }
 
             await FlushAsync(timeout).ConfigureAwait(false);
@@ -153,6 +148,25 @@ public sealed class FrameWriter
             StopTimeout();
             _lock.Release();
         }
+    }
+
+    /// <summary>A tensor frame with the bytes themselves (over the socket or the frame ring), under the lock.</summary>
+    private async Task WriteInlineAsync(ulong requestId, Tensor tensor, TensorMeta meta, CancellationToken timeout)
+    {
+        int metaSize = meta.Size;
+        Materialize(tensor);
+        await AppendHeaderAsync(new FrameHeader(checked((uint)(metaSize + meta.ByteLength)), FrameType.Tensor, requestId), timeout).ConfigureAwait(false);
+        await EnsureRoomAsync(metaSize, timeout).ConfigureAwait(false);
+        meta.Write(_buffer.AsSpan(_used, metaSize));
+        _used += metaSize;
+        if (meta.WireEncoding.IsNarrowed)
+        {
+            await AppendEncodedAsync(tensor, meta.WireEncoding, timeout).ConfigureAwait(false);
+            return;
+        }
+
+        using var memory = new TensorMemory(tensor);
+        await AppendAsync(memory.Memory, timeout).ConfigureAwait(false);
     }
 
     /// <summary>

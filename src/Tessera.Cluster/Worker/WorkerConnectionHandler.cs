@@ -131,12 +131,11 @@ internal sealed class WorkerConnectionHandler
     }
 
     /// <summary>
-    /// A RUN's tensors. With <paramref name="inPlace"/> (a stage of one rank: nothing reads its inputs after its run) the
-    /// last one, when it comes through shared memory, stays in the ring (<see cref="Transport.SharedMemory.RingLease"/>,
-    /// given back by the <see cref="StageExecutor"/> once the run is over) instead of being copied out: a copy of each
-    /// stage's input per run. Only the last: the writer may need the room of this message's earlier tensors for its
-    /// later ones, and the run that would give them back cannot start before they all arrived; the pieces kept for
-    /// runs already queued come back as those runs end, whatever this connection's writer does.
+    /// A RUN's tensors. With <paramref name="inPlace"/> (a stage of one rank: nothing reads its inputs after its run)
+    /// those that come through shared memory stay in the ring (<see cref="Transport.SharedMemory.RingLease"/>, given
+    /// back by the <see cref="StageExecutor"/> once the run is over) instead of being copied out: a copy of each stage's
+    /// input per run. The writer waits for room only for a message's first piece, for runs already queued, which end
+    /// whatever this connection does; a later piece that finds none comes inline.
     /// </summary>
     private async Task<Dictionary<string, Tensor>> ReadTensorsAsync(ulong id, int count, bool inPlace, CancellationToken stopping)
     {
@@ -145,7 +144,7 @@ internal sealed class WorkerConnectionHandler
         {
             for (int i = 0; i < count; i++)
             {
-                var frame = await _connection.Reader.ReadAsync(_connection.Limits.ReadTimeout, stopping, inPlace: inPlace && i == count - 1).ConfigureAwait(false);
+                var frame = await _connection.Reader.ReadAsync(_connection.Limits.ReadTimeout, stopping, inPlace: inPlace).ConfigureAwait(false);
                 if (frame is not { Type: FrameType.Tensor, Tensor: not null } || frame.RequestId != id)
                 {
                     StageExecutor.GiveBack(frame?.Tensor);

@@ -118,6 +118,46 @@ public sealed class RingInPlaceTests : IDisposable
         Assert.Equal(values, (await server.Reader.ReadAsync(wait, default))!.Tensor!.ToArray<float>());
     }
 
+    [Fact]
+    public async Task AMessagesLaterPieceThatFindsNoRoomBesideAKeptOneGoesInlineInsteadOfWaiting()
+    {
+        var limits = TransportLimits.Default with { SharedMemoryBytes = 1 << 20, ReadTimeout = TimeSpan.FromSeconds(5) };
+        var (connected, accepted) = await _fx.ConnectedPairAsync(limits);
+        await using var client = connected;
+        await using var server = accepted;
+        Assert.Equal("shared memory", client.TensorPath);
+        var wait = TimeSpan.FromSeconds(10);
+
+        // Four runs' inputs kept in the ring (each at most a quarter of it): 800 KiB of the 1 MiB.
+        float[] first = [.. Enumerable.Range(0, 200 * 256).Select(i => (float)Math.Cos(i))];
+        var kept = new List<Tensor>();
+        for (ulong request = 1; request <= 4; request++)
+        {
+            await client.Writer.SendAsync(FrameType.Result, request, new WireWriter().U16(1).Written, [new("x", Tensor.FromArray(first, first.Length))], default);
+            Assert.Equal(FrameType.Result, (await server.Reader.ReadAsync(wait, default))!.Type);
+            kept.Add((await server.Reader.ReadAsync(wait, default, inPlace: true))!.Tensor!);
+            Assert.IsType<RingLease>(kept[^1].StorageOwner);
+        }
+
+        // The next message's first piece fits beside them, its second does not until the first kept one is back; the writer
+        // must not wait for that (the reader may keep the first piece too, and give both back only after the run).
+        float[] a = [.. Enumerable.Range(0, 100 * 256).Select(i => (float)i)];
+        float[] b = [.. Enumerable.Range(0, 200 * 256).Select(i => -(float)i)];
+        var sending = client.Writer.SendAsync(FrameType.Result, 5, new WireWriter().U16(2).Written, [new("a", Tensor.FromArray(a, a.Length)), new("b", Tensor.FromArray(b, b.Length))], default);
+        Assert.Equal(FrameType.Result, (await server.Reader.ReadAsync(wait, default))!.Type);
+        var ringPiece = (await server.Reader.ReadAsync(wait, default, inPlace: true))!;
+        var inline = (await server.Reader.ReadAsync(wait, default, inPlace: true))!;
+        await sending.WaitAsync(wait);
+
+        Assert.Equal(FrameHeader.SharedMemoryFlag, ringPiece.Header.Flags);
+        Assert.Equal(a, ringPiece.Tensor!.ToArray<float>());
+        Assert.NotEqual(FrameHeader.SharedMemoryFlag, inline.Header.Flags);
+        Assert.Equal(b, inline.Tensor!.ToArray<float>());
+        Assert.All(kept, k => Assert.Equal(first, k.ToArray<float>()));
+        Assert.All(kept, k => ((RingLease)k.StorageOwner!).Dispose());
+        ((RingLease)ringPiece.Tensor!.StorageOwner!).Dispose();
+    }
+
     private static float[] Values(int piece) => [.. Enumerable.Range(0, PieceFloats).Select(i => (float)Math.Sin((piece * PieceFloats) + i))];
 
     private static Tensor Piece(int piece) => Tensor.FromArray(Values(piece), PieceFloats);
