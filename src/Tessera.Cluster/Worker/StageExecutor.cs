@@ -52,7 +52,9 @@ internal sealed class StageExecutor
                     : throw new ClusterException(ClusterErrorCode.BadRequest, $"stage {run.Current} needs input '{name}', which the request does not carry");
             }
 
-            ringOutputs = group is null ? await RingOutputsForAsync(run, model).ConfigureAwait(false) : null;
+            // The next stage's link, looked up once for the run: its ring takes the outputs, its writer sends them.
+            var next = group is null && !run.IsLastStage ? await NextLinkAsync(run).ConfigureAwait(false) : null;
+            ringOutputs = group is null ? RingOutputsFor(run, model, next) : null;
             var computing = group is { Rank: 0 } ? await RelayAndQueueAsync(id, run, model, feeds, group).ConfigureAwait(false) : model.RunAsync(feeds, group, ringOutputs is null ? null : ringOutputs.Allocate);
             IReadOnlyDictionary<string, Tensor> outputs;
             try
@@ -84,7 +86,7 @@ internal sealed class StageExecutor
             }
             else
             {
-                await ForwardAsync(id, run, tensors, ringOutputs).ConfigureAwait(false);
+                await ForwardAsync(id, run, tensors, ringOutputs, next).ConfigureAwait(false);
             }
 
             // Everything is on the wire now and the session keeps nothing of a finished run: the storage is free.
@@ -147,32 +149,30 @@ internal sealed class StageExecutor
     }
 
     /// <summary>
-    /// The outgoing ring this run's outputs can be computed into: the next stage's link, or at the last stage the
-    /// connection from the coordinator; null when that shares no memory, or when float32 tensors are narrowed on the
-    /// wire (the ring then holds other bytes than the outputs).
+    /// The outgoing ring this run's outputs can be computed into: the next stage's link (<paramref name="next"/>), or at
+    /// the last stage the connection from the coordinator; null when that shares no memory, or when float32 tensors are
+    /// narrowed on the wire (the ring then holds other bytes than the outputs).
     /// </summary>
-    private async Task<RingOutputs?> RingOutputsForAsync(RunMessage run, LoadedModel model)
+    private RingOutputs? RingOutputsFor(RunMessage run, LoadedModel model, ClusterConnection? next)
     {
         if (run.Wire != WireDataType.Float32) return null;
-        FrameWriter? writer = null;
-        if (run.IsLastStage)
-        {
-            writer = _server.TryGetCoordinator(run.ReplyTo, out var coordinator) ? coordinator.Writer : null;
-        }
-        else
-        {
-            try
-            {
-                writer = (await _server.Peers.GetAsync(run.Stages[run.Current + 1].Ranks[0].Address, CancellationToken.None).ConfigureAwait(false)).Writer;
-            }
-            catch (ClusterException)
-            {
-                // The send after the run tries again and says why.
-                return null;
-            }
-        }
-
+        var writer = run.IsLastStage
+            ? (_server.TryGetCoordinator(run.ReplyTo, out var coordinator) ? coordinator.Writer : null)
+            : next?.Writer;
         return writer?.SharedRing is { } ring ? new RingOutputs(writer, ring, model.PooledOutputs, _server.Options.Limits.ReadTimeout) : null;
+    }
+
+    /// <summary>The link to the next stage's worker, or null when it cannot be reached now (the send after the run tries again and says why).</summary>
+    private async Task<ClusterConnection?> NextLinkAsync(RunMessage run)
+    {
+        try
+        {
+            return await _server.Peers.GetAsync(run.Stages[run.Current + 1].Ranks[0].Address, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (ClusterException)
+        {
+            return null;
+        }
     }
 
     private async Task<LoadedModel> ModelForAsync(RunMessage run)
@@ -225,7 +225,7 @@ internal sealed class StageExecutor
         await coordinator.Writer.SendAsync(FrameType.Result, id, payload.Written, results, CancellationToken.None, run.Wire, ringOutputs).ConfigureAwait(false);
     }
 
-    private async Task ForwardAsync(ulong id, RunMessage run, Dictionary<string, Tensor> tensors, RingOutputs? ringOutputs)
+    private async Task ForwardAsync(ulong id, RunMessage run, Dictionary<string, Tensor> tensors, RingOutputs? ringOutputs, ClusterConnection? link)
     {
         var needed = new HashSet<string>(run.Outputs, StringComparer.Ordinal);
         for (int i = run.Current + 1; i < run.Stages.Length; i++)
@@ -235,17 +235,18 @@ internal sealed class StageExecutor
 
         var forward = tensors.Where(kv => needed.Contains(kv.Key)).ToList();
         var next = run.Next((ushort)forward.Count);
-        await SendAsync(id, next.Self.Address, next, forward, $"the worker of stage {next.Current}", ringOutputs).ConfigureAwait(false);
+        await SendAsync(id, next.Self.Address, next, forward, $"the worker of stage {next.Current}", ringOutputs, link).ConfigureAwait(false);
     }
 
-    private async Task SendAsync(ulong id, string address, RunMessage message, List<KeyValuePair<string, Tensor>> tensors, string what, RingOutputs? ringOutputs = null)
+    /// <param name="known">The link to <paramref name="address"/> already looked up for this run, if any, used for the first attempt.</param>
+    private async Task SendAsync(ulong id, string address, RunMessage message, List<KeyValuePair<string, Tensor>> tensors, string what, RingOutputs? ringOutputs = null, ClusterConnection? known = null)
     {
         for (int attempt = 0; ; attempt++)
         {
             ClusterConnection? link = null;
             try
             {
-                link = await _server.Peers.GetAsync(address, CancellationToken.None).ConfigureAwait(false);
+                link = attempt == 0 && known is not null ? known : await _server.Peers.GetAsync(address, CancellationToken.None).ConfigureAwait(false);
                 await link.Writer.SendAsync(FrameType.Run, id, message.Write().Written, tensors, CancellationToken.None, message.Wire, ringOutputs).ConfigureAwait(false);
                 return;
             }
