@@ -86,11 +86,9 @@ public sealed class RingInPlaceTests : IDisposable
     [Fact]
     public async Task AReaderAskedToKeepAFloatTensorKeepsItInTheRingAndCopiesTheOthers()
     {
-        var limits = TransportLimits.Default with { SharedMemoryBytes = 1 << 20, ReadTimeout = TimeSpan.FromSeconds(5) };
-        var (connected, accepted) = await _fx.ConnectedPairAsync(limits);
+        var (connected, accepted) = await SharedPairAsync();
         await using var client = connected;
         await using var server = accepted;
-        Assert.Equal("shared memory", client.TensorPath);
 
         // 64 KiB each: large enough to go through the ring.
         float[] values = [.. Values(3), .. Values(4), .. Values(5), .. Values(6)];
@@ -121,11 +119,9 @@ public sealed class RingInPlaceTests : IDisposable
     [Fact]
     public async Task AMessagesLaterPieceThatFindsNoRoomBesideAKeptOneGoesInlineInsteadOfWaiting()
     {
-        var limits = TransportLimits.Default with { SharedMemoryBytes = 1 << 20, ReadTimeout = TimeSpan.FromSeconds(5) };
-        var (connected, accepted) = await _fx.ConnectedPairAsync(limits);
+        var (connected, accepted) = await SharedPairAsync();
         await using var client = connected;
         await using var server = accepted;
-        Assert.Equal("shared memory", client.TensorPath);
         var wait = TimeSpan.FromSeconds(10);
 
         // Four runs' inputs kept in the ring (each at most a quarter of it): 800 KiB of the 1 MiB.
@@ -156,6 +152,15 @@ public sealed class RingInPlaceTests : IDisposable
         Assert.All(kept, k => Assert.Equal(first, k.ToArray<float>()));
         Assert.All(kept, k => ((RingLease)k.StorageOwner!).Dispose());
         ((RingLease)ringPiece.Tensor!.StorageOwner!).Dispose();
+    }
+
+    /// <summary>A connected pair whose tensors go through a 1 MiB ring, and whose writer gives up waiting for room after 5 s.</summary>
+    private async Task<(ClusterConnection Client, ClusterConnection Server)> SharedPairAsync()
+    {
+        var limits = TransportLimits.Default with { SharedMemoryBytes = 1 << 20, ReadTimeout = TimeSpan.FromSeconds(5) };
+        var (client, server) = await _fx.ConnectedPairAsync(limits);
+        Assert.Equal("shared memory", client.TensorPath);
+        return (client, server);
     }
 
     private static float[] Values(int piece) => [.. Enumerable.Range(0, PieceFloats).Select(i => (float)Math.Sin((piece * PieceFloats) + i))];
