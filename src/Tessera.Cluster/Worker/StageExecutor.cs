@@ -41,6 +41,8 @@ internal sealed class StageExecutor
         }
 
         RingOutputs? ringOutputs = null;
+        // Inputs that outputs of the same name replace, when they view the incoming ring: given back with the others.
+        List<Tensor>? replaced = null;
         try
         {
             var model = await ModelForAsync(run).ConfigureAwait(false);
@@ -77,6 +79,12 @@ internal sealed class StageExecutor
 
             foreach (var (name, tensor) in outputs)
             {
+                if (tensors.TryGetValue(name, out var input) && input.StorageOwner is RingLease && !ReferenceEquals(input, tensor))
+                {
+                    // Not given back yet: the output may view it.
+                    (replaced ??= []).Add(input);
+                }
+
                 tensors[name] = tensor;
             }
 
@@ -126,6 +134,7 @@ internal sealed class StageExecutor
             // the incoming ring the inputs kept in place (only a stage of one rank has any: no other rank reads them).
             ringOutputs?.Dispose();
             GiveBack(tensors.Values);
+            if (replaced is not null) GiveBack(replaced);
             _server.RequestEnded();
         }
     }
