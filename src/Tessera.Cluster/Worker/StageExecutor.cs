@@ -133,27 +133,9 @@ internal sealed class StageExecutor
             // After the outputs are sent or the run failed: gives the ring gate back (and the ring's unsent pieces), and
             // the incoming ring the inputs kept in place (only a stage of one rank has any: no other rank reads them).
             ringOutputs?.Dispose();
-            GiveBack(tensors.Values);
-            if (replaced is not null) GiveBack(replaced);
+            RingLease.GiveBack(tensors.Values);
+            if (replaced is not null) RingLease.GiveBack(replaced);
             _server.RequestEnded();
-        }
-    }
-
-    /// <summary>Gives back the incoming ring's pieces that received tensors view in place (others are left alone).</summary>
-    public static void GiveBack(IEnumerable<Tensor> tensors)
-    {
-        foreach (var tensor in tensors)
-        {
-            GiveBack(tensor);
-        }
-    }
-
-    /// <inheritdoc cref="GiveBack(IEnumerable{Tensor})"/>
-    public static void GiveBack(Tensor? tensor)
-    {
-        if (tensor?.StorageOwner is RingLease lease)
-        {
-            lease.Dispose();
         }
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Tessera.Cluster.Transport;
 using Tessera.Cluster.Transport.Messages;
+using Tessera.Cluster.Transport.SharedMemory;
 using Tessera.Tensors;
 
 namespace Tessera.Cluster.Worker;
@@ -147,20 +148,20 @@ internal sealed class WorkerConnectionHandler
                 var frame = await _connection.Reader.ReadAsync(_connection.Limits.ReadTimeout, stopping, inPlace: inPlace).ConfigureAwait(false);
                 if (frame is not { Type: FrameType.Tensor, Tensor: not null } || frame.RequestId != id)
                 {
-                    StageExecutor.GiveBack(frame?.Tensor);
+                    RingLease.GiveBack(frame?.Tensor);
                     throw new ClusterException(ClusterErrorCode.Malformed, $"request {id} announced {count} tensors but tensor {i + 1} did not follow");
                 }
 
                 if (!tensors.TryAdd(frame.TensorName!, frame.Tensor))
                 {
-                    StageExecutor.GiveBack(frame.Tensor);
+                    RingLease.GiveBack(frame.Tensor);
                     throw new ClusterException(ClusterErrorCode.Malformed, $"request {id} carries tensor '{frame.TensorName}' twice");
                 }
             }
         }
         catch
         {
-            StageExecutor.GiveBack(tensors.Values);
+            RingLease.GiveBack(tensors.Values);
             throw;
         }
 

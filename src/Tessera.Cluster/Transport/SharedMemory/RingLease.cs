@@ -1,3 +1,5 @@
+using Tessera.Tensors;
+
 namespace Tessera.Cluster.Transport.SharedMemory;
 
 /// <summary>
@@ -24,6 +26,24 @@ internal sealed class RingLease : IDisposable
 
     /// <summary>Set (under the ring's lease lock) once the piece is given back.</summary>
     public bool Released { get; set; }
+
+    /// <summary>Gives back the incoming ring's pieces that received tensors view in place (others are left alone).</summary>
+    public static void GiveBack(IEnumerable<Tensor> tensors)
+    {
+        foreach (var tensor in tensors)
+        {
+            GiveBack(tensor);
+        }
+    }
+
+    /// <inheritdoc cref="GiveBack(IEnumerable{Tensor})"/>
+    public static void GiveBack(Tensor? tensor)
+    {
+        if (tensor?.StorageOwner is RingLease lease)
+        {
+            lease.Dispose();
+        }
+    }
 
     /// <summary>Gives the piece back to the ring; later calls do nothing.</summary>
     public void Dispose()
