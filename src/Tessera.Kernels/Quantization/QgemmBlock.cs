@@ -68,13 +68,25 @@ internal unsafe ref struct QgemmBlock
 
         if (limits.IsNone)
         {
+            // A float output's whole tiles go from the accumulators straight to their rows, with the panel's column
+            // terms, scales and biases taken once for its row tiles rather than per tile.
+            bool floatTiles = config.HasFloatTiles && output.HasFloatPanels;
+            QgemmFloatPanel floatPanel = default;
             for (int p = firstPanel; p < lastPanel; p++)
             {
                 byte* panel = b.Panel(p);
                 int col = p * QgemmConfig.Nr;
                 int cols = Math.Min(QgemmConfig.Nr, b.N - col);
+                bool wholePanel = floatTiles && cols == QgemmConfig.Nr;
+                if (wholePanel) floatPanel = new QgemmFloatPanel(output, col);
                 for (int r = 0; r < count; r += mr)
                 {
+                    if (wholePanel && count - r >= mr)
+                    {
+                        config.KernelToFloat(a + (r * lda), lda, panel, groups, &floatPanel, row + r, _sums + r);
+                        continue;
+                    }
+
                     config.Kernel(a + (r * lda), lda, panel, groups, _tile);
                     output.Store(_tile, row + r, Math.Min(mr, count - r), col, cols, _sums + r);
                 }

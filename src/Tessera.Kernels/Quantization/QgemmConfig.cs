@@ -64,6 +64,26 @@ internal sealed class QgemmConfig
         }
     }
 
+    /// <summary>Whether <see cref="KernelToFloat"/> can run here (the 256-bit kernels; the Vector128 one stores its tile).</summary>
+    public bool HasFloatTiles => Isa != QgemmIsa.Portable;
+
+    /// <summary>
+    /// Runs the 6 x 16 micro-kernel for output rows [row, row + 6) and writes their float results through
+    /// <paramref name="panel"/> from the accumulators; only where <see cref="HasFloatTiles"/>.
+    /// </summary>
+    public unsafe void KernelToFloat(byte* a, nint lda, byte* b, int groups, QgemmFloatPanel* panel, int row, int* rowSums)
+    {
+        var sink = new QgemmFloatTileSink(panel, row, rowSums);
+        if (Isa == QgemmIsa.AvxVnni)
+        {
+            QgemmTile6x16<QgemmMicroKernelVnni>.Run(a, lda, b, groups, sink);
+        }
+        else
+        {
+            QgemmTile6x16<QgemmMicroKernelAvx2>.Run(a, lda, b, groups, sink);
+        }
+    }
+
     private static QgemmConfig Detect()
     {
         var best = IsSupported(QgemmIsa.AvxVnni) ? QgemmIsa.AvxVnni : IsSupported(QgemmIsa.Avx2) ? QgemmIsa.Avx2 : QgemmIsa.Portable;

@@ -129,9 +129,23 @@ internal readonly unsafe struct QgemmOutput
         }
     }
 
+    /// <summary>Whether whole 16-column panels can go through <see cref="QgemmFloatPanel"/> (float output, column stride 1).</summary>
+    public bool HasFloatPanels => Kind == QgemmOutputKind.Float && ColStride == 1 && Vector256.IsHardwareAccelerated;
+
     // A whole Mr x 16 tile: the column terms are loaded once, each row corrected and converted 8 lanes at a time.
     private void StoreFullTile(int* tile, int row, int rows, int col, int* rowSums)
     {
+        if (HasFloatPanels)
+        {
+            var panel = new QgemmFloatPanel(this, col);
+            for (int r = 0; r < rows; r++, tile += QgemmConfig.Nr)
+            {
+                panel.StoreRow(Vector256.Load(tile), Vector256.Load(tile + 8), row + r, rowSums[r]);
+            }
+
+            return;
+        }
+
         int j = ColumnBase + col;
         fixed (int* zb = &BZero[j])
         fixed (int* sums = &ColumnSums[col])
@@ -142,24 +156,6 @@ internal readonly unsafe struct QgemmOutput
             var zb1 = Vector256.Load(zb + 8);
             var term0 = (azk * zb0) - (az * Vector256.Load(sums));
             var term1 = (azk * zb1) - (az * Vector256.Load(sums + 8));
-            if (Kind == QgemmOutputKind.Float && ColStride == 1)
-            {
-                // The column terms, scales and biases loaded once for every row of the tile; symmetric weights (B's zero
-                // points 0, as int8 weights usually are) also skip the row term.
-                if (PartData is not null)
-                {
-                    // Parts are whole tiles wide: this tile is columns col - part·PartColumns on of its part.
-                    int part = col / PartColumns;
-                    float* start = (float*)PartData[part] + (row * (nint)PartColumns) + (col - (part * PartColumns));
-                    StoreFloatRows(tile, rows, start, PartColumns, null, j, term0, term1, zb0, zb1, rowSums);
-                    return;
-                }
-
-                nint at = (row * RowStride) + col;
-                StoreFloatRows(tile, rows, (float*)Data + at, RowStride, Sum is null ? null : Sum + at, j, term0, term1, zb0, zb1, rowSums);
-                return;
-            }
-
             var values = stackalloc int[QgemmConfig.Nr];
             for (int r = 0; r < rows; r++)
             {
@@ -171,51 +167,6 @@ internal readonly unsafe struct QgemmOutput
                 v0.Store(values);
                 v1.Store(values + 8);
                 for (int c = 0; c < QgemmConfig.Nr; c++) Write(rowOffset + ((col + c) * ColStride), values[c], j + c);
-            }
-        }
-    }
-
-    private void StoreFloatRows(int* tile, int rows, float* destination, nint rowStride, float* sum, int j, Vector256<int> term0, Vector256<int> term1, Vector256<int> zb0, Vector256<int> zb1, int* rowSums)
-    {
-        // Per element: the exact integer sum corrected, one conversion, one multiply, then the bias, then the residual
-        // sum (in that order whichever path: the scalar Write gives the same bits, and the unfused Add the same too).
-        bool symmetric = (zb0 | zb1) == Vector256<int>.Zero;
-        fixed (float* scale = &Scale![j])
-        fixed (float* biases = FloatBias)
-        {
-            float* bias = biases is null ? null : biases + j;
-            var s0 = Vector256.Load(scale);
-            var s1 = Vector256.Load(scale + 8);
-            var b0 = bias is null ? Vector256<float>.Zero : Vector256.Load(bias);
-            var b1 = bias is null ? Vector256<float>.Zero : Vector256.Load(bias + 8);
-            for (int r = 0; r < rows; r++, tile += QgemmConfig.Nr, destination += rowStride)
-            {
-                var v0 = Vector256.Load(tile) + term0;
-                var v1 = Vector256.Load(tile + 8) + term1;
-                if (!symmetric)
-                {
-                    var rowSum = Vector256.Create(rowSums[r]);
-                    v0 -= zb0 * rowSum;
-                    v1 -= zb1 * rowSum;
-                }
-
-                var f0 = Vector256.ConvertToSingle(v0) * s0;
-                var f1 = Vector256.ConvertToSingle(v1) * s1;
-                if (bias is not null)
-                {
-                    f0 += b0;
-                    f1 += b1;
-                }
-
-                if (sum is not null)
-                {
-                    f0 += Vector256.Load(sum);
-                    f1 += Vector256.Load(sum + 8);
-                    sum += rowStride;
-                }
-
-                f0.Store(destination);
-                f1.Store(destination + 8);
             }
         }
     }

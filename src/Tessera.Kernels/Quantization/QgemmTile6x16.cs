@@ -6,13 +6,17 @@ namespace Tessera.Kernels.Quantization;
 /// <summary>
 /// The 6 x 16 tile of the 256-bit int8 kernels: per K group (4 bytes of each A row, 64 bytes of packed B) each row's
 /// group broadcast against two halves of B, accumulated by <typeparamref name="TStep"/>; twelve int32 accumulators in
-/// registers, stored once at the end as the tile (16 int32 per row).
+/// registers, handed to a sink at the end: stored as the tile (16 int32 per row), or converted to float and written
+/// out directly (<see cref="QgemmFloatTileSink"/>).
 /// </summary>
 internal static unsafe class QgemmTile6x16<TStep>
     where TStep : struct, IQgemmStep
 {
+    public static void Run(byte* a, nint lda, byte* b, int groups, int* tile) => Run(a, lda, b, groups, new QgemmIntTileSink(tile));
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(byte* a, nint lda, byte* b, int groups, int* tile)
+    public static void Run<TSink>(byte* a, nint lda, byte* b, int groups, TSink sink)
+        where TSink : struct, IQgemmTileSink
     {
         var c00 = Vector256<int>.Zero; var c01 = Vector256<int>.Zero;
         var c10 = Vector256<int>.Zero; var c11 = Vector256<int>.Zero;
@@ -46,11 +50,6 @@ internal static unsafe class QgemmTile6x16<TStep>
             c51 = TStep.Accumulate(c51, x, b1);
         }
 
-        c00.Store(tile); c01.Store(tile + 8);
-        c10.Store(tile + 16); c11.Store(tile + 24);
-        c20.Store(tile + 32); c21.Store(tile + 40);
-        c30.Store(tile + 48); c31.Store(tile + 56);
-        c40.Store(tile + 64); c41.Store(tile + 72);
-        c50.Store(tile + 80); c51.Store(tile + 88);
+        sink.Finish(c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
     }
 }
