@@ -13,7 +13,7 @@ namespace Tessera.Cli.Bench;
 /// </summary>
 internal static class FmaRoofline
 {
-    private const int Chains = 12;
+    internal const int Chains = 12;
 
     /// <summary>GFLOP/s per vector width in bits, best of <paramref name="rounds"/> windows of about <paramref name="seconds"/> each.</summary>
     public static SortedDictionary<int, double> Measure(double seconds, int rounds)
@@ -37,7 +37,8 @@ internal static class FmaRoofline
         return result;
     }
 
-    private static double Best(Func<long, float> chains, int lanes, double seconds, int rounds)
+    /// <summary>The best of <paramref name="rounds"/> windows of <paramref name="chains"/>, in 10^9 × 2 · Chains · lanes per second.</summary>
+    internal static double Best(Func<long, float> chains, int lanes, double seconds, int rounds)
     {
         chains(1000);
         long steps = 1 << 20;
