@@ -60,31 +60,38 @@ internal static class ClusterBenchRunner
             label = $"data parallel, {settings.Workers} workers";
         }
 
-        Task<IReadOnlyDictionary<string, Tensor>> runInto(IReadOnlyDictionary<string, Tensor> into) => deployment.RunAsync(feeds, into: into);
-
-        // Each batch in flight receives into its own recycled output tensors, as the single process does into its sink.
+        // Each batch in flight takes its outputs as views of the worker's shared-memory ring where they can stay there
+        // (given back once the batch is done, as a server gives them back once its answer is written), else receives
+        // them into its own recycled output tensors, as the single process does into its sink.
         var sinks = new System.Collections.Concurrent.ConcurrentBag<Dictionary<string, Tensor>>();
-        async Task<IReadOnlyDictionary<string, Tensor>> distributed()
+        async Task distributed(Action<IReadOnlyDictionary<string, Tensor>>? use)
         {
             var into = sinks.TryTake(out var free) ? free : Sink(expected);
-            var result = await runInto(into).ConfigureAwait(false);
+            using (var result = await deployment.RunLeasedAsync(feeds, into: into).ConfigureAwait(false))
+            {
+                use?.Invoke(result);
+            }
+
             sinks.Add(into);
-            return result;
         }
 
         long sentBefore = await cluster.Coordinator.TensorBytesSentAsync().ConfigureAwait(false);
-        var got = await distributed().ConfigureAwait(false);
-        long wireBytes = await cluster.Coordinator.TensorBytesSentAsync().ConfigureAwait(false) - sentBefore;
-        string? differs = outputs.FirstOrDefault(o => !got[o].Shape.SequenceEqual(expected[o].Shape) || (settings.Wire == WireDataType.Float32 && !got[o].Bytes.SequenceEqual(expected[o].Bytes)));
-        if (differs is not null)
+        QuantizationError[] errors = [];
+        await distributed(got =>
         {
-            throw new CliException($"the {label} output '{differs}' differs from the single-process output");
-        }
+            string? differs = outputs.FirstOrDefault(o => !got[o].Shape.SequenceEqual(expected[o].Shape) || (settings.Wire == WireDataType.Float32 && !got[o].Bytes.SequenceEqual(expected[o].Bytes)));
+            if (differs is not null)
+            {
+                throw new CliException($"the {label} output '{differs}' differs from the single-process output");
+            }
 
-        // Narrowed on the wire, a result is compared by its error; the float32 wire must stay bit-identical (above).
-        QuantizationError[] errors = settings.Wire == WireDataType.Float32
-            ? []
-            : [.. outputs.Where(o => expected[o].DataType == DataType.Float32).Select(o => QuantizationError.Between(o, expected[o], got[o]))];
+            // Narrowed on the wire, a result is compared by its error; the float32 wire must stay bit-identical (above).
+            if (settings.Wire != WireDataType.Float32)
+            {
+                errors = [.. outputs.Where(o => expected[o].DataType == DataType.Float32).Select(o => QuantizationError.Between(o, expected[o], got[o]))];
+            }
+        }).ConfigureAwait(false);
+        long wireBytes = await cluster.Coordinator.TensorBytesSentAsync().ConfigureAwait(false) - sentBefore;
 
         // This machine's speed drifts from one minute to the next, so the sides take turns in every round (the first
         // side alternating) and each is reported by its best round, the least disturbed one, as bench/run.sh does.
@@ -103,7 +110,7 @@ internal static class ClusterBenchRunner
         {
             progress($"round {r + 1} of {settings.Rounds}: {label}, {settings.InFlight} batch(es) in flight ...");
             var cpu = new CpuWindow(cluster);
-            var m = await ThroughputLoop.MeasureAsync(distributed, settings.InFlight, settings.Warmup, duration, cpu.Start).ConfigureAwait(false);
+            var m = await ThroughputLoop.MeasureAsync(() => distributed(null), settings.InFlight, settings.Warmup, duration, cpu.Start).ConfigureAwait(false);
             int done = m.Runs * rows;
             return new ClusterBenchRow(label, settings.InFlight, m.RunsPerSecond * rows, m.MedianMs, m.Runs, cpu.WorkersMsPer(done), cpu.OwnMsPer(done));
         }

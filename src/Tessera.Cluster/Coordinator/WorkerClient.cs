@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Tessera.Cluster.Transport;
 using Tessera.Cluster.Transport.Messages;
+using Tessera.Cluster.Transport.SharedMemory;
 using Tessera.Tensors;
 
 namespace Tessera.Cluster.Coordinator;
@@ -129,18 +130,31 @@ public sealed class WorkerClient : IAsyncDisposable
                 r.End();
                 var tensors = new Dictionary<string, Tensor>(count, StringComparer.Ordinal);
                 var place = _pending.PlacementOf(frame.RequestId);
-                for (int i = 0; i < count; i++)
+                try
                 {
-                    var t = await _connection.Reader.ReadAsync(_options.Limits.ReadTimeout, _stop.Token, place).ConfigureAwait(false);
-                    if (t is not { Type: FrameType.Tensor, Tensor: not null } || t.RequestId != frame.RequestId)
+                    for (int i = 0; i < count; i++)
                     {
-                        throw new ClusterException(ClusterErrorCode.Malformed, $"result {frame.RequestId} announced {count} tensors but they did not follow");
-                    }
+                        var t = await _connection.Reader.ReadAsync(_options.Limits.ReadTimeout, _stop.Token, place).ConfigureAwait(false);
+                        if (t is not { Type: FrameType.Tensor, Tensor: not null } || t.RequestId != frame.RequestId)
+                        {
+                            throw new ClusterException(ClusterErrorCode.Malformed, $"result {frame.RequestId} announced {count} tensors but they did not follow");
+                        }
 
-                    tensors[t.TensorName!] = t.Tensor;
+                        tensors[t.TensorName!] = t.Tensor;
+                    }
+                }
+                catch
+                {
+                    RingLease.GiveBack(tensors.Values);
+                    throw;
                 }
 
-                _pending.Complete(frame.RequestId, new Reply(frame, tensors));
+                if (!_pending.Complete(frame.RequestId, new Reply(frame, tensors)))
+                {
+                    // Nobody waits for it any more (timed out, cancelled): results kept in the ring would hold it for good.
+                    RingLease.GiveBack(tensors.Values);
+                }
+
                 break;
             case FrameType.Error:
                 var error = ErrorMessage.Read(frame.Payload);

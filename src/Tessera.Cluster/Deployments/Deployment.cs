@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Tessera.Cluster.Coordinator;
 using Tessera.Cluster.Telemetry;
 using Tessera.Cluster.Transport;
+using Tessera.Cluster.Transport.SharedMemory;
 using Tessera.Partitioning.Plans;
 using Tessera.Tensors;
 
@@ -67,7 +68,10 @@ public sealed partial class Deployment : IAsyncDisposable
     /// Tensors (by output name) to receive the outputs, as <c>InferenceSession.Run(inputs, outputs)</c> takes them: the
     /// pieces are read straight into their rows, so a caller running batch after batch allocates nothing for them.
     /// </param>
-    public Task<IReadOnlyDictionary<string, Tensor>> RunAsync(IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation = default, IReadOnlyDictionary<string, Tensor>? into = null)
+    public Task<IReadOnlyDictionary<string, Tensor>> RunAsync(IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation = default, IReadOnlyDictionary<string, Tensor>? into = null) =>
+        RunAsync(inputs, cancellation, into, keepInRing: false);
+
+    private Task<IReadOnlyDictionary<string, Tensor>> RunAsync(IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation, IReadOnlyDictionary<string, Tensor>? into, bool keepInRing)
     {
         var all = Placements;
         Placement?[] shares = [.. all.Where(p => p.IsUp)];
@@ -77,11 +81,21 @@ public sealed partial class Deployment : IAsyncDisposable
             // Other batches are in flight (callers keeping the placements loaded): a split would wait for the busiest
             // share and cost a request, a run of fewer rows and an answer to join per placement, on workers and
             // coordinator alike. It goes whole to the placement with the least work in flight; a batch alone is split.
-            return RunSharesAsync([shares.MinBy(p => p!.Busy)], [1.0], inputs, cancellation, into, null);
+            return RunSharesAsync([shares.MinBy(p => p!.Busy)], [1.0], inputs, cancellation, into, null, keepInRing);
         }
 
-        return RunSharesAsync(shares, Weights(shares), inputs, cancellation, into, null);
+        return RunSharesAsync(shares, Weights(shares), inputs, cancellation, into, null, keepInRing);
     }
+
+    /// <summary>
+    /// Runs one batch as <see cref="RunAsync(IReadOnlyDictionary{string, Tensor}, CancellationToken, IReadOnlyDictionary{string, Tensor}?)"/>
+    /// does, but a batch that goes whole to one placement whose last worker shares this host leaves its outputs in the
+    /// shared-memory ring they came through, with no copy into this process's memory, until the result is disposed
+    /// (<see cref="DeploymentOutputs"/>). Outputs that cannot stay there (split batches, TCP, a narrowed wire, a ring
+    /// already half held) go into <paramref name="into"/>'s tensors where given, else fresh ones.
+    /// </summary>
+    public async Task<DeploymentOutputs> RunLeasedAsync(IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation = default, IReadOnlyDictionary<string, Tensor>? into = null) =>
+        new(await RunAsync(inputs, cancellation, into, keepInRing: true).ConfigureAwait(false));
 
     /// <summary>
     /// Runs one batch on <paramref name="preferred"/> (a scheduler's choice), micro-batched when it is a pipeline; a
@@ -92,20 +106,21 @@ public sealed partial class Deployment : IAsyncDisposable
     /// possibly a worker connection's receive loop, so it must not block.
     /// </param>
     public Task<IReadOnlyDictionary<string, Tensor>> RunOnAsync(Placement? preferred, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation = default, IReadOnlyDictionary<string, Tensor>? into = null, Action<Placement, int>? answered = null) =>
-        RunSharesAsync([preferred], [1.0], inputs, cancellation, into, answered);
+        RunSharesAsync([preferred], [1.0], inputs, cancellation, into, answered, keepInRing: false);
 
     /// <summary>Wakes requests waiting for a placement: a worker came back, or the placements changed.</summary>
     public void NotifyChanged() => Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
 
     /// <param name="shares">The placements to split between; a null share goes to whichever placement is up.</param>
-    private async Task<IReadOnlyDictionary<string, Tensor>> RunSharesAsync(Placement?[] shares, double[] weights, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation, IReadOnlyDictionary<string, Tensor>? into, Action<Placement, int>? answered)
+    /// <param name="keepInRing">Whether a batch run as one piece may leave its outputs in a shared-memory ring (<see cref="KeepInRing"/>).</param>
+    private async Task<IReadOnlyDictionary<string, Tensor>> RunSharesAsync(Placement?[] shares, double[] weights, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation, IReadOnlyDictionary<string, Tensor>? into, Action<Placement, int>? answered, bool keepInRing)
     {
         int rows = Model.Rows(inputs);
         if (rows == 0)
         {
-            var whole = await RunPieceAsync(shares[0], inputs, 0, null, cancellation, answered).ConfigureAwait(false);
+            var whole = await RunPieceAsync(shares[0], inputs, 0, keepInRing ? KeepInRing.Around(null) : null, cancellation, answered).ConfigureAwait(false);
             await LeaveReceiveLoopAsync().ConfigureAwait(false);
-            return Model.Outputs.ToDictionary(o => o, o => BatchPieces.Deliver(o, whole[o], into), StringComparer.Ordinal);
+            return Model.Outputs.ToDictionary(o => o, o => Deliver(o, whole[o], into), StringComparer.Ordinal);
         }
 
         foreach (var share in shares) share?.BatchBegun();
@@ -118,7 +133,9 @@ public sealed partial class Deployment : IAsyncDisposable
             var tasks = new Task<IReadOnlyDictionary<string, Tensor>>[pieces.Count];
             for (int p = 0; p < tasks.Length; p++)
             {
-                tasks[p] = RunPieceAsync(shares[shareOf[p]], pieces.Slice(inputs, p, n => inputAxes[n]), pieces.Rows(p), pieces.For(p), cancellation, answered);
+                // Pieces are joined by reading them into their rows (a copy either way): only a whole batch stays in the ring.
+                var place = keepInRing && tasks.Length == 1 ? KeepInRing.Around(pieces.For(p)) : pieces.For(p);
+                tasks[p] = RunPieceAsync(shares[shareOf[p]], pieces.Slice(inputs, p, n => inputAxes[n]), pieces.Rows(p), place, cancellation, answered);
             }
 
             results = await Task.WhenAll(tasks).ConfigureAwait(false);
@@ -132,9 +149,13 @@ public sealed partial class Deployment : IAsyncDisposable
         var outputAxes = Model.OutputAxes!;
         return Model.Outputs.ToDictionary(
             o => o,
-            o => BatchPieces.Deliver(o, pieces.Join(o, [.. results.Select(r => r[o])], outputAxes[o]), into),
+            o => Deliver(o, pieces.Join(o, [.. results.Select(r => r[o])], outputAxes[o]), into),
             StringComparer.Ordinal);
     }
+
+    /// <summary>An output as the caller receives it: one left in a ring stays there (copying it would undo keeping it).</summary>
+    private static Tensor Deliver(string name, Tensor joined, IReadOnlyDictionary<string, Tensor>? into) =>
+        joined.StorageOwner is RingLease ? joined : BatchPieces.Deliver(name, joined, into);
 
     /// <summary>
     /// One piece, on <paramref name="preferred"/> when it is up, else on the live placement with the least work; when

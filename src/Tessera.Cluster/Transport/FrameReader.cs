@@ -50,7 +50,8 @@ public sealed class FrameReader
     /// A frame longer than <paramref name="maxPayloadBytes"/> is refused, whatever its type, before any of it is allocated.
     /// With <paramref name="inPlace"/>, a floating-point tensor that came through shared memory as it is (not narrowed,
     /// not placed, at most a quarter of the ring) is not copied out: the tensor views the ring, and its storage owner, a <see cref="RingLease"/>, must be
-    /// disposed once nothing reads it (the ring's writer cannot pass it until then).
+    /// disposed once nothing reads it (the ring's writer cannot pass it until then). A <paramref name="place"/> made by
+    /// <see cref="KeepInRing"/> reads such tensors so too while the pieces kept leave half the ring free, and places the rest.
     /// </summary>
     public async ValueTask<Frame?> ReadAsync(TimeSpan idleTimeout, CancellationToken cancellation, OutputPlacement? place = null, uint maxPayloadBytes = uint.MaxValue, bool inPlace = false)
     {
@@ -165,13 +166,9 @@ public sealed class FrameReader
             throw new ClusterException(ClusterErrorCode.FrameTooLarge, $"tensor '{meta.Name}' of {meta.TensorBytes} bytes exceeds the limit of {_limits.MaxTensorBytes}");
         }
 
-        var placed = place?.Invoke(meta.Name, meta.DataType, meta.Shape);
-        if (placed is not null && (placed.DataType != meta.DataType || placed.ByteLength != meta.TensorBytes))
-        {
-            // Storage of another type or size would be written past or read wrong: take a fresh tensor instead.
-            placed = null;
-        }
-
+        // Results a coordinator's caller takes as views of the ring are placed only when they cannot stay there.
+        bool keep = KeepInRing.Asks(place);
+        var placed = keep ? null : Placed(place, meta);
         SharedRing? ring = null;
         long position = 0;
         if (shared)
@@ -180,10 +177,16 @@ public sealed class FrameReader
             await _input.FillAsync(8, reading, allowCleanEnd: false).ConfigureAwait(false);
             position = BinaryPrimitives.ReadInt64LittleEndian(_input.Take(8));
             // At most a quarter of the ring each: the writer waits for kept pieces only when several runs are queued.
-            if (inPlace && placed is null && !meta.WireEncoding.IsNarrowed && DataTypes.IsFloatingPoint(meta.DataType) && meta.TensorBytes <= ring.Capacity / 4)
+            bool keepable = placed is null && !meta.WireEncoding.IsNarrowed && DataTypes.IsFloatingPoint(meta.DataType) && meta.TensorBytes <= ring.Capacity / 4;
+            if (keepable && (inPlace || (keep && ring.CanKeepWithinHalf(position, meta.TensorBytes))))
             {
                 return new Frame(header, [], meta.Name, ring.ReadInPlace(position, meta.DataType, meta.Shape, meta.TensorBytes));
             }
+        }
+
+        if (keep)
+        {
+            placed = Placed(place, meta);
         }
 
         var tensor = placed ?? Allocator.Allocate(meta.DataType, meta.Shape);
@@ -214,6 +217,14 @@ public sealed class FrameReader
         }
 
         return new Frame(header, [], meta.Name, tensor);
+    }
+
+    /// <summary>The storage <paramref name="place"/> gives for the tensor, or null (none given, or of another type or size).</summary>
+    private static Tensor? Placed(OutputPlacement? place, TensorMeta meta)
+    {
+        var placed = place?.Invoke(meta.Name, meta.DataType, meta.Shape);
+        // Storage of another type or size would be written past or read wrong: take a fresh tensor instead.
+        return placed is not null && (placed.DataType != meta.DataType || placed.ByteLength != meta.TensorBytes) ? null : placed;
     }
 
     /// <summary>Widens a narrowed tensor's bytes into its storage as they arrive in the read buffer.</summary>

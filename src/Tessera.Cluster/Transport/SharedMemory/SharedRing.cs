@@ -26,6 +26,9 @@ internal sealed unsafe class SharedRing
     // lock also orders publishing the consumed position between the reader and whoever gives a piece back.
     private readonly Queue<RingLease> _kept = new();
 
+    // Reader side: the consumed position last published (under the lease lock).
+    private long _published;
+
     /// <param name="controlOffset">Where the ring's control sits in the segment: u64 consumed position, i32 wake-up counter, i32 writer waiting.</param>
     public SharedRing(SharedSegment segment, long dataOffset, long capacity, int controlOffset)
     {
@@ -209,6 +212,19 @@ internal sealed unsafe class SharedRing
         return Tensor.FromPointer(dataType, shape, data + _dataOffset + (position % Capacity), lease);
     }
 
+    /// <summary>
+    /// Whether the reader can keep the piece of <paramref name="bytes"/> at <paramref name="position"/> in place and still
+    /// hold at most half the ring unconsumed: the writer keeps the other half for what comes next, so a reader that keeps
+    /// pieces for a while (a coordinator's caller holding results) costs copies beyond that, not a stalled writer.
+    /// </summary>
+    public bool CanKeepWithinHalf(long position, long bytes)
+    {
+        lock (_kept)
+        {
+            return Start(position, Align(bytes)) + Align(bytes) - _published <= Capacity / 2;
+        }
+    }
+
     /// <summary>A kept piece is back: publishes the consumed position past every piece back before the oldest still kept.</summary>
     internal void GiveBack(RingLease lease)
     {
@@ -269,6 +285,7 @@ internal sealed unsafe class SharedRing
     /// <summary>Tells the writer it may overwrite everything before <paramref name="consumed"/>, waking it if it sleeps for room.</summary>
     private void Publish(byte* data, long consumed)
     {
+        _published = consumed;
         Volatile.Write(ref *(long*)(data + _controlOffset), consumed);
         // The increment is a full fence: the writer either sees the new position or is woken (it raised its flag first).
         int* wake = (int*)(data + _controlOffset + 8);
