@@ -10,7 +10,7 @@ namespace Tessera.Batch.Scheduling;
 /// Runs the pending shards on a deployment: each placement (a worker, or a pipeline of them) gets two lanes that
 /// pull the next shard as soon as they are free, so a faster worker pulls more, and one lane's batch is on the
 /// worker while the other's travels (until as many shards are left as placements, then one lane each). A shard is read in batches of <c>batchSize</c> records, each run on the lane's
-/// placement through <see cref="Deployment.RunOnAsync"/> (whose failover runs a batch whose worker died on a live
+/// placement through <see cref="Deployment.RunOnLeasedAsync"/> (whose failover runs a batch whose worker died on a live
 /// one), appended to the shard's result, and the shard recorded in the journal once its result is on disk. Lanes
 /// follow re-placements: a placement no longer current takes no new shard, a new one gets lanes.
 /// </summary>
@@ -81,7 +81,8 @@ internal sealed class ShardLanes(Deployment deployment, IDataset dataset, ShardS
                 using var slice = await dataset.ReadDeferredAsync(at, records, cancellation).ConfigureAwait(false);
                 long sent = Stopwatch.GetTimestamp();
                 // A model without batch axes (outputs that declare no shape) goes whole to one placement: 0 rows.
-                var outputs = await deployment.RunOnAsync(placement, slice.Tensors, cancellation, answered: (p, rows) => Answered(p, rows == 0 ? records : rows, sent, work)).ConfigureAwait(false);
+                // Outputs from a worker on this host are read where they arrived, in its ring, and given back once written.
+                using var outputs = await deployment.RunOnLeasedAsync(placement, slice.Tensors, cancellation, answered: (p, rows) => Answered(p, rows == 0 ? records : rows, sent, work)).ConfigureAwait(false);
                 CheckRecords(outputs, records);
                 writer.Append(outputs); // before the slice is unmapped: an output may be an input passed through
             }

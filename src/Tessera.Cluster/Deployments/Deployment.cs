@@ -108,6 +108,13 @@ public sealed partial class Deployment : IAsyncDisposable
     public Task<IReadOnlyDictionary<string, Tensor>> RunOnAsync(Placement? preferred, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation = default, IReadOnlyDictionary<string, Tensor>? into = null, Action<Placement, int>? answered = null) =>
         RunSharesAsync([preferred], [1.0], inputs, cancellation, into, answered, keepInRing: false);
 
+    /// <summary>
+    /// <see cref="RunOnAsync"/> with the outputs of a batch run whole by a worker on this host left in the shared-memory
+    /// ring they came through until the result is disposed, as <see cref="RunLeasedAsync"/> leaves them.
+    /// </summary>
+    public async Task<DeploymentOutputs> RunOnLeasedAsync(Placement? preferred, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation = default, Action<Placement, int>? answered = null) =>
+        new(await RunSharesAsync([preferred], [1.0], inputs, cancellation, null, answered, keepInRing: true).ConfigureAwait(false));
+
     /// <summary>Wakes requests waiting for a placement: a worker came back, or the placements changed.</summary>
     public void NotifyChanged() => Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
 
