@@ -200,7 +200,7 @@ internal sealed unsafe class WorkerPool
             int c;
             while ((c = Claim(ref _shares[owner * ShareStride], fromEnd: k > 0)) >= 0)
             {
-                RunChunk(c);
+                RunChunk(c, participant);
                 ran++;
             }
         }
@@ -228,7 +228,7 @@ internal sealed unsafe class WorkerPool
         }
     }
 
-    private void RunChunk(int c)
+    private void RunChunk(int c, int participant)
     {
         if (Volatile.Read(ref _failure) is not null)
         {
@@ -242,7 +242,7 @@ internal sealed unsafe class WorkerPool
             var trace = _trace;
             long cpu = trace is null ? 0 : WorkerPoolTrace.ThreadCpu();
             _invoke(_body, (int)(total * c / chunks), (int)(total * (c + 1) / chunks));
-            trace?.AddChunk(_traceLoop, c, WorkerPoolTrace.ThreadCpu() - cpu);
+            trace?.AddChunk(_traceLoop, c, participant, WorkerPoolTrace.ThreadCpu() - cpu);
         }
         catch (Exception e)
         {

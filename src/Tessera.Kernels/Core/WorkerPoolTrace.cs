@@ -7,8 +7,8 @@ namespace Tessera.Kernels.Core;
 /// A diagnostic record of the parallel loops <see cref="WorkerPool"/> runs, to see how a loop's work was shared between
 /// the threads without timing them against each other: per loop its body type, chunk count, when it was posted, when
 /// the caller ran out of chunks and when the last one ended, the chunks and thread CPU time each side ran, the caller's
-/// CPU while it waited for the worker, and the CPU the worker spent idle before it took the loop; per chunk its thread
-/// CPU time. CPU times (Linux thread clocks) hold under load, where wall times mostly measure the other processes, so
+/// CPU while it waited for the worker, and the CPU the worker spent idle before it took the loop; per chunk the thread
+/// that ran it and its thread CPU time. CPU times (Linux thread clocks) hold under load, where wall times mostly measure the other processes, so
 /// a 2-thread split can be simulated from them (bench/pool-trace.py). Off unless TESSERA_POOL_TRACE names a file
 /// (written at process exit, loops there and chunks in FILE.chunks) or a test sets <see cref="WorkerPool.Trace"/>: the
 /// pool then reads one field per loop and per chunk.
@@ -86,12 +86,12 @@ internal sealed unsafe class WorkerPoolTrace
         }
     }
 
-    public void AddChunk(int loop, int chunk, long cpu)
+    public void AddChunk(int loop, int chunk, int participant, long cpu)
     {
         int slot = Interlocked.Increment(ref _chunkCount) - 1;
         if (slot < _chunks.Length)
         {
-            _chunks[slot] = new Chunk(loop, chunk, cpu);
+            _chunks[slot] = new Chunk(loop, chunk, participant, cpu);
         }
     }
 
@@ -118,10 +118,10 @@ internal sealed unsafe class WorkerPoolTrace
         }
 
         using var chunkWriter = new StreamWriter(path + ".chunks");
-        chunkWriter.WriteLine("loop chunk cpu_us");
+        chunkWriter.WriteLine("loop chunk thread cpu_us");
         foreach (var c in Chunks)
         {
-            chunkWriter.WriteLine($"{c.Loop} {c.Index} {c.Cpu / 1e3:F1}");
+            chunkWriter.WriteLine($"{c.Loop} {c.Index} {c.Participant} {c.Cpu / 1e3:F1}");
         }
     }
 
@@ -151,5 +151,6 @@ internal sealed unsafe class WorkerPoolTrace
         public long WorkerIdleCpu;
     }
 
-    public readonly record struct Chunk(int Loop, int Index, long Cpu);
+    /// <summary>Chunk <paramref name="Index"/> of a loop, run by <paramref name="Participant"/> (0 the caller, i + 1 worker i).</summary>
+    public readonly record struct Chunk(int Loop, int Index, int Participant, long Cpu);
 }

@@ -151,6 +151,8 @@ public class ParallelRunnerTests
         Assert.Equal(Enumerable.Range(0, chunks), recorded.Select(c => c.Index).Order());
         Assert.All(recorded, c => Assert.Equal(0, c.Loop));
         Assert.All(recorded, c => Assert.True(c.Cpu >= 0));
+        Assert.Equal(loop.CallerChunks, recorded.Count(c => c.Participant == 0));
+        Assert.All(recorded, c => Assert.InRange(c.Participant, 0, degree - 1));
     }
 
     [Theory]
