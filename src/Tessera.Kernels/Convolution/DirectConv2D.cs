@@ -66,7 +66,11 @@ internal sealed unsafe partial class DirectConv2D
         }
 
         // One part per thread when threads share a batch: finer parts measured slower at batch 1 (more passes over the
-        // layout, more finishing), and the parts are claimed dynamically anyway.
+        // layout, more finishing), and the parts are claimed dynamically anyway. Handing each part out as its 528-column
+        // chunks (same sweeps, same order per thread, so a held-up thread keeps only the chunk it is in) and the fills in
+        // 4 channel ranges per thread cost ResNet-18 b1 at 2 threads more CPU (compute loops 1.01-1.14x, all loops 1.02-1.05x:
+        // the worker ran more of them) and the caller waited longer for the worker (12.7/17.5/30.0 against 9.8/8.3/5.8 ms
+        // per inference; WorkerPoolTrace, 3 alternated pairs, load 40-50): dropped (13b5).
         int parts = degree;
         for (int i = 0; i < items; i++)
         {
