@@ -59,4 +59,60 @@ public sealed unsafe class QuantizerTests
             }
         }
     }
+
+    [Fact]
+    public void TheReciprocalLoopsMatchTheDivisionNearEveryTie()
+    {
+        // The vector loops multiply by 1/scale and divide only near a .5 boundary; every value here is checked against
+        // the division, byte for byte: values a few ulps around (k + 0.5) · scale for every k a byte can reach (where
+        // product and quotient can round apart), random ones, and extremes, for random scales, the scales
+        // DynamicQuantizeLinear makes, and scales whose reciprocal is not normal.
+        var random = new Random(1605);
+        var scales = new List<float> { 0.5f, 0.1f, 1f / 3, 0.02f, 1e-30f, 3e37f, 1e-39f, float.Epsilon, 2e38f };
+        for (int i = 0; i < 40; i++) scales.Add((float)Math.Exp((random.NextDouble() - 0.5) * 16));
+        for (int i = 0; i < 40; i++)
+        {
+            float most = (float)(random.NextDouble() * 10), least = -(float)(random.NextDouble() * 10);
+            scales.Add((most - least) / 255f);
+        }
+
+        foreach (float scale in scales)
+        {
+            var values = new List<float>();
+            for (int k = -1100; k <= 1100; k++)
+            {
+                float tie = (k + 0.5f) * scale;
+                for (int ulps = -6; ulps <= 6; ulps++) values.Add(Step(tie, ulps));
+            }
+
+            for (int i = 0; i < 2000; i++) values.Add((float)((random.NextDouble() - 0.5) * 600 * scale));
+            values.AddRange([0f, -0f, float.PositiveInfinity, float.NegativeInfinity, float.MaxValue, float.MinValue, float.Epsilon, 1e-38f, -1e30f]);
+            // Shuffled, so tie values share vectors with ordinary ones and reach every lane.
+            var x = values.OrderBy(_ => random.Next()).ToArray();
+            foreach (var (zero, min, max) in new[] { (0, 0, 255), (128, 0, 255), (255, 0, 255), (0, -128, 127), (-128, -128, 127), (127, -128, 127) })
+            {
+                var y = new byte[x.Length];
+                fixed (float* px = x)
+                fixed (byte* py = y)
+                {
+                    Quantizer.Quantize(px, py, x.Length, scale, zero, min, max);
+                }
+
+                for (int i = 0; i < x.Length; i++)
+                {
+                    float quotient = x[i] / scale;
+                    int expected = float.IsNaN(quotient) ? min : (int)Math.Clamp(Math.Round(quotient, MidpointRounding.ToEven) + zero, min, max);
+                    Assert.True((byte)expected == y[i], $"scale {scale:R}, zero {zero}, value {x[i]:R} (/ scale = {quotient:R}): {(byte)expected} expected, got {y[i]}");
+                }
+            }
+        }
+    }
+
+    /// <summary><paramref name="value"/> moved by <paramref name="ulps"/> representable floats.</summary>
+    private static float Step(float value, int ulps)
+    {
+        for (; ulps > 0; ulps--) value = MathF.BitIncrement(value);
+        for (; ulps < 0; ulps++) value = MathF.BitDecrement(value);
+        return value;
+    }
 }
