@@ -39,10 +39,33 @@ internal static unsafe class Quantizer
             var sums = Vector512<int>.Zero;
             for (; i <= count - 64; i += 64)
             {
-                var q0 = Quantize16(Vector512.Load(x + i), r, s, z, lo, hi);
-                var q1 = Quantize16(Vector512.Load(x + i + 16), r, s, z, lo, hi);
-                var q2 = Quantize16(Vector512.Load(x + i + 32), r, s, z, lo, hi);
-                var q3 = Quantize16(Vector512.Load(x + i + 48), r, s, z, lo, hi);
+                var x0 = Vector512.Load(x + i);
+                var x1 = Vector512.Load(x + i + 16);
+                var x2 = Vector512.Load(x + i + 32);
+                var x3 = Vector512.Load(x + i + 48);
+                var p0 = x0 * r;
+                var p1 = x1 * r;
+                var p2 = x2 * r;
+                var p3 = x3 * r;
+                var r0 = Vector512.Round(p0);
+                var r1 = Vector512.Round(p1);
+                var r2 = Vector512.Round(p2);
+                var r3 = Vector512.Round(p3);
+                var far = Vector512.Create(SafeDistance);
+                var near = ~(Vector512.LessThan(Vector512.Abs(p0 - r0), far) & Vector512.LessThan(Vector512.Abs(p1 - r1), far)
+                    & Vector512.LessThan(Vector512.Abs(p2 - r2), far) & Vector512.LessThan(Vector512.Abs(p3 - r3), far));
+                if (near != Vector512<float>.Zero)
+                {
+                    r0 = Vector512.Round(x0 / s);
+                    r1 = Vector512.Round(x1 / s);
+                    r2 = Vector512.Round(x2 / s);
+                    r3 = Vector512.Round(x3 / s);
+                }
+
+                var q0 = Clamp16(r0, z, lo, hi);
+                var q1 = Clamp16(r1, z, lo, hi);
+                var q2 = Clamp16(r2, z, lo, hi);
+                var q3 = Clamp16(r3, z, lo, hi);
                 sums += (q0 + q1) + (q2 + q3);
                 // The packs work within 128-bit lanes: lane L holds values 4L..4L+3 of q0, q1, q2, q3 in turn; one
                 // permute of 32-bit groups puts them back in order.
@@ -124,6 +147,9 @@ internal static unsafe class Quantizer
 
         return Vector512.ConvertToInt32Native(Vector512.MinNative(Vector512.MaxNative(rounded + zero, lo), hi));
     }
+
+    private static Vector512<int> Clamp16(Vector512<float> rounded, Vector512<float> zero, Vector512<float> lo, Vector512<float> hi) =>
+        Vector512.ConvertToInt32Native(Vector512.MinNative(Vector512.MaxNative(rounded + zero, lo), hi));
 
     // The same operations as Quantize16, 8 lanes at a time.
     private static Vector256<int> Quantize8(Vector256<float> x, Vector256<float> reciprocal, Vector256<float> scale, Vector256<float> zero, Vector256<float> lo, Vector256<float> hi)
