@@ -61,10 +61,10 @@ public sealed unsafe class QuantizerTests
     }
 
     [Fact]
-    public void TheReciprocalLoopsMatchTheDivisionNearEveryTie()
+    public void ValuesNearEveryTieMatchTheDivision()
     {
-        // The vector loops multiply by 1/scale and divide only near a .5 boundary; every value here is checked against
-        // the division, byte for byte: values a few ulps around (k + 0.5) · scale for every k a byte can reach (where
+        // Where a faster quantization (a multiply by 1/scale, say) would round apart from ONNX's division; every value
+        // here is checked against the division, byte for byte: values a few ulps around (k + 0.5) · scale for every k a byte can reach (where
         // product and quotient can round apart), random ones, and extremes, for random scales, the scales
         // DynamicQuantizeLinear makes, and scales whose reciprocal is not normal.
         var random = new Random(1605);
