@@ -87,8 +87,12 @@ internal sealed unsafe partial class ChannelBlockedConv
     // padding), 3-6% on 28x28 ones (7.5%), about as fast on 56x56 (3.5%) and a strided 28x28 (3.9%), and 50% slower on
     // the 7x7 stride-2 stem over 3 channels (2.6%), whose interleaved layout is 16 lanes wide for 3 channels. At batch 8
     // (image by image, one thread, Conv alone, alternated in one process, load 21-31) a share of 0.03, which takes the
-    // 56x56 and strided 28x28 planes too, measured 0.95-1.03 of DirectConv2D on them: no gain, so the bound stays.
-    private const double PaddingShare = 0.05;
+    // 56x56 and strided 28x28 planes too, measured 0.95-1.03 of DirectConv2D on them alone. Taken since the
+    // channel-block-layout pass keeps activations blocked between kernels that run here: ResNet-18's first stage
+    // (maxpool output to the second stage's first block) at batch 8, one thread, CPU per inference in alternated pairs,
+    // 0.88-0.99 of the 0.05 bound's with AVX-512 (6 pairs, median 0.94, load 29-48) and 0.92-0.97 on AVX2 (5 pairs, load
+    // 31-37). The stem (2.6% padding) stays on DirectConv2D.
+    private const double PaddingShare = 0.03;
 
     /// <summary>Whether this machine has a micro-kernel for it: AVX-512's, or AVX2/FMA's.</summary>
     public static bool IsSupported => ChannelBlockMicroKernel.IsSupported || ChannelBlockMicroKernelAvx2.IsSupported;
