@@ -103,11 +103,15 @@ internal sealed unsafe partial class ChannelBlockedConv
     /// or a strided 1x1 one whose X is channel-blocked already (<paramref name="xBlocked"/>: its fill then copies the
     /// pixels read, 16 channels a vector; ResNet's downsamples after a blocked stage output), output channels per group
     /// a multiple of 64, and enough of the layout's columns padding that skipping them beats
-    /// <see cref="DirectConv2D"/>'s wider reuse.
+    /// <see cref="DirectConv2D"/>'s wider reuse. The strided 1x1 one with a blocked X needs no padding share: what it
+    /// saves is the NCHW fill, and where its X is blocked the layout pass keeps that X blocked only when it runs here
+    /// (ResNet-18's first downsample, 56x56 to 28x28, has no padding column; taking it let the first stage's output stay
+    /// blocked: the first stage at batch 8, one thread, CPU per inference in alternated pairs 0.93-0.97 with AVX-512, 5
+    /// pairs, load 29-31; 0.91-1.14 on AVX2, 8 pairs, median 0.99, load 21-26).
     /// </summary>
     public static bool Applies(ConvGeometry g, int outputChannelsPerGroup, bool xBlocked) =>
         IsSupported && g.Rank == 2 && (g.KernelSize > 1 || (xBlocked && !g.IsPointwise)) && outputChannelsPerGroup % Block == 0
-        && g.OutputSize < (1 - PaddingShare) * new PhaseLayout(g).PaddedColumns;
+        && ((xBlocked && g.KernelSize == 1) || g.OutputSize < (1 - PaddingShare) * new PhaseLayout(g).PaddedColumns);
 
     /// <summary>
     /// Y (n x m x output plane) = act(conv(X, W) + bias + sum); sum (shaped like Y) and bias may be null. X, sum and Y
