@@ -62,6 +62,15 @@ internal sealed class RunCosts
         }
     }
 
+    /// <summary>Whether runs of this many rows were timed often enough to trust and their median is below <paramref name="seconds"/>.</summary>
+    public bool KnownUnder(int rows, double seconds)
+    {
+        lock (_lock)
+        {
+            return _byRows.TryGetValue(rows, out var timings) && timings.Runs >= TimedEachTime && timings.Median() < seconds;
+        }
+    }
+
     public BatchCost[] Snapshot()
     {
         lock (_lock)

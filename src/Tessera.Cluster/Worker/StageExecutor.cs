@@ -18,6 +18,10 @@ namespace Tessera.Cluster.Worker;
 /// </summary>
 internal sealed class StageExecutor
 {
+    // A run on a coordinator's frame thread holds back that connection's PONGs for its length: only runs known to be
+    // far shorter than the heartbeat's patience (CoordinatorOptions.DownAfter, 5 s) take it.
+    private const double LongestRunOnHeartbeatThread = 0.05;
+
     private readonly WorkerServer _server;
 
     public StageExecutor(WorkerServer server)
@@ -25,7 +29,8 @@ internal sealed class StageExecutor
         _server = server;
     }
 
-    public async Task ExecuteAsync(ulong id, RunMessage run, Dictionary<string, Tensor> tensors)
+    /// <param name="from">The connection the RUN came on: a stage of one rank may run on its frame thread (<see cref="MayRunHere"/>).</param>
+    public async Task ExecuteAsync(ulong id, RunMessage run, Dictionary<string, Tensor> tensors, ClusterConnection from)
     {
         // The group run of a tensor-parallel stage (null for a stage of one rank).
         var group = run.Stage.Degree > 1
@@ -57,7 +62,7 @@ internal sealed class StageExecutor
             // The next stage's link, looked up once for the run: its ring takes the outputs, its writer sends them.
             var next = group is null && !run.IsLastStage ? await NextLinkAsync(run).ConfigureAwait(false) : null;
             ringOutputs = group is null ? RingOutputsFor(run, model, next) : null;
-            var computing = group is { Rank: 0 } ? await RelayAndQueueAsync(id, run, model, feeds, group).ConfigureAwait(false) : model.RunAsync(feeds, group, ringOutputs is null ? null : ringOutputs.Allocate);
+            var computing = group is { Rank: 0 } ? await RelayAndQueueAsync(id, run, model, feeds, group).ConfigureAwait(false) : model.RunAsync(feeds, group, ringOutputs is null ? null : ringOutputs.Allocate, runHere: group is null && MayRunHere(from, model, feeds));
             IReadOnlyDictionary<string, Tensor> outputs;
             try
             {
@@ -137,6 +142,18 @@ internal sealed class StageExecutor
             if (replaced is not null) RingLease.GiveBack(replaced);
             _server.RequestEnded();
         }
+    }
+
+    /// <summary>
+    /// Whether this run may compute on the calling thread rather than be handed to the model's thread (which costs a
+    /// wake and a sleep per run): only a connection's own frame thread (<see cref="FrameRingStream"/>: it serves that
+    /// connection alone, while the socket engine's thread serves every socket of the process), and, on a connection
+    /// that carries heartbeats, only a run of a size known to be short. The connection reads its next frames after the run.
+    /// </summary>
+    private static bool MayRunHere(ClusterConnection from, LoadedModel model, Dictionary<string, Tensor> feeds)
+    {
+        if (!FrameRingStream.CurrentThreadReadsFrames) return false;
+        return from.Role == ConnectionRole.Peer || model.Costs.KnownUnder(RunCosts.RowsOf(model.InputNames.Select(n => feeds[n])), LongestRunOnHeartbeatThread);
     }
 
     /// <summary>

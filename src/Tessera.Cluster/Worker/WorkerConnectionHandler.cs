@@ -96,7 +96,7 @@ internal sealed class WorkerConnectionHandler
                 var run = RunMessage.Read(frame.Payload);
                 var tensors = await ReadTensorsAsync(id, run.TensorCount, inPlace: run.Stage.Degree == 1, stopping).ConfigureAwait(false);
                 _server.RequestStarted();
-                _ = _server.Executor.ExecuteAsync(id, run, tensors);
+                _ = _server.Executor.ExecuteAsync(id, run, tensors, _connection);
                 break;
             case FrameType.Collective:
                 DeliverCollective(frame);

@@ -30,6 +30,9 @@ internal sealed class FrameRingStream : Stream, IValueTaskSource<int>
     private Thread? _thread;
     private volatile bool _closed;
 
+    [ThreadStatic]
+    private static bool t_readsFrames;
+
     public FrameRingStream(FrameRing incoming, FrameRing outgoing, TimeSpan writeTimeout)
     {
         _incoming = incoming;
@@ -46,6 +49,9 @@ internal sealed class FrameRingStream : Stream, IValueTaskSource<int>
     public override long Length => throw new NotSupportedException();
 
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    /// <summary>Whether the calling thread is one stream's own reader thread (which serves that connection alone, unlike the socket engine's).</summary>
+    public static bool CurrentThreadReadsFrames => t_readsFrames;
 
     /// <summary>Ends the stream: a pending read returns 0 (the end), later writes throw; wakes this stream's thread to see it.</summary>
     public void End()
@@ -174,6 +180,7 @@ internal sealed class FrameRingStream : Stream, IValueTaskSource<int>
     /// <summary>This stream's thread: serves the pending read when bytes arrive, it is cancelled or the stream ends.</summary>
     private void WaitForReads()
     {
+        t_readsFrames = true;
         while (true)
         {
             int seen;
