@@ -112,6 +112,17 @@ public sealed class KeepInRingTests : IDisposable
         var plain = await deployment.RunAsync(new Dictionary<string, Tensor> { ["x"] = inputs[8] }).WaitAsync(Wait);
         Assert.IsNotType<RingLease>(plain["y"].StorageOwner);
         Assert.Equal(expected[8], plain["y"].ToArray<float>());
+
+        // On a chosen placement (as batch jobs run their shards): RunOnLeasedAsync leaves the outputs in the ring, RunOnAsync copies.
+        using (var onPlacement = await deployment.RunOnLeasedAsync(deployment.Placements[0], new Dictionary<string, Tensor> { ["x"] = inputs[9] }).WaitAsync(Wait))
+        {
+            Assert.True(onPlacement.InRing);
+            Assert.Equal(expected[9], onPlacement["y"].ToArray<float>());
+        }
+
+        var copied = await deployment.RunOnAsync(deployment.Placements[0], new Dictionary<string, Tensor> { ["x"] = inputs[10] }).WaitAsync(Wait);
+        Assert.IsNotType<RingLease>(copied["y"].StorageOwner);
+        Assert.Equal(expected[10], copied["y"].ToArray<float>());
     }
 
     [Fact]
