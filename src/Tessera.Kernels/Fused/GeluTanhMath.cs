@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Tessera.Kernels.Elementwise;
+using static Tessera.Kernels.Elementwise.MultiplyAddMath;
 
 namespace Tessera.Kernels.Fused;
 
@@ -22,21 +23,21 @@ internal readonly struct GeluTanhMath : IFloatVectorFunction
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Apply(Vector512<float> x)
     {
-        var minusTwoU = x * Vector512.Create(MinusTwoSqrt2OverPi) * (Vector512<float>.One + (x * x * Vector512.Create(Cubic)));
+        var minusTwoU = x * Vector512.Create(MinusTwoSqrt2OverPi) * MultiplyAdd(x * x, Vector512.Create(Cubic), Vector512<float>.One);
         return x / (Vector512<float>.One + ExpMath.Exp(minusTwoU));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Apply(Vector256<float> x)
     {
-        var minusTwoU = x * Vector256.Create(MinusTwoSqrt2OverPi) * (Vector256<float>.One + (x * x * Vector256.Create(Cubic)));
+        var minusTwoU = x * Vector256.Create(MinusTwoSqrt2OverPi) * MultiplyAdd(x * x, Vector256.Create(Cubic), Vector256<float>.One);
         return x / (Vector256<float>.One + ExpMath.Exp(minusTwoU));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Apply(Vector128<float> x)
     {
-        var minusTwoU = x * Vector128.Create(MinusTwoSqrt2OverPi) * (Vector128<float>.One + (x * x * Vector128.Create(Cubic)));
+        var minusTwoU = x * Vector128.Create(MinusTwoSqrt2OverPi) * MultiplyAdd(x * x, Vector128.Create(Cubic), Vector128<float>.One);
         return x / (Vector128<float>.One + ExpMath.Exp(minusTwoU));
     }
 }
