@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using Tessera.Kernels.Fused;
 
 namespace Tessera.Kernels.Quantization;
 
@@ -67,16 +66,11 @@ internal unsafe ref struct QgemmBlock
             lda = ld * 2;
         }
 
-        // GPT's up-projection: when every tile of the block is whole, its tanh-GELU runs on each row from the
-        // registers as the float tiles store it, instead of reading the finished rows again.
-        bool geluInTiles = false;
         if (limits.IsNone)
         {
             // A float output's whole tiles go from the accumulators straight to their rows, with the panel's column
             // terms, scales and biases taken once for its row tiles rather than per tile.
             bool floatTiles = config.HasFloatTiles && output.HasFloatPanels;
-            geluInTiles = floatTiles && output.Activation is { Kind: ActivationKind.GeluTanh } && output.PartData is null
-                && count % mr == 0 && b.N % QgemmConfig.Nr == 0 && firstPanel == 0 && lastPanel == b.Panels;
             QgemmFloatPanel floatPanel = default;
             for (int p = firstPanel; p < lastPanel; p++)
             {
@@ -84,7 +78,7 @@ internal unsafe ref struct QgemmBlock
                 int col = p * QgemmConfig.Nr;
                 int cols = Math.Min(QgemmConfig.Nr, b.N - col);
                 bool wholePanel = floatTiles && cols == QgemmConfig.Nr;
-                if (wholePanel) floatPanel = new QgemmFloatPanel(output, col, geluInTiles);
+                if (wholePanel) floatPanel = new QgemmFloatPanel(output, col);
                 for (int r = 0; r < count; r += mr)
                 {
                     if (wholePanel && count - r >= mr)
@@ -103,7 +97,7 @@ internal unsafe ref struct QgemmBlock
             RunLimited(b, output, a, lda, row, count, firstPanel, lastPanel, groups, limits);
         }
 
-        if (output.Activation is { } activation && firstPanel == 0 && lastPanel == b.Panels && !geluInTiles)
+        if (output.Activation is { } activation && firstPanel == 0 && lastPanel == b.Panels)
         {
             // The block's rows are whole and still in cache: a GELU after the product had read and written the
             // whole output once more (GPT's and BERT's 1024 x 512 up-projections, 2 MB each).

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using Tessera.Kernels.Fused;
 
 namespace Tessera.Kernels.Quantization;
 
@@ -8,7 +7,7 @@ namespace Tessera.Kernels.Quantization;
 /// The float epilogue of one whole 16-column panel of a float output with unit column stride: the column terms of the
 /// zero-point correction, the scales and the biases loaded once for all the panel's row tiles, and where its rows go.
 /// Per element: the exact integer sum corrected, one conversion, one multiply, then the bias, then the residual sum,
-/// then a tanh-GELU if asked, in that order (the scalar <see cref="QgemmOutput.Store"/> gives the same bits, and the unfused Add the same too).
+/// in that order (the scalar <see cref="QgemmOutput.Store"/> gives the same bits, and the unfused Add the same too).
 /// </summary>
 internal readonly unsafe struct QgemmFloatPanel
 {
@@ -18,13 +17,11 @@ internal readonly unsafe struct QgemmFloatPanel
     private readonly nint _rowStride;
     private readonly Vector256<int> _term0, _term1, _zb0, _zb1;
     private readonly Vector256<float> _scale0, _scale1, _bias0, _bias1;
-    private readonly bool _symmetric, _hasBias, _geluTanh;
+    private readonly bool _symmetric, _hasBias;
 
     /// <summary>Columns [col, col + 16) of <paramref name="output"/> (Float, column stride 1, all 16 columns in the product).</summary>
-    /// <param name="geluTanh">Apply the output's tanh-GELU to each row as it is stored (the caller checked it is that).</param>
-    public QgemmFloatPanel(in QgemmOutput output, int col, bool geluTanh = false)
+    public QgemmFloatPanel(in QgemmOutput output, int col)
     {
-        _geluTanh = geluTanh;
         int j = output.ColumnBase + col;
         var zb = output.BZero.AsSpan(j, QgemmConfig.Nr);
         var sums = output.ColumnSums.AsSpan(col, QgemmConfig.Nr);
@@ -88,13 +85,6 @@ internal readonly unsafe struct QgemmFloatPanel
         {
             f0 += Vector256.Load(_sum + at);
             f1 += Vector256.Load(_sum + at + 8);
-        }
-
-        if (_geluTanh)
-        {
-            // The same vector code as the pass over finished rows (FloatVectorMap), so the same bits per element.
-            f0 = default(GeluTanhMath).Apply(f0);
-            f1 = default(GeluTanhMath).Apply(f1);
         }
 
         f0.Store(_destination + at);
