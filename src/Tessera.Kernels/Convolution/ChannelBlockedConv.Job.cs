@@ -72,24 +72,12 @@ internal sealed unsafe partial class ChannelBlockedConv
                 FillBlock(b, cb, layout);
             }
 
-            ComputeImage(b, layout, columns);
-        }
-
-        /// <summary>
-        /// Image b (of the batch) alone on this thread, read where <see cref="ReadsXInPlace"/> reads it: its blocks one
-        /// after another, so the X pixels the first block read are still in L2 for the others.
-        /// </summary>
-        public void RunImageInPlace(int b) => ComputeImage(b, layouts, columns + (long)b * g.OutputSize);
-
-        /// <summary>Every block's chunks of image b's pixels, whose columns in layout are cols[0..plane size).</summary>
-        private void ComputeImage(int b, float* layout, int* cols)
-        {
             int size = g.OutputSize, start = b * size;
             for (int block = 0; block < Rows / Block; block++)
             {
                 for (int v0 = start; v0 < start + size; v0 += ChunkPixels)
                 {
-                    ComputeChunk(block, v0, Math.Min(start + size, v0 + ChunkPixels), layout, cols + (v0 - start));
+                    ComputeChunk(block, v0, Math.Min(start + size, v0 + ChunkPixels), layout, columns + (v0 - start));
                 }
             }
 

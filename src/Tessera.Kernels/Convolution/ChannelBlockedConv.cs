@@ -120,13 +120,6 @@ internal sealed unsafe partial class ChannelBlockedConv
     public void Run(float* x, float* bias, float* sum, float* y, int n, int c, int m, int group, ConvGeometry g, FusedActivation activation,
         BlockedOperands blocked, ParallelRunner parallel)
     {
-        if (ReadsXInPlace(g, n, c, group, blocked))
-        {
-            RunInPlace(x, bias, sum, y, n, c, m, g, activation, blocked, parallel);
-            GC.KeepAlive(_weightStorage);
-            return;
-        }
-
         var layout = new PhaseLayout(g);
         int cg = c / group;
         var interleaved = new InterleavedLayout(layout, cg);
