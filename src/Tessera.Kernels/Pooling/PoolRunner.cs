@@ -33,7 +33,7 @@ internal static unsafe class PoolRunner
 
         long workPerRow = (long)(g.Kernel(0) * g.Kernel(1) + g.Kernel(2)) * g.In(2);
         int minChunk = (int)Math.Clamp(MinWorkPerChunk / Math.Max(1, workPerRow), 1, rows);
-        var rowBody = new RowBody<T, TOp>(g, input, output, divisors, rows);
+        var rowBody = new RowBody<T, TOp>(g, input, output, divisors);
         parallel.ForRange(rows, minChunk, ref rowBody);
     }
 
@@ -59,13 +59,7 @@ internal static unsafe class PoolRunner
         }
     }
 
-    /// <summary>
-    /// Output rows, last first: chunk [start, end) of the loop is rows [rows - end, rows - start), each run from its
-    /// end. A pool's input was mostly just written front to back by the layer before it (ResNet's stem: 25.7 MB at
-    /// batch 8, more than the caches keep), so its tail is what is still cached; read back to front, the pool takes
-    /// those hits before its own reads evict them.
-    /// </summary>
-    private readonly struct RowBody<T, TOp>(PoolGeometry g, Tensor input, Tensor output, AverageDivisors<T>? divisors, int rows) : IRangeBody
+    private readonly struct RowBody<T, TOp>(PoolGeometry g, Tensor input, Tensor output, AverageDivisors<T>? divisors) : IRangeBody
         where T : unmanaged, INumber<T>
         where TOp : struct, IPoolReduction<T>
     {
@@ -74,7 +68,7 @@ internal static unsafe class PoolRunner
             T[] scratch = ArrayPool<T>.Shared.Rent(g.In(2));
             try
             {
-                SeparablePool.Run<T, TOp>(g, (T*)input.Pointer, (T*)output.Pointer, rows - end, rows - start, scratch, divisors);
+                SeparablePool.Run<T, TOp>(g, (T*)input.Pointer, (T*)output.Pointer, start, end, scratch, divisors);
             }
             finally
             {

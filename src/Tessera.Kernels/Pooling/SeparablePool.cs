@@ -12,7 +12,7 @@ namespace Tessera.Kernels.Pooling;
 /// </summary>
 internal static unsafe class SeparablePool
 {
-    /// <summary>Pools output rows [rowStart, rowEnd) of a whole tensor, last first. <paramref name="scratch"/> needs In(W) elements.</summary>
+    /// <summary>Pools output rows [rowStart, rowEnd) of a whole tensor. <paramref name="scratch"/> needs In(W) elements.</summary>
     /// <param name="averageDivisors">For averages: the inverse horizontal divisors per output column and the vertical
     /// divisor source (counts including pads or not); null for max pooling.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -31,8 +31,7 @@ internal static unsafe class SeparablePool
         Span<T> row = scratch[..inW];
         bool stridedMax = typeof(T) == typeof(float) && typeof(TOp) == typeof(MaxReduction<float>) && StridedMaxRow.Applies(g);
 
-        // Last row first (see PoolRunner's row body): the rows' outputs do not depend on their order.
-        for (int r = rowEnd - 1; r >= rowStart; r--)
+        for (int r = rowStart; r < rowEnd; r++)
         {
             int plane = r / rowsPerPlane;
             int rem = r - plane * rowsPerPlane;
