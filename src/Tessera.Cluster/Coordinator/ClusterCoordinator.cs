@@ -225,11 +225,15 @@ public sealed partial class ClusterCoordinator : IAsyncDisposable
 
         using var span = ClusterTelemetry.Source.StartActivity("route", ActivityKind.Client);
         span?.SetTag("tessera.route", route.ToString());
+        var traced = PipelineTrace.Start();
+        int rows = PipelineTrace.Current is null || inputs.Count == 0 ? 0 : inputs.First().Value.Shape is [int leading, ..] ? leading : 1;
         try
         {
             var run = new RunMessage((ushort)inputs.Count, Id, 0, 0, stages, [.. outputs]) { Trace = span?.Context ?? default, Wire = Options.WireDataType };
             await route.Stages[0].Worker.Writer.SendAsync(FrameType.Run, id, run.Write().Written, [.. inputs], cancellation, run.Wire).ConfigureAwait(false);
+            PipelineTrace.End(PipelineTrace.Kind.Send, traced, id, -1, rows);
             var reply = await AwaitAsync(id, answer, cancellation).ConfigureAwait(false);
+            PipelineTrace.End(PipelineTrace.Kind.Route, traced, id, -1, rows);
             return reply.Tensors;
         }
         catch (Exception e) when (ClusterTelemetry.Failed(span, e))

@@ -130,6 +130,7 @@ public sealed partial class Deployment : IAsyncDisposable
             return Model.Outputs.ToDictionary(o => o, o => Deliver(o, whole[o], into), StringComparer.Ordinal);
         }
 
+        var traced = PipelineTrace.Start();
         foreach (var share in shares) share?.BatchBegun();
         BatchPieces pieces;
         IReadOnlyDictionary<string, Tensor>[] results;
@@ -153,11 +154,15 @@ public sealed partial class Deployment : IAsyncDisposable
         }
 
         await LeaveReceiveLoopAsync().ConfigureAwait(false);
+        var joining = PipelineTrace.Start();
         var outputAxes = Model.OutputAxes!;
-        return Model.Outputs.ToDictionary(
+        var joined = Model.Outputs.ToDictionary(
             o => o,
             o => Deliver(o, pieces.Join(o, [.. results.Select(r => r[o])], outputAxes[o]), into),
             StringComparer.Ordinal);
+        PipelineTrace.End(PipelineTrace.Kind.Join, joining, 0, pieces.Count, rows);
+        PipelineTrace.End(PipelineTrace.Kind.Batch, traced, 0, pieces.Count, rows);
+        return joined;
     }
 
     /// <summary>An output as the caller receives it: one left in a ring stays there (copying it would undo keeping it).</summary>

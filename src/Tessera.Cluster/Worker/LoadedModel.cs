@@ -1,4 +1,5 @@
 using Tessera.Cluster.Collective;
+using Tessera.Cluster.Telemetry;
 using Tessera.Cluster.Transport;
 using Tessera.Engine;
 using Tessera.Tensors;
@@ -69,9 +70,10 @@ internal sealed class LoadedModel : IDisposable
     /// sleep and a context switch per run (perf, bench-cluster 3-stage pipeline). The session is free again before
     /// the task completes, so the caller's continuation (sending the outputs) overlaps the next queued run.
     /// </summary>
-    public Task<IReadOnlyDictionary<string, Tensor>> RunAsync(IReadOnlyDictionary<string, Tensor> inputs, GroupRun? group = null, Func<DataType, int[], Tensor>? allocateOutput = null, bool runHere = false)
+    /// <param name="request">The request's id, which only a pipeline trace records (<see cref="PipelineTrace"/>).</param>
+    public Task<IReadOnlyDictionary<string, Tensor>> RunAsync(IReadOnlyDictionary<string, Tensor> inputs, GroupRun? group = null, Func<DataType, int[], Tensor>? allocateOutput = null, bool runHere = false, ulong request = 0)
     {
-        var job = new Job(inputs, group, allocateOutput ?? _allocateOutput, new TaskCompletionSource<IReadOnlyDictionary<string, Tensor>>());
+        var job = new Job(inputs, group, allocateOutput ?? _allocateOutput, new TaskCompletionSource<IReadOnlyDictionary<string, Tensor>>(), request);
         lock (_jobs)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
@@ -118,7 +120,9 @@ internal sealed class LoadedModel : IDisposable
             int rows = RunCosts.RowsOf(InputNames.Select(n => job.Inputs[n]));
             bool timed = Costs.WantsTiming(rows);
             double started = timed ? Native.Libc.ThreadCpuSeconds() : 0;
+            var traced = PipelineTrace.Start();
             outputs = Session.Run(job.Inputs, job.AllocateOutput);
+            PipelineTrace.End(PipelineTrace.Kind.Run, traced, job.Request, Thread.CurrentThread == _thread ? 1 : 0, rows);
             if (timed)
             {
                 Costs.Record(rows, Native.Libc.ThreadCpuSeconds() - started);
@@ -186,5 +190,5 @@ internal sealed class LoadedModel : IDisposable
         }
     }
 
-    private sealed record Job(IReadOnlyDictionary<string, Tensor> Inputs, GroupRun? Group, Func<DataType, int[], Tensor> AllocateOutput, TaskCompletionSource<IReadOnlyDictionary<string, Tensor>> Completion);
+    private sealed record Job(IReadOnlyDictionary<string, Tensor> Inputs, GroupRun? Group, Func<DataType, int[], Tensor> AllocateOutput, TaskCompletionSource<IReadOnlyDictionary<string, Tensor>> Completion, ulong Request);
 }

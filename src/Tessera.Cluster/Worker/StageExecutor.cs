@@ -45,6 +45,8 @@ internal sealed class StageExecutor
             span.SetTag("tessera.model_hash", Convert.ToHexStringLower(run.Self.ModelHash));
         }
 
+        var traced = PipelineTrace.Start();
+        int rows = 0;
         RingOutputs? ringOutputs = null;
         // Inputs that outputs of the same name replace, when they view the incoming ring: given back with the others.
         List<Tensor>? replaced = null;
@@ -62,7 +64,8 @@ internal sealed class StageExecutor
             // The next stage's link, looked up once for the run: its ring takes the outputs, its writer sends them.
             var next = group is null && !run.IsLastStage ? await NextLinkAsync(run).ConfigureAwait(false) : null;
             ringOutputs = group is null ? RingOutputsFor(run, model, next) : null;
-            var computing = group is { Rank: 0 } ? await RelayAndQueueAsync(id, run, model, feeds, group).ConfigureAwait(false) : model.RunAsync(feeds, group, ringOutputs is null ? null : ringOutputs.Allocate, runHere: group is null && MayRunHere(from, model, feeds));
+            rows = PipelineTrace.Current is null ? 0 : RunCosts.RowsOf(model.InputNames.Select(n => feeds[n]));
+            var computing = group is { Rank: 0 } ? await RelayAndQueueAsync(id, run, model, feeds, group).ConfigureAwait(false) : model.RunAsync(feeds, group, ringOutputs is null ? null : ringOutputs.Allocate, runHere: group is null && MayRunHere(from, model, feeds), request: id);
             IReadOnlyDictionary<string, Tensor> outputs;
             try
             {
@@ -93,6 +96,7 @@ internal sealed class StageExecutor
                 tensors[name] = tensor;
             }
 
+            var sending = PipelineTrace.Start();
             if (run.IsLastStage)
             {
                 await ReplyAsync(id, run, tensors, ringOutputs).ConfigureAwait(false);
@@ -101,6 +105,8 @@ internal sealed class StageExecutor
             {
                 await ForwardAsync(id, run, tensors, ringOutputs, next).ConfigureAwait(false);
             }
+
+            PipelineTrace.End(PipelineTrace.Kind.Send, sending, id, run.Current, rows);
 
             // Everything is on the wire now and the session keeps nothing of a finished run: the storage is free.
             // (Only after success: a failed run may leave a tensor with a rank still reading it.)
@@ -141,6 +147,7 @@ internal sealed class StageExecutor
             RingLease.GiveBack(tensors.Values);
             if (replaced is not null) RingLease.GiveBack(replaced);
             _server.RequestEnded();
+            PipelineTrace.End(PipelineTrace.Kind.Request, traced, id, run.Current, rows);
         }
     }
 
