@@ -36,6 +36,13 @@ internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int
     // has drifted (a worker slowed, or measured while the machine was busy) is measured again.
     private const int RemeasureEvery = 64;
 
+    // A cut chosen while other batches are in flight on the placement rests on the whole batch's cost per row against
+    // its pieces' (the others fill the bubble, so only that difference counts), and the whole batch is timed only when
+    // one is sent: one measured while the machine was busy (a 3-stage GPT stage's 8 rows at 12.2 ms against 4.5 alone)
+    // kept bench-cluster's pipeline in 2-row pieces for a whole round (217 of 233 batches). Such a cut sends the batch
+    // whole this often instead, which leaves no bubble while others are in flight.
+    private const int RemeasureWholeEvery = 8;
+
     // A cost that moved by less than this since the choices were built keeps them: each answer (one a second) brings
     // medians a few percent off the last ones (a new timed run or two per size), and the curves and every cut were
     // built again for each. It is half the margin a cut must win by over the whole batch (10%, MicroBatchSchedule),
@@ -70,8 +77,14 @@ internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int
         }
 
         if (waiting) return Sent(ends.Default);
-        int[] chosen = choices!.Choose(rows, concurrency(), options.MicroBatchOverhead.TotalSeconds, ends.Finest.Length, batchesInFlight());
-        if (Interlocked.Increment(ref _chosen) % RemeasureEvery == 0 && ends.Finest.Length > 1) return Sent(chosen.Length == 1 ? ends.Finest : ends.Whole);
+        int inFlight = batchesInFlight();
+        int[] chosen = choices!.Choose(rows, concurrency(), options.MicroBatchOverhead.TotalSeconds, ends.Finest.Length, inFlight);
+        long choice = Interlocked.Increment(ref _chosen);
+        if (ends.Finest.Length > 1 && (choice % RemeasureEvery == 0 || (chosen.Length > 1 && inFlight > 1 && choice % RemeasureWholeEvery == 0)))
+        {
+            return Sent(chosen.Length == 1 ? ends.Finest : ends.Whole);
+        }
+
         return Sent(chosen);
     }
 

@@ -101,6 +101,30 @@ public sealed class DeploymentTests
     }
 
     [Fact]
+    public async Task ACutChosenWhileAnotherBatchIsInFlightSendsTheBatchWholeEveryEighthChoice()
+    {
+        // The whole batch measured at 10x its pieces' cost per row (as one timed while the machine was busy): the cut is
+        // chosen, and each 8th choice made with another batch in flight goes whole so that its cost is timed again soon,
+        // not only at the 64th.
+        BatchCost[] costs = [new BatchCost(1, 3, 1e-3), new BatchCost(8, 3, 80e-3)];
+        var stages = new[] { new FakeStage("a") { Costs = costs }, new FakeStage("b") { Costs = costs } };
+        await using var deployment = Of(new Placement(stages, ["y"]));
+        for (int i = 0; i < 2; i++) await deployment.RunAsync(Inputs); // both ends explored
+        foreach (var stage in stages) stage.TimePerRun = TimeSpan.FromMilliseconds(1);
+        for (int pair = 0; pair < 8; pair++)
+        {
+            var alone = deployment.RunAsync(Inputs); // nothing else in flight: cut
+            var behind = deployment.RunAsync(Inputs); // the 8th and 16th choices go whole
+            Assert.Equal(Expected, (await alone)["y"].ToArray<float>());
+            Assert.Equal(Expected, (await behind)["y"].ToArray<float>());
+        }
+
+        var cuts = deployment.Placements.Single().MicroBatchCuts;
+        Assert.Equal(3, cuts["8"]); // explored, then choices 8 and 16
+        Assert.Equal(1 + 14, cuts[string.Join('+', Enumerable.Repeat(1, 8))]);
+    }
+
+    [Fact]
     public async Task CheapSmallPiecesAreCutFinelyAndStagesThatMeasureNothingGetTheDefaultCut()
     {
         BatchCost[] linear = [.. new[] { 1, 8 }.Select(n => new BatchCost(n, 3, n / 1e3))];
