@@ -135,6 +135,12 @@ def main():
     rows = sum(b["rows"] for b in bs)
     print(f"\ncoordinator: {len(bs)} batches, {rows / (total / 1e6):.1f} rows/s, pieces per batch {dict(sorted(cuts.items()))},"
           f" batch from cut to join median {statistics.median((b['end'] - b['start']) / 1e3 for b in bs):.2f} ms")
+    if receives:
+        rs = list(receives.values())
+        kept = sum(1 for r in rs if r["stage"] > 0)
+        cpu = [r["cpu"] for r in rs if r["cpu"] >= 0]
+        print(f"  results read: {len(rs)}, {kept} left in the ring ({len(rs) - kept} copied out), wall median {statistics.median((r['end'] - r['start']) / 1e3 for r in rs):.3f} ms,"
+              f" cpu {sum(cpu) / 1e3 / max(1, rows):.4f} ms per row")
     for name, xs in (("join", joins), ("send", sends), ("route", routes)):
         if xs:
             # A route spans awaits (its thread's CPU then counts other work): wall only.
@@ -170,9 +176,13 @@ def main():
         for i, t in send_end[a_].items():
             if i in request_start[b_] and clip(t - 1, t, wins):
                 hops[f"stage {a_} -> stage {b_}"].append(max(0.0, request_start[b_][i] - max(t, free[b_](request_start[b_][i]))))
+    receives = {r["id"]: r for r in coordinator if r["kind"] == "Receive" and inside(r, wins)}
     for r in routes:
         if r["id"] in send_end[order[-1]]:
-            hops[f"stage {order[-1]} -> coordinator"].append(r["end"] - send_end[order[-1]][r["id"]])
+            t = send_end[order[-1]][r["id"]]
+            if r["id"] in receives:
+                hops[f"stage {order[-1]} -> coordinator's reader"].append(receives[r["id"]]["start"] - t)
+            hops[f"stage {order[-1]} -> coordinator's route"].append(r["end"] - t)
     last_route = collections.defaultdict(float)
     print("  hand-offs (frame sent, or the next process free, until it took it), median / mean ms:")
     for name, xs in hops.items():

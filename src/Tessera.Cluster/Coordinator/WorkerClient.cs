@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Tessera.Cluster.Telemetry;
 using Tessera.Cluster.Transport;
 using Tessera.Cluster.Transport.Messages;
 using Tessera.Cluster.Transport.SharedMemory;
@@ -116,6 +117,19 @@ public sealed class WorkerClient : IAsyncDisposable
         MarkDown(reason);
     }
 
+    /// <summary>A result read (<see cref="PipelineTrace.Kind.Receive"/>): its stage field counts the tensors left in the ring, its rows the first one's.</summary>
+    private static void TraceReceived(PipelineTrace.Mark received, ulong id, Dictionary<string, Tensor> tensors)
+    {
+        int kept = 0, rows = 0;
+        foreach (var t in tensors.Values)
+        {
+            if (t.StorageOwner is RingLease) kept++;
+            if (rows == 0 && t.Rank > 0) rows = t.Shape[0];
+        }
+
+        PipelineTrace.End(PipelineTrace.Kind.Receive, received, id, kept, rows);
+    }
+
     private async Task DispatchAsync(Frame frame)
     {
         switch (frame.Type)
@@ -125,6 +139,7 @@ public sealed class WorkerClient : IAsyncDisposable
                 Interlocked.Increment(ref _pongs);
                 break;
             case FrameType.Result:
+                var received = PipelineTrace.Start();
                 var r = new WireReader(frame.Payload);
                 int count = r.U16();
                 r.End();
@@ -149,6 +164,7 @@ public sealed class WorkerClient : IAsyncDisposable
                     throw;
                 }
 
+                if (PipelineTrace.Current is not null) TraceReceived(received, frame.RequestId, tensors);
                 if (!_pending.Complete(frame.RequestId, new Reply(frame, tensors)))
                 {
                     // Nobody waits for it any more (timed out, cancelled): results kept in the ring would hold it for good.

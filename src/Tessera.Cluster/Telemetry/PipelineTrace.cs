@@ -12,8 +12,8 @@ namespace Tessera.Cluster.Telemetry;
 /// (<see cref="Kind.Request"/>), the session run (<see cref="Kind.Run"/>, started on the model's thread or the frame
 /// thread) and the send on (<see cref="Kind.Send"/>, which includes any wait for ring room); the coordinator a batch
 /// from its cut to its join (<see cref="Kind.Batch"/>), each route request (<see cref="Kind.Route"/>) with its send
-/// (<see cref="Kind.Send"/>) and the join of a batch's pieces (<see cref="Kind.Join"/>). Off unless
-/// TESSERA_PIPELINE_TRACE names a file prefix: each process then writes PREFIX.COMMAND.PID.tsv at exit, and costs one
+/// (<see cref="Kind.Send"/>), the read of each result on the receive loop (<see cref="Kind.Receive"/>: from its frame to its tensors read) and the join of a batch's pieces (<see cref="Kind.Join"/>). Off unless
+/// TESSERA_PIPELINE_TRACE names a file prefix: each process then appends to PREFIX.COMMAND.PID.tsv twice a second and at exit; it costs one
 /// check of a static field per event otherwise.
 /// </summary>
 public sealed class PipelineTrace
@@ -56,6 +56,7 @@ public sealed class PipelineTrace
         Route,
         Batch,
         Join,
+        Receive,
     }
 
     /// <summary>A point to measure an interval from: now on the wall clock and on this thread's CPU clock.</summary>
