@@ -131,6 +131,7 @@ def main():
     joins = [j for j in coordinator if j["kind"] == "Join" and inside(j, wins)]
     sends = [s for s in coordinator if s["kind"] == "Send" and inside(s, wins)]
     routes = [r for r in coordinator if r["kind"] == "Route" and inside(r, wins)]
+    receives = {r["id"]: r for r in coordinator if r["kind"] == "Receive" and inside(r, wins)}
     cuts = collections.Counter(b["stage"] for b in bs)
     rows = sum(b["rows"] for b in bs)
     print(f"\ncoordinator: {len(bs)} batches, {rows / (total / 1e6):.1f} rows/s, pieces per batch {dict(sorted(cuts.items()))},"
@@ -176,7 +177,6 @@ def main():
         for i, t in send_end[a_].items():
             if i in request_start[b_] and clip(t - 1, t, wins):
                 hops[f"stage {a_} -> stage {b_}"].append(max(0.0, request_start[b_][i] - max(t, free[b_](request_start[b_][i]))))
-    receives = {r["id"]: r for r in coordinator if r["kind"] == "Receive" and inside(r, wins)}
     for r in routes:
         if r["id"] in send_end[order[-1]]:
             t = send_end[order[-1]][r["id"]]
