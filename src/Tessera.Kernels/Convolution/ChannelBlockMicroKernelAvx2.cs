@@ -7,27 +7,56 @@ namespace Tessera.Kernels.Convolution;
 /// <summary>
 /// AVX2/FMA micro-kernel of <see cref="ChannelBlockedConv"/>: the same 64 output channels x 6 pixels and operands as
 /// <see cref="ChannelBlockMicroKernel"/>, computed as four 16-channel quarters of 6 x 2 accumulators (12 of the 16
-/// vector registers). Per depth step a quarter loads its 16 weights (one cache line of the tap's 64) and broadcasts
-/// one input float per pixel, as the AVX-512 kernel does, so each output sums the same products in the same order.
+/// vector registers). Per depth step a quarter loads its 16 weights (one cache line) and broadcasts one input float per
+/// pixel, as the AVX-512 kernel does, so each output sums the same products in the same order. Its weights are
+/// quarter-major within each depth block (<see cref="RepackDepthBlock"/>), so a quarter streams one contiguous run.
 /// </summary>
 internal static unsafe class ChannelBlockMicroKernelAvx2
 {
+    private const int Channels = ChannelBlockMicroKernel.Channels;
+
+    private const int Pixels = ChannelBlockMicroKernel.Pixels;
+
+    private const int Quarter = 16;
+
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
 
     /// <summary>
-    /// c[p * 64 + ch] (+)= sum over k &lt; kc of w[k * 64 + ch] * x[columns[p] + offsets[k]], for the 6 pixels p and
-    /// the 64 channels ch; each output sums its taps in k order.
+    /// Reorders one depth block of kc x 64 weights (tap-major, as the AVX-512 kernel reads them) into four
+    /// quarter-major runs of kc x 16: quarter q's weight for depth step k at block[q * kc * 16 + k * 16].
+    /// A quarter's run is then one stream of cache lines (9 KiB at 144 steps, held in L1 across a chunk's tiles) where
+    /// in the tap-major order it read every fourth line of 36 KiB. Measured at batch 8, one thread (ResNet-18, CPU per
+    /// inference, 4 alternated rounds, load 21-27): 0.96 of the tap-major order's (median 313 vs 324 ms).
     /// </summary>
-    public static void Run(float* w, float* x, int* columns, int* offsets, int kc, float* c, bool accumulate)
+    public static void RepackDepthBlock(float* block, int kc, float[] staged)
     {
-        // Quarter by quarter: the 6 pixels' input lines (one per tap and pixel) stay in L1 across the four.
-        for (int q = 0; q < ChannelBlockMicroKernel.Channels; q += 16)
+        new ReadOnlySpan<float>(block, kc * Channels).CopyTo(staged);
+        for (int k = 0; k < kc; k++)
         {
-            RunQuarter(w + q, x, columns, offsets, kc, c + q, accumulate);
+            for (int j = 0; j < Channels; j++)
+            {
+                block[j / Quarter * kc * Quarter + k * Quarter + j % Quarter] = staged[k * Channels + j];
+            }
         }
     }
 
-    /// <summary>Channels [0, 16) of w and c (both 64 floats per row) for the 6 pixels.</summary>
+    /// <summary>
+    /// c[p * 64 + ch] (+)= sum over k &lt; kc of w[k, ch] * x[columns[p] + offsets[k]], for the tiles * 6 pixels p and
+    /// the 64 channels ch, from one depth block of quarter-major weights w; each output sums its taps in k order.
+    /// Quarter by quarter, tile by tile within a quarter: the quarter's weights stay in L1 across the tiles.
+    /// </summary>
+    public static void Sweep(float* w, float* x, int* columns, int tiles, int* offsets, int kc, float* c, bool accumulate)
+    {
+        for (int q = 0; q < Channels; q += Quarter)
+        {
+            for (int t = 0; t < tiles; t++)
+            {
+                RunQuarter(w + q * kc, x, columns + t * Pixels, offsets, kc, c + t * Pixels * Channels + q, accumulate);
+            }
+        }
+    }
+
+    /// <summary>Channels [0, 16) of c (64 floats per row) for 6 pixels, from a quarter's weights (16 floats per depth step).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunQuarter(float* w, float* x, int* columns, int* offsets, int kc, float* c, bool accumulate)
     {
@@ -39,9 +68,9 @@ internal static unsafe class ChannelBlockMicroKernelAvx2
         var c3_0 = Vector256<float>.Zero; var c3_1 = Vector256<float>.Zero;
         var c4_0 = Vector256<float>.Zero; var c4_1 = Vector256<float>.Zero;
         var c5_0 = Vector256<float>.Zero; var c5_1 = Vector256<float>.Zero;
-        for (int k = 0; k < kc; k++)
+        for (int* end = offsets + kc; offsets < end; offsets++)
         {
-            nint at = offsets[k];
+            nint at = *offsets;
             var w0 = Vector256.Load(w);
             var w1 = Vector256.Load(w + 8);
             var b = Vector256.Create(x0[at]);
@@ -62,7 +91,7 @@ internal static unsafe class ChannelBlockMicroKernelAvx2
             b = Vector256.Create(x5[at]);
             c5_0 = Fma.MultiplyAdd(w0, b, c5_0);
             c5_1 = Fma.MultiplyAdd(w1, b, c5_1);
-            w += ChannelBlockMicroKernel.Channels;
+            w += Quarter;
         }
 
         if (accumulate)

@@ -11,7 +11,8 @@ namespace Tessera.Kernels.Convolution;
 /// as for <see cref="DirectConv2D"/>, but the micro-kernel (<see cref="ChannelBlockMicroKernel"/>: 64 channels x 6
 /// pixels) broadcasts one input float per pixel from that pixel's own column, so its tiles run over the valid output
 /// pixels of a batch of images back to back: none of the layout's padding columns (2 of 16 on a 14x14 plane, 15 of 64
-/// on a 7x7 one) is computed, and no B panel is packed. The weights are repacked once as 64-channel blocks, tap-major.
+/// on a 7x7 one) is computed, and no B panel is packed. The weights are repacked once as 64-channel blocks, tap-major
+/// (on AVX2 each depth block then quarter-major, as <see cref="ChannelBlockMicroKernelAvx2"/> reads it).
 /// Work items are (channel block, chunk of 96 pixels), or in batches of larger planes whole images (see
 /// <see cref="ImageByImage"/>); a chunk sums 144 depth steps at a time into a chunk tile (pixel-major) that is
 /// transposed into Y, with bias, residual sum and activation, once its last depth block is done.
@@ -77,6 +78,19 @@ internal sealed unsafe partial class ChannelBlockedConv
                             dst[j] = w[(long)(block * Block + j) * _depth + ci * kernelSize + tap];
                         }
                     }
+                }
+            }
+        }
+
+        if (!ChannelBlockMicroKernel.IsSupported)
+        {
+            // The AVX2 kernel reads each depth block's weights quarter by quarter.
+            var staged = new float[_depthBlock * Block];
+            for (long at = 0; at < (long)m / Block * _depth; at += _depth)
+            {
+                for (int pc = 0; pc < _depth; pc += _depthBlock)
+                {
+                    ChannelBlockMicroKernelAvx2.RepackDepthBlock(_weights + (at + pc) * Block, Math.Min(_depthBlock, _depth - pc), staged);
                 }
             }
         }
