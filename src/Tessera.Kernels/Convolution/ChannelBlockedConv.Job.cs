@@ -97,26 +97,43 @@ internal sealed unsafe partial class ChannelBlockedConv
             float* tiles = ConvScratch.Get(2, ChunkPixels * Block);
 
             // The last tile of a chunk may be short: its missing pixels repeat its first (computed, never stored).
-            int count = v1 - v0, tileCount = (count + Tile - 1) / Tile;
-            int* at = stackalloc int[ChunkPixels + Tile];
-            for (int p = 0; p < tileCount * Tile; p++)
+            if (ChannelBlockMicroKernel.IsSupported)
             {
-                at[p] = cols[p < count ? p : p - p % Tile];
-            }
-
-            for (int pc = 0; pc < depth; pc += depthBlock)
-            {
-                int kc = Math.Min(depthBlock, depth - pc);
-                if (ChannelBlockMicroKernel.IsSupported)
+                int* tail = stackalloc int[Tile];
+                for (int pc = 0; pc < depth; pc += depthBlock)
                 {
-                    for (int t = 0; t < tileCount; t++)
+                    int kc = Math.Min(depthBlock, depth - pc);
+                    for (int v = v0; v < v1; v += Tile)
                     {
-                        ChannelBlockMicroKernel.Run(w + (long)pc * Block, layout, at + t * Tile, offsets + pc, kc, tiles + (long)t * Tile * Block, pc > 0);
+                        int* at = cols + (v - v0);
+                        if (v + Tile > v1)
+                        {
+                            for (int p = 0; p < Tile; p++)
+                            {
+                                tail[p] = at[v + p < v1 ? p : 0];
+                            }
+
+                            at = tail;
+                        }
+
+                        ChannelBlockMicroKernel.Run(w + (long)pc * Block, layout, at, offsets + pc, kc, tiles + (long)(v - v0) * Block, pc > 0);
                     }
                 }
-                else
+            }
+            else
+            {
+                // The AVX2 kernel sweeps a quarter of the channels over all the chunk's tiles at once: their pixel
+                // columns in one list, the short tile padded as above.
+                int count = v1 - v0, tileCount = (count + Tile - 1) / Tile;
+                int* all = stackalloc int[ChunkPixels + Tile];
+                for (int p = 0; p < tileCount * Tile; p++)
                 {
-                    ChannelBlockMicroKernelAvx2.Sweep(w + (long)pc * Block, layout, at, tileCount, offsets + pc, kc, tiles, pc > 0);
+                    all[p] = cols[p < count ? p : p - p % Tile];
+                }
+
+                for (int pc = 0; pc < depth; pc += depthBlock)
+                {
+                    ChannelBlockMicroKernelAvx2.Sweep(w + (long)pc * Block, layout, all, tileCount, offsets + pc, Math.Min(depthBlock, depth - pc), tiles, pc > 0);
                 }
             }
 
