@@ -69,9 +69,9 @@ public sealed partial class Deployment : IAsyncDisposable
     /// pieces are read straight into their rows, so a caller running batch after batch allocates nothing for them.
     /// </param>
     public Task<IReadOnlyDictionary<string, Tensor>> RunAsync(IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation = default, IReadOnlyDictionary<string, Tensor>? into = null) =>
-        RunAsync(inputs, cancellation, into, keepInRing: false);
+        RunAsync(inputs, cancellation, into, keepInRing: false, callerNeverBlocks: false);
 
-    private Task<IReadOnlyDictionary<string, Tensor>> RunAsync(IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation, IReadOnlyDictionary<string, Tensor>? into, bool keepInRing)
+    private Task<IReadOnlyDictionary<string, Tensor>> RunAsync(IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation, IReadOnlyDictionary<string, Tensor>? into, bool keepInRing, bool callerNeverBlocks)
     {
         var all = Placements;
         Placement?[] shares = [.. all.Where(p => p.IsUp)];
@@ -81,10 +81,10 @@ public sealed partial class Deployment : IAsyncDisposable
             // Other batches are in flight (callers keeping the placements loaded): a split would wait for the busiest
             // share and cost a request, a run of fewer rows and an answer to join per placement, on workers and
             // coordinator alike. It goes whole to the placement with the least work in flight; a batch alone is split.
-            return RunSharesAsync([shares.MinBy(p => p!.Busy)], [1.0], inputs, cancellation, into, null, keepInRing);
+            return RunSharesAsync([shares.MinBy(p => p!.Busy)], [1.0], inputs, cancellation, into, null, keepInRing, callerNeverBlocks);
         }
 
-        return RunSharesAsync(shares, Weights(shares), inputs, cancellation, into, null, keepInRing);
+        return RunSharesAsync(shares, Weights(shares), inputs, cancellation, into, null, keepInRing, callerNeverBlocks);
     }
 
     /// <summary>
@@ -94,8 +94,14 @@ public sealed partial class Deployment : IAsyncDisposable
     /// (<see cref="DeploymentOutputs"/>). Outputs that cannot stay there (split batches, TCP, a narrowed wire, a ring
     /// already half held) go into <paramref name="into"/>'s tensors where given, else fresh ones.
     /// </summary>
-    public async Task<DeploymentOutputs> RunLeasedAsync(IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation = default, IReadOnlyDictionary<string, Tensor>? into = null) =>
-        new(await RunAsync(inputs, cancellation, into, keepInRing: true).ConfigureAwait(false));
+    /// <param name="callerNeverBlocks">
+    /// The caller's code after the await may run on the worker connection's receive loop that read the last answer, as
+    /// the <c>answered</c> callback of <see cref="RunOnAsync"/> does, so it must not block until it first awaits (no
+    /// synchronous waits, no long computation: the loop reads that worker's heartbeat answers too). It saves the hand-off
+    /// to the thread pool, which woke two or three threads per batch (perf sched_waking, bench-cluster GPT data parallel).
+    /// </param>
+    public async Task<DeploymentOutputs> RunLeasedAsync(IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation = default, IReadOnlyDictionary<string, Tensor>? into = null, bool callerNeverBlocks = false) =>
+        new(await RunAsync(inputs, cancellation, into, keepInRing: true, callerNeverBlocks).ConfigureAwait(false));
 
     /// <summary>
     /// Runs one batch on <paramref name="preferred"/> (a scheduler's choice), micro-batched when it is a pipeline; a
@@ -120,13 +126,14 @@ public sealed partial class Deployment : IAsyncDisposable
 
     /// <param name="shares">The placements to split between; a null share goes to whichever placement is up.</param>
     /// <param name="keepInRing">Whether a batch run as one piece may leave its outputs in a shared-memory ring (<see cref="KeepInRing"/>).</param>
-    private async Task<IReadOnlyDictionary<string, Tensor>> RunSharesAsync(Placement?[] shares, double[] weights, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation, IReadOnlyDictionary<string, Tensor>? into, Action<Placement, int>? answered, bool keepInRing)
+    /// <param name="callerNeverBlocks">Whether the caller may go on on a receive loop (see <see cref="RunLeasedAsync"/>).</param>
+    private async Task<IReadOnlyDictionary<string, Tensor>> RunSharesAsync(Placement?[] shares, double[] weights, IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation, IReadOnlyDictionary<string, Tensor>? into, Action<Placement, int>? answered, bool keepInRing, bool callerNeverBlocks = false)
     {
         int rows = Model.Rows(inputs);
         if (rows == 0)
         {
             var whole = await RunPieceAsync(shares[0], inputs, 0, keepInRing ? KeepInRing.Around(null) : null, cancellation, answered).ConfigureAwait(false);
-            await LeaveReceiveLoopAsync().ConfigureAwait(false);
+            if (!callerNeverBlocks) await LeaveReceiveLoopAsync().ConfigureAwait(false);
             return Model.Outputs.ToDictionary(o => o, o => Deliver(o, whole[o], into), StringComparer.Ordinal);
         }
 
@@ -153,7 +160,7 @@ public sealed partial class Deployment : IAsyncDisposable
             foreach (var share in shares) share?.BatchEnded();
         }
 
-        await LeaveReceiveLoopAsync().ConfigureAwait(false);
+        if (!callerNeverBlocks) await LeaveReceiveLoopAsync().ConfigureAwait(false);
         var joining = PipelineTrace.Start();
         var outputAxes = Model.OutputAxes!;
         var joined = Model.Outputs.ToDictionary(
