@@ -9,7 +9,8 @@ namespace Tessera.Tests.Cluster;
 /// <summary>
 /// Results a coordinator's caller takes as views of the incoming shared ring (<see cref="KeepInRing"/>,
 /// <see cref="Deployment.RunLeasedAsync"/>): kept while half the ring stays free, placed or copied beyond that, never
-/// overwritten while held, and the ring going on in order once they are given back.
+/// overwritten while held, and the ring going on in order once they are given back; with <c>callerNeverBlocks</c> the
+/// caller goes on on the receive loop that read the answer, without it always on the thread pool.
 /// </summary>
 public sealed class KeepInRingTests : IDisposable
 {
@@ -147,5 +148,43 @@ public sealed class KeepInRingTests : IDisposable
 
         using var after = await deployment.RunLeasedAsync(new Dictionary<string, Tensor> { ["x"] = inputs[0] }).WaitAsync(Wait);
         Assert.True(after.InRing);
+    }
+
+    [Fact]
+    public async Task ACallerThatNeverBlocksGoesOnOnTheReceiveLoopAndAnyOtherOnThePool()
+    {
+        using var process = _fx.StartWorker();
+        await using var coordinator = new ClusterCoordinator(_fx.Token, ClusterFixture.FastOptions);
+        var worker = await coordinator.ConnectAsync(process.Address);
+        var whole = ModelFile.FromPath(_fx.Save(ClusterFixture.Whole(K, N, 3), "whole.onnx"));
+        await coordinator.EnsureModelAsync(worker, whole);
+        await using var deployment = TestDeployments.OnRoutes(coordinator, [new Route([new RouteStep(worker, whole.Hash, ["x"])])], ["x"], ["y"]);
+        var x = ClusterFixture.Random([64, K], 7);
+        var expected = ClusterFixture.Reference(ClusterFixture.Whole(K, N, 3), "x", x, "y").ToArray<float>();
+        var feeds = new Dictionary<string, Tensor> { ["x"] = x };
+
+        // Where the caller goes on after the answer (a run that went on on the calling thread, its answer already there,
+        // says nothing and is tried again, a bounded number of times).
+        async Task<bool?> OnReceiveLoop(bool callerNeverBlocks)
+        {
+            int caller = Environment.CurrentManagedThreadId;
+            var run = deployment.RunLeasedAsync(feeds, callerNeverBlocks: callerNeverBlocks);
+            // Runs where the caller's continuation would: on the thread that completes the run.
+            var where = run.ContinueWith(_ => (PendingRequests.Answering, Environment.CurrentManagedThreadId), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            var (answering, thread) = await where.WaitAsync(Wait);
+            using var outputs = await run.WaitAsync(Wait);
+            Assert.Equal(expected, outputs["y"].ToArray<float>());
+            return thread != caller ? answering : null;
+        }
+
+        bool? inline = null, pooled = null;
+        for (int attempt = 0; attempt < 20 && (inline is null || pooled is null); attempt++)
+        {
+            inline ??= await OnReceiveLoop(callerNeverBlocks: true);
+            pooled ??= await OnReceiveLoop(callerNeverBlocks: false);
+        }
+
+        Assert.True(inline);
+        Assert.False(pooled);
     }
 }
