@@ -64,8 +64,8 @@ internal sealed class StageExecutor
             // The next stage's link, looked up once for the run: its ring takes the outputs, its writer sends them.
             var next = group is null && !run.IsLastStage ? await NextLinkAsync(run).ConfigureAwait(false) : null;
             ringOutputs = group is null ? RingOutputsFor(run, model, next) : null;
-            rows = PipelineTrace.Current is null ? 0 : RunCosts.RowsOf(model.InputNames.Select(n => feeds[n]));
-            var computing = group is { Rank: 0 } ? await RelayAndQueueAsync(id, run, model, feeds, group).ConfigureAwait(false) : model.RunAsync(feeds, group, ringOutputs is null ? null : ringOutputs.Allocate, runHere: group is null && MayRunHere(from, model, feeds), request: id);
+            rows = RunCosts.RowsOf(model.InputNames.Select(n => feeds[n]));
+            var computing = group is { Rank: 0 } ? await RelayAndQueueAsync(id, run, model, feeds, group).ConfigureAwait(false) : model.RunAsync(feeds, group, ringOutputs is null ? null : ringOutputs.Allocate, runHere: group is null && MayRunHere(from, model, rows), request: id);
             IReadOnlyDictionary<string, Tensor> outputs;
             try
             {
@@ -157,10 +157,10 @@ internal sealed class StageExecutor
     /// connection alone, while the socket engine's thread serves every socket of the process), and, on a connection
     /// that carries heartbeats, only a run of a size known to be short. The connection reads its next frames after the run.
     /// </summary>
-    private static bool MayRunHere(ClusterConnection from, LoadedModel model, Dictionary<string, Tensor> feeds)
+    private static bool MayRunHere(ClusterConnection from, LoadedModel model, int rows)
     {
         if (!FrameRingStream.CurrentThreadReadsFrames) return false;
-        return from.Role == ConnectionRole.Peer || model.Costs.KnownUnder(RunCosts.RowsOf(model.InputNames.Select(n => feeds[n])), LongestRunOnHeartbeatThread);
+        return from.Role == ConnectionRole.Peer || model.Costs.KnownUnder(rows, LongestRunOnHeartbeatThread);
     }
 
     /// <summary>
