@@ -54,7 +54,25 @@ public static class PlanReport
             var files = written.Stages.SelectMany(s => s.TensorParallel.Shards.Select(x => x.Model).Prepend(s.Model)).Distinct(StringComparer.Ordinal);
             sb.AppendLine($"  files: {string.Join(", ", files)}, plan.json");
         }
+
+        AppendOperators(sb, cost, request);
         return sb.ToString();
+    }
+
+    /// <summary>The whole model's estimated seconds per operator at speed 1, laid out as `tessera bench --profile` lays out what it measured, to compare the two.</summary>
+    private static void AppendOperators(StringBuilder sb, Cost.ModelCost cost, PlanRequest request)
+    {
+        var byOperator = cost.Nodes.GroupBy(n => n.OpType, StringComparer.Ordinal)
+            .Select(g => (Operator: g.Key, Nodes: g.Count(), Seconds: g.Sum(request.Calibration.Seconds)))
+            .OrderByDescending(o => o.Seconds).ToList();
+        double total = byOperator.Sum(o => o.Seconds);
+        sb.AppendLine();
+        sb.AppendLine(Inv($"estimate per operator (whole model at speed 1, calibration {request.Calibration.Source}): {total * 1e3:F3} ms per inference in {cost.Nodes.Count} steps"));
+        sb.AppendLine(Inv($"  {"operator",-28} {"nodes",6} {"ms/inf",10} {"share",7}"));
+        foreach (var o in byOperator)
+        {
+            sb.AppendLine(Inv($"  {o.Operator,-28} {o.Nodes,6} {o.Seconds * 1e3,10:F3} {o.Seconds / total,7:P1}"));
+        }
     }
 
     private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
