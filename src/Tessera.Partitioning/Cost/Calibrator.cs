@@ -7,7 +7,7 @@ namespace Tessera.Partitioning.Cost;
 
 /// <summary>
 /// Measures this machine's rate per operator family by running one small synthetic graph per family through an
-/// <see cref="InferenceSession"/>: a chain of matrix products, of 3x3 convolutions, of Adds, of Transposes, and of
+/// <see cref="InferenceSession"/>: a chain of matrix products, of 3x3 convolutions, of Adds, of attention-head Transposes, and of
 /// tiny Relus for the fixed cost per node. Each graph runs a few times after a warm-up; the median counts.
 /// </summary>
 public static class Calibrator
@@ -27,9 +27,14 @@ public static class Calibrator
         double gemm = 2.0 * n * n * n / PerNode(MatMulChain(n));
         const int c = 32, hw = 56;
         double conv = 2.0 * hw * hw * c * c * 9 / PerNode(ConvChain(c, hw));
+        // The 4 MiB Adds (4.4 GB/s on this machine) land near the rates of the LayerNorms and softmaxes that take most of
+        // a transformer's elementwise time (4-15 GB/s in `tessera bench --profile` of GPT and BERT b8 s128); Adds of a
+        // cache-sized 512 KiB ran at 43-52 GB/s, too fast for those. Data movement is the transpose models run (attention's
+        // heads to the front, rows of a head's width, 512 KiB): 28-35 GB/s, as their Transposes and Splits measured
+        // (10-40), where a 1024x1024 transpose measured 2.0 (issue 19).
         const int elements = 1 << 20;
         double elementwise = 3.0 * elements * 4 / PerNode(Chained("Add", [elements], Chain, binary: true));
-        double movement = 2.0 * elements * 4 / PerNode(TransposeChain(1024, elements / 1024));
+        double movement = 2.0 * 8 * 128 * 4 * 32 * 4 / PerNode(HeadTransposeChain(8, 128, 4, 32));
 
         return new CalibrationProfile
         {
@@ -143,18 +148,21 @@ public static class Calibrator
         return Model(graph);
     }
 
-    private static OnnxModel TransposeChain(int rows, int columns)
+    /// <summary>[batch, sequence, heads, width] to [batch, heads, sequence, width] and back, alternately.</summary>
+    private static OnnxModel HeadTransposeChain(int batch, int sequence, int heads, int width)
     {
         var graph = new OnnxGraph { Name = "transpose" };
-        graph.Inputs.Add(Info("x", rows, columns));
+        graph.Inputs.Add(Info("x", batch, sequence, heads, width));
         string last = "x";
         for (int i = 0; i < Chain; i++)
         {
-            graph.Nodes.Add(Node("Transpose", $"v{i}", last));
+            var node = Node("Transpose", $"v{i}", last);
+            node.Attributes["perm"] = new NodeAttribute { Name = "perm", Kind = AttributeKind.Ints, Ints = [0, 2, 1, 3] };
+            graph.Nodes.Add(node);
             last = $"v{i}";
         }
 
-        graph.Outputs.Add(Info(last, rows, columns));
+        graph.Outputs.Add(Info(last, batch, sequence, heads, width));
         return Model(graph);
     }
 }

@@ -90,22 +90,23 @@ public sealed partial class ModelCost
         _steps.Add(node);
         _stepReads.Add(reads);
         var sources = new SortedSet<int>();
+        long outputBytes = node.Outputs.Where(o => o.Length > 0).Sum(o => shapes.BytesOf(o) ?? 0);
         long moved = 0;
         foreach (string r in reads)
         {
-            moved += shapes.BytesOf(r) ?? 0;
+            // A gather reads only the rows its indices pick (an output's worth), not the whole table.
+            bool table = node.OpType is "Gather" or "GatherElements" or "GatherND" && node.Inputs.Count > 0 && r == node.Inputs[0];
+            moved += table ? outputBytes : shapes.BytesOf(r) ?? 0;
             if (_constantValues.TryGetValue(r, out var closure)) sources.UnionWith(closure);
             else if (_initializers.IndexOf(r) is var init and >= 0) sources.Add(init);
             else if (_producer.ContainsKey(r)) _lastUse[r] = t;
         }
 
-        long outputBytes = 0;
         foreach (string o in node.Outputs.Where(o => o.Length > 0))
         {
             _producer[o] = t;
             _lastUse[o] = t;
             _runtimeValues.Add(o);
-            outputBytes += shapes.BytesOf(o) ?? 0;
         }
 
         long firstUse = 0;

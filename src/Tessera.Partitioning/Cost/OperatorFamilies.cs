@@ -5,8 +5,8 @@ internal static class OperatorFamilies
 {
     private static readonly HashSet<string> s_movement = new(StringComparer.Ordinal)
     {
-        "Transpose", "Reshape", "Concat", "Slice", "Gather", "GatherElements", "GatherND", "Split", "Pad", "Expand",
-        "Tile", "Squeeze", "Unsqueeze", "Flatten", "Identity", "Shape", "Size", "Cast", "DepthToSpace", "SpaceToDepth",
+        "Transpose", "Concat", "Slice", "Gather", "GatherElements", "GatherND", "Split", "Pad", "Expand",
+        "Tile", "Cast", "DepthToSpace", "SpaceToDepth",
         "ScatterND", "ScatterElements", "Resize", "Upsample", "ConstantOfShape", "Range", "Where", "Trilu",
     };
 
@@ -14,6 +14,8 @@ internal static class OperatorFamilies
     {
         "MatMul" or "Gemm" or "FusedGemm" or "FusedMatMul" or "MatMulInteger" or "QLinearMatMul" or "QuantizedMatMul" or "Einsum" => OperatorFamily.MatrixProduct,
         "Conv" or "ConvTranspose" or "FusedConv" or "ConvInteger" or "QLinearConv" or "QuantizedConv" => OperatorFamily.Convolution,
+        // Views of their input (ReshapeKernel, SqueezeKernel, UnsqueezeKernel, FlattenKernel, IdentityKernel) and shape reads.
+        "Reshape" or "Squeeze" or "Unsqueeze" or "Flatten" or "Identity" or "Shape" or "Size" => OperatorFamily.Metadata,
         _ when s_movement.Contains(opType) => OperatorFamily.DataMovement,
         _ => OperatorFamily.Elementwise,
     };
@@ -24,6 +26,7 @@ internal static class OperatorFamilies
         OperatorFamily.Convolution => "convolution",
         OperatorFamily.Elementwise => "elementwise",
         OperatorFamily.DataMovement => "dataMovement",
+        OperatorFamily.Metadata => "metadata",
         _ => family.ToString(),
     };
 }

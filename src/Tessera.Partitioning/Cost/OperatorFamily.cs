@@ -16,6 +16,12 @@ public enum OperatorFamily
     /// <summary>Arithmetic, activations, normalisation, reductions, pooling: bound by bytes moved.</summary>
     Elementwise = 2,
 
-    /// <summary>Pure data movement (Transpose, Concat, Gather, Slice, Reshape...): bound by bytes moved.</summary>
+    /// <summary>Pure data movement (Transpose, Concat, Gather, Slice...): bound by bytes moved.</summary>
     DataMovement = 3,
+
+    /// <summary>
+    /// Reshape, Squeeze, Unsqueeze, Flatten, Identity (the engine returns a view of the input) and Shape, Size (they
+    /// read only the shape): no bytes move, so only the fixed cost per node counts.
+    /// </summary>
+    Metadata = 4,
 }
