@@ -22,8 +22,19 @@ internal static unsafe class ChannelBlockMicroKernel
     /// c[p * 64 + ch] (+)= sum over k &lt; kc of w[k * 64 + ch] * x[columns[p] + offsets[k]], for the 6 pixels p and
     /// the 64 channels ch; each output sums its taps in k order.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(float* w, float* x, int* columns, int* offsets, int kc, float* c, bool accumulate)
+    {
+        var rows = new ChannelBlockTileRows(c);
+        Run(w, x, columns, offsets, kc, c, accumulate, ref rows);
+    }
+
+    /// <summary>
+    /// As <see cref="Run(float*, float*, int*, int*, int, float*, bool)"/>, but the tile (plus c's when
+    /// <paramref name="accumulate"/>) goes to <paramref name="sink"/> instead of back into c.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run<TSink>(float* w, float* x, int* columns, int* offsets, int kc, float* c, bool accumulate, ref TSink sink)
+        where TSink : struct, IChannelBlockTileSink
     {
         float* x0 = x + columns[0], x1 = x + columns[1], x2 = x + columns[2];
         float* x3 = x + columns[3], x4 = x + columns[4], x5 = x + columns[5];
@@ -83,11 +94,11 @@ internal static unsafe class ChannelBlockMicroKernel
             c5_0 += Vector512.Load(c + 320); c5_1 += Vector512.Load(c + 336); c5_2 += Vector512.Load(c + 352); c5_3 += Vector512.Load(c + 368);
         }
 
-        c0_0.Store(c + 0); c0_1.Store(c + 16); c0_2.Store(c + 32); c0_3.Store(c + 48);
-        c1_0.Store(c + 64); c1_1.Store(c + 80); c1_2.Store(c + 96); c1_3.Store(c + 112);
-        c2_0.Store(c + 128); c2_1.Store(c + 144); c2_2.Store(c + 160); c2_3.Store(c + 176);
-        c3_0.Store(c + 192); c3_1.Store(c + 208); c3_2.Store(c + 224); c3_3.Store(c + 240);
-        c4_0.Store(c + 256); c4_1.Store(c + 272); c4_2.Store(c + 288); c4_3.Store(c + 304);
-        c5_0.Store(c + 320); c5_1.Store(c + 336); c5_2.Store(c + 352); c5_3.Store(c + 368);
+        sink.Store(0, 0, c0_0); sink.Store(0, 1, c0_1); sink.Store(0, 2, c0_2); sink.Store(0, 3, c0_3);
+        sink.Store(1, 0, c1_0); sink.Store(1, 1, c1_1); sink.Store(1, 2, c1_2); sink.Store(1, 3, c1_3);
+        sink.Store(2, 0, c2_0); sink.Store(2, 1, c2_1); sink.Store(2, 2, c2_2); sink.Store(2, 3, c2_3);
+        sink.Store(3, 0, c3_0); sink.Store(3, 1, c3_1); sink.Store(3, 2, c3_2); sink.Store(3, 3, c3_3);
+        sink.Store(4, 0, c4_0); sink.Store(4, 1, c4_1); sink.Store(4, 2, c4_2); sink.Store(4, 3, c4_3);
+        sink.Store(5, 0, c5_0); sink.Store(5, 1, c5_1); sink.Store(5, 2, c5_2); sink.Store(5, 3, c5_3);
     }
 }

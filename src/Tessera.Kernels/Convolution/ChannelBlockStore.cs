@@ -17,10 +17,7 @@ internal static unsafe class ChannelBlockStore
     {
         if (Vector512.IsHardwareAccelerated)
         {
-            var t = Vector512.Load(src);
-            t = bias != null ? t + Vector512.Load(bias) : t;
-            t = sum != null ? t + Vector512.Load(sum) : t;
-            (relu ? Vector512.Max(t, Vector512<float>.Zero) : t).Store(dst);
+            Pixel(Vector512.Load(src), bias, sum, dst, relu);
             return;
         }
 
@@ -31,6 +28,15 @@ internal static unsafe class ChannelBlockStore
             t = sum != null ? t + Vector256.Load(sum + h) : t;
             (relu ? Vector256.Max(t, Vector256<float>.Zero) : t).Store(dst + h);
         }
+    }
+
+    /// <summary>dst[0, 16) = t (+ bias[0, 16)) (+ sum[0, 16)), then max(., +0) when <paramref name="relu"/> (AVX-512).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Pixel(Vector512<float> t, float* bias, float* sum, float* dst, bool relu)
+    {
+        t = bias != null ? t + Vector512.Load(bias) : t;
+        t = sum != null ? t + Vector512.Load(sum) : t;
+        (relu ? Vector512.Max(t, Vector512<float>.Zero) : t).Store(dst);
     }
 
     /// <summary>

@@ -25,6 +25,12 @@ internal sealed unsafe partial class ChannelBlockedConv
 
         private readonly int _pixels = count * g.OutputSize;
 
+        // With AVX-512 a channel-blocked Y whose sum (if any) is blocked too and whose activation is Relu or none is
+        // finished by the micro-kernel's last depth block from its registers (ChannelBlockedFinish: the same operations
+        // as FinishBlocked), saving the tile's store and reload.
+        private readonly bool _finishInKernel = (blocked & BlockedOperands.Y) != 0 && (sum == null || (blocked & BlockedOperands.Sum) != 0)
+            && activation.Kind is ActivationKind.None or ActivationKind.Relu;
+
         private int Chunks => (_pixels + ChunkPixels - 1) / ChunkPixels;
 
         /// <summary>Work items: every (channel block, pixel chunk) pair, chunk-minor so a thread's items share weights.</summary>
@@ -100,9 +106,11 @@ internal sealed unsafe partial class ChannelBlockedConv
             if (ChannelBlockMicroKernel.IsSupported)
             {
                 int* tail = stackalloc int[Tile];
+                long* outputs = stackalloc long[Tile];
                 for (int pc = 0; pc < depth; pc += depthBlock)
                 {
                     int kc = Math.Min(depthBlock, depth - pc);
+                    bool finish = _finishInKernel && pc + kc == depth;
                     for (int v = v0; v < v1; v += Tile)
                     {
                         int* at = cols + (v - v0);
@@ -116,8 +124,21 @@ internal sealed unsafe partial class ChannelBlockedConv
                             at = tail;
                         }
 
-                        ChannelBlockMicroKernel.Run(w + (long)pc * Block, layout, at, offsets + pc, kc, tiles + (long)(v - v0) * Block, pc > 0);
+                        float* tile = tiles + (long)(v - v0) * Block;
+                        if (finish)
+                        {
+                            var output = BlockedOutput(v, Math.Min(Tile, v1 - v), block * Block, outputs);
+                            ChannelBlockMicroKernel.Run(w + (long)pc * Block, layout, at, offsets + pc, kc, tile, pc > 0, ref output);
+                            continue;
+                        }
+
+                        ChannelBlockMicroKernel.Run(w + (long)pc * Block, layout, at, offsets + pc, kc, tile, pc > 0);
                     }
+                }
+
+                if (_finishInKernel)
+                {
+                    return;
                 }
             }
             else
@@ -138,6 +159,23 @@ internal sealed unsafe partial class ChannelBlockedConv
             }
 
             Finish(tiles, v0, v1, block * Block);
+        }
+
+        /// <summary>
+        /// The last depth block's finish into a channel-blocked Y for the tile of the batch's pixels [v, v + valid) and
+        /// channels [r0, r0 + 64): each pixel's offset of its first 16 channels in Y (and sum) written to outputs.
+        /// </summary>
+        private ChannelBlockedFinish BlockedOutput(int v, int valid, int r0, long* outputs)
+        {
+            int size = g.OutputSize, channel0 = gi * Rows + r0;
+            for (int p = 0; p < valid; p++)
+            {
+                int pixel = v + p;
+                outputs[p] = ((first + pixel / size) * (long)m + channel0) * size + (long)(pixel % size) * ChannelBlockedLayout.Lanes;
+            }
+
+            return new ChannelBlockedFinish(y, bias == null ? null : bias + channel0, sum, outputs, valid, (long)size * ChannelBlockedLayout.Lanes,
+                _reluInStore);
         }
 
         /// <summary>

@@ -49,13 +49,14 @@ public class ChannelBlockLayoutTests
     {
         // a = relu(conv(x)) blocked; b = relu(conv(a) + x) blocked (NCHW sum); c = relu(conv(b) + a) NCHW (blocked sum);
         // d = conv(b, stride 2) NCHW; e = conv1x1(b, stride 2) NCHW, no activation (a downsample: ChannelBlockedConv only
-        // because b is blocked). The 3x3 stride-1 ones on 70x70 planes (2.8% padding columns) run DirectConv2D: ConvKernel
+        // because b is blocked); f = relu(conv(b) + a) blocked (blocked sum) and g = conv(f) blocked, no activation (both
+        // finished by the AVX-512 micro-kernel from its registers, short tiles too), read by h = relu(conv(g)) NCHW. The 3x3 stride-1 ones on 70x70 planes (2.8% padding columns) run DirectConv2D: ConvKernel
         // converts there (and on every plane on tiers without ChannelBlockedConv); 14x14 and 7x7 ones run
         // ChannelBlockedConv (image by image, batch-wide).
         var feeds = new Dictionary<string, Tensor> { ["x"] = Random(size, batch, 64, size, size) };
         var expected = Run(Chain(size, blocked: false), feeds, threads, []);
         var actual = Run(Chain(size, blocked: true), feeds, threads, []);
-        foreach (string name in new[] { "c", "d", "e" })
+        foreach (string name in new[] { "c", "d", "e", "h" })
         {
             Assert.True(expected[name].Span<float>().SequenceEqual(actual[name].Span<float>()), $"{name} n{batch} {size}x{size} t{threads}");
         }
@@ -113,7 +114,7 @@ public class ChannelBlockLayoutTests
         NodeAttribute[] Layout(bool x, bool sum, bool y) => !blocked ? [pads, relu]
             : [pads, relu, GraphBuilder.Int("x_blocked", x ? 1 : 0), GraphBuilder.Int("sum_blocked", sum ? 1 : 0), GraphBuilder.Int("y_blocked", y ? 1 : 0)];
         var builder = new GraphBuilder().Input("x", DataType.Float32, "n", 64, size, size);
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 7; i++)
         {
             builder.Initializer($"w{i}", Random(20 + i, 64, 64, 3, 3)).Initializer($"b{i}", Random(30 + i, 64));
         }
@@ -123,9 +124,12 @@ public class ChannelBlockLayoutTests
             .Node("FusedConv", ["a", "w1", "b1", "x"], ["b"], "b", Layout(true, false, true))
             .Node("FusedConv", ["b", "w2", "b2", "a"], ["c"], "c", Layout(true, true, false))
             .Node("FusedConv", ["b", "w3", "b3"], ["d"], "d", [.. Layout(true, false, false), GraphBuilder.Ints("strides", 2, 2)])
-            .Initializer("w4", Random(24, 64, 64, 1, 1)).Initializer("b4", Random(34, 64))
-            .Node("FusedConv", ["b", "w4", "b4"], ["e"], "e", blocked ? [GraphBuilder.Int("x_blocked", 1), strides] : [strides])
-            .Output("c").Output("d").Output("e")
+            .Initializer("w7", Random(27, 64, 64, 1, 1)).Initializer("b7", Random(37, 64))
+            .Node("FusedConv", ["b", "w7", "b7"], ["e"], "e", blocked ? [GraphBuilder.Int("x_blocked", 1), strides] : [strides])
+            .Node("FusedConv", ["b", "w4", "b4", "a"], ["f"], "f", Layout(true, true, true))
+            .Node("FusedConv", ["f", "w5", "b5"], ["g"], "g", blocked ? [pads, GraphBuilder.Int("x_blocked", 1), GraphBuilder.Int("y_blocked", 1)] : [pads])
+            .Node("FusedConv", ["g", "w6", "b6"], ["h"], "h", Layout(true, false, false))
+            .Output("c").Output("d").Output("e").Output("h")
             .Build();
         foreach (var node in model.Graph.Nodes) node.Domain = TesseraDomain.Name;
         model.OpsetImports[TesseraDomain.Name] = TesseraDomain.Version;
