@@ -168,10 +168,17 @@ internal sealed unsafe partial class ChannelBlockedConv
         private ChannelBlockedFinish BlockedOutput(int v, int valid, int r0, long* outputs)
         {
             int size = g.OutputSize, channel0 = gi * Rows + r0;
+
+            // One division per tile: the tile's pixels step along the plane, into the next image at its end.
+            int image = first + v / size, pos = v % size;
             for (int p = 0; p < valid; p++)
             {
-                int pixel = v + p;
-                outputs[p] = ((first + pixel / size) * (long)m + channel0) * size + (long)(pixel % size) * ChannelBlockedLayout.Lanes;
+                outputs[p] = ((long)image * m + channel0) * size + (long)pos * ChannelBlockedLayout.Lanes;
+                if (++pos == size)
+                {
+                    pos = 0;
+                    image++;
+                }
             }
 
             return new ChannelBlockedFinish(y, bias == null ? null : bias + channel0, sum, outputs, valid, (long)size * ChannelBlockedLayout.Lanes,
@@ -235,6 +242,8 @@ internal sealed unsafe partial class ChannelBlockedConv
         /// <summary>
         /// Tile rows [v0, v1) of channels [r0, r0 + 64) into a channel-blocked Y: a pixel's 16 channels of a block are one
         /// tile vector and one store, with the same bias, sum and activation as <see cref="Store"/>, element for element.
+        /// (Where the micro-kernel finishes Y itself, <see cref="ChannelBlockedFinish"/>, this is not called: on AVX2, with
+        /// an NCHW sum, or with activations other than Relu.)
         /// </summary>
         private void FinishBlocked(float* tiles, int v0, int v1, int r0)
         {
