@@ -43,6 +43,14 @@ internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int
     // whole this often instead, which leaves no bubble while others are in flight.
     private const int RemeasureWholeEvery = 8;
 
+    // With as many batches in flight as the placement has stages, each stage has one to work on and pieces shorten
+    // nothing; they can only win by a cost per row 10% under the whole batch's, which only noise gives. Sent every
+    // RemeasureEvery, the finest cut was 2 of the ~170 batches of a 5 s bench-cluster round of the 3-stage GPT pipeline
+    // (4 in flight): 16 one-row runs per stage at 1.6-2.1x the CPU per row of 8-row runs (PipelineTrace, load 33), 8
+    // runs' fixed costs per stage instead of one, and 8 pieces the coordinator copies out of the ring: about 1% of the
+    // workers' CPU per row. A full pipe measures that end this much less often.
+    private const int RemeasureFullEvery = 8 * RemeasureEvery;
+
     // A cost that moved by less than this since the choices were built keeps them: each answer (one a second) brings
     // medians a few percent off the last ones (a new timed run or two per size), and the curves and every cut were
     // built again for each. It is half the margin a cut must win by over the whole batch (10%, MicroBatchSchedule),
@@ -80,12 +88,22 @@ internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int
         int inFlight = batchesInFlight();
         int[] chosen = choices!.Choose(rows, concurrency(), options.MicroBatchOverhead.TotalSeconds, ends.Finest.Length, inFlight);
         long choice = Interlocked.Increment(ref _chosen);
-        if (ends.Finest.Length > 1 && (choice % RemeasureEvery == 0 || (chosen.Length > 1 && inFlight > 1 && choice % RemeasureWholeEvery == 0)))
+        if (ends.Finest.Length > 1 && Remeasures(choice, chosen.Length, inFlight, count))
         {
             return Sent(chosen.Length == 1 ? ends.Finest : ends.Whole);
         }
 
         return Sent(chosen);
+    }
+
+    /// <summary>
+    /// Whether the <paramref name="choice"/>th choice, of <paramref name="pieces"/> pieces with <paramref name="inFlight"/>
+    /// batches on a placement of <paramref name="stages"/> stages, goes as the other end instead, to measure it again.
+    /// </summary>
+    internal static bool Remeasures(long choice, int pieces, int inFlight, int stages)
+    {
+        if (pieces > 1) return choice % RemeasureEvery == 0 || (inFlight > 1 && choice % RemeasureWholeEvery == 0);
+        return choice % (inFlight >= stages ? RemeasureFullEvery : RemeasureEvery) == 0;
     }
 
     /// <summary>How often each cut was sent ("4+4": two pieces of 4 rows), so a benchmark can tell what the choice did.</summary>

@@ -101,6 +101,22 @@ public sealed class DeploymentTests
     }
 
     [Fact]
+    public void AFullPipelineMeasuresTheFinestCutAgainEightTimesLessOften()
+    {
+        // Whole batches chosen: the 64th choice goes in the finest cut unless as many batches as stages are in flight.
+        Assert.True(MicroBatcher.Remeasures(64, pieces: 1, inFlight: 1, stages: 3));
+        Assert.True(MicroBatcher.Remeasures(64, pieces: 1, inFlight: 2, stages: 3));
+        Assert.False(MicroBatcher.Remeasures(64, pieces: 1, inFlight: 3, stages: 3));
+        Assert.False(MicroBatcher.Remeasures(448, pieces: 1, inFlight: 4, stages: 3));
+        Assert.True(MicroBatcher.Remeasures(512, pieces: 1, inFlight: 4, stages: 3));
+        Assert.False(MicroBatcher.Remeasures(63, pieces: 1, inFlight: 1, stages: 3));
+        // A cut chosen: whole every 64th alone, every 8th with others in flight, as before.
+        Assert.True(MicroBatcher.Remeasures(64, pieces: 6, inFlight: 1, stages: 3));
+        Assert.False(MicroBatcher.Remeasures(8, pieces: 6, inFlight: 1, stages: 3));
+        Assert.True(MicroBatcher.Remeasures(8, pieces: 6, inFlight: 4, stages: 3));
+    }
+
+    [Fact]
     public async Task ACutChosenWhileAnotherBatchIsInFlightSendsTheBatchWholeEveryEighthChoice()
     {
         // The whole batch measured at 10x its pieces' cost per row (as one timed while the machine was busy): the cut is
