@@ -198,7 +198,7 @@ internal sealed class SharedMemoryLink : IDisposable
                 _writer.SharedRing = segment.NewToClientRing().Populated();
             }
 
-            _frames = new FrameRingStream(segment.NewToServerFrames(), segment.NewToClientFrames(), _limits.ReadTimeout);
+            _frames = new FrameRingStream(segment.NewToServerFrames().Populated(), segment.NewToClientFrames().Populated(), _limits.ReadTimeout);
         }
 
         State = "shared memory";
@@ -226,7 +226,7 @@ internal sealed class SharedMemoryLink : IDisposable
             if (answer.Accepted)
             {
                 _writer.SharedRing = _segment.NewToServerRing().Populated();
-                _frames = new FrameRingStream(_segment.NewToClientFrames(), _segment.NewToServerFrames(), _limits.ReadTimeout);
+                _frames = new FrameRingStream(_segment.NewToClientFrames().Populated(), _segment.NewToServerFrames().Populated(), _limits.ReadTimeout);
             }
             else
             {
