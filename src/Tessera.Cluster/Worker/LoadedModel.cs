@@ -117,7 +117,7 @@ internal sealed class LoadedModel : IDisposable
         _communicator.Begin(job.Group);
         try
         {
-            int rows = RunCosts.RowsOf(InputNames.Select(n => job.Inputs[n]));
+            int rows = RunCosts.RowsOf(InputNames, job.Inputs);
             bool timed = Costs.WantsTiming(rows);
             double started = timed ? Native.Libc.ThreadCpuSeconds() : 0;
             var traced = PipelineTrace.Start();

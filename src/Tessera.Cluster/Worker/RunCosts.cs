@@ -30,8 +30,20 @@ internal sealed class RunCosts
     private readonly Dictionary<int, long> _lastTimed = [];
     private long _runs;
 
-    /// <summary>The rows a run over <paramref name="inputs"/> (in the model's input order) is counted under; 0 when no input has a dimension.</summary>
-    public static int RowsOf(IEnumerable<Tensor> inputs) => inputs.FirstOrDefault(t => t.Rank > 0)?.Shape[0] ?? 0;
+    /// <summary>
+    /// The rows a run over <paramref name="inputs"/> is counted under: the leading dimension of the first of
+    /// <paramref name="names"/> (the model's inputs, in order) that has one; 0 when none has. A plain loop: it is
+    /// asked twice for every stage run.
+    /// </summary>
+    public static int RowsOf(string[] names, IReadOnlyDictionary<string, Tensor> inputs)
+    {
+        foreach (string name in names)
+        {
+            if (inputs.TryGetValue(name, out var tensor) && tensor.Rank > 0) return tensor.Shape[0];
+        }
+
+        return 0;
+    }
 
     /// <summary>Whether the next run of this many rows should be timed and <see cref="Record"/>ed.</summary>
     public bool WantsTiming(int rows)

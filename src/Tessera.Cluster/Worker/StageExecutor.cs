@@ -64,7 +64,7 @@ internal sealed class StageExecutor
             // The next stage's link, looked up once for the run: its ring takes the outputs, its writer sends them.
             var next = group is null && !run.IsLastStage ? await NextLinkAsync(run).ConfigureAwait(false) : null;
             ringOutputs = group is null ? RingOutputsFor(run, model, next) : null;
-            rows = RunCosts.RowsOf(model.InputNames.Select(n => feeds[n]));
+            rows = RunCosts.RowsOf(model.InputNames, feeds);
             var computing = group is { Rank: 0 } ? await RelayAndQueueAsync(id, run, model, feeds, group).ConfigureAwait(false) : model.RunAsync(feeds, group, ringOutputs is null ? null : ringOutputs.Allocate, runHere: group is null && MayRunHere(from, model, rows), request: id);
             IReadOnlyDictionary<string, Tensor> outputs;
             try
@@ -242,15 +242,29 @@ internal sealed class StageExecutor
 
     private async Task ForwardAsync(ulong id, RunMessage run, Dictionary<string, Tensor> tensors, RingOutputs? ringOutputs, ClusterConnection? link)
     {
-        var needed = new HashSet<string>(run.Outputs, StringComparer.Ordinal);
-        for (int i = run.Current + 1; i < run.Stages.Length; i++)
+        var forward = new List<KeyValuePair<string, Tensor>>(tensors.Count);
+        foreach (var tensor in tensors)
         {
-            needed.UnionWith(run.Stages[i].Inputs);
+            if (NeededLater(run, tensor.Key)) forward.Add(tensor);
         }
 
-        var forward = tensors.Where(kv => needed.Contains(kv.Key)).ToList();
         var next = run.Next((ushort)forward.Count);
         await SendAsync(id, next.Self.Address, next, forward, $"the worker of stage {next.Current}", ringOutputs, link).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Whether a later stage or the request's outputs take <paramref name="name"/>: a scan of a few short name lists,
+    /// rather than a set built for every run.
+    /// </summary>
+    private static bool NeededLater(RunMessage run, string name)
+    {
+        if (Array.IndexOf(run.Outputs, name) >= 0) return true;
+        for (int i = run.Current + 1; i < run.Stages.Length; i++)
+        {
+            if (Array.IndexOf(run.Stages[i].Inputs, name) >= 0) return true;
+        }
+
+        return false;
     }
 
     /// <param name="known">The link to <paramref name="address"/> already looked up for this run, if any, used for the first attempt.</param>
