@@ -41,16 +41,7 @@ internal sealed unsafe class FrameRing
     /// </summary>
     public FrameRing Populated()
     {
-        byte* data = _segment.Acquire();
-        try
-        {
-            Libc.PopulateForWriting(data + _dataOffset, Capacity);
-        }
-        finally
-        {
-            _segment.Release();
-        }
-
+        _segment.PopulateForWriting(_dataOffset, Capacity);
         return this;
     }
 

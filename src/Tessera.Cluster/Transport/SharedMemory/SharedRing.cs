@@ -50,16 +50,7 @@ internal sealed unsafe class SharedRing
     /// </summary>
     public SharedRing Populated()
     {
-        byte* data = _segment.Acquire();
-        try
-        {
-            Libc.PopulateForWriting(data + _dataOffset, Capacity);
-        }
-        finally
-        {
-            _segment.Release();
-        }
-
+        _segment.PopulateForWriting(_dataOffset, Capacity);
         return this;
     }
 

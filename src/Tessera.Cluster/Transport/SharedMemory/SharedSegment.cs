@@ -1,6 +1,7 @@
 using System.IO.MemoryMappedFiles;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
+using Tessera.Cluster.Native;
 
 namespace Tessera.Cluster.Transport.SharedMemory;
 
@@ -193,6 +194,20 @@ internal sealed unsafe partial class SharedSegment : IDisposable
     }
 
     public void Release() => _view.SafeMemoryMappedViewHandle.ReleasePointer();
+
+    /// <summary>Maps [<paramref name="offset"/>, + <paramref name="bytes"/>) of the segment (page-aligned) into this process now (<see cref="Libc.PopulateForWriting"/>).</summary>
+    public void PopulateForWriting(long offset, long bytes)
+    {
+        byte* data = Acquire();
+        try
+        {
+            Libc.PopulateForWriting(data + offset, bytes);
+        }
+        finally
+        {
+            Release();
+        }
+    }
 
     /// <summary>Removes the name from /dev/shm (the mappings stay); a second call does nothing.</summary>
     public void Unlink()
