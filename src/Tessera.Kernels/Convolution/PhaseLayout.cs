@@ -141,13 +141,21 @@ internal readonly unsafe struct PhaseLayout
                 continue;
             }
 
-            for (int iw = 0; iw < inW; iw++)
+            // Phase by phase, as Fill's general case: no division per pixel, and the columns of a phase no tap reads
+            // (the odd ones of a strided 1x1 kernel) are not visited.
+            for (int phase = 0; phase < StrideW; phase++)
             {
-                int column = iw + _left, phase = column % StrideW;
-                if (Reads(_columnPhases, phase))
+                if (!Reads(_columnPhases, phase))
+                {
+                    continue;
+                }
+
+                int iw = ((phase - _left) % StrideW + StrideW) % StrideW;
+                float* d = rowBase + (phase * PlaneFloats + (iw + _left) / StrideW) * Lanes;
+                for (float* s = src + (long)iw * Lanes; iw < inW; iw += StrideW, s += StrideW * Lanes, d += Lanes)
                 {
                     // A pixel's 16 channels: one vector with AVX-512, two with AVX2.
-                    ChannelBlockStore.Pixel(src + (long)iw * Lanes, null, null, rowBase + (phase * PlaneFloats + column / StrideW) * Lanes, relu: false);
+                    ChannelBlockStore.Pixel(s, null, null, d, relu: false);
                 }
             }
         }
