@@ -46,13 +46,13 @@ internal sealed unsafe partial class ChannelBlockedConv
             }
         }
 
-        private void FillBlock(int b, int cb, float* layout)
+        private void FillBlock(int b, int cb, float* layout, int paddedRow0 = 0, int paddedRow1 = int.MaxValue)
         {
             int cg = c / group;
             float* image = x + ((long)(first + b) * c + (long)gi * cg) * g.InputSize;
             if ((blocked & BlockedOperands.X) != 0)
             {
-                interleaved.FillBlocked(image, cb, layout, g);
+                interleaved.FillBlocked(image, cb, layout, g, paddedRow0, paddedRow1);
                 return;
             }
 
@@ -90,6 +90,38 @@ internal sealed unsafe partial class ChannelBlockedConv
             if (!ActivationPerChunk)
             {
                 ActivatePlanes(b * Rows, (b + 1) * Rows);
+            }
+        }
+
+        /// <summary>
+        /// Output rows [outH part / parts, outH (part + 1) / parts) of the batch's one image on this thread: the padded
+        /// input rows their taps read filled into the thread's scratch (X channel-blocked), then every block's chunks of
+        /// their pixels. What a thread reads it filled itself, from the rows of X it wrote in the layer before (but the
+        /// halo), so no layout line moves between the cores.
+        /// </summary>
+        public void RunRows(int part, int parts)
+        {
+            int outH = g.Output[0], outW = g.Output[1];
+            int o0 = outH * part / parts, o1 = outH * (part + 1) / parts;
+            if (o0 == o1)
+            {
+                return;
+            }
+
+            float* layout = ConvScratch.Get(1, interleaved.Floats);
+            int paddedRow0 = o0 * g.Strides[0], paddedRow1 = (o1 - 1) * g.Strides[0] + (g.Kernel[0] - 1) * g.Dilations[0] + 1;
+            for (int cb = 0; cb < interleaved.Blocks; cb++)
+            {
+                FillBlock(0, cb, layout, paddedRow0, paddedRow1);
+            }
+
+            int start = o0 * outW, end = o1 * outW;
+            for (int block = 0; block < Rows / Block; block++)
+            {
+                for (int v0 = start; v0 < end; v0 += ChunkPixels)
+                {
+                    ComputeChunk(block, v0, Math.Min(end, v0 + ChunkPixels), layout, columns + v0);
+                }
             }
         }
 

@@ -14,8 +14,9 @@ namespace Tessera.Kernels.Convolution;
 /// on a 7x7 one) is computed, and no B panel is packed. The weights are repacked once as 64-channel blocks, tap-major
 /// (on AVX2 each depth block then quarter-major, as <see cref="ChannelBlockMicroKernelAvx2"/> reads it).
 /// Work items are (channel block, chunk of 96 pixels), or in batches of larger planes whole images (see
-/// <see cref="ImageByImage"/>); a chunk sums 144 depth steps at a time into a chunk tile (pixel-major) that is
-/// transposed into Y, with bias, residual sum and activation, once its last depth block is done.
+/// <see cref="ImageByImage"/>), or one image's output rows (see <see cref="ByRows"/>); a chunk sums 144 depth steps at a
+/// time into a chunk tile (pixel-major) that is transposed into Y, with bias, residual sum and activation, once its last
+/// depth block is done.
 /// </summary>
 /// <remarks>A kernel instance is used by one call at a time (calls of a session are serialised).</remarks>
 internal sealed unsafe partial class ChannelBlockedConv
@@ -138,11 +139,22 @@ internal sealed unsafe partial class ChannelBlockedConv
         int cg = c / group;
         var interleaved = new InterleavedLayout(layout, cg);
         bool imageByImage = ImageByImage(n, g, parallel.Degree);
+        bool byRows = !imageByImage && ByRows(n, g, parallel.Degree, blocked, activation, m / group, cg);
         int perBatch = imageByImage ? 1 : (int)Math.Clamp(LayoutBudget / interleaved.Floats, 1, n);
         int* offsets = Offsets(layout, interleaved, cg, g);
         int* columns = Columns(layout, g, interleaved.Floats, perBatch);
         for (int gi = 0; gi < group; gi++)
         {
+            if (byRows)
+            {
+                // Each thread fills the rows its part's taps read into its own scratch and computes every block of its part.
+                var job = new Job(x, bias, sum, y, _weights, null, offsets, columns, interleaved, g, activation, c, m, group, gi, 0, 1, _depth, _depthBlock,
+                    blocked);
+                var rows = new RowsBody(job, parallel.Degree);
+                parallel.ForChunks(parallel.Degree, parallel.Degree, ref rows);
+                continue;
+            }
+
             if (imageByImage)
             {
                 // Each thread fills an image's layout into its own scratch and computes all of its blocks from there.
@@ -177,20 +189,6 @@ internal sealed unsafe partial class ChannelBlockedConv
 
         GC.KeepAlive(_weightStorage);
     }
-
-    /// <summary>
-    /// Whether a batch runs image by image, each thread taking whole images: when its planes fill two chunks (the
-    /// per-image chunks then waste at most one short tile per image; 7x7 planes instead share chunks across images) and
-    /// the images split evenly over the threads. An image's layout (460 KiB on a 28x28 plane of 128 channels) then goes
-    /// from its fill to its micro-kernels in L2, where the batch's layouts together (3.7 MiB at 8 images) stream from L3.
-    /// Measured (CPU time, alternated in one process, load 35-50) at batch 8 against batch-wide items: ResNet-18's
-    /// 28x28 block 0.957 at 1 thread, 0.971 at 2; its 14x14 block 0.982 / 0.966; the whole model 0.974 / 0.982. The
-    /// order of items alone (all fills first, then an image's chunks for every block) gained nothing: the fill feeding
-    /// its own micro-kernels does. Batch-wide items keep both threads busy on one image, or on images that do not split
-    /// evenly.
-    /// </summary>
-    private static bool ImageByImage(int n, ConvGeometry g, int threads) =>
-        n > 1 && n % threads == 0 && g.OutputSize >= 2 * ChunkPixels;
 
     /// <summary>Offset of each depth step (input block, tap, channel of the block) in an image's interleaved layout.</summary>
     private int* Offsets(in PhaseLayout layout, in InterleavedLayout interleaved, int channels, ConvGeometry g)
@@ -239,37 +237,5 @@ internal sealed unsafe partial class ChannelBlockedConv
         }
 
         return (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_columns));
-    }
-
-    private readonly struct FillBody(Job job) : IRangeBody
-    {
-        public void Invoke(int start, int end) => job.Fill(start, end);
-    }
-
-    private readonly struct ComputeBody(Job job) : IRangeBody
-    {
-        public void Invoke(int start, int end)
-        {
-            for (int i = start; i < end; i++)
-            {
-                job.Compute(i);
-            }
-        }
-    }
-
-    private readonly struct ImageBody(Job job) : IRangeBody
-    {
-        public void Invoke(int start, int end)
-        {
-            for (int b = start; b < end; b++)
-            {
-                job.RunImage(b);
-            }
-        }
-    }
-
-    private readonly struct ActivationBody(Job job) : IRangeBody
-    {
-        public void Invoke(int start, int end) => job.ActivatePlanes(start, end);
     }
 }

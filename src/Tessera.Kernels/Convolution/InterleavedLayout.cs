@@ -33,9 +33,12 @@ internal readonly unsafe struct InterleavedLayout
     /// <summary>Floats of one image's group.</summary>
     public long Floats { get; }
 
-    /// <summary>Writes block cb of a channel-blocked x (the image's blocks, <see cref="ChannelBlockedLayout"/>) into dst (the image's layout).</summary>
-    public void FillBlocked(float* x, int cb, float* dst, ConvGeometry g) =>
-        _layout.FillBlocked(x + (long)cb * Lanes * g.InputSize, dst + cb * BlockFloats, g);
+    /// <summary>
+    /// Writes block cb of a channel-blocked x (the image's blocks, <see cref="ChannelBlockedLayout"/>) into dst (the
+    /// image's layout): the padded rows [paddedRow0, paddedRow1) of it, and the border.
+    /// </summary>
+    public void FillBlocked(float* x, int cb, float* dst, ConvGeometry g, int paddedRow0 = 0, int paddedRow1 = int.MaxValue) =>
+        _layout.FillBlocked(x + (long)cb * Lanes * g.InputSize, dst + cb * BlockFloats, g, paddedRow0, paddedRow1);
 
     /// <summary>Writes block cb of x (the group's channels, planes of the input size) into dst (the image's layout), through a planar scratch layout.</summary>
     public void Fill(float* x, int cb, float* dst, ConvGeometry g)

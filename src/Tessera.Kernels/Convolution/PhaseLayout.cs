@@ -118,14 +118,16 @@ internal readonly unsafe struct PhaseLayout
     /// <summary>
     /// Writes one 16-channel block of a channel-blocked image (<see cref="ChannelBlockedLayout"/>: pixels of 16 floats)
     /// into dst as <see cref="InterleavedLayout"/> keeps it: this layout with every float widened to the block's 16
-    /// channels. The same positions are cleared and copied as by <see cref="Fill"/>, 16 floats each, without a transpose.
+    /// channels. The same positions are cleared and copied as by <see cref="Fill"/>, 16 floats each, without a transpose;
+    /// of the input only the rows that land on padded rows [<paramref name="paddedRow0"/>, <paramref name="paddedRow1"/>)
+    /// (the rows some outputs' taps read), the border whole.
     /// </summary>
-    public void FillBlocked(float* x, float* dst, ConvGeometry g)
+    public void FillBlocked(float* x, float* dst, ConvGeometry g, int paddedRow0 = 0, int paddedRow1 = int.MaxValue)
     {
         const int Lanes = ChannelBlockedLayout.Lanes;
         int inH = g.Input[0], inW = g.Input[1];
         ClearBorders(dst, g, Lanes);
-        for (int ih = 0; ih < inH; ih++)
+        for (int ih = Math.Max(0, paddedRow0 - _top); ih < Math.Min(inH, paddedRow1 - _top); ih++)
         {
             int r = ih + _top;
             if (!Reads(_rowPhases, r % StrideH))

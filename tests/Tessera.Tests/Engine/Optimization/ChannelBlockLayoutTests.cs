@@ -45,6 +45,8 @@ public class ChannelBlockLayoutTests
     [InlineData(3, 14, 2)]
     [InlineData(2, 7, 2)]
     [InlineData(1, 70, 1)]
+    [InlineData(1, 40, 2)]
+    [InlineData(1, 41, 2)]
     public void HandWrittenBlockedOperandsGiveTheNchwBits(int batch, int size, int threads)
     {
         // a = relu(conv(x)) blocked; b = relu(conv(a) + x) blocked (NCHW sum); c = relu(conv(b) + a) NCHW (blocked sum);
@@ -52,7 +54,8 @@ public class ChannelBlockLayoutTests
         // because b is blocked); f = relu(conv(b) + a) blocked (blocked sum) and g = conv(f) blocked, no activation (both
         // finished by the AVX-512 micro-kernel from its registers, short tiles too), read by h = relu(conv(g)) NCHW. The 3x3 stride-1 ones on 70x70 planes (2.8% padding columns) run DirectConv2D: ConvKernel
         // converts there (and on every plane on tiers without ChannelBlockedConv); 14x14 and 7x7 ones run
-        // ChannelBlockedConv (image by image, batch-wide).
+        // ChannelBlockedConv (image by image, batch-wide). One image of 40x40 or 41x41 at 2 threads runs split by output
+        // rows where X is blocked (b, c, and at 41x41 an odd number of rows in d and e), each thread filling its own rows.
         var feeds = new Dictionary<string, Tensor> { ["x"] = Random(size, batch, 64, size, size) };
         var expected = Run(Chain(size, blocked: false), feeds, threads, []);
         var actual = Run(Chain(size, blocked: true), feeds, threads, []);
