@@ -149,6 +149,14 @@ internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
             int i = leading == 0 ? 0 : start % d;
             long xBase = Offset(start - i, _xStrides);
             long maskBase = pm is null ? 0 : Offset(start - i, _maskStrides);
+            // Up to ScaleMaskSoftmaxRow.Group rows are gathered and run together (same bits as one at a time).
+            const int group = ScaleMaskSoftmaxRow.Group;
+            float** xs = stackalloc float*[group];
+            float** masks = stackalloc float*[group];
+            float** ys = stackalloc float*[group];
+            int* columns = stackalloc int[group];
+            float* largest = stackalloc float[group];
+            int count = 0;
             for (int row = start; row < end; row++, i++)
             {
                 if (i == d)
@@ -167,9 +175,18 @@ internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
                     xr = yr;
                 }
 
-                int columns = pk is null ? n : Math.Min(pk[i], n);
-                float max = ScaleMaskSoftmaxRow.Run(xr, pm is null ? null : pm + maskBase + i * maskStep, _maskLastStride, yr, n, columns, _scale);
-                if (_range) _rowMaxima[row] = max;
+                xs[count] = xr;
+                masks[count] = pm is null ? null : pm + maskBase + i * maskStep;
+                ys[count] = yr;
+                columns[count] = pk is null ? n : Math.Min(pk[i], n);
+                if (++count < group && row + 1 < end) continue;
+                ScaleMaskSoftmaxRow.Run(xs, masks, _maskLastStride, ys, columns, count, n, _scale, largest);
+                if (_range)
+                {
+                    for (int k = 0; k < count; k++) _rowMaxima[row + 1 - count + k] = largest[k];
+                }
+
+                count = 0;
             }
         }
     }
