@@ -180,7 +180,9 @@ internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
                 ys[count] = yr;
                 columns[count] = pk is null ? n : Math.Min(pk[i], n);
                 if (++count < group && row + 1 < end) continue;
-                ScaleMaskSoftmaxRow.Run(xs, masks, _maskLastStride, ys, columns, count, n, _scale, largest);
+                // The next group's scores, when they follow in memory, fetched while this group's exponentials run.
+                int ahead = xStep == n && _xLastStride == 1 ? Math.Min(group, Math.Min(end - row - 1, d - i - 1)) : 0;
+                ScaleMaskSoftmaxRow.Run(xs, masks, _maskLastStride, ys, columns, count, n, _scale, largest, (byte*)(xr + n), ahead * n * sizeof(float));
                 if (_range)
                 {
                     for (int k = 0; k < count; k++) _rowMaxima[row + 1 - count + k] = largest[k];

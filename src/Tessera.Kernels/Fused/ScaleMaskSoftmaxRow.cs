@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Tessera.Kernels.Reduction;
 
 namespace Tessera.Kernels.Fused;
@@ -25,7 +26,7 @@ internal static unsafe class ScaleMaskSoftmaxRow
     /// its scaling behind its own sum's reciprocal (a scratch program on the 256-bit tier: max, exp-and-sum and scale
     /// over 128-float rows 0.77-0.85 ns per value one row at a time, 0.66-0.69 in groups of four or eight).
     /// </summary>
-    public static void Run(float** x, float** mask, int maskStride, float** y, int* kept, int count, int n, float scale, float* largest)
+    public static void Run(float** x, float** mask, int maskStride, float** y, int* kept, int count, int n, float scale, float* largest, byte* next = null, int nextBytes = 0)
     {
         float* max = stackalloc float[Group];
         for (int k = 0; k < count; k++)
@@ -33,6 +34,11 @@ internal static unsafe class ScaleMaskSoftmaxRow
             max[k] = mask[k] is null ? ScaleMax(x[k], y[k], kept[k], scale)
                 : maskStride == 0 ? ScaleMax(x[k], y[k], kept[k], scale, *mask[k])
                 : ScaleAddMax(x[k], mask[k], y[k], kept[k], scale);
+        }
+
+        if (Sse.IsSupported)
+        {
+            for (int b = 0; b < nextBytes; b += 64) Sse.Prefetch0(next + b);
         }
 
         // A row masked entirely to -inf gives NaN here as in ONNX Softmax (exp(-inf - -inf)).
