@@ -35,12 +35,7 @@ internal static class ExpMath
     private const float P5 = 5.0000001201e-1f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Exp(Vector512<float> x) =>
-        Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(Highest)), Vector512.Create(float.PositiveInfinity), ExpBelowOverflow(x));
-
-    /// <summary>As <see cref="Exp(Vector512{float})"/> for x at most 88.37, -infinity or NaN (the same bits there).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> ExpBelowOverflow(Vector512<float> x)
+    public static Vector512<float> Exp(Vector512<float> x)
     {
         var t = MultiplyAdd(x, Vector512.Create(Log2E), Vector512.Create(RoundingShift));
         var n = t - Vector512.Create(RoundingShift);
@@ -53,16 +48,12 @@ internal static class ExpMath
         p = MultiplyAdd(p, r, Vector512.Create(P5));
         var y = MultiplyAdd(p, r * r, r) + Vector512<float>.One;
         var twoToN = Vector512.ShiftLeft(t.AsInt32() + Vector512.Create(127), 23).AsSingle();
-        return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(Lowest)), Vector512<float>.Zero, y * twoToN);
+        var e = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(Lowest)), Vector512<float>.Zero, y * twoToN);
+        return Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(Highest)), Vector512.Create(float.PositiveInfinity), e);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Exp(Vector256<float> x) =>
-        Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(Highest)), Vector256.Create(float.PositiveInfinity), ExpBelowOverflow(x));
-
-    /// <summary>As <see cref="Exp(Vector256{float})"/> for x at most 88.37, -infinity or NaN (the same bits there).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> ExpBelowOverflow(Vector256<float> x)
+    public static Vector256<float> Exp(Vector256<float> x)
     {
         var t = MultiplyAdd(x, Vector256.Create(Log2E), Vector256.Create(RoundingShift));
         var n = t - Vector256.Create(RoundingShift);
@@ -75,16 +66,12 @@ internal static class ExpMath
         p = MultiplyAdd(p, r, Vector256.Create(P5));
         var y = MultiplyAdd(p, r * r, r) + Vector256<float>.One;
         var twoToN = Vector256.ShiftLeft(t.AsInt32() + Vector256.Create(127), 23).AsSingle();
-        return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(Lowest)), Vector256<float>.Zero, y * twoToN);
+        var e = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(Lowest)), Vector256<float>.Zero, y * twoToN);
+        return Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(Highest)), Vector256.Create(float.PositiveInfinity), e);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Exp(Vector128<float> x) =>
-        Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128.Create(Highest)), Vector128.Create(float.PositiveInfinity), ExpBelowOverflow(x));
-
-    /// <summary>As <see cref="Exp(Vector128{float})"/> for x at most 88.37, -infinity or NaN (the same bits there).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> ExpBelowOverflow(Vector128<float> x)
+    public static Vector128<float> Exp(Vector128<float> x)
     {
         var t = MultiplyAdd(x, Vector128.Create(Log2E), Vector128.Create(RoundingShift));
         var n = t - Vector128.Create(RoundingShift);
@@ -97,6 +84,7 @@ internal static class ExpMath
         p = MultiplyAdd(p, r, Vector128.Create(P5));
         var y = MultiplyAdd(p, r * r, r) + Vector128<float>.One;
         var twoToN = Vector128.ShiftLeft(t.AsInt32() + Vector128.Create(127), 23).AsSingle();
-        return Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128.Create(Lowest)), Vector128<float>.Zero, y * twoToN);
+        var e = Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128.Create(Lowest)), Vector128<float>.Zero, y * twoToN);
+        return Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128.Create(Highest)), Vector128.Create(float.PositiveInfinity), e);
     }
 }

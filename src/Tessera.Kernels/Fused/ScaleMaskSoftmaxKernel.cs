@@ -149,14 +149,6 @@ internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
             int i = leading == 0 ? 0 : start % d;
             long xBase = Offset(start - i, _xStrides);
             long maskBase = pm is null ? 0 : Offset(start - i, _maskStrides);
-            // Up to ScaleMaskSoftmaxRow.Group rows are gathered and run together (same bits as one at a time).
-            const int group = ScaleMaskSoftmaxRow.Group;
-            float** xs = stackalloc float*[group];
-            float** masks = stackalloc float*[group];
-            float** ys = stackalloc float*[group];
-            int* columns = stackalloc int[group];
-            float* largest = stackalloc float[group];
-            int count = 0;
             for (int row = start; row < end; row++, i++)
             {
                 if (i == d)
@@ -175,20 +167,9 @@ internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
                     xr = yr;
                 }
 
-                xs[count] = xr;
-                masks[count] = pm is null ? null : pm + maskBase + i * maskStep;
-                ys[count] = yr;
-                columns[count] = pk is null ? n : Math.Min(pk[i], n);
-                if (++count < group && row + 1 < end) continue;
-                // The next group's scores, when they follow in memory, fetched while this group's exponentials run.
-                int ahead = xStep == n && _xLastStride == 1 ? Math.Min(group, Math.Min(end - row - 1, d - i - 1)) : 0;
-                ScaleMaskSoftmaxRow.Run(xs, masks, _maskLastStride, ys, columns, count, n, _scale, largest, (byte*)(xr + n), ahead * n * sizeof(float));
-                if (_range)
-                {
-                    for (int k = 0; k < count; k++) _rowMaxima[row + 1 - count + k] = largest[k];
-                }
-
-                count = 0;
+                int columns = pk is null ? n : Math.Min(pk[i], n);
+                float max = ScaleMaskSoftmaxRow.Run(xr, pm is null ? null : pm + maskBase + i * maskStep, _maskLastStride, yr, n, columns, _scale);
+                if (_range) _rowMaxima[row] = max;
             }
         }
     }
