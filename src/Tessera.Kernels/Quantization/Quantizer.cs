@@ -29,9 +29,9 @@ internal static unsafe class Quantizer
             // Twice the 256-bit loop's speed where 512-bit vectors run at full width: an int8 BERT quantizes every
             // projection's input (perf: 8% of an inference).
             var s = Vector512.Create(scale);
-            var z = Vector512.Create(zeroPoint);
-            var lo = Vector512.Create((float)(min - zeroPoint));
-            var hi = Vector512.Create((float)(max - zeroPoint));
+            var z = Vector512.Create((float)zeroPoint);
+            var lo = Vector512.Create((float)min);
+            var hi = Vector512.Create((float)max);
             var order = Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
             var sums = Vector512<int>.Zero;
             for (; i <= count - 64; i += 64)
@@ -55,9 +55,9 @@ internal static unsafe class Quantizer
         if (Avx2.IsSupported && count - i >= 32)
         {
             var s = Vector256.Create(scale);
-            var z = Vector256.Create(zeroPoint);
-            var lo = Vector256.Create((float)(min - zeroPoint));
-            var hi = Vector256.Create((float)(max - zeroPoint));
+            var z = Vector256.Create((float)zeroPoint);
+            var lo = Vector256.Create((float)min);
+            var hi = Vector256.Create((float)max);
             var order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
             var sums = Vector256<int>.Zero;
             for (; i <= count - 32; i += 32)
@@ -93,20 +93,15 @@ internal static unsafe class Quantizer
         return float.IsNaN(v) ? min : (int)Math.Clamp(v, min, max);
     }
 
-    // round(x / scale) + zero point clamped to [min, max] is round(clamp(x / scale, min - zp, max - zp)) + zp: rounding
-    // is monotone and leaves integers as they are, so a quotient beyond an integer bound rounds to no nearer than it.
-    // Clamping first lets the conversion itself round (vcvtps2dq, to nearest even: explicitly at 512 bits, by the
-    // MXCSR's default mode at 256, which .NET never changes) instead of a round instruction, and adds the zero point
-    // as an integer. The processor's own max and min, not .NET's IEEE Max/Min (which propagate NaN): only NaN tells
-    // them apart, and it becomes the lower bound (the second operand, which max returns when one is NaN); infinities
-    // and quotients too large for an int are clamped before the conversion. With the 128-bit-lane packs instead of
-    // Narrow, the 512-bit loop took 0.0075 instead of 0.017 ms of CPU for 1024 rows of 128 floats (scratch program, the
-    // two loops alternated twelve times in one process); clamping first took the 256-bit loop from 0.167-0.195 to
-    // 0.154-0.178 ns per value (scratch program, 4 K and 512 K values, the same bytes, load 45).
-    private static Vector512<int> Quantize16(Vector512<float> x, Vector512<float> scale, Vector512<int> zero, Vector512<float> lo, Vector512<float> hi) =>
-        Avx512F.ConvertToVector512Int32(Vector512.MinNative(Vector512.MaxNative(x / scale, lo), hi), FloatRoundingMode.ToEven) + zero;
+    // The processor's own max, min and conversion, not .NET's IEEE Max/Min (which propagate NaN) and saturating
+    // conversion: the values are clamped to [min, max] first, so only NaN tells them apart (here it becomes min, the
+    // bound max returns when an operand is NaN). With the 128-bit-lane packs instead of Narrow, the 512-bit loop
+    // took 0.0075 instead of 0.017 ms of CPU for 1024 rows of 128 floats (scratch program, the two loops alternated
+    // twelve times in one process).
+    private static Vector512<int> Quantize16(Vector512<float> x, Vector512<float> scale, Vector512<float> zero, Vector512<float> lo, Vector512<float> hi) =>
+        Vector512.ConvertToInt32Native(Vector512.MinNative(Vector512.MaxNative(Vector512.Round(x / scale) + zero, lo), hi));
 
     // The same operations as Quantize16, 8 lanes at a time.
-    private static Vector256<int> Quantize8(Vector256<float> x, Vector256<float> scale, Vector256<int> zero, Vector256<float> lo, Vector256<float> hi) =>
-        Avx.ConvertToVector256Int32(Vector256.MinNative(Vector256.MaxNative(x / scale, lo), hi)) + zero;
+    private static Vector256<int> Quantize8(Vector256<float> x, Vector256<float> scale, Vector256<float> zero, Vector256<float> lo, Vector256<float> hi) =>
+        Vector256.ConvertToInt32Native(Vector256.MinNative(Vector256.MaxNative(Vector256.Round(x / scale) + zero, lo), hi));
 }
