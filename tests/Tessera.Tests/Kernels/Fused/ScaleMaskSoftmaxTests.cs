@@ -74,6 +74,35 @@ public class ScaleMaskSoftmaxTests
         Assert.Equal(BitConverter.SingleToInt32Bits(y.Max()), BitConverter.SingleToInt32Bits(range.Span<float>()[1]));
     }
 
+    [Theory]
+    [InlineData(40, false)]
+    [InlineData(64, false)]
+    [InlineData(128, false)]
+    [InlineData(40, true)]
+    [InlineData(128, true)]
+    public void TheRowMaximumIsFoundWhereverItSits(int n, bool fullMask)
+    {
+        // One value 1000 above the rest of its row, at every position in turn: the scale-mask-max loops keep several
+        // maxima side by side, and a row maximum they missed would make that term's exp overflow (a NaN row) instead
+        // of a row that is 1 there and 0 elsewhere. fullMask: a mask row per row (ScaleAddMax); otherwise one value
+        // broadcast along the row (ScaleMax with a bias).
+        var x = new float[n * n];
+        var rest = OptimizationHarness.RandomFloats(n * n, 5, 1f);
+        for (int row = 0; row < n; row++)
+        {
+            for (int j = 0; j < n; j++) x[row * n + j] = j == row ? 1000f : rest[row * n + j];
+        }
+
+        var mask = fullMask ? OptimizationHarness.Random(6, 1, n) : OptimizationHarness.Random(6, n, 1);
+        var attributes = new Dictionary<string, NodeAttribute> { ["scale"] = GraphBuilder.Float("scale", 1f) };
+        var y = FusedActivationHarness.Run(TesseraDomain.Name, "FusedScaleMaskSoftmax", 1, attributes,
+            [Tensor.FromArray(x, n, n), mask], [false, false], ParallelRunner.Sequential).Span<float>();
+        for (int row = 0; row < n; row++)
+        {
+            for (int j = 0; j < n; j++) Assert.Equal(j == row ? 1f : 0f, y[row * n + j]);
+        }
+    }
+
     [Fact]
     public void MaskThatDoesNotBroadcastIsRefused()
     {
