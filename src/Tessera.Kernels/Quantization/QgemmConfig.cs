@@ -5,8 +5,9 @@ namespace Tessera.Kernels.Quantization;
 /// <summary>
 /// The u8 × s8 → s32 micro-kernel chosen for this machine and how its operands are laid out. Every kernel computes
 /// Mr rows by <see cref="Nr"/> columns. VNNI multiplies four bytes at a time, so it reads K in groups of 4 bytes;
-/// the AVX2 and Vector128 kernels widen both operands to 16 bits first (vpmaddwd sums two exact 16 × 16-bit
-/// products into 32 bits, where vpmaddubsw's 16-bit pair sums would saturate) and read K in pairs of 16-bit values.
+/// the AVX-512BW, AVX2 and Vector128 kernels widen both operands to 16 bits first (vpmaddwd sums two exact 16 × 16-bit
+/// products into 32 bits, where vpmaddubsw's 16-bit pair sums would saturate) and read K in pairs of 16-bit values,
+/// all three from the same packed B.
 /// </summary>
 internal sealed class QgemmConfig
 {
@@ -18,7 +19,7 @@ internal sealed class QgemmConfig
         Mr = mr;
     }
 
-    /// <summary>The best kernel this process may use; TESSERA_QGEMM=avxvnni|avx2|portable picks a lower one (for tests and benchmarks).</summary>
+    /// <summary>The best kernel this process may use; TESSERA_QGEMM=avx512bw|avx2|portable picks a lower one (for tests and benchmarks).</summary>
     public static QgemmConfig Current { get; } = Detect();
 
     public QgemmIsa Isa { get; }
@@ -36,6 +37,7 @@ internal sealed class QgemmConfig
     public static QgemmConfig For(QgemmIsa isa) => isa switch
     {
         QgemmIsa.AvxVnni => new QgemmConfig(isa, QgemmMicroKernelVnni.Mr),
+        QgemmIsa.Avx512Bw => new QgemmConfig(isa, QgemmMicroKernelAvx512.Mr),
         QgemmIsa.Avx2 => new QgemmConfig(isa, QgemmMicroKernelAvx2.Mr),
         _ => new QgemmConfig(isa, QgemmMicroKernelPortable.Mr),
     };
@@ -43,6 +45,7 @@ internal sealed class QgemmConfig
     public static bool IsSupported(QgemmIsa isa) => isa switch
     {
         QgemmIsa.AvxVnni => AvxVnni.IsSupported,
+        QgemmIsa.Avx512Bw => Avx512BW.IsSupported,
         QgemmIsa.Avx2 => Avx2.IsSupported,
         _ => true,
     };
@@ -55,6 +58,9 @@ internal sealed class QgemmConfig
             case QgemmIsa.AvxVnni:
                 QgemmMicroKernelVnni.Run(a, lda, b, groups, tile);
                 break;
+            case QgemmIsa.Avx512Bw:
+                QgemmMicroKernelAvx512.Run(a, lda, b, groups, tile);
+                break;
             case QgemmIsa.Avx2:
                 QgemmMicroKernelAvx2.Run(a, lda, b, groups, tile);
                 break;
@@ -64,17 +70,21 @@ internal sealed class QgemmConfig
         }
     }
 
-    /// <summary>Whether <see cref="KernelToFloat"/> can run here (the 256-bit kernels; the Vector128 one stores its tile).</summary>
+    /// <summary>Whether <see cref="KernelToFloat"/> can run here (the 256- and 512-bit kernels; the Vector128 one stores its tile).</summary>
     public bool HasFloatTiles => Isa != QgemmIsa.Portable;
 
     /// <summary>
-    /// Runs the 6 x 16 micro-kernel for output rows [row, row + 6) and writes their float results through
+    /// Runs the Mr x 16 micro-kernel for output rows [row, row + Mr) and writes their float results through
     /// <paramref name="panel"/> from the accumulators; only where <see cref="HasFloatTiles"/>.
     /// </summary>
     public unsafe void KernelToFloat(byte* a, nint lda, byte* b, int groups, QgemmFloatPanel* panel, int row, int* rowSums)
     {
         var sink = new QgemmFloatTileSink(panel, row, rowSums);
-        if (Isa == QgemmIsa.AvxVnni)
+        if (Isa == QgemmIsa.Avx512Bw)
+        {
+            QgemmMicroKernelAvx512.Run(a, lda, b, groups, sink, new QgemmFloatTileSink(panel, row + 6, rowSums + 6));
+        }
+        else if (Isa == QgemmIsa.AvxVnni)
         {
             QgemmTile6x16<QgemmMicroKernelVnni>.Run(a, lda, b, groups, sink);
         }
@@ -86,7 +96,10 @@ internal sealed class QgemmConfig
 
     private static QgemmConfig Detect()
     {
-        var best = IsSupported(QgemmIsa.AvxVnni) ? QgemmIsa.AvxVnni : IsSupported(QgemmIsa.Avx2) ? QgemmIsa.Avx2 : QgemmIsa.Portable;
+        var best = IsSupported(QgemmIsa.AvxVnni) ? QgemmIsa.AvxVnni
+            : IsSupported(QgemmIsa.Avx512Bw) ? QgemmIsa.Avx512Bw
+            : IsSupported(QgemmIsa.Avx2) ? QgemmIsa.Avx2
+            : QgemmIsa.Portable;
         string? wanted = Environment.GetEnvironmentVariable("TESSERA_QGEMM");
         if (wanted is not null && Enum.TryParse<QgemmIsa>(wanted, ignoreCase: true, out var isa) && isa < best && IsSupported(isa))
         {
