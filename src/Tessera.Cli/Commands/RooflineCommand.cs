@@ -6,7 +6,10 @@ using Tessera.Cli.Common;
 
 namespace Tessera.Cli.Commands;
 
-/// <summary>`tessera roofline`: the one-thread FMA peak per vector width, the bound bench/run.sh reads GFLOP/s against, and the int8 (AVX-VNNI) peak.</summary>
+/// <summary>
+/// `tessera roofline`: the one-thread FMA peak per vector width, the bound bench/run.sh reads GFLOP/s against, and the
+/// int8 peaks: AVX-VNNI's, and the widened kernels' step (the int8 bound on CPUs without AVX-VNNI).
+/// </summary>
 internal static class RooflineCommand
 {
     public static Command Create()
@@ -14,7 +17,7 @@ internal static class RooflineCommand
         var seconds = new Option<double>("--seconds") { Description = "length of each timed window", DefaultValueFactory = _ => 0.3 };
         var rounds = new Option<int>("--rounds") { Description = "windows per vector width (the best is kept)", DefaultValueFactory = _ => 3 };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
-        var command = new Command("roofline", "Measure single-precision FMA GFLOP/s of one thread with 512-, 256- and 128-bit vectors (the widths this process runs), and int8 vpdpbusd GOP/s")
+        var command = new Command("roofline", "Measure single-precision FMA GFLOP/s of one thread with 512-, 256- and 128-bit vectors (the widths this process runs), and int8 GOP/s (vpdpbusd, and widened vpmaddwd)")
         {
             seconds, rounds, json,
         };
@@ -29,12 +32,14 @@ internal static class RooflineCommand
 
             var peaks = FmaRoofline.Measure(s, r);
             double? vnni = VnniRoofline.Measure(s, r);
+            var widened = WidenedRoofline.Measure(s, r);
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(new
                 {
                     fma_gflops_per_thread = peaks.ToDictionary(p => p.Key.ToString(CultureInfo.InvariantCulture), p => Math.Round(p.Value, 1)),
                     vpdpbusd_256_gops_per_thread = vnni is { } v ? Math.Round(v, 1) : (double?)null,
+                    vpmaddwd_gops_per_thread = widened.ToDictionary(p => p.Key.ToString(CultureInfo.InvariantCulture), p => Math.Round(p.Value, 1)),
                 }));
             }
             else if (peaks.Count == 0)
@@ -52,6 +57,11 @@ internal static class RooflineCommand
                 Console.WriteLine(vnni is { } v
                     ? string.Create(CultureInfo.InvariantCulture, $"int8 peak, 1 thread: vpdpbusd 256-bit {v:F1} GOP/s (AVX-VNNI; .NET 10 has no 512-bit VNNI)")
                     : "int8 peak, 1 thread: no AVX-VNNI in this process");
+                if (widened.Count > 0)
+                {
+                    Console.WriteLine("int8 peak without VNNI, 1 thread (operands widened to 16 bits, vpmaddwd + vpaddd): " + string.Join(", ",
+                        widened.Reverse().Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}-bit {p.Value:F1} GOP/s"))));
+                }
             }
 
             return 0;

@@ -74,7 +74,7 @@ internal sealed class QgemmConfig
     public bool HasFloatTiles => Isa != QgemmIsa.Portable;
 
     /// <summary>
-    /// Runs the Mr x 16 micro-kernel for output rows [row, row + Mr) and writes their float results through
+    /// Runs the 6 x 16 micro-kernel for output rows [row, row + 6) and writes their float results through
     /// <paramref name="panel"/> from the accumulators; only where <see cref="HasFloatTiles"/>.
     /// </summary>
     public unsafe void KernelToFloat(byte* a, nint lda, byte* b, int groups, QgemmFloatPanel* panel, int row, int* rowSums)
@@ -82,7 +82,7 @@ internal sealed class QgemmConfig
         var sink = new QgemmFloatTileSink(panel, row, rowSums);
         if (Isa == QgemmIsa.Avx512Bw)
         {
-            QgemmMicroKernelAvx512.Run(a, lda, b, groups, sink, new QgemmFloatTileSink(panel, row + 6, rowSums + 6));
+            QgemmMicroKernelAvx512.Run(a, lda, b, groups, sink);
         }
         else if (Isa == QgemmIsa.AvxVnni)
         {
