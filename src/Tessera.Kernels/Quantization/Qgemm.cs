@@ -5,7 +5,7 @@ namespace Tessera.Kernels.Quantization;
 /// <summary>
 /// u8 × s8 → s32 matrix product with the zero points and the output conversion fused into the epilogue
 /// (<see cref="QgemmOutput"/>). Work is cut into blocks of up to <see cref="RowBlock"/> rows times a share of B's
-/// panels; each block packs its A rows once (widening them to 16 bits for the AVX2 and Vector128 kernels) and
+/// panels; each block packs its A rows once (widening them to 16 bits for the AVX-512BW, AVX2 and Vector128 kernels) and
 /// sweeps them across its panels, one Mr x Nr tile at a time (<see cref="QgemmBlock"/>).
 /// </summary>
 internal static unsafe class Qgemm

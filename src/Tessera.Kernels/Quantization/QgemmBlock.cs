@@ -7,7 +7,7 @@ namespace Tessera.Kernels.Quantization;
 /// <summary>
 /// One block of the integer GEMM, the unit of work of <see cref="QgemmBody{TRows}"/> and
 /// <see cref="QgemmBatchBody{TRows}"/>: pack up to <see cref="Qgemm.RowBlock"/> A rows (widening them to 16 bits for
-/// the AVX2 and Vector128 kernels), then run the micro-kernel over a range of B's panels and store each tile.
+/// the AVX-512BW, AVX2 and Vector128 kernels), then run the micro-kernel over a range of B's panels and store each tile.
 /// </summary>
 internal unsafe ref struct QgemmBlock
 {
@@ -152,7 +152,7 @@ internal unsafe ref struct QgemmBlock
         }
     }
 
-    // Zero-extends A's bytes to the 16-bit values the AVX2 and Vector128 kernels read: a pass over every packed byte
+    // Zero-extends A's bytes to the 16-bit values the widened kernels (all but VNNI) read: a pass over every packed byte
     // per block, so 16 at a time rather than one.
     private static void Widen(byte* source, ushort* destination, int count)
     {
