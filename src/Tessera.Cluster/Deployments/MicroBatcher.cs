@@ -16,7 +16,9 @@ namespace Tessera.Cluster.Deployments;
 /// measured after a few timed runs, and now and then the end not chosen is sent again. Sizes between the measured ones
 /// are interpolated, and the sizes chosen are measured in turn. Only sizes this placement sent count (a
 /// worker counts a run under its first input's leading dimension, which a model batched on another axis does not vary).
-/// The choice counts the batches in flight on the placement, which fill the bubble a batch alone would leave. The
+/// The choice counts the batches in flight on the placement, which fill the bubble a batch alone would leave; with as
+/// many in flight as stages the pipeline is full and a batch goes whole at once, with no costs asked, explored or
+/// remeasured (<see cref="MicroBatchSchedule.IsFull"/>). The
 /// curves, and the cut chosen from them for each batch size, concurrency and batches in flight, are kept until the
 /// costs are asked again or a new size is sent: rebuilding the curves and weighing every count of pieces for each
 /// batch was 3% of a pipeline coordinator's CPU (perf, bench-cluster GPT 3-stage pipeline: 18 of 598 samples).
@@ -43,14 +45,6 @@ internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int
     // whole this often instead, which leaves no bubble while others are in flight.
     private const int RemeasureWholeEvery = 8;
 
-    // With as many batches in flight as the placement has stages, each stage has one to work on and pieces shorten
-    // nothing; they can only win by a cost per row 10% under the whole batch's, which only noise gives. Sent every
-    // RemeasureEvery, the finest cut was 2 of the ~170 batches of a 5 s bench-cluster round of the 3-stage GPT pipeline
-    // (4 in flight): 16 one-row runs per stage at 1.6-2.1x the CPU per row of 8-row runs (PipelineTrace, load 33), 8
-    // runs' fixed costs per stage instead of one, and 8 pieces the coordinator copies out of the ring: about 1% of the
-    // workers' CPU per row. A full pipe measures that end this much less often.
-    private const int RemeasureFullEvery = 8 * RemeasureEvery;
-
     // A cost that moved by less than this since the choices were built keeps them: each answer (one a second) brings
     // medians a few percent off the last ones (a new timed run or two per size), and the curves and every cut were
     // built again for each. It is half the margin a cut must win by over the whole batch (10%, MicroBatchSchedule),
@@ -72,9 +66,15 @@ internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int
     {
         int count = stages.Count;
         if (options.MicroBatchesPerStage is { } perStage) return MicroBatchSchedule.Even(rows, Math.Min(rows, perStage * count));
-        RefreshWhenStale();
         var ends = _ends;
         if (ends is null || ends.Whole[0] != rows) _ends = ends = new Ends(rows, count);
+        int inFlight = batchesInFlight();
+        // A full pipeline sends batches whole whatever the costs (MicroBatchSchedule.IsFull): it neither explores nor
+        // remeasures the pieces, nor asks the costs. Before this, it sent the default cut (2 per stage) while waiting
+        // the second or so until the finest cut's costs came back: 46 of 512 batches of a bench-cluster run of the
+        // 3-stage GPT pipeline at 4 in flight, besides the cuts chosen on a contended curve.
+        if (MicroBatchSchedule.IsFull(inFlight, count)) return Sent(ends.Whole);
+        RefreshWhenStale();
         var choices = CurrentChoices();
         bool waiting = false;
         foreach (int[] extreme in (ReadOnlySpan<int[]>)[ends.Whole, ends.Finest])
@@ -85,10 +85,9 @@ internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int
         }
 
         if (waiting) return Sent(ends.Default);
-        int inFlight = batchesInFlight();
         int[] chosen = choices!.Choose(rows, concurrency(), options.MicroBatchOverhead.TotalSeconds, ends.Finest.Length, inFlight);
         long choice = Interlocked.Increment(ref _chosen);
-        if (ends.Finest.Length > 1 && Remeasures(choice, chosen.Length, inFlight, count))
+        if (ends.Finest.Length > 1 && Remeasures(choice, chosen.Length, inFlight))
         {
             return Sent(chosen.Length == 1 ? ends.Finest : ends.Whole);
         }
@@ -97,14 +96,11 @@ internal sealed class MicroBatcher(IReadOnlyList<IStageBackend> stages, Func<int
     }
 
     /// <summary>
-    /// Whether the <paramref name="choice"/>th choice, of <paramref name="pieces"/> pieces with <paramref name="inFlight"/>
-    /// batches on a placement of <paramref name="stages"/> stages, goes as the other end instead, to measure it again.
+    /// Whether the <paramref name="choice"/>th choice (made with the pipeline not full), of <paramref name="pieces"/>
+    /// pieces with <paramref name="inFlight"/> batches on the placement, goes as the other end instead, to measure it again.
     /// </summary>
-    internal static bool Remeasures(long choice, int pieces, int inFlight, int stages)
-    {
-        if (pieces > 1) return choice % RemeasureEvery == 0 || (inFlight > 1 && choice % RemeasureWholeEvery == 0);
-        return choice % (inFlight >= stages ? RemeasureFullEvery : RemeasureEvery) == 0;
-    }
+    internal static bool Remeasures(long choice, int pieces, int inFlight) =>
+        choice % RemeasureEvery == 0 || (pieces > 1 && inFlight > 1 && choice % RemeasureWholeEvery == 0);
 
     /// <summary>How often each cut was sent ("4+4": two pieces of 4 rows), so a benchmark can tell what the choice did.</summary>
     public IReadOnlyDictionary<string, long> Cuts => _cuts.ToDictionary(kv => string.Join('+', kv.Key), kv => Volatile.Read(ref kv.Value.Value), StringComparer.Ordinal);

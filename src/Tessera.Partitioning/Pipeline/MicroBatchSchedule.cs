@@ -11,6 +11,8 @@ namespace Tessera.Partitioning.Pipeline;
 /// and stages that share cores cannot all compute at once, so their total work bounds the time as well. With other
 /// batches in flight on the pipeline the bubble is theirs to fill: a batch then costs its trip through the stages over
 /// the batches in flight, no less than its busiest stage's work, and cutting it only pays where that trip still shows.
+/// With at least as many batches in flight as stages the pipeline is full: every stage has a batch to work on, there is
+/// no bubble to fill, and the batch goes whole whatever the curves say (<see cref="IsFull"/>).
 /// </summary>
 public static class MicroBatchSchedule
 {
@@ -37,6 +39,7 @@ public static class MicroBatchSchedule
     {
         if (rows < 1) throw new ArgumentOutOfRangeException(nameof(rows), "a schedule needs at least one row");
         if (stages.Count == 0 || stages.Any(s => s.IsEmpty)) throw new ArgumentException("every stage needs a measured cost curve", nameof(stages));
+        if (IsFull(inFlight, stages.Count)) return [rows];
         double whole = Finish([rows], stages, concurrency, pieceOverhead, inFlight);
         int[]? best = null;
         double bestSeconds = double.PositiveInfinity;
@@ -52,6 +55,17 @@ public static class MicroBatchSchedule
 
         return best is not null && bestSeconds < whole * (1 - CutMargin) ? best : [rows];
     }
+
+    /// <summary>
+    /// Whether <paramref name="inFlight"/> batches (this one among them) keep a pipeline of <paramref name="stages"/>
+    /// stages full: each stage has one to work on, so pieces shorten no wait, and all they could win is a cost per row
+    /// under the whole batch's. The curves cannot tell that: each size is timed while the stages share the cores with
+    /// each other and with whatever else runs, at other moments than the sizes it is compared with, and on the 2-core VM
+    /// the 3-stage GPT pipeline's 2-row runs measured 3-7 % under its 8-row ones per row while batches were in flight
+    /// (the 10 % margin against noise did not always cover it), while 1-row runs cost the workers 1.6-2.1x the CPU per
+    /// row of 8-row ones (PipelineTrace). A size truly cheaper per row would be the engine's to use in one process too.
+    /// </summary>
+    public static bool IsFull(int inFlight, int stages) => inFlight >= stages;
 
     /// <summary><paramref name="rows"/> cut into <paramref name="count"/> pieces whose sizes differ by at most one, largest first.</summary>
     public static int[] Even(int rows, int count) => BatchSplit.Counts(rows, Enumerable.Repeat(1.0, count).ToArray());

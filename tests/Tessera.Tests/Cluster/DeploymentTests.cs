@@ -101,29 +101,66 @@ public sealed class DeploymentTests
     }
 
     [Fact]
-    public void AFullPipelineMeasuresTheFinestCutAgainEightTimesLessOften()
+    public void TheCutNotChosenIsSentEverySixtyFourthChoiceAndAWholeBatchEveryEighthBehindAnother()
     {
-        // Whole batches chosen: the 64th choice goes in the finest cut unless as many batches as stages are in flight.
-        Assert.True(MicroBatcher.Remeasures(64, pieces: 1, inFlight: 1, stages: 3));
-        Assert.True(MicroBatcher.Remeasures(64, pieces: 1, inFlight: 2, stages: 3));
-        Assert.False(MicroBatcher.Remeasures(64, pieces: 1, inFlight: 3, stages: 3));
-        Assert.False(MicroBatcher.Remeasures(448, pieces: 1, inFlight: 4, stages: 3));
-        Assert.True(MicroBatcher.Remeasures(512, pieces: 1, inFlight: 4, stages: 3));
-        Assert.False(MicroBatcher.Remeasures(63, pieces: 1, inFlight: 1, stages: 3));
-        // A cut chosen: whole every 64th alone, every 8th with others in flight, as before.
-        Assert.True(MicroBatcher.Remeasures(64, pieces: 6, inFlight: 1, stages: 3));
-        Assert.False(MicroBatcher.Remeasures(8, pieces: 6, inFlight: 1, stages: 3));
-        Assert.True(MicroBatcher.Remeasures(8, pieces: 6, inFlight: 4, stages: 3));
+        // Whole batches chosen (the pipeline not full): the 64th choice goes in the finest cut.
+        Assert.True(MicroBatcher.Remeasures(64, pieces: 1, inFlight: 1));
+        Assert.True(MicroBatcher.Remeasures(64, pieces: 1, inFlight: 2));
+        Assert.False(MicroBatcher.Remeasures(63, pieces: 1, inFlight: 1));
+        Assert.False(MicroBatcher.Remeasures(8, pieces: 1, inFlight: 2));
+        // A cut chosen: whole every 64th alone, every 8th with others in flight.
+        Assert.True(MicroBatcher.Remeasures(64, pieces: 6, inFlight: 1));
+        Assert.False(MicroBatcher.Remeasures(8, pieces: 6, inFlight: 1));
+        Assert.True(MicroBatcher.Remeasures(8, pieces: 6, inFlight: 2));
+    }
+
+    [Fact]
+    public async Task AFullPipelineSendsBatchesWholeThoughItsPiecesLookCheaper()
+    {
+        // 1-row pieces measured at half the whole batch's cost per row (a curve timed under contention): a batch alone,
+        // or behind one other on 3 stages, is cut; from the third in flight every stage has a batch and it goes whole.
+        BatchCost[] costs = [new BatchCost(1, 3, 0.5e-3), new BatchCost(8, 3, 8e-3)];
+        var stages = new[] { new FakeStage("a") { Costs = costs }, new FakeStage("b") { Costs = costs }, new FakeStage("c") { Costs = costs } };
+        await using var deployment = Of(new Placement(stages, ["y"]));
+        for (int i = 0; i < 2; i++) await deployment.RunAsync(Inputs); // both ends explored
+        foreach (var stage in stages) stage.TimePerRun = TimeSpan.FromMilliseconds(1);
+        var batches = Enumerable.Range(0, 5).Select(_ => deployment.RunAsync(Inputs)).ToArray(); // cut with 1 to 5 in flight
+        foreach (var batch in batches) Assert.Equal(Expected, (await batch)["y"].ToArray<float>());
+        var cuts = deployment.Placements.Single().MicroBatchCuts;
+        Assert.Equal(1 + 3, cuts["8"]); // explored, then with 3, 4 and 5 in flight
+        Assert.Equal(1 + 2, cuts[string.Join('+', Enumerable.Repeat(1, 8))]); // explored, then alone and behind one
+    }
+
+    [Fact]
+    public async Task AFullPipelineSendsBatchesWholeWithoutExploring()
+    {
+        // Stages whose costs are unknown: a batch alone explores (whole, then the finest cut, then the default cut while
+        // the costs stay unknown), but with as many batches in flight as stages each goes whole at once, no cut sent to
+        // measure (before, they took the exploring and default cuts too: 46 of 512 batches of a bench-cluster run).
+        var stages = new[] { new FakeStage("a"), new FakeStage("b") };
+        await using var deployment = Of(new Placement(stages, ["y"]));
+        foreach (var stage in stages) stage.TimePerRun = TimeSpan.FromMilliseconds(1);
+        for (int round = 0; round < 3; round++)
+        {
+            var batches = Enumerable.Range(0, 4).Select(_ => deployment.RunAsync(Inputs)).ToArray(); // the first alone, then 2-4 in flight
+            foreach (var batch in batches) Assert.Equal(Expected, (await batch)["y"].ToArray<float>());
+        }
+
+        var cuts = deployment.Placements.Single().MicroBatchCuts;
+        Assert.Equal(1 + 9, cuts["8"]); // the first alone, and the 9 sent behind others
+        Assert.Equal(1, cuts[string.Join('+', Enumerable.Repeat(1, 8))]); // the second alone
+        Assert.Equal(1, cuts["2+2+2+2"]); // the third alone
+        Assert.Equal(3, cuts.Count);
     }
 
     [Fact]
     public async Task ACutChosenWhileAnotherBatchIsInFlightSendsTheBatchWholeEveryEighthChoice()
     {
         // The whole batch measured at 10x its pieces' cost per row (as one timed while the machine was busy): the cut is
-        // chosen, and each 8th choice made with another batch in flight goes whole so that its cost is timed again soon,
-        // not only at the 64th.
+        // chosen, and each 8th choice made with another batch in flight (on 3 stages: not full) goes whole so that its
+        // cost is timed again soon, not only at the 64th.
         BatchCost[] costs = [new BatchCost(1, 3, 1e-3), new BatchCost(8, 3, 80e-3)];
-        var stages = new[] { new FakeStage("a") { Costs = costs }, new FakeStage("b") { Costs = costs } };
+        var stages = new[] { new FakeStage("a") { Costs = costs }, new FakeStage("b") { Costs = costs }, new FakeStage("c") { Costs = costs } };
         await using var deployment = Of(new Placement(stages, ["y"]));
         for (int i = 0; i < 2; i++) await deployment.RunAsync(Inputs); // both ends explored
         foreach (var stage in stages) stage.TimePerRun = TimeSpan.FromMilliseconds(1);

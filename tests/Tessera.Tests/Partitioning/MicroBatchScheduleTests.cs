@@ -105,13 +105,22 @@ public sealed class MicroBatchScheduleTests
     }
 
     [Fact]
-    public void AFullPipelineIsCutOnlyWhenPiecesAreClearlyCheaper()
+    public void AFullPipelineSendsBatchesWholeHoweverCheapItsPiecesLook()
     {
-        // 3 stages on 2 cores with three batches in flight: whole batches take 24 ms of work over 2 cores, 12 ms each.
+        // 3 stages on 2 cores: whole batches take 24 ms of work over 2 cores, 12 ms each. 1-row pieces measured 20 % or
+        // 50 % cheaper per row (as a curve timed under contention can show them) would take 9.6 or 6 ms.
         var three = (double oneRowMs) => Enumerable.Repeat(new BatchCostCurve([new BatchCost(1, 5, oneRowMs / 1e3), new BatchCost(8, 5, 8e-3)]), 3).ToArray();
-        // 1-row pieces 5 % cheaper per row would finish in 11.4 ms: within the noise of measured costs, the batch goes whole.
-        Assert.Equal([8], MicroBatchSchedule.Choose(8, three(0.95), 2, 0, 12, inFlight: 3));
-        // 20 % cheaper per row (9.6 ms): cut.
-        Assert.True(MicroBatchSchedule.Choose(8, three(0.8), 2, 0, 12, inFlight: 3).Length > 1);
+        // With three or more batches in flight every stage has one: no bubble to fill, the batch goes whole.
+        foreach (int inFlight in new[] { 3, 4, 8 })
+        {
+            Assert.Equal([8], MicroBatchSchedule.Choose(8, three(0.8), 2, 0, 12, inFlight));
+            Assert.Equal([8], MicroBatchSchedule.Choose(8, three(0.5), 2, 0, 12, inFlight));
+        }
+
+        // With two, a stage waits: the curves decide, and pieces clearly cheaper are cut; within the noise they are not.
+        Assert.True(MicroBatchSchedule.Choose(8, three(0.8), 2, 0, 12, inFlight: 2).Length > 1);
+        Assert.Equal([8], MicroBatchSchedule.Choose(8, three(0.95), 2, 0, 12, inFlight: 2));
+        Assert.True(MicroBatchSchedule.IsFull(3, 3));
+        Assert.False(MicroBatchSchedule.IsFull(2, 3));
     }
 }
