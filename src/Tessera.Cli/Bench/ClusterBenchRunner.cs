@@ -60,6 +60,9 @@ internal static class ClusterBenchRunner
             label = $"data parallel, {settings.Workers} workers";
         }
 
+        // Batches kept going: as given, else the deployment's own window (what serving and batch jobs keep in flight).
+        int inFlight = settings.InFlight ?? deployment.Window;
+
         // Each batch in flight takes its outputs as views of the worker's shared-memory ring where they can stay there
         // (given back once the batch is done, as a server gives them back once its answer is written), else receives
         // them into its own recycled output tensors, as the single process does into its sink.
@@ -111,12 +114,12 @@ internal static class ClusterBenchRunner
 
         async Task<ClusterBenchRow> Spread(int r)
         {
-            progress($"round {r + 1} of {settings.Rounds}: {label}, {settings.InFlight} batch(es) in flight ...");
+            progress($"round {r + 1} of {settings.Rounds}: {label}, {inFlight} batch(es) in flight ...");
             var cpu = new CpuWindow(cluster);
-            var m = await ThroughputLoop.MeasureAsync(() => distributed(null, callerNeverBlocks: true), settings.InFlight, settings.Warmup, duration, cpu.Start).ConfigureAwait(false);
+            var m = await ThroughputLoop.MeasureAsync(() => distributed(null, callerNeverBlocks: true), inFlight, settings.Warmup, duration, cpu.Start).ConfigureAwait(false);
             await Task.Yield();
             int done = m.Runs * rows;
-            return new ClusterBenchRow(label, settings.InFlight, m.RunsPerSecond * rows, m.MedianMs, m.Runs, cpu.WorkersMsPer(done), cpu.OwnMsPer(done));
+            return new ClusterBenchRow(label, inFlight, m.RunsPerSecond * rows, m.MedianMs, m.Runs, cpu.WorkersMsPer(done), cpu.OwnMsPer(done));
         }
 
         var rounds = new List<ClusterBenchRound>();

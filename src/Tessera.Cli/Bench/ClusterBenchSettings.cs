@@ -13,7 +13,7 @@ internal sealed record ClusterBenchSettings(
     string Strategy,
     int? Stages,
     int? MicroBatchesPerStage,
-    int InFlight,
+    int? InFlight,
     int Warmup,
     double Seconds,
     int Rounds,

@@ -18,7 +18,7 @@ internal static class BenchClusterCommand
         strategy.AcceptOnlyFromAmong("data", "pipeline");
         var stages = new Option<int?>("--stages") { Description = "with pipeline: number of stages (default: one per worker)" };
         var microBatches = new Option<int?>("--micro-batches-per-stage") { Description = "with pipeline: micro-batches a batch is cut into per stage (1: whole batches); default: count and sizes chosen from the stages' measured cost per batch size" };
-        var inFlight = new Option<int?>("--in-flight") { Description = "batches in flight on the workers at once (closed loop); default: one more than the workers, so each has a batch queued behind the one it computes" };
+        var inFlight = new Option<int?>("--in-flight") { Description = "batches in flight on the workers at once (closed loop); default: the deployment's window (Deployment.Window: a pipeline's stages and the cores they share; one more than the workers for data parallel)" };
         var warmup = new Option<int>("--warmup") { Description = "untimed runs (of every in-flight caller) first", DefaultValueFactory = _ => 2 };
         var seconds = new Option<double>("--seconds") { Description = "timed window of each measurement", DefaultValueFactory = _ => 5 };
         var rounds = new Option<int>("--rounds") { Description = "rounds of single process and distributed runs taking turns; each side reports its best round", DefaultValueFactory = _ => 3 };
@@ -40,7 +40,7 @@ internal static class BenchClusterCommand
                 parse.GetValue(strategy)!,
                 parse.GetValue(stages) is { } k ? AtLeast("--stages", k, 2) : null,
                 parse.GetValue(microBatches) is { } m ? AtLeast("--micro-batches-per-stage", m, 1) : null,
-                parse.GetValue(inFlight) is { } f ? AtLeast("--in-flight", f, 1) : parse.GetValue(workers) + 1,
+                parse.GetValue(inFlight) is { } f ? AtLeast("--in-flight", f, 1) : null,
                 AtLeast("--warmup", parse.GetValue(warmup), 0),
                 parse.GetValue(seconds) is var s && s > 0 ? s : throw new CliException("--seconds must be more than 0"),
                 AtLeast("--rounds", parse.GetValue(rounds), 1),

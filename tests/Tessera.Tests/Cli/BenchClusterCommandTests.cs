@@ -84,7 +84,7 @@ public sealed class BenchClusterCommandTests : IDisposable
         double spread = Rate(root.GetProperty("rows")[1]);
         Assert.Equal(spread / stages.Min(Rate), root.GetProperty("of_slowest_stage").GetDouble(), 9);
 
-        // By default one batch more in flight than workers; every batch the pipeline ran was cut by measured costs,
+        // By default the deployment's window, a batch per stage and one more; every batch the pipeline ran was cut by measured costs,
         // and what the stages measured (the costs it chose from) comes with the result.
         Assert.All(rounds, r => Assert.Equal(3, r.GetProperty("distributed").GetProperty("in_flight").GetInt32()));
         long cut = root.GetProperty("micro_batch_cuts").EnumerateObject().Sum(c => c.Value.GetInt64());

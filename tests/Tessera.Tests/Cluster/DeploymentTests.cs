@@ -1,6 +1,7 @@
 using Tessera.Cluster.Deployments;
 using Tessera.Cluster.Transport;
 using Tessera.Partitioning.Cost;
+using Tessera.Partitioning.Pipeline;
 using Tessera.Tensors;
 
 namespace Tessera.Tests.Cluster;
@@ -129,6 +130,18 @@ public sealed class DeploymentTests
         var cuts = deployment.Placements.Single().MicroBatchCuts;
         Assert.Equal(1 + 3, cuts["8"]); // explored, then with 3, 4 and 5 in flight
         Assert.Equal(1 + 2, cuts[string.Join('+', Enumerable.Repeat(1, 8))]); // explored, then alone and behind one
+    }
+
+    [Fact]
+    public async Task TheWindowKeepsEveryStageOfEveryPlacementBusyWithOneBatchMore()
+    {
+        await using var pipeline = Of(new Placement([new FakeStage("a"), new FakeStage("b"), new FakeStage("c")], ["y"]));
+        await using var replicas = Of(new Placement([new FakeStage("d")], ["y"]), new Placement([new FakeStage("e")], ["y"]));
+        await using var both = Of(new Placement([new FakeStage("f"), new FakeStage("g")], ["y"]), new Placement([new FakeStage("h")], ["y"]));
+        Assert.Equal(4, pipeline.Window); // 3 stages, then full (MicroBatchSchedule.IsFull), and one on its way
+        Assert.Equal(3, replicas.Window);
+        Assert.Equal(4, both.Window);
+        Assert.True(MicroBatchSchedule.IsFull(pipeline.Window - 1, 3));
     }
 
     [Fact]
