@@ -18,7 +18,7 @@ internal static class BenchClusterCommand
         strategy.AcceptOnlyFromAmong("data", "pipeline");
         var stages = new Option<int?>("--stages") { Description = "with pipeline: number of stages (default: one per worker)" };
         var microBatches = new Option<int?>("--micro-batches-per-stage") { Description = "with pipeline: micro-batches a batch is cut into per stage (1: whole batches); default: count and sizes chosen from the stages' measured cost per batch size" };
-        var inFlight = new Option<int?>("--in-flight") { Description = "batches in flight on the workers at once (closed loop); default: the deployment's window (Deployment.Window: a pipeline's stages and the cores they share; one more than the workers for data parallel)" };
+        var inFlight = new Option<int?>("--in-flight") { Description = "batches in flight on the workers at once (closed loop); default: the deployment's window (Deployment.Window: one batch per stage working at once plus one, so a pipeline is full; one more than the workers for data parallel)" };
         var warmup = new Option<int>("--warmup") { Description = "untimed runs (of every in-flight caller) first", DefaultValueFactory = _ => 2 };
         var seconds = new Option<double>("--seconds") { Description = "timed window of each measurement", DefaultValueFactory = _ => 5 };
         var rounds = new Option<int>("--rounds") { Description = "rounds of single process and distributed runs taking turns; each side reports its best round", DefaultValueFactory = _ => 3 };
