@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Tessera.Kernels.Linear;
 
@@ -77,6 +78,17 @@ internal static unsafe class SgemmPacking
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(float* b, int ldb, bool trans, int j0, int nc, int p0, int kc, int nr, int panel0, int panel1, float* dst)
     {
+        if (!trans)
+        {
+            // The full panels row by row: each row of B is read as one run (see CopyRows), the partial last panel below.
+            int full = Math.Min(panel1, nc / nr);
+            if (full > panel0)
+            {
+                CopyRows(b + (long)p0 * ldb + j0 + panel0 * nr, ldb, kc, nr, full - panel0, dst + (long)panel0 * nr * kc);
+                panel0 = full;
+            }
+        }
+
         for (int p = panel0; p < panel1; p++)
         {
             int j = p * nr;
@@ -103,14 +115,6 @@ internal static unsafe class SgemmPacking
                     }
                 }
             }
-            else if (cols == nr)
-            {
-                nuint bytes = (nuint)(nr * sizeof(float));
-                for (int k = 0; k < kc; k++)
-                {
-                    Unsafe.CopyBlockUnaligned(d + k * nr, b + (long)(p0 + k) * ldb + j0 + j, (uint)bytes);
-                }
-            }
             else
             {
                 for (int k = 0; k < kc; k++)
@@ -127,6 +131,51 @@ internal static unsafe class SgemmPacking
                     {
                         dk[c] = 0;
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The <paramref name="panels"/> full panels of B's rows [0, kc) from src (row k at src + k ldb), panel p at
+    /// dst + p nr kc: row by row, each row's panels x nr floats read as one run (16 floats a vector pair), so the
+    /// hardware prefetcher follows kc sequential streams. (Panel by panel, each panel row was a Memmove call of 64-192
+    /// bytes from kc rows a plane apart: on a 1x1 convolution over 48 channels of 160x160, AVX2 tier, that pack was
+    /// 45% of the convolution's samples, vectorised in that order still 35%.)
+    /// </summary>
+    private static void CopyRows(float* src, int ldb, int kc, int nr, int panels, float* dst)
+    {
+        long panelFloats = (long)nr * kc;
+        for (int k = 0; k < kc; k++, src += ldb)
+        {
+            float* s = src, d = dst + (long)k * nr;
+            if (Vector256.IsHardwareAccelerated && nr % 16 == 0)
+            {
+                for (int p = 0; p < panels; p++, d += panelFloats)
+                {
+                    for (int c = 0; c < nr; c += 16, s += 16)
+                    {
+                        Vector256.Store(Vector256.Load(s), d + c);
+                        Vector256.Store(Vector256.Load(s + 8), d + c + 8);
+                    }
+                }
+            }
+            else if (Vector128.IsHardwareAccelerated && nr % 8 == 0)
+            {
+                for (int p = 0; p < panels; p++, d += panelFloats)
+                {
+                    for (int c = 0; c < nr; c += 8, s += 8)
+                    {
+                        Vector128.Store(Vector128.Load(s), d + c);
+                        Vector128.Store(Vector128.Load(s + 4), d + c + 4);
+                    }
+                }
+            }
+            else
+            {
+                for (int p = 0; p < panels; p++, d += panelFloats, s += nr)
+                {
+                    Unsafe.CopyBlockUnaligned(d, s, (uint)(nr * sizeof(float)));
                 }
             }
         }
