@@ -55,6 +55,26 @@ public sealed class ConvTransposeTests
         Assert.True(Check(new ParallelRunner(threads), random, 2, 2, 12, 8, [16, 16], [4, 4], [2, 2], [1, 1], [1, 1, 1, 1], [0, 0], 0, true, false));
     }
 
+    /// <summary>
+    /// A last axis of kernel 2 and stride 2 (the 2x upsampling of PP-OCR det's head), whose two taps are scattered as one
+    /// interleaved vector run: widths around the vector lengths (8 and 4 pairs), the rows' kernels overlapping or not, an
+    /// output_padding, and a start pad that takes the general scatter.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void KernelTwoStrideTwoRowsMatchReference(int threads)
+    {
+        var parallel = new ParallelRunner(threads);
+        var random = new Random(17 + threads);
+        foreach (int width in new[] { 1, 3, 4, 7, 8, 9, 12, 16, 17, 23, 40 })
+        {
+            Assert.True(Check(parallel, random, 1, 1, 3, 2, [2, width], [2, 2], [2, 2], [1, 1], [0, 0, 0, 0], [0, 0], 0, true, true));
+            Assert.True(Check(parallel, random, 2, 1, 2, 3, [3, width], [3, 2], [2, 2], [1, 1], [0, 0, 0, 0], [1, 1], 0, width % 2 == 0, true));
+            Assert.True(Check(parallel, random, 1, 2, 2, 1, [2, width], [2, 2], [2, 2], [1, 1], [0, 1, 0, 0], [0, 0], 0, true, false));
+        }
+    }
+
     /// <summary>mode 0: explicit pads + output_padding; 1: output_shape; 2: SAME_UPPER; 3: SAME_LOWER.</summary>
     private static bool Check(ParallelRunner parallel, Random random, int batch, int group, int cg, int mg, int[] input, int[] kernel,
         int[] strides, int[] dilations, int[] pads, int[] outputPadding, int mode, bool hasBias, bool constantWeights)
