@@ -28,7 +28,7 @@ internal static class TierCases
         // Convolutions: the direct kernel (AVX-512) or im2col panels (others), its batched-panel path for small
         // planes, the channel-blocked kernel (AVX-512, 64-channel multiples), the stride-2 phase split, pointwise
         // GEMMs, groups, dilation, 1-D and 3-D im2col bands, weights that are not constant (unpacked), depthwise
-        // loops, the fused residual sum and ConvTranspose.
+        // loops, the fused residual sum and ConvTranspose (its kernel-2 stride-2 rows scattered as interleaved vectors).
         Case("conv_3x3_direct", Conv([1, 32, 28, 28], [48, 32, 3, 3], pads: 1)),
         Case("conv_3x3_batch8_small_planes_panels", Conv([8, 64, 7, 7], [48, 64, 3, 3], pads: 1)),
         Case("conv_3x3_channel_blocked", Conv([2, 32, 14, 14], [128, 32, 3, 3], pads: 1)),
@@ -44,6 +44,7 @@ internal static class TierCases
         Case("conv_depthwise_s2", Conv([2, 32, 31, 31], [32, 1, 3, 3], pads: 1, group: 32, stride: 2)),
         Case("conv_add_relu_fused_sum", ConvAddRelu()),
         Case("conv_transpose_s2", Single("ConvTranspose", [1, 8, 10, 10], [C("w", [8, 6, 3, 3])], [Ints("strides", 2, 2)])),
+        Case("conv_transpose_k2_s2_interleaved", Single("ConvTranspose", [1, 8, 6, 21], [C("w", [8, 4, 2, 2])], [Ints("strides", 2, 2)])),
 
         // Pooling: max and average with padding and stride, the separable paths, global pools.
         Case("maxpool_3x3_s2_p1", Single("MaxPool", [2, 16, 33, 33], [], [Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 1, 1)])),
