@@ -28,12 +28,14 @@ internal sealed class LoadedModel : IDisposable
 
     private readonly NetworkCommunicator _communicator;
     private readonly Func<DataType, int[], Tensor> _allocateOutput;
+    private readonly HostRunSlots? _runSlots;
 
     /// <summary>The worker's pooled output storage, which a run's own allocator falls back to.</summary>
     public Func<DataType, int[], Tensor> PooledOutputs => _allocateOutput;
 
-    public LoadedModel(string hash, InferenceSession session, NetworkCommunicator communicator, long bytes, ITensorAllocator outputs)
+    public LoadedModel(string hash, InferenceSession session, NetworkCommunicator communicator, long bytes, ITensorAllocator outputs, HostRunSlots? runSlots = null)
     {
+        _runSlots = runSlots;
         _allocateOutput = outputs.Allocate;
         Hash = hash;
         Session = session;
@@ -120,8 +122,20 @@ internal sealed class LoadedModel : IDisposable
             int rows = RunCosts.RowsOf(InputNames, job.Inputs);
             bool timed = Costs.WantsTiming(rows);
             double started = timed ? Native.Libc.ThreadCpuSeconds() : 0;
+            // A run of one rank keeps to the host's budget of runs at once; a rank of a group never waits for a slot: it
+            // would hold one while it waits at a collective for a rank that waits for a slot.
+            var slots = job.Group is null ? _runSlots : null;
+            slots?.Acquire();
             var traced = PipelineTrace.Start();
-            outputs = Session.Run(job.Inputs, job.AllocateOutput);
+            try
+            {
+                outputs = Session.Run(job.Inputs, job.AllocateOutput);
+            }
+            finally
+            {
+                slots?.Release();
+            }
+
             PipelineTrace.End(PipelineTrace.Kind.Run, traced, job.Request, Thread.CurrentThread == _thread ? 1 : 0, rows);
             if (timed)
             {

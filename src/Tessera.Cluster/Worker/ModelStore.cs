@@ -17,13 +17,15 @@ internal sealed class ModelStore : IDisposable
     private readonly ILogger _logger;
     private readonly ITensorAllocator _outputs;
     private readonly Func<NetworkCommunicator> _communicators;
+    private readonly HostRunSlots? _runSlots;
     private readonly Dictionary<string, LoadedModel> _loaded = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Task<LoadedModel>> _loading = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
     /// <param name="communicators">Makes each loaded model's collective communicator (used only by tensor-parallel shards).</param>
-    public ModelStore(WorkerOptions options, ILogger logger, Func<NetworkCommunicator> communicators, ITensorAllocator outputs)
+    public ModelStore(WorkerOptions options, ILogger logger, Func<NetworkCommunicator> communicators, ITensorAllocator outputs, HostRunSlots? runSlots = null)
     {
+        _runSlots = runSlots;
         _options = options;
         _logger = logger;
         _communicators = communicators;
@@ -145,7 +147,7 @@ internal sealed class ModelStore : IDisposable
             throw new ClusterException(ClusterErrorCode.InferenceFailed, $"cannot load model {hex}: {e.Message}");
         }
 
-        var model = new LoadedModel(hex, session, communicator, bytes.Length, _outputs);
+        var model = new LoadedModel(hex, session, communicator, bytes.Length, _outputs, _runSlots);
         lock (_lock)
         {
             // Checked again under the lock: two different models may have loaded at the same time.

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""A/B (A/B/C...) of worker settings given by environment variables, in alternated runs of one tree's bench-cluster
+(GPT b8 s128 3-stage pipeline by default), under the same load:
+
+    python3 bench/worker-ab.py --pairs 6 off:TESSERA_RUN_SLOTS=off slots: batch:TESSERA_RUN_SLOTS=off,TESSERA_WORKER_SCHED=batch
+
+Each run is `./tessera bench-cluster ... --rounds 1` with the config's variables (the workers inherit them); the configs
+take turns, the first one alternating. Per run: the workers' + coordinator's CPU per row over the single process's and
+over the side-by-side sessions', the throughput over the pipeline's bound, the workers' voluntary and involuntary context
+switches per stage run (/proc/PID/task/*/status, read every 0.2 s while the distributed round runs) and the load. At the
+end, the medians per config."""
+import argparse, os, re, statistics, subprocess, sys, threading, time
+
+parser = argparse.ArgumentParser()
+parser.add_argument('configs', nargs='+', help='NAME:VAR=VALUE,VAR=VALUE (empty after the colon: no variables)')
+parser.add_argument('--pairs', type=int, default=6)
+parser.add_argument('--seconds', default='5')
+parser.add_argument('--workers', default='3')
+parser.add_argument('--strategy', default='pipeline')
+parser.add_argument('--model', default='gpt.onnx')
+parser.add_argument('--shape', default='input_ids=8x128')
+parser.add_argument('--log', default='/tmp/worker-ab.log')
+parser.add_argument('--cli', help='a copy of artifacts/cli/tessera.dll to run (so that editing the tree mid-run changes nothing)')
+args = parser.parse_args()
+tree = os.path.abspath('.')
+cache = os.environ.get('TESSERA_CACHE', os.path.join(tree, '.cache'))
+cli = os.path.abspath(args.cli) if args.cli else os.path.join(tree, 'artifacts', 'cli', 'tessera.dll')
+configs = []
+for spec in args.configs:
+    name, _, env = spec.partition(':')
+    configs.append((name, dict(kv.split('=', 1) for kv in env.split(',') if kv)))
+
+
+def workers():
+    found = []
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            a = open(f'/proc/{pid}/cmdline').read().split('\0')
+        except OSError:
+            continue
+        if cli in a and 'worker' in a:
+            found.append(pid)
+    return found
+
+
+def switches(pids):
+    v = n = 0
+    for pid in pids:
+        try:
+            for tid in os.listdir(f'/proc/{pid}/task'):
+                for row in open(f'/proc/{pid}/task/{tid}/status'):
+                    if row.startswith('voluntary_ctxt'):
+                        v += int(row.split()[1])
+                    elif row.startswith('nonvoluntary_ctxt'):
+                        n += int(row.split()[1])
+        except OSError:
+            pass
+    return v, n
+
+
+def one(name, env):
+    e = dict(os.environ, TESSERA_HOME=tree, **env)
+    cmd = ['dotnet', cli, 'bench-cluster', '--model', os.path.join(cache, 'models', args.model), '--shape', args.shape,
+           '--strategy', args.strategy, '--workers', args.workers, '--in-flight', '4', '--seconds', args.seconds, '--rounds', '1']
+    load0 = open('/proc/loadavg').read().split()[0]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=e, bufsize=1)
+    out = []
+    state = {'first': None, 'last': None}
+
+    def watch():
+        # From the distributed round's start line to the results.
+        while p.poll() is None:
+            if any('batch(es) in flight' in l for l in out) and not any(l.startswith('model ') for l in out):
+                pids = workers()
+                if len(pids) == int(args.workers):
+                    s = switches(pids)
+                    if state['first'] is None:
+                        state['first'] = s
+                    state['last'] = s
+            time.sleep(0.2)
+
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    for line in p.stdout:
+        out.append(line)
+    p.wait()
+    t.join()
+    text = ''.join(out)
+    with open(args.log, 'a') as f:
+        f.write(f'=== {name} {env}\n{text}\n')
+    if 'bit-identical to the single process: yes' not in text:
+        raise RuntimeError('outputs not bit-identical (or the run failed): see ' + args.log)
+    best = text[text.index('best of'):] if 'best of' in text else text
+    single = float(re.search(r'single process .*?cpu ([\d.]+) ms/row', best).group(1))
+    beside = float(re.search(r'side by side .*?cpu ([\d.]+) ms/row', best).group(1))
+    m = re.search(r'(pipeline|data parallel).*?cpu ([\d.]+) ms/row on the workers, ([\d.]+) on the coordinator\s+\((\d+) runs', best)
+    wk, co = float(m.group(2)), float(m.group(3))
+    # The pipeline's bound: min(the slowest stage alone, cores / the sum of the stages' times per row).
+    stages = [float(x) for x in re.findall(r'stage \d+ alone\s+([\d.]+) rows/s', best)]
+    rate = float(re.search(r'(?:pipeline|data parallel)[^\n]*?([\d.]+) rows/s', best).group(1))
+    cores = int(re.search(r'(\d+) cores', text).group(1))
+    bound = rate / min(min(stages), cores / sum(1 / x for x in stages)) if stages else float('nan')
+    cuts = re.search(r'micro-batch cuts chosen: (.*)', text)
+    runs = sum(len(c.split('+')) * int(n) for c, n in re.findall(r'([\d+]+) x(\d+)', cuts.group(1))) if cuts else 0
+    sw = (0, 0)
+    if state['first'] and state['last'] and runs:
+        sw = tuple((b - a) / runs for a, b in zip(state['first'], state['last']))
+    load1 = open('/proc/loadavg').read().split()[0]
+    r = dict(name=name, one=(wk + co) / single, beside=(wk + co) / beside, workers=wk, coord=co, single=single,
+             bound=bound, vol=sw[0], invol=sw[1], load=f'{load0}-{load1}')
+    print(f"{name:8s} (w+c)/one {r['one']:.3f}  /side {r['beside']:.3f}  workers {wk:.3f} coord {co:.3f} one {single:.3f}  "
+          f"of bound {r['bound']:.2f}  switches/run vol {sw[0]:.2f} invol {sw[1]:.2f}  load {r['load']}", flush=True)
+    return r
+
+
+results = {n: [] for n, _ in configs}
+for i in range(args.pairs):
+    order = configs if i % 2 == 0 else configs[::-1]
+    for name, env in order:
+        try:
+            results[name].append(one(name, env))
+        except Exception as e:  # a failed run is reported, not fatal
+            print(f'{name}: run failed: {e}', flush=True)
+print('medians:')
+for name, rs in results.items():
+    if not rs:
+        continue
+    med = lambda k: statistics.median(r[k] for r in rs)
+    print(f"{name:8s} n={len(rs)} (w+c)/one {med('one'):.3f}  /side {med('beside'):.3f}  workers {med('workers'):.3f} "
+          f"coord {med('coord'):.3f}  of bound {med('bound'):.2f}  vol {med('vol'):.2f} invol {med('invol'):.2f}")
