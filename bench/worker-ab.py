@@ -20,6 +20,7 @@ parser.add_argument('--strategy', default='pipeline')
 parser.add_argument('--model', default='gpt.onnx')
 parser.add_argument('--shape', default='input_ids=8x128')
 parser.add_argument('--log', default='/tmp/worker-ab.log')
+parser.add_argument('--trace', help='a folder for TESSERA_PIPELINE_TRACE timelines: adds the session runs\' CPU per row and wall / CPU')
 parser.add_argument('--cli', help='a copy of artifacts/cli/tessera.dll to run (so that editing the tree mid-run changes nothing)')
 args = parser.parse_args()
 tree = os.path.abspath('.')
@@ -43,29 +44,38 @@ def workers():
     return found
 
 
-def switches(pids):
-    v = n = 0
+def switches(pids, first, last):
+    """Each worker thread's voluntary and involuntary switches since it was first seen (threads come and go)."""
     for pid in pids:
         try:
             for tid in os.listdir(f'/proc/{pid}/task'):
+                counts = [0, 0]
                 for row in open(f'/proc/{pid}/task/{tid}/status'):
                     if row.startswith('voluntary_ctxt'):
-                        v += int(row.split()[1])
+                        counts[0] = int(row.split()[1])
                     elif row.startswith('nonvoluntary_ctxt'):
-                        n += int(row.split()[1])
+                        counts[1] = int(row.split()[1])
+                first.setdefault((pid, tid), tuple(counts) if not first.get('started') else (0, 0))
+                last[(pid, tid)] = tuple(counts)
         except OSError:
             pass
-    return v, n
+    first['started'] = True
+
+
+results = {n: [] for n, _ in configs}
 
 
 def one(name, env):
     e = dict(os.environ, TESSERA_HOME=tree, **env)
+    trace = os.path.join(args.trace, f'{name}-{len(results[name])}') if args.trace else None
+    if trace:
+        e['TESSERA_PIPELINE_TRACE'] = trace
     cmd = ['dotnet', cli, 'bench-cluster', '--model', os.path.join(cache, 'models', args.model), '--shape', args.shape,
            '--strategy', args.strategy, '--workers', args.workers, '--in-flight', '4', '--seconds', args.seconds, '--rounds', '1']
     load0 = open('/proc/loadavg').read().split()[0]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=e, bufsize=1)
     out = []
-    state = {'first': None, 'last': None}
+    first, last = {}, {}
 
     def watch():
         # From the distributed round's start line to the results.
@@ -73,10 +83,7 @@ def one(name, env):
             if any('batch(es) in flight' in l for l in out) and not any(l.startswith('model ') for l in out):
                 pids = workers()
                 if len(pids) == int(args.workers):
-                    s = switches(pids)
-                    if state['first'] is None:
-                        state['first'] = s
-                    state['last'] = s
+                    switches(pids, first, last)
             time.sleep(0.2)
 
     t = threading.Thread(target=watch, daemon=True)
@@ -103,17 +110,24 @@ def one(name, env):
     cuts = re.search(r'micro-batch cuts chosen: (.*)', text)
     runs = sum(len(c.split('+')) * int(n) for c, n in re.findall(r'([\d+]+) x(\d+)', cuts.group(1))) if cuts else 0
     sw = (0, 0)
-    if state['first'] and state['last'] and runs:
-        sw = tuple((b - a) / runs for a, b in zip(state['first'], state['last']))
+    if last and runs:
+        sw = tuple(sum(last[k][i] - first[k][i] for k in last) / runs for i in (0, 1))
+    # From the pipeline trace: the session runs' CPU per row summed over the stages, and their wall / CPU.
+    run_cpu = wall_cpu = float('nan')
+    if trace:
+        t = subprocess.run([sys.executable, os.path.join(tree, 'bench', 'pipeline-trace.py'), trace, '--window', '-1'], capture_output=True, text=True).stdout
+        rows = re.findall(r'^\s+\d+\s+\d+\s+[\d.]+\s+[\d.]+\s+([\d.]+)\s+([\d.]+)', t, re.M)
+        if rows:
+            run_cpu = sum(float(a) for a, _ in rows)
+            wall_cpu = statistics.mean(float(b) for _, b in rows)
     load1 = open('/proc/loadavg').read().split()[0]
     r = dict(name=name, one=(wk + co) / single, beside=(wk + co) / beside, workers=wk, coord=co, single=single,
-             bound=bound, vol=sw[0], invol=sw[1], load=f'{load0}-{load1}')
+             bound=bound, vol=sw[0], invol=sw[1], run_cpu=run_cpu, wall_cpu=wall_cpu, outside=wk - run_cpu, load=f'{load0}-{load1}')
     print(f"{name:8s} (w+c)/one {r['one']:.3f}  /side {r['beside']:.3f}  workers {wk:.3f} coord {co:.3f} one {single:.3f}  "
-          f"of bound {r['bound']:.2f}  switches/run vol {sw[0]:.2f} invol {sw[1]:.2f}  load {r['load']}", flush=True)
+          f"of bound {r['bound']:.2f}  switches/run vol {sw[0]:.2f} invol {sw[1]:.2f}  runs cpu/row {run_cpu:.3f} outside {wk - run_cpu:.3f} wall/cpu {wall_cpu:.2f}  load {r['load']}", flush=True)
     return r
 
 
-results = {n: [] for n, _ in configs}
 for i in range(args.pairs):
     order = configs if i % 2 == 0 else configs[::-1]
     for name, env in order:
@@ -127,4 +141,5 @@ for name, rs in results.items():
         continue
     med = lambda k: statistics.median(r[k] for r in rs)
     print(f"{name:8s} n={len(rs)} (w+c)/one {med('one'):.3f}  /side {med('beside'):.3f}  workers {med('workers'):.3f} "
-          f"coord {med('coord'):.3f}  of bound {med('bound'):.2f}  vol {med('vol'):.2f} invol {med('invol'):.2f}")
+          f"coord {med('coord'):.3f}  of bound {med('bound'):.2f}  vol {med('vol'):.2f} invol {med('invol'):.2f}  runs cpu/row {med('run_cpu'):.3f} "
+          f"outside {med('outside'):.3f} wall/cpu {med('wall_cpu'):.2f}")

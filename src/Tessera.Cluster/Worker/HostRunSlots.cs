@@ -122,7 +122,26 @@ internal sealed class HostRunSlots
         }
     }
 
-    /// <summary>Gives back the slots the calling thread's <see cref="Acquire"/> took; nothing when it holds none.</summary>
+    /// <summary>
+    /// Takes <see cref="Weight"/> slots for the calling thread if they are free now, without waiting: a connection's
+    /// frame thread, which must go on reading (heartbeats among its frames), hands a run it cannot start at once to
+    /// the model's thread instead.
+    /// </summary>
+    public bool TryAcquire()
+    {
+        Span<Libc.SemaphoreOperation> take =
+        [
+            new(1, -1, Libc.IpcNoWait),
+            new(1, 1, 0),
+            new(0, (short)-_weight, Libc.SemaphoreUndo | Libc.IpcNoWait),
+        ];
+        int set = Volatile.Read(ref _id);
+        if (Libc.SemaphoreOperate(set, take, -1) != 0) return false;
+        t_heldSet = set + 1;
+        return true;
+    }
+
+    /// <summary>Gives back the slots the calling thread's <see cref="Acquire"/> or <see cref="TryAcquire"/> took; nothing when it holds none.</summary>
     public void Release()
     {
         int set = t_heldSet - 1;

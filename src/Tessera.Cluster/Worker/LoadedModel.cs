@@ -79,7 +79,9 @@ internal sealed class LoadedModel : IDisposable
         lock (_jobs)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
-            if (!runHere || group is not null || _running || _jobs.Count != 0)
+            // A caller that would wait for a host run slot hands the run over too: it is a connection's frame thread,
+            // which reads that connection's next frames (a coordinator's PINGs) only after the run.
+            if (!runHere || group is not null || _running || _jobs.Count != 0 || !(_runSlots?.TryAcquire() ?? true))
             {
                 _jobs.Enqueue(job);
                 // A session in use is pulsed for when that run ends.
@@ -124,18 +126,12 @@ internal sealed class LoadedModel : IDisposable
             double started = timed ? Native.Libc.ThreadCpuSeconds() : 0;
             // A run of one rank keeps to the host's budget of runs at once; a rank of a group never waits for a slot: it
             // would hold one while it waits at a collective for a rank that waits for a slot.
+            // (A caller that runs its own run took its slot already.)
             var slots = job.Group is null ? _runSlots : null;
-            slots?.Acquire();
+            if (slots is not null && !HostRunSlots.HeldHere) slots.Acquire();
             var traced = PipelineTrace.Start();
-            try
-            {
-                outputs = Session.Run(job.Inputs, job.AllocateOutput);
-            }
-            finally
-            {
-                slots?.Release();
-            }
-
+            outputs = Session.Run(job.Inputs, job.AllocateOutput);
+            _runSlots?.Release();
             PipelineTrace.End(PipelineTrace.Kind.Run, traced, job.Request, Thread.CurrentThread == _thread ? 1 : 0, rows);
             if (timed)
             {
@@ -148,6 +144,8 @@ internal sealed class LoadedModel : IDisposable
         }
         finally
         {
+            // Nothing when the run holds no slot (or gave it back above).
+            _runSlots?.Release();
             _communicator.End();
             lock (_jobs)
             {
