@@ -16,6 +16,9 @@ internal static class WorkerCommand
 {
     public const string TokenVariable = "TESSERA_CLUSTER_TOKEN";
 
+    /// <summary>The worker's scheduling policy when --scheduling is not given: batch (the default) or normal.</summary>
+    public const string SchedulingVariable = "TESSERA_WORKER_SCHED";
+
     public static Command Create()
     {
         var listen = new Option<string>("--listen") { Description = "HOST:PORT to listen on (port 0 picks a free port, printed on stdout)", Required = true };
@@ -27,14 +30,13 @@ internal static class WorkerCommand
         var collectiveTimeout = new Option<double>("--collective-timeout") { Description = "seconds a tensor-parallel rank waits for another rank's block before the request fails", DefaultValueFactory = _ => 30 };
         var join = new Option<string?>("--join") { Description = "HOST:PORT of a running coordinator's join listener to announce this worker to" };
         var otlp = new Option<string?>("--otlp-endpoint") { Description = $"export the stages' spans over OTLP to this URL, e.g. http://127.0.0.1:4317 (else ${TelemetryOptions.EndpointVariable}; neither: off)" };
-        var runSlots = new Option<string?>("--run-slots") { Description = $"stage runs the workers of this host compute at once at most, in threads: auto (the cores), off, or a number (else ${HostRunSlots.Variable}; default auto)" };
-        var runSlotsName = new Option<string>("--run-slots-name") { Description = "workers of one host with the same name share the --run-slots budget (workers pinned to disjoint cores: different names)", DefaultValueFactory = _ => "workers" };
+        var scheduling = new Option<string?>("--scheduling") { Description = $"the worker's threads' Linux scheduling policy: batch (a thread that wakes does not preempt a running one) or normal (else ${SchedulingVariable}; default batch)" };
         var untilStdinCloses = new Option<bool>("--until-stdin-closes") { Description = "stop when standard input closes (a parent that starts the worker holds it open, so the worker ends with the parent, even a killed one)" };
 
         var tls = new TlsOptions();
         var command = new Command("worker", "Serve as a cluster worker: receive sub-models, run them, pass tensors to the next stage")
         {
-            listen, tokenFile, cacheDir, threads, budget, name, collectiveTimeout, join, untilStdinCloses, otlp, runSlots, runSlotsName,
+            listen, tokenFile, cacheDir, threads, budget, name, collectiveTimeout, join, untilStdinCloses, otlp, scheduling,
         };
         foreach (var option in tls.All) command.Options.Add(option);
         command.SetAction(parse =>
@@ -61,22 +63,22 @@ internal static class WorkerCommand
                 Name = parse.GetValue(name),
                 CollectiveTimeout = TimeSpan.FromSeconds(timeout),
                 Tls = tls.Read(parse),
-                RunSlots = parse.GetValue(runSlots) is { } slots ? ParseRunSlots(slots) : HostRunSlots.FromEnvironment(Environment.ProcessorCount),
-                RunSlotsName = parse.GetValue(runSlotsName)!,
             };
+            bool batch = (parse.GetValue(scheduling) ?? Environment.GetEnvironmentVariable(SchedulingVariable) ?? "batch").Trim().ToLowerInvariant() switch
+            {
+                "batch" => true,
+                "normal" => false,
+                var other => throw new CliException($"--scheduling must be batch or normal, not '{other}'"),
+            };
+            // The whole process, before its server starts the threads that compute (they inherit it): a stage run's
+            // thread never preempts a sibling worker's run when its RUN arrives; the tick shares the cores.
+            if (batch) Cluster.Native.Libc.SetBatchSchedulingForProcess();
             var telemetry = ServeCommand.Telemetry(parse.GetValue(otlp), "tessera-worker", options.Name ?? options.Listen);
             using var export = TelemetryExport.Start(telemetry, [ClusterTelemetry.SourceName], []);
             return Serve(options, parse.GetValue(join), parse.GetValue(untilStdinCloses));
         });
         return command;
     }
-
-    private static int ParseRunSlots(string value) => value.Trim().ToLowerInvariant() switch
-    {
-        "auto" => Environment.ProcessorCount,
-        "off" => 0,
-        _ => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n is >= 0 and <= 4096 ? n : throw new CliException($"--run-slots must be auto, off or a number of slots up to 4096, not '{value}'"),
-    };
 
     private static int Serve(WorkerOptions options, string? join, bool untilStdinCloses)
     {

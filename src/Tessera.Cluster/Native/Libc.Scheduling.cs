@@ -25,6 +25,22 @@ internal static unsafe partial class Libc
         }
     }
 
+    /// <summary>
+    /// Puts every thread of this process under SCHED_BATCH (<see cref="SetBatchScheduling"/>); the threads it starts
+    /// later inherit it. False where a thread could not be (another OS; a thread that ended meanwhile does not count).
+    /// </summary>
+    public static bool SetBatchSchedulingForProcess()
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        bool all = true;
+        foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            if (int.TryParse(Path.GetFileName(task), out int id) && !SetBatchScheduling(id) && Directory.Exists(task)) all = false;
+        }
+
+        return all;
+    }
+
     [LibraryImport("libc", SetLastError = true)]
     private static partial int sched_setscheduler(int pid, int policy, int* parameter);
 }

@@ -28,14 +28,12 @@ internal sealed class LoadedModel : IDisposable
 
     private readonly NetworkCommunicator _communicator;
     private readonly Func<DataType, int[], Tensor> _allocateOutput;
-    private readonly HostRunSlots? _runSlots;
 
     /// <summary>The worker's pooled output storage, which a run's own allocator falls back to.</summary>
     public Func<DataType, int[], Tensor> PooledOutputs => _allocateOutput;
 
-    public LoadedModel(string hash, InferenceSession session, NetworkCommunicator communicator, long bytes, ITensorAllocator outputs, HostRunSlots? runSlots = null)
+    public LoadedModel(string hash, InferenceSession session, NetworkCommunicator communicator, long bytes, ITensorAllocator outputs)
     {
-        _runSlots = runSlots;
         _allocateOutput = outputs.Allocate;
         Hash = hash;
         Session = session;
@@ -79,9 +77,7 @@ internal sealed class LoadedModel : IDisposable
         lock (_jobs)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
-            // A caller that would wait for a host run slot hands the run over too: it is a connection's frame thread,
-            // which reads that connection's next frames (a coordinator's PINGs) only after the run.
-            if (!runHere || group is not null || _running || _jobs.Count != 0 || !(_runSlots?.TryAcquire() ?? true))
+            if (!runHere || group is not null || _running || _jobs.Count != 0)
             {
                 _jobs.Enqueue(job);
                 // A session in use is pulsed for when that run ends.
@@ -124,14 +120,8 @@ internal sealed class LoadedModel : IDisposable
             int rows = RunCosts.RowsOf(InputNames, job.Inputs);
             bool timed = Costs.WantsTiming(rows);
             double started = timed ? Native.Libc.ThreadCpuSeconds() : 0;
-            // A run of one rank keeps to the host's budget of runs at once; a rank of a group never waits for a slot: it
-            // would hold one while it waits at a collective for a rank that waits for a slot.
-            // (A caller that runs its own run took its slot already.)
-            var slots = job.Group is null ? _runSlots : null;
-            if (slots is not null && !HostRunSlots.HeldHere) slots.Acquire();
             var traced = PipelineTrace.Start();
             outputs = Session.Run(job.Inputs, job.AllocateOutput);
-            _runSlots?.Release();
             PipelineTrace.End(PipelineTrace.Kind.Run, traced, job.Request, Thread.CurrentThread == _thread ? 1 : 0, rows);
             if (timed)
             {
@@ -144,8 +134,6 @@ internal sealed class LoadedModel : IDisposable
         }
         finally
         {
-            // Nothing when the run holds no slot (or gave it back above).
-            _runSlots?.Release();
             _communicator.End();
             lock (_jobs)
             {

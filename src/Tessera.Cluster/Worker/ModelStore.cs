@@ -17,15 +17,13 @@ internal sealed class ModelStore : IDisposable
     private readonly ILogger _logger;
     private readonly ITensorAllocator _outputs;
     private readonly Func<NetworkCommunicator> _communicators;
-    private readonly HostRunSlots? _runSlots;
     private readonly Dictionary<string, LoadedModel> _loaded = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Task<LoadedModel>> _loading = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
     /// <param name="communicators">Makes each loaded model's collective communicator (used only by tensor-parallel shards).</param>
-    public ModelStore(WorkerOptions options, ILogger logger, Func<NetworkCommunicator> communicators, ITensorAllocator outputs, HostRunSlots? runSlots = null)
+    public ModelStore(WorkerOptions options, ILogger logger, Func<NetworkCommunicator> communicators, ITensorAllocator outputs)
     {
-        _runSlots = runSlots;
         _options = options;
         _logger = logger;
         _communicators = communicators;
@@ -147,7 +145,7 @@ internal sealed class ModelStore : IDisposable
             throw new ClusterException(ClusterErrorCode.InferenceFailed, $"cannot load model {hex}: {e.Message}");
         }
 
-        var model = new LoadedModel(hex, session, communicator, bytes.Length, _outputs, _runSlots);
+        var model = new LoadedModel(hex, session, communicator, bytes.Length, _outputs);
         lock (_lock)
         {
             // Checked again under the lock: two different models may have loaded at the same time.

@@ -174,7 +174,7 @@ internal sealed class StageExecutor
         var writer = run.IsLastStage
             ? (_server.TryGetCoordinator(run.ReplyTo, out var coordinator) ? coordinator.Writer : null)
             : next?.Writer;
-        return writer?.SharedRing is { } ring ? new RingOutputs(writer, ring, model.PooledOutputs, _server.Options.Limits.ReadTimeout, _server.RunSlots) : null;
+        return writer?.SharedRing is { } ring ? new RingOutputs(writer, ring, model.PooledOutputs, _server.Options.Limits.ReadTimeout) : null;
     }
 
     /// <summary>The link to the next stage's worker, or null when it cannot be reached now (the send after the run tries again and says why).</summary>

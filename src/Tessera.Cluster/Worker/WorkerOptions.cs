@@ -28,18 +28,6 @@ public sealed record WorkerOptions
     /// </summary>
     public TimeSpan CollectiveTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>
-    /// Stage runs the workers of this host compute at once at most, counted in threads (<see cref="HostRunSlots"/>);
-    /// 0: no budget. <c>TESSERA_RUN_SLOTS</c> sets it for every worker (<c>off</c> or a number); the host's cores by default.
-    /// </summary>
-    public int RunSlots { get; init; } = HostRunSlots.FromEnvironment(Environment.ProcessorCount);
-
-    /// <summary>
-    /// Workers of one host and user with the same name share a budget of <see cref="RunSlots"/>: different names for
-    /// workers that do not share cores (pinned to disjoint CPU sets), or for tests.
-    /// </summary>
-    public string RunSlotsName { get; init; } = "workers";
-
     public TransportLimits Limits { get; init; } = TransportLimits.Default;
 
     /// <summary>TLS on every connection this worker accepts or opens (to peers, to a coordinator it joins); null: none.</summary>

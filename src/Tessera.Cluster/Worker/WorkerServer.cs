@@ -29,17 +29,7 @@ public sealed class WorkerServer : IAsyncDisposable
         Logger = loggers.CreateLogger("Tessera.Worker");
         Peers = new PeerLinks(options, Id, Logger);
         Peers.Lost += (address, reason) => Collectives.AbortPeer(address, reason);
-        RunSlots = HostRunSlots.Open(options.RunSlotsName, options.RunSlots, options.Threads);
-        if (Environment.GetEnvironmentVariable("TESSERA_WORKER_SCHED") == "batch")
-        {
-            // Experiment: every thread of the worker (and those it starts later, which inherit it) under SCHED_BATCH.
-            foreach (string task in Directory.GetDirectories("/proc/self/task"))
-            {
-                Native.Libc.SetBatchScheduling(int.Parse(Path.GetFileName(task), System.Globalization.CultureInfo.InvariantCulture));
-            }
-        }
-
-        Models = new ModelStore(options, Logger, () => new NetworkCommunicator(Collectives, Peers, options.CollectiveTimeout), Tensors, RunSlots);
+        Models = new ModelStore(options, Logger, () => new NetworkCommunicator(Collectives, Peers, options.CollectiveTimeout), Tensors);
         Executor = new StageExecutor(this);
         var endPoint = ClusterAddress.Parse(options.Listen) as IPEndPoint
             ?? throw new ClusterException(ClusterErrorCode.BadRequest, $"--listen needs an IP address, not a name: {options.Listen}");
@@ -84,9 +74,6 @@ public sealed class WorkerServer : IAsyncDisposable
     internal TensorPool Tensors { get; } = new();
 
     internal StageExecutor Executor { get; }
-
-    /// <summary>The host's budget of stage runs at once, which this worker's runs of one rank keep to; null: none.</summary>
-    internal HostRunSlots? RunSlots { get; }
 
     public string Name => Options.Name ?? Address;
 

@@ -81,67 +81,12 @@ public sealed class LoadedModelTests : IDisposable
         Assert.Equal((await next)["y"].Span<float>().ToArray(), (await queued)["y"].Span<float>().ToArray());
     }
 
-    [Fact]
-    public async Task ACallerThatWouldWaitForAHostRunSlotHandsItsRunToTheModelsThread()
-    {
-        var onnx = ClusterFixture.Whole(K, N, 7);
-        var slots = HostRunSlots.Open("test-" + Guid.NewGuid().ToString("N"), 1, 1)!;
-        try
-        {
-            using var model = Load(onnx, slots);
-            var x = ClusterFixture.Random([2, K], 5);
-            using var holding = new ManualResetEventSlim();
-            using var release = new ManualResetEventSlim();
-            // Another worker's run holds the host's only slot.
-            var other = Task.Factory.StartNew(() =>
-            {
-                slots.Acquire();
-                holding.Set();
-                release.Wait(Bound);
-                slots.Release();
-            }, TaskCreationOptions.LongRunning);
-            Assert.True(holding.Wait(Bound));
-
-            // The caller does not wait for it (its frame thread reads heartbeats): the model's thread does, then runs.
-            var caller = Thread.CurrentThread;
-            var here = new OutputThreads();
-            var run = model.RunAsync(Feeds(x), allocateOutput: here.Allocate, runHere: true);
-            Assert.False(run.IsCompleted);
-            Assert.False(HostRunSlots.HeldHere);
-            await Task.Delay(200);
-            Assert.Empty(here.Threads);
-            release.Set();
-            await run.WaitAsync(Bound);
-            Assert.NotEmpty(here.Threads);
-            Assert.DoesNotContain(caller, here.Threads);
-            await other.WaitAsync(Bound);
-            Assert.Equal(1, slots.Free);
-
-            // With the slot free a caller runs here again, and gives it back (a thread of its own: the test's may now be
-            // the model's, which completed the run above).
-            var again = new OutputThreads();
-            var (inline, thread, heldAfter) = await Task.Factory.StartNew(() =>
-            {
-                var done = model.RunAsync(Feeds(x), allocateOutput: again.Allocate, runHere: true);
-                return (done.IsCompletedSuccessfully, Thread.CurrentThread, HostRunSlots.HeldHere);
-            }, TaskCreationOptions.LongRunning).WaitAsync(Bound);
-            Assert.True(inline);
-            Assert.Equal([thread], again.Threads);
-            Assert.False(heldAfter);
-            Assert.Equal(1, slots.Free);
-        }
-        finally
-        {
-            slots.Remove();
-        }
-    }
-
-    private LoadedModel Load(OnnxModel onnx, HostRunSlots? slots = null)
+    private LoadedModel Load(OnnxModel onnx)
     {
         var options = new WorkerOptions { Listen = "127.0.0.1:0", Token = _fx.Token, CacheDirectory = _fx.NewCacheDir() };
         var communicator = new NetworkCommunicator(new CollectiveInbox(), new PeerLinks(options, Guid.NewGuid(), NullLogger.Instance), TimeSpan.FromSeconds(5));
         var session = new InferenceSession(onnx, new SessionOptions { Threads = 1, Communicator = communicator });
-        return new LoadedModel("00112233445566778899aabbccddeeff", session, communicator, 0, new TensorPool(), slots);
+        return new LoadedModel("00112233445566778899aabbccddeeff", session, communicator, 0, new TensorPool());
     }
 
     private static Dictionary<string, Tensor> Feeds(Tensor x) => new() { ["x"] = x };

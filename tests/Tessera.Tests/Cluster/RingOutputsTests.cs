@@ -134,53 +134,6 @@ public sealed class RingOutputsTests : IDisposable
         await sending.WaitAsync(Bound);
     }
 
-    [Fact]
-    public async Task ARunWaitingForRoomGivesUpItsRunSlotsMeanwhileAndTakesThemBackBeforeItGoesOn()
-    {
-        // The reader may be a stage that needs a slot to compute and so make room: one waiting for it with the host's
-        // only slot would wait for itself.
-        var slots = Tessera.Cluster.Worker.HostRunSlots.Open("test-" + Guid.NewGuid().ToString("N"), 1, 1)!;
-        try
-        {
-            var (connected, accepted) = await SmallRingsPairAsync();
-            await using var client = connected;
-            await using var server = accepted;
-            var ring = client.Writer.SharedRing!;
-            var pool = new TensorPool();
-            var full = new List<KeyValuePair<string, Tensor>>();
-            using (var outputs = new RingOutputs(client.Writer, ring, pool.Allocate, Bound, slots))
-            {
-                full.Add(new("a", Filled(outputs.Allocate(DataType.Float32, [150_000]), 1)));
-                await client.Writer.SendAsync(FrameType.Result, 1, new WireWriter().U16(1).Written, full, default, WireDataType.Float32, outputs).WaitAsync(Bound);
-            }
-
-            // 600 KB unread in a 1 MiB ring: the next 600 KB piece waits for the reader, its thread holding the slot.
-            using var waiting = new RingOutputs(client.Writer, ring, pool.Allocate, Bound, slots);
-            bool heldAfter = false;
-            var run = Task.Factory.StartNew(() =>
-            {
-                slots.Acquire();
-                var piece = waiting.Allocate(DataType.Float32, [150_000]);
-                heldAfter = Tessera.Cluster.Worker.HostRunSlots.HeldHere && slots.Free == 0;
-                slots.Release();
-                return piece;
-            }, TaskCreationOptions.LongRunning);
-            Assert.True(SpinWait.SpinUntil(() => slots.Free == 1 || run.IsCompleted, Bound), "the waiting run kept its slot");
-            Assert.False(run.IsCompleted);
-
-            // The reader takes the message and gives its room back: the run goes on in the ring, holding its slot again.
-            await ExpectAsync(server, 1, [new("a", Tensor.FromArray(full[0].Value.ToArray<float>(), full[0].Value.Shape))]);
-            var piece = await run.WaitAsync(Bound);
-            Assert.IsType<RingOutputs>(piece.StorageOwner);
-            Assert.True(heldAfter, "the run went on without its slot");
-            Assert.Equal(1, slots.Free);
-        }
-        finally
-        {
-            slots.Remove();
-        }
-    }
-
     /// <summary>A connection pair sharing memory through 1 MiB rings.</summary>
     private Task<(ClusterConnection Client, ClusterConnection Server)> SmallRingsPairAsync() =>
         _fx.ConnectedPairAsync(TransportLimits.Default with { SharedMemoryBytes = 1 << 20, ReadTimeout = Bound });

@@ -20,17 +20,14 @@ internal sealed unsafe class RingOutputs : IDisposable
     private readonly SharedRing _ring;
     private readonly Func<DataType, int[], Tensor> _fallback;
     private readonly TimeSpan _timeout;
-    private readonly Worker.HostRunSlots? _runSlots;
     private readonly List<(Tensor Tensor, long Position)> _pieces = [];
     private int _mapped;
     private bool _gateHeld;
     private bool _sent;
     private long _start;
 
-    /// <param name="runSlots">The host's run budget the computing thread may hold slots of: given up while it waits for room.</param>
-    public RingOutputs(FrameWriter writer, SharedRing ring, Func<DataType, int[], Tensor> fallback, TimeSpan timeout, Worker.HostRunSlots? runSlots = null)
+    public RingOutputs(FrameWriter writer, SharedRing ring, Func<DataType, int[], Tensor> fallback, TimeSpan timeout)
     {
-        _runSlots = runSlots;
         _writer = writer;
         _ring = ring;
         _fallback = fallback;
@@ -67,7 +64,7 @@ internal sealed unsafe class RingOutputs : IDisposable
         {
             // Every earlier message is out whole (this holds the gate), so the reader will give room back.
             if (Environment.TickCount64 >= deadline) return _fallback(dataType, shape);
-            WaitForReader(bytes);
+            _ring.WaitForReader(bytes, 10_000);
         }
 
         _mapped++;
@@ -143,25 +140,6 @@ internal sealed unsafe class RingOutputs : IDisposable
         {
             _gateHeld = false;
             _writer.RingGate.Release();
-        }
-    }
-
-    /// <summary>
-    /// Waits a while for the reader to give room back. The reader is the next stage's worker (or the coordinator), which
-    /// may need a run slot to compute and so give its inputs' room back: a run that waits here holding slots could wait
-    /// for itself (4 stages on 2 slots: stages 0 and 2 full, 1 and 3 waiting for a slot), so it gives them up meanwhile.
-    /// </summary>
-    private void WaitForReader(long bytes)
-    {
-        bool gaveUp = _runSlots is not null && Worker.HostRunSlots.HeldHere;
-        if (gaveUp) _runSlots!.Release();
-        try
-        {
-            _ring.WaitForReader(bytes, 10_000);
-        }
-        finally
-        {
-            if (gaveUp) _runSlots!.Acquire();
         }
     }
 
