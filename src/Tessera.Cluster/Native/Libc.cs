@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Tessera.Cluster.Native;
 
-/// <summary>The few C library calls .NET has no API for (Linux): a thread's CPU clock, futexes on shared memory, populating a mapping.</summary>
+/// <summary>The few C library calls .NET has no API for (Linux): a thread's CPU clock, futexes on shared memory, populating a mapping, a thread's scheduling policy (Libc.Scheduling.cs).</summary>
 internal static unsafe partial class Libc
 {
     private const int ClockThreadCpuTime = 3; // CLOCK_THREAD_CPUTIME_ID
