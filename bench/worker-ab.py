@@ -2,7 +2,7 @@
 """A/B (A/B/C...) of worker settings given by environment variables, in alternated runs of one tree's bench-cluster
 (GPT b8 s128 3-stage pipeline by default), under the same load:
 
-    python3 bench/worker-ab.py --pairs 6 off:TESSERA_RUN_SLOTS=off slots: batch:TESSERA_RUN_SLOTS=off,TESSERA_WORKER_SCHED=batch
+    python3 bench/worker-ab.py --pairs 6 --trace /tmp/ab normal:TESSERA_WORKER_SCHED=normal batch:
 
 Each run is `./tessera bench-cluster ... --rounds 1` with the config's variables (the workers inherit them); the configs
 take turns, the first one alternating. Per run: the workers' + coordinator's CPU per row over the single process's and
