@@ -25,9 +25,9 @@ internal static unsafe class ScaleMaskSoftmaxRow
     /// </summary>
     public static float Run(float* x, float* mask, int maskStride, float* y, int n, int kept, float scale)
     {
-        float max = mask is null ? ScaleMax(x, y, kept, scale)
-            : maskStride == 0 ? ScaleMax(x, y, kept, scale, *mask)
-            : ScaleAddMax(x, mask, y, kept, scale);
+        float max = mask is null ? ScaleAddMax(x, new RowAddendValue(0f), y, kept, scale)
+            : maskStride == 0 ? ScaleAddMax(x, new RowAddendValue(*mask), y, kept, scale)
+            : ScaleAddMax(x, new RowAddendMask(mask), y, kept, scale);
         // A row masked entirely to -inf gives NaN here as in ONNX Softmax (exp(-inf - -inf)).
         float sum = SoftmaxRow.ExpSum(y, y, kept, max);
         float reciprocal = 1f / sum;
@@ -36,17 +36,19 @@ internal static unsafe class ScaleMaskSoftmaxRow
         return reciprocal;
     }
 
-    private static float ScaleAddMax(float* x, float* mask, float* y, int n, float scale)
+    /// <summary>y = x·scale + the addend (a mask row, or one value over the whole row), returning the row's maximum.</summary>
+    private static float ScaleAddMax<TAddend>(float* x, TAddend addend, float* y, int n, float scale)
+        where TAddend : struct, IRowAddend
     {
         int i = 0;
         float max = float.NegativeInfinity;
-        if (Vector512.IsHardwareAccelerated && n >= 16)
+        if (TAddend.Has512BitLoop && Vector512.IsHardwareAccelerated && n >= 16)
         {
             var s = Vector512.Create(scale);
             var m = Vector512.Create(float.NegativeInfinity);
             for (; i <= n - 16; i += 16)
             {
-                var t = Vector512.Load(x + i) * s + Vector512.Load(mask + i);
+                var t = Vector512.Load(x + i) * s + addend.Vector512At(i);
                 t.Store(y + i);
                 m = Vector512.Max(m, t);
             }
@@ -65,10 +67,10 @@ internal static unsafe class ScaleMaskSoftmaxRow
             var m3 = m0;
             for (; i <= n - 32; i += 32)
             {
-                var t0 = Vector256.Load(x + i) * s + Vector256.Load(mask + i);
-                var t1 = Vector256.Load(x + i + 8) * s + Vector256.Load(mask + i + 8);
-                var t2 = Vector256.Load(x + i + 16) * s + Vector256.Load(mask + i + 16);
-                var t3 = Vector256.Load(x + i + 24) * s + Vector256.Load(mask + i + 24);
+                var t0 = Vector256.Load(x + i) * s + addend.Vector256At(i);
+                var t1 = Vector256.Load(x + i + 8) * s + addend.Vector256At(i + 8);
+                var t2 = Vector256.Load(x + i + 16) * s + addend.Vector256At(i + 16);
+                var t3 = Vector256.Load(x + i + 24) * s + addend.Vector256At(i + 24);
                 t0.Store(y + i);
                 t1.Store(y + i + 8);
                 t2.Store(y + i + 16);
@@ -81,7 +83,7 @@ internal static unsafe class ScaleMaskSoftmaxRow
 
             for (; i <= n - 8; i += 8)
             {
-                var t = Vector256.Load(x + i) * s + Vector256.Load(mask + i);
+                var t = Vector256.Load(x + i) * s + addend.Vector256At(i);
                 t.Store(y + i);
                 m0 = Vector256.Max(m0, t);
             }
@@ -91,56 +93,7 @@ internal static unsafe class ScaleMaskSoftmaxRow
 
         for (; i < n; i++)
         {
-            float t = x[i] * scale + mask[i];
-            y[i] = t;
-            max = MathF.Max(max, t);
-        }
-
-        return max;
-    }
-
-    private static float ScaleMax(float* x, float* y, int n, float scale, float bias = 0f)
-    {
-        int i = 0;
-        float max = float.NegativeInfinity;
-        if (Vector256.IsHardwareAccelerated && n >= 8)
-        {
-            // Four maxima, as in ScaleAddMax.
-            var s = Vector256.Create(scale);
-            var b = Vector256.Create(bias);
-            var m0 = Vector256.Create(float.NegativeInfinity);
-            var m1 = m0;
-            var m2 = m0;
-            var m3 = m0;
-            for (; i <= n - 32; i += 32)
-            {
-                var t0 = Vector256.Load(x + i) * s + b;
-                var t1 = Vector256.Load(x + i + 8) * s + b;
-                var t2 = Vector256.Load(x + i + 16) * s + b;
-                var t3 = Vector256.Load(x + i + 24) * s + b;
-                t0.Store(y + i);
-                t1.Store(y + i + 8);
-                t2.Store(y + i + 16);
-                t3.Store(y + i + 24);
-                m0 = Vector256.Max(m0, t0);
-                m1 = Vector256.Max(m1, t1);
-                m2 = Vector256.Max(m2, t2);
-                m3 = Vector256.Max(m3, t3);
-            }
-
-            for (; i <= n - 8; i += 8)
-            {
-                var t = Vector256.Load(x + i) * s + b;
-                t.Store(y + i);
-                m0 = Vector256.Max(m0, t);
-            }
-
-            max = Horizontal(Vector256.Max(Vector256.Max(m0, m1), Vector256.Max(m2, m3)));
-        }
-
-        for (; i < n; i++)
-        {
-            float t = x[i] * scale + bias;
+            float t = x[i] * scale + addend.At(i);
             y[i] = t;
             max = MathF.Max(max, t);
         }
