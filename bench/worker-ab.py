@@ -11,6 +11,8 @@ switches per stage run (/proc/PID/task/*/status, read every 0.2 s while the dist
 end, the medians per config."""
 import argparse, os, re, statistics, subprocess, sys, threading, time
 
+from worker_procs import read_switches, workers
+
 parser = argparse.ArgumentParser()
 parser.add_argument('configs', nargs='+', help='NAME:VAR=VALUE,VAR=VALUE (empty after the colon: no variables)')
 parser.add_argument('--pairs', type=int, default=6)
@@ -32,36 +34,6 @@ for spec in args.configs:
     configs.append((name, dict(kv.split('=', 1) for kv in env.split(',') if kv)))
 
 
-def workers():
-    found = []
-    for pid in filter(str.isdigit, os.listdir('/proc')):
-        try:
-            a = open(f'/proc/{pid}/cmdline').read().split('\0')
-        except OSError:
-            continue
-        if cli in a and 'worker' in a:
-            found.append(pid)
-    return found
-
-
-def switches(pids, first, last):
-    """Each worker thread's voluntary and involuntary switches since it was first seen (threads come and go)."""
-    for pid in pids:
-        try:
-            for tid in os.listdir(f'/proc/{pid}/task'):
-                counts = [0, 0]
-                for row in open(f'/proc/{pid}/task/{tid}/status'):
-                    if row.startswith('voluntary_ctxt'):
-                        counts[0] = int(row.split()[1])
-                    elif row.startswith('nonvoluntary_ctxt'):
-                        counts[1] = int(row.split()[1])
-                first.setdefault((pid, tid), tuple(counts) if not first.get('started') else (0, 0))
-                last[(pid, tid)] = tuple(counts)
-        except OSError:
-            pass
-    first['started'] = True
-
-
 results = {n: [] for n, _ in configs}
 
 
@@ -81,9 +53,9 @@ def one(name, env):
         # From the distributed round's start line to the results.
         while p.poll() is None:
             if any('batch(es) in flight' in l for l in out) and not any(l.startswith('model ') for l in out):
-                pids = workers()
+                pids = workers(cli)
                 if len(pids) == int(args.workers):
-                    switches(pids, first, last)
+                    read_switches(pids, first, last, initial=not last)
             time.sleep(0.2)
 
     t = threading.Thread(target=watch, daemon=True)

@@ -16,6 +16,8 @@ import sys
 import threading
 import time
 
+from worker_procs import read_switches, workers
+
 tree = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else '.')
 seconds = sys.argv[2] if len(sys.argv) > 2 else '8'
 # As conformance/prepare.sh: TESSERA_CACHE when set, else the tree's own .cache.
@@ -26,18 +28,6 @@ bench = subprocess.Popen(
      '--shape', 'input_ids=8x128', '--strategy', 'pipeline', '--workers', '3', '--in-flight', '4', '--seconds', seconds,
      '--rounds', '1'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
 output = []
-
-
-def workers():
-    found = []
-    for pid in filter(str.isdigit, os.listdir('/proc')):
-        try:
-            args = open(f'/proc/{pid}/cmdline').read().split('\0')
-        except OSError:
-            continue
-        if cli in args and 'worker' in args:
-            found.append(pid)
-    return found
 
 
 def has_model_thread(pid):
@@ -58,12 +48,12 @@ else:
     bench.wait()
     sys.exit('bench-cluster ended before its pipeline:\n' + ''.join(output))
 
-pids = workers()
+pids = workers(cli)
 while len(pids) != 3 or not all(has_model_thread(p) for p in pids):
     if bench.poll() is not None:
         sys.exit('bench-cluster ended before its workers had their models:\n' + ''.join(output) + bench.stdout.read())
     time.sleep(0.05)
-    pids = workers()
+    pids = workers(cli)
 
 first, last, cpu_first, cpu_last = {}, {}, {}, {}
 names = {}
@@ -78,17 +68,7 @@ def snap(initial):
         ticks = int(fields[11]) + int(fields[12])
         cpu_first.setdefault(pid, ticks)
         cpu_last[pid] = ticks
-        for tid in os.listdir(f'/proc/{pid}/task'):
-            counts = {}
-            try:
-                for row in open(f'/proc/{pid}/task/{tid}/status'):
-                    if row.startswith(('voluntary_ctxt', 'nonvoluntary_ctxt')):
-                        counts[row.split(':')[0]] = int(row.split()[1])
-            except OSError:
-                continue
-            value = (counts.get('voluntary_ctxt_switches', 0), counts.get('nonvoluntary_ctxt_switches', 0))
-            first.setdefault((pid, tid), value if initial else (0, 0))
-            last[(pid, tid)] = value
+    read_switches(pids, first, last, initial)
 
 
 # The results are printed after the workers stop: the last reading taken while all of them live ends the window.
