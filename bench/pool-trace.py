@@ -6,7 +6,9 @@ front, then the other's from the end) if nothing else ran, and the loss against 
 the repeats where one thread ran them all ("alone") and where both threads ran some ("both"), and "both / alone": what
 running next to the other thread costs the same work (cache lines moving between the cores, shared caches and memory);
 then per inference the chunks and CPU each side ran, the caller's wait after its own chunks (wall) and the CPU spent
-waiting and idle. CPU times are thread clocks, so the simulated split holds on a loaded machine where the wall times do
+waiting and idle; and the caller's time between the loops of one inference (wall, each gap's least over the
+inferences: the work no loop shares, such as shape arithmetic and a kernel's set-up), added to the simulated split for
+the time 2 undisturbed threads would take per inference. CPU times are thread clocks, so the simulated split holds on a loaded machine where the wall times do
 not; on a loaded machine "alone" is the common case (the worker held off its core) and "both" the quieter spells."""
 import statistics, sys
 from collections import defaultdict
@@ -54,6 +56,12 @@ def main(path, threads=2):
     print(f"per inference: caller {per('caller_chunks'):.1f} chunks {per('caller_cpu_us') / 1e3:.2f} ms cpu, workers {per('worker_chunks'):.1f} chunks "
           f"{per('worker_cpu_us') / 1e3:.2f} ms cpu; caller waited {wait / 1e3:.2f} ms (wall) for the workers, spending {per('join_cpu_us') / 1e3:.2f} ms cpu; "
           f"workers idle {per('worker_idle_cpu_us') / 1e3:.2f} ms cpu")
+    # Gaps after loop j of each inference, up to the next loop of the same inference (the gap after the last loop runs
+    # into the next inference and holds the bench's own work, so it is left out).
+    gaps = [min(float(rows[i + j + 1][col["post_us"]]) - float(rows[i + j][col["end_us"]]) for i in range(first, len(rows) - period + 1, period))
+            for j in range(period - 1)]
+    print(f"between loops (caller alone, least of each gap): {sum(gaps) / 1e3:.3f} ms per inference, largest {max(gaps, default=0):.1f} us "
+          f"after loop {gaps.index(max(gaps)) if gaps else '-'}; undisturbed 2 threads: split + between = {(split + sum(gaps)) / 1e3:.2f} ms")
 
 def simulate(times, threads):
     """Finish time of the pool's split of chunks of these durations over threads that start together."""
