@@ -19,6 +19,14 @@ internal static class WorkerCommand
     /// <summary>The worker's scheduling policy when --scheduling is not given: batch (the default) or normal.</summary>
     public const string SchedulingVariable = "TESSERA_WORKER_SCHED";
 
+    /// <summary>The time slice, in milliseconds, a batch-scheduled worker's threads ask the kernel for (0: the kernel's own).</summary>
+    public const string SliceVariable = "TESSERA_WORKER_SLICE_MS";
+
+    // A stage run takes milliseconds of CPU (GPT b8 s128: 5-6 ms a stage of three); cut into the kernel's default
+    // slices (1.4 ms here) on cores shared with sibling stages and other work, it stretched to 5x its CPU time while the
+    // stages after it waited (docs/architecture.md, "Cluster").
+    private const double DefaultSliceMilliseconds = 20;
+
     public static Command Create()
     {
         var listen = new Option<string>("--listen") { Description = "HOST:PORT to listen on (port 0 picks a free port, printed on stdout)", Required = true };
@@ -31,12 +39,13 @@ internal static class WorkerCommand
         var join = new Option<string?>("--join") { Description = "HOST:PORT of a running coordinator's join listener to announce this worker to" };
         var otlp = new Option<string?>("--otlp-endpoint") { Description = $"export the stages' spans over OTLP to this URL, e.g. http://127.0.0.1:4317 (else ${TelemetryOptions.EndpointVariable}; neither: off)" };
         var scheduling = new Option<string?>("--scheduling") { Description = $"the worker's threads' Linux scheduling policy: batch (a thread that wakes does not preempt a running one) or normal (else ${SchedulingVariable}; default batch)" };
+        var slice = new Option<string?>("--slice-ms") { Description = $"with batch scheduling: the time slice, in milliseconds, the worker's threads ask the kernel for (Linux 6.12 and later), 0 for the kernel's own (else ${SliceVariable}; default {DefaultSliceMilliseconds})" };
         var untilStdinCloses = new Option<bool>("--until-stdin-closes") { Description = "stop when standard input closes (a parent that starts the worker holds it open, so the worker ends with the parent, even a killed one)" };
 
         var tls = new TlsOptions();
         var command = new Command("worker", "Serve as a cluster worker: receive sub-models, run them, pass tensors to the next stage")
         {
-            listen, tokenFile, cacheDir, threads, budget, name, collectiveTimeout, join, untilStdinCloses, otlp, scheduling,
+            listen, tokenFile, cacheDir, threads, budget, name, collectiveTimeout, join, untilStdinCloses, otlp, scheduling, slice,
         };
         foreach (var option in tls.All) command.Options.Add(option);
         command.SetAction(parse =>
@@ -70,14 +79,26 @@ internal static class WorkerCommand
                 "normal" => false,
                 var other => throw new CliException($"--scheduling must be batch or normal, not '{other}'"),
             };
+            long sliceNanoseconds = SliceNanoseconds(parse.GetValue(slice));
             // The whole process, before its server starts the threads that compute (they inherit it): a stage run's
-            // thread never preempts a sibling worker's run when its RUN arrives; the tick shares the cores.
-            if (batch) Cluster.Native.Libc.SetBatchSchedulingForProcess();
+            // thread never preempts a sibling worker's run when its RUN arrives; the tick shares the cores, in slices
+            // long enough for a stage run to end in one.
+            if (batch) Cluster.Native.Libc.SetBatchSchedulingForProcess(sliceNanoseconds);
             var telemetry = ServeCommand.Telemetry(parse.GetValue(otlp), "tessera-worker", options.Name ?? options.Listen);
             using var export = TelemetryExport.Start(telemetry, [ClusterTelemetry.SourceName], []);
             return Serve(options, parse.GetValue(join), parse.GetValue(untilStdinCloses));
         });
         return command;
+    }
+
+    /// <summary>The slice <paramref name="given"/> (--slice-ms), else <see cref="SliceVariable"/>'s, else the default, in nanoseconds.</summary>
+    private static long SliceNanoseconds(string? given)
+    {
+        string? value = (given ?? Environment.GetEnvironmentVariable(SliceVariable))?.Trim();
+        if (string.IsNullOrEmpty(value)) return (long)(DefaultSliceMilliseconds * 1e6);
+        return double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double ms) && ms is >= 0 and <= 100
+            ? (long)(ms * 1e6)
+            : throw new CliException($"--slice-ms (or {SliceVariable}) must be a number of milliseconds from 0 to 100, not '{value}'");
     }
 
     private static int Serve(WorkerOptions options, string? join, bool untilStdinCloses)
