@@ -39,12 +39,12 @@ internal readonly unsafe struct SgemmJob(SgemmOperands ops, SgemmConfig cfg, int
             {
                 int kc = Math.Min(cfg.Kc, k - pc);
                 var step = Step(ic, mc, pc, kc);
-                float* aBlock;
+                float* aBlock = null;
                 if (ops.PackedA is not null)
                 {
                     aBlock = ops.PackedA.Block(ic, pc);
                 }
-                else
+                else if (!step.StreamsA)
                 {
                     aBlock = SgemmScratch.Get(0, (long)slivers * mr * kc);
                     step.PackA(aBlock, 0, slivers);
@@ -93,12 +93,13 @@ internal readonly unsafe struct SgemmJob(SgemmOperands ops, SgemmConfig cfg, int
             {
                 int kc = Math.Min(cfg.Kc, k - pc);
                 var step = Step(ic, mc, pc, kc);
-                float* aBlock;
+                float* aBlock = null;
+                bool streamsA = step.StreamsA;
                 if (ops.PackedA is not null)
                 {
                     aBlock = ops.PackedA.Block(ic, pc);
                 }
-                else
+                else if (!streamsA)
                 {
                     aBlock = SgemmScratch.Get(0, (long)slivers * mr * kc);
                     if (threadsM == 1)
@@ -124,7 +125,7 @@ internal readonly unsafe struct SgemmJob(SgemmOperands ops, SgemmConfig cfg, int
                     }
 
                     // The first B block of each depth step also packs each thread's own A slivers.
-                    bool packA = threadsM > 1 && jc == 0 && ops.PackedA is null;
+                    bool packA = threadsM > 1 && jc == 0 && ops.PackedA is null && !streamsA;
                     int tasks = threadsM > 1 ? threadsM : Math.Min(degree, panels);
                     var compute = new SgemmComputeBody(step, aBlock, bBlock, jc, nc, slivers, panels, tasks, splitSlivers: threadsM > 1, packA);
                     if (tasks == 1)

@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 namespace Tessera.Kernels.Linear;
 
 /// <summary>The AVX2/FMA SGEMM micro-kernel: a register-blocked tile of two 8-lane vectors per row.</summary>
-internal static unsafe class SgemmMicroKernelAvx2
+internal static unsafe partial class SgemmMicroKernelAvx2
 {
     public const int Mr = 6;
     public const int Nr = 16;
@@ -56,6 +56,16 @@ internal static unsafe class SgemmMicroKernelAvx2
             b += 16;
         }
 
+        Store(c, ldc, accumulate, c0_0, c0_1, c1_0, c1_1, c2_0, c2_1, c3_0, c3_1, c4_0, c4_1, c5_0, c5_1);
+    }
+
+    /// <summary>Adds the tile's accumulators to C (or stores them when <paramref name="accumulate"/> is false).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* c, nint ldc, bool accumulate,
+        Vector256<float> c0_0, Vector256<float> c0_1, Vector256<float> c1_0, Vector256<float> c1_1,
+        Vector256<float> c2_0, Vector256<float> c2_1, Vector256<float> c3_0, Vector256<float> c3_1,
+        Vector256<float> c4_0, Vector256<float> c4_1, Vector256<float> c5_0, Vector256<float> c5_1)
+    {
         if (accumulate)
         {
             Vector256.Store(c0_0 + Vector256.Load(c + 0), c + 0);
