@@ -53,7 +53,16 @@ internal static class ExpMath
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Exp(Vector256<float> x)
+    public static Vector256<float> Exp(Vector256<float> x) =>
+        Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(Highest)), Vector256.Create(float.PositiveInfinity), ExpNotAbove(x));
+
+    /// <summary>
+    /// <see cref="Exp(Vector256{float})"/> for lanes at most 88.37 (or NaN), as softmax's x - max: the same bits there,
+    /// without the overflow select, whose compare, blend and one more constant register (AVX2 has 16) the row loop then
+    /// need not carry.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ExpNotAbove(Vector256<float> x)
     {
         var t = MultiplyAdd(x, Vector256.Create(Log2E), Vector256.Create(RoundingShift));
         var n = t - Vector256.Create(RoundingShift);
@@ -66,8 +75,7 @@ internal static class ExpMath
         p = MultiplyAdd(p, r, Vector256.Create(P5));
         var y = MultiplyAdd(p, r * r, r) + Vector256<float>.One;
         var twoToN = Vector256.ShiftLeft(t.AsInt32() + Vector256.Create(127), 23).AsSingle();
-        var e = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(Lowest)), Vector256<float>.Zero, y * twoToN);
-        return Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(Highest)), Vector256.Create(float.PositiveInfinity), e);
+        return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(Lowest)), Vector256<float>.Zero, y * twoToN);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

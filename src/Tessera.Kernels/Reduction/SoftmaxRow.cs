@@ -82,7 +82,8 @@ internal static unsafe class SoftmaxRow
             var s = Vector256<float>.Zero;
             for (; i <= n - 8; i += 8)
             {
-                var e = ExpMath.Exp(Vector256.Load(x + i) - m);
+                // x - max is at most 0 (or NaN): no lane can overflow.
+                var e = ExpMath.ExpNotAbove(Vector256.Load(x + i) - m);
                 e.Store(y + i);
                 s += e;
             }

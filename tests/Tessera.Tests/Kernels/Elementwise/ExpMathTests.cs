@@ -50,6 +50,21 @@ public sealed class ExpMathTests
         }
     }
 
+    [Fact]
+    public void ExpNotAboveGivesExpsBitsUpToItsBound()
+    {
+        // Softmax's exp(x - max) skips the overflow select: at and below 88.37, and for NaN, it must be Exp itself (the
+        // 128-bit one: the 256-bit Exp is built on ExpNotAbove).
+        var random = new Random(6);
+        var values = Enumerable.Range(0, 20_000).Select(_ => (float)((random.NextDouble() * 183.37) - 95))
+            .Concat([88.37f, 0f, -0f, -87.4f, float.NegativeInfinity, float.NaN, -1e30f]);
+        foreach (float x in values)
+        {
+            int want = BitConverter.SingleToInt32Bits(ExpMath.Exp(Vector128.Create(x)).GetElement(3));
+            Assert.True(want == BitConverter.SingleToInt32Bits(ExpMath.ExpNotAbove(Vector256.Create(x)).GetElement(3)), $"exp({x:R})");
+        }
+    }
+
     /// <summary>exp(x) from the 512-, 256- and 128-bit functions, in a lane other than the first.</summary>
     private static float[] AllWidths(float x) =>
     [

@@ -103,6 +103,36 @@ public class ScaleMaskSoftmaxTests
         }
     }
 
+    [Theory]
+    [InlineData(40)]
+    [InlineData(128)]
+    public void NaNScoresMakeTheirRowNaNAndSignedZerosKeepTheBits(int n)
+    {
+        // The running maximum leaves a NaN score out (one vmaxps on the AVX2 path): the row must still come out NaN
+        // everywhere, as Softmax's does, whichever position the NaN has; and a row of zeros gives the same bits with
+        // any of them negative, whichever zero the maximum ends as.
+        var attributes = new Dictionary<string, NodeAttribute> { ["scale"] = GraphBuilder.Float("scale", 1f) };
+        var mask = Tensor.FromArray(new float[n], 1, n);
+        var x = OptimizationHarness.RandomFloats(n * n, 8, 1f);
+        for (int row = 0; row < n; row++) x[row * n + row] = float.NaN;
+        var y = FusedActivationHarness.Run(TesseraDomain.Name, "FusedScaleMaskSoftmax", 1, attributes,
+            [Tensor.FromArray(x, n, n), mask], [false, false], ParallelRunner.Sequential).Span<float>().ToArray();
+        Assert.All(y, v => Assert.True(float.IsNaN(v)));
+
+        var zeros = new float[n * n];
+        for (int row = 0; row < n; row++)
+        {
+            for (int j = 0; j < n; j++) zeros[row * n + j] = (j * 7 + row) % 3 == 0 ? -0f : 0f;
+        }
+
+        var plus = FusedActivationHarness.Run(TesseraDomain.Name, "FusedScaleMaskSoftmax", 1, attributes,
+            [Tensor.FromArray(new float[n * n], n, n), mask], [false, false], ParallelRunner.Sequential).Span<float>().ToArray();
+        var mixed = FusedActivationHarness.Run(TesseraDomain.Name, "FusedScaleMaskSoftmax", 1, attributes,
+            [Tensor.FromArray(zeros, n, n), mask], [false, false], ParallelRunner.Sequential).Span<float>().ToArray();
+        Assert.Equal(plus.Select(BitConverter.SingleToInt32Bits), mixed.Select(BitConverter.SingleToInt32Bits));
+        Assert.All(plus, v => Assert.Equal(1f / n, v, 1e-7f));
+    }
+
     [Fact]
     public void MaskThatDoesNotBroadcastIsRefused()
     {
