@@ -74,15 +74,21 @@ internal sealed class SgemmConfig
         return IsSupported(SgemmIsa.Avx2) ? For(SgemmIsa.Avx2) : For(SgemmIsa.Portable);
     }
 
-    /// <summary>
-    /// Whether this machine's kernel can read a row-major A in place (<see cref="KernelRowMajorA"/>): the AVX2 one. The
-    /// AVX-512 kernel's 8 row pointers and 24 accumulators are not measured that way.
-    /// </summary>
-    public bool ReadsRowMajorA => Isa == SgemmIsa.Avx2;
+    /// <summary>Whether this machine's kernel can read a row-major A in place (<see cref="KernelRowMajorA"/>): AVX2's and AVX-512's.</summary>
+    public bool ReadsRowMajorA => Isa is SgemmIsa.Avx2 or SgemmIsa.Avx512;
 
     /// <summary>c[Mr x Nr] = (c +) A[rows x kc] * packed-b-panel, row r of A at a + r*lda; only where <see cref="ReadsRowMajorA"/>.</summary>
-    public unsafe void KernelRowMajorA(float* a, nint lda, int rows, float* b, float* c, nint ldc, int kc, bool accumulate) =>
-        SgemmMicroKernelAvx2.RunRowMajorA(a, lda, rows, b, c, ldc, kc, accumulate);
+    public unsafe void KernelRowMajorA(float* a, nint lda, int rows, float* b, float* c, nint ldc, int kc, bool accumulate)
+    {
+        if (Isa == SgemmIsa.Avx512)
+        {
+            SgemmMicroKernelAvx512.RunRowMajorA(a, lda, rows, b, c, ldc, kc, accumulate);
+        }
+        else
+        {
+            SgemmMicroKernelAvx2.RunRowMajorA(a, lda, rows, b, c, ldc, kc, accumulate);
+        }
+    }
 
     /// <summary>Runs the micro-kernel: c[Mr x Nr] = (c +) packed-a-sliver * packed-b-panel.</summary>
     public unsafe void Kernel(float* a, float* b, float* c, nint ldc, int kc, bool accumulate)

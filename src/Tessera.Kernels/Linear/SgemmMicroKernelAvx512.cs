@@ -9,7 +9,7 @@ namespace Tessera.Kernels.Linear;
 /// per 24 FMAs). Eight rows divide the channel counts of most convolutions and transformer widths exactly, where the
 /// earlier 14-row tile padded a 64-channel GEMM to 70 rows.
 /// </summary>
-internal static unsafe class SgemmMicroKernelAvx512
+internal static unsafe partial class SgemmMicroKernelAvx512
 {
     public const int Mr = 8;
     public const int Nr = 48;
@@ -80,6 +80,21 @@ internal static unsafe class SgemmMicroKernelAvx512
             b += 48;
         }
 
+        Store(c, ldc, accumulate, c0_0, c0_1, c0_2, c1_0, c1_1, c1_2, c2_0, c2_1, c2_2, c3_0, c3_1, c3_2, c4_0, c4_1, c4_2, c5_0, c5_1, c5_2, c6_0, c6_1, c6_2, c7_0, c7_1, c7_2);
+    }
+
+    /// <summary>Adds the tile's accumulators to C (or stores them when <paramref name="accumulate"/> is false).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* c, nint ldc, bool accumulate,
+        Vector512<float> c0_0, Vector512<float> c0_1, Vector512<float> c0_2,
+        Vector512<float> c1_0, Vector512<float> c1_1, Vector512<float> c1_2,
+        Vector512<float> c2_0, Vector512<float> c2_1, Vector512<float> c2_2,
+        Vector512<float> c3_0, Vector512<float> c3_1, Vector512<float> c3_2,
+        Vector512<float> c4_0, Vector512<float> c4_1, Vector512<float> c4_2,
+        Vector512<float> c5_0, Vector512<float> c5_1, Vector512<float> c5_2,
+        Vector512<float> c6_0, Vector512<float> c6_1, Vector512<float> c6_2,
+        Vector512<float> c7_0, Vector512<float> c7_1, Vector512<float> c7_2)
+    {
         if (accumulate)
         {
             Vector512.Store(c0_0 + Vector512.Load(c + 0), c + 0);

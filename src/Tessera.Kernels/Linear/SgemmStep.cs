@@ -10,8 +10,8 @@ internal readonly unsafe struct SgemmStep(SgemmOperands ops, SgemmConfig cfg, fl
     /// <summary>
     /// Whether the kernels read this step's A where it lies (row-major, alpha 1, not pre-packed) instead of from a
     /// packed block: then nothing packs A, and <see cref="Compute"/> ignores its aBlock. Packing A costs about a
-    /// cycle per element, against N/16 cycles of AVX2 multiply-adds per element: 10% of an N = 128 projection and
-    /// 30% of attention's N = 32 score-times-value product (AVX2 tier, 128x32x128: 14.8 us packing, 10.3 us not).
+    /// cycle per element, against N/16 cycles of multiply-adds per element: 10% of an N = 128 projection and 30% of
+    /// attention's N = 32 score-times-value product (AVX2 tier, 128x32x128: 14.8 us packing, 10.3 us not).
     /// </summary>
     public bool StreamsA => cfg.ReadsRowMajorA && ops.PackedA is null && ops.A != null && !ops.TransA && alpha == 1f;
 

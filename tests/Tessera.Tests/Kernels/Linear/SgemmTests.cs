@@ -74,7 +74,7 @@ public sealed unsafe class SgemmTests
     }
 
     /// <summary>
-    /// With alpha 1 and a row-major A, the AVX2 kernel reads A in place (SgemmStep.StreamsA) instead of packing it: the
+    /// With alpha 1 and a row-major A, the AVX2 and AVX-512 kernels read A in place (SgemmStep.StreamsA) instead of packing it: the
     /// result must have the bits of the same product from a pre-packed A (the packing kernel), over edge rows and
     /// columns, depth blocks (Kc 7 and the machine's) and both ways of splitting across threads.
     /// </summary>
