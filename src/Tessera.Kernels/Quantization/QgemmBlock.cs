@@ -78,7 +78,7 @@ internal unsafe ref struct QgemmBlock
                 int col = p * QgemmConfig.Nr;
                 int cols = Math.Min(QgemmConfig.Nr, b.N - col);
                 bool wholePanel = floatTiles && cols == QgemmConfig.Nr;
-                if (wholePanel) floatPanel = new QgemmFloatPanel(output, col);
+                if (wholePanel) floatPanel.Set(output, col);
                 for (int r = 0; r < count; r += mr)
                 {
                     if (wholePanel && count - r >= mr)
@@ -88,7 +88,8 @@ internal unsafe ref struct QgemmBlock
                     }
 
                     config.Kernel(a + (r * lda), lda, panel, groups, _tile);
-                    output.Store(_tile, row + r, Math.Min(mr, count - r), col, cols, _sums + r);
+                    if (wholePanel) floatPanel.StoreTile(_tile, row + r, count - r, _sums + r);
+                    else output.Store(_tile, row + r, Math.Min(mr, count - r), col, cols, _sums + r);
                 }
             }
         }
@@ -135,7 +136,7 @@ internal unsafe ref struct QgemmBlock
             int col = p * QgemmConfig.Nr;
             int cols = Math.Min(QgemmConfig.Nr, b.N - col);
             bool wholePanel = floatTiles && cols == QgemmConfig.Nr;
-            if (wholePanel) floatPanel = new QgemmFloatPanel(output, col);
+            if (wholePanel) floatPanel.Set(output, col);
             for (int t = 0; t < tiles; t++)
             {
                 if (col >= tileEnd[t]) continue;
@@ -147,7 +148,8 @@ internal unsafe ref struct QgemmBlock
                 }
 
                 config.Kernel(a + (r * lda), lda, panel, tileGroups[t], _tile);
-                output.Store(_tile, row + r, Math.Min(mr, count - r), col, cols, _sums + r);
+                if (wholePanel) floatPanel.StoreTile(_tile, row + r, count - r, _sums + r);
+                else output.Store(_tile, row + r, Math.Min(mr, count - r), col, cols, _sums + r);
             }
         }
     }

@@ -137,12 +137,9 @@ internal readonly unsafe struct QgemmOutput
     {
         if (HasFloatPanels)
         {
-            var panel = new QgemmFloatPanel(this, col);
-            for (int r = 0; r < rows; r++, tile += QgemmConfig.Nr)
-            {
-                panel.StoreRow(Vector256.Load(tile), Vector256.Load(tile + 8), row + r, rowSums[r]);
-            }
-
+            QgemmFloatPanel panel = default;
+            panel.Set(this, col);
+            panel.StoreTile(tile, row, rows, rowSums);
             return;
         }
 
