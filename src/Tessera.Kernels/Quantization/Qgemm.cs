@@ -17,7 +17,9 @@ internal static unsafe class Qgemm
     {
         if (m <= 0 || b.N <= 0) return;
         var (blocks, panelSplit) = Split(m, 1, b, parallel.Degree);
-        var body = new QgemmBody<TRows>(blocks, b, rows, BlockOutput(output, panelSplit), panelSplit);
+        var blockOutput = BlockOutput(output, panelSplit);
+        if (blocks.Count > 1) blockOutput = blockOutput with { Panels = QgemmFloatPanels.Build(blockOutput, b) };
+        var body = new QgemmBody<TRows>(blocks, b, rows, blockOutput, panelSplit);
         int jobs = blocks.Count * panelSplit;
         parallel.ForChunks(jobs, jobs, ref body);
         if (panelSplit > 1 && output.Activation is { } activation)

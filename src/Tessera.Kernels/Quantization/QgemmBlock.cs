@@ -78,17 +78,18 @@ internal unsafe ref struct QgemmBlock
                 int col = p * QgemmConfig.Nr;
                 int cols = Math.Min(QgemmConfig.Nr, b.N - col);
                 bool wholePanel = floatTiles && cols == QgemmConfig.Nr;
-                if (wholePanel) floatPanel.Set(output, col);
+                QgemmFloatPanel* epilogue = output.Panels is null ? &floatPanel : output.Panels + p;
+                if (wholePanel && output.Panels is null) floatPanel.Set(output, col);
                 for (int r = 0; r < count; r += mr)
                 {
                     if (wholePanel && count - r >= mr)
                     {
-                        config.KernelToFloat(a + (r * lda), lda, panel, groups, &floatPanel, row + r, _sums + r);
+                        config.KernelToFloat(a + (r * lda), lda, panel, groups, epilogue, row + r, _sums + r);
                         continue;
                     }
 
                     config.Kernel(a + (r * lda), lda, panel, groups, _tile);
-                    if (wholePanel) floatPanel.StoreTile(_tile, row + r, count - r, _sums + r);
+                    if (wholePanel) epilogue->StoreTile(_tile, row + r, count - r, _sums + r);
                     else output.Store(_tile, row + r, Math.Min(mr, count - r), col, cols, _sums + r);
                 }
             }

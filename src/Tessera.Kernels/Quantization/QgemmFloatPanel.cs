@@ -21,7 +21,10 @@ internal unsafe struct QgemmFloatPanel
     private Vector256<float> _scale0, _scale1, _bias0, _bias1;
     private bool _symmetric, _hasBias;
 
-    /// <summary>Makes this columns [col, col + 16) of <paramref name="output"/> (Float, column stride 1, all 16 columns in the product).</summary>
+    /// <summary>
+    /// Makes this columns [col, col + 16) of <paramref name="output"/> (Float, column stride 1, all 16 columns in the
+    /// product). Sets every field read later: a panel is set again for other products (the biases only matter with _hasBias).
+    /// </summary>
     public void Set(in QgemmOutput output, int col)
     {
         int j = output.ColumnBase + col;
@@ -51,6 +54,7 @@ internal unsafe struct QgemmFloatPanel
             // Parts are whole tiles wide: this panel is columns col - part·PartColumns on of its part (no residual).
             int part = col / output.PartColumns;
             _destination = (float*)parts[part] + (col - (part * output.PartColumns));
+            _sum = null;
             _rowStride = output.PartColumns;
         }
         else

@@ -72,6 +72,12 @@ internal readonly unsafe struct QgemmOutput
     /// </summary>
     public FusedActivation? Activation { get; init; }
 
+    /// <summary>
+    /// The product's whole panels' float epilogues set beforehand (<see cref="QgemmFloatPanels"/>), indexed by panel, or
+    /// null for each block to set its own.
+    /// </summary>
+    public QgemmFloatPanel* Panels { get; init; }
+
     public void Store(int* tile, int row, int rows, int col, int cols, int* rowSums)
     {
         if (cols == QgemmConfig.Nr && Vector256.IsHardwareAccelerated)
