@@ -114,7 +114,7 @@ public sealed class FrameWriter
                 {
                     long position = 0;
                     bool placed = held is not null && held.TryPositionOf(tensor, out position);
-                    for (int waits = 0; !placed && !(placed = TryWriteToRing(ring, tensor, meta.WireEncoding, out position)) && !inRing; waits++)
+                    for (int waits = 0; !placed && !(placed = TryWriteToRing(ring, tensor, meta.WireEncoding, out position, paced: !inRing)) && !inRing; waits++)
                     {
                         // The reader is behind: wait for it as for TCP's window (the message's first piece only).
                         await WaitForRoomAsync(ring, meta.ByteLength, timeout).ConfigureAwait(false);
@@ -246,15 +246,15 @@ public sealed class FrameWriter
     }
 
     /// <summary>
-    /// Writes <paramref name="tensor"/> into the ring (<see cref="SharedRing.TryWrite(Tensor, WireEncoding, out long)"/>).
+    /// Writes <paramref name="tensor"/> into the ring (<see cref="SharedRing.TryWrite(Tensor, WireEncoding, out long, bool)"/>).
     /// A deferred tensor's source may fail there (a file cut short) after this message's first frames went out: the
     /// connection cannot carry another message then, and the caller gets the source's own exception.
     /// </summary>
-    private bool TryWriteToRing(SharedRing ring, Tensor tensor, WireEncoding encoding, out long position)
+    private bool TryWriteToRing(SharedRing ring, Tensor tensor, WireEncoding encoding, out long position, bool paced)
     {
         try
         {
-            return ring.TryWrite(tensor, encoding, out position);
+            return ring.TryWrite(tensor, encoding, out position, paced);
         }
         catch (Exception e) when (e is not ClusterException)
         {
@@ -289,7 +289,8 @@ public sealed class FrameWriter
             throw Broken(timedOut: true);
         }
 
-        await Task.Run(() => ring.WaitForReader(bytes, 10_000), CancellationToken.None).ConfigureAwait(false);
+        // Only a message's first piece waits (paced: see SharedRing.Paces).
+        await Task.Run(() => ring.WaitForReader(bytes, 10_000, paced: true), CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>

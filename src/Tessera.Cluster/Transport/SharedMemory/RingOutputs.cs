@@ -60,11 +60,13 @@ internal sealed unsafe class RingOutputs : IDisposable
         long deadline = Environment.TickCount64 + (long)_timeout.TotalMilliseconds;
         byte* pointer;
         long position;
-        while (!_ring.TryReserve(bytes, out position, out pointer))
+        // Every earlier message is out whole (this holds the gate), so the reader will give room back (and read them:
+        // the run's first piece is paced, see SharedRing.Paces).
+        bool paced = _pieces.Count == 0;
+        while (!_ring.TryReserve(bytes, out position, out pointer, paced))
         {
-            // Every earlier message is out whole (this holds the gate), so the reader will give room back.
             if (Environment.TickCount64 >= deadline) return _fallback(dataType, shape);
-            _ring.WaitForReader(bytes, 10_000);
+            _ring.WaitForReader(bytes, 10_000, paced);
         }
 
         _mapped++;
