@@ -76,7 +76,7 @@ public sealed class RingStartOverTests : IDisposable
     }
 
     [Fact]
-    public void AWriterAheadOfItsReaderWaitsAtTheSoftEndUntilItHasReadEverything()
+    public void AWriterAheadOfItsReaderWaitsAtTheSoftEndUntilItHasReadEverythingUnlessItKeepsAPiece()
     {
         using var segment = SharedSegment.Create(Ring, 0, out _);
         var writer = segment.NewToServerRing();
@@ -91,19 +91,37 @@ public sealed class RingStartOverTests : IDisposable
         }
 
         Assert.False(writer.TryWrite(Piece(3), Raw, out _, paced: true));
+        Assert.True(writer.CanReserveAfter(0, PieceBytes)); // there is room: it is the pacing that holds it
         Read(reader, positions[0], 0);
-        Read(reader, positions[1], 1);
         Assert.False(writer.TryWrite(Piece(3), Raw, out _, paced: true));
-        var kept = reader.ReadInPlace(positions[2], DataType.UInt8, [PieceBytes], PieceBytes);
 
-        // Read, though kept: the writer goes on in order rather than wait for the piece to come back.
+        // A reader that keeps a piece may keep the next ones too (a stage's inputs) and read its next RUN only after the
+        // run: the writer goes on in order rather than wait for that.
+        var kept = reader.ReadInPlace(positions[1], DataType.UInt8, [PieceBytes], PieceBytes);
         Assert.True(writer.TryWrite(Piece(3), Raw, out long next, paced: true));
         Assert.Equal(3 * PieceBytes, next);
+        Read(reader, positions[2], 2);
         Read(reader, next, 3);
         ((RingLease)kept.StorageOwner!).Dispose();
-        Assert.True(writer.TryWrite(Piece(4), Raw, out long over, paced: true));
-        Assert.Equal(Ring, over);
-        Read(reader, over, 4);
+        Assert.Equal(Piece(1), kept.ToArray<byte>());
+
+        // Three more from the ring's beginning, then the soft end again: once the reader has read (and consumed) them
+        // all, the next starts over.
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.True(writer.TryWrite(Piece(4 + i), Raw, out positions[i], paced: true));
+        }
+
+        Assert.Equal(Ring + (2 * PieceBytes), positions[2]);
+        Assert.False(writer.TryWrite(Piece(7), Raw, out _, paced: true));
+        for (int i = 0; i < 3; i++)
+        {
+            Read(reader, positions[i], 4 + i);
+        }
+
+        Assert.True(writer.TryWrite(Piece(7), Raw, out long over, paced: true));
+        Assert.Equal(2 * Ring, over);
+        Read(reader, over, 7);
     }
 
     [Fact]

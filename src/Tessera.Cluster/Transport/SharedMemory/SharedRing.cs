@@ -9,12 +9,14 @@ namespace Tessera.Cluster.Transport.SharedMemory;
 /// frame arrives, so space comes back in the order it was taken). Positions count bytes since the start and never
 /// wrap; a piece that would cross the ring's end starts at its beginning instead. The reader publishes how far it has
 /// consumed in the segment's header, which is all the writer needs to know what it may overwrite: no release frames.
+/// A writer whose reader has consumed everything starts over at the ring's beginning (<see cref="TryPlace"/>), so the
+/// span the pieces cycle through stays what is in flight.
 /// A writer that finds no room sleeps on a futex in the header, which the reader wakes when it consumes.
 /// Each side keeps its own position, so a peer that scribbles over the header can spoil only its own data.
 /// The reader may also keep a piece in place (<see cref="ReadInPlace"/>, a tensor over the ring itself) and give it back
 /// later: the consumed position it publishes then stops at the oldest piece still kept.
 /// </summary>
-internal sealed unsafe class SharedRing
+internal sealed unsafe partial class SharedRing
 {
     private const int Alignment = 64;
     private readonly SharedSegment _segment;
@@ -36,7 +38,7 @@ internal sealed unsafe class SharedRing
     // Reader side: the consumed position last published (under the lease lock).
     private long _published;
 
-    /// <param name="controlOffset">Where the ring's control sits in the segment: u64 consumed position, i32 wake-up counter, i32 writer waiting.</param>
+    /// <param name="controlOffset">Where the ring's control sits in the segment: u64 consumed position, i32 wake-up counter, i32 writer waiting, u64 read position.</param>
     public SharedRing(SharedSegment segment, long dataOffset, long capacity, int controlOffset)
     {
         _segment = segment;
@@ -343,77 +345,4 @@ internal sealed unsafe class SharedRing
             _segment.Release();
         }
     }
-
-    /// <summary>
-    /// Writer: where a piece of <paramref name="length"/> (aligned) bytes goes, and whether it overwrites only consumed
-    /// bytes. Normally after the last piece (at the ring's beginning when it would cross its end); but when the reader
-    /// has consumed everything written, at the ring's beginning (the next lap's start) wherever the last piece ended.
-    /// So the span the pieces cycle through is what is in flight at most, not the ring's size: on this project's AMD
-    /// EPYC Zen 4 (32 MiB L3), `tessera bench-transport` moved 4 MiB tensors through a 32 MiB ring taken in order at
-    /// 8-11 GB/s, through 12 and 8 MiB rings at 23-26 and 28-32 GB/s.
-    /// <para>
-    /// Why starting over never makes a piece wait: it happens only when nothing written is unconsumed (nor kept), and
-    /// then the gap it skips counts as consumed (<see cref="Free"/>). Right after it the ring is as it would be had
-    /// the writer written nothing yet since the reader caught up: every byte is free, so this piece and every later
-    /// one find exactly the room they would find in a ring that was just emptied, and wait only for pieces written
-    /// after it (as in any ring). The earlier experiment that started over whenever the bytes at the beginning were
-    /// consumed (12f0c25) broke this: the pieces after it had to follow it over bytes still unconsumed from the lap
-    /// before (a run's first input kept in place, for one), which taking the ring in order would have stepped past.
-    /// </para>
-    /// </summary>
-    private bool TryPlace(byte* data, long length, bool paced, out long position)
-    {
-        long consumed = Volatile.Read(ref *(long*)(data + _controlOffset));
-        position = consumed == _position && _position % Capacity != 0 ? NextLap(_position) : Start(_position, length);
-        bool room = position + length - Free(consumed, position) <= Capacity && !(paced && Paces(data, position, length));
-        return room;
-    }
-
-    /// <summary>
-    /// Whether a piece that may wait for the reader (the first of a message, whose earlier frames are all out) waits
-    /// for it to read everything written before going on past the soft end: a quarter of the ring, or three such
-    /// pieces when that is more. A writer faster than its reader would otherwise run a whole ring ahead of it, the
-    /// bytes the reader copies out written a ring ago and gone from the caches (and the writer's from
-    /// further away still); once the reader has read everything, the writer starts over at the ring's beginning if
-    /// it also consumed it (<see cref="TryPlace"/>), and goes on in order if it keeps a piece. It waits for the read
-    /// position, not the consumed one: the reader reads the frames already out whatever this writer does (as it would
-    /// drain a TCP window), but it may keep a piece for as long as its caller holds it.
-    /// </summary>
-    private bool Paces(byte* data, long position, long length)
-    {
-        long softEnd = Math.Max(Capacity / 4, 3 * length);
-        long read = Volatile.Read(ref *(long*)(data + _controlOffset + 16));
-        return position % Capacity + length > softEnd && read != _position;
-    }
-
-    /// <summary>
-    /// Where the free space before a piece at <paramref name="start"/> (the next one) begins in position terms, from
-    /// the <paramref name="consumed"/> position: a gap the pieces skipped (to start over) counts as consumed once
-    /// everything before it is, which the position alone would not show.
-    /// </summary>
-    private long Free(long consumed, long start) =>
-        consumed == _position ? start : consumed == _gapStart ? _gapEnd : consumed;
-
-    /// <summary>Moves this side's position past the piece at <paramref name="position"/>, noting the gap before it if it started over.</summary>
-    private void Advance(long position, long length)
-    {
-        if (position > _position)
-        {
-            (_previousGapStart, _previousGapEnd) = (_gapStart, _gapEnd);
-            (_gapStart, _gapEnd) = (_position, position);
-        }
-
-        _position = position + length;
-    }
-
-    /// <summary>The start of the lap after the one <paramref name="position"/> is in.</summary>
-    private long NextLap(long position) => position - (position % Capacity) + Capacity;
-
-    private long Start(long position, long length)
-    {
-        long offset = position % Capacity;
-        return offset + length > Capacity ? position + Capacity - offset : position;
-    }
-
-    private static long Align(long bytes) => (bytes + Alignment - 1) & ~(long)(Alignment - 1);
 }

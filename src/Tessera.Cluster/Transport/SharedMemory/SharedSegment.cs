@@ -12,7 +12,7 @@ namespace Tessera.Cluster.Transport.SharedMemory;
 /// tmpfs refuses it then (the connection keeps TCP) instead of killing a process with SIGBUS on a later write.
 /// Layout: the 16-byte cookie at 0 (the peer proves it opened the same file by reading it), each ring's control on
 /// its own cache line at 64 (client → server) and 128 (server → client): the consumed position (u64), a wake-up
-/// counter (i32, a futex) and whether the writer waits on it (i32); each direction's <see cref="FrameRing"/> control
+/// counter (i32, a futex), whether the writer waits on it (i32) and the read position (u64); each direction's <see cref="FrameRing"/> control
 /// on two cache lines, the writer's at 192 (client → server) and 320 (server → client), the reader's at 256 and 384;
 /// the frame rings' bytes from 4096 (client → server, then server → client), the tensor rings' after them.
 /// </summary>
