@@ -32,7 +32,7 @@ internal static class BenchTransportCommand
             {
                 var r = TransportBench.RunAsync(bytes, (int)latencyBytes, 10, TimeSpan.FromSeconds(s), shared).GetAwaiter().GetResult();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{label}throughput: {r.ThroughputBytesPerSecond / 1e9:F2} GB/s ({r.Iterations} tensors of {r.ThroughputBytes} bytes; {r.TensorPath})\n{label}per-hop latency: {r.HopMicroseconds:F1} us (median, tensors of {r.LatencyBytes} bytes)"));
+                    $"{label}throughput: {r.ThroughputBytesPerSecond / 1e9:F2} GB/s ({r.Iterations} tensors of {r.ThroughputBytes} bytes; {r.TensorPath}; cpu {r.CpuSecondsPerGigabyte * 1e3:F1} ms per GB, writer and reader)\n{label}per-hop latency: {r.HopMicroseconds:F1} us (median, tensors of {r.LatencyBytes} bytes)"));
             }
 
             return 0;

@@ -16,7 +16,8 @@ namespace Tessera.Cluster.Bench;
 public static class TransportBench
 {
     /// <param name="TensorPath">How the tensors travelled (the connection's <see cref="ClusterConnection.TensorPath"/>).</param>
-    public sealed record Result(double ThroughputBytesPerSecond, double HopMicroseconds, long ThroughputBytes, int LatencyBytes, int Iterations, string TensorPath);
+    /// <param name="CpuSecondsPerGigabyte">This process's CPU time (writer and reader both) per 10^9 bytes moved in the throughput test: steadier than the rate on a loaded machine.</param>
+    public sealed record Result(double ThroughputBytesPerSecond, double HopMicroseconds, long ThroughputBytes, int LatencyBytes, int Iterations, string TensorPath, double CpuSecondsPerGigabyte);
 
     public static async Task<Result> RunAsync(long throughputBytes, int latencyBytes, int iterations, TimeSpan duration, bool sharedMemory)
     {
@@ -48,6 +49,7 @@ public static class TransportBench
         var tensors = new KeyValuePair<string, Tensor>[] { new("t", big) };
         var payload = new WireWriter().U16(1).Written;
         int sent = 0;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var receiver = Task.Run(async () =>
         {
@@ -74,7 +76,9 @@ public static class TransportBench
         await client.Writer.SendAsync(FrameType.Ping, 0, null, default).ConfigureAwait(false);
         int got = await receiver.ConfigureAwait(false);
         double seconds = clock.Elapsed.TotalSeconds;
+        double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
         double throughput = got * (double)big.ByteLength / seconds;
+        double cpuPerGigabyte = cpuSeconds / (got * (double)big.ByteLength / 1e9);
 
         // Latency: ping-pong of a small tensor; a hop is half a round trip.
         var small = new KeyValuePair<string, Tensor>[] { new("t", Tensor.AllocateZeroed(DataType.Float32, [latencyBytes / 4])) };
@@ -105,6 +109,6 @@ public static class TransportBench
         await echo.ConfigureAwait(false);
         samples.Sort();
         double medianRoundTrip = samples[samples.Count / 2];
-        return new Result(throughput, medianRoundTrip / 2, big.ByteLength, latencyBytes, got, client.TensorPath);
+        return new Result(throughput, medianRoundTrip / 2, big.ByteLength, latencyBytes, got, client.TensorPath, cpuPerGigabyte);
     }
 }
