@@ -60,13 +60,13 @@ internal sealed unsafe class RingOutputs : IDisposable
         long deadline = Environment.TickCount64 + (long)_timeout.TotalMilliseconds;
         byte* pointer;
         long position;
-        // Every earlier message is out whole (this holds the gate), so the reader will give room back (and read them:
-        // the run's first piece is paced, see SharedRing.Paces).
-        bool paced = _pieces.Count == 0;
-        while (!_ring.TryReserve(bytes, out position, out pointer, paced))
+        // Every earlier message is out whole (this holds the gate), so the reader will give room back. Not paced (see
+        // SharedRing.Paces): this waits inside the stage's run, which would stop computing for a reader not scheduled
+        // yet (3-stage GPT pipeline, one pair at load 11: 335 -> 229 rows/s, CPU per row 2.10 -> 2.19 ms with it).
+        while (!_ring.TryReserve(bytes, out position, out pointer))
         {
             if (Environment.TickCount64 >= deadline) return _fallback(dataType, shape);
-            _ring.WaitForReader(bytes, 10_000, paced);
+            _ring.WaitForReader(bytes, 10_000);
         }
 
         _mapped++;
