@@ -58,27 +58,6 @@ internal static unsafe partial class Libc
         return all;
     }
 
-    /// <summary>The time slice the scheduler gives thread <paramref name="threadId"/> (/proc: se.slice), in nanoseconds; 0 where unknown.</summary>
-    public static long SliceOf(int threadId)
-    {
-        try
-        {
-            string path = threadId == 0 ? "/proc/thread-self/sched" : $"/proc/self/task/{threadId}/sched";
-            foreach (string line in File.ReadLines(path))
-            {
-                if (line.StartsWith("se.slice", StringComparison.Ordinal) && long.TryParse(line[(line.IndexOf(':') + 1)..].Trim(), out long slice)) return slice;
-            }
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-
-        return 0;
-    }
-
     private const int PriorityProcess = 0; // PRIO_PROCESS: with a thread id, that thread
 
     // struct sched_attr, SCHED_ATTR_SIZE_VER1 (56 bytes).

@@ -53,15 +53,18 @@ public sealed class WorkerSchedulingTests : IDisposable
     private static long KernelSliceOfNewThread()
     {
         long slice = 0;
-        var probe = new Thread(() => slice = Tessera.Cluster.Native.Libc.SliceOf(0));
+        var probe = new Thread(() => slice = SliceOf("/proc/thread-self"));
         probe.Start();
         probe.Join();
         return slice;
     }
 
+    /// <summary>A thread's slice in nanoseconds (TASK/sched, se.slice); 0 where /proc does not show it.</summary>
     private static long SliceOf(string task)
     {
-        foreach (string line in File.ReadLines(Path.Combine(task, "sched")))
+        string path = Path.Combine(task, "sched");
+        if (!File.Exists(path)) return 0;
+        foreach (string line in File.ReadLines(path))
         {
             if (line.StartsWith("se.slice", StringComparison.Ordinal)) return long.Parse(line[(line.IndexOf(':') + 1)..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
         }
