@@ -106,8 +106,8 @@ internal static unsafe class ScaleMaskSoftmaxRow
     /// <summary>
     /// The running maximum m of scores t as one vmaxps (m when t is NaN, either zero for ±0) where Vector256.Max's NaN
     /// and signed-zero rules take eight instructions without AVX-512. The row's outputs keep their bits: a NaN score's
-    /// exp makes the sum, and so every output, NaN whatever the maximum, and exp(x - ±0) is the same. (AVX2 tier, rows
-    /// of 128 with a mask: the scale-add-max sweep 0.24 -> 0.1x ns per score.)
+    /// exp makes the sum, and so every output, NaN whatever the maximum, and exp(x - ±0) is the same. (AVX2 tier, 4096 rows
+    /// of 128 with a mask, with ExpNotAbove in the sum: the whole softmax 0.74 -> 0.61 ns per score.)
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> RunningMax(Vector256<float> m, Vector256<float> t) => Avx.IsSupported ? Avx.Max(t, m) : Vector256.Max(m, t);
