@@ -120,13 +120,13 @@ internal sealed unsafe partial class SharedRing
     /// order): false when there is no room until the reader has caught up. The segment stays mapped for the piece until
     /// <see cref="ReleaseReserved"/>, even if the connection closes meanwhile.
     /// </summary>
-    /// <param name="paced">Whether the piece may wait for the reader (a run's first: see <see cref="Paces"/>).</param>
-    public bool TryReserve(long bytes, out long position, out byte* pointer, bool paced = false)
+    public bool TryReserve(long bytes, out long position, out byte* pointer)
     {
         long length = Align(bytes);
         pointer = null;
         byte* data = _segment.Acquire();
-        if (!TryPlace(data, length, paced, out position))
+        // Never paced: a stage computing into the ring would wait inside its run (RingOutputs).
+        if (!TryPlace(data, length, paced: false, out position))
         {
             _segment.Release();
             return false;
