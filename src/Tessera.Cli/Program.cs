@@ -42,6 +42,7 @@ internal static class Program
             PlanCommand.Create(),
             CalibrateCommand.Create(),
             RooflineCommand.Create(),
+            BenchGemmCommand.Create(),
             QuantizeCommand.Create(),
         };
         return CommandHost.Invoke(root, args);

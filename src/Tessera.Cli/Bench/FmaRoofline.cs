@@ -59,7 +59,7 @@ internal static class FmaRoofline
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float Chains512(long steps)
+    internal static float Chains512(long steps)
     {
         var a = Vector512.Create(1.0000001f);
         var b = Vector512.Create(0.9999999f);
@@ -95,7 +95,7 @@ internal static class FmaRoofline
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float Chains256(long steps)
+    internal static float Chains256(long steps)
     {
         var a = Vector256.Create(1.0000001f);
         var b = Vector256.Create(0.9999999f);
@@ -131,7 +131,7 @@ internal static class FmaRoofline
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float Chains128(long steps)
+    internal static float Chains128(long steps)
     {
         var a = Vector128.Create(1.0000001f);
         var b = Vector128.Create(0.9999999f);

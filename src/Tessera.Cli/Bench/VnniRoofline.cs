@@ -17,7 +17,7 @@ internal static class VnniRoofline
         AvxVnni.IsSupported ? FmaRoofline.Best(steps => Chains256(steps), 32, seconds, rounds) : null;
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static int Chains256(long steps)
+    internal static int Chains256(long steps)
     {
         var a = Vector256.Create((byte)3);
         var b = Vector256.Create((sbyte)-2);

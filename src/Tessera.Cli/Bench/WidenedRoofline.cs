@@ -31,7 +31,7 @@ internal static class WidenedRoofline
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static int Chains512(long steps)
+    internal static int Chains512(long steps)
     {
         var b = Vector512.Create((short)1);
         var c0 = Vector512.Create(1); var c1 = Vector512.Create(2); var c2 = Vector512.Create(3);
@@ -58,7 +58,7 @@ internal static class WidenedRoofline
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static int Chains256(long steps)
+    internal static int Chains256(long steps)
     {
         var b = Vector256.Create((short)1);
         var c0 = Vector256.Create(1); var c1 = Vector256.Create(2); var c2 = Vector256.Create(3);
