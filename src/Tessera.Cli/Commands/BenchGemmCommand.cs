@@ -19,14 +19,15 @@ internal static class BenchGemmCommand
         var rounds = new Option<int>("--rounds") { Description = "windows per shape, each after one of the roof", DefaultValueFactory = _ => 3 };
         var transposeB = new Option<bool>("--transpose-b") { Description = "B is stored N x K (a Gemm with transB, attention's Kᵀ)" };
         var prepackedB = new Option<bool>("--prepacked-b") { Description = "pack B once before timing, as a weight initializer is (default: packed by every call, as an activation)" };
+        var microKernel = new Option<bool>("--micro-kernel") { Description = "time the register tile alone over operands packed once (M and N padded to whole tiles; small shapes such as 6x16x128 stay in L1)" };
         var command = new Command("bench-gemm", "Time the GEMM kernel this process picks on given shapes (checked against a reference first): GFLOP/s or GOP/s, CPU time per call and the fraction of the matching roofline roof. DOTNET_EnableAVX512F=0, DOTNET_EnableAVX2=0 or TESSERA_QGEMM=avx2|portable select lower kernels")
         {
-            shapes, dtype, threads, seconds, rounds, transposeB, prepackedB,
+            shapes, dtype, threads, seconds, rounds, transposeB, prepackedB, microKernel,
         };
         command.SetAction(parse =>
         {
             var settings = GemmBenchSettings.Create(parse.GetValue(shapes) ?? [], parse.GetValue(dtype)!, parse.GetValue(threads),
-                parse.GetValue(seconds), parse.GetValue(rounds), parse.GetValue(transposeB), parse.GetValue(prepackedB));
+                parse.GetValue(seconds), parse.GetValue(rounds), parse.GetValue(transposeB), parse.GetValue(prepackedB), parse.GetValue(microKernel));
             var (roof, rows) = GemmBenchRunner.Run(settings);
             Console.Write(GemmBenchReport.Format(settings, roof, rows));
             return 0;

@@ -41,6 +41,9 @@ public sealed class BenchGemmCommandTests
         Assert.Contains("--seconds must be in (0, 60]", Error(["8x8x8"], "float", 1, 0, 1));
         Assert.Contains("--seconds must be in (0, 60]", Error(["8x8x8"], "float", 1, double.NaN, 1));
         Assert.Contains("--rounds must be from 1 to 1000, got 0", Error(["8x8x8"], "float", 1, 1, 0));
+        Assert.Contains("--micro-kernel runs the register tile on one thread",
+            Assert.Throws<CliException>(() => GemmBenchSettings.Create(["8x8x8"], "int8", 2, 1, 1, false, false, microKernel: true)).Message);
+        Assert.True(GemmBenchSettings.Create(["8x8x8"], "int8", 1, 1, 1, false, false, microKernel: true).PrepackedB);
     }
 
     private static string Error(string[] shapes, string dtype, int threads, double seconds, int rounds) =>
@@ -58,9 +61,9 @@ public sealed class BenchGemmCommandTests
     }
 
     // Edges on every side of the register tiles (8x48, 6x16, 4x8; int8 6x16 and 2x16) and of the thin-row paths.
-    public static TheoryData<string, int, int, int, bool, bool> Cases()
+    public static TheoryData<string, int, int, int, bool, bool, bool> Cases()
     {
-        var data = new TheoryData<string, int, int, int, bool, bool>();
+        var data = new TheoryData<string, int, int, int, bool, bool, bool>();
         foreach (string dtype in new[] { "float", "int8" })
         {
             foreach (var (m, n, k) in new[] { (37, 53, 29), (3, 70, 33), (50, 2, 17), (97, 100, 400) })
@@ -69,9 +72,16 @@ public sealed class BenchGemmCommandTests
                 {
                     foreach (bool prepacked in new[] { false, true })
                     {
-                        data.Add(dtype, m, n, k, transB, prepacked);
+                        data.Add(dtype, m, n, k, transB, prepacked, false);
                     }
                 }
+            }
+
+            // The register tile alone: one whole tile, one tile padded in both directions, several with a K not of the K group.
+            foreach (var (m, n, k) in new[] { (6, 16, 128), (8, 48, 64), (5, 7, 3), (20, 70, 129) })
+            {
+                data.Add(dtype, m, n, k, false, true, true);
+                data.Add(dtype, m, n, k, true, true, true);
             }
         }
 
@@ -80,10 +90,10 @@ public sealed class BenchGemmCommandTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void TheCheckPassesTheKernelAndCatchesAnyWrongElement(string dtype, int m, int n, int k, bool transB, bool prepacked)
+    public void TheCheckPassesTheKernelAndCatchesAnyWrongElement(string dtype, int m, int n, int k, bool transB, bool prepacked, bool microKernel)
     {
-        var settings = GemmBenchSettings.Create([$"{m}x{n}x{k}"], dtype, 2, 1, 1, transB, prepacked);
-        using var gemm = GemmBenchRunner.Create(settings, settings.Shapes[0], new ParallelRunner(2));
+        var settings = GemmBenchSettings.Create([$"{m}x{n}x{k}"], dtype, microKernel ? 1 : 2, 1, 1, transB, prepacked, microKernel);
+        using var gemm = GemmBenchRunner.Create(settings, settings.Shapes[0], new ParallelRunner(settings.Threads));
         gemm.Run();
         Assert.Null(gemm.Check());
         gemm.Run();
@@ -91,11 +101,10 @@ public sealed class BenchGemmCommandTests
         foreach (var (row, column) in new[] { (0, 0), (m - 1, n - 1), (m / 2, n / 3) })
         {
             gemm.Run();
-            if (gemm is FloatGemmCase f) f.Spoil(row, column);
-            else ((Int8GemmCase)gemm).Spoil(row, column);
+            gemm.Spoil(row, column);
             string? wrong = gemm.Check();
             Assert.NotNull(wrong);
-            Assert.Contains($"{dtype} {m}x{n}x{k}: C[{row}, {column}] is ", wrong);
+            Assert.Contains($"{dtype}{(microKernel ? " micro-kernel" : "")} {m}x{n}x{k}: C[{row}, {column}] is ", wrong);
             Assert.Contains("the kernel is wrong", wrong);
         }
     }
@@ -155,6 +164,14 @@ public sealed class BenchGemmCommandTests
         Assert.Contains(widened, q.Stdout);
         Assert.Contains("bench-gemm: int8 (u8 x s8, float output), 1 thread, B transposed (N x K),", q.Stdout);
         Assert.Contains($"{qgemm}, float output, B packed beforehand (37 of 37 rows checked)", q.Stdout);
+
+        foreach (string dtype in new[] { "float", "int8" })
+        {
+            var tile = CliProcess.Run(SimdTier.Environment(tier), "bench-gemm", "--micro-kernel", "--dtype", dtype, "--shape", "6x16x128", "--seconds", "0.02", "--rounds", "1");
+            Assert.True(tile.ExitCode == 0, tile.Stderr);
+            Assert.Contains(dtype == "float" ? fma : widened, tile.Stdout);
+            Assert.Contains($"{(dtype == "float" ? sgemm : qgemm)} micro-kernel alone, ", tile.Stdout);
+        }
     }
 
     [Fact]

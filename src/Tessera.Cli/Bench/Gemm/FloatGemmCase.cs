@@ -44,6 +44,8 @@ internal sealed unsafe class FloatGemmCase : IGemmCase
 
     public int[] CheckedRows { get; }
 
+    public double Operations => Shape.Operations;
+
     private int Ldb => _transB ? Shape.K : Shape.N;
 
     public void Run()
@@ -90,8 +92,7 @@ internal sealed unsafe class FloatGemmCase : IGemmCase
         return null;
     }
 
-    /// <summary>For tests: spoils one element of C, as a broken kernel would.</summary>
-    internal void Spoil(int row, int column) => _c[(long)row * Shape.N + column] += 1f;
+    public void Spoil(int row, int column) => _c[(long)row * Shape.N + column] += 1f;
 
     public void Dispose()
     {

@@ -15,9 +15,10 @@ internal static class GemmBenchReport
         string unit = settings.Dtype == GemmDtype.Float ? "GFLOP" : "GOP";
         var text = new StringBuilder();
         var ic = CultureInfo.InvariantCulture;
-        text.AppendLine(ic, $"bench-gemm: {(settings.Dtype == GemmDtype.Float ? "float" : "int8 (u8 x s8, float output)")}, "
-            + $"{settings.Threads} thread{(settings.Threads == 1 ? "" : "s")}, B {(settings.TransposeB ? "transposed (N x K)" : "K x N")}, "
-            + $"{settings.Rounds} windows of {settings.Seconds:0.###} s per shape, alternated with the roof's");
+        string what = settings.Dtype == GemmDtype.Float ? "float" : settings.MicroKernel ? "int8 (u8 x s8)" : "int8 (u8 x s8, float output)";
+        string mode = settings.MicroKernel ? "micro-kernel alone, " : "";
+        text.AppendLine(ic, $"bench-gemm: {what}, {settings.Threads} thread{(settings.Threads == 1 ? "" : "s")}, "
+            + $"B {(settings.TransposeB ? "transposed (N x K)" : "K x N")}, {mode}{settings.Rounds} windows of {settings.Seconds:0.###} s per shape, alternated with the roof's");
         if (roof is null)
         {
             text.AppendLine("roof: none measured for this kernel in this process");

@@ -25,7 +25,7 @@ internal static class GemmBenchRunner
                 throw new CliException(wrong, exitCode: 1);
             }
 
-            var work = new TimedWork(shape.Operations, calls =>
+            var work = new TimedWork(gemm.Operations, calls =>
             {
                 for (long i = 0; i < calls; i++)
                 {
@@ -46,7 +46,11 @@ internal static class GemmBenchRunner
         return (roof, rows);
     }
 
-    internal static IGemmCase Create(GemmBenchSettings settings, GemmShape shape, ParallelRunner parallel) => settings.Dtype == GemmDtype.Float
-        ? new FloatGemmCase(shape, settings.TransposeB, settings.PrepackedB, parallel)
-        : new Int8GemmCase(shape, settings.TransposeB, settings.PrepackedB, parallel);
+    internal static IGemmCase Create(GemmBenchSettings settings, GemmShape shape, ParallelRunner parallel) => (settings.Dtype, settings.MicroKernel) switch
+    {
+        (GemmDtype.Float, false) => new FloatGemmCase(shape, settings.TransposeB, settings.PrepackedB, parallel),
+        (GemmDtype.Float, true) => new FloatMicroKernelCase(shape, settings.TransposeB),
+        (_, false) => new Int8GemmCase(shape, settings.TransposeB, settings.PrepackedB, parallel),
+        _ => new Int8MicroKernelCase(shape, settings.TransposeB),
+    };
 }

@@ -59,6 +59,8 @@ internal sealed unsafe class Int8GemmCase : IGemmCase
 
     public int[] CheckedRows { get; }
 
+    public double Operations => Shape.Operations;
+
     private nint RowStride => _transB ? 1 : Shape.N;
 
     private nint ColStride => _transB ? Shape.K : 1;
@@ -100,8 +102,7 @@ internal sealed unsafe class Int8GemmCase : IGemmCase
         return null;
     }
 
-    /// <summary>For tests: spoils one element of C, as a broken kernel would.</summary>
-    internal void Spoil(int row, int column) => _c[(long)row * Shape.N + column] += 1f;
+    public void Spoil(int row, int column) => _c[(long)row * Shape.N + column] += 1f;
 
     public void Dispose()
     {
