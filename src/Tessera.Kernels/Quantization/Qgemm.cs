@@ -10,7 +10,7 @@ namespace Tessera.Kernels.Quantization;
 /// </summary>
 internal static unsafe class Qgemm
 {
-    public static readonly int RowBlock = int.TryParse(Environment.GetEnvironmentVariable("TESSERA_QROWBLOCK"), out var v) ? v : 96;
+    public const int RowBlock = 96;
 
     public static void Multiply<TRows>(int m, QgemmPackedB b, TRows rows, QgemmOutput output, ParallelRunner parallel)
         where TRows : struct, IQgemmRows

@@ -73,11 +73,8 @@ internal sealed class QgemmConfig
     /// <summary>Whether <see cref="KernelToFloat"/> can run here (the 256- and 512-bit kernels; the Vector128 one stores its tile).</summary>
     public bool HasFloatTiles => Isa != QgemmIsa.Portable;
 
-    /// <summary>Whether the block runs this kernel's tiles across panels half by half (<see cref="QgemmTile4x24{TStep, THalves}"/>: AVX2).</summary>
-    public bool HasHalfTiles => Isa == QgemmIsa.Avx2 && Environment.GetEnvironmentVariable("TESSERA_QHALVES") != "0";
-
     /// <summary>
-    /// Runs the Mr x 16 micro-kernel for output rows [row, row + Mr) and writes their float results through
+    /// Runs the 6 x 16 micro-kernel for output rows [row, row + 6) and writes their float results through
     /// <paramref name="panel"/> from the accumulators; only where <see cref="HasFloatTiles"/>.
     /// </summary>
     public unsafe void KernelToFloat(byte* a, nint lda, byte* b, int groups, QgemmFloatPanel* panel, int row, int* rowSums)
@@ -93,7 +90,7 @@ internal sealed class QgemmConfig
         }
         else
         {
-            QgemmTile4x24<QgemmMicroKernelAvx2, QgemmHalves2>.Run(a, lda, b, b + 32, b, groups, new QgemmTile4PanelSink(panel, row, rowSums));
+            QgemmTile6x16<QgemmMicroKernelAvx2>.Run(a, lda, b, groups, sink);
         }
     }
 

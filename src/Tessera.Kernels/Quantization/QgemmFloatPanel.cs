@@ -65,11 +65,6 @@ internal unsafe struct QgemmFloatPanel
         }
     }
 
-    /// <summary>Columns 0-7 (<paramref name="half"/> 0) or 8-15 (1) of this panel as set, for the AVX2 kernel's tiles.</summary>
-    public readonly QgemmFloatHalf Half(int half) => half == 0
-        ? new QgemmFloatHalf(_destination, _sum, _rowStride, _term0, _zb0, _scale0, _bias0, _symmetric, _hasBias)
-        : new QgemmFloatHalf(_destination + 8, _sum is null ? null : _sum + 8, _rowStride, _term1, _zb1, _scale1, _bias1, _symmetric, _hasBias);
-
     /// <summary>
     /// Output rows [row, row + rows) of the panel from a stored int32 tile (a block's last, short row tile): the panel's
     /// terms as set for its whole tiles, rather than built again per tile.
