@@ -9,7 +9,7 @@ namespace Tessera.Kernels.Quantization;
 /// <see cref="QgemmBatchBody{TRows}"/>: pack up to <see cref="Qgemm.RowBlock"/> A rows (widening them to 16 bits for
 /// the AVX-512BW, AVX2 and Vector128 kernels), then run the micro-kernel over a range of B's panels and store each tile.
 /// </summary>
-internal unsafe ref partial struct QgemmBlock
+internal unsafe ref struct QgemmBlock
 {
     // Each thread's packing buffers, grown on demand and kept (pinned: the kernels read them through pointers).
     [ThreadStatic]
@@ -71,22 +71,16 @@ internal unsafe ref partial struct QgemmBlock
             // A float output's whole tiles go from the accumulators straight to their rows, with the panel's column
             // terms, scales and biases taken once for its row tiles rather than per tile.
             bool floatTiles = config.HasFloatTiles && output.HasFloatPanels;
-
-            // The AVX2 kernel runs the whole panels' whole row tiles on spread rows first where K is short enough; the
-            // loop below then does only the rest (a short last row tile, a partial last panel).
-            int spreadEnd = floatTiles && config.Isa == QgemmIsa.Avx2 && groups <= SpreadGroups && SpreadOn ? WholePanelsEnd(b, lastPanel) : firstPanel;
-            int spreadRows = RunSpread(b, output, a, lda, row, count, firstPanel, spreadEnd, groups);
             QgemmFloatPanel floatPanel = default;
             for (int p = firstPanel; p < lastPanel; p++)
             {
-                if (p < spreadEnd && spreadRows == count) continue;
                 byte* panel = b.Panel(p);
                 int col = p * QgemmConfig.Nr;
                 int cols = Math.Min(QgemmConfig.Nr, b.N - col);
                 bool wholePanel = floatTiles && cols == QgemmConfig.Nr;
                 QgemmFloatPanel* epilogue = output.Panels is null ? &floatPanel : output.Panels + p;
                 if (wholePanel && output.Panels is null) floatPanel.Set(output, col);
-                for (int r = p < spreadEnd ? spreadRows : 0; r < count; r += mr)
+                for (int r = 0; r < count; r += mr)
                 {
                     if (wholePanel && count - r >= mr)
                     {
@@ -178,8 +172,6 @@ internal unsafe ref partial struct QgemmBlock
 
         for (; i < count; i++) destination[i] = source[i];
     }
-
-    private static readonly bool SpreadOn = Environment.GetEnvironmentVariable("TESSERA_QSPREAD") != "0";
 
     private static byte* Buffer(ref byte[]? buffer, int size)
     {
