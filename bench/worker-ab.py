@@ -14,8 +14,9 @@ import argparse, os, re, statistics, subprocess, sys, threading, time
 from worker_procs import read_switches, workers
 
 parser = argparse.ArgumentParser()
-parser.add_argument('configs', nargs='+', help='NAME:VAR=VALUE,VAR=VALUE (empty after the colon: no variables)')
+parser.add_argument('configs', nargs='+', help='NAME:VAR=VALUE,VAR=VALUE (empty after the colon: no variables; _INFLIGHT=N sets --in-flight, _CLI=PATH runs that copy of tessera.dll)')
 parser.add_argument('--pairs', type=int, default=6)
+parser.add_argument('--in-flight', default='4')
 parser.add_argument('--seconds', default='5')
 parser.add_argument('--workers', default='3')
 parser.add_argument('--strategy', default='pipeline')
@@ -38,12 +39,15 @@ results = {n: [] for n, _ in configs}
 
 
 def one(name, env):
+    env = dict(env)
+    in_flight = env.pop('_INFLIGHT', args.in_flight)
+    run_cli = os.path.abspath(env.pop('_CLI', cli))
     e = dict(os.environ, TESSERA_HOME=tree, **env)
     trace = os.path.join(args.trace, f'{name}-{len(results[name])}') if args.trace else None
     if trace:
         e['TESSERA_PIPELINE_TRACE'] = trace
-    cmd = ['dotnet', cli, 'bench-cluster', '--model', os.path.join(cache, 'models', args.model), '--shape', args.shape,
-           '--strategy', args.strategy, '--workers', args.workers, '--in-flight', '4', '--seconds', args.seconds, '--rounds', '1']
+    cmd = ['dotnet', run_cli, 'bench-cluster', '--model', os.path.join(cache, 'models', args.model), '--shape', args.shape,
+           '--strategy', args.strategy, '--workers', args.workers, '--in-flight', in_flight, '--seconds', args.seconds, '--rounds', '1']
     load0 = open('/proc/loadavg').read().split()[0]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=e, bufsize=1)
     out = []
@@ -53,7 +57,7 @@ def one(name, env):
         # From the distributed round's start line to the results.
         while p.poll() is None:
             if any('batch(es) in flight' in l for l in out) and not any(l.startswith('model ') for l in out):
-                pids = workers(cli)
+                pids = workers(run_cli)
                 if len(pids) == int(args.workers):
                     read_switches(pids, first, last, initial=not last)
             time.sleep(0.2)

@@ -21,6 +21,11 @@ internal sealed class StageCutter
     private readonly int[] _gathers;
     private readonly ShardedCost? _sharded;
 
+    // A stage of a cut chosen for fewest bytes (stages taking turns on a host's cores) stays within this share of the
+    // cores' bound: the built-in rates put a stage's share of the time up to 5 points off the recorded one
+    // (StageEstimateTests), and a stage over the bound would hold the pipeline instead of the cores.
+    private const double TurnsMargin = 0.9;
+
     // Sparse table of live bytes: _peak[level][i] is the maximum over steps i .. i + 2^level - 1.
     private readonly List<long[]> _peak = [];
 
@@ -93,13 +98,56 @@ internal sealed class StageCutter
         + CollectiveSeconds(first, last, degree, link, slot.MaxShare)
         + link.TransferSeconds(_cost.CutBytes(first) * slot.MaxShare, slot.SharesHostWith(previous));
 
-    /// <summary>Stage boundaries (length slots + 1, from 0 to the step count) of the best feasible cut, or null when none fits.</summary>
-    public int[]? Cut(IReadOnlyList<Slot> slots, int degree, ClusterLink link, PlanObjective objective) =>
-        Solve(slots, (s, first, last) =>
+    /// <summary>
+    /// Stage boundaries (length slots + 1, from 0 to the step count) of the best feasible cut, or null when none fits.
+    /// For throughput, stages that take turns on one host's cores (more one-thread stages than cores) run at the sum of
+    /// their times over the cores once that passes the slowest stage: every cut whose stages each stay within that
+    /// bound is as fast, so the one with the least sum is taken, which (compute being the same wherever the cut falls)
+    /// is the one sending the fewest bytes between the stages.
+    /// </summary>
+    public int[]? Cut(IReadOnlyList<Slot> slots, int degree, ClusterLink link, PlanObjective objective)
+    {
+        double Seconds(int s, int first, int last)
         {
             var slot = slots[s];
             return slot.WorstFit(Parameters(first, last), Peak(first, last)).Ratio > 1 ? double.PositiveInfinity : StageSeconds(slot, s == 0 ? null : slots[s - 1], first, last, degree, link);
-        }, objective == PlanObjective.Latency);
+        }
+
+        var bounds = Solve(slots, Seconds, objective == PlanObjective.Latency);
+        if (bounds is null || objective != PlanObjective.Throughput || degree > 1 || SharedCores(slots) is not { } cores) return bounds;
+        double slowest = 0, sum = 0;
+        for (int s = 0; s < slots.Count; s++)
+        {
+            double seconds = Seconds(s, bounds[s], bounds[s + 1] - 1);
+            slowest = Math.Max(slowest, seconds);
+            sum += seconds;
+        }
+
+        double turns = sum / cores;
+        if (turns <= slowest) return bounds;
+        // The least sum with no stage above the bound the cores set now (less a margin, so that an estimate a few
+        // points off does not make that stage the slowest: the bound can only go down); none fits, the balanced cut.
+        double cap = turns * TurnsMargin;
+        return Solve(slots, (s, first, last) => Seconds(s, first, last) is var seconds && seconds <= cap ? seconds : double.PositiveInfinity, sum: true) ?? bounds;
+    }
+
+    /// <summary>
+    /// The cores of the one host every slot's single one-thread node runs on, when those nodes outnumber them (so they
+    /// take turns); null otherwise (nodes apart, several per slot, or no more nodes than cores).
+    /// </summary>
+    private static int? SharedCores(IReadOnlyList<Slot> slots)
+    {
+        var first = slots[0].Replicas[0][0];
+        if (string.IsNullOrEmpty(first.Host) || first.HostCores <= 0 || slots.Count <= first.HostCores) return null;
+        foreach (var slot in slots)
+        {
+            if (slot.Replicas.Count != 1 || slot.Replicas[0].Length != 1) return null;
+            var node = slot.Replicas[0][0];
+            if (node.Host != first.Host || node.Threads != 1) return null;
+        }
+
+        return first.HostCores;
+    }
 
     /// <summary>The cut whose worst need-to-budget ratio is smallest: explains why nothing fits, and by how much.</summary>
     public int[]? LeastOverflow(IReadOnlyList<Slot> slots) =>

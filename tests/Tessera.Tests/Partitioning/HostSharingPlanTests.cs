@@ -73,6 +73,29 @@ public sealed class HostSharingPlanTests
     }
 
     [Fact]
+    public void StagesTakingTurnsOnOneHostAreCutWhereTheFewestBytesCross()
+    {
+        // Nine layers of equal work whose outputs are alternately 1024 and 256 wide, 64 rows (a layer's compute, 1.7 ms
+        // at the built-in rate, well above a transfer's latency): the balanced cut (3/3/3 layers) sends a wide value
+        // after the third. On 2 cores the three stages run at their summed time over 2 whatever the balance, so any
+        // cut whose stages each stay under that sum is as fast, and the narrow cuts send the least.
+        var model = LayerChain.Widths("batch", 256, 1024, 256, 1024, 256, 1024, 256, 1024, 256, 1024);
+        var shapes = new Dictionary<string, int[]> { ["x"] = [64, 256] };
+        var apart = Plan(model, OnHosts(null, 0, 3), stages: 3, shapes).Chosen;
+        var shared = Plan(model, OnHosts("h", 2, 3), stages: 3, shapes).Chosen;
+        var cost = ModelCost.Analyze(model, shapes);
+        long Sent(Candidate plan) => plan.StageEstimates.Skip(1).Sum(s => cost.CutBytes(s.First));
+
+        // Apart, each stage is bound by itself and the cut balances them, through a wide value.
+        Assert.True(Sent(apart) >= 4L * 64 * (1024 + 256), $"apart: {Sent(apart)} bytes between the stages");
+        Assert.Equal(4L * 64 * (256 + 256), Sent(shared));
+        double sum = shared.StageEstimates.Sum(s => s.Seconds);
+        Assert.All(shared.StageEstimates, s => Assert.True(s.Seconds <= 0.9 * sum / 2, $"stage {s.First}..{s.Last}: {s.Seconds} s, over 0.9 of the cores' bound {sum / 2}"));
+        Assert.Equal("h", shared.BoundingHost);
+        Assert.Equal(64 / (sum / 2), shared.ThroughputPerSecond, 6);
+    }
+
+    [Fact]
     public void HostsAreReadFromTheClusterFileAndDisagreeingCoresAreRefused()
     {
         var cluster = ClusterDescription.Parse("""{"nodes": [{"name": "a", "memoryBytes": 1000, "host": "h", "hostCores": 2}, {"name": "b", "memoryBytes": 1000, "host": "h", "hostCores": 2}]}""");

@@ -9,8 +9,8 @@ namespace Tessera.Tests.Partitioning;
 /// Issue 19: the planner's cost model (built-in rates) against what `tessera bench --profile` measured per node, as
 /// recorded in Profiles/ (the command and load are in each file; nothing is timed here). A 3-stage pipeline on one
 /// 2-core host is planned as bench-cluster plans it; each stage's share of the estimated time must be near the share
-/// the recorded times give it, and the cut must be about as even, by the recorded times, as the best cut they allow:
-/// the slowest stage bounds the pipeline. The built-in rates before this test (data movement at 1e9 B/s, views and
+/// the recorded times give it, and the cut's bound by the recorded times (its slowest stage, or the stages' sum over the
+/// 2 cores when that is longer) must be near the best cut's. The built-in rates before this test (data movement at 1e9 B/s, views and
 /// Shape counted by the bytes of their input) cut GPT 22/36/42% by the recorded times, estimated 29/35/36%.
 /// </summary>
 public sealed class StageEstimateTests
@@ -18,7 +18,7 @@ public sealed class StageEstimateTests
     /// <summary>Per stage, estimated share minus recorded share.</summary>
     private const double ShareTolerance = 0.05;
 
-    /// <summary>The chosen cut's slowest stage over the best cut's, both by the recorded times.</summary>
+    /// <summary>The chosen cut's bound over the best cut's, both by the recorded times.</summary>
     private const double SlowestTolerance = 1.08;
 
     public static TheoryData<string, string, string> Models => new()
@@ -63,9 +63,13 @@ public sealed class StageEstimateTests
             Assert.True(Math.Abs(estimatedShare[s] - measuredShare[s]) <= ShareTolerance, shares);
         }
 
+        // Three stages take turns on the host's 2 cores: a cut is bound by its slowest stage or by the stages' sum over
+        // the cores, whichever is longer (the planner then takes the cut sending the fewest bytes among those the cores
+        // bound, however uneven).
         double slowest = measuredShare.Max() * measured.Sum();
-        double best = EvenestThreeWayCut(measured);
-        Assert.True(slowest <= SlowestTolerance * best, $"{shares}; slowest stage {slowest:F3} ms by the recorded times, the best 3-way cut's {best:F3} ms");
+        double cores = measured.Sum() / 2;
+        double best = Math.Max(EvenestThreeWayCut(measured), cores);
+        Assert.True(Math.Max(slowest, cores) <= SlowestTolerance * best, $"{shares}; slowest stage {slowest:F3} ms by the recorded times, the 2 cores' bound {cores:F3} ms, the best 3-way cut's {best:F3} ms");
     }
 
     /// <summary>The slowest part of the 3-way contiguous cut of <paramref name="times"/> whose slowest part is least.</summary>
