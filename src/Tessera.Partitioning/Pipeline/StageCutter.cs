@@ -126,7 +126,8 @@ internal sealed class StageCutter
         double turns = sum / cores;
         if (turns <= slowest) return bounds;
         // The least sum with no stage above the bound the cores set now (less a margin, so that an estimate a few
-        // points off does not make that stage the slowest: the bound can only go down); none fits, the balanced cut.
+        // points off does not make that stage the slowest): the time per batch by the estimate can only go down. When no
+        // cut fits under it, the balanced one.
         double cap = turns * TurnsMargin;
         return Solve(slots, (s, first, last) => Seconds(s, first, last) is var seconds && seconds <= cap ? seconds : double.PositiveInfinity, sum: true) ?? bounds;
     }
