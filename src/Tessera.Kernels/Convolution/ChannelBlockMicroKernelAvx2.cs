@@ -69,6 +69,7 @@ internal static unsafe class ChannelBlockMicroKernelAvx2
         var c3_0 = Vector256<float>.Zero; var c3_1 = Vector256<float>.Zero;
         var c4_0 = Vector256<float>.Zero; var c4_1 = Vector256<float>.Zero;
         var c5_0 = Vector256<float>.Zero; var c5_1 = Vector256<float>.Zero;
+        nint ahead = kc * Quarter;
         for (int* end = offsets + kc; offsets < end; offsets++)
         {
             nint at = *offsets;
@@ -92,6 +93,7 @@ internal static unsafe class ChannelBlockMicroKernelAvx2
             b = Vector256.Create(x5[at]);
             c5_0 = Fma.MultiplyAdd(w0, b, c5_0);
             c5_1 = Fma.MultiplyAdd(w1, b, c5_1);
+            Sse.Prefetch0(w + ahead);
             w += Quarter;
         }
 
