@@ -229,7 +229,7 @@ internal sealed unsafe partial class ChannelBlockedConv
             else
             {
                 // The AVX2 kernel sweeps a quarter of the channels over all the chunk's tiles at once: their pixel
-                // columns in one list, the short tile padded as above.
+                // columns in one list, the short tile padded as above (but computed only for its own pixels).
                 int count = v1 - v0, tileCount = (count + Tile - 1) / Tile;
                 int* all = stackalloc int[ChunkPixels + Tile];
                 for (int p = 0; p < tileCount * Tile; p++)
@@ -239,7 +239,8 @@ internal sealed unsafe partial class ChannelBlockedConv
 
                 for (int pc = 0; pc < _depth; pc += _depthBlock)
                 {
-                    ChannelBlockMicroKernelAvx2.Sweep(w + (long)pc * Block, layout, all, tileCount, _offsets + pc, Math.Min(_depthBlock, _depth - pc), tiles, pc > 0);
+                    ChannelBlockMicroKernelAvx2.Sweep(w + (long)pc * Block, layout, all, tileCount, count - (tileCount - 1) * Tile, _offsets + pc,
+                        Math.Min(_depthBlock, _depth - pc), tiles, pc > 0);
                 }
             }
 

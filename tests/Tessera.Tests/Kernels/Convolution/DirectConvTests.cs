@@ -48,6 +48,11 @@ public sealed class DirectConvTests
         [2, 8, 128, 2, 17, 19, 3, 3, 2, 2, 1, 1],
         [1, 6, 64, 1, 20, 29, 3, 2, 3, 2, 2, 0],
         [2, 16, 64, 1, 14, 14, 2, 2, 2, 2, 1, 0],
+
+        // Short last tiles of every width on AVX2, which runs them with kernels of their own width: 49 pixels leave one
+        // (all 64 channels in one kernel), 35 five, 98 two (207, 147 and 399 above three, 238 four).
+        [1, 20, 64, 1, 7, 7, 3, 3, 1, 1, 1, 1],
+        [1, 16, 128, 1, 5, 7, 3, 3, 1, 1, 1, 1],
     ];
 
     [Theory]
