@@ -49,19 +49,14 @@ internal static unsafe class ChannelBlockMicroKernel
         // at 2 threads (6 pairs, load 41-59); 0.95-1.03, median 1.00, at 1 thread (4 rounds, load 29-35). Not kept: no
         // gain clear of the noise (the counter, pointer and compare it saves are a few of a step's ~40 instructions),
         // and the step's 30 lines would be written three times.
-        //
-        // The next depth block's weights (the same step's 4 lines, 64 x kc floats on) are fetched into L2 while this one
-        // runs, as the AVX2 kernel does: at batch 1 a 7x7 plane's 512-channel weights stream from memory. ResNet-18 b1,
-        // 1 thread, per-node minimum of 10 alternated single-run processes, load 12-16: the 7x7 3x3 layers 2.39-2.46 ->
-        // 2.29-2.36 ms, the sum over all nodes 35.1 -> 34.5 ms.
-        nint ahead = kc * Channels;
+        // Fetching the next depth block's 4 lines of each step into L2, as the AVX2 kernel does (issue 13, c10): ResNet-18
+        // b1, 1 thread, the 7x7 3x3 layers' per-node minimum over 10 alternated single-run processes 2.39-2.46 -> 2.29-2.36
+        // ms (load 12-16), but at b8 16.8-17.0 -> 17.0-18.0 ms on 5 of the 6 7x7 and 14x14 layers (8 processes, load
+        // 7-20), and the whole model's CPU per inference 1.009 (b1) and 1.008 (b8) of without (6 alternated pairs, load
+        // 11-18): not kept.
         for (int k = 0; k < kc; k++)
         {
             nint at = offsets[k];
-            Sse.Prefetch1(w + ahead);
-            Sse.Prefetch1(w + ahead + 16);
-            Sse.Prefetch1(w + ahead + 32);
-            Sse.Prefetch1(w + ahead + 48);
             var w0 = Vector512.Load(w);
             var w1 = Vector512.Load(w + 16);
             var w2 = Vector512.Load(w + 32);
