@@ -29,6 +29,9 @@ internal sealed unsafe partial class ChannelBlockedConv
 
     // Depth steps per block: a 3x3 kernel's 9 taps of one 16-channel input block, whose 144 x 64 weights (36 KiB) the
     // kernel rereads for each tile of a chunk. Measured against 64, 128 and 288 on ResNet-18: 3-5% faster than 128.
+    // The AVX2 kernel (a quarter's weights 9 KiB) measured no better with 576 (fewer tile reloads): ResNet-18 b8, 1 thread,
+    // per-node minimum of 8 alternated single-run processes, load 5-6: the 3x3 layers took 1.00-1.03x the time with 576
+    // (issue 13, c10).
     // (1x1 kernels take DirectConv2D's depth blocks instead: see the constructor.)
     private const int Kc = 144;
 
