@@ -61,36 +61,7 @@ internal sealed unsafe class FloatGemmCase : IGemmCase
         }
     }
 
-    /// <summary>
-    /// Against float64 sums: any summation order of K float products is within K·2^-24 of Σ|a·b| of the exact sum, so
-    /// twice that is allowed, while a wrong index or a lost term is off by the size of a term.
-    /// </summary>
-    public string? Check()
-    {
-        var s = Shape;
-        foreach (int i in CheckedRows)
-        {
-            for (int j = 0; j < s.N; j++)
-            {
-                double sum = 0, magnitude = 0;
-                for (int p = 0; p < s.K; p++)
-                {
-                    double term = (double)_a[(long)i * s.K + p] * (_transB ? _b[(long)j * s.K + p] : _b[(long)p * s.N + j]);
-                    sum += term;
-                    magnitude += Math.Abs(term);
-                }
-
-                double actual = _c[(long)i * s.N + j];
-                double allowed = 2.0 * s.K * Math.ScaleB(1.0, -24) * magnitude + 1e-30;
-                if (!(Math.Abs(actual - sum) <= allowed))
-                {
-                    return GemmCheck.Mismatch("float", s, i, j, actual, sum, allowed);
-                }
-            }
-        }
-
-        return null;
-    }
+    public string? Check() => GemmCheck.FloatProduct("float", Shape, _a, _b, _transB, _c, Shape.N, CheckedRows);
 
     public void Spoil(int row, int column) => _c[(long)row * Shape.N + column] += 1f;
 

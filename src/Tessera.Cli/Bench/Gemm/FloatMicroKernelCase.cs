@@ -66,32 +66,7 @@ internal sealed unsafe class FloatMicroKernelCase : IGemmCase
         }
     }
 
-    public string? Check()
-    {
-        var s = Shape;
-        foreach (int i in CheckedRows)
-        {
-            for (int j = 0; j < s.N; j++)
-            {
-                double sum = 0, magnitude = 0;
-                for (int p = 0; p < s.K; p++)
-                {
-                    double term = (double)_a[(long)i * s.K + p] * (TransposeB ? _b[(long)j * s.K + p] : _b[(long)p * s.N + j]);
-                    sum += term;
-                    magnitude += Math.Abs(term);
-                }
-
-                double actual = _c[(long)i * Ldc + j];
-                double allowed = 2.0 * s.K * Math.ScaleB(1.0, -24) * magnitude + 1e-30;
-                if (!(Math.Abs(actual - sum) <= allowed))
-                {
-                    return GemmCheck.Mismatch("float micro-kernel", s, i, j, actual, sum, allowed);
-                }
-            }
-        }
-
-        return null;
-    }
+    public string? Check() => GemmCheck.FloatProduct("float micro-kernel", Shape, _a, _b, TransposeB, _c, Ldc, CheckedRows);
 
     public void Spoil(int row, int column) => _c[(long)row * Ldc + column] += 1f;
 
