@@ -26,17 +26,24 @@ internal sealed class QgemmConfig
 
     public int Mr { get; }
 
-    /// <summary>K values per step: 4 bytes for VNNI, 2 shorts otherwise.</summary>
-    public int KGroup => Isa == QgemmIsa.AvxVnni ? 4 : 2;
+    /// <summary>K values per step: 4 bytes for VNNI and the 7-bit byte kernels, 2 shorts otherwise.</summary>
+    public int KGroup => ReadsBytes ? 4 : 2;
 
-    /// <summary>Bytes per packed element: VNNI reads bytes, the others 16-bit values.</summary>
-    public int ElementSize => Isa == QgemmIsa.AvxVnni ? 1 : 2;
+    /// <summary>Bytes per packed element: VNNI and the 7-bit kernels read bytes, the others 16-bit values.</summary>
+    public int ElementSize => ReadsBytes ? 1 : 2;
+
+    /// <summary>Whether this config's B must hold 7-bit values (within [-64, 64]): vpmaddubsw's pair sums saturate beyond.</summary>
+    public bool NeedsSevenBitB => Isa is QgemmIsa.Avx2Bytes or QgemmIsa.Avx512Bytes;
+
+    private bool ReadsBytes => Isa is QgemmIsa.AvxVnni or QgemmIsa.Avx2Bytes or QgemmIsa.Avx512Bytes;
 
     public int PadK(int k) => (k + KGroup - 1) / KGroup * KGroup;
 
     public static QgemmConfig For(QgemmIsa isa) => isa switch
     {
         QgemmIsa.AvxVnni => new QgemmConfig(isa, QgemmMicroKernelVnni.Mr),
+        QgemmIsa.Avx2Bytes => new QgemmConfig(isa, QgemmMicroKernelAvx2Bytes.Mr),
+        QgemmIsa.Avx512Bytes => new QgemmConfig(isa, QgemmMicroKernelAvx512Bytes.Mr),
         QgemmIsa.Avx512Bw => new QgemmConfig(isa, QgemmMicroKernelAvx512.Mr),
         QgemmIsa.Avx2 => new QgemmConfig(isa, QgemmMicroKernelAvx2.Mr),
         _ => new QgemmConfig(isa, QgemmMicroKernelPortable.Mr),
@@ -45,8 +52,8 @@ internal sealed class QgemmConfig
     public static bool IsSupported(QgemmIsa isa) => isa switch
     {
         QgemmIsa.AvxVnni => AvxVnni.IsSupported,
-        QgemmIsa.Avx512Bw => Avx512BW.IsSupported,
-        QgemmIsa.Avx2 => Avx2.IsSupported,
+        QgemmIsa.Avx512Bw or QgemmIsa.Avx512Bytes => Avx512BW.IsSupported,
+        QgemmIsa.Avx2 or QgemmIsa.Avx2Bytes => Avx2.IsSupported,
         _ => true,
     };
 
@@ -63,6 +70,12 @@ internal sealed class QgemmConfig
                 break;
             case QgemmIsa.Avx2:
                 QgemmMicroKernelAvx2.Run(a, lda, b, groups, tile);
+                break;
+            case QgemmIsa.Avx2Bytes:
+                QgemmMicroKernelAvx2Bytes.Run(a, lda, b, groups, tile);
+                break;
+            case QgemmIsa.Avx512Bytes:
+                QgemmMicroKernelAvx512Bytes.Run(a, lda, b, groups, tile);
                 break;
             default:
                 QgemmMicroKernelPortable.Run(a, lda, b, groups, tile);
@@ -88,11 +101,33 @@ internal sealed class QgemmConfig
         {
             QgemmTile6x16<QgemmMicroKernelVnni>.Run(a, lda, b, groups, sink);
         }
+        else if (Isa == QgemmIsa.Avx2Bytes)
+        {
+            QgemmTile6x16<QgemmMicroKernelAvx2Bytes>.Run(a, lda, b, groups, sink);
+        }
+        else if (Isa == QgemmIsa.Avx512Bytes)
+        {
+            QgemmMicroKernelAvx512Bytes.Run(a, lda, b, groups, sink);
+        }
         else
         {
             QgemmTile6x16<QgemmMicroKernelAvx2>.Run(a, lda, b, groups, sink);
         }
     }
+
+    /// <summary>
+    /// The config for a constant B whose packed (signed) values all lie within [-64, 64] (7-bit weights): the byte
+    /// kernel at this process's width where the best kernel is a widened one (no VNNI), else <see cref="Current"/>.
+    /// TESSERA_QGEMM_BYTES=0 keeps the widened kernel (for A/B runs and the tests that compare both).
+    /// </summary>
+    public static QgemmConfig ForWeights(bool sevenBit) => !sevenBit || !s_bytesAllowed ? Current : Current.Isa switch
+    {
+        QgemmIsa.Avx2 => For(QgemmIsa.Avx2Bytes),
+        QgemmIsa.Avx512Bw => For(QgemmIsa.Avx512Bytes),
+        _ => Current,
+    };
+
+    private static readonly bool s_bytesAllowed = Environment.GetEnvironmentVariable("TESSERA_QGEMM_BYTES") != "0";
 
     private static QgemmConfig Detect()
     {

@@ -11,4 +11,9 @@ internal enum QgemmIsa
     Avx2,
     Avx512Bw,
     AvxVnni,
+
+    // Not machine tiers: the kernels on 7-bit weights, chosen per packed B (QgemmConfig.ForWeights), never by
+    // TESSERA_QGEMM (which only lowers the tier, and these sort above every tier).
+    Avx2Bytes,
+    Avx512Bytes,
 }

@@ -50,7 +50,7 @@ internal static class GemmBenchRunner
     {
         (GemmDtype.Float, false) => new FloatGemmCase(shape, settings.TransposeB, settings.PrepackedB, parallel),
         (GemmDtype.Float, true) => new FloatMicroKernelCase(shape, settings.TransposeB),
-        (_, false) => new Int8GemmCase(shape, settings.TransposeB, settings.PrepackedB, parallel),
-        _ => new Int8MicroKernelCase(shape, settings.TransposeB),
+        (_, false) => new Int8GemmCase(shape, settings.TransposeB, settings.PrepackedB, settings.SevenBit, parallel),
+        _ => new Int8MicroKernelCase(shape, settings.TransposeB, settings.SevenBit),
     };
 }

@@ -4,11 +4,11 @@ namespace Tessera.Cli.Bench.Gemm;
 
 /// <summary>What `tessera bench-gemm` was asked to run, checked: every mistake is one <see cref="CliException"/> line.</summary>
 internal sealed record GemmBenchSettings(
-    IReadOnlyList<GemmShape> Shapes, GemmDtype Dtype, int Threads, double Seconds, int Rounds, bool TransposeB, bool PrepackedB, bool MicroKernel = false)
+    IReadOnlyList<GemmShape> Shapes, GemmDtype Dtype, int Threads, double Seconds, int Rounds, bool TransposeB, bool PrepackedB, bool MicroKernel = false, bool SevenBit = false)
 {
     public const int MaxThreads = 256;
 
-    public static GemmBenchSettings Create(string[] shapes, string dtype, int threads, double seconds, int rounds, bool transposeB, bool prepackedB, bool microKernel = false)
+    public static GemmBenchSettings Create(string[] shapes, string dtype, int threads, double seconds, int rounds, bool transposeB, bool prepackedB, bool microKernel = false, bool sevenBit = false)
     {
         if (shapes.Length == 0)
         {
@@ -41,6 +41,11 @@ internal sealed record GemmBenchSettings(
             throw new CliException("--micro-kernel runs the register tile on one thread: leave out --threads");
         }
 
-        return new GemmBenchSettings(shapes.Select(GemmShape.Parse).ToArray(), type, threads, seconds, rounds, transposeB, prepackedB || microKernel, microKernel);
+        if (sevenBit && type != GemmDtype.Int8)
+        {
+            throw new CliException("--seven-bit is for --dtype int8");
+        }
+
+        return new GemmBenchSettings(shapes.Select(GemmShape.Parse).ToArray(), type, threads, seconds, rounds, transposeB, prepackedB || microKernel, microKernel, sevenBit);
     }
 }

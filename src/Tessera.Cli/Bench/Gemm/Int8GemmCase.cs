@@ -22,7 +22,7 @@ internal sealed unsafe class Int8GemmCase : IGemmCase
     private readonly QgemmPackedB _packed;
     private readonly QgemmOutput _output;
 
-    public Int8GemmCase(GemmShape shape, bool transposeB, bool prepackedB, ParallelRunner parallel)
+    public Int8GemmCase(GemmShape shape, bool transposeB, bool prepackedB, bool sevenBit, ParallelRunner parallel)
     {
         Shape = shape;
         _transB = transposeB;
@@ -34,7 +34,9 @@ internal sealed unsafe class Int8GemmCase : IGemmCase
         var random = new Random(20261207);
         random.NextBytes(new Span<byte>(_a, shape.M * shape.K));
         random.NextBytes(new Span<byte>(_b, shape.K * shape.N));
-        _packed = QgemmPackedB.Pack(QgemmConfig.Current, _b, shape.K, shape.N, RowStride, ColStride, signed: true);
+        if (sevenBit) Int8MicroKernelCase.HalveToSevenBits(_b, shape.K * shape.N);
+        var cfg = QgemmConfig.ForWeights(sevenBit);
+        _packed = QgemmPackedB.Pack(cfg, _b, shape.K, shape.N, RowStride, ColStride, signed: true);
         _output = new QgemmOutput
         {
             Kind = QgemmOutputKind.Float,
@@ -48,7 +50,6 @@ internal sealed unsafe class Int8GemmCase : IGemmCase
             Scale = Enumerable.Repeat(1f, shape.N).ToArray(),
         };
         CheckedRows = GemmCheck.Rows(shape);
-        var cfg = QgemmConfig.Current;
         Kernel = $"qgemm {cfg.Isa.ToString().ToLowerInvariant()} {cfg.Mr}x{QgemmConfig.Nr}, float output"
             + (prepackedB ? ", B packed beforehand" : ", B packed per call");
     }

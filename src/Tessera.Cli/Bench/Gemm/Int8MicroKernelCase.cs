@@ -12,7 +12,7 @@ namespace Tessera.Cli.Bench.Gemm;
 /// </summary>
 internal sealed unsafe class Int8MicroKernelCase : IGemmCase
 {
-    private readonly QgemmConfig _config = QgemmConfig.Current;
+    private readonly QgemmConfig _config;
     private readonly int _tiles;
     private readonly byte* _a;
     private readonly byte* _b;
@@ -21,8 +21,9 @@ internal sealed unsafe class Int8MicroKernelCase : IGemmCase
     private readonly QgemmPackedB _packed;
     private readonly int* _c;
 
-    public Int8MicroKernelCase(GemmShape shape, bool transposeB)
+    public Int8MicroKernelCase(GemmShape shape, bool transposeB, bool sevenBit = false)
     {
+        _config = QgemmConfig.ForWeights(sevenBit);
         Shape = shape;
         TransposeB = transposeB;
         int mr = _config.Mr, k = shape.K;
@@ -32,6 +33,7 @@ internal sealed unsafe class Int8MicroKernelCase : IGemmCase
         var random = new Random(20261207);
         random.NextBytes(new Span<byte>(_a, shape.M * k));
         random.NextBytes(new Span<byte>(_b, k * shape.N));
+        if (sevenBit) HalveToSevenBits(_b, k * shape.N);
         _packed = QgemmPackedB.Pack(_config, _b, k, shape.N, transposeB ? 1 : shape.N, transposeB ? k : 1, signed: true);
         int kPadded = _packed.KPadded;
         _lda = (nint)kPadded * _config.ElementSize;
@@ -101,6 +103,12 @@ internal sealed unsafe class Int8MicroKernelCase : IGemmCase
         }
 
         return null;
+    }
+
+    /// <summary>Random int8 values halved (arithmetic shift) into [-64, 63], 7-bit weights.</summary>
+    internal static void HalveToSevenBits(byte* b, int count)
+    {
+        for (int i = 0; i < count; i++) b[i] = (byte)((sbyte)b[i] >> 1);
     }
 
     public void Spoil(int row, int column) => Tile(row / _config.Mr, column / QgemmConfig.Nr)[(row % _config.Mr * QgemmConfig.Nr) + (column % QgemmConfig.Nr)] += 1;
