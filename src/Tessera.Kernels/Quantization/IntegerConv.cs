@@ -105,9 +105,10 @@ internal sealed unsafe class IntegerConv
         int mg = w.Shape[0] / group;
         int k = w.Length / w.Shape[0];
         var packed = new QgemmPackedB[group];
+        var config = QgemmConfig.ForWeights(w.Pointer, w.Length, w.DataType == DataType.Int8); // one for all groups
         for (int gi = 0; gi < group; gi++)
         {
-            packed[gi] = QgemmPackedB.Pack(QgemmConfig.Current, w.Pointer + ((long)gi * mg * k), k, mg, 1, k, w.DataType == DataType.Int8);
+            packed[gi] = QgemmPackedB.Pack(config, w.Pointer + ((long)gi * mg * k), k, mg, 1, k, w.DataType == DataType.Int8);
         }
 
         GC.KeepAlive(w);

@@ -24,7 +24,7 @@ internal sealed unsafe class IntegerMatMul
         _constantB = constantB;
         if (constantB is { Rank: 2, DataType: DataType.UInt8 or DataType.Int8 } b)
         {
-            _packedB = QgemmPackedB.Pack(QgemmConfig.Current, b.Pointer, b.Shape[0], b.Shape[1], b.Shape[1], 1, b.DataType == DataType.Int8);
+            _packedB = QgemmPackedB.Pack(QgemmConfig.ForWeights(b.Pointer, b.Length, b.DataType == DataType.Int8), b.Pointer, b.Shape[0], b.Shape[1], b.Shape[1], 1, b.DataType == DataType.Int8);
         }
     }
 

@@ -120,14 +120,19 @@ internal sealed class QgemmConfig
     /// kernel at this process's width where the best kernel is a widened one (no VNNI), else <see cref="Current"/>.
     /// TESSERA_QGEMM_BYTES=0 keeps the widened kernel (for A/B runs and the tests that compare both).
     /// </summary>
-    public static QgemmConfig ForWeights(bool sevenBit) => !sevenBit || !s_bytesAllowed ? Current : Current.Isa switch
+    public static QgemmConfig ForWeights(bool sevenBit) => !sevenBit || !BytesAllowed ? Current : Current.Isa switch
     {
         QgemmIsa.Avx2 => For(QgemmIsa.Avx2Bytes),
         QgemmIsa.Avx512Bw => For(QgemmIsa.Avx512Bytes),
         _ => Current,
     };
 
-    private static readonly bool s_bytesAllowed = Environment.GetEnvironmentVariable("TESSERA_QGEMM_BYTES") != "0";
+    /// <summary>The config for a constant B of <paramref name="count"/> contiguous values (<see cref="SevenBitWeights"/>).</summary>
+    public static unsafe QgemmConfig ForWeights(byte* values, long count, bool signed) =>
+        ForWeights(BytesAllowed && Current.Isa is QgemmIsa.Avx2 or QgemmIsa.Avx512Bw && SevenBitWeights.Fit(values, count, signed));
+
+    /// <summary>Whether 7-bit weights take the byte kernels: TESSERA_QGEMM_BYTES=0 turns it off; tests set it to compare both.</summary>
+    internal static bool BytesAllowed { get; set; } = Environment.GetEnvironmentVariable("TESSERA_QGEMM_BYTES") != "0";
 
     private static QgemmConfig Detect()
     {

@@ -56,6 +56,11 @@ internal sealed unsafe class QgemmPackedB
     {
         var packed = new QgemmPackedB(config, k, n);
         packed.PackFrom(b, rowStride, colStride, signed);
+        if (config.NeedsSevenBitB && !packed.FitsSevenBits())
+        {
+            throw new ArgumentException($"the {config.Isa} kernel needs B within [-{SevenBitWeights.Limit}, {SevenBitWeights.Limit}] (7-bit weights): its pair sums would saturate", nameof(b));
+        }
+
         return packed;
     }
 
@@ -104,6 +109,9 @@ internal sealed unsafe class QgemmPackedB
             }
         }
     }
+
+    // The packed bytes (padding is 0) of a byte-layout B, all within the 7-bit kernels' range.
+    private bool FitsSevenBits() => SevenBitWeights.Fit(Panel(0), (long)Panels * PanelBytes, signed: true);
 
     // Row-major B, 16 columns of one K group at a time: the group's rows (16 bytes each) interleaved with byte and
     // word unpacks, which is a B of an attention product (packed every run) in a few instructions per 64 bytes.

@@ -41,7 +41,7 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
         }
 
         int n = w.Shape[1];
-        _packed = QgemmPackedB.Pack(QgemmConfig.Current, w.Pointer, w.Shape[0], n, n, 1, w.DataType == DataType.Int8);
+        _packed = QgemmPackedB.Pack(QgemmConfig.ForWeights(w.Pointer, w.Length, w.DataType == DataType.Int8), w.Pointer, w.Shape[0], n, n, 1, w.DataType == DataType.Int8);
         GC.KeepAlive(w);
         var wScale = info.ConstantInput(4) ?? throw new KernelException("QuantizedMatMul needs a constant w_scale");
         _wScale = QuantValues.PerColumn(QuantValues.Floats(wScale, "QuantizedMatMul w_scale"), n, "QuantizedMatMul w_scale");
