@@ -17,6 +17,7 @@ internal static class QuantizeCommand
         var calibration = new Option<string?>("--calibration") { Description = "folder of sample inputs (one subfolder per sample, NAME.npy or input_K.pb): static calibration, and the error report" };
         var evaluation = new Option<string?>("--eval") { Description = "folder of sample inputs for the error report (default: --calibration)" };
         var perChannel = new Option<bool>("--per-channel") { Description = "one weight scale per output channel" };
+        var reduceRange = new Option<bool>("--reduce-range") { Description = "7-bit weights in [-64, 64] (ONNX Runtime's reduce_range): a step coarser, faster on CPUs without VNNI (vpmaddubsw cannot saturate on them)" };
         var ops = new Option<string>("--ops") { Description = "operators to quantize, comma-separated (MatMul, Gemm, Conv, Gather)", DefaultValueFactory = _ => "MatMul,Gemm,Conv" };
         var exclude = new Option<string?>("--exclude") { Description = "node names to leave in float, comma-separated" };
         var activationMatMuls = new Option<bool>("--activation-matmuls")
@@ -27,7 +28,7 @@ internal static class QuantizeCommand
         var threads = new Option<int>("--threads") { Description = "threads for calibration and the error report", DefaultValueFactory = _ => 1 };
         var command = new Command("quantize", "Quantize a model's weights (and activations) to 8 bits, as standard ONNX")
         {
-            model, output, mode, calibration, evaluation, perChannel, ops, exclude, activationMatMuls, threads,
+            model, output, mode, calibration, evaluation, perChannel, reduceRange, ops, exclude, activationMatMuls, threads,
         };
         command.SetAction(parse =>
         {
@@ -52,6 +53,7 @@ internal static class QuantizeCommand
             {
                 Mode = chosen,
                 PerChannel = parse.GetValue(perChannel),
+                ReduceRange = parse.GetValue(reduceRange),
                 Operators = List(parse.GetValue(ops)),
                 Excluded = List(parse.GetValue(exclude)),
                 ActivationMatMuls = parse.GetValue(activationMatMuls),

@@ -47,7 +47,7 @@ public static class ModelQuantizer
         var activations = targets.Values.Where(t => t.Node.OpType != "Gather").Select(t => t.Node.Inputs[0]).Distinct().ToList();
         var ranges = options.Mode == QuantizationMode.Static ? ActivationRanges.Collect(model, activations, options.Calibration, progress) : null;
         var graph = new QuantizedGraph(copy);
-        var rewrite = new TargetRewriter(graph, options.PerChannel, ranges);
+        var rewrite = new TargetRewriter(graph, options.PerChannel, ranges, options.ReduceRange ? WeightQuantizer.ReducedLimit : WeightQuantizer.FullLimit);
         foreach (var node in copy.Graph.Nodes)
         {
             if (targets.TryGetValue(node, out var target))
@@ -68,7 +68,7 @@ public static class ModelQuantizer
         copy.Graph.Nodes.AddRange(graph.Nodes);
         PruneInitializers(copy.Graph);
         string between = activationProducts.Count == 0 ? string.Empty : $", {activationProducts.Count} MatMul of two activations";
-        progress?.WriteLine($"tessera: quantized {targets.Count + activationProducts.Count} nodes ({string.Join(", ", targets.Keys.GroupBy(n => n.OpType).Select(g => $"{g.Count()} {g.Key}"))}{between}), {options.Mode.ToString().ToLowerInvariant()}{(options.PerChannel ? ", per channel" : string.Empty)}");
+        progress?.WriteLine($"tessera: quantized {targets.Count + activationProducts.Count} nodes ({string.Join(", ", targets.Keys.GroupBy(n => n.OpType).Select(g => $"{g.Count()} {g.Key}"))}{between}), {options.Mode.ToString().ToLowerInvariant()}{(options.PerChannel ? ", per channel" : string.Empty)}{(options.ReduceRange ? ", 7-bit weights (reduce range)" : string.Empty)}");
         return copy;
     }
 

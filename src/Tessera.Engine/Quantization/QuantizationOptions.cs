@@ -11,6 +11,12 @@ public sealed class QuantizationOptions
     public bool PerChannel { get; init; }
 
     /// <summary>
+    /// 7-bit weights ([-64, 64], scale max|w| / 64: ONNX Runtime's reduce_range): a step coarser, but the integer GEMM
+    /// multiplies them with vpmaddubsw (no saturation) on machines without VNNI. Gather tables stay 8-bit.
+    /// </summary>
+    public bool ReduceRange { get; init; }
+
+    /// <summary>
     /// Dynamic mode: also MatMuls whose inputs are both activations (attention's Q·Kᵀ and P·V), each input by a
     /// DynamicQuantizeLinear of its own, as ONNX Runtime's quantize_dynamic does. Static mode leaves them in float.
     /// </summary>

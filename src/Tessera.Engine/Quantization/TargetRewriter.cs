@@ -3,15 +3,19 @@ using Tessera.Tensors;
 
 namespace Tessera.Engine.Quantization;
 
-/// <summary>Emits the quantized form of one target node into a <see cref="QuantizedGraph"/> (see <see cref="ModelQuantizer"/>).</summary>
-internal sealed class TargetRewriter(QuantizedGraph graph, bool perChannel, Dictionary<string, (float Min, float Max)>? ranges)
+/// <summary>
+/// Emits the quantized form of one target node into a <see cref="QuantizedGraph"/> (see <see cref="ModelQuantizer"/>).
+/// <paramref name="weightLimit"/> bounds the products' weights (127, or 64 with reduce_range); Gather tables keep 127,
+/// as no integer product reads them.
+/// </summary>
+internal sealed class TargetRewriter(QuantizedGraph graph, bool perChannel, Dictionary<string, (float Min, float Max)>? ranges, int weightLimit)
 {
     public void Rewrite(QuantizationTarget target)
     {
         var node = target.Node;
         if (node.OpType == "Gather")
         {
-            node.Inputs[0] = DequantizedWeight(target)[0];
+            node.Inputs[0] = DequantizedWeight(target, WeightQuantizer.FullLimit)[0];
             graph.Nodes.Add(node);
         }
         else if (ranges is null)
@@ -32,10 +36,10 @@ internal sealed class TargetRewriter(QuantizedGraph graph, bool perChannel, Dict
 
         bool conv = node.OpType == "Conv";
         bool transposed = target.ChannelAxis == 0 && !conv;
-        var weight = graph.Shared($"integer:{target.Weight}:{target.ChannelAxis}", () =>
+        var weight = graph.Shared($"integer:{target.Weight}:{target.ChannelAxis}:{weightLimit}", () =>
         {
             var value = transposed ? Transpose(target.Value) : target.Value;
-            var (q, scales) = WeightQuantizer.Quantize(value, perChannel ? (conv ? 0 : 1) : -1);
+            var (q, scales) = WeightQuantizer.Quantize(value, perChannel ? (conv ? 0 : 1) : -1, weightLimit);
             var scaleShape = !perChannel ? [] : conv ? [1, scales.Length, .. Enumerable.Repeat(1, value.Rank - 2)] : new[] { scales.Length };
             return
             [
@@ -107,7 +111,7 @@ internal sealed class TargetRewriter(QuantizedGraph graph, bool perChannel, Dict
             return [dq];
         });
 
-        var weight = DequantizedWeight(target);
+        var weight = DequantizedWeight(target, weightLimit);
         node.Inputs[0] = activation[0];
         node.Inputs[1] = weight[0];
         if (node.Inputs.Count > 2 && graph.Model.Graph.Initializers.TryGetValue(node.Inputs[2], out var bias)
@@ -121,10 +125,10 @@ internal sealed class TargetRewriter(QuantizedGraph graph, bool perChannel, Dict
 
     // DequantizeLinear(int8 weight, scale, 0) along the output-channel axis; returns [output, scales initializer].
     // Keyed by the axis too: one initializer read by a Gather (rows) and a MatMul (columns) gets a DequantizeLinear for each.
-    private string[] DequantizedWeight(QuantizationTarget target) => graph.Shared($"qdq:{target.Weight}:{target.ChannelAxis}", () =>
+    private string[] DequantizedWeight(QuantizationTarget target, int limit) => graph.Shared($"qdq:{target.Weight}:{target.ChannelAxis}:{limit}", () =>
     {
         int axis = perChannel ? target.ChannelAxis : -1;
-        var (q, scales) = WeightQuantizer.Quantize(target.Value, axis);
+        var (q, scales) = WeightQuantizer.Quantize(target.Value, axis, limit);
         string qName = graph.Initializer(target.Weight + "_quantized", q);
         string sName = graph.Initializer(target.Weight + "_scale", perChannel ? Tensor.FromArray(scales, scales.Length) : Tensor.Scalar(scales[0]));
         string zName = graph.Initializer(target.Weight + "_zero_point", perChannel ? Tensor.FromArray(new sbyte[scales.Length], scales.Length) : Tensor.Scalar((sbyte)0));
