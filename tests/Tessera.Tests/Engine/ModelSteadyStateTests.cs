@@ -37,6 +37,8 @@ public sealed class ModelSteadyStateTests
         // int8 (`tessera quantize --mode dynamic --per-channel`): attention's products quantize a B packed every run.
         ["bert int8 b8 s128"] = () => (Quantized(Cached("bert.onnx")), Feeds(("input_ids", Ids(8, 128)), ("attention_mask", Ones(8, 128)))),
         ["gpt int8 b8 s128"] = () => (Quantized(Cached("gpt.onnx")), Feeds(("input_ids", Ids(8, 128)))),
+        // 7-bit weights (`--reduce-range`): the byte kernels where the machine has no VNNI.
+        ["bert int8 7-bit b8 s128"] = () => (Quantized(Cached("bert.onnx"), reduceRange: true), Feeds(("input_ids", Ids(8, 128)), ("attention_mask", Ones(8, 128)))),
         ["int8 matmul 2x4x100x64 @ 2x4x64x120 input"] = () => (Quantized(InputMatMul([2, 4, 100, 64], [2, 4, 64, 120])), Feeds(("a", Floats(2, 4, 100, 64)), ("b", Floats(2, 4, 64, 120)))),
     };
 
@@ -93,7 +95,8 @@ public sealed class ModelSteadyStateTests
 
     private static OnnxModel Cached(string file) => ModelReader.Load(Path.Combine(TestPaths.Require(Path.Combine(TestPaths.Cache, "models")), file));
 
-    private static OnnxModel Quantized(OnnxModel model) => ModelQuantizer.Quantize(model, new QuantizationOptions { PerChannel = true });
+    private static OnnxModel Quantized(OnnxModel model, bool reduceRange = false) =>
+        ModelQuantizer.Quantize(model, new QuantizationOptions { PerChannel = true, ReduceRange = reduceRange });
 
     private static OnnxModel Ocr(string file) => ModelReader.Load(Path.Combine(
         TestPaths.Require(Path.Combine(TestPaths.Cache, "npm", "node_modules", "@gutenye", "ocr-models", "assets")), file));
