@@ -7,7 +7,8 @@ namespace Tessera.Kernels.Quantization;
 /// Mr rows by <see cref="Nr"/> columns. VNNI multiplies four bytes at a time, so it reads K in groups of 4 bytes;
 /// the AVX-512BW, AVX2 and Vector128 kernels widen both operands to 16 bits first (vpmaddwd sums two exact 16 × 16-bit
 /// products into 32 bits, where vpmaddubsw's 16-bit pair sums would saturate) and read K in pairs of 16-bit values,
-/// all three from the same packed B.
+/// all three from the same packed B. A constant B of 7-bit values (<see cref="ForWeights(byte*, long, bool)"/>) takes
+/// the byte kernels instead where the best kernel is a widened one: VNNI's byte layout, vpmaddubsw then vpmaddwd by ones.
 /// </summary>
 internal sealed class QgemmConfig
 {

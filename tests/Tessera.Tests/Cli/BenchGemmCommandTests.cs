@@ -44,6 +44,24 @@ public sealed class BenchGemmCommandTests
         Assert.Contains("--micro-kernel runs the register tile on one thread",
             Assert.Throws<CliException>(() => GemmBenchSettings.Create(["8x8x8"], "int8", 2, 1, 1, false, false, microKernel: true)).Message);
         Assert.True(GemmBenchSettings.Create(["8x8x8"], "int8", 1, 1, 1, false, false, microKernel: true).PrepackedB);
+        Assert.Contains("--seven-bit is for --dtype int8",
+            Assert.Throws<CliException>(() => GemmBenchSettings.Create(["8x8x8"], "float", 1, 1, 1, false, false, sevenBit: true)).Message);
+    }
+
+    // 7-bit B (the byte kernels where the machine has no VNNI): the product and the tile alone are checked exactly too.
+    [Theory]
+    [InlineData(37, 53, 29, false, false)]
+    [InlineData(97, 100, 400, true, false)]
+    [InlineData(6, 16, 128, false, true)]
+    [InlineData(20, 70, 129, true, true)]
+    public void SevenBitProductsPassTheCheck(int m, int n, int k, bool transB, bool microKernel)
+    {
+        var settings = GemmBenchSettings.Create([$"{m}x{n}x{k}"], "int8", microKernel ? 1 : 2, 1, 1, transB, prepackedB: true, microKernel, sevenBit: true);
+        using var gemm = GemmBenchRunner.Create(settings, settings.Shapes[0], new ParallelRunner(settings.Threads));
+        gemm.Run();
+        Assert.Null(gemm.Check());
+        gemm.Spoil(m - 1, n - 1);
+        Assert.NotNull(gemm.Check());
     }
 
     private static string Error(string[] shapes, string dtype, int threads, double seconds, int rounds) =>
