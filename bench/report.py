@@ -187,7 +187,9 @@ def _quantized_section(results):
         "## int8 (issue 16)",
         "",
         "The int8 rows run the float model after `tessera quantize --mode dynamic --per-channel` (both runtimes get the"
-        " quantized file). Speed-up = Tessera fp32 median / Tessera int8 median, from the same run.",
+        " quantized file); the '7-bit' rows add `--reduce-range` (weights in [-64, 64], ONNX Runtime's reduce_range: the"
+        " form for x86 without VNNI, where our vpmaddubsw kernel takes them). Speed-up = Tessera fp32 median / Tessera"
+        " int8 median, from the same run.",
         "",
         "| model | threads | Tessera fp32 ms | Tessera int8 ms | int8 speed-up | ORT int8 ms | ORT int8 / Tessera int8 |",
         "|---|---:|---:|---:|---:|---:|---:|",
