@@ -96,7 +96,7 @@ internal sealed class QgemmConfig
         var sink = new QgemmFloatTileSink(panel, row, rowSums);
         if (Isa == QgemmIsa.Avx512Bw)
         {
-            QgemmMicroKernelAvx512.Run(a, lda, b, groups, sink);
+            QgemmTile6x16x512<QgemmMicroKernelAvx512>.Run(a, lda, b, groups, sink);
         }
         else if (Isa == QgemmIsa.AvxVnni)
         {
@@ -108,7 +108,7 @@ internal sealed class QgemmConfig
         }
         else if (Isa == QgemmIsa.Avx512Bytes)
         {
-            QgemmMicroKernelAvx512Bytes.Run(a, lda, b, groups, sink);
+            QgemmTile6x16x512<QgemmMicroKernelAvx512Bytes>.Run(a, lda, b, groups, sink);
         }
         else
         {
