@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Tessera.Cli.Bench.Gemm;
 
 namespace Tessera.Cli.Bench;
 
@@ -15,10 +16,10 @@ internal static class FmaRoofline
 {
     internal const int Chains = 12;
 
-    /// <summary>GFLOP/s per vector width in bits, best of <paramref name="rounds"/> windows of about <paramref name="seconds"/> each.</summary>
-    public static SortedDictionary<int, double> Measure(double seconds, int rounds)
+    /// <summary>GFLOP/s per vector width in bits, over <paramref name="rounds"/> windows of about <paramref name="seconds"/> each.</summary>
+    public static SortedDictionary<int, RoofRate> Measure(double seconds, int rounds)
     {
-        var result = new SortedDictionary<int, double>();
+        var result = new SortedDictionary<int, RoofRate>();
         if (Avx512F.IsSupported && Vector512.IsHardwareAccelerated)
         {
             result[512] = Best(Chains512, 16, seconds, rounds);
@@ -37,25 +38,31 @@ internal static class FmaRoofline
         return result;
     }
 
-    /// <summary>The best of <paramref name="rounds"/> windows of <paramref name="chains"/>, in 10^9 × 2 · Chains · lanes per second.</summary>
-    internal static double Best(Func<long, float> chains, int lanes, double seconds, int rounds)
+    /// <summary>
+    /// <paramref name="rounds"/> windows of <paramref name="chains"/>, in 10^9 × 2 · Chains · lanes per second: the best
+    /// window by the wall clock, and all windows' work over the CPU seconds this process used in them.
+    /// </summary>
+    internal static RoofRate Best(Func<long, float> chains, int lanes, double seconds, int rounds)
     {
         chains(1000);
         long steps = 1 << 20;
         var clock = Stopwatch.StartNew();
         chains(steps);
         steps = Math.Max(steps, (long)(steps * seconds / Math.Max(clock.Elapsed.TotalSeconds, 1e-6)));
-        double best = 0;
+        double operations = 2.0 * Chains * lanes * steps;
+        double best = 0, cpu = 0;
         for (int r = 0; r < rounds; r++)
         {
+            double cpuStart = ProcessCpuClock.Seconds();
             clock.Restart();
             float sink = chains(steps);
             double elapsed = clock.Elapsed.TotalSeconds;
+            cpu += ProcessCpuClock.Seconds() - cpuStart;
             GC.KeepAlive(sink);
-            best = Math.Max(best, 2.0 * Chains * lanes * steps / elapsed / 1e9);
+            best = Math.Max(best, operations / elapsed / 1e9);
         }
 
-        return best;
+        return new RoofRate(best, operations * rounds / Math.Max(cpu, 1e-9) / 1e9);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]

@@ -13,7 +13,7 @@ namespace Tessera.Cli.Bench;
 internal static class VnniRoofline
 {
     /// <summary>GOP/s, or null where this process has no AVX-VNNI.</summary>
-    public static double? Measure(double seconds, int rounds) =>
+    public static RoofRate? Measure(double seconds, int rounds) =>
         AvxVnni.IsSupported ? FmaRoofline.Best(steps => Chains256(steps), 32, seconds, rounds) : null;
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]

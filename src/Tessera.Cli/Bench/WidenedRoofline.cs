@@ -14,9 +14,9 @@ namespace Tessera.Cli.Bench;
 internal static class WidenedRoofline
 {
     /// <summary>GOP/s per vector width in bits (empty without AVX2).</summary>
-    public static SortedDictionary<int, double> Measure(double seconds, int rounds)
+    public static SortedDictionary<int, RoofRate> Measure(double seconds, int rounds)
     {
-        var result = new SortedDictionary<int, double>();
+        var result = new SortedDictionary<int, RoofRate>();
         if (Avx512BW.IsSupported)
         {
             result[512] = FmaRoofline.Best(steps => Chains512(steps), 32, seconds, rounds);

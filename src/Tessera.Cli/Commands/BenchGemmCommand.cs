@@ -20,7 +20,7 @@ internal static class BenchGemmCommand
         var transposeB = new Option<bool>("--transpose-b") { Description = "B is stored N x K (a Gemm with transB, attention's Kᵀ)" };
         var prepackedB = new Option<bool>("--prepacked-b") { Description = "pack B once before timing, as a weight initializer is (default: packed by every call, as an activation)" };
         var microKernel = new Option<bool>("--micro-kernel") { Description = "time the register tile alone over operands packed once (M and N padded to whole tiles; small shapes such as 6x16x128 stay in L1)" };
-        var sevenBit = new Option<bool>("--seven-bit") { Description = "int8: weights within [-64, 63] (quantize --reduce-range), which take the vpmaddubsw byte kernel on machines without VNNI (TESSERA_QGEMM_BYTES=0 keeps the widened one); the roof printed stays the widened step's" };
+        var sevenBit = new Option<bool>("--seven-bit") { Description = "int8: weights within [-64, 63] (quantize --reduce-range), which take the vpmaddubsw byte kernel on machines without VNNI (TESSERA_QGEMM_BYTES=0 keeps the widened one); the roof printed is then the byte step's" };
         var command = new Command("bench-gemm", "Time the GEMM kernel this process picks on given shapes (checked against a reference first): GFLOP/s or GOP/s, CPU time per call and the fraction of the matching roofline roof. DOTNET_EnableAVX512F=0, DOTNET_EnableAVX2=0 or TESSERA_QGEMM=avx2|portable select lower kernels")
         {
             shapes, dtype, threads, seconds, rounds, transposeB, prepackedB, microKernel, sevenBit,

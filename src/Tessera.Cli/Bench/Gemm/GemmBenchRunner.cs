@@ -13,7 +13,7 @@ internal static class GemmBenchRunner
     public static (GemmRoof? Roof, List<GemmBenchRow> Rows) Run(GemmBenchSettings settings)
     {
         var parallel = new ParallelRunner(settings.Threads);
-        var roof = GemmRoof.For(settings.Dtype);
+        var roof = GemmRoof.For(settings.Dtype, settings.SevenBit);
         roof?.Work.Calibrate(settings.Seconds, startUnits: 1 << 14);
         var rows = new List<GemmBenchRow>();
         foreach (var shape in settings.Shapes)
