@@ -202,4 +202,33 @@ public sealed class BenchGemmCommandTests
         Assert.Contains("roof: 256-bit vpmaddwd + vpaddd, 1 thread: ", r.Stdout);
         Assert.Contains("qgemm avx2 6x16, float output, B packed per call (16 of 16 rows checked)", r.Stdout);
     }
+
+    [Theory]
+    [MemberData(nameof(Tiers))]
+    public void SevenBitWeightsAreReadAgainstTheByteStepsRoof(string tier)
+    {
+        var (qgemm, roof) = tier switch
+        {
+            SimdTier.Avx512 => ("qgemm avx512bytes 6x16", "roof: 512-bit vpmaddubsw + vpmaddwd + vpaddd, 1 thread: "),
+            SimdTier.Avx2 => ("qgemm avx2bytes 6x16", "roof: 256-bit vpmaddubsw + vpmaddwd + vpaddd, 1 thread: "),
+            _ => ("qgemm portable 2x16", "roof: none measured"),
+        };
+        if (tier != SimdTier.Vector128Tier && System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+        {
+            (qgemm, roof) = ("qgemm avxvnni 6x16", "roof: 256-bit vpdpbusd, 1 thread: ");
+        }
+
+        string[] args = ["bench-gemm", "--dtype", "int8", "--seven-bit", "--shape", "13x32x64", "--seconds", "0.02", "--rounds", "1"];
+        var r = CliProcess.Run(SimdTier.Environment(tier), args);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains(roof, r.Stdout);
+        Assert.Contains($"{qgemm}, float output", r.Stdout);
+
+        // TESSERA_QGEMM_BYTES=0 keeps the widened kernel, and with it the widened step's roof.
+        if (tier == SimdTier.Vector128Tier || System.Runtime.Intrinsics.X86.AvxVnni.IsSupported) return;
+        var widened = CliProcess.Run(new Dictionary<string, string>(SimdTier.Environment(tier)) { ["TESSERA_QGEMM_BYTES"] = "0" }, args);
+        Assert.True(widened.ExitCode == 0, widened.Stderr);
+        Assert.Contains(roof.Replace("vpmaddubsw + ", "", StringComparison.Ordinal), widened.Stdout);
+        Assert.Contains(qgemm.Replace("bytes", tier == SimdTier.Avx512 ? "bw" : "", StringComparison.Ordinal), widened.Stdout);
+    }
 }
