@@ -37,19 +37,7 @@ internal static class RooflineCommand
             var bytes = BytesRoofline.Measure(s, r);
             if (parse.GetValue(json))
             {
-                // The *_per_thread fields keep their meaning (best wall-clock window); *_per_cpu_second are the same
-                // loops' work over this process's CPU seconds, which load from other processes does not halve.
-                Console.WriteLine(JsonSerializer.Serialize(new
-                {
-                    fma_gflops_per_thread = Best(peaks),
-                    fma_gflops_per_cpu_second = PerCpuSecond(peaks),
-                    vpdpbusd_256_gops_per_thread = vnni is { } v ? Math.Round(v.Best, 1) : (double?)null,
-                    vpdpbusd_256_gops_per_cpu_second = vnni is { } vc ? Math.Round(vc.PerCpuSecond, 1) : (double?)null,
-                    vpmaddwd_gops_per_thread = Best(widened),
-                    vpmaddwd_gops_per_cpu_second = PerCpuSecond(widened),
-                    vpmaddubsw_gops_per_thread = Best(bytes),
-                    vpmaddubsw_gops_per_cpu_second = PerCpuSecond(bytes),
-                }));
+                Console.WriteLine(Json(peaks, vnni, widened, bytes));
                 return 0;
             }
 
@@ -73,6 +61,22 @@ internal static class RooflineCommand
         });
         return command;
     }
+
+    // The *_per_thread fields keep their meaning (best wall-clock window); *_per_cpu_second are the same loops' work
+    // over this process's CPU seconds, which load from other processes does not halve.
+    internal static string Json(
+        SortedDictionary<int, RoofRate> peaks, RoofRate? vnni, SortedDictionary<int, RoofRate> widened, SortedDictionary<int, RoofRate> bytes) =>
+        JsonSerializer.Serialize(new
+        {
+            fma_gflops_per_thread = Best(peaks),
+            fma_gflops_per_cpu_second = PerCpuSecond(peaks),
+            vpdpbusd_256_gops_per_thread = vnni is { } v ? Math.Round(v.Best, 1) : (double?)null,
+            vpdpbusd_256_gops_per_cpu_second = vnni is { } vc ? Math.Round(vc.PerCpuSecond, 1) : (double?)null,
+            vpmaddwd_gops_per_thread = Best(widened),
+            vpmaddwd_gops_per_cpu_second = PerCpuSecond(widened),
+            vpmaddubsw_gops_per_thread = Best(bytes),
+            vpmaddubsw_gops_per_cpu_second = PerCpuSecond(bytes),
+        });
 
     private static Dictionary<string, double> Best(SortedDictionary<int, RoofRate> rates) =>
         rates.ToDictionary(p => p.Key.ToString(CultureInfo.InvariantCulture), p => Math.Round(p.Value.Best, 1));

@@ -1,6 +1,7 @@
 using System.Runtime.Intrinsics.X86;
 using System.Text.Json;
 using Tessera.Cli.Bench;
+using Tessera.Cli.Commands;
 using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Cli;
@@ -69,6 +70,23 @@ public sealed class RooflineCommandTests
                 Assert.DoesNotContain("vpmaddwd + vpaddd", r.Stdout);
                 break;
         }
+    }
+
+    [Fact]
+    public void JsonFieldsEachCarryTheirOwnRoof()
+    {
+        // Distinct rates per roof and per kind, so a field filled from the wrong roof or the wrong figure shows.
+        static SortedDictionary<int, RoofRate> Rates(double base_) => new() { [256] = new(base_ + 1, base_ + 2), [512] = new(base_ + 3, base_ + 4) };
+        string text = RooflineCommand.Json(Rates(100), new RoofRate(200.04, 300.06), Rates(400), Rates(500));
+        var root = JsonDocument.Parse(text).RootElement;
+        void Check(string field, int width, double expected) => Assert.Equal(expected, root.GetProperty(field).GetProperty(width.ToString(System.Globalization.CultureInfo.InvariantCulture)).GetDouble());
+        Check("fma_gflops_per_thread", 256, 101); Check("fma_gflops_per_thread", 512, 103);
+        Check("fma_gflops_per_cpu_second", 256, 102); Check("fma_gflops_per_cpu_second", 512, 104);
+        Check("vpmaddwd_gops_per_thread", 256, 401); Check("vpmaddwd_gops_per_cpu_second", 512, 404);
+        Check("vpmaddubsw_gops_per_thread", 256, 501); Check("vpmaddubsw_gops_per_thread", 512, 503);
+        Check("vpmaddubsw_gops_per_cpu_second", 256, 502); Check("vpmaddubsw_gops_per_cpu_second", 512, 504);
+        Assert.Equal(200.0, root.GetProperty("vpdpbusd_256_gops_per_thread").GetDouble());
+        Assert.Equal(300.1, root.GetProperty("vpdpbusd_256_gops_per_cpu_second").GetDouble());
     }
 
     [Fact]
