@@ -146,12 +146,7 @@ public sealed class BenchGemmCommandTests
         }
     }
 
-    public static TheoryData<string> Tiers()
-    {
-        var data = new TheoryData<string> { SimdTier.Current };
-        foreach (string tier in SimdTier.Lower) data.Add(tier);
-        return data;
-    }
+    public static TheoryData<string> Tiers() => SimdTier.ThisAndLower();
 
     [Theory]
     [MemberData(nameof(Tiers))]

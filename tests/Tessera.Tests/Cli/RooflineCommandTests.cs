@@ -13,12 +13,7 @@ namespace Tessera.Tests.Cli;
 /// </summary>
 public sealed class RooflineCommandTests
 {
-    public static TheoryData<string> Tiers()
-    {
-        var data = new TheoryData<string> { SimdTier.Current };
-        foreach (string tier in SimdTier.Lower) data.Add(tier);
-        return data;
-    }
+    public static TheoryData<string> Tiers() => SimdTier.ThisAndLower();
 
     [Theory]
     [MemberData(nameof(Tiers))]

@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Xunit;
 
 namespace Tessera.Tests.Support;
 
@@ -27,6 +28,14 @@ internal static class SimdTier
         Avx2 => [Vector128Tier],
         _ => [],
     };
+
+    /// <summary>This process's tier and every lower one, as theory data: a test that runs a child process per tier.</summary>
+    public static TheoryData<string> ThisAndLower()
+    {
+        var data = new TheoryData<string> { Current };
+        foreach (string tier in Lower) data.Add(tier);
+        return data;
+    }
 
     /// <summary>Environment variables that lower a process to <paramref name="tier"/>.</summary>
     public static IReadOnlyDictionary<string, string> Environment(string tier) => tier switch
