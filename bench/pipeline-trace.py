@@ -10,6 +10,10 @@ over the windows where the coordinator kept batches in flight (stretches longer 
 - how many workers computed at once: the share of the window with 0, 1, 2 and 3+ session runs in progress. On a
   machine of C cores, fewer than C while batches are in flight is a core the pipeline left idle (a bubble), more than C
   is time-slicing (runs held off their core); for each count, what the idle workers were doing;
+- while fewer runs than cores were in progress: the share of the window where a stage that neither computed nor sent
+  held a batch it had not started (unread in its ring or queued: it waited for a core, a wake-up or its reader), per
+  stage, and where no stage could start one (every batch behind a run, in a send or with the coordinator: the
+  pipeline's own bubble). The first is the scheduler's to fix, the second the pipeline's;
 - the coordinator: batches, their cuts (pieces per batch), the time each took from its cut to its join, the join's
   own wall and CPU, and the sends.
 
@@ -126,6 +130,8 @@ def main():
         idle = ", ".join(f"stage {n} {s / at_once[k]:.0%}" for n, s in sorted(others[k].items(), key=lambda x: -x[1])[:6]) if at_once[k] else ""
         print(f"  {k}{'+' if k == 3 else ' '} {at_once[k] / total:>6.1%}   not computing then: {idle}")
 
+    whereabouts(workers, coordinator, wins, total, a.cores)
+
     # The coordinator.
     bs = [b for b in batches if inside(b, wins)]
     joins = [j for j in coordinator if j["kind"] == "Join" and inside(j, wins)]
@@ -195,6 +201,69 @@ def main():
             turn.append(later[0] - b["end"])
     if turn:
         print(f"  a batch's join until the next batch's cut (the caller's turn-around), median / mean ms: {statistics.median(turn) / 1e3:.3f} / {statistics.mean(turn) / 1e3:.3f}")
+
+
+def whereabouts(workers, coordinator, wins, total, cores):
+    """While fewer runs than cores are in progress: where each batch in flight is. A stage that is not computing but
+    holds a batch it has not started (unread in its ring, or queued) and sends nothing had work a core could run (it
+    waited for the scheduler, a wake-up or its reader); otherwise every batch sat behind a stage's run, in a send or with the
+    coordinator (a bubble of the pipeline itself)."""
+    order = sorted(workers)
+    ev = collections.defaultdict(dict)
+    for r in coordinator:
+        if r["kind"] in ("Send", "Receive", "Route"):
+            ev[r["id"]]["c" + r["kind"]] = (r["start"], r["end"])
+    for st in order:
+        for r in workers[st]:
+            if r["kind"] in ("Request", "Run", "Send"):
+                ev[r["id"]][(r["kind"], st)] = (r["start"], r["end"])
+    spans, runs = [], []
+    for e in ev.values():
+        if "cRoute" not in e or any(("Request", st) not in e or ("Run", st) not in e for st in order):
+            continue
+        t = e["cSend"][1] if "cSend" in e else e["cRoute"][0]
+        for st in order:
+            request, run, send = e[("Request", st)], e[("Run", st)], e.get(("Send", st))
+            spans += [(t, request[0], st, "waiting"), (request[0], run[0], st, "waiting"), (run[0], run[1], st, "computing")]
+            runs.append((run[0], run[1], st))
+            t = run[1]
+            if send:
+                spans.append((run[1], send[1], st, "sending"))
+                t = send[1]
+        end = e["cReceive"][0] if "cReceive" in e else e["cRoute"][1]
+        spans.append((t, end, -1, "to the coordinator"))
+    points = []
+    for s, e, st, what in spans:
+        if e > s:
+            points += [(s, 1, st, what), (e, -1, st, what)]
+    points.sort(key=lambda x: (x[0], x[1]))
+    held = collections.Counter()
+    few = 0.0
+    kinds = collections.Counter()
+    waiting_stage = collections.Counter()
+    last = None
+    for t, d, st, what in points:
+        if last is not None and t > last:
+            span = clip(last, t, wins)
+            computing = {s for s in order if held[(s, "computing")] > 0}
+            if span > 0 and len(computing) < cores:
+                few += span
+                startable = [s for s in order if s not in computing and held[(s, "sending")] == 0 and held[(s, "waiting")] > 0]
+                if startable:
+                    kinds["a stage not computing held a batch it had not started"] += span
+                    for s in startable:
+                        waiting_stage[s] += span
+                else:
+                    kinds["no stage could start one (all behind a run, sending, or with the coordinator)"] += span
+        held[(st, what)] += d
+        last = t
+    if not few:
+        return
+    print(f"\nwhile fewer than {cores} runs were in progress ({few / total:.1%} of the window), the batches in flight:")
+    for k in ("a stage not computing held a batch it had not started", "no stage could start one (all behind a run, sending, or with the coordinator)"):
+        print(f"  {kinds[k] / total:6.1%} of the window: {k}")
+    for s, v in sorted(waiting_stage.items()):
+        print(f"      stage {s} held one, not computing: {v / total:.1%}")
 
 
 def timeline_shares(intervals, wins, total):
