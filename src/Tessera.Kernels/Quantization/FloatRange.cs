@@ -54,6 +54,11 @@ internal static unsafe class FloatRange
             (min, max, nan) = Wide(values);
             i = values.Length & ~31;
         }
+        else if (Vector256.IsHardwareAccelerated && values.Length >= 16)
+        {
+            (min, max, nan) = Wide256(values);
+            i = values.Length & ~15;
+        }
         else if (Vector.IsHardwareAccelerated && values.Length >= 2 * step)
         {
             var lo = new Vector<float>(values);
@@ -116,6 +121,42 @@ internal static unsafe class FloatRange
         }
 
         return (min, max, ordered != Vector512<int>.AllBitsSet);
+    }
+
+    /// <summary>
+    /// The same as <see cref="Wide"/> on 256-bit vectors (the AVX2 tier), up to the last whole 16: one pair of
+    /// accumulators waited on the min/max latency, 0.13 ns per value against 0.06 with two pairs (a scratch program
+    /// over 1024 x 128 floats, AVX2 tier, load 3, not kept).
+    /// </summary>
+    private static (float Min, float Max, bool NaN) Wide256(ReadOnlySpan<float> values)
+    {
+        ref float first = ref MemoryMarshal.GetReference(values);
+        var lo0 = Vector256.LoadUnsafe(ref first);
+        var lo1 = lo0;
+        var hi0 = lo0;
+        var hi1 = lo0;
+        var ordered = Vector256<int>.AllBitsSet;
+        for (nuint i = 0; i <= (nuint)values.Length - 16; i += 16)
+        {
+            var a = Vector256.LoadUnsafe(ref first, i);
+            var b = Vector256.LoadUnsafe(ref first, i + 8);
+            lo0 = Vector256.MinNative(lo0, a);
+            hi0 = Vector256.MaxNative(hi0, a);
+            lo1 = Vector256.MinNative(lo1, b);
+            hi1 = Vector256.MaxNative(hi1, b);
+            ordered &= (Vector256.Equals(a, a) & Vector256.Equals(b, b)).AsInt32();
+        }
+
+        var lo = Vector256.MinNative(lo0, lo1);
+        var hi = Vector256.MaxNative(hi0, hi1);
+        float min = lo[0], max = hi[0];
+        for (int k = 1; k < Vector256<float>.Count; k++)
+        {
+            min = MathF.Min(min, lo[k]);
+            max = MathF.Max(max, hi[k]);
+        }
+
+        return (min, max, ordered != Vector256<int>.AllBitsSet);
     }
 
     /// <summary>Chunk c of the values: its range to ranges[2c] and ranges[2c + 1].</summary>
