@@ -52,13 +52,6 @@ internal static unsafe class Quantizer
             sum = Vector512.Sum(sums);
         }
 
-        if (Avx2.IsSupported && count - i >= 32 && zeroPoint >= 0 && ((min == 0 && max == 255) || (min == -128 && max == 127)))
-        {
-            (int done, int sum32) = Quantize32(x + i, y + i, count - i, scale, zeroPoint, min < 0);
-            i += done;
-            sum += sum32;
-        }
-
         if (Avx2.IsSupported && count - i >= 32)
         {
             var s = Vector256.Create(scale);
@@ -92,46 +85,6 @@ internal static unsafe class Quantizer
 
         return sum;
     }
-
-    /// <summary>
-    /// The 256-bit loop for the two 8-bit ranges with a zero point of at least 0 (every activation the GEMM packs):
-    /// vcvtps2dq rounds half to even itself (the processor's default rounding, which .NET keeps), so the quotient goes
-    /// to int32 without a separate round, the zero point is an integer add, and the saturating packs clamp to the
-    /// type's range; only +overflow needs a float min first (vcvtps2dq gives int.MinValue for it, as for NaN, which
-    /// becomes the lower bound as in <see cref="QuantizeOne"/>). The sum comes from the bytes by vpsadbw. Same bytes
-    /// as the general loop below (QuantizerTests); 0.19 -> 0.14 ns per value over 1024 rows of 128 floats (a scratch
-    /// program, AVX2 tier, load 3, not kept). Returns how many values it did (a multiple of 32) and their sum.
-    /// </summary>
-    private static (int Done, int Sum) Quantize32(float* x, byte* y, int count, float scale, int zeroPoint, bool signed)
-    {
-        var s = Vector256.Create(scale);
-        var z = Vector256.Create(zeroPoint);
-        // Below int.MaxValue - 255 and above any byte: saturates as the quotient would have.
-        var top = Vector256.Create(1073741824f);
-        var flip = Vector256.Create(signed ? (byte)0x80 : (byte)0);
-        var order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
-        var sums = Vector256<ulong>.Zero;
-        int i = 0;
-        for (; i <= count - 32; i += 32)
-        {
-            var q0 = Integer8(Vector256.Load(x + i), s, z, top);
-            var q1 = Integer8(Vector256.Load(x + i + 8), s, z, top);
-            var q2 = Integer8(Vector256.Load(x + i + 16), s, z, top);
-            var q3 = Integer8(Vector256.Load(x + i + 24), s, z, top);
-            var w01 = Avx2.PackSignedSaturate(q0, q1);
-            var w23 = Avx2.PackSignedSaturate(q2, q3);
-            var bytes = signed ? Avx2.PackSignedSaturate(w01, w23).AsByte() : Avx2.PackUnsignedSaturate(w01, w23);
-            // int8 values shifted by +128 are unsigned bytes; the shift is taken off the sum below.
-            sums += Avx2.SumAbsoluteDifferences(bytes ^ flip, Vector256<byte>.Zero).AsUInt64();
-            Avx2.PermuteVar8x32(bytes.AsInt32(), order).AsByte().Store(y + i);
-        }
-
-        return (i, (int)Vector256.Sum(sums) - (signed ? 128 * i : 0));
-    }
-
-    // Avx.Min's operand order matters: with a NaN operand vminps returns its second one, so a NaN quotient stays NaN.
-    private static Vector256<int> Integer8(Vector256<float> x, Vector256<float> scale, Vector256<int> zero, Vector256<float> top) =>
-        Avx.ConvertToVector256Int32(Avx.Min(top, x / scale)) + zero;
 
     public static int QuantizeOne(float x, float scale, int zeroPoint, int min, int max)
     {
