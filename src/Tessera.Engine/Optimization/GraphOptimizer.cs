@@ -35,6 +35,7 @@ public static class GraphOptimizer
         new MatMulBiasFusionPass(),
         new ResidualAddFusionPass(),
         new ActivationFusionPass(),
+        new ActivationRangeFusionPass(),
         new DeadNodeEliminationPass(),
         new ChannelBlockLayoutPass(),
     ];
