@@ -35,7 +35,6 @@ public static class GraphOptimizer
         new MatMulBiasFusionPass(),
         new ResidualAddFusionPass(),
         new ActivationFusionPass(),
-        new ActivationRangeFusionPass(),
         new DeadNodeEliminationPass(),
         new ChannelBlockLayoutPass(),
     ];

@@ -44,22 +44,9 @@ internal sealed class ActivationQuantization
             QuantValues.Scalar(zero, info.OpType + " activation zero point"));
     }
 
-    public unsafe (float Scale, int ZeroPoint) For(Tensor x, ParallelRunner parallel) => For(x, null, parallel);
-
-    /// <summary>
-    /// As above, dynamic parameters from <paramref name="range"/> (float32 [2]: X's min and max, found by the operator
-    /// that made X) when it is given and finite: the same scale and zero point as the pass over X, without the pass.
-    /// A NaN or infinity in X makes the range non-finite, and the pass then gives the parameters as it always did.
-    /// </summary>
-    public unsafe (float Scale, int ZeroPoint) For(Tensor x, Tensor? range, ParallelRunner parallel)
+    public unsafe (float Scale, int ZeroPoint) For(Tensor x, ParallelRunner parallel)
     {
         if (!IsDynamic) return (_scale, _zeroPoint);
-        if (range is { DataType: DataType.Float32, Length: 2 })
-        {
-            var values = range.Span<float>();
-            if (float.IsFinite(values[0]) && float.IsFinite(values[1])) return DynamicQuantizeLinearKernel.FromRange(values[0], values[1]);
-        }
-
         var parameters = DynamicQuantizeLinearKernel.Parameters((float*)x.Pointer, x.Length, parallel);
         GC.KeepAlive(x);
         return parameters;

@@ -24,7 +24,7 @@ internal static unsafe class Qgemm
         parallel.ForChunks(jobs, jobs, ref body);
         if (panelSplit > 1 && output.Activation is { } activation)
         {
-            ActivationRows.Apply((float*)output.Data, m, b.N, output.RowStride, activation, parallel, output.RowRanges);
+            ActivationRows.Apply((float*)output.Data, m, b.N, output.RowStride, activation, parallel);
         }
     }
 

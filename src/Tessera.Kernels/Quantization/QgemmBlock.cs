@@ -103,7 +103,7 @@ internal unsafe ref struct QgemmBlock
         {
             // The block's rows are whole and still in cache: a GELU after the product had read and written the
             // whole output once more (GPT's and BERT's 1024 x 512 up-projections, 2 MB each).
-            ActivationRows.ApplyRange((float*)output.Data, row, row + count, b.N, output.RowStride, activation, output.RowRanges);
+            ActivationRows.ApplyRange((float*)output.Data, row, row + count, b.N, output.RowStride, activation);
         }
 
         GC.KeepAlive(b);

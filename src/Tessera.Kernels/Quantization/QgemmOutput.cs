@@ -73,13 +73,6 @@ internal readonly unsafe struct QgemmOutput
     public FusedActivation? Activation { get; init; }
 
     /// <summary>
-    /// With <see cref="Activation"/>: where not null, each row's smallest and largest value after it, at 2 · row and
-    /// 2 · row + 1 (NaN for a row holding a NaN): the range of a dynamically quantized product that reads this output,
-    /// taken while the row is in cache instead of by a pass over the whole output (<see cref="ActivationRows"/>).
-    /// </summary>
-    public float* RowRanges { get; init; }
-
-    /// <summary>
     /// The product's whole panels' float epilogues set beforehand (<see cref="QgemmFloatPanels"/>), indexed by panel, or
     /// null for each block to set its own.
     /// </summary>

@@ -13,10 +13,7 @@ namespace Tessera.Kernels.Quantization;
 /// make it from DynamicQuantizeLinear → MatMulInteger → Cast → Mul and from Q → DQ → MatMul(DQ(W)) [+ bias]; the
 /// residual-add fusion pass may add an eighth input "sum" (float32, added after the bias as FusedConv's; in the
 /// epilogue when it has the product's shape, otherwise broadcast after the product as the Add it came from did), and the activation fusion pass an `activation` (as on FusedMatMul), applied to the finished rows:
-/// Y = act(X·W + bias + sum). The activation-range fusion pass adds a ninth input "x_range" to a dynamic one (float32
-/// [2], X's min and max from the operator that made X; a non-finite pair, X holding a NaN or an infinity, falls back to
-/// the pass over X) and, with attribute y_range=1, a second output to one with an activation: Y's min and max, taken
-/// from each row after the activation while it is in cache (ActivationRows).
+/// Y = act(X·W + bias + sum).
 /// </summary>
 internal sealed unsafe class QuantizedMatMulKernel : IKernel
 {
@@ -29,11 +26,6 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
     private readonly FusedActivation _fusedActivation;
     private int[] _outputShape = [];
     private Tensor? _broadcastProduct;
-
-    // Attribute y_range=1: output 1 is Y's range, merged from the rows' ranges the activation writes here (2 per row).
-    private static readonly int[] s_rangeShape = [2];
-    private readonly bool _rangeOutput;
-    private float[] _rowRanges = [];
 
     // With several outputs (one product over the concatenated weights of products that read the same X): each
     // output's data, its equal share of W's columns.
@@ -61,13 +53,7 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
 
         _scale = new float[n];
         _fusedActivation = FusedActivation.FromAttributes(info);
-        _rangeOutput = info.GetInt("y_range", 0) != 0;
-        if (_rangeOutput && (info.OutputCount != 2 || _fusedActivation.IsNone))
-        {
-            throw new KernelException("QuantizedMatMul with y_range=1 needs an activation and two outputs, Y and its range");
-        }
-
-        if (info.OutputCount > 1 && !_rangeOutput)
+        if (info.OutputCount > 1)
         {
             int width = n / info.OutputCount;
             if (n % info.OutputCount != 0 || width % QgemmConfig.Nr != 0)
@@ -113,30 +99,11 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
         if (sum is null || sum.Shape.AsSpan().SequenceEqual(_outputShape))
         {
             var y = context.AllocateOutput(0, DataType.Float32, _outputShape);
-            if (y.Length == 0)
-            {
-                if (_rangeOutput) context.AllocateOutput(1, DataType.Float32, s_rangeShape).Span<float>().Fill(float.NaN);
-                return;
-            }
-
-            int m = (int)(y.Length / _packed.N);
-            if (_rangeOutput && _rowRanges.Length < 2 * m) _rowRanges = GC.AllocateUninitializedArray<float>(2 * m, pinned: true);
-            fixed (float* rowRanges = _rowRanges)
-            {
-                Multiply(context, x, y, sum, _fusedActivation.IsNone ? null : _fusedActivation, _rangeOutput ? rowRanges : null);
-                if (_rangeOutput) WriteRange(context, ActivationRows.Merge(rowRanges, m));
-            }
-
+            if (y.Length > 0) Multiply(x, y, sum, _fusedActivation.IsNone ? null : _fusedActivation, context.Parallel);
             return;
         }
 
         AddBroadcastSum(context, x, sum);
-    }
-
-    private static void WriteRange(KernelContext context, (float Min, float Max) range)
-    {
-        var span = context.AllocateOutput(1, DataType.Float32, s_rangeShape).Span<float>();
-        (span[0], span[1]) = range;
     }
 
     // The graph pass fuses an Add whose operands it cannot prove equal in shape (symbolic dimensions, as in BERT's
@@ -154,12 +121,7 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
         }
 
         var y = context.AllocateOutput(0, DataType.Float32, shape);
-        if (y.Length == 0)
-        {
-            if (_rangeOutput) context.AllocateOutput(1, DataType.Float32, s_rangeShape).Span<float>().Fill(float.NaN);
-            return;
-        }
-
+        if (y.Length == 0) return;
         bool inPlace = shape.AsSpan().SequenceEqual(_outputShape);
         if (!inPlace && (_broadcastProduct is null || !_broadcastProduct.Shape.AsSpan().SequenceEqual(_outputShape)))
         {
@@ -167,7 +129,7 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
         }
 
         var product = inPlace ? y : _broadcastProduct!;
-        Multiply(context, x, product, null, null, null);
+        Multiply(x, product, null, null, context.Parallel);
         BinaryDriver.Run<float, float, float, NumericBinary<float, AddOperator>>(default, product, sum, y, context.Parallel);
         if (!_fusedActivation.IsNone)
         {
@@ -175,10 +137,6 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
             ActivationRows.Apply((float*)y.Pointer, y.Length / n, n, n, _fusedActivation, context.Parallel);
             GC.KeepAlive(y);
         }
-
-        // A sum of another shape is rare (the pass cannot prove shapes equal): the range by a pass over Y.
-        if (_rangeOutput) WriteRange(context, FloatRange.Of((float*)y.Pointer, (int)y.Length, context.Parallel));
-        GC.KeepAlive(y);
     }
 
     private void MultiplyParts(KernelContext context, Tensor x)
@@ -197,14 +155,13 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
             length = part.Length;
         }
 
-        if (length > 0) Multiply(context, x, null, null, null, null, _partData);
+        if (length > 0) Multiply(x, null, null, null, context.Parallel, _partData);
     }
 
-    private void Multiply(KernelContext context, Tensor x, Tensor? y, Tensor? sum, FusedActivation? activation, float* rowRanges, nint[]? parts = null)
+    private void Multiply(Tensor x, Tensor? y, Tensor? sum, FusedActivation? activation, ParallelRunner parallel, nint[]? parts = null)
     {
         int k = _packed.K, n = _packed.N;
-        var parallel = context.Parallel;
-        var (scale, zero) = _activation.For(x, context.Input(8), parallel);
+        var (scale, zero) = _activation.For(x, parallel);
         for (int j = 0; j < n; j++) _scale[j] = scale * _wScale[j];
         var output = new QgemmOutput
         {
@@ -222,7 +179,6 @@ internal sealed unsafe class QuantizedMatMulKernel : IKernel
             FloatBias = _bias,
             Sum = sum is null ? null : (float*)sum.Pointer,
             Activation = activation,
-            RowRanges = rowRanges,
         };
 
         int m = x.Length / Math.Max(1, k);
