@@ -30,7 +30,8 @@ internal sealed class CausalAttentionPass : IGraphPass
             if (graph.Producer(softmax.Inputs[0]) is not { } scores || !IsActivationProduct(graph, scores) || scores.Outputs.Count != 1) continue;
             if (scores.Attributes.ContainsKey("activation") || scores.Inputs.Count > 9 || !graph.OnlyFeeds(scores.Outputs[0], [softmax])) continue;
             if (graph.SoleConsumer(softmax.Outputs[0]) is not { } values || !IsActivationProduct(graph, values) || values.Inputs[0] != softmax.Outputs[0]) continue;
-            if (values.Inputs.Count > 10) continue;
+            // Input 10 free (softmax-range-fusion may have given P·V input 11, its rows' factors, already).
+            if (values.Inputs.Count > 10 && values.Inputs[10].Length > 0) continue;
 
             string kept = graph.UniqueName(scores.Outputs[0] + "_kept");
             var skipping = ModelCopy.Node(scores);
@@ -43,8 +44,8 @@ internal sealed class CausalAttentionPass : IGraphPass
             var reading = ModelCopy.Node(softmax);
             reading.Inputs.Add(kept);
             var stopping = ModelCopy.Node(values);
-            Pad(stopping.Inputs, 10);
-            stopping.Inputs.Add(kept);
+            Pad(stopping.Inputs, 11);
+            stopping.Inputs[10] = kept;
             if (!graph.CanRun(skipping) || !graph.CanRun(reading) || !graph.CanRun(stopping)) continue;
 
             // Q·Kᵀ now reads the mask, whose node may come after it (the scale-mask-softmax pass puts its additive

@@ -15,6 +15,10 @@ namespace Tessera.Kernels.Fused;
 /// a matrix, i.e. X's second-to-last axis; from a causal attention's Q·Kᵀ) says row i's columns from kept[i] on are a
 /// causal mask's, with exp exactly 0 (see <see cref="MaskedTail"/>): only the columns before are read, the rest are
 /// written +0.
+/// With attribute normalize = 0 (softmax-range-fusion, for an int8 P·V that is Y's only reader) Y holds each row's
+/// exp(x·scale + m - max) not yet multiplied by the reciprocal of its sum, and a third output "row_scale" (float32,
+/// Y's shape without the last axis) holds those reciprocals: the product multiplies them in as it quantizes, the same
+/// multiply, so the same bits, without a pass over every row here. The range output (then required) is P's, as above.
 /// </summary>
 internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
 {
@@ -23,6 +27,8 @@ internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
 
     private readonly float _scale;
     private readonly bool _range;
+    private readonly bool _normalize;
+    private int[] _rowShape = [];
 
     // Each row's largest value, while the range output is wanted (rows run in parallel; the maximum is taken after).
     private float[] _rowMaxima = [];
@@ -43,6 +49,11 @@ internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
         if (info.InputCount is < 1 or > 3) throw new KernelException($"{Op}: expects 1 to 3 inputs, got {info.InputCount}");
         _scale = info.GetFloat("scale", 1f);
         _range = info.OutputCount > 1;
+        _normalize = info.GetInt("normalize", 1) != 0;
+        if (!_normalize && info.OutputCount != 3)
+        {
+            throw new KernelException($"{Op}: normalize = 0 leaves Y unnormalised and needs the outputs range and row_scale (3 outputs), got {info.OutputCount}");
+        }
     }
 
     public static IKernel Create(KernelInfo info) => new ScaleMaskSoftmaxKernel(info);
@@ -62,6 +73,8 @@ internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
         int n = _shape[^1];
         var range = _range ? context.AllocateOutput(1, DataType.Float32, s_rangeShape).Span<float>() : default;
         range.Clear();
+        var rowScales = _normalize ? null : context.AllocateOutput(2, DataType.Float32, RowShape());
+        float* rowScale = rowScales is null ? null : (float*)rowScales.Pointer;
         if (y.Length == 0 || n == 0) return;
         int rows = (int)(y.Length / n);
         if (_range && _rowMaxima.Length < rows) _rowMaxima = new float[rows];
@@ -72,7 +85,7 @@ internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
         }
 
         if (kept is not null) CheckKept(kept, n);
-        var body = new Body(this, x, mask, kept, y, n);
+        var body = new Body(this, x, mask, kept, y, n, rowScale);
         var parallel = context.Parallel;
         if (parallel.Degree == 1 || (long)rows * n < ReduceLoops.ParallelThreshold)
         {
@@ -90,6 +103,8 @@ internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
             foreach (float m in _rowMaxima.AsSpan(0, rows)) max = MathF.Max(max, m);
             range[1] = max;
         }
+
+        GC.KeepAlive(rowScales);
     }
 
     private void Prepare(int[] xShape, int[]? maskShape)
@@ -133,7 +148,18 @@ internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
         return strides;
     }
 
-    private void Rows(Tensor x, Tensor? mask, Tensor? kept, Tensor y, int n, int start, int end)
+    // Y's shape without its last axis (the row_scale output's), cached for a steady-state run.
+    private int[] RowShape()
+    {
+        if (_rowShape.Length != _shape.Length - 1 || !_rowShape.AsSpan().SequenceEqual(_shape.AsSpan(0, _shape.Length - 1)))
+        {
+            _rowShape = _shape[..^1];
+        }
+
+        return _rowShape;
+    }
+
+    private void Rows(Tensor x, Tensor? mask, Tensor? kept, Tensor y, int n, float* rowScale, int start, int end)
     {
         fixed (float* px = x.Span<float>())
         fixed (float* py = y.Span<float>())
@@ -168,8 +194,9 @@ internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
                 }
 
                 int columns = pk is null ? n : Math.Min(pk[i], n);
-                float max = ScaleMaskSoftmaxRow.Run(xr, pm is null ? null : pm + maskBase + i * maskStep, _maskLastStride, yr, n, columns, _scale);
+                float max = ScaleMaskSoftmaxRow.Run(xr, pm is null ? null : pm + maskBase + i * maskStep, _maskLastStride, yr, n, columns, _scale, _normalize);
                 if (_range) _rowMaxima[row] = max;
+                if (rowScale is not null) rowScale[row] = max;
             }
         }
     }
@@ -202,8 +229,8 @@ internal sealed unsafe class ScaleMaskSoftmaxKernel : IKernel
         return offset;
     }
 
-    private readonly struct Body(ScaleMaskSoftmaxKernel kernel, Tensor x, Tensor? mask, Tensor? kept, Tensor y, int n) : IRangeBody
+    private readonly struct Body(ScaleMaskSoftmaxKernel kernel, Tensor x, Tensor? mask, Tensor? kept, Tensor y, int n, float* rowScale) : IRangeBody
     {
-        public void Invoke(int start, int end) => kernel.Rows(x, mask, kept, y, n, start, end);
+        public void Invoke(int start, int end) => kernel.Rows(x, mask, kept, y, n, rowScale, start, end);
     }
 }

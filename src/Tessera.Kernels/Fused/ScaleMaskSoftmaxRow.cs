@@ -25,7 +25,15 @@ internal static unsafe class ScaleMaskSoftmaxRow
     /// gives when the columns left out are a causal mask's, under the conditions <see cref="MaskedTail"/> states (its
     /// producer checked them; the scores beyond are not even computed).
     /// </summary>
-    public static float Run(float* x, float* mask, int maskStride, float* y, int n, int kept, float scale)
+    public static float Run(float* x, float* mask, int maskStride, float* y, int n, int kept, float scale) =>
+        Run(x, mask, maskStride, y, n, kept, scale, normalize: true);
+
+    /// <summary>
+    /// As above; without <paramref name="normalize"/> the row is left as exp(t - max) and not multiplied by the returned
+    /// reciprocal sum, for a reader that multiplies it in itself (an int8 P·V quantizing P: the same product, so the
+    /// same bits, without this pass over the row).
+    /// </summary>
+    public static float Run(float* x, float* mask, int maskStride, float* y, int n, int kept, float scale, bool normalize)
     {
         float max = mask is null ? ScaleAddMax(x, new RowAddendValue(0f), y, kept, scale)
             : maskStride == 0 ? ScaleAddMax(x, new RowAddendValue(*mask), y, kept, scale)
@@ -33,7 +41,7 @@ internal static unsafe class ScaleMaskSoftmaxRow
         // A row masked entirely to -inf gives NaN here as in ONNX Softmax (exp(-inf - -inf)).
         float sum = SoftmaxRow.ExpSum(y, y, kept, max);
         float reciprocal = 1f / sum;
-        SoftmaxRow.Scale(y, kept, reciprocal);
+        if (normalize) SoftmaxRow.Scale(y, kept, reciprocal);
         if (kept < n) new Span<float>(y + kept, n - kept).Clear();
         return reciprocal;
     }

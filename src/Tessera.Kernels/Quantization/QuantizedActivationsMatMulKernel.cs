@@ -20,6 +20,10 @@ namespace Tessera.Kernels.Quantization;
 /// or N for every row when the skip is not provably exact), computing only the tiles those rows need (the rest of the
 /// output is unspecified); P·V takes that output as input 10 "x_kept": X's row i is +0 from column kept[i] on, so with
 /// X's zero point 0 its packed bytes are 0 there and the micro-kernel stops at each row tile's largest.
+/// An optional input 11 "x_row_scale" (float32, one per row of X; FusedScaleMaskSoftmax's third output with normalize = 0)
+/// says X's rows are not yet multiplied by their factors: each value is multiplied as it is quantized
+/// (<see cref="QgemmScaledFloatRows"/>), the softmax's own multiply, so the bytes of the normalised X. X's rows must then
+/// be contiguous (no x_perm); without a finite x_range X is normalised into a buffer first and takes the usual path.
 /// </summary>
 internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
 {
@@ -37,6 +41,9 @@ internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
     private readonly float _maskScale;
     private int[] _keptShape = [];
 
+    // X with its row factors multiplied in, for an x_row_scale without a finite range (a row of NaN): kept from run to run.
+    private float[] _normalized = [];
+
     public QuantizedActivationsMatMulKernel(KernelInfo info)
     {
         if (info.GetInt("dynamic", 0) == 0)
@@ -44,7 +51,7 @@ internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
             throw new KernelException("QuantizedMatMul with a float W (an activation) quantizes both operands at run time and needs dynamic=1");
         }
 
-        if ((info.InputCount > 6 && info.ConstantInput(6) is not null) || info.InputCount > 11)
+        if ((info.InputCount > 6 && info.ConstantInput(6) is not null) || info.InputCount > 12)
         {
             throw new KernelException("QuantizedMatMul with a float W takes no bias and no sum");
         }
@@ -82,11 +89,30 @@ internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
         var kept = Kept(context, m, n);
         if (Allocate(context, s.OutputShape, k) is not { } y) return;
 
-        var (xScale, xZero, wScale, wZero) = Ranges(context, x, w, n);
+        var factors = RowFactors(context, x, k, k);
+        float* px = Normalized(context, x, factors, m, k);
+        var (xScale, xZero, wScale, wZero) = Ranges(context, px, x.Length, w, n);
         var limits = s.FoldsIntoRows ? default : Limits(context, kept, m, n, k, xScale, xZero, wScale);
-        var rows = new QgemmFloatRows((float*)x.Pointer, k, xScale, xZero).WithZeroTails(limits.Depth);
         var output = Epilogue(y.Pointer, n, xZero, k);
+        if (Scaled(factors, px, x, xZero))
+        {
+            Multiply(context, s, w, new QgemmScaledFloatRows(px, (float*)factors!.Pointer, k, xScale, limits.Depth), output, limits, wScale, wZero);
+        }
+        else
+        {
+            Multiply(context, s, w, new QgemmFloatRows(px, k, xScale, xZero).WithZeroTails(limits.Depth), output, limits, wScale, wZero);
+        }
 
+        GC.KeepAlive(factors);
+        GC.KeepAlive(x);
+        GC.KeepAlive(w);
+        GC.KeepAlive(y);
+    }
+
+    private void Multiply<TRows>(KernelContext context, MatMulShape s, Tensor w, TRows rows, QgemmOutput output, QgemmRowLimits limits, float wScale, int wZero)
+        where TRows : struct, IQgemmBatchRows<TRows>
+    {
+        int m = s.M, n = s.N, k = s.K;
         float* pw = (float*)w.Pointer;
         if (s.FoldsIntoRows)
         {
@@ -99,9 +125,7 @@ internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
             Qgemm.MultiplyBatches(m, batches, s.AOffsets, rows, output, (long)m * n * sizeof(float), null, limits, context.Parallel);
         }
 
-        GC.KeepAlive(x);
         GC.KeepAlive(w);
-        GC.KeepAlive(y);
     }
 
     // X and W as transposes of the tensors given, the result written transposed: offsets and strides, no copies.
@@ -113,16 +137,79 @@ internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
         var kept = Kept(context, m, n);
         if (Allocate(context, s.OutputShape, k) is not { } y) return;
 
-        var (xScale, xZero, wScale, wZero) = Ranges(context, x, w, n);
+        var factors = RowFactors(context, x, k, s.XRowStride);
+        float* px = Normalized(context, x, factors, m, k);
+        var (xScale, xZero, wScale, wZero) = Ranges(context, px, x.Length, w, n);
         var limits = Limits(context, kept, m, n, k, xScale, xZero, wScale);
-        var rows = new QgemmFloatRows((float*)x.Pointer, k, s.XRowStride, xScale, xZero).WithZeroTails(limits.Depth);
         var output = Epilogue(y.Pointer, s.YRowStride, xZero, k);
         var batches = _packed.PackQuantized((float*)w.Pointer, w.Length, s.WOffsets, s.BatchCount, k, n, s.WRowStride, s.WColStride, wScale, wZero, context.Parallel);
-        Qgemm.MultiplyBatches(m, batches, s.XOffsets, rows, output, 0, s.YByteOffsets, limits, context.Parallel);
+        if (Scaled(factors, px, x, xZero))
+        {
+            var rows = new QgemmScaledFloatRows(px, (float*)factors!.Pointer, k, xScale, limits.Depth);
+            Qgemm.MultiplyBatches(m, batches, s.XOffsets, rows, output, 0, s.YByteOffsets, limits, context.Parallel);
+        }
+        else
+        {
+            var rows = new QgemmFloatRows(px, k, s.XRowStride, xScale, xZero).WithZeroTails(limits.Depth);
+            Qgemm.MultiplyBatches(m, batches, s.XOffsets, rows, output, 0, s.YByteOffsets, limits, context.Parallel);
+        }
+
+        GC.KeepAlive(factors);
         GC.KeepAlive(x);
         GC.KeepAlive(w);
         GC.KeepAlive(y);
     }
+
+    // Input 11 "x_row_scale" when the node has it: one factor per row of X, whose rows must be contiguous.
+    private static Tensor? RowFactors(KernelContext context, Tensor x, int k, int xRowStride)
+    {
+        if (context.Input(11) is not { } factors) return null;
+        if (factors.DataType != DataType.Float32) throw new KernelException("QuantizedMatMul's x_row_scale must be float32");
+        if (xRowStride != k) throw new KernelException("QuantizedMatMul reads x_row_scale only with X's rows contiguous (no x_perm moving its last axes)");
+        if (factors.Length != x.Length / k) throw new KernelException($"QuantizedMatMul's x_row_scale must hold one value per row of X ({x.Length / k}), got {factors.Length}");
+        return factors;
+    }
+
+    // X as the product reads it: X itself, or with x_row_scale and no finite x_range (the range pass must see the
+    // normalised values) X's rows times their factors in a buffer, by the same multiply, as the softmax normalises them:
+    // a causal row's +0 tail from x_kept on (input 10, per row of an m-row matrix) is left as it is.
+    private float* Normalized(KernelContext context, Tensor x, Tensor? factors, int m, int k)
+    {
+        if (factors is null || FiniteRange(context) is not null) return (float*)x.Pointer;
+        if (_normalized.Length < x.Length) _normalized = GC.AllocateUninitializedArray<float>(x.Length, pinned: true);
+        var kept = context.Input(10) is { DataType: DataType.Int32 } xKept && xKept.Length == m ? xKept.Span<int>() : default;
+        var from = x.Span<float>();
+        var f = factors.Span<float>();
+        for (int row = 0; row < f.Length; row++)
+        {
+            int length = kept.IsEmpty ? k : Math.Clamp(kept[row % m], 0, k);
+            for (int j = 0; j < k; j++)
+            {
+                float v = from[(row * k) + j];
+                _normalized[(row * k) + j] = j < length ? v * f[row] : v;
+            }
+        }
+
+        fixed (float* to = _normalized)
+        {
+            // Pinned: the array is made with pinned: true, so the pointer stays valid after the fixed block.
+            return to;
+        }
+    }
+
+    // The rows' factors are multiplied in while packing when X was not normalised into the buffer (the range was given)
+    // and X's zero point is 0, as a softmax's range (from 0) makes it.
+    private static bool Scaled(Tensor? factors, float* px, Tensor x, int xZero)
+    {
+        if (factors is null || px != (float*)x.Pointer) return false;
+        if (xZero != 0) throw new KernelException("QuantizedMatMul with x_row_scale needs X's range to start at 0 (zero point 0)");
+        return true;
+    }
+
+    private static (float Least, float Most)? FiniteRange(KernelContext context) =>
+        context.Input(8) is { DataType: DataType.Float32, Length: 2 } range && float.IsFinite(range.Span<float>()[0]) && float.IsFinite(range.Span<float>()[1])
+            ? (range.Span<float>()[0], range.Span<float>()[1])
+            : null;
 
     // Output 1 "kept" when the node has it, every row's length N until the mask shows a skip is exact.
     private Tensor? Kept(KernelContext context, int m, int n)
@@ -187,12 +274,12 @@ internal sealed unsafe class QuantizedActivationsMatMulKernel : IKernel
 
     // Both operands' scales and zero points (X's from input 8 when given), and the epilogue's per-column scale and B
     // zero point filled from them. A transposed view has the same values, so the same ranges.
-    private (float XScale, int XZero, float WScale, int WZero) Ranges(KernelContext context, Tensor x, Tensor w, int n)
+    private (float XScale, int XZero, float WScale, int WZero) Ranges(KernelContext context, float* x, int xLength, Tensor w, int n)
     {
         if (context.Input(7) is not null) throw new KernelException("QuantizedMatMul with a float W takes no sum");
-        var (xScale, xZero) = context.Input(8) is { DataType: DataType.Float32, Length: 2 } range && float.IsFinite(range.Span<float>()[0]) && float.IsFinite(range.Span<float>()[1])
-            ? DynamicQuantizeLinearKernel.FromRange(range.Span<float>()[0], range.Span<float>()[1])
-            : DynamicQuantizeLinearKernel.Parameters((float*)x.Pointer, x.Length, context.Parallel);
+        var (xScale, xZero) = FiniteRange(context) is { } range
+            ? DynamicQuantizeLinearKernel.FromRange(range.Least, range.Most)
+            : DynamicQuantizeLinearKernel.Parameters(x, xLength, context.Parallel);
         var (wScale, wZero) = DynamicQuantizeLinearKernel.Parameters((float*)w.Pointer, w.Length, context.Parallel);
         if (_scale.Length != n)
         {

@@ -29,8 +29,11 @@ public class SoftmaxRangeFusionTests
         var model = Attention();
         var optimized = GraphOptimizer.Optimize(model, new SessionOptions { Threads = threads });
         var softmax = Single(optimized, "FusedScaleMaskSoftmax");
-        Assert.Equal(2, softmax.Outputs.Count);
-        Assert.Equal(softmax.Outputs[1], Single(optimized, "QuantizedMatMul").Inputs[8]);
+        var product = Single(optimized, "QuantizedMatMul");
+        Assert.Equal(3, softmax.Outputs.Count);
+        Assert.Equal(softmax.Outputs[1], product.Inputs[8]);
+        Assert.Equal(0, softmax.Attributes["normalize"].Int);
+        Assert.Equal(softmax.Outputs[2], product.Inputs[11]);
 
         var expected = new InferenceSession(model, new SessionOptions { Threads = threads, GraphOptimization = GraphOptimizationLevel.None }).Run(feeds)["y"];
         var actual = new InferenceSession(model, new SessionOptions { Threads = threads }).Run(feeds)["y"];
