@@ -54,7 +54,29 @@ internal readonly unsafe struct QgemmScaledFloatRows : IQgemmBatchRows<QgemmScal
     {
         int i = 0;
         int sum = 0;
-        if (Avx2.IsSupported && count >= 32)
+        if (Avx512BW.IsSupported && count >= 64)
+        {
+            var f = Vector512.Create(factor);
+            var s = Vector512.Create(scale);
+            var hi = Vector512.Create(255f);
+            var order = Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+            var sums = Vector512<int>.Zero;
+            for (; i <= count - 64; i += 64)
+            {
+                var q0 = Quantize16(Vector512.Load(x + i) * f, s, hi);
+                var q1 = Quantize16(Vector512.Load(x + i + 16) * f, s, hi);
+                var q2 = Quantize16(Vector512.Load(x + i + 32) * f, s, hi);
+                var q3 = Quantize16(Vector512.Load(x + i + 48) * f, s, hi);
+                sums += (q0 + q1) + (q2 + q3);
+                var w01 = Avx512BW.PackSignedSaturate(q0, q1);
+                var w23 = Avx512BW.PackSignedSaturate(q2, q3);
+                Avx512F.PermuteVar16x32(Avx512BW.PackUnsignedSaturate(w01, w23).AsInt32(), order).AsByte().Store(y + i);
+            }
+
+            sum = Vector512.Sum(sums);
+        }
+
+        if (Avx2.IsSupported && count - i >= 32)
         {
             var f = Vector256.Create(factor);
             var s = Vector256.Create(scale);
@@ -73,7 +95,7 @@ internal readonly unsafe struct QgemmScaledFloatRows : IQgemmBatchRows<QgemmScal
                 Avx2.PermuteVar8x32(Avx2.PackUnsignedSaturate(w01, w23).AsInt32(), order).AsByte().Store(y + i);
             }
 
-            sum = Vector256.Sum(sums);
+            sum += Vector256.Sum(sums);
         }
 
         for (; i < count; i++)
@@ -85,6 +107,10 @@ internal readonly unsafe struct QgemmScaledFloatRows : IQgemmBatchRows<QgemmScal
 
         return sum;
     }
+
+    // Quantizer's Quantize16 with zero point 0 and bounds [0, 255], operation for operation.
+    private static Vector512<int> Quantize16(Vector512<float> x, Vector512<float> scale, Vector512<float> hi) =>
+        Vector512.ConvertToInt32Native(Vector512.MinNative(Vector512.MaxNative(Vector512.Round(x / scale) + Vector512<float>.Zero, Vector512<float>.Zero), hi));
 
     // Quantizer's Quantize8 with zero point 0 and bounds [0, 255], operation for operation.
     private static Vector256<int> Quantize8(Vector256<float> x, Vector256<float> scale, Vector256<float> hi) =>

@@ -134,6 +134,10 @@ public class CausalAttentionTests
         Assert.Equal(softmax.Inputs[2], products[0].Outputs[1]);
         Assert.Equal(softmax.Inputs[2], products[1].Inputs[10]);
 
+        // softmax-range-fusion left P unnormalised for P·V, which multiplies the rows' factors in (input 11).
+        Assert.Equal(0, softmax.Attributes["normalize"].Int);
+        Assert.Equal(softmax.Outputs[2], products[1].Inputs[11]);
+
         // Q·Kᵀ reads the mask, whose node the softmax fusion put just before the softmax: the list stays in order.
         var known = new HashSet<string>(optimized.Graph.Inputs.Select(i => i.Name).Concat(optimized.Graph.Initializers.Keys)) { string.Empty };
         foreach (var node in optimized.Graph.Nodes)
@@ -145,7 +149,9 @@ public class CausalAttentionTests
 
     private static void AssertSameBits(OnnxModel model, Dictionary<string, Tensor> feeds, int threads)
     {
-        var expected = new InferenceSession(model, new SessionOptions { Threads = threads, DisabledPasses = ["causal-attention"] }).Run(feeds)["y"];
+        // Without softmax-range-fusion either: it gives P·V the rows' factors to multiply in, which the causal rows'
+        // +0 tails must not change, so the reference is P normalised by the softmax and quantized whole.
+        var expected = new InferenceSession(model, new SessionOptions { Threads = threads, DisabledPasses = ["causal-attention", "softmax-range-fusion"] }).Run(feeds)["y"];
         var session = new InferenceSession(model, new SessionOptions { Threads = threads });
         for (int run = 0; run < 2; run++)
         {

@@ -40,13 +40,43 @@ public class SoftmaxRangeFusionTests
         Assert.Equal(expected.Bytes.ToArray(), actual.Bytes.ToArray());
     }
 
+    [Fact]
+    public void PReadByAnotherNodeStaysNormalised()
+    {
+        // P is also a graph output: it must hold the softmax's values, so only the range moves to the product. The scale
+        // divides by 4, which the fused softmax's multiply by 1/4 matches bit for bit (for c = 5.65 the scale-mask
+        // fusion's x·(1/c) is not always x / c: P then differs from the unfused graph's in the last bit).
+        var feeds = new Dictionary<string, Tensor>
+        {
+            ["s"] = Random(4, 2, 3, 20, 20),
+            ["m"] = Tensor.FromArray(new float[2 * 20], 2, 1, 1, 20),
+            ["v"] = Random(5, 2, 3, 20, 16),
+        };
+        var model = Attention(pIsOutput: true, divisor: 4f);
+        var softmax = Single(GraphOptimizer.Optimize(model, new SessionOptions()), "FusedScaleMaskSoftmax");
+        Assert.Equal(2, softmax.Outputs.Count);
+        Assert.False(softmax.Attributes.ContainsKey("normalize"));
+
+        var expected = new InferenceSession(model, new SessionOptions { GraphOptimization = GraphOptimizationLevel.None }).Run(feeds);
+        var actual = new InferenceSession(model, new SessionOptions()).Run(feeds);
+        Assert.Equal(expected["y"].Bytes.ToArray(), actual["y"].Bytes.ToArray());
+        Assert.Equal(expected["p"].Bytes.ToArray(), actual["p"].Bytes.ToArray());
+    }
+
     // Softmax(s / c + m) → DynamicQuantizeLinear, with v's → MatMulInteger → Cast → Mul(p_scale · v_scale), as
     // `tessera quantize` writes an attention's P·V.
-    private static OnnxModel Attention() => new GraphBuilder()
+    private static OnnxModel Attention(bool pIsOutput = false, float divisor = 5.65f)
+    {
+        var builder = AttentionGraph(divisor);
+        if (pIsOutput) builder.Output("p", DataType.Float32);
+        return builder.Build();
+    }
+
+    private static GraphBuilder AttentionGraph(float divisor) => new GraphBuilder()
         .Input("s", DataType.Float32, 2, 3, 20, 20)
         .Input("m", DataType.Float32, 2, 1, 1, 20)
         .Input("v", DataType.Float32, 2, 3, 20, 16)
-        .Initializer("c", Tensor.Scalar(5.65f))
+        .Initializer("c", Tensor.Scalar(divisor))
         .Node("Div", ["s", "c"], ["d"], "scale")
         .Node("Add", ["d", "m"], ["a"], "mask")
         .Node("Softmax", ["a"], ["p"], "softmax", GraphBuilder.Int("axis", -1))
@@ -56,6 +86,5 @@ public class SoftmaxRangeFusionTests
         .Node("Cast", ["i"], ["f"], "cast", GraphBuilder.Int("to", (long)DataType.Float32))
         .Node("Mul", ["ps", "vs"], ["sc"], "scales")
         .Node("Mul", ["f", "sc"], ["y"], "dequantize")
-        .Output("y", DataType.Float32)
-        .Build();
+        .Output("y", DataType.Float32);
 }

@@ -75,6 +75,58 @@ public class ScaleMaskSoftmaxTests
     }
 
     [Theory]
+    [InlineData(1, 40)]
+    [InlineData(2, 40)]
+    [InlineData(1, 128)]
+    [InlineData(2, 131)]
+    public void UnnormalisedRowsTimesTheirRowScaleAreTheNormalisedBits(int threads, int n)
+    {
+        // normalize = 0 (an int8 P·V multiplies the factors in as it quantizes): each value times its row's factor must
+        // be the normalised value's bits, the factor the row's largest normalised value, and the range the same.
+        var x = OptimizationHarness.Random(3, 2, 3, 16, n);
+        var mask = OptimizationHarness.Random(4, 2, 1, 1, n);
+        var parallel = threads == 1 ? ParallelRunner.Sequential : new ParallelRunner(threads);
+        var normal = Run(new Dictionary<string, NodeAttribute> { ["scale"] = GraphBuilder.Float("scale", 3f) }, [x, mask], 2, parallel);
+        var attributes = new Dictionary<string, NodeAttribute> { ["scale"] = GraphBuilder.Float("scale", 3f), ["normalize"] = GraphBuilder.Int("normalize", 0) };
+        var unnormalised = Run(attributes, [x, mask], 3, parallel);
+
+        var want = normal.Output(0)!.Span<float>();
+        var e = unnormalised.Output(0)!.Span<float>();
+        var factors = unnormalised.Output(2)!;
+        Assert.Equal([2, 3, 16], factors.Shape);
+        var f = factors.Span<float>();
+        for (int i = 0; i < want.Length; i++)
+        {
+            Assert.Equal(BitConverter.SingleToInt32Bits(want[i]), BitConverter.SingleToInt32Bits(e[i] * f[i / n]));
+        }
+
+        for (int row = 0; row < f.Length; row++)
+        {
+            float largest = 0;
+            for (int j = 0; j < n; j++) largest = MathF.Max(largest, want[(row * n) + j]);
+            Assert.Equal(BitConverter.SingleToInt32Bits(largest), BitConverter.SingleToInt32Bits(f[row]));
+        }
+
+        Assert.Equal(normal.Output(1)!.Bytes.ToArray(), unnormalised.Output(1)!.Bytes.ToArray());
+    }
+
+    [Fact]
+    public void UnnormalisedWithoutTheRowScaleOutputIsRefused()
+    {
+        var attributes = new Dictionary<string, NodeAttribute> { ["normalize"] = GraphBuilder.Int("normalize", 0) };
+        Assert.Throws<KernelException>(() => Run(attributes, [OptimizationHarness.Random(1, 2, 8)], 2, ParallelRunner.Sequential));
+    }
+
+    private static KernelContext Run(Dictionary<string, NodeAttribute> attributes, Tensor?[] inputs, int outputs, ParallelRunner parallel)
+    {
+        Assert.True(KernelRegistry.Default.TryResolve(TesseraDomain.Name, "FusedScaleMaskSoftmax", 1, out var factory));
+        var info = new KernelInfo("FusedScaleMaskSoftmax", TesseraDomain.Name, 1, "node", inputs.Length, outputs, attributes, _ => null, parallel);
+        var context = new KernelContext(inputs, outputs, Enumerable.Repeat(true, outputs).ToArray(), parallel);
+        factory(info).Compute(context);
+        return context;
+    }
+
+    [Theory]
     [InlineData(40, false)]
     [InlineData(64, false)]
     [InlineData(128, false)]
