@@ -58,15 +58,16 @@ internal readonly unsafe struct QgemmScaledFloatRows : IQgemmBatchRows<QgemmScal
         {
             var f = Vector512.Create(factor);
             var s = Vector512.Create(scale);
+            var zero = Vector512<float>.Zero;
             var hi = Vector512.Create(255f);
             var order = Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
             var sums = Vector512<int>.Zero;
             for (; i <= count - 64; i += 64)
             {
-                var q0 = Quantize16(Vector512.Load(x + i) * f, s, hi);
-                var q1 = Quantize16(Vector512.Load(x + i + 16) * f, s, hi);
-                var q2 = Quantize16(Vector512.Load(x + i + 32) * f, s, hi);
-                var q3 = Quantize16(Vector512.Load(x + i + 48) * f, s, hi);
+                var q0 = Quantizer.Quantize16(Vector512.Load(x + i) * f, s, zero, zero, hi);
+                var q1 = Quantizer.Quantize16(Vector512.Load(x + i + 16) * f, s, zero, zero, hi);
+                var q2 = Quantizer.Quantize16(Vector512.Load(x + i + 32) * f, s, zero, zero, hi);
+                var q3 = Quantizer.Quantize16(Vector512.Load(x + i + 48) * f, s, zero, zero, hi);
                 sums += (q0 + q1) + (q2 + q3);
                 var w01 = Avx512BW.PackSignedSaturate(q0, q1);
                 var w23 = Avx512BW.PackSignedSaturate(q2, q3);
@@ -80,15 +81,16 @@ internal readonly unsafe struct QgemmScaledFloatRows : IQgemmBatchRows<QgemmScal
         {
             var f = Vector256.Create(factor);
             var s = Vector256.Create(scale);
+            var zero = Vector256<float>.Zero;
             var hi = Vector256.Create(255f);
             var order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
             var sums = Vector256<int>.Zero;
             for (; i <= count - 32; i += 32)
             {
-                var q0 = Quantize8(Vector256.Load(x + i) * f, s, hi);
-                var q1 = Quantize8(Vector256.Load(x + i + 8) * f, s, hi);
-                var q2 = Quantize8(Vector256.Load(x + i + 16) * f, s, hi);
-                var q3 = Quantize8(Vector256.Load(x + i + 24) * f, s, hi);
+                var q0 = Quantizer.Quantize8(Vector256.Load(x + i) * f, s, zero, zero, hi);
+                var q1 = Quantizer.Quantize8(Vector256.Load(x + i + 8) * f, s, zero, zero, hi);
+                var q2 = Quantizer.Quantize8(Vector256.Load(x + i + 16) * f, s, zero, zero, hi);
+                var q3 = Quantizer.Quantize8(Vector256.Load(x + i + 24) * f, s, zero, zero, hi);
                 sums += (q0 + q1) + (q2 + q3);
                 var w01 = Avx2.PackSignedSaturate(q0, q1);
                 var w23 = Avx2.PackSignedSaturate(q2, q3);
@@ -107,12 +109,4 @@ internal readonly unsafe struct QgemmScaledFloatRows : IQgemmBatchRows<QgemmScal
 
         return sum;
     }
-
-    // Quantizer's Quantize16 with zero point 0 and bounds [0, 255], operation for operation.
-    private static Vector512<int> Quantize16(Vector512<float> x, Vector512<float> scale, Vector512<float> hi) =>
-        Vector512.ConvertToInt32Native(Vector512.MinNative(Vector512.MaxNative(Vector512.Round(x / scale) + Vector512<float>.Zero, Vector512<float>.Zero), hi));
-
-    // Quantizer's Quantize8 with zero point 0 and bounds [0, 255], operation for operation.
-    private static Vector256<int> Quantize8(Vector256<float> x, Vector256<float> scale, Vector256<float> hi) =>
-        Vector256.ConvertToInt32Native(Vector256.MinNative(Vector256.MaxNative(Vector256.Round(x / scale) + Vector256<float>.Zero, Vector256<float>.Zero), hi));
 }
