@@ -19,12 +19,6 @@ internal static class WorkerCommand
     /// <summary>The worker's scheduling policy when --scheduling is not given: batch (the default) or normal.</summary>
     public const string SchedulingVariable = "TESSERA_WORKER_SCHED";
 
-    /// <summary>Whether the stages on this host take turns on its cores when --core-tokens is not given: auto (the default), off, or a count.</summary>
-    public const string CoreTokensVariable = "TESSERA_CORE_TOKENS";
-
-    /// <summary>0: a stage handed a core token is not pinned to the core its giver leaves (for A/B measurements).</summary>
-    public const string CoreHandOverVariable = "TESSERA_CORE_HANDOVER";
-
     /// <summary>The time slice, in milliseconds, a batch-scheduled worker's threads ask the kernel for (0: the kernel's own).</summary>
     public const string SliceVariable = "TESSERA_WORKER_SLICE_MS";
 
@@ -46,13 +40,12 @@ internal static class WorkerCommand
         var otlp = new Option<string?>("--otlp-endpoint") { Description = $"export the stages' spans over OTLP to this URL, e.g. http://127.0.0.1:4317 (else ${TelemetryOptions.EndpointVariable}; neither: off)" };
         var scheduling = new Option<string?>("--scheduling") { Description = $"the worker's threads' Linux scheduling policy: batch (a thread that wakes does not preempt a running one) or normal (else ${SchedulingVariable}; default batch)" };
         var slice = new Option<string?>("--slice-ms") { Description = $"with batch scheduling: the time slice, in milliseconds, the worker's threads ask the kernel for (Linux 6.12 and later), 0 for the kernel's own (else ${SliceVariable}; default {DefaultSliceMilliseconds})" };
-        var coreTokens = new Option<string?>("--core-tokens") { Description = $"the cluster's stages on this host take turns on its cores, run by run, with one token per core (auto), N tokens (N), or not (off) (else ${CoreTokensVariable}; default auto)" };
         var untilStdinCloses = new Option<bool>("--until-stdin-closes") { Description = "stop when standard input closes (a parent that starts the worker holds it open, so the worker ends with the parent, even a killed one)" };
 
         var tls = new TlsOptions();
         var command = new Command("worker", "Serve as a cluster worker: receive sub-models, run them, pass tensors to the next stage")
         {
-            listen, tokenFile, cacheDir, threads, budget, name, collectiveTimeout, join, untilStdinCloses, otlp, scheduling, slice, coreTokens,
+            listen, tokenFile, cacheDir, threads, budget, name, collectiveTimeout, join, untilStdinCloses, otlp, scheduling, slice,
         };
         foreach (var option in tls.All) command.Options.Add(option);
         command.SetAction(parse =>
@@ -79,9 +72,6 @@ internal static class WorkerCommand
                 Name = parse.GetValue(name),
                 CollectiveTimeout = TimeSpan.FromSeconds(timeout),
                 Tls = tls.Read(parse),
-                CoreTokens = CoreTokens(parse.GetValue(coreTokens)),
-                // A diagnostic switch (docs/architecture.md, Cluster): tokens without the hand-over of the giver's core.
-                CoreHandOver = Environment.GetEnvironmentVariable(CoreHandOverVariable)?.Trim() != "0",
             };
             bool batch = (parse.GetValue(scheduling) ?? Environment.GetEnvironmentVariable(SchedulingVariable) ?? "batch").Trim().ToLowerInvariant() switch
             {
@@ -99,19 +89,6 @@ internal static class WorkerCommand
             return Serve(options, parse.GetValue(join), parse.GetValue(untilStdinCloses));
         });
         return command;
-    }
-
-    /// <summary>The core tokens <paramref name="given"/> (--core-tokens), else <see cref="CoreTokensVariable"/>'s, else auto: null (off), 0 (one per core) or a count.</summary>
-    private static int? CoreTokens(string? given)
-    {
-        string value = (given ?? Environment.GetEnvironmentVariable(CoreTokensVariable))?.Trim().ToLowerInvariant() ?? "";
-        return value switch
-        {
-            "" or "auto" => 0,
-            "off" => null,
-            _ when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= 64 => n,
-            _ => throw new CliException($"--core-tokens (or {CoreTokensVariable}) must be auto, off or a count from 1 to 64, not '{value}'"),
-        };
     }
 
     /// <summary>The slice <paramref name="given"/> (--slice-ms), else <see cref="SliceVariable"/>'s, else the default, in nanoseconds.</summary>

@@ -1,5 +1,4 @@
 using Tessera.Cluster.Collective;
-using Tessera.Cluster.Scheduling;
 using Tessera.Cluster.Telemetry;
 using Tessera.Cluster.Transport;
 using Tessera.Engine;
@@ -29,19 +28,13 @@ internal sealed class LoadedModel : IDisposable
 
     private readonly NetworkCommunicator _communicator;
     private readonly Func<DataType, int[], Tensor> _allocateOutput;
-    // The host's cores, taken around each run of one rank (null: runs go without); one token per session thread.
-    private readonly HostCoreTokens? _cores;
-    private readonly int _coresPerRun;
 
     /// <summary>The worker's pooled output storage, which a run's own allocator falls back to.</summary>
     public Func<DataType, int[], Tensor> PooledOutputs => _allocateOutput;
 
-    /// <param name="cores">The host's core tokens that a run of one rank takes while it computes (none when null).</param>
-    public LoadedModel(string hash, InferenceSession session, NetworkCommunicator communicator, long bytes, ITensorAllocator outputs, HostCoreTokens? cores = null)
+    public LoadedModel(string hash, InferenceSession session, NetworkCommunicator communicator, long bytes, ITensorAllocator outputs)
     {
         _allocateOutput = outputs.Allocate;
-        _cores = cores;
-        _coresPerRun = session.Options.Threads > 0 ? session.Options.Threads : Environment.ProcessorCount;
         Hash = hash;
         Session = session;
         _communicator = communicator;
@@ -122,9 +115,6 @@ internal sealed class LoadedModel : IDisposable
         outputs = null;
         Exception? failure = null;
         _communicator.Begin(job.Group);
-        // A rank of a tensor-parallel group takes no token: it waits for the other ranks at its collectives, and one
-        // that held a core there while a sibling rank waited for it would deadlock a host of fewer cores than ranks.
-        int cores = job.Group is null && _cores is not null ? _cores.Take(_coresPerRun) : -1;
         try
         {
             int rows = RunCosts.RowsOf(InputNames, job.Inputs);
@@ -144,8 +134,6 @@ internal sealed class LoadedModel : IDisposable
         }
         finally
         {
-            // Before the outputs are sent on: a token is never held while this process waits for another.
-            _cores?.Give(cores);
             _communicator.End();
             lock (_jobs)
             {

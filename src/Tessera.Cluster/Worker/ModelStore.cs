@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Tessera.Cluster.Collective;
-using Tessera.Cluster.Scheduling;
 using Tessera.Cluster.Transport;
 using Tessera.Cluster.Transport.Messages;
 using Tessera.Engine;
@@ -21,13 +20,10 @@ internal sealed class ModelStore : IDisposable
     private readonly Dictionary<string, LoadedModel> _loaded = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Task<LoadedModel>> _loading = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
-    private readonly HostCoreTokens? _cores;
 
     /// <param name="communicators">Makes each loaded model's collective communicator (used only by tensor-parallel shards).</param>
-    /// <param name="cores">The host's core tokens the loaded models' runs take (none when null).</param>
-    public ModelStore(WorkerOptions options, ILogger logger, Func<NetworkCommunicator> communicators, ITensorAllocator outputs, HostCoreTokens? cores = null)
+    public ModelStore(WorkerOptions options, ILogger logger, Func<NetworkCommunicator> communicators, ITensorAllocator outputs)
     {
-        _cores = cores;
         _options = options;
         _logger = logger;
         _communicators = communicators;
@@ -149,7 +145,7 @@ internal sealed class ModelStore : IDisposable
             throw new ClusterException(ClusterErrorCode.InferenceFailed, $"cannot load model {hex}: {e.Message}");
         }
 
-        var model = new LoadedModel(hex, session, communicator, bytes.Length, _outputs, _cores);
+        var model = new LoadedModel(hex, session, communicator, bytes.Length, _outputs);
         lock (_lock)
         {
             // Checked again under the lock: two different models may have loaded at the same time.

@@ -51,9 +51,6 @@ internal static partial class WorkerLog
     [LoggerMessage(EventId = 16, Level = LogLevel.Information, Message = "tensors from {Remote}: {Path}")]
     public static partial void TensorPath(ILogger logger, string remote, string path);
 
-    [LoggerMessage(EventId = 17, Level = LogLevel.Warning, Message = "stages run without host core tokens: {Reason}")]
-    public static partial void NoCoreTokens(ILogger logger, string reason);
-
     [LoggerMessage(EventId = 15, Level = LogLevel.Debug, Message = "connection from {Remote} closed during the handshake (a TCP probe?)")]
     public static partial void ClosedInHandshake(ILogger logger, string remote);
 }

@@ -30,16 +30,6 @@ public sealed record WorkerOptions
 
     public TransportLimits Limits { get; init; } = TransportLimits.Default;
 
-    /// <summary>
-    /// Whether the stages of this cluster on this host take turns on its cores run by run (<see cref="Scheduling.HostCoreTokens"/>):
-    /// null, the default, not; 0 with as many tokens as the cores this process may use; N with N (when this worker is
-    /// the first of the cluster on the host: the file it makes keeps its count for the others).
-    /// </summary>
-    public int? CoreTokens { get; init; }
-
-    /// <summary>With <see cref="CoreTokens"/>: whether a stage that waited for a token is pinned, for its run, to the core the giver leaves.</summary>
-    public bool CoreHandOver { get; init; } = true;
-
     /// <summary>TLS on every connection this worker accepts or opens (to peers, to a coordinator it joins); null: none.</summary>
     public ClusterTls? Tls { get; init; }
 }

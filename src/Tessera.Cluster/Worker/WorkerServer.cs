@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Tessera.Cluster.Collective;
-using Tessera.Cluster.Scheduling;
 using Tessera.Cluster.Transport;
 using Tessera.Cluster.Transport.Messages;
 using Tessera.Partitioning.Cost;
@@ -30,14 +29,7 @@ public sealed class WorkerServer : IAsyncDisposable
         Logger = loggers.CreateLogger("Tessera.Worker");
         Peers = new PeerLinks(options, Id, Logger);
         Peers.Lost += (address, reason) => Collectives.AbortPeer(address, reason);
-        if (options.CoreTokens is int cores)
-        {
-            string path = HostCoreTokens.PathFor(options.Token);
-            CoreTokens = HostCoreTokens.TryOpen(path, cores > 0 ? cores : Environment.ProcessorCount, options.CoreHandOver, out string? problem);
-            if (CoreTokens is null) WorkerLog.NoCoreTokens(Logger, problem!);
-        }
-
-        Models = new ModelStore(options, Logger, () => new NetworkCommunicator(Collectives, Peers, options.CollectiveTimeout), Tensors, CoreTokens);
+        Models = new ModelStore(options, Logger, () => new NetworkCommunicator(Collectives, Peers, options.CollectiveTimeout), Tensors);
         Executor = new StageExecutor(this);
         var endPoint = ClusterAddress.Parse(options.Listen) as IPEndPoint
             ?? throw new ClusterException(ClusterErrorCode.BadRequest, $"--listen needs an IP address, not a name: {options.Listen}");
@@ -57,9 +49,6 @@ public sealed class WorkerServer : IAsyncDisposable
         // This worker's speed, for deployments that split batches by it and plans of nodes whose speed is "measure".
         MatrixFlopsPerSecond = (ulong)Calibrator.MatrixProductRate(Math.Max(1, options.Threads));
     }
-
-    /// <summary>The host's core tokens this worker's runs take turns with (<see cref="WorkerOptions.CoreTokens"/>); null when off or unavailable.</summary>
-    internal HostCoreTokens? CoreTokens { get; }
 
     /// <summary>Matrix-product flop/s measured at start on the worker's threads.</summary>
     public ulong MatrixFlopsPerSecond { get; }
@@ -183,6 +172,5 @@ public sealed class WorkerServer : IAsyncDisposable
         await Task.WhenAll(_connections.Values).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         await Peers.DisposeAsync().ConfigureAwait(false);
         Models.Dispose();
-        // CoreTokens stay mapped: a run still on a model's thread gives its token back after this; the mapping goes with the process.
     }
 }
