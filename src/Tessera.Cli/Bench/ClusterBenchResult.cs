@@ -35,6 +35,23 @@ internal sealed record ClusterBenchResult(ClusterBenchSettings Settings, int Bat
     public IReadOnlyList<ClusterBenchRow> Stages =>
         Rounds[0].Stages.Count == 0 ? [] : [.. Enumerable.Range(0, Rounds[0].Stages.Count).Select(k => Rounds.Select(r => r.Stages[k]).MaxBy(s => s.RowsPerSecond)!)];
 
+    /// <summary>Each stage's best round beside itself (empty for data parallel).</summary>
+    public IReadOnlyList<ClusterBenchRow> StagesBeside =>
+        Rounds[0].StagesBeside.Count == 0 ? [] : [.. Enumerable.Range(0, Rounds[0].StagesBeside.Count).Select(k => Rounds.Select(r => r.StagesBeside[k]).MaxBy(s => s.RowsPerSecond)!)];
+
+    /// <summary>
+    /// The pipeline's bound over stage rates (rows/s) <paramref name="stages"/>: min(1 / max t_k, cores / sum t_k) with
+    /// t_k = 1 / rate_k, the most rows per second these cores can give stages of those costs (NaN without stages).
+    /// </summary>
+    public static double Bound(IReadOnlyList<ClusterBenchRow> stages, int cores) =>
+        stages.Count == 0 ? double.NaN : Math.Min(stages.Min(s => s.RowsPerSecond), cores / stages.Sum(s => 1 / s.RowsPerSecond));
+
+    /// <summary>The bound over each stage timed alone on an otherwise idle machine (the published one, issue 19).</summary>
+    public double BoundAlone => Bound(Stages, Environment.ProcessorCount);
+
+    /// <summary>The bound over each stage timed beside itself, every core computing (what a full pipeline's stages cost).</summary>
+    public double BoundBeside => Bound(StagesBeside, Environment.ProcessorCount);
+
     /// <summary>Distributed throughput over the single process's, best round over best round.</summary>
     public double SpeedUp => Distributed.RowsPerSecond / Single.RowsPerSecond;
 
@@ -49,11 +66,11 @@ internal sealed record ClusterBenchResult(ClusterBenchSettings Settings, int Bat
         for (int r = 0; r < Rounds.Count; r++)
         {
             text.AppendLine(c, $"round {r + 1}:");
-            foreach (var row in new[] { Rounds[r].Single, Rounds[r].SideBySide, Rounds[r].Distributed }.Concat(Rounds[r].Stages)) Line(text, row);
+            foreach (var row in new[] { Rounds[r].Single, Rounds[r].SideBySide, Rounds[r].Distributed }.Concat(Rounds[r].Stages).Concat(Rounds[r].StagesBeside)) Line(text, row);
         }
 
         text.AppendLine(c, $"best of {Rounds.Count} round(s):");
-        foreach (var row in new[] { Single, SideBySide, Distributed }.Concat(Stages)) Line(text, row);
+        foreach (var row in new[] { Single, SideBySide, Distributed }.Concat(Stages).Concat(StagesBeside)) Line(text, row);
 
         text.AppendLine(c, $"tensor bytes between the processes per batch: {WireBytesPerBatch}");
         // The runner stops before timing anything when an output differs on a float32 wire, so a result means identical bits.
@@ -72,6 +89,8 @@ internal sealed record ClusterBenchResult(ClusterBenchSettings Settings, int Bat
 
         text.Append(c, $"speed-up over the single process: {SpeedUp:F2}x");
         if (Stages.Count > 0) text.Append(c, $"\nthroughput / slowest stage alone: {OfSlowestStage:F2}");
+        if (Stages.Count > 0) text.Append(c, $"\nbound over the stages alone: {BoundAlone:F1} rows/s, throughput / it {Distributed.RowsPerSecond / BoundAlone:F2}");
+        if (StagesBeside.Count > 0) text.Append(c, $"\nbound over the stages beside themselves: {BoundBeside:F1} rows/s, throughput / it {Distributed.RowsPerSecond / BoundBeside:F2}");
         return text.ToString();
     }
 
@@ -101,10 +120,13 @@ internal sealed record ClusterBenchResult(ClusterBenchSettings Settings, int Bat
             cores = Environment.ProcessorCount,
             rows = new[] { Single, Distributed }.Select(Row),
             stages = Stages.Select(Row),
+            stages_beside = StagesBeside.Select(Row),
             side_by_side = Row(SideBySide),
-            rounds = Rounds.Select(r => new { single = Row(r.Single), side_by_side = Row(r.SideBySide), distributed = Row(r.Distributed), stages = r.Stages.Select(Row) }),
+            rounds = Rounds.Select(r => new { single = Row(r.Single), side_by_side = Row(r.SideBySide), distributed = Row(r.Distributed), stages = r.Stages.Select(Row), stages_beside = r.StagesBeside.Select(Row) }),
             speed_up = SpeedUp,
             of_slowest_stage = Stages.Count == 0 ? (double?)null : OfSlowestStage,
+            bound_rows_per_s = Stages.Count == 0 ? (double?)null : BoundAlone,
+            bound_beside_rows_per_s = StagesBeside.Count == 0 ? (double?)null : BoundBeside,
             micro_batch_cuts = MicroBatchCuts,
             stage_costs = StageCosts.Select(s => s.Select(b => new { rows = b.Rows, runs = b.Runs, seconds_per_run = b.SecondsPerRun })),
             wire_dtype = WireDataTypeNames.Name(Settings.Wire),

@@ -45,6 +45,7 @@ internal static class ClusterBenchRunner
         await using var cluster = await LocalCluster.StartAsync(settings.Workers, settings.Threads, settings.Wire).ConfigureAwait(false);
         string[] outputs = [.. graph.Graph.Outputs.Select(o => o.Name)];
         Func<List<ClusterBenchRow>>? stagesAlone = null;
+        Func<Task<List<ClusterBenchRow>>>? stagesBeside = null;
         string label;
         var options = new DeploymentOptions { MicroBatchesPerStage = settings.MicroBatchesPerStage };
         await using var deployment = settings.Strategy == "data"
@@ -53,7 +54,7 @@ internal static class ClusterBenchRunner
         if (deployment.Plan is { } plan)
         {
             label = $"pipeline, {plan.Stages.Count} stages on {settings.Workers} workers";
-            stagesAlone = StagesAlone(plan, deployment.PlanDirectory!, feeds, settings, rows);
+            (stagesAlone, stagesBeside) = StagesAlone(plan, deployment.PlanDirectory!, feeds, settings, rows, besides);
         }
         else
         {
@@ -101,15 +102,17 @@ internal static class ClusterBenchRunner
 
         // This machine's speed drifts from one minute to the next, so the sides take turns in every round (the first
         // side alternating) and each is reported by its best round, the least disturbed one, as bench/run.sh does.
-        async Task<(ClusterBenchRow, ClusterBenchRow, List<ClusterBenchRow>)> Alone(int r)
+        async Task<(ClusterBenchRow, ClusterBenchRow, List<ClusterBenchRow>, List<ClusterBenchRow>)> Alone(int r)
         {
             progress($"round {r + 1} of {settings.Rounds}: single process, {settings.Threads} thread(s) ...");
             var single = Single();
             progress($"round {r + 1} of {settings.Rounds}: {besides} single sessions side by side ...");
             var besideRow = await sideBySide(duration).ConfigureAwait(false);
-            if (stagesAlone is null) return (single, besideRow, []);
+            if (stagesAlone is null || stagesBeside is null) return (single, besideRow, [], []);
             progress($"round {r + 1} of {settings.Rounds}: each stage alone in this process ...");
-            return (single, besideRow, stagesAlone());
+            var stages = stagesAlone();
+            progress($"round {r + 1} of {settings.Rounds}: each stage beside itself, {besides} sessions at once ...");
+            return (single, besideRow, stages, await stagesBeside().ConfigureAwait(false));
         }
 
         async Task<ClusterBenchRow> Spread(int r)
@@ -126,19 +129,19 @@ internal static class ClusterBenchRunner
         for (int r = 0; r < settings.Rounds; r++)
         {
             ClusterBenchRow single, beside, spread;
-            List<ClusterBenchRow> stages;
+            List<ClusterBenchRow> stages, stagesBesideRows;
             if (r % 2 == 0)
             {
-                (single, beside, stages) = await Alone(r).ConfigureAwait(false);
+                (single, beside, stages, stagesBesideRows) = await Alone(r).ConfigureAwait(false);
                 spread = await Spread(r).ConfigureAwait(false);
             }
             else
             {
                 spread = await Spread(r).ConfigureAwait(false);
-                (single, beside, stages) = await Alone(r).ConfigureAwait(false);
+                (single, beside, stages, stagesBesideRows) = await Alone(r).ConfigureAwait(false);
             }
 
-            rounds.Add(new ClusterBenchRound(single, spread, stages, beside));
+            rounds.Add(new ClusterBenchRound(single, spread, stages, beside) { StagesBeside = stagesBesideRows });
         }
 
         // What the micro-batch choice did over the whole run and the costs it chose from: each stage's measured
@@ -190,30 +193,66 @@ internal static class ClusterBenchRunner
     }
 
     /// <summary>
-    /// Loads each stage's sub-model in this process on the values the stages before it compute; the function returned
-    /// times each of them alone, one after another.
+    /// Loads <paramref name="copies"/> sessions of each stage's sub-model in this process on the values the stages before it
+    /// compute; the functions returned time each stage alone (one session, one after another) and beside itself (every
+    /// copy at once, each on its own thread, as <see cref="SideBySide"/> runs the whole model): the second is what a
+    /// stage costs while the machine's other cores compute too, as they do in a pipeline that keeps them busy.
     /// </summary>
-    private static Func<List<ClusterBenchRow>> StagesAlone(PlanDocument plan, string directory, IReadOnlyDictionary<string, Tensor> feeds, ClusterBenchSettings settings, int rows)
+    private static (Func<List<ClusterBenchRow>> Alone, Func<Task<List<ClusterBenchRow>>> Beside) StagesAlone(PlanDocument plan, string directory, IReadOnlyDictionary<string, Tensor> feeds, ClusterBenchSettings settings, int rows, int copies)
     {
         var values = new Dictionary<string, Tensor>(feeds, StringComparer.Ordinal);
-        var loaded = new List<(int Index, Action Run)>();
+        var loaded = new List<(int Index, Action[] Runs)>();
         foreach (var stage in plan.Stages)
         {
-            var session = InferenceSession.Load(Path.Combine(directory, stage.Model), new SessionOptions { Threads = settings.Threads });
             var stageFeeds = stage.Inputs.ToDictionary(n => n, n => values[n], StringComparer.Ordinal);
-            var produced = session.Run(stageFeeds);
-            foreach (var (name, tensor) in produced) values[name] = tensor;
-            var sink = Sink(produced);
-            loaded.Add((stage.Index, () => session.Run(stageFeeds, sink)));
+            var runs = new Action[copies];
+            for (int i = 0; i < copies; i++)
+            {
+                var session = InferenceSession.Load(Path.Combine(directory, stage.Model), new SessionOptions { Threads = settings.Threads });
+                var produced = session.Run(stageFeeds);
+                if (i == 0)
+                {
+                    foreach (var (name, tensor) in produced) values[name] = tensor;
+                }
+
+                var sink = Sink(produced);
+                runs[i] = () => session.Run(stageFeeds, sink);
+            }
+
+            loaded.Add((stage.Index, runs));
         }
 
         var duration = TimeSpan.FromSeconds(Math.Max(1, settings.Seconds / plan.Stages.Count));
-        return () => [.. loaded.Select(s =>
+        List<ClusterBenchRow> alone() => [.. loaded.Select(s =>
         {
             var cpu = new CpuWindow();
-            var alone = ThroughputLoop.Measure(s.Run, settings.Warmup, duration, cpu.Start);
-            return new ClusterBenchRow($"stage {s.Index} alone", 1, alone.RunsPerSecond * rows, alone.MedianMs, alone.Runs, cpu.OwnMsPer(alone.Runs * rows));
+            var m = ThroughputLoop.Measure(s.Runs[0], settings.Warmup, duration, cpu.Start);
+            return new ClusterBenchRow($"stage {s.Index} alone", 1, m.RunsPerSecond * rows, m.MedianMs, m.Runs, cpu.OwnMsPer(m.Runs * rows));
         })];
+
+        async Task<List<ClusterBenchRow>> beside()
+        {
+            var measured = new List<ClusterBenchRow>(loaded.Count);
+            foreach (var (index, runs) in loaded)
+            {
+                // Each caller takes a free copy for a run, so every copy computes at once on its own pool thread.
+                var free = new System.Collections.Concurrent.ConcurrentBag<Action>(runs);
+                Task run() => Task.Run(() =>
+                {
+                    free.TryTake(out var copy);
+                    copy!();
+                    free.Add(copy);
+                });
+                var cpu = new CpuWindow();
+                var m = await ThroughputLoop.MeasureAsync(run, copies, settings.Warmup, duration, cpu.Start).ConfigureAwait(false);
+                // Rows per second per copy: one stage's rate while the other cores compute too (what the bound divides by).
+                measured.Add(new ClusterBenchRow($"stage {index} beside itself", copies, m.RunsPerSecond * rows / copies, m.MedianMs, m.Runs, cpu.OwnMsPer(m.Runs * rows)));
+            }
+
+            return measured;
+        }
+
+        return (alone, beside);
     }
 
     /// <summary>Output tensors to run into, so the single-process runs allocate nothing (as a tuned server would).</summary>

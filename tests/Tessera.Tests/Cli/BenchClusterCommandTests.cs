@@ -93,6 +93,43 @@ public sealed class BenchClusterCommandTests : IDisposable
         Assert.All(root.GetProperty("stage_costs").EnumerateArray(), s => Assert.Contains(s.EnumerateArray(), b => b.GetProperty("rows").GetInt32() == 8 && b.GetProperty("runs").GetInt32() > 0));
     }
 
+    /// <summary>min(slowest stage, cores / sum of the stages' times per row), over stage rates in rows/s.</summary>
+    private static double Bound(IEnumerable<JsonElement> stages)
+    {
+        double[] rates = [.. stages.Select(Rate)];
+        return Math.Min(rates.Min(), Environment.ProcessorCount / rates.Sum(r => 1 / r));
+    }
+
+    [Fact]
+    public void APipelineReportsItsBoundOverTheStagesAloneAndBesideThemselves()
+    {
+        var root = Run("--model", TwoLayerModel(), "--shape", "x=8x16", "--strategy", "pipeline", "--workers", "2", "--rounds", "2");
+        var rounds = root.GetProperty("rounds").EnumerateArray().ToArray();
+        // As many sessions of each stage at once as the side-by-side row runs of the whole model (one per core, at most one per worker).
+        int copies = Math.Clamp(Environment.ProcessorCount, 1, 2);
+        Assert.All(rounds, r =>
+        {
+            var beside = r.GetProperty("stages_beside").EnumerateArray().ToArray();
+            Assert.Equal(2, beside.Length);
+            Assert.All(beside, s => Assert.True(s.GetProperty("in_flight").GetInt32() == copies && Rate(s) > 0 && s.GetProperty("cpu_ms_per_row").GetDouble() > 0));
+            Assert.Equal(copies, r.GetProperty("side_by_side").GetProperty("in_flight").GetInt32());
+        });
+
+        var stagesBeside = root.GetProperty("stages_beside").EnumerateArray().ToArray();
+        for (int k = 0; k < 2; k++)
+        {
+            Assert.Equal(rounds.Max(r => Rate(r.GetProperty("stages_beside")[k])), Rate(stagesBeside[k]));
+        }
+
+        Assert.Equal(Bound(root.GetProperty("stages").EnumerateArray()), root.GetProperty("bound_rows_per_s").GetDouble(), 9);
+        Assert.Equal(Bound(stagesBeside), root.GetProperty("bound_beside_rows_per_s").GetDouble(), 9);
+
+        // Data parallel has neither.
+        var data = Run("--model", TwoLayerModel(), "--shape", "x=8x16", "--strategy", "data", "--workers", "2", "--rounds", "1");
+        Assert.Equal(0, data.GetProperty("stages_beside").GetArrayLength());
+        Assert.Equal(JsonValueKind.Null, data.GetProperty("bound_beside_rows_per_s").ValueKind);
+    }
+
     [Fact]
     public void ArgumentMistakesAreOneLine()
     {
