@@ -80,9 +80,14 @@ def one(name, env):
     wk, co = float(m.group(2)), float(m.group(3))
     # The pipeline's bound: min(the slowest stage alone, cores / the sum of the stages' times per row).
     stages = [float(x) for x in re.findall(r'stage \d+ alone\s+([\d.]+) rows/s', best)]
+    # Each stage's CPU per row alone and beside itself (every core computing), summed over the stages.
+    alone_cpu = sum(float(x) for x in re.findall(r'stage \d+ alone .*?cpu ([\d.]+) ms/row', best)) or float('nan')
+    beside_cpu = sum(float(x) for x in re.findall(r'stage \d+ beside itself .*?cpu ([\d.]+) ms/row', best)) or float('nan')
+    beside_rates = [float(x) for x in re.findall(r'stage \d+ beside itself\s+([\d.]+) rows/s', best)]
     rate = float(re.search(r'(?:pipeline|data parallel)[^\n]*?([\d.]+) rows/s', best).group(1))
     cores = int(re.search(r'(\d+) cores', text).group(1))
     bound = rate / min(min(stages), cores / sum(1 / x for x in stages)) if stages else float('nan')
+    bound_beside = rate / min(min(beside_rates), cores / sum(1 / x for x in beside_rates)) if beside_rates else float('nan')
     cuts = re.search(r'micro-batch cuts chosen: (.*)', text)
     runs = sum(len(c.split('+')) * int(n) for c, n in re.findall(r'([\d+]+) x(\d+)', cuts.group(1))) if cuts else 0
     sw = (0, 0)
@@ -98,9 +103,11 @@ def one(name, env):
             wall_cpu = statistics.mean(float(b) for _, b in rows)
     load1 = open('/proc/loadavg').read().split()[0]
     r = dict(name=name, one=(wk + co) / single, beside=(wk + co) / beside, workers=wk, coord=co, single=single,
-             bound=bound, vol=sw[0], invol=sw[1], run_cpu=run_cpu, wall_cpu=wall_cpu, outside=wk - run_cpu, load=f'{load0}-{load1}')
+             bound=bound, bound_beside=bound_beside, alone=alone_cpu / single, stages_beside=beside_cpu / single,
+             runs_alone=run_cpu / alone_cpu, runs_beside=run_cpu / beside_cpu, vol=sw[0], invol=sw[1], run_cpu=run_cpu, wall_cpu=wall_cpu, outside=wk - run_cpu, load=f'{load0}-{load1}')
     print(f"{name:8s} (w+c)/one {r['one']:.3f}  /side {r['beside']:.3f}  workers {wk:.3f} coord {co:.3f} one {single:.3f}  "
-          f"of bound {r['bound']:.2f}  switches/run vol {sw[0]:.2f} invol {sw[1]:.2f}  runs cpu/row {run_cpu:.3f} outside {wk - run_cpu:.3f} wall/cpu {wall_cpu:.2f}  load {r['load']}", flush=True)
+          f"of bound {r['bound']:.2f} (beside {bound_beside:.2f})  stages alone / one {r['alone']:.3f}, beside / one {r['stages_beside']:.3f}, "
+          f"runs / alone {r['runs_alone']:.3f}, / beside {r['runs_beside']:.3f}  switches/run vol {sw[0]:.2f} invol {sw[1]:.2f}  runs cpu/row {run_cpu:.3f} outside {wk - run_cpu:.3f} wall/cpu {wall_cpu:.2f}  load {r['load']}", flush=True)
     return r
 
 
@@ -117,5 +124,6 @@ for name, rs in results.items():
         continue
     med = lambda k: statistics.median(r[k] for r in rs)
     print(f"{name:8s} n={len(rs)} (w+c)/one {med('one'):.3f}  /side {med('beside'):.3f}  workers {med('workers'):.3f} "
-          f"coord {med('coord'):.3f}  of bound {med('bound'):.2f}  vol {med('vol'):.2f} invol {med('invol'):.2f}  runs cpu/row {med('run_cpu'):.3f} "
+          f"coord {med('coord'):.3f}  of bound {med('bound'):.2f} (beside {med('bound_beside'):.2f})  stages alone / one {med('alone'):.3f}, "
+          f"beside / one {med('stages_beside'):.3f}, runs / alone {med('runs_alone'):.3f}, / beside {med('runs_beside'):.3f}  vol {med('vol'):.2f} invol {med('invol'):.2f}  runs cpu/row {med('run_cpu'):.3f} "
           f"outside {med('outside'):.3f} wall/cpu {med('wall_cpu'):.2f}")
