@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Tessera.Cluster.Transport;
 using Tessera.Partitioning.Data;
 using Tessera.Tensors;
@@ -17,19 +16,26 @@ internal sealed unsafe class BatchPieces
     private readonly int _batch;
     private readonly int[] _starts;
     private readonly int[] _rows;
-    private readonly ConcurrentDictionary<string, Tensor> _whole = new(StringComparer.Ordinal);
 
-    private BatchPieces(int[] starts, int[] rows, bool placed, IReadOnlyDictionary<string, Tensor>? into)
+    // The batch-sized tensor of each output (by its index in _outputs), set once by the first piece that needs it: an
+    // array and a linear search, not a dictionary, since a model has a few outputs and this is built for every batch.
+    private readonly IReadOnlyList<string> _outputs;
+    private readonly Tensor?[] _whole;
+
+    private BatchPieces(int[] starts, int[] rows, int batch, IReadOnlyList<string> outputs, bool placed, IReadOnlyDictionary<string, Tensor>? into)
     {
         _starts = starts;
         _rows = rows;
-        _batch = rows.Sum();
+        _batch = batch;
+        _outputs = outputs;
+        _whole = new Tensor?[outputs.Count];
         Placed = placed;
-        foreach (var (name, tensor) in into ?? new Dictionary<string, Tensor>())
+        if (!placed || into is null) return;
+        for (int o = 0; o < outputs.Count; o++)
         {
-            if (placed && tensor.Rank > 0 && tensor.Shape[0] == _batch && tensor.DataType != DataType.String)
+            if (into.TryGetValue(outputs[o], out var tensor) && tensor.Rank > 0 && tensor.Shape[0] == _batch && tensor.DataType != DataType.String)
             {
-                _whole[name] = tensor;
+                _whole[o] = tensor;
             }
         }
     }
@@ -44,41 +50,66 @@ internal sealed unsafe class BatchPieces
     public int Rows(int piece) => _rows[piece];
 
     /// <summary>
-    /// Cuts <paramref name="rows"/> rows into one share per weight (largest remainder, <see cref="BatchSplit.Counts"/>)
-    /// and each share s of n rows into the micro-batches <paramref name="sizesOf"/>(s, n) (sizes that sum to n). Shares
-    /// of no rows have no pieces; <paramref name="shareOf"/> tells each piece's share.
+    /// Cuts <paramref name="rows"/> rows into one share per placement by <paramref name="weights"/> (largest remainder,
+    /// <see cref="BatchSplit.Counts"/>) and each share of n rows into its placement's micro-batches (<see cref="Placement.PieceSizes"/>;
+    /// one piece for a null share). Shares of no rows have no pieces; <paramref name="shareOf"/> tells each piece's share.
+    /// <paramref name="outputs"/> are the outputs the pieces may be read into their rows of (when <paramref name="placed"/>).
     /// </summary>
-    public static BatchPieces Cut(int rows, IReadOnlyList<double> weights, Func<int, int, int[]> sizesOf, bool placed, IReadOnlyDictionary<string, Tensor>? into, out int[] shareOf)
+    public static BatchPieces Cut(int rows, Placement?[] shares, IReadOnlyList<double> weights, DeploymentOptions options, IReadOnlyList<string> outputs, bool placed, IReadOnlyDictionary<string, Tensor>? into, out int[] shareOf)
     {
-        int[] shares = BatchSplit.Counts(rows, weights);
-        var starts = new List<int>();
-        var counts = new List<int>();
-        var owners = new List<int>();
-        int at = 0;
-        for (int s = 0; s < shares.Length; s++)
+        int[] counts = BatchSplit.Counts(rows, weights);
+        var sizes = new int[counts.Length][];
+        int pieces = 0;
+        for (int s = 0; s < counts.Length; s++)
         {
-            if (shares[s] == 0) continue;
-            int[] sizes = sizesOf(s, shares[s]);
-            if (sizes.Sum() != shares[s] || sizes.Any(n => n < 1)) throw new InvalidOperationException($"micro-batches [{string.Join(", ", sizes)}] do not cut a share of {shares[s]} rows");
-            foreach (int count in sizes)
+            if (counts[s] == 0) continue;
+            int[] cut = shares[s] is { } placement ? placement.PieceSizes(counts[s], options) : [counts[s]];
+            int sum = 0;
+            foreach (int n in cut)
             {
-                starts.Add(at);
-                counts.Add(count);
-                owners.Add(s);
+                if (n < 1) sum = -1;
+                if (sum >= 0) sum += n;
+            }
+
+            if (sum != counts[s]) throw new InvalidOperationException($"micro-batches [{string.Join(", ", cut)}] do not cut a share of {counts[s]} rows");
+            sizes[s] = cut;
+            pieces += cut.Length;
+        }
+
+        var starts = new int[pieces];
+        var lengths = new int[pieces];
+        shareOf = new int[pieces];
+        int at = 0, piece = 0;
+        for (int s = 0; s < sizes.Length; s++)
+        {
+            if (sizes[s] is not { } cut) continue;
+            foreach (int count in cut)
+            {
+                starts[piece] = at;
+                lengths[piece] = count;
+                shareOf[piece++] = s;
                 at += count;
             }
         }
 
-        shareOf = [.. owners];
-        return new BatchPieces([.. starts], [.. counts], placed, into);
+        return new BatchPieces(starts, lengths, rows, outputs, placed, into);
     }
 
     /// <summary>
     /// Piece <paramref name="piece"/> of every input: views of the rows where they are contiguous (<see cref="BatchSplit.Slice"/>).
     /// Rows on another axis than the first may be copied out, which reads the tensor's own bytes: <see cref="DeferredStorage"/> is filled first.
     /// </summary>
-    public Dictionary<string, Tensor> Slice(IReadOnlyDictionary<string, Tensor> inputs, int piece, Func<string, int> axisOf) =>
-        inputs.ToDictionary(kv => kv.Key, kv => BatchSplit.Slice(axisOf(kv.Key) == 0 ? kv.Value : Filled(kv.Value), axisOf(kv.Key), _starts[piece], _rows[piece]), StringComparer.Ordinal);
+    public Dictionary<string, Tensor> Slice(IReadOnlyDictionary<string, Tensor> inputs, int piece, IReadOnlyDictionary<string, int> axes)
+    {
+        var slices = new Dictionary<string, Tensor>(inputs.Count, StringComparer.Ordinal);
+        foreach (var (name, tensor) in inputs)
+        {
+            int axis = axes[name];
+            slices[name] = BatchSplit.Slice(axis == 0 ? tensor : Filled(tensor), axis, _starts[piece], _rows[piece]);
+        }
+
+        return slices;
+    }
 
     private static Tensor Filled(Tensor tensor)
     {
@@ -89,10 +120,14 @@ internal sealed unsafe class BatchPieces
     /// <summary>Where piece <paramref name="piece"/>'s outputs are read into; null when the pieces are not placed.</summary>
     public OutputPlacement? For(int piece) => Placed ? (name, dataType, shape) => Place(piece, name, dataType, shape) : null;
 
-    /// <summary>The whole output: the shared tensor when every piece was read into its rows, else a concatenation along <paramref name="axis"/>.</summary>
-    public Tensor Join(string name, Tensor[] parts, int axis)
+    /// <summary>
+    /// The whole output <paramref name="output"/> (an index into the outputs it was cut for): the shared tensor when
+    /// every piece was read into its rows, else a concatenation along <paramref name="axis"/>.
+    /// </summary>
+    public Tensor Join(int output, Tensor[] parts, int axis)
     {
-        if (_whole.TryGetValue(name, out var whole) && parts.Length == _rows.Length)
+        string name = _outputs[output];
+        if (Volatile.Read(ref _whole[output]) is { } whole && parts.Length == _rows.Length)
         {
             bool inPlace = true;
             for (int p = 0; p < parts.Length && inPlace; p++)
@@ -104,8 +139,9 @@ internal sealed unsafe class BatchPieces
         }
 
         if (parts.Length == 1) return parts[0];
-        if (parts.Any(p => p.Rank <= axis || p.DataType == DataType.String))
+        foreach (var part in parts)
         {
+            if (part.Rank > axis && part.DataType != DataType.String) continue;
             throw new ClusterException(ClusterErrorCode.BadRequest, $"output '{name}' cannot be joined along axis {axis}: split batches need numeric outputs with a batch axis");
         }
 
@@ -146,18 +182,33 @@ internal sealed unsafe class BatchPieces
             return null;
         }
 
-        var whole = _whole.GetOrAdd(name, _ =>
+        int output = IndexOf(name);
+        if (output < 0) return null; // not an output of the model: nothing joins it
+        var whole = Volatile.Read(ref _whole[output]);
+        if (whole is null)
         {
             int[] full = (int[])shape.Clone();
             full[0] = _batch;
-            return Tensor.Allocate(dataType, full);
-        });
+            var made = Tensor.Allocate(dataType, full);
+            whole = Interlocked.CompareExchange(ref _whole[output], made, null) ?? made; // pieces may answer at once
+        }
+
         if (whole.DataType != dataType || !whole.Shape.AsSpan(1).SequenceEqual(shape.AsSpan(1)))
         {
             return null;
         }
 
         return Tensor.FromPointer(dataType, shape, RowsOf(whole, piece), whole);
+    }
+
+    private int IndexOf(string name)
+    {
+        for (int o = 0; o < _outputs.Count; o++)
+        {
+            if (string.Equals(_outputs[o], name, StringComparison.Ordinal)) return o;
+        }
+
+        return -1;
     }
 
     private byte* RowsOf(Tensor whole, int piece) => whole.Pointer + ((long)_starts[piece] * (whole.ByteLength / _batch));

@@ -83,15 +83,27 @@ public sealed partial class Deployment : IAsyncDisposable
 
     private Task<IReadOnlyDictionary<string, Tensor>> RunAsync(IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation, IReadOnlyDictionary<string, Tensor>? into, bool keepInRing, bool callerNeverBlocks)
     {
+        // Loops, not LINQ: this runs for every batch, on the coordinator's frame thread among others (issue 19).
         var all = Placements;
-        Placement?[] shares = [.. all.Where(p => p.IsUp)];
-        if (shares.Length == 0) shares = all.Count > 0 ? [.. all] : new Placement?[1]; // none up: whichever comes up
-        if (shares.Length > 1 && shares.Any(p => p!.BatchesInFlight > 0))
+        int up = 0;
+        foreach (var p in all) if (p.IsUp) up++;
+        var shares = new Placement?[Math.Max(up, 1)];
+        if (up > 0)
+        {
+            int at = 0;
+            foreach (var p in all) if (p.IsUp) shares[at++] = p;
+        }
+        else if (all.Count > 0)
+        {
+            shares = [.. all]; // none up: whichever comes up
+        }
+
+        if (shares.Length > 1 && AnyInFlight(shares))
         {
             // Other batches are in flight (callers keeping the placements loaded): a split would wait for the busiest
             // share and cost a request, a run of fewer rows and an answer to join per placement, on workers and
             // coordinator alike. It goes whole to the placement with the least work in flight; a batch alone is split.
-            return RunSharesAsync([shares.MinBy(p => p!.Busy)], [1.0], inputs, cancellation, into, null, keepInRing, callerNeverBlocks);
+            return RunSharesAsync([LeastBusy(shares)], [1.0], inputs, cancellation, into, null, keepInRing, callerNeverBlocks);
         }
 
         return RunSharesAsync(shares, Weights(shares), inputs, cancellation, into, null, keepInRing, callerNeverBlocks);
@@ -144,7 +156,9 @@ public sealed partial class Deployment : IAsyncDisposable
         {
             var whole = await RunPieceAsync(shares[0], inputs, 0, keepInRing ? KeepInRing.Around(null) : null, cancellation, answered).ConfigureAwait(false);
             if (!callerNeverBlocks) await LeaveReceiveLoopAsync().ConfigureAwait(false);
-            return Model.Outputs.ToDictionary(o => o, o => Deliver(o, whole[o], into), StringComparer.Ordinal);
+            var delivered = new Dictionary<string, Tensor>(Model.Outputs.Count, StringComparer.Ordinal);
+            foreach (string o in Model.Outputs) delivered[o] = Deliver(o, whole[o], into);
+            return delivered;
         }
 
         var traced = PipelineTrace.Start();
@@ -153,14 +167,14 @@ public sealed partial class Deployment : IAsyncDisposable
         IReadOnlyDictionary<string, Tensor>[] results;
         try
         {
-            pieces = BatchPieces.Cut(rows, weights, (s, n) => shares[s] is { } p ? p.PieceSizes(n, Options) : [n], Model.LeadingOutputs, into, out int[] shareOf);
+            pieces = BatchPieces.Cut(rows, shares, weights, Options, Model.Outputs, Model.LeadingOutputs, into, out int[] shareOf);
             var inputAxes = Model.InputAxes!;
             var tasks = new Task<IReadOnlyDictionary<string, Tensor>>[pieces.Count];
             for (int p = 0; p < tasks.Length; p++)
             {
                 // Pieces are joined by reading them into their rows (a copy either way): only a whole batch stays in the ring.
                 var place = keepInRing && tasks.Length == 1 ? KeepInRing.Around(pieces.For(p)) : pieces.For(p);
-                tasks[p] = RunPieceAsync(shares[shareOf[p]], pieces.Slice(inputs, p, n => inputAxes[n]), pieces.Rows(p), place, cancellation, answered);
+                tasks[p] = RunPieceAsync(shares[shareOf[p]], pieces.Slice(inputs, p, inputAxes), pieces.Rows(p), place, cancellation, answered);
             }
 
             results = await Task.WhenAll(tasks).ConfigureAwait(false);
@@ -173,10 +187,16 @@ public sealed partial class Deployment : IAsyncDisposable
         if (!callerNeverBlocks) await LeaveReceiveLoopAsync().ConfigureAwait(false);
         var joining = PipelineTrace.Start();
         var outputAxes = Model.OutputAxes!;
-        var joined = Model.Outputs.ToDictionary(
-            o => o,
-            o => Deliver(o, pieces.Join(o, [.. results.Select(r => r[o])], outputAxes[o]), into),
-            StringComparer.Ordinal);
+        var outputs = Model.Outputs;
+        var joined = new Dictionary<string, Tensor>(outputs.Count, StringComparer.Ordinal);
+        for (int o = 0; o < outputs.Count; o++)
+        {
+            string name = outputs[o];
+            var parts = new Tensor[results.Length];
+            for (int r = 0; r < parts.Length; r++) parts[r] = results[r][name];
+            joined[name] = Deliver(name, pieces.Join(o, parts, outputAxes[name]), into);
+        }
+
         PipelineTrace.End(PipelineTrace.Kind.Join, joining, 0, pieces.Count, rows);
         PipelineTrace.End(PipelineTrace.Kind.Batch, traced, 0, pieces.Count, rows);
         return joined;
@@ -196,8 +216,8 @@ public sealed partial class Deployment : IAsyncDisposable
         using var span = ClusterTelemetry.Source.StartActivity("piece");
         span?.SetTag("tessera.deployment", Name);
         span?.SetTag("tessera.rows", rows);
-        var tried = new HashSet<Placement>();
-        var reasons = new List<string>();
+        HashSet<Placement>? tried = null; // made on a first failure: most pieces never fail
+        List<string>? reasons = null;
         long deadline = Stopwatch.GetTimestamp() + (long)(Options.PlacementWait.TotalSeconds * Stopwatch.Frequency);
         while (true)
         {
@@ -211,11 +231,11 @@ public sealed partial class Deployment : IAsyncDisposable
                     // Until a change (a worker back, new placements), or briefly: a placement whose workers stayed up
                     // can fail once for a reason that passes (a stage's stale link to a restarted next stage).
                     await WaitAsync(changed, left < RetryAfter ? left : RetryAfter, cancellation).ConfigureAwait(false);
-                    tried.Clear();
+                    tried?.Clear();
                     continue;
                 }
 
-                var failure = new ClusterException(ClusterErrorCode.WorkerDown, $"no placement could run the request ({Why(reasons)})");
+                var failure = new ClusterException(ClusterErrorCode.WorkerDown, $"no placement could run the request ({Why(reasons ?? [])})");
                 span?.SetStatus(ActivityStatusCode.Error, failure.Message);
                 throw failure;
             }
@@ -230,8 +250,8 @@ public sealed partial class Deployment : IAsyncDisposable
             catch (ClusterException e) when (e.Code is ClusterErrorCode.WorkerDown or ClusterErrorCode.RouteFailed)
             {
                 span?.AddEvent(new ActivityEvent("failover", tags: new ActivityTagsCollection { ["tessera.placement"] = placement.ToString(), ["tessera.reason"] = e.Message }));
-                tried.Add(placement);
-                reasons.Add(e.Message);
+                (tried ??= []).Add(placement);
+                (reasons ??= []).Add(e.Message);
                 DeploymentLog.FailingOver(_logger, Name, placement.ToString(), e.Message);
             }
         }
@@ -250,10 +270,44 @@ public sealed partial class Deployment : IAsyncDisposable
         }
     }
 
-    private Placement? Choose(Placement? preferred, HashSet<Placement> tried)
+    private Placement? Choose(Placement? preferred, HashSet<Placement>? tried)
     {
-        if (preferred is { IsUp: true } && !tried.Contains(preferred) && Placements.Contains(preferred)) return preferred;
-        return Placements.Where(p => p.IsUp && !tried.Contains(p)).MinBy(p => p.Busy);
+        var all = Placements;
+        if (preferred is { IsUp: true } && tried?.Contains(preferred) != true)
+        {
+            foreach (var p in all) if (ReferenceEquals(p, preferred)) return preferred;
+        }
+
+        // The live, untried placement with the least work in flight; the first of equals, as MinBy chose.
+        Placement? best = null;
+        int least = 0;
+        foreach (var p in all)
+        {
+            if (!p.IsUp || tried?.Contains(p) == true) continue;
+            int busy = p.Busy;
+            if (best is null || busy < least) (best, least) = (p, busy);
+        }
+
+        return best;
+    }
+
+    private static bool AnyInFlight(Placement?[] shares)
+    {
+        foreach (var p in shares) if (p!.BatchesInFlight > 0) return true;
+        return false;
+    }
+
+    private static Placement LeastBusy(Placement?[] shares)
+    {
+        Placement best = shares[0]!;
+        int least = best.Busy;
+        for (int i = 1; i < shares.Length; i++)
+        {
+            int busy = shares[i]!.Busy;
+            if (busy < least) (best, least) = (shares[i]!, busy);
+        }
+
+        return best;
     }
 
     private string Why(List<string> reasons)
@@ -270,13 +324,44 @@ public sealed partial class Deployment : IAsyncDisposable
     /// </summary>
     private static double[] Weights(Placement?[] shares)
     {
-        double[] measured = [.. shares.Select(p => p?.SecondsPerRow ?? 0)];
-        if (Differ(measured)) return [.. measured.Select(s => 1 / s)];
-        double[] reported = [.. shares.Select(p => p?.ReportedRate ?? 0)];
-        if (shares.All(p => p?.Weight == 1) && Differ(reported)) return reported;
-        return [.. shares.Select(p => p?.Weight ?? 1)];
+        var weights = new double[shares.Length];
+        if (shares.Length == 1)
+        {
+            // One share takes every row whatever its weight; measured and reported speeds cannot differ from themselves.
+            weights[0] = shares[0]?.Weight ?? 1;
+            return weights;
+        }
 
-        static bool Differ(double[] values) => values.All(v => v > 0) && values.Max() / values.Min() >= MeasuredSpread;
+        for (int i = 0; i < shares.Length; i++) weights[i] = shares[i]?.SecondsPerRow ?? 0;
+        if (Differ(weights))
+        {
+            for (int i = 0; i < weights.Length; i++) weights[i] = 1 / weights[i];
+            return weights;
+        }
+
+        bool alike = true;
+        for (int i = 0; i < shares.Length; i++)
+        {
+            weights[i] = shares[i]?.ReportedRate ?? 0;
+            alike &= shares[i]?.Weight == 1;
+        }
+
+        if (alike && Differ(weights)) return weights;
+        for (int i = 0; i < shares.Length; i++) weights[i] = shares[i]?.Weight ?? 1;
+        return weights;
+
+        static bool Differ(double[] values)
+        {
+            double min = double.PositiveInfinity, max = 0;
+            foreach (double v in values)
+            {
+                if (!(v > 0)) return false;
+                min = Math.Min(min, v);
+                max = Math.Max(max, v);
+            }
+
+            return max / min >= MeasuredSpread;
+        }
     }
 
     private static async Task WaitAsync(Task changed, TimeSpan timeout, CancellationToken cancellation)

@@ -19,6 +19,7 @@ public sealed class DeploymentModel
         Outputs = outputs;
         InputAxes = inputAxes;
         OutputAxes = outputAxes;
+        LeadingOutputs = outputAxes is not null && outputs.All(o => outputAxes[o] == 0);
     }
 
     public IReadOnlyList<string> Inputs { get; }
@@ -30,7 +31,7 @@ public sealed class DeploymentModel
     public IReadOnlyDictionary<string, int>? OutputAxes { get; }
 
     /// <summary>True when every output is batched on axis 0, so pieces can be read into their rows of the whole.</summary>
-    public bool LeadingOutputs => OutputAxes is { } axes && Outputs.All(o => axes[o] == 0);
+    public bool LeadingOutputs { get; }
 
     /// <summary>A whole model: batched on axis 0 when every input and output declares a first dimension that is not fixed.</summary>
     public static DeploymentModel ForModel(OnnxModel model)
@@ -65,10 +66,17 @@ public sealed class DeploymentModel
     /// </summary>
     public int Rows(IReadOnlyDictionary<string, Tensor> inputs)
     {
-        string? unknown = inputs.Keys.FirstOrDefault(k => !Inputs.Contains(k));
-        if (unknown is not null) throw new ClusterException(ClusterErrorCode.BadRequest, $"the model has no input named '{unknown}'; its inputs are: {string.Join(", ", Inputs)}");
-        string? missing = Inputs.FirstOrDefault(k => !inputs.ContainsKey(k));
-        if (missing is not null) throw new ClusterException(ClusterErrorCode.BadRequest, $"input '{missing}' is missing");
+        // Loops, not LINQ: this runs for every batch (issue 19).
+        foreach (string name in inputs.Keys)
+        {
+            if (!IsInput(name)) throw new ClusterException(ClusterErrorCode.BadRequest, $"the model has no input named '{name}'; its inputs are: {string.Join(", ", Inputs)}");
+        }
+
+        foreach (string name in Inputs)
+        {
+            if (!inputs.ContainsKey(name)) throw new ClusterException(ClusterErrorCode.BadRequest, $"input '{name}' is missing");
+        }
+
         if (InputAxes is null) return 0;
 
         int rows = -1;
@@ -80,5 +88,15 @@ public sealed class DeploymentModel
         }
 
         return Math.Max(rows, 0);
+    }
+
+    private bool IsInput(string name)
+    {
+        foreach (string input in Inputs)
+        {
+            if (string.Equals(input, name, StringComparison.Ordinal)) return true;
+        }
+
+        return false;
     }
 }

@@ -76,7 +76,15 @@ public sealed class Placement
     /// <summary>Every worker the placement runs on, none when it runs in this process.</summary>
     public IReadOnlyList<WorkerClient> Workers { get; }
 
-    public bool IsUp => Stages.All(s => s.IsUp);
+    public bool IsUp
+    {
+        get
+        {
+            // A loop, not LINQ: asked for every batch (issue 19).
+            foreach (var stage in Stages) if (!stage.IsUp) return false;
+            return true;
+        }
+    }
 
     /// <summary>
     /// Stages that work at once on consecutive micro-batches: a remote chain's stages run on different workers, so a
@@ -148,7 +156,16 @@ public sealed class Placement
     public IReadOnlyDictionary<string, long> MicroBatchCuts => _microBatcher.Cuts;
 
     /// <summary>Work in flight: requests this coordinator has on the placement's workers (shared by every placement on them), or in this process its own.</summary>
-    public int Busy => Workers.Count > 0 ? Workers.Sum(w => w.Outstanding) : Volatile.Read(ref _inFlight);
+    public int Busy
+    {
+        get
+        {
+            if (Workers.Count == 0) return Volatile.Read(ref _inFlight);
+            int outstanding = 0;
+            foreach (var worker in Workers) outstanding += worker.Outstanding;
+            return outstanding;
+        }
+    }
 
     /// <summary>Requests (shares or micro-batches) the placement answered.</summary>
     public long Answered => Interlocked.Read(ref _answered);

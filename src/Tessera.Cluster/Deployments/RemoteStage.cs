@@ -23,7 +23,14 @@ public sealed class RemoteStage(ClusterCoordinator coordinator, RouteStep step) 
 
     public IReadOnlyList<WorkerClient> Workers { get; } = [.. step.Workers];
 
-    public bool IsUp => Workers.All(w => w.IsUp);
+    public bool IsUp
+    {
+        get
+        {
+            foreach (var worker in Workers) if (!worker.IsUp) return false; // a loop: asked for every batch
+            return true;
+        }
+    }
 
     public bool RunsApart => true;
 

@@ -354,13 +354,13 @@ public sealed class DeploymentTests
     [Fact]
     public void PiecesPlacedIntoTheirRowsJoinWithoutACopyAndTensorsThatDoNotFitAreNotPlaced()
     {
-        var pieces = BatchPieces.Cut(5, [3.0, 2.0], (_, n) => [n], placed: true, into: null, out int[] shareOf);
+        var pieces = BatchPieces.Cut(5, [null, null], [3.0, 2.0], new DeploymentOptions(), ["y", "z", "w"], placed: true, into: null, out int[] shareOf);
         Assert.Equal([0, 1], shareOf);
         var first = pieces.For(0)!("y", DataType.Float32, [3, 4])!;
         var second = pieces.For(1)!("y", DataType.Float32, [2, 4])!;
         first.Span<float>().Fill(1);
         second.Span<float>().Fill(2);
-        var whole = pieces.Join("y", [first, second], 0);
+        var whole = pieces.Join(0, [first, second], 0);
         Assert.Equal([5, 4], whole.Shape);
         Assert.Equal(Enumerable.Repeat(1f, 12).Concat(Enumerable.Repeat(2f, 8)), whole.ToArray<float>());
         Assert.Same(whole.StorageOwner, first.StorageOwner);
@@ -373,7 +373,7 @@ public sealed class DeploymentTests
 
         var placed = pieces.For(0)!("w", DataType.Int32, [3])!;
         placed.Span<int>().Fill(7);
-        var joined = pieces.Join("w", [placed, Tensor.FromArray(new[] { 8, 9 }, 2)], 0);
+        var joined = pieces.Join(2, [placed, Tensor.FromArray(new[] { 8, 9 }, 2)], 0);
         Assert.Equal([7, 7, 7, 8, 9], joined.ToArray<int>());
         Assert.NotSame(joined.StorageOwner, placed.StorageOwner);
     }
