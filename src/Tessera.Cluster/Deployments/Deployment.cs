@@ -85,13 +85,15 @@ public sealed partial class Deployment : IAsyncDisposable
     {
         // Loops, not LINQ: this runs for every batch, on the coordinator's frame thread among others (issue 19).
         var all = Placements;
+        // Each placement asked once: a worker coming up or going down between two asks must not change the count.
+        Span<bool> isUp = all.Count <= 64 ? stackalloc bool[all.Count] : new bool[all.Count];
         int up = 0;
-        foreach (var p in all) if (p.IsUp) up++;
+        for (int i = 0; i < all.Count; i++) if (isUp[i] = all[i].IsUp) up++;
         var shares = new Placement?[Math.Max(up, 1)];
         if (up > 0)
         {
             int at = 0;
-            foreach (var p in all) if (p.IsUp) shares[at++] = p;
+            for (int i = 0; i < all.Count; i++) if (isUp[i]) shares[at++] = all[i];
         }
         else if (all.Count > 0)
         {
