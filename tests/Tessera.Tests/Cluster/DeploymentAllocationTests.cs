@@ -1,5 +1,6 @@
 using Tessera.Cluster.Deployments;
 using Tessera.Tensors;
+using Tessera.Tests.Telemetry;
 
 namespace Tessera.Tests.Cluster;
 
@@ -8,6 +9,7 @@ namespace Tessera.Tests.Cluster;
 /// the caller's tensor. It runs on the coordinator's frame thread for every batch (issue 19), where LINQ, closures and
 /// a dictionary per batch cost allocations and shared-generic lookups.
 /// </summary>
+[Collection(InProcessTelemetryCollection.Name)] // a tracer listening in this process would add its spans' bytes
 public sealed class DeploymentAllocationTests
 {
     // Measured on this path (FakeStage answering at once, synchronously, so every byte is this thread's): 4,743 bytes

@@ -13,6 +13,7 @@ namespace Tessera.Tests.Telemetry;
 /// after a few requests the receiver holds the request counter and the latency histograms of the model, cumulative,
 /// with the values, buckets and bounds the server's own /metrics text shows.
 /// </summary>
+[Collection(InProcessTelemetryCollection.Name)]
 public sealed partial class MetricExportTests
 {
     [Fact]
