@@ -54,7 +54,7 @@ internal static class ClusterBenchRunner
         if (deployment.Plan is { } plan)
         {
             label = $"pipeline, {plan.Stages.Count} stages on {settings.Workers} workers";
-            (stagesAlone, stagesBeside) = StagesAlone(plan, deployment.PlanDirectory!, feeds, settings, rows, besides);
+            (stagesAlone, stagesBeside) = StageTimers(plan, deployment.PlanDirectory!, feeds, settings, rows, besides);
         }
         else
         {
@@ -198,7 +198,7 @@ internal static class ClusterBenchRunner
     /// copy at once, each on its own thread, as <see cref="SideBySide"/> runs the whole model): the second is what a
     /// stage costs while the machine's other cores compute too, as they do in a pipeline that keeps them busy.
     /// </summary>
-    private static (Func<List<ClusterBenchRow>> Alone, Func<Task<List<ClusterBenchRow>>> Beside) StagesAlone(PlanDocument plan, string directory, IReadOnlyDictionary<string, Tensor> feeds, ClusterBenchSettings settings, int rows, int copies)
+    private static (Func<List<ClusterBenchRow>> Alone, Func<Task<List<ClusterBenchRow>>> Beside) StageTimers(PlanDocument plan, string directory, IReadOnlyDictionary<string, Tensor> feeds, ClusterBenchSettings settings, int rows, int copies)
     {
         var values = new Dictionary<string, Tensor>(feeds, StringComparer.Ordinal);
         var loaded = new List<(int Index, Action[] Runs)>();

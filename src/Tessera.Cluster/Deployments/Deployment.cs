@@ -59,7 +59,15 @@ public sealed partial class Deployment : IAsyncDisposable
     /// (6 alternated pairs, load 20-35) gave a median 190, 186, 178 and 172 rows/s and CPU per row 1.12, 1.14, 1.08 and
     /// 1.11x one process's, while the median batch took 166, 214, 259 and 370 ms: every batch more waits its turn.
     /// </summary>
-    public int Window => Placements.Sum(p => p.ConcurrentStages) + 1;
+    public int Window
+    {
+        get
+        {
+            int stages = 0;
+            foreach (var p in Placements) stages += p.ConcurrentStages;
+            return stages + 1;
+        }
+    }
 
     /// <summary>"STRATEGY, N stage(s), R replica(s) on PLACEMENT | ...", or the whole-model replicas.</summary>
     public string Describe() => _set.Plan is { } plan

@@ -16,12 +16,15 @@ public static class BatchSplit
     public static int[] Counts(int batch, IReadOnlyList<double> weights)
     {
         if (batch < 0) throw new ArgumentOutOfRangeException(nameof(batch), "the batch size is negative");
-        if (weights.Count == 0 || weights.Any(w => !(w > 0) || double.IsInfinity(w)))
+        // Loops, not LINQ: a deployment cuts every batch with this (issue 19).
+        double total = 0;
+        foreach (double w in weights)
         {
-            throw new ArgumentException("replica weights must be positive, finite numbers", nameof(weights));
+            if (!(w > 0) || double.IsInfinity(w)) throw new ArgumentException("replica weights must be positive, finite numbers", nameof(weights));
+            total += w;
         }
 
-        double total = weights.Sum();
+        if (weights.Count == 0) throw new ArgumentException("replica weights must be positive, finite numbers", nameof(weights));
         var counts = new int[weights.Count];
         var remainders = new double[weights.Count];
         int given = 0;
@@ -33,9 +36,18 @@ public static class BatchSplit
             given += counts[r];
         }
 
-        foreach (int r in Enumerable.Range(0, counts.Length).OrderByDescending(r => remainders[r]).ThenBy(r => r).Take(batch - given))
+        // The rows left go one each to the largest remainders, the lower index first among equals.
+        Span<bool> topped = counts.Length <= 64 ? stackalloc bool[counts.Length] : new bool[counts.Length];
+        for (int left = batch - given; left > 0; left--)
         {
-            counts[r]++;
+            int best = -1;
+            for (int r = 0; r < counts.Length; r++)
+            {
+                if (!topped[r] && (best < 0 || remainders[r] > remainders[best])) best = r;
+            }
+
+            topped[best] = true;
+            counts[best]++;
         }
 
         return counts;
