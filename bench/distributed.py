@@ -104,10 +104,8 @@ def cluster_section(seconds):
             r = json.loads(run(cmd, env=env).strip().splitlines()[-1])
             single, spread = r["rows"][0]["rows_per_s"], r["rows"][-1]["rows_per_s"]
             slow = min((s["rows_per_s"] for s in r["stages"]), default=None)
-            bound = None
-            if r["stages"]:
-                times = [1 / s["rows_per_s"] for s in r["stages"]]
-                bound = min(1.0, os.cpu_count() * max(times) / sum(times))
+            # bench-cluster's own bound (min(slowest stage, cores / sum of stage times)), here over the slowest stage.
+            bound = None if r.get("bound_rows_per_s") is None else r["bound_rows_per_s"] / slow
             of = r["of_slowest_stage"]
             # Not a target: the same bound over the stages timed beside themselves (every core computing).
             bb = r.get("bound_beside_rows_per_s")
