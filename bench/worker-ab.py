@@ -14,7 +14,8 @@ import argparse, os, re, statistics, subprocess, sys, threading, time
 from worker_procs import read_switches, workers
 
 parser = argparse.ArgumentParser()
-parser.add_argument('configs', nargs='+', help='NAME:VAR=VALUE,VAR=VALUE (empty after the colon: no variables; _INFLIGHT=N sets --in-flight, _CLI=PATH runs that copy of tessera.dll)')
+parser.add_argument('configs', nargs='+', help='NAME:VAR=VALUE,VAR=VALUE (empty after the colon: no variables; _INFLIGHT=N sets --in-flight, _CLI=PATH runs that copy of tessera.dll, '
+                    '_COORD=batch or _COORD=nice:N puts the coordinator\'s frame threads under SCHED_BATCH or at nice N, from outside, as soon as they appear)')
 parser.add_argument('--pairs', type=int, default=6)
 parser.add_argument('--in-flight', default='4')
 parser.add_argument('--seconds', default='5')
@@ -38,10 +39,35 @@ for spec in args.configs:
 results = {n: [] for n, _ in configs}
 
 
+def coordinator_threads(pid, how, done):
+    """Puts the coordinator's 'tessera frames' threads (one per connection: each reads its worker's frames and runs
+    the deployment's continuations) not yet in done under SCHED_BATCH (how 'batch') or at a nice value ('nice:N')."""
+    try:
+        tids = os.listdir(f'/proc/{pid}/task')
+    except OSError:
+        return
+    for tid in tids:
+        if tid in done:
+            continue
+        try:
+            if open(f'/proc/{pid}/task/{tid}/comm').read().strip() != 'tessera frames':
+                continue
+        except OSError:
+            continue
+        if how == 'batch':
+            os.sched_setscheduler(int(tid), os.SCHED_BATCH, os.sched_param(0))
+        elif how.startswith('nice:'):
+            os.setpriority(os.PRIO_PROCESS, int(tid), int(how[5:]))
+        else:
+            raise ValueError(f'_COORD must be batch or nice:N, not {how}')
+        done.add(tid)
+
+
 def one(name, env):
     env = dict(env)
     in_flight = env.pop('_INFLIGHT', args.in_flight)
     run_cli = os.path.abspath(env.pop('_CLI', cli))
+    coord = env.pop('_COORD', None)
     e = dict(os.environ, TESSERA_HOME=tree, **env)
     trace = os.path.join(args.trace, f'{name}-{len(results[name])}') if args.trace else None
     if trace:
@@ -52,10 +78,13 @@ def one(name, env):
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=e, bufsize=1)
     out = []
     first, last = {}, {}
+    coord_done = set()
 
     def watch():
         # From the distributed round's start line to the results.
         while p.poll() is None:
+            if coord:
+                coordinator_threads(p.pid, coord, coord_done)
             if any('batch(es) in flight' in l for l in out) and not any(l.startswith('model ') for l in out):
                 pids = workers(run_cli)
                 if len(pids) == int(args.workers):
@@ -102,6 +131,8 @@ def one(name, env):
             run_cpu = sum(float(a) for a, _ in rows)
             wall_cpu = statistics.mean(float(b) for _, b in rows)
     load1 = open('/proc/loadavg').read().split()[0]
+    if coord and not coord_done:
+        raise RuntimeError('_COORD: no coordinator frame thread seen')
     r = dict(name=name, one=(wk + co) / single, beside=(wk + co) / beside, workers=wk, coord=co, single=single,
              bound=bound, bound_beside=bound_beside, alone=alone_cpu / single, stages_beside=beside_cpu / single,
              runs_alone=run_cpu / alone_cpu, runs_beside=run_cpu / beside_cpu, vol=sw[0], invol=sw[1], run_cpu=run_cpu, wall_cpu=wall_cpu, outside=wk - run_cpu, load=f'{load0}-{load1}')
