@@ -27,6 +27,8 @@ parser.add_argument('--log', default='/tmp/worker-ab.log')
 parser.add_argument('--trace', help='a folder for TESSERA_PIPELINE_TRACE timelines: adds the session runs\' CPU per row and wall / CPU')
 parser.add_argument('--cli', help='a copy of artifacts/cli/tessera.dll to run (so that editing the tree mid-run changes nothing)')
 args = parser.parse_args()
+if args.trace:
+    os.makedirs(args.trace, exist_ok=True)  # the trace prefix's folder: the CLI does not create it
 tree = os.path.abspath('.')
 cache = os.environ.get('TESSERA_CACHE', os.path.join(tree, '.cache'))
 cli = os.path.abspath(args.cli) if args.cli else os.path.join(tree, 'artifacts', 'cli', 'tessera.dll')
