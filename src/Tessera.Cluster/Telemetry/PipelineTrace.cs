@@ -22,6 +22,7 @@ public sealed class PipelineTrace
     private readonly Lock _writing = new();
     private int _count;
     private int _written;
+    private bool _failed;
     private Timer? _timer;
 
     static PipelineTrace()
@@ -33,11 +34,30 @@ public sealed class PipelineTrace
             string[] arguments = Environment.GetCommandLineArgs();
             string role = arguments.Length > 1 && arguments[1].All(c => char.IsAsciiLetterOrDigit(c) || c == '-') ? arguments[1] : "process";
             string path = $"{prefix}.{role}.{Environment.ProcessId}.tsv";
+            // A diagnostic switch must not take the process down: the prefix's folder is made if missing, and a
+            // trace that cannot be written is said once on stderr and dropped.
+            if (!CanWrite(path)) return;
             // Local workers are killed when their coordinator is done, so the file is appended to twice a second
             // rather than written at exit only.
             trace._timer = new Timer(_ => trace.Append(path), null, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500));
             AppDomain.CurrentDomain.ProcessExit += (_, _) => trace.Append(path);
             Current = trace;
+        }
+    }
+
+    private static bool CanWrite(string path)
+    {
+        try
+        {
+            string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+            if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
+            File.WriteAllText(path, "");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            Console.Error.WriteLine($"tessera: TESSERA_PIPELINE_TRACE: cannot write {path} ({e.Message}); not tracing");
+            return false;
         }
     }
 
@@ -78,18 +98,34 @@ public sealed class PipelineTrace
     /// <summary>Appends the intervals recorded since the last call (up to the first slot taken but not yet filled) to <paramref name="path"/>.</summary>
     private void Append(string path)
     {
-        double us = 1e6 / Stopwatch.Frequency;
         lock (_writing)
         {
             GC.KeepAlive(_timer);
-            int count = Math.Min(Volatile.Read(ref _count), _intervals.Length);
-            using var writer = new StreamWriter(path, append: _written > 0);
-            if (_written == 0) writer.WriteLine("kind\tid\tstage\trows\tstart_us\tend_us\tcpu_us\tthread");
-            for (; _written < count && _intervals[_written].End != 0; _written++)
+            if (_failed) return;
+            try
             {
-                var v = _intervals[_written];
-                writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{v.Kind}\t{v.Id}\t{v.Stage}\t{v.Rows}\t{v.Start * us:F1}\t{v.End * us:F1}\t{v.Cpu * 1e6:F1}\t{v.Thread}"));
+                AppendLocked(path);
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Said once: the timer and the exit handler both come back here.
+                Console.Error.WriteLine($"tessera: TESSERA_PIPELINE_TRACE: cannot append to {path} ({e.Message}); tracing stopped");
+                _failed = true;
+                _timer?.Dispose();
+            }
+        }
+    }
+
+    private void AppendLocked(string path)
+    {
+        double us = 1e6 / Stopwatch.Frequency;
+        int count = Math.Min(Volatile.Read(ref _count), _intervals.Length);
+        using var writer = new StreamWriter(path, append: _written > 0);
+        if (_written == 0) writer.WriteLine("kind\tid\tstage\trows\tstart_us\tend_us\tcpu_us\tthread");
+        for (; _written < count && _intervals[_written].End != 0; _written++)
+        {
+            var v = _intervals[_written];
+            writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{v.Kind}\t{v.Id}\t{v.Stage}\t{v.Rows}\t{v.Start * us:F1}\t{v.End * us:F1}\t{v.Cpu * 1e6:F1}\t{v.Thread}"));
         }
     }
 

@@ -149,4 +149,30 @@ public sealed class BenchClusterCommandTests : IDisposable
             Assert.Contains(fragment, lines[0]);
         }
     }
+
+    [Fact]
+    public void APipelineTraceIntoAMissingFolderMakesItAndOneThatCannotBeWrittenIsSaidNotThrown()
+    {
+        string model = TwoLayerModel();
+        string[] args = ["bench-cluster", "--model", model, "--shape", "x=8x16", "--strategy", "pipeline", "--workers", "2",
+            "--rounds", "1", "--seconds", "0.3", "--warmup", "1", "--json"];
+
+        // A prefix in a folder not made yet: every process (the bench and its workers) writes its timeline there.
+        string prefix = Path.Combine(_dir, "not", "yet", "t");
+        var made = CliProcess.Run(new Dictionary<string, string> { ["TESSERA_PIPELINE_TRACE"] = prefix }, args);
+        Assert.True(made.ExitCode == 0, made.Stderr);
+        string[] files = Directory.GetFiles(Path.GetDirectoryName(prefix)!, "t.*.tsv");
+        Assert.Contains(files, f => Path.GetFileName(f).StartsWith("t.bench-cluster.", StringComparison.Ordinal));
+        Assert.Contains(files, f => Path.GetFileName(f).StartsWith("t.worker.", StringComparison.Ordinal));
+        Assert.All(files, f => Assert.StartsWith("kind\tid\tstage", File.ReadAllText(f)));
+
+        // A prefix under a regular file cannot be written: the bench still runs, and says so once per process.
+        string blocker = Path.Combine(_dir, "a-file");
+        File.WriteAllText(blocker, "");
+        var refused = CliProcess.Run(new Dictionary<string, string> { ["TESSERA_PIPELINE_TRACE"] = Path.Combine(blocker, "t") }, args);
+        Assert.True(refused.ExitCode == 0, refused.Stderr);
+        Assert.True(JsonDocument.Parse(refused.Stdout).RootElement.GetProperty("bit_identical").GetBoolean());
+        Assert.Contains("tessera: TESSERA_PIPELINE_TRACE: cannot write", refused.Stderr);
+        Assert.DoesNotContain("Unhandled", refused.Stderr);
+    }
 }
