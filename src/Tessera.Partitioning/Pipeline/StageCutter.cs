@@ -1,5 +1,6 @@
 using Tessera.Partitioning.Cost;
 using Tessera.Partitioning.Planning;
+using Tessera.Tensors;
 
 namespace Tessera.Partitioning.Pipeline;
 
@@ -20,11 +21,18 @@ internal sealed class StageCutter
     private readonly double[] _gatherBytes;
     private readonly int[] _gathers;
     private readonly ShardedCost? _sharded;
+    private readonly double _margin;
+
+    /// <summary>Sets <see cref="TurnsMargin"/> for an A/B without rebuilding: a number above 0 and at most 1.</summary>
+    public const string MarginVariable = "TESSERA_STAGE_MARGIN";
 
     // A stage of a cut chosen for fewest bytes (stages taking turns on a host's cores) stays within this share of the
     // cores' bound: the built-in rates put a stage's share of the time up to 5 points off the recorded one
     // (StageEstimateTests), and a stage over the bound would hold the pipeline instead of the cores.
-    private const double TurnsMargin = 0.9;
+    private const double DefaultTurnsMargin = 0.9;
+
+    // Read once per process: every plan in it cuts with the same margin.
+    private static readonly string? s_marginText = Environment.GetEnvironmentVariable(MarginVariable);
 
     // Sparse table of live bytes: _peak[level][i] is the maximum over steps i .. i + 2^level - 1.
     private readonly List<long[]> _peak = [];
@@ -34,8 +42,12 @@ internal sealed class StageCutter
     /// per rank, its collectives are its AllReduce/AllGather steps, and stages may only start at cuts where every
     /// crossing value is replicated.
     /// </param>
-    public StageCutter(ModelCost cost, CalibrationProfile calibration, ShardedCost? sharded = null)
+    /// <param name="margin">The <see cref="TurnsMargin"/> to cut with (tests compare margins); null: this process's.</param>
+    public StageCutter(ModelCost cost, CalibrationProfile calibration, ShardedCost? sharded = null, double? margin = null)
     {
+        // Read here rather than where it is used, so that a bad TESSERA_STAGE_MARGIN fails every plan, not only those
+        // whose stages take turns on a host's cores.
+        _margin = margin ?? TurnsMargin;
         _cost = cost;
         _sharded = sharded;
         int n = cost.Nodes.Count;
@@ -70,6 +82,21 @@ internal sealed class StageCutter
     }
 
     public int StepCount => _cost.Nodes.Count;
+
+    /// <summary>The margin this process cuts with: <see cref="MarginVariable"/> when set, else the default.</summary>
+    public static double TurnsMargin => ParseMargin(s_marginText);
+
+    /// <summary>A margin from its text (null or empty: the default); anything but a number in (0, 1] is refused.</summary>
+    public static double ParseMargin(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return DefaultTurnsMargin;
+        if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double margin) && margin > 0 && margin <= 1)
+        {
+            return margin;
+        }
+
+        throw new PartitionException($"{MarginVariable} is '{UntrustedText.OneLine(text, 40)}': expected a number above 0 and at most 1 (the share of the cores' bound each stage of a pipeline taking turns on one host's cores may reach)");
+    }
 
     /// <summary>Compute seconds of steps first..last at speed 1 (per rank over a shard).</summary>
     public double Work(int first, int last) => _seconds[last + 1] - _seconds[first];
@@ -128,7 +155,7 @@ internal sealed class StageCutter
         // The least sum with no stage above the bound the cores set now (less a margin, so that an estimate a few
         // points off does not make that stage the slowest): the time per batch by the estimate can only go down. When no
         // cut fits under it, the balanced one.
-        double cap = turns * TurnsMargin;
+        double cap = turns * _margin;
         return Solve(slots, (s, first, last) => Seconds(s, first, last) is var seconds && seconds <= cap ? seconds : double.PositiveInfinity, sum: true) ?? bounds;
     }
 
