@@ -211,7 +211,7 @@ internal sealed class StageExecutor
             for (int rank = 1; rank < group.Size; rank++)
             {
                 var relayed = run.ForRank(rank) with { TensorCount = (ushort)inputs.Count };
-                await SendAsync(id, group.Addresses[rank], relayed, inputs, $"rank {rank} of stage {run.Current}").ConfigureAwait(false);
+                await SendAsync(id, group.Addresses[rank], relayed, inputs).ConfigureAwait(false);
             }
 
             return model.RunAsync(feeds, group);
@@ -249,7 +249,7 @@ internal sealed class StageExecutor
         }
 
         var next = run.Next((ushort)forward.Count);
-        await SendAsync(id, next.Self.Address, next, forward, $"the worker of stage {next.Current}", ringOutputs, link).ConfigureAwait(false);
+        await SendAsync(id, next.Self.Address, next, forward, ringOutputs, link).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -268,7 +268,7 @@ internal sealed class StageExecutor
     }
 
     /// <param name="known">The link to <paramref name="address"/> already looked up for this run, if any, used for the first attempt.</param>
-    private async Task SendAsync(ulong id, string address, RunMessage message, List<KeyValuePair<string, Tensor>> tensors, string what, RingOutputs? ringOutputs = null, ClusterConnection? known = null)
+    private async Task SendAsync(ulong id, string address, RunMessage message, List<KeyValuePair<string, Tensor>> tensors, RingOutputs? ringOutputs = null, ClusterConnection? known = null)
     {
         for (int attempt = 0; ; attempt++)
         {
@@ -276,7 +276,7 @@ internal sealed class StageExecutor
             try
             {
                 link = attempt == 0 && known is not null ? known : await _server.Peers.GetAsync(address, CancellationToken.None).ConfigureAwait(false);
-                await link.Writer.SendAsync(FrameType.Run, id, message.Write().Written, tensors, CancellationToken.None, message.Wire, ringOutputs).ConfigureAwait(false);
+                await link.Writer.SendAsync(FrameType.Run, id, message.Payload(), tensors, CancellationToken.None, message.Wire, ringOutputs).ConfigureAwait(false);
                 return;
             }
             catch (ClusterException e)
@@ -289,6 +289,8 @@ internal sealed class StageExecutor
                 // One retry covers a link the peer closed while it sat unused.
                 if (attempt > 0 || link is null)
                 {
+                    // Named here rather than by the caller: a name formatted for every send cost a string per run.
+                    string what = message.Rank == 0 ? $"the worker of stage {message.Current}" : $"rank {message.Rank} of stage {message.Current}";
                     throw new ClusterException(ClusterErrorCode.RouteFailed, $"cannot reach {what} at {address}: {e.Message}");
                 }
             }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
 
 namespace Tessera.Cluster.Transport.Messages;
@@ -23,6 +24,19 @@ public sealed record RunMessage(ushort TensorCount, Guid ReplyTo, int Current, i
 
     /// <summary>The only kind of trailing trace context: W3C trace context (trace id, span id, flags).</summary>
     private const byte W3CTraceContext = 1;
+
+    // Offsets of the fields a worker changes when it sends a RUN on: u16 tensor count | 16-byte reply-to | u16 current | u16 rank.
+    private const int CurrentOffset = 18;
+    private const int RankOffset = 20;
+
+    /// <summary>
+    /// The payload this message was read from (empty when it was built here). Every other field of a RUN a worker
+    /// sends on (to the next stage, to the other ranks of its group) is the received one, so <see cref="Payload"/>
+    /// copies these bytes and sets the tensor count, stage and rank in them rather than writing the route again
+    /// (its hashes, addresses and names: 40-57 us of a stage's send per run went to writing the RUN and its tensor
+    /// frames). Kept by <c>with</c>, so <see cref="Next"/> and <see cref="ForRank"/> have it too.
+    /// </summary>
+    private ReadOnlyMemory<byte> _received;
 
     public RouteStage Stage => Stages[Current];
 
@@ -66,7 +80,30 @@ public sealed record RunMessage(ushort TensorCount, Guid ReplyTo, int Current, i
         return w;
     }
 
-    public static RunMessage Read(ReadOnlySpan<byte> payload)
+    /// <summary>As <see cref="Read(ReadOnlySpan{byte})"/>, keeping <paramref name="payload"/> (which the caller no longer changes) for <see cref="Payload"/>.</summary>
+    public static RunMessage Read(byte[] payload) => Read(payload.AsSpan(), payload);
+
+    /// <summary>
+    /// The payload to send: the received one with this message's tensor count, stage and rank set (every other field
+    /// is the same, see <see cref="_received"/>), or, for a message built here, <see cref="Write"/>'s.
+    /// </summary>
+    public ReadOnlyMemory<byte> Payload()
+    {
+        if (_received.IsEmpty)
+        {
+            return Write().Written;
+        }
+
+        byte[] payload = _received.ToArray();
+        BinaryPrimitives.WriteUInt16LittleEndian(payload, TensorCount);
+        BinaryPrimitives.WriteUInt16LittleEndian(payload.AsSpan(CurrentOffset), (ushort)Current);
+        BinaryPrimitives.WriteUInt16LittleEndian(payload.AsSpan(RankOffset), (ushort)Rank);
+        return payload;
+    }
+
+    public static RunMessage Read(ReadOnlySpan<byte> payload) => Read(payload, ReadOnlyMemory<byte>.Empty);
+
+    private static RunMessage Read(ReadOnlySpan<byte> payload, ReadOnlyMemory<byte> received)
     {
         var r = new WireReader(payload);
         ushort tensors = r.U16();
@@ -111,7 +148,7 @@ public sealed record RunMessage(ushort TensorCount, Guid ReplyTo, int Current, i
             throw new ClusterException(ClusterErrorCode.Malformed, $"rank {rank} of stage {current}, which has {stages[current].Degree} ranks");
         }
 
-        return new RunMessage(tensors, replyTo, current, rank, stages, outputs) { Trace = trace, Wire = (WireDataType)wire };
+        return new RunMessage(tensors, replyTo, current, rank, stages, outputs) { Trace = trace, Wire = (WireDataType)wire, _received = received };
     }
 
     private static ActivityContext ReadTrace(ref WireReader r)
