@@ -68,4 +68,18 @@ public sealed class RunForwardPayloadTests
         Assert.Equal(copy, payload);
         Assert.Equal(payload, received.Payload().ToArray());
     }
+
+    [Fact]
+    public void AMessageChangedBeyondItsCountStageAndRankIsWrittenAgain()
+    {
+        var received = RunMessage.Read(Route(default, WireDataType.Float32).Write().Written.ToArray());
+        var traced = received.Next(3) with { Trace = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded) };
+        var narrowed = received.Next(3) with { Wire = WireDataType.Float16 };
+        var rerouted = received.Next(3) with { Outputs = ["logits"] };
+        var replied = received.Next(3) with { ReplyTo = Guid.NewGuid() };
+        foreach (var changed in new[] { traced, narrowed, rerouted, replied })
+        {
+            Assert.Equal(changed.Write().Written.ToArray(), changed.Payload().ToArray());
+        }
+    }
 }

@@ -38,6 +38,10 @@ public sealed record RunMessage(ushort TensorCount, Guid ReplyTo, int Current, i
     /// </summary>
     private ReadOnlyMemory<byte> _received;
 
+    // The fields the received bytes hold beyond the three patched ones, as read: a message changed in any of them
+    // (with { Trace = ... }) is written again rather than sent as stale bytes.
+    private (Guid ReplyTo, RouteStage[] Stages, string[] Outputs, ActivityContext Trace, WireDataType Wire) _readAs;
+
     public RouteStage Stage => Stages[Current];
 
     /// <summary>The rank of the current stage this worker runs.</summary>
@@ -89,7 +93,8 @@ public sealed record RunMessage(ushort TensorCount, Guid ReplyTo, int Current, i
     /// </summary>
     public ReadOnlyMemory<byte> Payload()
     {
-        if (_received.IsEmpty)
+        if (_received.IsEmpty || !ReferenceEquals(Stages, _readAs.Stages) || !ReferenceEquals(Outputs, _readAs.Outputs)
+            || ReplyTo != _readAs.ReplyTo || Trace != _readAs.Trace || Wire != _readAs.Wire)
         {
             return Write().Written;
         }
@@ -148,7 +153,13 @@ public sealed record RunMessage(ushort TensorCount, Guid ReplyTo, int Current, i
             throw new ClusterException(ClusterErrorCode.Malformed, $"rank {rank} of stage {current}, which has {stages[current].Degree} ranks");
         }
 
-        return new RunMessage(tensors, replyTo, current, rank, stages, outputs) { Trace = trace, Wire = (WireDataType)wire, _received = received };
+        return new RunMessage(tensors, replyTo, current, rank, stages, outputs)
+        {
+            Trace = trace,
+            Wire = (WireDataType)wire,
+            _received = received,
+            _readAs = (replyTo, stages, outputs, trace, (WireDataType)wire),
+        };
     }
 
     private static ActivityContext ReadTrace(ref WireReader r)
