@@ -18,13 +18,14 @@ public static class BatchSplit
         if (batch < 0) throw new ArgumentOutOfRangeException(nameof(batch), "the batch size is negative");
         // Loops, not LINQ: a deployment cuts every batch with this (issue 19).
         double total = 0;
+        bool valid = weights.Count > 0;
         foreach (double w in weights)
         {
-            if (!(w > 0) || double.IsInfinity(w)) throw new ArgumentException("replica weights must be positive, finite numbers", nameof(weights));
+            valid &= w > 0 && !double.IsInfinity(w);
             total += w;
         }
 
-        if (weights.Count == 0) throw new ArgumentException("replica weights must be positive, finite numbers", nameof(weights));
+        if (!valid) throw new ArgumentException("replica weights must be positive, finite numbers", nameof(weights));
         var counts = new int[weights.Count];
         var remainders = new double[weights.Count];
         int given = 0;

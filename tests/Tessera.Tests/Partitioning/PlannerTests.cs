@@ -107,4 +107,16 @@ public sealed class PlannerTests
     [InlineData(0, new[] { 1.0, 2.0 }, new[] { 0, 0 })]
     public void BatchCountsUseLargestRemainders(int batch, double[] weights, int[] expected) =>
         Assert.Equal(expected, BatchSplit.Counts(batch, weights));
+
+    [Theory]
+    [InlineData(new double[0])]
+    [InlineData(new[] { 1.0, 0.0 })]
+    [InlineData(new[] { -1.0, 2.0 })]
+    [InlineData(new[] { 1.0, double.NaN })]
+    [InlineData(new[] { double.PositiveInfinity, 1.0 })]
+    public void BatchCountsRefuseWeightsThatAreNotPositiveFiniteNumbers(double[] weights)
+    {
+        var e = Assert.Throws<ArgumentException>(() => BatchSplit.Counts(8, weights));
+        Assert.StartsWith("replica weights must be positive, finite numbers", e.Message);
+    }
 }
