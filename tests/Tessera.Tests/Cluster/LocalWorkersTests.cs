@@ -3,6 +3,7 @@ using Tessera.Cluster.Coordinator;
 using Tessera.Cluster.Execution;
 using Tessera.Cluster.Transport;
 using Tessera.Tests.Serving;
+using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Cluster;
 
@@ -68,11 +69,7 @@ public sealed class LocalWorkersTests
         }
     }
 
-    private static void Signal(string name, int pid)
-    {
-        using var kill = System.Diagnostics.Process.Start("kill", ["-" + name, pid.ToString(CultureInfo.InvariantCulture)]);
-        kill.WaitForExit();
-    }
+    private static void Signal(string name, int pid) => PosixSignal.Send(pid, name);
 
     /// <summary>The direct children of <paramref name="pid"/>: the processes whose /proc stat names it as parent.</summary>
     internal static int[] ChildPids(int pid) =>

@@ -105,11 +105,7 @@ internal sealed class TesseraProcess : IDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Sends a POSIX signal by name (STOP, CONT, TERM, ...).</summary>
-    public void Signal(string name)
-    {
-        using var kill = Process.Start("kill", ["-" + name, Pid.ToString(CultureInfo.InvariantCulture)]);
-        kill.WaitForExit();
-    }
+    public void Signal(string name) => PosixSignal.Send(Pid, name);
 
     /// <summary>Sends SIGTERM and waits for a graceful exit; returns the exit code.</summary>
     public async Task<int> TerminateAsync()
