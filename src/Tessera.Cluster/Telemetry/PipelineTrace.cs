@@ -9,7 +9,8 @@ namespace Tessera.Cluster.Telemetry;
 /// elsewhere and how many compute at once (bench/pipeline-trace.py joins the files of all processes): intervals, each
 /// with its kind, request id, stage, rows, wall start and end (Stopwatch ticks: CLOCK_MONOTONIC, one clock for every
 /// process of the host) and the thread CPU time spent in it. Workers record a RUN's arrival to its end
-/// (<see cref="Kind.Request"/>), the session run (<see cref="Kind.Run"/>, started on the model's thread or the frame
+/// (<see cref="Kind.Request"/>), the wait for a RUN and its read, from the connection's loop asking for the next frame to the RUN's tensors read
+/// (<see cref="Kind.Receive"/>: its CPU is the wake-up, the frames' reads and parses), the session run (<see cref="Kind.Run"/>, started on the model's thread or the frame
 /// thread) and the send on (<see cref="Kind.Send"/>, which includes any wait for ring room); the coordinator a batch
 /// from its cut to its join (<see cref="Kind.Batch"/>), each route request (<see cref="Kind.Route"/>) with its send
 /// (<see cref="Kind.Send"/>), the read of each result on the receive loop (<see cref="Kind.Receive"/>: from its frame to its tensors read) and the join of a batch's pieces (<see cref="Kind.Join"/>). Off unless

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Tessera.Cluster.Telemetry;
 using Tessera.Cluster.Transport;
 using Tessera.Cluster.Transport.Messages;
 using Tessera.Cluster.Transport.SharedMemory;
@@ -18,6 +19,10 @@ internal sealed class WorkerConnectionHandler
     private readonly ClusterConnection _connection;
     private ModelUpload? _upload;
 
+    // When this connection's loop began waiting for its current frame: a RUN's Receive interval (its wake-up, the
+    // frame and its tensors read and parsed) runs from here to its tensors read.
+    private PipelineTrace.Mark _reading;
+
     public WorkerConnectionHandler(WorkerServer server, ClusterConnection connection)
     {
         _server = server;
@@ -36,8 +41,14 @@ internal sealed class WorkerConnectionHandler
         {
             // Peer links carry no heartbeats and may rest between requests; coordinators ping.
             var idle = _connection.Role == ConnectionRole.Peer ? Timeout.InfiniteTimeSpan : _connection.Limits.IdleTimeout;
-            while (await _connection.Reader.ReadAsync(idle, stopping).ConfigureAwait(false) is { } frame)
+            while (true)
             {
+                _reading = PipelineTrace.Start();
+                if (await _connection.Reader.ReadAsync(idle, stopping).ConfigureAwait(false) is not { } frame)
+                {
+                    break;
+                }
+
                 await HandleAsync(frame, stopping).ConfigureAwait(false);
             }
 
@@ -95,6 +106,7 @@ internal sealed class WorkerConnectionHandler
             case FrameType.Run:
                 var run = RunMessage.Read(frame.Payload);
                 var tensors = await ReadTensorsAsync(id, run.TensorCount, inPlace: run.Stage.Degree == 1, stopping).ConfigureAwait(false);
+                if (PipelineTrace.Current is not null) TraceReceived(id, run.Current, tensors);
                 _server.RequestStarted();
                 _ = _server.Executor.ExecuteAsync(id, run, tensors, _connection);
                 break;
@@ -108,6 +120,22 @@ internal sealed class WorkerConnectionHandler
             default:
                 throw new ClusterException(ClusterErrorCode.Malformed, $"a worker does not accept {frame.Type} frames");
         }
+    }
+
+    /// <summary>A RUN read (<see cref="PipelineTrace.Kind.Receive"/>): its rows are its first tensor's.</summary>
+    private void TraceReceived(ulong id, int stage, Dictionary<string, Tensor> tensors)
+    {
+        int rows = 0;
+        foreach (var t in tensors.Values)
+        {
+            if (t.Rank > 0)
+            {
+                rows = t.Shape[0];
+                break;
+            }
+        }
+
+        PipelineTrace.End(PipelineTrace.Kind.Receive, _reading, id, stage, rows);
     }
 
     /// <summary>A block (or abort) from another rank of a group: kept until this rank's model thread takes it.</summary>
