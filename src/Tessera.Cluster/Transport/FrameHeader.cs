@@ -5,20 +5,12 @@ namespace Tessera.Cluster.Transport;
 /// <summary>
 /// The 16 bytes in front of every frame (all little-endian):
 /// <c>u32 payload length | u8 type | u8 flags | u16 reserved (0) | u64 request id</c>.
-/// The payload length counts the bytes after the header only. The flags are <see cref="SharedMemoryFlag"/>, on Tensor frames, and
-/// <see cref="TensorsFlag"/>, on Run and Result frames.
+/// The payload length counts the bytes after the header only. The only flag is <see cref="SharedMemoryFlag"/>, on Tensor frames.
 /// </summary>
 public readonly record struct FrameHeader(uint Length, FrameType Type, ulong RequestId, byte Flags = 0)
 {
     /// <summary>A Tensor frame whose bytes wait in the connection's shared-memory ring: the payload ends with their u64 position instead.</summary>
     public const byte SharedMemoryFlag = 1;
-
-    /// <summary>
-    /// A Run or Result frame that carries its tensors (one frame per message, on a connection that shares memory):
-    /// <c>u32 control payload length | u16 tensor count | control payload | count × (u8 0 or <see cref="SharedMemoryFlag"/> |
-    /// a Tensor frame's payload)</c>.
-    /// </summary>
-    public const byte TensorsFlag = 2;
 
     public const int Size = 16;
 
@@ -52,7 +44,7 @@ public readonly record struct FrameHeader(uint Length, FrameType Type, ulong Req
             throw new ClusterException(ClusterErrorCode.Malformed, $"unknown frame type {type}");
         }
 
-        if (flags != 0 && !(flags == SharedMemoryFlag && (FrameType)type == FrameType.Tensor) && !(flags == TensorsFlag && (FrameType)type is FrameType.Run or FrameType.Result))
+        if (flags != 0 && (flags != SharedMemoryFlag || (FrameType)type != FrameType.Tensor))
         {
             throw new ClusterException(ClusterErrorCode.Malformed, $"a {(FrameType)type} frame with flags {flags}");
         }

@@ -15,7 +15,7 @@ namespace Tessera.Cluster.Transport;
 /// tensor narrowed for the wire is widened into its storage, from the read buffer a piece at a time (or from the ring).
 /// Not thread-safe: one reader loop per connection.
 /// </summary>
-public sealed partial class FrameReader
+public sealed class FrameReader
 {
     private const int BufferBytes = 64 * 1024;
     private readonly ByteStreamReader _input;
@@ -26,14 +26,6 @@ public sealed partial class FrameReader
     // source and a new timer per frame, whose creation and disposal went through the process's timer queue.
     private CancellationTokenSource _timeout = new();
     private bool _onFrames;
-
-    // A merged RUN or RESULT being read (FrameHeader.TensorsFlag): its tensors and payload bytes left, and the deadline
-    // armed at its header, which its tensors' reads go on under (released with its last tensor).
-    private int _carriedLeft;
-    private long _carriedBytes;
-    private ulong _carriedId;
-    private ReadScope _carriedReading;
-    private CancellationTokenRegistration _carriedLinked;
 
     public FrameReader(Stream stream, TransportLimits limits, ITensorAllocator? allocator = null)
         : this(stream, limits, allocator, null)
@@ -65,12 +57,6 @@ public sealed partial class FrameReader
     {
         while (true)
         {
-            if (_carriedLeft > 0)
-            {
-                // The next tensor of a merged message, returned as the Tensor frame it would be on its own.
-                return await ReadCarriedAsync(cancellation, place, inPlace).ConfigureAwait(false);
-            }
-
             var frame = await ReadOneAsync(idleTimeout, cancellation, place, maxPayloadBytes, inPlace).ConfigureAwait(false);
             if (_sharedMemory is null || frame?.Type is not (FrameType.SharedMemoryOffer or FrameType.SharedMemoryAnswer or FrameType.SharedMemorySwitch))
             {
@@ -103,7 +89,6 @@ public sealed partial class FrameReader
         timeout.CancelAfter(idleTimeout);
         var linked = cancellation.UnsafeRegister(static t => ((CancellationTokenSource)t!).Cancel(), timeout);
         var reading = new ReadScope(timeout.Token, cancellation);
-        bool carried = false;
         try
         {
             if (!await _input.FillAsync(FrameHeader.Size, reading, allowCleanEnd: true).ConfigureAwait(false))
@@ -121,16 +106,6 @@ public sealed partial class FrameReader
             if (header.Type == FrameType.Tensor)
             {
                 return await ReadTensorAsync(header, reading, place, inPlace).ConfigureAwait(false);
-            }
-
-            if (header.Flags == FrameHeader.TensorsFlag)
-            {
-                var message = await ReadMergedAsync(header, reading).ConfigureAwait(false);
-                // Its tensors are read under this frame's deadline: the source and the link stay armed until the last one.
-                _carriedReading = reading;
-                _carriedLinked = linked;
-                carried = true;
-                return message;
             }
 
             if (header.Type == FrameType.Collective && header.Length >= Messages.CollectiveMessage.PrefixSize)
@@ -154,21 +129,13 @@ public sealed partial class FrameReader
         }
         finally
         {
-            if (!carried)
+            // The caller's cancellation no longer reaches this source before it is reset (or replaced, once it fired).
+            linked.Dispose();
+            if (!timeout.TryReset())
             {
-                Disarm(linked);
+                timeout.Dispose();
+                _timeout = new CancellationTokenSource();
             }
-        }
-    }
-
-    /// <summary>Ends a frame's deadline: the caller's cancellation no longer reaches the source before it is reset (or replaced, once it fired).</summary>
-    private void Disarm(CancellationTokenRegistration linked)
-    {
-        linked.Dispose();
-        if (!_timeout.TryReset())
-        {
-            _timeout.Dispose();
-            _timeout = new CancellationTokenSource();
         }
     }
 
@@ -199,12 +166,6 @@ public sealed partial class FrameReader
             throw new ClusterException(ClusterErrorCode.FrameTooLarge, $"tensor '{meta.Name}' of {meta.TensorBytes} bytes exceeds the limit of {_limits.MaxTensorBytes}");
         }
 
-        return new Frame(header, [], meta.Name, await ReadTensorDataAsync(meta, shared, reading, place, inPlace).ConfigureAwait(false));
-    }
-
-    /// <summary>A tensor's data after its meta: its ring position (<paramref name="shared"/>) or its bytes, into the storage it gets.</summary>
-    private async ValueTask<Tensor> ReadTensorDataAsync(TensorMeta meta, bool shared, ReadScope reading, OutputPlacement? place, bool inPlace)
-    {
         // Results a coordinator's caller takes as views of the ring are placed only when they cannot stay there.
         bool keep = KeepInRing.Asks(place);
         var placed = keep ? null : Placed(place, meta);
@@ -219,7 +180,7 @@ public sealed partial class FrameReader
             bool keepable = placed is null && !meta.WireEncoding.IsNarrowed && DataTypes.IsFloatingPoint(meta.DataType) && meta.TensorBytes <= ring.Capacity / 4;
             if (keepable && (inPlace || (keep && ring.CanKeepWithinHalf(position, meta.TensorBytes))))
             {
-                return ring.ReadInPlace(position, meta.DataType, meta.Shape, meta.TensorBytes);
+                return new Frame(header, [], meta.Name, ring.ReadInPlace(position, meta.DataType, meta.Shape, meta.TensorBytes));
             }
         }
 
@@ -255,7 +216,7 @@ public sealed partial class FrameReader
             throw;
         }
 
-        return tensor;
+        return new Frame(header, [], meta.Name, tensor);
     }
 
     /// <summary>The storage <paramref name="place"/> gives for the tensor, or null (none given, or of another type or size).</summary>

@@ -15,8 +15,7 @@ namespace Tessera.Cluster.Transport;
 /// ones until the run this message starts is over; a tensor larger than the whole ring goes inline too); a tensor on <see cref="DeferredStorage"/> has its bytes
 /// written there by their source, and is filled in its own storage first when it goes over TCP. A message may narrow its float32 tensors for the wire
 /// (<see cref="WireDataType"/>): they are converted into the ring, or through the buffer a piece at a time, never into
-/// a whole-tensor copy. On such a connection a RUN or RESULT and its tensors' descriptors go as one frame
-/// (<see cref="FrameHeader.TensorsFlag"/>): every ring piece is placed first, then the one frame is written.
+/// a whole-tensor copy.
 /// </summary>
 public sealed class FrameWriter
 {
@@ -26,9 +25,6 @@ public sealed class FrameWriter
 
     /// <summary>Room below which the buffer is sent before the next piece of a narrowed tensor goes into it.</summary>
     private const int MinEncodeRoom = 4 * 1024;
-
-    /// <summary>A merged message's payload starts with <c>u32 control payload length | u16 tensor count</c>.</summary>
-    public const int MergedPrefixSize = 6;
     private Stream _stream;
     private readonly TransportLimits _limits;
     private readonly Action _abort;
@@ -38,10 +34,6 @@ public sealed class FrameWriter
     private bool _broken;
     private CancellationTokenSource _timeout = new();
     private SharedRing? _sharedRing;
-
-    // The message being written (under the lock): each tensor's meta and ring position (-1: inline), reused.
-    private TensorMeta[] _metas = new TensorMeta[4];
-    private long[] _positions = new long[4];
 
     /// <param name="abort">Closes the connection after a torn write (the stream's owner knows how).</param>
     public FrameWriter(Stream stream, TransportLimits limits, Action? abort = null)
@@ -105,40 +97,47 @@ public sealed class FrameWriter
     {
         await _lock.WaitAsync(cancellation).ConfigureAwait(false);
         var timeout = StartTimeout();
-        int count = tensors.Count;
         try
         {
             ThrowIfBroken();
-            await PlaceAsync(tensors, wire, held, ring, timeout).ConfigureAwait(false);
-            // On a connection that shares memory (whose frames go through its frame ring) a RUN or RESULT and its
-            // tensors' descriptors are one frame: the reader parses one header and arms its deadline once per message.
-            long merged = ring is not null && count > 0 && count <= ushort.MaxValue && type is FrameType.Run or FrameType.Result
-                ? MergedLength(payload.Length, count)
-                : -1;
-            if (merged is >= 0 and <= uint.MaxValue)
+            await AppendHeaderAsync(new FrameHeader(checked((uint)payload.Length), type, requestId), timeout).ConfigureAwait(false);
+            await AppendAsync(payload, timeout).ConfigureAwait(false);
+            // Whether a piece of this message went into the ring: the reader may keep those until the message's run is
+            // over (a worker's stage inputs, read in place), so a later piece must not wait for their room.
+            bool inRing = false;
+            foreach (var (name, tensor) in tensors)
             {
-                await AppendHeaderAsync(new FrameHeader((uint)merged, type, requestId, FrameHeader.TensorsFlag), timeout).ConfigureAwait(false);
-                await EnsureRoomAsync(MergedPrefixSize, timeout).ConfigureAwait(false);
-                BinaryPrimitives.WriteUInt32LittleEndian(_buffer.AsSpan(_used), (uint)payload.Length);
-                BinaryPrimitives.WriteUInt16LittleEndian(_buffer.AsSpan(_used + 4), (ushort)count);
-                _used += MergedPrefixSize;
-                await AppendAsync(payload, timeout).ConfigureAwait(false);
-                for (int i = 0; i < count; i++)
+                var meta = TensorMeta.For(name, tensor, wire);
+                int metaSize = meta.Size;
+                WireCounters.Sent(meta.ByteLength);
+                if (meta.ByteLength >= SharedMemoryMinBytes && ring is not null && ring.Fits(meta.ByteLength))
                 {
-                    await AppendDescriptorAsync(tensors[i].Value, _metas[i], _positions[i], timeout).ConfigureAwait(false);
+                    long position = 0;
+                    bool placed = held is not null && held.TryPositionOf(tensor, out position);
+                    for (int waits = 0; !placed && !(placed = TryWriteToRing(ring, tensor, meta.WireEncoding, out position, paced: !inRing)) && !inRing; waits++)
+                    {
+                        // The reader is behind: wait for it as for TCP's window (the message's first piece only).
+                        await WaitForRoomAsync(ring, meta.ByteLength, timeout).ConfigureAwait(false);
+                    }
+
+                    if (!placed)
+                    {
+                        // No room beside this message's earlier pieces, which the reader may hold until this one arrives.
+                        await WriteInlineAsync(requestId, tensor, meta, timeout).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    inRing = true;
+
+                    await AppendHeaderAsync(new FrameHeader(checked((uint)(metaSize + 8)), FrameType.Tensor, requestId, FrameHeader.SharedMemoryFlag), timeout).ConfigureAwait(false);
+                    await EnsureRoomAsync(metaSize + 8, timeout).ConfigureAwait(false);
+                    meta.Write(_buffer.AsSpan(_used, metaSize));
+                    BinaryPrimitives.WriteInt64LittleEndian(_buffer.AsSpan(_used + metaSize), position);
+                    _used += metaSize + 8;
+                    continue;
                 }
-            }
-            else
-            {
-                await AppendHeaderAsync(new FrameHeader(checked((uint)payload.Length), type, requestId), timeout).ConfigureAwait(false);
-                await AppendAsync(payload, timeout).ConfigureAwait(false);
-                for (int i = 0; i < count; i++)
-                {
-                    var meta = _metas[i];
-                    long length = meta.Size + (_positions[i] >= 0 ? 8 : meta.ByteLength);
-                    await AppendHeaderAsync(new FrameHeader(checked((uint)length), FrameType.Tensor, requestId, _positions[i] >= 0 ? FrameHeader.SharedMemoryFlag : (byte)0), timeout).ConfigureAwait(false);
-                    await AppendTensorAsync(tensors[i].Value, meta, _positions[i], timeout).ConfigureAwait(false);
-                }
+
+                await WriteInlineAsync(requestId, tensor, meta, timeout).ConfigureAwait(false);
             }
 
             await FlushAsync(timeout).ConfigureAwait(false);
@@ -146,93 +145,20 @@ public sealed class FrameWriter
         finally
         {
             _used = 0;
-            // The names and shapes of this message are not kept alive until the next one.
-            Array.Clear(_metas, 0, Math.Min(count, _metas.Length));
             StopTimeout();
             _lock.Release();
         }
     }
 
-    /// <summary>
-    /// Decides where each tensor goes (<see cref="_metas"/>, <see cref="_positions"/>: its ring position, or -1 for
-    /// inline) and copies the ring's pieces there, before any of the message's frames is written.
-    /// </summary>
-    private async Task PlaceAsync(IReadOnlyList<KeyValuePair<string, Tensor>> tensors, WireDataType wire, RingOutputs? held, SharedRing? ring, CancellationToken timeout)
-    {
-        int count = tensors.Count;
-        if (_metas.Length < count)
-        {
-            _metas = new TensorMeta[count];
-            _positions = new long[count];
-        }
-
-        // Whether a piece of this message went into the ring: the reader may keep those until the message's run is
-        // over (a worker's stage inputs, read in place), so a later piece must not wait for their room.
-        bool inRing = false;
-        for (int i = 0; i < count; i++)
-        {
-            var (name, tensor) = tensors[i];
-            var meta = TensorMeta.For(name, tensor, wire);
-            _metas[i] = meta;
-            _positions[i] = -1;
-            WireCounters.Sent(meta.ByteLength);
-            if (meta.ByteLength >= SharedMemoryMinBytes && ring is not null && ring.Fits(meta.ByteLength))
-            {
-                long position = 0;
-                bool placed = held is not null && held.TryPositionOf(tensor, out position);
-                for (int waits = 0; !placed && !(placed = TryWriteToRing(ring, tensor, meta.WireEncoding, out position, paced: !inRing)) && !inRing; waits++)
-                {
-                    // The reader is behind: wait for it as for TCP's window (the message's first piece only).
-                    await WaitForRoomAsync(ring, meta.ByteLength, timeout).ConfigureAwait(false);
-                }
-
-                if (placed)
-                {
-                    // Otherwise no room beside this message's earlier pieces, which the reader may hold until this one arrives: inline.
-                    _positions[i] = position;
-                    inRing = true;
-                    continue;
-                }
-            }
-
-            Materialize(tensor);
-        }
-    }
-
-    /// <summary>The payload length of a merged message of <paramref name="count"/> placed tensors; above u32 it goes as separate frames.</summary>
-    private long MergedLength(int payloadLength, int count)
-    {
-        long length = MergedPrefixSize + (long)payloadLength;
-        for (int i = 0; i < count; i++)
-        {
-            length += 1 + _metas[i].Size + (_positions[i] >= 0 ? 8 : _metas[i].ByteLength);
-        }
-
-        return length;
-    }
-
-    /// <summary>One tensor of a merged message: where its bytes are (<see cref="FrameHeader.SharedMemoryFlag"/> or 0), then as a Tensor frame's payload.</summary>
-    private async ValueTask AppendDescriptorAsync(Tensor tensor, TensorMeta meta, long position, CancellationToken timeout)
-    {
-        await EnsureRoomAsync(1, timeout).ConfigureAwait(false);
-        _buffer[_used++] = position >= 0 ? FrameHeader.SharedMemoryFlag : (byte)0;
-        await AppendTensorAsync(tensor, meta, position, timeout).ConfigureAwait(false);
-    }
-
-    /// <summary>A tensor's meta and then its ring position (<paramref name="position"/> ≥ 0) or its bytes (over the socket or the frame ring), under the lock.</summary>
-    private async ValueTask AppendTensorAsync(Tensor tensor, TensorMeta meta, long position, CancellationToken timeout)
+    /// <summary>A tensor frame with the bytes themselves (over the socket or the frame ring), under the lock.</summary>
+    private async Task WriteInlineAsync(ulong requestId, Tensor tensor, TensorMeta meta, CancellationToken timeout)
     {
         int metaSize = meta.Size;
-        await EnsureRoomAsync(metaSize + 8, timeout).ConfigureAwait(false);
+        Materialize(tensor);
+        await AppendHeaderAsync(new FrameHeader(checked((uint)(metaSize + meta.ByteLength)), FrameType.Tensor, requestId), timeout).ConfigureAwait(false);
+        await EnsureRoomAsync(metaSize, timeout).ConfigureAwait(false);
         meta.Write(_buffer.AsSpan(_used, metaSize));
         _used += metaSize;
-        if (position >= 0)
-        {
-            BinaryPrimitives.WriteInt64LittleEndian(_buffer.AsSpan(_used), position);
-            _used += 8;
-            return;
-        }
-
         if (meta.WireEncoding.IsNarrowed)
         {
             await AppendEncodedAsync(tensor, meta.WireEncoding, timeout).ConfigureAwait(false);

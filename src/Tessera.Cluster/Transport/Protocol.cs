@@ -4,7 +4,7 @@ namespace Tessera.Cluster.Transport;
 public static class Protocol
 {
     /// <summary>Bumped on any incompatible change; peers of different versions refuse each other in the handshake.</summary>
-    public const ushort Version = 10;
+    public const ushort Version = 9;
 
     public const int NonceBytes = 32;
     public const int ProofBytes = 32;
