@@ -6,7 +6,9 @@ namespace Tessera.Tests.Serving;
 
 /// <summary>
 /// Closed-loop load on one model for a bounded time: each client posts a request as soon as its last one is answered.
-/// Every answer is recorded with its time; a 200's output is compared with the expected one.
+/// Every answer is recorded with its time; a 200's output is compared with the expected one. The load lasts at least
+/// its duration and until the action run during it has ended, so that an action a starved machine slows (a worker
+/// joining) still watches requests come.
 /// </summary>
 internal sealed class ClosedLoad
 {
@@ -19,9 +21,10 @@ internal sealed class ClosedLoad
     {
         var load = new ClosedLoad();
         string body = Wire.Request(Wire.Fp32Input("x", x));
+        bool duringEnded = during is null;
         async Task Client()
         {
-            while (load.Now < duration)
+            while (load.Now < duration || !Volatile.Read(ref duringEnded))
             {
                 using var content = new StringContent(body);
                 using var response = await client.PostAsync($"/v2/models/{model}/infer", content);
@@ -32,7 +35,18 @@ internal sealed class ClosedLoad
         }
 
         var clientsDone = Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(Client)));
-        if (during is not null) await during(load);
+        if (during is not null)
+        {
+            try
+            {
+                await during(load);
+            }
+            finally
+            {
+                Volatile.Write(ref duringEnded, true);
+            }
+        }
+
         await clientsDone;
         return load;
     }

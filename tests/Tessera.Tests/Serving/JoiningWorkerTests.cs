@@ -42,12 +42,15 @@ public sealed class JoiningWorkerTests : IDisposable
         Assert.True(stranger.WaitForLog("cannot join coordinator", TimeSpan.FromSeconds(10)), stranger.Log);
 
         TimeSpan? answering = null;
+        // Within five seconds on a quiet host; a starved one takes longer to ship the model and load it on the joiner
+        // (the load goes on until the joiner is seen answering or the wait below ends).
+        var within = MachineLoad.Stretch(TimeSpan.FromSeconds(5));
         var load = await ClosedLoad.RunAsync(client, "m", x, body => Wire.Fp32Output(body, "y").ToArray<float>().SequenceEqual(expected), clients: 2, TimeSpan.FromSeconds(8), async _ =>
         {
             using var joiner = _fx.StartWorker(null, "--join", cluster.JoinAddress!);
-            Assert.True(joiner.WaitForLog("joined coordinator", TimeSpan.FromSeconds(10)), joiner.Log);
+            Assert.True(joiner.WaitForLog("joined coordinator", MachineLoad.Stretch(TimeSpan.FromSeconds(10))), joiner.Log);
             var clock = Stopwatch.StartNew();
-            while (clock.Elapsed < TimeSpan.FromSeconds(10))
+            while (clock.Elapsed < within * 2)
             {
                 string metrics = await client.GetStringAsync("/metrics");
                 if (metrics.Split('\n').Any(l => l.StartsWith("tessera_worker_requests_total{", StringComparison.Ordinal) && l.Contains($"address=\"{joiner.Address}\"", StringComparison.Ordinal) && !l.EndsWith(" 0", StringComparison.Ordinal)))
@@ -63,7 +66,7 @@ public sealed class JoiningWorkerTests : IDisposable
         });
 
         Assert.Empty(load.Failures);
-        Assert.True(answering < TimeSpan.FromSeconds(5), $"the joined worker answered after {answering?.TotalSeconds} s");
+        Assert.True(answering < within, $"the joined worker answered after {answering?.TotalSeconds} s (allowed {within.TotalSeconds:0.#} s at this load)");
         Assert.DoesNotContain(backend.Routes.SelectMany(r => r.Workers), w => w.Address == stranger.Address);
     }
 }
