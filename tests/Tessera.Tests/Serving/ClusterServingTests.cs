@@ -178,10 +178,20 @@ public sealed class ClusterServingTests
             }
 
             Assert.Equal(1, await s.WorkerMetricAsync("tessera_worker_inflight_requests", "", worker));
-            using (var impatient = new HttpClient { BaseAddress = s.Client.BaseAddress, Timeout = TimeSpan.FromMilliseconds(300) })
+            // The client leaves once the server holds its request (queued, or handed to the busy replica): a fixed client
+            // timeout could end it before a starved server has read it, and a request never read is never cancelled.
+            using (var leaves = new CancellationTokenSource())
             using (var content = new StringContent(Wire.Request(Wire.Fp32Input("x", x))))
             {
-                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => impatient.PostAsync("/v2/models/m/infer", content));
+                var second = s.Client.PostAsync("/v2/models/m/infer", content, leaves.Token);
+                var served = s.Server.Models.Find("m", null);
+                int Held() => served.Scheduler.Snapshot().QueuedPerLevel.Sum() + s.Backend("m").Waiting(0);
+                clock.Restart();
+                while (Held() == 0 && !second.IsCompleted && clock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(20);
+                Assert.False(second.IsCompleted, "the second request ended while the only worker was frozen");
+                Assert.Equal(1, Held());
+                await leaves.CancelAsync();
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second);
             }
 
             string metrics = await s.WaitForMetricsAsync(m => m.Contains("outcome=\"cancelled\"} 1", StringComparison.Ordinal));
