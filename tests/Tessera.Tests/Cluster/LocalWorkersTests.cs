@@ -17,11 +17,15 @@ public sealed class LocalWorkersTests
         string path = fx.Save(ClusterFixture.Whole(16, 32, 5), "m.onnx");
         using var serve = new ServeProcess("--model", path, "--workers", "2", "--http", "127.0.0.1:0");
         await serve.WaitUntilListeningAsync();
-        int[] workers = ChildPids(serve.Pid);
+        int[] pids = ChildPids(serve.Pid);
+        // Each worker is known by its pid and start time: a pid freed by a worker that exited may be given to another
+        // process (pid_max is 32768 here), which must neither count as the worker nor be killed below.
+        var workers = pids.Select(pid => (Pid: pid, Started: StartTime(pid))).ToArray();
+        bool IsRunning((int Pid, long? Started) worker) => worker.Started is not null && StartTime(worker.Pid) == worker.Started && IsRunningPid(worker.Pid);
         try
         {
             Assert.Equal(2, workers.Length);
-            Assert.All(workers, pid => Assert.True(IsRunning(pid)));
+            Assert.All(workers, worker => Assert.True(IsRunning(worker)));
 
             serve.KillAlone();
 
@@ -31,13 +35,13 @@ public sealed class LocalWorkersTests
                 await Task.Delay(100);
             }
 
-            Assert.All(workers, pid => Assert.False(IsRunning(pid), $"local worker {pid} outlived its killed parent"));
+            Assert.All(workers, worker => Assert.False(IsRunning(worker), $"local worker {worker.Pid} outlived its killed parent"));
         }
         finally
         {
-            foreach (int pid in workers.Where(IsRunning))
+            foreach (var worker in workers.Where(IsRunning))
             {
-                System.Diagnostics.Process.GetProcessById(pid).Kill();
+                System.Diagnostics.Process.GetProcessById(worker.Pid).Kill();
             }
         }
     }
@@ -94,5 +98,9 @@ public sealed class LocalWorkersTests
     }
 
     /// <summary>Whether the process exists and is not a zombie (exited, waiting to be reaped by its new parent).</summary>
-    private static bool IsRunning(int pid) => Stat(pid) is { } stat && stat[0] != 'Z';
+    private static bool IsRunningPid(int pid) => Stat(pid) is { } stat && stat[0] != 'Z';
+
+    /// <summary>When the process started (clock ticks after boot, stat field 22), or null when it is gone.</summary>
+    private static long? StartTime(int pid) =>
+        Stat(pid) is { } stat ? long.Parse(stat.Split(' ')[19], CultureInfo.InvariantCulture) : null;
 }
