@@ -81,26 +81,12 @@ public sealed class LocalWorkersTests
             .Select(Path.GetFileName)
             .Where(name => name!.All(char.IsAsciiDigit))
             .Select(name => int.Parse(name!, CultureInfo.InvariantCulture))
-            .Where(p => Stat(p) is { } stat && int.Parse(stat.Split(' ')[1], CultureInfo.InvariantCulture) == pid)];
-
-    /// <summary>The fields of /proc/PID/stat after the command name (state, parent, ...), or null when it is gone.</summary>
-    private static string? Stat(int pid)
-    {
-        try
-        {
-            string stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)..];
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-    }
+            .Where(p => ProcStat.Of(p) is { } stat && int.Parse(stat[1], CultureInfo.InvariantCulture) == pid)];
 
     /// <summary>Whether the process exists and is not a zombie (exited, waiting to be reaped by its new parent).</summary>
-    private static bool IsRunningPid(int pid) => Stat(pid) is { } stat && stat[0] != 'Z';
+    private static bool IsRunningPid(int pid) => ProcStat.Of(pid) is { } stat && stat[0] != "Z";
 
     /// <summary>When the process started (clock ticks after boot, stat field 22), or null when it is gone.</summary>
     private static long? StartTime(int pid) =>
-        Stat(pid) is { } stat ? long.Parse(stat.Split(' ')[19], CultureInfo.InvariantCulture) : null;
+        ProcStat.Of(pid) is { } stat ? long.Parse(stat[22 - 3], CultureInfo.InvariantCulture) : null;
 }

@@ -1,5 +1,6 @@
 using Tessera.Cluster.Coordinator;
 using Tessera.Tensors;
+using Tessera.Tests.Support;
 
 namespace Tessera.Tests.Cluster;
 
@@ -80,8 +81,7 @@ public sealed class WorkerSchedulingTests : IDisposable
         {
             try
             {
-                string stat = File.ReadAllText(Path.Combine(task, "stat"));
-                string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (ProcStat.Fields(Path.Combine(task, "stat")) is not { } fields) continue; // a thread that ended
                 found.Add((File.ReadAllText(Path.Combine(task, "comm")).Trim(), int.Parse(fields[41 - 3], System.Globalization.CultureInfo.InvariantCulture), SliceOf(task)));
             }
             catch (IOException)

@@ -51,18 +51,11 @@ internal static class PosixSignal
 
         foreach (string task in tasks)
         {
-            string stat;
-            try
+            // A thread that ended meanwhile reads as null and counts as not running.
+            if (ProcStat.Fields(Path.Combine(task, "stat")) is [var state, ..] && state is not ("T" or "t" or "Z" or "X"))
             {
-                stat = File.ReadAllText(Path.Combine(task, "stat"));
+                running.Add($"{Path.GetFileName(task)} ({state})");
             }
-            catch (IOException)
-            {
-                continue; // the thread ended
-            }
-
-            char state = stat[stat.LastIndexOf(')') + 2];
-            if (state is not ('T' or 't' or 'Z' or 'X')) running.Add($"{Path.GetFileName(task)} ({state})");
         }
 
         return running;
