@@ -1,0 +1,109 @@
+using System.Text.RegularExpressions;
+
+namespace Tessera.Tests.Docs;
+
+/// <summary>
+/// docs/architecture.md is read first by a newcomer, and its names drift as code is renamed or reverted. These check
+/// the names a reader would go looking for: every source path written in backticks exists, and every TESSERA_*
+/// variable it names is read somewhere, unless the page names it as a reverted experiment's (<see cref="Retired"/>).
+/// </summary>
+public sealed partial class ArchitectureDocTests
+{
+    // Variables of reverted experiments that the page still names next to their measurements (with the commits that
+    // had them). Each must be gone from the code: one that comes back belongs in the page's table instead.
+    private static readonly string[] Retired = ["TESSERA_QGEMM_CHUNK", "TESSERA_CORE_TOKENS"];
+
+    // Where variables are read: the code, the scripts, the tests (not this folder, which names the retired ones).
+    private static readonly string[] CodeRoots = ["src", "tests", "bench", "conformance", "fuzz", "deploy", "test.sh", "tessera"];
+    private static readonly string[] CodeExtensions = [".cs", ".py", ".sh", ".mjs", ".js", ".yaml", ".csproj", ".props", ""];
+    private static readonly string[] SkippedFolders = ["bin", "obj", "artifacts", "node_modules", "Docs"];
+
+    [Fact]
+    public void EverySourcePathInBackticksExists()
+    {
+        var missing = new List<string>();
+        foreach (var (line, number) in DocLines())
+        {
+            foreach (Match span in BacktickSpan().Matches(line))
+            {
+                foreach (Match path in SourcePath().Matches(span.Groups[1].Value))
+                {
+                    string relative = path.Value.TrimEnd('.', ',', ':', ';', ')');
+                    // The policy table names files under src/ by project ("Tessera.Cluster/Deployments/..."); check those too.
+                    if (relative.StartsWith("Tessera.", StringComparison.Ordinal)) relative = "src/" + relative;
+                    string full = Path.Combine(TestPaths.RepositoryRoot, relative);
+                    if (!File.Exists(full) && !Directory.Exists(full)) missing.Add($"line {number}: {path.Value}");
+                }
+            }
+        }
+
+        Assert.True(missing.Count == 0, "docs/architecture.md names paths that do not exist:\n" + string.Join("\n", missing));
+    }
+
+    [Fact]
+    public void EveryTesseraVariableIsReadByTheCodeOrNamedAsRetired()
+    {
+        string code = CodeText();
+        var problems = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (line, number) in DocLines())
+        {
+            foreach (Match variable in TesseraVariable().Matches(line))
+            {
+                string name = variable.Value;
+                if (!seen.Add(name)) continue;
+                bool inCode = Regex.IsMatch(code, Regex.Escape(name) + "(?![A-Z0-9_])");
+                if (Retired.Contains(name) && inCode)
+                {
+                    problems.Add($"line {number}: {name} is read by the code again: describe it in the page's table and take it off Retired");
+                }
+                else if (!Retired.Contains(name) && !inCode)
+                {
+                    problems.Add($"line {number}: {name} is read by no code: rename it, or say it is reverted (with its commit) and add it to Retired");
+                }
+            }
+        }
+
+        problems.AddRange(Retired.Where(r => !seen.Contains(r)).Select(r => $"{r} is on Retired but the page no longer names it"));
+        Assert.True(problems.Count == 0, "docs/architecture.md's TESSERA_* variables:\n" + string.Join("\n", problems));
+    }
+
+    private static IEnumerable<(string Line, int Number)> DocLines()
+    {
+        string path = Path.Combine(TestPaths.RepositoryRoot, "docs", "architecture.md");
+        return File.ReadLines(path).Select((line, i) => (line, i + 1));
+    }
+
+    private static string CodeText()
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (string root in CodeRoots)
+        {
+            string full = Path.Combine(TestPaths.RepositoryRoot, root);
+            IEnumerable<string> files = File.Exists(full) ? [full]
+                : Directory.Exists(full) ? Directory.EnumerateFiles(full, "*", SearchOption.AllDirectories).Where(IsCode)
+                : [];
+            foreach (string file in files) text.Append(File.ReadAllText(file)).Append('\n');
+        }
+
+        return text.ToString();
+    }
+
+    private static bool IsCode(string file)
+    {
+        string relative = Path.GetRelativePath(TestPaths.RepositoryRoot, file);
+        var parts = relative.Split(Path.DirectorySeparatorChar);
+        if (parts.Take(parts.Length - 1).Any(p => SkippedFolders.Contains(p) || p.StartsWith('.'))) return false;
+        return CodeExtensions.Contains(Path.GetExtension(file));
+    }
+
+    [GeneratedRegex("`([^`]+)`")]
+    private static partial Regex BacktickSpan();
+
+    // src/... or tests/... from the repository root, or Tessera.Part/... (a file or folder under src/).
+    [GeneratedRegex(@"(?<![\w./-])(?:src/|tests/|Tessera\.[A-Za-z]+/)[A-Za-z0-9_.\-/]*")]
+    private static partial Regex SourcePath();
+
+    [GeneratedRegex(@"TESSERA_[A-Z0-9_]*[A-Z0-9]")]
+    private static partial Regex TesseraVariable();
+}
