@@ -3,9 +3,10 @@ using System.Text.RegularExpressions;
 namespace Tessera.Tests.Docs;
 
 /// <summary>
-/// docs/architecture.md is read first by a newcomer, and its names drift as code is renamed or reverted. These check
-/// the names a reader would go looking for: every source path written in backticks exists, and every TESSERA_*
-/// variable it names is read somewhere, unless the page names it as a reverted experiment's (<see cref="Retired"/>).
+/// docs/architecture.md and README.md are read first by a newcomer, and their names drift as code is renamed or
+/// reverted. These check the names a reader would go looking for: every repository path written in backticks exists,
+/// and every TESSERA_* variable named is read somewhere, unless docs/architecture.md names it as a reverted
+/// experiment's (<see cref="Retired"/>).
 /// </summary>
 public sealed partial class ArchitectureDocTests
 {
@@ -17,6 +18,8 @@ public sealed partial class ArchitectureDocTests
     private static readonly string[] CodeRoots = ["src", "tests", "bench", "conformance", "fuzz", "deploy", "test.sh", "tessera"];
     private static readonly string[] CodeExtensions = [".cs", ".py", ".sh", ".mjs", ".js", ".yaml", ".csproj", ".props", ""];
     private static readonly string[] SkippedFolders = ["bin", "obj", "artifacts", "node_modules", "Docs"];
+
+    private static readonly string[] Documents = ["docs/architecture.md", "README.md"];
 
     [Fact]
     public void EverySourcePathInBackticksExists()
@@ -32,12 +35,12 @@ public sealed partial class ArchitectureDocTests
                     // The policy table names files under src/ by project ("Tessera.Cluster/Deployments/..."); check those too.
                     if (relative.StartsWith("Tessera.", StringComparison.Ordinal)) relative = "src/" + relative;
                     string full = Path.Combine(TestPaths.RepositoryRoot, relative);
-                    if (!File.Exists(full) && !Directory.Exists(full)) missing.Add($"line {number}: {path.Value}");
+                    if (!File.Exists(full) && !Directory.Exists(full)) missing.Add($"{number}: {path.Value}");
                 }
             }
         }
 
-        Assert.True(missing.Count == 0, "docs/architecture.md names paths that do not exist:\n" + string.Join("\n", missing));
+        Assert.True(missing.Count == 0, "the documents name paths that do not exist:\n" + string.Join("\n", missing));
     }
 
     [Fact]
@@ -55,24 +58,22 @@ public sealed partial class ArchitectureDocTests
                 bool inCode = Regex.IsMatch(code, Regex.Escape(name) + "(?![A-Z0-9_])");
                 if (Retired.Contains(name) && inCode)
                 {
-                    problems.Add($"line {number}: {name} is read by the code again: describe it in the page's table and take it off Retired");
+                    problems.Add($"{number}: {name} is read by the code again: describe it in the page's table and take it off Retired");
                 }
                 else if (!Retired.Contains(name) && !inCode)
                 {
-                    problems.Add($"line {number}: {name} is read by no code: rename it, or say it is reverted (with its commit) and add it to Retired");
+                    problems.Add($"{number}: {name} is read by no code: rename it, or say it is reverted (with its commit) and add it to Retired");
                 }
             }
         }
 
-        problems.AddRange(Retired.Where(r => !seen.Contains(r)).Select(r => $"{r} is on Retired but the page no longer names it"));
-        Assert.True(problems.Count == 0, "docs/architecture.md's TESSERA_* variables:\n" + string.Join("\n", problems));
+        problems.AddRange(Retired.Where(r => !seen.Contains(r)).Select(r => $"{r} is on Retired but the documents no longer name it"));
+        Assert.True(problems.Count == 0, "the documents' TESSERA_* variables:\n" + string.Join("\n", problems));
     }
 
-    private static IEnumerable<(string Line, int Number)> DocLines()
-    {
-        string path = Path.Combine(TestPaths.RepositoryRoot, "docs", "architecture.md");
-        return File.ReadLines(path).Select((line, i) => (line, i + 1));
-    }
+    /// <summary>Every line of the documents, numbered as "FILE:LINE" for the messages.</summary>
+    private static IEnumerable<(string Line, string Number)> DocLines() =>
+        Documents.SelectMany(doc => File.ReadLines(Path.Combine(TestPaths.RepositoryRoot, doc)).Select((line, i) => (line, $"{doc}:{i + 1}")));
 
     private static string CodeText()
     {
@@ -100,8 +101,9 @@ public sealed partial class ArchitectureDocTests
     [GeneratedRegex("`([^`]+)`")]
     private static partial Regex BacktickSpan();
 
-    // src/... or tests/... from the repository root, or Tessera.Part/... (a file or folder under src/).
-    [GeneratedRegex(@"(?<![\w./-])(?:src/|tests/|Tessera\.[A-Za-z]+/)[A-Za-z0-9_.\-/]*")]
+    // A path from the repository root (src/, tests/, bench/, conformance/, fuzz/, deploy/, docs/), or Tessera.Part/...
+    // (a file or folder under src/).
+    [GeneratedRegex(@"(?<![\w./-])(?:src/|tests/|bench/|conformance/|fuzz/|deploy/|docs/|Tessera\.[A-Za-z]+/)[A-Za-z0-9_.\-/]*")]
     private static partial Regex SourcePath();
 
     [GeneratedRegex(@"TESSERA_[A-Z0-9_]*[A-Z0-9]")]
