@@ -6,20 +6,20 @@ namespace Tessera.Tests.Docs;
 /// docs/architecture.md and README.md are read first by a newcomer, and their names drift as code is renamed or
 /// reverted. These check the names a reader would go looking for: every repository path written in backticks exists,
 /// and every TESSERA_* variable named is read somewhere, unless docs/architecture.md names it as a reverted
-/// experiment's (<see cref="Retired"/>).
+/// experiment's (<see cref="s_retired"/>).
 /// </summary>
 public sealed partial class ArchitectureDocTests
 {
     // Variables of reverted experiments that the page still names next to their measurements (with the commits that
     // had them). Each must be gone from the code: one that comes back belongs in the page's table instead.
-    private static readonly string[] Retired = ["TESSERA_QGEMM_CHUNK", "TESSERA_CORE_TOKENS"];
+    private static readonly string[] s_retired = ["TESSERA_QGEMM_CHUNK", "TESSERA_CORE_TOKENS"];
 
     // Where variables are read: the code, the scripts, the tests (not this folder, which names the retired ones).
-    private static readonly string[] CodeRoots = ["src", "tests", "bench", "conformance", "fuzz", "deploy", "test.sh", "tessera"];
-    private static readonly string[] CodeExtensions = [".cs", ".py", ".sh", ".mjs", ".js", ".yaml", ".csproj", ".props", ""];
-    private static readonly string[] SkippedFolders = ["bin", "obj", "artifacts", "node_modules", "Docs"];
+    private static readonly string[] s_codeRoots = ["src", "tests", "bench", "conformance", "fuzz", "deploy", "test.sh", "tessera"];
+    private static readonly string[] s_codeExtensions = [".cs", ".py", ".sh", ".mjs", ".js", ".yaml", ".csproj", ".props", ""];
+    private static readonly string[] s_skippedFolders = ["bin", "obj", "artifacts", "node_modules", "Docs"];
 
-    private static readonly string[] Documents = ["docs/architecture.md", "README.md"];
+    private static readonly string[] s_documents = ["docs/architecture.md", "README.md"];
 
     [Fact]
     public void EverySourcePathInBackticksExists()
@@ -56,29 +56,29 @@ public sealed partial class ArchitectureDocTests
                 string name = variable.Value;
                 if (!seen.Add(name)) continue;
                 bool inCode = Regex.IsMatch(code, Regex.Escape(name) + "(?![A-Z0-9_])");
-                if (Retired.Contains(name) && inCode)
+                if (s_retired.Contains(name) && inCode)
                 {
-                    problems.Add($"{number}: {name} is read by the code again: describe it in the page's table and take it off Retired");
+                    problems.Add($"{number}: {name} is read by the code again: describe it in the page's table and take it off the retired list (s_retired)");
                 }
-                else if (!Retired.Contains(name) && !inCode)
+                else if (!s_retired.Contains(name) && !inCode)
                 {
-                    problems.Add($"{number}: {name} is read by no code: rename it, or say it is reverted (with its commit) and add it to Retired");
+                    problems.Add($"{number}: {name} is read by no code: rename it, or say it is reverted (with its commit) and add it to the retired list (s_retired)");
                 }
             }
         }
 
-        problems.AddRange(Retired.Where(r => !seen.Contains(r)).Select(r => $"{r} is on Retired but the documents no longer name it"));
+        problems.AddRange(s_retired.Where(r => !seen.Contains(r)).Select(r => $"{r} is on the retired list but the documents no longer name it"));
         Assert.True(problems.Count == 0, "the documents' TESSERA_* variables:\n" + string.Join("\n", problems));
     }
 
     /// <summary>Every line of the documents, numbered as "FILE:LINE" for the messages.</summary>
     private static IEnumerable<(string Line, string Number)> DocLines() =>
-        Documents.SelectMany(doc => File.ReadLines(Path.Combine(TestPaths.RepositoryRoot, doc)).Select((line, i) => (line, $"{doc}:{i + 1}")));
+        s_documents.SelectMany(doc => File.ReadLines(Path.Combine(TestPaths.RepositoryRoot, doc)).Select((line, i) => (line, $"{doc}:{i + 1}")));
 
     private static string CodeText()
     {
         var text = new System.Text.StringBuilder();
-        foreach (string root in CodeRoots)
+        foreach (string root in s_codeRoots)
         {
             string full = Path.Combine(TestPaths.RepositoryRoot, root);
             IEnumerable<string> files = File.Exists(full) ? [full]
@@ -94,8 +94,8 @@ public sealed partial class ArchitectureDocTests
     {
         string relative = Path.GetRelativePath(TestPaths.RepositoryRoot, file);
         var parts = relative.Split(Path.DirectorySeparatorChar);
-        if (parts.Take(parts.Length - 1).Any(p => SkippedFolders.Contains(p) || p.StartsWith('.'))) return false;
-        return CodeExtensions.Contains(Path.GetExtension(file));
+        if (parts.Take(parts.Length - 1).Any(p => s_skippedFolders.Contains(p) || p.StartsWith('.'))) return false;
+        return s_codeExtensions.Contains(Path.GetExtension(file));
     }
 
     [GeneratedRegex("`([^`]+)`")]
