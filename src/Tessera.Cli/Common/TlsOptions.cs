@@ -5,7 +5,7 @@ namespace Tessera.Cli.Common;
 
 /// <summary>
 /// The TLS options of every command that talks to workers, and what they load: --tls-cert/--tls-key/--tls-ca on
-/// `worker`, --cluster-tls-cert/... on `run` and `serve` (whose --tls-* secure the server's own front door).
+/// `worker` and `batch`, --cluster-tls-cert/... on `run` and `serve` (whose --tls-* secure the server's own front door).
 /// </summary>
 internal sealed class TlsOptions
 {
