@@ -244,7 +244,7 @@ def one(name, env):
              idle=100 * (1 - rate * (wk + co) / 1000 / cores), few=few, held=held, bubble=bubble, held2=cheap_held, rate=rate)
     print(f"{name:8s} (w+c)/one {r['one']:.3f}  /side {r['beside']:.3f}  workers {wk:.3f} coord {co:.3f} one {single:.3f}  "
           f"of bound {r['bound']:.2f} (beside {bound_beside:.2f})  stages alone / one {r['alone']:.3f}, beside / one {r['stages_beside']:.3f}, "
-          f"runs / alone {r['runs_alone']:.3f}, / beside {r['runs_beside']:.3f}  switches/run vol {sw[0]:.2f} invol {sw[1]:.2f}  runs cpu/row {run_cpu:.3f} outside {wk - run_cpu:.3f} wall/cpu {wall_cpu:.2f}  idle {r['idle']:.1f}%  "
+          f"runs / alone {r['runs_alone']:.3f}, / beside {r['runs_beside']:.3f}  switches/run vol {sw[0]:.2f} invol {sw[1]:.2f}  runs cpu/row {run_cpu:.3f} outside {wk - run_cpu:.3f} wall/cpu {wall_cpu:.2f}  rows/s {rate:.0f}  idle {r['idle']:.1f}%  "
           f"<cores {few:.1f}% (held {held:.1f}, stage 2 {cheap_held:.1f}, bubble {bubble:.1f})  load {r['load']}{cheap_note}", flush=True)
     return r
 
