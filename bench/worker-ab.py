@@ -28,8 +28,12 @@ parser.add_argument('--model', default='gpt.onnx')
 parser.add_argument('--shape', default='input_ids=8x128')
 parser.add_argument('--log', default='/tmp/worker-ab.log')
 parser.add_argument('--trace', help='a folder for TESSERA_PIPELINE_TRACE timelines: adds the session runs\' CPU per row and wall / CPU')
+parser.add_argument('--perf-sched', help='a folder: records `perf sched record -a -- sleep 3` from 1 s into each distributed round '
+                    '(NAME-I.data; read it with bench/sched-idle.py)')
 parser.add_argument('--cli', help='a copy of artifacts/cli/tessera.dll to run (so that editing the tree mid-run changes nothing)')
 args = parser.parse_args()
+if args.perf_sched:
+    os.makedirs(args.perf_sched, exist_ok=True)
 if args.trace:
     os.makedirs(args.trace, exist_ok=True)  # the trace prefix's folder: the CLI does not create it
 tree = os.path.abspath('.')
@@ -147,9 +151,17 @@ def one(name, env):
     coord_done = set()
     cheap_state = {}  # 'ticks0' / 't0': the first CPU reading; 'pid': the chosen worker; 'done': its threads set
 
+    perf = {}
+
     def watch():
         # From the distributed round's start line to the results.
         while p.poll() is None:
+            if args.perf_sched and 'proc' not in perf and any('batch(es) in flight' in l for l in out) and not any(l.startswith('model ') for l in out):
+                perf.setdefault('t0', time.time())
+                if time.time() - perf['t0'] >= 1.0:
+                    data = os.path.join(args.perf_sched, f'{name}-{len(results[name])}.data')
+                    perf['proc'] = subprocess.Popen(['perf', 'sched', 'record', '-a', '-o', data, '--', 'sleep', '3'],
+                                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             if coord:
                 coordinator_threads(p.pid, coord, coord_done)
             if any('batch(es) in flight' in l for l in out) and not any(l.startswith('model ') for l in out):
@@ -179,6 +191,8 @@ def one(name, env):
         out.append(line)
     p.wait()
     t.join()
+    if 'proc' in perf:
+        perf['proc'].wait()
     text = ''.join(out)
     with open(args.log, 'a') as f:
         f.write(f'=== {name} {env}\n{text}\n')
