@@ -7,8 +7,12 @@
 Each run is `./tessera bench-cluster ... --rounds 1` with the config's variables (the workers inherit them); the configs
 take turns, the first one alternating. Per run: the workers' + coordinator's CPU per row over the single process's and
 over the side-by-side sessions', the throughput over the pipeline's bound, the workers' voluntary and involuntary context
-switches per stage run (/proc/PID/task/*/status, read every 0.2 s while the distributed round runs) and the load. At the
-end, the medians per config."""
+switches per stage run (/proc/PID/task/*/status, read every 0.2 s while the distributed round runs), the cores' idle
+share (1 - rows/s x (workers + coordinator) CPU per row / cores: other processes' CPU counts as idle), with --trace the
+trace's shares of the window with fewer runs than cores in progress (a stage holding a batch it had not started, stage
+2's part of that, the pipeline's bubble) and the load. At the end, the medians per config and each config's per-round
+differences against the first one. Settings from outside the CLI: _COORD (the coordinator's frame threads) and _CHEAP
+(the cheap stage's worker, e.g. `base: cheap:_CHEAP=normal:0`: issue 19, b18)."""
 import argparse, ctypes, os, re, statistics, subprocess, sys, threading, time
 
 from worker_procs import read_switches, workers
@@ -267,7 +271,7 @@ for i in range(args.pairs):
     order = configs if i % 2 == 0 else configs[::-1]
     for name, env in order:
         try:
-            results[name].append(one(name, env))
+            results[name].append(one(name, env) | {'round': i})
         except Exception as e:  # a failed run is reported, not fatal
             print(f'{name}: run failed: {e}', flush=True)
 print('medians:')
@@ -283,7 +287,8 @@ for name, rs in results.items():
 # Per round, each config against the first (rounds where both ran).
 base, *others = [n for n, _ in configs]
 for name in others:
-    pairs = [(a, b) for a, b in zip(results[base], results[name])]
+    theirs = {r['round']: r for r in results[name]}  # a failed run leaves its round out
+    pairs = [(a, theirs[a['round']]) for a in results[base] if a['round'] in theirs]
     if not pairs:
         continue
     print(f'{name} - {base}, per round:')
