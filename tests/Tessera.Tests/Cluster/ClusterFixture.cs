@@ -14,6 +14,8 @@ namespace Tessera.Tests.Cluster;
 /// <summary>A temp folder with a token file, small models, and helpers shared by the cluster tests.</summary>
 internal sealed class ClusterFixture : IDisposable
 {
+    private readonly List<ReservedPort> _ports = [];
+
     public ClusterFixture()
     {
         // The coordinator's heartbeat loops share this process's pool with CPU-heavy tests running in parallel;
@@ -66,6 +68,17 @@ internal sealed class ClusterFixture : IDisposable
     public string NewCacheDir() => System.IO.Directory.CreateDirectory(Path.Combine(Directory, "cache-" + Guid.NewGuid().ToString("N")[..8])).FullName;
 
     public WorkerProcess StartWorker(string? cacheDir = null, params string[] extra) => new(TokenFile, cacheDir ?? NewCacheDir(), extra);
+
+    /// <summary>
+    /// A worker on a port reserved until the fixture is disposed (<see cref="ReservedPort"/>), for a test that kills it
+    /// and starts another on its address: a port-0 worker's port can be taken in between by another test's connection.
+    /// </summary>
+    public WorkerProcess StartRestartableWorker(params string[] extra)
+    {
+        var port = ReservedPort.Take();
+        lock (_ports) _ports.Add(port);
+        return WorkerProcess.At(port.Address, TokenFile, NewCacheDir(), extra);
+    }
 
     public string Save(OnnxModel model, string name)
     {
@@ -136,6 +149,11 @@ internal sealed class ClusterFixture : IDisposable
 
     public void Dispose()
     {
+        lock (_ports)
+        {
+            foreach (var port in _ports) port.Dispose();
+        }
+
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);

@@ -61,7 +61,7 @@ public sealed class MembershipTests : IDisposable
         var revived = new TaskCompletionSource<WorkerClient>();
         coordinator.WorkerRevived += w => revived.TrySetResult(w);
 
-        var worker = _fx.StartWorker(null, "--join", listener.Address);
+        var worker = _fx.StartRestartableWorker("--join", listener.Address);
         var client = await joined.Task.WaitAsync(TimeSpan.FromSeconds(20));
         var whole = ClusterFixture.Whole(8, 8, 2);
         var model = ModelFile.FromPath(_fx.Save(whole, "m.onnx"));
@@ -92,7 +92,7 @@ public sealed class MembershipTests : IDisposable
         using var loggers = new CountingLoggers();
         var options = ClusterFixture.FastOptions with { ReconnectInterval = TimeSpan.FromMilliseconds(100) };
         await using var coordinator = new ClusterCoordinator(_fx.Token, options, loggers);
-        var worker = _fx.StartWorker();
+        var worker = _fx.StartRestartableWorker();
         var client = await coordinator.ConnectAsync(worker.Address);
         await coordinator.EnsureModelAsync(client, ModelFile.FromPath(_fx.Save(ClusterFixture.Whole(8, 8, 3), "m.onnx")));
 

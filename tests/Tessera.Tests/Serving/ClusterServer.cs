@@ -50,7 +50,7 @@ internal sealed class ClusterServer : IAsyncDisposable
         var processes = new List<WorkerProcess>();
         try
         {
-            for (int i = 0; i < workers; i++) processes.Add(fx.StartWorker());
+            for (int i = 0; i < workers; i++) processes.Add(fx.StartRestartableWorker()); // any may be restarted on its port
             string repository = WriteRepository(Path.Combine(fx.Directory, "models"), models);
             var cluster = await ServingCluster.ConnectAsync(fx.Token, [.. processes.Select(p => p.Address)], 1, DeploymentStrategy.Data, options);
             cluster.DeploymentOptions = deployment;

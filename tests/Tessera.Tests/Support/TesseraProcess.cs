@@ -129,7 +129,9 @@ internal sealed class TesseraProcess : IDisposable
             if (!_process.HasExited)
             {
                 _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(5000);
+                // Until it is gone (its listening socket with it), however long a starved host takes to tear it down:
+                // a test may start another process on its port next.
+                _process.WaitForExit(30_000);
             }
         }
         catch (InvalidOperationException)
