@@ -5,6 +5,7 @@ using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Reflection.V1Alpha;
 using Tessera.Serving.Grpc.Wire;
+using Tessera.Serving.Metrics;
 using Tessera.Serving.Scheduling;
 using Tessera.Tensors;
 using ServingConfig = Tessera.Serving.Repository.ModelConfig;
@@ -157,19 +158,29 @@ public sealed class GrpcApiTests
         var grpc = server.Grpc;
         var running = grpc.ModelInferAsync(AffineRequest("gated", 1)).ResponseAsync; // taken by the one replica, held by the gate
         while (gated.Started.IsEmpty) await Task.Delay(5);
-        var scheduler = server.Server.Models.Find("gated", null).Scheduler;
-        int Queued() => scheduler.Snapshot().QueuedPerLevel.Sum();
-        // Observed states, not sleeps: on a loaded machine a fixed pause could outlast the late request's deadline, and
-        // the third request would then wait in the queue for a gate that never opens (a hang seen in CI).
-        var late = Fails(grpc.ModelInferAsync(AffineRequest("gated", 2), deadline: DateTime.UtcNow.AddSeconds(3)).ResponseAsync);
-        for (int i = 0; i < 1000 && Queued() == 0; i++) await Task.Delay(5);
+        var model = server.Server.Models.Find("gated", null);
+        int Queued() => model.Scheduler.Snapshot().QueuedPerLevel.Sum();
+        // Observed states, not deadlines: the queue is filled by a request without one, so however long a loaded machine
+        // takes to send the third, the queue is still full then. (With a 3 s deadline on the one queued, a starved test
+        // could send the third after it left: the third would be queued, not refused, behind a gate that never opens.)
+        using var leave = new CancellationTokenSource();
+        var queued = Fails(grpc.ModelInferAsync(AffineRequest("gated", 2), cancellationToken: leave.Token).ResponseAsync);
+        await WaitUntilAsync(() => Queued() == 1);
         Assert.Equal(1, Queued());
         var refused = await Fails(grpc.ModelInferAsync(AffineRequest("gated", 3), deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync);
         Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        leave.Cancel();
+        Assert.Equal(StatusCode.Cancelled, (await queued).StatusCode);
+        await WaitUntilAsync(() => Queued() == 0); // the client left: its request left the queue unrun
+        Assert.Equal(0, Queued());
+
+        // A deadline that passes in the queue, whenever the request gets there (one already late is given 1 us).
+        var late = Fails(grpc.ModelInferAsync(AffineRequest("gated", 4), deadline: DateTime.UtcNow.AddSeconds(1)).ResponseAsync);
         Assert.Equal(StatusCode.DeadlineExceeded, (await late).StatusCode);
-        // The client's deadline and the server's own timer for it fire independently: open the gate only once the
-        // server has taken the late request out of its queue, or a loaded machine could dispatch it first.
-        for (int i = 0; i < 1000 && Queued() > 0; i++) await Task.Delay(10);
+        // The client's deadline and the server's own timer for it fire independently: open the gate only once the server
+        // has ended the late request (its timer, or the client's reset when that came first), not when the client gave
+        // up, or a loaded machine could dispatch it first.
+        await WaitUntilAsync(() => model.Metrics.Outcome(RequestOutcome.Timeout) + model.Metrics.Outcome(RequestOutcome.Cancelled) == 2);
         Assert.Equal(0, Queued());
         gated.Open();
         Assert.Single((await running).RawOutputContents);
@@ -369,4 +380,11 @@ public sealed class GrpcApiTests
     }
 
     private static async Task<RpcException> Fails<T>(Task<T> call) => await Assert.ThrowsAsync<RpcException>(() => call);
+
+    /// <summary>Polls <paramref name="done"/> until it holds, for at most 30 s (a state the server reaches, on a loaded machine late).</summary>
+    private static async Task WaitUntilAsync(Func<bool> done)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!done() && clock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(5);
+    }
 }
