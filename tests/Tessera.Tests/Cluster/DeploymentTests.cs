@@ -22,6 +22,24 @@ public sealed class DeploymentTests
 
     private static Deployment Of(params Placement[] placements) => new("test", Doubling, new PlacementSet(placements));
 
+    /// <summary>Holds every run of <paramref name="stages"/> until the result is set, so the batches sent meanwhile are all in flight together.</summary>
+    private static TaskCompletionSource Hold(FakeStage[] stages)
+    {
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        foreach (var stage in stages) stage.Hold = hold.Task;
+        return hold;
+    }
+
+    /// <summary>Cuts the deployment's only placement has sent: one per batch it cut or sent whole.</summary>
+    private static long CutsSent(Deployment deployment) => deployment.Placements.Single().MicroBatchCuts.Values.Sum();
+
+    /// <summary>Polls <paramref name="done"/> until it holds, at most 30 s (the batches sent have chosen their cuts, however slowly).</summary>
+    private static async Task WaitUntilAsync(Func<bool> done)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!done() && clock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(5);
+    }
+
     [Fact]
     public async Task APipelinesShareIsCutIntoMicroBatchesReadIntoTheCallersTensor()
     {
@@ -124,8 +142,10 @@ public sealed class DeploymentTests
         var stages = new[] { new FakeStage("a") { Costs = costs }, new FakeStage("b") { Costs = costs }, new FakeStage("c") { Costs = costs } };
         await using var deployment = Of(new Placement(stages, ["y"]));
         for (int i = 0; i < 2; i++) await deployment.RunAsync(Inputs); // both ends explored
-        foreach (var stage in stages) stage.TimePerRun = TimeSpan.FromMilliseconds(1);
+        var hold = Hold(stages);
         var batches = Enumerable.Range(0, 5).Select(_ => deployment.RunAsync(Inputs)).ToArray(); // cut with 1 to 5 in flight
+        await WaitUntilAsync(() => CutsSent(deployment) == 2 + 5);
+        hold.SetResult();
         foreach (var batch in batches) Assert.Equal(Expected, (await batch)["y"].ToArray<float>());
         var cuts = deployment.Placements.Single().MicroBatchCuts;
         Assert.Equal(1 + 3, cuts["8"]); // explored, then with 3, 4 and 5 in flight
@@ -152,10 +172,12 @@ public sealed class DeploymentTests
         // measure (before, they took the exploring and default cuts too: 46 of 512 batches of a bench-cluster run).
         var stages = new[] { new FakeStage("a"), new FakeStage("b") };
         await using var deployment = Of(new Placement(stages, ["y"]));
-        foreach (var stage in stages) stage.TimePerRun = TimeSpan.FromMilliseconds(1);
         for (int round = 0; round < 3; round++)
         {
+            var hold = Hold(stages);
             var batches = Enumerable.Range(0, 4).Select(_ => deployment.RunAsync(Inputs)).ToArray(); // the first alone, then 2-4 in flight
+            await WaitUntilAsync(() => CutsSent(deployment) == 4 * (round + 1));
+            hold.SetResult();
             foreach (var batch in batches) Assert.Equal(Expected, (await batch)["y"].ToArray<float>());
         }
 
@@ -176,11 +198,13 @@ public sealed class DeploymentTests
         var stages = new[] { new FakeStage("a") { Costs = costs }, new FakeStage("b") { Costs = costs }, new FakeStage("c") { Costs = costs } };
         await using var deployment = Of(new Placement(stages, ["y"]));
         for (int i = 0; i < 2; i++) await deployment.RunAsync(Inputs); // both ends explored
-        foreach (var stage in stages) stage.TimePerRun = TimeSpan.FromMilliseconds(1);
         for (int pair = 0; pair < 8; pair++)
         {
+            var hold = Hold(stages);
             var alone = deployment.RunAsync(Inputs); // nothing else in flight: cut
             var behind = deployment.RunAsync(Inputs); // the 8th and 16th choices go whole
+            await WaitUntilAsync(() => CutsSent(deployment) == 2 + 2 * (pair + 1));
+            hold.SetResult();
             Assert.Equal(Expected, (await alone)["y"].ToArray<float>());
             Assert.Equal(Expected, (await behind)["y"].ToArray<float>());
         }
@@ -219,9 +243,11 @@ public sealed class DeploymentTests
         var stages = new[] { new FakeStage("a") { Costs = linear }, new FakeStage("b") { Costs = linear } };
         await using var deployment = Of(new Placement(stages, ["y"]));
         for (int i = 0; i < 2; i++) await deployment.RunAsync(Inputs); // both ends explored
-        foreach (var stage in stages) stage.TimePerRun = TimeSpan.FromMilliseconds(20);
+        var hold = Hold(stages); // the first stays in flight until the second is cut
         var alone = deployment.RunAsync(Inputs);
         var behind = deployment.RunAsync(Inputs);
+        await WaitUntilAsync(() => CutsSent(deployment) == 4);
+        hold.SetResult();
         Assert.Equal(Expected, (await alone)["y"].ToArray<float>());
         Assert.Equal(Expected, (await behind)["y"].ToArray<float>());
         var cuts = deployment.Placements.Single().MicroBatchCuts;
@@ -257,17 +283,21 @@ public sealed class DeploymentTests
     public async Task ABatchWhileAnotherIsInFlightGoesWholeToTheLeastBusyReplica()
     {
         var (a, b) = (new FakeStage("a") { TimePerRun = TimeSpan.FromMilliseconds(100) }, new FakeStage("b") { TimePerRun = TimeSpan.FromMilliseconds(100) });
-        await using var deployment = Of(new Placement([a], ["y"]), new Placement([b], ["y"]));
+        var (pa, pb) = (new Placement([a], ["y"]), new Placement([b], ["y"]));
+        await using var deployment = Of(pa, pb);
+        var hold = Hold([a, b]); // every batch stays in flight until the third is placed
         var first = deployment.RunAsync(Inputs); // split: nothing else in flight
         var second = deployment.RunAsync(Inputs); // the first in flight: whole, to a (as busy as b)
         var third = deployment.RunAsync(Inputs); // whole, to b: a has two requests in flight, b one
+        await WaitUntilAsync(() => pa.Busy + pb.Busy == 4);
+        hold.SetResult();
         foreach (var run in new[] { first, second, third })
         {
             Assert.Equal(Expected, (await run)["y"].ToArray<float>());
         }
 
-        Assert.Equal([4, 8], a.Rows);
-        Assert.Equal([4, 8], b.Rows);
+        Assert.Equal([4, 8], a.Rows.Order()); // held, the runs start in no set order
+        Assert.Equal([4, 8], b.Rows.Order());
         Assert.Equal(Expected, (await deployment.RunAsync(Inputs))["y"].ToArray<float>()); // alone again: split
         Assert.Equal(3, a.Rows.Count);
         Assert.Equal(3, b.Rows.Count);

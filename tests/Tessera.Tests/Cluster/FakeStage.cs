@@ -31,6 +31,12 @@ internal sealed class FakeStage(string name) : IStageBackend
     /// <summary>How long each run computes; runs queue behind each other for it. Zero: answered at once.</summary>
     public TimeSpan TimePerRun { get; set; }
 
+    /// <summary>
+    /// When set, every run waits for it before it starts: batches stay in flight until the test completes it, however
+    /// long a loaded machine keeps the test's thread from sending the next (a run timed in milliseconds may be over by then).
+    /// </summary>
+    public Task? Hold { get; set; }
+
     /// <summary>The time each timed run took from leaving the queue to its answer (longer than <see cref="TimePerRun"/> on a busy machine).</summary>
     public List<TimeSpan> ServiceTimes { get; } = [];
 
@@ -51,6 +57,7 @@ internal sealed class FakeStage(string name) : IStageBackend
 
     public async Task<IReadOnlyDictionary<string, Tensor>> RunSegmentAsync(IReadOnlyList<IStageBackend> segment, IReadOnlyDictionary<string, Tensor> values, IReadOnlyList<string> outputs, OutputPlacement? place, CancellationToken cancellation)
     {
+        if (Hold is { } hold) await hold.WaitAsync(cancellation);
         if (TimePerRun == TimeSpan.Zero) return await Run(values, place);
         await _modelThread.WaitAsync(cancellation);
         try
