@@ -103,16 +103,23 @@ public sealed class MembershipTests : IDisposable
 
         using var restarted = WorkerProcess.At(worker.Address, _fx.TokenFile, _fx.NewCacheDir(), "--memory-budget", "1");
         const string refused = "cannot take its models back";
+        // Five refusals, each after a wait twice the one before (200 ms after the first, then 400, 800, 1600): the gaps
+        // are at least those waits however slow the machine, which only adds to them. At a fixed interval they would
+        // be 100 ms and a probe's time. (Before, a count of probes in a 4 s window, at least one: a 3.2 s wait plus
+        // a probe that a starved host made take over 0.8 s left none.)
+        const int Refusals = 5;
         clock.Restart();
-        while (loggers.Count(refused) == 0 && clock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50);
-        Assert.True(loggers.Count(refused) > 0, string.Join("\n", loggers.Messages.Select(m => m.Message)));
+        while (loggers.Count(refused) < Refusals && clock.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(50);
+        var at = loggers.Timestamps(refused);
+        Assert.True(at.Count >= Refusals, string.Join("\n", loggers.Messages.Select(m => m.Message)));
         Assert.Contains(loggers.Messages, m => m.Level == Microsoft.Extensions.Logging.LogLevel.Warning && m.Message.Contains("memory budget", StringComparison.Ordinal));
+        for (int i = 1; i < Refusals; i++)
+        {
+            var wait = options.ReconnectInterval * (1 << i);
+            var gap = System.Diagnostics.Stopwatch.GetElapsedTime(at[i - 1], at[i]);
+            Assert.True(gap >= wait * 0.95, $"refusal {i + 1} came {gap.TotalMilliseconds:0} ms after the one before, sooner than the {wait.TotalMilliseconds:0} ms backoff");
+        }
 
-        // At a fixed 100 ms interval 4 s would hold about 40 attempts; doubling after each refusal, 100 ms up to 3.2 s, about 5.
-        int first = loggers.Count(refused);
-        await Task.Delay(TimeSpan.FromSeconds(4));
-        int attempts = loggers.Count(refused) - first;
-        Assert.InRange(attempts, 1, 8);
         Assert.False(client.IsUp);
     }
 }
