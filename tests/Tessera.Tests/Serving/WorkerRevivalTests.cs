@@ -30,6 +30,9 @@ public sealed class WorkerRevivalTests
         await WaitForUpAsync(s, restarted, 1);
         // Its cache is empty: the model was shipped to it again.
         Assert.True(restarted.WaitForLog("stored"), restarted.Log);
+        // Down past the deployment's grace (5 s: a starved host's requests and polls above can take that long), the
+        // model was placed again without it, and gets it back a moment after it is up: wait for its route.
+        await WaitForRouteAsync(s, "m", restarted);
 
         for (int i = 0; i < 6; i++)
         {
@@ -61,6 +64,15 @@ public sealed class WorkerRevivalTests
         var (status, body) = await s.InferAsync("pipe", x);
         Assert.True(status == 200, body.ToString());
         Assert.Equal(expected, Wire.Fp32Output(body, "y").ToArray<float>());
+    }
+
+    /// <summary>Waits until a route of <paramref name="model"/> runs through <paramref name="worker"/> (at most 30 s).</summary>
+    private static async Task WaitForRouteAsync(ClusterServer s, string model, WorkerProcess worker)
+    {
+        bool Routed() => s.Backend(model).Routes.Any(r => r.Workers.Any(w => w.Address == worker.Address));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!Routed() && clock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(100);
+        Assert.True(Routed(), $"no route of '{model}' runs through {worker.Address} again");
     }
 
     /// <summary>Polls tessera_worker_up of the worker until it is <paramref name="value"/> (generous: workers start slowly on a busy host).</summary>
