@@ -15,6 +15,9 @@ internal static class CommandHost
         var parse = root.Parse(args);
         try
         {
+            // Process-wide settings from the environment are checked before any command starts (local workers
+            // inherit them: a bad one would otherwise surface only as each worker's failure to start).
+            _ = TransportLimits.Default;
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (Describe(e) is { } message)
@@ -32,6 +35,9 @@ internal static class CommandHost
         FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException => e.Message,
         InvalidDataException or NotSupportedException => e.Message,
         OperationCanceledException => "cancelled",
+        // A static default read from the environment (TESSERA_SHARED_MEMORY's, in TransportLimits.Default) fails in
+        // its type's initializer: the user's error is the inner one.
+        TypeInitializationException { InnerException: { } inner } => Describe(inner),
         _ => null,
     };
 }

@@ -44,7 +44,7 @@ internal static class ServeCommand
         var grpcServer = new Option<string>("--grpc-server") { Description = "what serves --grpc: own (Tessera's HTTP/2 server) or aspnetcore (Kestrel's HTTP/2 with Grpc.AspNetCore)", DefaultValueFactory = _ => "own" };
         grpcServer.AcceptOnlyFromAmong("own", "aspnetcore");
         var otlp = new Option<string?>("--otlp-endpoint") { Description = $"export traces and metrics over OTLP to this URL, e.g. http://127.0.0.1:4317 (else ${TelemetryOptions.EndpointVariable}; neither: off); local workers export there too" };
-        var tokenFile = new Option<string?>("--token-file") { Description = $"with --cluster: file holding the shared cluster token (else ${WorkerCommand.TokenVariable})" };
+        var tokenFile = new Option<string?>("--token-file") { Description = $"with --cluster or --join-listen: file holding the shared cluster token (else ${WorkerCommand.TokenVariable})" };
 
         var command = new Command("serve", "Serve models over HTTP with the KServe v2 inference protocol")
         {
