@@ -52,16 +52,18 @@ for spec in args.configs:
 results = {n: [] for n, _ in configs}
 
 
+def new_threads(pid, done):
+    """The thread ids of process pid not yet in done (none once the process is gone)."""
+    try:
+        return [tid for tid in os.listdir(f'/proc/{pid}/task') if tid not in done]
+    except OSError:
+        return []
+
+
 def coordinator_threads(pid, how, done):
     """Puts the coordinator's 'tessera frames' threads (one per connection: each reads its worker's frames and runs
     the deployment's continuations) not yet in done under SCHED_BATCH (how 'batch') or at a nice value ('nice:N')."""
-    try:
-        tids = os.listdir(f'/proc/{pid}/task')
-    except OSError:
-        return
-    for tid in tids:
-        if tid in done:
-            continue
+    for tid in new_threads(pid, done):
         try:
             if open(f'/proc/{pid}/task/{tid}/comm').read().strip() != 'tessera frames':
                 continue
@@ -111,13 +113,7 @@ def cheap_threads(pid, how, done):
     Linux 6.18 keeps the slice the worker asked for, 20 ms by default: /proc/PID/task/TID/sched se.slice), 'normal:MS'
     through sched_setattr with an MS ms slice (sched_runtime; 0 resets it to the kernel's base slice), 'nice:N' as
     'normal' at nice N."""
-    try:
-        tids = os.listdir(f'/proc/{pid}/task')
-    except OSError:
-        return
-    for tid in tids:
-        if tid in done:
-            continue
+    for tid in new_threads(pid, done):
         try:
             if how == 'normal':
                 os.sched_setscheduler(int(tid), os.SCHED_OTHER, os.sched_param(0))
